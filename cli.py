@@ -1,0 +1,625 @@
+"""evalflow — the command line. Wires configuration, logging, the store and the engine.
+
+Heavy modules (SQLAlchemy, the engine) are imported inside commands so that `--help` is fast.
+Every user-caused error prints one line `Error: …` and exits with its own code.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  done
+  2  usage error
+  3  refused by a rule (the message names every failed rule with its numbers)
+  4  not permitted for the acting user
+  5  not found
+  6  changed concurrently by someone else (reload and retry)
+  7  invalid input file or value
+  8  invalid program file
+  9  database missing or unavailable
+"""
+
+RESULT_NAMES = {"demonstration": "示范", "excellent": "优秀", "none": "未入选"}
+STATE_NAMES = {
+    "submitted": "已申报", "in_library": "入城市项目库", "rejected": "未通过",
+    "municipal_demonstration": "市级示范", "municipal_excellent": "市级优秀", "municipal_none": "市级未入选",
+    "recommended": "重点项目库", "listed_demonstration": "G60示范", "listed_excellent": "G60优秀",
+    "not_listed": "未入G60名单", "awarded": "已授牌",
+}
+
+
+class Config:
+    def __init__(self, db: str | None, user: str | None, now: str | None, json_out: bool):
+        self.db = db
+        self.user = user
+        self.now_text = now
+        self.json = json_out
+        self._engine: Any = None
+
+    def clock(self) -> Callable[[], datetime]:
+        from workflow.clock import fixed, parse_instant, utc_now
+
+        if not self.now_text:
+            return utc_now
+        try:
+            return fixed(parse_instant(self.now_text))
+        except ValueError:
+            raise click.UsageError(f"--now {self.now_text!r} is not an ISO date or time (e.g. 2027-03-01T09:00)") from None
+
+    def store(self, must_exist: bool = True) -> Any:
+        from store.sql import SqlStore, database_url
+
+        store = SqlStore(database_url(self.db))
+        if must_exist:
+            store.check_ready()
+        return store
+
+    def engine(self, must_exist: bool = True) -> Any:
+        if self._engine is None:
+            from workflow.engine import Engine
+
+            self._engine = Engine(self.store(must_exist), clock=self.clock())
+        return self._engine
+
+
+def configure_logging(verbose: bool) -> None:
+    import logging
+
+    import structlog
+
+    level = logging.INFO if verbose else logging.WARNING
+    if sys.stderr.isatty():
+        renderer: Any = structlog.dev.ConsoleRenderer(colors=False)
+    else:
+        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+    structlog.configure(
+        processors=[structlog.processors.add_log_level, structlog.processors.TimeStamper(fmt="iso", utc=True), renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def handled(func: Callable) -> Callable:
+    """Turn every evalflow error into one line and its exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from workflow.errors import EvalflowError
+
+        try:
+            return func(*args, **kwargs)
+        except EvalflowError as exc:
+            ctx = click.get_current_context()
+            cfg = ctx.find_object(Config)
+            if cfg is not None and cfg.json:
+                click.echo(json.dumps({"error": exc.kind, "message": str(exc)}, ensure_ascii=False), err=True)
+            else:
+                click.echo(f"Error: {exc}", err=True)
+            ctx.exit(exc.exit_code)
+
+    return wrapper
+
+
+def cfg() -> Config:
+    return click.get_current_context().ensure_object(Config)
+
+
+def out(data: Any, text: Callable[[], None]) -> None:
+    if cfg().json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+    else:
+        text()
+
+
+def _default(value: Any) -> Any:
+    import dataclasses
+
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
+def local(instant: datetime | None, zone: str = "Asia/Shanghai") -> str:
+    from zoneinfo import ZoneInfo
+
+    if instant is None:
+        return "—"
+    return instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--db", envvar="EVALFLOW_DATABASE_URL", help="Database file or URL (default ./evalflow.db).")
+@click.option("--as", "user", envvar="EVALFLOW_USER", help="Act as this user (or EVALFLOW_USER).")
+@click.option("--now", envvar="EVALFLOW_NOW", help="Rehearse at this instant (ISO; naive = Asia/Shanghai).")
+@click.option("--json", "json_out", is_flag=True, help="Machine-readable output for read commands.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every event (JSON when not on a terminal).")
+@click.pass_context
+def main(ctx: click.Context, db: str | None, user: str | None, now: str | None, json_out: bool, verbose: bool) -> None:
+    """evalflow — run multi-stage evaluation programs (G60 深度融合项目评选 and its sister programs)."""
+    configure_logging(verbose)
+    ctx.obj = Config(db, user, now, json_out)
+
+
+# ------------------------------------------------------------------------------------------ init
+@main.command()
+@handled
+def init() -> None:
+    """Create the database (default ./evalflow.db)."""
+    store = cfg().store(must_exist=False)
+    created = store.create()
+    click.echo(f"{'Created' if created else 'Already initialised:'} {store.describe()}")
+
+
+# ------------------------------------------------------------------------------------------ users
+@main.group()
+def user() -> None:
+    """Users and their roles."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["lead", "city-admin", "scorer", "applicant"]), required=True)
+@click.option("--city", help="The user's city (required for city-admin and scorer).")
+@handled
+def user_add(name: str, role: str, city: str | None) -> None:
+    """Add a user. The first user must be the lead; after that only the lead adds users."""
+    u = cfg().engine().add_user(cfg().user, name, role, city)
+    click.echo(f"Added {u.name} ({u.role}{', ' + u.city if u.city else ''})")
+
+
+@user.command("list")
+@handled
+def user_list() -> None:
+    """List users."""
+    users = cfg().engine().users()
+    out(users, lambda: [click.echo(f"{u.name:<20} {u.role:<11} {u.city or ''}") for u in users])
+
+
+# ------------------------------------------------------------------------------------------ programs
+@main.group()
+def program() -> None:
+    """Program files (programs/*.toml)."""
+
+
+@program.command("list")
+@handled
+def program_list() -> None:
+    """List the programs evalflow can run."""
+    from workflow.program import ProgramRegistry
+
+    reg = ProgramRegistry()
+    items = [reg.get(pid) for pid in reg.ids()]
+    out([{"id": p.id, "name": p.name, "version": p.version, "stages": [s.id for s in p.stages]} for p in items],
+        lambda: [click.echo(f"{p.id:<24} v{p.version}  {p.name}") for p in items])
+
+
+@program.command("show")
+@click.argument("program_id")
+@handled
+def program_show(program_id: str) -> None:
+    """Show a program: parties, stages and windows, guards, quotas and score sheet."""
+    from workflow.program import ProgramRegistry
+
+    p = ProgramRegistry().get(program_id)
+    data = {
+        "id": p.id, "name": p.name, "version": p.version, "digest": p.digest, "timezone": p.timezone,
+        "parties": [{"id": x.id, "name": x.name, "role": x.role} for x in p.parties],
+        "stages": [{"id": s.id, "name": s.name, "kind": s.kind.id,
+                    "window": (f"{s.window.start.month:02d}-{s.window.start.day:02d}..{s.window.end.month:02d}-{s.window.end.day:02d}"
+                               if s.window else None), "close_when": list(s.close_when)} for s in p.stages],
+        "guards": {k: list(v) for k, v in p.guards.items()}, "quotas": p.quotas, "funding": p.funding,
+        "criteria": [{"id": c.id, "name": c.name, "max": c.max,
+                      "bands": [f"{b.label} {b.min}-{b.max}" for b in c.bands]} for c in p.criteria],
+    }
+
+    def text() -> None:
+        click.echo(f"{p.name}\n{p.id} v{p.version} ({p.digest}), {p.timezone}, lead {p.lead}")
+        click.echo("Parties: " + ", ".join(f"{x.name}({x.id})" for x in p.parties))
+        click.echo("Stages:")
+        for i, s in enumerate(data["stages"], 1):
+            click.echo(f"  {i}. {s['id']:<18} {s['name']:<10} window {s['window'] or 'after previous'}; "
+                       f"closes when {', '.join(s['close_when']) or '—'}")
+        click.echo("Guards:")
+        for k, v in p.guards.items():
+            click.echo(f"  {k:<10} {', '.join(v)}")
+        click.echo("Quotas: " + (", ".join(f"{c} {q}" for c, q in p.quotas.items()) or "none"))
+        click.echo("Score sheet:")
+        for c in p.criteria:
+            click.echo(f"  {c.id:<14} max {c.max:<3} " + " · ".join(f"{b.label} {b.min}-{b.max}" for b in c.bands))
+
+    out(data, text)
+
+
+@program.command("diagram")
+@click.argument("program_id")
+@handled
+def program_diagram(program_id: str) -> None:
+    """Print the program's project state machine as Mermaid text."""
+    from workflow.program import ProgramRegistry
+
+    click.echo(ProgramRegistry().get(program_id).mermaid(), nl=False)
+
+
+# ------------------------------------------------------------------------------------------ cycles
+@main.group()
+def cycle() -> None:
+    """Cycles: open, status, advance."""
+
+
+def _parse_quota(values: tuple[str, ...]) -> dict[str, dict[str, int]]:
+    quotas: dict[str, dict[str, int]] = {}
+    for v in values:
+        try:
+            city, rest = v.split(":", 1)
+            for part in rest.split(","):
+                key, num = part.split("=")
+                if key not in ("demonstration", "excellent"):
+                    raise ValueError
+                quotas.setdefault(city.strip(), {})[key.strip()] = int(num)
+        except ValueError:
+            raise click.BadParameter(f"{v!r}: use CITY:demonstration=N,excellent=M", param_hint="--quota") from None
+    return quotas
+
+
+@cycle.command("open")
+@click.argument("program_id")
+@click.option("--year", type=int, required=True, help="The cycle year (windows are computed for it).")
+@click.option("--demonstration-places", type=click.IntRange(0), help="G60 demonstration places on the list.")
+@click.option("--excellent-places", type=click.IntRange(0), help="G60 excellent places on the list.")
+@click.option("--quota", multiple=True, help="Municipal quota for this cycle: CITY:demonstration=N,excellent=M.")
+@handled
+def cycle_open(program_id: str, year: int, demonstration_places: int | None, excellent_places: int | None,
+               quota: tuple[str, ...]) -> None:
+    """Open a cycle of a program for a year (lead only)."""
+    places = {k: v for k, v in (("demonstration", demonstration_places), ("excellent", excellent_places)) if v is not None}
+    c = cfg().engine().open_cycle(cfg().user, program_id, year, places, _parse_quota(quota))
+    click.echo(f"Opened cycle {c.id} ({program_id} v{c.program_version}); stage {c.stage}")
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "no closing date"
+    if seconds <= 0:
+        return "window closed"
+    days, rem = divmod(int(seconds), 86400)
+    hours = rem // 3600
+    return f"{days} d {hours} h left" if days else f"{hours} h {(rem % 3600) // 60} min left"
+
+
+def _of(n: int, limit: int | None) -> str:
+    return f"{n}/{limit}" if limit is not None else str(n)
+
+
+@cycle.command("status")
+@click.argument("cycle_id", required=False)
+@handled
+def cycle_status(cycle_id: str | None) -> None:
+    """Current stage, window and time left, per-city progress against quotas and minimums."""
+    s = cfg().engine().status(cfg().user, cycle_id)
+
+    def text() -> None:
+        click.echo(f"{s['cycle']}  {s['program_name']}")
+        click.echo(f"Stage {s['stage_number']}/{s['stages']}: {s['stage']} {s['stage_name']} — window {s['window']} "
+                   f"({_duration(s['seconds_left'])})")
+        if s["list"]:
+            click.echo(f"List: version {s['list']['version']} {s['list']['status']}")
+        click.echo(f"{'city':<10}{'提交':>5}{'待定':>5}{'入库':>5}{'退回':>5}{'示范':>7}{'优秀':>7}{'推荐':>6}"
+                   f"{'评分':>8}{'确认':>5}{'资金(元)':>10}")
+        for c in s["cities"]:
+            click.echo(
+                f"{c['city']:<10}{c['submitted']:>5}{c['waiting']:>5}{c['accepted']:>5}{c['rejected']:>5}"
+                f"{_of(c['demonstration'], c['demonstration_quota']):>7}{_of(c['excellent'], c['excellent_quota']):>7}"
+                f"{c['recommended']:>3}/{c['recommended_minimum']:<2}{c['sheets']:>4}/{c['sheets_needed']:<3}"
+                f"{'✓' if c['confirmed'] else '·':>5}{c['funding']:>10,}"
+            )
+        if s["can_close"]:
+            click.echo("Closing rules hold: the lead may advance.")
+        else:
+            click.echo("Before this stage can close:")
+            for r in s["closing_rules"]:
+                click.echo(f"  {r}")
+
+    out(s, text)
+
+
+@cycle.command("advance")
+@click.argument("cycle_id", required=False)
+@click.option("--dry-run", is_flag=True, help="Only list what would stop the stage from closing.")
+@handled
+def cycle_advance(cycle_id: str | None, dry_run: bool) -> None:
+    """Close the current stage and open the next (lead only)."""
+    r = cfg().engine().advance(cfg().user, cycle_id, dry_run)
+    if dry_run:
+        if r.rejections:
+            click.echo(f"Stage '{r.from_stage}' cannot close yet:")
+            for rej in r.rejections:
+                click.echo(f"  {rej}")
+            sys.exit(3)
+        click.echo(f"Stage '{r.from_stage}' can close; next: {r.to_stage}")
+    else:
+        click.echo(f"Closed '{r.from_stage}'; cycle {r.cycle.id} is now in stage '{r.to_stage}'")
+
+
+@cycle.command("list")
+@handled
+def cycle_list() -> None:
+    """List cycles."""
+    cycles = cfg().engine().cycles()
+    out(cycles, lambda: [click.echo(f"{c.id:<12} {c.program_id:<24} {c.year} {c.stage}") for c in cycles])
+
+
+@cycle.command("history")
+@click.argument("cycle_id", required=False)
+@handled
+def cycle_history(cycle_id: str | None) -> None:
+    """The cycle's whole audit trail (lead only)."""
+    entries = cfg().engine().history(cfg().user, cycle_id)
+    out(entries, lambda: [_print_audit(e) for e in entries])
+
+
+def _print_audit(e: Any) -> None:
+    move = f"{e.from_state or ''} → {e.to_state or ''}" if (e.from_state or e.to_state) else ""
+    why = f"  «{e.reason}»" if e.reason else ""
+    click.echo(f"{local(e.at)}  {e.subject} {e.subject_id:<5} {e.action:<10} {move:<44} by {e.actor}{why}")
+
+
+# ------------------------------------------------------------------------------------------ projects
+@main.group()
+def project() -> None:
+    """Applications and projects."""
+
+
+@project.command("submit")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--cycle", "cycle_id", help="Cycle (default: the only open cycle, or the file's 'cycle').")
+@handled
+def project_submit(file: Path, cycle_id: str | None) -> None:
+    """Submit an application (附件1) from a TOML or JSON file."""
+    from workflow.application import read_application
+
+    p = cfg().engine().submit(cfg().user, read_application(file), cycle_id)
+    click.echo(f"Submitted project {p.id}: {p.project_name} ({p.enterprise_name}, {p.city})")
+
+
+def _project_row(p: Any) -> str:
+    return f"{p.id:>5}  {p.city:<10} {p.state:<24} {p.enterprise_name}  《{p.project_name}》"
+
+
+@project.command("list")
+@click.option("--cycle", "cycle_id")
+@click.option("--city")
+@click.option("--state")
+@handled
+def project_list(cycle_id: str | None, city: str | None, state: str | None) -> None:
+    """List the projects you may see."""
+    items = cfg().engine().projects(cfg().user, cycle_id, city, state)
+    out(items, lambda: ([click.echo(_project_row(p)) for p in items], click.echo(f"{len(items)} projects")))
+
+
+@project.command("show")
+@click.argument("project_id", type=int)
+@handled
+def project_show(project_id: int) -> None:
+    """Show a project with its application, sheets and history."""
+    p, sheets, hist = cfg().engine().project(cfg().user, project_id)
+
+    def text() -> None:
+        app = p.application
+        click.echo(f"Project {p.id}: {p.project_name}")
+        click.echo(f"  企业 {p.enterprise_name} ({p.city}), 状态 {p.state} {STATE_NAMES.get(p.state, '')}, version {p.version}")
+        if p.municipal_result:
+            click.echo(f"  市级评审 {p.municipal_result} {RESULT_NAMES.get(p.municipal_result, '')} ({p.review_method})")
+        org = app.get("party_organization", {})
+        click.echo(f"  党组织 {org.get('name')} (成立 {org.get('founded')}, 党员 {org.get('members')})")
+        click.echo(f"  填表人 {app.get('filler')}  {app.get('fill_date')}  {app.get('contact')}")
+        for m in app.get("team", []):
+            marks = ("负责人 " if m.get("lead") else "") + ("主要研发" if m.get("main_rd") else "")
+            click.echo(f"  团队 {m.get('name')} {m.get('political_status')} {m.get('position')} — {m.get('responsibility')} {marks}")
+        for s in sheets:
+            click.echo(f"  评分 {s.city:<10} total {s.total:>3} {s.scores} {'' if s.current else '(replaced)'}")
+        click.echo(f"  history: {len(hist)} entries (evalflow project history {p.id})")
+
+    out({"project": p, "sheets": sheets, "history": hist}, text)
+
+
+@project.command("history")
+@click.argument("project_id", type=int)
+@handled
+def project_history(project_id: int) -> None:
+    """Every change of a project, oldest first."""
+    _, _, hist = cfg().engine().project(cfg().user, project_id)
+    out(hist, lambda: [_print_audit(e) for e in hist])
+
+
+def _fire_cmd(trigger: str, ids: tuple[int, ...] | int, reason: str = "", verb: str | None = None, **request: Any) -> None:
+    done = cfg().engine().fire(cfg().user, ids, trigger, reason=reason, **request)
+    for p in done:
+        click.echo(f"{verb or trigger.capitalize() + 'ed'} project {p.id}: now {p.state} {STATE_NAMES.get(p.state, '')}")
+
+
+@project.command("accept")
+@click.argument("project_id", type=int)
+@click.option("--opinion", default="", help="所在城市组织部门意见 (recorded on the application).")
+@handled
+def project_accept(project_id: int, opinion: str) -> None:
+    """Confirm an eligible application into the city project library (checks the four conditions)."""
+    _fire_cmd("accept", project_id, verb="Accepted", opinion=opinion)
+
+
+@project.command("reject")
+@click.argument("project_id", type=int)
+@click.option("--reason", required=True, help="Why the application is not accepted.")
+@handled
+def project_reject(project_id: int, reason: str) -> None:
+    """Reject an application (with a reason)."""
+    _fire_cmd("reject", project_id, reason=reason, verb="Rejected")
+
+
+@main.command()
+@click.argument("project_id", type=int)
+@click.option("--result", type=click.Choice(["demonstration", "excellent", "none"]), required=True)
+@click.option("--method", type=click.Choice(["onsite", "site", "written"]), required=True,
+              help="onsite 实地走访 · site 现场评审 · written 书面评审")
+@handled
+def review(project_id: int, result: str, method: str) -> None:
+    """Record the municipal review result of a library project."""
+    _fire_cmd("review", project_id, verb="Reviewed", result=result, method=method)
+
+
+@main.command()
+@click.argument("project_ids", type=int, nargs=-1, required=True)
+@click.option("--withdraw", is_flag=True, help="Withdraw the recommendations instead.")
+@handled
+def recommend(project_ids: tuple[int, ...], withdraw: bool) -> None:
+    """Recommend municipal demonstration projects into the key-project library (all or none)."""
+    _fire_cmd("withdraw" if withdraw else "recommend", project_ids, verb="Withdrew" if withdraw else "Recommended")
+
+
+@main.command()
+@click.argument("project_id", type=int)
+@click.option("--value", type=int, required=True, help="项目价值 (bands 12-14 · 15-17 · 18-20)")
+@click.option("--organization", type=int, required=True, help="组织有力 (16-20 · 21-25 · 26-30)")
+@click.option("--effectiveness", type=int, required=True, help="成效显著 (16-20 · 21-25 · 26-30)")
+@click.option("--mechanism", type=int, required=True, help="创新机制 (12-14 · 15-17 · 18-20)")
+@click.option("--completion", default="", help="项目完成情况")
+@handled
+def score(project_id: int, value: int, organization: int, effectiveness: int, mechanism: int, completion: str) -> None:
+    """Enter (or replace) your city's score sheet (附件2) for a key-library project."""
+    scores = {"value": value, "organization": organization, "effectiveness": effectiveness, "mechanism": mechanism}
+    cfg().engine().score(cfg().user, project_id, scores, completion)
+    click.echo(f"Scored project {project_id}: total {sum(scores.values())}")
+
+
+# ------------------------------------------------------------------------------------------ the list
+@main.group("list")
+def list_group() -> None:
+    """The proposed G60 list: propose, show, confirm, object."""
+
+
+def _print_list(lst: Any, confirmations: list[Any] | None = None) -> None:
+    click.echo(f"List version {lst.number} ({lst.status}, {lst.method}), proposed by {lst.proposed_by} {local(lst.at)}")
+    for e in lst.entries:
+        click.echo(f"  {e.rank:>3}. {e.score:>9}  {e.category:<13} #{e.project_id:<5} {e.city:<10} "
+                   f"{e.enterprise_name}  《{e.project_name}》")
+    if confirmations is not None:
+        done = [c.city for c in confirmations if c.decision == "confirm"]
+        click.echo(f"  confirmed by {len(done)}: {', '.join(done) or '—'}")
+        for c in confirmations:
+            if c.decision == "object":
+                click.echo(f"  objection by {c.city} ({c.user}): {c.reason}")
+
+
+@list_group.command("propose")
+@click.argument("cycle_id", required=False)
+@click.option("--tie-order", default="", help="Settle a boundary tie: project ids, best first, comma-separated.")
+@handled
+def list_propose(cycle_id: str | None, tie_order: str) -> None:
+    """Aggregate the score sheets into a new proposed list version (lead)."""
+    try:
+        order = [int(x) for x in tie_order.split(",") if x.strip()]
+    except ValueError:
+        raise click.BadParameter("use project ids separated by commas", param_hint="--tie-order") from None
+    lst = cfg().engine().propose_list(cfg().user, cycle_id, order)
+    _print_list(lst)
+
+
+@list_group.command("show")
+@click.argument("cycle_id", required=False)
+@click.option("--all", "all_versions", is_flag=True, help="Show every version, not only the latest.")
+@handled
+def list_show(cycle_id: str | None, all_versions: bool) -> None:
+    """Show the proposed list and its confirmations."""
+    cyc, versions, confs = cfg().engine().list_versions(cfg().user, cycle_id)
+    shown = versions if all_versions else versions[-1:]
+    if not shown and not cfg().json:
+        click.echo(f"No list has been proposed for {cyc.id} yet.")
+        return
+    out([{"list": v, "confirmations": confs[v.id]} for v in shown],
+        lambda: [_print_list(v, confs[v.id]) for v in shown])
+
+
+@list_group.command("confirm")
+@click.argument("cycle_id", required=False)
+@handled
+def list_confirm(cycle_id: str | None) -> None:
+    """Confirm the current proposed list for your city."""
+    lst = cfg().engine().confirm_list(cfg().user, cycle_id, "confirm")
+    click.echo(f"Confirmed list version {lst.number}")
+
+
+@list_group.command("object")
+@click.argument("cycle_id", required=False)
+@click.option("--reason", required=True)
+@handled
+def list_object(cycle_id: str | None, reason: str) -> None:
+    """Object to the current proposed list; the lead must propose a new version."""
+    lst = cfg().engine().confirm_list(cfg().user, cycle_id, "object", reason)
+    click.echo(f"Objected to list version {lst.number}: the lead must propose a new version")
+
+
+@main.command()
+@click.argument("cycle_id", required=False)
+@handled
+def publish(cycle_id: str | None) -> None:
+    """Publish the confirmed list as the official list (lead)."""
+    lst = cfg().engine().publish(cfg().user, cycle_id)
+    listed = [e for e in lst.entries if e.category != "none"]
+    click.echo(f"Published list version {lst.number}: {len(listed)} projects named")
+    _print_list(lst)
+
+
+@main.command()
+@click.argument("project_ids", type=int, nargs=-1, required=True)
+@handled
+def award(project_ids: tuple[int, ...]) -> None:
+    """Name a listed project and award its plaque (命名授牌) (lead)."""
+    _fire_cmd("award", project_ids, verb="Awarded")
+
+
+# ------------------------------------------------------------------------------------------ demo
+@main.command()
+@click.option("--per-city", default=24, show_default=True, type=click.IntRange(8, 500),
+              help="Applications per city.")
+@click.option("--year", default=2027, show_default=True, type=int)
+@click.option("--seed", default=60, show_default=True, type=int, help="Random seed of the synthetic data.")
+@click.option("--keep", is_flag=True, help="Reuse an existing database file instead of starting fresh.")
+@handled
+def demo(per_city: int, year: int, seed: int, keep: bool) -> None:
+    """Run a whole synthetic G60 cycle on a fresh SQLite file (default ./evalflow-demo.db)."""
+    from demo.g60 import run_demo
+    from store.sql import SqlStore, database_url
+
+    url = database_url(cfg().db or "evalflow-demo.db")
+    store = SqlStore(url)
+    path = store.sqlite_path()
+    if path is not None and path.exists() and not keep:
+        store.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(path) + suffix).unlink(missing_ok=True)
+        store = SqlStore(url)
+    store.create()
+    run_demo(store, year=year, per_city=per_city, seed=seed, echo=click.echo)
+
+
+def run() -> None:  # pragma: no cover - console entry point alias
+    main(prog_name="evalflow")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    main(prog_name="evalflow")
+

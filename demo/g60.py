@@ -1,0 +1,213 @@
+"""`evalflow demo`: a whole synthetic G60 cycle, driven through the engine's public API on a
+synthetic clock that walks through the stage windows (Asia/Shanghai)."""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Callable
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from demo.synthetic import FLAWS, application
+from workflow.engine import Engine
+from workflow.errors import RuleRefused
+
+PROGRAM = "g60-deep-integration"
+TZ = ZoneInfo("Asia/Shanghai")
+
+
+class DemoClock:
+    """A clock the demo moves forward by hand."""
+
+    def __init__(self, year: int):
+        self.year = year
+        self.instant = datetime(year, 1, 2, 9, 0, tzinfo=TZ)
+
+    def __call__(self) -> datetime:
+        return self.instant
+
+    def set(self, month: int, day: int, hour: int = 9, minute: int = 0) -> None:
+        self.instant = datetime(self.year, month, day, hour, minute, tzinfo=TZ)
+
+    def tick(self) -> None:
+        from datetime import timedelta
+
+        self.instant += timedelta(seconds=30)
+
+
+def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60,
+             echo: Callable[[str], None] = print) -> dict:
+    rng = random.Random(seed)
+    clock = DemoClock(year)
+    engine = Engine(store, clock=clock)
+    program = engine.programs.get(PROGRAM)
+    lead = "songjiang-lead"
+
+    def stage(title: str) -> None:
+        echo("")
+        echo(f"== {clock.instant:%Y-%m-%d %H:%M} {title}")
+
+    def advance() -> None:
+        r = engine.advance(lead)
+        echo(f"   lead closed '{r.from_stage}' → now '{r.to_stage}'")
+
+    stage("set-up: users and the cycle")
+    engine.add_user(None, lead, "lead", program.lead)
+    for party in program.parties:
+        for role in ("city-admin", "scorer", "applicant"):
+            engine.add_user(lead, f"{party.id}-{role.split('-')[-1]}", role, party.id)
+    echo(f"   {1 + 3 * len(program.parties)} users: the lead, and an admin, a scorer and an applicant per city")
+    cycle = engine.open_cycle(lead, PROGRAM, year, places={"demonstration": 10, "excellent": 20})
+    echo(f"   opened cycle {cycle.id}: {program.name}")
+
+    # 1. collection -------------------------------------------------------------------------
+    clock.set(1, 10)
+    stage("1 项目征集 collection")
+    ids_by_city: dict[str, list[int]] = {}
+    serial = 0
+    for party in program.parties:
+        for _ in range(per_city):
+            serial += 1
+            flaw = rng.choice(FLAWS) if rng.random() < 0.15 else None
+            app = application(rng, party.id, party.name, year, serial, flaw)
+            p = engine.submit(f"{party.id}-applicant", app)
+            ids_by_city.setdefault(party.id, []).append(p.id)
+            clock.tick()
+    echo(f"   {serial} applications submitted ({per_city} per city)")
+    try:
+        engine.advance(lead)
+    except RuleRefused as exc:
+        echo(f"   early close refused, as it should be: {str(exc)[:160]}…")
+
+    clock.set(2, 20)
+    shown = False
+    library: dict[str, list[int]] = {}
+    for party in program.parties:
+        admin = f"{party.id}-admin"
+        accepted = rejected = 0
+        for pid in ids_by_city[party.id]:
+            try:
+                engine.fire(admin, pid, "accept", opinion="经审核，同意推荐入库。")
+                library.setdefault(party.id, []).append(pid)
+                accepted += 1
+            except RuleRefused as exc:
+                if not shown:
+                    echo(f"   ineligible: {exc}")
+                    shown = True
+                engine.fire(admin, pid, "reject", reason="; ".join(str(r) for r in exc.rejections))
+                rejected += 1
+            clock.tick()
+        echo(f"   {party.name:<5} accepted {accepted:>3}, rejected {rejected:>2}")
+    clock.set(3, 1, 9)
+    advance()
+
+    # 2. municipal review -------------------------------------------------------------------
+    clock.set(3, 15)
+    stage("2 市（区）级评审 municipal review")
+    methods = ("onsite", "site", "written")
+    demonstration: dict[str, list[int]] = {}
+    for party in program.parties:
+        admin = f"{party.id}-admin"
+        pool = library.get(party.id, [])
+        rng.shuffle(pool)
+        quota = program.quotas.get(party.id, {})
+        n_demo = quota.get("demonstration", min(len(pool), rng.randint(6, 9)))
+        n_exc = min(quota.get("excellent", len(pool)), (len(pool) - n_demo) * 2 // 3)
+        for i, pid in enumerate(pool):
+            result = "demonstration" if i < n_demo else "excellent" if i < n_demo + n_exc else "none"
+            engine.fire(admin, pid, "review", result=result, method=rng.choice(methods))
+            if result == "demonstration":
+                demonstration.setdefault(party.id, []).append(pid)
+            clock.tick()
+        if party.id == program.lead or "demonstration" in quota:
+            extra = next((pid for pid in pool if pid not in demonstration[party.id]), None)
+            if extra is not None:
+                try:
+                    engine.fire(admin, extra, "review", result="demonstration", method="site")
+                except RuleRefused as exc:
+                    echo(f"   over-quota attempt refused: {exc}")
+        fund = program.funding.get(party.id)
+        money = f", support ¥{n_demo * fund['demonstration'] + n_exc * fund['excellent']:,}" if fund else ""
+        echo(f"   {party.name:<5} 示范 {n_demo:>2}, 优秀 {n_exc:>2}, of {len(pool)} in library{money}")
+    clock.set(5, 1, 9)
+    advance()
+
+    # 3. recommendation ---------------------------------------------------------------------
+    clock.set(5, 6)
+    stage("3 九城市推荐 recommendation")
+    minimum = int(program.policy_params["min_recommendations"]["minimum"])
+    for party in program.parties:
+        picks = demonstration[party.id][: rng.randint(minimum, min(minimum + 2, len(demonstration[party.id])))]
+        engine.fire(f"{party.id}-admin", picks, "recommend")
+        echo(f"   {party.name:<5} recommended {len(picks)}")
+        clock.tick()
+    advance()
+
+    # 4. joint scoring ----------------------------------------------------------------------
+    clock.set(5, 20)
+    stage("4 九城市联合评分 joint scoring")
+    key = [p.id for p in engine.projects(lead, cycle.id, state="recommended")]
+    quality = {pid: rng.random() for pid in key}
+    for party in program.parties:
+        for pid in key:
+            sheet = {}
+            for c in program.criteria:
+                q = min(0.999, max(0.0, quality[pid] + rng.uniform(-0.25, 0.25)))
+                band = c.bands[0] if q > 0.66 else c.bands[1] if q > 0.33 else c.bands[2]
+                sheet[c.id] = rng.randint(band.min, band.max)
+            engine.score(f"{party.id}-scorer", pid, sheet, completion="基本完成")
+            clock.tick()
+        echo(f"   {party.name:<5} scored {len(key)} projects")
+    advance()
+
+    # 5. confirmation -----------------------------------------------------------------------
+    clock.set(6, 10)
+    stage("5 确认 confirmation")
+    try:
+        lst = engine.propose_list(lead)
+    except RuleRefused as exc:
+        echo(f"   {exc}")
+        tied: list[int] = []
+        for r in exc.rejections:
+            tied += [int(x) for x in r.message.split(" are tied")[0].removeprefix("projects ").split(", ")]
+        echo(f"   the lead settles the tie explicitly: --tie-order {','.join(map(str, tied))}")
+        lst = engine.propose_list(lead, tie_order=tied)
+    echo(f"   list version {lst.number} proposed: {sum(e.category == 'demonstration' for e in lst.entries)} "
+         f"demonstration, {sum(e.category == 'excellent' for e in lst.entries)} excellent")
+    objector = program.parties[-1].id
+    engine.confirm_list(f"{objector}-admin", decision="object", reason="请核对并重新汇总评分。")
+    echo(f"   {objector} objected; the lead proposes again")
+    lst = engine.propose_list(lead, tie_order=lst.tie_order)
+    for party in program.parties:
+        engine.confirm_list(f"{party.id}-admin")
+        clock.tick()
+    echo(f"   list version {lst.number} confirmed by all {len(program.parties)} cities")
+    advance()
+
+    # 6. publication ------------------------------------------------------------------------
+    clock.set(6, 28)
+    stage("6 公布与授牌 publication and plaques")
+    lst = engine.publish(lead)
+    listed = [e.project_id for e in lst.entries if e.category != "none"]
+    engine.fire(lead, listed, "award")
+    echo(f"   published list version {lst.number}; {len(listed)} plaques awarded")
+
+    echo("")
+    echo(f"   {'名次':<4}{'得分':>9}  {'类别':<8}{'城市':<6} 企业 / 项目")
+    names = {p.id: p.name for p in program.parties}
+    label = {"demonstration": program.list_settings.get("demonstration_name", "demonstration"),
+             "excellent": program.list_settings.get("excellent_name", "excellent")}
+    for e in lst.entries:
+        if e.category == "none":
+            continue
+        echo(f"   {e.rank:<4}{e.score:>9}  {label[e.category][-4:]:<8}{names[e.city]:<6} "
+             f"{e.enterprise_name} 《{e.project_name}》")
+    status = engine.status(lead)
+    states = Counter(p.state for p in engine.projects(lead, cycle.id))
+    echo("")
+    echo("   final states: " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())))
+    funding = sum(c["funding"] for c in status["cities"])
+    echo(f"   municipal funding (Songjiang's support): ¥{funding:,}")
+    echo(f"   database: {store.describe()}")
+    return {"cycle": cycle.id, "list": lst, "states": dict(states), "status": status}

@@ -1,0 +1,141 @@
+"""What a policy sees and what it returns.
+
+Policies are pure: they read a :class:`GuardContext` the engine has loaded (the project, the
+cycle's counts, the request, ``now``) and return :class:`Rejection` objects. They never touch
+the store, the clock or the command line, so they are tested without a database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """One failed rule: its id and a message carrying the real numbers."""
+
+    rule: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"[{self.rule}] {self.message}"
+
+
+@dataclass(frozen=True)
+class Band:
+    label: str
+    min: int
+    max: int
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    name: str
+    max: int
+    bands: tuple[Band, ...]
+
+    def band_for(self, value: int) -> Band | None:
+        for band in self.bands:
+            if band.min <= value <= band.max:
+                return band
+        return None
+
+
+@dataclass(frozen=True)
+class Party:
+    id: str
+    name: str
+    unit: str
+    role: str
+
+
+@dataclass(frozen=True)
+class ProjectView:
+    """The parts of a project a policy may look at."""
+
+    id: int | None
+    city: str
+    state: str
+    application: Mapping[str, Any]
+    municipal_result: str | None = None
+
+
+@dataclass(frozen=True)
+class CycleCounts:
+    """Stage-wide counts the guards rely on, loaded with one grouped query each."""
+
+    # (city, state) -> number of projects
+    by_city_state: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # (city, municipal result) -> number of projects holding that result
+    results: Mapping[tuple[str, str], int] = field(default_factory=dict)
+    # scoring city -> number of current sheets it has entered
+    sheets_by_city: Mapping[str, int] = field(default_factory=dict)
+    # city -> confirmed the current list version?
+    confirmations: frozenset[str] = frozenset()
+    # number of projects in the key library (what every city must score)
+    key_library: int = 0
+
+    def count(self, city: str, *states: str) -> int:
+        return sum(self.by_city_state.get((city, s), 0) for s in states)
+
+    def total(self, *states: str) -> int:
+        return sum(n for (_, s), n in self.by_city_state.items() if s in states)
+
+
+@dataclass(frozen=True)
+class GuardContext:
+    """Everything a guard may read. Built by the engine, once per action."""
+
+    now: datetime
+    cycle_id: str
+    cycle_year: int
+    parties: tuple[Party, ...]
+    quotas: Mapping[str, Mapping[str, int]]
+    criteria: tuple[Criterion, ...]
+    params: Mapping[str, Any]
+    project: ProjectView | None = None
+    counts: CycleCounts = field(default_factory=CycleCounts)
+    request: Mapping[str, Any] = field(default_factory=dict)
+    ranking: tuple[Any, ...] = ()
+
+    def party_name(self, party_id: str) -> str:
+        for party in self.parties:
+            if party.id == party_id:
+                return party.name
+        return party_id
+
+
+Policy = Callable[[GuardContext], Iterable[Rejection]]
+
+REGISTRY: dict[str, Policy] = {}
+
+
+def policy(name: str) -> Callable[[Policy], Policy]:
+    """Register a guard under the name program files use for it."""
+
+    def register(func: Policy) -> Policy:
+        if name in REGISTRY:
+            raise ValueError(f"policy {name!r} registered twice")
+        REGISTRY[name] = func
+        func.policy_name = name  # type: ignore[attr-defined]
+        return func
+
+    return register
+
+
+def parse_date(value: Any) -> date | None:
+    """Accept a date, or an ISO 'YYYY-MM-DD' string; anything else is None."""
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            return None
+    return None

@@ -1,0 +1,44 @@
+"""Who may do what. Pure: the engine passes the actor and the project's city."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Actor:
+    name: str
+    role: str
+    city: str | None
+
+
+@dataclass(frozen=True)
+class Permission:
+    roles: tuple[str, ...]
+    own_city: bool = False
+
+    @classmethod
+    def from_data(cls, data: Mapping) -> Permission:
+        return cls(roles=tuple(data.get("roles", ())), own_city=bool(data.get("own_city", False)))
+
+
+def permission_problem(
+    action: str, permission: Permission | None, actor: Actor, project_city: str | None
+) -> str | None:
+    """Return why ``actor`` may not do ``action`` (one sentence), or None when permitted."""
+    if permission is None:
+        return f"{action} is not an action of this program"
+    if actor.role not in permission.roles:
+        allowed = " or ".join(permission.roles)
+        return f"{actor.name} is {actor.role}; {action} is done by {allowed}"
+    if permission.own_city and project_city is not None and actor.city != project_city:
+        return f"{actor.name} acts for {actor.city or 'no city'}; this project belongs to {project_city}"
+    return None
+
+
+def visible_cities(actor: Actor, all_cities: Sequence[str]) -> tuple[str, ...] | None:
+    """Cities whose projects the actor may read in full (None: all)."""
+    if actor.role == "lead":
+        return None
+    return (actor.city,) if actor.city else ()

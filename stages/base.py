@@ -1,0 +1,58 @@
+"""Stage kinds as data: the states a stage adds, its triggers, and where they lead.
+
+A program file lists its stages by kind; the engine builds one `transitions` machine for the
+program from the kinds' tables (the dict-table style of the transitions README, typed).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class TransitionSpec:
+    """One edge of the project machine. ``when`` selects the edge by request parameters
+    (e.g. ``{"result": "demonstration"}``); ``dest=None`` is an internal transition (the action
+    is recorded but the state does not change, e.g. a score sheet)."""
+
+    trigger: str
+    source: tuple[str, ...]
+    dest: str | None
+    when: dict[str, Any] = field(default_factory=dict)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"trigger": self.trigger, "source": list(self.source), "dest": self.dest}
+
+
+@dataclass(frozen=True)
+class StageKind:
+    """What a kind of stage is: the project states it adds, the project triggers it allows,
+    and the cycle-level actions (on the list, say) that belong to it."""
+
+    id: str
+    description: str
+    states: tuple[str, ...] = ()
+    transitions: tuple[TransitionSpec, ...] = ()
+    cycle_actions: tuple[str, ...] = ()
+    # project triggers that create a project (no source state)
+    creates: tuple[str, ...] = ()
+
+    @property
+    def triggers(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for t in self.transitions:
+            seen.setdefault(t.trigger, None)
+        for c in self.creates:
+            seen.setdefault(c, None)
+        return tuple(seen)
+
+
+KINDS: dict[str, StageKind] = {}
+
+
+def stage_kind(kind: StageKind) -> StageKind:
+    if kind.id in KINDS:
+        raise ValueError(f"stage kind {kind.id!r} defined twice")
+    KINDS[kind.id] = kind
+    return kind

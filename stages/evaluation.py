@@ -1,0 +1,79 @@
+"""Stage kinds of a multi-stage evaluation: intake, municipal review, recommendation, joint
+scoring, list confirmation, publication. Reusable by any program with these steps."""
+
+from __future__ import annotations
+
+from stages.base import StageKind, TransitionSpec, stage_kind
+
+T = TransitionSpec
+
+INTAKE = stage_kind(
+    StageKind(
+        id="intake",
+        description="applicants submit; each city accepts eligible applications into its library or rejects them",
+        states=("submitted", "in_library", "rejected"),
+        creates=("submit",),
+        transitions=(
+            T("accept", ("submitted",), "in_library"),
+            T("reject", ("submitted",), "rejected"),
+        ),
+    )
+)
+
+_REVIEWABLE = ("in_library", "municipal_demonstration", "municipal_excellent", "municipal_none")
+
+MUNICIPAL_REVIEW = stage_kind(
+    StageKind(
+        id="municipal_review",
+        description="each city names municipal demonstration and excellent projects from its library",
+        states=("municipal_demonstration", "municipal_excellent", "municipal_none"),
+        transitions=(
+            T("review", _REVIEWABLE, "municipal_demonstration", {"result": "demonstration"}),
+            T("review", _REVIEWABLE, "municipal_excellent", {"result": "excellent"}),
+            T("review", _REVIEWABLE, "municipal_none", {"result": "none"}),
+        ),
+    )
+)
+
+RECOMMENDATION = stage_kind(
+    StageKind(
+        id="recommendation",
+        description="each city recommends its municipal demonstration projects into the key-project library",
+        states=("recommended",),
+        transitions=(
+            T("recommend", ("municipal_demonstration",), "recommended"),
+            T("withdraw", ("recommended",), "municipal_demonstration"),
+        ),
+    )
+)
+
+JOINT_SCORING = stage_kind(
+    StageKind(
+        id="joint_scoring",
+        description="every party scores every project of the key library on the score sheet",
+        transitions=(T("score", ("recommended",), None),),
+    )
+)
+
+LIST_CONFIRMATION = stage_kind(
+    StageKind(
+        id="list_confirmation",
+        description="the lead proposes a ranked list; every party confirms it or objects",
+        cycle_actions=("propose", "confirm", "object"),
+    )
+)
+
+PUBLICATION = stage_kind(
+    StageKind(
+        id="publication",
+        description="the confirmed list is published; listed projects are named and awarded plaques",
+        states=("listed_demonstration", "listed_excellent", "not_listed", "awarded"),
+        cycle_actions=("publish",),
+        transitions=(
+            T("place", ("recommended",), "listed_demonstration", {"category": "demonstration"}),
+            T("place", ("recommended",), "listed_excellent", {"category": "excellent"}),
+            T("place", ("recommended",), "not_listed", {"category": "none"}),
+            T("award", ("listed_demonstration", "listed_excellent"), "awarded"),
+        ),
+    )
+)

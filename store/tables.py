@@ -1,0 +1,136 @@
+"""SQLModel tables. They live only here; the engine sees the records of workflow/records.py."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC instants on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; every instant must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _instant(**kw: Any) -> Any:
+    return Field(sa_column=Column(UTCDateTime(), **kw))
+
+
+def _json() -> Any:
+    return Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+
+
+class UserRow(SQLModel, table=True):
+    __tablename__ = "users"
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(index=True, unique=True)
+    role: str
+    city: str | None = None
+    created_at: datetime = _instant(nullable=False)
+
+
+class CycleRow(SQLModel, table=True):
+    __tablename__ = "cycles"
+    id: str = Field(primary_key=True)
+    program_id: str
+    program_version: int
+    program_digest: str
+    year: int
+    stage: str
+    settings: dict = _json()
+    version: int = 1
+    opened_at: datetime = _instant(nullable=False)
+    opened_by: str
+
+
+class ProjectRow(SQLModel, table=True):
+    __tablename__ = "projects"
+    __table_args__ = (Index("ix_projects_cycle_city_state", "cycle_id", "city", "state"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(foreign_key="cycles.id")
+    city: str
+    applicant: str
+    enterprise_name: str
+    project_name: str
+    application: dict = _json()
+    state: str
+    municipal_result: str | None = None
+    review_method: str | None = None
+    version: int = 1
+    submitted_at: datetime = _instant(nullable=False)
+    updated_at: datetime = _instant(nullable=False)
+
+
+class ScoreSheetRow(SQLModel, table=True):
+    __tablename__ = "score_sheets"
+    __table_args__ = (Index("ix_sheets_cycle_current", "cycle_id", "current", "city"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(foreign_key="cycles.id")
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    city: str
+    scorer: str
+    scores: dict = _json()
+    bands: dict = _json()
+    total: int
+    completion: str = ""
+    current: bool = True
+    at: datetime = _instant(nullable=False)
+
+
+class ListVersionRow(SQLModel, table=True):
+    __tablename__ = "list_versions"
+    __table_args__ = (UniqueConstraint("cycle_id", "number"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(foreign_key="cycles.id")
+    number: int
+    status: str
+    method: str
+    entries: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    tie_order: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    proposed_by: str
+    at: datetime = _instant(nullable=False)
+    version: int = 1
+
+
+class ConfirmationRow(SQLModel, table=True):
+    __tablename__ = "confirmations"
+    id: int | None = Field(default=None, primary_key=True)
+    list_id: int = Field(foreign_key="list_versions.id", index=True)
+    city: str
+    user: str
+    decision: str
+    reason: str = ""
+    at: datetime = _instant(nullable=False)
+
+
+class AuditRow(SQLModel, table=True):
+    __tablename__ = "audit"
+    __table_args__ = (Index("ix_audit_subject", "subject", "subject_id"),)
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = _instant(nullable=False)
+    cycle_id: str | None = Field(default=None, index=True)
+    subject: str
+    subject_id: str
+    actor: str
+    action: str
+    from_state: str | None = None
+    to_state: str | None = None
+    reason: str = ""
+    data: dict = _json()

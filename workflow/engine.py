@@ -1,0 +1,651 @@
+"""The engine: the one door through which every state change passes.
+
+Each action runs in one database transaction: load the context → check permission → run every
+guard (the stage window and the program's policies), collecting *all* rejections → fire the
+trigger on the program's one machine → save with a version check → append the audit row. A
+refusal raises :class:`RuleRefused`, is logged, and leaves the database unchanged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import structlog
+
+from policies import REGISTRY
+from policies.base import CycleCounts, GuardContext, ProjectView, Rejection
+from policies.permissions import Actor, permission_problem
+from policies.windows import Window, stage_window
+from workflow.application import validate_application
+from workflow.clock import Clock, utc_now
+from workflow.errors import InvalidInput, NotFound, NotPermitted, RuleRefused
+from workflow.program import INITIAL_STATE, ROLES, Program, ProgramRegistry, effective_quotas
+from workflow.ranking import rank, show
+from workflow.records import (
+    AuditEntry,
+    Confirmation,
+    Cycle,
+    ListEntry,
+    ListVersion,
+    Project,
+    ScoreSheet,
+    User,
+)
+
+log = structlog.get_logger("evalflow.engine")
+
+KEY_LIBRARY_STATES = ("recommended",)
+
+
+class Store(Protocol):
+    """The port the engine needs from persistence (implemented in store/)."""
+
+    def transaction(self, write: bool = True) -> Any: ...
+
+
+@dataclass
+class AdvanceResult:
+    cycle: Cycle
+    from_stage: str
+    to_stage: str | None
+    dry_run: bool
+    rejections: list[Rejection] = field(default_factory=list)
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.name, user.role, user.city)
+
+
+class Engine:
+    """Runs programs' cycles on a store, with an injected clock."""
+
+    def __init__(self, store: Store, programs: ProgramRegistry | None = None, clock: Clock = utc_now):
+        self.store = store
+        self.programs = programs or ProgramRegistry()
+        self.clock = clock
+
+    # ------------------------------------------------------------------------------ helpers
+    def now(self) -> datetime:
+        return self.clock()
+
+    def _user(self, tx: Any, name: str | None) -> User:
+        if not name:
+            raise NotPermitted("act", "in evalflow", "no acting user; pass --as NAME or set EVALFLOW_USER")
+        user = tx.get_user(name)
+        if user is None:
+            raise NotFound("user", name, "add users with 'evalflow user add'")
+        return user
+
+    def _cycle(self, tx: Any, cycle_id: str | None) -> Cycle:
+        if cycle_id:
+            cycle = tx.get_cycle(cycle_id)
+            if cycle is None:
+                raise NotFound("cycle", cycle_id)
+            return cycle
+        cycles = tx.list_cycles()
+        if not cycles:
+            raise NotFound("cycle", "(any)", "open one with 'evalflow cycle open PROGRAM --year YEAR'")
+        if len(cycles) > 1:
+            names = ", ".join(c.id for c in cycles)
+            raise InvalidInput("cycle choice", [f"several cycles exist ({names}); name one"])
+        return cycles[0]
+
+    def _project(self, tx: Any, project_id: int) -> Project:
+        project = tx.get_project(project_id)
+        if project is None:
+            raise NotFound("project", project_id)
+        return project
+
+    def program_of(self, cycle: Cycle) -> Program:
+        return self.programs.get(cycle.program_id)
+
+    def _permit(self, program: Program, action: str, user: User, city: str | None, subject: str) -> None:
+        problem = permission_problem(action, program.permissions.get(action), actor_of(user), city)
+        if problem:
+            log.info("not_permitted", action=action, actor=user.name, subject=subject, why=problem)
+            raise NotPermitted(action, subject, problem)
+
+    def window(self, program: Program, cycle: Cycle, stage_id: str) -> Window | None:
+        return program.window(stage_id, cycle.year)
+
+    def _counts(self, tx: Any, cycle: Cycle, list_version: ListVersion | None = None) -> CycleCounts:
+        by_city_state = tx.count_by_city_state(cycle.id)
+        confirmations: frozenset[str] = frozenset()
+        if list_version is not None and list_version.id is not None:
+            confirmations = frozenset(c.city for c in tx.confirmations(list_version.id) if c.decision == "confirm")
+        return CycleCounts(
+            by_city_state=by_city_state,
+            results=tx.count_municipal_results(cycle.id),
+            sheets_by_city=tx.count_sheets_by_city(cycle.id, KEY_LIBRARY_STATES),
+            confirmations=confirmations,
+            key_library=sum(n for (_, s), n in by_city_state.items() if s in KEY_LIBRARY_STATES),
+        )
+
+    def _context(
+        self, program: Program, cycle: Cycle, counts: CycleCounts, project: Project | None = None,
+        request: Mapping[str, Any] | None = None, now: datetime | None = None,
+    ) -> GuardContext:
+        view = None
+        if project is not None:
+            view = ProjectView(project.id, project.city, project.state, project.application, project.municipal_result)
+        return GuardContext(
+            now=now or self.now(),
+            cycle_id=cycle.id,
+            cycle_year=cycle.year,
+            parties=program.parties,
+            quotas=effective_quotas(program.quotas, cycle.settings.get("quotas")),
+            criteria=program.criteria,
+            params={},
+            project=view,
+            counts=counts,
+            request=dict(request or {}),
+        )
+
+    def _run(self, program: Program, names: Iterable[str], ctx: GuardContext) -> list[Rejection]:
+        out: list[Rejection] = []
+        for name in names:
+            scoped = dataclasses.replace(ctx, params=program.policy_params.get(name, {}))
+            out.extend(REGISTRY[name](scoped))
+        return out
+
+    def _guards(
+        self, program: Program, cycle: Cycle, action: str, ctx: GuardContext
+    ) -> list[Rejection]:
+        stage_id = program.stage_of_action[action]
+        rejections = stage_window(action, stage_id, cycle.stage, self.window(program, cycle, stage_id), ctx.now)
+        return rejections + self._run(program, program.guards.get(action, ()), ctx)
+
+    def _refuse(self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None) -> RuleRefused:
+        err = RuleRefused(verb, subject, rejections, state)
+        log.info("refused", action=verb, subject=subject, state=state, rules=err.rules, message=str(err))
+        return err
+
+    def _audit(
+        self, tx: Any, now: datetime, cycle: Cycle | None, subject: str, subject_id: Any, actor: str, action: str,
+        from_state: str | None = None, to_state: str | None = None, reason: str = "", **data: Any,
+    ) -> None:
+        tx.audit(AuditEntry(
+            at=now, cycle_id=cycle.id if cycle else None, subject=subject, subject_id=str(subject_id),
+            actor=actor, action=action, from_state=from_state, to_state=to_state, reason=reason, data=data,
+        ))
+
+    # ------------------------------------------------------------------------------ users
+    def add_user(self, acting: str | None, name: str, role: str, city: str | None) -> User:
+        """Add a user. The very first user must be the lead (bootstrap); later only the lead adds users."""
+        if role not in ROLES:
+            raise InvalidInput("role", [f"{role!r} is not one of {', '.join(ROLES)}"])
+        if role in ("city-admin", "scorer") and not city:
+            raise InvalidInput("user", [f"a {role} needs --city"])
+        known = {p.id for pid in self.programs.ids() for p in self.programs.get(pid).parties}
+        if city and known and city not in known:
+            raise NotFound("city", city, f"known cities: {', '.join(sorted(known))}")
+        now = self.now()
+        with self.store.transaction() as tx:
+            if tx.count_users() == 0:
+                if role != "lead":
+                    raise NotPermitted("add user", name, "the first user must be the lead (--role lead)")
+                actor = name
+            else:
+                user = self._user(tx, acting)
+                if user.role != "lead":
+                    raise NotPermitted("add user", name, f"{user.name} is {user.role}; users are added by the lead")
+                actor = user.name
+            if tx.get_user(name) is not None:
+                raise InvalidInput("user", [f"a user named {name!r} already exists"])
+            new = User(name, role, city)
+            tx.add_user(new, now)
+            self._audit(tx, now, None, "user", name, actor, "add_user", to_state=role, city=city)
+        log.info("user_added", name=name, role=role, city=city)
+        return new
+
+    def users(self) -> list[User]:
+        with self.store.transaction(write=False) as tx:
+            return tx.list_users()
+
+    def whoami(self, name: str | None) -> User:
+        with self.store.transaction(write=False) as tx:
+            return self._user(tx, name)
+
+    # ------------------------------------------------------------------------------ cycles
+    def open_cycle(
+        self, acting: str | None, program_id: str, year: int,
+        places: Mapping[str, int] | None = None, quotas: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> Cycle:
+        program = self.programs.get(program_id)
+        cycle_id = f"{program.cycle_prefix}-{year}"
+        for city in quotas or {}:
+            program.party(city)
+        settings: dict[str, Any] = {
+            "places": {
+                "demonstration": int(program.list_settings.get("demonstration_places", 0)),
+                "excellent": int(program.list_settings.get("excellent_places", 0)),
+                **{k: int(v) for k, v in (places or {}).items()},
+            },
+            "quotas": {c: dict(q) for c, q in (quotas or {}).items()},
+        }
+        now = self.now()
+        with self.store.transaction() as tx:
+            user = self._user(tx, acting)
+            if user.role != "lead":
+                raise NotPermitted("open", f"cycle {cycle_id}", f"{user.name} is {user.role}; cycles are opened by the lead")
+            if tx.get_cycle(cycle_id) is not None:
+                raise InvalidInput("cycle", [f"cycle {cycle_id} is already open"])
+            cycle = Cycle(
+                id=cycle_id, program_id=program.id, program_version=program.version,
+                program_digest=program.digest, year=year, stage=program.stages[0].id, settings=settings,
+                opened_at=now, opened_by=user.name,
+            )
+            tx.insert_cycle(cycle)
+            self._audit(tx, now, cycle, "cycle", cycle_id, user.name, "open", to_state=cycle.stage,
+                        program=program.id, program_version=program.version, digest=program.digest, settings=settings)
+        log.info("cycle_opened", cycle=cycle_id, program=program.id, year=year)
+        return cycle
+
+    def cycles(self) -> list[Cycle]:
+        with self.store.transaction(write=False) as tx:
+            return tx.list_cycles()
+
+    def get_cycle(self, cycle_id: str | None) -> Cycle:
+        with self.store.transaction(write=False) as tx:
+            return self._cycle(tx, cycle_id)
+
+    def advance(self, acting: str | None, cycle_id: str | None = None, dry_run: bool = False) -> AdvanceResult:
+        """Close the current stage and open the next. Refused, with every failing rule, unless the
+        stage's closing rules hold; with ``dry_run`` report the same without changing anything."""
+        now = self.now()
+        with self.store.transaction(write=not dry_run) as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            program = self.program_of(cycle)
+            subject = f"stage '{cycle.stage}' of cycle {cycle.id}"
+            self._permit(program, "advance", user, None, subject)
+            stage = program.stage(cycle.stage)
+            nxt = program.next_stage(stage.id)
+            rejections: list[Rejection] = []
+            if nxt is None:
+                rejections.append(Rejection("last_stage", f"'{stage.id}' is the last stage of {program.id}"))
+            counts = self._counts(tx, cycle, tx.latest_list(cycle.id))
+            lst = tx.latest_list(cycle.id)
+            request = {"list_version": lst.number if lst and lst.status in ("proposed", "confirmed") else None}
+            ctx = self._context(program, cycle, counts, request=request, now=now)
+            rejections += self._run(program, stage.close_when, ctx)
+            result = AdvanceResult(cycle, stage.id, nxt.id if nxt else None, dry_run, rejections)
+            if dry_run:
+                return result
+            if rejections:
+                raise self._refuse("close", subject, rejections)
+            cycle.stage = nxt.id  # type: ignore[union-attr]
+            tx.save_cycle(cycle)
+            if lst is not None and lst.status == "proposed" and stage.kind.id == "list_confirmation":
+                lst.status = "confirmed"
+                tx.save_list_status(lst)
+                self._audit(tx, now, cycle, "list", lst.number, user.name, "confirmed", "proposed", "confirmed")
+            window = self.window(program, cycle, stage.id)
+            early = window is not None and window.closes is not None and now < window.closes
+            self._audit(tx, now, cycle, "cycle", cycle.id, user.name, "advance", stage.id, cycle.stage,
+                        early=early)
+        log.info("stage_advanced", cycle=cycle.id, from_stage=stage.id, to_stage=cycle.stage, early=early)
+        return result
+
+    # ------------------------------------------------------------------------------ projects
+    def submit(self, acting: str | None, application: Mapping[str, Any], cycle_id: str | None = None) -> Project:
+        """Create a project from a complete 附件1 application."""
+        now = self.now()
+        with self.store.transaction() as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id or application.get("cycle"))
+            program = self.program_of(cycle)
+            app = validate_application(application)
+            city = app["enterprise"]["city"]
+            project = Project(
+                id=None, cycle_id=cycle.id, city=city, applicant=user.name,
+                enterprise_name=app["enterprise"]["name"], project_name=app["project"]["name"],
+                application=app, state=INITIAL_STATE, submitted_at=now, updated_at=now,
+            )
+            subject = f"application '{project.project_name}'"
+            self._permit(program, "submit", user, city, subject)
+            ctx = self._context(program, cycle, CycleCounts(), project, now=now)
+            rejections = self._guards(program, cycle, "submit", ctx)
+            if rejections:
+                raise self._refuse("submit", subject, rejections)
+            program.fire(project, "submit", {})
+            tx.insert_project(project)
+            self._audit(tx, now, cycle, "project", project.id, user.name, "submit", INITIAL_STATE, project.state,
+                        city=city, enterprise=project.enterprise_name, project=project.project_name)
+        log.info("project_submitted", project=project.id, city=city, cycle=cycle.id)
+        return project
+
+    def fire(
+        self, acting: str | None, project_ids: int | Sequence[int], trigger: str, reason: str = "",
+        **request: Any,
+    ) -> list[Project]:
+        """Fire ``trigger`` on one or more projects, all or nothing, in one transaction.
+
+        Every project is checked before any is changed; a refusal lists every failing rule of
+        every project and changes nothing.
+        """
+        ids = [project_ids] if isinstance(project_ids, int) else list(project_ids)
+        if not ids:
+            raise InvalidInput("request", ["no project ids given"])
+        now = self.now()
+        done: list[Project] = []
+        with self.store.transaction() as tx:
+            user = self._user(tx, acting)
+            projects = [self._project(tx, pid) for pid in ids]
+            cycle = self._cycle(tx, projects[0].cycle_id)
+            if any(p.cycle_id != cycle.id for p in projects):
+                raise InvalidInput("request", ["the projects belong to different cycles"])
+            program = self.program_of(cycle)
+            if trigger not in program.stage_of_action:
+                raise InvalidInput("action", [f"{trigger!r} is not an action of program {program.id}"])
+            counts = self._counts(tx, cycle)
+            rejections: list[Rejection] = []
+            state_of: dict[int, str] = {}
+            for project in projects:
+                self._permit(program, trigger, user, project.city, f"project {project.id}")
+                ctx = self._context(program, cycle, counts, project, request, now)
+                found = self._guards(program, cycle, trigger, ctx)
+                sources = program.sources_of(trigger)
+                if not found and project.state not in sources:
+                    found.append(Rejection(
+                        "state",
+                        f"project {project.id} is '{project.state}'; {trigger} needs {' or '.join(sources)}",
+                    ))
+                if found and len(projects) > 1:
+                    found = [Rejection(r.rule, f"project {project.id}: {r.message}")
+                             if f"project {project.id}" not in r.message else r for r in found]
+                rejections += found
+                state_of[project.id] = project.state  # type: ignore[index]
+                # later projects in the same batch see the earlier ones counted
+                if not found:
+                    counts = _count_after(counts, project, trigger, request, program)
+            if rejections:
+                subject = f"project {ids[0]}" if len(ids) == 1 else f"projects {', '.join(map(str, ids))}"
+                raise self._refuse(trigger, subject, rejections, projects[0].state if len(ids) == 1 else None)
+            for project in projects:
+                before = project.state
+                if not program.fire(project, trigger, request):
+                    raise self._refuse(trigger, f"project {project.id}", [Rejection(
+                        "state", f"no transition for {trigger} from '{before}' with {dict(request)}")], before)
+                extra = self._effects(tx, program, cycle, user, project, trigger, request, now)
+                project.updated_at = now
+                tx.save_project(project)
+                self._audit(tx, now, cycle, "project", project.id, user.name, trigger, before, project.state,
+                            reason=reason, **{k: v for k, v in request.items() if k != "scores"}, **extra)
+                done.append(project)
+        for p in done:
+            log.info("transition", project=p.id, trigger=trigger, state=p.state, actor=acting)
+        return done
+
+    def _effects(
+        self, tx: Any, program: Program, cycle: Cycle, user: User, project: Project, trigger: str,
+        request: Mapping[str, Any], now: datetime,
+    ) -> dict[str, Any]:
+        """What a trigger records besides the state; returns extra audit data."""
+        if trigger == "review":
+            project.municipal_result = request["result"]
+            project.review_method = request.get("method")
+        elif trigger == "accept" and request.get("opinion"):
+            project.application = {**project.application, "opinions": {
+                **project.application.get("opinions", {}), "city_organization_department": request["opinion"]}}
+        elif trigger == "score":
+            scores = dict(request["scores"])
+            bands = {c.id: c.band_for(scores[c.id]).label for c in program.criteria}  # type: ignore[union-attr]
+            sheet = ScoreSheet(
+                cycle_id=cycle.id, project_id=project.id, city=user.city or "", scorer=user.name,  # type: ignore[arg-type]
+                scores=scores, bands=bands, total=sum(scores.values()),
+                completion=request.get("completion", ""), at=now,
+            )
+            old = tx.put_sheet(sheet)
+            return {"scores": scores, "bands": bands, "total": sheet.total, "city": sheet.city,
+                    "replaces_total": old.total if old else None}
+        return {}
+
+    def score(
+        self, acting: str | None, project_id: int, scores: Mapping[str, int], completion: str = "",
+    ) -> Project:
+        return self.fire(acting, project_id, "score", scores=dict(scores), completion=completion)[0]
+
+    # ------------------------------------------------------------------------------ the list
+    def _ranking(self, tx: Any, program: Program, cycle: Cycle, tie_order: Sequence[int]):
+        projects = {p.id: p for p in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES)}
+        totals: dict[int, list[int]] = {pid: [] for pid in projects}
+        for sheet in tx.sheets(cycle.id):
+            if sheet.project_id in totals:
+                totals[sheet.project_id].append(sheet.total)
+        totals = {pid: t for pid, t in totals.items() if t}
+        places = [("demonstration", cycle.settings["places"]["demonstration"]),
+                  ("excellent", cycle.settings["places"]["excellent"])]
+        method = program.list_settings.get("aggregate", "mean")
+        trim = int(program.list_settings.get("trim", 0))
+        ranked, ties = rank(totals, places, method, trim, tie_order) if totals else ([], [])
+        return projects, ranked, ties, method
+
+    def propose_list(self, acting: str | None, cycle_id: str | None = None, tie_order: Sequence[int] = ()) -> ListVersion:
+        """Aggregate the sheets into a new proposed list version (the previous one is superseded)."""
+        now = self.now()
+        with self.store.transaction() as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            program = self.program_of(cycle)
+            subject = f"the list of cycle {cycle.id}"
+            self._permit(program, "propose", user, None, subject)
+            projects, ranked, ties, method = self._ranking(tx, program, cycle, tie_order)
+            previous = tx.latest_list(cycle.id)
+            ctx = self._context(program, cycle, self._counts(tx, cycle), request={"unsettled_ties": ties}, now=now)
+            rejections = self._guards(program, cycle, "propose", ctx)
+            if previous is not None and previous.status in ("confirmed", "published"):
+                rejections.append(Rejection("list_open", f"list version {previous.number} is already {previous.status}"))
+            if rejections:
+                raise self._refuse("propose", subject, rejections)
+            entries = [
+                ListEntry(r.rank, r.project_id, projects[r.project_id].city, projects[r.project_id].enterprise_name,
+                          projects[r.project_id].project_name, show(r.score), r.category)
+                for r in ranked
+            ]
+            if previous is not None and previous.status in ("proposed", "objected"):
+                before = previous.status
+                previous.status = "superseded"
+                tx.save_list_status(previous)
+                self._audit(tx, now, cycle, "list", previous.number, user.name, "supersede", before, "superseded")
+            lst = ListVersion(cycle.id, (previous.number + 1) if previous else 1, "proposed", method, entries,
+                              user.name, now, list(tie_order))
+            tx.insert_list(lst)
+            self._audit(tx, now, cycle, "list", lst.number, user.name, "propose", None, "proposed",
+                        method=method, tie_order=list(tie_order),
+                        places=cycle.settings["places"], entries=len(entries))
+        log.info("list_proposed", cycle=cycle.id, version=lst.number, entries=len(entries))
+        return lst
+
+    def _current_list(self, tx: Any, cycle: Cycle, subject: str, *statuses: str) -> ListVersion:
+        lst = tx.latest_list(cycle.id)
+        if lst is None:
+            raise self._refuse("act on", subject, [Rejection("list_exists", "no list has been proposed yet")])
+        if statuses and lst.status not in statuses:
+            raise self._refuse("act on", subject, [Rejection(
+                "list_status", f"list version {lst.number} is {lst.status}; this needs {' or '.join(statuses)}")])
+        return lst
+
+    def confirm_list(self, acting: str | None, cycle_id: str | None = None, decision: str = "confirm",
+                     reason: str = "") -> ListVersion:
+        """A party confirms the current proposed list, or objects to it (sending it back for a new version)."""
+        if decision == "object" and not reason.strip():
+            raise InvalidInput("objection", ["an objection needs --reason"])
+        now = self.now()
+        with self.store.transaction() as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            program = self.program_of(cycle)
+            subject = f"the list of cycle {cycle.id}"
+            self._permit(program, decision, user, None, subject)
+            lst = self._current_list(tx, cycle, subject, "proposed")
+            ctx = self._context(program, cycle, CycleCounts(), now=now)
+            rejections = self._guards(program, cycle, decision, ctx)
+            done = {c.city for c in tx.confirmations(lst.id) if c.decision == "confirm"}
+            if user.city in done:
+                rejections.append(Rejection("confirm_once", f"{user.city} has already confirmed list version {lst.number}"))
+            if rejections:
+                raise self._refuse(decision, f"list version {lst.number} of cycle {cycle.id}", rejections)
+            tx.add_confirmation(Confirmation(lst.id, user.city or "", user.name, decision, reason, now))  # type: ignore[arg-type]
+            before = lst.status
+            if decision == "object":
+                lst.status = "objected"
+            tx.save_list_status(lst)  # bumps the version even on confirm: concurrent confirmations serialise
+            self._audit(tx, now, cycle, "list", lst.number, user.name, decision, before, lst.status,
+                        reason=reason, city=user.city)
+        log.info("list_" + decision, cycle=cycle.id, version=lst.number, city=user.city)
+        return lst
+
+    def publish(self, acting: str | None, cycle_id: str | None = None) -> ListVersion:
+        """Publish the confirmed list: every key-library project is placed by its category."""
+        now = self.now()
+        with self.store.transaction() as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            program = self.program_of(cycle)
+            subject = f"the list of cycle {cycle.id}"
+            self._permit(program, "publish", user, None, subject)
+            lst = self._current_list(tx, cycle, subject, "confirmed")
+            counts = self._counts(tx, cycle, lst)
+            ctx = self._context(program, cycle, counts, request={"list_version": lst.number}, now=now)
+            rejections = [r for r in self._guards(program, cycle, "publish", ctx) if r.rule != "all_parties_confirmed"]
+            if rejections:
+                raise self._refuse("publish", subject, rejections)
+            category = {e.project_id: e.category for e in lst.entries}
+            for project in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES):
+                before = project.state
+                cat = category.get(project.id, "none")
+                program.fire(project, "place", {"category": cat})
+                project.updated_at = now
+                tx.save_project(project)
+                self._audit(tx, now, cycle, "project", project.id, user.name, "place", before, project.state,
+                            list_version=lst.number, category=cat)
+            lst.status = "published"
+            tx.save_list_status(lst)
+            self._audit(tx, now, cycle, "list", lst.number, user.name, "publish", "confirmed", "published")
+        log.info("list_published", cycle=cycle.id, version=lst.number)
+        return lst
+
+    # ------------------------------------------------------------------------------ reads
+    def visible(self, user: User, project: Project, cycle: Cycle, program: Program) -> bool:
+        if user.role == "lead":
+            return True
+        if user.role == "applicant":
+            return project.applicant == user.name
+        if project.city == user.city:
+            return user.role == "city-admin" or project.state not in ("submitted", "new")
+        joint = program.stage_index(cycle.stage) >= program.stage_index(program.stage_of_action.get("score", cycle.stage)) \
+            if "score" in program.stage_of_action else False
+        return project.state in (*KEY_LIBRARY_STATES, "listed_demonstration", "listed_excellent", "not_listed", "awarded") \
+            and (joint or user.role == "scorer")
+
+    def projects(self, acting: str | None, cycle_id: str | None = None, city: str | None = None,
+                 state: str | None = None) -> list[Project]:
+        with self.store.transaction(write=False) as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            program = self.program_of(cycle)
+            found = tx.find_projects(cycle.id, cities=[city] if city else None, states=[state] if state else None)
+            return [p for p in found if self.visible(user, p, cycle, program)]
+
+    def project(self, acting: str | None, project_id: int) -> tuple[Project, list[ScoreSheet], list[AuditEntry]]:
+        with self.store.transaction(write=False) as tx:
+            user = self._user(tx, acting)
+            project = self._project(tx, project_id)
+            cycle = self._cycle(tx, project.cycle_id)
+            if not self.visible(user, project, cycle, self.program_of(cycle)):
+                raise NotFound("project", project_id)
+            sheets = tx.sheets(cycle.id, project_id, current_only=False)
+            if user.role not in ("lead",):
+                sheets = [s for s in sheets if s.city == user.city] if user.role != "applicant" else []
+            return project, sheets, tx.history("project", str(project_id))
+
+    def list_versions(self, acting: str | None, cycle_id: str | None = None) -> tuple[Cycle, list[ListVersion], dict[int, list[Confirmation]]]:
+        with self.store.transaction(write=False) as tx:
+            self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            versions = tx.list_versions(cycle.id)
+            return cycle, versions, {v.id: tx.confirmations(v.id) for v in versions}
+
+    def status(self, acting: str | None, cycle_id: str | None = None) -> dict[str, Any]:
+        """Where the cycle stands: stage, window and time left, per-city progress, funding."""
+        now = self.now()
+        with self.store.transaction(write=False) as tx:
+            self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            program = self.program_of(cycle)
+            lst = tx.latest_list(cycle.id)
+            counts = self._counts(tx, cycle, lst)
+            stage = program.stage(cycle.stage)
+            window = self.window(program, cycle, stage.id)
+            quotas = effective_quotas(program.quotas, cycle.settings.get("quotas"))
+            minimum = int(program.policy_params.get("min_recommendations", {}).get("minimum", 0))
+            ctx = self._context(program, cycle, counts, now=now, request={
+                "list_version": lst.number if lst and lst.status in ("proposed", "confirmed") else None})
+            closing = self._run(program, stage.close_when, ctx)
+            downstream = ("in_library", "municipal_demonstration", "municipal_excellent", "municipal_none",
+                          "recommended", "listed_demonstration", "listed_excellent", "not_listed", "awarded")
+            cities = []
+            for party in program.parties:
+                c = party.id
+                demo = counts.results.get((c, "demonstration"), 0)
+                exc = counts.results.get((c, "excellent"), 0)
+                fund = program.funding.get(c, {})
+                cities.append({
+                    "city": c, "name": party.name,
+                    "submitted": counts.count(c, *program.states) - counts.count(c, "new"),
+                    "waiting": counts.count(c, "submitted"),
+                    "accepted": counts.count(c, *downstream),
+                    "rejected": counts.count(c, "rejected"),
+                    "unreviewed": counts.count(c, "in_library"),
+                    "demonstration": demo, "demonstration_quota": quotas.get(c, {}).get("demonstration"),
+                    "excellent": exc, "excellent_quota": quotas.get(c, {}).get("excellent"),
+                    "recommended": counts.count(c, "recommended", "listed_demonstration", "listed_excellent",
+                                                "not_listed", "awarded"),
+                    "recommended_minimum": minimum,
+                    "sheets": counts.sheets_by_city.get(c, 0), "sheets_needed": counts.key_library,
+                    "confirmed": c in counts.confirmations,
+                    "funding": demo * fund.get("demonstration", 0) + exc * fund.get("excellent", 0),
+                })
+            return {
+                "cycle": cycle.id, "program": program.id, "program_name": program.name, "year": cycle.year,
+                "stage": stage.id, "stage_name": stage.name,
+                "stage_number": program.stage_index(stage.id) + 1, "stages": len(program.stages),
+                "window": window.describe() if window else "no window",
+                "opens": window.opens.isoformat() if window and window.opens else None,
+                "closes": window.closes.isoformat() if window and window.closes else None,
+                "seconds_left": (window.closes - now).total_seconds() if window and window.closes else None,
+                "now": now.isoformat(),
+                "can_close": not closing, "closing_rules": [str(r) for r in closing],
+                "list": {"version": lst.number, "status": lst.status} if lst else None,
+                "cities": cities,
+            }
+
+    def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
+        with self.store.transaction(write=False) as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            if user.role != "lead":
+                raise NotPermitted("read", f"the history of cycle {cycle.id}", "the cycle's history is read by the lead")
+            return tx.history(cycle_id=cycle.id)
+
+
+def _count_after(counts: CycleCounts, project: Project, trigger: str, request: Mapping[str, Any],
+                 program: Program) -> CycleCounts:
+    """The counts as they will be once ``project`` has fired ``trigger`` (for batches)."""
+    probe = dataclasses.replace(project)
+    if not program.fire(probe, trigger, request):
+        return counts
+    by_state = dict(counts.by_city_state)
+    by_state[(project.city, project.state)] = by_state.get((project.city, project.state), 0) - 1
+    by_state[(project.city, probe.state)] = by_state.get((project.city, probe.state), 0) + 1
+    results = dict(counts.results)
+    if trigger == "review":
+        if project.municipal_result:
+            results[(project.city, project.municipal_result)] -= 1
+        results[(project.city, request["result"])] = results.get((project.city, request["result"]), 0) + 1
+    return dataclasses.replace(counts, by_city_state=by_state, results=results)

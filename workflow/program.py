@@ -1,0 +1,477 @@
+"""Programs are data: load a program file, validate all of it at once, build its one machine.
+
+A program file (TOML) names its parties, windows, stages (by kind), guards, permissions,
+quotas and score sheet. :func:`load_program` reports every problem it finds in one error.
+"""
+
+from __future__ import annotations
+
+import calendar
+import hashlib
+import os
+import tomllib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from transitions import Machine, MachineError
+
+from policies import REGISTRY
+from policies.base import Band, Criterion, Party
+from policies.permissions import Permission
+from policies.windows import Window
+from stages import KINDS, StageKind, TransitionSpec
+from workflow.errors import NotFound, ProgramInvalid
+
+ROLES = ("lead", "city-admin", "scorer", "applicant")
+INITIAL_STATE = "new"
+# Cycle-level actions that are not stage specific.
+CYCLE_WIDE_ACTIONS = ("advance",)
+
+
+@dataclass(frozen=True)
+class MonthDay:
+    month: int
+    day: int
+
+    @classmethod
+    def parse(cls, text: Any) -> MonthDay:
+        if not isinstance(text, str) or len(text.split("-")) != 2:
+            raise ValueError(f"{text!r} is not a month-day like '03-01'")
+        month, day = (int(x) for x in text.split("-"))
+        if not 1 <= month <= 12 or not 1 <= day <= 31:
+            raise ValueError(f"{text!r} is not a valid month-day")
+        return cls(month, day)
+
+    def in_year(self, year: int) -> date:
+        """The date in ``year``; a day past the month's end means its last day (02-29 → 02-28)."""
+        last = calendar.monthrange(year, self.month)[1]
+        return date(year, self.month, min(self.day, last))
+
+    def key(self) -> tuple[int, int]:
+        return (self.month, self.day)
+
+
+@dataclass(frozen=True)
+class WindowSpec:
+    id: str
+    start: MonthDay
+    end: MonthDay
+
+    def for_year(self, year: int, zone: str) -> Window:
+        tz = ZoneInfo(zone)
+        opens = datetime.combine(self.start.in_year(year), datetime.min.time(), tz)
+        closes = datetime.combine(self.end.in_year(year) + timedelta(days=1), datetime.min.time(), tz)
+        return Window(opens.astimezone(UTC), closes.astimezone(UTC), zone)
+
+
+@dataclass(frozen=True)
+class Stage:
+    id: str
+    name: str
+    kind: StageKind
+    window: WindowSpec | None
+    close_when: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Program:
+    """A loaded, validated program. Immutable; one per program file version."""
+
+    id: str
+    cycle_prefix: str
+    version: int
+    digest: str
+    name: str
+    name_en: str
+    timezone: str
+    lead: str
+    parties: tuple[Party, ...]
+    stages: tuple[Stage, ...]
+    guards: Mapping[str, tuple[str, ...]]
+    permissions: Mapping[str, Permission]
+    policy_params: Mapping[str, Mapping[str, Any]]
+    quotas: Mapping[str, Mapping[str, int]]
+    funding: Mapping[str, Mapping[str, int]]
+    results: Mapping[str, str]
+    review_methods: Mapping[str, str]
+    list_settings: Mapping[str, Any]
+    criteria: tuple[Criterion, ...]
+    path: Path | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
+
+    # -- lookups ---------------------------------------------------------------------------
+    def party(self, party_id: str) -> Party:
+        for p in self.parties:
+            if p.id == party_id:
+                return p
+        raise NotFound("city", party_id, f"the program's cities are {', '.join(self.party_ids)}")
+
+    @property
+    def party_ids(self) -> tuple[str, ...]:
+        return tuple(p.id for p in self.parties)
+
+    def stage(self, stage_id: str) -> Stage:
+        for s in self.stages:
+            if s.id == stage_id:
+                return s
+        raise NotFound("stage", stage_id)
+
+    def stage_index(self, stage_id: str) -> int:
+        return [s.id for s in self.stages].index(stage_id)
+
+    def next_stage(self, stage_id: str) -> Stage | None:
+        i = self.stage_index(stage_id)
+        return self.stages[i + 1] if i + 1 < len(self.stages) else None
+
+    @cached_property
+    def stage_of_action(self) -> dict[str, str]:
+        """Which stage each project trigger or cycle action belongs to."""
+        out: dict[str, str] = {}
+        for s in self.stages:
+            for trigger in (*s.kind.triggers, *s.kind.cycle_actions):
+                out.setdefault(trigger, s.id)
+        return out
+
+    def window(self, stage_id: str, year: int) -> Window | None:
+        spec = self.stage(stage_id).window
+        return spec.for_year(year, self.timezone) if spec else None
+
+    @cached_property
+    def states(self) -> tuple[str, ...]:
+        seen: dict[str, None] = {INITIAL_STATE: None}
+        for s in self.stages:
+            for st in s.kind.states:
+                seen.setdefault(st, None)
+        return tuple(seen)
+
+    @cached_property
+    def transition_specs(self) -> tuple[TransitionSpec, ...]:
+        specs: list[TransitionSpec] = []
+        for s in self.stages:
+            for c in s.kind.creates:
+                specs.append(TransitionSpec(c, (INITIAL_STATE,), s.kind.states[0]))
+            specs.extend(s.kind.transitions)
+        return tuple(specs)
+
+    @cached_property
+    def machine(self) -> Machine:
+        """The program's one `transitions` machine, shared by every project (never add_model)."""
+        table = []
+        for spec in self.transition_specs:
+            entry = spec.as_dict()
+            if spec.when:
+                entry["conditions"] = [_matches(spec.when)]
+            table.append(entry)
+        return Machine(
+            model=None,
+            states=list(self.states),
+            transitions=table,
+            initial=INITIAL_STATE,
+            auto_transitions=False,
+            send_event=False,
+        )
+
+    def fire(self, model: Any, trigger: str, request: Mapping[str, Any]) -> bool:
+        """Fire ``trigger`` on a plain model object (it has a ``state`` attribute).
+
+        Returns False when the trigger is not allowed from the model's state (or no edge
+        matches the request); the caller turns that into a refusal with a message.
+        """
+        event = self.machine.events.get(trigger)
+        if event is None:
+            return False
+        try:
+            return bool(event.trigger(model, **dict(request)))
+        except MachineError:
+            return False
+
+    def sources_of(self, trigger: str) -> tuple[str, ...]:
+        seen: dict[str, None] = {}
+        for spec in self.transition_specs:
+            if spec.trigger == trigger:
+                for s in spec.source:
+                    seen.setdefault(s, None)
+        return tuple(seen)
+
+    def quota(self, city: str, result: str, overrides: Mapping[str, Mapping[str, int]] | None = None) -> int | None:
+        merged = effective_quotas(self.quotas, overrides)
+        return merged.get(city, {}).get(result)
+
+    def mermaid(self) -> str:
+        """The project state machine as Mermaid text, guards named on the arrows."""
+        lines = ["stateDiagram-v2", f"    [*] --> {INITIAL_STATE}"]
+        for spec in self.transition_specs:
+            guards = list(self.guards.get(spec.trigger, ()))
+            label = spec.trigger
+            if spec.when:
+                label += " " + ",".join(f"{k}={v}" for k, v in spec.when.items())
+            if guards:
+                label += " [" + ", ".join(guards) + "]"
+            for src in spec.source:
+                dest = spec.dest or src
+                lines.append(f"    {src} --> {dest}: {label}")
+        for s in self.stages:
+            lines.append(f"    note right of {INITIAL_STATE}: stage {s.id} ({s.name}) closes when "
+                         + (", ".join(s.close_when) or "—"))
+        return "\n".join(lines) + "\n"
+
+
+def effective_quotas(
+    base: Mapping[str, Mapping[str, int]], overrides: Mapping[str, Mapping[str, int]] | None
+) -> dict[str, dict[str, int]]:
+    merged = {city: dict(q) for city, q in base.items()}
+    for city, q in (overrides or {}).items():
+        merged.setdefault(city, {}).update(q)
+    return merged
+
+
+def _matches(when: Mapping[str, Any]):
+    def condition(**request: Any) -> bool:
+        return all(request.get(k) == v for k, v in when.items())
+
+    condition.__name__ = "when_" + "_".join(f"{k}_{v}" for k, v in when.items())
+    return condition
+
+
+# -- loading ---------------------------------------------------------------------------------
+
+
+def default_program_dirs() -> list[Path]:
+    dirs = [Path(p) for p in os.environ.get("EVALFLOW_PROGRAMS", "").split(os.pathsep) if p]
+    dirs.append(Path(__file__).resolve().parent.parent / "programs")
+    return dirs
+
+
+def load_program(path: Path) -> Program:
+    """Read and validate one program file; raise :class:`ProgramInvalid` listing every problem."""
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ProgramInvalid(f"program file {path}", [f"cannot be read: {exc.strerror}"]) from None
+    try:
+        data = tomllib.loads(text.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProgramInvalid(f"program file {path}", [f"not valid TOML: {exc}"]) from None
+    return build_program(data, digest=hashlib.sha256(text).hexdigest()[:16], path=path)
+
+
+def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None = None) -> Program:
+    problems: list[str] = []
+    head = data.get("program") or {}
+    pid = head.get("id")
+    if not pid:
+        problems.append("[program] id is missing")
+    zone = head.get("timezone")
+    if not zone:
+        problems.append("[program] timezone is missing (windows need a time zone, e.g. 'Asia/Shanghai')")
+    else:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            problems.append(f"[program] timezone {zone!r} is not a known time zone")
+
+    parties: list[Party] = []
+    for i, p in enumerate(data.get("parties") or []):
+        if not p.get("id") or not p.get("name"):
+            problems.append(f"parties[{i}] needs an id and a name")
+            continue
+        if p.get("role") not in ("lead", "city"):
+            problems.append(f"party {p['id']!r} has role {p.get('role')!r}; expected 'lead' or 'city'")
+        parties.append(Party(p["id"], p["name"], p.get("unit", p["name"]), p.get("role", "city")))
+    party_ids = [p.id for p in parties]
+    if not parties:
+        problems.append("the program has no parties")
+    if len(set(party_ids)) != len(party_ids):
+        problems.append("party ids repeat: " + ", ".join(sorted({x for x in party_ids if party_ids.count(x) > 1})))
+    leads = [p.id for p in parties if p.role == "lead"]
+    lead = head.get("lead")
+    if len(leads) != 1:
+        problems.append(f"exactly one party must have role 'lead' (found {len(leads)})")
+    elif lead != leads[0]:
+        problems.append(f"[program] lead is {lead!r} but the lead party is {leads[0]!r}")
+
+    windows: dict[str, WindowSpec] = {}
+    for wid, w in (data.get("windows") or {}).items():
+        try:
+            spec = WindowSpec(wid, MonthDay.parse(w.get("start")), MonthDay.parse(w.get("end")))
+        except (ValueError, AttributeError) as exc:
+            problems.append(f"window {wid!r}: {exc}")
+            continue
+        if spec.end.key() < spec.start.key():
+            problems.append(f"window {wid!r} is inverted: it ends ({w['end']}) before it starts ({w['start']})")
+        windows[wid] = spec
+
+    stages: list[Stage] = []
+    for i, s in enumerate(data.get("stages") or []):
+        sid = s.get("id") or f"stages[{i}]"
+        kind = KINDS.get(s.get("kind", ""))
+        if kind is None:
+            problems.append(f"stage {sid!r}: unknown stage kind {s.get('kind')!r} (known: {', '.join(sorted(KINDS))})")
+            continue
+        window = None
+        if s.get("window") is not None:
+            window = windows.get(s["window"])
+            if window is None:
+                problems.append(f"stage {sid!r}: unknown window {s['window']!r}")
+        close_when = tuple(s.get("close_when") or ())
+        for name in close_when:
+            if name not in REGISTRY:
+                problems.append(f"stage {sid!r}: unknown closing policy {name!r}")
+        stages.append(Stage(sid, s.get("name", sid), kind, window, close_when))
+    if not stages:
+        problems.append("the program has no stages")
+    if len({s.id for s in stages}) != len(stages):
+        problems.append("stage ids repeat")
+    # windows must follow stage order: a later stage may share a window, never open earlier
+    dated = [s for s in stages if s.window]
+    for a, b in zip(dated, dated[1:], strict=False):
+        if a.window is b.window:
+            continue
+        if b.window.start.key() <= a.window.end.key():
+            problems.append(
+                f"windows overlap or run backwards: stage {b.id!r} opens {b.window.start.month:02d}-"
+                f"{b.window.start.day:02d}, before stage {a.id!r} closes {a.window.end.month:02d}-{a.window.end.day:02d}"
+            )
+
+    guards = {t: tuple(names) for t, names in (data.get("guards") or {}).items()}
+    all_actions: set[str] = set(CYCLE_WIDE_ACTIONS)
+    for s in stages:
+        all_actions.update(s.kind.triggers, s.kind.cycle_actions)
+    for trigger, names in guards.items():
+        if trigger not in all_actions:
+            problems.append(f"[guards] {trigger!r} is not a trigger of any stage of this program")
+        for name in names:
+            if name not in REGISTRY:
+                problems.append(f"[guards] {trigger}: unknown policy {name!r}")
+
+    permissions: dict[str, Permission] = {}
+    for action, perm in (data.get("permissions") or {}).items():
+        if action not in all_actions:
+            problems.append(f"[permissions] {action!r} is not an action of this program")
+        p = Permission.from_data(perm)
+        bad = [r for r in p.roles if r not in ROLES]
+        if bad:
+            problems.append(f"[permissions] {action}: unknown roles {', '.join(bad)} (known: {', '.join(ROLES)})")
+        permissions[action] = p
+    internal = {"place"}  # fired by the engine during publication, never by a user
+    missing = sorted(all_actions - set(permissions) - internal)
+    if missing:
+        problems.append("[permissions] nobody may do: " + ", ".join(missing))
+
+    params = {k: dict(v) for k, v in (data.get("policies") or {}).items()}
+    for name in params:
+        if name not in REGISTRY:
+            problems.append(f"[policies.{name}] configures an unknown policy")
+
+    quotas = _int_table(data.get("quotas") or {}, "quotas", party_ids, problems)
+    funding = _int_table(data.get("funding") or {}, "funding", party_ids, problems)
+
+    criteria: list[Criterion] = []
+    for c in data.get("score_sheet") or []:
+        cid = c.get("id", "?")
+        bands = tuple(Band(b.get("label", ""), int(b.get("min", 0)), int(b.get("max", 0))) for b in c.get("bands") or [])
+        if not bands:
+            problems.append(f"score criterion {cid!r} has no bands")
+        for b in bands:
+            if b.min > b.max or b.max > int(c.get("max", 0)) or b.min < 0:
+                problems.append(f"score criterion {cid!r}: band {b.label} {b.min}-{b.max} is not within 0-{c.get('max')}")
+        ordered = sorted(bands, key=lambda b: b.min)
+        for x, y in zip(ordered, ordered[1:], strict=False):
+            if y.min <= x.max:
+                problems.append(f"score criterion {cid!r}: bands {x.label} and {y.label} overlap")
+        criteria.append(Criterion(cid, c.get("name", cid), int(c.get("max", 0)), bands))
+
+    # reachability: every state must be reachable from the initial state
+    if not problems:
+        reach = {INITIAL_STATE}
+        specs = []
+        for s in stages:
+            specs += [(INITIAL_STATE, s.kind.states[0]) for _ in s.kind.creates]
+            specs += [(src, t.dest) for t in s.kind.transitions for src in t.source if t.dest]
+        changed = True
+        while changed:
+            changed = False
+            for src, dest in specs:
+                if src in reach and dest not in reach:
+                    reach.add(dest)
+                    changed = True
+        every = {st for s in stages for st in s.kind.states}
+        unreachable = sorted(every - reach)
+        if unreachable:
+            problems.append("unreachable states: " + ", ".join(unreachable))
+
+    if problems:
+        where = f"program file {path}" if path else f"program {pid or '?'}"
+        raise ProgramInvalid(where, problems)
+
+    return Program(
+        id=pid,
+        cycle_prefix=head.get("cycle_prefix", pid),
+        version=int(head.get("version", 1)),
+        digest=digest,
+        name=head.get("name", pid),
+        name_en=head.get("name_en", head.get("name", pid)),
+        timezone=zone,
+        lead=lead,
+        parties=tuple(parties),
+        stages=tuple(stages),
+        guards=guards,
+        permissions=permissions,
+        policy_params=params,
+        quotas=quotas,
+        funding=funding,
+        results=dict(data.get("results") or {}),
+        review_methods=dict(data.get("review_methods") or {}),
+        list_settings=dict(data.get("list") or {}),
+        criteria=tuple(criteria),
+        path=path,
+        raw=data,
+    )
+
+
+def _int_table(table: Mapping[str, Any], name: str, party_ids: Iterable[str], problems: list[str]) -> dict:
+    out: dict[str, dict[str, int]] = {}
+    ids = set(party_ids)
+    for city, values in table.items():
+        if city not in ids:
+            problems.append(f"[{name}.{city}] is not a party of the program")
+            continue
+        out[city] = {}
+        for key, value in values.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                problems.append(f"[{name}.{city}] {key} = {value!r} is not a whole number ≥ 0")
+            else:
+                out[city][key] = value
+    return out
+
+
+class ProgramRegistry:
+    """The programs found in the program directories, loaded on first use."""
+
+    def __init__(self, dirs: Iterable[Path] | None = None):
+        self.dirs = list(dirs) if dirs is not None else default_program_dirs()
+        self._cache: dict[str, Program] = {}
+
+    def files(self) -> dict[str, Path]:
+        found: dict[str, Path] = {}
+        for d in self.dirs:
+            if d.is_dir():
+                for f in sorted(d.glob("*.toml")):
+                    found.setdefault(f.stem, f)
+        return found
+
+    def ids(self) -> list[str]:
+        return sorted(self.files())
+
+    def get(self, program_id: str) -> Program:
+        if program_id not in self._cache:
+            path = self.files().get(program_id)
+            if path is None:
+                raise NotFound("program", program_id, f"known programs: {', '.join(self.ids()) or 'none'}")
+            self._cache[program_id] = load_program(path)
+        return self._cache[program_id]

@@ -1,0 +1,82 @@
+"""Aggregate the parties' score totals into a ranked list split into places.
+
+Scores are kept exact (fractions) so that a tie is a real tie, never a rounding accident. A
+tie across a place boundary is reported, and settled only by an explicit order from the lead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+
+@dataclass(frozen=True)
+class Ranked:
+    project_id: int
+    score: Fraction
+    totals: tuple[int, ...]
+    category: str = "none"
+    rank: int = 0
+
+
+def aggregate(totals: Sequence[int], method: str = "mean", trim: int = 0) -> Fraction:
+    """Mean of the totals, or the trimmed mean dropping ``trim`` highest and lowest."""
+    values = sorted(totals)
+    if method == "trimmed_mean":
+        if len(values) <= 2 * trim:
+            raise ValueError(f"cannot trim {trim} from each end of {len(values)} totals")
+        values = values[trim: len(values) - trim] if trim else values
+    elif method != "mean":
+        raise ValueError(f"unknown aggregate method {method!r}")
+    return Fraction(sum(values), len(values))
+
+
+def show(score: Fraction) -> str:
+    return f"{float(score):.4f}"
+
+
+def rank(
+    totals_by_project: Mapping[int, Sequence[int]],
+    places: Sequence[tuple[str, int]],
+    method: str = "mean",
+    trim: int = 0,
+    tie_order: Sequence[int] = (),
+) -> tuple[list[Ranked], list[str]]:
+    """Rank projects and assign categories by ``places`` (e.g. [("demonstration", 10), ("excellent", 20)]).
+
+    Returns the ranked list and, for every tie that crosses a boundary and is not fully settled
+    by ``tie_order``, a message naming the tied projects and their score.
+    """
+    position = {pid: i for i, pid in enumerate(tie_order)}
+    scored = [Ranked(pid, aggregate(t, method, trim), tuple(t)) for pid, t in totals_by_project.items()]
+    # ties: the lead's explicit order first, then the project id (only used once settled)
+    scored.sort(key=lambda r: (-r.score, position.get(r.project_id, len(position)), r.project_id))
+
+    boundaries: list[tuple[int, str, str]] = []
+    edge = 0
+    for i, (category, count) in enumerate(places):
+        edge += count
+        after = places[i + 1][0] if i + 1 < len(places) else "none"
+        boundaries.append((edge, category, after))
+
+    ties: list[str] = []
+    for edge, above, below in boundaries:
+        if 0 < edge < len(scored) and scored[edge - 1].score == scored[edge].score:
+            score = scored[edge].score
+            group = [r.project_id for r in scored if r.score == score]
+            if not all(pid in position for pid in group):
+                ties.append(
+                    f"projects {', '.join(map(str, group))} are tied at {show(score)} across the boundary "
+                    f"between {above} (place {edge}) and {below}; settle with --tie-order listing them best first"
+                )
+
+    out: list[Ranked] = []
+    edge_iter = iter(boundaries)
+    current = next(edge_iter, None)
+    for i, r in enumerate(scored, start=1):
+        while current is not None and i > current[0]:
+            current = next(edge_iter, None)
+        category = current[1] if current is not None else "none"
+        out.append(Ranked(r.project_id, r.score, r.totals, category, i))
+    return out, ties

@@ -1,0 +1,113 @@
+"""Plain records the engine works on. The store maps them to rows; `transitions` fires on them
+(a SQLModel row cannot be a transitions model, so the engine never sees one)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+
+@dataclass
+class User:
+    name: str
+    role: str
+    city: str | None = None
+
+
+@dataclass
+class Cycle:
+    id: str
+    program_id: str
+    program_version: int
+    program_digest: str
+    year: int
+    stage: str
+    settings: dict[str, Any] = field(default_factory=dict)
+    version: int = 1
+    opened_at: datetime | None = None
+    opened_by: str = ""
+
+
+@dataclass
+class Project:
+    """One application and the state of its evaluation. ``state`` is driven by the program's machine."""
+
+    id: int | None
+    cycle_id: str
+    city: str
+    applicant: str
+    enterprise_name: str
+    project_name: str
+    application: dict[str, Any]
+    state: str = "new"
+    municipal_result: str | None = None
+    review_method: str | None = None
+    version: int = 0
+    submitted_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+@dataclass
+class ScoreSheet:
+    cycle_id: str
+    project_id: int
+    city: str
+    scorer: str
+    scores: dict[str, int]
+    bands: dict[str, str]
+    total: int
+    completion: str = ""
+    current: bool = True
+    at: datetime | None = None
+    id: int | None = None
+
+
+@dataclass
+class ListEntry:
+    rank: int
+    project_id: int
+    city: str
+    enterprise_name: str
+    project_name: str
+    score: str  # exact aggregate as a decimal string, e.g. "87.4444"
+    category: str  # demonstration | excellent | none
+
+
+@dataclass
+class ListVersion:
+    cycle_id: str
+    number: int
+    status: str  # proposed | objected | confirmed | published | superseded
+    method: str
+    entries: list[ListEntry]
+    proposed_by: str
+    at: datetime | None = None
+    tie_order: list[int] = field(default_factory=list)
+    version: int = 1
+    id: int | None = None
+
+
+@dataclass
+class Confirmation:
+    list_id: int
+    city: str
+    user: str
+    decision: str  # confirm | object
+    reason: str = ""
+    at: datetime | None = None
+
+
+@dataclass
+class AuditEntry:
+    at: datetime
+    cycle_id: str | None
+    subject: str  # project | cycle | list | user
+    subject_id: str
+    actor: str
+    action: str
+    from_state: str | None = None
+    to_state: str | None = None
+    reason: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
