@@ -100,7 +100,8 @@ class GuardContext:
     project: ProjectView | None = None
     counts: CycleCounts = field(default_factory=CycleCounts)
     request: Mapping[str, Any] = field(default_factory=dict)
-    ranking: tuple[Any, ...] = ()
+    # when the current stage's window closes (None: no closing date); for closing rules
+    stage_closes: datetime | None = None
 
     def party_name(self, party_id: str) -> str:
         for party in self.parties:

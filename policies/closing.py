@@ -7,6 +7,19 @@ from collections.abc import Iterator
 from policies.base import GuardContext, Rejection, policy
 
 
+@policy("window_ended")
+def window_ended(ctx: GuardContext) -> Iterator[Rejection]:
+    """The stage's window has ended (for stages that must stay open for their whole window)."""
+    if ctx.stage_closes is not None and ctx.now < ctx.stage_closes:
+        left = ctx.stage_closes - ctx.now
+        hours = int(left.total_seconds() // 3600)
+        yield Rejection(
+            "window_ended",
+            f"the window is open until {ctx.stage_closes.isoformat()} ({hours // 24} d {hours % 24} h left); "
+            "applicants may still submit",
+        )
+
+
 @policy("all_submissions_decided")
 def all_submissions_decided(ctx: GuardContext) -> Iterator[Rejection]:
     """Each city has confirmed or rejected every submission."""

@@ -272,6 +272,8 @@ class Engine:
             lst = tx.latest_list(cycle.id)
             request = {"list_version": lst.number if lst and lst.status in ("proposed", "confirmed") else None}
             ctx = self._context(program, cycle, counts, request=request, now=now)
+            window = self.window(program, cycle, stage.id)
+            ctx = dataclasses.replace(ctx, stage_closes=window.closes if window else None)
             rejections += self._run(program, stage.close_when, ctx)
             result = AdvanceResult(cycle, stage.id, nxt.id if nxt else None, dry_run, rejections)
             if dry_run:
@@ -284,7 +286,6 @@ class Engine:
                 lst.status = "confirmed"
                 tx.save_list_status(lst)
                 self._audit(tx, now, cycle, "list", lst.number, user.name, "confirmed", "proposed", "confirmed")
-            window = self.window(program, cycle, stage.id)
             early = window is not None and window.closes is not None and now < window.closes
             self._audit(tx, now, cycle, "cycle", cycle.id, user.name, "advance", stage.id, cycle.stage,
                         early=early)
@@ -586,6 +587,7 @@ class Engine:
             minimum = int(program.policy_params.get("min_recommendations", {}).get("minimum", 0))
             ctx = self._context(program, cycle, counts, now=now, request={
                 "list_version": lst.number if lst and lst.status in ("proposed", "confirmed") else None})
+            ctx = dataclasses.replace(ctx, stage_closes=window.closes if window else None)
             closing = self._run(program, stage.close_when, ctx)
             downstream = ("in_library", "municipal_demonstration", "municipal_excellent", "municipal_none",
                           "recommended", "listed_demonstration", "listed_excellent", "not_listed", "awarded")
