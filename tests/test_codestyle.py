@@ -1,0 +1,67 @@
+"""The house rules of the architecture, checked on every run (see STYLE.md):
+
+cli.py → workflow/ → stages/ → policies/, and store/ implements the engine's ports. Policies are
+pure: no store, no scheduler, no click, no clock. The engine never imports the store or SQL.
+"""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+FORBIDDEN = {
+    "policies": {"workflow", "stages", "store", "cli", "click", "sqlmodel", "sqlalchemy", "apscheduler",
+                 "structlog", "time"},
+    "stages": {"workflow", "store", "cli", "click", "sqlmodel", "sqlalchemy", "apscheduler"},
+    "workflow": {"store", "cli", "click", "sqlmodel", "sqlalchemy"},
+    "store": {"cli", "click"},
+}
+
+
+def imports_of(path: Path) -> set[str]:
+    tree = ast.parse(path.read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(a.name.split(".")[0] for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module.split(".")[0])
+    return names
+
+
+CASES = [(pkg, f) for pkg in FORBIDDEN for f in sorted((ROOT / pkg).rglob("*.py"))]
+
+
+@pytest.mark.parametrize(("package", "path"), CASES, ids=[str(f.relative_to(ROOT)) for _, f in CASES])
+def test_imports_point_the_right_way(package: str, path: Path) -> None:
+    wrong = imports_of(path) & FORBIDDEN[package]
+    assert not wrong, f"{path.relative_to(ROOT)} imports {sorted(wrong)}, which {package}/ must not use"
+
+
+def test_policies_never_read_the_clock() -> None:
+    for path in (ROOT / "policies").rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert ".now(" not in text and "utcnow" not in text, f"{path.name} reads the clock; use ctx.now"
+
+
+def test_engine_names_no_program() -> None:
+    """The engine is general: no G60 party or program name appears in workflow/."""
+    words = ("songjiang", "hefei", "g60", "松江")
+    for path in (ROOT / "workflow").rglob("*.py"):
+        text = path.read_text(encoding="utf-8").lower()
+        found = [w for w in words if w in text]
+        assert not found, f"{path.name} mentions {found}"
+
+
+def test_only_the_engine_writes_state() -> None:
+    """One door: no module outside store/ issues writes to the state column, and only the engine
+    calls the store's save methods."""
+    for path in ROOT.glob("*/*.py"):
+        if path.parts[-2] in ("store", "tests", "workflow", ".venv"):
+            continue
+        text = path.read_text(encoding="utf-8")
+        assert "save_project(" not in text and "save_cycle(" not in text, path
