@@ -13,7 +13,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/evalflow demo --db demo.db
+	$(BIN)/evalflow --db demo.db demo
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q

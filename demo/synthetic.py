@@ -18,6 +18,7 @@ INDUSTRIES = [
     ("高端装备", ["精密减速器", "数控系统", "激光加工", "智能传感器", "工业母机"]),
     ("新材料", ["碳纤维复合材料", "高纯靶材", "特种涂层", "锂电隔膜", "光学薄膜"]),
 ]
+SHORT = {"集成电路": "微电子", "人工智能": "智能", "生物医药": "生物", "高端装备": "装备", "新材料": "材料"}
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高"
 GIVEN = ["伟", "敏", "静", "磊", "洋", "婷", "杰", "芳", "涛", "颖", "斌", "倩", "晨", "浩", "蕾", "鹏"]
 POSITIONS = ["总经理", "技术总监", "研发部经理", "首席科学家", "高级工程师", "项目经理", "工程师"]
@@ -36,7 +37,7 @@ def application(rng: random.Random, city: str, city_name: str, year: int, serial
     industry, topics = rng.choice(INDUSTRIES)
     topic = rng.choice(topics)
     brand = "".join(rng.sample(SYLLABLES, 2))
-    enterprise = f"{city_name.rstrip('市区')}{brand}{industry[:2]}科技有限公司（示例{serial:03d}）"
+    enterprise = f"{city_name.rstrip('市区')}{brand}{SHORT[industry]}科技有限公司（示例{serial:03d}）"
     lead = person(rng)
     team = [{"name": lead, "political_status": "中共党员", "position": rng.choice(POSITIONS[:4]),
              "responsibility": "项目总负责", "lead": True, "main_rd": True}]
