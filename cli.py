@@ -101,15 +101,26 @@ def handled(func: Callable) -> Callable:
         try:
             return func(*args, **kwargs)
         except EvalflowError as exc:
-            ctx = click.get_current_context()
-            cfg = ctx.find_object(Config)
-            if cfg is not None and cfg.json:
-                click.echo(json.dumps({"error": exc.kind, "message": str(exc)}, ensure_ascii=False), err=True)
-            else:
-                click.echo(f"Error: {exc}", err=True)
-            ctx.exit(exc.exit_code)
+            _fail(exc.kind, str(exc), exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:  # an evalflow bug or an environment failure: still one line
+            import structlog
+
+            structlog.get_logger("evalflow.cli").info("unexpected_error", exc_info=True)  # shown with -v
+            _fail("internal", f"unexpected {type(exc).__name__}: {exc} (run with -v for the log)", 1)
 
     return wrapper
+
+
+def _fail(kind: str, message: str, code: int) -> None:
+    ctx = click.get_current_context()
+    config = ctx.find_object(Config)
+    if config is not None and config.json:
+        click.echo(json.dumps({"error": kind, "message": message}, ensure_ascii=False), err=True)
+    else:
+        click.echo(f"Error: {message}", err=True)
+    ctx.exit(code)
 
 
 def cfg() -> Config:

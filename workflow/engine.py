@@ -39,6 +39,7 @@ from workflow.records import (
 log = structlog.get_logger("evalflow.engine")
 
 KEY_LIBRARY_STATES = ("recommended",)
+PLACED_STATES = ("listed_demonstration", "listed_excellent", "not_listed", "awarded")
 
 
 class Store(Protocol):
@@ -533,16 +534,17 @@ class Engine:
 
     # ------------------------------------------------------------------------------ reads
     def visible(self, user: User, project: Project, cycle: Cycle, program: Program) -> bool:
+        """Read scoping: the lead sees all; applicants their own; a city's people their own city;
+        every city sees the key-library projects once joint scoring has begun (it scores them)."""
         if user.role == "lead":
             return True
         if user.role == "applicant":
             return project.applicant == user.name
-        if project.city == user.city:
-            return user.role == "city-admin" or project.state not in ("submitted", "new")
-        joint = program.stage_index(cycle.stage) >= program.stage_index(program.stage_of_action.get("score", cycle.stage)) \
-            if "score" in program.stage_of_action else False
-        return project.state in (*KEY_LIBRARY_STATES, "listed_demonstration", "listed_excellent", "not_listed", "awarded") \
-            and (joint or user.role == "scorer")
+        if project.city == user.city and user.role == "city-admin":
+            return True
+        scoring = program.stage_of_action.get("score")
+        joint = scoring is not None and program.stage_index(cycle.stage) >= program.stage_index(scoring)
+        return joint and project.state in KEY_LIBRARY_STATES + PLACED_STATES
 
     def projects(self, acting: str | None, cycle_id: str | None = None, city: str | None = None,
                  state: str | None = None) -> list[Project]:
