@@ -32,10 +32,17 @@ Exit codes:
 
 RESULT_NAMES = {"demonstration": "示范", "excellent": "优秀", "none": "未入选"}
 STATE_NAMES = {
-    "submitted": "已申报", "in_library": "入城市项目库", "rejected": "未通过",
-    "municipal_demonstration": "市级示范", "municipal_excellent": "市级优秀", "municipal_none": "市级未入选",
-    "recommended": "重点项目库", "listed_demonstration": "G60示范", "listed_excellent": "G60优秀",
-    "not_listed": "未入G60名单", "awarded": "已授牌",
+    "submitted": "已申报",
+    "in_library": "入城市项目库",
+    "rejected": "未通过",
+    "municipal_demonstration": "市级示范",
+    "municipal_excellent": "市级优秀",
+    "municipal_none": "市级未入选",
+    "recommended": "重点项目库",
+    "listed_demonstration": "G60示范",
+    "listed_excellent": "G60优秀",
+    "not_listed": "未入G60名单",
+    "awarded": "已授牌",
 }
 
 
@@ -55,7 +62,9 @@ class Config:
         try:
             return fixed(parse_instant(self.now_text))
         except ValueError:
-            raise click.UsageError(f"--now {self.now_text!r} is not an ISO date or time (e.g. 2027-03-01T09:00)") from None
+            raise click.UsageError(
+                f"--now {self.now_text!r} is not an ISO date or time (e.g. 2027-03-01T09:00)"
+            ) from None
 
     def store(self, must_exist: bool = True) -> Any:
         from store.sql import SqlStore, database_url
@@ -84,7 +93,11 @@ def configure_logging(verbose: bool) -> None:
     else:
         renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
     structlog.configure(
-        processors=[structlog.processors.add_log_level, structlog.processors.TimeStamper(fmt="iso", utc=True), renderer],
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            renderer,
+        ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
         logger_factory=structlog.PrintLoggerFactory(sys.stderr),
         cache_logger_on_first_use=False,
@@ -214,8 +227,10 @@ def program_list() -> None:
 
     reg = ProgramRegistry()
     items = [reg.get(pid) for pid in reg.ids()]
-    out([{"id": p.id, "name": p.name, "version": p.version, "stages": [s.id for s in p.stages]} for p in items],
-        lambda: [click.echo(f"{p.id:<24} v{p.version}  {p.name}") for p in items])
+    out(
+        [{"id": p.id, "name": p.name, "version": p.version, "stages": [s.id for s in p.stages]} for p in items],
+        lambda: [click.echo(f"{p.id:<24} v{p.version}  {p.name}") for p in items],
+    )
 
 
 @program.command("show")
@@ -227,14 +242,33 @@ def program_show(program_id: str) -> None:
 
     p = ProgramRegistry().get(program_id)
     data = {
-        "id": p.id, "name": p.name, "version": p.version, "digest": p.digest, "timezone": p.timezone,
+        "id": p.id,
+        "name": p.name,
+        "version": p.version,
+        "digest": p.digest,
+        "timezone": p.timezone,
         "parties": [{"id": x.id, "name": x.name, "role": x.role} for x in p.parties],
-        "stages": [{"id": s.id, "name": s.name, "kind": s.kind.id,
-                    "window": (f"{s.window.start.month:02d}-{s.window.start.day:02d}..{s.window.end.month:02d}-{s.window.end.day:02d}"
-                               if s.window else None), "close_when": list(s.close_when)} for s in p.stages],
-        "guards": {k: list(v) for k, v in p.guards.items()}, "quotas": p.quotas, "funding": p.funding,
-        "criteria": [{"id": c.id, "name": c.name, "max": c.max,
-                      "bands": [f"{b.label} {b.min}-{b.max}" for b in c.bands]} for c in p.criteria],
+        "stages": [
+            {
+                "id": s.id,
+                "name": s.name,
+                "kind": s.kind.id,
+                "window": (
+                    f"{s.window.start.month:02d}-{s.window.start.day:02d}..{s.window.end.month:02d}-{s.window.end.day:02d}"
+                    if s.window
+                    else None
+                ),
+                "close_when": list(s.close_when),
+            }
+            for s in p.stages
+        ],
+        "guards": {k: list(v) for k, v in p.guards.items()},
+        "quotas": p.quotas,
+        "funding": p.funding,
+        "criteria": [
+            {"id": c.id, "name": c.name, "max": c.max, "bands": [f"{b.label} {b.min}-{b.max}" for b in c.bands]}
+            for c in p.criteria
+        ],
     }
 
     def text() -> None:
@@ -242,8 +276,10 @@ def program_show(program_id: str) -> None:
         click.echo("Parties: " + ", ".join(f"{x.name}({x.id})" for x in p.parties))
         click.echo("Stages:")
         for i, s in enumerate(data["stages"], 1):
-            click.echo(f"  {i}. {s['id']:<18} {s['name']:<10} window {s['window'] or 'after previous'}; "
-                       f"closes when {', '.join(s['close_when']) or '—'}")
+            click.echo(
+                f"  {i}. {s['id']:<18} {s['name']:<10} window {s['window'] or 'after previous'}; "
+                f"closes when {', '.join(s['close_when']) or '—'}"
+            )
         click.echo("Guards:")
         for k, v in p.guards.items():
             click.echo(f"  {k:<10} {', '.join(v)}")
@@ -293,10 +329,13 @@ def _parse_quota(values: tuple[str, ...]) -> dict[str, dict[str, int]]:
 @click.option("--excellent-places", type=click.IntRange(0), help="G60 excellent places on the list.")
 @click.option("--quota", multiple=True, help="Municipal quota for this cycle: CITY:demonstration=N,excellent=M.")
 @handled
-def cycle_open(program_id: str, year: int, demonstration_places: int | None, excellent_places: int | None,
-               quota: tuple[str, ...]) -> None:
+def cycle_open(
+    program_id: str, year: int, demonstration_places: int | None, excellent_places: int | None, quota: tuple[str, ...]
+) -> None:
     """Open a cycle of a program for a year (lead only)."""
-    places = {k: v for k, v in (("demonstration", demonstration_places), ("excellent", excellent_places)) if v is not None}
+    places = {
+        k: v for k, v in (("demonstration", demonstration_places), ("excellent", excellent_places)) if v is not None
+    }
     c = cfg().engine().open_cycle(cfg().user, program_id, year, places, _parse_quota(quota))
     click.echo(f"Opened cycle {c.id} ({program_id} v{c.program_version}); stage {c.stage}")
 
@@ -324,12 +363,16 @@ def cycle_status(cycle_id: str | None) -> None:
 
     def text() -> None:
         click.echo(f"{s['cycle']}  {s['program_name']}")
-        click.echo(f"Stage {s['stage_number']}/{s['stages']}: {s['stage']} {s['stage_name']} — window {s['window']} "
-                   f"({_duration(s['seconds_left'])})")
+        click.echo(
+            f"Stage {s['stage_number']}/{s['stages']}: {s['stage']} {s['stage_name']} — window {s['window']} "
+            f"({_duration(s['seconds_left'])})"
+        )
         if s["list"]:
             click.echo(f"List: version {s['list']['version']} {s['list']['status']}")
-        click.echo(f"{'city':<10}{'提交':>5}{'待定':>5}{'入库':>5}{'退回':>5}{'示范':>7}{'优秀':>7}{'推荐':>6}"
-                   f"{'评分':>8}{'确认':>5}{'资金(元)':>10}")
+        click.echo(
+            f"{'city':<10}{'提交':>5}{'待定':>5}{'入库':>5}{'退回':>5}{'示范':>7}{'优秀':>7}{'推荐':>6}"
+            f"{'评分':>8}{'确认':>5}{'资金(元)':>10}"
+        )
         for c in s["cities"]:
             click.echo(
                 f"{c['city']:<10}{c['submitted']:>5}{c['waiting']:>5}{c['accepted']:>5}{c['rejected']:>5}"
@@ -431,15 +474,22 @@ def project_show(project_id: int) -> None:
     def text() -> None:
         app = p.application
         click.echo(f"Project {p.id}: {p.project_name}")
-        click.echo(f"  企业 {p.enterprise_name} ({p.city}), 状态 {p.state} {STATE_NAMES.get(p.state, '')}, version {p.version}")
+        click.echo(
+            f"  企业 {p.enterprise_name} ({p.city}), 状态 {p.state} {STATE_NAMES.get(p.state, '')}, version {p.version}"
+        )
         if p.municipal_result:
-            click.echo(f"  市级评审 {p.municipal_result} {RESULT_NAMES.get(p.municipal_result, '')} ({p.review_method})")
+            click.echo(
+                f"  市级评审 {p.municipal_result} {RESULT_NAMES.get(p.municipal_result, '')} ({p.review_method})"
+            )
         org = app.get("party_organization", {})
         click.echo(f"  党组织 {org.get('name')} (成立 {org.get('founded')}, 党员 {org.get('members')})")
         click.echo(f"  填表人 {app.get('filler')}  {app.get('fill_date')}  {app.get('contact')}")
         for m in app.get("team", []):
             marks = ("负责人 " if m.get("lead") else "") + ("主要研发" if m.get("main_rd") else "")
-            click.echo(f"  团队 {m.get('name')} {m.get('political_status')} {m.get('position')} — {m.get('responsibility')} {marks}")
+            click.echo(
+                f"  团队 {m.get('name')} {m.get('political_status')} {m.get('position')} "
+                f"— {m.get('responsibility')} {marks}"
+            )
         for s in sheets:
             click.echo(f"  评分 {s.city:<10} total {s.total:>3} {s.scores} {'' if s.current else '(replaced)'}")
         click.echo(f"  history: {len(hist)} entries (evalflow project history {p.id})")
@@ -456,10 +506,14 @@ def project_history(project_id: int) -> None:
     out(hist, lambda: [_print_audit(e) for e in hist])
 
 
-def _fire_cmd(trigger: str, ids: tuple[int, ...] | int, reason: str = "", verb: str | None = None, **request: Any) -> None:
+def _fire_cmd(
+    trigger: str, ids: tuple[int, ...] | int, reason: str = "", verb: str | None = None, **request: Any
+) -> None:
     done = cfg().engine().fire(cfg().user, ids, trigger, reason=reason, **request)
     for p in done:
-        click.echo(f"{verb or trigger.capitalize() + 'ed'} project {p.id}: now {p.state} {STATE_NAMES.get(p.state, '')}")
+        click.echo(
+            f"{verb or trigger.capitalize() + 'ed'} project {p.id}: now {p.state} {STATE_NAMES.get(p.state, '')}"
+        )
 
 
 @project.command("accept")
@@ -483,8 +537,12 @@ def project_reject(project_id: int, reason: str) -> None:
 @main.command()
 @click.argument("project_id", type=int)
 @click.option("--result", type=click.Choice(["demonstration", "excellent", "none"]), required=True)
-@click.option("--method", type=click.Choice(["onsite", "site", "written"]), required=True,
-              help="onsite 实地走访 · site 现场评审 · written 书面评审")
+@click.option(
+    "--method",
+    type=click.Choice(["onsite", "site", "written"]),
+    required=True,
+    help="onsite 实地走访 · site 现场评审 · written 书面评审",
+)
 @handled
 def review(project_id: int, result: str, method: str) -> None:
     """Record the municipal review result of a library project."""
@@ -524,8 +582,10 @@ def list_group() -> None:
 def _print_list(lst: Any, confirmations: list[Any] | None = None) -> None:
     click.echo(f"List version {lst.number} ({lst.status}, {lst.method}), proposed by {lst.proposed_by} {local(lst.at)}")
     for e in lst.entries:
-        click.echo(f"  {e.rank:>3}. {e.score:>9}  {e.category:<13} #{e.project_id:<5} {e.city:<10} "
-                   f"{e.enterprise_name}  《{e.project_name}》")
+        click.echo(
+            f"  {e.rank:>3}. {e.score:>9}  {e.category:<13} #{e.project_id:<5} {e.city:<10} "
+            f"{e.enterprise_name}  《{e.project_name}》"
+        )
     if confirmations is not None:
         done = [c.city for c in confirmations if c.decision == "confirm"]
         click.echo(f"  confirmed by {len(done)}: {', '.join(done) or '—'}")
@@ -559,8 +619,9 @@ def list_show(cycle_id: str | None, all_versions: bool) -> None:
     if not shown and not cfg().json:
         click.echo(f"No list has been proposed for {cyc.id} yet.")
         return
-    out([{"list": v, "confirmations": confs[v.id]} for v in shown],
-        lambda: [_print_list(v, confs[v.id]) for v in shown])
+    out(
+        [{"list": v, "confirmations": confs[v.id]} for v in shown], lambda: [_print_list(v, confs[v.id]) for v in shown]
+    )
 
 
 @list_group.command("confirm")
@@ -603,8 +664,7 @@ def award(project_ids: tuple[int, ...]) -> None:
 
 # ------------------------------------------------------------------------------------------ demo
 @main.command()
-@click.option("--per-city", default=24, show_default=True, type=click.IntRange(8, 500),
-              help="Applications per city.")
+@click.option("--per-city", default=24, show_default=True, type=click.IntRange(8, 500), help="Applications per city.")
 @click.option("--year", default=2027, show_default=True, type=int)
 @click.option("--seed", default=60, show_default=True, type=int, help="Random seed of the synthetic data.")
 @click.option("--keep", is_flag=True, help="Reuse an existing database file instead of starting fresh.")
@@ -633,4 +693,3 @@ def run() -> None:  # pragma: no cover - console entry point alias
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     main(prog_name="evalflow")
-

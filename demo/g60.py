@@ -36,8 +36,7 @@ class DemoClock:
         self.instant += timedelta(seconds=30)
 
 
-def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60,
-             echo: Callable[[str], None] = print) -> dict:
+def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: Callable[[str], None] = print) -> dict:
     rng = random.Random(seed)
     clock = DemoClock(year)
     engine = Engine(store, clock=clock)
@@ -173,8 +172,10 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60,
             tied += [int(x) for x in r.message.split(" are tied")[0].removeprefix("projects ").split(", ")]
         echo(f"   the lead settles the tie explicitly: --tie-order {','.join(map(str, tied))}")
         lst = engine.propose_list(lead, tie_order=tied)
-    echo(f"   list version {lst.number} proposed: {sum(e.category == 'demonstration' for e in lst.entries)} "
-         f"demonstration, {sum(e.category == 'excellent' for e in lst.entries)} excellent")
+    echo(
+        f"   list version {lst.number} proposed: {sum(e.category == 'demonstration' for e in lst.entries)} "
+        f"demonstration, {sum(e.category == 'excellent' for e in lst.entries)} excellent"
+    )
     objector = program.parties[-1].id
     engine.confirm_list(f"{objector}-admin", decision="object", reason="请核对并重新汇总评分。")
     echo(f"   {objector} objected; the lead proposes again")
@@ -196,13 +197,17 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60,
     echo("")
     echo(f"   {'名次':<4}{'得分':>9}  {'类别':<8}{'城市':<6} 企业 / 项目")
     names = {p.id: p.name for p in program.parties}
-    label = {"demonstration": program.list_settings.get("demonstration_name", "demonstration"),
-             "excellent": program.list_settings.get("excellent_name", "excellent")}
+    label = {
+        "demonstration": program.list_settings.get("demonstration_name", "demonstration"),
+        "excellent": program.list_settings.get("excellent_name", "excellent"),
+    }
     for e in lst.entries:
         if e.category == "none":
             continue
-        echo(f"   {e.rank:<4}{e.score:>9}  {label[e.category][-4:]:<8}{names[e.city]:<6} "
-             f"{e.enterprise_name} 《{e.project_name}》")
+        echo(
+            f"   {e.rank:<4}{e.score:>9}  {label[e.category][-4:]:<8}{names[e.city]:<6} "
+            f"{e.enterprise_name} 《{e.project_name}》"
+        )
     status = engine.status(lead)
     states = Counter(p.state for p in engine.projects(lead, cycle.id))
     echo("")

@@ -31,25 +31,50 @@ def person(rng: random.Random) -> str:
     return rng.choice(SURNAMES) + "".join(rng.sample(GIVEN, rng.choice((1, 2))))
 
 
-def application(rng: random.Random, city: str, city_name: str, year: int, serial: int,
-                flaw: str | None = None) -> dict[str, Any]:
+def application(
+    rng: random.Random, city: str, city_name: str, year: int, serial: int, flaw: str | None = None
+) -> dict[str, Any]:
     """A complete 附件1 application for ``city``; ``flaw`` makes it fail one eligibility condition."""
     industry, topics = rng.choice(INDUSTRIES)
     topic = rng.choice(topics)
     brand = "".join(rng.sample(SYLLABLES, 2))
     enterprise = f"{city_name.rstrip('市区')}{brand}{SHORT[industry]}科技有限公司（示例{serial:03d}）"
     lead = person(rng)
-    team = [{"name": lead, "political_status": "中共党员", "position": rng.choice(POSITIONS[:4]),
-             "responsibility": "项目总负责", "lead": True, "main_rd": True}]
+    team = [
+        {
+            "name": lead,
+            "political_status": "中共党员",
+            "position": rng.choice(POSITIONS[:4]),
+            "responsibility": "项目总负责",
+            "lead": True,
+            "main_rd": True,
+        }
+    ]
     for _ in range(rng.randint(2, 4)):
-        team.append({"name": person(rng), "political_status": rng.choice(["中共党员", "中共党员", "中共预备党员"]),
-                     "position": rng.choice(POSITIONS[2:]), "responsibility": f"{topic}研发", "main_rd": True})
-    team.append({"name": person(rng), "political_status": "群众", "position": "工程师",
-                 "responsibility": "测试验证", "main_rd": False})
+        team.append(
+            {
+                "name": person(rng),
+                "political_status": rng.choice(["中共党员", "中共党员", "中共预备党员"]),
+                "position": rng.choice(POSITIONS[2:]),
+                "responsibility": f"{topic}研发",
+                "main_rd": True,
+            }
+        )
+    team.append(
+        {
+            "name": person(rng),
+            "political_status": "群众",
+            "position": "工程师",
+            "responsibility": "测试验证",
+            "main_rd": False,
+        }
+    )
     started = date(year - 1, rng.randint(1, 12), rng.randint(1, 28))
     completion = date(year, rng.randint(1, 6), rng.randint(1, 28))
-    evidence = rng.sample(["high_tech_enterprise", "specialized_new", "municipal_recognition",
-                           "hidden_champion", "single_item_champion"], rng.randint(1, 2))
+    evidence = rng.sample(
+        ["high_tech_enterprise", "specialized_new", "municipal_recognition", "hidden_champion", "single_item_champion"],
+        rng.randint(1, 2),
+    )
     registered = True
     if flaw == "not_registered":
         registered = False
@@ -63,19 +88,29 @@ def application(rng: random.Random, city: str, city_name: str, year: int, serial
         "filler": person(rng),
         "fill_date": date(year, 1, rng.randint(5, 25)).isoformat(),
         "contact": f"1{rng.randint(30, 99)}{rng.randint(10000000, 99999999)}",
-        "party_organization": {"name": f"{enterprise.split('（')[0]}党支部", "founded": date(
-            rng.randint(2008, year - 2), rng.randint(1, 12), 1).isoformat(), "members": rng.randint(5, 120)},
+        "party_organization": {
+            "name": f"{enterprise.split('（')[0]}党支部",
+            "founded": date(rng.randint(2008, year - 2), rng.randint(1, 12), 1).isoformat(),
+            "members": rng.randint(5, 120),
+        },
         "enterprise": {
-            "name": enterprise, "city": city, "address": f"{city_name}科创大道{rng.randint(1, 999)}号",
-            "registered_in_city": registered, "operating_in_city": True,
+            "name": enterprise,
+            "city": city,
+            "address": f"{city_name}科创大道{rng.randint(1, 999)}号",
+            "registered_in_city": registered,
+            "operating_in_city": True,
             "introduction": f"专注{industry}领域{topic}研发与产业化，党支部与研发团队深度融合。",
         },
         "project": {
             "name": f"{topic}关键技术攻关与产业化",
-            "started": started.isoformat(), "expected_completion": completion.isoformat(),
-            "background": f"{topic}是{industry}产业链的关键环节。", "content": f"突破{topic}核心工艺。",
-            "party_role": "党员骨干领衔攻关，设立党员先锋岗。", "completion": "主体研发任务基本完成。",
-            "results": "申请发明专利若干项，实现小批量供货。", "evidence": evidence,
+            "started": started.isoformat(),
+            "expected_completion": completion.isoformat(),
+            "background": f"{topic}是{industry}产业链的关键环节。",
+            "content": f"突破{topic}核心工艺。",
+            "party_role": "党员骨干领衔攻关，设立党员先锋岗。",
+            "completion": "主体研发任务基本完成。",
+            "results": "申请发明专利若干项，实现小批量供货。",
+            "evidence": evidence,
         },
         "team": team,
         "opinions": {"enterprise_party_organization": "同意申报。（盖章）"},

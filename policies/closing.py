@@ -72,8 +72,7 @@ def all_parties_confirmed(ctx: GuardContext) -> Iterator[Rejection]:
         done = len(ctx.parties) - len(missing)
         yield Rejection(
             "all_parties_confirmed",
-            f"list version {version} has {done} of {len(ctx.parties)} confirmations; "
-            f"waiting for {', '.join(missing)}",
+            f"list version {version} has {done} of {len(ctx.parties)} confirmations; waiting for {', '.join(missing)}",
         )
 
 

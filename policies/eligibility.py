@@ -80,8 +80,7 @@ def party_member_team(ctx: GuardContext) -> Iterator[Rejection]:
     ]
     if not_members:
         problems.append(
-            f"{len(not_members)} of {len(core)} lead/main R&D members are not party members: "
-            + ", ".join(not_members)
+            f"{len(not_members)} of {len(core)} lead/main R&D members are not party members: " + ", ".join(not_members)
         )
     if problems:
         yield Rejection("party_member_team", f"{_label(ctx)}: " + "; ".join(problems))
@@ -94,7 +93,7 @@ def project_timeline(ctx: GuardContext) -> Iterator[Rejection]:
     proj = _section(ctx.project.application, "project")
     start_year = ctx.cycle_year + int(ctx.params.get("start_year_offset", -1))
     month = int(ctx.params.get("complete_by_month", 6))
-    deadline = (date(ctx.cycle_year, month + 1, 1) if month < 12 else date(ctx.cycle_year + 1, 1, 1))
+    deadline = date(ctx.cycle_year, month + 1, 1) if month < 12 else date(ctx.cycle_year + 1, 1, 1)
     started = parse_date(proj.get("started"))
     completion = parse_date(proj.get("expected_completion"))
     problems = []
@@ -106,8 +105,7 @@ def project_timeline(ctx: GuardContext) -> Iterator[Rejection]:
         problems.append("the expected completion date is missing")
     elif completion >= deadline:
         problems.append(
-            f"expected completion {completion.isoformat()} is after the end of "
-            f"{date(ctx.cycle_year, month, 1):%Y-%m}"
+            f"expected completion {completion.isoformat()} is after the end of {date(ctx.cycle_year, month, 1):%Y-%m}"
         )
     if problems:
         yield Rejection("project_timeline", f"{_label(ctx)}: " + "; ".join(problems))

@@ -6,6 +6,7 @@ from collections.abc import Iterator
 
 from policies.base import GuardContext, Rejection, policy
 
+
 @policy("municipal_quota")
 def municipal_quota(ctx: GuardContext) -> Iterator[Rejection]:
     """A city names at most its quota of municipal demonstration / excellent projects."""

@@ -26,9 +26,7 @@ class Window:
         return f"{start} to {end} {self.zone}"
 
 
-def stage_window(
-    action: str, stage: str, current_stage: str, window: Window | None, now: datetime
-) -> list[Rejection]:
+def stage_window(action: str, stage: str, current_stage: str, window: Window | None, now: datetime) -> list[Rejection]:
     """Refuse an action of ``stage`` unless the cycle is in that stage and ``now`` is inside its window."""
     if current_stage != stage:
         return [

@@ -133,44 +133,81 @@ def _user(row: UserRow) -> User:
 
 def _cycle(row: CycleRow) -> Cycle:
     return Cycle(
-        id=row.id, program_id=row.program_id, program_version=row.program_version,
-        program_digest=row.program_digest, year=row.year, stage=row.stage,
-        settings=dict(row.settings or {}), version=row.version, opened_at=row.opened_at,
+        id=row.id,
+        program_id=row.program_id,
+        program_version=row.program_version,
+        program_digest=row.program_digest,
+        year=row.year,
+        stage=row.stage,
+        settings=dict(row.settings or {}),
+        version=row.version,
+        opened_at=row.opened_at,
         opened_by=row.opened_by,
     )
 
 
 def _project(row: ProjectRow) -> Project:
     return Project(
-        id=row.id, cycle_id=row.cycle_id, city=row.city, applicant=row.applicant,
-        enterprise_name=row.enterprise_name, project_name=row.project_name,
-        application=dict(row.application or {}), state=row.state,
-        municipal_result=row.municipal_result, review_method=row.review_method,
-        version=row.version, submitted_at=row.submitted_at, updated_at=row.updated_at,
+        id=row.id,
+        cycle_id=row.cycle_id,
+        city=row.city,
+        applicant=row.applicant,
+        enterprise_name=row.enterprise_name,
+        project_name=row.project_name,
+        application=dict(row.application or {}),
+        state=row.state,
+        municipal_result=row.municipal_result,
+        review_method=row.review_method,
+        version=row.version,
+        submitted_at=row.submitted_at,
+        updated_at=row.updated_at,
     )
 
 
 def _sheet(row: ScoreSheetRow) -> ScoreSheet:
     return ScoreSheet(
-        id=row.id, cycle_id=row.cycle_id, project_id=row.project_id, city=row.city, scorer=row.scorer,
-        scores=dict(row.scores), bands=dict(row.bands), total=row.total, completion=row.completion,
-        current=row.current, at=row.at,
+        id=row.id,
+        cycle_id=row.cycle_id,
+        project_id=row.project_id,
+        city=row.city,
+        scorer=row.scorer,
+        scores=dict(row.scores),
+        bands=dict(row.bands),
+        total=row.total,
+        completion=row.completion,
+        current=row.current,
+        at=row.at,
     )
 
 
 def _list(row: ListVersionRow) -> ListVersion:
     return ListVersion(
-        id=row.id, cycle_id=row.cycle_id, number=row.number, status=row.status, method=row.method,
-        entries=[ListEntry(**e) for e in row.entries], proposed_by=row.proposed_by, at=row.at,
-        tie_order=list(row.tie_order), version=row.version,
+        id=row.id,
+        cycle_id=row.cycle_id,
+        number=row.number,
+        status=row.status,
+        method=row.method,
+        entries=[ListEntry(**e) for e in row.entries],
+        proposed_by=row.proposed_by,
+        at=row.at,
+        tie_order=list(row.tie_order),
+        version=row.version,
     )
 
 
 def _audit(row: AuditRow) -> AuditEntry:
     return AuditEntry(
-        id=row.id, at=row.at, cycle_id=row.cycle_id, subject=row.subject, subject_id=row.subject_id,
-        actor=row.actor, action=row.action, from_state=row.from_state, to_state=row.to_state,
-        reason=row.reason, data=dict(row.data or {}),
+        id=row.id,
+        at=row.at,
+        cycle_id=row.cycle_id,
+        subject=row.subject,
+        subject_id=row.subject_id,
+        actor=row.actor,
+        action=row.action,
+        from_state=row.from_state,
+        to_state=row.to_state,
+        reason=row.reason,
+        data=dict(row.data or {}),
     )
 
 
@@ -193,7 +230,10 @@ class Tx:
         self.s.flush()
 
     def list_users(self) -> list[User]:
-        return [_user(r) for r in self.s.execute(select(UserRow).order_by(UserRow.role, UserRow.city, UserRow.name)).scalars()]
+        return [
+            _user(r)
+            for r in self.s.execute(select(UserRow).order_by(UserRow.role, UserRow.city, UserRow.name)).scalars()
+        ]
 
     # -- cycles -----------------------------------------------------------------------------
     def get_cycle(self, cycle_id: str) -> Cycle | None:
@@ -242,9 +282,12 @@ class Tx:
             update(ProjectRow)
             .where(ProjectRow.id == project.id, ProjectRow.version == project.version)
             .values(
-                state=project.state, municipal_result=project.municipal_result,
-                review_method=project.review_method, application=project.application,
-                updated_at=project.updated_at, version=project.version + 1,
+                state=project.state,
+                municipal_result=project.municipal_result,
+                review_method=project.review_method,
+                application=project.application,
+                updated_at=project.updated_at,
+                version=project.version + 1,
             )
         )
         if result.rowcount != 1:
@@ -253,7 +296,10 @@ class Tx:
         project.version += 1
 
     def find_projects(
-        self, cycle_id: str, cities: Sequence[str] | None = None, states: Sequence[str] | None = None,
+        self,
+        cycle_id: str,
+        cities: Sequence[str] | None = None,
+        states: Sequence[str] | None = None,
         applicant: str | None = None,
     ) -> list[Project]:
         q = select(ProjectRow).where(ProjectRow.cycle_id == cycle_id)
@@ -283,11 +329,17 @@ class Tx:
 
     # -- score sheets -----------------------------------------------------------------------
     def current_sheet(self, project_id: int, city: str) -> ScoreSheet | None:
-        row = self.s.execute(
-            select(ScoreSheetRow).where(
-                ScoreSheetRow.project_id == project_id, ScoreSheetRow.city == city, ScoreSheetRow.current.is_(True)  # type: ignore[attr-defined]
+        row = (
+            self.s.execute(
+                select(ScoreSheetRow).where(
+                    ScoreSheetRow.project_id == project_id,
+                    ScoreSheetRow.city == city,
+                    ScoreSheetRow.current.is_(True),  # type: ignore[attr-defined]
+                )
             )
-        ).scalars().first()
+            .scalars()
+            .first()
+        )
         return _sheet(row) if row else None
 
     def put_sheet(self, sheet: ScoreSheet) -> ScoreSheet | None:
@@ -309,7 +361,12 @@ class Tx:
             q = q.where(ScoreSheetRow.project_id == project_id)
         if current_only:
             q = q.where(ScoreSheetRow.current.is_(True))  # type: ignore[attr-defined]
-        return [_sheet(r) for r in self.s.execute(q.order_by(ScoreSheetRow.project_id, ScoreSheetRow.city, ScoreSheetRow.id)).scalars()]
+        return [
+            _sheet(r)
+            for r in self.s.execute(
+                q.order_by(ScoreSheetRow.project_id, ScoreSheetRow.city, ScoreSheetRow.id)
+            ).scalars()
+        ]
 
     def count_sheets_by_city(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
         rows = self.s.execute(
@@ -326,13 +383,19 @@ class Tx:
 
     # -- lists ------------------------------------------------------------------------------
     def latest_list(self, cycle_id: str) -> ListVersion | None:
-        row = self.s.execute(
-            select(ListVersionRow).where(ListVersionRow.cycle_id == cycle_id).order_by(ListVersionRow.number.desc())  # type: ignore[attr-defined]
-        ).scalars().first()
+        row = (
+            self.s.execute(
+                select(ListVersionRow).where(ListVersionRow.cycle_id == cycle_id).order_by(ListVersionRow.number.desc())  # type: ignore[attr-defined]
+            )
+            .scalars()
+            .first()
+        )
         return _list(row) if row else None
 
     def list_versions(self, cycle_id: str) -> list[ListVersion]:
-        rows = self.s.execute(select(ListVersionRow).where(ListVersionRow.cycle_id == cycle_id).order_by(ListVersionRow.number)).scalars()
+        rows = self.s.execute(
+            select(ListVersionRow).where(ListVersionRow.cycle_id == cycle_id).order_by(ListVersionRow.number)
+        ).scalars()
         return [_list(r) for r in rows]
 
     def insert_list(self, lst: ListVersion) -> None:
@@ -355,8 +418,13 @@ class Tx:
         lst.version += 1
 
     def confirmations(self, list_id: int) -> list[Confirmation]:
-        rows = self.s.execute(select(ConfirmationRow).where(ConfirmationRow.list_id == list_id).order_by(ConfirmationRow.id)).scalars()
-        return [Confirmation(list_id=r.list_id, city=r.city, user=r.user, decision=r.decision, reason=r.reason, at=r.at) for r in rows]
+        rows = self.s.execute(
+            select(ConfirmationRow).where(ConfirmationRow.list_id == list_id).order_by(ConfirmationRow.id)
+        ).scalars()
+        return [
+            Confirmation(list_id=r.list_id, city=r.city, user=r.user, decision=r.decision, reason=r.reason, at=r.at)
+            for r in rows
+        ]
 
     def add_confirmation(self, c: Confirmation) -> None:
         self.s.add(ConfirmationRow(**asdict(c)))
@@ -369,7 +437,9 @@ class Tx:
         self.s.add(AuditRow(**data))
         self.s.flush()
 
-    def history(self, subject: str | None = None, subject_id: str | None = None, cycle_id: str | None = None) -> list[AuditEntry]:
+    def history(
+        self, subject: str | None = None, subject_id: str | None = None, cycle_id: str | None = None
+    ) -> list[AuditEntry]:
         q = select(AuditRow)
         if subject is not None:
             q = q.where(AuditRow.subject == subject)

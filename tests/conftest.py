@@ -19,8 +19,17 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROGRAM = "g60-deep-integration"
 YEAR = 2027
 CITIES = ("songjiang", "jiaxing", "hangzhou", "jinhua", "suzhou", "huzhou", "xuancheng", "wuhu", "hefei")
-CITY_NAMES = {"songjiang": "松江区", "jiaxing": "嘉兴市", "hangzhou": "杭州市", "jinhua": "金华市", "suzhou": "苏州市",
-              "huzhou": "湖州市", "xuancheng": "宣城市", "wuhu": "芜湖市", "hefei": "合肥市"}
+CITY_NAMES = {
+    "songjiang": "松江区",
+    "jiaxing": "嘉兴市",
+    "hangzhou": "杭州市",
+    "jinhua": "金华市",
+    "suzhou": "苏州市",
+    "huzhou": "湖州市",
+    "xuancheng": "宣城市",
+    "wuhu": "芜湖市",
+    "hefei": "合肥市",
+}
 LEAD = "lead"
 TABLES = ("users", "cycles", "projects", "score_sheets", "list_versions", "confirmations", "audit")
 

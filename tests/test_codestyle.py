@@ -14,8 +14,18 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 FORBIDDEN = {
-    "policies": {"workflow", "stages", "store", "cli", "click", "sqlmodel", "sqlalchemy", "apscheduler",
-                 "structlog", "time"},
+    "policies": {
+        "workflow",
+        "stages",
+        "store",
+        "cli",
+        "click",
+        "sqlmodel",
+        "sqlalchemy",
+        "apscheduler",
+        "structlog",
+        "time",
+    },
     "stages": {"workflow", "store", "cli", "click", "sqlmodel", "sqlalchemy", "apscheduler"},
     "workflow": {"store", "cli", "click", "sqlmodel", "sqlalchemy"},
     "store": {"cli", "click"},

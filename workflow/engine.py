@@ -127,8 +127,13 @@ class Engine:
         )
 
     def _context(
-        self, program: Program, cycle: Cycle, counts: CycleCounts, project: Project | None = None,
-        request: Mapping[str, Any] | None = None, now: datetime | None = None,
+        self,
+        program: Program,
+        cycle: Cycle,
+        counts: CycleCounts,
+        project: Project | None = None,
+        request: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
     ) -> GuardContext:
         view = None
         if project is not None:
@@ -153,26 +158,46 @@ class Engine:
             out.extend(REGISTRY[name](scoped))
         return out
 
-    def _guards(
-        self, program: Program, cycle: Cycle, action: str, ctx: GuardContext
-    ) -> list[Rejection]:
+    def _guards(self, program: Program, cycle: Cycle, action: str, ctx: GuardContext) -> list[Rejection]:
         stage_id = program.stage_of_action[action]
         rejections = stage_window(action, stage_id, cycle.stage, self.window(program, cycle, stage_id), ctx.now)
         return rejections + self._run(program, program.guards.get(action, ()), ctx)
 
-    def _refuse(self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None) -> RuleRefused:
+    def _refuse(
+        self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None
+    ) -> RuleRefused:
         err = RuleRefused(verb, subject, rejections, state)
         log.info("refused", action=verb, subject=subject, state=state, rules=err.rules, message=str(err))
         return err
 
     def _audit(
-        self, tx: Any, now: datetime, cycle: Cycle | None, subject: str, subject_id: Any, actor: str, action: str,
-        from_state: str | None = None, to_state: str | None = None, reason: str = "", **data: Any,
+        self,
+        tx: Any,
+        now: datetime,
+        cycle: Cycle | None,
+        subject: str,
+        subject_id: Any,
+        actor: str,
+        action: str,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        reason: str = "",
+        **data: Any,
     ) -> None:
-        tx.audit(AuditEntry(
-            at=now, cycle_id=cycle.id if cycle else None, subject=subject, subject_id=str(subject_id),
-            actor=actor, action=action, from_state=from_state, to_state=to_state, reason=reason, data=data,
-        ))
+        tx.audit(
+            AuditEntry(
+                at=now,
+                cycle_id=cycle.id if cycle else None,
+                subject=subject,
+                subject_id=str(subject_id),
+                actor=actor,
+                action=action,
+                from_state=from_state,
+                to_state=to_state,
+                reason=reason,
+                data=data,
+            )
+        )
 
     # ------------------------------------------------------------------------------ users
     def add_user(self, acting: str | None, name: str, role: str, city: str | None) -> User:
@@ -213,8 +238,12 @@ class Engine:
 
     # ------------------------------------------------------------------------------ cycles
     def open_cycle(
-        self, acting: str | None, program_id: str, year: int,
-        places: Mapping[str, int] | None = None, quotas: Mapping[str, Mapping[str, int]] | None = None,
+        self,
+        acting: str | None,
+        program_id: str,
+        year: int,
+        places: Mapping[str, int] | None = None,
+        quotas: Mapping[str, Mapping[str, int]] | None = None,
     ) -> Cycle:
         program = self.programs.get(program_id)
         cycle_id = f"{program.cycle_prefix}-{year}"
@@ -232,17 +261,37 @@ class Engine:
         with self.store.transaction() as tx:
             user = self._user(tx, acting)
             if user.role != "lead":
-                raise NotPermitted("open", f"cycle {cycle_id}", f"{user.name} is {user.role}; cycles are opened by the lead")
+                raise NotPermitted(
+                    "open", f"cycle {cycle_id}", f"{user.name} is {user.role}; cycles are opened by the lead"
+                )
             if tx.get_cycle(cycle_id) is not None:
                 raise InvalidInput("cycle", [f"cycle {cycle_id} is already open"])
             cycle = Cycle(
-                id=cycle_id, program_id=program.id, program_version=program.version,
-                program_digest=program.digest, year=year, stage=program.stages[0].id, settings=settings,
-                opened_at=now, opened_by=user.name,
+                id=cycle_id,
+                program_id=program.id,
+                program_version=program.version,
+                program_digest=program.digest,
+                year=year,
+                stage=program.stages[0].id,
+                settings=settings,
+                opened_at=now,
+                opened_by=user.name,
             )
             tx.insert_cycle(cycle)
-            self._audit(tx, now, cycle, "cycle", cycle_id, user.name, "open", to_state=cycle.stage,
-                        program=program.id, program_version=program.version, digest=program.digest, settings=settings)
+            self._audit(
+                tx,
+                now,
+                cycle,
+                "cycle",
+                cycle_id,
+                user.name,
+                "open",
+                to_state=cycle.stage,
+                program=program.id,
+                program_version=program.version,
+                digest=program.digest,
+                settings=settings,
+            )
         log.info("cycle_opened", cycle=cycle_id, program=program.id, year=year)
         return cycle
 
@@ -288,8 +337,7 @@ class Engine:
                 tx.save_list_status(lst)
                 self._audit(tx, now, cycle, "list", lst.number, user.name, "confirmed", "proposed", "confirmed")
             early = window is not None and window.closes is not None and now < window.closes
-            self._audit(tx, now, cycle, "cycle", cycle.id, user.name, "advance", stage.id, cycle.stage,
-                        early=early)
+            self._audit(tx, now, cycle, "cycle", cycle.id, user.name, "advance", stage.id, cycle.stage, early=early)
         log.info("stage_advanced", cycle=cycle.id, from_stage=stage.id, to_stage=cycle.stage, early=early)
         return result
 
@@ -304,9 +352,16 @@ class Engine:
             app = validate_application(application)
             city = app["enterprise"]["city"]
             project = Project(
-                id=None, cycle_id=cycle.id, city=city, applicant=user.name,
-                enterprise_name=app["enterprise"]["name"], project_name=app["project"]["name"],
-                application=app, state=INITIAL_STATE, submitted_at=now, updated_at=now,
+                id=None,
+                cycle_id=cycle.id,
+                city=city,
+                applicant=user.name,
+                enterprise_name=app["enterprise"]["name"],
+                project_name=app["project"]["name"],
+                application=app,
+                state=INITIAL_STATE,
+                submitted_at=now,
+                updated_at=now,
             )
             subject = f"application '{project.project_name}'"
             self._permit(program, "submit", user, city, subject)
@@ -316,13 +371,29 @@ class Engine:
                 raise self._refuse("submit", subject, rejections)
             program.fire(project, "submit", {})
             tx.insert_project(project)
-            self._audit(tx, now, cycle, "project", project.id, user.name, "submit", INITIAL_STATE, project.state,
-                        city=city, enterprise=project.enterprise_name, project=project.project_name)
+            self._audit(
+                tx,
+                now,
+                cycle,
+                "project",
+                project.id,
+                user.name,
+                "submit",
+                INITIAL_STATE,
+                project.state,
+                city=city,
+                enterprise=project.enterprise_name,
+                project=project.project_name,
+            )
         log.info("project_submitted", project=project.id, city=city, cycle=cycle.id)
         return project
 
     def fire(
-        self, acting: str | None, project_ids: int | Sequence[int], trigger: str, reason: str = "",
+        self,
+        acting: str | None,
+        project_ids: int | Sequence[int],
+        trigger: str,
+        reason: str = "",
         **request: Any,
     ) -> list[Project]:
         """Fire ``trigger`` on one or more projects, all or nothing, in one transaction.
@@ -353,13 +424,19 @@ class Engine:
                 found = self._guards(program, cycle, trigger, ctx)
                 sources = program.sources_of(trigger)
                 if not found and project.state not in sources:
-                    found.append(Rejection(
-                        "state",
-                        f"project {project.id} is '{project.state}'; {trigger} needs {' or '.join(sources)}",
-                    ))
+                    found.append(
+                        Rejection(
+                            "state",
+                            f"project {project.id} is '{project.state}'; {trigger} needs {' or '.join(sources)}",
+                        )
+                    )
                 if found and len(projects) > 1:
-                    found = [Rejection(r.rule, f"project {project.id}: {r.message}")
-                             if f"project {project.id}" not in r.message else r for r in found]
+                    found = [
+                        Rejection(r.rule, f"project {project.id}: {r.message}")
+                        if f"project {project.id}" not in r.message
+                        else r
+                        for r in found
+                    ]
                 rejections += found
                 state_of[project.id] = project.state  # type: ignore[index]
                 # later projects in the same batch see the earlier ones counted
@@ -371,44 +448,87 @@ class Engine:
             for project in projects:
                 before = project.state
                 if not program.fire(project, trigger, request):
-                    raise self._refuse(trigger, f"project {project.id}", [Rejection(
-                        "state", f"no transition for {trigger} from '{before}' with {dict(request)}")], before)
+                    raise self._refuse(
+                        trigger,
+                        f"project {project.id}",
+                        [Rejection("state", f"no transition for {trigger} from '{before}' with {dict(request)}")],
+                        before,
+                    )
                 extra = self._effects(tx, program, cycle, user, project, trigger, request, now)
                 project.updated_at = now
                 tx.save_project(project)
-                self._audit(tx, now, cycle, "project", project.id, user.name, trigger, before, project.state,
-                            reason=reason, **{k: v for k, v in request.items() if k != "scores"}, **extra)
+                self._audit(
+                    tx,
+                    now,
+                    cycle,
+                    "project",
+                    project.id,
+                    user.name,
+                    trigger,
+                    before,
+                    project.state,
+                    reason=reason,
+                    **{k: v for k, v in request.items() if k != "scores"},
+                    **extra,
+                )
                 done.append(project)
         for p in done:
             log.info("transition", project=p.id, trigger=trigger, state=p.state, actor=acting)
         return done
 
     def _effects(
-        self, tx: Any, program: Program, cycle: Cycle, user: User, project: Project, trigger: str,
-        request: Mapping[str, Any], now: datetime,
+        self,
+        tx: Any,
+        program: Program,
+        cycle: Cycle,
+        user: User,
+        project: Project,
+        trigger: str,
+        request: Mapping[str, Any],
+        now: datetime,
     ) -> dict[str, Any]:
         """What a trigger records besides the state; returns extra audit data."""
         if trigger == "review":
             project.municipal_result = request["result"]
             project.review_method = request.get("method")
         elif trigger == "accept" and request.get("opinion"):
-            project.application = {**project.application, "opinions": {
-                **project.application.get("opinions", {}), "city_organization_department": request["opinion"]}}
+            project.application = {
+                **project.application,
+                "opinions": {
+                    **project.application.get("opinions", {}),
+                    "city_organization_department": request["opinion"],
+                },
+            }
         elif trigger == "score":
             scores = dict(request["scores"])
             bands = {c.id: c.band_for(scores[c.id]).label for c in program.criteria}  # type: ignore[union-attr]
             sheet = ScoreSheet(
-                cycle_id=cycle.id, project_id=project.id, city=user.city or "", scorer=user.name,  # type: ignore[arg-type]
-                scores=scores, bands=bands, total=sum(scores.values()),
-                completion=request.get("completion", ""), at=now,
+                cycle_id=cycle.id,
+                project_id=project.id,
+                city=user.city or "",
+                scorer=user.name,  # type: ignore[arg-type]
+                scores=scores,
+                bands=bands,
+                total=sum(scores.values()),
+                completion=request.get("completion", ""),
+                at=now,
             )
             old = tx.put_sheet(sheet)
-            return {"scores": scores, "bands": bands, "total": sheet.total, "city": sheet.city,
-                    "replaces_total": old.total if old else None}
+            return {
+                "scores": scores,
+                "bands": bands,
+                "total": sheet.total,
+                "city": sheet.city,
+                "replaces_total": old.total if old else None,
+            }
         return {}
 
     def score(
-        self, acting: str | None, project_id: int, scores: Mapping[str, int], completion: str = "",
+        self,
+        acting: str | None,
+        project_id: int,
+        scores: Mapping[str, int],
+        completion: str = "",
     ) -> Project:
         return self.fire(acting, project_id, "score", scores=dict(scores), completion=completion)[0]
 
@@ -420,14 +540,18 @@ class Engine:
             if sheet.project_id in totals:
                 totals[sheet.project_id].append(sheet.total)
         totals = {pid: t for pid, t in totals.items() if t}
-        places = [("demonstration", cycle.settings["places"]["demonstration"]),
-                  ("excellent", cycle.settings["places"]["excellent"])]
+        places = [
+            ("demonstration", cycle.settings["places"]["demonstration"]),
+            ("excellent", cycle.settings["places"]["excellent"]),
+        ]
         method = program.list_settings.get("aggregate", "mean")
         trim = int(program.list_settings.get("trim", 0))
         ranked, ties = rank(totals, places, method, trim, tie_order) if totals else ([], [])
         return projects, ranked, ties, method
 
-    def propose_list(self, acting: str | None, cycle_id: str | None = None, tie_order: Sequence[int] = ()) -> ListVersion:
+    def propose_list(
+        self, acting: str | None, cycle_id: str | None = None, tie_order: Sequence[int] = ()
+    ) -> ListVersion:
         """Aggregate the sheets into a new proposed list version (the previous one is superseded)."""
         now = self.now()
         with self.store.transaction() as tx:
@@ -441,12 +565,21 @@ class Engine:
             ctx = self._context(program, cycle, self._counts(tx, cycle), request={"unsettled_ties": ties}, now=now)
             rejections = self._guards(program, cycle, "propose", ctx)
             if previous is not None and previous.status in ("confirmed", "published"):
-                rejections.append(Rejection("list_open", f"list version {previous.number} is already {previous.status}"))
+                rejections.append(
+                    Rejection("list_open", f"list version {previous.number} is already {previous.status}")
+                )
             if rejections:
                 raise self._refuse("propose", subject, rejections)
             entries = [
-                ListEntry(r.rank, r.project_id, projects[r.project_id].city, projects[r.project_id].enterprise_name,
-                          projects[r.project_id].project_name, show(r.score), r.category)
+                ListEntry(
+                    r.rank,
+                    r.project_id,
+                    projects[r.project_id].city,
+                    projects[r.project_id].enterprise_name,
+                    projects[r.project_id].project_name,
+                    show(r.score),
+                    r.category,
+                )
                 for r in ranked
             ]
             if previous is not None and previous.status in ("proposed", "objected"):
@@ -454,12 +587,32 @@ class Engine:
                 previous.status = "superseded"
                 tx.save_list_status(previous)
                 self._audit(tx, now, cycle, "list", previous.number, user.name, "supersede", before, "superseded")
-            lst = ListVersion(cycle.id, (previous.number + 1) if previous else 1, "proposed", method, entries,
-                              user.name, now, list(tie_order))
+            lst = ListVersion(
+                cycle.id,
+                (previous.number + 1) if previous else 1,
+                "proposed",
+                method,
+                entries,
+                user.name,
+                now,
+                list(tie_order),
+            )
             tx.insert_list(lst)
-            self._audit(tx, now, cycle, "list", lst.number, user.name, "propose", None, "proposed",
-                        method=method, tie_order=list(tie_order),
-                        places=cycle.settings["places"], entries=len(entries))
+            self._audit(
+                tx,
+                now,
+                cycle,
+                "list",
+                lst.number,
+                user.name,
+                "propose",
+                None,
+                "proposed",
+                method=method,
+                tie_order=list(tie_order),
+                places=cycle.settings["places"],
+                entries=len(entries),
+            )
         log.info("list_proposed", cycle=cycle.id, version=lst.number, entries=len(entries))
         return lst
 
@@ -468,12 +621,20 @@ class Engine:
         if lst is None:
             raise self._refuse("act on", subject, [Rejection("list_exists", "no list has been proposed yet")])
         if statuses and lst.status not in statuses:
-            raise self._refuse("act on", subject, [Rejection(
-                "list_status", f"list version {lst.number} is {lst.status}; this needs {' or '.join(statuses)}")])
+            raise self._refuse(
+                "act on",
+                subject,
+                [
+                    Rejection(
+                        "list_status", f"list version {lst.number} is {lst.status}; this needs {' or '.join(statuses)}"
+                    )
+                ],
+            )
         return lst
 
-    def confirm_list(self, acting: str | None, cycle_id: str | None = None, decision: str = "confirm",
-                     reason: str = "") -> ListVersion:
+    def confirm_list(
+        self, acting: str | None, cycle_id: str | None = None, decision: str = "confirm", reason: str = ""
+    ) -> ListVersion:
         """A party confirms the current proposed list, or objects to it (sending it back for a new version)."""
         if decision == "object" and not reason.strip():
             raise InvalidInput("objection", ["an objection needs --reason"])
@@ -489,7 +650,9 @@ class Engine:
             rejections = self._guards(program, cycle, decision, ctx)
             done = {c.city for c in tx.confirmations(lst.id) if c.decision == "confirm"}
             if user.city in done:
-                rejections.append(Rejection("confirm_once", f"{user.city} has already confirmed list version {lst.number}"))
+                rejections.append(
+                    Rejection("confirm_once", f"{user.city} has already confirmed list version {lst.number}")
+                )
             if rejections:
                 raise self._refuse(decision, f"list version {lst.number} of cycle {cycle.id}", rejections)
             tx.add_confirmation(Confirmation(lst.id, user.city or "", user.name, decision, reason, now))  # type: ignore[arg-type]
@@ -497,8 +660,19 @@ class Engine:
             if decision == "object":
                 lst.status = "objected"
             tx.save_list_status(lst)  # bumps the version even on confirm: concurrent confirmations serialise
-            self._audit(tx, now, cycle, "list", lst.number, user.name, decision, before, lst.status,
-                        reason=reason, city=user.city)
+            self._audit(
+                tx,
+                now,
+                cycle,
+                "list",
+                lst.number,
+                user.name,
+                decision,
+                before,
+                lst.status,
+                reason=reason,
+                city=user.city,
+            )
         log.info("list_" + decision, cycle=cycle.id, version=lst.number, city=user.city)
         return lst
 
@@ -524,8 +698,19 @@ class Engine:
                 program.fire(project, "place", {"category": cat})
                 project.updated_at = now
                 tx.save_project(project)
-                self._audit(tx, now, cycle, "project", project.id, user.name, "place", before, project.state,
-                            list_version=lst.number, category=cat)
+                self._audit(
+                    tx,
+                    now,
+                    cycle,
+                    "project",
+                    project.id,
+                    user.name,
+                    "place",
+                    before,
+                    project.state,
+                    list_version=lst.number,
+                    category=cat,
+                )
             lst.status = "published"
             tx.save_list_status(lst)
             self._audit(tx, now, cycle, "list", lst.number, user.name, "publish", "confirmed", "published")
@@ -546,8 +731,9 @@ class Engine:
         joint = scoring is not None and program.stage_index(cycle.stage) >= program.stage_index(scoring)
         return joint and project.state in KEY_LIBRARY_STATES + PLACED_STATES
 
-    def projects(self, acting: str | None, cycle_id: str | None = None, city: str | None = None,
-                 state: str | None = None) -> list[Project]:
+    def projects(
+        self, acting: str | None, cycle_id: str | None = None, city: str | None = None, state: str | None = None
+    ) -> list[Project]:
         with self.store.transaction(write=False) as tx:
             user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
@@ -567,7 +753,9 @@ class Engine:
                 sheets = [s for s in sheets if s.city == user.city] if user.role != "applicant" else []
             return project, sheets, tx.history("project", str(project_id))
 
-    def list_versions(self, acting: str | None, cycle_id: str | None = None) -> tuple[Cycle, list[ListVersion], dict[int, list[Confirmation]]]:
+    def list_versions(
+        self, acting: str | None, cycle_id: str | None = None
+    ) -> tuple[Cycle, list[ListVersion], dict[int, list[Confirmation]]]:
         with self.store.transaction(write=False) as tx:
             self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
@@ -587,44 +775,71 @@ class Engine:
             window = self.window(program, cycle, stage.id)
             quotas = effective_quotas(program.quotas, cycle.settings.get("quotas"))
             minimum = int(program.policy_params.get("min_recommendations", {}).get("minimum", 0))
-            ctx = self._context(program, cycle, counts, now=now, request={
-                "list_version": lst.number if lst and lst.status in ("proposed", "confirmed") else None})
+            ctx = self._context(
+                program,
+                cycle,
+                counts,
+                now=now,
+                request={"list_version": lst.number if lst and lst.status in ("proposed", "confirmed") else None},
+            )
             ctx = dataclasses.replace(ctx, stage_closes=window.closes if window else None)
             closing = self._run(program, stage.close_when, ctx)
-            downstream = ("in_library", "municipal_demonstration", "municipal_excellent", "municipal_none",
-                          "recommended", "listed_demonstration", "listed_excellent", "not_listed", "awarded")
+            downstream = (
+                "in_library",
+                "municipal_demonstration",
+                "municipal_excellent",
+                "municipal_none",
+                "recommended",
+                "listed_demonstration",
+                "listed_excellent",
+                "not_listed",
+                "awarded",
+            )
             cities = []
             for party in program.parties:
                 c = party.id
                 demo = counts.results.get((c, "demonstration"), 0)
                 exc = counts.results.get((c, "excellent"), 0)
                 fund = program.funding.get(c, {})
-                cities.append({
-                    "city": c, "name": party.name,
-                    "submitted": counts.count(c, *program.states) - counts.count(c, "new"),
-                    "waiting": counts.count(c, "submitted"),
-                    "accepted": counts.count(c, *downstream),
-                    "rejected": counts.count(c, "rejected"),
-                    "unreviewed": counts.count(c, "in_library"),
-                    "demonstration": demo, "demonstration_quota": quotas.get(c, {}).get("demonstration"),
-                    "excellent": exc, "excellent_quota": quotas.get(c, {}).get("excellent"),
-                    "recommended": counts.count(c, "recommended", "listed_demonstration", "listed_excellent",
-                                                "not_listed", "awarded"),
-                    "recommended_minimum": minimum,
-                    "sheets": counts.sheets_by_city.get(c, 0), "sheets_needed": counts.key_library,
-                    "confirmed": c in counts.confirmations,
-                    "funding": demo * fund.get("demonstration", 0) + exc * fund.get("excellent", 0),
-                })
+                cities.append(
+                    {
+                        "city": c,
+                        "name": party.name,
+                        "submitted": counts.count(c, *program.states) - counts.count(c, "new"),
+                        "waiting": counts.count(c, "submitted"),
+                        "accepted": counts.count(c, *downstream),
+                        "rejected": counts.count(c, "rejected"),
+                        "unreviewed": counts.count(c, "in_library"),
+                        "demonstration": demo,
+                        "demonstration_quota": quotas.get(c, {}).get("demonstration"),
+                        "excellent": exc,
+                        "excellent_quota": quotas.get(c, {}).get("excellent"),
+                        "recommended": counts.count(
+                            c, "recommended", "listed_demonstration", "listed_excellent", "not_listed", "awarded"
+                        ),
+                        "recommended_minimum": minimum,
+                        "sheets": counts.sheets_by_city.get(c, 0),
+                        "sheets_needed": counts.key_library,
+                        "confirmed": c in counts.confirmations,
+                        "funding": demo * fund.get("demonstration", 0) + exc * fund.get("excellent", 0),
+                    }
+                )
             return {
-                "cycle": cycle.id, "program": program.id, "program_name": program.name, "year": cycle.year,
-                "stage": stage.id, "stage_name": stage.name,
-                "stage_number": program.stage_index(stage.id) + 1, "stages": len(program.stages),
+                "cycle": cycle.id,
+                "program": program.id,
+                "program_name": program.name,
+                "year": cycle.year,
+                "stage": stage.id,
+                "stage_name": stage.name,
+                "stage_number": program.stage_index(stage.id) + 1,
+                "stages": len(program.stages),
                 "window": window.describe() if window else "no window",
                 "opens": window.opens.isoformat() if window and window.opens else None,
                 "closes": window.closes.isoformat() if window and window.closes else None,
                 "seconds_left": (window.closes - now).total_seconds() if window and window.closes else None,
                 "now": now.isoformat(),
-                "can_close": not closing, "closing_rules": [str(r) for r in closing],
+                "can_close": not closing,
+                "closing_rules": [str(r) for r in closing],
                 "list": {"version": lst.number, "status": lst.status} if lst else None,
                 "cities": cities,
             }
@@ -634,12 +849,15 @@ class Engine:
             user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
             if user.role != "lead":
-                raise NotPermitted("read", f"the history of cycle {cycle.id}", "the cycle's history is read by the lead")
+                raise NotPermitted(
+                    "read", f"the history of cycle {cycle.id}", "the cycle's history is read by the lead"
+                )
             return tx.history(cycle_id=cycle.id)
 
 
-def _count_after(counts: CycleCounts, project: Project, trigger: str, request: Mapping[str, Any],
-                 program: Program) -> CycleCounts:
+def _count_after(
+    counts: CycleCounts, project: Project, trigger: str, request: Mapping[str, Any], program: Program
+) -> CycleCounts:
     """The counts as they will be once ``project`` has fired ``trigger`` (for batches)."""
     probe = dataclasses.replace(project)
     if not program.fire(probe, trigger, request):

@@ -67,8 +67,7 @@ class ConcurrentChange(EvalflowError):
     def __init__(self, subject: str, expected: int, found: int | None):
         now = f"it is now at version {found}" if found is not None else "it no longer exists"
         super().__init__(
-            f"{subject} was changed by someone else: you acted on version {expected}, {now}; "
-            "reload and try again"
+            f"{subject} was changed by someone else: you acted on version {expected}, {now}; reload and try again"
         )
 
 

@@ -216,8 +216,10 @@ class Program:
                 dest = spec.dest or src
                 lines.append(f"    {src} --> {dest}: {label}")
         for s in self.stages:
-            lines.append(f"    note right of {INITIAL_STATE}: stage {s.id} ({s.name}) closes when "
-                         + (", ".join(s.close_when) or "—"))
+            lines.append(
+                f"    note right of {INITIAL_STATE}: stage {s.id} ({s.name}) closes when "
+                + (", ".join(s.close_when) or "—")
+            )
         return "\n".join(lines) + "\n"
 
 
@@ -335,7 +337,8 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         if b.window.start.key() <= a.window.end.key():
             problems.append(
                 f"windows overlap or run backwards: stage {b.id!r} opens {b.window.start.month:02d}-"
-                f"{b.window.start.day:02d}, before stage {a.id!r} closes {a.window.end.month:02d}-{a.window.end.day:02d}"
+                f"{b.window.start.day:02d}, before stage {a.id!r} closes "
+                f"{a.window.end.month:02d}-{a.window.end.day:02d}"
             )
 
     guards = {t: tuple(names) for t, names in (data.get("guards") or {}).items()}
@@ -374,12 +377,16 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
     criteria: list[Criterion] = []
     for c in data.get("score_sheet") or []:
         cid = c.get("id", "?")
-        bands = tuple(Band(b.get("label", ""), int(b.get("min", 0)), int(b.get("max", 0))) for b in c.get("bands") or [])
+        bands = tuple(
+            Band(b.get("label", ""), int(b.get("min", 0)), int(b.get("max", 0))) for b in c.get("bands") or []
+        )
         if not bands:
             problems.append(f"score criterion {cid!r} has no bands")
         for b in bands:
             if b.min > b.max or b.max > int(c.get("max", 0)) or b.min < 0:
-                problems.append(f"score criterion {cid!r}: band {b.label} {b.min}-{b.max} is not within 0-{c.get('max')}")
+                problems.append(
+                    f"score criterion {cid!r}: band {b.label} {b.min}-{b.max} is not within 0-{c.get('max')}"
+                )
         ordered = sorted(bands, key=lambda b: b.min)
         for x, y in zip(ordered, ordered[1:], strict=False):
             if y.min <= x.max:

@@ -26,7 +26,7 @@ def aggregate(totals: Sequence[int], method: str = "mean", trim: int = 0) -> Fra
     if method == "trimmed_mean":
         if len(values) <= 2 * trim:
             raise ValueError(f"cannot trim {trim} from each end of {len(values)} totals")
-        values = values[trim: len(values) - trim] if trim else values
+        values = values[trim : len(values) - trim] if trim else values
     elif method != "mean":
         raise ValueError(f"unknown aggregate method {method!r}")
     return Fraction(sum(values), len(values))

@@ -90,8 +90,19 @@ def test_collection_review_and_recommendation_refusals(cli: Cli, tmp_path: Path)
         cli("lead", jan, "user", "add", f"{c}-admin", "--role", "city-admin", "--city", c)
         cli("lead", jan, "user", "add", f"{c}-scorer", "--role", "scorer", "--city", c)
         cli("lead", jan, "user", "add", f"{c}-applicant", "--role", "applicant", "--city", c)
-    out = cli("lead", jan, "cycle", "open", "g60-deep-integration", "--year", "2027",
-              "--demonstration-places", "3", "--excellent-places", "6")
+    out = cli(
+        "lead",
+        jan,
+        "cycle",
+        "open",
+        "g60-deep-integration",
+        "--year",
+        "2027",
+        "--demonstration-places",
+        "3",
+        "--excellent-places",
+        "6",
+    )
     assert "g60-2027" in out
 
     # 1. collection: 5 eligible per city (TOML for even, JSON for odd), one ineligible in hefei
@@ -111,7 +122,9 @@ def test_collection_review_and_recommendation_refusals(cli: Cli, tmp_path: Path)
             ids[c].append(int(out.split("project ")[1].split(":")[0]))
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(make_app("hefei", 99, flaw="non_member_lead"), ensure_ascii=False), encoding="utf-8")
-    bad_id = int(cli("hefei-applicant", "2027-01-11T10:00", "project", "submit", str(bad)).split("project ")[1].split(":")[0])
+    bad_id = int(
+        cli("hefei-applicant", "2027-01-11T10:00", "project", "submit", str(bad)).split("project ")[1].split(":")[0]
+    )
 
     # submitting after the window is refused with the window in the message
     store = SqlStore(f"sqlite:///{cli.db}")
@@ -143,8 +156,17 @@ def test_collection_review_and_recommendation_refusals(cli: Cli, tmp_path: Path)
 
     # 2. municipal review: 5 demonstration and 1 excellent... each city has 5 projects: 4 + 1
     mar = "2027-03-15T10:00"
-    out = cli("hefei-admin", "2027-02-28T23:59:59", "review", str(ids["hefei"][0]), "--result", "none",
-              "--method", "site", code=3)
+    out = cli(
+        "hefei-admin",
+        "2027-02-28T23:59:59",
+        "review",
+        str(ids["hefei"][0]),
+        "--result",
+        "none",
+        "--method",
+        "site",
+        code=3,
+    )
     assert "[stage_window]" in out and "not yet open" in out
     for c in CITIES:
         for i, pid in enumerate(ids[c]):
@@ -179,8 +201,19 @@ def test_whole_cycle_to_plaques(cli: Cli, tmp_path: Path) -> None:
     for c in CITIES:
         for role in ("city-admin", "scorer", "applicant"):
             cli("lead", jan, "user", "add", f"{c}-{role.split('-')[-1]}", "--role", role, "--city", c)
-    cli("lead", jan, "cycle", "open", "g60-deep-integration", "--year", "2027",
-        "--demonstration-places", "3", "--excellent-places", "6")
+    cli(
+        "lead",
+        jan,
+        "cycle",
+        "open",
+        "g60-deep-integration",
+        "--year",
+        "2027",
+        "--demonstration-places",
+        "3",
+        "--excellent-places",
+        "6",
+    )
     ids: dict[str, list[int]] = {c: [] for c in CITIES}
     for n, c in enumerate(c for c in CITIES for _ in range(5)):
         f = tmp_path / f"app{n}.json"
@@ -193,7 +226,9 @@ def test_whole_cycle_to_plaques(cli: Cli, tmp_path: Path) -> None:
     cli("lead", "2027-03-01T00:00:00", "cycle", "advance")
     for c in CITIES:
         for pid in ids[c]:
-            cli(f"{c}-admin", "2027-03-10T10:00", "review", str(pid), "--result", "demonstration", "--method", "written")
+            cli(
+                f"{c}-admin", "2027-03-10T10:00", "review", str(pid), "--result", "demonstration", "--method", "written"
+            )
     cli("lead", "2027-04-20T10:00", "cycle", "advance")  # early: every library project has a result
     for c in CITIES:
         cli(f"{c}-admin", "2027-05-02T10:00", "recommend", *map(str, ids[c]))
@@ -202,16 +237,42 @@ def test_whole_cycle_to_plaques(cli: Cli, tmp_path: Path) -> None:
     # 4. joint scoring: project k gets total 56 + k from every city, except that the 4th-best
     # is given the 3rd-best's sheet: a tie across the demonstration boundary (3 places).
     key = sorted(pid for c in CITIES for pid in ids[c])
+
     def sheet(offset: int) -> list[str]:
-        org = min(offset, 14); rest = offset - org
-        eff = min(rest, 14); rest -= eff
-        val = min(rest, 8); mech = rest - val
-        return ["--value", str(12 + val), "--organization", str(16 + org), "--effectiveness", str(16 + eff),
-                "--mechanism", str(12 + mech)]
+        org = min(offset, 14)
+        rest = offset - org
+        eff = min(rest, 14)
+        rest -= eff
+        val = min(rest, 8)
+        mech = rest - val
+        return [
+            "--value",
+            str(12 + val),
+            "--organization",
+            str(16 + org),
+            "--effectiveness",
+            str(16 + eff),
+            "--mechanism",
+            str(12 + mech),
+        ]
+
     offsets = {pid: k for k, pid in enumerate(key)}
     offsets[key[-4]] = offsets[key[-3]]
-    out = cli("hefei-scorer", "2027-05-04T10:00", "score", str(key[0]), "--value", "11", "--organization", "16",
-              "--effectiveness", "16", "--mechanism", "12", code=3)
+    out = cli(
+        "hefei-scorer",
+        "2027-05-04T10:00",
+        "score",
+        str(key[0]),
+        "--value",
+        "11",
+        "--organization",
+        "16",
+        "--effectiveness",
+        "16",
+        "--mechanism",
+        "12",
+        code=3,
+    )
     assert "[score_in_bands] value = 11 is outside every band" in out
     out = cli("hefei-admin", "2027-05-04T10:00", "score", str(key[0]), *sheet(0), code=4)
     assert "scorer" in out
@@ -251,8 +312,11 @@ def test_whole_cycle_to_plaques(cli: Cli, tmp_path: Path) -> None:
     # 6. publication and plaques
     out = cli("lead", "2027-06-20T10:00", "publish")
     assert "9 projects named" in out
-    listed = [e["project_id"] for e in cli.json("lead", "2027-06-20T10:00", "list", "show")[0]["list"]["entries"]
-              if e["category"] != "none"]
+    listed = [
+        e["project_id"]
+        for e in cli.json("lead", "2027-06-20T10:00", "list", "show")[0]["list"]["entries"]
+        if e["category"] != "none"
+    ]
     out = cli("lead", "2027-06-21T10:00", "award", str(key[0]), code=3)
     assert "not_listed" in out
     cli("lead", "2027-06-21T10:00", "award", *map(str, listed))
@@ -284,6 +348,8 @@ def test_quota_refusal_through_cli(cli: Cli, tmp_path: Path) -> None:
         cli("sj", "2027-03-02T09:00", "review", str(pid), "--result", "demonstration", "--method", "onsite")
     store = SqlStore(f"sqlite:///{cli.db}")
     before = snapshot(store)
-    out = cli("sj", "2027-03-02T09:00", "review", str(ids[10]), "--result", "demonstration", "--method", "onsite", code=3)
+    out = cli(
+        "sj", "2027-03-02T09:00", "review", str(ids[10]), "--result", "demonstration", "--method", "onsite", code=3
+    )
     assert "[municipal_quota]" in out and "10 of 10" in out
     assert snapshot(store) == before
