@@ -380,6 +380,11 @@ def cycle_status(cycle_id: str | None) -> None:
                 f"{c['recommended']:>3}/{c['recommended_minimum']:<2}{c['sheets']:>4}/{c['sheets_needed']:<3}"
                 f"{'✓' if c['confirmed'] else '·':>5}{c['funding']:>10,}"
             )
+        funded = [c for c in s["cities"] if c["funding"]]
+        if funded:
+            click.echo("Municipal support: " + ", ".join(f"{c['name']} ¥{c['funding']:,}" for c in funded))
+        if s.get("program_changed"):
+            click.echo(f"Note: {s['program_changed']}")
         if s["can_close"]:
             click.echo("Closing rules hold: the lead may advance.")
         else:

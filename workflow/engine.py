@@ -841,6 +841,12 @@ class Engine:
                 "can_close": not closing,
                 "closing_rules": [str(r) for r in closing],
                 "list": {"version": lst.number, "status": lst.status} if lst else None,
+                "program_changed": None
+                if program.digest == cycle.program_digest
+                else (
+                    f"the program file changed since the cycle opened (opened under v{cycle.program_version} "
+                    f"{cycle.program_digest}, now v{program.version} {program.digest})"
+                ),
                 "cities": cities,
             }
 
