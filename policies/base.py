@@ -102,6 +102,8 @@ class GuardContext:
     request: Mapping[str, Any] = field(default_factory=dict)
     # when the current stage's window closes (None: no closing date); for closing rules
     stage_closes: datetime | None = None
+    # the program's time zone, for messages that show an instant
+    timezone: str = "UTC"
 
     def party_name(self, party_id: str) -> str:
         for party in self.parties:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from zoneinfo import ZoneInfo
 
 from policies.base import GuardContext, Rejection, policy
 
@@ -13,10 +14,11 @@ def window_ended(ctx: GuardContext) -> Iterator[Rejection]:
     if ctx.stage_closes is not None and ctx.now < ctx.stage_closes:
         left = ctx.stage_closes - ctx.now
         hours = int(left.total_seconds() // 3600)
+        until = ctx.stage_closes.astimezone(ZoneInfo(ctx.timezone)).strftime("%Y-%m-%d %H:%M")
         yield Rejection(
             "window_ended",
-            f"the window is open until {ctx.stage_closes.isoformat()} ({hours // 24} d {hours % 24} h left); "
-            "applicants may still submit",
+            f"the stage must stay open for its whole window, until {until} {ctx.timezone} "
+            f"({hours // 24} d {hours % 24} h left)",
         )
 
 

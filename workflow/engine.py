@@ -149,6 +149,7 @@ class Engine:
             project=view,
             counts=counts,
             request=dict(request or {}),
+            timezone=program.timezone,
         )
 
     def _run(self, program: Program, names: Iterable[str], ctx: GuardContext) -> list[Rejection]:

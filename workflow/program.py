@@ -262,7 +262,68 @@ def load_program(path: Path) -> Program:
     return build_program(data, digest=hashlib.sha256(text).hexdigest()[:16], path=path)
 
 
+# The expected TOML shape: section -> (type of the section, type of each entry or None)
+_SHAPE: dict[str, tuple[type, type | None]] = {
+    "program": (dict, None),
+    "parties": (list, dict),
+    "windows": (dict, dict),
+    "stages": (list, dict),
+    "guards": (dict, list),
+    "permissions": (dict, dict),
+    "policies": (dict, dict),
+    "quotas": (dict, dict),
+    "funding": (dict, dict),
+    "results": (dict, str),
+    "review_methods": (dict, str),
+    "list": (dict, None),
+    "score_sheet": (list, dict),
+}
+_HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "id": str, "cycle_prefix": str, "version": int, "name": str, "name_en": str, "timezone": str, "lead": str,
+}
+
+
+def shape_problems(data: Mapping[str, Any]) -> list[str]:
+    """Every value of the wrong TOML type, so that a typo is a reported problem, never a crash."""
+    problems: list[str] = []
+    kinds = {dict: "a table", list: "a list", str: "text", int: "a whole number"}
+    for section, (outer, inner) in _SHAPE.items():
+        value = data.get(section)
+        if value is None:
+            continue
+        if not isinstance(value, outer):
+            problems.append(f"[{section}] must be {kinds[outer]}, not {type(value).__name__}")
+            continue
+        items = value.items() if isinstance(value, dict) else enumerate(value)
+        for key, item in items:
+            if inner is not None and not isinstance(item, inner):
+                problems.append(f"{section}[{key!r}] must be {kinds[inner]}, not {item!r}")
+    head = data.get("program")
+    if isinstance(head, dict):
+        for key, expected in _HEAD_TYPES.items():
+            if key in head and (not isinstance(head[key], expected) or isinstance(head[key], bool)):
+                problems.append(f"[program] {key} = {head[key]!r} must be {kinds[expected]}")  # type: ignore[index]
+    for i, stage in enumerate(data.get("stages") or []):
+        if isinstance(stage, dict) and not isinstance(stage.get("close_when", []), list):
+            problems.append(f"stage {stage.get('id', i)!r}: close_when must be a list of policy names")
+    for i, crit in enumerate(data.get("score_sheet") or []):
+        if not isinstance(crit, dict):
+            continue
+        if not isinstance(crit.get("max", 0), int):
+            problems.append(f"score criterion {crit.get('id', i)!r}: max must be a whole number")
+        for band in crit.get("bands") or []:
+            if not isinstance(band, dict) or not all(
+                isinstance(band.get(k), int) and not isinstance(band.get(k), bool) for k in ("min", "max")
+            ):
+                problems.append(f"score criterion {crit.get('id', i)!r}: band {band!r} needs whole-number min and max")
+    return problems
+
+
 def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None = None) -> Program:
+    where = f"program file {path}" if path else "program"
+    shape = shape_problems(data)
+    if shape:
+        raise ProgramInvalid(where, shape)
     problems: list[str] = []
     head = data.get("program") or {}
     pid = head.get("id")
@@ -334,7 +395,8 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
     for a, b in zip(dated, dated[1:], strict=False):
         if a.window is b.window:
             continue
-        if b.window.start.key() <= a.window.end.key():
+        # compare real dates in a common and a leap year: '02-29' opens on 02-28 in a common year
+        if any(b.window.start.in_year(y) <= a.window.end.in_year(y) for y in (2027, 2028)):
             problems.append(
                 f"windows overlap or run backwards: stage {b.id!r} opens {b.window.start.month:02d}-"
                 f"{b.window.start.day:02d}, before stage {a.id!r} closes "
