@@ -141,7 +141,7 @@ def test_window_ended_refuses_while_the_window_is_open(now, left):
     """A stage that must stay open for its whole window cannot be closed early; the time left is shown."""
     [message] = close("window_ended", now=now, stage_closes=CLOSES)
     assert message == (
-        f"the window is open until {CLOSES.isoformat()} ({left}); applicants may still submit"
+        f"the stage must stay open for its whole window, until 2027-03-01 00:00 Asia/Shanghai ({left})"
     )
 
 
