@@ -121,9 +121,9 @@ class Engine:
         return CycleCounts(
             by_city_state=by_city_state,
             results=tx.count_municipal_results(cycle.id),
-            sheets_by_city=tx.count_sheets_by_city(cycle.id, KEY_LIBRARY_STATES),
+            sheets_by_city=tx.count_sheets_by_city(cycle.id, KEY_LIBRARY_STATES + PLACED_STATES),
             confirmations=confirmations,
-            key_library=sum(n for (_, s), n in by_city_state.items() if s in KEY_LIBRARY_STATES),
+            key_library=sum(n for (_, s), n in by_city_state.items() if s in KEY_LIBRARY_STATES + PLACED_STATES),
         )
 
     def _context(
@@ -248,8 +248,17 @@ class Engine:
     ) -> Cycle:
         program = self.programs.get(program_id)
         cycle_id = f"{program.cycle_prefix}-{year}"
-        for city in quotas or {}:
+        bad: list[str] = []
+        for city, values in (quotas or {}).items():
             program.party(city)
+            for key, value in values.items():
+                if key not in program.results or not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    bad.append(f"quota {city}:{key}={value!r} must name a result and be a whole number ≥ 0")
+        for key, value in (places or {}).items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                bad.append(f"{key} places = {value!r} must be a whole number ≥ 0")
+        if bad:
+            raise InvalidInput("cycle settings", bad)
         settings: dict[str, Any] = {
             "places": {
                 "demonstration": int(program.list_settings.get("demonstration_places", 0)),
@@ -405,6 +414,9 @@ class Engine:
         ids = [project_ids] if isinstance(project_ids, int) else list(project_ids)
         if not ids:
             raise InvalidInput("request", ["no project ids given"])
+        repeated = sorted({pid for pid in ids if ids.count(pid) > 1})
+        if repeated:
+            raise InvalidInput("request", [f"project {pid} is named more than once" for pid in repeated])
         now = self.now()
         done: list[Project] = []
         with self.store.transaction() as tx:
