@@ -67,7 +67,14 @@ def all_parties_confirmed(ctx: GuardContext) -> Iterator[Rejection]:
     """All parties have confirmed the current version of the proposed list."""
     version = ctx.request.get("list_version")
     if version is None:
-        yield Rejection("all_parties_confirmed", "no list has been proposed")
+        objected = ctx.request.get("objected_version")
+        if objected is not None:
+            yield Rejection(
+                "all_parties_confirmed",
+                f"list version {objected} was objected to; the lead must propose a new version",
+            )
+        else:
+            yield Rejection("all_parties_confirmed", "no list has been proposed")
         return
     missing = [p.id for p in ctx.parties if p.id not in ctx.counts.confirmations]
     if missing:

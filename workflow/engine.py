@@ -330,7 +330,10 @@ class Engine:
                 rejections.append(Rejection("last_stage", f"'{stage.id}' is the last stage of {program.id}"))
             counts = self._counts(tx, cycle, tx.latest_list(cycle.id))
             lst = tx.latest_list(cycle.id)
-            request = {"list_version": lst.number if lst and lst.status in ("proposed", "confirmed") else None}
+            request = {
+                "list_version": lst.number if lst and lst.status in ("proposed", "confirmed") else None,
+                "objected_version": lst.number if lst and lst.status == "objected" else None,
+            }
             ctx = self._context(program, cycle, counts, request=request, now=now)
             window = self.window(program, cycle, stage.id)
             ctx = dataclasses.replace(ctx, stage_closes=window.closes if window else None)
