@@ -9,13 +9,13 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict
+from dataclasses import asdict, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event, func, inspect, select, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from store.tables import (
@@ -40,6 +40,7 @@ from workflow.records import (
 )
 
 BUSY_TIMEOUT_MS = 10_000
+R = TypeVar("R")
 
 
 def database_url(db: str | None) -> str:
@@ -93,7 +94,7 @@ class SqlStore:
         try:
             existed = inspect(self.engine).has_table("projects")
             SQLModel.metadata.create_all(self.engine)
-        except OperationalError as exc:
+        except (OperationalError, DatabaseError) as exc:
             raise StoreUnavailable(f"Cannot create the database at {self.describe()}: {exc.orig}") from None
         if fresh and path is not None and path.exists():
             path.chmod(0o600)
@@ -105,7 +106,7 @@ class SqlStore:
             raise StoreUnavailable(f"No database at {path}; run 'evalflow init' first (or pass --db)")
         try:
             ready = inspect(self.engine).has_table("projects")
-        except OperationalError as exc:
+        except (OperationalError, DatabaseError) as exc:
             raise StoreUnavailable(f"Cannot open the database at {self.describe()}: {exc.orig}") from None
         if not ready:
             raise StoreUnavailable(f"The database at {self.describe()} is not initialised; run 'evalflow init'")
@@ -120,95 +121,26 @@ class SqlStore:
                     with Session(bind=conn, expire_on_commit=False, autoflush=False) as session:
                         yield Tx(session)
                         session.flush()
-        except OperationalError as exc:
+        except (OperationalError, DatabaseError) as exc:
             raise StoreUnavailable(f"The database at {self.describe()} failed: {exc.orig}") from None
 
     def dispose(self) -> None:
         self.engine.dispose()
 
 
-def _user(row: UserRow) -> User:
-    return User(name=row.name, role=row.role, city=row.city)
-
-
-def _cycle(row: CycleRow) -> Cycle:
-    return Cycle(
-        id=row.id,
-        program_id=row.program_id,
-        program_version=row.program_version,
-        program_digest=row.program_digest,
-        year=row.year,
-        stage=row.stage,
-        settings=dict(row.settings or {}),
-        version=row.version,
-        opened_at=row.opened_at,
-        opened_by=row.opened_by,
-    )
-
-
-def _project(row: ProjectRow) -> Project:
-    return Project(
-        id=row.id,
-        cycle_id=row.cycle_id,
-        city=row.city,
-        applicant=row.applicant,
-        enterprise_name=row.enterprise_name,
-        project_name=row.project_name,
-        application=dict(row.application or {}),
-        state=row.state,
-        municipal_result=row.municipal_result,
-        review_method=row.review_method,
-        version=row.version,
-        submitted_at=row.submitted_at,
-        updated_at=row.updated_at,
-    )
-
-
-def _sheet(row: ScoreSheetRow) -> ScoreSheet:
-    return ScoreSheet(
-        id=row.id,
-        cycle_id=row.cycle_id,
-        project_id=row.project_id,
-        city=row.city,
-        scorer=row.scorer,
-        scores=dict(row.scores),
-        bands=dict(row.bands),
-        total=row.total,
-        completion=row.completion,
-        current=row.current,
-        at=row.at,
-    )
+def _record(cls: type[R], row: Any) -> R:
+    """Copy a row into its record (same field names); JSON values are copied so the record owns them."""
+    values = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        value = getattr(row, f.name)
+        values[f.name] = dict(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value
+    return cls(**values)
 
 
 def _list(row: ListVersionRow) -> ListVersion:
-    return ListVersion(
-        id=row.id,
-        cycle_id=row.cycle_id,
-        number=row.number,
-        status=row.status,
-        method=row.method,
-        entries=[ListEntry(**e) for e in row.entries],
-        proposed_by=row.proposed_by,
-        at=row.at,
-        tie_order=list(row.tie_order),
-        version=row.version,
-    )
-
-
-def _audit(row: AuditRow) -> AuditEntry:
-    return AuditEntry(
-        id=row.id,
-        at=row.at,
-        cycle_id=row.cycle_id,
-        subject=row.subject,
-        subject_id=row.subject_id,
-        actor=row.actor,
-        action=row.action,
-        from_state=row.from_state,
-        to_state=row.to_state,
-        reason=row.reason,
-        data=dict(row.data or {}),
-    )
+    lst = _record(ListVersion, row)
+    lst.entries = [ListEntry(**e) for e in row.entries]
+    return lst
 
 
 class Tx:
@@ -217,83 +149,86 @@ class Tx:
     def __init__(self, session: Session):
         self.s = session
 
+    def _insert(self, table: type[SQLModel], record: Any, **extra: Any) -> Any:
+        """Insert ``record`` as a row of ``table``; a generated id is written back to the record."""
+        data = {**asdict(record), **extra}
+        if data.get("id", ...) is None:
+            data.pop("id")
+        row = table(**data)
+        self.s.add(row)
+        self.s.flush()
+        if hasattr(record, "id"):
+            record.id = row.id  # type: ignore[attr-defined]
+        return row
+
+    def _save_versioned(self, table: Any, record: Any, subject: str, **values: Any) -> None:
+        """Write ``values`` only if the stored version is still ``record.version``; bump it.
+
+        A concurrent writer moved the version: raise ConcurrentChange with both versions."""
+        result = self.s.execute(
+            update(table)
+            .where(table.id == record.id, table.version == record.version)
+            .values(version=record.version + 1, **values)
+        )
+        if result.rowcount != 1:
+            found = self.s.execute(select(table.version).where(table.id == record.id)).scalar()
+            raise ConcurrentChange(subject, record.version, found)
+        record.version += 1
+
     # -- users ------------------------------------------------------------------------------
     def get_user(self, name: str) -> User | None:
         row = self.s.execute(select(UserRow).where(UserRow.name == name)).scalars().first()
-        return _user(row) if row else None
+        return _record(User, row) if row else None
 
     def count_users(self) -> int:
         return self.s.execute(select(func.count()).select_from(UserRow)).scalar_one()
 
     def add_user(self, user: User, at: Any) -> None:
-        self.s.add(UserRow(name=user.name, role=user.role, city=user.city, created_at=at))
-        self.s.flush()
+        self._insert(UserRow, user, created_at=at)
 
     def list_users(self) -> list[User]:
         return [
-            _user(r)
+            _record(User, r)
             for r in self.s.execute(select(UserRow).order_by(UserRow.role, UserRow.city, UserRow.name)).scalars()
         ]
 
     # -- cycles -----------------------------------------------------------------------------
     def get_cycle(self, cycle_id: str) -> Cycle | None:
         row = self.s.get(CycleRow, cycle_id)
-        return _cycle(row) if row else None
+        return _record(Cycle, row) if row else None
 
     def list_cycles(self) -> list[Cycle]:
         rows = self.s.execute(select(CycleRow).order_by(CycleRow.opened_at.desc())).scalars()  # type: ignore[attr-defined]
-        return [_cycle(r) for r in rows]
+        return [_record(Cycle, r) for r in rows]
 
     def insert_cycle(self, cycle: Cycle) -> None:
-        data = asdict(cycle)
-        self.s.add(CycleRow(**data))
-        self.s.flush()
+        self._insert(CycleRow, cycle)
 
     def save_cycle(self, cycle: Cycle) -> None:
         """Write stage and settings if the stored version is still ``cycle.version``; bump it."""
-        result = self.s.execute(
-            update(CycleRow)
-            .where(CycleRow.id == cycle.id, CycleRow.version == cycle.version)
-            .values(stage=cycle.stage, settings=cycle.settings, version=cycle.version + 1)
-        )
-        if result.rowcount != 1:
-            found = self.s.execute(select(CycleRow.version).where(CycleRow.id == cycle.id)).scalar()
-            raise ConcurrentChange(f"cycle {cycle.id}", cycle.version, found)
-        cycle.version += 1
+        self._save_versioned(CycleRow, cycle, f"cycle {cycle.id}", stage=cycle.stage, settings=cycle.settings)
 
     # -- projects ---------------------------------------------------------------------------
     def get_project(self, project_id: int) -> Project | None:
         row = self.s.get(ProjectRow, project_id)
-        return _project(row) if row else None
+        return _record(Project, row) if row else None
 
     def insert_project(self, project: Project) -> None:
-        data = asdict(project)
-        data.pop("id")
-        data["version"] = 1
-        row = ProjectRow(**data)
-        self.s.add(row)
-        self.s.flush()
-        project.id = row.id
         project.version = 1
+        self._insert(ProjectRow, project)
 
     def save_project(self, project: Project) -> None:
         """Write the project if the stored version is still ``project.version``; bump it."""
-        result = self.s.execute(
-            update(ProjectRow)
-            .where(ProjectRow.id == project.id, ProjectRow.version == project.version)
-            .values(
-                state=project.state,
-                municipal_result=project.municipal_result,
-                review_method=project.review_method,
-                application=project.application,
-                updated_at=project.updated_at,
-                version=project.version + 1,
-            )
+        self._save_versioned(
+            ProjectRow,
+            project,
+            f"project {project.id}",
+            state=project.state,
+            municipal_result=project.municipal_result,
+            review_method=project.review_method,
+            application=project.application,
+            updated_at=project.updated_at,
         )
-        if result.rowcount != 1:
-            found = self.s.execute(select(ProjectRow.version).where(ProjectRow.id == project.id)).scalar()
-            raise ConcurrentChange(f"project {project.id}", project.version, found)
-        project.version += 1
 
     def find_projects(
         self,
@@ -309,7 +244,7 @@ class Tx:
             q = q.where(ProjectRow.state.in_(list(states)))  # type: ignore[attr-defined]
         if applicant is not None:
             q = q.where(ProjectRow.applicant == applicant)
-        return [_project(r) for r in self.s.execute(q.order_by(ProjectRow.id)).scalars()]
+        return [_record(Project, r) for r in self.s.execute(q.order_by(ProjectRow.id)).scalars()]
 
     def count_by_city_state(self, cycle_id: str) -> dict[tuple[str, str], int]:
         rows = self.s.execute(
@@ -340,19 +275,14 @@ class Tx:
             .scalars()
             .first()
         )
-        return _sheet(row) if row else None
+        return _record(ScoreSheet, row) if row else None
 
     def put_sheet(self, sheet: ScoreSheet) -> ScoreSheet | None:
         """Store ``sheet`` as the city's current sheet; the one it replaces stays as history."""
         old = self.current_sheet(sheet.project_id, sheet.city)
         if old is not None:
             self.s.execute(update(ScoreSheetRow).where(ScoreSheetRow.id == old.id).values(current=False))
-        data = asdict(sheet)
-        data.pop("id")
-        row = ScoreSheetRow(**data)
-        self.s.add(row)
-        self.s.flush()
-        sheet.id = row.id
+        self._insert(ScoreSheetRow, sheet)
         return old
 
     def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]:
@@ -362,7 +292,7 @@ class Tx:
         if current_only:
             q = q.where(ScoreSheetRow.current.is_(True))  # type: ignore[attr-defined]
         return [
-            _sheet(r)
+            _record(ScoreSheet, r)
             for r in self.s.execute(
                 q.order_by(ScoreSheetRow.project_id, ScoreSheetRow.city, ScoreSheetRow.id)
             ).scalars()
@@ -399,43 +329,23 @@ class Tx:
         return [_list(r) for r in rows]
 
     def insert_list(self, lst: ListVersion) -> None:
-        data = asdict(lst)
-        data.pop("id")
-        row = ListVersionRow(**data)
-        self.s.add(row)
-        self.s.flush()
-        lst.id = row.id
+        self._insert(ListVersionRow, lst)
 
     def save_list_status(self, lst: ListVersion) -> None:
-        result = self.s.execute(
-            update(ListVersionRow)
-            .where(ListVersionRow.id == lst.id, ListVersionRow.version == lst.version)
-            .values(status=lst.status, version=lst.version + 1)
-        )
-        if result.rowcount != 1:
-            found = self.s.execute(select(ListVersionRow.version).where(ListVersionRow.id == lst.id)).scalar()
-            raise ConcurrentChange(f"list version {lst.number} of {lst.cycle_id}", lst.version, found)
-        lst.version += 1
+        self._save_versioned(ListVersionRow, lst, f"list version {lst.number} of {lst.cycle_id}", status=lst.status)
 
     def confirmations(self, list_id: int) -> list[Confirmation]:
         rows = self.s.execute(
             select(ConfirmationRow).where(ConfirmationRow.list_id == list_id).order_by(ConfirmationRow.id)
         ).scalars()
-        return [
-            Confirmation(list_id=r.list_id, city=r.city, user=r.user, decision=r.decision, reason=r.reason, at=r.at)
-            for r in rows
-        ]
+        return [_record(Confirmation, r) for r in rows]
 
     def add_confirmation(self, c: Confirmation) -> None:
-        self.s.add(ConfirmationRow(**asdict(c)))
-        self.s.flush()
+        self._insert(ConfirmationRow, c)
 
     # -- audit ------------------------------------------------------------------------------
     def audit(self, entry: AuditEntry) -> None:
-        data = asdict(entry)
-        data.pop("id")
-        self.s.add(AuditRow(**data))
-        self.s.flush()
+        self._insert(AuditRow, entry)
 
     def history(
         self, subject: str | None = None, subject_id: str | None = None, cycle_id: str | None = None
@@ -447,10 +357,7 @@ class Tx:
             q = q.where(AuditRow.subject_id == subject_id)
         if cycle_id is not None:
             q = q.where(AuditRow.cycle_id == cycle_id)
-        return [_audit(r) for r in self.s.execute(q.order_by(AuditRow.id)).scalars()]
-
-    def count_audit(self) -> int:
-        return self.s.execute(select(func.count()).select_from(AuditRow)).scalar_one()
+        return [_record(AuditEntry, r) for r in self.s.execute(q.order_by(AuditRow.id)).scalars()]
 
 
-__all__ = ["SqlStore", "Tx", "database_url", "SQLAlchemyError"]
+__all__ = ["SqlStore", "Tx", "database_url"]
