@@ -115,15 +115,19 @@ class GuardContext:
 Policy = Callable[[GuardContext], Iterable[Rejection]]
 
 REGISTRY: dict[str, Policy] = {}
+# Policies that read ``ctx.counts``: the engine runs the cycle-wide grouped queries only for them.
+NEEDS_COUNTS: set[str] = set()
 
 
-def policy(name: str) -> Callable[[Policy], Policy]:
-    """Register a guard under the name program files use for it."""
+def policy(name: str, counts: bool = False) -> Callable[[Policy], Policy]:
+    """Register a guard under the name program files use for it; ``counts`` if it reads ctx.counts."""
 
     def register(func: Policy) -> Policy:
         if name in REGISTRY:
             raise ValueError(f"policy {name!r} registered twice")
         REGISTRY[name] = func
+        if counts:
+            NEEDS_COUNTS.add(name)
         func.policy_name = name  # type: ignore[attr-defined]
         return func
 

@@ -22,7 +22,7 @@ def window_ended(ctx: GuardContext) -> Iterator[Rejection]:
         )
 
 
-@policy("all_submissions_decided")
+@policy("all_submissions_decided", counts=True)
 def all_submissions_decided(ctx: GuardContext) -> Iterator[Rejection]:
     """Each city has confirmed or rejected every submission."""
     for party in ctx.parties:
@@ -34,7 +34,7 @@ def all_submissions_decided(ctx: GuardContext) -> Iterator[Rejection]:
             )
 
 
-@policy("all_library_projects_reviewed")
+@policy("all_library_projects_reviewed", counts=True)
 def all_library_projects_reviewed(ctx: GuardContext) -> Iterator[Rejection]:
     """Every project in a city's library has a municipal result."""
     for party in ctx.parties:
@@ -49,7 +49,7 @@ def all_library_projects_reviewed(ctx: GuardContext) -> Iterator[Rejection]:
             )
 
 
-@policy("all_sheets_in")
+@policy("all_sheets_in", counts=True)
 def all_sheets_in(ctx: GuardContext) -> Iterator[Rejection]:
     """Every city has scored every project in the key library."""
     needed = ctx.counts.key_library
@@ -62,7 +62,7 @@ def all_sheets_in(ctx: GuardContext) -> Iterator[Rejection]:
             yield Rejection("all_sheets_in", f"{party.id} has scored {done} of {needed} key-library projects")
 
 
-@policy("all_parties_confirmed")
+@policy("all_parties_confirmed", counts=True)
 def all_parties_confirmed(ctx: GuardContext) -> Iterator[Rejection]:
     """All parties have confirmed the current version of the proposed list."""
     version = ctx.request.get("list_version")

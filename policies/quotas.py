@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from policies.base import GuardContext, Rejection, policy
 
 
-@policy("municipal_quota")
+@policy("municipal_quota", counts=True)
 def municipal_quota(ctx: GuardContext) -> Iterator[Rejection]:
     """A city names at most its quota of municipal demonstration / excellent projects."""
     assert ctx.project is not None
@@ -39,7 +39,7 @@ def recommend_own_demonstration(ctx: GuardContext) -> Iterator[Rejection]:
         )
 
 
-@policy("min_recommendations")
+@policy("min_recommendations", counts=True)
 def min_recommendations(ctx: GuardContext) -> Iterator[Rejection]:
     """Every city recommends at least the minimum (5) of its demonstration projects."""
     minimum = int(ctx.params.get("minimum", 5))

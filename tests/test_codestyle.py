@@ -75,3 +75,16 @@ def test_only_the_engine_writes_state() -> None:
             continue
         text = path.read_text(encoding="utf-8")
         assert "save_project(" not in text and "save_cycle(" not in text, path
+
+
+def test_policies_that_read_counts_say_so() -> None:
+    """The engine skips the cycle-wide grouped queries for actions whose guards do not read
+    ``ctx.counts``; a policy that reads them without the flag would see zeros and pass wrongly."""
+    import inspect
+
+    from policies import REGISTRY
+    from policies.base import NEEDS_COUNTS
+
+    for name, func in REGISTRY.items():
+        reads = "ctx.counts" in inspect.getsource(func)
+        assert reads == (name in NEEDS_COUNTS), f"policy {name}: reads counts={reads}, flagged={name in NEEDS_COUNTS}"

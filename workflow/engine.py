@@ -17,7 +17,7 @@ from typing import Any, Protocol
 import structlog
 
 from policies import REGISTRY
-from policies.base import CycleCounts, GuardContext, ProjectView, Rejection
+from policies.base import NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection
 from policies.permissions import Actor, permission_problem
 from policies.windows import Window, stage_window
 from workflow.application import validate_application
@@ -113,7 +113,13 @@ class Engine:
     def window(self, program: Program, cycle: Cycle, stage_id: str) -> Window | None:
         return program.window(stage_id, cycle.year)
 
-    def _counts(self, tx: Any, cycle: Cycle, list_version: ListVersion | None = None) -> CycleCounts:
+    def _counts(
+        self, tx: Any, cycle: Cycle, list_version: ListVersion | None = None, policies: Iterable[str] | None = None
+    ) -> CycleCounts:
+        """The cycle-wide counts guards read: a few grouped queries, run only when one of ``policies``
+        (all when None) reads them, so actions guarded by per-project rules stay cheap."""
+        if policies is not None and NEEDS_COUNTS.isdisjoint(policies):
+            return CycleCounts()
         by_city_state = tx.count_by_city_state(cycle.id)
         confirmations: frozenset[str] = frozenset()
         if list_version is not None and list_version.id is not None:
@@ -134,6 +140,7 @@ class Engine:
         project: Project | None = None,
         request: Mapping[str, Any] | None = None,
         now: datetime | None = None,
+        stage_closes: datetime | None = None,
     ) -> GuardContext:
         view = None
         if project is not None:
@@ -150,6 +157,7 @@ class Engine:
             counts=counts,
             request=dict(request or {}),
             timezone=program.timezone,
+            stage_closes=stage_closes,
         )
 
     def _run(self, program: Program, names: Iterable[str], ctx: GuardContext) -> list[Rejection]:
@@ -328,15 +336,11 @@ class Engine:
             rejections: list[Rejection] = []
             if nxt is None:
                 rejections.append(Rejection("last_stage", f"'{stage.id}' is the last stage of {program.id}"))
-            counts = self._counts(tx, cycle, tx.latest_list(cycle.id))
             lst = tx.latest_list(cycle.id)
-            request = {
-                "list_version": lst.number if lst and lst.status in ("proposed", "confirmed") else None,
-                "objected_version": lst.number if lst and lst.status == "objected" else None,
-            }
-            ctx = self._context(program, cycle, counts, request=request, now=now)
+            counts = self._counts(tx, cycle, lst)
             window = self.window(program, cycle, stage.id)
-            ctx = dataclasses.replace(ctx, stage_closes=window.closes if window else None)
+            closes = window.closes if window else None
+            ctx = self._context(program, cycle, counts, request=_list_request(lst), now=now, stage_closes=closes)
             rejections += self._run(program, stage.close_when, ctx)
             result = AdvanceResult(cycle, stage.id, nxt.id if nxt else None, dry_run, rejections)
             if dry_run:
@@ -382,21 +386,18 @@ class Engine:
             rejections = self._guards(program, cycle, "submit", ctx)
             if rejections:
                 raise self._refuse("submit", subject, rejections)
-            program.fire(project, "submit", {})
-            tx.insert_project(project)
-            self._audit(
+            self._move(
                 tx,
-                now,
+                program,
                 cycle,
-                "project",
-                project.id,
-                user.name,
+                user,
+                project,
                 "submit",
-                INITIAL_STATE,
-                project.state,
+                {},
+                now,
                 city=city,
                 enterprise=project.enterprise_name,
-                project=project.project_name,
+                project_name=project.project_name,
             )
         log.info("project_submitted", project=project.id, city=city, cycle=cycle.id)
         return project
@@ -431,9 +432,8 @@ class Engine:
             program = self.program_of(cycle)
             if trigger not in program.stage_of_action:
                 raise InvalidInput("action", [f"{trigger!r} is not an action of program {program.id}"])
-            counts = self._counts(tx, cycle)
+            counts = self._counts(tx, cycle, policies=program.guards.get(trigger, ()))
             rejections: list[Rejection] = []
-            state_of: dict[int, str] = {}
             for project in projects:
                 self._permit(program, trigger, user, project.city, f"project {project.id}")
                 ctx = self._context(program, cycle, counts, project, request, now)
@@ -454,7 +454,6 @@ class Engine:
                         for r in found
                     ]
                 rejections += found
-                state_of[project.id] = project.state  # type: ignore[index]
                 # later projects in the same batch see the earlier ones counted
                 if not found:
                     counts = _count_after(counts, project, trigger, request, program)
@@ -462,35 +461,57 @@ class Engine:
                 subject = f"project {ids[0]}" if len(ids) == 1 else f"projects {', '.join(map(str, ids))}"
                 raise self._refuse(trigger, subject, rejections, projects[0].state if len(ids) == 1 else None)
             for project in projects:
-                before = project.state
-                if not program.fire(project, trigger, request):
-                    raise self._refuse(
-                        trigger,
-                        f"project {project.id}",
-                        [Rejection("state", f"no transition for {trigger} from '{before}' with {dict(request)}")],
-                        before,
-                    )
-                extra = self._effects(tx, program, cycle, user, project, trigger, request, now)
-                project.updated_at = now
-                tx.save_project(project)
-                self._audit(
-                    tx,
-                    now,
-                    cycle,
-                    "project",
-                    project.id,
-                    user.name,
-                    trigger,
-                    before,
-                    project.state,
-                    reason=reason,
-                    **{k: v for k, v in request.items() if k != "scores"},
-                    **extra,
-                )
+                self._move(tx, program, cycle, user, project, trigger, request, now, reason)
                 done.append(project)
         for p in done:
             log.info("transition", project=p.id, trigger=trigger, state=p.state, actor=acting)
         return done
+
+    def _move(
+        self,
+        tx: Any,
+        program: Program,
+        cycle: Cycle,
+        user: User,
+        project: Project,
+        trigger: str,
+        request: Mapping[str, Any],
+        now: datetime,
+        reason: str = "",
+        **data: Any,
+    ) -> None:
+        """Change one project's state: fire the machine, record the trigger's effects, save with the
+        version check (insert when the trigger creates the project), append the audit row. Guards
+        have run before; this is the only code that changes a project's state."""
+        before = project.state
+        if not program.fire(project, trigger, request):
+            raise self._refuse(
+                trigger,
+                f"project {project.id}",
+                [Rejection("state", f"no transition for {trigger} from '{before}' with {dict(request)}")],
+                before,
+            )
+        extra = self._effects(tx, program, cycle, user, project, trigger, request, now)
+        project.updated_at = now
+        if project.id is None:
+            tx.insert_project(project)
+        else:
+            tx.save_project(project)
+        self._audit(
+            tx,
+            now,
+            cycle,
+            "project",
+            project.id,
+            user.name,
+            trigger,
+            before,
+            project.state,
+            reason=reason,
+            **{k: v for k, v in request.items() if k != "scores"},
+            **extra,
+            **data,
+        )
 
     def _effects(
         self,
@@ -578,7 +599,8 @@ class Engine:
             self._permit(program, "propose", user, None, subject)
             projects, ranked, ties, method = self._ranking(tx, program, cycle, tie_order)
             previous = tx.latest_list(cycle.id)
-            ctx = self._context(program, cycle, self._counts(tx, cycle), request={"unsettled_ties": ties}, now=now)
+            counts = self._counts(tx, cycle, policies=program.guards.get("propose", ()))
+            ctx = self._context(program, cycle, counts, request={"unsettled_ties": ties}, now=now)
             rejections = self._guards(program, cycle, "propose", ctx)
             if previous is not None and previous.status in ("confirmed", "published"):
                 rejections.append(
@@ -702,31 +724,15 @@ class Engine:
             subject = f"the list of cycle {cycle.id}"
             self._permit(program, "publish", user, None, subject)
             lst = self._current_list(tx, cycle, subject, "confirmed")
-            counts = self._counts(tx, cycle, lst)
-            ctx = self._context(program, cycle, counts, request={"list_version": lst.number}, now=now)
-            rejections = [r for r in self._guards(program, cycle, "publish", ctx) if r.rule != "all_parties_confirmed"]
+            counts = self._counts(tx, cycle, lst, program.guards.get("publish", ()))
+            ctx = self._context(program, cycle, counts, request=_list_request(lst), now=now)
+            rejections = self._guards(program, cycle, "publish", ctx)
             if rejections:
                 raise self._refuse("publish", subject, rejections)
             category = {e.project_id: e.category for e in lst.entries}
             for project in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES):
-                before = project.state
                 cat = category.get(project.id, "none")
-                program.fire(project, "place", {"category": cat})
-                project.updated_at = now
-                tx.save_project(project)
-                self._audit(
-                    tx,
-                    now,
-                    cycle,
-                    "project",
-                    project.id,
-                    user.name,
-                    "place",
-                    before,
-                    project.state,
-                    list_version=lst.number,
-                    category=cat,
-                )
+                self._move(tx, program, cycle, user, project, "place", {"category": cat}, now, list_version=lst.number)
             lst.status = "published"
             tx.save_list_status(lst)
             self._audit(tx, now, cycle, "list", lst.number, user.name, "publish", "confirmed", "published")
@@ -791,14 +797,8 @@ class Engine:
             window = self.window(program, cycle, stage.id)
             quotas = effective_quotas(program.quotas, cycle.settings.get("quotas"))
             minimum = int(program.policy_params.get("min_recommendations", {}).get("minimum", 0))
-            ctx = self._context(
-                program,
-                cycle,
-                counts,
-                now=now,
-                request={"list_version": lst.number if lst and lst.status in ("proposed", "confirmed") else None},
-            )
-            ctx = dataclasses.replace(ctx, stage_closes=window.closes if window else None)
+            closes = window.closes if window else None
+            ctx = self._context(program, cycle, counts, now=now, request=_list_request(lst), stage_closes=closes)
             closing = self._run(program, stage.close_when, ctx)
             downstream = (
                 "in_library",
@@ -875,6 +875,14 @@ class Engine:
                     "read", f"the history of cycle {cycle.id}", "the cycle's history is read by the lead"
                 )
             return tx.history(cycle_id=cycle.id)
+
+
+def _list_request(lst: ListVersion | None) -> dict[str, Any]:
+    """What the list rules need to know of the latest list version."""
+    return {
+        "list_version": lst.number if lst and lst.status in ("proposed", "confirmed", "published") else None,
+        "objected_version": lst.number if lst and lst.status == "objected" else None,
+    }
 
 
 def _count_after(

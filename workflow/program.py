@@ -279,7 +279,13 @@ _SHAPE: dict[str, tuple[type, type | None]] = {
     "score_sheet": (list, dict),
 }
 _HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
-    "id": str, "cycle_prefix": str, "version": int, "name": str, "name_en": str, "timezone": str, "lead": str,
+    "id": str,
+    "cycle_prefix": str,
+    "version": int,
+    "name": str,
+    "name_en": str,
+    "timezone": str,
+    "lead": str,
 }
 
 
