@@ -691,10 +691,6 @@ def demo(per_city: int, year: int, seed: int, keep: bool) -> None:
     run_demo(store, year=year, per_city=per_city, seed=seed, echo=click.echo)
 
 
-def run() -> None:  # pragma: no cover - console entry point alias
-    main(prog_name="evalflow")
-
-
 if __name__ == "__main__":  # pragma: no cover
     os.environ.setdefault("PYTHONIOENCODING", "utf-8")
     main(prog_name="evalflow")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 
@@ -37,8 +37,13 @@ def permission_problem(
     return None
 
 
-def visible_cities(actor: Actor, all_cities: Sequence[str]) -> tuple[str, ...] | None:
-    """Cities whose projects the actor may read in full (None: all)."""
+def can_read(actor: Actor, city: str, applicant: str, in_key_library: bool, joint_stage_begun: bool) -> bool:
+    """Read scoping: the lead reads every project; an applicant only their own; a city admin their
+    own city's; every city reads the key-library projects once joint scoring has begun (it scores them)."""
     if actor.role == "lead":
-        return None
-    return (actor.city,) if actor.city else ()
+        return True
+    if actor.role == "applicant":
+        return applicant == actor.name
+    if actor.role == "city-admin" and city == actor.city:
+        return True
+    return in_key_library and joint_stage_begun

@@ -18,7 +18,7 @@ import structlog
 
 from policies import REGISTRY
 from policies.base import NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection
-from policies.permissions import Actor, permission_problem
+from policies.permissions import Actor, can_read, permission_problem
 from policies.windows import Window, stage_window
 from workflow.application import validate_application
 from workflow.clock import Clock, utc_now
@@ -240,10 +240,6 @@ class Engine:
     def users(self) -> list[User]:
         with self.store.transaction(write=False) as tx:
             return tx.list_users()
-
-    def whoami(self, name: str | None) -> User:
-        with self.store.transaction(write=False) as tx:
-            return self._user(tx, name)
 
     # ------------------------------------------------------------------------------ cycles
     def open_cycle(
@@ -741,17 +737,11 @@ class Engine:
 
     # ------------------------------------------------------------------------------ reads
     def visible(self, user: User, project: Project, cycle: Cycle, program: Program) -> bool:
-        """Read scoping: the lead sees all; applicants their own; a city's people their own city;
-        every city sees the key-library projects once joint scoring has begun (it scores them)."""
-        if user.role == "lead":
-            return True
-        if user.role == "applicant":
-            return project.applicant == user.name
-        if project.city == user.city and user.role == "city-admin":
-            return True
+        """Whether ``user`` may read ``project`` (policies.permissions.can_read decides)."""
         scoring = program.stage_of_action.get("score")
         joint = scoring is not None and program.stage_index(cycle.stage) >= program.stage_index(scoring)
-        return joint and project.state in KEY_LIBRARY_STATES + PLACED_STATES
+        key = project.state in KEY_LIBRARY_STATES + PLACED_STATES
+        return can_read(actor_of(user), project.city, project.applicant, key, joint)
 
     def projects(
         self, acting: str | None, cycle_id: str | None = None, city: str | None = None, state: str | None = None

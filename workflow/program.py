@@ -11,7 +11,7 @@ import hashlib
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -102,7 +102,6 @@ class Program:
     list_settings: Mapping[str, Any]
     criteria: tuple[Criterion, ...]
     path: Path | None = None
-    raw: Mapping[str, Any] = field(default_factory=dict, repr=False)
 
     # -- lookups ---------------------------------------------------------------------------
     def party(self, party_id: str) -> Party:
@@ -197,10 +196,6 @@ class Program:
                 for s in spec.source:
                     seen.setdefault(s, None)
         return tuple(seen)
-
-    def quota(self, city: str, result: str, overrides: Mapping[str, Mapping[str, int]] | None = None) -> int | None:
-        merged = effective_quotas(self.quotas, overrides)
-        return merged.get(city, {}).get(result)
 
     def mermaid(self) -> str:
         """The project state machine as Mermaid text, guards named on the arrows."""
@@ -505,7 +500,6 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         list_settings=dict(data.get("list") or {}),
         criteria=tuple(criteria),
         path=path,
-        raw=data,
     )
 
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from policies.permissions import Actor, Permission, permission_problem, visible_cities
-from tests.policies.support import CITIES, PROGRAM
+from policies.permissions import Actor, Permission, can_read, permission_problem
+from tests.policies.support import PROGRAM
 
 LEAD = Actor("lead", "lead", "songjiang")
 HEFEI_ADMIN = Actor("hefei-admin", "city-admin", "hefei")
@@ -65,9 +65,24 @@ def test_permission_from_data():
     assert permission_problem("x", Permission(()), LEAD, None) == "lead is lead; x is done by "
 
 
-def test_visible_cities():
-    """The lead sees every city's projects; anyone else only their own city's (or none)."""
-    assert visible_cities(LEAD, CITIES) is None
-    assert visible_cities(HEFEI_ADMIN, CITIES) == ("hefei",)
-    assert visible_cities(HEFEI_SCORER, CITIES) == ("hefei",)
-    assert visible_cities(Actor("x", "applicant", None), CITIES) == ()
+@pytest.mark.parametrize(
+    ("actor", "city", "applicant", "key", "joint", "expected"),
+    [
+        (LEAD, "hefei", "someone", False, False, True),
+        (HEFEI_ADMIN, "hefei", "someone", False, False, True),
+        (HEFEI_ADMIN, "jiaxing", "someone", False, False, False),
+        (HEFEI_ADMIN, "jiaxing", "someone", True, False, False),
+        (HEFEI_ADMIN, "jiaxing", "someone", True, True, True),
+        (HEFEI_ADMIN, "jiaxing", "someone", False, True, False),
+        (HEFEI_SCORER, "hefei", "someone", False, False, False),
+        (HEFEI_SCORER, "jiaxing", "someone", True, True, True),
+        (Actor("firm", "applicant", "hefei"), "hefei", "firm", False, False, True),
+        (Actor("firm", "applicant", "hefei"), "hefei", "other", True, True, False),
+    ],
+    ids=["lead", "admin-own", "admin-other", "admin-other-key-before-joint", "admin-other-key-joint",
+         "admin-other-not-key-joint", "scorer-own-library", "scorer-key-joint", "applicant-own",
+         "applicant-other"],
+)
+def test_can_read(actor, city, applicant, key, joint, expected):
+    """Read scoping: a city's library is its own until the key library is scored by all nine."""
+    assert can_read(actor, city, applicant, key, joint) is expected

@@ -16,7 +16,15 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from workflow.errors import NotFound, ProgramInvalid
-from workflow.program import MonthDay, Program, ProgramRegistry, build_program, default_program_dirs, load_program
+from workflow.program import (
+    MonthDay,
+    Program,
+    ProgramRegistry,
+    build_program,
+    default_program_dirs,
+    effective_quotas,
+    load_program,
+)
 
 PROGRAM_ID = "g60-deep-integration"
 SHIPPED = default_program_dirs()[-1] / f"{PROGRAM_ID}.toml"
@@ -69,8 +77,8 @@ def test_shipped_program_facts(program):
         ("value", 20), ("organization", 30), ("effectiveness", 30), ("mechanism", 20)
     ]
     assert sum(c.max for c in program.criteria) == 100
-    assert program.quota("hefei", "demonstration") is None
-    assert program.quota("hefei", "demonstration", {"hefei": {"demonstration": 8}}) == 8
+    assert effective_quotas(program.quotas, None).get("hefei", {}).get("demonstration") is None
+    assert effective_quotas(program.quotas, {"hefei": {"demonstration": 8}})["hefei"]["demonstration"] == 8
     assert program.stage_of_action["accept"] == "collection"
     assert program.stage_of_action["score"] == "joint_scoring"
     assert program.stage_of_action["publish"] == "publication"
