@@ -108,6 +108,18 @@ def snapshot(store: SqlStore) -> dict[str, list[tuple]]:
         return {t: [tuple(r) for r in conn.execute(text(f"SELECT * FROM {t} ORDER BY 1"))] for t in TABLES}
 
 
+def refused(store: SqlStore, action, *args, **kwargs):
+    """Run ``action`` expecting a RuleRefused (exit code 3), and prove the database did not change."""
+    from workflow.errors import RuleRefused
+
+    before = snapshot(store)
+    with pytest.raises(RuleRefused) as err:
+        action(*args, **kwargs)
+    assert err.value.exit_code == 3
+    assert snapshot(store) == before
+    return err.value
+
+
 def submit_many(engine: Engine, clock: SettableClock, per_city: int = 6, cities=CITIES) -> dict[str, list[int]]:
     """Submit ``per_city`` eligible applications per city during collection."""
     clock.set(sh(1, 10))

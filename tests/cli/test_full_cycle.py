@@ -77,22 +77,15 @@ def toml_application(app: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return Cli(tmp_path / "cycle.db")
-
-
-def test_collection_review_and_recommendation_refusals(cli: Cli, tmp_path: Path) -> None:
-    jan = "2027-01-03T09:00"
-    assert "Created" in cli(None, jan, "init")
-    cli(None, jan, "user", "add", "lead", "--role", "lead", "--city", "songjiang")
+def open_nine_city_cycle(cli: Cli, when: str) -> str:
+    """The lead, an admin, a scorer and an applicant per city, and cycle g60-2027 with 3 + 6 places."""
+    cli(None, when, "user", "add", "lead", "--role", "lead", "--city", "songjiang")
     for c in CITIES:
-        cli("lead", jan, "user", "add", f"{c}-admin", "--role", "city-admin", "--city", c)
-        cli("lead", jan, "user", "add", f"{c}-scorer", "--role", "scorer", "--city", c)
-        cli("lead", jan, "user", "add", f"{c}-applicant", "--role", "applicant", "--city", c)
-    out = cli(
+        for role in ("city-admin", "scorer", "applicant"):
+            cli("lead", when, "user", "add", f"{c}-{role.split('-')[-1]}", "--role", role, "--city", c)
+    return cli(
         "lead",
-        jan,
+        when,
         "cycle",
         "open",
         "g60-deep-integration",
@@ -103,7 +96,22 @@ def test_collection_review_and_recommendation_refusals(cli: Cli, tmp_path: Path)
         "--excellent-places",
         "6",
     )
-    assert "g60-2027" in out
+
+
+def submitted_id(output: str) -> int:
+    """The project id in 'Submitted project 17: …'."""
+    return int(output.split("project ")[1].split(":")[0])
+
+
+@pytest.fixture
+def cli(tmp_path: Path) -> Cli:
+    return Cli(tmp_path / "cycle.db")
+
+
+def test_collection_review_and_recommendation_refusals(cli: Cli, tmp_path: Path) -> None:
+    jan = "2027-01-03T09:00"
+    assert "Created" in cli(None, jan, "init")
+    assert "g60-2027" in open_nine_city_cycle(cli, jan)
 
     # 1. collection: 5 eligible per city (TOML for even, JSON for odd), one ineligible in hefei
     ids: dict[str, list[int]] = {c: [] for c in CITIES}
@@ -119,12 +127,10 @@ def test_collection_review_and_recommendation_refusals(cli: Cli, tmp_path: Path)
                 f = tmp_path / f"app{serial}.toml"
                 f.write_text(toml_application(app), encoding="utf-8")
             out = cli(f"{c}-applicant", "2027-01-10T10:00", "project", "submit", str(f))
-            ids[c].append(int(out.split("project ")[1].split(":")[0]))
+            ids[c].append(submitted_id(out))
     bad = tmp_path / "bad.json"
     bad.write_text(json.dumps(make_app("hefei", 99, flaw="non_member_lead"), ensure_ascii=False), encoding="utf-8")
-    bad_id = int(
-        cli("hefei-applicant", "2027-01-11T10:00", "project", "submit", str(bad)).split("project ")[1].split(":")[0]
-    )
+    bad_id = submitted_id(cli("hefei-applicant", "2027-01-11T10:00", "project", "submit", str(bad)))
 
     # submitting after the window is refused with the window in the message
     store = SqlStore(f"sqlite:///{cli.db}")
@@ -197,29 +203,13 @@ def test_whole_cycle_to_plaques(cli: Cli, tmp_path: Path) -> None:
     """All six stages, each city recommending exactly five; ends with plaques and the history."""
     jan = "2027-01-03T09:00"
     cli(None, jan, "init")
-    cli(None, jan, "user", "add", "lead", "--role", "lead", "--city", "songjiang")
-    for c in CITIES:
-        for role in ("city-admin", "scorer", "applicant"):
-            cli("lead", jan, "user", "add", f"{c}-{role.split('-')[-1]}", "--role", role, "--city", c)
-    cli(
-        "lead",
-        jan,
-        "cycle",
-        "open",
-        "g60-deep-integration",
-        "--year",
-        "2027",
-        "--demonstration-places",
-        "3",
-        "--excellent-places",
-        "6",
-    )
+    open_nine_city_cycle(cli, jan)
     ids: dict[str, list[int]] = {c: [] for c in CITIES}
     for n, c in enumerate(c for c in CITIES for _ in range(5)):
         f = tmp_path / f"app{n}.json"
         f.write_text(json.dumps(make_app(c, n + 1), ensure_ascii=False), encoding="utf-8")
         out = cli(f"{c}-applicant", "2027-01-10T10:00", "project", "submit", str(f))
-        ids[c].append(int(out.split("project ")[1].split(":")[0]))
+        ids[c].append(submitted_id(out))
     for c in CITIES:
         for pid in ids[c]:
             cli(f"{c}-admin", "2027-02-01T10:00", "project", "accept", str(pid))
@@ -340,7 +330,7 @@ def test_quota_refusal_through_cli(cli: Cli, tmp_path: Path) -> None:
     for n in range(11):
         f = tmp_path / f"a{n}.json"
         f.write_text(json.dumps(make_app("songjiang", n + 1), ensure_ascii=False), encoding="utf-8")
-        ids.append(int(cli("sja", "2027-01-10T09:00", "project", "submit", str(f)).split("project ")[1].split(":")[0]))
+        ids.append(submitted_id(cli("sja", "2027-01-10T09:00", "project", "submit", str(f))))
     for pid in ids:
         cli("sj", "2027-02-01T09:00", "project", "accept", str(pid))
     cli("lead", "2027-03-01T09:00", "cycle", "advance")

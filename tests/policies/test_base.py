@@ -36,8 +36,16 @@ def test_rejection_str_names_the_rule():
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("2026-03-01", date(2026, 3, 1)), (" 2026-03-01 ", date(2026, 3, 1)), (date(2026, 3, 1), date(2026, 3, 1)),
-     (datetime(2026, 3, 1, 12), date(2026, 3, 1)), ("2026/03/01", None), ("", None), (None, None), (20260301, None)],
+    [
+        ("2026-03-01", date(2026, 3, 1)),
+        (" 2026-03-01 ", date(2026, 3, 1)),
+        (date(2026, 3, 1), date(2026, 3, 1)),
+        (datetime(2026, 3, 1, 12), date(2026, 3, 1)),
+        ("2026/03/01", None),
+        ("", None),
+        (None, None),
+        (20260301, None),
+    ],
     ids=["iso", "padded", "date", "datetime", "slashes", "empty", "none", "int"],
 )
 def test_parse_date(value, expected):
@@ -47,8 +55,9 @@ def test_parse_date(value, expected):
 
 def test_cycle_counts():
     """count() sums the given states of one city; total() of every city."""
-    counts = CycleCounts(by_city_state={("hefei", "submitted"): 2, ("hefei", "in_library"): 3,
-                                        ("wuhu", "submitted"): 4})
+    counts = CycleCounts(
+        by_city_state={("hefei", "submitted"): 2, ("hefei", "in_library"): 3, ("wuhu", "submitted"): 4}
+    )
     assert counts.count("hefei", "submitted", "in_library") == 5
     assert counts.count("jinhua", "submitted") == 0
     assert counts.total("submitted") == 6

@@ -23,15 +23,17 @@ def close(name: str, counts: CycleCounts | None = None, **kw) -> list[str]:
 
 def test_collection_closes_when_every_submission_is_decided():
     """Accepted and rejected submissions do not hold the stage open."""
-    counts = CycleCounts(by_city_state={("hefei", "in_library"): 4, ("hefei", "rejected"): 2,
-                                        ("wuhu", "in_library"): 1})
+    counts = CycleCounts(
+        by_city_state={("hefei", "in_library"): 4, ("hefei", "rejected"): 2, ("wuhu", "in_library"): 1}
+    )
     assert close("all_submissions_decided", counts) == []
 
 
 def test_undecided_submissions_are_counted_per_city():
     """Each city with undecided submissions is named with its count (singular and plural)."""
-    counts = CycleCounts(by_city_state={("hefei", "submitted"): 2, ("wuhu", "submitted"): 1,
-                                        ("hefei", "in_library"): 9})
+    counts = CycleCounts(
+        by_city_state={("hefei", "submitted"): 2, ("wuhu", "submitted"): 1, ("hefei", "in_library"): 9}
+    )
     assert close("all_submissions_decided", counts) == [
         "wuhu has 1 submission neither accepted nor rejected",
         "hefei has 2 submissions neither accepted nor rejected",
@@ -43,18 +45,29 @@ def test_undecided_submissions_are_counted_per_city():
 
 def test_municipal_review_closes_when_every_library_project_has_a_result():
     """Every result (demonstration, excellent, none) counts as reviewed."""
-    counts = CycleCounts(by_city_state={("hefei", "municipal_demonstration"): 5, ("hefei", "municipal_excellent"): 2,
-                                        ("hefei", "municipal_none"): 1, ("hefei", "rejected"): 3})
+    counts = CycleCounts(
+        by_city_state={
+            ("hefei", "municipal_demonstration"): 5,
+            ("hefei", "municipal_excellent"): 2,
+            ("hefei", "municipal_none"): 1,
+            ("hefei", "rejected"): 3,
+        }
+    )
     assert close("all_library_projects_reviewed", counts) == []
 
 
 def test_unreviewed_library_projects_are_counted_against_the_library_size():
     """The message gives the waiting projects out of the city's whole library (rejected ones excluded)."""
-    counts = CycleCounts(by_city_state={
-        ("hefei", "in_library"): 2, ("hefei", "municipal_demonstration"): 3, ("hefei", "municipal_excellent"): 1,
-        ("hefei", "municipal_none"): 1, ("hefei", "rejected"): 4,
-        ("songjiang", "in_library"): 1,
-    })
+    counts = CycleCounts(
+        by_city_state={
+            ("hefei", "in_library"): 2,
+            ("hefei", "municipal_demonstration"): 3,
+            ("hefei", "municipal_excellent"): 1,
+            ("hefei", "municipal_none"): 1,
+            ("hefei", "rejected"): 4,
+            ("songjiang", "in_library"): 1,
+        }
+    )
     assert close("all_library_projects_reviewed", counts) == [
         "songjiang has 1 of 1 library projects without a municipal result",
         "hefei has 2 of 7 library projects without a municipal result",
@@ -91,9 +104,7 @@ def test_all_sheets_in_names_every_city_short():
 
 def test_publication_needs_a_proposed_list():
     """Without a list version there is nothing to confirm."""
-    assert close("all_parties_confirmed", CycleCounts(confirmations=frozenset(CITIES))) == [
-        "no list has been proposed"
-    ]
+    assert close("all_parties_confirmed", CycleCounts(confirmations=frozenset(CITIES))) == ["no list has been proposed"]
 
 
 def test_all_parties_confirmed_lists_who_is_missing():
@@ -140,9 +151,7 @@ CLOSES = PROGRAM.window("collection", 2027).closes
 def test_window_ended_refuses_while_the_window_is_open(now, left):
     """A stage that must stay open for its whole window cannot be closed early; the time left is shown."""
     [message] = close("window_ended", now=now, stage_closes=CLOSES)
-    assert message == (
-        f"the stage must stay open for its whole window, until 2027-03-01 00:00 Asia/Shanghai ({left})"
-    )
+    assert message == (f"the stage must stay open for its whole window, until 2027-03-01 00:00 Asia/Shanghai ({left})")
 
 
 @pytest.mark.parametrize("now", [CLOSES, CLOSES + timedelta(days=3)], ids=["at_closing", "after_closing"])

@@ -65,22 +65,30 @@ def test_each_flaw_fails_exactly_its_own_condition(flaw, failing):
 
 
 REGISTERED = [
-    ("not_registered", {"enterprise": {"registered_in_city": False}},
-     "the enterprise is not registered in 合肥市"),
-    ("registered_missing", {"enterprise": {"registered_in_city": None}},
-     "the enterprise is not registered in 合肥市"),
-    ("registered_as_text", {"enterprise": {"registered_in_city": "yes"}},
-     "the enterprise is not registered in 合肥市"),
-    ("not_operating", {"enterprise": {"operating_in_city": False}},
-     "the enterprise does not operate on site in 合肥市"),
-    ("no_party_org", {"party_organization": {"name": "  ", "founded": "2015-07-01"}},
-     "no party organization (党组织) is named"),
-    ("no_party_org_section", {"party_organization": None},
-     "no party organization (党组织) is named"),
-    ("no_founding_date", {"party_organization": {"founded": None}},
-     "the party organization's founding date is missing"),
-    ("bad_founding_date", {"party_organization": {"founded": "2015-13-01"}},
-     "the party organization's founding date is missing"),
+    ("not_registered", {"enterprise": {"registered_in_city": False}}, "the enterprise is not registered in 合肥市"),
+    ("registered_missing", {"enterprise": {"registered_in_city": None}}, "the enterprise is not registered in 合肥市"),
+    ("registered_as_text", {"enterprise": {"registered_in_city": "yes"}}, "the enterprise is not registered in 合肥市"),
+    (
+        "not_operating",
+        {"enterprise": {"operating_in_city": False}},
+        "the enterprise does not operate on site in 合肥市",
+    ),
+    (
+        "no_party_org",
+        {"party_organization": {"name": "  ", "founded": "2015-07-01"}},
+        "no party organization (党组织) is named",
+    ),
+    ("no_party_org_section", {"party_organization": None}, "no party organization (党组织) is named"),
+    (
+        "no_founding_date",
+        {"party_organization": {"founded": None}},
+        "the party organization's founding date is missing",
+    ),
+    (
+        "bad_founding_date",
+        {"party_organization": {"founded": "2015-13-01"}},
+        "the party organization's founding date is missing",
+    ),
 ]
 
 
@@ -92,8 +100,7 @@ def test_registered_in_corridor_refuses(changes, expected):
 
 def test_registered_in_corridor_lists_every_problem_at_once():
     """All missing facts are named in one message, so the applicant can fix them in one go."""
-    bad = app(enterprise={"registered_in_city": False, "operating_in_city": False},
-              party_organization={"name": ""})
+    bad = app(enterprise={"registered_in_city": False, "operating_in_city": False}, party_organization={"name": ""})
     [message] = check("registered_in_corridor", bad)
     assert message == (
         f"project 7 ({PROJECT_NAME}): the enterprise is not registered in 合肥市; "
@@ -133,20 +140,37 @@ def member(name: str, status: str, lead: bool = False, main_rd: bool = True) -> 
 
 TEAMS = [
     ("all_members", [member("王伟", "中共党员", lead=True), member("李敏", "中共党员")], None),
-    ("probationary_member_accepted",
-     [member("王伟", "中共预备党员", lead=True), member("李敏", "中共预备党员")], None),
-    ("non_member_outside_core_ignored",
-     [member("王伟", "中共党员", lead=True), member("赵磊", "群众", main_rd=False)], None),
-    ("lead_not_member", [member("王伟", "群众", lead=True), member("李敏", "中共党员")],
-     "1 of 2 lead/main R&D members are not party members: 王伟 (群众)"),
-    ("main_rd_not_member",
-     [member("王伟", "中共党员", lead=True), member("李敏", "群众"), member("张静", "共青团员"),
-      member("赵磊", "群众", main_rd=False)],
-     "2 of 3 lead/main R&D members are not party members: 李敏 (群众), 张静 (共青团员)"),
-    ("status_missing", [member("王伟", "中共党员", lead=True), {"name": "李敏", "main_rd": True}],
-     "1 of 2 lead/main R&D members are not party members: 李敏 (未填)"),
-    ("no_lead_marked", [member("王伟", "中共党员"), member("李敏", "中共党员")],
-     "no team member is marked as the project lead"),
+    ("probationary_member_accepted", [member("王伟", "中共预备党员", lead=True), member("李敏", "中共预备党员")], None),
+    (
+        "non_member_outside_core_ignored",
+        [member("王伟", "中共党员", lead=True), member("赵磊", "群众", main_rd=False)],
+        None,
+    ),
+    (
+        "lead_not_member",
+        [member("王伟", "群众", lead=True), member("李敏", "中共党员")],
+        "1 of 2 lead/main R&D members are not party members: 王伟 (群众)",
+    ),
+    (
+        "main_rd_not_member",
+        [
+            member("王伟", "中共党员", lead=True),
+            member("李敏", "群众"),
+            member("张静", "共青团员"),
+            member("赵磊", "群众", main_rd=False),
+        ],
+        "2 of 3 lead/main R&D members are not party members: 李敏 (群众), 张静 (共青团员)",
+    ),
+    (
+        "status_missing",
+        [member("王伟", "中共党员", lead=True), {"name": "李敏", "main_rd": True}],
+        "1 of 2 lead/main R&D members are not party members: 李敏 (未填)",
+    ),
+    (
+        "no_lead_marked",
+        [member("王伟", "中共党员"), member("李敏", "中共党员")],
+        "no team member is marked as the project lead",
+    ),
     ("empty_team", [], "no team member is marked as the project lead"),
 ]
 
@@ -171,14 +195,20 @@ def test_party_member_team_no_lead_and_non_member_reported_together():
 TIMELINES = [
     ("started_previous_year_completes_june_30", "2026-01-01", "2027-06-30", None),
     ("started_end_of_previous_year", "2026-12-31", "2027-01-15", None),
-    ("completion_july_1_refused", "2026-03-01", "2027-07-01",
-     "expected completion 2027-07-01 is after the end of 2027-06"),
-    ("completion_next_year_refused", "2026-03-01", "2028-01-10",
-     "expected completion 2028-01-10 is after the end of 2027-06"),
-    ("started_in_cycle_year", "2027-01-05", "2027-05-01",
-     "started 2027-01-05, but must have started in 2026"),
-    ("started_two_years_before", "2025-12-31", "2027-05-01",
-     "started 2025-12-31, but must have started in 2026"),
+    (
+        "completion_july_1_refused",
+        "2026-03-01",
+        "2027-07-01",
+        "expected completion 2027-07-01 is after the end of 2027-06",
+    ),
+    (
+        "completion_next_year_refused",
+        "2026-03-01",
+        "2028-01-10",
+        "expected completion 2028-01-10 is after the end of 2027-06",
+    ),
+    ("started_in_cycle_year", "2027-01-05", "2027-05-01", "started 2027-01-05, but must have started in 2026"),
+    ("started_two_years_before", "2025-12-31", "2027-05-01", "started 2025-12-31, but must have started in 2026"),
     ("start_missing", None, "2027-05-01", "the start date is missing"),
     ("start_unparseable", "last spring", "2027-05-01", "the start date is missing"),
     ("completion_missing", "2026-03-01", None, "the expected completion date is missing"),
@@ -186,8 +216,9 @@ TIMELINES = [
 ]
 
 
-@pytest.mark.parametrize(("started", "completion", "expected"), [t[1:] for t in TIMELINES],
-                         ids=[t[0] for t in TIMELINES])
+@pytest.mark.parametrize(
+    ("started", "completion", "expected"), [t[1:] for t in TIMELINES], ids=[t[0] for t in TIMELINES]
+)
 def test_project_timeline_for_cycle_2027(started, completion, expected):
     """For the 2027 cycle: started in 2026, expected complete by 2027-06-30 inclusive."""
     result = check("project_timeline", app(project={"started": started, "expected_completion": completion}))
@@ -229,15 +260,19 @@ EVIDENCE = [
 def test_original_results_evidence_refuses(evidence, shown):
     """Without one accepted kind of evidence the message shows what was given and what is accepted."""
     assert check("original_results_evidence", app(project={"evidence": evidence})) == [
-        f"project 7 ({PROJECT_NAME}): no accepted evidence of original results "
-        f"(given: {shown}; accepted: {ACCEPTED})"
+        f"project 7 ({PROJECT_NAME}): no accepted evidence of original results (given: {shown}; accepted: {ACCEPTED})"
     ]
 
 
 @pytest.mark.parametrize(
     "evidence",
-    [["high_tech_enterprise"], ["patent", "specialized_new"], "single_item_champion", ["municipal_recognition"],
-     ["hidden_champion"]],
+    [
+        ["high_tech_enterprise"],
+        ["patent", "specialized_new"],
+        "single_item_champion",
+        ["municipal_recognition"],
+        ["hidden_champion"],
+    ],
     ids=["high_tech", "one_of_two_accepted", "single_string", "municipal_recognition", "hidden_champion"],
 )
 def test_original_results_evidence_accepts_one_accepted_kind(evidence):

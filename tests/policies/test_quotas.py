@@ -15,8 +15,9 @@ from tests.policies.support import CITIES, SHEET, context, messages, project, ru
 # -- municipal_quota ----------------------------------------------------------------------------------
 
 
-def review(city: str, result: str | None, used: int, current: str | None = None,
-           overrides: dict | None = None, pid: int = 11) -> list[str]:
+def review(
+    city: str, result: str | None, used: int, current: str | None = None, overrides: dict | None = None, pid: int = 11
+) -> list[str]:
     """Messages of municipal_quota when ``city`` names project ``pid`` ``result`` with ``used`` taken."""
     counts = CycleCounts(results={(city, result): used} if result else {})
     ctx = context(
@@ -36,8 +37,7 @@ def test_songjiang_tenth_demonstration_is_accepted():
 def test_songjiang_eleventh_demonstration_is_refused_with_the_numbers():
     """The 11th demonstration project is refused, naming the city, the count, the quota and the project."""
     assert review("songjiang", "demonstration", used=10) == [
-        "松江区 (songjiang) has 10 of 10 municipal demonstration projects; "
-        "project 11 cannot be named demonstration"
+        "松江区 (songjiang) has 10 of 10 municipal demonstration projects; project 11 cannot be named demonstration"
     ]
 
 
@@ -90,8 +90,7 @@ def test_cycle_quota_override_changes_songjiang_for_that_year_only():
     overrides = {"songjiang": {"demonstration": 12}}
     assert review("songjiang", "demonstration", used=11, overrides=overrides) == []
     assert review("songjiang", "demonstration", used=12, overrides=overrides) == [
-        "松江区 (songjiang) has 12 of 12 municipal demonstration projects; "
-        "project 11 cannot be named demonstration"
+        "松江区 (songjiang) has 12 of 12 municipal demonstration projects; project 11 cannot be named demonstration"
     ]
     assert review("songjiang", "excellent", used=25, overrides=overrides) != []
     assert review("songjiang", "demonstration", used=10) != []  # the program itself is unchanged
@@ -100,8 +99,9 @@ def test_cycle_quota_override_changes_songjiang_for_that_year_only():
 def test_quota_counts_only_the_reviewing_city():
     """Another city's demonstration projects do not use up Songjiang's places."""
     counts = CycleCounts(results={("hefei", "demonstration"): 40, ("songjiang", "demonstration"): 3})
-    ctx = context(project=project(city="songjiang", state="in_library"), counts=counts,
-                  request={"result": "demonstration"})
+    ctx = context(
+        project=project(city="songjiang", state="in_library"), counts=counts, request={"result": "demonstration"}
+    )
     assert run("municipal_quota", ctx) == []
 
 
@@ -154,8 +154,10 @@ def test_every_city_short_is_listed_with_its_count():
 
 def test_min_recommendations_counts_only_recommended_projects():
     """Demonstration projects not (yet) recommended do not count towards the minimum."""
-    counts = CycleCounts(by_city_state={(c, "recommended"): 5 for c in CITIES}
-                         | {("hefei", "recommended"): 2, ("hefei", "municipal_demonstration"): 8})
+    counts = CycleCounts(
+        by_city_state={(c, "recommended"): 5 for c in CITIES}
+        | {("hefei", "recommended"): 2, ("hefei", "municipal_demonstration"): 8}
+    )
     assert messages(run("min_recommendations", context(counts=counts)), "min_recommendations") == [
         "hefei has 2 of the 5 required recommendations"
     ]
@@ -189,18 +191,15 @@ EDGES = [
     ("value", 21, f"value = 21 is outside every band of value (max 20; bands {VALUE_BANDS})"),
     ("value", 0, f"value = 0 is outside every band of value (max 20; bands {VALUE_BANDS})"),
     ("value", -3, f"value = -3 is outside every band of value (max 20; bands {VALUE_BANDS})"),
-    ("organization", 15,
-     f"organization = 15 is outside every band of organization (max 30; bands {THIRTY_BANDS})"),
+    ("organization", 15, f"organization = 15 is outside every band of organization (max 30; bands {THIRTY_BANDS})"),
     ("organization", 16, None),
     ("organization", 20, None),
     ("organization", 21, None),
     ("organization", 25, None),
     ("organization", 26, None),
     ("organization", 30, None),
-    ("organization", 31,
-     f"organization = 31 is outside every band of organization (max 30; bands {THIRTY_BANDS})"),
-    ("effectiveness", 15,
-     f"effectiveness = 15 is outside every band of effectiveness (max 30; bands {THIRTY_BANDS})"),
+    ("organization", 31, f"organization = 31 is outside every band of organization (max 30; bands {THIRTY_BANDS})"),
+    ("effectiveness", 15, f"effectiveness = 15 is outside every band of effectiveness (max 30; bands {THIRTY_BANDS})"),
     ("effectiveness", 30, None),
     ("mechanism", 11, f"mechanism = 11 is outside every band of mechanism (max 20; bands {VALUE_BANDS})"),
     ("mechanism", 20, None),
@@ -211,8 +210,9 @@ def score(scores: dict) -> list[str]:
     return messages(run("score_in_bands", context(request={"scores": scores})), "score_in_bands")
 
 
-@pytest.mark.parametrize(("criterion", "value", "expected"), EDGES,
-                         ids=[f"{c}={v}-{'refused' if e else 'ok'}" for c, v, e in EDGES])
+@pytest.mark.parametrize(
+    ("criterion", "value", "expected"), EDGES, ids=[f"{c}={v}-{'refused' if e else 'ok'}" for c, v, e in EDGES]
+)
 def test_score_band_edges(criterion, value, expected):
     """Each score must fall inside one band of its criterion; every band edge is checked."""
     assert score(SHEET | {criterion: value}) == ([] if expected is None else [expected])

@@ -32,8 +32,9 @@ def test_trimmed_mean_drops_highest_and_lowest():
     assert aggregate([60, 80, 100], "trimmed_mean", 0) == 80
 
 
-@pytest.mark.parametrize(("totals", "trim"), [([80, 90], 1), ([80], 1), ([70, 80, 90, 95], 2)],
-                         ids=["two_of_two", "one", "four_of_four"])
+@pytest.mark.parametrize(
+    ("totals", "trim"), [([80, 90], 1), ([80], 1), ([70, 80, 90, 95], 2)], ids=["two_of_two", "one", "four_of_four"]
+)
 def test_trimmed_mean_cannot_trim_everything(totals, trim):
     """Trimming as many totals as there are is refused with the numbers."""
     with pytest.raises(ValueError, match=f"cannot trim {trim} from each end of {len(totals)} totals"):
@@ -59,9 +60,13 @@ def test_ranking_and_categories_split_by_places():
     ranked, ties = rank(totals, PLACES)
     assert ties == []
     assert [(r.project_id, r.rank, r.category) for r in ranked] == [
-        (2, 1, "demonstration"), (3, 2, "demonstration"),
-        (6, 3, "excellent"), (5, 4, "excellent"), (1, 5, "excellent"),
-        (4, 6, "none"), (7, 7, "none"),
+        (2, 1, "demonstration"),
+        (3, 2, "demonstration"),
+        (6, 3, "excellent"),
+        (5, 4, "excellent"),
+        (1, 5, "excellent"),
+        (4, 6, "none"),
+        (7, 7, "none"),
     ]
     assert ranked[0].score == 94
     assert ranked[0].totals == (95, 93)
@@ -116,7 +121,9 @@ def test_tie_order_settles_the_tie():
     ranked, ties = rank(TIED, PLACES, tie_order=[12, 11])
     assert ties == []
     assert [(r.project_id, r.category) for r in ranked[:3]] == [
-        (10, "demonstration"), (12, "demonstration"), (11, "excellent")
+        (10, "demonstration"),
+        (12, "demonstration"),
+        (11, "excellent"),
     ]
     ranked, _ = rank(TIED, PLACES, tie_order=[11, 12])
     assert [r.project_id for r in ranked[:3]] == [10, 11, 12]
@@ -137,7 +144,11 @@ def test_tie_inside_a_category_is_not_reported():
     ranked, ties = rank(totals, PLACES)
     assert ties == []
     assert [(r.project_id, r.category) for r in ranked] == [
-        (1, "demonstration"), (2, "demonstration"), (3, "excellent"), (4, "excellent"), (5, "excellent"),
+        (1, "demonstration"),
+        (2, "demonstration"),
+        (3, "excellent"),
+        (4, "excellent"),
+        (5, "excellent"),
         (6, "none"),
     ]
 

@@ -26,15 +26,16 @@ def test_wrong_stage_is_refused_whatever_the_time():
 
 
 WINDOW_EDGES = [
-    ("one_second_before_opening", sh(12, 31, 23, 59, 59, year=2026),
-     f"submit is allowed {DESCRIBED}; it is now 2026-12-31 23:59:59 (not yet open)"),
+    (
+        "one_second_before_opening",
+        sh(12, 31, 23, 59, 59, year=2026),
+        f"submit is allowed {DESCRIBED}; it is now 2026-12-31 23:59:59 (not yet open)",
+    ),
     ("exactly_at_opening", sh(1, 1, 0, 0, 0), None),
     ("inside", sh(2, 14, 12), None),
     ("one_second_before_closing", sh(2, 28, 23, 59, 59), None),
-    ("exactly_at_closing", sh(3, 1, 0, 0, 0),
-     f"submit is allowed {DESCRIBED}; it is now 2027-03-01 00:00:00 (closed)"),
-    ("long_after_closing", sh(9, 1, 8),
-     f"submit is allowed {DESCRIBED}; it is now 2027-09-01 08:00:00 (closed)"),
+    ("exactly_at_closing", sh(3, 1, 0, 0, 0), f"submit is allowed {DESCRIBED}; it is now 2027-03-01 00:00:00 (closed)"),
+    ("long_after_closing", sh(9, 1, 8), f"submit is allowed {DESCRIBED}; it is now 2027-09-01 08:00:00 (closed)"),
 ]
 
 
@@ -58,8 +59,9 @@ def test_the_same_instant_in_utc_is_judged_the_same():
 
 def test_refusal_message_shows_window_and_time_zone():
     """The message carries the window's local dates and the zone name."""
-    [r] = stage_window("review", "municipal_review", "municipal_review",
-                       PROGRAM.window("municipal_review", 2027), sh(5, 2))
+    [r] = stage_window(
+        "review", "municipal_review", "municipal_review", PROGRAM.window("municipal_review", 2027), sh(5, 2)
+    )
     assert r.message == (
         "review is allowed 2027-03-01 00:00 to 2027-05-01 00:00 Asia/Shanghai; it is now 2027-05-02 09:00:00 (closed)"
     )

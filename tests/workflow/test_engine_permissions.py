@@ -24,7 +24,7 @@ from tests.conftest import (
     sh,
     snapshot,
 )
-from tests.workflow.test_engine_scenarios import Staged, at_stage, stage_templates  # noqa: F401
+from tests.workflow.checkpoints import Staged
 from workflow.errors import NotFound, NotPermitted, RuleRefused
 
 # The project every project action is tried on belongs to hefei.
@@ -237,7 +237,7 @@ CASES = [
 
 
 @pytest.mark.parametrize(("action", "actor", "cell"), CASES)
-def test_permission_table(at_stage, action, actor, cell):  # noqa: F811
+def test_permission_table(at_stage, action, actor, cell):
     checkpoint, (month, day), prepare, act, succeeded = ACTIONS[action]
     s = at_stage(checkpoint)
     if prepare is not None:
@@ -263,7 +263,7 @@ def test_the_grid_covers_every_permission_of_the_program(programs):
         assert " or ".join(program.permissions[action].roles) == done_by
 
 
-def test_a_batch_with_one_other_city_project_is_refused_whole(at_stage):  # noqa: F811
+def test_a_batch_with_one_other_city_project_is_refused_whole(at_stage):
     s = at_stage("collection")
     s.clock.set(sh(1, 20))
     before = snapshot(s.store)
@@ -275,7 +275,7 @@ def test_a_batch_with_one_other_city_project_is_refused_whole(at_stage):  # noqa
     assert snapshot(s.store) == before
 
 
-def test_nobody_fires_the_internal_place_trigger(at_stage):  # noqa: F811
+def test_nobody_fires_the_internal_place_trigger(at_stage):
     s = at_stage("confirmed")
     before = snapshot(s.store)
     with pytest.raises(NotPermitted) as err:
@@ -324,7 +324,7 @@ def test_after_bootstrap_an_anonymous_user_cannot_add_users(engine, store):
         pytest.param(lambda e, who: e.confirm_list(who), id="confirm"),
     ],
 )
-def test_unknown_user_is_not_found_and_no_user_is_not_permitted(at_stage, call):  # noqa: F811
+def test_unknown_user_is_not_found_and_no_user_is_not_permitted(at_stage, call):
     s = at_stage("collection")
     s.clock.set(sh(1, 20))
     before = snapshot(s.store)
@@ -340,7 +340,7 @@ def test_unknown_user_is_not_found_and_no_user_is_not_permitted(at_stage, call):
 # ------------------------------------------------------------------------------ reads
 
 
-def test_an_applicant_sees_only_their_own_projects(at_stage):  # noqa: F811
+def test_an_applicant_sees_only_their_own_projects(at_stage):
     s = at_stage("collection")
     s.clock.set(sh(1, 20))
     s.engine.add_user(LEAD, "hefei-applicant-2", "applicant", "hefei")
@@ -370,7 +370,7 @@ def test_an_applicant_sees_only_their_own_projects(at_stage):  # noqa: F811
         ("published", True),
     ],
 )
-def test_another_citys_admin_sees_hefei_only_from_the_joint_stage(at_stage, checkpoint, visible):  # noqa: F811
+def test_another_citys_admin_sees_hefei_only_from_the_joint_stage(at_stage, checkpoint, visible):
     s = at_stage(checkpoint)
     pid = s.demos["hefei"][0]
     seen = {p.city for p in s.engine.projects(admin("jiaxing"))}
@@ -384,14 +384,14 @@ def test_another_citys_admin_sees_hefei_only_from_the_joint_stage(at_stage, chec
         assert f"No project {pid}" in str(err.value)
 
 
-def test_before_the_joint_stage_a_city_sees_only_its_own_projects(at_stage):  # noqa: F811
+def test_before_the_joint_stage_a_city_sees_only_its_own_projects(at_stage):
     s = at_stage("municipal_review")
     for c in CITIES:
         assert [p.id for p in s.engine.projects(admin(c))] == s.ids[c]
     assert len(s.engine.projects(LEAD)) == 54
 
 
-def test_a_scorer_does_not_see_its_citys_waiting_submissions(at_stage):  # noqa: F811
+def test_a_scorer_does_not_see_its_citys_waiting_submissions(at_stage):
     s = at_stage("collection")
     assert s.engine.projects(scorer("hefei")) == []
     assert [p.id for p in s.engine.projects(admin("hefei"))] == s.ids["hefei"]
@@ -399,7 +399,7 @@ def test_a_scorer_does_not_see_its_citys_waiting_submissions(at_stage):  # noqa:
         s.engine.project(scorer("hefei"), s.ids["hefei"][0])
 
 
-def test_score_sheets_are_shown_per_city_except_to_the_lead(at_stage):  # noqa: F811
+def test_score_sheets_are_shown_per_city_except_to_the_lead(at_stage):
     s = at_stage("confirmation")
     pid = s.demos["hefei"][0]
     assert sorted(x.city for x in s.engine.project(LEAD, pid)[1]) == sorted(CITIES)
@@ -408,7 +408,7 @@ def test_score_sheets_are_shown_per_city_except_to_the_lead(at_stage):  # noqa: 
     assert s.engine.project(applicant("hefei"), pid)[1] == []
 
 
-def test_only_the_lead_reads_the_cycle_history(at_stage):  # noqa: F811
+def test_only_the_lead_reads_the_cycle_history(at_stage):
     s = at_stage("collection")
     assert [h.action for h in s.engine.history(LEAD)].count("submit") == 54
     with pytest.raises(NotPermitted) as err:
@@ -418,7 +418,7 @@ def test_only_the_lead_reads_the_cycle_history(at_stage):  # noqa: F811
     )
 
 
-def test_a_refused_action_by_a_permitted_user_is_a_rule_not_a_permission(at_stage):  # noqa: F811
+def test_a_refused_action_by_a_permitted_user_is_a_rule_not_a_permission(at_stage):
     """The table's 'ok' cells are real permissions: at the wrong stage the same user gets a rule."""
     s = at_stage("collection")
     s.clock.set(sh(1, 20))

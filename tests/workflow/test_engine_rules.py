@@ -21,28 +21,18 @@ from tests.conftest import (
     admin,
     applicant,
     make_app,
+    refused,
     scorer,
     sh,
     snapshot,
 )
-from tests.workflow.test_engine_scenarios import at_stage, stage_templates  # noqa: F401
-from workflow.errors import ConcurrentChange, InvalidInput, RuleRefused
+from workflow.errors import ConcurrentChange, InvalidInput
 from workflow.records import AuditEntry
 
 ACCEPTED_EVIDENCE = (
     "municipal_recognition, high_tech_enterprise, specialized_new, hidden_champion, single_item_champion"
 )
 SHEET_MID_LOW = {"value": 15, "organization": 21, "effectiveness": 21, "mechanism": 15}  # 72
-
-
-def refused(store, action, *args, **kwargs) -> RuleRefused:
-    """Run ``action`` expecting a RuleRefused, and prove the database did not change."""
-    before = snapshot(store)
-    with pytest.raises(RuleRefused) as err:
-        action(*args, **kwargs)
-    assert err.value.exit_code == 3
-    assert snapshot(store) == before
-    return err.value
 
 
 def _label(pid: int, app: dict) -> str:
@@ -253,7 +243,7 @@ def test_a_cycle_quota_must_be_a_whole_number(engine, store, clock, cycle, value
 # ------------------------------------------------------------------------------ recommendation
 
 
-def test_only_municipal_demonstration_projects_are_recommended(at_stage):  # noqa: F811
+def test_only_municipal_demonstration_projects_are_recommended(at_stage):
     s = at_stage("recommendation")
     pid = s.excellent["hefei"]
     err = refused(s.store, s.engine.fire, admin("hefei"), pid, "recommend")
@@ -264,7 +254,7 @@ def test_only_municipal_demonstration_projects_are_recommended(at_stage):  # noq
     )
 
 
-def test_recommending_several_is_all_or_nothing(at_stage):  # noqa: F811
+def test_recommending_several_is_all_or_nothing(at_stage):
     s = at_stage("recommendation")
     ids = [*s.demos["hefei"], s.excellent["hefei"]]
     err = refused(s.store, s.engine.fire, admin("hefei"), ids, "recommend")
@@ -275,7 +265,7 @@ def test_recommending_several_is_all_or_nothing(at_stage):  # noqa: F811
     assert len(s.engine.fire(admin("hefei"), s.demos["hefei"], "recommend")) == 5
 
 
-def test_recommending_twice_is_refused_by_state(at_stage):  # noqa: F811
+def test_recommending_twice_is_refused_by_state(at_stage):
     s = at_stage("recommendation")
     pid = s.demos["hefei"][0]
     s.engine.fire(admin("hefei"), pid, "recommend")
@@ -284,7 +274,7 @@ def test_recommending_twice_is_refused_by_state(at_stage):  # noqa: F811
     assert f"project {pid} is 'recommended'; recommend needs municipal_demonstration" in str(err)
 
 
-def test_recommendation_cannot_close_while_a_city_has_fewer_than_5(at_stage):  # noqa: F811
+def test_recommendation_cannot_close_while_a_city_has_fewer_than_5(at_stage):
     s = at_stage("recommendation")
     for c in CITIES:
         if c == "hefei":
@@ -312,7 +302,7 @@ def test_recommendation_cannot_close_while_a_city_has_fewer_than_5(at_stage):  #
 # ------------------------------------------------------------------------------ scoring
 
 
-def test_a_score_outside_the_bands_is_refused(at_stage):  # noqa: F811
+def test_a_score_outside_the_bands_is_refused(at_stage):
     s = at_stage("joint_scoring")
     pid = s.demos["hefei"][0]
     err = refused(s.store, s.engine.score, scorer("jiaxing"), pid, {**SHEET_MID, "value": 11})
@@ -322,7 +312,7 @@ def test_a_score_outside_the_bands_is_refused(at_stage):  # noqa: F811
     )
 
 
-def test_every_problem_of_a_sheet_is_listed(at_stage):  # noqa: F811
+def test_every_problem_of_a_sheet_is_listed(at_stage):
     s = at_stage("joint_scoring")
     pid = s.demos["hefei"][0]
     sheet = {"value": 21, "organization": 15, "effectiveness": 25.5, "impact": 3}
@@ -336,7 +326,7 @@ def test_every_problem_of_a_sheet_is_listed(at_stage):  # noqa: F811
     ]
 
 
-def test_rescoring_replaces_the_citys_sheet(at_stage):  # noqa: F811
+def test_rescoring_replaces_the_citys_sheet(at_stage):
     s = at_stage("joint_scoring")
     pid = s.low[0]
     s.engine.score(scorer("hefei"), pid, SHEET_MID, completion="基本完成")
@@ -367,7 +357,7 @@ def test_rescoring_replaces_the_citys_sheet(at_stage):  # noqa: F811
     assert (hefei["sheets"], hefei["sheets_needed"]) == (1, 45)  # still one sheet for this project
 
 
-def test_only_key_library_projects_are_scored(at_stage):  # noqa: F811
+def test_only_key_library_projects_are_scored(at_stage):
     s = at_stage("joint_scoring")
     pid = s.excellent["suzhou"]
     err = refused(s.store, s.engine.score, scorer("hefei"), pid, SHEET_MID)
@@ -385,7 +375,7 @@ def _score(s, city: str, ids) -> None:
             s.engine.fire(scorer(city), chosen, "score", scores=sheet)
 
 
-def test_joint_scoring_cannot_close_until_every_sheet_is_in(at_stage):  # noqa: F811
+def test_joint_scoring_cannot_close_until_every_sheet_is_in(at_stage):
     s = at_stage("hefei_short")  # every city has scored all 45, hefei only the first 4
     s.clock.set(sh(5, 20))
     err = refused(s.store, s.engine.advance, LEAD)
@@ -400,7 +390,7 @@ def test_joint_scoring_cannot_close_until_every_sheet_is_in(at_stage):  # noqa: 
     assert s.engine.propose_list(LEAD).status == "proposed"
 
 
-def test_a_second_scorer_of_a_city_does_not_add_a_sheet(at_stage):  # noqa: F811
+def test_a_second_scorer_of_a_city_does_not_add_a_sheet(at_stage):
     s = at_stage("hefei_short")
     s.engine.add_user(LEAD, "hefei-scorer-2", "scorer", "hefei")
     s.engine.score("hefei-scorer-2", s.key_library[0], SHEET_MID)  # replaces hefei's sheet, no new one
@@ -413,7 +403,7 @@ def test_a_second_scorer_of_a_city_does_not_add_a_sheet(at_stage):  # noqa: F811
     ]
 
 
-def test_the_list_cannot_be_proposed_before_all_sheets_are_in(at_stage):  # noqa: F811
+def test_the_list_cannot_be_proposed_before_all_sheets_are_in(at_stage):
     s = at_stage("hefei_short")  # every city has scored all 45, hefei only the first 4
     err = refused(s.store, s.engine.propose_list, LEAD)
     assert err.rules == ["stage_window", "all_sheets_in"]
@@ -442,7 +432,7 @@ def _tie_at_the_first_boundary(s) -> tuple[int, int, int, list[int]]:
     return top, min(b, c), max(b, c), next_two
 
 
-def test_a_tie_across_the_boundary_is_refused_until_settled(at_stage):  # noqa: F811
+def test_a_tie_across_the_boundary_is_refused_until_settled(at_stage):
     s = at_stage("joint_scoring")
     top, b, c, next_two = _tie_at_the_first_boundary(s)
     err = refused(s.store, s.engine.propose_list, LEAD)
@@ -468,7 +458,7 @@ def test_a_tie_across_the_boundary_is_refused_until_settled(at_stage):  # noqa: 
     assert {e.category for e in lst.entries[5:]} == {"none"} and len(lst.entries) == 45
 
 
-def test_an_objection_sends_the_list_back_for_a_new_version(at_stage):  # noqa: F811
+def test_an_objection_sends_the_list_back_for_a_new_version(at_stage):
     s = at_stage("proposed")
     s.clock.set(sh(6, 1))
     s.engine.confirm_list(admin("hefei"))
@@ -506,7 +496,7 @@ def test_an_objection_sends_the_list_back_for_a_new_version(at_stage):  # noqa: 
     s.engine.confirm_list(admin("hefei"))
 
 
-def test_confirmation_closes_only_when_all_nine_have_confirmed(at_stage):  # noqa: F811
+def test_confirmation_closes_only_when_all_nine_have_confirmed(at_stage):
     s = at_stage("proposed")
     s.clock.set(sh(6, 1))
     for c in CITIES:
@@ -526,14 +516,14 @@ def test_confirmation_closes_only_when_all_nine_have_confirmed(at_stage):  # noq
     assert s.engine.status(LEAD)["list"] == {"version": 1, "status": "confirmed"}
 
 
-def test_a_confirmed_list_cannot_be_replaced(at_stage):  # noqa: F811
+def test_a_confirmed_list_cannot_be_replaced(at_stage):
     s = at_stage("confirmed")
     err = refused(s.store, s.engine.propose_list, LEAD)
     assert "list_open" in err.rules
     assert "list version 1 is already confirmed" in str(err)
 
 
-def test_publish_needs_a_confirmed_list(at_stage):  # noqa: F811
+def test_publish_needs_a_confirmed_list(at_stage):
     s = at_stage("proposed")
     err = refused(s.store, s.engine.publish, LEAD)
     assert str(err) == (
@@ -541,7 +531,7 @@ def test_publish_needs_a_confirmed_list(at_stage):  # noqa: F811
     )
 
 
-def test_publishing_places_every_key_library_project(at_stage):  # noqa: F811
+def test_publishing_places_every_key_library_project(at_stage):
     s = at_stage("confirmed")
     lst = s.engine.publish(LEAD)
     assert lst.status == "published"
@@ -561,7 +551,7 @@ def test_publishing_places_every_key_library_project(at_stage):  # noqa: F811
     assert "[list_status] list version 1 is published; this needs confirmed" in str(err)
 
 
-def test_award_moves_listed_projects_to_awarded(at_stage):  # noqa: F811
+def test_award_moves_listed_projects_to_awarded(at_stage):
     s = at_stage("published")
     done = s.engine.fire(LEAD, [*s.high, *s.mid], "award", reason="命名授牌")
     assert {p.state for p in done} == {"awarded"}
@@ -570,7 +560,7 @@ def test_award_moves_listed_projects_to_awarded(at_stage):  # noqa: F811
 
 
 @pytest.mark.parametrize("which", ["not_listed", "municipal_excellent"])
-def test_awarding_a_project_that_is_not_listed_is_refused(at_stage, which):  # noqa: F811
+def test_awarding_a_project_that_is_not_listed_is_refused(at_stage, which):
     s = at_stage("published")
     pid = s.low[0] if which == "not_listed" else s.excellent["hefei"]
     err = refused(s.store, s.engine.fire, LEAD, pid, "award")
@@ -585,7 +575,7 @@ def test_awarding_a_project_that_is_not_listed_is_refused(at_stage, which):  # n
     assert s.engine.project(LEAD, s.high[0])[0].state == "listed_demonstration"
 
 
-def test_the_last_stage_cannot_be_closed(at_stage):  # noqa: F811
+def test_the_last_stage_cannot_be_closed(at_stage):
     s = at_stage("published")
     err = refused(s.store, s.engine.advance, LEAD)
     assert str(err) == (
@@ -597,7 +587,7 @@ def test_the_last_stage_cannot_be_closed(at_stage):  # noqa: F811
 # ------------------------------------------------------------------------------ version checks
 
 
-def test_a_stale_project_write_is_a_concurrent_change_and_writes_nothing(at_stage):  # noqa: F811
+def test_a_stale_project_write_is_a_concurrent_change_and_writes_nothing(at_stage):
     s = at_stage("collection")
     pid = s.ids["hefei"][0]
     first = s.engine.project(LEAD, pid)[0]
@@ -629,7 +619,7 @@ def test_a_stale_project_write_is_a_concurrent_change_and_writes_nothing(at_stag
     assert snapshot(s.store) == before
 
 
-def test_a_stale_cycle_write_is_a_concurrent_change(at_stage):  # noqa: F811
+def test_a_stale_cycle_write_is_a_concurrent_change(at_stage):
     s = at_stage("municipal_review")
     first, second = s.engine.get_cycle(None), s.engine.get_cycle(None)
     with s.store.transaction() as tx:
@@ -645,7 +635,7 @@ def test_a_stale_cycle_write_is_a_concurrent_change(at_stage):  # noqa: F811
     assert snapshot(s.store) == before
 
 
-def test_an_engine_batch_that_meets_a_moved_version_writes_nothing(at_stage, monkeypatch):  # noqa: F811
+def test_an_engine_batch_that_meets_a_moved_version_writes_nothing(at_stage, monkeypatch):
     """Another writer moved the second project between the engine's read and its write: the
     first project's change and its audit row are rolled back with it."""
     s = at_stage("collection")
@@ -668,7 +658,7 @@ def test_an_engine_batch_that_meets_a_moved_version_writes_nothing(at_stage, mon
     assert snapshot(s.store) == before
 
 
-def test_a_stale_list_write_is_a_concurrent_change(at_stage):  # noqa: F811
+def test_a_stale_list_write_is_a_concurrent_change(at_stage):
     s = at_stage("proposed")
     with s.store.transaction(write=False) as tx:
         first = tx.latest_list("g60-2027")
@@ -684,7 +674,7 @@ def test_a_stale_list_write_is_a_concurrent_change(at_stage):  # noqa: F811
     assert first.version == second.version
 
 
-def test_a_repeated_id_in_one_batch_is_not_reported_as_someone_elses_change(at_stage):  # noqa: F811
+def test_a_repeated_id_in_one_batch_is_not_reported_as_someone_elses_change(at_stage):
     s = at_stage("collection")
     pid = s.ids["hefei"][0]
     before = snapshot(s.store)

@@ -20,27 +20,16 @@ from tests.conftest import (
     admin,
     applicant,
     make_app,
+    refused,
     scorer,
     sh,
     snapshot,
 )
-from tests.workflow.test_engine_scenarios import at_stage, stage_templates  # noqa: F401
 from workflow.engine import Engine
-from workflow.errors import RuleRefused
 
 COLLECTION = "2027-01-01 00:00 to 2027-03-01 00:00 Asia/Shanghai"
 MUNICIPAL = "2027-03-01 00:00 to 2027-05-01 00:00 Asia/Shanghai"
 JOINT = "2027-05-01 00:00 to 2027-07-01 00:00 Asia/Shanghai"
-
-
-def refused(store, action, *args, **kwargs) -> RuleRefused:
-    """Run ``action`` expecting a RuleRefused, and prove the database did not change."""
-    before = snapshot(store)
-    with pytest.raises(RuleRefused) as err:
-        action(*args, **kwargs)
-    assert err.value.exit_code == 3
-    assert snapshot(store) == before
-    return err.value
 
 
 # ------------------------------------------------------------------------------ collection
@@ -118,7 +107,7 @@ def test_submit_edges_with_freezegun(store, programs, cycle, instant, accepted):
         pytest.param(sh(2, 28, 23, 59, 59), id="clock-read-before-the-advance"),
     ],
 )
-def test_submit_after_the_cycle_advanced_is_refused_for_the_stage(at_stage, instant):  # noqa: F811
+def test_submit_after_the_cycle_advanced_is_refused_for_the_stage(at_stage, instant):
     s = at_stage("municipal_review")
     s.clock.set(instant)
     err = refused(s.store, s.engine.submit, applicant("hefei"), make_app("hefei", 901))
@@ -127,7 +116,7 @@ def test_submit_after_the_cycle_advanced_is_refused_for_the_stage(at_stage, inst
 
 
 @pytest.mark.parametrize("trigger", ["accept", "reject"])
-def test_a_city_decides_until_the_collection_window_closes(at_stage, trigger):  # noqa: F811
+def test_a_city_decides_until_the_collection_window_closes(at_stage, trigger):
     s = at_stage("collection")
     first, second = s.ids["hefei"][:2]
     s.clock.set(sh(2, 28, 23, 59, 59))
@@ -190,7 +179,7 @@ def test_collection_close_edge_with_freezegun(store, programs, engine, clock, cy
 # ------------------------------------------------------------------------------ municipal review
 
 
-def test_review_opens_at_03_01_00_00(at_stage):  # noqa: F811
+def test_review_opens_at_03_01_00_00(at_stage):
     """The review window holds even when a clock reads a time before the stage could have begun
     (collection cannot close before 03-01, so no real early advance reaches this)."""
     s = at_stage("municipal_review")
@@ -210,7 +199,7 @@ def test_review_opens_at_03_01_00_00(at_stage):  # noqa: F811
         pytest.param(sh(5, 1, 0, 0, 0), False, id="05-01-00:00:00"),
     ],
 )
-def test_review_until_the_end_of_april(at_stage, instant, accepted):  # noqa: F811
+def test_review_until_the_end_of_april(at_stage, instant, accepted):
     s = at_stage("municipal_review")
     pid = s.ids["wuhu"][0]
     s.clock.set(instant)
@@ -233,7 +222,7 @@ def _review_everything(s) -> None:
         s.engine.fire(admin(c), s.ids[c][5], "review", result="none", method="written")
 
 
-def test_municipal_review_closes_early_when_every_project_is_reviewed(at_stage):  # noqa: F811
+def test_municipal_review_closes_early_when_every_project_is_reviewed(at_stage):
     s = at_stage("municipal_review")
     s.clock.set(sh(3, 10))
     _review_everything(s)
@@ -249,7 +238,7 @@ def test_municipal_review_closes_early_when_every_project_is_reviewed(at_stage):
     )
 
 
-def test_municipal_review_cannot_close_early_with_an_unreviewed_project(at_stage):  # noqa: F811
+def test_municipal_review_cannot_close_early_with_an_unreviewed_project(at_stage):
     s = at_stage("municipal_review")
     s.clock.set(sh(3, 10))
     for c in CITIES:
@@ -259,7 +248,7 @@ def test_municipal_review_cannot_close_early_with_an_unreviewed_project(at_stage
     assert [r.message for r in err.rejections] == ["hefei has 1 of 6 library projects without a municipal result"]
 
 
-def test_recommend_is_not_yet_open_after_an_early_advance(at_stage):  # noqa: F811
+def test_recommend_is_not_yet_open_after_an_early_advance(at_stage):
     s = at_stage("municipal_review")
     s.clock.set(sh(3, 10))
     _review_everything(s)
@@ -283,7 +272,7 @@ def test_recommend_is_not_yet_open_after_an_early_advance(at_stage):  # noqa: F8
         pytest.param(sh(7, 1, 0, 0, 0), False, id="07-01-00:00:00"),
     ],
 )
-def test_recommend_until_the_end_of_june(at_stage, instant, accepted):  # noqa: F811
+def test_recommend_until_the_end_of_june(at_stage, instant, accepted):
     s = at_stage("recommendation")
     pids = s.demos["suzhou"]
     s.clock.set(instant)
@@ -303,7 +292,7 @@ def test_recommend_until_the_end_of_june(at_stage, instant, accepted):  # noqa: 
         pytest.param(sh(7, 1, 0, 0, 0), False, id="07-01-00:00:00"),
     ],
 )
-def test_score_until_the_end_of_june(at_stage, instant, accepted):  # noqa: F811
+def test_score_until_the_end_of_june(at_stage, instant, accepted):
     s = at_stage("joint_scoring")
     pid = s.demos["jinhua"][2]
     s.clock.set(instant)
@@ -324,7 +313,7 @@ def test_score_until_the_end_of_june(at_stage, instant, accepted):  # noqa: F811
         pytest.param(sh(7, 1, 0, 0, 0), False, id="07-01-00:00:00"),
     ],
 )
-def test_score_edges_with_freezegun(at_stage, programs, instant, accepted):  # noqa: F811
+def test_score_edges_with_freezegun(at_stage, programs, instant, accepted):
     s = at_stage("joint_scoring")
     real = Engine(s.store, programs)
     pid = s.demos["jinhua"][2]
@@ -344,7 +333,7 @@ def test_score_edges_with_freezegun(at_stage, programs, instant, accepted):  # n
         pytest.param(sh(7, 1, 0, 0, 0), False, id="07-01-00:00:00"),
     ],
 )
-def test_recommend_edges_with_freezegun(at_stage, programs, instant, accepted):  # noqa: F811
+def test_recommend_edges_with_freezegun(at_stage, programs, instant, accepted):
     s = at_stage("recommendation")
     real = Engine(s.store, programs)
     pid = s.demos["xuancheng"][0]
@@ -356,7 +345,7 @@ def test_recommend_edges_with_freezegun(at_stage, programs, instant, accepted): 
             assert f"recommend is allowed {JOINT}; it is now 2027-07-01 00:00:00 (closed)" in str(err)
 
 
-def test_propose_and_confirm_close_with_the_joint_window(at_stage):  # noqa: F811
+def test_propose_and_confirm_close_with_the_joint_window(at_stage):
     s = at_stage("confirmation")
     s.clock.set(sh(7, 1, 0, 0, 0))
     err = refused(s.store, s.engine.propose_list, LEAD)
@@ -373,7 +362,7 @@ def test_propose_and_confirm_close_with_the_joint_window(at_stage):  # noqa: F81
     s.engine.confirm_list(admin("hefei"))
 
 
-def test_publication_has_no_closing_date(at_stage):  # noqa: F811
+def test_publication_has_no_closing_date(at_stage):
     s = at_stage("confirmed")
     s.clock.set(sh(12, 31, 23, 59, 59))
     assert s.engine.publish(LEAD).status == "published"
@@ -385,7 +374,7 @@ def test_publication_has_no_closing_date(at_stage):  # noqa: F811
 # ------------------------------------------------------------------------------ dry runs
 
 
-def test_advance_dry_run_reports_the_rejections_and_changes_nothing(at_stage):  # noqa: F811
+def test_advance_dry_run_reports_the_rejections_and_changes_nothing(at_stage):
     s = at_stage("recommendation")
     s.clock.set(sh(5, 20))
     before = snapshot(s.store)
@@ -398,7 +387,7 @@ def test_advance_dry_run_reports_the_rejections_and_changes_nothing(at_stage):  
     assert snapshot(s.store) == before
 
 
-def test_advance_dry_run_that_would_succeed_still_changes_nothing(at_stage):  # noqa: F811
+def test_advance_dry_run_that_would_succeed_still_changes_nothing(at_stage):
     s = at_stage("proposed")
     s.clock.set(sh(6, 2))
     for c in CITIES:
@@ -411,7 +400,7 @@ def test_advance_dry_run_that_would_succeed_still_changes_nothing(at_stage):  # 
     assert s.engine.status(LEAD)["list"] == {"version": 1, "status": "proposed"}
 
 
-def test_status_counts_down_to_the_close(at_stage):  # noqa: F811
+def test_status_counts_down_to_the_close(at_stage):
     s = at_stage("joint_scoring")
     s.clock.set(sh(6, 30, 23, 59, 59))
     status = s.engine.status(LEAD)

@@ -62,7 +62,12 @@ def test_shipped_program_loads(program):
     assert program.party("hefei").name == "合肥市"
     assert program.party("songjiang").unit == "松江区委组织部"
     assert [s.id for s in program.stages] == [
-        "collection", "municipal_review", "recommendation", "joint_scoring", "confirmation", "publication"
+        "collection",
+        "municipal_review",
+        "recommendation",
+        "joint_scoring",
+        "confirmation",
+        "publication",
     ]
     assert program.next_stage("confirmation").id == "publication"
     assert program.next_stage("publication") is None
@@ -74,7 +79,10 @@ def test_shipped_program_facts(program):
     assert program.funding["songjiang"] == {"demonstration": 20000, "excellent": 8000}
     assert program.policy_params["min_recommendations"] == {"minimum": 5}
     assert [(c.id, c.max) for c in program.criteria] == [
-        ("value", 20), ("organization", 30), ("effectiveness", 30), ("mechanism", 20)
+        ("value", 20),
+        ("organization", 30),
+        ("effectiveness", 30),
+        ("mechanism", 20),
     ]
     assert sum(c.max for c in program.criteria) == 100
     assert effective_quotas(program.quotas, None).get("hefei", {}).get("demonstration") is None
@@ -138,8 +146,13 @@ def test_joint_stages_share_one_window_and_publication_has_none(program):
 
 @pytest.mark.parametrize(
     ("text", "year", "expected"),
-    [("03-01", 2027, date(2027, 3, 1)), ("02-29", 2027, date(2027, 2, 28)), ("02-29", 2028, date(2028, 2, 29)),
-     ("04-31", 2027, date(2027, 4, 30)), ("12-31", 2027, date(2027, 12, 31))],
+    [
+        ("03-01", 2027, date(2027, 3, 1)),
+        ("02-29", 2027, date(2027, 2, 28)),
+        ("02-29", 2028, date(2028, 2, 29)),
+        ("04-31", 2027, date(2027, 4, 30)),
+        ("12-31", 2027, date(2027, 12, 31)),
+    ],
     ids=["plain", "feb29_common_year", "feb29_leap_year", "past_month_end", "year_end"],
 )
 def test_month_day_in_year(text, year, expected):
@@ -149,11 +162,17 @@ def test_month_day_in_year(text, year, expected):
 
 @pytest.mark.parametrize(
     ("text", "error"),
-    [("3/1", "is not a month-day like '03-01'"), ("2027-03-01", "is not a month-day like '03-01'"),
-     (None, "None is not a month-day"), (301, "301 is not a month-day"),
-     ("13-01", "'13-01' is not a valid month-day"), ("00-10", "'00-10' is not a valid month-day"),
-     ("02-32", "'02-32' is not a valid month-day"), ("02-00", "'02-00' is not a valid month-day"),
-     ("ab-cd", "invalid literal")],
+    [
+        ("3/1", "is not a month-day like '03-01'"),
+        ("2027-03-01", "is not a month-day like '03-01'"),
+        (None, "None is not a month-day"),
+        (301, "301 is not a month-day"),
+        ("13-01", "'13-01' is not a valid month-day"),
+        ("00-10", "'00-10' is not a valid month-day"),
+        ("02-32", "'02-32' is not a valid month-day"),
+        ("02-00", "'02-00' is not a valid month-day"),
+        ("ab-cd", "invalid literal"),
+    ],
     ids=["slash", "full_date", "none", "int", "month_13", "month_0", "day_32", "day_0", "letters"],
 )
 def test_month_day_parse_refuses(text, error):
@@ -206,38 +225,77 @@ def test_a_program_with_many_problems_lists_every_one():
 
 SINGLE_PROBLEMS = [
     ("no_id", lambda d: d["program"].pop("id"), "[program] id is missing"),
-    ("bad_timezone", lambda d: d["program"].update(timezone="Mars/Olympus"),
-     "[program] timezone 'Mars/Olympus' is not a known time zone"),
-    ("lead_mismatch", lambda d: d["program"].update(lead="hefei"),
-     "[program] lead is 'hefei' but the lead party is 'songjiang'"),
+    (
+        "bad_timezone",
+        lambda d: d["program"].update(timezone="Mars/Olympus"),
+        "[program] timezone 'Mars/Olympus' is not a known time zone",
+    ),
+    (
+        "lead_mismatch",
+        lambda d: d["program"].update(lead="hefei"),
+        "[program] lead is 'hefei' but the lead party is 'songjiang'",
+    ),
     ("no_lead", lambda d: d["parties"][0].update(role="city"), "exactly one party must have role 'lead' (found 0)"),
-    ("bad_role", lambda d: d["parties"][2].update(role="mayor"),
-     "party 'hangzhou' has role 'mayor'; expected 'lead' or 'city'"),
+    (
+        "bad_role",
+        lambda d: d["parties"][2].update(role="mayor"),
+        "party 'hangzhou' has role 'mayor'; expected 'lead' or 'city'",
+    ),
     ("party_without_name", lambda d: d["parties"][3].pop("name"), "parties[3] needs an id and a name"),
     ("repeated_party", lambda d: d["parties"].append(dict(d["parties"][8])), "party ids repeat: hefei"),
     ("no_parties", lambda d: d.pop("parties"), "the program has no parties"),
-    ("bad_window_date", lambda d: d["windows"]["municipal"].update(end="04/30"),
-     "window 'municipal': '04/30' is not a month-day like '03-01'"),
-    ("unknown_window", lambda d: d["stages"][1].update(window="summer"),
-     "stage 'municipal_review': unknown window 'summer'"),
-    ("unknown_closing_policy", lambda d: d["stages"][2].update(close_when=["everyone_happy"]),
-     "stage 'recommendation': unknown closing policy 'everyone_happy'"),
+    (
+        "bad_window_date",
+        lambda d: d["windows"]["municipal"].update(end="04/30"),
+        "window 'municipal': '04/30' is not a month-day like '03-01'",
+    ),
+    (
+        "unknown_window",
+        lambda d: d["stages"][1].update(window="summer"),
+        "stage 'municipal_review': unknown window 'summer'",
+    ),
+    (
+        "unknown_closing_policy",
+        lambda d: d["stages"][2].update(close_when=["everyone_happy"]),
+        "stage 'recommendation': unknown closing policy 'everyone_happy'",
+    ),
     ("no_stages", lambda d: d.pop("stages"), "the program has no stages"),
-    ("guard_on_unknown_trigger", lambda d: d["guards"].update(bribe=["municipal_quota"]),
-     "[guards] 'bribe' is not a trigger of any stage of this program"),
-    ("permission_on_unknown_action", lambda d: d["permissions"].update(bribe={"roles": ["lead"]}),
-     "[permissions] 'bribe' is not an action of this program"),
+    (
+        "guard_on_unknown_trigger",
+        lambda d: d["guards"].update(bribe=["municipal_quota"]),
+        "[guards] 'bribe' is not a trigger of any stage of this program",
+    ),
+    (
+        "permission_on_unknown_action",
+        lambda d: d["permissions"].update(bribe={"roles": ["lead"]}),
+        "[permissions] 'bribe' is not an action of this program",
+    ),
     ("nobody_may_act", lambda d: d["permissions"].pop("award"), "[permissions] nobody may do: award"),
-    ("unknown_policy_params", lambda d: d["policies"].update(luck={"x": 1}),
-     "[policies.luck] configures an unknown policy"),
-    ("quota_for_unknown_city", lambda d: d["quotas"].update(nanjing={"demonstration": 3}),
-     "[quotas.nanjing] is not a party of the program"),
-    ("negative_quota", lambda d: d["quotas"]["songjiang"].update(excellent=-1),
-     "[quotas.songjiang] excellent = -1 is not a whole number ≥ 0"),
-    ("fractional_funding", lambda d: d["funding"]["songjiang"].update(excellent=8000.5),
-     "[funding.songjiang] excellent = 8000.5 is not a whole number ≥ 0"),
-    ("criterion_without_bands", lambda d: d["score_sheet"][3].update(bands=[]),
-     "score criterion 'mechanism' has no bands"),
+    (
+        "unknown_policy_params",
+        lambda d: d["policies"].update(luck={"x": 1}),
+        "[policies.luck] configures an unknown policy",
+    ),
+    (
+        "quota_for_unknown_city",
+        lambda d: d["quotas"].update(nanjing={"demonstration": 3}),
+        "[quotas.nanjing] is not a party of the program",
+    ),
+    (
+        "negative_quota",
+        lambda d: d["quotas"]["songjiang"].update(excellent=-1),
+        "[quotas.songjiang] excellent = -1 is not a whole number ≥ 0",
+    ),
+    (
+        "fractional_funding",
+        lambda d: d["funding"]["songjiang"].update(excellent=8000.5),
+        "[funding.songjiang] excellent = 8000.5 is not a whole number ≥ 0",
+    ),
+    (
+        "criterion_without_bands",
+        lambda d: d["score_sheet"][3].update(bands=[]),
+        "score criterion 'mechanism' has no bands",
+    ),
 ]
 
 
@@ -361,8 +419,9 @@ FIRES = [
 ]
 
 
-@pytest.mark.parametrize(("state", "trigger", "request_", "fired", "after"), [f[1:] for f in FIRES],
-                         ids=[f[0] for f in FIRES])
+@pytest.mark.parametrize(
+    ("state", "trigger", "request_", "fired", "after"), [f[1:] for f in FIRES], ids=[f[0] for f in FIRES]
+)
 def test_fire_on_plain_objects(program, state, trigger, request_, fired, after):
     """fire() moves any object with a `state` attribute; a disallowed trigger returns False and changes nothing."""
     model = SimpleNamespace(state=state)
@@ -382,8 +441,10 @@ def test_mermaid_names_guards_on_arrows(program):
     text = program.mermaid()
     assert text.startswith("stateDiagram-v2\n    [*] --> new\n")
     assert "new --> submitted: submit [application_city_in_program]" in text
-    assert ("submitted --> in_library: accept [registered_in_corridor, party_member_team, "
-            "project_timeline, original_results_evidence]") in text
+    assert (
+        "submitted --> in_library: accept [registered_in_corridor, party_member_team, "
+        "project_timeline, original_results_evidence]"
+    ) in text
     assert "in_library --> municipal_demonstration: review result=demonstration [municipal_quota]" in text
     assert "municipal_demonstration --> recommended: recommend [recommend_own_demonstration]" in text
     assert "recommended --> recommended: score [score_in_bands]" in text
@@ -416,8 +477,10 @@ def test_wrongly_typed_entries_are_reported_not_crashed_on(mutate, named):
 
 @pytest.mark.parametrize(
     "mutate",
-    [lambda d: d["guards"].update(review="municipal_quota"),
-     lambda d: d["stages"][0].update(close_when="all_submissions_decided")],
+    [
+        lambda d: d["guards"].update(review="municipal_quota"),
+        lambda d: d["stages"][0].update(close_when="all_submissions_decided"),
+    ],
     ids=["guards_string", "close_when_string"],
 )
 def test_a_single_policy_name_instead_of_a_list(mutate):
