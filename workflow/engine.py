@@ -428,7 +428,9 @@ class Engine:
             program = self.program_of(cycle)
             if trigger not in program.stage_of_action:
                 raise InvalidInput("action", [f"{trigger!r} is not an action of program {program.id}"])
-            counts = self._counts(tx, cycle, policies=program.guards.get(trigger, ()))
+            guards = program.guards.get(trigger, ())
+            counts = self._counts(tx, cycle, policies=guards)
+            counted = not NEEDS_COUNTS.isdisjoint(guards)
             rejections: list[Rejection] = []
             for project in projects:
                 self._permit(program, trigger, user, project.city, f"project {project.id}")
@@ -451,7 +453,7 @@ class Engine:
                     ]
                 rejections += found
                 # later projects in the same batch see the earlier ones counted
-                if not found:
+                if not found and counted:
                     counts = _count_after(counts, project, trigger, request, program)
             if rejections:
                 subject = f"project {ids[0]}" if len(ids) == 1 else f"projects {', '.join(map(str, ids))}"
@@ -487,7 +489,7 @@ class Engine:
                 [Rejection("state", f"no transition for {trigger} from '{before}' with {dict(request)}")],
                 before,
             )
-        extra = self._effects(tx, program, cycle, user, project, trigger, request, now)
+        extra = self._effects(tx, program, user, project, trigger, request, now)
         project.updated_at = now
         if project.id is None:
             tx.insert_project(project)
@@ -513,7 +515,6 @@ class Engine:
         self,
         tx: Any,
         program: Program,
-        cycle: Cycle,
         user: User,
         project: Project,
         trigger: str,
@@ -536,7 +537,7 @@ class Engine:
             scores = dict(request["scores"])
             bands = {c.id: c.band_for(scores[c.id]).label for c in program.criteria}  # type: ignore[union-attr]
             sheet = ScoreSheet(
-                cycle_id=cycle.id,
+                cycle_id=project.cycle_id,
                 project_id=project.id,
                 city=user.city or "",
                 scorer=user.name,  # type: ignore[arg-type]
@@ -888,6 +889,8 @@ def _count_after(
     results = dict(counts.results)
     if trigger == "review":
         if project.municipal_result:
-            results[(project.city, project.municipal_result)] -= 1
+            results[(project.city, project.municipal_result)] = (
+                results.get((project.city, project.municipal_result), 1) - 1
+            )
         results[(project.city, request["result"])] = results.get((project.city, request["result"]), 0) + 1
     return dataclasses.replace(counts, by_city_state=by_state, results=results)
