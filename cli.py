@@ -136,6 +136,18 @@ def _fail(kind: str, message: str, code: int) -> None:
     ctx.exit(code)
 
 
+def json_option(func: Callable) -> Callable:
+    """`--json` after the command too (`evalflow cycle status --json`), as well as before it."""
+
+    def turn_on(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.ensure_object(Config).json = True
+
+    return click.option(
+        "--json", "json_out", is_flag=True, expose_value=False, callback=turn_on, help="Machine-readable output."
+    )(func)
+
+
 def cfg() -> Config:
     return click.get_current_context().ensure_object(Config)
 
@@ -206,6 +218,7 @@ def user_add(name: str, role: str, city: str | None) -> None:
 
 
 @user.command("list")
+@json_option
 @handled
 def user_list() -> None:
     """List users."""
@@ -220,6 +233,7 @@ def program() -> None:
 
 
 @program.command("list")
+@json_option
 @handled
 def program_list() -> None:
     """List the programs evalflow can run."""
@@ -234,6 +248,7 @@ def program_list() -> None:
 
 
 @program.command("show")
+@json_option
 @click.argument("program_id")
 @handled
 def program_show(program_id: str) -> None:
@@ -355,6 +370,7 @@ def _of(n: int, limit: int | None) -> str:
 
 
 @cycle.command("status")
+@json_option
 @click.argument("cycle_id", required=False)
 @handled
 def cycle_status(cycle_id: str | None) -> None:
@@ -414,6 +430,7 @@ def cycle_advance(cycle_id: str | None, dry_run: bool) -> None:
 
 
 @cycle.command("list")
+@json_option
 @handled
 def cycle_list() -> None:
     """List cycles."""
@@ -422,6 +439,7 @@ def cycle_list() -> None:
 
 
 @cycle.command("history")
+@json_option
 @click.argument("cycle_id", required=False)
 @handled
 def cycle_history(cycle_id: str | None) -> None:
@@ -459,6 +477,7 @@ def _project_row(p: Any) -> str:
 
 
 @project.command("list")
+@json_option
 @click.option("--cycle", "cycle_id")
 @click.option("--city")
 @click.option("--state")
@@ -470,6 +489,7 @@ def project_list(cycle_id: str | None, city: str | None, state: str | None) -> N
 
 
 @project.command("show")
+@json_option
 @click.argument("project_id", type=int)
 @handled
 def project_show(project_id: int) -> None:
@@ -503,6 +523,7 @@ def project_show(project_id: int) -> None:
 
 
 @project.command("history")
+@json_option
 @click.argument("project_id", type=int)
 @handled
 def project_history(project_id: int) -> None:
@@ -614,6 +635,7 @@ def list_propose(cycle_id: str | None, tie_order: str) -> None:
 
 
 @list_group.command("show")
+@json_option
 @click.argument("cycle_id", required=False)
 @click.option("--all", "all_versions", is_flag=True, help="Show every version, not only the latest.")
 @handled
