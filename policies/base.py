@@ -15,10 +15,12 @@ from typing import Any
 
 @dataclass(frozen=True)
 class Rejection:
-    """One failed rule: its id and a message carrying the real numbers."""
+    """One failed rule: its id, a message carrying the real numbers, and the parties who must act
+    to satisfy it (empty: the lead's or the applicant's own business). Reminders use ``parties``."""
 
     rule: str
     message: str
+    parties: tuple[str, ...] = ()
 
     def __str__(self) -> str:
         return f"[{self.rule}] {self.message}"

@@ -31,6 +31,7 @@ def all_submissions_decided(ctx: GuardContext) -> Iterator[Rejection]:
             yield Rejection(
                 "all_submissions_decided",
                 f"{party.id} has {waiting} submission{'s' if waiting != 1 else ''} neither accepted nor rejected",
+                (party.id,),
             )
 
 
@@ -46,6 +47,7 @@ def all_library_projects_reviewed(ctx: GuardContext) -> Iterator[Rejection]:
             yield Rejection(
                 "all_library_projects_reviewed",
                 f"{party.id} has {waiting} of {total} library projects without a municipal result",
+                (party.id,),
             )
 
 
@@ -59,7 +61,9 @@ def all_sheets_in(ctx: GuardContext) -> Iterator[Rejection]:
     for party in ctx.parties:
         done = ctx.counts.sheets_by_city.get(party.id, 0)
         if done < needed:
-            yield Rejection("all_sheets_in", f"{party.id} has scored {done} of {needed} key-library projects")
+            yield Rejection(
+                "all_sheets_in", f"{party.id} has scored {done} of {needed} key-library projects", (party.id,)
+            )
 
 
 @policy("all_parties_confirmed", counts=True)
@@ -82,6 +86,7 @@ def all_parties_confirmed(ctx: GuardContext) -> Iterator[Rejection]:
         yield Rejection(
             "all_parties_confirmed",
             f"list version {version} has {done} of {len(ctx.parties)} confirmations; waiting for {', '.join(missing)}",
+            tuple(missing),
         )
 
 

@@ -49,6 +49,7 @@ def min_recommendations(ctx: GuardContext) -> Iterator[Rejection]:
             yield Rejection(
                 "min_recommendations",
                 f"{party.id} has {made} of the {minimum} required recommendations",
+                (party.id,),
             )
 
 

@@ -10,20 +10,23 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import asdict, fields
+from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import event, func, inspect, select, update
+from sqlalchemy import delete, event, func, inspect, or_, select, update
 from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DatabaseError, OperationalError
+from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from store.tables import (
     AuditRow,
     ConfirmationRow,
     CycleRow,
+    LeaseRow,
     ListVersionRow,
     ProjectRow,
+    ReminderRow,
     ScoreSheetRow,
     UserRow,
 )
@@ -32,9 +35,11 @@ from workflow.records import (
     AuditEntry,
     Confirmation,
     Cycle,
+    Lease,
     ListEntry,
     ListVersion,
     Project,
+    Reminder,
     ScoreSheet,
     User,
 )
@@ -342,6 +347,116 @@ class Tx:
 
     def add_confirmation(self, c: Confirmation) -> None:
         self._insert(ConfirmationRow, c)
+
+    # -- reminders --------------------------------------------------------------------------
+    def reminders(self, cycle_id: str | None = None, statuses: Sequence[str] | None = None) -> list[Reminder]:
+        q = select(ReminderRow)
+        if cycle_id is not None:
+            q = q.where(ReminderRow.cycle_id == cycle_id)
+        if statuses is not None:
+            q = q.where(ReminderRow.status.in_(list(statuses)))  # type: ignore[attr-defined]
+        rows = self.s.execute(q.order_by(ReminderRow.due_at, ReminderRow.id)).scalars()
+        return [_record(Reminder, r) for r in rows]
+
+    def replan_reminders(self, cycle_id: str, plan: Sequence[Reminder], unsent: Sequence[str]) -> tuple[int, int, int]:
+        """Make the unsent reminders of a cycle match ``plan`` (matched by key); sent ones are kept.
+
+        Returns (added, moved, removed)."""
+        existing = {r.key: r for r in self.reminders(cycle_id)}
+        wanted = {r.key for r in plan}
+        added = moved = removed = 0
+        for r in plan:
+            old = existing.get(r.key)
+            if old is None:
+                self._insert(ReminderRow, r)
+                added += 1
+            elif old.status in unsent and old.due_at != r.due_at:
+                self.s.execute(update(ReminderRow).where(ReminderRow.id == old.id).values(due_at=r.due_at))
+                moved += 1
+        stale = [r.id for k, r in existing.items() if k not in wanted and r.status in unsent]
+        if stale:
+            self.s.execute(delete(ReminderRow).where(ReminderRow.id.in_(stale)))  # type: ignore[union-attr]
+            removed = len(stale)
+        return added, moved, removed
+
+    def claim_reminders(self, now: Any, stale_before: Any, limit: int = 500) -> list[Reminder]:
+        """Mark due reminders 'sending' and return them; a 'sending' one claimed before
+        ``stale_before`` was left by a crashed dispatcher and is claimed again (at-least-once)."""
+        due = or_(
+            (ReminderRow.status.in_(["planned", "retry"]))  # type: ignore[attr-defined]
+            & (ReminderRow.due_at <= now)
+            & (ReminderRow.next_attempt_at.is_(None) | (ReminderRow.next_attempt_at <= now)),  # type: ignore[union-attr,operator]
+            (ReminderRow.status == "sending") & (ReminderRow.claimed_at < stale_before),  # type: ignore[operator]
+        )
+        rows = list(self.s.execute(select(ReminderRow).where(due).order_by(ReminderRow.due_at).limit(limit)).scalars())
+        claimed = []
+        for row in rows:
+            result = self.s.execute(
+                update(ReminderRow)
+                .where(ReminderRow.id == row.id, ReminderRow.status == row.status)
+                .values(status="sending", claimed_at=now)
+            )
+            if result.rowcount == 1:
+                self.s.refresh(row)
+                claimed.append(_record(Reminder, row))
+        return claimed
+
+    def save_reminder(self, r: Reminder) -> None:
+        self.s.execute(
+            update(ReminderRow)
+            .where(ReminderRow.id == r.id)
+            .values(
+                status=r.status,
+                attempts=r.attempts,
+                next_attempt_at=r.next_attempt_at,
+                claimed_at=r.claimed_at,
+                sent_at=r.sent_at,
+                channels_done=list(r.channels_done),
+                message=r.message,
+                last_error=r.last_error,
+            )
+        )
+
+    def next_reminder_due(self) -> Any:
+        """The earliest instant at which some reminder becomes due (or is retried)."""
+        first = self.s.execute(select(func.min(ReminderRow.due_at)).where(ReminderRow.status == "planned")).scalar()
+        retry = self.s.execute(
+            select(func.min(ReminderRow.next_attempt_at)).where(ReminderRow.status == "retry")
+        ).scalar()
+        found = [x for x in (first, retry) if x is not None]
+        if not found:
+            return None
+        return min(x if x.tzinfo else x.replace(tzinfo=UTC) for x in found)
+
+    # -- the scheduler lease -----------------------------------------------------------------
+    def acquire_lease(self, name: str, holder: str, now: Any, expires: Any) -> Lease:
+        """Take or renew the lease ``name`` for ``holder``; return the lease as it now stands
+        (held by someone else if they hold an unexpired one)."""
+        row = self.s.get(LeaseRow, name)
+        if row is None:
+            try:
+                with self.s.begin_nested():
+                    self._insert(LeaseRow, Lease(name, holder, now, expires))
+                return Lease(name, holder, now, expires)
+            except IntegrityError:
+                row = self.s.get(LeaseRow, name)
+                assert row is not None
+        current = _record(Lease, row)
+        if current.holder != holder and current.expires_at > now:
+            return current
+        acquired = current.acquired_at if current.holder == holder else now
+        result = self.s.execute(
+            update(LeaseRow)
+            .where(LeaseRow.name == name, LeaseRow.holder == current.holder, LeaseRow.expires_at == current.expires_at)
+            .values(holder=holder, acquired_at=acquired, expires_at=expires)
+        )
+        if result.rowcount != 1:
+            again = self.s.get(LeaseRow, name, populate_existing=True)
+            return _record(Lease, again)
+        return Lease(name, holder, acquired, expires)
+
+    def release_lease(self, name: str, holder: str) -> None:
+        self.s.execute(delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder))
 
     # -- audit ------------------------------------------------------------------------------
     def audit(self, entry: AuditEntry) -> None:

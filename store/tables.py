@@ -30,7 +30,7 @@ class UTCDateTime(TypeDecorator):
 
 
 def _instant(**kw: Any) -> Any:
-    return Field(sa_column=Column(UTCDateTime(), **kw))
+    return Field(default=None, sa_column=Column(UTCDateTime(), **kw))
 
 
 def _json() -> Any:
@@ -134,3 +134,31 @@ class AuditRow(SQLModel, table=True):
     to_state: str | None = None
     reason: str = ""
     data: dict = _json()
+
+
+class ReminderRow(SQLModel, table=True):
+    __tablename__ = "reminders"
+    __table_args__ = (Index("ix_reminders_status_due", "status", "due_at"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(foreign_key="cycles.id", index=True)
+    stage: str
+    offset: str
+    recipient: str
+    due_at: datetime = _instant(nullable=False)
+    key: str = Field(unique=True)
+    status: str
+    attempts: int = 0
+    next_attempt_at: datetime | None = _instant(nullable=True)
+    claimed_at: datetime | None = _instant(nullable=True)
+    sent_at: datetime | None = _instant(nullable=True)
+    channels_done: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    message: str = ""
+    last_error: str = ""
+
+
+class LeaseRow(SQLModel, table=True):
+    __tablename__ = "leases"
+    name: str = Field(primary_key=True)
+    holder: str
+    acquired_at: datetime = _instant(nullable=False)
+    expires_at: datetime = _instant(nullable=False)

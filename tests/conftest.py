@@ -31,7 +31,7 @@ CITY_NAMES = {
     "hefei": "合肥市",
 }
 LEAD = "lead"
-TABLES = ("users", "cycles", "projects", "score_sheets", "list_versions", "confirmations", "audit")
+TABLES = ("users", "cycles", "projects", "score_sheets", "list_versions", "confirmations", "audit", "reminders", "leases")
 
 
 def sh(month: int, day: int, hour: int = 9, minute: int = 0, second: int = 0, year: int = YEAR) -> datetime:

@@ -32,9 +32,11 @@ from workflow.records import (
     ListEntry,
     ListVersion,
     Project,
+    Reminder,
     ScoreSheet,
     User,
 )
+from workflow.reminders import UNSENT, PendingWork, plan_for
 
 log = structlog.get_logger("evalflow.engine")
 
@@ -292,6 +294,7 @@ class Engine:
                 opened_by=user.name,
             )
             tx.insert_cycle(cycle)
+            added, _, _ = tx.replan_reminders(cycle.id, plan_for(program, cycle), UNSENT)
             self._audit(
                 tx,
                 now,
@@ -305,9 +308,76 @@ class Engine:
                 program_version=program.version,
                 digest=program.digest,
                 settings=settings,
+                reminders=added,
             )
         log.info("cycle_opened", cycle=cycle_id, program=program.id, year=year)
         return cycle
+
+    def replan_reminders(self, acting: str | None, cycle_id: str | None = None) -> tuple[Cycle, int, int, int]:
+        """Re-plan a cycle's reminders from its program file as it is now: unsent reminders are
+        added, moved or removed; sent ones are kept. Returns (cycle, added, moved, removed)."""
+        now = self.now()
+        with self.store.transaction() as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            if user.role != "lead":
+                raise NotPermitted(
+                    "re-plan", f"the reminders of {cycle.id}", f"{user.name} is {user.role}; the lead does"
+                )
+            program = self.program_of(cycle)
+            added, moved, removed = tx.replan_reminders(cycle.id, plan_for(program, cycle), UNSENT)
+            self._audit(
+                tx,
+                now,
+                cycle,
+                "cycle",
+                cycle.id,
+                user.name,
+                "replan_reminders",
+                added=added,
+                moved=moved,
+                removed=removed,
+                digest=program.digest,
+            )
+        log.info("reminders_replanned", cycle=cycle.id, added=added, moved=moved, removed=removed)
+        return cycle, added, moved, removed
+
+    def reminders(
+        self, acting: str | None, cycle_id: str | None = None, statuses: Sequence[str] | None = None
+    ) -> list[Reminder]:
+        """Planned, sent, late, skipped and failed reminders; a city's users see their own city's."""
+        with self.store.transaction(write=False) as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id) if cycle_id else None
+            found = tx.reminders(cycle.id if cycle else None, statuses)
+            if user.role != "lead":
+                found = [r for r in found if r.recipient == user.city]
+            return found
+
+    def pending_work(self, cycle_id: str, stage_id: str) -> PendingWork | None:
+        """What is left to do in ``stage_id`` of a cycle, by its closing rules, or None when the
+        cycle is not in that stage (a reminder for it then has nothing to say)."""
+        with self.store.transaction(write=False) as tx:
+            cycle = tx.get_cycle(cycle_id)
+            if cycle is None or cycle.stage != stage_id:
+                return None
+            program = self.program_of(cycle)
+            stage = program.stage(stage_id)
+            window = self.window(program, cycle, stage_id)
+            if window is None or window.closes is None:
+                return None
+            lst = tx.latest_list(cycle.id)
+            counts = self._counts(tx, cycle, lst, stage.close_when)
+            # judged as at the close, so that rules about time (the window must end) are not work
+            at = max(self.now(), window.closes)
+            ctx = self._context(program, cycle, counts, request=_list_request(lst), now=at, stage_closes=window.closes)
+            return PendingWork(
+                stage_name=stage.name,
+                closes=window.closes,
+                timezone=program.timezone,
+                rejections=self._run(program, stage.close_when, ctx),
+                party_names={p.id: p.name for p in program.parties},
+            )
 
     def cycles(self) -> list[Cycle]:
         with self.store.transaction(write=False) as tx:

@@ -33,6 +33,27 @@ INITIAL_STATE = "new"
 CYCLE_WIDE_ACTIONS = ("advance",)
 
 
+DEFAULT_REMINDERS = ("7d", "1d", "0d")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def parse_offset(text: Any) -> timedelta:
+    """'7d', '12h', '30m' or '0d': how long before a window closes a reminder is due."""
+    if not isinstance(text, str) or len(text) < 2 or text[-1] not in _UNITS or not text[:-1].isdigit():
+        raise ValueError(f"{text!r} is not a duration like '7d', '12h' or '30m'")
+    return timedelta(**{_UNITS[text[-1]]: int(text[:-1])})
+
+
+def describe_offset(offset: timedelta) -> str:
+    if not offset:
+        return "0d"
+    if offset % timedelta(days=1) == timedelta(0):
+        return f"{offset // timedelta(days=1)}d"
+    if offset % timedelta(hours=1) == timedelta(0):
+        return f"{offset // timedelta(hours=1)}h"
+    return f"{offset // timedelta(minutes=1)}m"
+
+
 @dataclass(frozen=True)
 class MonthDay:
     month: int
@@ -76,6 +97,8 @@ class Stage:
     kind: StageKind
     window: WindowSpec | None
     close_when: tuple[str, ...]
+    # reminders before the window closes (0 = at the close); empty for stages without a window
+    reminders: tuple[timedelta, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -272,6 +295,7 @@ _SHAPE: dict[str, tuple[type, type | None]] = {
     "review_methods": (dict, str),
     "list": (dict, None),
     "score_sheet": (list, dict),
+    "reminders": (dict, None),
 }
 _HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
     "id": str,
@@ -370,6 +394,7 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
             problems.append(f"window {wid!r} is inverted: it ends ({w['end']}) before it starts ({w['start']})")
         windows[wid] = spec
 
+    default_reminders = (data.get("reminders") or {}).get("before_close", DEFAULT_REMINDERS)
     stages: list[Stage] = []
     for i, s in enumerate(data.get("stages") or []):
         sid = s.get("id") or f"stages[{i}]"
@@ -386,7 +411,14 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         for name in close_when:
             if name not in REGISTRY:
                 problems.append(f"stage {sid!r}: unknown closing policy {name!r}")
-        stages.append(Stage(sid, s.get("name", sid), kind, window, close_when))
+        offsets = s.get("reminders", default_reminders)
+        reminders: tuple[timedelta, ...] = ()
+        if window is not None:
+            try:
+                reminders = tuple(sorted({parse_offset(o) for o in offsets}, reverse=True))
+            except (ValueError, TypeError) as exc:
+                problems.append(f"stage {sid!r} reminders: {exc}")
+        stages.append(Stage(sid, s.get("name", sid), kind, window, close_when, reminders))
     if not stages:
         problems.append("the program has no stages")
     if len({s.id for s in stages}) != len(stages):

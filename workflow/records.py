@@ -111,3 +111,35 @@ class AuditEntry:
     reason: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+
+
+@dataclass
+class Reminder:
+    """One planned reminder: a stage's deadline, an offset before it, one recipient (a party id,
+    or "lead" for the summary). ``key`` is its idempotency key, shown to every receiver."""
+
+    cycle_id: str
+    stage: str
+    offset: str  # e.g. "7d"; "0d" = at the close
+    recipient: str
+    due_at: datetime
+    key: str
+    status: str = "planned"  # planned | sending | retry | sent | late | failed | skipped
+    attempts: int = 0
+    next_attempt_at: datetime | None = None
+    claimed_at: datetime | None = None
+    sent_at: datetime | None = None
+    channels_done: list[str] = field(default_factory=list)
+    message: str = ""
+    last_error: str = ""
+    id: int | None = None
+
+
+@dataclass
+class Lease:
+    """Who runs the scheduler of a database, until when (renewed while it runs)."""
+
+    name: str
+    holder: str
+    acquired_at: datetime
+    expires_at: datetime

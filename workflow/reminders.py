@@ -1,0 +1,261 @@
+"""Deadlines and reminders: planned as rows when a cycle opens, dispatched from the table.
+
+The reminders table is the truth. A dispatch pass claims every due reminder (marking it
+'sending'), computes at send time what the recipient still has to do, delivers it on every
+channel that wants it, and marks it sent (or 'late', when it went out after its grace). A
+recipient with nothing left to do gets nothing ('skipped').
+
+Delivery guarantee: **at-least-once per channel, with an idempotency key**. Each channel's
+success is committed as soon as it happens; a dispatcher that dies between a send and that
+commit leaves the reminder 'sending', and the next pass (after ``claim_timeout``) sends it
+again on the channels not yet recorded. Every message carries the reminder's key (in the
+text, the e-mail header ``X-Evalflow-Key`` and the webhook JSON) so a receiver can drop the
+duplicate. A failed delivery is retried with exponential backoff and ends visibly 'failed'.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from workflow.program import Program, describe_offset
+from workflow.records import Cycle, Reminder
+
+log = structlog.get_logger("evalflow.reminders")
+
+LEAD = "lead"
+UNSENT = ("planned", "retry")
+DONE = ("sent", "late", "failed", "skipped")
+
+
+def reminder_key(cycle_id: str, stage: str, offset: str, recipient: str) -> str:
+    return f"{cycle_id}/{stage}/{offset}/{recipient}"
+
+
+def plan_for(program: Program, cycle: Cycle) -> list[Reminder]:
+    """Every reminder of every windowed stage of ``cycle``: each offset × (every party + the lead)."""
+    planned: list[Reminder] = []
+    for stage in program.stages:
+        window = program.window(stage.id, cycle.year)
+        if window is None or window.closes is None:
+            continue
+        for offset in stage.reminders:
+            label = describe_offset(offset)
+            for recipient in (*program.party_ids, LEAD):
+                planned.append(
+                    Reminder(
+                        cycle_id=cycle.id,
+                        stage=stage.id,
+                        offset=label,
+                        recipient=recipient,
+                        due_at=window.closes - offset,
+                        key=reminder_key(cycle.id, stage.id, label, recipient),
+                    )
+                )
+    return planned
+
+
+@dataclass(frozen=True)
+class Notice:
+    """What a channel delivers."""
+
+    key: str
+    recipient: str
+    recipient_name: str
+    subject: str
+    text: str
+    due_at: datetime
+    late: bool = False
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "key": self.key,
+            "recipient": self.recipient,
+            "subject": self.subject,
+            "text": self.text,
+            "due_at": self.due_at.isoformat(),
+            "late": self.late,
+        }
+
+
+class DeliveryError(Exception):
+    """A channel could not deliver; the message says why without any secret (no URL, no password)."""
+
+
+class Channel(Protocol):
+    name: str
+
+    def wants(self, recipient: str) -> bool: ...
+
+    def send(self, notice: Notice) -> None: ...
+
+
+class WorkSource(Protocol):
+    """What the dispatcher needs from the engine: the cycle and what is left to do in a stage."""
+
+    def pending_work(self, cycle_id: str, stage_id: str) -> Any: ...
+
+
+@dataclass
+class DispatchReport:
+    sent: list[Reminder] = field(default_factory=list)
+    late: list[Reminder] = field(default_factory=list)
+    skipped: list[Reminder] = field(default_factory=list)
+    retrying: list[Reminder] = field(default_factory=list)
+    failed: list[Reminder] = field(default_factory=list)
+
+    def count(self) -> int:
+        return sum(len(x) for x in (self.sent, self.late, self.skipped, self.retrying, self.failed))
+
+    def summary(self) -> str:
+        return (
+            f"{len(self.sent)} sent, {len(self.late)} sent late, {len(self.skipped)} with nothing to do, "
+            f"{len(self.retrying)} to retry, {len(self.failed)} failed"
+        )
+
+
+def _left(seconds: float) -> str:
+    if seconds <= 0:
+        return "the window has closed"
+    days, rem = divmod(int(seconds), 86400)
+    hours = rem // 3600
+    return f"{days} d {hours} h left" if days else f"{hours} h {(rem % 3600) // 60} min left"
+
+
+class Dispatcher:
+    """One dispatch pass over the reminders table (used by `remind due` and the scheduler)."""
+
+    def __init__(
+        self,
+        store: Any,
+        work: WorkSource,
+        channels: Sequence[Channel],
+        clock: Callable[[], datetime],
+        max_attempts: int = 5,
+        backoff: timedelta = timedelta(minutes=1),
+        grace: timedelta = timedelta(minutes=5),
+        claim_timeout: timedelta = timedelta(minutes=10),
+        before_mark: Callable[[Reminder, str], None] | None = None,
+    ):
+        self.store = store
+        self.work = work
+        self.channels = list(channels)
+        self.clock = clock
+        self.max_attempts = max_attempts
+        self.backoff = backoff
+        self.grace = grace
+        self.claim_timeout = claim_timeout
+        # test hook: called after a channel delivered and before that is recorded
+        self.before_mark = before_mark
+
+    def dispatch(self) -> DispatchReport:
+        now = self.clock()
+        with self.store.transaction() as tx:
+            claimed = tx.claim_reminders(now, now - self.claim_timeout)
+        report = DispatchReport()
+        for reminder in claimed:
+            self._deliver(reminder, report)
+        if claimed:
+            log.info("dispatched", summary=report.summary())
+        return report
+
+    def _deliver(self, reminder: Reminder, report: DispatchReport) -> None:
+        now = self.clock()
+        notice = self._notice(reminder, now)
+        if notice is None:
+            reminder.status = "skipped"
+            reminder.sent_at = now
+            self._save(reminder)
+            report.skipped.append(reminder)
+            return
+        reminder.message = notice.text
+        errors = []
+        for channel in self.channels:
+            if channel.name in reminder.channels_done or not channel.wants(reminder.recipient):
+                continue
+            try:
+                channel.send(notice)
+            except DeliveryError as exc:
+                errors.append(f"{channel.name}: {exc}")
+                continue
+            if self.before_mark is not None:
+                self.before_mark(reminder, channel.name)
+            reminder.channels_done.append(channel.name)
+            self._save(reminder)  # each channel's success is recorded at once
+        if errors:
+            reminder.attempts += 1
+            reminder.last_error = "; ".join(errors)
+            if reminder.attempts >= self.max_attempts:
+                reminder.status = "failed"
+                report.failed.append(reminder)
+                log.warning("reminder_failed", key=reminder.key, attempts=reminder.attempts, error=reminder.last_error)
+            else:
+                reminder.status = "retry"
+                reminder.next_attempt_at = now + self.backoff * (4 ** (reminder.attempts - 1))
+                report.retrying.append(reminder)
+                log.info(
+                    "reminder_retry",
+                    key=reminder.key,
+                    attempts=reminder.attempts,
+                    next_attempt_at=reminder.next_attempt_at.isoformat(),
+                    error=reminder.last_error,
+                )
+        else:
+            reminder.sent_at = now
+            reminder.status = "late" if notice.late else "sent"
+            (report.late if notice.late else report.sent).append(reminder)
+        self._save(reminder)
+
+    def _save(self, reminder: Reminder) -> None:
+        with self.store.transaction() as tx:
+            tx.save_reminder(reminder)
+
+    def _notice(self, reminder: Reminder, now: datetime) -> Notice | None:
+        """What the recipient still has to do, computed now; None when nothing is left."""
+        work = self.work.pending_work(reminder.cycle_id, reminder.stage)
+        if work is None:  # the cycle is no longer (or not yet) in this stage
+            return None
+        if reminder.recipient == LEAD:
+            items = [r.message for r in work.rejections]
+            if not items:
+                items = [f"every party is done; close the stage with 'evalflow cycle advance {reminder.cycle_id}'"]
+            name = "牵头单位 (lead)"
+        else:
+            items = [r.message for r in work.rejections if reminder.recipient in r.parties]
+            if not items:
+                return None
+            name = work.party_names.get(reminder.recipient, reminder.recipient)
+        late = now - reminder.due_at > self.grace
+        closes_local = work.closes.astimezone(ZoneInfo(work.timezone)).strftime("%Y-%m-%d %H:%M")
+        when = f"{_left((work.closes - now).total_seconds())} (closes {closes_local} {work.timezone})"
+        prefix = f"[late: due {reminder.due_at.astimezone(ZoneInfo(work.timezone)):%Y-%m-%d %H:%M}] " if late else ""
+        subject = f"{name} · {work.stage_name} ({reminder.stage}) · {when}"
+        text = (
+            f"{prefix}{name}，{work.stage_name}（{reminder.cycle_id}）: "
+            + "; ".join(items)
+            + f"; {when}. Reminder key: {reminder.key}"
+        )
+        return Notice(reminder.key, reminder.recipient, name, subject, text, reminder.due_at, late)
+
+
+@dataclass(frozen=True)
+class PendingWork:
+    """What is left to do in a stage, as the closing rules see it now."""
+
+    stage_name: str
+    closes: datetime
+    timezone: str
+    rejections: Sequence[Any]
+    party_names: dict[str, str]
+
+
+def summarise(reminders: Iterable[Reminder]) -> dict[str, int]:
+    out: dict[str, int] = {}
+    for r in reminders:
+        out[r.status] = out.get(r.status, 0) + 1
+    return out
