@@ -28,6 +28,7 @@ Exit codes:
   7  invalid input file or value
   8  invalid program file
   9  database missing or unavailable
+ 10  another scheduler is already running on this database
 """
 
 RESULT_NAMES = {"demonstration": "示范", "excellent": "优秀", "none": "未入选"}
@@ -53,6 +54,26 @@ class Config:
         self.now_text = now
         self.json = json_out
         self._engine: Any = None
+        self.config_path: str | None = None
+
+    def dispatcher(self, echo: Callable[[str], None] | None = None) -> Any:
+        from datetime import timedelta
+
+        from notify.channels import channels_for
+        from notify.config import load_config
+        from workflow.reminders import Dispatcher
+
+        settings = load_config(self.config_path)
+        engine = self.engine()
+        return Dispatcher(
+            engine.store,
+            engine,
+            channels_for(settings, echo),
+            engine.clock,
+            max_attempts=settings.max_attempts,
+            backoff=timedelta(seconds=settings.backoff_seconds),
+            grace=timedelta(seconds=settings.grace_seconds),
+        )
 
     def clock(self) -> Callable[[], datetime]:
         from workflow.clock import fixed, parse_instant, utc_now
@@ -183,11 +204,26 @@ def local(instant: datetime | None, zone: str = "Asia/Shanghai") -> str:
 @click.option("--now", envvar="EVALFLOW_NOW", help="Rehearse at this instant (ISO; naive = Asia/Shanghai).")
 @click.option("--json", "json_out", is_flag=True, help="Machine-readable output for read commands.")
 @click.option("-v", "--verbose", is_flag=True, help="Log every event (JSON when not on a terminal).")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="EVALFLOW_CONFIG",
+    help="Notification settings (SMTP, recipients, webhooks); default ./evalflow.toml if present.",
+)
 @click.pass_context
-def main(ctx: click.Context, db: str | None, user: str | None, now: str | None, json_out: bool, verbose: bool) -> None:
+def main(
+    ctx: click.Context,
+    db: str | None,
+    user: str | None,
+    now: str | None,
+    json_out: bool,
+    verbose: bool,
+    config_path: str | None,
+) -> None:
     """evalflow — run multi-stage evaluation programs (G60 深度融合项目评选 and its sister programs)."""
     configure_logging(verbose)
     ctx.obj = Config(db, user, now, json_out)
+    ctx.obj.config_path = config_path
 
 
 # ------------------------------------------------------------------------------------------ init
@@ -687,6 +723,88 @@ def publish(cycle_id: str | None) -> None:
 def award(project_ids: tuple[int, ...]) -> None:
     """Name a listed project and award its plaque (命名授牌) (lead)."""
     _fire_cmd("award", project_ids, verb="Awarded")
+
+
+# ------------------------------------------------------------------------------------------ reminders
+@main.group()
+def remind() -> None:
+    """Reminders before stage windows close: plan, send what is due, list."""
+
+
+@remind.command("plan")
+@click.argument("cycle_id", required=False)
+@handled
+def remind_plan(cycle_id: str | None) -> None:
+    """Re-plan a cycle's reminders after a program or cycle change (unsent replaced, sent kept)."""
+    c, added, moved, removed = cfg().engine().replan_reminders(cfg().user, cycle_id)
+    click.echo(f"Re-planned reminders of {c.id}: {added} added, {moved} moved, {removed} removed")
+
+
+@remind.command("due")
+@handled
+def remind_due() -> None:
+    """Send every reminder that is due, once, and exit (for cron)."""
+    report = cfg().dispatcher(click.echo).dispatch()
+    click.echo(f"Reminders: {report.summary()}")
+
+
+@remind.command("list")
+@click.option("--cycle", "cycle_id")
+@click.option(
+    "--status",
+    "statuses",
+    multiple=True,
+    type=click.Choice(["planned", "sending", "retry", "sent", "late", "skipped", "failed"]),
+)
+@json_option
+@handled
+def remind_list(cycle_id: str | None, statuses: tuple[str, ...]) -> None:
+    """Planned, sent, late, skipped and failed reminders (a city's users see their own)."""
+    items = cfg().engine().reminders(cfg().user, cycle_id, list(statuses) or None)
+
+    def text() -> None:
+        for r in items:
+            sent = f" at {local(r.sent_at)}" if r.sent_at else ""
+            err = f"  ({r.last_error})" if r.last_error else ""
+            click.echo(
+                f"{local(r.due_at)}  {r.status:<8} {r.stage:<17} {r.offset:>3}  {r.recipient:<10}{sent}"
+                f"{' via ' + ','.join(r.channels_done) if r.channels_done else ''}{err}"
+            )
+        counts: dict[str, int] = {}
+        for r in items:
+            counts[r.status] = counts.get(r.status, 0) + 1
+        click.echo(f"{len(items)} reminders: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+
+    out(items, text)
+
+
+@main.group()
+def scheduler() -> None:
+    """The reminder service."""
+
+
+@scheduler.command("run")
+@click.option("--poll", default=60, show_default=True, type=click.IntRange(1), help="Seconds between safety passes.")
+@handled
+def scheduler_run(poll: int) -> None:
+    """Run the reminder service until stopped (SIGTERM/Ctrl-C). One per database."""
+    import signal
+    from datetime import timedelta
+
+    from workflow.service import SchedulerService
+
+    dispatcher = cfg().dispatcher(click.echo)
+    service = SchedulerService(dispatcher.store, dispatcher, dispatcher.clock, poll=timedelta(seconds=poll))
+    service.start()
+    click.echo(f"Scheduler running as {service.holder}; Ctrl-C to stop")
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: service.stop())
+    try:
+        while not service.wait(1.0):
+            pass
+    finally:
+        service.stop()
+    click.echo("Scheduler stopped")
 
 
 # ------------------------------------------------------------------------------------------ demo

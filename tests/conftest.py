@@ -31,7 +31,17 @@ CITY_NAMES = {
     "hefei": "合肥市",
 }
 LEAD = "lead"
-TABLES = ("users", "cycles", "projects", "score_sheets", "list_versions", "confirmations", "audit", "reminders", "leases")
+TABLES = (
+    "users",
+    "cycles",
+    "projects",
+    "score_sheets",
+    "list_versions",
+    "confirmations",
+    "audit",
+    "reminders",
+    "leases",
+)
 
 
 def sh(month: int, day: int, hour: int = 9, minute: int = 0, second: int = 0, year: int = YEAR) -> datetime:
@@ -157,3 +167,23 @@ def to_recommendation(engine: Engine, clock: SettableClock, per_city: int = 6, d
 SHEET_HIGH = {"value": 19, "organization": 28, "effectiveness": 28, "mechanism": 19}
 SHEET_MID = {"value": 16, "organization": 23, "effectiveness": 23, "mechanism": 16}
 SHEET_LOW = {"value": 13, "organization": 18, "effectiveness": 18, "mechanism": 13}
+
+
+@pytest.fixture
+def smtp_server():
+    """A real SMTP server on 127.0.0.1 (aiosmtpd), collecting what it receives."""
+    from tests.servers import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def robot_server():
+    """A real HTTP endpoint that answers like a DingTalk / WeCom group robot."""
+    from tests.servers import RobotServer
+
+    server = RobotServer().start()
+    yield server
+    server.stop()

@@ -29,6 +29,7 @@ FORBIDDEN = {
     "stages": {"workflow", "store", "cli", "click", "sqlmodel", "sqlalchemy", "apscheduler"},
     "workflow": {"store", "cli", "click", "sqlmodel", "sqlalchemy"},
     "store": {"cli", "click"},
+    "notify": {"store", "cli", "click", "sqlmodel", "sqlalchemy"},
 }
 
 

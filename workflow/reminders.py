@@ -223,7 +223,8 @@ class Dispatcher:
         if reminder.recipient == LEAD:
             items = [r.message for r in work.rejections]
             if not items:
-                items = [f"every party is done; close the stage with 'evalflow cycle advance {reminder.cycle_id}'"]
+                items = [f"every party is done; close the stage with 'evalflow cycle advance {reminder.cycle_id}' "
+                         "when its window allows"]
             name = "牵头单位 (lead)"
         else:
             items = [r.message for r in work.rejections if reminder.recipient in r.parties]
