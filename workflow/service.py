@@ -21,6 +21,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
+from workflow.clock import utc_now
 from workflow.errors import EvalflowError
 from workflow.reminders import Dispatcher
 
@@ -58,10 +59,12 @@ class SchedulerService:
         holder: str | None = None,
         lease_ttl: timedelta = timedelta(seconds=90),
         poll: timedelta = timedelta(seconds=60),
+        lease_clock: Callable[[], datetime] = utc_now,
     ):
         self.store = store
         self.dispatcher = dispatcher
-        self.clock = clock
+        self.clock = clock  # the evaluation clock (rehearsals may set it); leases use real time
+        self.lease_clock = lease_clock
         self.holder = holder or default_holder()
         self.lease_ttl = lease_ttl
         self.poll = poll
@@ -72,7 +75,8 @@ class SchedulerService:
 
     # -- the lease --------------------------------------------------------------------------
     def acquire(self) -> None:
-        now = self.clock()
+        """Take or renew the lease, in real time (processes live in real time, even in a rehearsal)."""
+        now = self.lease_clock()
         with self.store.transaction() as tx:
             lease = tx.acquire_lease(LEASE, self.holder, now, now + self.lease_ttl)
         if lease.holder != self.holder:
