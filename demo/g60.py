@@ -10,8 +10,10 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from demo.synthetic import FLAWS, application
+from notify.channels import ConsoleChannel
 from workflow.engine import Engine
 from workflow.errors import RuleRefused
+from workflow.reminders import Dispatcher
 
 PROGRAM = "g60-deep-integration"
 TZ = ZoneInfo("Asia/Shanghai")
@@ -79,7 +81,13 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
     except RuleRefused as exc:
         echo(f"   early close refused, as it should be: {str(exc)[:160]}…")
 
-    clock.set(2, 20)
+    clock.set(2, 22, 0, 1)
+    heard: list[str] = []
+    report = Dispatcher(store, engine, [ConsoleChannel(heard.append)], clock).dispatch()
+    echo(f"   reminders 7 days before the close: {report.summary()}")
+    echo(f"   e.g. {next(line for line in heard if line.startswith('→ hefei'))}")
+
+    clock.set(2, 23)
     shown = False
     library: dict[str, list[int]] = {}
     for party in program.parties:
