@@ -330,3 +330,26 @@ def test_only_the_lead_replans(engine, cycle) -> None:
     with pytest.raises(NotPermitted):
         engine.replan_reminders(admin("hefei"))
     assert YEAR == 2027
+
+
+def test_with_freezegun_the_default_clocks_fire_at_the_instant(store, programs) -> None:
+    """The production clocks (datetime.now) under freezegun: the 1-day reminder at 2027-02-28 00:00 Shanghai."""
+    from freezegun import freeze_time
+
+    from workflow.clock import utc_now
+    from workflow.engine import Engine
+
+    engine = Engine(store, programs)
+    with freeze_time("2027-01-02 01:00:00"):
+        engine.add_user(None, LEAD, "lead", "songjiang")
+        engine.open_cycle(LEAD, PROGRAM, YEAR)
+    rec = Recorder()
+    d = Dispatcher(store, engine, [rec], utc_now)
+    with freeze_time("2027-02-27 15:59:59"):  # one second before 02-28 00:00 Shanghai (the 1d reminder)
+        d.dispatch()
+    assert [n.key for n in rec.notices] == ["g60-2027/collection/7d/lead"]
+    with freeze_time("2027-02-27 16:00:00"):
+        d.dispatch()
+    assert [n.key for n in rec.notices][1:] == ["g60-2027/collection/1d/lead"]
+    assert by_key(engine, "g60-2027/collection/7d/lead").status == "late"
+    assert by_key(engine, "g60-2027/collection/1d/lead").status == "sent"
