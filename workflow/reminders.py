@@ -153,14 +153,18 @@ class Dispatcher:
         # test hook: called after a channel delivered and before that is recorded
         self.before_mark = before_mark
 
-    def dispatch(self) -> DispatchReport:
-        now = self.clock()
-        with self.store.transaction() as tx:
-            claimed = tx.claim_reminders(now, now - self.claim_timeout)
+    def dispatch(self, batch: int = 500) -> DispatchReport:
+        """Send everything due now, ``batch`` claims at a time, until nothing due is left."""
         report = DispatchReport()
-        for reminder in claimed:
-            self._deliver(reminder, report)
-        if claimed:
+        while True:
+            now = self.clock()
+            with self.store.transaction() as tx:
+                claimed = tx.claim_reminders(now, now - self.claim_timeout, batch)
+            for reminder in claimed:
+                self._deliver(reminder, report)
+            if len(claimed) < batch:
+                break
+        if report.count():
             log.info("dispatched", summary=report.summary())
         return report
 
@@ -223,8 +227,10 @@ class Dispatcher:
         if reminder.recipient == LEAD:
             items = [r.message for r in work.rejections]
             if not items:
-                items = [f"every party is done; close the stage with 'evalflow cycle advance {reminder.cycle_id}' "
-                         "when its window allows"]
+                items = [
+                    f"every party is done; close the stage with 'evalflow cycle advance {reminder.cycle_id}' "
+                    "when its window allows"
+                ]
             name = "牵头单位 (lead)"
         else:
             items = [r.message for r in work.rejections if reminder.recipient in r.parties]

@@ -88,6 +88,8 @@ class SchedulerService:
         except SchedulerRunning as exc:  # someone took over after our lease lapsed: stop at once
             log.error("lease_lost", holder=self.holder, message=str(exc))
             self.stop()
+        except EvalflowError as exc:  # the database is briefly unavailable: try again next time
+            log.error("lease_renewal_failed", holder=self.holder, message=str(exc))
 
     def release(self) -> None:
         with self.store.transaction() as tx:
@@ -101,8 +103,9 @@ class SchedulerService:
         self.scheduler = BackgroundScheduler(
             timezone="UTC", job_defaults={"misfire_grace_time": None, "coalesce": True, "max_instances": 1}
         )
-        self.scheduler.add_job(self.renew, IntervalTrigger(seconds=max(1, self.lease_ttl.total_seconds() / 3)),
-                               id="renew_lease")
+        self.scheduler.add_job(
+            self.renew, IntervalTrigger(seconds=max(1, self.lease_ttl.total_seconds() / 3)), id="renew_lease"
+        )
         self.scheduler.add_job(self.wake, IntervalTrigger(seconds=self.poll.total_seconds()), id="poll")
         self.scheduler.start()
         self.wake()  # what fell due while nobody was running goes out now, marked late
@@ -117,8 +120,9 @@ class SchedulerService:
             with self.store.transaction(write=False) as tx:
                 nxt = tx.next_reminder_due()
             if self.scheduler is not None and nxt is not None and not self._stopped.is_set():
-                self.scheduler.add_job(self.wake, DateTrigger(run_date=max(nxt, self.clock())),
-                                       id="next_due", replace_existing=True)
+                self.scheduler.add_job(
+                    self.wake, DateTrigger(run_date=max(nxt, self.clock())), id="next_due", replace_existing=True
+                )
         if report.count():
             log.info("pass", summary=report.summary(), next_due=nxt.isoformat() if nxt else None)
 

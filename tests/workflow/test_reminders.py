@@ -353,3 +353,11 @@ def test_with_freezegun_the_default_clocks_fire_at_the_instant(store, programs) 
     assert [n.key for n in rec.notices][1:] == ["g60-2027/collection/1d/lead"]
     assert by_key(engine, "g60-2027/collection/7d/lead").status == "late"
     assert by_key(engine, "g60-2027/collection/1d/lead").status == "sent"
+
+
+def test_one_pass_sends_more_than_one_batch(engine, clock, cycle) -> None:
+    rec = Recorder()
+    clock.set(sh(3, 1, 1))
+    report = dispatcher(engine, clock, rec).dispatch(batch=7)
+    assert report.count() == 30  # every collection reminder, claimed 7 at a time
+    assert {r.status for r in rows(engine) if r.stage == "collection"} <= {"sent", "late", "skipped"}
