@@ -795,10 +795,10 @@ def scheduler_run(poll: int) -> None:
 
     dispatcher = cfg().dispatcher(click.echo)
     service = SchedulerService(dispatcher.store, dispatcher, dispatcher.clock, poll=timedelta(seconds=poll))
-    service.start()
-    click.echo(f"Scheduler running as {service.holder}; Ctrl-C to stop")
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: service.stop())
+    service.start()
+    click.echo(f"Scheduler running as {service.holder}; Ctrl-C to stop")
     try:
         while not service.wait(1.0):
             pass
