@@ -437,6 +437,20 @@ def cycle_status(cycle_id: str | None) -> None:
             click.echo("Municipal support: " + ", ".join(f"{c['name']} ¥{c['funding']:,}" for c in funded))
         if s.get("program_changed"):
             click.echo(f"Note: {s['program_changed']}")
+        for o in s.get("overrides", ()):
+            scope = f"project {o['project']}" if o.get("project") is not None else (o.get("city") or "every party")
+            click.echo(f"Override {o['id']}: {o['rule']} lifted for {scope} by {o['by']} «{o['reason']}»")
+        if s.get("open_appeals"):
+            shown = ", ".join(f"{a['appeal']} (project {a['project']}, {a['city']})" for a in s["open_appeals"])
+            click.echo(f"Open appeals: {shown}")
+        if s.get("correction"):
+            c = s["correction"]
+            click.echo(
+                f"List correction open (list version {c['list']}, appeals {', '.join(map(str, c['appeals']))}): "
+                "propose, confirm and publish a corrected list"
+            )
+        for note in s.get("closing_overridden", ()):
+            click.echo(f"  overridden: {note}")
         if s["can_close"]:
             click.echo("Closing rules hold: the lead may advance.")
         else:
@@ -485,9 +499,13 @@ def cycle_history(cycle_id: str | None) -> None:
 
 
 def _print_audit(e: Any) -> None:
+    from workflow.story import tell
+
     move = f"{e.from_state or ''} → {e.to_state or ''}" if (e.from_state or e.to_state) else ""
     why = f"  «{e.reason}»" if e.reason else ""
-    click.echo(f"{local(e.at)}  {e.subject} {e.subject_id:<5} {e.action:<10} {move:<44} by {e.actor}{why}")
+    said = tell(e)
+    said = f"  — {said}" if said else ""
+    click.echo(f"{local(e.at)}  {e.subject} {e.subject_id:<5} {e.action:<16} {move:<44} by {e.actor}{why}{said}")
 
 
 # ------------------------------------------------------------------------------------------ projects
@@ -641,13 +659,21 @@ def list_group() -> None:
     """The proposed G60 list: propose, show, confirm, object."""
 
 
-def _print_list(lst: Any, confirmations: list[Any] | None = None) -> None:
+def _print_list(lst: Any, confirmations: list[Any] | None = None, previous: Any = None) -> None:
+    from workflow.ranking import list_changes
+    from workflow.story import tell_changes
+
     click.echo(f"List version {lst.number} ({lst.status}, {lst.method}), proposed by {lst.proposed_by} {local(lst.at)}")
     for e in lst.entries:
         click.echo(
             f"  {e.rank:>3}. {e.score:>9}  {e.category:<13} #{e.project_id:<5} {e.city:<10} "
             f"{e.enterprise_name}  《{e.project_name}》"
         )
+    if previous is not None:
+        changes = tell_changes(list_changes(previous.entries, lst.entries))
+        click.echo(f"  changes from version {previous.number}: " + ("none" if not changes else str(len(changes))))
+        for line in changes:
+            click.echo(f"    {line}")
     if confirmations is not None:
         done = [c.city for c in confirmations if c.decision == "confirm"]
         click.echo(f"  confirmed by {len(done)}: {', '.join(done) or '—'}")
@@ -666,8 +692,15 @@ def list_propose(cycle_id: str | None, tie_order: str) -> None:
         order = [int(x) for x in tie_order.split(",") if x.strip()]
     except ValueError:
         raise click.BadParameter("use project ids separated by commas", param_hint="--tie-order") from None
-    lst = cfg().engine().propose_list(cfg().user, cycle_id, order)
-    _print_list(lst)
+    engine = cfg().engine()
+    lst = engine.propose_list(cfg().user, cycle_id, order)
+    _, versions, _ = engine.list_versions(cfg().user, lst.cycle_id)
+    _print_list(lst, previous=_previous(versions, lst))
+
+
+def _previous(versions: list[Any], lst: Any) -> Any:
+    earlier = [v for v in versions if v.number < lst.number]
+    return earlier[-1] if earlier else None
 
 
 @list_group.command("show")
@@ -682,8 +715,18 @@ def list_show(cycle_id: str | None, all_versions: bool) -> None:
     if not shown and not cfg().json:
         click.echo(f"No list has been proposed for {cyc.id} yet.")
         return
+    from workflow.ranking import list_changes
+
     out(
-        [{"list": v, "confirmations": confs[v.id]} for v in shown], lambda: [_print_list(v, confs[v.id]) for v in shown]
+        [
+            {
+                "list": v,
+                "confirmations": confs[v.id],
+                "changes": list_changes(_previous(versions, v).entries, v.entries) if _previous(versions, v) else [],
+            }
+            for v in shown
+        ],
+        lambda: [_print_list(v, confs[v.id], _previous(versions, v)) for v in shown],
     )
 
 
@@ -711,10 +754,16 @@ def list_object(cycle_id: str | None, reason: str) -> None:
 @handled
 def publish(cycle_id: str | None) -> None:
     """Publish the confirmed list as the official list (lead)."""
-    lst = cfg().engine().publish(cfg().user, cycle_id)
+    engine = cfg().engine()
+    lst = engine.publish(cfg().user, cycle_id)
     listed = [e for e in lst.entries if e.category != "none"]
-    click.echo(f"Published list version {lst.number}: {len(listed)} projects named")
-    _print_list(lst)
+    _, versions, _ = engine.list_versions(cfg().user, lst.cycle_id)
+    corrected = [v for v in versions if v.status == "corrected"]
+    if corrected:
+        click.echo(f"Published list version {lst.number} correcting version {corrected[-1].number}")
+    else:
+        click.echo(f"Published list version {lst.number}: {len(listed)} projects named")
+    _print_list(lst, previous=corrected[-1] if corrected else None)
 
 
 @main.command()
@@ -723,6 +772,134 @@ def publish(cycle_id: str | None) -> None:
 def award(project_ids: tuple[int, ...]) -> None:
     """Name a listed project and award its plaque (命名授牌) (lead)."""
     _fire_cmd("award", project_ids, verb="Awarded")
+
+
+# ------------------------------------------------------------------------------------------ appeals
+@main.group()
+def appeal() -> None:
+    """Appeals against a project's result: file, decide (uphold and reopen, or dismiss), list, show."""
+
+
+def _print_appeal(a: Any, detail: bool = False) -> None:
+    decided = ""
+    if a.status != "open":
+        decided = f" — {a.status} by {a.decided_by} {local(a.decided_at)}"
+        if a.reopen_to:
+            decided += f", reopened to {a.reopen_to}"
+        if a.decision_reason:
+            decided += f" «{a.decision_reason}»"
+    click.echo(
+        f"appeal {a.id:<4} project {a.project_id:<5} {a.city:<10} against {a.against_state} ({a.against_stage}) "
+        f"filed by {a.filed_by} {local(a.filed_at)} [{a.status}]{decided}"
+    )
+    if detail:
+        click.echo(f"  reason: {a.reason}")
+        if a.list_version:
+            click.echo(f"  list version: {a.list_version}")
+
+
+@appeal.command("file")
+@click.argument("project_id", type=int)
+@click.option("--reason", required=True, help="What is wrong with the result, and why.")
+@handled
+def appeal_file(project_id: int, reason: str) -> None:
+    """Appeal against a project's current result (its applicant or its city's administrator)."""
+    a = cfg().engine().file_appeal(cfg().user, project_id, reason)
+    click.echo(
+        f"Filed appeal {a.id} against project {a.project_id}'s result '{a.against_state}' "
+        f"(decided by whoever made results of '{a.against_stage}')"
+    )
+
+
+@appeal.command("decide")
+@click.argument("appeal_id", type=int)
+@click.option("--uphold", "decision", flag_value="uphold", help="Uphold the appeal (needs --reopen-to).")
+@click.option("--dismiss", "decision", flag_value="dismiss", help="Dismiss the appeal (needs --reason).")
+@click.option("--reopen-to", "reopen_to", help="The stage to reopen the project to (e.g. municipal_review).")
+@click.option("--reason", default="", help="Why (required to dismiss).")
+@handled
+def appeal_decide(appeal_id: int, decision: str | None, reopen_to: str | None, reason: str) -> None:
+    """Decide an appeal, by whoever made the contested result."""
+    if decision is None:
+        raise click.UsageError("say --uphold --reopen-to STAGE or --dismiss --reason TEXT")
+    if decision == "dismiss" and reopen_to:
+        raise click.UsageError("--reopen-to goes with --uphold, not --dismiss")
+    a, p = cfg().engine().decide_appeal(cfg().user, appeal_id, decision, reopen_to, reason)
+    if a.status == "upheld":
+        click.echo(
+            f"Upheld appeal {a.id}: project {p.id} reopened to '{a.reopen_to}', now {p.state} "
+            f"{STATE_NAMES.get(p.state, '')}"
+        )
+    else:
+        click.echo(f"Dismissed appeal {a.id}: project {p.id} stays {p.state} {STATE_NAMES.get(p.state, '')}")
+
+
+@appeal.command("list")
+@json_option
+@click.option("--cycle", "cycle_id")
+@click.option("--status", type=click.Choice(["open", "upheld", "dismissed"]))
+@handled
+def appeal_list(cycle_id: str | None, status: str | None) -> None:
+    """The appeals you may see."""
+    _, items = cfg().engine().appeals(cfg().user, cycle_id, status)
+    out(items, lambda: ([_print_appeal(a) for a in items], click.echo(f"{len(items)} appeals")))
+
+
+@appeal.command("show")
+@json_option
+@click.argument("appeal_id", type=int)
+@handled
+def appeal_show(appeal_id: int) -> None:
+    """One appeal, with its reason and decision."""
+    a, p = cfg().engine().appeal(cfg().user, appeal_id)
+    out({"appeal": a, "project": p}, lambda: _print_appeal(a, detail=True))
+
+
+# ------------------------------------------------------------------------------------------ overrides
+@main.group()
+def override() -> None:
+    """The lead's overrides of rules the program marks overridable."""
+
+
+@override.command("add")
+@click.argument("rule")
+@click.option("--reason", required=True, help="Why the rule is lifted (shown in status and history).")
+@click.option("--city", help="Lift it for this city only.")
+@click.option("--project", "project_id", type=int, help="Lift it for this project only.")
+@click.option("--cycle", "cycle_id")
+@handled
+def override_add(rule: str, reason: str, city: str | None, project_id: int | None, cycle_id: str | None) -> None:
+    """Override RULE (lead), e.g. `override add min_recommendations --city hefei --reason …`."""
+    o = cfg().engine().override(cfg().user, rule, reason, city, project_id, cycle_id)
+    click.echo(f"Override {o.id}: {o.rule} no longer holds back {o.scope()}")
+
+
+@override.command("list")
+@json_option
+@click.option("--cycle", "cycle_id")
+@handled
+def override_list(cycle_id: str | None) -> None:
+    """Every override of the cycle, revoked ones too."""
+    _, items = cfg().engine().overrides(cfg().user, cycle_id)
+
+    def text() -> None:
+        for o in items:
+            state = f"revoked by {o.revoked['by']} «{o.revoked['reason']}»" if o.revoked else "active"
+            click.echo(f"override {o.id}: {o.rule} for {o.scope()} by {o.by} «{o.reason}» [{state}]")
+        click.echo(f"{len(items)} overrides")
+
+    out(items, text)
+
+
+@override.command("revoke")
+@click.argument("override_id", type=int)
+@click.option("--reason", required=True)
+@click.option("--cycle", "cycle_id")
+@handled
+def override_revoke(override_id: int, reason: str, cycle_id: str | None) -> None:
+    """Withdraw an override: the rule applies again from now on."""
+    o = cfg().engine().revoke_override(cfg().user, override_id, reason, cycle_id)
+    click.echo(f"Revoked override {o.id}: {o.rule} applies again to {o.scope()}")
 
 
 # ------------------------------------------------------------------------------------------ reminders

@@ -37,6 +37,16 @@ class StageKind:
     cycle_actions: tuple[str, ...] = ()
     # project triggers that create a project (no source state)
     creates: tuple[str, ...] = ()
+    # the state a project waits in when an upheld appeal reopens it to this stage (None: a
+    # project cannot be reopened into it)
+    reopen_state: str | None = None
+    # the states that are results a party decided in this stage, and so may be appealed
+    appealable: tuple[str, ...] = ()
+    # a project's place on this stage's list is a result that may be appealed
+    decides_list: bool = False
+    # every project waiting in ``reopen_state`` must be decided (accepted, reviewed…) before the
+    # stage can close; a reopened project waiting there holds up the next list
+    must_decide: bool = False
 
     @property
     def triggers(self) -> tuple[str, ...]:

@@ -13,6 +13,9 @@ INTAKE = stage_kind(
         description="applicants submit; each city accepts eligible applications into its library or rejects them",
         states=("submitted", "in_library", "rejected"),
         creates=("submit",),
+        reopen_state="submitted",
+        must_decide=True,
+        appealable=("rejected",),
         transitions=(
             T("accept", ("submitted",), "in_library"),
             T("reject", ("submitted",), "rejected"),
@@ -27,6 +30,9 @@ MUNICIPAL_REVIEW = stage_kind(
         id="municipal_review",
         description="each city names municipal demonstration and excellent projects from its library",
         states=("municipal_demonstration", "municipal_excellent", "municipal_none"),
+        reopen_state="in_library",
+        must_decide=True,
+        appealable=("municipal_demonstration", "municipal_excellent", "municipal_none"),
         transitions=(
             T("review", _REVIEWABLE, "municipal_demonstration", {"result": "demonstration"}),
             T("review", _REVIEWABLE, "municipal_excellent", {"result": "excellent"}),
@@ -40,6 +46,7 @@ RECOMMENDATION = stage_kind(
         id="recommendation",
         description="each city recommends its municipal demonstration projects into the key-project library",
         states=("recommended",),
+        reopen_state="municipal_demonstration",
         transitions=(
             T("recommend", ("municipal_demonstration",), "recommended"),
             T("withdraw", ("recommended",), "municipal_demonstration"),
@@ -51,6 +58,8 @@ JOINT_SCORING = stage_kind(
     StageKind(
         id="joint_scoring",
         description="every party scores every project of the key library on the score sheet",
+        # reopened here, a project's sheets are superseded and every party scores it again
+        reopen_state="recommended",
         transitions=(T("score", ("recommended",), None),),
     )
 )
@@ -60,19 +69,26 @@ LIST_CONFIRMATION = stage_kind(
         id="list_confirmation",
         description="the lead proposes a ranked list; every party confirms it or objects",
         cycle_actions=("propose", "confirm", "object"),
+        # reopened here, a project keeps its sheets and is ranked again on a new list version
+        reopen_state="recommended",
+        decides_list=True,
     )
 )
+
+_PLACED = ("listed_demonstration", "listed_excellent", "not_listed", "awarded")
 
 PUBLICATION = stage_kind(
     StageKind(
         id="publication",
         description="the confirmed list is published; listed projects are named and awarded plaques",
-        states=("listed_demonstration", "listed_excellent", "not_listed", "awarded"),
+        states=_PLACED,
         cycle_actions=("publish",),
+        appealable=_PLACED,
         transitions=(
-            T("place", ("recommended",), "listed_demonstration", {"category": "demonstration"}),
-            T("place", ("recommended",), "listed_excellent", {"category": "excellent"}),
-            T("place", ("recommended",), "not_listed", {"category": "none"}),
+            # a corrected publication places an already placed project again when its category changed
+            T("place", ("recommended", *_PLACED), "listed_demonstration", {"category": "demonstration"}),
+            T("place", ("recommended", *_PLACED), "listed_excellent", {"category": "excellent"}),
+            T("place", ("recommended", *_PLACED), "not_listed", {"category": "none"}),
             T("award", ("listed_demonstration", "listed_excellent"), "awarded"),
         ),
     )

@@ -20,6 +20,7 @@ from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
 from store.tables import (
+    AppealRow,
     AuditRow,
     ConfirmationRow,
     CycleRow,
@@ -32,6 +33,7 @@ from store.tables import (
 )
 from workflow.errors import ConcurrentChange, StoreUnavailable
 from workflow.records import (
+    Appeal,
     AuditEntry,
     Confirmation,
     Cycle,
@@ -233,6 +235,7 @@ class Tx:
             review_method=project.review_method,
             application=project.application,
             updated_at=project.updated_at,
+            reopened_to=project.reopened_to,
         )
 
     def find_projects(
@@ -289,6 +292,23 @@ class Tx:
             self.s.execute(update(ScoreSheetRow).where(ScoreSheetRow.id == old.id).values(current=False))
         self._insert(ScoreSheetRow, sheet)
         return old
+
+    def supersede_sheets(self, project_id: int) -> list[ScoreSheet]:
+        """Mark every current sheet of a project as history (kept, no longer counted); return them."""
+        old = [s for s in self.sheets_of(project_id) if s.current]
+        if old:
+            self.s.execute(
+                update(ScoreSheetRow)
+                .where(ScoreSheetRow.project_id == project_id, ScoreSheetRow.current.is_(True))  # type: ignore[attr-defined]
+                .values(current=False)
+            )
+        return old
+
+    def sheets_of(self, project_id: int) -> list[ScoreSheet]:
+        rows = self.s.execute(
+            select(ScoreSheetRow).where(ScoreSheetRow.project_id == project_id).order_by(ScoreSheetRow.id)
+        ).scalars()
+        return [_record(ScoreSheet, r) for r in rows]
 
     def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]:
         q = select(ScoreSheetRow).where(ScoreSheetRow.cycle_id == cycle_id)
@@ -347,6 +367,43 @@ class Tx:
 
     def add_confirmation(self, c: Confirmation) -> None:
         self._insert(ConfirmationRow, c)
+
+    # -- appeals ----------------------------------------------------------------------------
+    def insert_appeal(self, appeal: Appeal) -> None:
+        self._insert(AppealRow, appeal)
+
+    def get_appeal(self, appeal_id: int) -> Appeal | None:
+        row = self.s.get(AppealRow, appeal_id)
+        return _record(Appeal, row) if row else None
+
+    def save_appeal(self, appeal: Appeal) -> None:
+        """Write the decision if the stored version is still ``appeal.version``; bump it."""
+        self._save_versioned(
+            AppealRow,
+            appeal,
+            f"appeal {appeal.id}",
+            status=appeal.status,
+            decided_by=appeal.decided_by,
+            decided_at=appeal.decided_at,
+            decision_reason=appeal.decision_reason,
+            reopen_to=appeal.reopen_to,
+        )
+
+    def appeals(
+        self, cycle_id: str | None = None, project_id: int | None = None, statuses: Sequence[str] | None = None
+    ) -> list[Appeal]:
+        q = select(AppealRow)
+        if cycle_id is not None:
+            q = q.where(AppealRow.cycle_id == cycle_id)
+        if project_id is not None:
+            q = q.where(AppealRow.project_id == project_id)
+        if statuses is not None:
+            q = q.where(AppealRow.status.in_(list(statuses)))  # type: ignore[attr-defined]
+        return [_record(Appeal, r) for r in self.s.execute(q.order_by(AppealRow.id)).scalars()]
+
+    def reopened_projects(self, cycle_id: str) -> list[Project]:
+        q = select(ProjectRow).where(ProjectRow.cycle_id == cycle_id, ProjectRow.reopened_to.is_not(None))  # type: ignore[union-attr]
+        return [_record(Project, r) for r in self.s.execute(q.order_by(ProjectRow.id)).scalars()]
 
     # -- reminders --------------------------------------------------------------------------
     def reminders(self, cycle_id: str | None = None, statuses: Sequence[str] | None = None) -> list[Reminder]:

@@ -76,6 +76,7 @@ class ProjectRow(SQLModel, table=True):
     version: int = 1
     submitted_at: datetime = _instant(nullable=False)
     updated_at: datetime = _instant(nullable=False)
+    reopened_to: str | None = None
 
 
 class ScoreSheetRow(SQLModel, table=True):
@@ -134,6 +135,27 @@ class AuditRow(SQLModel, table=True):
     to_state: str | None = None
     reason: str = ""
     data: dict = _json()
+
+
+class AppealRow(SQLModel, table=True):
+    __tablename__ = "appeals"
+    __table_args__ = (Index("ix_appeals_cycle_status", "cycle_id", "status"),)
+    id: int | None = Field(default=None, primary_key=True)
+    cycle_id: str = Field(foreign_key="cycles.id")
+    project_id: int = Field(foreign_key="projects.id", index=True)
+    city: str
+    filed_by: str
+    filed_at: datetime = _instant(nullable=False)
+    against_state: str
+    against_stage: str
+    reason: str
+    list_version: int | None = None
+    status: str
+    decided_by: str | None = None
+    decided_at: datetime | None = _instant(nullable=True)
+    decision_reason: str = ""
+    reopen_to: str | None = None
+    version: int = 1
 
 
 class ReminderRow(SQLModel, table=True):

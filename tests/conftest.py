@@ -39,6 +39,7 @@ TABLES = (
     "list_versions",
     "confirmations",
     "audit",
+    "appeals",
     "reminders",
     "leases",
 )

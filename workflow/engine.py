@@ -17,14 +17,26 @@ from typing import Any, Protocol
 import structlog
 
 from policies import REGISTRY
+from policies.appeals import split_overridden
 from policies.base import NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection
-from policies.permissions import Actor, can_read, permission_problem
+from policies.permissions import can_read, permission_problem
 from policies.windows import Window, stage_window
+from workflow.appeals import AppealActions
 from workflow.application import validate_application
 from workflow.clock import Clock, utc_now
+from workflow.common import (
+    KEY_LIBRARY_STATES,
+    PLACED_STATES,
+    Verdict,
+    actor_of,
+    appeal_decided_by_city,
+    last_upheld,
+    overrides_of,
+    reopened_allows,
+)
 from workflow.errors import InvalidInput, NotFound, NotPermitted, RuleRefused
-from workflow.program import INITIAL_STATE, ROLES, Program, ProgramRegistry, effective_quotas
-from workflow.ranking import rank, show
+from workflow.program import INITIAL_STATE, REOPEN, ROLES, Program, ProgramRegistry, effective_quotas
+from workflow.ranking import list_changes, rank, show
 from workflow.records import (
     AuditEntry,
     Confirmation,
@@ -40,9 +52,6 @@ from workflow.reminders import UNSENT, PendingWork, plan_for
 
 log = structlog.get_logger("evalflow.engine")
 
-KEY_LIBRARY_STATES = ("recommended",)
-PLACED_STATES = ("listed_demonstration", "listed_excellent", "not_listed", "awarded")
-
 
 class Store(Protocol):
     """The port the engine needs from persistence (implemented in store/)."""
@@ -57,13 +66,23 @@ class AdvanceResult:
     to_stage: str | None
     dry_run: bool
     rejections: list[Rejection] = field(default_factory=list)
+    overridden: list[str] = field(default_factory=list)
 
 
-def actor_of(user: User) -> Actor:
-    return Actor(user.name, user.role, user.city)
+def _placed_category(tx: Any, program: Program, project: Project) -> str | None:
+    """The list category a placed project holds: read from the state ``place`` put it in (for an
+    awarded project, the state it was awarded from)."""
+    state = project.state
+    if not any(s.trigger == "place" and s.dest == state for s in program.transition_specs):
+        moves = [e for e in tx.history("project", str(project.id)) if e.to_state == state and e.from_state]
+        state = moves[-1].from_state if moves else state
+    for spec in program.transition_specs:
+        if spec.trigger == "place" and spec.dest == state:
+            return spec.when.get("category")
+    return None
 
 
-class Engine:
+class Engine(AppealActions):
     """Runs programs' cycles on a store, with an injected clock."""
 
     def __init__(self, store: Store, programs: ProgramRegistry | None = None, clock: Clock = utc_now):
@@ -169,10 +188,53 @@ class Engine:
             out.extend(REGISTRY[name](scoped))
         return out
 
-    def _guards(self, program: Program, cycle: Cycle, action: str, ctx: GuardContext) -> list[Rejection]:
+    def _judge(self, cycle: Cycle, rejections: Iterable[Rejection], project: ProjectView | None = None) -> Verdict:
+        """Lift the rejections the lead has overridden for this cycle (kept as notes for the audit)."""
+        kept, lifted = split_overridden(rejections, overrides_of(cycle), project)
+        return Verdict(kept, [f"{r} — overridden by override {o.id} ({o.by}: {o.reason})" for r, o in lifted])
+
+    def _closing(self, program: Program, cycle: Cycle, names: Iterable[str], ctx: GuardContext) -> Verdict:
+        return self._judge(cycle, self._run(program, names, ctx))
+
+    def _guards(
+        self, program: Program, cycle: Cycle, action: str, ctx: GuardContext, reopened: str | None = None
+    ) -> Verdict:
+        """The stage window and the action's policies, less what the lead overrode. ``reopened``:
+        the stage an appeal reopened the subject to; it may act there and up to the cycle's
+        stage whatever their windows."""
         stage_id = program.stage_of_action[action]
-        rejections = stage_window(action, stage_id, cycle.stage, self.window(program, cycle, stage_id), ctx.now)
-        return rejections + self._run(program, program.guards.get(action, ()), ctx)
+        if reopened_allows(program, cycle, stage_id, reopened):
+            rejections: list[Rejection] = []
+        else:
+            rejections = stage_window(action, stage_id, cycle.stage, self.window(program, cycle, stage_id), ctx.now)
+        rejections += self._run(program, program.guards.get(action, ()), ctx)
+        return self._judge(cycle, rejections, ctx.project)
+
+    def _request(
+        self, tx: Any, program: Program, cycle: Cycle, lst: ListVersion | None, names: Iterable[str]
+    ) -> dict[str, Any]:
+        """What the list and appeal rules among ``names`` need to know beyond the counts."""
+        names = set(names)
+        request = _list_request(lst)
+        if "appeals_settled" in names:
+            waiting = set(program.undecided_states)
+            request["reopened_waiting"] = [
+                {"project": p.id, "city": p.city, "state": p.state, "stage": p.reopened_to, "appeal": appeal}
+                for p in tx.reopened_projects(cycle.id)
+                if p.state in waiting
+                for appeal in [last_upheld(tx, p)]
+            ]
+        if "appeals_decided" in names:
+            request["open_appeals"] = [
+                {
+                    "appeal": a.id,
+                    "project": a.project_id,
+                    "city": a.city,
+                    "decider": a.city if appeal_decided_by_city(program, a.against_stage) else None,
+                }
+                for a in tx.appeals(cycle.id, statuses=("open",))
+            ]
+        return request
 
     def _refuse(
         self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None
@@ -370,12 +432,13 @@ class Engine:
             counts = self._counts(tx, cycle, lst, stage.close_when)
             # judged as at the close, so that rules about time (the window must end) are not work
             at = max(self.now(), window.closes)
-            ctx = self._context(program, cycle, counts, request=_list_request(lst), now=at, stage_closes=window.closes)
+            request = self._request(tx, program, cycle, lst, stage.close_when)
+            ctx = self._context(program, cycle, counts, request=request, now=at, stage_closes=window.closes)
             return PendingWork(
                 stage_name=stage.name,
                 closes=window.closes,
                 timezone=program.timezone,
-                rejections=self._run(program, stage.close_when, ctx),
+                rejections=self._closing(program, cycle, stage.close_when, ctx).refused,
                 party_names={p.id: p.name for p in program.parties},
             )
 
@@ -406,9 +469,11 @@ class Engine:
             counts = self._counts(tx, cycle, lst)
             window = self.window(program, cycle, stage.id)
             closes = window.closes if window else None
-            ctx = self._context(program, cycle, counts, request=_list_request(lst), now=now, stage_closes=closes)
-            rejections += self._run(program, stage.close_when, ctx)
-            result = AdvanceResult(cycle, stage.id, nxt.id if nxt else None, dry_run, rejections)
+            request = self._request(tx, program, cycle, lst, stage.close_when)
+            ctx = self._context(program, cycle, counts, request=request, now=now, stage_closes=closes)
+            verdict = self._closing(program, cycle, stage.close_when, ctx)
+            rejections += verdict.refused
+            result = AdvanceResult(cycle, stage.id, nxt.id if nxt else None, dry_run, rejections, verdict.lifted)
             if dry_run:
                 return result
             if rejections:
@@ -420,7 +485,19 @@ class Engine:
                 tx.save_list_status(lst)
                 self._audit(tx, now, cycle, "list", lst.number, user.name, "confirmed", "proposed", "confirmed")
             early = window is not None and window.closes is not None and now < window.closes
-            self._audit(tx, now, cycle, "cycle", cycle.id, user.name, "advance", stage.id, cycle.stage, early=early)
+            self._audit(
+                tx,
+                now,
+                cycle,
+                "cycle",
+                cycle.id,
+                user.name,
+                "advance",
+                stage.id,
+                cycle.stage,
+                early=early,
+                **({"overridden": verdict.lifted} if verdict.lifted else {}),
+            )
         log.info("stage_advanced", cycle=cycle.id, from_stage=stage.id, to_stage=cycle.stage, early=early)
         return result
 
@@ -449,9 +526,9 @@ class Engine:
             subject = f"application '{project.project_name}'"
             self._permit(program, "submit", user, city, subject)
             ctx = self._context(program, cycle, CycleCounts(), project, now=now)
-            rejections = self._guards(program, cycle, "submit", ctx)
-            if rejections:
-                raise self._refuse("submit", subject, rejections)
+            verdict = self._guards(program, cycle, "submit", ctx)
+            if verdict.refused:
+                raise self._refuse("submit", subject, verdict.refused)
             self._move(
                 tx,
                 program,
@@ -464,6 +541,7 @@ class Engine:
                 city=city,
                 enterprise=project.enterprise_name,
                 project_name=project.project_name,
+                **({"overridden": verdict.lifted} if verdict.lifted else {}),
             )
         log.info("project_submitted", project=project.id, city=city, cycle=cycle.id)
         return project
@@ -502,10 +580,12 @@ class Engine:
             counts = self._counts(tx, cycle, policies=guards)
             counted = not NEEDS_COUNTS.isdisjoint(guards)
             rejections: list[Rejection] = []
+            lifted: dict[int, list[str]] = {}
             for project in projects:
                 self._permit(program, trigger, user, project.city, f"project {project.id}")
                 ctx = self._context(program, cycle, counts, project, request, now)
-                found = self._guards(program, cycle, trigger, ctx)
+                verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to)
+                found, lifted[project.id] = verdict.refused, verdict.lifted  # type: ignore[index]
                 sources = program.sources_of(trigger)
                 if not found and project.state not in sources:
                     found.append(
@@ -529,7 +609,9 @@ class Engine:
                 subject = f"project {ids[0]}" if len(ids) == 1 else f"projects {', '.join(map(str, ids))}"
                 raise self._refuse(trigger, subject, rejections, projects[0].state if len(ids) == 1 else None)
             for project in projects:
-                self._move(tx, program, cycle, user, project, trigger, request, now, reason)
+                notes = lifted[project.id]  # type: ignore[index]
+                extra = {"overridden": notes} if notes else {}
+                self._move(tx, program, cycle, user, project, trigger, request, now, reason, **extra)
                 done.append(project)
         for p in done:
             log.info("transition", project=p.id, trigger=trigger, state=p.state, actor=acting)
@@ -592,6 +674,8 @@ class Engine:
         now: datetime,
     ) -> dict[str, Any]:
         """What a trigger records besides the state; returns extra audit data."""
+        if trigger == REOPEN:
+            return {"superseded": self._supersede(tx, program, project, request["to"])}
         if trigger == "review":
             project.municipal_result = request["result"]
             project.review_method = request.get("method")
@@ -627,6 +711,24 @@ class Engine:
             }
         return {}
 
+    def _supersede(self, tx: Any, program: Program, project: Project, stage_id: str) -> dict[str, Any]:
+        """Undo, as history, what the project gained in ``stage_id`` and after: its municipal result,
+        its score sheets (kept, no longer current). Returns what was superseded, for the audit."""
+        target = program.stage_index(stage_id)
+        out: dict[str, Any] = {}
+        review = program.stage_of_action.get("review")
+        if review and target <= program.stage_index(review) and project.municipal_result:
+            out["municipal_result"] = project.municipal_result
+            out["review_method"] = project.review_method
+            project.municipal_result = project.review_method = None
+        scoring = program.stage_of_action.get("score")
+        if scoring and target <= program.stage_index(scoring):
+            old = tx.supersede_sheets(project.id)
+            if old:
+                out["sheets"] = [{"city": s.city, "total": s.total} for s in old]
+        project.reopened_to = stage_id
+        return out
+
     def score(
         self,
         acting: str | None,
@@ -638,7 +740,8 @@ class Engine:
 
     # ------------------------------------------------------------------------------ the list
     def _ranking(self, tx: Any, program: Program, cycle: Cycle, tie_order: Sequence[int]):
-        projects = {p.id: p for p in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES)}
+        # placed projects are ranked too: a corrected list ranks the whole key library again
+        projects = {p.id: p for p in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES)}
         totals: dict[int, list[int]] = {pid: [] for pid in projects}
         for sheet in tx.sheets(cycle.id):
             if sheet.project_id in totals:
@@ -653,6 +756,12 @@ class Engine:
         ranked, ties = rank(totals, places, method, trim, tie_order) if totals else ([], [])
         return projects, ranked, ties, method
 
+    def _list_reopened(self, program: Program, cycle: Cycle) -> str | None:
+        """The list stage, while a correction opened by an upheld appeal lets the list actions run
+        although the cycle has moved past that stage."""
+        correction = cycle.settings.get("correction")
+        return correction.get("stage") if correction else None
+
     def propose_list(
         self, acting: str | None, cycle_id: str | None = None, tie_order: Sequence[int] = ()
     ) -> ListVersion:
@@ -666,10 +775,14 @@ class Engine:
             self._permit(program, "propose", user, None, subject)
             projects, ranked, ties, method = self._ranking(tx, program, cycle, tie_order)
             previous = tx.latest_list(cycle.id)
-            counts = self._counts(tx, cycle, policies=program.guards.get("propose", ()))
-            ctx = self._context(program, cycle, counts, request={"unsettled_ties": ties}, now=now)
-            rejections = self._guards(program, cycle, "propose", ctx)
-            if previous is not None and previous.status in ("confirmed", "published"):
+            names = program.guards.get("propose", ())
+            counts = self._counts(tx, cycle, policies=names)
+            request = {**self._request(tx, program, cycle, previous, names), "unsettled_ties": ties}
+            ctx = self._context(program, cycle, counts, request=request, now=now)
+            correction = self._list_reopened(program, cycle)
+            verdict = self._guards(program, cycle, "propose", ctx, correction)
+            rejections = verdict.refused
+            if previous is not None and previous.status in ("confirmed", "published") and correction is None:
                 rejections.append(
                     Rejection("list_open", f"list version {previous.number} is already {previous.status}")
                 )
@@ -687,7 +800,7 @@ class Engine:
                 )
                 for r in ranked
             ]
-            if previous is not None and previous.status in ("proposed", "objected"):
+            if previous is not None and previous.status in ("proposed", "objected", "confirmed"):
                 before = previous.status
                 previous.status = "superseded"
                 tx.save_list_status(previous)
@@ -717,6 +830,9 @@ class Engine:
                 tie_order=list(tie_order),
                 places=cycle.settings["places"],
                 entries=len(entries),
+                changes=list_changes(previous.entries, entries) if previous else [],
+                correction=bool(correction),
+                **({"overridden": verdict.lifted} if verdict.lifted else {}),
             )
         log.info("list_proposed", cycle=cycle.id, version=lst.number, entries=len(entries))
         return lst
@@ -740,7 +856,8 @@ class Engine:
     def confirm_list(
         self, acting: str | None, cycle_id: str | None = None, decision: str = "confirm", reason: str = ""
     ) -> ListVersion:
-        """A party confirms the current proposed list, or objects to it (sending it back for a new version)."""
+        """A party confirms the current proposed list, or objects to it (sending it back for a new
+        version). During a correction the list is confirmed as soon as every party has confirmed."""
         if decision == "object" and not reason.strip():
             raise InvalidInput("objection", ["an objection needs --reason"])
         now = self.now()
@@ -752,7 +869,8 @@ class Engine:
             self._permit(program, decision, user, None, subject)
             lst = self._current_list(tx, cycle, subject, "proposed")
             ctx = self._context(program, cycle, CycleCounts(), now=now)
-            rejections = self._guards(program, cycle, decision, ctx)
+            correction = self._list_reopened(program, cycle)
+            rejections = self._guards(program, cycle, decision, ctx, correction).refused
             done = {c.city for c in tx.confirmations(lst.id) if c.decision == "confirm"}
             if user.city in done:
                 rejections.append(
@@ -764,6 +882,8 @@ class Engine:
             before = lst.status
             if decision == "object":
                 lst.status = "objected"
+            elif correction is not None and set(program.party_ids) <= done | {user.city}:
+                lst.status = "confirmed"
             tx.save_list_status(lst)  # bumps the version even on confirm: concurrent confirmations serialise
             self._audit(
                 tx,
@@ -782,7 +902,9 @@ class Engine:
         return lst
 
     def publish(self, acting: str | None, cycle_id: str | None = None) -> ListVersion:
-        """Publish the confirmed list: every key-library project is placed by its category."""
+        """Publish the confirmed list: every key-library project is placed by its category. A
+        corrected publication (after an upheld appeal) places again every project whose category
+        changed, and says what changed against the published version and why."""
         now = self.now()
         with self.store.transaction() as tx:
             user = self._user(tx, acting)
@@ -791,19 +913,67 @@ class Engine:
             subject = f"the list of cycle {cycle.id}"
             self._permit(program, "publish", user, None, subject)
             lst = self._current_list(tx, cycle, subject, "confirmed")
-            counts = self._counts(tx, cycle, lst, program.guards.get("publish", ()))
-            ctx = self._context(program, cycle, counts, request=_list_request(lst), now=now)
-            rejections = self._guards(program, cycle, "publish", ctx)
-            if rejections:
-                raise self._refuse("publish", subject, rejections)
+            names = program.guards.get("publish", ())
+            counts = self._counts(tx, cycle, lst, names)
+            ctx = self._context(program, cycle, counts, request=self._request(tx, program, cycle, lst, names), now=now)
+            verdict = self._guards(program, cycle, "publish", ctx)
+            if verdict.refused:
+                raise self._refuse("publish", subject, verdict.refused)
             category = {e.project_id: e.category for e in lst.entries}
-            for project in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES):
+            published = [v for v in tx.list_versions(cycle.id) if v.status == "published"]
+            correction = cycle.settings.get("correction")
+            replaced = 0
+            for project in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES):
                 cat = category.get(project.id, "none")
-                self._move(tx, program, cycle, user, project, "place", {"category": cat}, now, list_version=lst.number)
+                if project.state in PLACED_STATES:
+                    if _placed_category(tx, program, project) == cat:
+                        continue  # its place stands (an awarded plaque stays awarded)
+                    replaced += 1
+                reason = f"corrected publication, list version {lst.number}" if published else ""
+                self._move(
+                    tx, program, cycle, user, project, "place", {"category": cat}, now, reason, list_version=lst.number
+                )
+            changes: list[dict[str, Any]] = []
+            for old in published:
+                changes = list_changes(old.entries, lst.entries)
+                old.status = "corrected"
+                tx.save_list_status(old)
+                self._audit(tx, now, cycle, "list", old.number, user.name, "correct", "published", "corrected")
             lst.status = "published"
             tx.save_list_status(lst)
-            self._audit(tx, now, cycle, "list", lst.number, user.name, "publish", "confirmed", "published")
-        log.info("list_published", cycle=cycle.id, version=lst.number)
+            appeals = [tx.get_appeal(i) for i in (correction or {}).get("appeals", ())]
+            why = [
+                {"appeal": a.id, "project": a.project_id, "reason": a.reason, "decision": a.decision_reason}
+                for a in appeals
+                if a is not None
+            ]
+            for p in tx.reopened_projects(cycle.id):
+                p.reopened_to = None
+                p.updated_at = now
+                tx.save_project(p)
+            cycle.settings = {
+                **{k: v for k, v in cycle.settings.items() if k != "correction"},
+                "published_at": now.isoformat(),
+            }
+            tx.save_cycle(cycle)
+            self._audit(
+                tx,
+                now,
+                cycle,
+                "list",
+                lst.number,
+                user.name,
+                "publish",
+                "confirmed",
+                "published",
+                reason="; ".join(f"appeal {w['appeal']}: {w['reason']}" for w in why),
+                **(
+                    {"corrects": published[-1].number, "changes": changes, "appeals": why, "replaced": replaced}
+                    if published
+                    else {}
+                ),
+            )
+        log.info("list_published", cycle=cycle.id, version=lst.number, correction=bool(published))
         return lst
 
     # ------------------------------------------------------------------------------ reads
@@ -859,8 +1029,10 @@ class Engine:
             quotas = effective_quotas(program.quotas, cycle.settings.get("quotas"))
             minimum = int(program.policy_params.get("min_recommendations", {}).get("minimum", 0))
             closes = window.closes if window else None
-            ctx = self._context(program, cycle, counts, now=now, request=_list_request(lst), stage_closes=closes)
-            closing = self._run(program, stage.close_when, ctx)
+            request = self._request(tx, program, cycle, lst, stage.close_when)
+            ctx = self._context(program, cycle, counts, now=now, request=request, stage_closes=closes)
+            closing = self._closing(program, cycle, stage.close_when, ctx)
+            open_appeals = tx.appeals(cycle.id, statuses=("open",))
             downstream = (
                 "in_library",
                 "municipal_demonstration",
@@ -915,8 +1087,15 @@ class Engine:
                 "closes": window.closes.isoformat() if window and window.closes else None,
                 "seconds_left": (window.closes - now).total_seconds() if window and window.closes else None,
                 "now": now.isoformat(),
-                "can_close": not closing,
-                "closing_rules": [str(r) for r in closing],
+                "can_close": not closing.refused,
+                "closing_rules": [str(r) for r in closing.refused],
+                "closing_overridden": closing.lifted,
+                "overrides": [dataclasses.asdict(o) for o in overrides_of(cycle) if o.active],
+                "open_appeals": [
+                    {"appeal": a.id, "project": a.project_id, "city": a.city, "against": a.against_stage}
+                    for a in open_appeals
+                ],
+                "correction": cycle.settings.get("correction"),
                 "list": {"version": lst.number, "status": lst.status} if lst else None,
                 "program_changed": None
                 if program.digest == cycle.program_digest

@@ -102,6 +102,21 @@ class Stage:
 
 
 @dataclass(frozen=True)
+class AppealRules:
+    """When a stage's results may be appealed and who decides: the program's ``[appeals]``."""
+
+    # appeals are accepted while the cycle runs and until this long after the list is published
+    after_publication: timedelta
+    # per stage: who decides an appeal against a result made in that stage
+    decided_by: Mapping[str, Permission]
+    # per stage (optional): appeals against its results close this long after its window closes
+    within: Mapping[str, timedelta]
+
+
+REOPEN = "reopen"  # the engine's own trigger: an upheld appeal moves a project back
+
+
+@dataclass(frozen=True)
 class Program:
     """A loaded, validated program. Immutable; one per program file version."""
 
@@ -125,6 +140,9 @@ class Program:
     list_settings: Mapping[str, Any]
     criteria: tuple[Criterion, ...]
     path: Path | None = None
+    appeals: AppealRules | None = None
+    # rules the lead may override with a reason (the program's ``[overrides] rules``)
+    overridable: tuple[str, ...] = ()
 
     # -- lookups ---------------------------------------------------------------------------
     def party(self, party_id: str) -> Party:
@@ -178,7 +196,45 @@ class Program:
             for c in s.kind.creates:
                 specs.append(TransitionSpec(c, (INITIAL_STATE,), s.kind.states[0]))
             specs.extend(s.kind.transitions)
+        # an upheld appeal reopens a project to a stage: from any state to the stage's waiting state
+        after_new = tuple(st for st in self.states if st != INITIAL_STATE)
+        for s in self.reopenable:
+            specs.append(TransitionSpec(REOPEN, after_new, s.kind.reopen_state, {"to": s.id}))
         return tuple(specs)
+
+    @property
+    def reopenable(self) -> tuple[Stage, ...]:
+        """The stages a project can be reopened to (their kind has a waiting state)."""
+        return tuple(s for s in self.stages if s.kind.reopen_state)
+
+    @cached_property
+    def undecided_states(self) -> tuple[str, ...]:
+        """States a reopened project must leave (be decided) before a new list can be proposed."""
+        return tuple(s.kind.reopen_state for s in self.reopenable if s.kind.must_decide)  # type: ignore[misc]
+
+    @cached_property
+    def stage_of_state(self) -> dict[str, str]:
+        """Which stage's kind adds each state."""
+        out: dict[str, str] = {}
+        for s in self.stages:
+            for st in s.kind.states:
+                out.setdefault(st, s.id)
+        return out
+
+    @cached_property
+    def list_stage(self) -> Stage | None:
+        """The stage whose list places are results (the confirmation of the proposed list)."""
+        return next((s for s in self.stages if s.kind.decides_list), None)
+
+    def result_stage(self, state: str, on_list: bool) -> Stage | None:
+        """The stage that made the result a project in ``state`` holds (None: no result to
+        appeal). A project on a live list holds its list place, made in the list stage."""
+        if on_list and self.list_stage is not None:
+            return self.list_stage
+        for s in self.stages:
+            if state in s.kind.appealable:
+                return s
+        return None
 
     @cached_property
     def machine(self) -> Machine:
@@ -224,6 +280,8 @@ class Program:
         """The project state machine as Mermaid text, guards named on the arrows."""
         lines = ["stateDiagram-v2", f"    [*] --> {INITIAL_STATE}"]
         for spec in self.transition_specs:
+            if spec.trigger == REOPEN:
+                continue  # from every state: drawn once as notes below
             guards = list(self.guards.get(spec.trigger, ()))
             label = spec.trigger
             if spec.when:
@@ -238,6 +296,8 @@ class Program:
                 f"    note right of {INITIAL_STATE}: stage {s.id} ({s.name}) closes when "
                 + (", ".join(s.close_when) or "—")
             )
+        for s in self.reopenable:
+            lines.append(f"    note left of {s.kind.reopen_state}: an upheld appeal may reopen a project here ({s.id})")
         return "\n".join(lines) + "\n"
 
 
@@ -296,6 +356,8 @@ _SHAPE: dict[str, tuple[type, type | None]] = {
     "list": (dict, None),
     "score_sheet": (list, dict),
     "reminders": (dict, None),
+    "appeals": (dict, None),
+    "overrides": (dict, None),
 }
 _HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
     "id": str,
@@ -447,6 +509,12 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
             if name not in REGISTRY:
                 problems.append(f"[guards] {trigger}: unknown policy {name!r}")
 
+    appeals, overridable = _appeals_and_overrides(data, stages, problems)
+    if appeals is not None:
+        all_actions.add("appeal")
+    if overridable:
+        all_actions.add("override")
+
     permissions: dict[str, Permission] = {}
     for action, perm in (data.get("permissions") or {}).items():
         if action not in all_actions:
@@ -532,7 +600,54 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         list_settings=dict(data.get("list") or {}),
         criteria=tuple(criteria),
         path=path,
+        appeals=appeals,
+        overridable=overridable,
     )
+
+
+def _appeals_and_overrides(
+    data: Mapping[str, Any], stages: Iterable[Stage], problems: list[str]
+) -> tuple[AppealRules | None, tuple[str, ...]]:
+    """Read ``[appeals]`` and ``[overrides]``; report every problem in them."""
+    stage_ids = {s.id for s in stages}
+    appeals = None
+    raw = data.get("appeals")
+    if raw is not None:
+        try:
+            after = parse_offset(raw.get("after_publication", "7d"))
+        except ValueError as exc:
+            problems.append(f"[appeals] after_publication: {exc}")
+            after = timedelta(days=7)
+        decided_by: dict[str, Permission] = {}
+        within: dict[str, timedelta] = {}
+        for sid, spec in (raw.get("stages") or {}).items():
+            if sid not in stage_ids:
+                problems.append(f"[appeals.stages.{sid}] is not a stage of this program")
+                continue
+            if not isinstance(spec, dict):
+                problems.append(f"[appeals.stages.{sid}] must be a table")
+                continue
+            if "decided_by" in spec:
+                perm = Permission.from_data(spec["decided_by"])
+                bad = [r for r in perm.roles if r not in ROLES]
+                if bad or not perm.roles:
+                    problems.append(f"[appeals.stages.{sid}] decided_by needs known roles (got {list(perm.roles)})")
+                decided_by[sid] = perm
+            if "within" in spec:
+                try:
+                    within[sid] = parse_offset(spec["within"])
+                except ValueError as exc:
+                    problems.append(f"[appeals.stages.{sid}] within: {exc}")
+        appealable = [s.id for s in stages if s.kind.appealable or s.kind.decides_list]
+        undecided = [sid for sid in appealable if sid not in decided_by]
+        if undecided:
+            problems.append("[appeals] nobody decides appeals against the results of: " + ", ".join(undecided))
+        appeals = AppealRules(after, decided_by, within)
+    rules = tuple((data.get("overrides") or {}).get("rules") or ())
+    for name in rules:
+        if name not in REGISTRY:
+            problems.append(f"[overrides] rules: unknown policy {name!r}")
+    return appeals, rules
 
 
 def _int_table(table: Mapping[str, Any], name: str, party_ids: Iterable[str], problems: list[str]) -> dict:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -80,3 +81,43 @@ def rank(
         category = current[1] if current is not None else "none"
         out.append(Ranked(r.project_id, r.score, r.totals, category, i))
     return out, ties
+
+
+def list_changes(old: Sequence[Any], new: Sequence[Any]) -> list[dict[str, Any]]:
+    """What changed between two list versions (their entries), project by project: added,
+    removed, or a different rank, category or score. Entries of list versions (ListEntry)."""
+
+    def place(e: Any) -> dict[str, Any]:
+        return {"rank": e.rank, "category": e.category, "score": e.score}
+
+    before = {e.project_id: e for e in old}
+    after = {e.project_id: e for e in new}
+    out: list[dict[str, Any]] = []
+    for pid in sorted(before.keys() | after.keys(), key=lambda p: (after[p].rank if p in after else 10**9, p)):
+        a, b = before.get(pid), after.get(pid)
+        if a is not None and b is not None and place(a) == place(b):
+            continue
+        e = b or a
+        out.append(
+            {
+                "project": pid,
+                "city": e.city,
+                "project_name": e.project_name,
+                "change": "added" if a is None else "removed" if b is None else "changed",
+                "before": place(a) if a else None,
+                "after": place(b) if b else None,
+            }
+        )
+    return out
+
+
+def describe_change(change: Mapping[str, Any]) -> str:
+    """One line for an administrator, e.g. '#12 city 《…》: rank 3 → 1, excellent → demonstration'."""
+    head = f"#{change['project']} {change['city']} 《{change['project_name']}》"
+    a, b = change["before"], change["after"]
+    if a is None:
+        return f"{head}: added at rank {b['rank']} ({b['category']}, {b['score']})"
+    if b is None:
+        return f"{head}: removed (was rank {a['rank']}, {a['category']}, {a['score']})"
+    parts = [f"{k} {a[k]} → {b[k]}" for k in ("rank", "category", "score") if a[k] != b[k]]
+    return f"{head}: " + ", ".join(parts)

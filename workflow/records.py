@@ -46,6 +46,10 @@ class Project:
     version: int = 0
     submitted_at: datetime | None = None
     updated_at: datetime | None = None
+    # set by an upheld appeal: the stage the project was reopened to. The project may be acted on
+    # in that stage and the later ones up to the cycle's, whatever their windows; cleared when a
+    # (corrected) list is published.
+    reopened_to: str | None = None
 
 
 @dataclass
@@ -110,6 +114,29 @@ class AuditEntry:
     to_state: str | None = None
     reason: str = ""
     data: dict[str, Any] = field(default_factory=dict)
+    id: int | None = None
+
+
+@dataclass
+class Appeal:
+    """An appeal against a project's result. ``against_stage`` made the contested result and
+    decides it; upholding reopens the project to ``reopen_to``."""
+
+    cycle_id: str
+    project_id: int
+    city: str
+    filed_by: str
+    filed_at: datetime
+    against_state: str
+    against_stage: str
+    reason: str
+    list_version: int | None = None  # the list version holding the contested place, if any
+    status: str = "open"  # open | upheld | dismissed
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str = ""
+    reopen_to: str | None = None
+    version: int = 1
     id: int | None = None
 
 

@@ -1,0 +1,439 @@
+"""Appeals and overrides: the engine's actions that reopen a project's state, and the lead's
+overrides of rules the program marks overridable.
+
+An appeal is filed against a project's current result (a rejection, its municipal result, its
+place on the list). Whoever made that result decides it: dismissed, nothing changes; upheld,
+the project is reopened to an earlier stage through the engine's one door (the ``reopen``
+trigger of the program's machine). What it had gained since that stage — its municipal result,
+its score sheets, its list place — is superseded, never deleted, and every guard applies again
+on its way forward. A list that held it gets a new version; a published list a corrected
+publication.
+
+These methods are mixed into :class:`workflow.engine.Engine`; they use its helpers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import structlog
+
+from policies.appeals import Override
+from policies.base import Rejection
+from policies.permissions import permission_problem
+from workflow.common import KEY_LIBRARY_STATES, LIVE_LISTS, actor_of, overrides_of
+from workflow.errors import InvalidInput, NotFound, NotPermitted
+from workflow.program import REOPEN, Program, Stage
+from workflow.records import Appeal, Cycle, Project, User
+
+log = structlog.get_logger("evalflow.appeals")
+
+DECISIONS = ("uphold", "dismiss")
+
+
+def _local(instant: datetime, zone: str) -> str:
+    return instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+class AppealActions:
+    """Filing, deciding and reading appeals; adding, revoking and reading overrides."""
+
+    # -------------------------------------------------------------------------- when and against what
+    def _on_live_list(self, tx: Any, cycle: Cycle, project: Project) -> int | None:
+        """The number of the proposed or confirmed list version holding ``project``, if any."""
+        lst = tx.latest_list(cycle.id)
+        if lst is None or lst.status not in LIVE_LISTS or project.state not in KEY_LIBRARY_STATES:
+            return None
+        return lst.number if any(e.project_id == project.id for e in lst.entries) else None
+
+    def appeal_closes(self, program: Program, cycle: Cycle, stage: Stage) -> datetime | None:
+        """When appeals against ``stage``'s results close: the program's time after its window
+        closes, and at the latest the time after publication (None: not yet known)."""
+        rules = program.appeals
+        assert rules is not None
+        candidates: list[datetime] = []
+        published = cycle.settings.get("published_at")
+        if published:
+            candidates.append(datetime.fromisoformat(published) + rules.after_publication)
+        within = rules.within.get(stage.id)
+        window = self.window(program, cycle, stage.id)
+        if within is not None and window is not None and window.closes is not None:
+            candidates.append(window.closes + within)
+        return min(candidates) if candidates else None
+
+    def _reopen_targets(self, tx: Any, program: Program, project: Project, against: str) -> list[Stage]:
+        """The stages ``project`` may be reopened to: up to the stage that made the contested
+        result, and only those whose waiting state the project once reached."""
+        reached = {e.to_state for e in tx.history("project", str(project.id))} | {project.state}
+        limit = program.stage_index(against)
+        return [s for s in program.reopenable if program.stage_index(s.id) <= limit and s.kind.reopen_state in reached]
+
+    # -------------------------------------------------------------------------- filing
+    def file_appeal(self, acting: str | None, project_id: int, reason: str) -> Appeal:
+        """File an appeal against a project's current result (its applicant or its city's admin)."""
+        if not reason.strip():
+            raise InvalidInput("appeal", ["an appeal needs --reason"])
+        now = self.now()
+        with self.store.transaction() as tx:
+            user: User = self._user(tx, acting)
+            project: Project = self._project(tx, project_id)
+            cycle: Cycle = self._cycle(tx, project.cycle_id)
+            program: Program = self.program_of(cycle)
+            if not self.visible(user, project, cycle, program):
+                raise NotFound("project", project_id)
+            subject = f"project {project.id}"
+            if program.appeals is None:
+                raise self._refuse("appeal", subject, [Rejection("appeals", f"program {program.id} takes no appeals")])
+            self._permit(program, "appeal", user, project.city, subject)
+            if user.role == "applicant" and project.applicant != user.name:
+                raise NotPermitted("appeal", subject, f"{user.name} is not the applicant of project {project.id}")
+            list_version = self._on_live_list(tx, cycle, project)
+            stage = program.result_stage(project.state, list_version is not None)
+            rejections: list[Rejection] = []
+            if stage is None:
+                rejections.append(
+                    Rejection("appealable", f"project {project.id} is '{project.state}'; it holds no result to appeal")
+                )
+            else:
+                closes = self.appeal_closes(program, cycle, stage)
+                if closes is not None and now >= closes:
+                    rejections.append(
+                        Rejection(
+                            "appeal_window",
+                            f"appeals against results of stage '{stage.id}' closed at "
+                            f"{_local(closes, program.timezone)} {program.timezone}; "
+                            f"it is now {_local(now, program.timezone)}",
+                        )
+                    )
+            for other in tx.appeals(project_id=project.id, statuses=("open",)):
+                rejections.append(
+                    Rejection(
+                        "one_open_appeal",
+                        f"project {project.id} already has appeal {other.id} open "
+                        f"(filed by {other.filed_by} on {_local(other.filed_at, program.timezone)})",
+                    )
+                )
+            if rejections:
+                raise self._refuse("appeal", subject, rejections, project.state)
+            assert stage is not None
+            appeal = Appeal(
+                cycle_id=cycle.id,
+                project_id=project.id,
+                city=project.city,
+                filed_by=user.name,
+                filed_at=now,
+                against_state=project.state,
+                against_stage=stage.id,
+                reason=reason.strip(),
+                list_version=list_version,
+            )
+            tx.insert_appeal(appeal)
+            self._audit(
+                tx,
+                now,
+                cycle,
+                "project",
+                project.id,
+                user.name,
+                "appeal",
+                reason=appeal.reason,
+                appeal=appeal.id,
+                against=project.state,
+                against_stage=stage.id,
+                list_version=list_version,
+            )
+        log.info("appeal_filed", appeal=appeal.id, project=project.id, against=stage.id, actor=user.name)
+        return appeal
+
+    # -------------------------------------------------------------------------- deciding
+    def decide_appeal(
+        self,
+        acting: str | None,
+        appeal_id: int,
+        decision: str,
+        reopen_to: str | None = None,
+        reason: str = "",
+    ) -> tuple[Appeal, Project]:
+        """Uphold (reopening the project to ``reopen_to``) or dismiss an appeal, by whoever made the
+        contested result. Returns the decided appeal and the project as it is afterwards."""
+        if decision not in DECISIONS:
+            raise InvalidInput("decision", [f"{decision!r} is not one of {', '.join(DECISIONS)}"])
+        if decision == "dismiss" and not reason.strip():
+            raise InvalidInput("decision", ["dismissing an appeal needs --reason"])
+        if decision == "uphold" and not reopen_to:
+            raise InvalidInput("decision", ["upholding an appeal needs --reopen-to STAGE"])
+        now = self.now()
+        with self.store.transaction() as tx:
+            user: User = self._user(tx, acting)
+            appeal = tx.get_appeal(appeal_id)
+            if appeal is None:
+                raise NotFound("appeal", appeal_id)
+            project: Project = self._project(tx, appeal.project_id)
+            cycle: Cycle = self._cycle(tx, appeal.cycle_id)
+            program: Program = self.program_of(cycle)
+            subject = f"appeal {appeal.id}"
+            if not self.visible(user, project, cycle, program):
+                raise NotFound("appeal", appeal_id)
+            assert program.appeals is not None
+            perm = program.appeals.decided_by.get(appeal.against_stage)
+            what = f"deciding appeals against results of '{appeal.against_stage}'"
+            problem = permission_problem(what, perm, actor_of(user), project.city)
+            if problem:
+                log.info("not_permitted", action="decide", actor=user.name, subject=subject, why=problem)
+                raise NotPermitted("decide", subject, problem)
+            rejections: list[Rejection] = []
+            if appeal.status != "open":
+                when = _local(appeal.decided_at, program.timezone) if appeal.decided_at else "?"
+                rejections.append(
+                    Rejection(
+                        "appeal_open",
+                        f"appeal {appeal.id} was already {appeal.status} by {appeal.decided_by} on {when}",
+                    )
+                )
+            elif project.state != appeal.against_state:
+                rejections.append(
+                    Rejection(
+                        "appeal_current",
+                        f"project {project.id} is now '{project.state}'; appeal {appeal.id} was filed against "
+                        f"'{appeal.against_state}'",
+                    )
+                )
+            if decision == "uphold" and not rejections:
+                rejections += self._target_problems(tx, program, project, appeal, reopen_to or "")
+            if rejections:
+                raise self._refuse(decision, subject, rejections)
+            appeal.status = "upheld" if decision == "uphold" else "dismissed"
+            appeal.decided_by = user.name
+            appeal.decided_at = now
+            appeal.decision_reason = reason.strip()
+            appeal.reopen_to = reopen_to if decision == "uphold" else None
+            tx.save_appeal(appeal)
+            self._audit(
+                tx,
+                now,
+                cycle,
+                "project",
+                project.id,
+                user.name,
+                "appeal_" + appeal.status,
+                reason=appeal.decision_reason,
+                appeal=appeal.id,
+                reopen_to=appeal.reopen_to,
+            )
+            if decision == "uphold":
+                effect = self._reopen_list(tx, program, cycle, user, project, appeal, now)
+                self._move(
+                    tx,
+                    program,
+                    cycle,
+                    user,
+                    project,
+                    REOPEN,
+                    {"to": reopen_to},
+                    now,
+                    appeal.decision_reason or appeal.reason,
+                    appeal=appeal.id,
+                    **effect,
+                )
+        log.info("appeal_" + appeal.status, appeal=appeal.id, project=project.id, reopen_to=appeal.reopen_to)
+        return appeal, project
+
+    def _target_problems(
+        self, tx: Any, program: Program, project: Project, appeal: Appeal, reopen_to: str
+    ) -> list[Rejection]:
+        targets = self._reopen_targets(tx, program, project, appeal.against_stage)
+        choices = ", ".join(s.id for s in targets) or "none"
+        if reopen_to in {s.id for s in targets}:
+            return []
+        if reopen_to not in {s.id for s in program.stages}:
+            why = f"'{reopen_to}' is not a stage of {program.id}"
+        elif reopen_to not in {s.id for s in program.reopenable}:
+            why = f"no project can be reopened to '{reopen_to}'"
+        elif program.stage_index(reopen_to) > program.stage_index(appeal.against_stage):
+            why = f"'{reopen_to}' comes after '{appeal.against_stage}', the stage that made the contested result"
+        else:
+            state = program.stage(reopen_to).kind.reopen_state
+            why = f"project {project.id} never reached '{state}', where '{reopen_to}' starts"
+        return [Rejection("reopen_target", f"{why}; project {project.id} can be reopened to: {choices}")]
+
+    def _reopen_list(
+        self, tx: Any, program: Program, cycle: Cycle, user: User, project: Project, appeal: Appeal, now: datetime
+    ) -> dict[str, Any]:
+        """What reopening does to the list: a proposed version is superseded (the lead proposes a
+        new one, to be confirmed again); a confirmed or published one opens a correction. Returns
+        what the project's audit row should say about it."""
+        stage = program.list_stage
+        lst = tx.latest_list(cycle.id)
+        target = program.stage_index(appeal.reopen_to)
+        if stage is None or lst is None or target > program.stage_index(stage.id):
+            return {}
+        entry = next((e for e in lst.entries if e.project_id == project.id), None)
+        out: dict[str, Any] = {
+            "list": {
+                "version": lst.number,
+                "status": lst.status,
+                "place": asdict(entry) if entry else None,
+            }
+        }
+        why = f"appeal {appeal.id} reopened project {project.id}"
+        if lst.status == "proposed":
+            lst.status = "superseded"
+            tx.save_list_status(lst)
+            self._audit(
+                tx, now, cycle, "list", lst.number, user.name, "supersede", "proposed", "superseded", reason=why
+            )
+        elif lst.status in ("confirmed", "published"):
+            correction = dict(cycle.settings.get("correction") or {"stage": stage.id, "list": lst.number})
+            correction["appeals"] = [*correction.get("appeals", []), appeal.id]
+            correction.setdefault("opened_at", now.isoformat())
+            cycle.settings = {**cycle.settings, "correction": correction}
+            tx.save_cycle(cycle)
+            if lst.status == "confirmed":
+                lst.status = "superseded"
+                tx.save_list_status(lst)
+                self._audit(
+                    tx, now, cycle, "list", lst.number, user.name, "supersede", "confirmed", "superseded", reason=why
+                )
+            self._audit(
+                tx,
+                now,
+                cycle,
+                "cycle",
+                cycle.id,
+                user.name,
+                "correction",
+                reason=why,
+                list_version=lst.number,
+                appeals=correction["appeals"],
+            )
+        return out
+
+    # -------------------------------------------------------------------------- reading
+    def _may_read_appeal(self, user: User, appeal: Appeal) -> bool:
+        if user.role == "lead":
+            return True
+        if user.role == "applicant":
+            return appeal.filed_by == user.name
+        return user.role == "city-admin" and appeal.city == user.city
+
+    def appeals(
+        self, acting: str | None, cycle_id: str | None = None, status: str | None = None
+    ) -> tuple[Cycle, list[Appeal]]:
+        """The appeals of a cycle the user may see (the lead all; a city admin their city's;
+        an applicant those they filed)."""
+        with self.store.transaction(write=False) as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            found = tx.appeals(cycle.id, statuses=(status,) if status else None)
+            return cycle, [a for a in found if self._may_read_appeal(user, a)]
+
+    def appeal(self, acting: str | None, appeal_id: int) -> tuple[Appeal, Project]:
+        with self.store.transaction(write=False) as tx:
+            user = self._user(tx, acting)
+            appeal = tx.get_appeal(appeal_id)
+            if appeal is None or not self._may_read_appeal(user, appeal):
+                raise NotFound("appeal", appeal_id)
+            return appeal, tx.get_project(appeal.project_id)
+
+    # -------------------------------------------------------------------------- overrides
+    def override(
+        self,
+        acting: str | None,
+        rule: str,
+        reason: str,
+        city: str | None = None,
+        project_id: int | None = None,
+        cycle_id: str | None = None,
+    ) -> Override:
+        """The lead lifts a rule the program marks overridable, for one city, one project or
+        everyone in the cycle, with a reason. Shown in status and in the history."""
+        if not reason.strip():
+            raise InvalidInput("override", ["an override needs --reason"])
+        now = self.now()
+        with self.store.transaction() as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            program: Program = self.program_of(cycle)
+            subject = f"rule {rule} in cycle {cycle.id}"
+            self._permit(program, "override", user, None, subject)
+            if city is not None:
+                program.party(city)
+            if project_id is not None:
+                project = self._project(tx, project_id)
+                if project.cycle_id != cycle.id:
+                    raise NotFound("project", project_id, f"it is not in cycle {cycle.id}")
+            if rule not in program.overridable:
+                allowed = ", ".join(program.overridable) or "none"
+                raise self._refuse(
+                    "override",
+                    subject,
+                    [
+                        Rejection(
+                            "overridable", f"{rule} may not be overridden in {program.id} (overridable: {allowed})"
+                        )
+                    ],
+                )
+            existing = overrides_of(cycle)
+            o = Override(
+                id=max((x.id for x in existing), default=0) + 1,
+                rule=rule,
+                reason=reason.strip(),
+                by=user.name,
+                at=now.isoformat(),
+                city=city,
+                project=project_id,
+            )
+            cycle.settings = {**cycle.settings, "overrides": [*cycle.settings.get("overrides", []), asdict(o)]}
+            tx.save_cycle(cycle)
+            subject_kind, subject_id = ("project", project_id) if project_id is not None else ("cycle", cycle.id)
+            self._audit(
+                tx, now, cycle, subject_kind, subject_id, user.name, "override", reason=o.reason, override=asdict(o)
+            )
+        log.info("override_added", cycle=cycle.id, rule=rule, city=city, project=project_id, id=o.id)
+        return o
+
+    def revoke_override(
+        self, acting: str | None, override_id: int, reason: str, cycle_id: str | None = None
+    ) -> Override:
+        """Withdraw an override: the rule applies again from now on (what went through stays)."""
+        if not reason.strip():
+            raise InvalidInput("override", ["revoking an override needs --reason"])
+        now = self.now()
+        with self.store.transaction() as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            program: Program = self.program_of(cycle)
+            self._permit(program, "override", user, None, f"override {override_id}")
+            data = [dict(x) for x in cycle.settings.get("overrides", [])]
+            found = next((x for x in data if x["id"] == override_id), None)
+            if found is None:
+                raise NotFound("override", override_id)
+            if found.get("revoked"):
+                raise InvalidInput("override", [f"override {override_id} was already revoked"])
+            found["revoked"] = {"by": user.name, "at": now.isoformat(), "reason": reason.strip()}
+            cycle.settings = {**cycle.settings, "overrides": data}
+            tx.save_cycle(cycle)
+            o = Override.from_data(found)
+            subject_kind, subject_id = ("project", o.project) if o.project is not None else ("cycle", cycle.id)
+            self._audit(
+                tx,
+                now,
+                cycle,
+                subject_kind,
+                subject_id,
+                user.name,
+                "revoke_override",
+                reason=reason.strip(),
+                override=found,
+            )
+        log.info("override_revoked", cycle=cycle.id, id=override_id)
+        return o
+
+    def overrides(self, acting: str | None, cycle_id: str | None = None) -> tuple[Cycle, list[Override]]:
+        with self.store.transaction(write=False) as tx:
+            self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            return cycle, overrides_of(cycle)

@@ -1,0 +1,52 @@
+"""Small pieces the engine and its appeal actions share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from policies.appeals import Override
+from policies.base import Rejection
+from policies.permissions import Actor
+from workflow.program import Program
+from workflow.records import Cycle, Project, User
+
+KEY_LIBRARY_STATES = ("recommended",)
+PLACED_STATES = ("listed_demonstration", "listed_excellent", "not_listed", "awarded")
+LIVE_LISTS = ("proposed", "confirmed")
+
+
+@dataclass
+class Verdict:
+    """What the guards decided: the rejections that stand, and those the lead's overrides lifted
+    (as notes for the audit row of the action that went through thanks to them)."""
+
+    refused: list[Rejection]
+    lifted: list[str] = field(default_factory=list)
+
+
+def overrides_of(cycle: Cycle) -> list[Override]:
+    return [Override.from_data(o) for o in cycle.settings.get("overrides", ())]
+
+
+def reopened_allows(program: Program, cycle: Cycle, stage_id: str, reopened: str | None) -> bool:
+    """Whether a subject reopened to ``reopened`` may act in ``stage_id``: from the reopened stage
+    up to the cycle's current one, whatever their windows."""
+    if reopened is None:
+        return False
+    return program.stage_index(reopened) <= program.stage_index(stage_id) <= program.stage_index(cycle.stage)
+
+
+def appeal_decided_by_city(program: Program, stage_id: str) -> bool:
+    rules = program.appeals
+    perm = rules.decided_by.get(stage_id) if rules else None
+    return perm is not None and perm.own_city
+
+
+def last_upheld(tx: Any, project: Project) -> int | None:
+    upheld = [a.id for a in tx.appeals(project_id=project.id, statuses=("upheld",))]
+    return upheld[-1] if upheld else None
+
+
+def actor_of(user: User) -> Actor:
+    return Actor(user.name, user.role, user.city)
