@@ -38,6 +38,60 @@ class DemoClock:
         self.instant += timedelta(seconds=30)
 
 
+def _propose(engine: Engine, lead: str, echo: Callable[[str], None], tie_order: list[int] | None = None):
+    """Propose the list; a tie across a boundary is shown, then settled explicitly by the lead."""
+    try:
+        return engine.propose_list(lead, tie_order=tie_order or ())
+    except RuleRefused as exc:
+        echo(f"   {exc}")
+        tied: list[int] = []
+        for r in exc.rejections:
+            tied += [int(x) for x in r.message.split(" are tied")[0].removeprefix("projects ").split(", ")]
+        echo(f"   the lead settles the tie explicitly: --tie-order {','.join(map(str, tied))}")
+        return engine.propose_list(lead, tie_order=tied)
+
+
+def _corrected_publication(
+    engine: Engine, program, clock: DemoClock, lead: str, published, echo: Callable[[str], None]
+):
+    """After publication an applicant shows a score was entered wrongly: the lead upholds the
+    appeal and reopens the project to joint scoring; every city scores it again; the corrected
+    list is proposed, confirmed by all and published as a correction."""
+    from workflow.ranking import describe_change, list_changes
+
+    clock.set(7, 1)
+    echo("")
+    echo(f"== {clock.instant:%Y-%m-%d %H:%M} appeal after publication")
+    entry = next(e for e in reversed(published.entries) if e.category == "none")
+    city = entry.city
+    appeal = engine.file_appeal(f"{city}-applicant", entry.project_id, "评分表汇总时录入有误，申请复核。")
+    engine.decide_appeal(lead, appeal.id, "uphold", reopen_to="joint_scoring", reason="核实录入错误，重新评分。")
+    echo(
+        f"   appeal {appeal.id} by {city}'s applicant against project {entry.project_id} (rank {entry.rank}): "
+        "upheld, reopened to joint_scoring; its sheets are kept as history"
+    )
+    best = {c.id: c.bands[0].max for c in program.criteria}
+    for party in program.parties:
+        engine.score(f"{party.id}-scorer", entry.project_id, best, completion="基本完成")
+    lst = _propose(engine, lead, echo)
+    for party in program.parties:
+        engine.confirm_list(f"{party.id}-admin")
+    lst = engine.publish(lead)
+    changes = list_changes(published.entries, lst.entries)
+    echo(
+        f"   corrected publication: list version {lst.number} replaces version {published.number}, "
+        f"{len(changes)} changes:"
+    )
+    for change in changes[:6]:
+        echo(f"     {describe_change(change)}")
+    newly = [p.id for p in engine.projects(lead, state="listed_demonstration")]
+    newly += [p.id for p in engine.projects(lead, state="listed_excellent")]
+    if newly:
+        engine.fire(lead, newly, "award")
+        echo(f"   {len(newly)} newly listed projects awarded their plaques")
+    return lst
+
+
 def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: Callable[[str], None] = print) -> dict:
     rng = random.Random(seed)
     clock = DemoClock(year)
@@ -137,6 +191,15 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
         fund = program.funding.get(party.id)
         money = f", support ¥{n_demo * fund['demonstration'] + n_exc * fund['excellent']:,}" if fund else ""
         echo(f"   {party.name:<5} 示范 {n_demo:>2}, 优秀 {n_exc:>2}, of {len(pool)} in library{money}")
+    # an applicant appeals a municipal result; the city that made it dismisses the appeal
+    city = program.parties[1].id
+    contested = next(p for p in engine.projects(lead, cycle.id, city=city, state="municipal_excellent"))
+    clock.set(3, 20)
+    appeal = engine.file_appeal(f"{city}-applicant", contested.id, "我单位项目成效显著，申请复核市级评审结果。")
+    engine.decide_appeal(f"{city}-admin", appeal.id, "dismiss", reason="经复核，维持市级优秀项目结果。")
+    echo(
+        f"   appeal {appeal.id} against project {contested.id}'s municipal result: dismissed by {city}, nothing changes"
+    )
     clock.set(5, 1, 9)
     advance()
 
@@ -171,15 +234,7 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
     # 5. confirmation -----------------------------------------------------------------------
     clock.set(6, 10)
     stage("5 确认 confirmation")
-    try:
-        lst = engine.propose_list(lead)
-    except RuleRefused as exc:
-        echo(f"   {exc}")
-        tied: list[int] = []
-        for r in exc.rejections:
-            tied += [int(x) for x in r.message.split(" are tied")[0].removeprefix("projects ").split(", ")]
-        echo(f"   the lead settles the tie explicitly: --tie-order {','.join(map(str, tied))}")
-        lst = engine.propose_list(lead, tie_order=tied)
+    lst = _propose(engine, lead, echo)
     echo(
         f"   list version {lst.number} proposed: {sum(e.category == 'demonstration' for e in lst.entries)} "
         f"demonstration, {sum(e.category == 'excellent' for e in lst.entries)} excellent"
@@ -201,6 +256,8 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
     listed = [e.project_id for e in lst.entries if e.category != "none"]
     engine.fire(lead, listed, "award")
     echo(f"   published list version {lst.number}; {len(listed)} plaques awarded")
+
+    lst = _corrected_publication(engine, program, clock, lead, lst, echo)
 
     echo("")
     echo(f"   {'名次':<4}{'得分':>9}  {'类别':<8}{'城市':<6} 企业 / 项目")

@@ -1019,7 +1019,7 @@ class Engine(AppealActions):
         """Where the cycle stands: stage, window and time left, per-city progress, funding."""
         now = self.now()
         with self.store.transaction(write=False) as tx:
-            self._user(tx, acting)
+            user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
             program = self.program_of(cycle)
             lst = tx.latest_list(cycle.id)
@@ -1032,7 +1032,7 @@ class Engine(AppealActions):
             request = self._request(tx, program, cycle, lst, stage.close_when)
             ctx = self._context(program, cycle, counts, now=now, request=request, stage_closes=closes)
             closing = self._closing(program, cycle, stage.close_when, ctx)
-            open_appeals = tx.appeals(cycle.id, statuses=("open",))
+            open_appeals = [a for a in tx.appeals(cycle.id, statuses=("open",)) if self._may_read_appeal(user, a)]
             downstream = (
                 "in_library",
                 "municipal_demonstration",
