@@ -289,7 +289,7 @@ def program_list() -> None:
 @handled
 def program_show(program_id: str) -> None:
     """Show a program: parties, stages and windows, guards, quotas and score sheet."""
-    from workflow.program import ProgramRegistry
+    from workflow.program import ProgramRegistry, describe_offset
 
     p = ProgramRegistry().get(program_id)
     data = {
@@ -320,6 +320,15 @@ def program_show(program_id: str) -> None:
             {"id": c.id, "name": c.name, "max": c.max, "bands": [f"{b.label} {b.min}-{b.max}" for b in c.bands]}
             for c in p.criteria
         ],
+        "appeals": None
+        if p.appeals is None
+        else {
+            "after_publication": describe_offset(p.appeals.after_publication),
+            "decided_by": {sid: list(perm.roles) for sid, perm in p.appeals.decided_by.items()},
+            "within": {sid: describe_offset(d) for sid, d in p.appeals.within.items()},
+            "reopen_to": [s.id for s in p.reopenable],
+        },
+        "overridable": list(p.overridable),
     }
 
     def text() -> None:
@@ -338,6 +347,14 @@ def program_show(program_id: str) -> None:
         click.echo("Score sheet:")
         for c in p.criteria:
             click.echo(f"  {c.id:<14} max {c.max:<3} " + " · ".join(f"{b.label} {b.min}-{b.max}" for b in c.bands))
+        if data["appeals"]:
+            a = data["appeals"]
+            click.echo(f"Appeals: until {a['after_publication']} after publication; decided by")
+            for sid, roles in a["decided_by"].items():
+                within = f", closes {a['within'][sid]} after its window" if sid in a["within"] else ""
+                click.echo(f"  {sid:<18} {' or '.join(roles)}{within}")
+            click.echo("  a project may be reopened to: " + ", ".join(a["reopen_to"]))
+        click.echo("Overridable rules: " + (", ".join(p.overridable) or "none"))
 
     out(data, text)
 
@@ -505,7 +522,8 @@ def _print_audit(e: Any) -> None:
     why = f"  «{e.reason}»" if e.reason else ""
     said = tell(e)
     said = f"  — {said}" if said else ""
-    click.echo(f"{local(e.at)}  {e.subject} {e.subject_id:<5} {e.action:<16} {move:<44} by {e.actor}{why}{said}")
+    who = f"{e.subject} {e.subject_id}"
+    click.echo(f"{local(e.at)}  {who:<18} {e.action:<16} {move:<44} by {e.actor}{why}{said}")
 
 
 # ------------------------------------------------------------------------------------------ projects
