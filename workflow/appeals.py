@@ -365,6 +365,13 @@ class AppealActions:
                 project = self._project(tx, project_id)
                 if project.cycle_id != cycle.id:
                     raise NotFound("project", project_id, f"it is not in cycle {cycle.id}")
+                if city is not None and project.city != city:
+                    raise InvalidInput("override", [f"project {project_id} belongs to {project.city}, not {city}"])
+                if rule in program.overridable and rule not in program.project_rules:
+                    raise InvalidInput(
+                        "override",
+                        [f"{rule} is checked for a whole stage or list, not for one project's action; use --city"],
+                    )
             if rule not in program.overridable:
                 allowed = ", ".join(program.overridable) or "none"
                 raise self._refuse(
@@ -406,7 +413,9 @@ class AppealActions:
             user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
             program: Program = self.program_of(cycle)
-            self._permit(program, "override", user, None, f"override {override_id}")
+            problem = permission_problem("override", program.permissions.get("override"), actor_of(user), None)
+            if problem:
+                raise NotPermitted("revoke", f"override {override_id}", problem)
             data = [dict(x) for x in cycle.settings.get("overrides", [])]
             found = next((x for x in data if x["id"] == override_id), None)
             if found is None:

@@ -947,7 +947,8 @@ class Engine(AppealActions):
                 for a in appeals
                 if a is not None
             ]
-            for p in tx.reopened_projects(cycle.id):
+            reopened = tx.reopened_projects(cycle.id)
+            for p in reopened:  # the publication closes every reopening (recorded in its audit row)
                 p.reopened_to = None
                 p.updated_at = now
                 tx.save_project(p)
@@ -972,6 +973,7 @@ class Engine(AppealActions):
                     if published
                     else {}
                 ),
+                **({"reopenings_closed": [p.id for p in reopened]} if reopened else {}),
             )
         log.info("list_published", cycle=cycle.id, version=lst.number, correction=bool(published))
         return lst

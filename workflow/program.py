@@ -208,6 +208,12 @@ class Program:
         return tuple(s for s in self.stages if s.kind.reopen_state)
 
     @cached_property
+    def project_rules(self) -> frozenset[str]:
+        """The policies checked on one project's action (not on a stage or the list as a whole)."""
+        project_triggers = {t for s in self.stages for t in s.kind.triggers}
+        return frozenset(n for t, names in self.guards.items() if t in project_triggers for n in names)
+
+    @cached_property
     def undecided_states(self) -> tuple[str, ...]:
         """States a reopened project must leave (be decided) before a new list can be proposed."""
         return tuple(s.kind.reopen_state for s in self.reopenable if s.kind.must_decide)  # type: ignore[misc]
@@ -609,7 +615,9 @@ def _appeals_and_overrides(
     data: Mapping[str, Any], stages: Iterable[Stage], problems: list[str]
 ) -> tuple[AppealRules | None, tuple[str, ...]]:
     """Read ``[appeals]`` and ``[overrides]``; report every problem in them."""
+    stages = list(stages)
     stage_ids = {s.id for s in stages}
+    appealable = [s.id for s in stages if s.kind.appealable or s.kind.decides_list]
     appeals = None
     raw = data.get("appeals")
     if raw is not None:
@@ -620,14 +628,30 @@ def _appeals_and_overrides(
             after = timedelta(days=7)
         decided_by: dict[str, Permission] = {}
         within: dict[str, timedelta] = {}
-        for sid, spec in (raw.get("stages") or {}).items():
+        per_stage = raw.get("stages") or {}
+        if not isinstance(per_stage, dict):
+            problems.append(f"[appeals] stages must be a table of stages, not {per_stage!r}")
+            per_stage = {}
+        for sid, spec in per_stage.items():
             if sid not in stage_ids:
                 problems.append(f"[appeals.stages.{sid}] is not a stage of this program")
                 continue
             if not isinstance(spec, dict):
                 problems.append(f"[appeals.stages.{sid}] must be a table")
                 continue
+            if sid not in appealable:
+                problems.append(
+                    f"[appeals.stages.{sid}]: stage {sid!r} makes no result that can be appealed "
+                    f"(those that do: {', '.join(appealable) or 'none'})"
+                )
+                continue
             if "decided_by" in spec:
+                if not isinstance(spec["decided_by"], dict) or not isinstance(spec["decided_by"].get("roles"), list):
+                    problems.append(
+                        f"[appeals.stages.{sid}] decided_by must be a table like "
+                        f'{{ roles = ["lead"] }}, not {spec["decided_by"]!r}'
+                    )
+                    continue
                 perm = Permission.from_data(spec["decided_by"])
                 bad = [r for r in perm.roles if r not in ROLES]
                 if bad or not perm.roles:
@@ -638,12 +662,17 @@ def _appeals_and_overrides(
                     within[sid] = parse_offset(spec["within"])
                 except ValueError as exc:
                     problems.append(f"[appeals.stages.{sid}] within: {exc}")
-        appealable = [s.id for s in stages if s.kind.appealable or s.kind.decides_list]
         undecided = [sid for sid in appealable if sid not in decided_by]
         if undecided:
             problems.append("[appeals] nobody decides appeals against the results of: " + ", ".join(undecided))
         appeals = AppealRules(after, decided_by, within)
-    rules = tuple((data.get("overrides") or {}).get("rules") or ())
+    raw_rules = (data.get("overrides") or {}).get("rules") or ()
+    if isinstance(raw_rules, str):
+        raw_rules = [raw_rules]  # one rule named without a list
+    if not isinstance(raw_rules, list | tuple):
+        problems.append(f"[overrides] rules must be a list of policy names, not {raw_rules!r}")
+        raw_rules = ()
+    rules = tuple(raw_rules)
     for name in rules:
         if name not in REGISTRY:
             problems.append(f"[overrides] rules: unknown policy {name!r}")

@@ -56,7 +56,10 @@ CITY = {
     applicant("jiaxing"): "jiaxing",
 }
 
-# ok: permitted · R: refused for the role · C: refused because the project is another city's
+# ok: permitted · R: refused for the role · C: refused because the project is another city's ·
+# N: not found — the actor may not even see the project (an applicant sees only their own), and
+# an action on a project checks that first (Engine.file_appeal: visible → permission), so it is
+# told "No project N" rather than who may act
 # fmt: off
 GRID = {
     #               lead  hf-adm jx-adm hf-sc jx-sc hf-app jx-app
@@ -73,6 +76,8 @@ GRID = {
     "publish":    ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
     "award":      ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
     "advance":    ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
+    "appeal":     ("R",  "ok",  "C",   "R",  "R",  "ok",  "N"),
+    "override":   ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
     "add_user":   ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
     "open_cycle": ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
 }
@@ -91,6 +96,8 @@ DONE_BY = {
     "publish": "lead",
     "award": "lead",
     "advance": "lead",
+    "appeal": "applicant or city-admin",
+    "override": "lead",
 }
 
 
@@ -106,6 +113,16 @@ def _prepare_withdraw(s: Staged) -> None:
 def _prepare_advance(s: Staged) -> None:
     for c in CITIES:
         s.engine.confirm_list(admin(c))
+
+
+def _appealed_by(s: Staged, a: str) -> bool:
+    _, appeals = s.engine.appeals(LEAD)
+    return [(x.project_id, x.filed_by, x.against_stage) for x in appeals] == [(_hefei(s), a, "confirmation")]
+
+
+def _overridden_by(s: Staged, a: str) -> bool:
+    _, overrides = s.engine.overrides(LEAD)
+    return [(o.rule, o.city, o.by) for o in overrides] == [("min_recommendations", "hefei", a)]
 
 
 # action -> (checkpoint, clock, preparation, the action itself, what success looks like)
@@ -202,6 +219,22 @@ ACTIONS: dict[str, tuple[str, tuple[int, int], Callable[[Staged], None] | None, 
         lambda s, a: s.engine.advance(a),
         lambda s, a: s.engine.get_cycle(None).stage == "publication",
     ),
+    # at "proposed" the key library is visible to every city's admin and scorer, so only the
+    # other city's applicant is turned away as "not found"; the appeal is against the list place
+    "appeal": (
+        "proposed",
+        (6, 1),
+        None,
+        lambda s, a: s.engine.file_appeal(a, _hefei(s), "评分录入有误，申请复核"),
+        _appealed_by,
+    ),
+    "override": (
+        "recommendation",
+        (5, 11),
+        None,
+        lambda s, a: s.engine.override(a, "min_recommendations", "合肥市仅评出3个示范项目", city="hefei"),
+        _overridden_by,
+    ),
     "add_user": (
         "collection",
         (1, 20),
@@ -229,8 +262,9 @@ def _expected_refusal(action: str, actor: str, cell: str) -> str:
     return f"{actor} is {ROLE[actor]}; {action} is done by {DONE_BY[action]}"
 
 
+OUTCOME = {"ok": "ok", "R": "refused", "C": "refused", "N": "not_found"}
 CASES = [
-    pytest.param(action, actor, cell, id=f"{action}-{actor}-{'ok' if cell == 'ok' else 'refused'}")
+    pytest.param(action, actor, cell, id=f"{action}-{actor}-{OUTCOME[cell]}")
     for action, row in GRID.items()
     for actor, cell in zip(ACTORS, row, strict=True)
 ]
@@ -248,6 +282,13 @@ def test_permission_table(at_stage, action, actor, cell):
         assert succeeded(s, actor)
         return
     before = snapshot(s.store)
+    if cell == "N":
+        with pytest.raises(NotFound) as hidden:
+            act(s, actor)
+        assert hidden.value.exit_code == 5
+        assert str(hidden.value) == f"No project {_hefei(s)!r}."
+        assert snapshot(s.store) == before
+        return
     with pytest.raises(NotPermitted) as err:
         act(s, actor)
     assert err.value.exit_code == 4
@@ -259,6 +300,7 @@ def test_permission_table(at_stage, action, actor, cell):
 def test_the_grid_covers_every_permission_of_the_program(programs):
     program = programs.get(PROGRAM)
     assert set(program.permissions) <= set(GRID)
+    assert {cell for row in GRID.values() for cell in row} <= set(OUTCOME)
     for action, done_by in DONE_BY.items():
         assert " or ".join(program.permissions[action].roles) == done_by
 
@@ -425,3 +467,15 @@ def test_a_refused_action_by_a_permitted_user_is_a_rule_not_a_permission(at_stag
     with pytest.raises(RuleRefused) as err:
         s.engine.score(scorer("hefei"), s.ids["hefei"][0], SHEET_MID)
     assert "stage_window" in err.value.rules
+
+
+def test_an_applicant_appeals_only_their_own_project_and_does_not_see_the_others(at_stage):
+    """Another hefei applicant cannot see the project, so cannot appeal it: not found, not 'not permitted'."""
+    s = at_stage("proposed")
+    s.clock.set(sh(6, 1))
+    s.engine.add_user(LEAD, "hefei-applicant-2", "applicant", "hefei")
+    before = snapshot(s.store)
+    with pytest.raises(NotFound) as err:
+        s.engine.file_appeal("hefei-applicant-2", _hefei(s), "复核")
+    assert str(err.value) == f"No project {_hefei(s)!r}."
+    assert snapshot(s.store) == before
