@@ -463,8 +463,8 @@ def cycle_status(cycle_id: str | None) -> None:
         if s.get("correction"):
             c = s["correction"]
             click.echo(
-                f"List correction open (list version {c['list']}, appeals {', '.join(map(str, c['appeals']))}): "
-                "propose, confirm and publish a corrected list"
+                f"List reopened by appeals {', '.join(map(str, c['appeals']))} (was version {c['list']}): "
+                "the lead proposes a new version, all parties confirm it, then it is published"
             )
         for note in s.get("closing_overridden", ()):
             click.echo(f"  overridden: {note}")
@@ -778,7 +778,10 @@ def publish(cycle_id: str | None) -> None:
     _, versions, _ = engine.list_versions(cfg().user, lst.cycle_id)
     corrected = [v for v in versions if v.status == "corrected"]
     if corrected:
-        click.echo(f"Published list version {lst.number} correcting version {corrected[-1].number}")
+        click.echo(f"Published list version {lst.number} correcting version {corrected[-1].number}, because of:")
+        for a in engine.publication_appeals(cfg().user, lst.cycle_id, lst.number):
+            decided = f" — {a.decision_reason}" if a.decision_reason else ""
+            click.echo(f"  appeal {a.id} (project {a.project_id}, {a.city}): {a.reason}{decided}")
     else:
         click.echo(f"Published list version {lst.number}: {len(listed)} projects named")
     _print_list(lst, previous=corrected[-1] if corrected else None)
@@ -831,15 +834,16 @@ def appeal_file(project_id: int, reason: str) -> None:
 
 @appeal.command("decide")
 @click.argument("appeal_id", type=int)
-@click.option("--uphold", "decision", flag_value="uphold", help="Uphold the appeal (needs --reopen-to).")
-@click.option("--dismiss", "decision", flag_value="dismiss", help="Dismiss the appeal (needs --reason).")
+@click.option("--uphold", is_flag=True, help="Uphold the appeal (needs --reopen-to).")
+@click.option("--dismiss", is_flag=True, help="Dismiss the appeal (needs --reason).")
 @click.option("--reopen-to", "reopen_to", help="The stage to reopen the project to (e.g. municipal_review).")
 @click.option("--reason", default="", help="Why (required to dismiss).")
 @handled
-def appeal_decide(appeal_id: int, decision: str | None, reopen_to: str | None, reason: str) -> None:
+def appeal_decide(appeal_id: int, uphold: bool, dismiss: bool, reopen_to: str | None, reason: str) -> None:
     """Decide an appeal, by whoever made the contested result."""
-    if decision is None:
-        raise click.UsageError("say --uphold --reopen-to STAGE or --dismiss --reason TEXT")
+    if uphold == dismiss:
+        raise click.UsageError("say either --uphold --reopen-to STAGE or --dismiss --reason TEXT")
+    decision = "uphold" if uphold else "dismiss"
     if decision == "dismiss" and reopen_to:
         raise click.UsageError("--reopen-to goes with --uphold, not --dismiss")
     a, p = cfg().engine().decide_appeal(cfg().user, appeal_id, decision, reopen_to, reason)

@@ -193,12 +193,14 @@ class AppealActions:
                         f"appeal {appeal.id} was already {appeal.status} by {appeal.decided_by} on {when}",
                     )
                 )
-            elif project.state != appeal.against_state:
+            elif decision == "uphold" and project.state != appeal.against_state:
+                # the contested result was overtaken (recommended, awarded…): the appeal can only be
+                # dismissed, and a new one filed against the result the project holds now
                 rejections.append(
                     Rejection(
                         "appeal_current",
                         f"project {project.id} is now '{project.state}'; appeal {appeal.id} was filed against "
-                        f"'{appeal.against_state}'",
+                        f"'{appeal.against_state}' (dismiss it, and appeal the present result)",
                     )
                 )
             if decision == "uphold" and not rejections:
@@ -278,37 +280,33 @@ class AppealActions:
                 "place": asdict(entry) if entry else None,
             }
         }
+        if lst.status not in ("proposed", "confirmed", "published"):
+            return out  # objected or superseded already: the lead proposes a new version anyway
         why = f"appeal {appeal.id} reopened project {project.id}"
-        if lst.status == "proposed":
+        # The list is reopened: until a list is published again, the list actions run whatever the
+        # cycle's stage and the windows (the project may come back after the joint window closed).
+        correction = dict(cycle.settings.get("correction") or {"stage": stage.id, "list": lst.number})
+        correction["appeals"] = [*correction.get("appeals", []), appeal.id]
+        correction.setdefault("opened_at", now.isoformat())
+        cycle.settings = {**cycle.settings, "correction": correction}
+        tx.save_cycle(cycle)
+        if lst.status in ("proposed", "confirmed"):
+            before = lst.status
             lst.status = "superseded"
             tx.save_list_status(lst)
-            self._audit(
-                tx, now, cycle, "list", lst.number, user.name, "supersede", "proposed", "superseded", reason=why
-            )
-        elif lst.status in ("confirmed", "published"):
-            correction = dict(cycle.settings.get("correction") or {"stage": stage.id, "list": lst.number})
-            correction["appeals"] = [*correction.get("appeals", []), appeal.id]
-            correction.setdefault("opened_at", now.isoformat())
-            cycle.settings = {**cycle.settings, "correction": correction}
-            tx.save_cycle(cycle)
-            if lst.status == "confirmed":
-                lst.status = "superseded"
-                tx.save_list_status(lst)
-                self._audit(
-                    tx, now, cycle, "list", lst.number, user.name, "supersede", "confirmed", "superseded", reason=why
-                )
-            self._audit(
-                tx,
-                now,
-                cycle,
-                "cycle",
-                cycle.id,
-                user.name,
-                "correction",
-                reason=why,
-                list_version=lst.number,
-                appeals=correction["appeals"],
-            )
+            self._audit(tx, now, cycle, "list", lst.number, user.name, "supersede", before, "superseded", reason=why)
+        self._audit(
+            tx,
+            now,
+            cycle,
+            "cycle",
+            cycle.id,
+            user.name,
+            "correction",
+            reason=why,
+            list_version=lst.number,
+            appeals=correction["appeals"],
+        )
         return out
 
     # -------------------------------------------------------------------------- reading
@@ -337,6 +335,18 @@ class AppealActions:
             if appeal is None or not self._may_read_appeal(user, appeal):
                 raise NotFound("appeal", appeal_id)
             return appeal, tx.get_project(appeal.project_id)
+
+    def publication_appeals(self, acting: str | None, cycle_id: str, number: int) -> list[Appeal]:
+        """The appeals a (corrected) publication of list version ``number`` answered."""
+        with self.store.transaction(write=False) as tx:
+            self._user(tx, acting)
+            rows = [
+                e
+                for e in tx.history("list", str(number), cycle_id=cycle_id)
+                if e.action == "publish" and e.data.get("appeals")
+            ]
+            ids = [w["appeal"] for w in rows[-1].data["appeals"]] if rows else []
+            return [a for a in (tx.get_appeal(i) for i in ids) if a is not None]
 
     # -------------------------------------------------------------------------- overrides
     def override(

@@ -756,6 +756,27 @@ class Engine(AppealActions):
         ranked, ties = rank(totals, places, method, trim, tie_order) if totals else ([], [])
         return projects, ranked, ties, method
 
+    def _stale(self, tx: Any, program: Program, cycle: Cycle, lst: ListVersion) -> list[Rejection]:
+        """A list version no longer matching the current sheets (a reopened project re-scored after
+        it was proposed) must not be published: name every project whose score moved."""
+        projects, ranked, _, _ = self._ranking(tx, program, cycle, lst.tie_order)
+        now = {r.project_id: show(r.score) for r in ranked}
+        then = {e.project_id: e.score for e in lst.entries}
+        moved = [
+            f"project {pid} {then.get(pid, 'absent')} → {now.get(pid, 'absent')}"
+            for pid in sorted(then.keys() | now.keys())
+            if then.get(pid) != now.get(pid)
+        ]
+        if not moved:
+            return []
+        return [
+            Rejection(
+                "list_current",
+                f"the score sheets changed since list version {lst.number} was proposed ({'; '.join(moved)}); "
+                "propose a new version",
+            )
+        ]
+
     def _list_reopened(self, program: Program, cycle: Cycle) -> str | None:
         """The list stage, while a correction opened by an upheld appeal lets the list actions run
         although the cycle has moved past that stage."""
@@ -917,6 +938,7 @@ class Engine(AppealActions):
             counts = self._counts(tx, cycle, lst, names)
             ctx = self._context(program, cycle, counts, request=self._request(tx, program, cycle, lst, names), now=now)
             verdict = self._guards(program, cycle, "publish", ctx)
+            verdict.refused += self._stale(tx, program, cycle, lst)
             if verdict.refused:
                 raise self._refuse("publish", subject, verdict.refused)
             category = {e.project_id: e.category for e in lst.entries}
@@ -1006,7 +1028,11 @@ class Engine(AppealActions):
             sheets = tx.sheets(cycle.id, project_id, current_only=False)
             if user.role not in ("lead",):
                 sheets = [s for s in sheets if s.city == user.city] if user.role != "applicant" else []
-            return project, sheets, tx.history("project", str(project_id))
+            history = tx.history("project", str(project_id))
+            if user.role != "lead":
+                readable = {a.id for a in tx.appeals(project_id=project.id) if self._may_read_appeal(user, a)}
+                history = [e for e in (_scoped(e, user, readable) for e in history) if e is not None]
+            return project, sheets, history
 
     def list_versions(
         self, acting: str | None, cycle_id: str | None = None
@@ -1117,6 +1143,27 @@ class Engine(AppealActions):
                     "read", f"the history of cycle {cycle.id}", "the cycle's history is read by the lead"
                 )
             return tx.history(cycle_id=cycle.id)
+
+
+_APPEAL_ACTIONS = ("appeal", "appeal_upheld", "appeal_dismissed")
+
+
+def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | None:
+    """A project's audit entry as ``user`` (not the lead) may read it: another city's score sheet
+    and an appeal the user may not read are left out; a reopening keeps its move but not the
+    appeal's reasons or other cities' superseded sheets. The same scoping as ``project show``."""
+    data = entry.data or {}
+    if entry.action == "score" and (user.role == "applicant" or data.get("city") != user.city):
+        return None
+    if entry.action in _APPEAL_ACTIONS and data.get("appeal") not in appeals:
+        return None
+    if entry.action == REOPEN:
+        gone = dict(data.get("superseded") or {})
+        if "sheets" in gone:
+            gone["sheets"] = [x for x in gone["sheets"] if x.get("city") == user.city]
+        reason = entry.reason if data.get("appeal") in appeals else ""
+        return dataclasses.replace(entry, reason=reason, data={**data, "superseded": gone})
+    return entry
 
 
 def _list_request(lst: ListVersion | None) -> dict[str, Any]:

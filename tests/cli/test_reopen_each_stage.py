@@ -78,7 +78,7 @@ def test_reopen_a_published_project_into(stage: str, at_stage) -> None:  # noqa:
     for stays in kept:
         assert stays not in reopen[0], (stays, reopen[0])
     status = cli("lead", NOW, "cycle", "status")
-    assert "List correction open (list version 1, appeals 1)" in status
+    assert "List reopened by appeals 1 (was version 1)" in status
 
     store = SqlStore(f"sqlite:///{path}")
     with store.transaction(write=False) as tx:
