@@ -39,6 +39,7 @@ class Criterion:
     name: str
     max: int
     bands: tuple[Band, ...]
+    short: str = ""  # a short name for table headers (e.g. 价值)
 
     def band_for(self, value: int) -> Band | None:
         for band in self.bands:

@@ -27,9 +27,10 @@ FORBIDDEN = {
         "time",
     },
     "stages": {"workflow", "store", "cli", "click", "sqlmodel", "sqlalchemy", "apscheduler"},
-    "workflow": {"store", "cli", "click", "sqlmodel", "sqlalchemy"},
+    "workflow": {"store", "cli", "click", "sqlmodel", "sqlalchemy", "sheets", "openpyxl"},
     "store": {"cli", "click"},
     "notify": {"store", "cli", "click", "sqlmodel", "sqlalchemy"},
+    "sheets": {"store", "cli", "click", "sqlmodel", "sqlalchemy", "apscheduler"},
 }
 
 

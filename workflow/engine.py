@@ -9,7 +9,7 @@ refusal raises :class:`RuleRefused`, is logged, and leaves the database unchange
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -57,6 +57,28 @@ class Store(Protocol):
     """The port the engine needs from persistence (implemented in store/)."""
 
     def transaction(self, write: bool = True) -> Any: ...
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with dry_run, would do)."""
+
+    cycle_id: str
+    dry_run: bool
+    created: list[Project] = field(default_factory=list)
+    unchanged: list[tuple[str, int]] = field(default_factory=list)  # (label, the project it already is)
+
+
+@dataclass
+class ReportData:
+    cycle: Cycle
+    program: Program
+    list: ListVersion | None
+    projects: list[Project]
+    sheets: list[ScoreSheet]
+    status: dict[str, Any]
+    by_city_state: Mapping[tuple[str, str], int]
+    awarded_as: Mapping[tuple[str, str], int]  # (city, category) -> awarded projects of that category
 
 
 @dataclass
@@ -560,11 +582,25 @@ class Engine(AppealActions):
         every project and changes nothing.
         """
         ids = [project_ids] if isinstance(project_ids, int) else list(project_ids)
+        return self.fire_each(acting, [(pid, request) for pid in ids], trigger, reason)
+
+    def fire_each(
+        self,
+        acting: str | None,
+        items: Sequence[tuple[int, Mapping[str, Any]]],
+        trigger: str,
+        reason: str = "",
+        progress: Callable[[int], None] | None = None,
+    ) -> list[Project]:
+        """Fire ``trigger`` on several projects, each with its own request (a score import: each
+        project its own sheet), all or nothing, in one transaction."""
+        ids = [pid for pid, _ in items]
         if not ids:
             raise InvalidInput("request", ["no project ids given"])
         repeated = sorted({pid for pid in ids if ids.count(pid) > 1})
         if repeated:
             raise InvalidInput("request", [f"project {pid} is named more than once" for pid in repeated])
+        requests = {pid: dict(req) for pid, req in items}
         now = self.now()
         done: list[Project] = []
         with self.store.transaction() as tx:
@@ -581,7 +617,8 @@ class Engine(AppealActions):
             counted = not NEEDS_COUNTS.isdisjoint(guards)
             rejections: list[Rejection] = []
             lifted: dict[int, list[str]] = {}
-            for project in projects:
+            for n, project in enumerate(projects, start=1):
+                request = requests[project.id]  # type: ignore[index]
                 self._permit(program, trigger, user, project.city, f"project {project.id}")
                 ctx = self._context(program, cycle, counts, project, request, now)
                 verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to)
@@ -605,17 +642,132 @@ class Engine(AppealActions):
                 # later projects in the same batch see the earlier ones counted
                 if not found and counted:
                     counts = _count_after(counts, project, trigger, request, program)
+                if progress is not None:
+                    progress(n)
             if rejections:
-                subject = f"project {ids[0]}" if len(ids) == 1 else f"projects {', '.join(map(str, ids))}"
+                if len(ids) == 1:
+                    subject = f"project {ids[0]}"
+                elif len(ids) <= 10:
+                    subject = f"projects {', '.join(map(str, ids))}"
+                else:
+                    subject = f"{len(ids)} projects"
                 raise self._refuse(trigger, subject, rejections, projects[0].state if len(ids) == 1 else None)
             for project in projects:
                 notes = lifted[project.id]  # type: ignore[index]
                 extra = {"overridden": notes} if notes else {}
-                self._move(tx, program, cycle, user, project, trigger, request, now, reason, **extra)
+                self._move(
+                    tx,
+                    program,
+                    cycle,
+                    user,
+                    project,
+                    trigger,
+                    requests[project.id],
+                    now,
+                    reason,
+                    **extra,  # type: ignore[index]
+                )
                 done.append(project)
         for p in done:
             log.info("transition", project=p.id, trigger=trigger, state=p.state, actor=acting)
         return done
+
+    def submit_batch(
+        self,
+        acting: str | None,
+        items: Sequence[tuple[str, Mapping[str, Any]]],
+        cycle_id: str | None = None,
+        dry_run: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportResult:
+        """Submit many applications (an import), all or nothing, in one transaction. Each item is
+        (a label naming where it came from, e.g. "row 5", the application). An application already
+        submitted with the same content is left alone, so importing a file again adds nothing;
+        every problem of every item is reported at once, labelled, and nothing is imported."""
+        now = self.now()
+        with self.store.transaction(write=not dry_run) as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            program = self.program_of(cycle)
+            subject = f"applications into cycle {cycle.id}"
+            stage_id = program.stage_of_action["submit"]
+            closed = stage_window("submit", stage_id, cycle.stage, self.window(program, cycle, stage_id), now)
+            closed = self._judge(cycle, closed).refused
+            if closed:
+                raise self._refuse("import", subject, closed)
+            existing = {(p.enterprise_name, p.project_name): p for p in tx.find_projects(cycle.id)}
+            seen: dict[tuple[str, str], str] = {}
+            problems: list[str] = []
+            result = ImportResult(cycle.id, dry_run)
+            planned: list[tuple[Project, Verdict]] = []
+            names = program.guards.get("submit", ())
+            for n, (label, data) in enumerate(items, start=1):
+                if progress is not None:
+                    progress(n)
+                try:
+                    app = validate_application(data)
+                except InvalidInput as exc:
+                    problems += [f"[{label}] {p}" for p in exc.problems]
+                    continue
+                city = app["enterprise"]["city"]
+                key = (app["enterprise"]["name"], app["project"]["name"])
+                if key in seen:
+                    problems.append(f"[{label}] the same project as {seen[key]}: 《{key[1]}》 of {key[0]}")
+                    continue
+                seen[key] = label
+                old = existing.get(key)
+                if old is not None:
+                    if _same_application(old.application, app):
+                        result.unchanged.append((label, old.id))  # type: ignore[arg-type]
+                    else:
+                        problems.append(
+                            f"[{label}] {key[0]} already submitted 《{key[1]}》 as project {old.id}, with other content"
+                        )
+                    continue
+                why = permission_problem("submit", program.permissions.get("submit"), actor_of(user), city)
+                if why:
+                    problems.append(f"[{label}] not permitted: {why}")
+                    continue
+                project = Project(
+                    id=None,
+                    cycle_id=cycle.id,
+                    city=city,
+                    applicant=user.name,
+                    enterprise_name=key[0],
+                    project_name=key[1],
+                    application=app,
+                    state=INITIAL_STATE,
+                    submitted_at=now,
+                    updated_at=now,
+                )
+                ctx = self._context(program, cycle, CycleCounts(), project, now=now)
+                verdict = self._judge(cycle, self._run(program, names, ctx), ctx.project)
+                problems += [f"[{label}] {r}" for r in verdict.refused]
+                planned.append((project, verdict))
+            if problems:
+                raise InvalidInput(f"{subject} (nothing was imported)", problems)
+            if dry_run:
+                result.created = [p for p, _ in planned]
+                return result
+            for project, verdict in planned:
+                self._move(
+                    tx,
+                    program,
+                    cycle,
+                    user,
+                    project,
+                    "submit",
+                    {},
+                    now,
+                    city=project.city,
+                    enterprise=project.enterprise_name,
+                    project_name=project.project_name,
+                    imported=True,
+                    **({"overridden": verdict.lifted} if verdict.lifted else {}),
+                )
+                result.created.append(project)
+        log.info("applications_imported", cycle=cycle.id, created=len(result.created), unchanged=len(result.unchanged))
+        return result
 
     def _move(
         self,
@@ -1134,6 +1286,43 @@ class Engine(AppealActions):
                 "cities": cities,
             }
 
+    def report_data(self, acting: str | None, cycle_id: str | None = None) -> ReportData:
+        """Everything `evalflow report` writes: the list (the published version, else the latest),
+        the key-library projects with their current sheets, per-city progress (lead only)."""
+        status = self.status(acting, cycle_id)
+        with self.store.transaction(write=False) as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            program = self.program_of(cycle)
+            if user.role != "lead":
+                raise NotPermitted("report on", f"cycle {cycle.id}", "reports cover every city; the lead writes them")
+            versions = tx.list_versions(cycle.id)
+            published = [v for v in versions if v.status == "published"]
+            lst = published[-1] if published else (versions[-1] if versions else None)
+            projects = tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES)
+            awarded_as: dict[tuple[str, str], int] = {}
+            for p in projects:
+                if p.state == "awarded":
+                    cat = _placed_category(tx, program, p) or "none"
+                    awarded_as[(p.city, cat)] = awarded_as.get((p.city, cat), 0) + 1
+            return ReportData(
+                cycle=cycle,
+                program=program,
+                list=lst,
+                projects=projects,
+                sheets=tx.sheets(cycle.id),
+                status=status,
+                by_city_state=tx.count_by_city_state(cycle.id),
+                awarded_as=awarded_as,
+            )
+
+    def key_library(self, acting: str | None, cycle_id: str | None = None) -> tuple[Cycle, Program, list[Project]]:
+        """The projects every party scores (for the score-sheet template)."""
+        with self.store.transaction(write=False) as tx:
+            self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id)
+            return cycle, self.program_of(cycle), tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES)
+
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
         with self.store.transaction(write=False) as tx:
             user = self._user(tx, acting)
@@ -1164,6 +1353,19 @@ def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | No
         reason = entry.reason if data.get("appeal") in appeals else ""
         return dataclasses.replace(entry, reason=reason, data={**data, "superseded": gone})
     return entry
+
+
+def _same_application(stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether a stored application is the one submitted again (the city's opinion, added on
+    acceptance, is not part of what the applicant sent)."""
+
+    def core(app: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(app)
+        opinions = {k: v for k, v in dict(out.get("opinions") or {}).items() if k != "city_organization_department"}
+        out["opinions"] = opinions
+        return out
+
+    return core(stored) == core(new)
 
 
 def _list_request(lst: ListVersion | None) -> dict[str, Any]:

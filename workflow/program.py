@@ -560,7 +560,7 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         for x, y in zip(ordered, ordered[1:], strict=False):
             if y.min <= x.max:
                 problems.append(f"score criterion {cid!r}: bands {x.label} and {y.label} overlap")
-        criteria.append(Criterion(cid, c.get("name", cid), int(c.get("max", 0)), bands))
+        criteria.append(Criterion(cid, c.get("name", cid), int(c.get("max", 0)), bands, str(c.get("short") or cid)))
 
     # reachability: every state must be reachable from the initial state
     if not problems:

@@ -1,0 +1,249 @@
+"""Reading tables from the files administrators have: XLSX, CSV (UTF-8 with or without BOM,
+GB18030/GBK, UTF-16) and JSON; writing XLSX and CSV safely.
+
+Safety first: an input file is refused when it is too large, carries macros, or unpacks into far
+more than it weighs (a zip bomb); openpyxl parses XML with defusedxml (installed with evalflow),
+so entity tricks ("billion laughs") are refused too. A cell that holds a formula is refused:
+evalflow never evaluates one, and a formula's last cached value may be stale. On export, a text
+that a spreadsheet would take for a formula (it starts with = + - @, a tab or a carriage return)
+is written as text.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+import os
+import zipfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from workflow.errors import InvalidInput
+
+MAX_IMPORT_MB = 50  # EVALFLOW_MAX_IMPORT_MB overrides
+MAX_UNPACKED_RATIO = 100  # an XLSX may unpack to at most this many times its size
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+MACRO_PARTS = ("vbaProject.bin", "vbaProjectSignature.bin")
+MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlsb", ".xls")
+
+
+@dataclass
+class Table:
+    """One sheet of an input file: its header and its rows (each with its row number in the file)."""
+
+    name: str
+    header: list[str]
+    rows: list[tuple[int, list[Any]]] = field(default_factory=list)
+
+    def records(self) -> Iterator[tuple[int, dict[str, Any]]]:
+        """Rows as {header: value}, skipping rows that are entirely empty."""
+        for number, row in self.rows:
+            if all(v is None or (isinstance(v, str) and not v.strip()) for v in row):
+                continue
+            padded = list(row) + [None] * (len(self.header) - len(row))
+            yield number, {h: v for h, v in zip(self.header, padded, strict=False) if h}
+
+
+class Formula(str):
+    """The text of a formula found in an input cell (refused by the readers of tables)."""
+
+
+def max_import_bytes() -> int:
+    try:
+        mb = float(os.environ.get("EVALFLOW_MAX_IMPORT_MB", MAX_IMPORT_MB))
+    except ValueError:
+        mb = MAX_IMPORT_MB
+    return int(mb * 1024 * 1024)
+
+
+def _check_size(path: Path) -> None:
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        raise InvalidInput(f"file {path}", [f"cannot be read: {exc.strerror}"]) from None
+    limit = max_import_bytes()
+    if size > limit:
+        raise InvalidInput(
+            f"file {path}",
+            [
+                f"it is {size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB "
+                "(split it, or set EVALFLOW_MAX_IMPORT_MB)"
+            ],
+        )
+
+
+def read_tables(path: Path) -> list[Table]:
+    """Every sheet of an XLSX file, or the one table of a CSV file, with the first row as header."""
+    path = Path(path)
+    _check_size(path)
+    suffix = path.suffix.lower()
+    if suffix in MACRO_SUFFIXES:
+        raise InvalidInput(
+            f"file {path}", [f"{suffix} files are not accepted (macros or old formats); save it as .xlsx or .csv"]
+        )
+    if suffix == ".xlsx":
+        return _read_xlsx(path)
+    if suffix in (".csv", ".txt"):
+        return [_read_csv(path)]
+    raise InvalidInput(f"file {path}", [f"unknown kind {suffix or '(no suffix)'}; use .xlsx, .csv or .json"])
+
+
+def _read_xlsx(path: Path) -> list[Table]:
+    try:
+        with zipfile.ZipFile(path) as z:
+            infos = z.infolist()
+    except (zipfile.BadZipFile, OSError):
+        raise InvalidInput(f"file {path}", ["not a valid .xlsx file (is it an old .xls? save it as .xlsx)"]) from None
+    names = [i.filename for i in infos]
+    if any(n.rsplit("/", 1)[-1] in MACRO_PARTS for n in names):
+        raise InvalidInput(f"file {path}", ["it contains macros (vbaProject.bin); save it without macros as .xlsx"])
+    unpacked = sum(i.file_size for i in infos)
+    limit = max(path.stat().st_size * MAX_UNPACKED_RATIO, 10 * 1024 * 1024)
+    if unpacked > limit:
+        raise InvalidInput(
+            f"file {path}",
+            [
+                f"it unpacks to {unpacked / 1024 / 1024:.0f} MB from {path.stat().st_size / 1024:.0f} KB; "
+                + "refused as unsafe"
+            ],
+        )
+    import openpyxl  # lazily: the command line stays quick
+    from openpyxl.xml import DEFUSEDXML
+
+    if not DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
+        raise InvalidInput(f"file {path}", ["defusedxml is not installed; evalflow will not parse untrusted XLSX"])
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+    except Exception as exc:  # openpyxl raises many kinds for broken or hostile files
+        raise InvalidInput(f"file {path}", [f"cannot be read as .xlsx: {type(exc).__name__}: {exc}"]) from None
+    tables: list[Table] = []
+    try:
+        for ws in wb.worksheets:
+            rows = ws.iter_rows()
+            header_cells = next(rows, None)
+            if header_cells is None:
+                tables.append(Table(ws.title, []))
+                continue
+            header = [_header(c.value) for c in header_cells]
+            table = Table(ws.title, header)
+            for cells in rows:
+                values = []
+                for c in cells:
+                    v = c.value
+                    if getattr(c, "data_type", None) == "f":
+                        v = Formula(str(v))
+                    values.append(v)
+                if cells:
+                    table.rows.append((cells[0].row, values))
+            tables.append(table)
+    finally:
+        wb.close()
+    return tables
+
+
+def _header(value: Any) -> str:
+    return str(value).strip() if value is not None else ""
+
+
+def decode_text(raw: bytes, what: str) -> str:
+    """UTF-8 (with or without BOM), UTF-16 with a BOM, or GB18030 (which includes GBK and GB2312)."""
+    if raw.startswith(codecs.BOM_UTF8):
+        return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict")
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode("utf-16")
+        except UnicodeDecodeError:
+            raise InvalidInput(what, ["it starts like UTF-16 text but is not"]) from None
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        return raw.decode("gb18030")
+    except UnicodeDecodeError:
+        raise InvalidInput(what, ["its text is neither UTF-8 nor GB18030/GBK; save it as UTF-8 CSV"]) from None
+
+
+def _read_csv(path: Path) -> Table:
+    text = decode_text(path.read_bytes(), f"file {path}")
+    sample = text[:4096]
+    try:
+        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = [_header(h) for h in next(reader, [])]
+        table = Table(path.stem, header)
+        for row in reader:
+            table.rows.append((reader.line_num, [_unescape(v) for v in row]))
+    except csv.Error as exc:
+        raise InvalidInput(f"file {path}", [f"line {reader.line_num}: {exc}"]) from None
+    return table
+
+
+def _unescape(value: str) -> str | None:
+    """A CSV cell as its text; evalflow's own escape (a leading ' before = + - @) is undone."""
+    if value == "":
+        return None
+    if len(value) > 1 and value[0] == "'" and value[1] in FORMULA_START:
+        return value[1:]
+    return value
+
+
+# ------------------------------------------------------------------------------------------ writing
+def safe_text(value: Any) -> Any:
+    """A value as it may go into a CSV cell: text a spreadsheet would run as a formula gets a
+    leading apostrophe, which spreadsheets show as text."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def write_xlsx(
+    path: Path, sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]], widths: int = 18
+) -> None:
+    """Write sheets of (name, header, rows). Every text is stored as a text cell, never a formula."""
+    import openpyxl
+    from openpyxl.styles import Font
+
+    wb = openpyxl.Workbook()
+    wb.remove(wb.active)
+    for name, header, rows in sheets:
+        ws = wb.create_sheet(title=name[:31])
+        ws.append(list(header))
+        for cell in ws[1]:
+            cell.font = Font(bold=True)
+        for row in rows:
+            ws.append([_cell(v) for v in row])
+        for row in ws.iter_rows(min_row=2):
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
+                    cell.data_type = "s"  # a text that looks like a formula stays text
+        for i in range(1, len(header) + 1):
+            ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = widths
+        ws.freeze_panes = "A2"
+    wb.save(path)
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return "、".join(str(v) for v in value)
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    if isinstance(value, date | int | float | str) or value is None:
+        return value
+    return str(value)
+
+
+def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
+    """UTF-8 with a BOM (so that Excel opens Chinese text correctly); formula-looking text escaped."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(list(header))
+        for row in rows:
+            w.writerow([safe_text(_cell(v)) for v in row])
