@@ -9,7 +9,8 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from functools import wraps
 from pathlib import Path
@@ -361,12 +362,21 @@ def program_show(program_id: str) -> None:
 
 @program.command("diagram")
 @click.argument("program_id")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["mermaid", "dot"]),
+    default="mermaid",
+    show_default=True,
+    help="Mermaid text, or Graphviz DOT (render with `dot -Tsvg`).",
+)
 @handled
-def program_diagram(program_id: str) -> None:
-    """Print the program's project state machine as Mermaid text."""
+def program_diagram(program_id: str, fmt: str) -> None:
+    """Print the program's project states and guarded transitions (guards named on the arrows)."""
     from workflow.program import ProgramRegistry
 
-    click.echo(ProgramRegistry().get(program_id).mermaid(), nl=False)
+    p = ProgramRegistry().get(program_id)
+    click.echo(p.dot() if fmt == "dot" else p.mermaid(), nl=False)
 
 
 # ------------------------------------------------------------------------------------------ cycles
@@ -604,6 +614,57 @@ def project_history(project_id: int) -> None:
     out(hist, lambda: [_print_audit(e) for e in hist])
 
 
+@contextmanager
+def progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """An ``update(done)`` callable: a progress bar on a terminal for long work, silent when piped."""
+    if total < 100 or cfg().json or not sys.stderr.isatty():
+        yield lambda _done: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        last = 0
+
+        def update(done: int) -> None:
+            nonlocal last
+            bar.update(done - last)
+            last = done
+
+        yield update
+
+
+@project.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--cycle", "cycle_id", help="Cycle (default: the only open cycle).")
+@click.option("--dry-run", is_flag=True, help="Check every row; import nothing.")
+@handled
+def project_import(file: Path, cycle_id: str | None, dry_run: bool) -> None:
+    """Import many applications (附件1) from XLSX, CSV or JSON, all or nothing.
+
+    \b
+    XLSX: sheet 申报表 (one row per application, keyed by 申报序号) and sheet
+    团队成员 (one row per member, with the 申报序号 of its application); see
+    `evalflow template application`. CSV (UTF-8, GB18030/GBK): the two joined,
+    one row per team member, the application's fields on its first row.
+    JSON: a list of applications. Importing the same file again adds nothing.
+    """
+    from sheets.applications import read_applications
+
+    engine = cfg().engine()
+    cycle = engine.get_cycle(cycle_id)
+    items = read_applications(file, engine.program_of(cycle).parties)
+    with progress(len(items), f"checking {len(items)} applications") as update:
+        result = engine.submit_batch(cfg().user, items, cycle.id, dry_run, update)
+    new = len(result.created)
+    same = f"; {len(result.unchanged)} already imported, left as they are" if result.unchanged else ""
+    if dry_run:
+        click.echo(
+            f"Checked {len(items)} applications: {new} would be imported{same}. Nothing was imported (--dry-run)."
+        )
+        return
+    ids = [p.id for p in result.created]
+    where = f": projects {ids[0]}–{ids[-1]}" if ids else ""
+    click.echo(f"Imported {new} applications into {cycle.id}{where}{same}")
+
+
 def _fire_cmd(
     trigger: str, ids: tuple[int, ...] | int, reason: str = "", verb: str | None = None, **request: Any
 ) -> None:
@@ -656,7 +717,24 @@ def recommend(project_ids: tuple[int, ...], withdraw: bool) -> None:
     _fire_cmd("withdraw" if withdraw else "recommend", project_ids, verb="Withdrew" if withdraw else "Recommended")
 
 
-@main.command()
+class _DefaultCommandGroup(click.Group):
+    """A group whose first argument, when it is not one of its commands, goes to a default
+    command: `evalflow score 12 --value …` enters one sheet, `evalflow score import FILE` many."""
+
+    default = "sheet"
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [self.default, *args]
+        return super().parse_args(ctx, args)
+
+
+@main.group("score", cls=_DefaultCommandGroup)
+def score_group() -> None:
+    """Score sheets (附件2): `score PROJECT --value …` enters one; `score import FILE` a city's whole sheet."""
+
+
+@score_group.command("sheet")
 @click.argument("project_id", type=int)
 @click.option("--value", type=int, required=True, help="项目价值 (bands 12-14 · 15-17 · 18-20)")
 @click.option("--organization", type=int, required=True, help="组织有力 (16-20 · 21-25 · 26-30)")
@@ -669,6 +747,82 @@ def score(project_id: int, value: int, organization: int, effectiveness: int, me
     scores = {"value": value, "organization": organization, "effectiveness": effectiveness, "mechanism": mechanism}
     cfg().engine().score(cfg().user, project_id, scores, completion)
     click.echo(f"Scored project {project_id}: total {sum(scores.values())}")
+
+
+@main.group()
+def template() -> None:
+    """Blank spreadsheets to fill in: the 附件1 application form, a city's 附件2 score sheet."""
+
+
+@template.command("application")
+@click.option("--out", type=click.Path(path_type=Path), default=Path("附件1-申报表.xlsx"), show_default=True)
+@handled
+def template_application(out: Path) -> None:
+    """Write the 附件1 application template (XLSX): exact columns, Chinese headers, an example row."""
+    import random
+
+    from demo.synthetic import application
+    from sheets.applications import write_template
+
+    example = application(random.Random(1), "hefei", "合肥市", datetime.now().year, 1)
+    write_template(out, example)
+    click.echo(f"Wrote {out}: sheets 申报表 and 团队成员 (the 示例 rows are never imported) and 填表说明")
+
+
+@template.command("scores")
+@click.option("--city", required=True, help="The scoring city (its id, e.g. hefei).")
+@click.option("--cycle", "cycle_id")
+@click.option("--out", type=click.Path(path_type=Path), help="Default: 附件2-评分表-CITY.xlsx")
+@handled
+def template_scores(city: str, cycle_id: str | None, out: Path | None) -> None:
+    """Write CITY's pre-filled 附件2 score sheet: every key-library project, the criteria with their bands."""
+    from sheets.scores import write_template
+
+    cycle, program, projects = cfg().engine().key_library(cfg().user, cycle_id)
+    party = program.party(city)
+    out = out or Path(f"附件2-评分表-{city}.xlsx")
+    write_template(out, party, projects, program.criteria, cycle.id, program.parties)
+    click.echo(f"Wrote {out}: {len(projects)} key-library projects for {party.unit} to score")
+
+
+@score_group.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--cycle", "cycle_id")
+@handled
+def score_import(file: Path, cycle_id: str | None) -> None:
+    """Record every filled row of your city's 附件2 sheet, all or nothing (same band rules as `score`)."""
+    from sheets.scores import read_scores
+    from workflow.errors import InvalidInput
+
+    engine = cfg().engine()
+    cycle, program, _ = engine.key_library(cfg().user, cycle_id)
+    named, items, skipped = read_scores(file, program.criteria)
+    user = next((u for u in engine.users() if u.name == cfg().user), None)
+    if named is not None and user is not None and user.city != named:
+        raise InvalidInput(f"score sheet {file.name}", [f"it is {named}'s sheet; {user.name} scores for {user.city}"])
+    if not items:
+        raise InvalidInput(f"score sheet {file.name}", ["no row is filled in"])
+    with progress(len(items), f"checking {len(items)} score sheets") as update:
+        done = engine.fire_each(cfg().user, [(pid, req) for _, pid, req in items], "score", progress=update)
+    left = f"; {skipped} rows left empty" if skipped else ""
+    click.echo(f"Recorded {len(done)} score sheets for {named or (user.city if user else '?')}{left}")
+
+
+@main.command()
+@click.option("--cycle", "cycle_id")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "md"]), default="xlsx", show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Header language.")
+@click.option("--out", type=click.Path(path_type=Path), help="File (xlsx, md) or folder (csv); default report-CYCLE.")
+@handled
+def report(cycle_id: str | None, fmt: str, lang: str, out: Path | None) -> None:
+    """Write the official list, the score matrix, per-city statistics and municipal funding (lead)."""
+    from sheets.report import write
+
+    data = cfg().engine().report_data(cfg().user, cycle_id)
+    out = out or Path(f"report-{data.cycle.id}" + ("" if fmt == "csv" else f".{fmt}"))
+    with progress(len(data.projects), f"writing the report of {len(data.projects)} projects") as update:
+        written = write(data, fmt, lang, out, update)
+    click.echo("Wrote " + ", ".join(str(p) for p in written))
 
 
 # ------------------------------------------------------------------------------------------ the list

@@ -715,6 +715,10 @@ class Engine(AppealActions):
                     problems.append(f"[{label}] the same project as {seen[key]}: 《{key[1]}》 of {key[0]}")
                     continue
                 seen[key] = label
+                why = permission_problem("submit", program.permissions.get("submit"), actor_of(user), city)
+                if why:
+                    problems.append(f"[{label}] not permitted: {why}")
+                    continue
                 old = existing.get(key)
                 if old is not None:
                     if _same_application(old.application, app):
@@ -723,10 +727,6 @@ class Engine(AppealActions):
                         problems.append(
                             f"[{label}] {key[0]} already submitted 《{key[1]}》 as project {old.id}, with other content"
                         )
-                    continue
-                why = permission_problem("submit", program.permissions.get("submit"), actor_of(user), city)
-                if why:
-                    problems.append(f"[{label}] not permitted: {why}")
                     continue
                 project = Project(
                     id=None,
@@ -745,7 +745,7 @@ class Engine(AppealActions):
                 problems += [f"[{label}] {r}" for r in verdict.refused]
                 planned.append((project, verdict))
             if problems:
-                raise InvalidInput(f"{subject} (nothing was imported)", problems)
+                raise InvalidInput(f"{subject} (nothing was imported)", _grouped(problems))
             if dry_run:
                 result.created = [p for p, _ in planned]
                 return result
@@ -1353,6 +1353,20 @@ def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | No
         reason = entry.reason if data.get("appeal") in appeals else ""
         return dataclasses.replace(entry, reason=reason, data={**data, "superseded": gone})
     return entry
+
+
+def _grouped(problems: Sequence[str], shown: int = 3) -> list[str]:
+    """Problems of the form '[label] message': one message shared by many labels is said once,
+    with the first few labels and how many more (a whole file refused for one reason stays legible)."""
+    labels: dict[str, list[str]] = {}
+    for p in problems:
+        label, _, message = p.partition("] ")
+        labels.setdefault(message, []).append(label.removeprefix("["))
+    out = []
+    for message, where in labels.items():
+        more = f" and {len(where) - shown} more" if len(where) > shown else ""
+        out.append(f"[{'; '.join(where[:shown])}{more}] {message}")
+    return out
 
 
 def _same_application(stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool:

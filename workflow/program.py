@@ -306,6 +306,50 @@ class Program:
             lines.append(f"    note left of {s.kind.reopen_state}: an upheld appeal may reopen a project here ({s.id})")
         return "\n".join(lines) + "\n"
 
+    def dot(self) -> str:
+        """The project state machine as Graphviz DOT, guards named on the arrows; the states are
+        grouped by the stage that adds them."""
+        q = _dot_quote
+        lines = [
+            f"digraph {q(self.id)} {{",
+            "  rankdir=LR;",
+            '  node [shape=box, style=rounded, fontname="sans-serif"];',
+        ]
+        lines.append(f"  {q('start')} [shape=point];")
+        lines.append(f"  {q('start')} -> {q(INITIAL_STATE)};")
+        for i, s in enumerate(self.stages):
+            if not s.kind.states:
+                continue
+            lines.append(f"  subgraph {q('cluster_' + s.id)} {{")
+            lines.append(f"    label={q(f'{i + 1}. {s.name} ({s.id})')};")
+            for st in s.kind.states:
+                if self.stage_of_state.get(st) == s.id:
+                    lines.append(f"    {q(st)};")
+            lines.append("  }")
+        for spec in self.transition_specs:
+            if spec.trigger == REOPEN:
+                continue
+            label = spec.trigger
+            if spec.when:
+                label += " " + ",".join(f"{k}={v}" for k, v in spec.when.items())
+            guards = list(self.guards.get(spec.trigger, ()))
+            if guards:
+                label += "\n[" + ", ".join(guards) + "]"
+            for src in spec.source:
+                lines.append(f"  {q(src)} -> {q(spec.dest or src)} [label={q(label)}];")
+        for s in self.reopenable:
+            lines.append(f"  {q('appeal')} -> {q(s.kind.reopen_state)} [style=dashed, label={q('reopen to ' + s.id)}];")
+        if self.reopenable:
+            lines.append(f"  {q('appeal')} [shape=note, label={q('an upheld appeal (from any state)')}];")
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+
+
+def _dot_quote(text: str) -> str:
+    """A DOT string: backslashes and quotes escaped, a newline as DOT's line break."""
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
 
 def effective_quotas(
     base: Mapping[str, Mapping[str, int]], overrides: Mapping[str, Mapping[str, int]] | None
