@@ -15,7 +15,7 @@ from typing import Any
 
 from policies.base import Criterion, Party
 from sheets.files import Formula, read_tables
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, at_most
 from workflow.records import Project
 
 SHEET = "评分表"
@@ -119,7 +119,7 @@ def read_scores(
     if ID not in columns:
         problems.append(f"[header] missing the column {ID}")
     if problems:
-        raise InvalidInput(f"score sheet {Path(path).name} (nothing was imported)", problems)
+        raise InvalidInput(f"score sheet {Path(path).name} (nothing was imported)", at_most(problems))
     cities: set[str] = set()
     items: list[tuple[str, int, dict[str, Any]]] = []
     skipped = 0
@@ -135,7 +135,7 @@ def read_scores(
         if raw_id in (None, "") and all(v in (None, "") for v in values.values()):
             continue
         try:
-            pid = int(str(raw_id).strip())
+            pid = int(raw_id) if isinstance(raw_id, float) and raw_id.is_integer() else int(str(raw_id).strip())
         except ValueError:
             problems.append(f"[{where} {ID}] {raw_id!r} is not a project number")
             continue
@@ -172,5 +172,5 @@ def read_scores(
     if len(cities) > 1:
         problems.append(f"[{SCORER_CITY}] the sheet names several scoring cities: {', '.join(sorted(cities))}")
     if problems:
-        raise InvalidInput(f"score sheet {Path(path).name} (nothing was imported)", problems)
+        raise InvalidInput(f"score sheet {Path(path).name} (nothing was imported)", at_most(problems))
     return (next(iter(cities)) if cities else None), items, skipped

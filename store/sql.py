@@ -9,12 +9,12 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, fields
+from dataclasses import asdict, fields, is_dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, event, func, inspect, or_, select, update
+from sqlalchemy import delete, event, func, insert, inspect, or_, select, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -144,6 +144,14 @@ def _record(cls: type[R], row: Any) -> R:
     return cls(**values)
 
 
+def _plain(value: Any) -> Any:
+    if is_dataclass(value) and not isinstance(value, type):
+        return asdict(value)
+    if isinstance(value, list) and value and is_dataclass(value[0]):
+        return [asdict(v) for v in value]
+    return value
+
+
 def _list(row: ListVersionRow) -> ListVersion:
     lst = _record(ListVersion, row)
     lst.entries = [ListEntry(**e) for e in row.entries]
@@ -158,7 +166,9 @@ class Tx:
 
     def _insert(self, table: type[SQLModel], record: Any, **extra: Any) -> Any:
         """Insert ``record`` as a row of ``table``; a generated id is written back to the record."""
-        data = {**asdict(record), **extra}
+        # shallow: JSON values are written as they are (asdict would deep-copy every one); only
+        # nested records (a list version's entries) become plain dicts
+        data = {**{f.name: _plain(getattr(record, f.name)) for f in fields(record)}, **extra}
         if data.get("id", ...) is None:
             data.pop("id")
         row = table(**data)
@@ -220,9 +230,16 @@ class Tx:
         row = self.s.get(ProjectRow, project_id)
         return _record(Project, row) if row else None
 
-    def insert_project(self, project: Project) -> None:
-        project.version = 1
-        self._insert(ProjectRow, project)
+    def insert_projects(self, projects: Sequence[Project]) -> None:
+        """Insert new projects in one statement; their generated ids are written back, in order."""
+        rows = []
+        for p in projects:
+            p.version = 1
+            rows.append({f.name: getattr(p, f.name) for f in fields(p) if f.name != "id"})
+        stmt = insert(ProjectRow).returning(ProjectRow.id, sort_by_parameter_order=True)
+        ids = self.s.execute(stmt, rows).scalars().all()
+        for p, pid in zip(projects, ids, strict=True):
+            p.id = pid
 
     def save_project(self, project: Project) -> None:
         """Write the project if the stored version is still ``project.version``; bump it."""
@@ -271,28 +288,6 @@ class Tx:
         return {(city, result): n for city, result, n in rows}
 
     # -- score sheets -----------------------------------------------------------------------
-    def current_sheet(self, project_id: int, city: str) -> ScoreSheet | None:
-        row = (
-            self.s.execute(
-                select(ScoreSheetRow).where(
-                    ScoreSheetRow.project_id == project_id,
-                    ScoreSheetRow.city == city,
-                    ScoreSheetRow.current.is_(True),  # type: ignore[attr-defined]
-                )
-            )
-            .scalars()
-            .first()
-        )
-        return _record(ScoreSheet, row) if row else None
-
-    def put_sheet(self, sheet: ScoreSheet) -> ScoreSheet | None:
-        """Store ``sheet`` as the city's current sheet; the one it replaces stays as history."""
-        old = self.current_sheet(sheet.project_id, sheet.city)
-        if old is not None:
-            self.s.execute(update(ScoreSheetRow).where(ScoreSheetRow.id == old.id).values(current=False))
-        self._insert(ScoreSheetRow, sheet)
-        return old
-
     def supersede_sheets(self, project_id: int) -> list[ScoreSheet]:
         """Mark every current sheet of a project as history (kept, no longer counted); return them."""
         old = [s for s in self.sheets_of(project_id) if s.current]
@@ -309,6 +304,34 @@ class Tx:
             select(ScoreSheetRow).where(ScoreSheetRow.project_id == project_id).order_by(ScoreSheetRow.id)
         ).scalars()
         return [_record(ScoreSheet, r) for r in rows]
+
+    def put_sheets(self, sheets: Sequence[ScoreSheet]) -> dict[tuple[int, str], int]:
+        """Store each sheet as its city's current sheet of its project, in three statements; the
+        sheets they replace stay as history. Returns {(project, city): the replaced total}."""
+        keys = {(s.project_id, s.city) for s in sheets}
+        old: dict[tuple[int, str], tuple[int, int]] = {}
+        ids = sorted({pid for pid, _ in keys})
+        for start in range(0, len(ids), 500):  # stay under SQL parameter limits
+            rows = self.s.execute(
+                select(ScoreSheetRow.id, ScoreSheetRow.project_id, ScoreSheetRow.city, ScoreSheetRow.total).where(
+                    ScoreSheetRow.project_id.in_(ids[start : start + 500]),  # type: ignore[attr-defined]
+                    ScoreSheetRow.current.is_(True),  # type: ignore[attr-defined]
+                )
+            )
+            for sid, pid, city, total in rows:
+                if (pid, city) in keys:
+                    old[(pid, city)] = (sid, total)
+        stale = [sid for sid, _ in old.values()]
+        for start in range(0, len(stale), 500):
+            self.s.execute(
+                update(ScoreSheetRow)
+                .where(ScoreSheetRow.id.in_(stale[start : start + 500]))  # type: ignore[union-attr]
+                .values(current=False)
+            )
+        self.s.execute(
+            insert(ScoreSheetRow), [{f.name: getattr(s, f.name) for f in fields(s) if f.name != "id"} for s in sheets]
+        )
+        return {key: total for key, (_, total) in old.items()}
 
     def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]:
         q = select(ScoreSheetRow).where(ScoreSheetRow.cycle_id == cycle_id)
@@ -518,6 +541,12 @@ class Tx:
     # -- audit ------------------------------------------------------------------------------
     def audit(self, entry: AuditEntry) -> None:
         self._insert(AuditRow, entry)
+
+    def audit_many(self, entries: Sequence[AuditEntry]) -> None:
+        """Append audit rows in one statement (in order)."""
+        if entries:
+            rows = [{f.name: getattr(e, f.name) for f in fields(e) if f.name != "id"} for e in entries]
+            self.s.execute(insert(AuditRow), rows)
 
     def history(
         self, subject: str | None = None, subject_id: str | None = None, cycle_id: str | None = None

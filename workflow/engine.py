@@ -34,7 +34,7 @@ from workflow.common import (
     overrides_of,
     reopened_allows,
 )
-from workflow.errors import InvalidInput, NotFound, NotPermitted, RuleRefused
+from workflow.errors import InvalidInput, NotFound, NotPermitted, RuleRefused, at_most
 from workflow.program import INITIAL_STATE, REOPEN, ROLES, Program, ProgramRegistry, effective_quotas
 from workflow.ranking import list_changes, rank, show
 from workflow.records import (
@@ -652,22 +652,16 @@ class Engine(AppealActions):
                 else:
                     subject = f"{len(ids)} projects"
                 raise self._refuse(trigger, subject, rejections, projects[0].state if len(ids) == 1 else None)
-            for project in projects:
-                notes = lifted[project.id]  # type: ignore[index]
-                extra = {"overridden": notes} if notes else {}
-                self._move(
-                    tx,
-                    program,
-                    cycle,
-                    user,
+            moves = [
+                (
                     project,
-                    trigger,
-                    requests[project.id],
-                    now,
-                    reason,
-                    **extra,  # type: ignore[index]
+                    requests[project.id],  # type: ignore[index]
+                    {"overridden": lifted[project.id]} if lifted[project.id] else {},  # type: ignore[index]
                 )
-                done.append(project)
+                for project in projects
+            ]
+            self._move_all(tx, program, cycle, user, moves, trigger, now, reason)
+            done = list(projects)
         for p in done:
             log.info("transition", project=p.id, trigger=trigger, state=p.state, actor=acting)
         return done
@@ -745,27 +739,26 @@ class Engine(AppealActions):
                 problems += [f"[{label}] {r}" for r in verdict.refused]
                 planned.append((project, verdict))
             if problems:
-                raise InvalidInput(f"{subject} (nothing was imported)", _grouped(problems))
+                raise InvalidInput(f"{subject} (nothing was imported)", at_most(_grouped(problems)))
             if dry_run:
                 result.created = [p for p, _ in planned]
                 return result
-            for project, verdict in planned:
-                self._move(
-                    tx,
-                    program,
-                    cycle,
-                    user,
+            moves = [
+                (
                     project,
-                    "submit",
                     {},
-                    now,
-                    city=project.city,
-                    enterprise=project.enterprise_name,
-                    project_name=project.project_name,
-                    imported=True,
-                    **({"overridden": verdict.lifted} if verdict.lifted else {}),
+                    {
+                        "city": project.city,
+                        "enterprise": project.enterprise_name,
+                        "project_name": project.project_name,
+                        "imported": True,
+                        **({"overridden": verdict.lifted} if verdict.lifted else {}),
+                    },
                 )
-                result.created.append(project)
+                for project, verdict in planned
+            ]
+            self._move_all(tx, program, cycle, user, moves, "submit", now)
+            result.created = [p for p, _ in planned]
         log.info("applications_imported", cycle=cycle.id, created=len(result.created), unchanged=len(result.unchanged))
         return result
 
@@ -782,37 +775,65 @@ class Engine(AppealActions):
         reason: str = "",
         **data: Any,
     ) -> None:
-        """Change one project's state: fire the machine, record the trigger's effects, save with the
-        version check (insert when the trigger creates the project), append the audit row. Guards
+        """Change one project's state (see :meth:`_move_all`)."""
+        self._move_all(tx, program, cycle, user, [(project, request, data)], trigger, now, reason)
+
+    def _move_all(
+        self,
+        tx: Any,
+        program: Program,
+        cycle: Cycle,
+        user: User,
+        moves: Sequence[tuple[Project, Mapping[str, Any], Mapping[str, Any]]],
+        trigger: str,
+        now: datetime,
+        reason: str = "",
+    ) -> None:
+        """Change projects' states: for each (project, request, audit data) fire the machine and
+        record the trigger's effects; then save them with the version check (inserting the ones the
+        trigger creates, in one statement) and append their audit rows (in one statement). Guards
         have run before; this is the only code that changes a project's state."""
-        before = project.state
-        if not program.fire(project, trigger, request):
-            raise self._refuse(
-                trigger,
-                f"project {project.id}",
-                [Rejection("state", f"no transition for {trigger} from '{before}' with {dict(request)}")],
-                before,
-            )
-        extra = self._effects(tx, program, user, project, trigger, request, now)
-        project.updated_at = now
-        if project.id is None:
-            tx.insert_project(project)
-        else:
-            tx.save_project(project)
-        self._audit(
-            tx,
-            now,
-            cycle,
-            "project",
-            project.id,
-            user.name,
-            trigger,
-            before,
-            project.state,
-            reason=reason,
-            **{k: v for k, v in request.items() if k != "scores"},
-            **extra,
-            **data,
+        done: list[tuple[Project, str, Mapping[str, Any], dict[str, Any], Mapping[str, Any]]] = []
+        sheets: list[ScoreSheet] = []
+        for project, request, data in moves:
+            before = project.state
+            if not program.fire(project, trigger, request):
+                raise self._refuse(
+                    trigger,
+                    f"project {project.id}",
+                    [Rejection("state", f"no transition for {trigger} from '{before}' with {dict(request)}")],
+                    before,
+                )
+            extra = self._effects(tx, program, user, project, trigger, request, now, sheets)
+            project.updated_at = now
+            done.append((project, before, request, extra, data))
+        if sheets:
+            replaced = tx.put_sheets(sheets)  # the sheets they replace stay, no longer current
+            for project, _, _, extra, _ in done:
+                if "total" in extra:
+                    extra["replaces_total"] = replaced.get((project.id, extra["city"]))
+        created = [p for p, *_ in done if p.id is None]
+        if created:
+            tx.insert_projects(created)
+        for project, *_ in done:
+            if not any(project is c for c in created):
+                tx.save_project(project)
+        tx.audit_many(
+            [
+                AuditEntry(
+                    at=now,
+                    cycle_id=cycle.id,
+                    subject="project",
+                    subject_id=str(project.id),
+                    actor=user.name,
+                    action=trigger,
+                    from_state=before,
+                    to_state=project.state,
+                    reason=reason,
+                    data={**{k: v for k, v in request.items() if k != "scores"}, **extra, **data},
+                )
+                for project, before, request, extra, data in done
+            ]
         )
 
     def _effects(
@@ -824,8 +845,10 @@ class Engine(AppealActions):
         trigger: str,
         request: Mapping[str, Any],
         now: datetime,
+        sheets: list[ScoreSheet],
     ) -> dict[str, Any]:
-        """What a trigger records besides the state; returns extra audit data."""
+        """What a trigger records besides the state; returns extra audit data. Score sheets are
+        appended to ``sheets`` for the caller to write."""
         if trigger == REOPEN:
             return {"superseded": self._supersede(tx, program, project, request["to"])}
         if trigger == "review":
@@ -853,14 +876,8 @@ class Engine(AppealActions):
                 completion=request.get("completion", ""),
                 at=now,
             )
-            old = tx.put_sheet(sheet)
-            return {
-                "scores": scores,
-                "bands": bands,
-                "total": sheet.total,
-                "city": sheet.city,
-                "replaces_total": old.total if old else None,
-            }
+            sheets.append(sheet)  # written by _move_all, all at once; it fills in replaces_total
+            return {"scores": scores, "bands": bands, "total": sheet.total, "city": sheet.city}
         return {}
 
     def _supersede(self, tx: Any, program: Program, project: Project, stage_id: str) -> dict[str, Any]:

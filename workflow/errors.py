@@ -97,3 +97,11 @@ class StoreUnavailable(EvalflowError):
 
     def __init__(self, message: str):
         super().__init__(message)
+
+
+def at_most(problems: Sequence[str], shown: int = 40) -> list[str]:
+    """The first ``shown`` problems and how many more (a file with thousands of bad rows still
+    gives a message a person can read; fixing these and running again shows the rest)."""
+    if len(problems) <= shown:
+        return list(problems)
+    return [*problems[:shown], f"… and {len(problems) - shown} more problems ({len(problems)} in all)"]
