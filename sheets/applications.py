@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from policies.base import Party
-from sheets.files import Formula, Table, decode_text, max_import_bytes, read_tables, write_xlsx
+from sheets.files import Formula, Table, decode_text, read_tables, too_large, write_xlsx
 from workflow.application import FIELDS, TEAM_FIELDS
 from workflow.errors import InvalidInput, at_most
 
@@ -209,10 +209,13 @@ def _applications(
     members: dict[str, list[tuple[int, dict[str, Any]]]] = {}
     for number, record in apps_table.records():
         row = {app_map[h]: v for h, v in record.items() if h in app_map}
+        where = f"{label}row {number}"
+        if isinstance(row.get(KEY), Formula):
+            problems.add(f"{where} {KEY}", f"holds a formula ({row[KEY][:40]}); enter the number itself")
+            continue
         ref = _text(row.get(KEY))
         if ref == EXAMPLE:
             continue
-        where = f"{label}row {number}"
         if not ref:
             problems.add(where, f"{KEY} is empty")
             continue
@@ -228,11 +231,14 @@ def _applications(
         else:
             by_ref[ref] = (number, row)
             order.append(ref)
-        if joined and _text(row.get(TEAM_FIELDS[0][1])):
-            members.setdefault(ref, []).append((number, row))
+        if joined and any(_text(row.get(zh)) for _, zh, _ in TEAM_FIELDS):
+            members.setdefault(ref, []).append((number, row))  # a blank 姓名 is reported as missing
     if not joined and team_table is not None:
         for number, record in team_table.records():
             row = {team_map[h]: v for h, v in record.items() if h in team_map}
+            if isinstance(row.get(KEY), Formula):
+                problems.add(f"{TEAM_SHEET} row {number} {KEY}", "holds a formula; enter the number itself")
+                continue
             ref = _text(row.get(KEY))
             if ref == EXAMPLE:
                 continue
@@ -265,7 +271,8 @@ def _application(row: Mapping[str, Any], where: str, parties: Sequence[Party], p
             problems.add(f"{where} {zh}", f"holds a formula ({raw[:40]}); enter the value itself")
             continue
         if raw is None or (isinstance(raw, str) and not raw.strip()):
-            value: Any = None  # reported as missing by the engine's completeness check
+            # reported as missing by the engine's completeness check; a blank list is an empty one
+            value: Any = [] if kind == "list" else None
         elif kind == "date":
             value = _date(raw, where, zh, problems)
         elif kind == "int":
@@ -332,6 +339,9 @@ def _int(raw: Any, where: str, zh: str, problems: _Problems) -> int | None:
 def _bool(raw: Any, where: str, zh: str, problems: _Problems) -> bool:
     if isinstance(raw, bool):
         return raw
+    if isinstance(raw, Formula):
+        problems.add(f"{where} {zh}", f"holds a formula ({raw[:40]}); enter 是 or 否")
+        return False
     text = _text(raw).lower()
     if text in TRUE:
         return True
@@ -366,9 +376,7 @@ def _city(raw: Any, where: str, zh: str, parties: Sequence[Party], problems: _Pr
 
 
 def _read_json(path: Path) -> list[tuple[str, dict[str, Any]]]:
-    size = path.stat().st_size if path.exists() else 0
-    if size > max_import_bytes():
-        raise InvalidInput(f"file {path}", [f"it is {size / 1024 / 1024:.1f} MB; too large to import"])
+    too_large(path, path.stat().st_size if path.exists() else 0)
     try:
         data = json.loads(decode_text(path.read_bytes(), f"file {path}"))
     except OSError as exc:

@@ -66,15 +66,21 @@ def _check_size(path: Path) -> None:
         size = path.stat().st_size
     except OSError as exc:
         raise InvalidInput(f"file {path}", [f"cannot be read: {exc.strerror}"]) from None
+    too_large(path, size)
+
+
+def too_large(path: Path, size: int) -> None:
     limit = max_import_bytes()
     if size > limit:
         raise InvalidInput(
             f"file {path}",
-            [
-                f"it is {size / 1024 / 1024:.1f} MB; the limit is {limit / 1024 / 1024:.0f} MB "
-                "(split it, or set EVALFLOW_MAX_IMPORT_MB)"
-            ],
+            [f"it is {_mb(size)} MB; the limit is {_mb(limit)} MB (split it, or set EVALFLOW_MAX_IMPORT_MB)"],
         )
+
+
+def _mb(size: int) -> str:
+    mb = size / 1024 / 1024
+    return f"{mb:.1f}" if mb >= 0.1 else f"{mb:.2g}"
 
 
 def read_tables(path: Path) -> list[Table]:
@@ -138,7 +144,7 @@ def _scan_xml(path: Path, names: list[str]) -> bool:
                         raise InvalidInput(
                             f"file {path}", [f"{name} declares XML entities (an XML bomb?); refused as unsafe"]
                         )
-                    if name.startswith("xl/worksheets/") and _FORMULA.search(block):
+                    if _FORMULA.search(block):  # any part: a sheet may live anywhere its relationships say
                         formulas = True
                     tail = chunk[-64:]
     return formulas
@@ -162,7 +168,7 @@ def _read_xlsx_fast(path: Path) -> list[Table]:
                 table.rows.append((number, [None if v == "" else v for v in row]))
             tables.append(table)
     except Exception as exc:  # calamine raises its own kinds for broken files
-        raise InvalidInput(f"file {path}", [f"cannot be read as .xlsx: {type(exc).__name__}: {exc}"]) from None
+        raise InvalidInput(f"file {path}", [f"cannot be read as .xlsx: {_one_line(exc)}"]) from None
     return tables
 
 
@@ -173,33 +179,38 @@ def _read_xlsx_openpyxl(path: Path) -> list[Table]:
 
     if not DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
         raise InvalidInput(f"file {path}", ["defusedxml is not installed; evalflow will not parse untrusted XLSX"])
-    try:
-        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for broken or hostile files
-        raise InvalidInput(f"file {path}", [f"cannot be read as .xlsx: {type(exc).__name__}: {exc}"]) from None
     tables: list[Table] = []
     try:
-        for ws in wb.worksheets:
-            rows = ws.iter_rows()
-            header_cells = next(rows, None)
-            if header_cells is None:
-                tables.append(Table(ws.title, []))
-                continue
-            header = [_header(c.value) for c in header_cells]
-            table = Table(ws.title, header)
-            for cells in rows:
-                values = []
-                for c in cells:
-                    v = c.value
-                    if getattr(c, "data_type", None) == "f":
-                        v = Formula(str(v))
-                    values.append(v)
-                if cells:
-                    table.rows.append((cells[0].row, values))
-            tables.append(table)
-    finally:
-        wb.close()
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
+        try:
+            for ws in wb.worksheets:
+                rows = ws.iter_rows()
+                header_cells = next(rows, None)
+                if header_cells is None:
+                    tables.append(Table(ws.title, []))
+                    continue
+                table = Table(ws.title, [_header(c.value) for c in header_cells])
+                for number, cells in enumerate(rows, start=2):
+                    values = []
+                    for c in cells:
+                        v = c.value
+                        if getattr(c, "data_type", None) == "f":
+                            v = Formula(str(v))
+                        values.append(v)
+                    table.rows.append((number, values))
+                tables.append(table)
+        finally:
+            wb.close()
+    except InvalidInput:
+        raise
+    except Exception as exc:  # openpyxl raises many kinds for broken or hostile files
+        raise InvalidInput(f"file {path}", [f"cannot be read as .xlsx: {_one_line(exc)}"]) from None
     return tables
+
+
+def _one_line(exc: Exception) -> str:
+    text = " ".join(str(exc).split())
+    return f"{type(exc).__name__}: {text[:200]}"
 
 
 def _header(value: Any) -> str:
@@ -226,20 +237,22 @@ def decode_text(raw: bytes, what: str) -> str:
 
 
 def _read_csv(path: Path) -> Table:
+    """One table; rows are numbered as a spreadsheet shows them (the header is row 1), whatever
+    line breaks a cell holds. Only the delimiter is guessed; quoting is the standard one."""
     text = decode_text(path.read_bytes(), f"file {path}")
-    sample = text[:4096]
     try:
-        dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, doublequote=True, quotechar='"')
+    number = 1
     try:
         header = [_header(h) for h in next(reader, [])]
         table = Table(path.stem, header)
-        for row in reader:
-            table.rows.append((reader.line_num, [_unescape(v) for v in row]))
+        for number, row in enumerate(reader, start=2):
+            table.rows.append((number, [_unescape(v) for v in row]))
     except csv.Error as exc:
-        raise InvalidInput(f"file {path}", [f"line {reader.line_num}: {exc}"]) from None
+        raise InvalidInput(f"file {path}", [f"row {number + 1}: {exc}"]) from None
     return table
 
 
