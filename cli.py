@@ -778,7 +778,7 @@ def template_scores(city: str, cycle_id: str | None, out: Path | None) -> None:
     """Write CITY's pre-filled 附件2 score sheet: every key-library project, the criteria with their bands."""
     from sheets.scores import write_template
 
-    cycle, program, projects = cfg().engine().key_library(cfg().user, cycle_id)
+    cycle, program, projects = cfg().engine().key_library(cfg().user, cycle_id, city)
     party = program.party(city)
     out = out or Path(f"附件2-评分表-{city}.xlsx")
     write_template(out, party, projects, program.criteria, cycle.id, program.parties)

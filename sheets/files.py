@@ -294,6 +294,10 @@ def write_xlsx(
             for cell in row:
                 if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
                     cell.data_type = "s"  # a text that looks like a formula stays text
+                if isinstance(cell.value, str) and "\r" in cell.value:
+                    # XML readers turn a raw CR into LF; the OOXML escape keeps it as written
+                    cell.value = cell.value.replace("\r", "_x000D_")
+                    cell.data_type = "s"
         for i in range(1, len(header) + 1):
             ws.column_dimensions[openpyxl.utils.get_column_letter(i)].width = widths
         ws.freeze_panes = "A2"

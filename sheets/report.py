@@ -32,8 +32,10 @@ T = {
         "applications": "申报数",
         "eligible": "入库数（符合条件）",
         "rejected": "未通过",
-        "demonstration": "市级示范（已用/限额）",
-        "excellent": "市级优秀（已用/限额）",
+        "demonstration": "市级示范",
+        "demonstration_quota": "市级示范限额",
+        "excellent": "市级优秀",
+        "excellent_quota": "市级优秀限额",
         "recommended": "推荐数",
         "listed_demonstration": "G60示范",
         "listed_excellent": "G60优秀",
@@ -64,8 +66,10 @@ T = {
         "applications": "applications",
         "eligible": "eligible (accepted)",
         "rejected": "rejected",
-        "demonstration": "municipal demonstration (used/quota)",
-        "excellent": "municipal excellent (used/quota)",
+        "demonstration": "municipal demonstration",
+        "demonstration_quota": "demonstration quota",
+        "excellent": "municipal excellent",
+        "excellent_quota": "excellent quota",
         "recommended": "recommended",
         "listed_demonstration": "G60 demonstration",
         "listed_excellent": "G60 excellent",
@@ -104,6 +108,8 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
     method = program.list_settings.get("aggregate", "mean")
     trim = int(program.list_settings.get("trim", 0))
 
+    # the list's score is what its version was ranked by
+    score_header = t["trimmed"] if data.list is not None and data.list.method == "trimmed_mean" else t["mean"]
     official = []
     if data.list is not None:
         for e in data.list.entries:
@@ -124,7 +130,7 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
         Table(
             "list",
             t["list"],
-            [t["rank"], t["id"], t["project"], t["enterprise"], t["city"], t["category"], t["mean"]],
+            [t["rank"], t["id"], t["project"], t["enterprise"], t["city"], t["category"], score_header],
             official,
         )
     ]
@@ -181,8 +187,10 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
                 c["submitted"],
                 c["accepted"],
                 c["rejected"],
-                _used(c["demonstration"], c["demonstration_quota"]),
-                _used(c["excellent"], c["excellent_quota"]),
+                c["demonstration"],
+                c["demonstration_quota"],  # a number in its own column (never "5/10", which Excel reads as a date)
+                c["excellent"],
+                c["excellent_quota"],
                 c["recommended"],
                 listed_demo,
                 listed_exc,
@@ -195,7 +203,9 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
             t["all"],
             *sums[:3],
             sums[3],
+            None,
             sums[4],
+            None,
             sums[5],
             sums[6],
             sums[7],
@@ -212,7 +222,9 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
                 t["eligible"],
                 t["rejected"],
                 t["demonstration"],
+                t["demonstration_quota"],
                 t["excellent"],
+                t["excellent_quota"],
                 t["recommended"],
                 t["listed_demonstration"],
                 t["listed_excellent"],
@@ -250,10 +262,6 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
         )
     )
     return tables
-
-
-def _used(n: int, quota: int | None) -> str:
-    return f"{n}/{quota}" if quota is not None else str(n)
 
 
 def write(data: Any, fmt: str, lang: str, out: Path, progress: Callable[[int], None] | None = None) -> list[Path]:
@@ -299,5 +307,5 @@ def markdown(data: Any, tables: Sequence[Table], lang: str) -> str:
 def _md(value: Any) -> str:
     if value is None:
         return ""
-    text = str(value).replace("|", "\\|").replace("\n", " ")
+    text = str(value).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
     return text

@@ -79,6 +79,10 @@ def write_template(
         col = get_column_letter(5 + i)
         low, high = min(b.min for b in c.bands), max(b.max for b in c.bands)
         dv = DataValidation(type="whole", operator="between", formula1=str(low), formula2=str(high), allow_blank=True)
+        dv.showErrorMessage = True  # Excel enforces the rule only when told to
+        dv.showInputMessage = True
+        dv.errorTitle = "分数不在范围内"
+        dv.promptTitle = c.short or c.id
         dv.error = f"{c.name}: 请填写 {low}-{high} 之间、落在某一档内的整数"
         dv.prompt = " · ".join(f"{b.label} {b.min}-{b.max}" for b in c.bands)
         dv.add(f"{col}2:{col}{last}")
@@ -158,8 +162,8 @@ def read_scores(
                 problems.append(f"[{where} {c.id}] {v!r} is not a whole number")
             elif isinstance(v, int) or (isinstance(v, float) and v.is_integer()):
                 scores[c.id] = int(v)
-            elif isinstance(v, str) and v.strip().isdigit():
-                scores[c.id] = int(v.strip())
+            elif isinstance(v, str) and v.strip().isdecimal():
+                scores[c.id] = int(v.strip())  # full-width digits (a Chinese input method) included
             else:
                 problems.append(f"[{where} {c.id}] {v!r} is not a whole number")
         city_value = cell(columns.get(SCORER_CITY))

@@ -645,6 +645,7 @@ class Engine(AppealActions):
                 if progress is not None:
                     progress(n)
             if rejections:
+                rejections = _same_reason_once(rejections)
                 if len(ids) == 1:
                     subject = f"project {ids[0]}"
                 elif len(ids) <= 10:
@@ -1333,12 +1334,24 @@ class Engine(AppealActions):
                 awarded_as=awarded_as,
             )
 
-    def key_library(self, acting: str | None, cycle_id: str | None = None) -> tuple[Cycle, Program, list[Project]]:
-        """The projects every party scores (for the score-sheet template)."""
+    def key_library(
+        self, acting: str | None, cycle_id: str | None = None, city: str | None = None
+    ) -> tuple[Cycle, Program, list[Project]]:
+        """The projects every party scores, for ``city``'s score-sheet template: the lead's for any
+        city, a scorer's or city admin's for their own; only the projects the user may read."""
         with self.store.transaction(write=False) as tx:
-            self._user(tx, acting)
+            user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
-            return cycle, self.program_of(cycle), tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES)
+            program = self.program_of(cycle)
+            subject = f"the score sheet of {city or 'a city'}"
+            if city is not None:
+                program.party(city)  # an unknown city is not found, whoever asks
+            if user.role not in ("lead", "scorer", "city-admin"):
+                raise NotPermitted("write", subject, f"{user.name} is {user.role}; scorers and administrators do")
+            if city is not None and user.role != "lead" and user.city != city:
+                raise NotPermitted("write", subject, f"{user.name} acts for {user.city}")
+            found = tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES)
+            return cycle, program, [p for p in found if self.visible(user, p, cycle, program)]
 
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
         with self.store.transaction(write=False) as tx:
@@ -1370,6 +1383,26 @@ def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | No
         reason = entry.reason if data.get("appeal") in appeals else ""
         return dataclasses.replace(entry, reason=reason, data={**data, "superseded": gone})
     return entry
+
+
+def _same_reason_once(rejections: Sequence[Rejection], shown: int = 3) -> list[Rejection]:
+    """A batch refused for one reason (say, scoring has closed) says it once, naming the first
+    few projects and how many more, instead of once per project."""
+    by_reason: dict[tuple[str, str], list[str]] = {}
+    for r in rejections:
+        head, sep, rest = r.message.partition(": ")
+        key = (r.rule, rest) if sep and head.startswith("project ") else (r.rule, r.message)
+        by_reason.setdefault(key, []).append(head if sep and head.startswith("project ") else "")
+    out = []
+    for (rule, message), heads in by_reason.items():
+        named = [h for h in heads if h]
+        if len(named) <= 1:
+            out.append(Rejection(rule, f"{named[0]}: {message}" if named else message))
+            continue
+        ids = ", ".join(h.removeprefix("project ") for h in named[:shown])
+        more = f" and {len(named) - shown} more" if len(named) > shown else ""
+        out.append(Rejection(rule, f"projects {ids}{more}: {message}"))
+    return out
 
 
 def _grouped(problems: Sequence[str], shown: int = 3) -> list[str]:
