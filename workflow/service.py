@@ -87,7 +87,7 @@ class SchedulerService:
             self.acquire()
         except SchedulerRunning as exc:  # someone took over after our lease lapsed: stop at once
             log.error("lease_lost", holder=self.holder, message=str(exc))
-            self.stop()
+            self.stop(wait=False)  # we run in a scheduler thread: it cannot wait for itself
         except EvalflowError as exc:  # the database is briefly unavailable: try again next time
             log.error("lease_renewal_failed", holder=self.holder, message=str(exc))
 
@@ -126,12 +126,15 @@ class SchedulerService:
         if report.count():
             log.info("pass", summary=report.summary(), next_due=nxt.isoformat() if nxt else None)
 
-    def stop(self) -> None:
+    def stop(self, wait: bool = True) -> None:
+        """Stop waking and give up the lease. With ``wait`` (the default) a dispatch pass under
+        way finishes first, so that a reminder being sent is marked sent, not left 'sending' to be
+        sent again after the claim times out. From a scheduler job (a lost lease) it cannot wait."""
         if self._stopped.is_set():
             return
         self._stopped.set()
         if self.scheduler is not None and self.scheduler.running:
-            self.scheduler.shutdown(wait=False)
+            self.scheduler.shutdown(wait=wait)
         try:
             self.release()
         except EvalflowError:
