@@ -631,6 +631,32 @@ def progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
         yield update
 
 
+@contextmanager
+def full_report(file: Path, shown: int = 40) -> Iterator[None]:
+    """An import refused for more problems than a message can hold writes every one of them to
+    FILE.errors.txt (one per line) and names that file in its one-line error."""
+    from policies.base import Rejection
+    from workflow.errors import InvalidInput, RuleRefused, at_most
+
+    try:
+        yield
+    except InvalidInput as exc:
+        if len(exc.problems) <= shown:
+            raise
+        errors = file.with_name(file.name + ".errors.txt")
+        errors.write_text("\n".join(exc.problems) + "\n", encoding="utf-8")
+        what = str(exc).split(":", 1)[0].removeprefix("Invalid ")
+        listed = at_most(exc.problems, shown)[:-1]
+        raise InvalidInput(what, [*listed, f"… {len(exc.problems)} problems in all, every one in {errors}"]) from None
+    except RuleRefused as exc:
+        if len(exc.rejections) <= shown:
+            raise
+        errors = file.with_name(file.name + ".errors.txt")
+        errors.write_text("\n".join(str(r) for r in exc.rejections) + "\n", encoding="utf-8")
+        more = Rejection("more", f"{len(exc.rejections) - shown} more; every one is listed in {errors}")
+        raise RuleRefused(exc.verb, exc.subject, [*exc.rejections[:shown], more], exc.state) from None
+
+
 @project.command("import")
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--cycle", "cycle_id", help="Cycle (default: the only open cycle).")
@@ -650,9 +676,10 @@ def project_import(file: Path, cycle_id: str | None, dry_run: bool) -> None:
 
     engine = cfg().engine()
     cycle = engine.get_cycle(cycle_id)
-    items = read_applications(file, engine.program_of(cycle).parties)
-    with progress(len(items), f"checking {len(items)} applications") as update:
-        result = engine.submit_batch(cfg().user, items, cycle.id, dry_run, update)
+    with full_report(file):
+        items = read_applications(file, engine.program_of(cycle).parties)
+        with progress(len(items), f"checking {len(items)} applications") as update:
+            result = engine.submit_batch(cfg().user, items, cycle.id, dry_run, update)
     new = len(result.created)
     same = f"; {len(result.unchanged)} already imported, left as they are" if result.unchanged else ""
     if dry_run:
@@ -796,13 +823,14 @@ def score_import(file: Path, cycle_id: str | None) -> None:
 
     engine = cfg().engine()
     cycle, program, _ = engine.key_library(cfg().user, cycle_id)
-    named, items, skipped = read_scores(file, program.criteria)
+    with full_report(file):
+        named, items, skipped = read_scores(file, program.criteria)
     user = next((u for u in engine.users() if u.name == cfg().user), None)
     if named is not None and user is not None and user.city != named:
         raise InvalidInput(f"score sheet {file.name}", [f"it is {named}'s sheet; {user.name} scores for {user.city}"])
     if not items:
         raise InvalidInput(f"score sheet {file.name}", ["no row is filled in"])
-    with progress(len(items), f"checking {len(items)} score sheets") as update:
+    with full_report(file), progress(len(items), f"checking {len(items)} score sheets") as update:
         done = engine.fire_each(cfg().user, [(pid, req) for _, pid, req in items], "score", progress=update)
     left = f"; {skipped} rows left empty" if skipped else ""
     click.echo(f"Recorded {len(done)} score sheets for {named or (user.city if user else '?')}{left}")

@@ -20,7 +20,7 @@ from typing import Any
 from policies.base import Party
 from sheets.files import Formula, Table, decode_text, read_tables, too_large, write_xlsx
 from workflow.application import FIELDS, TEAM_FIELDS
-from workflow.errors import InvalidInput, at_most
+from workflow.errors import InvalidInput
 
 KEY = "申报序号"
 EXAMPLE = "示例"
@@ -145,7 +145,7 @@ def read_applications(path: Path, parties: Sequence[Party]) -> list[tuple[str, d
     else:
         found = _applications(tables[0], tables[0], parties, problems, joined=True)
     if problems:
-        raise InvalidInput(f"applications in {path.name} (nothing was imported)", at_most(problems))
+        raise InvalidInput(f"applications in {path.name} (nothing was imported)", problems)
     if not found:
         raise InvalidInput(f"applications in {path.name}", ["the file holds no application"])
     return found

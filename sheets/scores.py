@@ -15,7 +15,7 @@ from typing import Any
 
 from policies.base import Criterion, Party
 from sheets.files import Formula, read_tables
-from workflow.errors import InvalidInput, at_most
+from workflow.errors import InvalidInput
 from workflow.records import Project
 
 SHEET = "评分表"
@@ -123,7 +123,7 @@ def read_scores(
     if ID not in columns:
         problems.append(f"[header] missing the column {ID}")
     if problems:
-        raise InvalidInput(f"score sheet {Path(path).name} (nothing was imported)", at_most(problems))
+        raise InvalidInput(f"score sheet {Path(path).name} (nothing was imported)", problems)
     cities: set[str] = set()
     items: list[tuple[str, int, dict[str, Any]]] = []
     skipped = 0
@@ -176,5 +176,5 @@ def read_scores(
     if len(cities) > 1:
         problems.append(f"[{SCORER_CITY}] the sheet names several scoring cities: {', '.join(sorted(cities))}")
     if problems:
-        raise InvalidInput(f"score sheet {Path(path).name} (nothing was imported)", at_most(problems))
+        raise InvalidInput(f"score sheet {Path(path).name} (nothing was imported)", problems)
     return (next(iter(cities)) if cities else None), items, skipped

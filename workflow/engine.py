@@ -34,7 +34,7 @@ from workflow.common import (
     overrides_of,
     reopened_allows,
 )
-from workflow.errors import InvalidInput, NotFound, NotPermitted, RuleRefused, at_most
+from workflow.errors import InvalidInput, NotFound, NotPermitted, RuleRefused
 from workflow.program import INITIAL_STATE, REOPEN, ROLES, Program, ProgramRegistry, effective_quotas
 from workflow.ranking import list_changes, rank, show
 from workflow.records import (
@@ -740,7 +740,7 @@ class Engine(AppealActions):
                 problems += [f"[{label}] {r}" for r in verdict.refused]
                 planned.append((project, verdict))
             if problems:
-                raise InvalidInput(f"{subject} (nothing was imported)", at_most(_grouped(problems)))
+                raise InvalidInput(f"{subject} (nothing was imported)", _grouped(problems))
             if dry_run:
                 result.created = [p for p, _ in planned]
                 return result
