@@ -692,9 +692,22 @@ def project_import(file: Path, cycle_id: str | None, dry_run: bool) -> None:
     click.echo(f"Imported {new} applications into {cycle.id}{where}{same}")
 
 
+def expect_version_option(func: Callable) -> Callable:
+    """`--expect-version N`: act only if the project is still at version N (as you last saw it);
+    otherwise nothing is done and the error names both versions (exit 6)."""
+    return click.option(
+        "--expect-version",
+        "expected_version",
+        type=int,
+        help="Act only if the project is still at this version (see `project show`); else exit 6.",
+    )(func)
+
+
 def _fire_cmd(
     trigger: str, ids: tuple[int, ...] | int, reason: str = "", verb: str | None = None, **request: Any
 ) -> None:
+    if request.get("expected_version") is None:
+        request.pop("expected_version", None)
     done = cfg().engine().fire(cfg().user, ids, trigger, reason=reason, **request)
     for p in done:
         click.echo(
@@ -705,19 +718,21 @@ def _fire_cmd(
 @project.command("accept")
 @click.argument("project_id", type=int)
 @click.option("--opinion", default="", help="所在城市组织部门意见 (recorded on the application).")
+@expect_version_option
 @handled
-def project_accept(project_id: int, opinion: str) -> None:
+def project_accept(project_id: int, opinion: str, expected_version: int | None) -> None:
     """Confirm an eligible application into the city project library (checks the four conditions)."""
-    _fire_cmd("accept", project_id, verb="Accepted", opinion=opinion)
+    _fire_cmd("accept", project_id, verb="Accepted", opinion=opinion, expected_version=expected_version)
 
 
 @project.command("reject")
 @click.argument("project_id", type=int)
 @click.option("--reason", required=True, help="Why the application is not accepted.")
+@expect_version_option
 @handled
-def project_reject(project_id: int, reason: str) -> None:
+def project_reject(project_id: int, reason: str, expected_version: int | None) -> None:
     """Reject an application (with a reason)."""
-    _fire_cmd("reject", project_id, reason=reason, verb="Rejected")
+    _fire_cmd("reject", project_id, reason=reason, verb="Rejected", expected_version=expected_version)
 
 
 @main.command()
@@ -729,10 +744,11 @@ def project_reject(project_id: int, reason: str) -> None:
     required=True,
     help="onsite 实地走访 · site 现场评审 · written 书面评审",
 )
+@expect_version_option
 @handled
-def review(project_id: int, result: str, method: str) -> None:
+def review(project_id: int, result: str, method: str, expected_version: int | None) -> None:
     """Record the municipal review result of a library project."""
-    _fire_cmd("review", project_id, verb="Reviewed", result=result, method=method)
+    _fire_cmd("review", project_id, verb="Reviewed", result=result, method=method, expected_version=expected_version)
 
 
 @main.command()

@@ -126,7 +126,7 @@ class SqlStore:
                 conn.info["write"] = write
                 with conn.begin():
                     with Session(bind=conn, expire_on_commit=False, autoflush=False) as session:
-                        yield Tx(session)
+                        yield Tx(session, write)
                         session.flush()
         except (OperationalError, DatabaseError) as exc:
             raise StoreUnavailable(f"The database at {self.describe()} failed: {exc.orig}") from None
@@ -161,8 +161,9 @@ def _list(row: ListVersionRow) -> ListVersion:
 class Tx:
     """Reads and writes inside one transaction. Every write of a versioned record checks the version."""
 
-    def __init__(self, session: Session):
+    def __init__(self, session: Session, write: bool = True):
         self.s = session
+        self.write = write
 
     def _insert(self, table: type[SQLModel], record: Any, **extra: Any) -> Any:
         """Insert ``record`` as a row of ``table``; a generated id is written back to the record."""
@@ -211,7 +212,14 @@ class Tx:
 
     # -- cycles -----------------------------------------------------------------------------
     def get_cycle(self, cycle_id: str) -> Cycle | None:
-        row = self.s.get(CycleRow, cycle_id)
+        """The cycle; in a write transaction its row is locked until the transaction ends, so that
+        every change to one cycle is made one after the other (on PostgreSQL: SELECT … FOR UPDATE;
+        SQLite's BEGIN IMMEDIATE already serialises writers). Guards that count across the cycle
+        (quotas, minimums) then see every change committed before theirs."""
+        q = select(CycleRow).where(CycleRow.id == cycle_id).execution_options(populate_existing=True)
+        if self.write:
+            q = q.with_for_update()
+        row = self.s.execute(q).scalars().first()
         return _record(Cycle, row) if row else None
 
     def list_cycles(self) -> list[Cycle]:
@@ -227,8 +235,22 @@ class Tx:
 
     # -- projects ---------------------------------------------------------------------------
     def get_project(self, project_id: int) -> Project | None:
-        row = self.s.get(ProjectRow, project_id)
+        row = self.s.get(ProjectRow, project_id, populate_existing=True)
         return _record(Project, row) if row else None
+
+    def get_projects(self, project_ids: Sequence[int]) -> dict[int, Project]:
+        """Several projects by id, read fresh, in a few statements."""
+        out: dict[int, Project] = {}
+        ids = list(dict.fromkeys(project_ids))
+        for start in range(0, len(ids), 500):
+            q = (
+                select(ProjectRow)
+                .where(ProjectRow.id.in_(ids[start : start + 500]))  # type: ignore[union-attr]
+                .execution_options(populate_existing=True)
+            )
+            for row in self.s.execute(q).scalars():
+                out[row.id] = _record(Project, row)  # type: ignore[index]
+        return out
 
     def insert_projects(self, projects: Sequence[Project]) -> None:
         """Insert new projects in one statement; their generated ids are written back, in order."""
@@ -396,7 +418,7 @@ class Tx:
         self._insert(AppealRow, appeal)
 
     def get_appeal(self, appeal_id: int) -> Appeal | None:
-        row = self.s.get(AppealRow, appeal_id)
+        row = self.s.get(AppealRow, appeal_id, populate_existing=True)
         return _record(Appeal, row) if row else None
 
     def save_appeal(self, appeal: Appeal) -> None:

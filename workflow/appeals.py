@@ -79,8 +79,8 @@ class AppealActions:
         now = self.now()
         with self.store.transaction() as tx:
             user: User = self._user(tx, acting)
-            project: Project = self._project(tx, project_id)
-            cycle: Cycle = self._cycle(tx, project.cycle_id)
+            cycle: Cycle = self._cycle(tx, self._project(tx, project_id).cycle_id)  # locks the cycle
+            project: Project = self._project(tx, project_id)  # as it is now
             program: Program = self.program_of(cycle)
             if not self.visible(user, project, cycle, program):
                 raise NotFound("project", project_id)
@@ -171,8 +171,9 @@ class AppealActions:
             appeal = tx.get_appeal(appeal_id)
             if appeal is None:
                 raise NotFound("appeal", appeal_id)
+            cycle: Cycle = self._cycle(tx, appeal.cycle_id)  # locks the cycle
+            appeal = tx.get_appeal(appeal_id)  # as they are now
             project: Project = self._project(tx, appeal.project_id)
-            cycle: Cycle = self._cycle(tx, appeal.cycle_id)
             program: Program = self.program_of(cycle)
             subject = f"appeal {appeal.id}"
             if not self.visible(user, project, cycle, program):

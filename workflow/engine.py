@@ -34,7 +34,7 @@ from workflow.common import (
     overrides_of,
     reopened_allows,
 )
-from workflow.errors import InvalidInput, NotFound, NotPermitted, RuleRefused
+from workflow.errors import ConcurrentChange, InvalidInput, NotFound, NotPermitted, RuleRefused
 from workflow.program import INITIAL_STATE, REOPEN, ROLES, Program, ProgramRegistry, effective_quotas
 from workflow.ranking import list_changes, rank, show
 from workflow.records import (
@@ -582,7 +582,9 @@ class Engine(AppealActions):
         every project and changes nothing.
         """
         ids = [project_ids] if isinstance(project_ids, int) else list(project_ids)
-        return self.fire_each(acting, [(pid, request) for pid in ids], trigger, reason)
+        expected = request.pop("expected_version", None)
+        versions = {ids[0]: expected} if expected is not None and len(ids) == 1 else None
+        return self.fire_each(acting, [(pid, request) for pid in ids], trigger, reason, expected=versions)
 
     def fire_each(
         self,
@@ -591,9 +593,12 @@ class Engine(AppealActions):
         trigger: str,
         reason: str = "",
         progress: Callable[[int], None] | None = None,
+        expected: Mapping[int, int] | None = None,
     ) -> list[Project]:
         """Fire ``trigger`` on several projects, each with its own request (a score import: each
-        project its own sheet), all or nothing, in one transaction."""
+        project its own sheet), all or nothing, in one transaction. ``expected`` maps a project to
+        the version its user saw: if someone changed it since, nothing is done (ConcurrentChange,
+        with both versions)."""
         ids = [pid for pid, _ in items]
         if not ids:
             raise InvalidInput("request", ["no project ids given"])
@@ -605,10 +610,19 @@ class Engine(AppealActions):
         done: list[Project] = []
         with self.store.transaction() as tx:
             user = self._user(tx, acting)
-            projects = [self._project(tx, pid) for pid in ids]
-            cycle = self._cycle(tx, projects[0].cycle_id)
+            # the cycle first (locked for the transaction), then its projects as they are now
+            cycle = self._cycle(tx, self._project(tx, ids[0]).cycle_id)
+            found = tx.get_projects(ids)
+            missing = [pid for pid in ids if pid not in found]
+            if missing:
+                raise NotFound("project", missing[0])
+            projects = [found[pid] for pid in ids]
             if any(p.cycle_id != cycle.id for p in projects):
                 raise InvalidInput("request", ["the projects belong to different cycles"])
+            for project in projects:
+                seen = (expected or {}).get(project.id)  # type: ignore[arg-type]
+                if seen is not None and seen != project.version:
+                    raise ConcurrentChange(f"project {project.id}", seen, project.version)
             program = self.program_of(cycle)
             if trigger not in program.stage_of_action:
                 raise InvalidInput("action", [f"{trigger!r} is not an action of program {program.id}"])

@@ -640,15 +640,15 @@ def test_an_engine_batch_that_meets_a_moved_version_writes_nothing(at_stage, mon
     first project's change and its audit row are rolled back with it."""
     s = at_stage("collection")
     first, moved = s.ids["hefei"][:2]
-    real_get = Tx.get_project
+    real_get = Tx.get_projects
 
-    def read_before_the_other_writer(self, project_id):
-        project = real_get(self, project_id)
-        if project is not None and project_id == moved:
-            project.version -= 1
-        return project
+    def read_before_the_other_writer(self, project_ids):
+        found = real_get(self, project_ids)
+        if moved in found:
+            found[moved].version -= 1
+        return found
 
-    monkeypatch.setattr(Tx, "get_project", read_before_the_other_writer)
+    monkeypatch.setattr(Tx, "get_projects", read_before_the_other_writer)
     before = snapshot(s.store)
     with pytest.raises(ConcurrentChange) as err:
         s.engine.fire(admin("hefei"), [first, moved], "accept")
