@@ -231,10 +231,56 @@ def main(
 @main.command()
 @handled
 def init() -> None:
-    """Create the database (default ./evalflow.db)."""
+    """Create the database (default ./evalflow.db, or EVALFLOW_DATABASE_URL), or upgrade it."""
     store = cfg().store(must_exist=False)
+    before = store.schema_version() if store.sqlite_path() is None or store.sqlite_path().exists() else None
     created = store.create()
-    click.echo(f"{'Created' if created else 'Already initialised:'} {store.describe()}")
+    after = store.schema_version()
+    if created:
+        click.echo(f"Created {store.describe()} (schema {after})")
+    elif before != after:
+        click.echo(f"Upgraded {store.describe()} from schema {before or 'before migrations'} to {after}")
+    else:
+        click.echo(f"Already initialised: {store.describe()} (schema {after})")
+
+
+@main.group()
+def db() -> None:
+    """The database schema: its revision, and upgrades (Alembic migrations)."""
+
+
+@db.command("current")
+@handled
+def db_current() -> None:
+    """The schema revision of the database, and the one this evalflow needs."""
+    from store.sql import HEAD
+
+    store = cfg().store(must_exist=False)
+    path = store.sqlite_path()
+    if path is not None and not path.exists():
+        from workflow.errors import StoreUnavailable
+
+        raise StoreUnavailable(f"No database at {path}; run 'evalflow init' first (or pass --db)")
+    version = store.schema_version()
+    state = "up to date" if version == HEAD else f"needs 'evalflow db upgrade' to {HEAD}"
+    click.echo(f"{store.describe()}: schema {version or 'from before migrations'} ({state})")
+
+
+@db.command("upgrade")
+@handled
+def db_upgrade() -> None:
+    """Bring the database's schema up to this evalflow's (back it up first: see README)."""
+    store = cfg().store(must_exist=False)
+    path = store.sqlite_path()
+    if path is not None and not path.exists():
+        from workflow.errors import StoreUnavailable
+
+        raise StoreUnavailable(f"No database at {path}; run 'evalflow init' to create one")
+    before, after = store.upgrade()
+    if before == after:
+        click.echo(f"{store.describe()} is already at schema {after}")
+    else:
+        click.echo(f"Upgraded {store.describe()} from schema {before or 'before migrations'} to {after}")
 
 
 # ------------------------------------------------------------------------------------------ users

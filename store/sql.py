@@ -14,7 +14,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, event, func, insert, inspect, or_, select, update
+from sqlalchemy import delete, event, func, insert, inspect, or_, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -47,6 +47,9 @@ from workflow.records import (
 )
 
 BUSY_TIMEOUT_MS = 10_000
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+FIRST = "0001"
+HEAD = "0002"  # the newest revision in store/migrations/versions (a test keeps this true)
 R = TypeVar("R")
 
 
@@ -56,7 +59,18 @@ def database_url(db: str | None) -> str:
     return value if "://" in value else f"sqlite:///{value}"
 
 
+_ENGINES: dict[str, Engine] = {}
+
+
 def make_engine(url: str) -> Engine:
+    """One engine (and connection pool) per database URL in a process."""
+    engine = _ENGINES.get(url)
+    if engine is None:
+        engine = _ENGINES[url] = _new_engine(url)
+    return engine
+
+
+def _new_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
         engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None})
@@ -95,28 +109,85 @@ class SqlStore:
         return None
 
     def create(self) -> bool:
-        """Create the schema if missing; True if it was created now."""
+        """Create the schema, or bring an existing one up to date; True if it was created now.
+
+        A new database gets the tables as they are and is stamped with the newest revision; an
+        existing one is upgraded by the migrations in store/migrations (Alembic). A database made
+        before migrations existed is recognised by its tables and stamped first."""
         path = self.sqlite_path()
         fresh = path is not None and not path.exists()
         try:
             existed = inspect(self.engine).has_table("projects")
-            SQLModel.metadata.create_all(self.engine)
+            if not existed:
+                SQLModel.metadata.create_all(self.engine)
+                self._alembic("stamp", HEAD)
+            else:
+                self.upgrade()
         except (OperationalError, DatabaseError) as exc:
             raise StoreUnavailable(f"Cannot create the database at {self.describe()}: {exc.orig}") from None
         if fresh and path is not None and path.exists():
             path.chmod(0o600)
         return not existed
 
+    def schema_version(self) -> str | None:
+        """The schema revision the database is at (None: made before migrations, or empty)."""
+        try:
+            with self.engine.connect() as conn:
+                if not inspect(conn).has_table("alembic_version"):
+                    return None
+                return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
+        except (OperationalError, DatabaseError) as exc:
+            raise StoreUnavailable(f"Cannot open the database at {self.describe()}: {exc.orig}") from None
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Run every migration the database lacks; returns (revision before, revision after)."""
+        before = self.schema_version()
+        if before is None:
+            tables = set(inspect(self.engine).get_table_names())
+            if "projects" not in tables:
+                SQLModel.metadata.create_all(self.engine)
+                self._alembic("stamp", HEAD)
+                return None, HEAD
+            # made before migrations existed: the first schema, or this one if it has appeals
+            self._alembic("stamp", HEAD if "appeals" in tables else FIRST)
+            before = self.schema_version()
+        if before != HEAD:
+            self._alembic("upgrade", HEAD)
+        return before, HEAD
+
+    def _alembic(self, command: str, revision: str) -> None:
+        from alembic import command as commands
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(MIGRATIONS))
+        with self.engine.connect() as conn:
+            config.attributes["connection"] = conn
+            getattr(commands, command)(config, revision)
+            conn.commit()
+
     def check_ready(self) -> None:
         path = self.sqlite_path()
         if path is not None and not path.exists():
             raise StoreUnavailable(f"No database at {path}; run 'evalflow init' first (or pass --db)")
+        try:  # the usual case in one query: the schema is there and current
+            with self.engine.connect() as conn:
+                if conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD:
+                    return
+        except (OperationalError, DatabaseError):
+            pass  # no such table, or no database at all: found out below, with a clear message
         try:
             ready = inspect(self.engine).has_table("projects")
         except (OperationalError, DatabaseError) as exc:
             raise StoreUnavailable(f"Cannot open the database at {self.describe()}: {exc.orig}") from None
         if not ready:
             raise StoreUnavailable(f"The database at {self.describe()} is not initialised; run 'evalflow init'")
+        version = self.schema_version()
+        if version != HEAD:
+            raise StoreUnavailable(
+                f"The database at {self.describe()} has schema {version or 'from before migrations'}; "
+                f"this evalflow needs {HEAD}: run 'evalflow db upgrade' (back it up first)"
+            )
 
     @contextmanager
     def transaction(self, write: bool = True) -> Iterator[Tx]:

@@ -10,6 +10,7 @@ line message and for leaving the database unchanged.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,7 @@ from click.testing import CliRunner
 
 from cli import main
 from store.sql import SqlStore
+from tests.backends import BACKENDS, database
 from tests.conftest import CITIES, make_app, snapshot
 
 SHEETS = {
@@ -27,9 +29,13 @@ SHEETS = {
 
 
 class Cli:
-    def __init__(self, db: Path):
-        self.db = db
+    def __init__(self, db: Path | str):
+        self.db = db  # a SQLite file, or a database URL
         self.runner = CliRunner()
+
+    @property
+    def url(self) -> str:
+        return self.db if isinstance(self.db, str) and "://" in self.db else f"sqlite:///{self.db}"
 
     def __call__(self, user: str | None, now: str, *args: str, code: int = 0, report: bool = False) -> str:
         argv = ["--db", str(self.db), "--now", now]
@@ -103,9 +109,11 @@ def submitted_id(output: str) -> int:
     return int(output.split("project ")[1].split(":")[0])
 
 
-@pytest.fixture
-def cli(tmp_path: Path) -> Cli:
-    return Cli(tmp_path / "cycle.db")
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
+    """The whole cycle runs on SQLite and on PostgreSQL (see tests/backends.py)."""
+    with database(request.param, tmp_path) as url:
+        yield Cli(url)
 
 
 def test_collection_review_and_recommendation_refusals(cli: Cli, tmp_path: Path) -> None:
@@ -133,7 +141,7 @@ def test_collection_review_and_recommendation_refusals(cli: Cli, tmp_path: Path)
     bad_id = submitted_id(cli("hefei-applicant", "2027-01-11T10:00", "project", "submit", str(bad)))
 
     # submitting after the window is refused with the window in the message
-    store = SqlStore(f"sqlite:///{cli.db}")
+    store = SqlStore(cli.url)
     before = snapshot(store)
     out = cli("hefei-applicant", "2027-03-01T00:00", "project", "submit", str(bad), code=3)
     assert "[stage_window]" in out and "2027-01-01 00:00" in out and "Asia/Shanghai" in out
@@ -336,7 +344,7 @@ def test_quota_refusal_through_cli(cli: Cli, tmp_path: Path) -> None:
     cli("lead", "2027-03-01T09:00", "cycle", "advance")
     for pid in ids[:10]:
         cli("sj", "2027-03-02T09:00", "review", str(pid), "--result", "demonstration", "--method", "onsite")
-    store = SqlStore(f"sqlite:///{cli.db}")
+    store = SqlStore(cli.url)
     before = snapshot(store)
     out = cli(
         "sj", "2027-03-02T09:00", "review", str(ids[10]), "--result", "demonstration", "--method", "onsite", code=3

@@ -1,0 +1,19 @@
+"""Alembic's environment for evalflow: run on the connection the store hands over (see
+store/sql.py SqlStore.upgrade), against the SQLModel tables of store/tables.py."""
+
+from __future__ import annotations
+
+from alembic import context
+from sqlmodel import SQLModel
+
+import store.tables  # noqa: F401  (registers the tables)
+
+connection = context.config.attributes["connection"]
+context.configure(
+    connection=connection,
+    target_metadata=SQLModel.metadata,
+    render_as_batch=True,  # SQLite alters tables by copying them
+    compare_type=True,
+)
+with context.begin_transaction():
+    context.run_migrations()
