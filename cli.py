@@ -261,6 +261,10 @@ def db_current() -> None:
         from workflow.errors import StoreUnavailable
 
         raise StoreUnavailable(f"No database at {path}; run 'evalflow init' first (or pass --db)")
+    if store.is_empty():
+        from workflow.errors import StoreUnavailable
+
+        raise StoreUnavailable(f"The database at {store.describe()} is not initialised; run 'evalflow init'")
     version = store.schema_version()
     state = "up to date" if version == HEAD else f"needs 'evalflow db upgrade' to {HEAD}"
     click.echo(f"{store.describe()}: schema {version or 'from before migrations'} ({state})")
@@ -276,8 +280,11 @@ def db_upgrade() -> None:
         from workflow.errors import StoreUnavailable
 
         raise StoreUnavailable(f"No database at {path}; run 'evalflow init' to create one")
+    empty = store.is_empty()
     before, after = store.upgrade()
-    if before == after:
+    if empty:
+        click.echo(f"Created {store.describe()} (schema {after})")
+    elif before == after:
         click.echo(f"{store.describe()} is already at schema {after}")
     else:
         click.echo(f"Upgraded {store.describe()} from schema {before or 'before migrations'} to {after}")

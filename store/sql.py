@@ -59,6 +59,11 @@ def database_url(db: str | None) -> str:
     return value if "://" in value else f"sqlite:///{value}"
 
 
+def _why(exc: Exception) -> str:
+    """The driver's reason on one line (psycopg's messages carry hints on lines of their own)."""
+    return " ".join(str(getattr(exc, "orig", exc)).split())
+
+
 _ENGINES: dict[str, Engine] = {}
 
 
@@ -124,7 +129,7 @@ class SqlStore:
             else:
                 self.upgrade()
         except (OperationalError, DatabaseError) as exc:
-            raise StoreUnavailable(f"Cannot create the database at {self.describe()}: {exc.orig}") from None
+            raise StoreUnavailable(f"Cannot create the database at {self.describe()}: {_why(exc)}") from None
         if fresh and path is not None and path.exists():
             path.chmod(0o600)
         return not existed
@@ -137,7 +142,14 @@ class SqlStore:
                     return None
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except (OperationalError, DatabaseError) as exc:
-            raise StoreUnavailable(f"Cannot open the database at {self.describe()}: {exc.orig}") from None
+            raise StoreUnavailable(f"Cannot open the database at {self.describe()}: {_why(exc)}") from None
+
+    def is_empty(self) -> bool:
+        """Whether the database has no evalflow tables at all (never initialised)."""
+        try:
+            return not inspect(self.engine).has_table("projects")
+        except (OperationalError, DatabaseError) as exc:
+            raise StoreUnavailable(f"Cannot open the database at {self.describe()}: {_why(exc)}") from None
 
     def upgrade(self) -> tuple[str | None, str]:
         """Run every migration the database lacks; returns (revision before, revision after)."""
@@ -161,7 +173,7 @@ class SqlStore:
 
         config = Config()
         config.set_main_option("script_location", str(MIGRATIONS))
-        with self.engine.connect() as conn:
+        with self.engine.connect() as conn:  # (store/migrations/env.py runs on this connection)
             config.attributes["connection"] = conn
             getattr(commands, command)(config, revision)
             conn.commit()
@@ -179,7 +191,7 @@ class SqlStore:
         try:
             ready = inspect(self.engine).has_table("projects")
         except (OperationalError, DatabaseError) as exc:
-            raise StoreUnavailable(f"Cannot open the database at {self.describe()}: {exc.orig}") from None
+            raise StoreUnavailable(f"Cannot open the database at {self.describe()}: {_why(exc)}") from None
         if not ready:
             raise StoreUnavailable(f"The database at {self.describe()} is not initialised; run 'evalflow init'")
         version = self.schema_version()
@@ -200,7 +212,7 @@ class SqlStore:
                         yield Tx(session, write)
                         session.flush()
         except (OperationalError, DatabaseError) as exc:
-            raise StoreUnavailable(f"The database at {self.describe()} failed: {exc.orig}") from None
+            raise StoreUnavailable(f"The database at {self.describe()} failed: {_why(exc)}") from None
 
     def dispose(self) -> None:
         self.engine.dispose()

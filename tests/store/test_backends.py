@@ -11,12 +11,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import inspect, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 
 from cli import main
@@ -117,7 +119,7 @@ def in_thread(target: Callable[[], Any]) -> tuple[threading.Thread, threading.Ev
 def test_create_makes_the_tables_and_stamps_the_newest_schema(url: str) -> None:
     s = SqlStore(url)
     try:
-        with pytest.raises(StoreUnavailable):  # nothing there yet: not ready
+        with pytest.raises(StoreUnavailable, match="run 'evalflow init'"):  # nothing there yet: not ready
             s.check_ready()
         assert s.create() is True
         assert set(inspect(s.engine).get_table_names()) == {*TABLES, "alembic_version"}
@@ -305,6 +307,19 @@ def test_supersede_sheets_makes_every_current_sheet_history(store: SqlStore) -> 
         assert tx.put_sheets([sheet(p1, "hefei", 90)]) == {}
 
 
+def test_put_sheets_in_bulk_beyond_one_statements_parameters(store: SqlStore) -> None:
+    seed(store)
+    ids = insert(store, *(project(n) for n in range(620)))
+    with store.transaction() as tx:
+        assert tx.put_sheets([sheet(pid, "hefei", 50 + i % 40) for i, pid in enumerate(ids)]) == {}
+    with store.transaction() as tx:
+        replaced = tx.put_sheets([sheet(pid, "hefei", 95) for pid in ids])
+    assert replaced == {(pid, "hefei"): 50 + i % 40 for i, pid in enumerate(ids)}
+    with store.transaction(write=False) as tx:
+        assert {s.total for s in tx.sheets(CYCLE)} == {95} and len(tx.sheets(CYCLE)) == 620
+        assert len(tx.sheets(CYCLE, current_only=False)) == 1240
+
+
 # ------------------------------------------------------------------------------------ appeals
 def test_appeals_are_inserted_read_and_saved_with_a_version_check(store: SqlStore) -> None:
     seed(store)
@@ -318,18 +333,19 @@ def test_appeals_are_inserted_read_and_saved_with_a_version_check(store: SqlStor
     assert a.id is not None and b.id is not None and a.id < b.id
     with store.transaction(write=False) as tx:
         got = tx.get_appeal(a.id)
+        stale = tx.get_appeal(a.id)  # a second reader of the same version
         assert tx.get_appeal(10**6) is None
-    assert got == a
-    stale = tx_copy = Appeal(**{**got.__dict__})  # type: ignore[union-attr]
-    got.status, got.decided_by, got.decision_reason, got.reopen_to = "upheld", LEAD, "ok", "collection"  # type: ignore[union-attr]
-    got.decided_at = filed + timedelta(days=2)  # type: ignore[union-attr]
+    assert got == a and stale == a and got is not None and stale is not None
+    got.status, got.decided_by, got.decision_reason, got.reopen_to = "upheld", LEAD, "ok", "collection"
+    got.decided_at = filed + timedelta(days=2)
     with store.transaction() as tx:
-        tx.save_appeal(got)  # type: ignore[arg-type]
-    assert got.version == 2  # type: ignore[union-attr]
-    stale.status = "dismissed"
+        tx.save_appeal(got)
+    assert got.version == 2
+    stale.status, stale.decided_by, stale.decided_at = "dismissed", LEAD, filed + timedelta(days=3)
     with pytest.raises(ConcurrentChange) as err, store.transaction() as tx:
-        tx.save_appeal(tx_copy)
-    assert f"appeal {a.id}" in str(err.value) and "version 1" in str(err.value) and "version 2" in str(err.value)
+        tx.save_appeal(stale)
+    assert str(err.value).startswith(f"appeal {a.id} was changed by someone else: you acted on version 1, ")
+    assert "it is now at version 2" in str(err.value)
     with store.transaction(write=False) as tx:
         stored = tx.get_appeal(a.id)
         assert [x.id for x in tx.appeals(CYCLE, statuses=["open"])] == [b.id]
@@ -525,6 +541,32 @@ def test_two_first_acquisitions_at_once_give_one_holder(store: SqlStore) -> None
         assert conn.execute(text("SELECT holder FROM leases")).scalars().all() == ["A"]
 
 
+def _acquire_together(store: SqlStore, start: threading.Barrier, holder: str, now: datetime) -> str:
+    start.wait(WAIT)
+    with store.transaction() as tx:
+        return tx.acquire_lease("scheduler", holder, now, now + timedelta(seconds=90)).holder
+
+
+def test_racing_acquisitions_always_leave_exactly_one_holder(store: SqlStore) -> None:
+    """Three would-be holders at once, on a free lease and on an expired one, many times over."""
+    for trial in range(30):
+        now = datetime(2027, 3, 1, 8, 0, tzinfo=UTC) + timedelta(hours=trial)
+        with store.engine.begin() as conn:
+            conn.execute(text("DELETE FROM leases"))
+        if trial % 2:
+            with store.transaction() as tx:  # a crashed scheduler's lease, long expired
+                tx.acquire_lease("scheduler", "X", now - timedelta(seconds=200), now - timedelta(seconds=100))
+        start = threading.Barrier(3)
+        runs = [in_thread(partial(_acquire_together, store, start, h, now)) for h in "ABC"]
+        for thread, done, _ in runs:
+            assert done.wait(WAIT)
+            thread.join(WAIT)
+        answers = [outcome.get("value", outcome.get("error")) for _, _, outcome in runs]
+        with store.engine.connect() as conn:
+            stored = conn.execute(text("SELECT holder FROM leases")).scalars().all()
+        assert len(set(answers)) == 1 and stored == [answers[0]] and answers[0] in "ABC", (trial, answers, stored)
+
+
 # ------------------------------------------------------------------------------------ locking
 def test_get_cycle_in_a_write_transaction_makes_a_second_writer_wait(store: SqlStore) -> None:
     """PostgreSQL: SELECT … FOR UPDATE; SQLite: BEGIN IMMEDIATE. Either way the second writer's
@@ -621,3 +663,41 @@ def test_a_small_engine_flow(store: SqlStore, engine: Engine, clock: SettableClo
     assert (status["cycle"], status["stage"], status["program_changed"]) == (CYCLE, "collection", None)
     hefei = next(c for c in status["cities"] if c["city"] == "hefei")
     assert (hefei["accepted"], hefei["waiting"]) == (1, 2)
+
+
+# ------------------------------------------------------------------------------------ a server that fails
+def _pg_refusals(tmp_path: Path) -> Iterator[str]:
+    with database("postgresql", tmp_path) as good:  # skips (or fails, in CI) without a server
+        parsed = make_url(good)
+    yield parsed.set(password="s3cret-pw").render_as_string(hide_password=False)
+    yield parsed.set(database="evalflow_no_such_db").render_as_string(hide_password=False)
+
+
+def test_a_postgresql_server_that_refuses_us_is_one_line_with_exit_9(tmp_path: Path) -> None:
+    for bad in _pg_refusals(tmp_path):
+        for args in (["--as", LEAD, "cycle", "list"], ["init"], ["db", "current"], ["db", "upgrade"]):
+            result = CliRunner().invoke(main, ["--db", bad, *args])
+            assert result.exit_code == 9, (args, result.output)
+            (line,) = result.stderr.splitlines()
+            assert line.startswith("Error: Cannot open the database at postgresql+psycopg://"), line
+            assert "s3cret-pw" not in result.output and "***" in line
+            SqlStore(bad).dispose()
+
+
+UNREACHABLE = "postgresql+psycopg://evalflow:s3cret-pw@127.0.0.1:1/evalflow_test"  # nothing listens on port 1
+
+
+def test_an_unreachable_postgresql_server_exits_9_without_showing_the_password() -> None:
+    result = CliRunner().invoke(main, ["--db", UNREACHABLE, "--as", LEAD, "cycle", "list"])
+    assert result.exit_code == 9, result.output
+    assert result.stderr.startswith("Error: Cannot open the database at postgresql+psycopg://evalflow:***@127.0.0.1:1/")
+    assert "s3cret-pw" not in result.output and "Traceback" not in result.output
+    SqlStore(UNREACHABLE).dispose()
+
+
+@pytest.mark.parametrize("args", [["--as", LEAD, "cycle", "list"], ["init"], ["db", "current"], ["db", "upgrade"]])
+def test_an_unreachable_postgresql_server_is_reported_in_one_line(args: list[str]) -> None:
+    result = CliRunner().invoke(main, ["--db", UNREACHABLE, *args])
+    assert result.exit_code == 9, result.output
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+    SqlStore(UNREACHABLE).dispose()

@@ -1,0 +1,430 @@
+"""Schema migrations (Alembic, store/migrations), on SQLite and on PostgreSQL.
+
+A database made by the first evalflow (schema 0001, or older still: the same tables with no
+``alembic_version``) is refused by every command with one line until `evalflow db upgrade` (or
+`evalflow init`) brings it to 0002, keeping its rows; the engine then works on it. The
+migrations from nothing give exactly the tables of store/tables.py, and 0002 goes back to 0001.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from click.testing import CliRunner
+from sqlmodel import SQLModel
+
+from cli import main
+from store.sql import FIRST, HEAD, MIGRATIONS, SqlStore
+from store.tables import UTCDateTime
+from tests.backends import BACKENDS, database
+from tests.conftest import LEAD, TABLES, SettableClock, make_app, sh
+from workflow.application import validate_application
+from workflow.engine import Engine
+from workflow.errors import StoreUnavailable
+from workflow.program import ProgramRegistry
+from workflow.records import Cycle, Project, ScoreSheet
+
+PROGRAM = "g60-deep-integration"
+CYCLE = "g60-2027"
+FIRST_TABLES = {t for t in TABLES if t != "appeals"}
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    with database(request.param, tmp_path) as u:
+        try:
+            yield u
+        finally:
+            SqlStore(u).dispose()
+
+
+def alembic(url: str, name: str, revision: str) -> None:
+    """Run an Alembic command (upgrade, downgrade, stamp) on the store's own engine."""
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with SqlStore(url).engine.connect() as conn:
+        config.attributes["connection"] = conn
+        getattr(command, name)(config, revision)
+        conn.commit()
+
+
+def differences(url: str) -> list:
+    with SqlStore(url).engine.connect() as conn:
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+
+
+def tables(url: str) -> set[str]:
+    return set(sa.inspect(SqlStore(url).engine).get_table_names())
+
+
+def columns(url: str, table: str) -> list[str]:
+    return [c["name"] for c in sa.inspect(SqlStore(url).engine).get_columns(table)]
+
+
+def cli(url: str, *args: str, user: str | None = None, now: str = "2027-02-20T09:00"):
+    argv = ["--db", url, "--now", now, *(["--as", user] if user else []), *args]
+    return CliRunner().invoke(main, argv)
+
+
+# ------------------------------------------------------------------------------ the first evalflow
+def _t(name: str, *cols: sa.ColumnClause) -> sa.TableClause:
+    return sa.table(name, *cols)
+
+
+USERS = _t("users", sa.column("name"), sa.column("role"), sa.column("city"), sa.column("created_at", UTCDateTime()))
+CYCLES = _t(
+    "cycles",
+    *(sa.column(c) for c in ("id", "program_id", "program_version", "program_digest", "year", "stage", "version")),
+    sa.column("settings", sa.JSON()),
+    sa.column("opened_at", UTCDateTime()),
+    sa.column("opened_by"),
+)
+PROJECTS_0001 = (
+    "id",
+    "cycle_id",
+    "city",
+    "applicant",
+    "enterprise_name",
+    "project_name",
+    "application",
+    "state",
+    "municipal_result",
+    "review_method",
+    "version",
+    "submitted_at",
+    "updated_at",
+)
+PROJECTS = _t(
+    "projects",
+    *(sa.column(c) for c in PROJECTS_0001 if c not in ("application", "submitted_at", "updated_at")),
+    sa.column("application", sa.JSON()),
+    sa.column("submitted_at", UTCDateTime()),
+    sa.column("updated_at", UTCDateTime()),
+)
+AUDIT = _t(
+    "audit",
+    *(sa.column(c) for c in ("cycle_id", "subject", "subject_id", "actor", "action", "from_state", "to_state")),
+    sa.column("reason"),
+    sa.column("at", UTCDateTime()),
+    sa.column("data", sa.JSON()),
+)
+
+
+def first_version_rows(url: str) -> None:
+    """What evalflow 0001 wrote: users, an open cycle, two submitted projects (no reopened_to,
+    no appeals table) and their audit rows."""
+    program = ProgramRegistry().get(PROGRAM)
+    jan2, jan10 = sh(1, 2), sh(1, 10)
+    with SqlStore(url).engine.begin() as conn:
+        conn.execute(
+            USERS.insert(),
+            [
+                {"name": LEAD, "role": "lead", "city": "songjiang", "created_at": jan2},
+                {"name": "hf", "role": "city-admin", "city": "hefei", "created_at": jan2},
+                {"name": "hfa", "role": "applicant", "city": "hefei", "created_at": jan2},
+            ],
+        )
+        conn.execute(
+            CYCLES.insert().values(
+                id=CYCLE,
+                program_id=PROGRAM,
+                program_version=program.version,
+                program_digest=program.digest,
+                year=2027,
+                stage=program.stages[0].id,
+                version=1,
+                settings={"places": {"demonstration": 2, "excellent": 3}, "quotas": {}},
+                opened_at=jan2,
+                opened_by=LEAD,
+            )
+        )
+        for n in (1, 2):
+            app = validate_application(make_app("hefei", n))
+            conn.execute(
+                PROJECTS.insert().values(
+                    id=n,
+                    cycle_id=CYCLE,
+                    city="hefei",
+                    applicant="hfa",
+                    enterprise_name=app["enterprise"]["name"],
+                    project_name=app["project"]["name"],
+                    application=app,
+                    state="submitted",
+                    municipal_result=None,
+                    review_method=None,
+                    version=1,
+                    submitted_at=jan10,
+                    updated_at=jan10,
+                )
+            )
+            conn.execute(
+                AUDIT.insert().values(
+                    at=jan10,
+                    cycle_id=CYCLE,
+                    subject="project",
+                    subject_id=str(n),
+                    actor="hfa",
+                    action="submit",
+                    from_state="new",
+                    to_state="submitted",
+                    reason="",
+                    data={"city": "hefei"},
+                )
+            )
+        if conn.dialect.name == "postgresql":  # explicit ids: move the sequence on, as inserts would
+            conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('projects', 'id'), 2)"))
+
+
+def old_rows(url: str) -> dict[str, list[tuple]]:
+    """Every row of the first schema's tables, in the first schema's columns only."""
+    selects = {
+        t: ", ".join(f'"{c}"' for c in (PROJECTS_0001 if t == "projects" else columns(url, t)))
+        for t in sorted(FIRST_TABLES)
+    }  # read the columns first: on SQLite a second connection would wait for the first
+    with SqlStore(url).engine.connect() as conn:
+        return {
+            t: [tuple(r) for r in conn.execute(sa.text(f"SELECT {c} FROM {t} ORDER BY 1"))] for t, c in selects.items()
+        }
+
+
+@pytest.fixture
+def first(url: str) -> str:
+    """A database at schema 0001 holding what the first evalflow wrote."""
+    alembic(url, "upgrade", FIRST)
+    first_version_rows(url)
+    assert SqlStore(url).schema_version() == FIRST
+    assert tables(url) == {*FIRST_TABLES, "alembic_version"}
+    assert "reopened_to" not in columns(url, "projects")
+    return url
+
+
+@pytest.fixture
+def premigration(first: str) -> str:
+    """The same tables with no alembic_version: a database from before migrations existed."""
+    with SqlStore(first).engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE alembic_version"))
+    assert SqlStore(first).schema_version() is None
+    return first
+
+
+def assert_upgraded_and_usable(url: str, rows_before: dict[str, list[tuple]]) -> None:
+    assert SqlStore(url).schema_version() == HEAD
+    assert differences(url) == []
+    assert old_rows(url) == rows_before  # every old row, unchanged
+    current = cli(url, "db", "current")
+    assert current.exit_code == 0, current.output
+    assert current.stdout.rstrip().endswith(f"schema {HEAD} (up to date)")
+    store = SqlStore(url)
+    store.check_ready()
+    clock = SettableClock(sh(2, 20))
+    engine = Engine(store, clock=clock)
+    projects = engine.projects(LEAD)
+    assert [(p.id, p.state, p.version, p.reopened_to) for p in projects] == [
+        (1, "submitted", 1, None),
+        (2, "submitted", 1, None),
+    ]
+    assert projects[0].submitted_at == sh(1, 10)
+    status = engine.status(LEAD)
+    assert (status["cycle"], status["stage"], status["program_changed"]) == (CYCLE, "collection", None)
+    (accepted,) = engine.fire("hf", 1, "accept")
+    assert (accepted.state, accepted.version) == ("in_library", 2)
+    _, _, history = engine.project(LEAD, 1)
+    assert [e.action for e in history] == ["submit", "accept"]
+    clock.set(sh(1, 20))  # still in collection: a new submission gets the next id
+    assert engine.submit("hfa", make_app("hefei", 3)).id == 3
+    listed = cli(url, "cycle", "status", user=LEAD)
+    assert listed.exit_code == 0, listed.output
+    with store.transaction(write=False) as tx:
+        assert tx.appeals(CYCLE) == [] and tx.reopened_projects(CYCLE) == []
+
+
+# ------------------------------------------------------------------------------ upgrading
+@pytest.mark.parametrize("args", [("db", "upgrade"), ("init",)], ids=["db-upgrade", "init"])
+def test_a_first_schema_database_is_upgraded_and_keeps_its_rows(first: str, args: tuple[str, ...]) -> None:
+    before = old_rows(first)
+    assert sum(len(rows) for rows in before.values()) == 3 + 1 + 2 + 2
+    result = cli(first, *args)
+    assert result.exit_code == 0, result.output
+    (line,) = result.stdout.splitlines()
+    assert line.startswith("Upgraded ") and line.endswith(f" from schema {FIRST} to {HEAD}"), line
+    assert ":evalflow@" not in line  # the password is hidden
+    assert_upgraded_and_usable(first, before)
+    again = cli(first, *args)
+    assert again.exit_code == 0, again.output
+    assert again.stdout.rstrip().endswith(
+        f"is already at schema {HEAD}" if args == ("db", "upgrade") else f"(schema {HEAD})"
+    )
+
+
+def test_a_database_from_before_migrations_is_stamped_0001_and_upgraded(premigration: str) -> None:
+    before = old_rows(premigration)
+    current = cli(premigration, "db", "current")
+    assert current.exit_code == 0, current.output
+    assert current.stdout.rstrip().endswith(f"schema from before migrations (needs 'evalflow db upgrade' to {HEAD})")
+    result = cli(premigration, "db", "upgrade")
+    assert result.exit_code == 0, result.output
+    (line,) = result.stdout.splitlines()
+    assert line.startswith("Upgraded ") and line.endswith(f" from schema {FIRST} to {HEAD}"), line
+    assert_upgraded_and_usable(premigration, before)
+
+
+def test_init_upgrades_a_database_from_before_migrations(premigration: str) -> None:
+    before = old_rows(premigration)
+    result = cli(premigration, "init")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().endswith(f" from schema before migrations to {HEAD}"), result.output
+    assert_upgraded_and_usable(premigration, before)
+
+
+def test_a_database_from_before_migrations_with_todays_tables_is_only_stamped(url: str) -> None:
+    store = SqlStore(url)
+    store.create()
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE alembic_version"))
+    assert store.schema_version() is None
+    assert store.upgrade() == (HEAD, HEAD)
+    assert store.schema_version() == HEAD
+    assert differences(url) == []
+    store.check_ready()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("cycle", "list"), ("cycle", "status"), ("project", "list"), ("user", "list"), ("remind", "due")],
+    ids=lambda a: "-".join(a),
+)
+def test_before_upgrading_every_other_command_fails_in_one_line(first: str, args: tuple[str, ...]) -> None:
+    before = old_rows(first)
+    result = cli(first, *args, user=LEAD)
+    assert result.exit_code == 9, result.output
+    lines = [x for x in result.stderr.splitlines() if x.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith("Error: The database at ")
+    assert lines[0].endswith(
+        f"has schema {FIRST}; this evalflow needs {HEAD}: run 'evalflow db upgrade' (back it up first)"
+    ), lines[0]
+    assert "Traceback" not in result.output and result.stdout == ""
+    assert SqlStore(first).schema_version() == FIRST  # nothing was upgraded behind the user's back
+    assert old_rows(first) == before
+
+
+def test_before_upgrading_a_database_from_before_migrations_is_refused_too(premigration: str) -> None:
+    result = cli(premigration, "cycle", "list", user=LEAD)
+    assert result.exit_code == 9, result.output
+    (line,) = [x for x in result.stderr.splitlines() if x.strip()]
+    assert line.endswith(
+        f"has schema from before migrations; this evalflow needs {HEAD}: run 'evalflow db upgrade' (back it up first)"
+    ), line
+    assert SqlStore(premigration).schema_version() is None
+    with pytest.raises(StoreUnavailable, match="run 'evalflow db upgrade'"):
+        SqlStore(premigration).check_ready()
+
+
+def test_db_current_on_a_first_schema_database_names_both_revisions(first: str) -> None:
+    result = cli(first, "db", "current")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.rstrip().endswith(f"schema {FIRST} (needs 'evalflow db upgrade' to {HEAD})")
+
+
+# ------------------------------------------------------------------------------ the migrations
+@pytest.mark.parametrize("how", ["migrations", "create"])
+def test_the_migrations_from_nothing_make_exactly_the_tables_of_store_tables(url: str, how: str) -> None:
+    if how == "migrations":
+        alembic(url, "upgrade", "head")
+    else:
+        assert SqlStore(url).create() is True  # create_all, stamped HEAD
+    assert SqlStore(url).schema_version() == HEAD
+    assert tables(url) == {*TABLES, "alembic_version"}
+    assert differences(url) == []
+
+
+def test_the_comparison_sees_what_0001_lacks(url: str) -> None:
+    """The check above is not vacuous: at 0001 it reports the appeals table and reopened_to."""
+    alembic(url, "upgrade", FIRST)
+    found = differences(url)
+    added_tables = {d[1].name for d in found if isinstance(d, tuple) and d[0] == "add_table"}
+    added_columns = [(d[2], d[3].name) for d in found if isinstance(d, tuple) and d[0] == "add_column"]
+    assert added_tables == {"appeals"}
+    assert added_columns == [("projects", "reopened_to")]
+
+
+def test_head_is_the_newest_revision_of_the_script_directory() -> None:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    scripts = ScriptDirectory.from_config(config)
+    assert scripts.get_heads() == [HEAD]  # one head, no branches
+    assert scripts.get_current_head() == HEAD
+    assert scripts.get_base() == FIRST
+    chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
+    assert chain == [HEAD, FIRST]
+    names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
+    assert [n.split("_")[0] for n in names] == [FIRST, HEAD]
+
+
+def test_downgrade_0002_to_0001_on_an_empty_database(url: str) -> None:
+    store = SqlStore(url)
+    store.create()
+    alembic(url, "downgrade", FIRST)
+    assert store.schema_version() == FIRST
+    assert tables(url) == {*FIRST_TABLES, "alembic_version"}
+    assert "reopened_to" not in columns(url, "projects")
+    with pytest.raises(StoreUnavailable, match=f"has schema {FIRST}; this evalflow needs {HEAD}"):
+        store.check_ready()
+    alembic(url, "upgrade", "head")  # and back up again
+    assert store.schema_version() == HEAD
+    assert differences(url) == []
+    alembic(url, "downgrade", "base")  # all the way down: nothing left but Alembic's own table
+    assert tables(url) == {"alembic_version"}
+
+
+def _scored_project(url: str) -> None:
+    """A project with a score sheet (a row referring to it), written by today's store."""
+    program = ProgramRegistry().get(PROGRAM)
+    with SqlStore(url).transaction() as tx:
+        tx.insert_cycle(Cycle(CYCLE, PROGRAM, program.version, program.digest, 2027, "scoring", {}, opened_at=sh(1, 2)))
+        p = Project(None, CYCLE, "hefei", "hfa", "e", "p", {}, "recommended", submitted_at=sh(1, 10))
+        p.updated_at = sh(1, 10)
+        tx.insert_projects([p])
+        tx.put_sheets([ScoreSheet(CYCLE, p.id, "hefei", "s", {"value": 19}, {"value": "A"}, 90, at=sh(5, 6))])  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(
+    "backend",
+    [
+        pytest.param(
+            "sqlite",
+        ),
+        "postgresql",
+    ],
+)
+def test_downgrade_0002_to_0001_keeps_projects_that_have_score_sheets(backend: str, tmp_path: Path) -> None:
+    with database(backend, tmp_path) as url:
+        try:
+            SqlStore(url).create()
+            _scored_project(url)
+            alembic(url, "downgrade", FIRST)
+            assert SqlStore(url).schema_version() == FIRST
+            assert "reopened_to" not in columns(url, "projects")
+            with SqlStore(url).engine.connect() as conn:
+                assert conn.execute(sa.text("SELECT count(*) FROM projects")).scalar() == 1
+                assert conn.execute(sa.text("SELECT total FROM score_sheets")).scalars().all() == [90]
+        finally:
+            SqlStore(url).dispose()
+
+
+def test_db_current_on_an_empty_database_says_it_is_not_initialised(url: str) -> None:
+    path = SqlStore(url).sqlite_path()
+    if path is not None:
+        path.touch()  # an empty SQLite database
+    other = cli(url, "cycle", "list", user=LEAD)
+    assert other.exit_code == 9 and "is not initialised; run 'evalflow init'" in other.stderr
+    current = cli(url, "db", "current")
+    assert "before migrations" not in current.output and "evalflow init" in current.output, current.output
