@@ -14,7 +14,7 @@ from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import delete, event, func, insert, inspect, or_, select, text, update
+from sqlalchemy import bindparam, delete, event, func, insert, inspect, or_, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -345,6 +345,52 @@ class Tx:
         ids = self.s.execute(stmt, rows).scalars().all()
         for p, pid in zip(projects, ids, strict=True):
             p.id = pid
+
+    def save_projects(self, projects: Sequence[Project]) -> None:
+        """Write many projects in one statement (executemany), each only if its stored version is
+        still the one read; bump them. If any moved, raise ConcurrentChange for the first one
+        found (the caller's transaction then writes nothing)."""
+        if not projects:
+            return
+        t = ProjectRow.__table__
+        stmt = (
+            update(t)
+            .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
+            .values(
+                version=bindparam("b_new"),
+                state=bindparam("b_state"),
+                municipal_result=bindparam("b_result"),
+                review_method=bindparam("b_method"),
+                application=bindparam("b_application", type_=t.c.application.type),
+                updated_at=bindparam("b_updated", type_=t.c.updated_at.type),
+                reopened_to=bindparam("b_reopened"),
+            )
+        )
+        rows = [
+            {
+                "b_id": p.id,
+                "b_version": p.version,
+                "b_new": p.version + 1,
+                "b_state": p.state,
+                "b_result": p.municipal_result,
+                "b_method": p.review_method,
+                "b_application": p.application,
+                "b_updated": p.updated_at,
+                "b_reopened": p.reopened_to,
+            }
+            for p in projects
+        ]
+        savepoint = self.s.begin_nested()
+        result = self.s.connection().execute(stmt, rows)
+        if result.rowcount != len(rows):
+            # some project moved: undo the batch and write one by one, which names the first moved
+            savepoint.rollback()
+            for p in projects:
+                self.save_project(p)
+            return
+        savepoint.commit()
+        for p in projects:
+            p.version += 1
 
     def save_project(self, project: Project) -> None:
         """Write the project if the stored version is still ``project.version``; bump it."""

@@ -830,9 +830,7 @@ class Engine(AppealActions):
         created = [p for p, *_ in done if p.id is None]
         if created:
             tx.insert_projects(created)
-        for project, *_ in done:
-            if not any(project is c for c in created):
-                tx.save_project(project)
+        tx.save_projects([p for p, *_ in done if not any(p is c for c in created)])
         tx.audit_many(
             [
                 AuditEntry(

@@ -1,0 +1,422 @@
+"""How evalflow's cost grows with a cycle, against the floor of its storage measured in the same run.
+
+    .venv/bin/python benchmarks/bench.py [--sizes 1000,10000,100000] [--naive 1000] [--cli 10000]
+
+For each N it builds a synthetic G60 cycle of N projects (spread over the nine cities, every one
+recommended, so that joint scoring is N × 9 sheets) and drives it through every stage with the
+engine's public API: real permissions, guards, the one `transitions` machine and audit rows, on a
+fresh SQLite file. It prints seconds per stage, transitions and score rows per second, and:
+
+- the floor: the same rows written with raw sqlite3 executemany, one transaction per stage, no
+  state machine, in the same process run; and the ratio engine / floor;
+- a naive baseline at one size: one ORM session and commit per transition;
+- peak memory (resident set) and the engine's memory per project (tracemalloc, separately);
+- whole-process CLI latency: `evalflow --help`, and `cycle status` / one `review` on a database
+  of the --cli size (median of several runs).
+
+Not a test: machines differ, and the figures are read, not asserted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import random
+import resource
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import structlog  # noqa: E402
+
+from demo.synthetic import application  # noqa: E402
+from store.sql import SqlStore  # noqa: E402
+from workflow.engine import Engine  # noqa: E402
+
+TZ = ZoneInfo("Asia/Shanghai")
+PROGRAM = "g60-deep-integration"
+SHEET = {"value": 19, "organization": 28, "effectiveness": 27, "mechanism": 18}
+
+
+def sheet(pid: int, city: int) -> dict[str, int]:
+    """Scores inside the bands that differ from project to project (few ties)."""
+    return {
+        "value": 12 + (pid * 7 + city) % 9,
+        "organization": 16 + (pid * 11 + 3 * city) % 15,
+        "effectiveness": 16 + (pid * 13 + 5 * city) % 15,
+        "mechanism": 12 + (pid * 5 + 7 * city) % 9,
+    }
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.at = datetime(2027, 1, 10, 9, tzinfo=TZ)
+
+    def __call__(self) -> datetime:
+        return self.at
+
+    def set(self, month: int, day: int) -> None:
+        self.at = datetime(2027, month, day, 9, tzinfo=TZ)
+
+
+def applications(n: int, cities: list) -> dict[str, list[tuple[str, dict]]]:
+    rng = random.Random(n)
+    out: dict[str, list[tuple[str, dict]]] = {c.id: [] for c in cities}
+    for i in range(n):
+        c = cities[i % len(cities)]
+        out[c.id].append((f"row {i}", application(rng, c.id, c.name, 2027, i)))
+    return out
+
+
+def engine_run(n: int, work: Path, apps: dict) -> tuple[dict[str, float], int, int, Path]:
+    """The whole cycle through the engine; returns seconds per stage, transitions, sheets, db."""
+    db = work / f"engine-{n}.db"
+    store = SqlStore(f"sqlite:///{db}")
+    store.create()
+    clock = Clock()
+    engine = Engine(store, clock=clock)
+    program = engine.programs.get(PROGRAM)
+    cities = list(program.parties)
+    engine.add_user(None, "lead", "lead", program.lead)
+    for c in cities:
+        engine.add_user("lead", f"{c.id}-admin", "city-admin", c.id)
+        engine.add_user("lead", f"{c.id}-scorer", "scorer", c.id)
+    quotas = {c.id: {"demonstration": 10**9, "excellent": 10**9} for c in cities}
+    engine.open_cycle("lead", PROGRAM, 2027, quotas=quotas, places={"demonstration": n // 10, "excellent": n // 5})
+    stages: dict[str, float] = {}
+    ids: dict[str, list[int]] = {}
+    transitions = sheets = 0
+
+    def timed(name: str, func) -> None:
+        start = time.perf_counter()
+        func()
+        stages[name] = stages.get(name, 0.0) + time.perf_counter() - start
+
+    def submit() -> None:
+        for c in cities:
+            ids[c.id] = [p.id for p in engine.submit_batch(f"{c.id}-admin", apps[c.id]).created]
+
+    clock.set(1, 20)
+    timed("1 submit", submit)
+    clock.set(2, 20)
+    timed("1 accept", lambda: [engine.fire(f"{c.id}-admin", ids[c.id], "accept") for c in cities])
+    clock.set(3, 1)
+    timed("advance", lambda: engine.advance("lead"))
+    clock.set(3, 10)
+    timed(
+        "2 review",
+        lambda: [
+            engine.fire(f"{c.id}-admin", ids[c.id], "review", result="demonstration", method="site") for c in cities
+        ],
+    )
+    clock.set(5, 1)
+    timed("advance", lambda: engine.advance("lead"))
+    clock.set(5, 2)
+    timed("3 recommend", lambda: [engine.fire(f"{c.id}-admin", ids[c.id], "recommend") for c in cities])
+    clock.set(5, 3)
+    timed("advance", lambda: engine.advance("lead"))
+    every = [pid for c in cities for pid in ids[c.id]]
+    clock.set(5, 10)
+    timed(
+        "4 score",
+        lambda: [
+            engine.fire_each(f"{c.id}-scorer", [(pid, {"scores": sheet(pid, k)}) for pid in every], "score")
+            for k, c in enumerate(cities)
+        ],
+    )
+    clock.set(5, 20)
+    timed("advance", lambda: engine.advance("lead"))
+    clock.set(5, 25)
+    tie: list[int] = []
+
+    def propose() -> None:
+        try:
+            engine.propose_list("lead")
+        except Exception as exc:  # every project scored alike: the lead settles the tie, as in the demo
+            tie.extend(int(x) for r in exc.rejections for x in r.message.split(" are tied")[0][9:].split(", "))
+            engine.propose_list("lead", tie_order=tie)
+
+    timed("5 propose", propose)
+    timed("5 confirm", lambda: [engine.confirm_list(f"{c.id}-admin") for c in cities])
+    clock.set(6, 1)
+    timed("advance", lambda: engine.advance("lead"))
+    clock.set(6, 2)
+    timed("6 publish", lambda: engine.publish("lead"))
+    listed = [p.id for st in ("listed_demonstration", "listed_excellent") for p in engine.projects("lead", state=st)]
+    timed("6 award", lambda: engine.fire("lead", listed, "award"))
+    transitions = n * 5 + n * len(cities) + len(listed)  # submit accept review recommend place, sheets, awards
+    sheets = n * len(cities)
+    store.dispose()
+    return stages, transitions, sheets, db
+
+
+def floor_run(n: int, work: Path, apps: dict, cities: int = 9) -> float:
+    """The same rows with raw sqlite3 executemany, one transaction per stage: no engine at all."""
+    db = work / f"floor-{n}.db"
+    engine_db = SqlStore(f"sqlite:///{db}")
+    engine_db.create()  # the same tables and indexes
+    engine_db.dispose()
+    con = sqlite3.connect(db, isolation_level=None)
+    con.execute("PRAGMA journal_mode=WAL")
+    con.execute("PRAGMA synchronous=NORMAL")
+    import json
+
+    now = "2027-05-01 01:00:00.000000"
+    con.execute("BEGIN")
+    con.execute(
+        "INSERT INTO cycles (id, program_id, program_version, program_digest, year, stage, settings, version,"
+        " opened_at, opened_by) VALUES ('c', 'p', 1, 'd', 2027, 's', '{}', 1, ?, 'lead')",
+        (now,),
+    )
+    con.execute("COMMIT")
+    flat = [a for c in apps.values() for _, a in c]
+    start = time.perf_counter()
+
+    def audit(rows: list[tuple[int, str, str, str]]) -> None:
+        con.executemany(
+            "INSERT INTO audit (at, cycle_id, subject, subject_id, actor, action, from_state, to_state, reason, data)"
+            " VALUES (?, 'c', 'project', ?, 'u', ?, ?, ?, '', '{}')",
+            [(now, str(pid), action, a, b) for pid, action, a, b in rows],
+        )
+
+    con.execute("BEGIN")
+    con.executemany(
+        "INSERT INTO projects (id, cycle_id, city, applicant, enterprise_name, project_name, application, state,"
+        " version, submitted_at, updated_at) VALUES (?, 'c', ?, 'u', ?, ?, ?, 'submitted', 1, ?, ?)",
+        [
+            (i + 1, a["enterprise"]["city"], a["enterprise"]["name"], a["project"]["name"], json.dumps(a), now, now)
+            for i, a in enumerate(flat)
+        ],
+    )
+    audit([(i + 1, "submit", "new", "submitted") for i in range(n)])
+    con.execute("COMMIT")
+    for action, a, b in (
+        ("accept", "submitted", "in_library"),
+        ("review", "in_library", "municipal_demonstration"),
+        ("recommend", "municipal_demonstration", "recommended"),
+    ):
+        con.execute("BEGIN")
+        con.executemany(
+            "UPDATE projects SET state = ?, version = version + 1 WHERE id = ?", [(b, i + 1) for i in range(n)]
+        )
+        audit([(i + 1, action, a, b) for i in range(n)])
+        con.execute("COMMIT")
+    for c in range(cities):
+        con.execute("BEGIN")
+        con.executemany(
+            "INSERT INTO score_sheets (cycle_id, project_id, city, scorer, scores, bands, total, completion, current,"
+            " at) VALUES ('c', ?, ?, 's', ?, '{}', 92, '', 1, ?)",
+            [(i + 1, f"city{c}", json.dumps(SHEET), now) for i in range(n)],
+        )
+        audit([(i + 1, "score", "recommended", "recommended") for i in range(n)])
+        con.execute("COMMIT")
+    con.execute("BEGIN")
+    con.executemany(
+        "UPDATE projects SET state = 'not_listed', version = version + 1 WHERE id = ?", [(i + 1,) for i in range(n)]
+    )
+    audit([(i + 1, "place", "recommended", "not_listed") for i in range(n)])
+    con.execute("COMMIT")
+    seconds = time.perf_counter() - start
+    con.close()
+    return seconds
+
+
+def naive_run(n: int, work: Path, apps: dict) -> float:
+    """One ORM session and commit per transition (the slow way), for the same accept/review/
+    recommend/score transitions of the first city's projects scaled up to N."""
+    from sqlmodel import Session, select
+
+    from store.tables import AuditRow, ProjectRow
+
+    db = work / f"naive-{n}.db"
+    store = SqlStore(f"sqlite:///{db}")
+    store.create()
+    with Session(store.engine) as s:
+        from store.tables import CycleRow
+
+        s.add(
+            CycleRow(
+                id="c",
+                program_id="p",
+                program_version=1,
+                program_digest="d",
+                year=2027,
+                stage="s",
+                settings={},
+                opened_at=datetime.now(TZ),
+                opened_by="lead",
+            )
+        )
+        s.commit()
+    flat = [a for c in apps.values() for _, a in c]
+    start = time.perf_counter()
+    for i, a in enumerate(flat):
+        with Session(store.engine) as s:
+            now = datetime.now(TZ)
+            s.add(
+                ProjectRow(
+                    id=i + 1,
+                    cycle_id="c",
+                    city=a["enterprise"]["city"],
+                    applicant="u",
+                    enterprise_name=a["enterprise"]["name"],
+                    project_name=a["project"]["name"],
+                    application=a,
+                    state="submitted",
+                    submitted_at=now,
+                    updated_at=now,
+                )
+            )
+            s.add(
+                AuditRow(
+                    at=now, cycle_id="c", subject="project", subject_id=str(i + 1), actor="u", action="submit", data={}
+                )
+            )
+            s.commit()
+    steps = [("accept", "in_library"), ("review", "municipal_demonstration"), ("recommend", "recommended")]
+    steps += [("score", "recommended")] * 9 + [("place", "not_listed")]
+    for action, dest in steps:
+        for i in range(n):
+            with Session(store.engine) as s:
+                row = s.exec(select(ProjectRow).where(ProjectRow.id == i + 1)).one()
+                before = row.state
+                row.state = dest
+                row.version += 1
+                s.add(
+                    AuditRow(
+                        at=datetime.now(TZ),
+                        cycle_id="c",
+                        subject="project",
+                        subject_id=str(i + 1),
+                        actor="u",
+                        action=action,
+                        from_state=before,
+                        to_state=dest,
+                        data={},
+                    )
+                )
+                s.commit()
+    seconds = time.perf_counter() - start
+    store.dispose()
+    return seconds
+
+
+def load_projects(db: Path) -> float:
+    """Loading every project of the cycle into the engine's records."""
+    store = SqlStore(f"sqlite:///{db}")
+    start = time.perf_counter()
+    with store.transaction(write=False) as tx:
+        found = tx.find_projects("g60-2027")
+    seconds = time.perf_counter() - start
+    assert found
+    store.dispose()
+    return seconds
+
+
+def machine_overhead(k: int = 20000) -> float:
+    """The `transitions` machine alone: seconds per fired trigger on a plain record."""
+    from workflow.program import ProgramRegistry
+    from workflow.records import Project
+
+    program = ProgramRegistry().get(PROGRAM)
+    records = [Project(None, "c", "hefei", "u", "e", "p", {}, state="submitted") for _ in range(k)]
+    start = time.perf_counter()
+    for r in records:
+        program.fire(r, "accept", {})
+    return (time.perf_counter() - start) / k
+
+
+def cli_latency(db: Path, runs: int = 5) -> dict[str, float]:
+    exe = str(ROOT / ".venv" / "bin" / "evalflow")
+    env = {**os.environ, "EVALFLOW_NOW": "2027-06-03T09:00"}
+
+    def median(args: list[str]) -> float:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run([exe, *args], env=env, capture_output=True, check=False)
+            times.append(time.perf_counter() - start)
+        return statistics.median(times)
+
+    out = {"evalflow --help": median(["--help"])}
+    out["cycle status (10k db)"] = median(["--db", str(db), "--as", "lead", "cycle", "status"])
+    out["project show (10k db)"] = median(["--db", str(db), "--as", "lead", "project", "show", "1"])
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--naive", type=int, default=1000, help="size for the naive baseline (0: skip)")
+    parser.add_argument("--cli", type=int, default=10000, help="size whose database the CLI latency uses")
+    args = parser.parse_args()
+    structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    sizes = [int(x) for x in args.sizes.split(",") if x]
+    work = Path(tempfile.mkdtemp(prefix="evalflow-bench-"))
+    from workflow.program import ProgramRegistry
+
+    cities = list(ProgramRegistry().get(PROGRAM).parties)
+    print(
+        f"evalflow benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
+    )
+    print(f"work folder {work}\n")
+    rows = []
+    dbs: dict[int, Path] = {}
+    for n in sizes:
+        apps = applications(n, cities)
+        gc.collect()
+        floor = floor_run(n, work, apps)
+        stages, transitions, sheets, db = engine_run(n, work, apps)
+        dbs[n] = db
+        total = sum(stages.values())
+        rows.append((n, total, floor, transitions, sheets, stages))
+        print(f"N = {n:,}: engine {total:.2f} s, floor {floor:.2f} s, ratio {total / floor:.1f}×")
+        for name, sec in sorted(stages.items()):
+            print(f"    {name:<12} {sec:8.3f} s")
+        print(
+            f"    transitions/s {transitions / total:,.0f}; score rows/s {sheets / stages['4 score']:,.0f}"
+            f" ({sheets:,} sheets = {sheets * 4:,} criterion scores)"
+        )
+        print(f"    peak resident memory so far {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB\n")
+    if len(rows) > 1:
+        for (n1, t1, *_), (n2, t2, *_) in zip(rows, rows[1:], strict=False):
+            print(f"growth {n1:,} → {n2:,}: ×{t2 / t1:.1f} for ×{n2 / n1:.0f} projects")
+    # memory per project, measured on the smallest size with tracemalloc
+    n0 = sizes[0]
+    (work / "trace").mkdir()
+    tracemalloc.start()
+    engine_run(n0, work / "trace", applications(n0, cities))
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    print(f"engine memory: peak {peak / 1024 / 1024:.1f} MiB traced at N = {n0:,} ({peak / n0 / 1024:.1f} KiB/project)")
+    per = machine_overhead()
+    print(f"the transitions machine alone: {per * 1e6:.1f} µs per fired trigger")
+    biggest = max(dbs)
+    print(f"loading {biggest:,} projects into records: {load_projects(dbs[biggest]):.3f} s")
+    if args.naive:
+        n = args.naive
+        naive = naive_run(n, work, applications(n, cities))
+        engine_total = next(t for m, t, *_ in rows if m == n) if n in sizes else float("nan")
+        floor = next(f for m, _, f, *_ in rows if m == n) if n in sizes else float("nan")
+        print(
+            f"naive, one ORM commit per transition, N = {n:,}: {naive:.2f} s = {naive / floor:.0f}× the floor"
+            f" (engine {engine_total / floor:.1f}×)"
+        )
+    if args.cli in dbs:
+        for name, sec in cli_latency(dbs[args.cli]).items():
+            print(f"CLI {name}: {sec:.3f} s (median of 5 whole-process runs)")
+
+
+if __name__ == "__main__":
+    main()
