@@ -325,14 +325,12 @@ class Tx:
         """Several projects by id, read fresh, in a few statements."""
         out: dict[int, Project] = {}
         ids = list(dict.fromkeys(project_ids))
+        t = ProjectRow.__table__
+        names = [f.name for f in fields(Project)]
         for start in range(0, len(ids), 500):
-            q = (
-                select(ProjectRow)
-                .where(ProjectRow.id.in_(ids[start : start + 500]))  # type: ignore[union-attr]
-                .execution_options(populate_existing=True)
-            )
-            for row in self.s.execute(q).scalars():
-                out[row.id] = _record(Project, row)  # type: ignore[index]
+            q = select(*(t.c[n] for n in names)).where(t.c.id.in_(ids[start : start + 500]))
+            for row in self.s.connection().execute(q):  # Core rows: no ORM bookkeeping for a batch
+                out[row.id] = Project(**dict(zip(names, row, strict=True)))
         return out
 
     def insert_projects(self, projects: Sequence[Project]) -> None:
@@ -346,26 +344,24 @@ class Tx:
         for p, pid in zip(projects, ids, strict=True):
             p.id = pid
 
-    def save_projects(self, projects: Sequence[Project]) -> None:
+    def save_projects(self, projects: Sequence[Project], with_application: bool = True) -> None:
         """Write many projects in one statement (executemany), each only if its stored version is
         still the one read; bump them. If any moved, raise ConcurrentChange for the first one
         found (the caller's transaction then writes nothing)."""
         if not projects:
             return
         t = ProjectRow.__table__
-        stmt = (
-            update(t)
-            .where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version"))
-            .values(
-                version=bindparam("b_new"),
-                state=bindparam("b_state"),
-                municipal_result=bindparam("b_result"),
-                review_method=bindparam("b_method"),
-                application=bindparam("b_application", type_=t.c.application.type),
-                updated_at=bindparam("b_updated", type_=t.c.updated_at.type),
-                reopened_to=bindparam("b_reopened"),
-            )
-        )
+        values = {
+            "version": bindparam("b_new"),
+            "state": bindparam("b_state"),
+            "municipal_result": bindparam("b_result"),
+            "review_method": bindparam("b_method"),
+            "updated_at": bindparam("b_updated", type_=t.c.updated_at.type),
+            "reopened_to": bindparam("b_reopened"),
+        }
+        if with_application:  # (the JSON is rewritten only when an effect changed it)
+            values["application"] = bindparam("b_application", type_=t.c.application.type)
+        stmt = update(t).where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version")).values(**values)
         rows = [
             {
                 "b_id": p.id,
@@ -374,7 +370,7 @@ class Tx:
                 "b_state": p.state,
                 "b_result": p.municipal_result,
                 "b_method": p.review_method,
-                "b_application": p.application,
+                **({"b_application": p.application} if with_application else {}),
                 "b_updated": p.updated_at,
                 "b_reopened": p.reopened_to,
             }
@@ -413,14 +409,17 @@ class Tx:
         states: Sequence[str] | None = None,
         applicant: str | None = None,
     ) -> list[Project]:
-        q = select(ProjectRow).where(ProjectRow.cycle_id == cycle_id)
+        t = ProjectRow.__table__
+        names = [f.name for f in fields(Project)]
+        q = select(*(t.c[n] for n in names)).where(t.c.cycle_id == cycle_id)
         if cities is not None:
-            q = q.where(ProjectRow.city.in_(list(cities)))  # type: ignore[attr-defined]
+            q = q.where(t.c.city.in_(list(cities)))
         if states is not None:
-            q = q.where(ProjectRow.state.in_(list(states)))  # type: ignore[attr-defined]
+            q = q.where(t.c.state.in_(list(states)))
         if applicant is not None:
-            q = q.where(ProjectRow.applicant == applicant)
-        return [_record(Project, r) for r in self.s.execute(q.order_by(ProjectRow.id)).scalars()]
+            q = q.where(t.c.applicant == applicant)
+        rows = self.s.connection().execute(q.order_by(t.c.id))  # Core rows: no ORM bookkeeping
+        return [Project(**dict(zip(names, row, strict=True))) for row in rows]
 
     def count_by_city_state(self, cycle_id: str) -> dict[tuple[str, str], int]:
         rows = self.s.execute(
@@ -483,6 +482,12 @@ class Tx:
             insert(ScoreSheetRow), [{f.name: getattr(s, f.name) for f in fields(s) if f.name != "id"} for s in sheets]
         )
         return {key: total for key, (_, total) in old.items()}
+
+    def sheet_totals(self, cycle_id: str) -> list[tuple[int, int]]:
+        """(project, total) of every current sheet of a cycle: what ranking needs, nothing more."""
+        t = ScoreSheetRow.__table__
+        q = select(t.c.project_id, t.c.total).where(t.c.cycle_id == cycle_id, t.c.current.is_(True))
+        return [(pid, total) for pid, total in self.s.connection().execute(q)]
 
     def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]:
         q = select(ScoreSheetRow).where(ScoreSheetRow.cycle_id == cycle_id)

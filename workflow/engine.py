@@ -9,6 +9,7 @@ refusal raises :class:`RuleRefused`, is logged, and leaves the database unchange
 from __future__ import annotations
 
 import dataclasses
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -193,7 +194,7 @@ class Engine(AppealActions):
             cycle_id=cycle.id,
             cycle_year=cycle.year,
             parties=program.parties,
-            quotas=effective_quotas(program.quotas, cycle.settings.get("quotas")),
+            quotas=_quotas(program, cycle),
             criteria=program.criteria,
             params={},
             project=view,
@@ -602,7 +603,7 @@ class Engine(AppealActions):
         ids = [pid for pid, _ in items]
         if not ids:
             raise InvalidInput("request", ["no project ids given"])
-        repeated = sorted({pid for pid in ids if ids.count(pid) > 1})
+        repeated = sorted(pid for pid, n in Counter(ids).items() if n > 1)
         if repeated:
             raise InvalidInput("request", [f"project {pid} is named more than once" for pid in repeated])
         requests = {pid: dict(req) for pid, req in items}
@@ -810,8 +811,10 @@ class Engine(AppealActions):
         have run before; this is the only code that changes a project's state."""
         done: list[tuple[Project, str, Mapping[str, Any], dict[str, Any], Mapping[str, Any]]] = []
         sheets: list[ScoreSheet] = []
+        kept_application: list[bool] = []
         for project, request, data in moves:
             before = project.state
+            application = project.application
             if not program.fire(project, trigger, request):
                 raise self._refuse(
                     trigger,
@@ -821,6 +824,7 @@ class Engine(AppealActions):
                 )
             extra = self._effects(tx, program, user, project, trigger, request, now, sheets)
             project.updated_at = now
+            kept_application.append(project.application is application)  # effects replace, never mutate
             done.append((project, before, request, extra, data))
         if sheets:
             replaced = tx.put_sheets(sheets)  # the sheets they replace stay, no longer current
@@ -830,7 +834,10 @@ class Engine(AppealActions):
         created = [p for p, *_ in done if p.id is None]
         if created:
             tx.insert_projects(created)
-        tx.save_projects([p for p, *_ in done if not any(p is c for c in created)])
+        tx.save_projects(
+            [p for p, *_ in done if not any(p is c for c in created)],
+            with_application=not all(kept_application),
+        )
         tx.audit_many(
             [
                 AuditEntry(
@@ -925,9 +932,9 @@ class Engine(AppealActions):
         # placed projects are ranked too: a corrected list ranks the whole key library again
         projects = {p.id: p for p in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES)}
         totals: dict[int, list[int]] = {pid: [] for pid in projects}
-        for sheet in tx.sheets(cycle.id):
-            if sheet.project_id in totals:
-                totals[sheet.project_id].append(sheet.total)
+        for pid, total in tx.sheet_totals(cycle.id):
+            if pid in totals:
+                totals[pid].append(total)
         totals = {pid: t for pid, t in totals.items() if t}
         places = [
             ("demonstration", cycle.settings["places"]["demonstration"]),
@@ -1127,16 +1134,16 @@ class Engine(AppealActions):
             published = [v for v in tx.list_versions(cycle.id) if v.status == "published"]
             correction = cycle.settings.get("correction")
             replaced = 0
+            moves = []
             for project in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES):
                 cat = category.get(project.id, "none")
                 if project.state in PLACED_STATES:
                     if _placed_category(tx, program, project) == cat:
                         continue  # its place stands (an awarded plaque stays awarded)
                     replaced += 1
-                reason = f"corrected publication, list version {lst.number}" if published else ""
-                self._move(
-                    tx, program, cycle, user, project, "place", {"category": cat}, now, reason, list_version=lst.number
-                )
+                moves.append((project, {"category": cat}, {"list_version": lst.number}))
+            reason = f"corrected publication, list version {lst.number}" if published else ""
+            self._move_all(tx, program, cycle, user, moves, "place", now, reason)
             changes: list[dict[str, Any]] = []
             for old in published:
                 changes = list_changes(old.entries, lst.entries)
@@ -1395,6 +1402,19 @@ def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | No
         reason = entry.reason if data.get("appeal") in appeals else ""
         return dataclasses.replace(entry, reason=reason, data={**data, "superseded": gone})
     return entry
+
+
+_QUOTAS: dict[tuple[int, str], tuple[Any, dict[str, dict[str, int]]]] = {}
+
+
+def _quotas(program: Program, cycle: Cycle) -> dict[str, dict[str, int]]:
+    """The cycle's effective quotas, worked out once per cycle settings (a batch asks per project)."""
+    settings = cycle.settings.get("quotas")
+    key = (id(program), cycle.id)
+    cached = _QUOTAS.get(key)
+    if cached is None or cached[0] != settings:
+        cached = _QUOTAS[key] = (settings, effective_quotas(program.quotas, settings))
+    return cached[1]
 
 
 def _same_reason_once(rejections: Sequence[Rejection], shown: int = 3) -> list[Rejection]:
