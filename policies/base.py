@@ -120,10 +120,13 @@ Policy = Callable[[GuardContext], Iterable[Rejection]]
 REGISTRY: dict[str, Policy] = {}
 # Policies that read ``ctx.counts``: the engine runs the cycle-wide grouped queries only for them.
 NEEDS_COUNTS: set[str] = set()
+# Policies that read ``ctx.project.application``: a batch loads the (large) applications only for them.
+NEEDS_APPLICATION: set[str] = set()
 
 
-def policy(name: str, counts: bool = False) -> Callable[[Policy], Policy]:
-    """Register a guard under the name program files use for it; ``counts`` if it reads ctx.counts."""
+def policy(name: str, counts: bool = False, application: bool = False) -> Callable[[Policy], Policy]:
+    """Register a guard under the name program files use for it; ``counts`` if it reads
+    ctx.counts, ``application`` if it reads the project's application (its 附件1 fields)."""
 
     def register(func: Policy) -> Policy:
         if name in REGISTRY:
@@ -131,6 +134,8 @@ def policy(name: str, counts: bool = False) -> Callable[[Policy], Policy]:
         REGISTRY[name] = func
         if counts:
             NEEDS_COUNTS.add(name)
+        if application:
+            NEEDS_APPLICATION.add(name)
         func.policy_name = name  # type: ignore[attr-defined]
         return func
 

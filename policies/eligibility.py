@@ -40,7 +40,7 @@ def application_city_in_program(ctx: GuardContext) -> Iterator[Rejection]:
         )
 
 
-@policy("registered_in_corridor")
+@policy("registered_in_corridor", application=True)
 def registered_in_corridor(ctx: GuardContext) -> Iterator[Rejection]:
     """Registered and physically operating in one of the cities, with a party organization."""
     assert ctx.project is not None
@@ -62,7 +62,7 @@ def registered_in_corridor(ctx: GuardContext) -> Iterator[Rejection]:
         yield Rejection("registered_in_corridor", f"{_label(ctx)}: " + "; ".join(problems))
 
 
-@policy("party_member_team")
+@policy("party_member_team", application=True)
 def party_member_team(ctx: GuardContext) -> Iterator[Rejection]:
     """The project lead and the main R&D staff are party members (党员骨干)."""
     assert ctx.project is not None
@@ -86,7 +86,7 @@ def party_member_team(ctx: GuardContext) -> Iterator[Rejection]:
         yield Rejection("party_member_team", f"{_label(ctx)}: " + "; ".join(problems))
 
 
-@policy("project_timeline")
+@policy("project_timeline", application=True)
 def project_timeline(ctx: GuardContext) -> Iterator[Rejection]:
     """Started in the year before the cycle; basically complete by the end of June of the cycle year."""
     assert ctx.project is not None
@@ -111,7 +111,7 @@ def project_timeline(ctx: GuardContext) -> Iterator[Rejection]:
         yield Rejection("project_timeline", f"{_label(ctx)}: " + "; ".join(problems))
 
 
-@policy("original_results_evidence")
+@policy("original_results_evidence", application=True)
 def original_results_evidence(ctx: GuardContext) -> Iterator[Rejection]:
     """At least one accepted kind of evidence of original results with visible effect."""
     assert ctx.project is not None

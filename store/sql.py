@@ -321,16 +321,19 @@ class Tx:
         row = self.s.get(ProjectRow, project_id, populate_existing=True)
         return _record(Project, row) if row else None
 
-    def get_projects(self, project_ids: Sequence[int]) -> dict[int, Project]:
-        """Several projects by id, read fresh, in a few statements."""
+    def get_projects(self, project_ids: Sequence[int], with_application: bool = True) -> dict[int, Project]:
+        """Several projects by id, read fresh, in a few statements; without ``with_application``
+        their application is left out (empty): a batch that neither checks nor writes it."""
         out: dict[int, Project] = {}
         ids = list(dict.fromkeys(project_ids))
         t = ProjectRow.__table__
-        names = [f.name for f in fields(Project)]
+        names = [f.name for f in fields(Project) if with_application or f.name != "application"]
         for start in range(0, len(ids), 500):
             q = select(*(t.c[n] for n in names)).where(t.c.id.in_(ids[start : start + 500]))
             for row in self.s.connection().execute(q):  # Core rows: no ORM bookkeeping for a batch
-                out[row.id] = Project(**dict(zip(names, row, strict=True)))
+                values = dict(zip(names, row, strict=True))
+                values.setdefault("application", {})
+                out[row.id] = Project(**values)
         return out
 
     def insert_projects(self, projects: Sequence[Project]) -> None:

@@ -90,3 +90,17 @@ def test_policies_that_read_counts_say_so() -> None:
     for name, func in REGISTRY.items():
         reads = "ctx.counts" in inspect.getsource(func)
         assert reads == (name in NEEDS_COUNTS), f"policy {name}: reads counts={reads}, flagged={name in NEEDS_COUNTS}"
+
+
+def test_policies_that_read_the_application_say_so() -> None:
+    """A batch loads projects' applications only for guards flagged as reading them; a policy
+    that reads it without the flag would see an empty application."""
+    import inspect
+
+    from policies import REGISTRY
+    from policies.base import NEEDS_APPLICATION
+
+    for name, func in REGISTRY.items():
+        source = inspect.getsource(func)
+        reads = ".application" in source or "_label(ctx)" in source  # _label reads the project's name
+        assert reads == (name in NEEDS_APPLICATION), f"policy {name}: reads the application={reads}"

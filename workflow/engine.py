@@ -19,7 +19,7 @@ import structlog
 
 from policies import REGISTRY
 from policies.appeals import split_overridden
-from policies.base import NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection
+from policies.base import NEEDS_APPLICATION, NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection
 from policies.permissions import can_read, permission_problem
 from policies.windows import Window, stage_window
 from workflow.appeals import AppealActions
@@ -611,9 +611,12 @@ class Engine(AppealActions):
         done: list[Project] = []
         with self.store.transaction() as tx:
             user = self._user(tx, acting)
-            # the cycle first (locked for the transaction), then its projects as they are now
+            # the cycle first (locked for the transaction), then its projects as they are now; their
+            # (large) applications only when a guard reads them or the trigger writes them
             cycle = self._cycle(tx, self._project(tx, ids[0]).cycle_id)
-            found = tx.get_projects(ids)
+            program = self.program_of(cycle)
+            reads = not NEEDS_APPLICATION.isdisjoint(program.guards.get(trigger, ())) or trigger in APPLICATION_TRIGGERS
+            found = tx.get_projects(ids, with_application=reads)
             missing = [pid for pid in ids if pid not in found]
             if missing:
                 raise NotFound("project", missing[0])
@@ -1403,6 +1406,9 @@ def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | No
         return dataclasses.replace(entry, reason=reason, data={**data, "superseded": gone})
     return entry
 
+
+# triggers whose effects write the application (the city's opinion on acceptance)
+APPLICATION_TRIGGERS = ("accept",)
 
 _QUOTAS: dict[tuple[int, str], tuple[Any, dict[str, dict[str, int]]]] = {}
 

@@ -113,7 +113,10 @@ class AppealRules:
     within: Mapping[str, timedelta]
 
 
-REOPEN = "reopen"  # the engine's own trigger: an upheld appeal moves a project back
+REOPEN = "reopen"
+_WINDOWS: dict[
+    tuple[int, str, int], Window | None
+] = {}  # the engine's own trigger: an upheld appeal moves a project back
 
 
 @dataclass(frozen=True)
@@ -178,8 +181,12 @@ class Program:
         return out
 
     def window(self, stage_id: str, year: int) -> Window | None:
-        spec = self.stage(stage_id).window
-        return spec.for_year(year, self.timezone) if spec else None
+        """The stage's window in ``year`` (worked out once: a batch asks for it per project)."""
+        key = (id(self), stage_id, year)
+        if key not in _WINDOWS:
+            spec = self.stage(stage_id).window
+            _WINDOWS[key] = spec.for_year(year, self.timezone) if spec else None
+        return _WINDOWS[key]
 
     @cached_property
     def states(self) -> tuple[str, ...]:

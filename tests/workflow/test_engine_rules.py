@@ -642,8 +642,8 @@ def test_an_engine_batch_that_meets_a_moved_version_writes_nothing(at_stage, mon
     first, moved = s.ids["hefei"][:2]
     real_get = Tx.get_projects
 
-    def read_before_the_other_writer(self, project_ids):
-        found = real_get(self, project_ids)
+    def read_before_the_other_writer(self, project_ids, **kw):
+        found = real_get(self, project_ids, **kw)
         if moved in found:
             found[moved].version -= 1
         return found
