@@ -26,7 +26,13 @@ class Verdict:
 
 
 def overrides_of(cycle: Cycle) -> list[Override]:
-    return [Override.from_data(o) for o in cycle.settings.get("overrides", ())]
+    """The cycle's overrides (parsed once per settings: a batch asks for them per project)."""
+    raw = cycle.settings.get("overrides", ())
+    cached = getattr(cycle, "_overrides", None)
+    if cached is None or cached[0] is not raw:
+        cached = (raw, [Override.from_data(o) for o in raw])
+        cycle._overrides = cached  # type: ignore[attr-defined]
+    return cached[1]
 
 
 def reopened_allows(program: Program, cycle: Cycle, stage_id: str, reopened: str | None) -> bool:

@@ -815,9 +815,11 @@ class Engine(AppealActions):
         done: list[tuple[Project, str, Mapping[str, Any], dict[str, Any], Mapping[str, Any]]] = []
         sheets: list[ScoreSheet] = []
         kept_application: list[bool] = []
+        unchanged: set[int] = set()
         for project, request, data in moves:
             before = project.state
             application = project.application
+            stored = (project.state, project.municipal_result, project.review_method, project.reopened_to)
             if not program.fire(project, trigger, request):
                 raise self._refuse(
                     trigger,
@@ -828,6 +830,9 @@ class Engine(AppealActions):
             extra = self._effects(tx, program, user, project, trigger, request, now, sheets)
             project.updated_at = now
             kept_application.append(project.application is application)  # effects replace, never mutate
+            now_is = (project.state, project.municipal_result, project.review_method, project.reopened_to)
+            if project.id is not None and now_is == stored and project.application is application:
+                unchanged.add(id(project))  # an internal transition (a score sheet): the row stays as it is
             done.append((project, before, request, extra, data))
         if sheets:
             replaced = tx.put_sheets(sheets)  # the sheets they replace stay, no longer current
@@ -837,8 +842,9 @@ class Engine(AppealActions):
         created = [p for p, *_ in done if p.id is None]
         if created:
             tx.insert_projects(created)
+        created_ids = {id(c) for c in created}
         tx.save_projects(
-            [p for p, *_ in done if not any(p is c for c in created)],
+            [p for p, *_ in done if id(p) not in created_ids and id(p) not in unchanged],
             with_application=not all(kept_application),
         )
         tx.audit_many(
