@@ -57,20 +57,27 @@ def min_recommendations(ctx: GuardContext) -> Iterator[Rejection]:
 def score_in_bands(ctx: GuardContext) -> Iterator[Rejection]:
     """Every criterion is scored, as a whole number inside one of its bands."""
     scores = ctx.request.get("scores") or {}
+    matched = 0
     for criterion in ctx.criteria:
         value = scores.get(criterion.id)
         if value is None:
             yield Rejection("score_in_bands", f"{criterion.id} is not scored")
             continue
+        matched += 1
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if whole and criterion.band_for(value) is not None:
+            continue  # the usual case, kept cheap: a batch checks thousands of sheets
         bands = " or ".join(f"{b.min}-{b.max}" for b in criterion.bands)
-        if isinstance(value, bool) or not isinstance(value, int):
+        if not whole:
             yield Rejection("score_in_bands", f"{criterion.id} = {value!r} is not a whole number ({bands})")
-        elif criterion.band_for(value) is None:
+        else:
             yield Rejection(
                 "score_in_bands",
                 f"{criterion.id} = {value} is outside every band of {criterion.id} "
                 f"(max {criterion.max}; bands {bands})",
             )
+    if len(scores) == matched:
+        return  # every score named a criterion: nothing is unknown
     unknown = sorted(set(scores) - {c.id for c in ctx.criteria})
     if unknown:
         yield Rejection("score_in_bands", f"unknown criteria: {', '.join(unknown)}")
