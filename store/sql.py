@@ -411,9 +411,12 @@ class Tx:
         cities: Sequence[str] | None = None,
         states: Sequence[str] | None = None,
         applicant: str | None = None,
+        with_application: bool = True,
     ) -> list[Project]:
+        """A cycle's projects, in id order; without ``with_application`` their (large) application
+        is left out (empty), for callers that rank, place or list them."""
         t = ProjectRow.__table__
-        names = [f.name for f in fields(Project)]
+        names = [f.name for f in fields(Project) if with_application or f.name != "application"]
         q = select(*(t.c[n] for n in names)).where(t.c.cycle_id == cycle_id)
         if cities is not None:
             q = q.where(t.c.city.in_(list(cities)))
@@ -422,7 +425,9 @@ class Tx:
         if applicant is not None:
             q = q.where(t.c.applicant == applicant)
         rows = self.s.connection().execute(q.order_by(t.c.id))  # Core rows: no ORM bookkeeping
-        return [Project(**dict(zip(names, row, strict=True))) for row in rows]
+        if with_application:
+            return [Project(**dict(zip(names, row, strict=True))) for row in rows]
+        return [Project(**dict(zip(names, row, strict=True)), application={}) for row in rows]
 
     def count_by_city_state(self, cycle_id: str) -> dict[tuple[str, str], int]:
         rows = self.s.execute(

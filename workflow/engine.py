@@ -939,7 +939,10 @@ class Engine(AppealActions):
     # ------------------------------------------------------------------------------ the list
     def _ranking(self, tx: Any, program: Program, cycle: Cycle, tie_order: Sequence[int]):
         # placed projects are ranked too: a corrected list ranks the whole key library again
-        projects = {p.id: p for p in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES)}
+        projects = {
+            p.id: p
+            for p in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES, with_application=False)
+        }
         totals: dict[int, list[int]] = {pid: [] for pid in projects}
         for pid, total in tx.sheet_totals(cycle.id):
             if pid in totals:
@@ -1144,7 +1147,9 @@ class Engine(AppealActions):
             correction = cycle.settings.get("correction")
             replaced = 0
             moves = []
-            for project in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES):
+            for project in tx.find_projects(
+                cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES, with_application=False
+            ):
                 cat = category.get(project.id, "none")
                 if project.state in PLACED_STATES:
                     if _placed_category(tx, program, project) == cat:
@@ -1345,7 +1350,7 @@ class Engine(AppealActions):
             versions = tx.list_versions(cycle.id)
             published = [v for v in versions if v.status == "published"]
             lst = published[-1] if published else (versions[-1] if versions else None)
-            projects = tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES)
+            projects = tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES, with_application=False)
             awarded_as: dict[tuple[str, str], int] = {}
             for p in projects:
                 if p.state == "awarded":
@@ -1378,7 +1383,7 @@ class Engine(AppealActions):
                 raise NotPermitted("write", subject, f"{user.name} is {user.role}; scorers and administrators do")
             if city is not None and user.role != "lead" and user.city != city:
                 raise NotPermitted("write", subject, f"{user.name} acts for {user.city}")
-            found = tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES)
+            found = tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES, with_application=False)
             return cycle, program, [p for p in found if self.visible(user, p, cycle, program)]
 
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
