@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from policies.base import Criterion, Party
-from sheets.files import Formula, read_tables
+from sheets.files import FORMULA_START, Formula, read_tables
 from workflow.errors import InvalidInput
 from workflow.records import Project
 
@@ -72,7 +72,7 @@ def write_template(
         )
     for cells in ws.iter_rows(min_row=2):
         for cell in cells:
-            if isinstance(cell.value, str) and cell.value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+            if isinstance(cell.value, str) and cell.value.startswith(FORMULA_START):
                 cell.data_type = "s"
     last = max(ws.max_row, 2)
     for i, c in enumerate(criteria):

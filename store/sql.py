@@ -321,19 +321,23 @@ class Tx:
         row = self.s.get(ProjectRow, project_id, populate_existing=True)
         return _record(Project, row) if row else None
 
-    def get_projects(self, project_ids: Sequence[int], with_application: bool = True) -> dict[int, Project]:
-        """Several projects by id, read fresh, in a few statements; without ``with_application``
-        their application is left out (empty): a batch that neither checks nor writes it."""
-        out: dict[int, Project] = {}
-        ids = list(dict.fromkeys(project_ids))
+    def _project_rows(self, where: Any, with_application: bool) -> list[Project]:
+        """Projects matching ``where``, in id order, read with Core (no ORM bookkeeping for a
+        batch); without ``with_application`` their (large) application is left out, empty."""
         t = ProjectRow.__table__
         names = [f.name for f in fields(Project) if with_application or f.name != "application"]
+        rows = self.s.connection().execute(select(*(t.c[n] for n in names)).where(*where).order_by(t.c.id))
+        extra = {} if with_application else {"application": {}}
+        return [Project(**dict(zip(names, row, strict=True)), **extra) for row in rows]
+
+    def get_projects(self, project_ids: Sequence[int], with_application: bool = True) -> dict[int, Project]:
+        """Several projects by id, read fresh, in a few statements (see _project_rows)."""
+        ids = list(dict.fromkeys(project_ids))
+        t = ProjectRow.__table__
+        out: dict[int, Project] = {}
         for start in range(0, len(ids), 500):
-            q = select(*(t.c[n] for n in names)).where(t.c.id.in_(ids[start : start + 500]))
-            for row in self.s.connection().execute(q):  # Core rows: no ORM bookkeeping for a batch
-                values = dict(zip(names, row, strict=True))
-                values.setdefault("application", {})
-                out[row.id] = Project(**values)
+            for p in self._project_rows([t.c.id.in_(ids[start : start + 500])], with_application):
+                out[p.id] = p  # type: ignore[index]
         return out
 
     def insert_projects(self, projects: Sequence[Project]) -> None:
@@ -413,21 +417,17 @@ class Tx:
         applicant: str | None = None,
         with_application: bool = True,
     ) -> list[Project]:
-        """A cycle's projects, in id order; without ``with_application`` their (large) application
-        is left out (empty), for callers that rank, place or list them."""
+        """A cycle's projects, in id order (see _project_rows): callers that rank, place or list
+        them leave the applications out."""
         t = ProjectRow.__table__
-        names = [f.name for f in fields(Project) if with_application or f.name != "application"]
-        q = select(*(t.c[n] for n in names)).where(t.c.cycle_id == cycle_id)
+        where = [t.c.cycle_id == cycle_id]
         if cities is not None:
-            q = q.where(t.c.city.in_(list(cities)))
+            where.append(t.c.city.in_(list(cities)))
         if states is not None:
-            q = q.where(t.c.state.in_(list(states)))
+            where.append(t.c.state.in_(list(states)))
         if applicant is not None:
-            q = q.where(t.c.applicant == applicant)
-        rows = self.s.connection().execute(q.order_by(t.c.id))  # Core rows: no ORM bookkeeping
-        if with_application:
-            return [Project(**dict(zip(names, row, strict=True))) for row in rows]
-        return [Project(**dict(zip(names, row, strict=True)), application={}) for row in rows]
+            where.append(t.c.applicant == applicant)
+        return self._project_rows(where, with_application)
 
     def count_by_city_state(self, cycle_id: str) -> dict[tuple[str, str], int]:
         rows = self.s.execute(
@@ -711,6 +711,18 @@ class Tx:
         if entries:
             rows = [{f.name: getattr(e, f.name) for f in fields(e) if f.name != "id"} for e in entries]
             self.s.execute(insert(AuditRow), rows)
+
+    def entered_from(self, cycle_id: str, state: str) -> dict[int, str]:
+        """For each project of a cycle that entered ``state``, the state it last came from (one
+        query, whatever the number of projects)."""
+        t = AuditRow.__table__
+        q = (
+            select(t.c.subject_id, t.c.from_state)
+            .where(t.c.cycle_id == cycle_id, t.c.subject == "project", t.c.to_state == state)
+            .where(t.c.from_state.is_not(None), t.c.from_state != state)
+            .order_by(t.c.id)
+        )
+        return {int(pid): before for pid, before in self.s.connection().execute(q)}
 
     def history(
         self, subject: str | None = None, subject_id: str | None = None, cycle_id: str | None = None

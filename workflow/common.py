@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from policies.appeals import Override
 from policies.base import Rejection
 from policies.permissions import Actor
 from workflow.program import Program
-from workflow.records import Cycle, Project, User
+from workflow.records import Cycle, User
 
 KEY_LIBRARY_STATES = ("recommended",)
 PLACED_STATES = ("listed_demonstration", "listed_excellent", "not_listed", "awarded")
@@ -47,11 +46,6 @@ def appeal_decided_by_city(program: Program, stage_id: str) -> bool:
     rules = program.appeals
     perm = rules.decided_by.get(stage_id) if rules else None
     return perm is not None and perm.own_city
-
-
-def last_upheld(tx: Any, project: Project) -> int | None:
-    upheld = [a.id for a in tx.appeals(project_id=project.id, statuses=("upheld",))]
-    return upheld[-1] if upheld else None
 
 
 def actor_of(user: User) -> Actor:

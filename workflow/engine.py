@@ -31,7 +31,6 @@ from workflow.common import (
     Verdict,
     actor_of,
     appeal_decided_by_city,
-    last_upheld,
     overrides_of,
     reopened_allows,
 )
@@ -92,13 +91,10 @@ class AdvanceResult:
     overridden: list[str] = field(default_factory=list)
 
 
-def _placed_category(tx: Any, program: Program, project: Project) -> str | None:
+def _placed_category(program: Program, project: Project, awarded_from: Mapping[int, str]) -> str | None:
     """The list category a placed project holds: read from the state ``place`` put it in (for an
-    awarded project, the state it was awarded from)."""
-    state = project.state
-    if not any(s.trigger == "place" and s.dest == state for s in program.transition_specs):
-        moves = [e for e in tx.history("project", str(project.id)) if e.to_state == state and e.from_state]
-        state = moves[-1].from_state if moves else state
+    awarded project, the state it was awarded from: ``tx.entered_from(cycle, "awarded")``)."""
+    state = awarded_from.get(project.id, project.state) if project.state == "awarded" else project.state  # type: ignore[arg-type]
     for spec in program.transition_specs:
         if spec.trigger == "place" and spec.dest == state:
             return spec.when.get("category")
@@ -241,11 +237,12 @@ class Engine(AppealActions):
         request = _list_request(lst)
         if "appeals_settled" in names:
             waiting = set(program.undecided_states)
+            # the appeal that reopened each project: its latest upheld one (one query for all)
+            upheld = {a.project_id: a.id for a in tx.appeals(cycle.id, statuses=("upheld",))}
             request["reopened_waiting"] = [
-                {"project": p.id, "city": p.city, "state": p.state, "stage": p.reopened_to, "appeal": appeal}
+                {"project": p.id, "city": p.city, "state": p.state, "stage": p.reopened_to, "appeal": upheld.get(p.id)}
                 for p in tx.reopened_projects(cycle.id)
                 if p.state in waiting
-                for appeal in [last_upheld(tx, p)]
             ]
         if "appeals_decided" in names:
             request["open_appeals"] = [
@@ -627,7 +624,6 @@ class Engine(AppealActions):
                 seen = (expected or {}).get(project.id)  # type: ignore[arg-type]
                 if seen is not None and seen != project.version:
                     raise ConcurrentChange(f"project {project.id}", seen, project.version)
-            program = self.program_of(cycle)
             if trigger not in program.stage_of_action:
                 raise InvalidInput("action", [f"{trigger!r} is not an action of program {program.id}"])
             guards = program.guards.get(trigger, ())
@@ -1147,12 +1143,13 @@ class Engine(AppealActions):
             correction = cycle.settings.get("correction")
             replaced = 0
             moves = []
+            awarded_from = tx.entered_from(cycle.id, "awarded")
             for project in tx.find_projects(
                 cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES, with_application=False
             ):
                 cat = category.get(project.id, "none")
                 if project.state in PLACED_STATES:
-                    if _placed_category(tx, program, project) == cat:
+                    if _placed_category(program, project, awarded_from) == cat:
                         continue  # its place stands (an awarded plaque stays awarded)
                     replaced += 1
                 moves.append((project, {"category": cat}, {"list_version": lst.number}))
@@ -1352,9 +1349,10 @@ class Engine(AppealActions):
             lst = published[-1] if published else (versions[-1] if versions else None)
             projects = tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES, with_application=False)
             awarded_as: dict[tuple[str, str], int] = {}
+            awarded_from = tx.entered_from(cycle.id, "awarded")
             for p in projects:
                 if p.state == "awarded":
-                    cat = _placed_category(tx, program, p) or "none"
+                    cat = _placed_category(program, p, awarded_from) or "none"
                     awarded_as[(p.city, cat)] = awarded_as.get((p.city, cat), 0) + 1
             return ReportData(
                 cycle=cycle,
