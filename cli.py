@@ -139,6 +139,9 @@ def handled(func: Callable) -> Callable:
             _fail(exc.kind, str(exc), exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
+        except OSError as exc:  # a file the user named cannot be read or written (--out, an import)
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail("file", f"{where}{exc.strerror or exc}", 7)
         except Exception as exc:  # an evalflow bug or an environment failure: still one line
             import structlog
 

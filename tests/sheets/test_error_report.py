@@ -34,3 +34,13 @@ def test_every_problem_of_a_large_refused_import_is_in_the_error_file(store: Sql
     lines = errors.read_text(encoding="utf-8").splitlines()
     assert lines == [f"[申报表 row {i + 1} 党员数] '约{i}人' is not a whole number" for i in range(1, 61)]
     assert snapshot(SqlStore(f"sqlite:///{db}")) == before
+
+
+def test_an_output_file_that_cannot_be_written_is_one_line_with_exit_7(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, ["template", "application", "--out", str(tmp_path / "missing" / "x.xlsx")])
+    assert result.exit_code == 7
+    assert result.stderr.strip() == f"Error: {tmp_path / 'missing' / 'x.xlsx'}: No such file or directory"
