@@ -30,6 +30,7 @@ from store.tables import (
     ReminderRow,
     ScoreSheetRow,
     UserRow,
+    UTCDateTime,
 )
 from workflow.errors import ConcurrentChange, StoreUnavailable
 from workflow.records import (
@@ -218,6 +219,38 @@ class SqlStore:
         self.engine.dispose()
 
 
+_INSERTS: dict[tuple[str, str, tuple[str, ...]], tuple[str, list[tuple[Any, Any]]]] = {}
+
+
+def _insert_sql(dialect: Any, table: Any, names: tuple[str, ...]) -> tuple[str, list[tuple[Any, Any]]]:
+    """The INSERT statement for ``names`` of ``table`` in the driver's own parameter style, and
+    each column's bind processor (None where the driver takes the value as it is) with the
+    column; cached."""
+    key = (dialect.name, table.name, names)
+    found = _INSERTS.get(key)
+    if found is None:
+        quote = dialect.identifier_preparer.quote
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        sql = (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)})"
+            f" VALUES ({', '.join([mark] * len(names))})"
+        )
+        found = _INSERTS[key] = (sql, [(table.c[n].type._cached_bind_processor(dialect), table.c[n]) for n in names])
+    return found
+
+
+def _same_once(process: Any) -> Any:
+    """``process`` remembering its last value: a batch's rows share one instant."""
+    last: list[Any] = [object(), None]
+
+    def remembered(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return remembered
+
+
 def _record(cls: type[R], row: Any) -> R:
     """Copy a row into its record (same field names); JSON values are copied so the record owns them."""
     values = {}
@@ -261,6 +294,22 @@ class Tx:
         if hasattr(record, "id"):
             record.id = row.id  # type: ignore[attr-defined]
         return row
+
+    def _insert_many(self, table: Any, records: Sequence[Any]) -> None:
+        """Insert records (dataclasses) as rows of ``table`` in one DB-API executemany: each value
+        goes through its column type's own bind processing (instants to UTC, JSON), without the
+        per-row compilation of an ORM or Core bulk insert, which costs more than the database."""
+        if not records:
+            return
+        conn = self.s.connection()
+        names = [f.name for f in fields(records[0]) if f.name != "id"]
+        sql, procs = _insert_sql(conn.dialect, table.__table__, tuple(names))
+        procs = [_same_once(p) if isinstance(c.type, UTCDateTime) else p for p, c in procs]
+        rows = [
+            tuple(p(v) if p is not None else v for p, v in zip(procs, map(r.__getattribute__, names), strict=True))
+            for r in records
+        ]
+        conn.exec_driver_sql(sql, rows)
 
     def _save_versioned(self, table: Any, record: Any, subject: str, **values: Any) -> None:
         """Write ``values`` only if the stored version is still ``record.version``; bump it.
@@ -326,7 +375,7 @@ class Tx:
         batch); without ``with_application`` their (large) application is left out, empty."""
         t = ProjectRow.__table__
         names = [f.name for f in fields(Project) if with_application or f.name != "application"]
-        rows = self.s.connection().execute(select(*(t.c[n] for n in names)).where(*where).order_by(t.c.id))
+        rows = self.s.connection().execute(select(*(t.c[n] for n in names)).where(*where).order_by(t.c.id)).all()
         extra = {} if with_application else {"application": {}}
         return [Project(**dict(zip(names, row, strict=True)), **extra) for row in rows]
 
@@ -486,9 +535,7 @@ class Tx:
                 .where(ScoreSheetRow.id.in_(stale[start : start + 500]))  # type: ignore[union-attr]
                 .values(current=False)
             )
-        self.s.execute(
-            insert(ScoreSheetRow), [{f.name: getattr(s, f.name) for f in fields(s) if f.name != "id"} for s in sheets]
-        )
+        self._insert_many(ScoreSheetRow, sheets)
         return {key: total for key, (_, total) in old.items()}
 
     def sheet_totals(self, cycle_id: str) -> list[tuple[int, int]]:
@@ -708,9 +755,7 @@ class Tx:
 
     def audit_many(self, entries: Sequence[AuditEntry]) -> None:
         """Append audit rows in one statement (in order)."""
-        if entries:
-            rows = [{f.name: getattr(e, f.name) for f in fields(e) if f.name != "id"} for e in entries]
-            self.s.execute(insert(AuditRow), rows)
+        self._insert_many(AuditRow, entries)
 
     def entered_from(self, cycle_id: str, state: str) -> dict[int, str]:
         """For each project of a cycle that entered ``state``, the state it last came from (one

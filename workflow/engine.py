@@ -31,6 +31,7 @@ from workflow.common import (
     Verdict,
     actor_of,
     appeal_decided_by_city,
+    batch_work,
     overrides_of,
     reopened_allows,
 )
@@ -181,6 +182,7 @@ class Engine(AppealActions):
         request: Mapping[str, Any] | None = None,
         now: datetime | None = None,
         stage_closes: datetime | None = None,
+        quotas: Mapping[str, Mapping[str, int]] | None = None,
     ) -> GuardContext:
         view = None
         if project is not None:
@@ -190,7 +192,7 @@ class Engine(AppealActions):
             cycle_id=cycle.id,
             cycle_year=cycle.year,
             parties=program.parties,
-            quotas=_quotas(program, cycle),
+            quotas=_quotas(program, cycle) if quotas is None else quotas,
             criteria=program.criteria,
             params={},
             project=view,
@@ -203,8 +205,8 @@ class Engine(AppealActions):
     def _run(self, program: Program, names: Iterable[str], ctx: GuardContext) -> list[Rejection]:
         out: list[Rejection] = []
         for name in names:
-            scoped = dataclasses.replace(ctx, params=program.policy_params.get(name, {}))
-            out.extend(REGISTRY[name](scoped))
+            params = program.policy_params.get(name) or {}
+            out.extend(REGISTRY[name](dataclasses.replace(ctx, params=params) if params or ctx.params else ctx))
         return out
 
     def _judge(self, cycle: Cycle, rejections: Iterable[Rejection], project: ProjectView | None = None) -> Verdict:
@@ -216,14 +218,23 @@ class Engine(AppealActions):
         return self._judge(cycle, self._run(program, names, ctx))
 
     def _guards(
-        self, program: Program, cycle: Cycle, action: str, ctx: GuardContext, reopened: str | None = None
+        self,
+        program: Program,
+        cycle: Cycle,
+        action: str,
+        ctx: GuardContext,
+        reopened: str | None = None,
+        window: list[Rejection] | None = None,
     ) -> Verdict:
         """The stage window and the action's policies, less what the lead overrode. ``reopened``:
         the stage an appeal reopened the subject to; it may act there and up to the cycle's
-        stage whatever their windows."""
+        stage whatever their windows. ``window``: the window's verdict at ``ctx.now``, when a
+        batch has already asked it."""
         stage_id = program.stage_of_action[action]
         if reopened_allows(program, cycle, stage_id, reopened):
             rejections: list[Rejection] = []
+        elif window is not None:
+            rejections = list(window)
         else:
             rejections = stage_window(action, stage_id, cycle.stage, self.window(program, cycle, stage_id), ctx.now)
         rejections += self._run(program, program.guards.get(action, ()), ctx)
@@ -584,6 +595,7 @@ class Engine(AppealActions):
         versions = {ids[0]: expected} if expected is not None and len(ids) == 1 else None
         return self.fire_each(acting, [(pid, request) for pid in ids], trigger, reason, expected=versions)
 
+    @batch_work
     def fire_each(
         self,
         acting: str | None,
@@ -631,13 +643,16 @@ class Engine(AppealActions):
             counted = not NEEDS_COUNTS.isdisjoint(guards)
             rejections: list[Rejection] = []
             lifted: dict[int, list[str]] = {}
+            quotas = _quotas(program, cycle)
+            sources = program.sources_of(trigger)
+            stage_id = program.stage_of_action[trigger]
+            window = stage_window(trigger, stage_id, cycle.stage, self.window(program, cycle, stage_id), now)
             for n, project in enumerate(projects, start=1):
                 request = requests[project.id]  # type: ignore[index]
                 self._permit(program, trigger, user, project.city, f"project {project.id}")
-                ctx = self._context(program, cycle, counts, project, request, now)
-                verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to)
+                ctx = self._context(program, cycle, counts, project, request, now, quotas=quotas)
+                verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to, window)
                 found, lifted[project.id] = verdict.refused, verdict.lifted  # type: ignore[index]
-                sources = program.sources_of(trigger)
                 if not found and project.state not in sources:
                     found.append(
                         Rejection(
@@ -677,10 +692,14 @@ class Engine(AppealActions):
             ]
             self._move_all(tx, program, cycle, user, moves, trigger, now, reason)
             done = list(projects)
-        for p in done:
-            log.info("transition", project=p.id, trigger=trigger, state=p.state, actor=acting)
+        if len(done) == 1:
+            log.info("transition", project=done[0].id, trigger=trigger, state=done[0].state, actor=acting)
+        else:  # one line for a batch (its audit rows name every project)
+            shown = {"ids": [p.id for p in done]} if len(done) <= 20 else {"first": done[0].id, "last": done[-1].id}
+            log.info("transitions", projects=len(done), trigger=trigger, actor=acting, **shown)
         return done
 
+    @batch_work
     def submit_batch(
         self,
         acting: str | None,
@@ -704,9 +723,14 @@ class Engine(AppealActions):
             closed = self._judge(cycle, closed).refused
             if closed:
                 raise self._refuse("import", subject, closed)
-            existing = {(p.enterprise_name, p.project_name): p for p in tx.find_projects(cycle.id)}
+            # the cycle's projects by (enterprise, project), without their applications: only one
+            # submitted again has its application read, to compare
+            existing = {
+                (p.enterprise_name, p.project_name): p for p in tx.find_projects(cycle.id, with_application=False)
+            }
             seen: dict[tuple[str, str], str] = {}
             problems: list[str] = []
+            again: list[tuple[int, str, Mapping[str, Any], Project]] = []
             result = ImportResult(cycle.id, dry_run)
             planned: list[tuple[Project, Verdict]] = []
             names = program.guards.get("submit", ())
@@ -729,13 +753,9 @@ class Engine(AppealActions):
                     problems.append(f"[{label}] not permitted: {why}")
                     continue
                 old = existing.get(key)
-                if old is not None:
-                    if _same_application(old.application, app):
-                        result.unchanged.append((label, old.id))  # type: ignore[arg-type]
-                    else:
-                        problems.append(
-                            f"[{label}] {key[0]} already submitted 《{key[1]}》 as project {old.id}, with other content"
-                        )
+                if old is not None:  # compared below, once the applications are read (one query)
+                    again.append((len(problems), label, app, old))
+                    problems.append("")
                     continue
                 project = Project(
                     id=None,
@@ -753,6 +773,16 @@ class Engine(AppealActions):
                 verdict = self._judge(cycle, self._run(program, names, ctx), ctx.project)
                 problems += [f"[{label}] {r}" for r in verdict.refused]
                 planned.append((project, verdict))
+            stored = tx.get_projects([old.id for *_, old in again]) if again else {}
+            for at, label, app, old in again:
+                if _same_application(stored[old.id].application, app):  # type: ignore[index]
+                    result.unchanged.append((label, old.id))  # type: ignore[arg-type]
+                else:
+                    problems[at] = (
+                        f"[{label}] {old.enterprise_name} already submitted 《{old.project_name}》 as project"
+                        f" {old.id}, with other content"
+                    )
+            problems = [p for p in problems if p]
             if problems:
                 raise InvalidInput(f"{subject} (nothing was imported)", _grouped(problems))
             if dry_run:
@@ -812,11 +842,12 @@ class Engine(AppealActions):
         sheets: list[ScoreSheet] = []
         kept_application: list[bool] = []
         unchanged: set[int] = set()
+        decided: dict[str, str | None] = {}  # the machine's answer per source state, for this batch
         for project, request, data in moves:
             before = project.state
             application = project.application
             stored = (project.state, project.municipal_result, project.review_method, project.reopened_to)
-            if not program.fire(project, trigger, request):
+            if not program.fire(project, trigger, request, decided):
                 raise self._refuse(
                     trigger,
                     f"project {project.id}",
@@ -980,6 +1011,7 @@ class Engine(AppealActions):
         correction = cycle.settings.get("correction")
         return correction.get("stage") if correction else None
 
+    @batch_work
     def propose_list(
         self, acting: str | None, cycle_id: str | None = None, tie_order: Sequence[int] = ()
     ) -> ListVersion:
@@ -1119,6 +1151,7 @@ class Engine(AppealActions):
         log.info("list_" + decision, cycle=cycle.id, version=lst.number, city=user.city)
         return lst
 
+    @batch_work
     def publish(self, acting: str | None, cycle_id: str | None = None) -> ListVersion:
         """Publish the confirmed list: every key-library project is placed by its category. A
         corrected publication (after an upheld appeal) places again every project whose category

@@ -113,10 +113,16 @@ class AppealRules:
     within: Mapping[str, timedelta]
 
 
-REOPEN = "reopen"
-_WINDOWS: dict[
-    tuple[int, str, int], Window | None
-] = {}  # the engine's own trigger: an upheld appeal moves a project back
+REOPEN = "reopen"  # the engine's own trigger: an upheld appeal moves a project back
+_WINDOWS: dict[tuple[int, str, int], Window | None] = {}
+_UNSEEN: Any = object()
+
+
+class _Probe:
+    """A stand-in model: the machine's answer for one source state."""
+
+    def __init__(self, state: str):
+        self.state = state
 
 
 @dataclass(frozen=True)
@@ -267,12 +273,32 @@ class Program:
             send_event=False,
         )
 
-    def fire(self, model: Any, trigger: str, request: Mapping[str, Any]) -> bool:
+    @cached_property
+    def plain_triggers(self) -> frozenset[str]:
+        """Triggers none of whose edges reads the request: where they lead depends only on the
+        state they are fired from."""
+        conditioned = {spec.trigger for spec in self.transition_specs if spec.when}
+        return frozenset(spec.trigger for spec in self.transition_specs) - conditioned
+
+    def fire(
+        self, model: Any, trigger: str, request: Mapping[str, Any], memo: dict[str, str | None] | None = None
+    ) -> bool:
         """Fire ``trigger`` on a plain model object (it has a ``state`` attribute).
 
         Returns False when the trigger is not allowed from the model's state (or no edge
-        matches the request); the caller turns that into a refusal with a message.
+        matches the request); the caller turns that into a refusal with a message. ``memo``
+        (one per batch): for a plain trigger the machine decides once per source state and the
+        other models of the batch in that state follow its answer.
         """
+        if memo is not None and trigger in self.plain_triggers:
+            dest = memo.get(model.state, _UNSEEN)
+            if dest is _UNSEEN:
+                probe = _Probe(model.state)
+                dest = memo[model.state] = probe.state if self.fire(probe, trigger, request) else None
+            if dest is None:
+                return False
+            model.state = dest
+            return True
         event = self.machine.events.get(trigger)
         if event is None:
             return False
