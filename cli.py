@@ -733,7 +733,8 @@ def project_import(file: Path, cycle_id: str | None, dry_run: bool) -> None:
     engine = cfg().engine()
     cycle = engine.get_cycle(cycle_id)
     with full_report(file):
-        items = read_applications(file, engine.program_of(cycle).parties)
+        program = engine.program_of(cycle)
+        items = read_applications(file, program.form, program.parties)
         with progress(len(items), f"checking {len(items)} applications") as update:
             result = engine.submit_batch(cfg().user, items, cycle.id, dry_run, update)
     new = len(result.created)
@@ -854,18 +855,38 @@ def template() -> None:
 
 
 @template.command("application")
-@click.option("--out", type=click.Path(path_type=Path), default=Path("附件1-申报表.xlsx"), show_default=True)
+@click.option("--program", "program_id", help="The program whose form to write (default: the current cycle's program).")
+@click.option("--out", type=click.Path(path_type=Path), help="The file to write (default: the form's name, .xlsx).")
 @handled
-def template_application(out: Path) -> None:
-    """Write the 附件1 application template (XLSX): exact columns, Chinese headers, an example row."""
-    import random
-
-    from demo.synthetic import application
+def template_application(program_id: str | None, out: Path | None) -> None:
+    """Write a program's application template (XLSX): exact columns, Chinese headers, an example row."""
+    from demo.examples import example_application
     from sheets.applications import write_template
 
-    example = application(random.Random(1), "hefei", "合肥市", datetime.now().year, 1)
-    write_template(out, example)
-    click.echo(f"Wrote {out}: sheets 申报表 and 团队成员 (the 示例 rows are never imported) and 填表说明")
+    program = chosen_program(program_id)
+    form = program.form
+    out = out or Path(f"{form.name.replace(' ', '-')}.xlsx")
+    write_template(out, form, example_application(program, datetime.now().year))
+    sheets = form.sheet + (f" and {form.group.sheet}" if form.group else "")
+    click.echo(f"Wrote {out}: sheets {sheets} (the 示例 rows are never imported) and 填表说明")
+
+
+def chosen_program(program_id: str | None) -> Any:
+    """The program named, else the current cycle's (when the database has one), else the only one."""
+    from workflow.errors import EvalflowError
+    from workflow.program import ProgramRegistry
+
+    registry = ProgramRegistry()
+    if program_id:
+        return registry.get(program_id)
+    try:
+        return cfg().engine().program_of(cfg().engine().get_cycle(None))
+    except EvalflowError:
+        pass
+    ids = registry.ids()
+    if len(ids) == 1:
+        return registry.get(ids[0])
+    raise click.UsageError(f"name the program with --program (one of: {', '.join(ids)})")
 
 
 @template.command("scores")

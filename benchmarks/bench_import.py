@@ -30,9 +30,12 @@ from sheets.scores import read_scores  # noqa: E402
 from sheets.scores import write_template as write_scores  # noqa: E402
 from store.sql import SqlStore  # noqa: E402
 from workflow.engine import Engine  # noqa: E402
+from workflow.program import ProgramRegistry  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 PROGRAM = "g60-deep-integration"
+
+FORM = ProgramRegistry().get("g60-deep-integration").form
 
 
 class Clock:
@@ -90,19 +93,19 @@ def main() -> None:
     # 1. one city's XLSX of N applications
     city = cities[-1]
     path = work / "applications.xlsx"
-    write_template(path)
+    write_template(path, FORM)
     wb = openpyxl.load_workbook(path)
     for i in range(1, args.applications + 1):
         app = application(rng, city.id, city.name, 2027, i)
-        wb["申报表"].append(flat_row(app, i))
-        for row in team_rows(app, i):
+        wb["申报表"].append(flat_row(FORM, app, i))
+        for row in team_rows(FORM, app, i):
             wb["团队成员"].append(row)
     wb.save(path)
     print(f"  ({path.stat().st_size / 1024 / 1024:.1f} MB file)")
     items = timed(
         "read the XLSX (parse and check every cell)",
         args.applications,
-        lambda: read_applications(path, program.parties),
+        lambda: read_applications(path, FORM, program.parties),
         results,
     )
     timed(

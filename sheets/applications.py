@@ -1,10 +1,11 @@
-"""The 附件1 application form as a spreadsheet: the template, and reading many applications.
+"""A program's application form as a spreadsheet: the template, and reading many applications.
 
-Layout (XLSX): sheet 申报表 has one row per application, one column per 附件1 field, keyed by
-申报序号; sheet 团队成员 has one row per team member with the 申报序号 of its application. A CSV
-file is the two joined: one row per team member, the application's fields filled on its first
-row (later rows of the same 申报序号 may leave them empty). JSON: a list of application objects
-(the format of `project submit`), or {"applications": [...]}.
+Layout (XLSX): the form's sheet (申报表 for G60) has one row per application, one column per
+field of the program's ``[form]``, keyed by 申报序号; the form's group, if it has one (团队成员
+for G60), has a sheet with one row per member and the 申报序号 of its application. A CSV file is
+the two joined: one row per member, the application's fields filled on its first row (later
+rows of the same 申报序号 may leave them empty). JSON: a list of application objects (the
+format of `project submit`), or {"applications": [...]}.
 A row whose 申报序号 is 示例 is the template's example and is never imported.
 """
 
@@ -19,107 +20,90 @@ from typing import Any
 
 from policies.base import Party
 from sheets.files import Formula, Table, decode_text, read_tables, too_large, write_xlsx
-from workflow.application import FIELDS, TEAM_FIELDS
 from workflow.errors import InvalidInput
+from workflow.form import Form, FormField
 
 KEY = "申报序号"
 EXAMPLE = "示例"
-APPLICATIONS_SHEET = "申报表"
-TEAM_SHEET = "团队成员"
-TEAM_FLAGS = (("lead", "项目负责人"), ("main_rd", "主要研发人员"))
-EVIDENCE = {
-    "municipal_recognition": "市级及以上认可",
-    "high_tech_enterprise": "高新技术企业",
-    "specialized_new": "专精特新",
-    "hidden_champion": "隐形冠军",
-    "single_item_champion": "单项冠军",
-}
 TRUE = {"是", "true", "yes", "y", "1", "✓", "√", "对"}
 FALSE = {"否", "false", "no", "n", "0", "×", "不是", ""}
 
 
-def application_columns() -> list[str]:
-    return [KEY, *(zh for _, _, zh, _ in FIELDS)]
+def application_columns(form: Form) -> list[str]:
+    return [KEY, *(f.zh for f in form.fields)]
 
 
-def team_columns() -> list[str]:
-    return [KEY, *(zh for _, zh, _ in TEAM_FIELDS), *(zh for _, zh in TEAM_FLAGS)]
+def team_columns(form: Form) -> list[str]:
+    """The group sheet's columns (only 申报序号 when the form has no group)."""
+    g = form.group
+    return [KEY, *(f.zh for f in g.fields), *(f.zh for f in g.flags)] if g else [KEY]
 
 
-def _aliases() -> dict[str, str]:
+def _aliases(form: Form) -> dict[str, str]:
     """Header text → canonical Chinese header; the English field path is accepted too."""
     out = {KEY: KEY, "ref": KEY, "no": KEY}
-    for section, name, zh, _ in FIELDS:
-        out[zh] = zh
-        out[f"{section}.{name}" if section else name] = zh
-    for name, zh, _ in TEAM_FIELDS:
-        out[zh] = zh
-        out[f"team.{name}"] = zh
-    for name, zh in TEAM_FLAGS:
-        out[zh] = zh
-        out[f"team.{name}"] = zh
+    for f in form.fields:
+        out[f.zh] = f.zh
+        out[f.path] = f.zh
+    if form.group:
+        for f in (*form.group.fields, *form.group.flags):
+            out[f.zh] = f.zh
+            out[f"{form.group.key}.{f.name}"] = f.zh
     return out
 
 
 # ------------------------------------------------------------------------------------------ template
-def write_template(path: Path, example: Mapping[str, Any] | None = None) -> None:
+def write_template(path: Path, form: Form, example: Mapping[str, Any] | None = None) -> None:
     """A blank XLSX with the exact columns, Chinese headers, an example row and a sheet of notes."""
     example_rows: list[list[Any]] = []
-    team_rows: list[list[Any]] = []
+    members: list[list[Any]] = []
     if example:
-        example_rows.append([EXAMPLE, *(_flat_value(example, section, name) for section, name, _, _ in FIELDS)])
-        for m in example.get("team", []):
-            team_rows.append(
+        example_rows.append(flat_row(form, example, EXAMPLE))
+        members = team_rows(form, example, EXAMPLE)
+    g = form.group
+    one = f"每个申报在「{form.sheet}」中占一行，以「申报序号」（1、2、3……）标识"
+    notes = [[one + (f"；{g.zh}在「{g.sheet}」中逐行填写，用同一申报序号关联。" if g else "。")]]
+    notes.append(["申报序号为「示例」的行是填写示例，不会被导入，可保留或删除。"])
+    notes += [[n] for n in form.notes]
+    for f in (*form.fields, *(g.fields if g else ())):
+        if f.choices:
+            notes.append(
                 [
-                    EXAMPLE,
-                    *(m.get(name, "") for name, _, _ in TEAM_FIELDS),
-                    *("是" if m.get(name) else "否" for name, _ in TEAM_FLAGS),
+                    f"{f.zh}{'可填多项，用顿号分隔' if f.kind == 'list' else '填写其一'}："
+                    + "、".join(f.choices.values())
                 ]
             )
-    notes = [
-        [
-            "每个申报项目在「申报表」中占一行，以「申报序号」（1、2、3……）标识；团队成员在「团队成员」中逐人填写，用同一申报序号关联。"
-        ],
-        ["申报序号为「示例」的行是填写示例，不会被导入，可保留或删除。"],
-        ["日期填写为 YYYY-MM-DD（如 2027-01-15）；是否类栏目填「是」或「否」。"],
-        ["所在城市填写城市名称（如 合肥市）或代码（如 hefei）。"],
-        ["成果佐证可填多项，用顿号分隔：" + "、".join(EVIDENCE.values())],
-        ["项目负责人和主要研发人员应为中共党员或中共预备党员。"],
-        ["同一文件重复导入不会重复申报；任何一行有误则整个文件都不导入，并列出每一处错误。"],
-    ]
-    write_xlsx(
-        path,
-        [
-            (APPLICATIONS_SHEET, application_columns(), example_rows),
-            (TEAM_SHEET, team_columns(), team_rows),
-            ("填表说明", ["说明"], notes),
-        ],
-    )
+    notes.append(["同一文件重复导入不会重复申报；任何一行有误则整个文件都不导入，并列出每一处错误。"])
+    sheets = [(form.sheet, application_columns(form), example_rows)]
+    if g:
+        sheets.append((g.sheet, team_columns(form), members))
+    write_xlsx(path, [*sheets, ("填表说明", ["说明"], notes)])
 
 
-def _flat_value(app: Mapping[str, Any], section: str, name: str) -> Any:
-    holder = app.get(section, {}) if section else app
-    value = holder.get(name) if isinstance(holder, Mapping) else None
-    if name == "evidence" and isinstance(value, list):
-        return "、".join(EVIDENCE.get(v, v) for v in value)
+def _flat_value(app: Mapping[str, Any], f: FormField) -> Any:
+    value = f.get(app)
+    if f.kind == "list" and isinstance(value, list):
+        return "、".join(f.choices.get(v, v) for v in value)
+    if f.kind == "choice" and isinstance(value, str):
+        return f.choices.get(value, value)
     if isinstance(value, bool):
         return "是" if value else "否"
     return value
 
 
-def flat_row(app: Mapping[str, Any], ref: Any) -> list[Any]:
-    """One application as a 申报表 row (for exports and tests)."""
-    return [ref, *(_flat_value(app, section, name) for section, name, _, _ in FIELDS)]
+def flat_row(form: Form, app: Mapping[str, Any], ref: Any) -> list[Any]:
+    """One application as a row of the form's sheet (for exports and tests)."""
+    return [ref, *(_flat_value(app, f) for f in form.fields)]
 
 
-def team_rows(app: Mapping[str, Any], ref: Any) -> list[list[Any]]:
+def team_rows(form: Form, app: Mapping[str, Any], ref: Any) -> list[list[Any]]:
+    """The application's group members as rows of the group's sheet."""
+    g = form.group
+    if g is None:
+        return []
     return [
-        [
-            ref,
-            *(m.get(name, "") for name, _, _ in TEAM_FIELDS),
-            *("是" if m.get(name) else "否" for name, _ in TEAM_FLAGS),
-        ]
-        for m in app.get("team", [])
+        [ref, *(_flat_value(m, f) for f in g.fields), *("是" if m.get(f.name) else "否" for f in g.flags)]
+        for m in app.get(g.key, [])
     ]
 
 
@@ -129,7 +113,7 @@ class _Problems(list):
         self.append(f"[{where}] {message}")
 
 
-def read_applications(path: Path, parties: Sequence[Party]) -> list[tuple[str, dict[str, Any]]]:
+def read_applications(path: Path, form: Form, parties: Sequence[Party]) -> list[tuple[str, dict[str, Any]]]:
     """Every application of the file as (a label naming its rows, the application), or raise
     InvalidInput listing every bad row and column. Completeness and eligibility are checked later
     by the engine, with the same labels."""
@@ -138,12 +122,15 @@ def read_applications(path: Path, parties: Sequence[Party]) -> list[tuple[str, d
         return _read_json(path)
     tables = read_tables(path)
     problems = _Problems()
+    reader = _Reader(form, parties, problems)
     if path.suffix.lower() == ".xlsx":
-        apps_table = _find(tables, APPLICATIONS_SHEET, application_columns()[1], path)
-        team_table = _find(tables, TEAM_SHEET, team_columns()[1], path, required=False)
-        found = _applications(apps_table, team_table, parties, problems)
+        apps_table = reader.find(tables, form.sheet, application_columns(form)[1], path)
+        team_table = None
+        if form.group is not None:
+            team_table = reader.find(tables, form.group.sheet, team_columns(form)[1], path, required=False)
+        found = reader.applications(apps_table, team_table)  # type: ignore[arg-type]
     else:
-        found = _applications(tables[0], tables[0], parties, problems, joined=True)
+        found = reader.applications(tables[0], tables[0], joined=True)
     if problems:
         raise InvalidInput(f"applications in {path.name} (nothing was imported)", problems)
     if not found:
@@ -151,143 +138,155 @@ def read_applications(path: Path, parties: Sequence[Party]) -> list[tuple[str, d
     return found
 
 
-def _find(tables: list[Table], name: str, marker: str, path: Path, required: bool = True) -> Table | None:
-    aliases = _aliases()
-    for t in tables:
-        if t.name == name:
-            return t
-    for t in tables:  # a renamed sheet is recognised by its columns
-        if marker in {aliases.get(h, h) for h in t.header}:
-            return t
-    if required:
-        raise InvalidInput(
-            f"file {path.name}", [f"it has no sheet {name} (sheets: {', '.join(t.name for t in tables)})"]
-        )
-    return None
+class _Reader:
+    """Reads rows of one form's sheets; problems are gathered, never raised one by one."""
 
+    def __init__(self, form: Form, parties: Sequence[Party], problems: _Problems):
+        self.form, self.parties, self.problems = form, parties, problems
+        self.aliases = _aliases(form)
 
-def _columns(table: Table, wanted: list[str], problems: _Problems, what: str) -> dict[str, str]:
-    """Map the table's headers to canonical ones; a missing or unknown column is a problem."""
-    aliases = _aliases()
-    mapping: dict[str, str] = {}
-    for h in table.header:
-        if not h:
-            continue
-        canon = aliases.get(h) or aliases.get(h.replace(" ", ""))
-        if canon is None:
-            problems.add(f"{what} column '{h}'", "is not a 附件1 column (see `evalflow template application`)")
-        elif canon in mapping.values():
-            problems.add(f"{what} column '{h}'", "appears twice")
-        else:
-            mapping[h] = canon
-    missing = [c for c in wanted if c not in mapping.values()]
-    if missing:
-        problems.add(f"{what}", "missing columns: " + ", ".join(missing))
-    return mapping
+    def find(self, tables: list[Table], name: str, marker: str, path: Path, required: bool = True) -> Table | None:
+        for t in tables:
+            if t.name == name:
+                return t
+        for t in tables:  # a renamed sheet is recognised by its columns
+            if marker in {self.aliases.get(h, h) for h in t.header}:
+                return t
+        if required:
+            raise InvalidInput(
+                f"file {path.name}", [f"it has no sheet {name} (sheets: {', '.join(t.name for t in tables)})"]
+            )
+        return None
 
-
-def _applications(
-    apps_table: Table,
-    team_table: Table | None,
-    parties: Sequence[Party],
-    problems: _Problems,
-    joined: bool = False,
-) -> list[tuple[str, dict[str, Any]]]:
-    label = "" if joined else f"{apps_table.name} "
-    app_map = _columns(apps_table, application_columns(), problems, label.strip() or "header")
-    if joined:
-        team_map = app_map
-        missing_team = [c for c in team_columns() if c not in app_map.values()]
-        if missing_team:
-            problems.add("header", "missing columns: " + ", ".join(missing_team))
-    else:
-        team_map = _columns(team_table, team_columns(), problems, TEAM_SHEET) if team_table else {}
-    if problems:
-        return []
-    by_ref: dict[str, tuple[int, dict[str, Any]]] = {}
-    order: list[str] = []
-    members: dict[str, list[tuple[int, dict[str, Any]]]] = {}
-    for number, record in apps_table.records():
-        row = {app_map[h]: v for h, v in record.items() if h in app_map}
-        where = f"{label}row {number}"
-        if isinstance(row.get(KEY), Formula):
-            problems.add(f"{where} {KEY}", f"holds a formula ({row[KEY][:40]}); enter the number itself")
-            continue
-        ref = _text(row.get(KEY))
-        if ref == EXAMPLE:
-            continue
-        if not ref:
-            problems.add(where, f"{KEY} is empty")
-            continue
-        if ref in by_ref:
-            if not joined:
-                problems.add(where, f"{KEY} {ref} is used twice (rows {by_ref[ref][0]} and {number})")
+    def columns(self, table: Table, wanted: list[str], what: str) -> dict[str, str]:
+        """Map the table's headers to canonical ones; a missing or unknown column is a problem."""
+        mapping: dict[str, str] = {}
+        for h in table.header:
+            if not h:
                 continue
-            first = by_ref[ref][1]
-            for zh in application_columns()[1:]:
-                v = row.get(zh)
-                if v not in (None, "") and _text(v) != _text(first.get(zh)):
-                    problems.add(f"{where} {zh}", f"differs from row {by_ref[ref][0]} of the same {KEY} {ref}")
+            canon = self.aliases.get(h) or self.aliases.get(h.replace(" ", ""))
+            if canon is None:
+                self.problems.add(
+                    f"{what} column '{h}'", f"is not a {self.form.name} column (see `evalflow template application`)"
+                )
+            elif canon in mapping.values():
+                self.problems.add(f"{what} column '{h}'", "appears twice")
+            else:
+                mapping[h] = canon
+        missing = [c for c in wanted if c not in mapping.values()]
+        if missing:
+            self.problems.add(f"{what}", "missing columns: " + ", ".join(missing))
+        return mapping
+
+    def applications(
+        self, apps_table: Table, team_table: Table | None, joined: bool = False
+    ) -> list[tuple[str, dict[str, Any]]]:
+        form, problems, group = self.form, self.problems, self.form.group
+        group_sheet = group.sheet if group else ""
+        label = "" if joined else f"{apps_table.name} "
+        app_map = self.columns(apps_table, application_columns(form), label.strip() or "header")
+        if joined:
+            team_map = app_map
+            missing_team = [c for c in team_columns(form) if c not in app_map.values()]
+            if missing_team:
+                problems.add("header", "missing columns: " + ", ".join(missing_team))
         else:
-            by_ref[ref] = (number, row)
-            order.append(ref)
-        if joined and any(_text(row.get(zh)) for _, zh, _ in TEAM_FIELDS):
-            members.setdefault(ref, []).append((number, row))  # a blank 姓名 is reported as missing
-    if not joined and team_table is not None:
-        for number, record in team_table.records():
-            row = {team_map[h]: v for h, v in record.items() if h in team_map}
+            team_map = self.columns(team_table, team_columns(form), group_sheet) if team_table else {}
+        if problems:
+            return []
+        by_ref: dict[str, tuple[int, dict[str, Any]]] = {}
+        order: list[str] = []
+        members: dict[str, list[tuple[int, dict[str, Any]]]] = {}
+        for number, record in apps_table.records():
+            row = {app_map[h]: v for h, v in record.items() if h in app_map}
+            where = f"{label}row {number}"
             if isinstance(row.get(KEY), Formula):
-                problems.add(f"{TEAM_SHEET} row {number} {KEY}", "holds a formula; enter the number itself")
+                problems.add(f"{where} {KEY}", f"holds a formula ({row[KEY][:40]}); enter the number itself")
                 continue
             ref = _text(row.get(KEY))
             if ref == EXAMPLE:
                 continue
-            if ref not in by_ref:
-                problems.add(f"{TEAM_SHEET} row {number}", f"{KEY} {ref or '(empty)'} is not in {APPLICATIONS_SHEET}")
+            if not ref:
+                problems.add(where, f"{KEY} is empty")
                 continue
-            members.setdefault(ref, []).append((number, row))
-    out: list[tuple[str, dict[str, Any]]] = []
-    for ref in order:
-        number, row = by_ref[ref]
-        app = _application(row, f"{label}row {number}", parties, problems)
-        team = []
-        for m_number, m in members.get(ref, []):
-            where = f"{TEAM_SHEET + ' ' if not joined else ''}row {m_number}"
-            member = {name: _text(m.get(zh), where, zh, problems) for name, zh, _ in TEAM_FIELDS}
-            for name, zh in TEAM_FLAGS:
-                member[name] = _bool(m.get(zh), where, zh, problems)
-            team.append(member)
-        app["team"] = team
-        rows = f"{label}row {number}" if not members.get(ref) else f"{label}row {number} ({KEY} {ref})"
-        out.append((rows, app))
-    return out
+            if ref in by_ref:
+                if not joined:
+                    problems.add(where, f"{KEY} {ref} is used twice (rows {by_ref[ref][0]} and {number})")
+                    continue
+                first = by_ref[ref][1]
+                for zh in application_columns(form)[1:]:
+                    v = row.get(zh)
+                    if v not in (None, "") and _text(v) != _text(first.get(zh)):
+                        problems.add(f"{where} {zh}", f"differs from row {by_ref[ref][0]} of the same {KEY} {ref}")
+            else:
+                by_ref[ref] = (number, row)
+                order.append(ref)
+            if joined and group and any(_text(row.get(f.zh)) for f in group.fields):
+                members.setdefault(ref, []).append((number, row))  # a blank 姓名 is reported as missing
+        if not joined and team_table is not None:
+            for number, record in team_table.records():
+                row = {team_map[h]: v for h, v in record.items() if h in team_map}
+                if isinstance(row.get(KEY), Formula):
+                    problems.add(f"{group_sheet} row {number} {KEY}", "holds a formula; enter the number itself")
+                    continue
+                ref = _text(row.get(KEY))
+                if ref == EXAMPLE:
+                    continue
+                if ref not in by_ref:
+                    problems.add(f"{group_sheet} row {number}", f"{KEY} {ref or '(empty)'} is not in {form.sheet}")
+                    continue
+                members.setdefault(ref, []).append((number, row))
+        out: list[tuple[str, dict[str, Any]]] = []
+        for ref in order:
+            number, row = by_ref[ref]
+            app = self.values(form.fields, row, f"{label}row {number}")
+            if group is not None:
+                rows = []
+                for m_number, m in members.get(ref, []):
+                    where = f"{group_sheet + ' ' if not joined else ''}row {m_number}"
+                    member = self.values(group.fields, m, where, flat=True)
+                    for flag in group.flags:
+                        member[flag.name] = _bool(m.get(flag.zh), where, flag.zh, problems)
+                    rows.append(member)
+                app[group.key] = rows
+            rows_label = f"{label}row {number}" if not members.get(ref) else f"{label}row {number} ({KEY} {ref})"
+            out.append((rows_label, app))
+        return out
 
-
-def _application(row: Mapping[str, Any], where: str, parties: Sequence[Party], problems: _Problems) -> dict[str, Any]:
-    app: dict[str, Any] = {}
-    for section, name, zh, kind in FIELDS:
-        raw = row.get(zh)
-        if isinstance(raw, Formula):
-            problems.add(f"{where} {zh}", f"holds a formula ({raw[:40]}); enter the value itself")
-            continue
-        if raw is None or (isinstance(raw, str) and not raw.strip()):
-            # reported as missing by the engine's completeness check; a blank list is an empty one
-            value: Any = [] if kind == "list" else None
-        elif kind == "date":
-            value = _date(raw, where, zh, problems)
-        elif kind == "int":
-            value = _int(raw, where, zh, problems)
-        elif kind == "bool":
-            value = _bool(raw, where, zh, problems)
-        elif kind == "list":
-            value = _evidence(raw, where, zh, problems)
-        elif (section, name) == ("enterprise", "city"):
-            value = _city(raw, where, zh, parties, problems)
-        else:
-            value = _text(raw)
-        holder = app.setdefault(section, {}) if section else app
-        holder[name] = value
-    return app
+    def values(
+        self, fields: Sequence[FormField], row: Mapping[str, Any], where: str, flat: bool = False
+    ) -> dict[str, Any]:
+        """The fields' values of one row, converted by kind; ``flat``: a group row (no sections)."""
+        problems = self.problems
+        app: dict[str, Any] = {}
+        for f in fields:
+            raw = row.get(f.zh)
+            if isinstance(raw, Formula):
+                problems.add(f"{where} {f.zh}", f"holds a formula ({raw[:40]}); enter the value itself")
+                continue
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                # reported as missing by the engine's completeness check; a blank list is an empty one
+                value: Any = [] if f.kind == "list" else None
+            elif f.kind == "date":
+                value = _date(raw, where, f.zh, problems)
+            elif f.kind in ("int", "number"):
+                value = _int(raw, where, f.zh, problems) if f.kind == "int" else _number(raw, where, f.zh, problems)
+            elif f.kind == "bool":
+                value = _bool(raw, where, f.zh, problems)
+            elif f.kind in ("list", "choice"):
+                value = _choices(raw, f, where, problems)
+            elif f.kind == "party":
+                value = _city(raw, where, f.zh, self.parties, problems)
+            else:
+                value = _text(raw)
+            if flat or not f.section:
+                app[f.name] = value
+            else:
+                holder = app
+                for part in f.section.split("."):
+                    holder = holder.setdefault(part, {})
+                holder[f.name] = value
+        return app
 
 
 def _text(value: Any, where: str = "", zh: str = "", problems: _Problems | None = None) -> str:
@@ -351,18 +350,33 @@ def _bool(raw: Any, where: str, zh: str, problems: _Problems) -> bool:
     return False
 
 
-def _evidence(raw: Any, where: str, zh: str, problems: _Problems) -> list[str]:
-    by_label = {label: code for code, label in EVIDENCE.items()}
+def _number(raw: Any, where: str, zh: str, problems: _Problems) -> float | int | None:
+    if isinstance(raw, int | float) and not isinstance(raw, bool):
+        return raw
+    text = str(raw).strip().removesuffix("%")
+    try:
+        return float(text) if "." in text else int(text)
+    except ValueError:
+        problems.add(f"{where} {zh}", f"{raw!r} is not a number")
+        return None
+
+
+def _choices(raw: Any, f: FormField, where: str, problems: _Problems) -> list[str] | str | None:
+    """A list field's codes (several, separated by 、 , ; /) or a choice field's one code; each
+    given as its code or its Chinese name."""
+    by_label = {label: code for code, label in f.choices.items()}
     out: list[str] = []
-    for part in re.split(r"[、,，;；/\n]+", _text(raw)):
+    for part in re.split(r"[、,，;；/\n]+", _text(raw)) if f.kind == "list" else [_text(raw)]:
         part = part.strip()
         if not part:
             continue
-        code = part if part in EVIDENCE else by_label.get(part)
+        code = part if part in f.choices or not f.choices else by_label.get(part)
         if code is None:
-            problems.add(f"{where} {zh}", f"{part!r} is not one of: " + "、".join(EVIDENCE.values()))
+            problems.add(f"{where} {f.zh}", f"{part!r} is not one of: " + "、".join(f.choices.values()))
         elif code not in out:
             out.append(code)
+    if f.kind == "choice":
+        return out[0] if out else None
     return out
 
 

@@ -17,6 +17,7 @@ from workflow.program import ProgramRegistry
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 PROGRAM = "g60-deep-integration"
+FORM = ProgramRegistry().get(PROGRAM).form  # the G60 附件1 form
 YEAR = 2027
 CITIES = ("songjiang", "jiaxing", "hangzhou", "jinhua", "suzhou", "huzhou", "xuancheng", "wuhu", "hefei")
 CITY_NAMES = {

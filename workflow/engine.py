@@ -36,6 +36,7 @@ from workflow.common import (
     reopened_allows,
 )
 from workflow.errors import ConcurrentChange, InvalidInput, NotFound, NotPermitted, RuleRefused
+from workflow.form import Form
 from workflow.program import INITIAL_STATE, REOPEN, ROLES, Program, ProgramRegistry, effective_quotas
 from workflow.ranking import list_changes, rank, show
 from workflow.records import (
@@ -534,21 +535,22 @@ class Engine(AppealActions):
 
     # ------------------------------------------------------------------------------ projects
     def submit(self, acting: str | None, application: Mapping[str, Any], cycle_id: str | None = None) -> Project:
-        """Create a project from a complete 附件1 application."""
+        """Create a project from a complete application (the program's form)."""
         now = self.now()
         with self.store.transaction() as tx:
             user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id or application.get("cycle"))
             program = self.program_of(cycle)
-            app = validate_application(application)
-            city = app["enterprise"]["city"]
+            form = _form(program)
+            app = validate_application(application, form)
+            city = form.party_of(app)
             project = Project(
                 id=None,
                 cycle_id=cycle.id,
                 city=city,
                 applicant=user.name,
-                enterprise_name=app["enterprise"]["name"],
-                project_name=app["project"]["name"],
+                enterprise_name=form.unit_of(app),
+                project_name=form.title_of(app),
                 application=app,
                 state=INITIAL_STATE,
                 submitted_at=now,
@@ -734,16 +736,17 @@ class Engine(AppealActions):
             result = ImportResult(cycle.id, dry_run)
             planned: list[tuple[Project, Verdict]] = []
             names = program.guards.get("submit", ())
+            form = _form(program)
             for n, (label, data) in enumerate(items, start=1):
                 if progress is not None:
                     progress(n)
                 try:
-                    app = validate_application(data)
+                    app = validate_application(data, form)
                 except InvalidInput as exc:
                     problems += [f"[{label}] {p}" for p in exc.problems]
                     continue
-                city = app["enterprise"]["city"]
-                key = (app["enterprise"]["name"], app["project"]["name"])
+                city = form.party_of(app)
+                key = (form.unit_of(app), form.title_of(app))
                 if key in seen:
                     problems.append(f"[{label}] the same project as {seen[key]}: 《{key[1]}》 of {key[0]}")
                     continue
@@ -1453,6 +1456,12 @@ def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | No
 APPLICATION_TRIGGERS = ("accept",)
 
 _QUOTAS: dict[tuple[int, str], tuple[Any, dict[str, dict[str, int]]]] = {}
+
+
+def _form(program: Program) -> Form:
+    if program.form is None:
+        raise InvalidInput("application", [f"program {program.id} has no application form ([form])"])
+    return program.form
 
 
 def _quotas(program: Program, cycle: Cycle) -> dict[str, dict[str, int]]:

@@ -26,6 +26,7 @@ from policies.permissions import Permission
 from policies.windows import Window
 from stages import KINDS, StageKind, TransitionSpec
 from workflow.errors import NotFound, ProgramInvalid
+from workflow.form import Form, build_form
 
 ROLES = ("lead", "city-admin", "scorer", "applicant")
 INITIAL_STATE = "new"
@@ -152,6 +153,8 @@ class Program:
     appeals: AppealRules | None = None
     # rules the lead may override with a reason (the program's ``[overrides] rules``)
     overridable: tuple[str, ...] = ()
+    # the application form (the program's ``[form]``)
+    form: Form | None = None
 
     # -- lookups ---------------------------------------------------------------------------
     def party(self, party_id: str) -> Party:
@@ -441,6 +444,7 @@ _SHAPE: dict[str, tuple[type, type | None]] = {
     "reminders": (dict, None),
     "appeals": (dict, None),
     "overrides": (dict, None),
+    "form": (dict, None),
 }
 _HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
     "id": str,
@@ -639,6 +643,9 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
                 problems.append(f"score criterion {cid!r}: bands {x.label} and {y.label} overlap")
         criteria.append(Criterion(cid, c.get("name", cid), int(c.get("max", 0)), bands, str(c.get("short") or cid)))
 
+    form, form_problems = build_form(data.get("form"), lead or "")
+    problems += form_problems
+
     # reachability: every state must be reachable from the initial state
     if not problems:
         reach = {INITIAL_STATE}
@@ -685,6 +692,7 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         path=path,
         appeals=appeals,
         overridable=overridable,
+        form=form,
     )
 
 

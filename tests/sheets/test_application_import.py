@@ -27,10 +27,7 @@ from click.testing import CliRunner
 
 from cli import main
 from sheets.applications import (
-    APPLICATIONS_SHEET,
-    EVIDENCE,
     EXAMPLE,
-    TEAM_SHEET,
     application_columns,
     flat_row,
     read_applications,
@@ -39,7 +36,7 @@ from sheets.applications import (
 )
 from sheets.files import write_csv, write_xlsx
 from tests.cli.test_full_cycle import Cli
-from tests.conftest import LEAD, PROGRAM, admin, applicant, make_app, sh, snapshot
+from tests.conftest import FORM, LEAD, PROGRAM, admin, applicant, make_app, sh, snapshot
 from workflow.application import validate_application
 from workflow.errors import InvalidInput
 from workflow.program import ProgramRegistry
@@ -47,9 +44,12 @@ from workflow.program import ProgramRegistry
 JAN = "2027-01-10T10:00"  # inside the collection window
 CLOSED = "2027-03-01T00:00"  # the collection window has ended
 CYCLE = "g60-2027"
-COL = {name: i for i, name in enumerate(application_columns())}  # 申报表 column → index in flat_row
-TEAM_COL = {name: i for i, name in enumerate(team_columns())}
+COL = {name: i for i, name in enumerate(application_columns(FORM))}  # 申报表 column → index in flat_row
+TEAM_COL = {name: i for i, name in enumerate(team_columns(FORM))}
 EVIDENCE_COLUMN = "成果佐证（认可/高企/专精特新/冠军）"
+EVIDENCE = dict(FORM.field("project.evidence").choices)
+APPLICATIONS_SHEET = FORM.sheet  # 申报表
+TEAM_SHEET = FORM.group.sheet  # 团队成员
 
 
 # ------------------------------------------------------------------------------------------ helpers
@@ -83,7 +83,7 @@ class Env:
         assert len(by_key) == len(stored)
         for app in apps:
             project = by_key[(app["enterprise"]["name"], app["project"]["name"])]
-            assert project.application == validate_application(app)
+            assert project.application == validate_application(app, FORM)
             assert project.city == app["enterprise"]["city"]
             assert project.applicant == applicant_name
             assert project.state == "submitted"
@@ -113,8 +113,8 @@ def xlsx(path: Path, items: Sequence[tuple[Any, dict]], app_rows: Iterable[list]
     write_xlsx(
         path,
         [
-            (APPLICATIONS_SHEET, application_columns(), [*(flat_row(a, r) for r, a in items), *app_rows]),
-            (TEAM_SHEET, team_columns(), [*(m for r, a in items for m in team_rows(a, r)), *member_rows]),
+            (APPLICATIONS_SHEET, application_columns(FORM), [*(flat_row(FORM, a, r) for r, a in items), *app_rows]),
+            (TEAM_SHEET, team_columns(FORM), [*(m for r, a in items for m in team_rows(FORM, a, r)), *member_rows]),
         ],
     )
     return path
@@ -125,11 +125,11 @@ def raw_xlsx(path: Path, app_rows: Sequence[list], member_rows: Sequence[list], 
     wb = openpyxl.Workbook()
     ws = wb.active
     ws.title = APPLICATIONS_SHEET
-    ws.append(header or application_columns())
+    ws.append(header or application_columns(FORM))
     for row in app_rows:
         ws.append(row)
     team = wb.create_sheet(TEAM_SHEET)
-    team.append(team_columns())
+    team.append(team_columns(FORM))
     for row in member_rows:
         team.append(row)
     wb.save(path)
@@ -137,15 +137,15 @@ def raw_xlsx(path: Path, app_rows: Sequence[list], member_rows: Sequence[list], 
 
 
 def joined_header() -> list[str]:
-    return [*application_columns(), *team_columns()[1:]]
+    return [*application_columns(FORM), *team_columns(FORM)[1:]]
 
 
 def joined_rows(items: Sequence[tuple[Any, dict]]) -> list[list[Any]]:
     """The CSV layout: one row per team member, the application's fields on its first row only."""
     rows = []
     for ref, app in items:
-        flat = flat_row(app, ref)
-        for i, member in enumerate(team_rows(app, ref)):
+        flat = flat_row(FORM, app, ref)
+        for i, member in enumerate(team_rows(FORM, app, ref)):
             rows.append([*(flat if i == 0 else [ref] + [None] * (len(flat) - 1)), *member[1:]])
     return rows
 
@@ -201,8 +201,8 @@ def test_template_round_trip_through_xlsx(env: Env) -> None:
     assert wb.sheetnames[:2] == [APPLICATIONS_SHEET, TEAM_SHEET]
     ws, team = wb[APPLICATIONS_SHEET], wb[TEAM_SHEET]
     header = [c.value for c in ws[1]]
-    assert header == application_columns()
-    assert [c.value for c in team[1]] == team_columns()
+    assert header == application_columns(FORM)
+    assert [c.value for c in team[1]] == team_columns(FORM)
     example = [c.value for c in ws[2]]
     assert example[0] == EXAMPLE and all(v not in (None, "") for v in example)
     example_team = [[c.value for c in row] for row in team.iter_rows(min_row=2)]
@@ -216,8 +216,8 @@ def test_template_round_trip_through_xlsx(env: Env) -> None:
         flaw = {4: "not_registered", 9: "non_member_lead", 15: "late_timeline"}.get(i)
         apps.append(make_app("hefei", serial, flaw=flaw))
     for ref, app in numbered(apps):
-        ws.append(flat_row(app, ref))
-        for member in team_rows(app, ref):
+        ws.append(flat_row(FORM, app, ref))
+        for member in team_rows(FORM, app, ref):
             team.append(member)
     wb.save(template)
 
@@ -250,14 +250,14 @@ def test_xlsx_with_real_date_number_and_renamed_sheets(env: Env) -> None:
     apps = hefei_apps(3, start=40)
     rows = []
     for ref, app in numbered(apps):
-        row = flat_row(app, float(ref))
+        row = flat_row(FORM, app, float(ref))
         for zh in ("填表日期", "成立时间", "项目启动时间", "预计基本完成时间"):
             row[COL[zh]] = datetime.fromisoformat(row[COL[zh]])
         row[COL["联系方式"]] = int(row[COL["联系方式"]])
         rows.append(row)
-    members = [m for ref, app in numbered(apps) for m in team_rows(app, ref)]
+    members = [m for ref, app in numbered(apps) for m in team_rows(FORM, app, ref)]
     english = ["ref", "filler", "fill_date", "contact", "party_organization.name", "party_organization.founded"]
-    header = english + application_columns()[len(english) :]
+    header = english + application_columns(FORM)[len(english) :]
     path = raw_xlsx(env.tmp / "excel.xlsx", rows, members, header=header)
     wb = openpyxl.load_workbook(path)
     wb[APPLICATIONS_SHEET].title = "Sheet1"
@@ -302,7 +302,7 @@ def test_csv_written_by_evalflow_and_later_rows_repeating_the_application(env: E
     apps = hefei_apps(3, start=80)
     rows = []
     for ref, app in numbered(apps):
-        rows += [[*flat_row(app, ref), *member[1:]] for member in team_rows(app, ref)]
+        rows += [[*flat_row(FORM, app, ref), *member[1:]] for member in team_rows(FORM, app, ref)]
     path = env.tmp / "repeated.csv"
     write_csv(path, joined_header(), rows)
     assert path.read_bytes().startswith(codecs.BOM_UTF8)
@@ -322,7 +322,7 @@ def test_json_list_and_applications_object(env: Env, wrapped: bool) -> None:
 
 def test_csv_spellings_of_dates_numbers_booleans_cities_and_evidence(env: Env) -> None:
     app = make_app("hefei", 120)
-    row = flat_row(app, 1)
+    row = flat_row(FORM, app, 1)
     started = app["project"]["started"]
     y, m, d = (int(x) for x in started.split("-"))
     row[COL["项目启动时间"]] = f"{y}年{m}月{d}日"
@@ -332,7 +332,7 @@ def test_csv_spellings_of_dates_numbers_booleans_cities_and_evidence(env: Env) -
     row[COL["在所在城市注册"]] = "√"
     evidence = app["project"]["evidence"]
     row[COL[EVIDENCE_COLUMN]] = "，".join([evidence[0], EVIDENCE[evidence[0]], *(EVIDENCE[e] for e in evidence)])
-    members = team_rows(app, 1)
+    members = team_rows(FORM, app, 1)
     text = csv_text(
         joined_header(), [[*row, *members[0][1:]], *([1, *[None] * (len(row) - 1), *m[1:]] for m in members[1:])]
     )
@@ -368,29 +368,31 @@ def test_big5_file_reads_as_gb18030_and_its_headers_do_not_match(env: Env) -> No
     path.write_bytes(csv_text(header, rows).encode("big5", errors="replace"))
     out = line_of(env.refused(admin("hefei"), path))
     assert "[header] missing columns: 申报序号, 填表人, 填表日期" in out
-    assert "is not a 附件1 column" in out
+    assert "is not a 附件1 申报表 column" in out
 
 
 def test_missing_unknown_and_duplicated_columns(env: Env) -> None:
     apps = numbered(hefei_apps(2))
-    rows = [flat_row(a, r) for r, a in apps]
-    members = [m for r, a in apps for m in team_rows(a, r)]
+    rows = [flat_row(FORM, a, r) for r, a in apps]
+    members = [m for r, a in apps for m in team_rows(FORM, a, r)]
 
     drop = COL["党员数"]
-    header = [h for i, h in enumerate(application_columns()) if i != drop]
+    header = [h for i, h in enumerate(application_columns(FORM)) if i != drop]
     missing = raw_xlsx(env.tmp / "missing.xlsx", [r[:drop] + r[drop + 1 :] for r in rows], members, header)
     out = line_of(env.refused(admin("hefei"), missing))
     assert "[申报表] missing columns: 党员数" in out
 
-    unknown = raw_xlsx(env.tmp / "unknown.xlsx", [[*r, "无"] for r in rows], members, [*application_columns(), "备注"])
+    unknown = raw_xlsx(
+        env.tmp / "unknown.xlsx", [[*r, "无"] for r in rows], members, [*application_columns(FORM), "备注"]
+    )
     out = line_of(env.refused(admin("hefei"), unknown))
-    assert "[申报表 column '备注'] is not a 附件1 column" in out
+    assert "[申报表 column '备注'] is not a 附件1 申报表 column" in out
 
     twice = raw_xlsx(
         env.tmp / "twice.xlsx",
         [[*r, r[COL["企业名称"]]] for r in rows],
         members,
-        [*application_columns(), "enterprise.name"],  # the English path of 企业名称
+        [*application_columns(FORM), "enterprise.name"],  # the English path of 企业名称
     )
     out = line_of(env.refused(admin("hefei"), twice))
     assert "[申报表 column 'enterprise.name'] appears twice" in out
@@ -401,15 +403,15 @@ def test_missing_unknown_and_duplicated_columns(env: Env) -> None:
     assert "[header column '姓名'] appears twice" in out
 
     no_team = env.tmp / "no-team-columns.csv"
-    no_team.write_text(csv_text(application_columns(), rows), encoding="utf-8")
+    no_team.write_text(csv_text(application_columns(FORM), rows), encoding="utf-8")
     out = line_of(env.refused(admin("hefei"), no_team))
     assert "[header] missing columns: 姓名, 政治面貌, 行政职务, 职责分工, 项目负责人, 主要研发人员" in out
 
 
 def test_bad_rows_among_fifty_good_ones_are_each_listed_and_nothing_is_imported(env: Env) -> None:
     apps = numbered(hefei_apps(50, start=200))
-    rows = [flat_row(a, r) for r, a in apps]
-    members = [m for r, a in apps for m in team_rows(a, r)]
+    rows = [flat_row(FORM, a, r) for r, a in apps]
+    members = [m for r, a in apps for m in team_rows(FORM, a, r)]
     rows[4][COL["项目启动时间"]] = "2027-13-45"  # ref 5 → sheet row 6
     rows[11][COL["党员数"]] = "很多"  # row 13
     rows[22][COL["所在城市"]] = "上海市"  # row 24
@@ -440,8 +442,8 @@ def test_bad_rows_among_fifty_good_ones_are_each_listed_and_nothing_is_imported(
 
 def test_blank_required_cells_are_named_by_completeness_and_grouped(env: Env) -> None:
     apps = numbered(hefei_apps(8, start=300))
-    rows = [flat_row(a, r) for r, a in apps]
-    members = [m for r, a in apps for m in team_rows(a, r)]
+    rows = [flat_row(FORM, a, r) for r, a in apps]
+    members = [m for r, a in apps for m in team_rows(FORM, a, r)]
     rows[2][COL["企业名称"]] = None  # ref 3 → row 4
     for i in (1, 3, 4, 5, 6):  # one field blank on five rows: one message, "and 2 more"
         rows[i][COL["企业党组织意见（盖章）"]] = "  "
@@ -460,13 +462,13 @@ def test_blank_required_cells_are_named_by_completeness_and_grouped(env: Env) ->
 
 def test_team_rows_of_an_unknown_application_and_duplicate_keys(env: Env) -> None:
     apps = numbered(hefei_apps(3, start=400))
-    members = [m for r, a in apps for m in team_rows(a, r)]
+    members = [m for r, a in apps for m in team_rows(FORM, a, r)]
     stray = [99, "王伟", "中共党员", "工程师", "测试", "否", "是"]
     path = xlsx(env.tmp / "stray.xlsx", apps, member_rows=[stray])
     out = line_of(env.refused(admin("hefei"), path))
     assert f"[团队成员 row {len(members) + 2}] 申报序号 99 is not in 申报表" in out
 
-    rows = [flat_row(a, r) for r, a in apps] + [flat_row(make_app("hefei", 499), 2)]
+    rows = [flat_row(FORM, a, r) for r, a in apps] + [flat_row(FORM, make_app("hefei", 499), 2)]
     path = xlsx(env.tmp / "dup.xlsx", [], app_rows=rows, member_rows=members)
     out = line_of(env.refused(admin("hefei"), path))
     assert "[申报表 row 5] 申报序号 2 is used twice (rows 3 and 5)" in out
@@ -530,8 +532,8 @@ def test_an_application_submitted_or_accepted_before_counts_as_already_imported(
 
 def test_a_formula_cell_is_refused(env: Env) -> None:
     apps = numbered(hefei_apps(2, start=800))
-    rows = [flat_row(a, r) for r, a in apps]
-    members = [m for r, a in apps for m in team_rows(a, r)]
+    rows = [flat_row(FORM, a, r) for r, a in apps]
+    members = [m for r, a in apps for m in team_rows(FORM, a, r)]
     rows[1][COL["党员数"]] = "=1+1"
     members[0][TEAM_COL["姓名"]] = '=CONCAT("王","伟")'
     path = raw_xlsx(env.tmp / "formula.xlsx", rows, members)
@@ -662,7 +664,7 @@ def test_an_xml_bomb_is_refused_quickly(env: Env, parties, part: str) -> None:
         path = rebuild_zip(real, env.tmp / "bomb.xlsx", change, [("xl/sharedStrings.xml", sst)])
     started = time.monotonic()
     with pytest.raises(InvalidInput) as err:
-        read_applications(path, parties)
+        read_applications(path, FORM, parties)
     assert time.monotonic() - started < 2
     message = str(err.value)
     assert err.value.exit_code == 7 and message.startswith(f"Invalid file {path}")
@@ -681,9 +683,9 @@ def with_a_formula(path: Path) -> Path:
     """An import file that holds a formula (=1+1 as 党员数 of 申报序号 2), so that it is read by the
     reader that tells formulas apart; it is refused for the formula when it can be read at all."""
     apps = hefei_apps(2, start=2500)
-    rows = [flat_row(a, r) for r, a in numbered(apps)]
+    rows = [flat_row(FORM, a, r) for r, a in numbered(apps)]
     rows[1][COL["党员数"]] = "=1+1"
-    return raw_xlsx(path, rows, [m for r, a in numbered(apps) for m in team_rows(a, r)])
+    return raw_xlsx(path, rows, [m for r, a in numbered(apps) for m in team_rows(FORM, a, r)])
 
 
 def _bad_row(data: bytes) -> bytes:
@@ -695,7 +697,7 @@ def test_a_corrupt_sheet_without_formulas_is_invalid_input(env: Env, parties) ->
         a_real_xlsx(env.tmp / "real.xlsx"), env.tmp / "corrupt.xlsx", {"xl/worksheets/sheet2.xml": _bad_row}
     )
     with pytest.raises(InvalidInput) as err:
-        read_applications(path, parties)
+        read_applications(path, FORM, parties)
     assert "cannot be read as .xlsx" in str(err.value)
     assert "cannot be read as .xlsx" in line_of(env.refused(admin("hefei"), path))
 
@@ -705,7 +707,7 @@ def test_a_corrupt_sheet_with_a_formula_is_invalid_input_not_a_crash(env: Env, p
         with_a_formula(env.tmp / "f.xlsx"), env.tmp / "corrupt.xlsx", {"xl/worksheets/sheet2.xml": _bad_row}
     )
     with pytest.raises(InvalidInput):
-        read_applications(path, parties)
+        read_applications(path, FORM, parties)
 
 
 def test_an_unreadable_xlsx_is_refused_in_one_line(env: Env) -> None:
@@ -798,7 +800,7 @@ def test_dry_run_reports_the_counts_and_changes_nothing(env: Env) -> None:
 
 def test_dry_run_through_the_engine(env: Env, parties) -> None:
     apps = hefei_apps(4, start=1700)
-    items = read_applications(xlsx(env.tmp / "e.xlsx", numbered(apps)), parties)
+    items = read_applications(xlsx(env.tmp / "e.xlsx", numbered(apps)), FORM, parties)
     assert [label for label, _ in items] == [f"申报表 row {n} (申报序号 {n - 1})" for n in range(2, 6)]
     before = snapshot(env.store)
     seen: list[int] = []
@@ -828,15 +830,18 @@ def test_each_imported_project_has_a_submit_audit_row_marked_imported(env: Env) 
 # ------------------------------------------------------------------------------------------ bugs found
 def test_blank_rows_are_skipped_and_a_blank_key_is_reported(env: Env) -> None:
     apps = hefei_apps(2, start=1900)
-    members = [m for r, a in numbered(apps) for m in team_rows(a, r)]
+    members = [m for r, a in numbered(apps) for m in team_rows(FORM, a, r)]
     gap = xlsx(
         env.tmp / "gap.xlsx",
         [],
-        app_rows=[flat_row(apps[0], 1), [None] * len(application_columns()), flat_row(apps[1], 2)],
-        member_rows=[members[0], [None] * len(team_columns()), *members[1:]],
+        app_rows=[flat_row(FORM, apps[0], 1), [None] * len(application_columns(FORM)), flat_row(FORM, apps[1], 2)],
+        member_rows=[members[0], [None] * len(team_columns(FORM)), *members[1:]],
     )
     nokey = xlsx(
-        env.tmp / "nokey.xlsx", [], app_rows=[flat_row(apps[0], None), flat_row(apps[1], 2)], member_rows=members
+        env.tmp / "nokey.xlsx",
+        [],
+        app_rows=[flat_row(FORM, apps[0], None), flat_row(FORM, apps[1], 2)],
+        member_rows=members,
     )
     assert "[申报表 row 2] 申报序号 is empty" in line_of(env.refused(admin("hefei"), nokey))
     assert "Imported 2 applications" in env.import_(admin("hefei"), gap)
@@ -848,11 +853,11 @@ def test_blank_cells_in_a_file_with_a_formula(env: Env, blank: str) -> None:
     """The same file with a formula somewhere is read by openpyxl: it must be refused for the
     formula (and, for a blank key, the blank key) — not crash."""
     apps = hefei_apps(2, start=1950)
-    first = flat_row(apps[0], None if blank == "key" else 1)
-    second = flat_row(apps[1], 2)
+    first = flat_row(FORM, apps[0], None if blank == "key" else 1)
+    second = flat_row(FORM, apps[1], 2)
     second[COL["党员数"]] = "=1+1"
     rows = [first, second] if blank == "key" else [first, [None] * len(first), second]
-    path = raw_xlsx(env.tmp / "f.xlsx", rows, [m for r, a in numbered(apps) for m in team_rows(a, r)])
+    path = raw_xlsx(env.tmp / "f.xlsx", rows, [m for r, a in numbered(apps) for m in team_rows(FORM, a, r)])
     out = line_of(env.refused(admin("hefei"), path))
     assert "holds a formula (=1+1)" in out
 
@@ -861,7 +866,7 @@ def test_an_application_without_evidence_round_trips(env: Env) -> None:
     """JSON takes "evidence": [] (the no_evidence flaw is judged at accept); the spreadsheet form of
     the same application (flat_row gives an empty cell) should be imported too."""
     app = make_app("hefei", 2000, flaw="no_evidence")
-    assert app["project"]["evidence"] == [] and validate_application(app)
+    assert app["project"]["evidence"] == [] and validate_application(app, FORM)
     env.import_(admin("hefei"), xlsx(env.tmp / "noev.xlsx", [(1, app)]))
     env.check_stored([app])
 
@@ -875,8 +880,8 @@ def test_an_application_without_evidence_round_trips(env: Env) -> None:
 )
 def test_formulas_in_key_and_flag_cells_are_refused_as_formulas(env: Env, where: str) -> None:
     app = make_app("hefei", 2100)
-    row = flat_row(app, "=ROW()-1" if where == "key" else 1)
-    members = team_rows(app, "=ROW()-1" if where == "key" else 1)
+    row = flat_row(FORM, app, "=ROW()-1" if where == "key" else 1)
+    members = team_rows(FORM, app, "=ROW()-1" if where == "key" else 1)
     if where == "flag":
         members[0][TEAM_COL["项目负责人"]] = '=IF(B2<>"","是","否")'
     path = raw_xlsx(env.tmp / "f.xlsx", [row], members)
@@ -936,7 +941,7 @@ def test_csv_row_numbers_match_the_spreadsheet_rows(env: Env) -> None:
 def test_a_csv_member_row_without_a_name_is_reported(env: Env) -> None:
     app = make_app("hefei", 2300)
     rows = joined_rows([(1, app)])
-    rows[1][len(application_columns())] = None  # second member: 姓名 left blank, the rest filled in
+    rows[1][len(application_columns(FORM))] = None  # second member: 姓名 left blank, the rest filled in
     path = env.tmp / "noname.csv"
     path.write_text(csv_text(joined_header(), rows), encoding="utf-8")
     out = line_of(env.refused(admin("hefei"), path))  # the XLSX layout reports team[2].name missing

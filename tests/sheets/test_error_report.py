@@ -10,18 +10,18 @@ import openpyxl
 from sheets.applications import flat_row, team_rows, write_template
 from store.sql import SqlStore
 from tests.cli.test_full_cycle import Cli
-from tests.conftest import admin, make_app, snapshot
+from tests.conftest import FORM, admin, make_app, snapshot
 
 
 def test_every_problem_of_a_large_refused_import_is_in_the_error_file(store: SqlStore, cycle, tmp_path: Path) -> None:
     path = tmp_path / "合肥申报.xlsx"
-    write_template(path)
+    write_template(path, FORM)
     wb = openpyxl.load_workbook(path)
     for i in range(1, 61):
-        row = flat_row(make_app("hefei", i), i)
+        row = flat_row(FORM, make_app("hefei", i), i)
         row[6] = f"约{i}人"  # 党员数 must be a whole number
         wb["申报表"].append(row)
-        for member in team_rows(make_app("hefei", i), i):
+        for member in team_rows(FORM, make_app("hefei", i), i):
             wb["团队成员"].append(member)
     wb.save(path)
     db = store.sqlite_path()

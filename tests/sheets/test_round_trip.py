@@ -21,7 +21,7 @@ from demo.synthetic import application
 from sheets.applications import flat_row, team_rows
 from store.sql import SqlStore
 from tests.cli.test_full_cycle import Cli, open_nine_city_cycle
-from tests.conftest import CITIES, CITY_NAMES, SettableClock, sh
+from tests.conftest import CITIES, CITY_NAMES, FORM, SettableClock, sh
 from workflow.engine import Engine
 from workflow.program import ProgramRegistry
 
@@ -56,8 +56,8 @@ def test_applications_and_scores_in_a_report_out(tmp_path: Path) -> None:
         wb = openpyxl.load_workbook(template)
         apps = [application(rng, city, CITY_NAMES[city], 2027, 100 * n + i) for i in range(1, PER_CITY + 1)]
         for i, app in enumerate(apps, start=1):
-            wb["申报表"].append(flat_row(app, i))
-            for row in team_rows(app, i):
+            wb["申报表"].append(flat_row(FORM, app, i))
+            for row in team_rows(FORM, app, i):
                 wb["团队成员"].append(row)
         path = tmp_path / f"{city}.xlsx"
         wb.save(path)

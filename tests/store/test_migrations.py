@@ -25,7 +25,7 @@ from cli import main
 from store.sql import FIRST, HEAD, MIGRATIONS, SqlStore
 from store.tables import UTCDateTime
 from tests.backends import BACKENDS, database
-from tests.conftest import LEAD, TABLES, SettableClock, make_app, sh
+from tests.conftest import FORM, LEAD, TABLES, SettableClock, make_app, sh
 from workflow.application import validate_application
 from workflow.engine import Engine
 from workflow.errors import StoreUnavailable
@@ -147,7 +147,7 @@ def first_version_rows(url: str) -> None:
             )
         )
         for n in (1, 2):
-            app = validate_application(make_app("hefei", n))
+            app = validate_application(make_app("hefei", n), FORM)
             conn.execute(
                 PROJECTS.insert().values(
                     id=n,

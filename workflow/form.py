@@ -1,0 +1,206 @@
+"""A program's application form, as program data (the ``[form]`` of a program file).
+
+The form lists its fields (a dotted path such as ``project.name``, a Chinese label and a
+kind), at most one repeated group (a team, member units…), and which fields name the party
+the application belongs to, the applying unit and the project. Completeness is checked at
+submission, every problem listed at once; eligibility is a separate matter, decided by the
+program's policies.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from policies.base import parse_date
+from workflow.errors import InvalidInput
+
+KINDS = ("text", "date", "int", "bool", "list", "choice", "party", "number")
+
+
+@dataclass(frozen=True)
+class FormField:
+    """One field: ``path`` is ``name`` or ``section.name``; ``choices`` (code → 中文) for the
+    kinds ``choice`` and ``list``; ``required`` False lets it be left empty."""
+
+    path: str
+    zh: str
+    kind: str = "text"
+    choices: Mapping[str, str] = field(default_factory=dict)
+    required: bool = True
+
+    @property
+    def section(self) -> str:
+        return self.path.rpartition(".")[0]
+
+    @property
+    def name(self) -> str:
+        return self.path.rpartition(".")[2]
+
+    def get(self, data: Mapping[str, Any]) -> Any:
+        holder: Any = data
+        for part in self.path.split("."):
+            holder = holder.get(part) if isinstance(holder, Mapping) else None
+        return holder
+
+
+@dataclass(frozen=True)
+class FormGroup:
+    """A repeated part of the form, one row per member (a team, the member units of an
+    alliance); ``flags`` are yes/no columns; at least ``min_rows`` rows."""
+
+    key: str
+    zh: str
+    sheet: str
+    fields: tuple[FormField, ...]
+    flags: tuple[FormField, ...] = ()
+    min_rows: int = 1
+    missing: str = ""
+
+
+@dataclass(frozen=True)
+class Form:
+    name: str
+    sheet: str
+    fields: tuple[FormField, ...]
+    party: str | None  # the path of the field naming the party (a city) the application belongs to
+    unit: str  # … naming the applying unit
+    title: str  # … naming the project
+    group: FormGroup | None = None
+    notes: tuple[str, ...] = ()
+    # with no party field, every application belongs to this party (the program's lead: one
+    # office receives them all)
+    default_party: str = ""
+
+    def field(self, path: str) -> FormField:
+        return next(f for f in self.fields if f.path == path)
+
+    def party_of(self, app: Mapping[str, Any]) -> str:
+        return self.field(self.party).get(app) if self.party else self.default_party
+
+    def unit_of(self, app: Mapping[str, Any]) -> str:
+        return self.field(self.unit).get(app)
+
+    def title_of(self, app: Mapping[str, Any]) -> str:
+        return self.field(self.title).get(app)
+
+    def validate(self, data: Mapping[str, Any]) -> dict[str, Any]:
+        """A normalised copy of the application, or InvalidInput listing every missing or bad field."""
+        problems: list[str] = []
+        out: dict[str, Any] = json.loads(json.dumps(data, default=str))  # deep copy, dates as ISO text
+        for f in self.fields:
+            problems += _field_problems(f, f.get(out), f.path)
+        if self.group is not None:
+            g = self.group
+            rows = out.get(g.key)
+            if not isinstance(rows, list) or len(rows) < g.min_rows:
+                have = len(rows) if isinstance(rows, list) else 0
+                hint = f": {g.missing}" if g.missing else f" (at least {g.min_rows}, {have} given)"
+                if have or g.min_rows:
+                    problems.append(f"{g.key} ({g.zh}) is missing{hint}")
+                if not isinstance(rows, list):
+                    out[g.key] = rows = []
+            for i, row in enumerate(rows, start=1):
+                if not isinstance(row, dict):
+                    problems.append(f"{g.key}[{i}] is not a table")
+                    continue
+                for f in g.fields:
+                    problems += _field_problems(f, row.get(f.name), f"{g.key}[{i}].{f.name}")
+                for flag in g.flags:
+                    row[flag.name] = bool(row.get(flag.name, False))
+        if problems:
+            raise InvalidInput("application", problems)
+        return out
+
+
+def _field_problems(f: FormField, value: Any, where: str) -> list[str]:
+    label = f"{where} ({f.zh})"
+    if f.kind == "list" and value == []:
+        return []  # an empty list is an answer (none of the choices)
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return [f"{label} is missing"] if f.required else []
+    if f.kind == "date" and parse_date(value) is None:
+        return [f"{label} = {value!r} is not a date (YYYY-MM-DD)"]
+    if f.kind == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
+        return [f"{label} = {value!r} is not a whole number"]
+    if f.kind == "number" and (not isinstance(value, int | float) or isinstance(value, bool) or value < 0):
+        return [f"{label} = {value!r} is not a number"]
+    if f.kind == "bool" and not isinstance(value, bool):
+        return [f"{label} = {value!r} must be true or false"]
+    if f.kind == "list" and not isinstance(value, list):
+        return [f"{label} must be a list"]
+    if f.kind == "choice" and f.choices and value not in f.choices:
+        return [f"{label} = {value!r} is not one of: {', '.join(f'{k} ({v})' for k, v in f.choices.items())}"]
+    return []
+
+
+def _field(raw: Any, where: str, problems: list[str]) -> FormField | None:
+    if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or not isinstance(raw.get("zh"), str):
+        problems.append(f"{where}: each field needs a path and a zh label, not {raw!r}")
+        return None
+    kind = raw.get("kind", "text")
+    if kind not in KINDS:
+        problems.append(f"{where} {raw['path']!r}: kind {kind!r} is not one of {', '.join(KINDS)}")
+        return None
+    choices = raw.get("choices", {})
+    if not isinstance(choices, dict) or not all(isinstance(v, str) for v in choices.values()):
+        problems.append(f"{where} {raw['path']!r}: choices must be a table of code = 中文")
+        return None
+    if kind == "choice" and not choices:
+        problems.append(f"{where} {raw['path']!r}: a choice field needs its choices")
+    return FormField(raw["path"], raw["zh"], kind, dict(choices), bool(raw.get("required", True)))
+
+
+def build_form(raw: Any, lead: str = "") -> tuple[Form | None, list[str]]:
+    """The ``[form]`` table as a Form, and every problem in it. Without ``party``, every
+    application belongs to ``lead``."""
+    if not isinstance(raw, dict):
+        return None, ["[form] is missing: the program's application form (its fields, and which name the party)"]
+    problems: list[str] = []
+    fields = [f for i, r in enumerate(raw.get("fields") or []) if (f := _field(r, f"[form] fields[{i}]", problems))]
+    paths = [f.path for f in fields]
+    for key in ("party", "unit", "title") if "party" in raw else ("unit", "title"):
+        if raw.get(key) not in paths:
+            problems.append(f"[form] {key} = {raw.get(key)!r} must name one of the form's fields")
+    party = raw.get("party")
+    if party in paths and next(f for f in fields if f.path == party).kind != "party":
+        problems.append(f"[form] the party field {party!r} must be of kind 'party'")
+    group = None
+    g = raw.get("group")
+    if g is not None:
+        if not isinstance(g, dict) or not g.get("key") or not g.get("zh"):
+            problems.append("[form.group] needs a key and a zh label")
+        else:
+            gf = [
+                f
+                for i, r in enumerate(g.get("fields") or [])
+                if (f := _field(r, f"[form.group] fields[{i}]", problems))
+            ]
+            flags = [
+                f for i, r in enumerate(g.get("flags") or []) if (f := _field(r, f"[form.group] flags[{i}]", problems))
+            ]
+            group = FormGroup(
+                g["key"],
+                g["zh"],
+                g.get("sheet", g["zh"]),
+                tuple(gf),
+                tuple(flags),
+                int(g.get("min_rows", 1)),
+                g.get("missing", ""),
+            )
+    if problems:
+        return None, problems
+    form = Form(
+        name=raw.get("name", "申报表"),
+        sheet=raw.get("sheet", "申报表"),
+        fields=tuple(fields),
+        party=raw.get("party"),
+        default_party=lead,
+        unit=raw["unit"],
+        title=raw["title"],
+        group=group,
+        notes=tuple(raw.get("notes") or ()),
+    )
+    return form, []
