@@ -459,17 +459,34 @@ def _parse_quota(values: tuple[str, ...]) -> dict[str, dict[str, int]]:
 @cycle.command("open")
 @click.argument("program_id")
 @click.option("--year", type=int, required=True, help="The cycle year (windows are computed for it).")
-@click.option("--demonstration-places", type=click.IntRange(0), help="G60 demonstration places on the list.")
-@click.option("--excellent-places", type=click.IntRange(0), help="G60 excellent places on the list.")
+@click.option(
+    "--places",
+    "place_args",
+    multiple=True,
+    metavar="CATEGORY=N",
+    help="Places of a list category in this cycle (default: the program's), e.g. demonstration=12.",
+)
+@click.option("--demonstration-places", type=click.IntRange(0), hidden=True)  # = --places demonstration=N
+@click.option("--excellent-places", type=click.IntRange(0), hidden=True)
 @click.option("--quota", multiple=True, help="Municipal quota for this cycle: CITY:demonstration=N,excellent=M.")
 @handled
 def cycle_open(
-    program_id: str, year: int, demonstration_places: int | None, excellent_places: int | None, quota: tuple[str, ...]
+    program_id: str,
+    year: int,
+    place_args: tuple[str, ...],
+    demonstration_places: int | None,
+    excellent_places: int | None,
+    quota: tuple[str, ...],
 ) -> None:
     """Open a cycle of a program for a year (lead only)."""
     places = {
         k: v for k, v in (("demonstration", demonstration_places), ("excellent", excellent_places)) if v is not None
     }
+    for arg in place_args:
+        category, _, number = arg.partition("=")
+        if not number.strip().isdigit():
+            raise click.UsageError(f"--places {arg!r}: expected CATEGORY=N with N a whole number")
+        places[category.strip()] = int(number)
     c = cfg().engine().open_cycle(cfg().user, program_id, year, places, _parse_quota(quota))
     click.echo(f"Opened cycle {c.id} ({program_id} v{c.program_version}); stage {c.stage}")
 

@@ -262,10 +262,7 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
     echo("")
     echo(f"   {'名次':<4}{'得分':>9}  {'类别':<8}{'城市':<6} 企业 / 项目")
     names = {p.id: p.name for p in program.parties}
-    label = {
-        "demonstration": program.list_settings.get("demonstration_name", "demonstration"),
-        "excellent": program.list_settings.get("excellent_name", "excellent"),
-    }
+    label = {c.id: c.name for c in program.categories}
     for e in lst.entries:
         if e.category == "none":
             continue

@@ -99,12 +99,7 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
     t = T[lang]
     program = data.program
     party_name = {p.id: (p.name if lang == "zh" else p.id) for p in program.parties}
-    category_name = {
-        "demonstration": program.list_settings.get("demonstration_name", "demonstration")
-        if lang == "zh"
-        else "demonstration",
-        "excellent": program.list_settings.get("excellent_name", "excellent") if lang == "zh" else "excellent",
-    }
+    category_name = {c.id: program.category_name(c.id, lang) for c in program.categories}
     method = program.list_settings.get("aggregate", "mean")
     trim = int(program.list_settings.get("trim", 0))
 

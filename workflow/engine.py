@@ -354,15 +354,17 @@ class Engine(AppealActions):
             for key, value in values.items():
                 if key not in program.results or not isinstance(value, int) or isinstance(value, bool) or value < 0:
                     bad.append(f"quota {city}:{key}={value!r} must name a result and be a whole number ≥ 0")
+        known = [c.id for c in program.categories]
         for key, value in (places or {}).items():
-            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            if key not in known:
+                bad.append(f"{key!r} is not a list category of {program.id} ({', '.join(known) or 'it has none'})")
+            elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
                 bad.append(f"{key} places = {value!r} must be a whole number ≥ 0")
         if bad:
             raise InvalidInput("cycle settings", bad)
         settings: dict[str, Any] = {
             "places": {
-                "demonstration": int(program.list_settings.get("demonstration_places", 0)),
-                "excellent": int(program.list_settings.get("excellent_places", 0)),
+                **{c.id: c.places for c in program.categories},
                 **{k: int(v) for k, v in (places or {}).items()},
             },
             "quotas": {c: dict(q) for c, q in (quotas or {}).items()},
@@ -979,8 +981,7 @@ class Engine(AppealActions):
                 totals[pid].append(total)
         totals = {pid: t for pid, t in totals.items() if t}
         places = [
-            ("demonstration", cycle.settings["places"]["demonstration"]),
-            ("excellent", cycle.settings["places"]["excellent"]),
+            *((c.id, int(cycle.settings["places"].get(c.id, c.places))) for c in program.categories),
         ]
         method = program.list_settings.get("aggregate", "mean")
         trim = int(program.list_settings.get("trim", 0))

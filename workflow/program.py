@@ -114,6 +114,13 @@ class AppealRules:
     within: Mapping[str, timedelta]
 
 
+@dataclass(frozen=True)
+class ListCategory:
+    id: str
+    name: str
+    places: int
+
+
 REOPEN = "reopen"  # the engine's own trigger: an upheld appeal moves a project back
 _WINDOWS: dict[tuple[int, str, int], Window | None] = {}
 _UNSEEN: Any = object()
@@ -155,6 +162,13 @@ class Program:
     overridable: tuple[str, ...] = ()
     # the application form (the program's ``[form]``)
     form: Form | None = None
+    # the list's categories, best first: (id, name, default places)
+    categories: tuple[ListCategory, ...] = ()
+
+    def category_name(self, category: str, lang: str = "zh") -> str:
+        """A category's name for readers (its id in English; "none": not listed)."""
+        found = next((c for c in self.categories if c.id == category), None)
+        return found.name if found and lang == "zh" else category
 
     # -- lookups ---------------------------------------------------------------------------
     def party(self, party_id: str) -> Party:
@@ -645,6 +659,15 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
 
     form, form_problems = build_form(data.get("form"), lead or "")
     problems += form_problems
+    categories: list[ListCategory] = []
+    for i, c in enumerate((data.get("list") or {}).get("categories") or []):
+        places = c.get("places", 0) if isinstance(c, dict) else None
+        if not isinstance(c, dict) or not c.get("id") or not isinstance(places, int) or places < 0:
+            problems.append(f"[list] categories[{i}] needs an id and whole-number places ≥ 0, not {c!r}")
+        elif c["id"] == "none" or c["id"] in [x.id for x in categories]:
+            problems.append(f"[list] category {c['id']!r} is reserved or given twice")
+        else:
+            categories.append(ListCategory(c["id"], c.get("name", c["id"]), places))
 
     # reachability: every state must be reachable from the initial state
     if not problems:
@@ -687,12 +710,13 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         funding=funding,
         results=dict(data.get("results") or {}),
         review_methods=dict(data.get("review_methods") or {}),
-        list_settings=dict(data.get("list") or {}),
+        list_settings={k: v for k, v in (data.get("list") or {}).items() if k != "categories"},
         criteria=tuple(criteria),
         path=path,
         appeals=appeals,
         overridable=overridable,
         form=form,
+        categories=tuple(categories),
     )
 
 

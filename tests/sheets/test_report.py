@@ -175,8 +175,8 @@ def expected(s: Staged, lang: str) -> Tables:
     _, versions, _ = engine.list_versions(LEAD)
     [published] = [v for v in versions if v.status == "published"]
     category = {
-        "demonstration": program.list_settings["demonstration_name"] if zh else "demonstration",
-        "excellent": program.list_settings["excellent_name"] if zh else "excellent",
+        "demonstration": "G60深度融合示范项目" if zh else "demonstration",
+        "excellent": "G60深度融合优秀项目" if zh else "excellent",
     }
     projects = {p.id: p for p in engine.projects(LEAD)}
 

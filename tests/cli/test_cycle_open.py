@@ -1,0 +1,42 @@
+"""A cycle's list places: the program's categories by default, changed per cycle with --places."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from store.sql import SqlStore
+from tests.cli.test_full_cycle import Cli
+from tests.conftest import snapshot
+
+WHEN = "2027-01-02T09:00"
+
+
+def lead_only(tmp_path: Path) -> Cli:
+    cli = Cli(tmp_path / "e.db")
+    cli(None, WHEN, "init")
+    cli(None, WHEN, "user", "add", "lead", "--role", "lead", "--city", "songjiang")
+    return cli
+
+
+def test_places_default_to_the_programs_categories_and_can_be_changed(tmp_path: Path) -> None:
+    cli = lead_only(tmp_path)
+    cli("lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--places", "demonstration=12")
+    store = SqlStore(cli.url)
+    with store.transaction(write=False) as tx:
+        cycle = tx.get_cycle("g60-2027")
+    store.dispose()
+    assert cycle.settings["places"] == {"demonstration": 12, "excellent": 20}
+
+
+def test_an_unknown_category_or_a_bad_number_is_refused_and_opens_nothing(tmp_path: Path) -> None:
+    cli = lead_only(tmp_path)
+    store = SqlStore(cli.url)
+    before = snapshot(store)
+    out = cli("lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--places", "gold=3", code=7)
+    assert "'gold' is not a list category of g60-deep-integration (demonstration, excellent)" in out
+    out = cli(
+        "lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--places", "excellent=many", code=2
+    )
+    assert "--places 'excellent=many': expected CATEGORY=N with N a whole number" in out
+    assert snapshot(store) == before
+    store.dispose()
