@@ -47,6 +47,11 @@ class StageKind:
     # every project waiting in ``reopen_state`` must be decided (accepted, reviewed…) before the
     # stage can close; a reopened project waiting there holds up the next list
     must_decide: bool = False
+    # the trigger of this stage that records a score sheet (a party's scores, a member's vote)
+    sheet_trigger: str | None = None
+    # whose sheet replaces whose: one current sheet per project and "party" (a city scores), or
+    # per project and "scorer" (each committee member votes)
+    sheets_per: str = "party"
 
     @property
     def triggers(self) -> tuple[str, ...]:

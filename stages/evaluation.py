@@ -61,6 +61,7 @@ JOINT_SCORING = stage_kind(
         # reopened here, a project's sheets are superseded and every party scores it again
         reopen_state="recommended",
         transitions=(T("score", ("recommended",), None),),
+        sheet_trigger="score",
     )
 )
 

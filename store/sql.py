@@ -512,22 +512,23 @@ class Tx:
         ).scalars()
         return [_record(ScoreSheet, r) for r in rows]
 
-    def put_sheets(self, sheets: Sequence[ScoreSheet]) -> dict[tuple[int, str], int]:
-        """Store each sheet as its city's current sheet of its project, in three statements; the
-        sheets they replace stay as history. Returns {(project, city): the replaced total}."""
-        keys = {(s.project_id, s.city) for s in sheets}
+    def put_sheets(self, sheets: Sequence[ScoreSheet], by_scorer: bool = False) -> dict[tuple[int, str], int]:
+        """Store each sheet as its city's (``by_scorer``: its scorer's) current sheet of its
+        project, in three statements; the sheets they replace stay as history. Returns
+        {(project, city or scorer): the replaced total}."""
+        keys = {(s.project_id, s.scorer if by_scorer else s.city) for s in sheets}
         old: dict[tuple[int, str], tuple[int, int]] = {}
         ids = sorted({pid for pid, _ in keys})
+        t = ScoreSheetRow.__table__
         for start in range(0, len(ids), 500):  # stay under SQL parameter limits
-            rows = self.s.execute(
-                select(ScoreSheetRow.id, ScoreSheetRow.project_id, ScoreSheetRow.city, ScoreSheetRow.total).where(
-                    ScoreSheetRow.project_id.in_(ids[start : start + 500]),  # type: ignore[attr-defined]
-                    ScoreSheetRow.current.is_(True),  # type: ignore[attr-defined]
+            rows = self.s.connection().execute(
+                select(t.c.id, t.c.project_id, t.c.scorer if by_scorer else t.c.city, t.c.total).where(
+                    t.c.project_id.in_(ids[start : start + 500]), t.c.current.is_(True)
                 )
             )
-            for sid, pid, city, total in rows:
-                if (pid, city) in keys:
-                    old[(pid, city)] = (sid, total)
+            for sid, pid, who, total in rows:
+                if (pid, who) in keys:
+                    old[(pid, who)] = (sid, total)
         stale = [sid for sid, _ in old.values()]
         for start in range(0, len(stale), 500):
             self.s.execute(

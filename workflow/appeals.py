@@ -24,7 +24,7 @@ import structlog
 from policies.appeals import Override
 from policies.base import Rejection
 from policies.permissions import permission_problem
-from workflow.common import KEY_LIBRARY_STATES, LIVE_LISTS, actor_of, overrides_of
+from workflow.common import LIVE_LISTS, actor_of, overrides_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted
 from workflow.program import REOPEN, Program, Stage
 from workflow.records import Appeal, Cycle, Project, User
@@ -45,7 +45,8 @@ class AppealActions:
     def _on_live_list(self, tx: Any, cycle: Cycle, project: Project) -> int | None:
         """The number of the proposed or confirmed list version holding ``project``, if any."""
         lst = tx.latest_list(cycle.id)
-        if lst is None or lst.status not in LIVE_LISTS or project.state not in KEY_LIBRARY_STATES:
+        program = self.program_of(cycle)  # type: ignore[attr-defined]
+        if lst is None or lst.status not in LIVE_LISTS or project.state not in program.listable_states:
             return None
         return lst.number if any(e.project_id == project.id for e in lst.entries) else None
 

@@ -15,8 +15,6 @@ from workflow.program import Program
 from workflow.records import Cycle, User
 
 F = TypeVar("F", bound=Callable[..., Any])
-KEY_LIBRARY_STATES = ("recommended",)
-PLACED_STATES = ("listed_demonstration", "listed_excellent", "not_listed", "awarded")
 LIVE_LISTS = ("proposed", "confirmed")
 
 

@@ -26,8 +26,6 @@ from workflow.appeals import AppealActions
 from workflow.application import validate_application
 from workflow.clock import Clock, utc_now
 from workflow.common import (
-    KEY_LIBRARY_STATES,
-    PLACED_STATES,
     Verdict,
     actor_of,
     appeal_decided_by_city,
@@ -162,6 +160,7 @@ class Engine(AppealActions):
         (all when None) reads them, so actions guarded by per-project rules stay cheap."""
         if policies is not None and NEEDS_COUNTS.isdisjoint(policies):
             return CycleCounts()
+        program = self.program_of(cycle)
         by_city_state = tx.count_by_city_state(cycle.id)
         confirmations: frozenset[str] = frozenset()
         if list_version is not None and list_version.id is not None:
@@ -169,9 +168,11 @@ class Engine(AppealActions):
         return CycleCounts(
             by_city_state=by_city_state,
             results=tx.count_municipal_results(cycle.id),
-            sheets_by_city=tx.count_sheets_by_city(cycle.id, KEY_LIBRARY_STATES + PLACED_STATES),
+            sheets_by_city=tx.count_sheets_by_city(cycle.id, program.listable_states + program.placed_states),
             confirmations=confirmations,
-            key_library=sum(n for (_, s), n in by_city_state.items() if s in KEY_LIBRARY_STATES + PLACED_STATES),
+            key_library=sum(
+                n for (_, s), n in by_city_state.items() if s in program.listable_states + program.placed_states
+            ),
         )
 
     def _context(
@@ -867,10 +868,12 @@ class Engine(AppealActions):
                 unchanged.add(id(project))  # an internal transition (a score sheet): the row stays as it is
             done.append((project, before, request, extra, data))
         if sheets:
-            replaced = tx.put_sheets(sheets)  # the sheets they replace stay, no longer current
+            # the sheets they replace stay, no longer current
+            replaced = tx.put_sheets(sheets, by_scorer=program.sheets_per == "scorer")
             for project, _, _, extra, _ in done:
                 if "total" in extra:
-                    extra["replaces_total"] = replaced.get((project.id, extra["city"]))
+                    who = user.name if program.sheets_per == "scorer" else extra["city"]
+                    extra["replaces_total"] = replaced.get((project.id, who))
         created = [p for p, *_ in done if p.id is None]
         if created:
             tx.insert_projects(created)
@@ -923,7 +926,7 @@ class Engine(AppealActions):
                     "city_organization_department": request["opinion"],
                 },
             }
-        elif trigger == "score":
+        elif trigger == program.sheet_trigger:
             scores = dict(request["scores"])
             bands = {c.id: c.band_for(scores[c.id]).label for c in program.criteria}  # type: ignore[union-attr]
             sheet = ScoreSheet(
@@ -951,7 +954,7 @@ class Engine(AppealActions):
             out["municipal_result"] = project.municipal_result
             out["review_method"] = project.review_method
             project.municipal_result = project.review_method = None
-        scoring = program.stage_of_action.get("score")
+        scoring = program.stage_of_action.get(program.sheet_trigger or "")
         if scoring and target <= program.stage_index(scoring):
             old = tx.supersede_sheets(project.id)
             if old:
@@ -973,7 +976,9 @@ class Engine(AppealActions):
         # placed projects are ranked too: a corrected list ranks the whole key library again
         projects = {
             p.id: p
-            for p in tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES, with_application=False)
+            for p in tx.find_projects(
+                cycle.id, states=program.listable_states + program.placed_states, with_application=False
+            )
         }
         totals: dict[int, list[int]] = {pid: [] for pid in projects}
         for pid, total in tx.sheet_totals(cycle.id):
@@ -1182,10 +1187,10 @@ class Engine(AppealActions):
             moves = []
             awarded_from = tx.entered_from(cycle.id, "awarded")
             for project in tx.find_projects(
-                cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES, with_application=False
+                cycle.id, states=program.listable_states + program.placed_states, with_application=False
             ):
                 cat = category.get(project.id, "none")
-                if project.state in PLACED_STATES:
+                if project.state in program.placed_states:
                     if _placed_category(program, project, awarded_from) == cat:
                         continue  # its place stands (an awarded plaque stays awarded)
                     replaced += 1
@@ -1240,9 +1245,9 @@ class Engine(AppealActions):
     # ------------------------------------------------------------------------------ reads
     def visible(self, user: User, project: Project, cycle: Cycle, program: Program) -> bool:
         """Whether ``user`` may read ``project`` (policies.permissions.can_read decides)."""
-        scoring = program.stage_of_action.get("score")
+        scoring = program.stage_of_action.get(program.sheet_trigger or "")
         joint = scoring is not None and program.stage_index(cycle.stage) >= program.stage_index(scoring)
-        key = project.state in KEY_LIBRARY_STATES + PLACED_STATES
+        key = project.state in program.listable_states + program.placed_states
         return can_read(actor_of(user), project.city, project.applicant, key, joint)
 
     def projects(
@@ -1384,7 +1389,9 @@ class Engine(AppealActions):
             versions = tx.list_versions(cycle.id)
             published = [v for v in versions if v.status == "published"]
             lst = published[-1] if published else (versions[-1] if versions else None)
-            projects = tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES + PLACED_STATES, with_application=False)
+            projects = tx.find_projects(
+                cycle.id, states=program.listable_states + program.placed_states, with_application=False
+            )
             awarded_as: dict[tuple[str, str], int] = {}
             awarded_from = tx.entered_from(cycle.id, "awarded")
             for p in projects:
@@ -1418,7 +1425,7 @@ class Engine(AppealActions):
                 raise NotPermitted("write", subject, f"{user.name} is {user.role}; scorers and administrators do")
             if city is not None and user.role != "lead" and user.city != city:
                 raise NotPermitted("write", subject, f"{user.name} acts for {user.city}")
-            found = tx.find_projects(cycle.id, states=KEY_LIBRARY_STATES, with_application=False)
+            found = tx.find_projects(cycle.id, states=program.listable_states, with_application=False)
             return cycle, program, [p for p in found if self.visible(user, p, cycle, program)]
 
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
@@ -1440,7 +1447,7 @@ def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | No
     and an appeal the user may not read are left out; a reopening keeps its move but not the
     appeal's reasons or other cities' superseded sheets. The same scoping as ``project show``."""
     data = entry.data or {}
-    if entry.action == "score" and (user.role == "applicant" or data.get("city") != user.city):
+    if "scores" in data and (user.role == "applicant" or data.get("city") != user.city):
         return None
     if entry.action in _APPEAL_ACTIONS and data.get("appeal") not in appeals:
         return None

@@ -232,6 +232,26 @@ class Program:
             specs.append(TransitionSpec(REOPEN, after_new, s.kind.reopen_state, {"to": s.id}))
         return tuple(specs)
 
+    @cached_property
+    def sheet_trigger(self) -> str | None:
+        """The trigger that records score sheets (G60's ``score``, a committee's ``vote``), if any."""
+        return next((s.kind.sheet_trigger for s in self.stages if s.kind.sheet_trigger), None)
+
+    @cached_property
+    def sheets_per(self) -> str:
+        return next((s.kind.sheets_per for s in self.stages if s.kind.sheet_trigger), "party")
+
+    @cached_property
+    def placed_states(self) -> tuple[str, ...]:
+        """The states publication gives (``place`` leads there) and what follows them (an award)."""
+        return next((s.kind.states for s in self.stages if "publish" in s.kind.cycle_actions), ())
+
+    @cached_property
+    def listable_states(self) -> tuple[str, ...]:
+        """The states of the projects a list ranks before publication (G60's key library)."""
+        placed = set(self.placed_states)
+        return tuple(st for st in self.sources_of("place") if st not in placed)
+
     @property
     def reopenable(self) -> tuple[Stage, ...]:
         """The stages a project can be reopened to (their kind has a waiting state)."""
@@ -668,6 +688,9 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
             problems.append(f"[list] category {c['id']!r} is reserved or given twice")
         else:
             categories.append(ListCategory(c["id"], c.get("name", c["id"]), places))
+    method = (data.get("list") or {}).get("aggregate", "mean")
+    if method not in ("mean", "trimmed_mean", "sum"):
+        problems.append(f"[list] aggregate = {method!r} must be mean, trimmed_mean or sum")
 
     # reachability: every state must be reachable from the initial state
     if not problems:

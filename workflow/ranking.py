@@ -22,8 +22,11 @@ class Ranked:
 
 
 def aggregate(totals: Sequence[int], method: str = "mean", trim: int = 0) -> Fraction:
-    """Mean of the totals, or the trimmed mean dropping ``trim`` highest and lowest."""
+    """Mean of the totals, the trimmed mean dropping ``trim`` highest and lowest, or their sum
+    (a committee's votes: each sheet's total is 1 for, 0 against)."""
     values = sorted(totals)
+    if method == "sum":
+        return Fraction(sum(values))
     if method == "trimmed_mean":
         if len(values) <= 2 * trim:
             raise ValueError(f"cannot trim {trim} from each end of {len(values)} totals")

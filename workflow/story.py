@@ -48,6 +48,10 @@ _TELL: dict[str, Callable[[AuditEntry, Mapping[str, Any]], str]] = {
         f"{d.get('city')} scored {d.get('total')} {d.get('scores', {})}"
         + (f", replacing its sheet of {d['replaces_total']}" if d.get("replaces_total") is not None else "")
     ),
+    "vote": lambda e, d: (
+        f"{e.actor} voted {'for' if d.get('total') else 'against'}"
+        + (" (changing an earlier vote)" if d.get("replaces_total") is not None else "")
+    ),
     "place": lambda e, d: f"placed '{d.get('category')}' by list version {d.get('list_version')}",
     "award": lambda e, d: "named and awarded the plaque",
     "appeal": lambda e, d: (
