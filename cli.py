@@ -32,20 +32,21 @@ Exit codes:
  10  another scheduler is already running on this database
 """
 
-RESULT_NAMES = {"demonstration": "示范", "excellent": "优秀", "none": "未入选"}
-STATE_NAMES = {
-    "submitted": "已申报",
-    "in_library": "入城市项目库",
-    "rejected": "未通过",
-    "municipal_demonstration": "市级示范",
-    "municipal_excellent": "市级优秀",
-    "municipal_none": "市级未入选",
-    "recommended": "重点项目库",
-    "listed_demonstration": "G60示范",
-    "listed_excellent": "G60优秀",
-    "not_listed": "未入G60名单",
-    "awarded": "已授牌",
-}
+
+def state_name(state: str, cycle_id: str | None = None) -> str:
+    """A state's Chinese name, as the cycle's program names it (without a cycle: the first
+    program file that names it; empty when none does)."""
+    from workflow.program import ProgramRegistry
+
+    if cycle_id is not None:
+        engine = cfg().engine()
+        return engine.program_of(engine.get_cycle(cycle_id)).state_names.get(state, "")
+    registry = ProgramRegistry()
+    for pid in registry.ids():
+        name = registry.get(pid).state_names.get(state)
+        if name:
+            return name
+    return ""
 
 
 class Config:
@@ -505,6 +506,25 @@ def _of(n: int, limit: int | None) -> str:
     return f"{n}/{limit}" if limit is not None else str(n)
 
 
+_WIDTH = {"count": 5, "result": 7, "minimum": 6, "sheets": 8, "confirmed": 5, "funding": 10}
+
+
+def _status_cell(col: dict[str, Any], row: dict[str, Any]) -> str:
+    """One cell of the status table, as wide as its column's header."""
+    v, kind = row[col["id"]], col["kind"]
+    if kind == "result":
+        return f"{_of(v, row[col['id'] + '_quota']):>7}"
+    if kind == "minimum":
+        return f"{v:>3}/{row[col['id'] + '_minimum']:<2}"
+    if kind == "sheets":
+        return f"{v:>4}/{row[col['id'] + '_needed']:<3}"
+    if kind == "confirmed":
+        return f"{'✓' if v else '·':>5}"
+    if kind == "funding":
+        return f"{v:>10,}"
+    return f"{v:>5}"
+
+
 @cycle.command("status")
 @json_option
 @click.argument("cycle_id", required=False)
@@ -521,20 +541,14 @@ def cycle_status(cycle_id: str | None) -> None:
         )
         if s["list"]:
             click.echo(f"List: version {s['list']['version']} {s['list']['status']}")
-        click.echo(
-            f"{'city':<10}{'提交':>5}{'待定':>5}{'入库':>5}{'退回':>5}{'示范':>7}{'优秀':>7}{'推荐':>6}"
-            f"{'评分':>8}{'确认':>5}{'资金(元)':>10}"
-        )
+        columns = s["columns"]
+        click.echo(f"{'city':<10}" + "".join(f"{col['zh']:>{_WIDTH[col['kind']]}}" for col in columns))
         for c in s["cities"]:
-            click.echo(
-                f"{c['city']:<10}{c['submitted']:>5}{c['waiting']:>5}{c['accepted']:>5}{c['rejected']:>5}"
-                f"{_of(c['demonstration'], c['demonstration_quota']):>7}{_of(c['excellent'], c['excellent_quota']):>7}"
-                f"{c['recommended']:>3}/{c['recommended_minimum']:<2}{c['sheets']:>4}/{c['sheets_needed']:<3}"
-                f"{'✓' if c['confirmed'] else '·':>5}{c['funding']:>10,}"
-            )
-        funded = [c for c in s["cities"] if c["funding"]]
+            click.echo(f"{c['city']:<10}" + "".join(_status_cell(col, c) for col in columns))
+        funding = next((col["id"] for col in columns if col["kind"] == "funding"), None)
+        funded = [c for c in s["cities"] if funding and c[funding]]
         if funded:
-            click.echo("Municipal support: " + ", ".join(f"{c['name']} ¥{c['funding']:,}" for c in funded))
+            click.echo("Municipal support: " + ", ".join(f"{c['name']} ¥{c[funding]:,}" for c in funded))
         if s.get("program_changed"):
             click.echo(f"Note: {s['program_changed']}")
         for o in s.get("overrides", ()):
@@ -652,29 +666,49 @@ def project_show(project_id: int) -> None:
     p, sheets, hist = cfg().engine().project(cfg().user, project_id)
 
     def text() -> None:
+        engine = cfg().engine()
+        program = engine.program_of(engine.get_cycle(p.cycle_id))
+        form = program.form
         app = p.application
         click.echo(f"Project {p.id}: {p.project_name}")
-        click.echo(
-            f"  企业 {p.enterprise_name} ({p.city}), 状态 {p.state} {STATE_NAMES.get(p.state, '')}, version {p.version}"
-        )
+        state = f"{p.state} {state_name(p.state, p.cycle_id)}".strip()
+        click.echo(f"  {form.field(form.unit).zh} {p.enterprise_name} ({p.city}), 状态 {state}, version {p.version}")
         if p.municipal_result:
-            click.echo(
-                f"  市级评审 {p.municipal_result} {RESULT_NAMES.get(p.municipal_result, '')} ({p.review_method})"
-            )
-        org = app.get("party_organization", {})
-        click.echo(f"  党组织 {org.get('name')} (成立 {org.get('founded')}, 党员 {org.get('members')})")
-        click.echo(f"  填表人 {app.get('filler')}  {app.get('fill_date')}  {app.get('contact')}")
-        for m in app.get("team", []):
-            marks = ("负责人 " if m.get("lead") else "") + ("主要研发" if m.get("main_rd") else "")
-            click.echo(
-                f"  团队 {m.get('name')} {m.get('political_status')} {m.get('position')} "
-                f"— {m.get('responsibility')} {marks}"
-            )
+            result = program.results.get(p.municipal_result, "")
+            click.echo(f"  评审结果 {p.municipal_result} {result} ({p.review_method})")
+        for f in form.fields:
+            if f.path not in (form.unit, form.title, form.party):
+                click.echo(f"  {f.zh}: {_shown(f, f.get(app))}")
+        if form.group is not None:
+            g = form.group
+            for m in app.get(g.key, []):
+                marks = " ".join(flag.zh for flag in g.flags if m.get(flag.name))
+                click.echo(
+                    f"  {g.zh}: "
+                    + " ".join(str(m.get(f.name, "")) for f in g.fields)
+                    + (f" ({marks})" if marks else "")
+                )
+        if program.review_criteria_field:
+            kind = form.field(program.review_criteria_field).get(app)
+            for n, item in enumerate(program.review_criteria.get(kind, ()), start=1):
+                click.echo(f"  评审内容 {n}. {item}")
         for s in sheets:
-            click.echo(f"  评分 {s.city:<10} total {s.total:>3} {s.scores} {'' if s.current else '(replaced)'}")
+            who = s.scorer if program.sheets_per == "scorer" else s.city
+            click.echo(f"  评分 {who:<10} total {s.total:>3} {s.scores} {'' if s.current else '(replaced)'}")
         click.echo(f"  history: {len(hist)} entries (evalflow project history {p.id})")
 
     out({"project": p, "sheets": sheets, "history": hist}, text)
+
+
+def _shown(f: Any, value: Any) -> str:
+    """A form value as a reader sees it: choices by their Chinese names, 是/否 for yes and no."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(f.choices.get(v, str(v)) for v in value) or "—"
+    if value is None or value == "":
+        return "—"
+    return f.choices.get(value, str(value)) if f.choices else str(value)
 
 
 @project.command("history")
@@ -785,7 +819,7 @@ def _fire_cmd(
     done = cfg().engine().fire(cfg().user, ids, trigger, reason=reason, **request)
     for p in done:
         click.echo(
-            f"{verb or trigger.capitalize() + 'ed'} project {p.id}: now {p.state} {STATE_NAMES.get(p.state, '')}"
+            f"{verb or trigger.capitalize() + 'ed'} project {p.id}: now {p.state} {state_name(p.state, p.cycle_id)}"
         )
 
 
@@ -1081,6 +1115,21 @@ def publish(cycle_id: str | None) -> None:
 
 @main.command()
 @click.argument("project_ids", type=int, nargs=-1, required=True)
+@click.option("--for", "in_favour", flag_value=True, default=None, help="Vote for (赞成).")
+@click.option("--against", "in_favour", flag_value=False, help="Vote against (不赞成).")
+@handled
+def vote(project_ids: tuple[int, ...], in_favour: bool | None) -> None:
+    """Vote for or against projects under review (a committee member: role scorer). Voting again
+    on a project replaces your earlier vote; the history keeps both."""
+    if in_favour is None:
+        raise click.UsageError("say --for or --against")
+    done = cfg().engine().fire(cfg().user, project_ids, "vote", scores={"vote": int(in_favour)})
+    for p in done:
+        click.echo(f"Voted {'for' if in_favour else 'against'} project {p.id} ({p.project_name})")
+
+
+@main.command()
+@click.argument("project_ids", type=int, nargs=-1, required=True)
 @handled
 def award(project_ids: tuple[int, ...]) -> None:
     """Name a listed project and award its plaque (命名授牌) (lead)."""
@@ -1141,11 +1190,11 @@ def appeal_decide(appeal_id: int, uphold: bool, dismiss: bool, reopen_to: str | 
     a, p = cfg().engine().decide_appeal(cfg().user, appeal_id, decision, reopen_to, reason)
     if a.status == "upheld":
         click.echo(
-            f"Upheld appeal {a.id}: project {p.id} reopened to '{a.reopen_to}', now {p.state} "
-            f"{STATE_NAMES.get(p.state, '')}"
+            f"Upheld appeal {a.id}: project {p.id} reopened to '{a.reopen_to}', "
+            f"now {p.state} {state_name(p.state, p.cycle_id)}"
         )
     else:
-        click.echo(f"Dismissed appeal {a.id}: project {p.id} stays {p.state} {STATE_NAMES.get(p.state, '')}")
+        click.echo(f"Dismissed appeal {a.id}: project {p.id} stays {p.state} {state_name(p.state, p.cycle_id)}")
 
 
 @appeal.command("list")

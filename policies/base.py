@@ -81,6 +81,10 @@ class CycleCounts:
     confirmations: frozenset[str] = frozenset()
     # number of projects in the key library (what every city must score)
     key_library: int = 0
+    # where sheets are per scorer (a committee's votes): each scorer's current sheets on them,
+    # and every scorer (committee member) there is
+    sheets_by_scorer: Mapping[str, int] = field(default_factory=dict)
+    scorers: tuple[str, ...] = ()
 
     def count(self, city: str, *states: str) -> int:
         return sum(self.by_city_state.get((city, s), 0) for s in states)

@@ -558,6 +558,17 @@ class Tx:
             ).scalars()
         ]
 
+    def count_sheets_by_scorer(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
+        """Current sheets per scorer, of the projects in ``key_states`` (a committee's votes)."""
+        s, p = ScoreSheetRow.__table__, ProjectRow.__table__
+        keyed = select(p.c.id).where(p.c.cycle_id == cycle_id, p.c.state.in_(list(key_states)))
+        rows = self.s.connection().execute(
+            select(s.c.scorer, func.count())
+            .where(s.c.cycle_id == cycle_id, s.c.current.is_(True), s.c.project_id.in_(keyed))
+            .group_by(s.c.scorer)
+        )
+        return {scorer: n for scorer, n in rows}
+
     def count_sheets_by_city(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
         """Current sheets per scoring city, of the projects in ``key_states``. The projects are
         named by a subquery (answered from the projects' covering index) rather than joined,

@@ -35,7 +35,15 @@ from workflow.common import (
 )
 from workflow.errors import ConcurrentChange, InvalidInput, NotFound, NotPermitted, RuleRefused
 from workflow.form import Form
-from workflow.program import INITIAL_STATE, REOPEN, ROLES, Program, ProgramRegistry, effective_quotas
+from workflow.program import (
+    INITIAL_STATE,
+    REOPEN,
+    ROLES,
+    Program,
+    ProgramRegistry,
+    StatusColumn,
+    effective_quotas,
+)
 from workflow.ranking import list_changes, rank, show
 from workflow.records import (
     AuditEntry,
@@ -165,7 +173,14 @@ class Engine(AppealActions):
         confirmations: frozenset[str] = frozenset()
         if list_version is not None and list_version.id is not None:
             confirmations = frozenset(c.city for c in tx.confirmations(list_version.id) if c.decision == "confirm")
+        by_scorer: dict[str, int] = {}
+        scorers: tuple[str, ...] = ()
+        if program.sheets_per == "scorer":
+            by_scorer = tx.count_sheets_by_scorer(cycle.id, program.listable_states + program.placed_states)
+            scorers = tuple(u.name for u in tx.list_users() if u.role == "scorer")
         return CycleCounts(
+            sheets_by_scorer=by_scorer,
+            scorers=scorers,
             by_city_state=by_city_state,
             results=tx.count_municipal_results(cycle.id),
             sheets_by_city=tx.count_sheets_by_city(cycle.id, program.listable_states + program.placed_states),
@@ -248,6 +263,8 @@ class Engine(AppealActions):
         """What the list and appeal rules among ``names`` need to know beyond the counts."""
         names = set(names)
         request = _list_request(lst)
+        if "notice_over" in names:
+            request["published_at"] = cycle.settings.get("published_at")
         if "appeals_settled" in names:
             waiting = set(program.undecided_states)
             # the appeal that reopened each project: its latest upheld one (one query for all)
@@ -645,6 +662,8 @@ class Engine(AppealActions):
                 raise InvalidInput("action", [f"{trigger!r} is not an action of program {program.id}"])
             guards = program.guards.get(trigger, ())
             counts = self._counts(tx, cycle, policies=guards)
+            # what cycle-wide rules among the guards read (open appeals, the notice), once per batch
+            shared = self._request(tx, program, cycle, None, guards) if _CYCLE_RULES & set(guards) else {}
             counted = not NEEDS_COUNTS.isdisjoint(guards)
             rejections: list[Rejection] = []
             lifted: dict[int, list[str]] = {}
@@ -655,7 +674,7 @@ class Engine(AppealActions):
             for n, project in enumerate(projects, start=1):
                 request = requests[project.id]  # type: ignore[index]
                 self._permit(program, trigger, user, project.city, f"project {project.id}")
-                ctx = self._context(program, cycle, counts, project, request, now, quotas=quotas)
+                ctx = self._context(program, cycle, counts, project, {**shared, **request}, now, quotas=quotas)
                 verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to, window)
                 found, lifted[project.id] = verdict.refused, verdict.lifted  # type: ignore[index]
                 if not found and project.state not in sources:
@@ -843,12 +862,30 @@ class Engine(AppealActions):
         """Change projects' states: for each (project, request, audit data) fire the machine and
         record the trigger's effects; then save them with the version check (inserting the ones the
         trigger creates, in one statement) and append their audit rows (in one statement). Guards
-        have run before; this is the only code that changes a project's state."""
+        have run before; this is the only code that changes a project's state. A large batch is
+        written in chunks of MOVE_CHUNK projects, all in the caller's one transaction, so that the
+        rows of only one chunk are held in memory at a time."""
+        decided: dict[str, str | None] = {}  # the machine's answer per source state, for this batch
+        for start in range(0, len(moves), MOVE_CHUNK):
+            chunk = moves[start : start + MOVE_CHUNK]
+            self._move_chunk(tx, program, cycle, user, chunk, trigger, now, reason, decided)
+
+    def _move_chunk(
+        self,
+        tx: Any,
+        program: Program,
+        cycle: Cycle,
+        user: User,
+        moves: Sequence[tuple[Project, Mapping[str, Any], Mapping[str, Any]]],
+        trigger: str,
+        now: datetime,
+        reason: str,
+        decided: dict[str, str | None],
+    ) -> None:
         done: list[tuple[Project, str, Mapping[str, Any], dict[str, Any], Mapping[str, Any]]] = []
         sheets: list[ScoreSheet] = []
         kept_application: list[bool] = []
         unchanged: set[int] = set()
-        decided: dict[str, str | None] = {}  # the machine's answer per source state, for this batch
         for project, request, data in moves:
             before = project.state
             application = project.application
@@ -1297,52 +1334,17 @@ class Engine(AppealActions):
             stage = program.stage(cycle.stage)
             window = self.window(program, cycle, stage.id)
             quotas = effective_quotas(program.quotas, cycle.settings.get("quotas"))
-            minimum = int(program.policy_params.get("min_recommendations", {}).get("minimum", 0))
             closes = window.closes if window else None
             request = self._request(tx, program, cycle, lst, stage.close_when)
             ctx = self._context(program, cycle, counts, now=now, request=request, stage_closes=closes)
             closing = self._closing(program, cycle, stage.close_when, ctx)
             open_appeals = [a for a in tx.appeals(cycle.id, statuses=("open",)) if self._may_read_appeal(user, a)]
-            downstream = (
-                "in_library",
-                "municipal_demonstration",
-                "municipal_excellent",
-                "municipal_none",
-                "recommended",
-                "listed_demonstration",
-                "listed_excellent",
-                "not_listed",
-                "awarded",
-            )
             cities = []
             for party in program.parties:
-                c = party.id
-                demo = counts.results.get((c, "demonstration"), 0)
-                exc = counts.results.get((c, "excellent"), 0)
-                fund = program.funding.get(c, {})
-                cities.append(
-                    {
-                        "city": c,
-                        "name": party.name,
-                        "submitted": counts.count(c, *program.states) - counts.count(c, "new"),
-                        "waiting": counts.count(c, "submitted"),
-                        "accepted": counts.count(c, *downstream),
-                        "rejected": counts.count(c, "rejected"),
-                        "unreviewed": counts.count(c, "in_library"),
-                        "demonstration": demo,
-                        "demonstration_quota": quotas.get(c, {}).get("demonstration"),
-                        "excellent": exc,
-                        "excellent_quota": quotas.get(c, {}).get("excellent"),
-                        "recommended": counts.count(
-                            c, "recommended", "listed_demonstration", "listed_excellent", "not_listed", "awarded"
-                        ),
-                        "recommended_minimum": minimum,
-                        "sheets": counts.sheets_by_city.get(c, 0),
-                        "sheets_needed": counts.key_library,
-                        "confirmed": c in counts.confirmations,
-                        "funding": demo * fund.get("demonstration", 0) + exc * fund.get("excellent", 0),
-                    }
-                )
+                row: dict[str, Any] = {"city": party.id, "name": party.name}
+                for col in program.status_columns:
+                    row.update(_status_cell(program, party.id, col, counts, quotas, minimum_of=program.policy_params))
+                cities.append(row)
             return {
                 "cycle": cycle.id,
                 "program": program.id,
@@ -1373,6 +1375,7 @@ class Engine(AppealActions):
                     f"the program file changed since the cycle opened (opened under v{cycle.program_version} "
                     f"{cycle.program_digest}, now v{program.version} {program.digest})"
                 ),
+                "columns": [{"id": c.id, "zh": c.zh, "kind": c.kind} for c in program.status_columns if c.show],
                 "cities": cities,
             }
 
@@ -1472,6 +1475,34 @@ def _form(program: Program) -> Form:
     return program.form
 
 
+def _status_cell(
+    program: Program,
+    party: str,
+    col: StatusColumn,
+    counts: CycleCounts,
+    quotas: Mapping[str, Mapping[str, int]],
+    minimum_of: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any]:
+    """One party's value of a status column, with what it is measured against."""
+    states = tuple(st for st in program.states if st != INITIAL_STATE) if col.states == ("*",) else col.states
+    if col.kind == "count":
+        return {col.id: counts.count(party, *states)}
+    if col.kind == "result":
+        return {
+            col.id: counts.results.get((party, col.result or col.id), 0),
+            f"{col.id}_quota": quotas.get(party, {}).get(col.result or col.id),
+        }
+    if col.kind == "minimum":
+        minimum = int(minimum_of.get(col.policy or "", {}).get("minimum", 0))
+        return {col.id: counts.count(party, *states), f"{col.id}_minimum": minimum}
+    if col.kind == "sheets":
+        return {col.id: counts.sheets_by_city.get(party, 0), f"{col.id}_needed": counts.key_library}
+    if col.kind == "confirmed":
+        return {col.id: party in counts.confirmations}
+    fund = program.funding.get(party, {})  # funding: support for each municipal result held
+    return {col.id: sum(n * counts.results.get((party, result), 0) for result, n in fund.items())}
+
+
 def _quotas(program: Program, cycle: Cycle) -> dict[str, dict[str, int]]:
     """The cycle's effective quotas, worked out once per cycle settings (a batch asks per project)."""
     settings = cycle.settings.get("quotas")
@@ -1527,6 +1558,11 @@ def _same_application(stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool
         return out
 
     return core(stored) == core(new)
+
+
+MOVE_CHUNK = 5000  # projects written per chunk of a batch (see Engine._move_all)
+# rules on a project's action that read the cycle beyond the counts (see Engine._request)
+_CYCLE_RULES = {"notice_over", "appeals_decided", "appeals_settled"}
 
 
 def _list_request(lst: ListVersion | None) -> dict[str, Any]:

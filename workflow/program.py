@@ -11,7 +11,7 @@ import hashlib
 import os
 import tomllib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
@@ -121,6 +121,22 @@ class ListCategory:
     places: int
 
 
+@dataclass(frozen=True)
+class StatusColumn:
+    """One column of ``cycle status`` (a row per party). ``kind``: count (projects in
+    ``states``; "*" every state but new), result (projects holding a municipal result, with its
+    quota), minimum (a count against a policy's minimum), sheets (sheets entered, against those
+    needed), confirmed (the party confirmed the list), funding (support by results)."""
+
+    id: str
+    zh: str
+    kind: str = "count"
+    states: tuple[str, ...] = ()
+    result: str | None = None
+    policy: str | None = None
+    show: bool = True
+
+
 REOPEN = "reopen"  # the engine's own trigger: an upheld appeal moves a project back
 _WINDOWS: dict[tuple[int, str, int], Window | None] = {}
 _UNSEEN: Any = object()
@@ -164,6 +180,13 @@ class Program:
     form: Form | None = None
     # the list's categories, best first: (id, name, default places)
     categories: tuple[ListCategory, ...] = ()
+    # the columns of ``cycle status`` (the program's ``[[status.columns]]``)
+    status_columns: tuple[StatusColumn, ...] = ()
+    # states' Chinese names (the program's ``[state_names]``)
+    state_names: Mapping[str, str] = field(default_factory=dict)
+    # per value of a form field (a project type), the review content shown to its reviewers
+    review_criteria_field: str | None = None
+    review_criteria: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     def category_name(self, category: str, lang: str = "zh") -> str:
         """A category's name for readers (its id in English; "none": not listed)."""
@@ -234,7 +257,7 @@ class Program:
 
     @cached_property
     def sheet_trigger(self) -> str | None:
-        """The trigger that records score sheets (G60's ``score``, a committee's ``vote``), if any."""
+        """The trigger that records score sheets (a party's ``score``, a committee member's ``vote``), if any."""
         return next((s.kind.sheet_trigger for s in self.stages if s.kind.sheet_trigger), None)
 
     @cached_property
@@ -248,7 +271,7 @@ class Program:
 
     @cached_property
     def listable_states(self) -> tuple[str, ...]:
-        """The states of the projects a list ranks before publication (G60's key library)."""
+        """The states of the projects a list ranks before publication (a key library)."""
         placed = set(self.placed_states)
         return tuple(st for st in self.sources_of("place") if st not in placed)
 
@@ -479,6 +502,9 @@ _SHAPE: dict[str, tuple[type, type | None]] = {
     "appeals": (dict, None),
     "overrides": (dict, None),
     "form": (dict, None),
+    "state_names": (dict, str),
+    "status": (dict, None),
+    "review_criteria": (dict, None),
 }
 _HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
     "id": str,
@@ -688,6 +714,30 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
             problems.append(f"[list] category {c['id']!r} is reserved or given twice")
         else:
             categories.append(ListCategory(c["id"], c.get("name", c["id"]), places))
+    columns: list[StatusColumn] = []
+    for i, c in enumerate((data.get("status") or {}).get("columns") or []):
+        if not isinstance(c, dict) or not c.get("id") or not c.get("zh"):
+            problems.append(f"[status] columns[{i}] needs an id and a zh label, not {c!r}")
+            continue
+        kind = c.get("kind", "count")
+        states = c.get("states", [])
+        if kind not in ("count", "result", "minimum", "sheets", "confirmed", "funding"):
+            problems.append(f"[status] column {c['id']!r}: kind {kind!r} is not known")
+        elif states != "*" and not (isinstance(states, list) and all(isinstance(x, str) for x in states)):
+            problems.append(f'[status] column {c["id"]!r}: states must be a list of states or "*"')
+        else:
+            every = tuple(st for st in states) if states != "*" else ("*",)
+            columns.append(
+                StatusColumn(c["id"], c["zh"], kind, every, c.get("result"), c.get("policy"), bool(c.get("show", True)))
+            )
+    review = data.get("review_criteria") or {}
+    if review and (
+        not isinstance(review.get("types"), dict)
+        or not all(isinstance(v, list) for v in review["types"].values())
+        or form is None
+        or review.get("field") not in [f.path for f in form.fields]
+    ):
+        problems.append("[review_criteria] needs field = a form field and [review_criteria.types] of lists")
     method = (data.get("list") or {}).get("aggregate", "mean")
     if method not in ("mean", "trimmed_mean", "sum"):
         problems.append(f"[list] aggregate = {method!r} must be mean, trimmed_mean or sum")
@@ -740,6 +790,10 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         overridable=overridable,
         form=form,
         categories=tuple(categories),
+        state_names={str(k): str(v) for k, v in (data.get("state_names") or {}).items()},
+        status_columns=tuple(columns),
+        review_criteria_field=review.get("field"),
+        review_criteria={k: tuple(v) for k, v in (review.get("types") or {}).items()},
     )
 
 

@@ -41,6 +41,21 @@ def test_an_output_file_that_cannot_be_written_is_one_line_with_exit_7(tmp_path:
 
     from cli import main
 
-    result = CliRunner().invoke(main, ["template", "application", "--out", str(tmp_path / "missing" / "x.xlsx")])
+    result = CliRunner().invoke(
+        main,
+        ["template", "application", "--program", "g60-deep-integration", "--out", str(tmp_path / "missing" / "x.xlsx")],
+    )
     assert result.exit_code == 7
     assert result.stderr.strip() == f"Error: {tmp_path / 'missing' / 'x.xlsx'}: No such file or directory"
+
+
+def test_without_a_cycle_the_template_asks_which_program(tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    monkeypatch.chdir(tmp_path)  # no database here: no current cycle to take the program from
+    result = CliRunner().invoke(main, ["template", "application"])
+    assert result.exit_code == 2
+    assert "name the program with --program (one of: g60-deep-integration, kechuang-zhongyuan" in result.output
+    assert not list(tmp_path.glob("*.xlsx"))

@@ -325,7 +325,8 @@ def test_unknown_program_is_not_found():
     """Asking for a program that has no file names the programs that exist."""
     with pytest.raises(NotFound) as info:
         ProgramRegistry().get("nope")
-    assert str(info.value) == f"No program 'nope'; known programs: {PROGRAM_ID}."
+    assert str(info.value) == f"No program 'nope'; known programs: {', '.join(ProgramRegistry().ids())}."
+    assert PROGRAM_ID in str(info.value)
     assert info.value.exit_code == 5
 
 

@@ -1,0 +1,39 @@
+"""Rules of a committee review: every member has voted; the public notice has run its course."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from policies.base import GuardContext, Rejection, policy
+
+
+@policy("all_votes_in", counts=True)
+def all_votes_in(ctx: GuardContext) -> Iterator[Rejection]:
+    """Every committee member (a user with the scorer role) has voted on every project under review."""
+    needed = ctx.counts.key_library
+    if needed == 0:
+        yield Rejection("all_votes_in", "no project is under review")
+        return
+    if not ctx.counts.scorers:
+        yield Rejection("all_votes_in", "no committee member is registered (add users with the scorer role)")
+        return
+    for member in ctx.counts.scorers:
+        done = ctx.counts.sheets_by_scorer.get(member, 0)
+        if done < needed:
+            yield Rejection("all_votes_in", f"committee member {member} has voted on {done} of {needed} projects")
+
+
+@policy("notice_over")
+def notice_over(ctx: GuardContext) -> Iterator[Rejection]:
+    """The list has been on public notice for the program's number of days (``days``, default 3)."""
+    days = int(ctx.params.get("days", 3))
+    published = ctx.request.get("published_at")
+    if not published:
+        yield Rejection("notice_over", "the list has not been put on public notice yet")
+        return
+    ends = datetime.fromisoformat(published) + timedelta(days=days)
+    if ctx.now < ends:
+        local = ends.astimezone(ZoneInfo(ctx.timezone)).strftime("%Y-%m-%d %H:%M")
+        yield Rejection("notice_over", f"the {days}-day public notice runs until {local}; objections may still come")

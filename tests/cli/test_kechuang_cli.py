@@ -1,0 +1,192 @@
+"""The “科创中原” committee review, its whole life through the command line: applications read and
+accepted, the committee's votes, ranking by votes with a tie settled, the party group's approval,
+the 3-day public notice with an objection upheld and the project voted on again, the corrected
+notice, and the announcement after it. Every refusal its rules create is checked for its message
+and for leaving the database as it was."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from store.sql import SqlStore
+from tests.cli.test_full_cycle import Cli
+from tests.conftest import snapshot
+
+PROGRAM = "kechuang-zhongyuan"
+CYCLE = "kczy-2027"
+MEMBERS = ("m1", "m2", "m3")
+TYPES = (
+    "one_city_one_product",
+    "one_industry_one_report",
+    "one_enterprise_one_match",
+    "one_industry_one_society",
+    "one_industry_one_service_team",
+)
+
+
+def application(i: int, kind: str | None = None) -> dict:
+    return {
+        "applicant": {
+            "name": f"河南省第{i}学会",
+            "kind": "provincial_society",
+            "contact": "王敏",
+            "phone": "0371-6000000",
+        },
+        "project": {
+            "name": f"科技经济融合项目{i}",
+            "type": kind or TYPES[i % len(TYPES)],
+            "summary": "围绕主导产业开展科技服务",
+            "against_criteria": "逐条对照评审内容说明",
+        },
+    }
+
+
+class Review:
+    def __init__(self, tmp_path: Path):
+        self.tmp = tmp_path
+        self.cli = Cli(tmp_path / "kczy.db")
+        self.store = SqlStore(self.cli.url)
+
+    def __call__(self, user: str | None, now: str, *args: str, code: int = 0) -> str:
+        return self.cli(user, now, *args, code=code)
+
+    def refused(self, user: str, now: str, *args: str, code: int = 3) -> str:
+        before = snapshot(self.store)
+        out = self.cli(user, now, *args, code=code)
+        assert snapshot(self.store) == before
+        return out
+
+    def submit(self, i: int, kind: str | None = None, code: int = 0) -> str:
+        path = self.tmp / f"a{i}.json"
+        path.write_text(json.dumps(application(i, kind), ensure_ascii=False), encoding="utf-8")
+        return self("ap", "2027-03-05T09:00", "project", "submit", str(path), code=code)
+
+
+@pytest.fixture
+def review(tmp_path: Path) -> Review:
+    r = Review(tmp_path)
+    when = "2027-03-01T09:00"
+    r(None, when, "init")
+    r(None, when, "user", "add", "lead", "--role", "lead", "--city", "kexie")
+    r("lead", when, "user", "add", "office", "--role", "city-admin", "--city", "kexie")
+    for m in MEMBERS:
+        r("lead", when, "user", "add", m, "--role", "scorer", "--city", "kexie")
+    r("lead", when, "user", "add", "ap", "--role", "applicant", "--city", "kexie")
+    r("lead", when, "cycle", "open", PROGRAM, "--year", "2027", "--places", "selected=2")
+    yield r
+    r.store.dispose()
+
+
+def test_the_whole_review_from_applications_to_the_announcement(review: Review) -> None:
+    r = review
+    for i in (1, 2, 3, 4):
+        assert f"Submitted project {i}: 科技经济融合项目{i} (河南省第{i}学会, kexie)" in r.submit(i)
+    # a project type the program does not have
+    out = r.submit(9, kind="一省一品", code=7)
+    assert "project.type (项目类型) = '一省一品' is not one of: one_city_one_product (一市一品)" in out
+
+    for i in (1, 2, 3):
+        assert "now in_library 已受理（评审中）" in r("office", "2027-03-10T09:00", "project", "accept", str(i))
+    r("office", "2027-03-10T09:00", "project", "reject", "4", "--reason", "申报材料不全")
+
+    # votes belong to the voting stage
+    out = r.refused("m1", "2027-03-20T09:00", "vote", "1", "--for")
+    assert "[stage_window] vote belongs to stage 'voting', but the cycle is in stage 'collection'" in out
+    r("lead", "2027-04-01T09:00", "cycle", "advance")
+    # only committee members vote; a vote needs a side
+    out = r.refused("office", "2027-04-02T09:00", "vote", "1", "--for", code=4)
+    assert "office" in out and "scorer" in out
+    r("m1", "2027-04-02T09:00", "vote", "1", code=2)
+
+    r("m1", "2027-04-02T09:00", "vote", "1", "2", "--for")
+    r("m1", "2027-04-02T09:00", "vote", "3", "--against")
+    r("m2", "2027-04-02T09:00", "vote", "2", "3", "--for")
+    out = r.refused("lead", "2027-05-01T09:00", "cycle", "advance")
+    assert "[all_votes_in] committee member m2 has voted on 2 of 3 projects" in out
+    assert "[all_votes_in] committee member m3 has voted on 0 of 3 projects" in out
+    r("m2", "2027-04-03T09:00", "vote", "1", "--for")
+    r("m3", "2027-04-03T09:00", "vote", "2", "3", "--for")
+    r("m3", "2027-04-03T09:00", "vote", "1", "--against")
+    r("m3", "2027-04-04T09:00", "vote", "1", "--for")  # a member changes a vote: the later one counts
+    r("m3", "2027-04-04T10:00", "vote", "1", "--against")
+    r("lead", "2027-05-01T09:00", "cycle", "advance")
+
+    # ranked by votes: project 2 has 3, projects 1 and 3 have 2 each, tied across the last place
+    out = r.refused("lead", "2027-05-02T09:00", "list", "propose")
+    assert (
+        "[boundary_tie_settled] projects 1, 3 are tied at 2.0000 across the boundary between selected (place 2)" in out
+    )
+    out = r("lead", "2027-05-02T09:00", "list", "propose", "--tie-order", "3,1")
+    assert "List version 1 (proposed, sum)" in out
+    lines = [x for x in out.splitlines() if "《" in x]
+    assert "#2" in lines[0] and "selected" in lines[0]
+    assert "#3" in lines[1] and "selected" in lines[1]
+    assert "#1" in lines[2] and "none" in lines[2]
+    assert "3.0000" in lines[0] and "2.0000" in lines[1] and "2.0000" in lines[2]
+
+    # the party group approves; publishing puts the list on notice
+    out = r.refused("lead", "2027-05-03T09:00", "publish")
+    assert "[list_status] list version 1 is proposed; this needs confirmed" in out
+    assert "Confirmed list version 1" in r("office", "2027-05-03T09:00", "list", "confirm")
+    r("lead", "2027-05-16T09:00", "cycle", "advance")
+    assert "Published list version 1: 2 projects named" in r("lead", "2027-05-16T10:00", "publish")
+
+    # the announcement waits for the end of the 3-day notice
+    out = r.refused("lead", "2027-05-17T10:00", "award", "2")
+    assert "[notice_over] the 3-day public notice runs until 2027-05-19 10:00; objections may still come" in out
+
+    # an objection to project 1's result, filed during the notice, holds up the announcement
+    assert "Filed appeal 1 against project 1" in r(
+        "ap", "2027-05-17T11:00", "appeal", "file", "1", "--reason", "投票统计有误，请复核"
+    )
+    out = r.refused("lead", "2027-05-20T10:00", "award", "2")
+    assert "[appeals_decided]" in out and "appeal 1" in out
+
+    # upheld: project 1 goes back to the committee's vote
+    out = r(
+        "lead", "2027-05-18T11:00", "appeal", "decide", "1", "--uphold", "--reopen-to", "voting", "--reason", "复核属实"
+    )
+    assert "project 1 reopened to 'voting', now in_library 已受理（评审中）" in out
+    out = r.refused("lead", "2027-05-18T12:00", "list", "propose")
+    assert "committee member m1 has voted on 2 of 3 projects" in out  # its earlier votes were superseded
+    for m in MEMBERS:
+        r(m, "2027-05-18T13:00", "vote", "1", "--for")
+    out = r("lead", "2027-05-18T14:00", "list", "propose")
+    assert "#1 kexie 《科技经济融合项目1》: rank 3 → 1, category none → selected, score 2.0000 → 3.0000" in out
+    assert "#3 kexie 《科技经济融合项目3》: rank 2 → 3, category selected → none" in out
+    r("office", "2027-05-18T15:00", "list", "confirm")
+    out = r("lead", "2027-05-18T16:00", "publish")
+    assert "Published list version 2 correcting version 1, because of:" in out
+    assert "appeal 1 (project 1, kexie): 投票统计有误，请复核 — 复核属实" in out
+
+    # the corrected list is on notice for 3 days again
+    out = r.refused("lead", "2027-05-20T10:00", "award", "1", "2")
+    assert "[notice_over] projects 1, 2: the 3-day public notice runs until 2027-05-21 16:00" in out
+    out = r("lead", "2027-05-21T16:00", "award", "1", "2")
+    assert "Awarded project 1: now granted 入选（已发文公布）" in out
+    out = r.refused("lead", "2027-05-21T16:00", "award", "3")
+    assert "[state] project 3 is 'not_listed'; award needs listed_selected" in out
+
+    states = {p["id"]: p["state"] for p in r.cli.json("lead", "2027-05-22T09:00", "project", "list")}
+    assert states == {1: "granted", 2: "granted", 3: "not_listed", 4: "rejected"}
+    status = r.cli.json("lead", "2027-05-22T09:00", "cycle", "status")
+    row = status["cities"][0]
+    assert (row["submitted"], row["accepted"], row["rejected"], row["selected"], row["granted"]) == (4, 3, 1, 2, 2)
+    assert [c["zh"] for c in status["columns"]] == ["申报", "待受理", "受理", "未受理", "入选", "已公布", "党组审议"]
+    shown = r("lead", "2027-05-22T09:00", "project", "show", "1")
+    assert "项目类型: 一业一研报" in shown
+    assert "评审内容 4. 针对一个主导产业编撰产业发展研究报告，为地方党委和政府提供决策参考" in shown
+    assert "评分 m3         total   1 {'vote': 1}" in shown
+    history = r("lead", "2027-05-22T09:00", "project", "history", "1")
+    assert "m3 voted against" in history and "m3 voted for" in history
+
+
+def test_the_program_is_listed_and_drawn(review: Review) -> None:
+    out = review(None, "2027-03-01T09:00", "program", "list")
+    assert "kechuang-zhongyuan" in out and "“科创中原”科技经济融合行动项目评审" in out
+    dot = review(None, "2027-03-01T09:00", "program", "diagram", PROGRAM, "--format", "dot")
+    assert "in_library -> in_library" in dot.replace('"', "") or "vote" in dot
+    assert "listed_selected" in dot and "granted" in dot
