@@ -4,7 +4,7 @@ Headers in Chinese, or English with ``lang="en"``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,9 @@ T = {
         "city": "所在城市",
         "category": "类别",
         "mean": "平均分",
+        "sum": "票数合计",
+        "parties": "统计",
+        "party": "单位",
         "trimmed": "去掉最高最低分后平均分",
         "total": "合计",
         "applications": "申报数",
@@ -61,6 +64,9 @@ T = {
         "city": "city",
         "category": "category",
         "mean": "mean score",
+        "sum": "votes",
+        "parties": "statistics",
+        "party": "party",
         "trimmed": "trimmed mean",
         "total": "total",
         "applications": "applications",
@@ -104,7 +110,9 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
     trim = int(program.list_settings.get("trim", 0))
 
     # the list's score is what its version was ranked by
-    score_header = t["trimmed"] if data.list is not None and data.list.method == "trimmed_mean" else t["mean"]
+    method_used = data.list.method if data.list is not None else "mean"
+    score_header = {"trimmed_mean": t["trimmed"], "sum": t["sum"]}.get(method_used, t["mean"])
+    unit_header = program.form.field(program.form.unit).zh if lang == "zh" and program.form else t["enterprise"]
     official = []
     if data.list is not None:
         for e in data.list.entries:
@@ -125,38 +133,48 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
         Table(
             "list",
             t["list"],
-            [t["rank"], t["id"], t["project"], t["enterprise"], t["city"], t["category"], score_header],
+            [t["rank"], t["id"], t["project"], unit_header, t["city"], t["category"], score_header],
             official,
         )
     ]
 
+    # a column group per party, or per scorer where each member's sheet is its own (votes)
+    per_scorer = program.sheets_per == "scorer"
     by_project: dict[int, dict[str, Any]] = {}
     for s in data.sheets:
-        by_project.setdefault(s.project_id, {})[s.city] = s
+        by_project.setdefault(s.project_id, {})[s.scorer if per_scorer else s.city] = s
+    sheet_columns = (
+        [(x, x) for x in sorted({s.scorer for s in data.sheets})]
+        if per_scorer
+        else [(p.id, party_name[p.id]) for p in program.parties]
+    )
     criteria = program.criteria
     header = [t["id"], t["project"], t["city"]]
-    for p in program.parties:
+    for _, label in sheet_columns:
         for c in criteria:
-            header.append(f"{party_name[p.id]}·{c.short if lang == 'zh' else c.id}")
-        header.append(f"{party_name[p.id]}·{t['total']}")
-    header.append(t["mean"])
+            header.append(f"{label}·{c.short if lang == 'zh' else c.id}")
+        header.append(f"{label}·{t['total']}")
+    header.append(t["sum"] if method == "sum" else t["mean"])
     if method == "trimmed_mean":
         header.append(t["trimmed"])
     matrix = []
     for project in data.projects:
         sheets = by_project.get(project.id, {})
         row: list[Any] = [project.id, project.project_name, party_name.get(project.city, project.city)]
-        for p in program.parties:
-            s = sheets.get(p.id)
+        for key, _ in sheet_columns:
+            s = sheets.get(key)
             row += [s.scores.get(c.id) if s else None for c in criteria]
             row.append(s.total if s else None)
         totals = [s.total for s in sheets.values()]
-        row.append(show(aggregate(totals)) if totals else None)
+        row.append(show(aggregate(totals, "sum" if method == "sum" else "mean")) if totals else None)
         if method == "trimmed_mean":
             row.append(show(aggregate(totals, method, trim)) if len(totals) > 2 * trim else None)
         matrix.append(row)
     tables.append(Table("matrix", t["matrix"], header, matrix))
 
+    if not {"demonstration", "excellent"} <= set(data.status["cities"][0] if data.status["cities"] else {}):
+        tables.append(_status_table(data, party_name, t))  # a program without municipal results
+        return tables
     count = data.by_city_state
     cities = []
     sums = [0] * 8
@@ -257,6 +275,19 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
         )
     )
     return tables
+
+
+def _status_table(data: Any, party_name: Mapping[str, str], t: Mapping[str, str]) -> Table:
+    """Per-party statistics with the columns of the program's `cycle status`."""
+    columns = data.status["columns"]
+    rows = []
+    for c in data.status["cities"]:
+        row: list[Any] = [party_name.get(c["city"], c["city"])]
+        for col in columns:
+            value = c[col["id"]]
+            row.append(("是" if value else "否") if col["kind"] == "confirmed" else value)
+        rows.append(row)
+    return Table("cities", t["parties"], [t["party"], *(col["zh"] for col in columns)], rows)
 
 
 def write(data: Any, fmt: str, lang: str, out: Path, progress: Callable[[int], None] | None = None) -> list[Path]:

@@ -183,6 +183,15 @@ def test_the_whole_review_from_applications_to_the_announcement(review: Review) 
     history = r("lead", "2027-05-22T09:00", "project", "history", "1")
     assert "m3 voted against" in history and "m3 voted for" in history
 
+    # the report: the announced list, each member's votes, the office's statistics
+    r("lead", "2027-05-22T09:00", "report", "--format", "md", "--out", str(r.tmp / "report.md"))
+    report = (r.tmp / "report.md").read_text(encoding="utf-8")
+    assert "| 名次 | 项目编号 | 项目名称 | 申报单位 | 所在城市 | 类别 | 票数合计 |" in report
+    assert "| 1 | 1 | 科技经济融合项目1 | 河南省第1学会 | 河南省科协 | 入选项目 | 3.0000 |" in report
+    assert "m1·投票 | m1·合计 | m2·投票" in report
+    assert "| 3 | 科技经济融合项目3 | 河南省科协 | 0 | 0 | 1 | 1 | 1 | 1 | 2.0000 |" in report
+    assert "| 河南省科协 | 4 | 0 | 3 | 1 | 2 | 2 | 是 |" in report
+
 
 def test_the_program_is_listed_and_drawn(review: Review) -> None:
     out = review(None, "2027-03-01T09:00", "program", "list")
