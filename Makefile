@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/evalflow --db demo.db demo
+	$(BIN)/evalflow --db demo-kechuang.db demo --program kechuang-zhongyuan
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -28,4 +29,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo-kechuang.db demo-kechuang.db-wal demo-kechuang.db-shm

@@ -1353,11 +1353,20 @@ def scheduler_run(poll: int) -> None:
 @click.option("--year", default=2027, show_default=True, type=int)
 @click.option("--seed", default=60, show_default=True, type=int, help="Random seed of the synthetic data.")
 @click.option("--keep", is_flag=True, help="Reuse an existing database file instead of starting fresh.")
+@click.option(
+    "--program",
+    "program_id",
+    default="g60-deep-integration",
+    show_default=True,
+    help="The program whose cycle to run (see `evalflow program list`).",
+)
 @handled
-def demo(per_city: int, year: int, seed: int, keep: bool) -> None:
-    """Run a whole synthetic G60 cycle on a fresh SQLite file (default ./evalflow-demo.db)."""
-    from demo.g60 import run_demo
+def demo(per_city: int, year: int, seed: int, keep: bool, program_id: str) -> None:
+    """Run a whole synthetic cycle of a program on a fresh SQLite file (default ./evalflow-demo.db)."""
+    from demo.runner import demo_of
     from store.sql import SqlStore, database_url
+
+    run_demo = demo_of(program_id)
 
     url = database_url(cfg().db or "evalflow-demo.db")
     store = SqlStore(url)
@@ -1369,6 +1378,7 @@ def demo(per_city: int, year: int, seed: int, keep: bool) -> None:
         store = SqlStore(url)
     store.create()
     run_demo(store, year=year, per_city=per_city, seed=seed, echo=click.echo)
+    store.dispose()
 
 
 if __name__ == "__main__":  # pragma: no cover

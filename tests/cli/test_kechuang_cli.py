@@ -199,3 +199,23 @@ def test_the_program_is_listed_and_drawn(review: Review) -> None:
     dot = review(None, "2027-03-01T09:00", "program", "diagram", PROGRAM, "--format", "dot")
     assert "in_library -> in_library" in dot.replace('"', "") or "vote" in dot
     assert "listed_selected" in dot and "granted" in dot
+
+
+def test_the_demo_runs_the_review_to_the_announcement(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "demo.db")
+    out = cli(None, "2027-01-01T00:00", "demo", "--program", PROGRAM, "--per-city", "8")
+    assert "== “科创中原”科技经济融合行动项目评审 2027: cycle kczy-2027" in out
+    assert "[all_votes_in] committee member member7 has voted on" in out
+    assert "[notice_over]" in out and "objection 1 dismissed" in out
+    assert "projects announced by official document (发文公布)" in out
+    store = SqlStore(cli.url)
+    with store.transaction(write=False) as tx:
+        states = {p.state for p in tx.find_projects(CYCLE, with_application=False)}
+    store.dispose()
+    assert states == {"granted", "not_listed", "rejected"}
+
+
+def test_a_program_without_a_demo_or_no_program_at_all_is_one_line(tmp_path: Path) -> None:
+    cli = Cli(tmp_path / "demo.db")
+    out = cli(None, "2027-01-01T00:00", "demo", "--program", "no-such-program", code=5)
+    assert "No program 'no-such-program'" in out
