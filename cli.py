@@ -666,6 +666,8 @@ def project_show(project_id: int) -> None:
     p, sheets, hist = cfg().engine().project(cfg().user, project_id)
 
     def text() -> None:
+        from zoneinfo import ZoneInfo
+
         engine = cfg().engine()
         program = engine.program_of(engine.get_cycle(p.cycle_id))
         form = program.form
@@ -683,15 +685,17 @@ def project_show(project_id: int) -> None:
             g = form.group
             for m in app.get(g.key, []):
                 marks = " ".join(flag.zh for flag in g.flags if m.get(flag.name))
-                click.echo(
-                    f"  {g.zh}: "
-                    + " ".join(str(m.get(f.name, "")) for f in g.fields)
-                    + (f" ({marks})" if marks else "")
-                )
+                shown = " ".join(_shown(f, m.get(f.name)) for f in g.fields)
+                click.echo(f"  {g.zh}: {shown}" + (f" ({marks})" if marks else ""))
         if program.review_criteria_field:
             kind = form.field(program.review_criteria_field).get(app)
             for n, item in enumerate(program.review_criteria.get(kind, ()), start=1):
                 click.echo(f"  评审内容 {n}. {item}")
+        for key, entries in p.record.items():  # the long-lived record: decisions, grades, orders, progress
+            for e in entries:
+                details = ", ".join(f"{k}={v}" for k, v in e.items() if k not in ("at", "by"))
+                at = datetime.fromisoformat(e["at"]).astimezone(ZoneInfo(program.timezone))
+                click.echo(f"  {key} {at:%Y-%m-%d %H:%M} {e.get('by', '')}: {details}".rstrip(": "))
         for s in sheets:
             who = s.scorer if program.sheets_per == "scorer" else s.city
             click.echo(f"  评分 {who:<10} total {s.total:>3} {s.scores} {'' if s.current else '(replaced)'}")
@@ -821,6 +825,36 @@ def _fire_cmd(
         click.echo(
             f"{verb or trigger.capitalize() + 'ed'} project {p.id}: now {p.state} {state_name(p.state, p.cycle_id)}"
         )
+
+
+@project.command("act")
+@click.argument("trigger")
+@click.argument("project_ids", type=int, nargs=-1, required=True)
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter of the action (repeatable)."
+)
+@click.option("--reason", default="", help="Why (kept in the history).")
+@handled
+def project_act(trigger: str, project_ids: tuple[int, ...], params: tuple[str, ...], reason: str) -> None:
+    """Take any action of the program on projects, e.g. `project act decide 3 -p result=approve`,
+    `project act order_rectification 3 -p deadline=2029-03-31 --reason …`, `project act assess 3 -p
+    grade=qualified`. The actions of a program are listed by `program show`."""
+    request: dict[str, Any] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.UsageError(f"--param {item!r}: expected KEY=VALUE")
+        request[key.strip()] = _param_value(value.strip())
+    _fire_cmd(trigger, project_ids, reason=reason, verb=f"{trigger}:", **request)
+
+
+def _param_value(text: str) -> Any:
+    """A parameter as typed: true/false, a whole number, or text."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return text
 
 
 @project.command("accept")

@@ -19,7 +19,15 @@ TYPES = (
     "one_industry_one_society",
     "one_industry_one_service_team",
 )
-UNITS = ("郑州市科协", "洛阳市科协", "河南省化学会", "河南省机械工程学会", "河南省农学会", "郑州大学科协", "中原动力股份有限公司")
+UNITS = (
+    "郑州市科协",
+    "洛阳市科协",
+    "河南省化学会",
+    "河南省机械工程学会",
+    "河南省农学会",
+    "郑州大学科协",
+    "中原动力股份有限公司",
+)
 TOPICS = ("装备制造", "新材料", "生物医药", "现代农业", "电子信息", "节能环保", "食品加工", "新能源汽车")
 
 
@@ -40,9 +48,7 @@ def application(rng: random.Random, i: int) -> dict[str, Any]:
     }
 
 
-def run_demo(
-    store: Any, year: int = 2027, applications: int = 30, members: int = 7, seed: int = 4, echo=print
-) -> None:
+def run_demo(store: Any, year: int = 2027, applications: int = 30, members: int = 7, seed: int = 4, echo=print) -> None:
     clock = DemoClock(year)
     engine = Engine(store, clock=clock)
     rng = random.Random(seed)

@@ -65,6 +65,8 @@ class ProjectView:
     state: str
     application: Mapping[str, Any]
     municipal_result: str | None = None
+    # what the project gathered over its life (see Project.record): key -> list of entries
+    record: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

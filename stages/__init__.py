@@ -1,6 +1,6 @@
 """Stage kinds. Importing this package registers every kind."""
 
-from stages import committee, evaluation  # noqa: F401  (registration)
+from stages import committee, evaluation, management  # noqa: F401  (registration)
 from stages.base import KINDS, StageKind, TransitionSpec
 
 __all__ = ["KINDS", "StageKind", "TransitionSpec"]

@@ -50,7 +50,7 @@ from workflow.records import (
 BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001"
-HEAD = "0002"  # the newest revision in store/migrations/versions (a test keeps this true)
+HEAD = "0003"  # the newest revision in store/migrations/versions (a test keeps this true)
 R = TypeVar("R")
 
 
@@ -400,7 +400,9 @@ class Tx:
         for p, pid in zip(projects, ids, strict=True):
             p.id = pid
 
-    def save_projects(self, projects: Sequence[Project], with_application: bool = True) -> None:
+    def save_projects(
+        self, projects: Sequence[Project], with_application: bool = True, with_record: bool = True
+    ) -> None:
         """Write many projects in one statement (executemany), each only if its stored version is
         still the one read; bump them. If any moved, raise ConcurrentChange for the first one
         found (the caller's transaction then writes nothing)."""
@@ -417,6 +419,8 @@ class Tx:
         }
         if with_application:  # (the JSON is rewritten only when an effect changed it)
             values["application"] = bindparam("b_application", type_=t.c.application.type)
+        if with_record:
+            values["record"] = bindparam("b_record", type_=t.c.record.type)
         stmt = update(t).where(t.c.id == bindparam("b_id"), t.c.version == bindparam("b_version")).values(**values)
         rows = [
             {
@@ -427,6 +431,7 @@ class Tx:
                 "b_result": p.municipal_result,
                 "b_method": p.review_method,
                 **({"b_application": p.application} if with_application else {}),
+                **({"b_record": p.record} if with_record else {}),
                 "b_updated": p.updated_at,
                 "b_reopened": p.reopened_to,
             }
@@ -456,6 +461,7 @@ class Tx:
             application=project.application,
             updated_at=project.updated_at,
             reopened_to=project.reopened_to,
+            record=project.record,
         )
 
     def find_projects(

@@ -77,6 +77,7 @@ class ProjectRow(SQLModel, table=True):
     submitted_at: datetime = _instant(nullable=False)
     updated_at: datetime = _instant(nullable=False)
     reopened_to: str | None = None
+    record: dict = _json()
 
 
 class ScoreSheetRow(SQLModel, table=True):

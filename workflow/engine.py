@@ -203,7 +203,9 @@ class Engine(AppealActions):
     ) -> GuardContext:
         view = None
         if project is not None:
-            view = ProjectView(project.id, project.city, project.state, project.application, project.municipal_result)
+            view = ProjectView(
+                project.id, project.city, project.state, project.application, project.municipal_result, project.record
+            )
         return GuardContext(
             now=now or self.now(),
             cycle_id=cycle.id,
@@ -885,10 +887,12 @@ class Engine(AppealActions):
         done: list[tuple[Project, str, Mapping[str, Any], dict[str, Any], Mapping[str, Any]]] = []
         sheets: list[ScoreSheet] = []
         kept_application: list[bool] = []
+        kept_record: list[bool] = []
         unchanged: set[int] = set()
         for project, request, data in moves:
             before = project.state
             application = project.application
+            record = project.record
             stored = (project.state, project.municipal_result, project.review_method, project.reopened_to)
             if not program.fire(project, trigger, request, decided):
                 raise self._refuse(
@@ -897,11 +901,17 @@ class Engine(AppealActions):
                     [Rejection("state", f"no transition for {trigger} from '{before}' with {dict(request)}")],
                     before,
                 )
-            extra = self._effects(tx, program, user, project, trigger, request, now, sheets)
+            extra = self._effects(tx, program, user, project, trigger, request, now, sheets, reason)
             project.updated_at = now
             kept_application.append(project.application is application)  # effects replace, never mutate
+            kept_record.append(project.record is record)
             now_is = (project.state, project.municipal_result, project.review_method, project.reopened_to)
-            if project.id is not None and now_is == stored and project.application is application:
+            if (
+                project.id is not None
+                and now_is == stored
+                and project.application is application
+                and project.record is record
+            ):
                 unchanged.add(id(project))  # an internal transition (a score sheet): the row stays as it is
             done.append((project, before, request, extra, data))
         if sheets:
@@ -918,6 +928,7 @@ class Engine(AppealActions):
         tx.save_projects(
             [p for p, *_ in done if id(p) not in created_ids and id(p) not in unchanged],
             with_application=not all(kept_application),
+            with_record=not all(kept_record),
         )
         tx.audit_many(
             [
@@ -947,11 +958,19 @@ class Engine(AppealActions):
         request: Mapping[str, Any],
         now: datetime,
         sheets: list[ScoreSheet],
+        reason: str = "",
     ) -> dict[str, Any]:
         """What a trigger records besides the state; returns extra audit data. Score sheets are
         appended to ``sheets`` for the caller to write."""
         if trigger == REOPEN:
             return {"superseded": self._supersede(tx, program, project, request["to"])}
+        key = program.record_keys.get(trigger)
+        if key is not None:  # an entry in the project's long-lived record (replaced, never mutated)
+            entry = {"at": now.isoformat(), "by": user.name, **{k: v for k, v in request.items() if k != "scores"}}
+            if reason:
+                entry["reason"] = reason
+            project.record = {**project.record, key: [*project.record.get(key, []), entry]}
+            return {"record": key}
         if trigger == "review":
             project.municipal_result = request["result"]
             project.review_method = request.get("method")

@@ -261,6 +261,14 @@ class Program:
         return next((s.kind.sheet_trigger for s in self.stages if s.kind.sheet_trigger), None)
 
     @cached_property
+    def record_keys(self) -> dict[str, str]:
+        """Trigger → the list of the project's record it adds an entry to."""
+        out: dict[str, str] = {}
+        for s in self.stages:
+            out.update(s.kind.records)
+        return out
+
+    @cached_property
     def sheets_per(self) -> str:
         return next((s.kind.sheets_per for s in self.stages if s.kind.sheet_trigger), "party")
 

@@ -50,6 +50,10 @@ class Project:
     # in that stage and the later ones up to the cycle's, whatever their windows; cleared when a
     # (corrected) list is published.
     reopened_to: str | None = None
+    # what the project gathers over its life besides its state (a long-lived award's grades,
+    # rectification orders with their deadlines, progress entries…), by key: each a list of
+    # entries written by the triggers the program's stage kinds name (see StageKind.records)
+    record: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass

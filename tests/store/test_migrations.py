@@ -347,13 +347,13 @@ def test_the_migrations_from_nothing_make_exactly_the_tables_of_store_tables(url
 
 
 def test_the_comparison_sees_what_0001_lacks(url: str) -> None:
-    """The check above is not vacuous: at 0001 it reports the appeals table and reopened_to."""
+    """The check above is not vacuous: at 0001 it reports the appeals table, reopened_to and record."""
     alembic(url, "upgrade", FIRST)
     found = differences(url)
     added_tables = {d[1].name for d in found if isinstance(d, tuple) and d[0] == "add_table"}
     added_columns = [(d[2], d[3].name) for d in found if isinstance(d, tuple) and d[0] == "add_column"]
     assert added_tables == {"appeals"}
-    assert added_columns == [("projects", "reopened_to")]
+    assert sorted(added_columns) == [("projects", "record"), ("projects", "reopened_to")]
 
 
 def test_head_is_the_newest_revision_of_the_script_directory() -> None:
@@ -364,9 +364,9 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    assert chain == [HEAD, FIRST]
+    assert chain == [HEAD, "0002", FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
-    assert [n.split("_")[0] for n in names] == [FIRST, HEAD]
+    assert [n.split("_")[0] for n in names] == [FIRST, "0002", HEAD]
 
 
 def test_downgrade_0002_to_0001_on_an_empty_database(url: str) -> None:
@@ -428,3 +428,31 @@ def test_db_current_on_an_empty_database_says_it_is_not_initialised(url: str) ->
     assert other.exit_code == 9 and "is not initialised; run 'evalflow init'" in other.stderr
     current = cli(url, "db", "current")
     assert "before migrations" not in current.output and "evalflow init" in current.output, current.output
+
+
+def test_0003_adds_an_empty_record_to_every_project_and_goes_back(tmp_path: Path) -> None:
+    """A database at 0002 with a project: upgraded, the project has an empty record and works."""
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    alembic(url, "upgrade", "0002")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO cycles (id, program_id, program_version, program_digest, year, stage, settings, version,"
+                " opened_at, opened_by) VALUES ('c', 'p', 1, 'd', 2027, 's', '{}', 1, '2027-01-02 01:00:00', 'lead')"
+            )
+        )
+        conn.execute(
+            sa.text(
+                "INSERT INTO projects (cycle_id, city, applicant, enterprise_name, project_name, application, state,"
+                " version, submitted_at, updated_at) VALUES ('c', 'hefei', 'a', 'e', 'p', '{}', 'submitted', 1,"
+                " '2027-01-10 01:00:00', '2027-01-10 01:00:00')"
+            )
+        )
+    engine.dispose()
+    alembic(url, "upgrade", "head")
+    with SqlStore(url).transaction(write=False) as tx:
+        (project,) = tx.find_projects("c")
+    assert project.record == {} and project.state == "submitted"
+    alembic(url, "downgrade", "0002")
+    assert "record" not in columns(url, "projects")

@@ -1,0 +1,168 @@
+"""Rules of long-lived awards and of filings: the materials checklist, the member units of an
+alliance, the months an action belongs to, rectification deadlines, removal, annual assessment.
+Each reads its parameters from the program (``[policies.NAME]``) so that programs share them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from policies.base import GuardContext, Rejection, parse_date, policy
+
+
+def _get(app: Mapping[str, Any], path: str) -> Any:
+    value: Any = app
+    for part in path.split("."):
+        value = value.get(part) if isinstance(value, Mapping) else None
+    return value
+
+
+def _rows(ctx: GuardContext) -> list[Mapping[str, Any]]:
+    assert ctx.project is not None
+    rows = ctx.project.application.get(ctx.params.get("group", "members"))
+    return [r for r in rows if isinstance(r, Mapping)] if isinstance(rows, list) else []
+
+
+def _today(ctx: GuardContext) -> date:
+    return ctx.now.astimezone(ZoneInfo(ctx.timezone)).date()
+
+
+def _end_of(day: date, ctx: GuardContext) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time.min, ZoneInfo(ctx.timezone))
+
+
+@policy("materials_complete", application=True)
+def materials_complete(ctx: GuardContext) -> Iterator[Rejection]:
+    """Every item of the program's checklist (``items``: code = 中文) is among the materials the
+    application lists (its ``field``); each missing item is named."""
+    assert ctx.project is not None
+    items: Mapping[str, str] = ctx.params.get("items", {})
+    given = _get(ctx.project.application, ctx.params.get("field", "materials")) or []
+    missing = [name for code, name in items.items() if code not in given]
+    if missing:
+        yield Rejection(
+            "materials_complete", f"{len(missing)} of {len(items)} required materials missing: {'、'.join(missing)}"
+        )
+
+
+@policy("min_members", application=True)
+def min_members(ctx: GuardContext) -> Iterator[Rejection]:
+    """At least ``minimum`` member units (default 10)."""
+    minimum = int(ctx.params.get("minimum", 10))
+    have = len(_rows(ctx))
+    if have < minimum:
+        yield Rejection("min_members", f"the alliance has {have} member units; at least {minimum} are required")
+
+
+@policy("member_share", application=True)
+def member_share(ctx: GuardContext) -> Iterator[Rejection]:
+    """At least ``percent`` % (default 70) of the member units are registered in the program's
+    parties (the member's ``field``, default city, names one of them by id or name)."""
+    percent = float(ctx.params.get("percent", 70))
+    rows = _rows(ctx)
+    names = {p.id for p in ctx.parties} | {p.name for p in ctx.parties} | {p.name.rstrip("市区") for p in ctx.parties}
+    inside = sum(1 for r in rows if str(r.get(ctx.params.get("field", "city"), "")).strip() in names)
+    share = 100 * inside / len(rows) if rows else 0.0
+    if share < percent:
+        yield Rejection(
+            "member_share",
+            f"{inside} of {len(rows)} member units ({share:.1f} %) are registered in the program's cities; "
+            f"at least {percent:g} % are required",
+        )
+
+
+@policy("member_mix", application=True)
+def member_mix(ctx: GuardContext) -> Iterator[Rejection]:
+    """The members include each of the ``kinds`` groups (e.g. enterprises; universities or
+    research institutes), read from each member's ``field`` (default kind)."""
+    groups: Sequence[Mapping[str, Any]] = ctx.params.get("kinds", [])
+    present = {str(r.get(ctx.params.get("field", "kind"), "")) for r in _rows(ctx)}
+    for group in groups:
+        if present.isdisjoint(group.get("any", [])):
+            yield Rejection("member_mix", f"no member unit is {group.get('name', ' or '.join(group.get('any', [])))}")
+
+
+@policy("in_months")
+def in_months(ctx: GuardContext) -> Iterator[Rejection]:
+    """The action is taken in one of ``months`` (e.g. [3, 9]: the March and September rounds)."""
+    months = [int(m) for m in ctx.params.get("months", [])]
+    local = ctx.now.astimezone(ZoneInfo(ctx.timezone))
+    if months and local.month not in months:
+        shown = "、".join(f"{m}月" for m in months)
+        yield Rejection("in_months", f"this is done in {shown} (now {local:%Y-%m-%d})")
+
+
+@policy("founded_a_year_ago", application=True)
+def founded_a_year_ago(ctx: GuardContext) -> Iterator[Rejection]:
+    """Founded (the application's ``field``) at least ``years`` (default 1) before today."""
+    assert ctx.project is not None
+    years = int(ctx.params.get("years", 1))
+    founded = parse_date(_get(ctx.project.application, ctx.params.get("field", "founded")))
+    if founded is None:
+        yield Rejection("founded_a_year_ago", "the founding date is not known")
+        return
+    due = (
+        founded.replace(year=founded.year + years)
+        if (founded.month, founded.day) != (2, 29)
+        else date(founded.year + years, 3, 1)
+    )
+    if _today(ctx) < due:
+        yield Rejection(
+            "founded_a_year_ago", f"founded {founded.isoformat()}: assessed once it has run {years} year(s), from {due}"
+        )
+
+
+@policy("assessment_ready")
+def assessment_ready(ctx: GuardContext) -> Iterator[Rejection]:
+    """Before a grade: a self-assessment report and an expert site visit since the last grade."""
+    assert ctx.project is not None
+    record = ctx.project.record
+    last = max((e.get("at", "") for e in record.get("grades", [])), default="")
+    if not any(e.get("at", "") > last for e in record.get("self_assessments", [])):
+        yield Rejection("assessment_ready", "no self-assessment report (自评报告) since the last grade")
+    if not any(e.get("at", "") > last for e in record.get("visits", [])):
+        yield Rejection("assessment_ready", "no expert site visit (实地考察) since the last grade")
+
+
+@policy("deadline_given")
+def deadline_given(ctx: GuardContext) -> Iterator[Rejection]:
+    """An order to rectify names its deadline, a date after today."""
+    raw = ctx.request.get("deadline")
+    deadline = parse_date(raw)
+    if deadline is None:
+        yield Rejection("deadline_given", f"an order to rectify needs a deadline (YYYY-MM-DD); given: {raw or 'none'}")
+    elif deadline <= _today(ctx):
+        yield Rejection("deadline_given", f"the deadline {deadline} is not after today ({_today(ctx)})")
+
+
+@policy("removal_due")
+def removal_due(ctx: GuardContext) -> Iterator[Rejection]:
+    """An award is removed for major problems (request ``grave``), or when its holder did not
+    rectify by the deadline of the latest order."""
+    assert ctx.project is not None
+    if ctx.request.get("grave"):
+        return
+    orders = ctx.project.record.get("rectifications", [])
+    if ctx.project.state != "rectifying" or not orders:
+        yield Rejection(
+            "removal_due",
+            "a holder not under a rectification order is removed only for major problems (grave=true, with a reason)",
+        )
+        return
+    deadline = parse_date(orders[-1].get("deadline"))
+    if deadline is not None and ctx.now < _end_of(deadline, ctx):
+        yield Rejection(
+            "removal_due", f"the rectification ordered runs until {deadline}; remove after it or for major problems"
+        )
+
+
+@policy("none_waiting", counts=True)
+def none_waiting(ctx: GuardContext) -> Iterator[Rejection]:
+    """No project still waits in ``states`` (default in_library): every one has been decided."""
+    states = tuple(ctx.params.get("states", ["in_library"]))
+    for party in ctx.parties:
+        waiting = ctx.counts.count(party.id, *states)
+        if waiting:
+            yield Rejection("none_waiting", f"{party.id} has {waiting} projects not yet decided", (party.id,))
