@@ -130,7 +130,14 @@ NEEDS_COUNTS: set[str] = set()
 NEEDS_APPLICATION: set[str] = set()
 
 
-def policy(name: str, counts: bool = False, application: bool = False) -> Callable[[Policy], Policy]:
+# Policies that read the applying unit's projects in every cycle of the program (request
+# "unit_projects"): the engine loads them only for these.
+NEEDS_UNIT: set[str] = set()
+
+
+def policy(
+    name: str, counts: bool = False, application: bool = False, unit: bool = False
+) -> Callable[[Policy], Policy]:
     """Register a guard under the name program files use for it; ``counts`` if it reads
     ctx.counts, ``application`` if it reads the project's application (its 附件1 fields)."""
 
@@ -142,6 +149,8 @@ def policy(name: str, counts: bool = False, application: bool = False) -> Callab
             NEEDS_COUNTS.add(name)
         if application:
             NEEDS_APPLICATION.add(name)
+        if unit:
+            NEEDS_UNIT.add(name)
         func.policy_name = name  # type: ignore[attr-defined]
         return func
 

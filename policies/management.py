@@ -166,3 +166,53 @@ def none_waiting(ctx: GuardContext) -> Iterator[Rejection]:
         waiting = ctx.counts.count(party.id, *states)
         if waiting:
             yield Rejection("none_waiting", f"{party.id} has {waiting} projects not yet decided", (party.id,))
+
+
+@policy("joint_partners", application=True)
+def joint_partners(ctx: GuardContext) -> Iterator[Rejection]:
+    """A joint application (its ``mode_field`` is ``joint``) lists its partner units, each naming
+    a liaison (联络员); an application made alone lists none."""
+    assert ctx.project is not None
+    app = ctx.project.application
+    joint = _get(app, ctx.params.get("mode_field", "mode")) == "joint"
+    rows = _rows(ctx)
+    liaison = ctx.params.get("liaison_field", "liaison")
+    if joint and not rows:
+        yield Rejection("joint_partners", "a joint application lists its partner units")
+    if not joint and rows:
+        yield Rejection("joint_partners", f"an application made alone lists no partner units ({len(rows)} given)")
+    for i, row in enumerate(rows if joint else (), start=1):
+        if not str(row.get(liaison) or "").strip():
+            yield Rejection("joint_partners", f"partner unit {i} ({row.get('name', '?')}) names no liaison (联络员)")
+
+
+@policy("cycle_year")
+def cycle_year(ctx: GuardContext) -> Iterator[Rejection]:
+    """Applications to a year's cycle are received during that year (the next year has its own)."""
+    year = ctx.now.astimezone(ZoneInfo(ctx.timezone)).year
+    if year != ctx.cycle_year:
+        yield Rejection("cycle_year", f"cycle {ctx.cycle_id} receives applications in {ctx.cycle_year}; it is {year}")
+
+
+@policy("unit_not_holding", unit=True)
+def unit_not_holding(ctx: GuardContext) -> Iterator[Rejection]:
+    """A unit holding the award (in any year's cycle) does not apply again; a unit whose award
+    was removed may (``holding``: the states that hold it)."""
+    holding = set(ctx.params.get("holding", ["awarded", "rectifying"]))
+    for p in ctx.request.get("unit_projects", ()):
+        if p["state"] in holding:
+            yield Rejection(
+                "unit_not_holding", f"{p['unit']} already holds the award (project {p['project']} of {p['cycle']})"
+            )
+
+
+@policy("target_known")
+def target_known(ctx: GuardContext) -> Iterator[Rejection]:
+    """A progress entry names one of the program's targets (``targets``: code = 中文) and says what was done."""
+    targets: Mapping[str, str] = ctx.params.get("targets", {})
+    target = ctx.request.get("target")
+    if target not in targets:
+        shown = "、".join(f"{k} ({v})" for k, v in targets.items())
+        yield Rejection("target_known", f"target {target!r} is not one of: {shown}")
+    if not str(ctx.request.get("note") or "").strip():
+        yield Rejection("target_known", "a progress entry says what was done (note=…)")

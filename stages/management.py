@@ -73,3 +73,28 @@ ASSESSED_AWARD = stage_kind(
         records={**_RECORDS, "self_assess": "self_assessments", "visit": "visits", "assess": "grades"},
     )
 )
+
+ROLLING_AWARD = stage_kind(
+    StageKind(
+        id="rolling_award",
+        description=(
+            "applications are received all year and evaluated in periodic rounds; a deciding body approves; "
+            "approved units receive the award and hold it under long-term management (progress on their "
+            "targets, rectification by a deadline, restoration or removal); every step is open at once"
+        ),
+        states=("submitted", "evaluated", "not_passed", "approved", "declined", *_HELD, "removed"),
+        creates=("submit",),
+        reopen_state="submitted",
+        must_decide=True,
+        appealable=("not_passed", "declined"),
+        transitions=(
+            T("evaluate", ("submitted",), "evaluated", {"result": "pass"}),
+            T("evaluate", ("submitted",), "not_passed", {"result": "fail"}),
+            T("decide", ("evaluated",), "approved", {"result": "approve"}),
+            T("decide", ("evaluated",), "declined", {"result": "decline"}),
+            *_MANAGED,
+            T("progress", _HELD, None),
+        ),
+        records={**_RECORDS, "evaluate": "evaluations", "decide": "decisions", "progress": "progress"},
+    )
+)

@@ -484,6 +484,21 @@ class Tx:
             where.append(t.c.applicant == applicant)
         return self._project_rows(where, with_application)
 
+    def unit_projects(self, program_id: str, units: Sequence[str]) -> list[Project]:
+        """The projects of these applying units in every cycle of a program (their applications
+        left out), oldest first: a unit's record across the years."""
+        if not units:
+            return []
+        t, c = ProjectRow.__table__, CycleRow.__table__
+        cycles = select(c.c.id).where(c.c.program_id == program_id)
+        out: list[Project] = []
+        names = sorted(set(units))
+        for start in range(0, len(names), 500):
+            out += self._project_rows(
+                [t.c.cycle_id.in_(cycles), t.c.enterprise_name.in_(names[start : start + 500])], False
+            )
+        return sorted(out, key=lambda p: p.id or 0)
+
     def count_by_city_state(self, cycle_id: str) -> dict[tuple[str, str], int]:
         rows = self.s.execute(
             select(ProjectRow.city, ProjectRow.state, func.count())

@@ -19,7 +19,7 @@ import structlog
 
 from policies import REGISTRY
 from policies.appeals import split_overridden
-from policies.base import NEEDS_APPLICATION, NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection
+from policies.base import NEEDS_APPLICATION, NEEDS_COUNTS, NEEDS_UNIT, CycleCounts, GuardContext, ProjectView, Rejection
 from policies.permissions import can_read, permission_problem
 from policies.windows import Window, stage_window
 from workflow.appeals import AppealActions
@@ -580,7 +580,9 @@ class Engine(AppealActions):
             )
             subject = f"application '{project.project_name}'"
             self._permit(program, "submit", user, city, subject)
-            ctx = self._context(program, cycle, CycleCounts(), project, now=now)
+            units = self._unit_projects(tx, program, [project.enterprise_name])
+            request = {"unit_projects": units.get(project.enterprise_name, [])} if units is not None else {}
+            ctx = self._context(program, cycle, CycleCounts(), project, request, now=now)
             verdict = self._guards(program, cycle, "submit", ctx)
             if verdict.refused:
                 raise self._refuse("submit", subject, verdict.refused)
@@ -761,6 +763,7 @@ class Engine(AppealActions):
             planned: list[tuple[Project, Verdict]] = []
             names = program.guards.get("submit", ())
             form = _form(program)
+            units = self._unit_projects(tx, program, [_unit_name(form, data) for _, data in items])
             for n, (label, data) in enumerate(items, start=1):
                 if progress is not None:
                     progress(n)
@@ -796,7 +799,8 @@ class Engine(AppealActions):
                     submitted_at=now,
                     updated_at=now,
                 )
-                ctx = self._context(program, cycle, CycleCounts(), project, now=now)
+                request = {"unit_projects": units.get(project.enterprise_name, [])} if units is not None else {}
+                ctx = self._context(program, cycle, CycleCounts(), project, request, now=now)
                 verdict = self._judge(cycle, self._run(program, names, ctx), ctx.project)
                 problems += [f"[{label}] {r}" for r in verdict.refused]
                 planned.append((project, verdict))
@@ -833,6 +837,18 @@ class Engine(AppealActions):
             result.created = [p for p, _ in planned]
         log.info("applications_imported", cycle=cycle.id, created=len(result.created), unchanged=len(result.unchanged))
         return result
+
+    def _unit_projects(self, tx: Any, program: Program, units: Sequence[str]) -> dict[str, list[dict[str, Any]]] | None:
+        """The applying units' projects in every cycle of the program, for the guards on submit
+        that read a unit's standing across years (None: no such guard, nothing read)."""
+        if NEEDS_UNIT.isdisjoint(program.guards.get("submit", ())):
+            return None
+        out: dict[str, list[dict[str, Any]]] = {}
+        for p in tx.unit_projects(program.id, [u for u in units if u]):
+            out.setdefault(p.enterprise_name, []).append(
+                {"unit": p.enterprise_name, "cycle": p.cycle_id, "project": p.id, "state": p.state}
+            )
+        return out
 
     def _move(
         self,
@@ -1332,6 +1348,22 @@ class Engine(AppealActions):
                 history = [e for e in (_scoped(e, user, readable) for e in history) if e is not None]
             return project, sheets, history
 
+    def unit(self, acting: str | None, unit: str, program_id: str) -> list[tuple[Cycle, Project]]:
+        """A unit's record across the years: its projects in every cycle of a program, oldest
+        first, with their long-lived records (only those the user may read)."""
+        program = self.programs.get(program_id)
+        with self.store.transaction(write=False) as tx:
+            user = self._user(tx, acting)
+            cycles = {c.id: c for c in tx.list_cycles() if c.program_id == program.id}
+            found = [
+                (cycles[p.cycle_id], p)
+                for p in tx.unit_projects(program.id, [unit])
+                if p.cycle_id in cycles and self.visible(user, p, cycles[p.cycle_id], program)
+            ]
+            if not found:
+                raise NotFound("unit", unit, f"it has no project in {program.id} that {user.name} may read")
+            return found
+
     def list_versions(
         self, acting: str | None, cycle_id: str | None = None
     ) -> tuple[Cycle, list[ListVersion], dict[int, list[Confirmation]]]:
@@ -1486,6 +1518,14 @@ def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | No
 APPLICATION_TRIGGERS = ("accept",)
 
 _QUOTAS: dict[tuple[int, str], tuple[Any, dict[str, dict[str, int]]]] = {}
+
+
+def _unit_name(form: Form, data: Mapping[str, Any]) -> str:
+    """The applying unit named by an application not yet checked (empty when it names none)."""
+    try:
+        return str(form.unit_of(data) or "")
+    except (AttributeError, TypeError):
+        return ""
 
 
 def _form(program: Program) -> Form:
