@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml
 demo: $(STAMP)
 	$(BIN)/evalflow --db demo.db demo
 	$(BIN)/evalflow --db demo-kechuang.db demo --program kechuang-zhongyuan
+	$(BIN)/evalflow --db demo-alliance.db demo --program industry-alliance
+	$(BIN)/evalflow --db demo-pioneer.db demo --program pioneer-brand
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q
@@ -29,4 +31,4 @@ lint: $(STAMP)
 	$(BIN)/ruff check .
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo-kechuang.db demo-kechuang.db-wal demo-kechuang.db-shm
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo-*.db demo-*.db-wal demo-*.db-shm

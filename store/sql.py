@@ -311,19 +311,19 @@ class Tx:
         ]
         conn.exec_driver_sql(sql, rows)
 
-    def _save_versioned(self, table: Any, record: Any, subject: str, **values: Any) -> None:
-        """Write ``values`` only if the stored version is still ``record.version``; bump it.
+    def _save_versioned(self, table: Any, item: Any, subject: str, /, **values: Any) -> None:
+        """Write ``values`` only if the stored version is still ``item.version``; bump it.
 
         A concurrent writer moved the version: raise ConcurrentChange with both versions."""
         result = self.s.execute(
             update(table)
-            .where(table.id == record.id, table.version == record.version)
-            .values(version=record.version + 1, **values)
+            .where(table.id == item.id, table.version == item.version)
+            .values(version=item.version + 1, **values)
         )
         if result.rowcount != 1:
-            found = self.s.execute(select(table.version).where(table.id == record.id)).scalar()
-            raise ConcurrentChange(subject, record.version, found)
-        record.version += 1
+            found = self.s.execute(select(table.version).where(table.id == item.id)).scalar()
+            raise ConcurrentChange(subject, item.version, found)
+        item.version += 1
 
     # -- users ------------------------------------------------------------------------------
     def get_user(self, name: str) -> User | None:

@@ -1,0 +1,112 @@
+"""`evalflow demo --program industry-alliance`: a filing round of industry alliances and their
+annual assessments over the following years, through the engine's public API."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from typing import Any
+
+from demo.g60 import DemoClock
+from workflow.engine import Engine
+from workflow.errors import RuleRefused
+
+PROGRAM = "industry-alliance"
+INDUSTRIES = ("ai", "ic", "biomedicine", "equipment", "new_energy", "new_materials", "nev")
+CITIES = ("松江区", "嘉兴市", "杭州市", "金华市", "苏州市", "湖州市", "宣城市", "芜湖市", "合肥市")
+CITY_IDS = ("songjiang", "jiaxing", "hangzhou", "jinhua", "suzhou", "huzhou", "xuancheng", "wuhu", "hefei")
+MATERIALS = ["filing_form", "charter", "member_forms", "structure", "council", "summary"]
+
+
+def alliance(rng: random.Random, i: int, weak: bool = False) -> dict[str, Any]:
+    k = i % len(CITY_IDS)
+    members = 8 if weak else rng.randint(10, 16)
+    outside = members // 2 if weak else rng.randint(0, 2)
+    return {
+        "alliance": {
+            "name": f"长三角G60科创走廊示例产业联盟{i}",
+            "industry": INDUSTRIES[i % 7],
+            "founded": "2027-02-15",
+        },
+        "chair": {"name": f"示例理事长单位{i}", "city": CITY_IDS[k], "kind": "legal_entity"},
+        "secretariat": {"address": f"{CITIES[k]}示例路{i}号", "staff": 3, "contact": "秘书处 0000-0000000"},
+        "materials": MATERIALS[:3] if weak else MATERIALS,
+        "members": [
+            {
+                "name": f"示例成员单位{i}-{m}",
+                "city": "南京市" if m < outside else rng.choice(CITIES),
+                "kind": "enterprise" if weak or m % 3 else rng.choice(["university", "institute"]),
+            }
+            for m in range(members)
+        ],
+    }
+
+
+def run_demo(store: Any, year: int = 2027, alliances: int = 9, seed: int = 3, echo=print) -> None:
+    clock = DemoClock(year)
+    engine = Engine(store, clock=clock)
+    rng = random.Random(seed)
+    say: Callable[[str], None] = echo
+    clock.set(3, 1)
+    engine.add_user(None, "lead", "lead", "office")
+    engine.add_user("lead", "expert", "scorer", "office")
+    for c in CITY_IDS:
+        engine.add_user("lead", f"{c}-chair", "applicant", c)
+    cycle = engine.open_cycle("lead", PROGRAM, year)
+    program = engine.program_of(cycle)
+    say(f"== {program.name}: filing round {cycle.id}")
+
+    say("1. 备案申请与初审 — chair units file; the office pre-reviews against the requirements")
+    clock.set(3, 20)
+    ids = []
+    for i in range(1, alliances + 1):
+        app = alliance(rng, i, weak=(i == alliances))
+        ids.append(engine.submit(f"{app['chair']['city']}-chair", app).id)
+    clock.set(4, 10)
+    filed = []
+    for pid in ids:
+        try:
+            engine.fire("lead", pid, "accept")
+            filed.append(pid)
+        except RuleRefused as exc:
+            say(f"   {exc}")
+            engine.fire("lead", pid, "reject", reason="不符合备案基本要求")
+    say(f"   {len(filed)} of {len(ids)} pass the pre-review")
+    clock.set(7, 1)
+    engine.advance("lead")
+
+    say("2. 联席办主任办公会 — the director's meeting decides; 3. the filed list is published")
+    clock.set(7, 15)
+    engine.fire("lead", filed, "decide", result="approve")
+    clock.set(8, 1)
+    engine.advance("lead")
+    engine.fire("lead", filed, "award")
+    say(f"   {len(filed)} alliances filed (已备案)")
+
+    say(f"4. {year + 1} year-end assessment — self-assessment, expert visit, grade")
+    clock.year = year + 1
+    clock.set(12, 5)
+    for pid in filed:
+        owner = engine.project("lead", pid)[0].city
+        engine.fire(f"{owner}-chair", pid, "self_assess", report="年度自评报告")
+    clock.set(12, 10)
+    engine.fire("expert", filed, "visit", notes="实地考察，核实重要问题和相关资料")
+    clock.set(12, 20)
+    grades = {pid: ("excellent" if n == 0 else "unqualified" if n == 1 else "qualified") for n, pid in enumerate(filed)}
+    for pid, grade in grades.items():
+        engine.fire("lead", pid, "assess", grade=grade)
+    counted = {g: sum(x == g for x in grades.values()) for g in ("excellent", "qualified", "unqualified")}
+    say(f"   graded: {counted['excellent']} 优秀, {counted['qualified']} 合格, {counted['unqualified']} 不合格")
+    weak = next(pid for pid, g in grades.items() if g == "unqualified")
+    clock.set(12, 28)
+    engine.fire("lead", weak, "order_rectification", reason="约谈理事长和秘书长单位", deadline=f"{year + 2}-03-31")
+    say(f"   alliance {weak}: interviewed and ordered to rectify by {year + 2}-03-31")
+    clock.year = year + 2
+    clock.set(3, 15)
+    try:
+        engine.fire("lead", weak, "remove")
+    except RuleRefused as exc:
+        say(f"   {exc}")
+    clock.set(4, 2)
+    engine.fire("lead", weak, "remove", reason="经整改仍不到位，按程序撤销")
+    say(f"   alliance {weak} revoked after its deadline; {len(filed) - 1} alliances remain filed")

@@ -1,0 +1,98 @@
+"""`evalflow demo --program pioneer-brand`: two years of “科技筑梦先锋号” co-building: applications
+all year, the March and September rounds, plaques, progress on the five targets, a rectification
+and a removal, and the removed unit applying again."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from demo.g60 import DemoClock
+from workflow.engine import Engine
+from workflow.errors import RuleRefused
+
+PROGRAM = "pioneer-brand"
+UNITS = (
+    ("示例科技企业甲党支部", "enterprise", "alone", ()),
+    ("示例大学乙党委", "university", "joint", (("示例研究所丙党支部", "联络员丙"), ("示例企业丁党支部", "联络员丁"))),
+    ("示例研究院戊党委", "institute", "alone", ()),
+    ("示例科技企业己党支部", "enterprise", "alone", ()),
+)
+TARGETS = ("venue", "problems", "leader", "talent", "results")
+
+
+def application(unit: str, kind: str, mode: str, partners) -> dict[str, Any]:
+    return {
+        "unit": {"name": unit, "kind": kind},
+        "mode": mode,
+        "pioneer": {"name": f"{unit[:4]}先锋", "role": "leader"},
+        "plan": {"name": f"{unit}“科技筑梦先锋号”共建", "targets": "“五个一”共建目标清单"},
+        "contact": "联系人 0000-0000000",
+        "partners": [{"name": n, "liaison": liaison} for n, liaison in partners],
+    }
+
+
+def run_demo(store: Any, year: int = 2027, seed: int = 1, echo=print) -> None:
+    clock = DemoClock(year)
+    engine = Engine(store, clock=clock)
+    say: Callable[[str], None] = echo
+    clock.set(1, 5)
+    engine.add_user(None, "lead", "lead", "bureau")
+    engine.add_user("lead", "wg", "city-admin", "bureau")
+    engine.add_user("lead", "ap", "applicant", "bureau")
+    cycle = engine.open_cycle("lead", PROGRAM, year)
+    say(f"== {engine.program_of(cycle).name}: cycle {cycle.id}")
+
+    say("1. applications all year; the working group evaluates in March and September")
+    ids = {}
+    for month, (unit, kind, mode, partners) in zip((1, 2, 5, 7), UNITS, strict=True):
+        clock.set(month, 10)
+        ids[unit] = engine.submit("ap", application(unit, kind, mode, partners)).id
+    clock.set(3, 12)
+    spring = [pid for pid in ids.values() if engine.project("lead", pid)[0].submitted_at < clock()]
+    engine.fire("wg", spring, "evaluate", result="pass")
+    say(f"   March round: {len(spring)} applications received since January pass")
+    clock.set(6, 1)
+    try:
+        engine.fire("wg", ids[UNITS[2][0]], "evaluate", result="pass")
+    except RuleRefused as exc:
+        say(f"   {exc}")
+    clock.set(9, 9)
+    autumn = [ids[UNITS[2][0]], ids[UNITS[3][0]]]
+    engine.fire("wg", autumn[0], "evaluate", result="pass")
+    engine.fire("wg", autumn[1], "evaluate", result="fail", reason="共建目标不明确")
+    say("   September round: one passes, one does not")
+
+    say("2. the party group decides; plaques are awarded")
+    clock.set(9, 20)
+    passed = [*spring, autumn[0]]
+    engine.fire("lead", passed, "decide", result="approve")
+    engine.fire("lead", passed, "award")
+    say(f"   {len(passed)} plaques awarded")
+
+    say("3. progress on the five targets “五个一”")
+    clock.set(12, 10)
+    for n, pid in enumerate(passed):
+        for target in TARGETS[: 3 + n]:
+            engine.fire("wg", pid, "progress", target=target, note="按共建目标清单推进，已完成阶段性目标")
+    say("   progress entries recorded per unit (evalflow unit show NAME)")
+
+    say(f"4. {year + 1}: long-term management — a declining unit rectifies, or its plaque is removed")
+    clock.year = year + 1
+    first = passed[0]
+    clock.set(6, 1)
+    engine.fire("lead", first, "order_rectification", reason="共建工作下滑", deadline=f"{year + 1}-09-30")
+    clock.set(10, 8)
+    engine.fire("lead", first, "remove", reason="整改后仍达不到标准，予以摘牌")
+    say(f"   project {first}: ordered to rectify by {year + 1}-09-30, then its plaque removed (摘牌)")
+
+    say(f"5. {year + 2}: the removed unit applies again")
+    clock.year = year + 2
+    clock.set(1, 5)
+    again = engine.open_cycle("lead", PROGRAM, year + 2)
+    clock.set(2, 10)
+    unit = UNITS[0]
+    engine.submit("ap", application(*unit), again.id)
+    history = engine.unit("lead", unit[0], PROGRAM)
+    say(f"   {unit[0]}: " + "; ".join(f"{c.id} project {p.id} {p.state}" for c, p in history))
+    say("   co-building continues: plaques held, progress recorded, the unit's record kept across the years")
