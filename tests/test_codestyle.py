@@ -102,5 +102,6 @@ def test_policies_that_read_the_application_say_so() -> None:
 
     for name, func in REGISTRY.items():
         source = inspect.getsource(func)
-        reads = ".application" in source or "_label(ctx)" in source  # _label reads the project's name
+        # _label reads the project's name; _rows its application's member rows
+        reads = ".application" in source or "_label(ctx)" in source or "_rows(ctx)" in source
         assert reads == (name in NEEDS_APPLICATION), f"policy {name}: reads the application={reads}"

@@ -57,5 +57,8 @@ def test_without_a_cycle_the_template_asks_which_program(tmp_path: Path, monkeyp
     monkeypatch.chdir(tmp_path)  # no database here: no current cycle to take the program from
     result = CliRunner().invoke(main, ["template", "application"])
     assert result.exit_code == 2
-    assert "name the program with --program (one of: g60-deep-integration, kechuang-zhongyuan" in result.output
+    assert (
+        "name the program with --program "
+        "(one of: g60-deep-integration, industry-alliance, kechuang-zhongyuan, pioneer-brand)" in result.output
+    )
     assert not list(tmp_path.glob("*.xlsx"))

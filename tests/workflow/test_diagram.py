@@ -164,8 +164,8 @@ def test_unknown_format_or_program(program: Program) -> None:
     assert "Invalid value for '--format'" in bad.output and "'svg' is not one of 'mermaid', 'dot'" in bad.output
     missing = diagram("no-such-program", "--format", "dot", code=5)
     assert (
-        missing.stderr.strip()
-        == "Error: No program 'no-such-program'; known programs: g60-deep-integration, kechuang-zhongyuan."
+        missing.stderr.strip() == "Error: No program 'no-such-program'; known programs: "
+        "g60-deep-integration, industry-alliance, kechuang-zhongyuan, pioneer-brand."
     )
 
 
