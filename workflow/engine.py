@@ -13,6 +13,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from fractions import Fraction
 from typing import Any, Protocol
 
 import structlog
@@ -44,7 +45,7 @@ from workflow.program import (
     StatusColumn,
     effective_quotas,
 )
-from workflow.ranking import list_changes, rank, show
+from workflow.ranking import list_changes, rank, rank_scores, show
 from workflow.records import (
     AuditEntry,
     Confirmation,
@@ -1052,16 +1053,24 @@ class Engine(AppealActions):
                 cycle.id, states=program.listable_states + program.placed_states, with_application=False
             )
         }
-        totals: dict[int, list[int]] = {pid: [] for pid in projects}
-        for pid, total in tx.sheet_totals(cycle.id):
-            if pid in totals:
-                totals[pid].append(total)
-        totals = {pid: t for pid, t in totals.items() if t}
         places = [
             *((c.id, int(cycle.settings["places"].get(c.id, c.places))) for c in program.categories),
         ]
         method = program.list_settings.get("aggregate", "mean")
         trim = int(program.list_settings.get("trim", 0))
+        if method in ("mean", "sum"):  # the database adds up: one row per project, not per sheet
+            scores = {
+                pid: Fraction(total) if method == "sum" else Fraction(total, n)
+                for pid, total, n in tx.sheet_sums(cycle.id)
+                if pid in projects
+            }
+            ranked, ties = rank_scores(scores, places, tie_order) if scores else ([], [])
+            return projects, ranked, ties, method
+        totals: dict[int, list[int]] = {pid: [] for pid in projects}
+        for pid, total in tx.sheet_totals(cycle.id):
+            if pid in totals:
+                totals[pid].append(total)
+        totals = {pid: t for pid, t in totals.items() if t}
         ranked, ties = rank(totals, places, method, trim, tie_order) if totals else ([], [])
         return projects, ranked, ties, method
 

@@ -52,8 +52,16 @@ def rank(
     Returns the ranked list and, for every tie that crosses a boundary and is not fully settled
     by ``tie_order``, a message naming the tied projects and their score.
     """
+    scores = {pid: aggregate(t, method, trim) for pid, t in totals_by_project.items()}
+    return rank_scores(scores, places, tie_order)
+
+
+def rank_scores(
+    scores: Mapping[int, Fraction], places: Sequence[tuple[str, int]], tie_order: Sequence[int] = ()
+) -> tuple[list[Ranked], list[str]]:
+    """:func:`rank` for projects whose scores are already aggregated (by the database, say)."""
     position = {pid: i for i, pid in enumerate(tie_order)}
-    scored = [Ranked(pid, aggregate(t, method, trim), tuple(t)) for pid, t in totals_by_project.items()]
+    scored = [Ranked(pid, score, ()) for pid, score in scores.items()]
     # ties: the lead's explicit order first, then the project id (only used once settled)
     scored.sort(key=lambda r: (-r.score, position.get(r.project_id, len(position)), r.project_id))
 
