@@ -52,6 +52,9 @@ class StageKind:
     # whose sheet replaces whose: one current sheet per project and "party" (a city scores), or
     # per project and "scorer" (each committee member votes)
     sheets_per: str = "party"
+    # the trigger of this stage that gives a project its review result (request "result", with an
+    # optional "method"), counted against the program's quotas
+    result_trigger: str | None = None
     # triggers that add an entry (who, when, and the request: a deadline, a grade, a note) to a
     # list of the project's record, by trigger: the key of that list
     records: dict[str, str] = field(default_factory=dict)

@@ -33,6 +33,7 @@ MUNICIPAL_REVIEW = stage_kind(
         reopen_state="in_library",
         must_decide=True,
         appealable=("municipal_demonstration", "municipal_excellent", "municipal_none"),
+        result_trigger="review",
         transitions=(
             T("review", _REVIEWABLE, "municipal_demonstration", {"result": "demonstration"}),
             T("review", _REVIEWABLE, "municipal_excellent", {"result": "excellent"}),

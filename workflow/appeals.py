@@ -1,10 +1,10 @@
 """Appeals and overrides: the engine's actions that reopen a project's state, and the lead's
 overrides of rules the program marks overridable.
 
-An appeal is filed against a project's current result (a rejection, its municipal result, its
+An appeal is filed against a project's current result (a rejection, its review result, its
 place on the list). Whoever made that result decides it: dismissed, nothing changes; upheld,
 the project is reopened to an earlier stage through the engine's one door (the ``reopen``
-trigger of the program's machine). What it had gained since that stage — its municipal result,
+trigger of the program's machine). What it had gained since that stage — its review result,
 its score sheets, its list place — is superseded, never deleted, and every guard applies again
 on its way forward. A list that held it gets a new version; a published list a corrected
 publication.

@@ -988,7 +988,7 @@ class Engine(AppealActions):
                 entry["reason"] = reason
             project.record = {**project.record, key: [*project.record.get(key, []), entry]}
             return {"record": key}
-        if trigger == "review":
+        if trigger == program.result_trigger:
             project.municipal_result = request["result"]
             project.review_method = request.get("method")
         elif trigger == "accept" and request.get("opinion"):
@@ -1018,11 +1018,11 @@ class Engine(AppealActions):
         return {}
 
     def _supersede(self, tx: Any, program: Program, project: Project, stage_id: str) -> dict[str, Any]:
-        """Undo, as history, what the project gained in ``stage_id`` and after: its municipal result,
+        """Undo, as history, what the project gained in ``stage_id`` and after: its review result,
         its score sheets (kept, no longer current). Returns what was superseded, for the audit."""
         target = program.stage_index(stage_id)
         out: dict[str, Any] = {}
-        review = program.stage_of_action.get("review")
+        review = program.stage_of_action.get(program.result_trigger or "")
         if review and target <= program.stage_index(review) and project.municipal_result:
             out["municipal_result"] = project.municipal_result
             out["review_method"] = project.review_method
@@ -1567,7 +1567,7 @@ def _status_cell(
         return {col.id: counts.sheets_by_city.get(party, 0), f"{col.id}_needed": counts.key_library}
     if col.kind == "confirmed":
         return {col.id: party in counts.confirmations}
-    fund = program.funding.get(party, {})  # funding: support for each municipal result held
+    fund = program.funding.get(party, {})  # funding: support for each review result held
     return {col.id: sum(n * counts.results.get((party, result), 0) for result, n in fund.items())}
 
 
@@ -1652,7 +1652,7 @@ def _count_after(
     by_state[(project.city, project.state)] = by_state.get((project.city, project.state), 0) - 1
     by_state[(project.city, probe.state)] = by_state.get((project.city, probe.state), 0) + 1
     results = dict(counts.results)
-    if trigger == "review":
+    if trigger == program.result_trigger:
         if project.municipal_result:
             results[(project.city, project.municipal_result)] = (
                 results.get((project.city, project.municipal_result), 1) - 1

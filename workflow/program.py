@@ -124,7 +124,7 @@ class ListCategory:
 @dataclass(frozen=True)
 class StatusColumn:
     """One column of ``cycle status`` (a row per party). ``kind``: count (projects in
-    ``states``; "*" every state but new), result (projects holding a municipal result, with its
+    ``states``; "*" every state but new), result (projects holding a review result, with its
     quota), minimum (a count against a policy's minimum), sheets (sheets entered, against those
     needed), confirmed (the party confirmed the list), funding (support by results)."""
 
@@ -259,6 +259,11 @@ class Program:
     def sheet_trigger(self) -> str | None:
         """The trigger that records score sheets (a party's ``score``, a committee member's ``vote``), if any."""
         return next((s.kind.sheet_trigger for s in self.stages if s.kind.sheet_trigger), None)
+
+    @cached_property
+    def result_trigger(self) -> str | None:
+        """The trigger that gives a project its review result, if the program has one."""
+        return next((s.kind.result_trigger for s in self.stages if s.kind.result_trigger), None)
 
     @cached_property
     def record_keys(self) -> dict[str, str]:

@@ -41,7 +41,7 @@ _TELL: dict[str, Callable[[AuditEntry, Mapping[str, Any]], str]] = {
         "accepted into the city project library" + (f"; opinion: {d['opinion']}" if d.get("opinion") else "")
     ),
     "reject": lambda e, d: "rejected from the city project library",
-    "review": lambda e, d: f"municipal result: {d.get('result')} (method {d.get('method')})",
+    "review": lambda e, d: f"review result: {d.get('result')} (method {d.get('method')})",
     "recommend": lambda e, d: "recommended into the key-project library",
     "withdraw": lambda e, d: "recommendation withdrawn",
     "score": lambda e, d: (
