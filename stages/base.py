@@ -55,6 +55,9 @@ class StageKind:
     # the trigger of this stage that gives a project its review result (request "result", with an
     # optional "method"), counted against the program's quotas
     result_trigger: str | None = None
+    # triggers that order something by a deadline (request "deadline"): a project they lead to
+    # is reminded of its deadline
+    deadline_triggers: tuple[str, ...] = ()
     # triggers that add an entry (who, when, and the request: a deadline, a grade, a note) to a
     # list of the project's record, by trigger: the key of that list
     records: dict[str, str] = field(default_factory=dict)

@@ -50,6 +50,7 @@ LONG_TERM_AWARD = stage_kind(
         states=(*_HELD, "removed"),
         transitions=(*_MANAGED, T("progress", _HELD, None)),
         records={**_RECORDS, "progress": "progress"},
+        deadline_triggers=("order_rectification",),
     )
 )
 
@@ -71,6 +72,7 @@ ASSESSED_AWARD = stage_kind(
             T("assess", ("awarded",), "unqualified", {"grade": "unqualified"}),
         ),
         records={**_RECORDS, "self_assess": "self_assessments", "visit": "visits", "assess": "grades"},
+        deadline_triggers=("order_rectification",),
     )
 )
 
@@ -96,5 +98,6 @@ ROLLING_AWARD = stage_kind(
             T("progress", _HELD, None),
         ),
         records={**_RECORDS, "evaluate": "evaluations", "decide": "decisions", "progress": "progress"},
+        deadline_triggers=("order_rectification",),
     )
 )

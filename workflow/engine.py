@@ -12,15 +12,25 @@ import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, time, timedelta
 from fractions import Fraction
 from typing import Any, Protocol
+from zoneinfo import ZoneInfo
 
 import structlog
 
 from policies import REGISTRY
 from policies.appeals import split_overridden
-from policies.base import NEEDS_APPLICATION, NEEDS_COUNTS, NEEDS_UNIT, CycleCounts, GuardContext, ProjectView, Rejection
+from policies.base import (
+    NEEDS_APPLICATION,
+    NEEDS_COUNTS,
+    NEEDS_UNIT,
+    CycleCounts,
+    GuardContext,
+    ProjectView,
+    Rejection,
+    parse_date,
+)
 from policies.permissions import can_read, permission_problem
 from policies.windows import Window, stage_window
 from workflow.appeals import AppealActions
@@ -57,7 +67,7 @@ from workflow.records import (
     ScoreSheet,
     User,
 )
-from workflow.reminders import UNSENT, PendingWork, plan_for
+from workflow.reminders import NOTICE_KEY, UNSENT, Deadline, PendingWork, plan_for
 
 log = structlog.get_logger("evalflow.engine")
 
@@ -411,7 +421,7 @@ class Engine(AppealActions):
                 opened_by=user.name,
             )
             tx.insert_cycle(cycle)
-            added, _, _ = tx.replan_reminders(cycle.id, plan_for(program, cycle), UNSENT)
+            added, _, _ = tx.replan_reminders(cycle.id, self._plan(tx, program, cycle), UNSENT)
             self._audit(
                 tx,
                 now,
@@ -442,7 +452,7 @@ class Engine(AppealActions):
                     "re-plan", f"the reminders of {cycle.id}", f"{user.name} is {user.role}; the lead does"
                 )
             program = self.program_of(cycle)
-            added, moved, removed = tx.replan_reminders(cycle.id, plan_for(program, cycle), UNSENT)
+            added, moved, removed = tx.replan_reminders(cycle.id, self._plan(tx, program, cycle), UNSENT)
             self._audit(
                 tx,
                 now,
@@ -471,9 +481,32 @@ class Engine(AppealActions):
                 found = [r for r in found if r.recipient == user.city]
             return found
 
+    def _plan(self, tx: Any, program: Program, cycle: Cycle) -> list[Reminder]:
+        """The cycle's reminders as they should be now: its stage windows, the deadlines its
+        projects were given, its periodic rounds, the end of its public notice."""
+        deadlines: list[Deadline] = []
+        keys = [program.record_keys[t] for t in program.deadline_triggers if t in program.record_keys]
+        if program.deadline_states and keys:
+            for p in tx.find_projects(cycle.id, states=program.deadline_states, with_application=False):
+                orders = p.record.get(keys[0], [])
+                due = parse_date(orders[-1].get("deadline")) if orders else None
+                if due is not None:
+                    deadlines.append(Deadline(p.id, len(orders) - 1, p.city, due))  # type: ignore[arg-type]
+        published = cycle.settings.get("published_at")
+        at = datetime.fromisoformat(published) if published else None
+        return plan_for(
+            program, cycle, deadlines, at, until_year=self.now().astimezone(ZoneInfo(program.timezone)).year + 1
+        )
+
+    def _replan(self, tx: Any, program: Program, cycle: Cycle) -> None:
+        tx.replan_reminders(cycle.id, self._plan(tx, program, cycle), UNSENT)
+
     def pending_work(self, cycle_id: str, stage_id: str) -> PendingWork | None:
         """What is left to do in ``stage_id`` of a cycle, by its closing rules, or None when the
-        cycle is not in that stage (a reminder for it then has nothing to say)."""
+        cycle is not in that stage (a reminder for it then has nothing to say). ``stage_id`` may
+        also name a deadline, a round or the public notice (see workflow/reminders.py)."""
+        if stage_id.startswith(("deadline/", "round/")) or stage_id == NOTICE_KEY:
+            return self._pending_event(cycle_id, stage_id)
         with self.store.transaction(write=False) as tx:
             cycle = tx.get_cycle(cycle_id)
             if cycle is None or cycle.stage != stage_id:
@@ -496,6 +529,71 @@ class Engine(AppealActions):
                 rejections=self._closing(program, cycle, stage.close_when, ctx).refused,
                 party_names={p.id: p.name for p in program.parties},
             )
+
+    def _pending_event(self, cycle_id: str, subject: str) -> PendingWork | None:
+        """What is left to do before a deadline, at a round or at the end of a public notice (None:
+        nothing, or the event is no longer current)."""
+        with self.store.transaction(write=False) as tx:
+            cycle = tx.get_cycle(cycle_id)
+            if cycle is None:
+                return None
+            program = self.program_of(cycle)
+            zone = ZoneInfo(program.timezone)
+            names = {p.id: p.name for p in program.parties}
+            if subject.startswith("deadline/"):
+                _, pid, order = subject.split("/")
+                project = tx.get_project(int(pid))
+                keys = [program.record_keys[t] for t in program.deadline_triggers if t in program.record_keys]
+                orders = project.record.get(keys[0], []) if project and keys else []
+                if project is None or project.state not in program.deadline_states or len(orders) != int(order) + 1:
+                    return None  # done (restored, removed) or ordered again: that order has its own reminders
+                due = parse_date(orders[-1].get("deadline"))
+                if due is None:
+                    return None
+                why = orders[-1].get("reason", "")
+                message = (
+                    f"project {project.id} {project.enterprise_name} 《{project.project_name}》 must rectify by {due}"
+                    + (f": {why}" if why else "")
+                )
+                closes = datetime.combine(due + timedelta(days=1), time.min, zone)
+                return PendingWork(
+                    "整改期限 rectification deadline",
+                    closes,
+                    program.timezone,
+                    [Rejection("rectification_due", message, (project.city,))],
+                    names,
+                )
+            if subject == NOTICE_KEY:
+                published = cycle.settings.get("published_at")
+                if not published or program.notice_days is None:
+                    return None
+                ends = datetime.fromisoformat(published) + timedelta(days=program.notice_days)
+                waiting = tx.find_projects(cycle.id, states=program.sources_of("award"), with_application=False)
+                if not waiting:
+                    return None
+                local = ends.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+                message = f"the public notice ended {local}; {len(waiting)} selected projects wait to be announced"
+                return PendingWork(
+                    "公示期满 end of the public notice",
+                    ends,
+                    program.timezone,
+                    [Rejection("notice_over", message)],
+                    names,
+                )
+            year, month = (int(x) for x in subject.removeprefix("round/").split("-"))
+            sources = {st for t in program.round_triggers for st in program.sources_of(t)}
+            waiting = tx.count_by_city_state(cycle.id)
+            items = []
+            for party in program.parties:
+                n = sum(waiting.get((party.id, st), 0) for st in sources)
+                if n:
+                    items.append(
+                        Rejection("in_months", f"{party.id} has {n} projects for the {month}月 round", (party.id,))
+                    )
+            if not items:
+                return None
+            ends = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+            return PendingWork(f"{month}月集中办理 the {month}月 round", ends, program.timezone, items, names)
 
     def cycles(self) -> list[Cycle]:
         with self.store.transaction(write=False) as tx:
@@ -719,7 +817,10 @@ class Engine(AppealActions):
                 )
                 for project in projects
             ]
+            held = {p.state for p in projects} & set(program.deadline_states)
             self._move_all(tx, program, cycle, user, moves, trigger, now, reason)
+            if trigger in program.deadline_triggers or held:  # a deadline given, or no longer waited on
+                self._replan(tx, program, cycle)
             done = list(projects)
         if len(done) == 1:
             log.info("transition", project=done[0].id, trigger=trigger, state=done[0].state, actor=acting)
@@ -1302,6 +1403,8 @@ class Engine(AppealActions):
                 "published_at": now.isoformat(),
             }
             tx.save_cycle(cycle)
+            if program.notice_days is not None:  # remind the lead when the notice ends
+                self._replan(tx, program, cycle)
             self._audit(
                 tx,
                 now,

@@ -180,6 +180,9 @@ class Program:
     form: Form | None = None
     # the list's categories, best first: (id, name, default places)
     categories: tuple[ListCategory, ...] = ()
+    # reminders before a deadline a project was given, and before each periodic round opens
+    deadline_reminders: tuple[timedelta, ...] = ()
+    round_reminders: tuple[timedelta, ...] = ()
     # the columns of ``cycle status`` (the program's ``[[status.columns]]``)
     status_columns: tuple[StatusColumn, ...] = ()
     # states' Chinese names (the program's ``[state_names]``)
@@ -259,6 +262,36 @@ class Program:
     def sheet_trigger(self) -> str | None:
         """The trigger that records score sheets (a party's ``score``, a committee member's ``vote``), if any."""
         return next((s.kind.sheet_trigger for s in self.stages if s.kind.sheet_trigger), None)
+
+    @cached_property
+    def deadline_triggers(self) -> tuple[str, ...]:
+        return tuple(t for s in self.stages for t in s.kind.deadline_triggers)
+
+    @cached_property
+    def deadline_states(self) -> tuple[str, ...]:
+        """The states a project waits in under an order with a deadline (a rectification)."""
+        found = {spec.dest for spec in self.transition_specs if spec.trigger in self.deadline_triggers and spec.dest}
+        return tuple(sorted(found))
+
+    @cached_property
+    def round_triggers(self) -> tuple[str, ...]:
+        """Triggers held to months of the year (``in_months``): periodic rounds."""
+        return tuple(t for t, names in self.guards.items() if "in_months" in names)
+
+    @property
+    def round_months(self) -> tuple[int, ...]:
+        return (
+            tuple(int(m) for m in self.policy_params.get("in_months", {}).get("months", ()))
+            if self.round_triggers
+            else ()
+        )
+
+    @property
+    def notice_days(self) -> int | None:
+        """The days of public notice after publication, when an action waits for its end."""
+        if not any("notice_over" in names for names in self.guards.values()):
+            return None
+        return int(self.policy_params.get("notice_over", {}).get("days", 3))
 
     @cached_property
     def result_trigger(self) -> str | None:
@@ -617,6 +650,14 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         windows[wid] = spec
 
     default_reminders = (data.get("reminders") or {}).get("before_close", DEFAULT_REMINDERS)
+    event_reminders: dict[str, tuple[timedelta, ...]] = {}
+    for key in ("deadlines", "rounds"):
+        offsets = (data.get("reminders") or {}).get(key, DEFAULT_REMINDERS)
+        try:
+            event_reminders[key] = tuple(sorted({parse_offset(o) for o in offsets}, reverse=True))
+        except (ValueError, TypeError) as exc:
+            problems.append(f"[reminders] {key}: {exc}")
+            event_reminders[key] = ()
     stages: list[Stage] = []
     for i, s in enumerate(data.get("stages") or []):
         sid = s.get("id") or f"stages[{i}]"
@@ -805,6 +846,8 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         categories=tuple(categories),
         state_names={str(k): str(v) for k, v in (data.get("state_names") or {}).items()},
         status_columns=tuple(columns),
+        deadline_reminders=event_reminders.get("deadlines", ()),
+        round_reminders=event_reminders.get("rounds", ()),
         review_criteria_field=review.get("field"),
         review_criteria={k: tuple(v) for k, v in (review.get("types") or {}).items()},
     )

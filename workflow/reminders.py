@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -37,26 +37,64 @@ def reminder_key(cycle_id: str, stage: str, offset: str, recipient: str) -> str:
     return f"{cycle_id}/{stage}/{offset}/{recipient}"
 
 
-def plan_for(program: Program, cycle: Cycle) -> list[Reminder]:
-    """Every reminder of every windowed stage of ``cycle``: each offset × (every party + the lead)."""
+@dataclass(frozen=True)
+class Deadline:
+    """A project's order with a deadline (a rectification), the ``order``-th it was given."""
+
+    project_id: int
+    order: int
+    party: str
+    due: date
+
+
+def deadline_key(project_id: int, order: int) -> str:
+    return f"deadline/{project_id}/{order}"
+
+
+def round_key(year: int, month: int) -> str:
+    return f"round/{year}-{month:02d}"
+
+
+NOTICE_KEY = "notice"
+
+
+def plan_for(
+    program: Program,
+    cycle: Cycle,
+    deadlines: Sequence[Deadline] = (),
+    published_at: datetime | None = None,
+    until_year: int | None = None,
+) -> list[Reminder]:
+    """Every reminder of ``cycle``: before each windowed stage closes, each offset × (every party
+    + the lead); before each deadline a project was given (its party and the lead); before each
+    periodic round opens, from the cycle's year to ``until_year`` (every party and the lead); at
+    the end of a public notice (the lead)."""
     planned: list[Reminder] = []
+    zone = ZoneInfo(program.timezone)
+
+    def add(subject: str, offset: timedelta, recipients: Iterable[str], at: datetime) -> None:
+        label = describe_offset(offset)
+        for recipient in recipients:
+            key = reminder_key(cycle.id, subject, label, recipient)
+            planned.append(Reminder(cycle.id, subject, label, recipient, at - offset, key=key))
+
     for stage in program.stages:
         window = program.window(stage.id, cycle.year)
-        if window is None or window.closes is None:
-            continue
-        for offset in stage.reminders:
-            label = describe_offset(offset)
-            for recipient in (*program.party_ids, LEAD):
-                planned.append(
-                    Reminder(
-                        cycle_id=cycle.id,
-                        stage=stage.id,
-                        offset=label,
-                        recipient=recipient,
-                        due_at=window.closes - offset,
-                        key=reminder_key(cycle.id, stage.id, label, recipient),
-                    )
-                )
+        if window is not None and window.closes is not None:
+            for offset in stage.reminders:
+                add(stage.id, offset, (*program.party_ids, LEAD), window.closes)
+    for d in deadlines:
+        ends = datetime.combine(d.due + timedelta(days=1), time.min, zone)
+        for offset in program.deadline_reminders:
+            add(deadline_key(d.project_id, d.order), offset, dict.fromkeys((d.party, LEAD)), ends)
+    # rounds recur while the cycle's projects are managed: its year's, and up to ``until_year``
+    for year in range(cycle.year, max(cycle.year, until_year or cycle.year) + 1):
+        for month in program.round_months:
+            opens = datetime(year, month, 1, tzinfo=zone)
+            for offset in program.round_reminders:
+                add(round_key(year, month), offset, (*program.party_ids, LEAD), opens)
+    if published_at is not None and program.notice_days is not None:
+        add(NOTICE_KEY, timedelta(0), (LEAD,), published_at + timedelta(days=program.notice_days))
     return planned
 
 
