@@ -53,15 +53,19 @@ def rank(
     by ``tie_order``, a message naming the tied projects and their score.
     """
     scores = {pid: aggregate(t, method, trim) for pid, t in totals_by_project.items()}
-    return rank_scores(scores, places, tie_order)
+    return rank_scores(scores, places, tie_order, totals_by_project)
 
 
 def rank_scores(
-    scores: Mapping[int, Fraction], places: Sequence[tuple[str, int]], tie_order: Sequence[int] = ()
+    scores: Mapping[int, Fraction],
+    places: Sequence[tuple[str, int]],
+    tie_order: Sequence[int] = (),
+    totals: Mapping[int, Sequence[int]] | None = None,
 ) -> tuple[list[Ranked], list[str]]:
-    """:func:`rank` for projects whose scores are already aggregated (by the database, say)."""
+    """:func:`rank` for projects whose scores are already aggregated (by the database, say);
+    ``totals``, when known, are kept with each ranked project."""
     position = {pid: i for i, pid in enumerate(tie_order)}
-    scored = [Ranked(pid, score, ()) for pid, score in scores.items()]
+    scored = [Ranked(pid, score, tuple((totals or {}).get(pid, ()))) for pid, score in scores.items()]
     # ties: the lead's explicit order first, then the project id (only used once settled)
     scored.sort(key=lambda r: (-r.score, position.get(r.project_id, len(position)), r.project_id))
 
