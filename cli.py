@@ -617,10 +617,24 @@ def _print_audit(e: Any) -> None:
 
     move = f"{e.from_state or ''} → {e.to_state or ''}" if (e.from_state or e.to_state) else ""
     why = f"  «{e.reason}»" if e.reason else ""
-    said = tell(e)
+    said = tell(e, _program_of_cycle(e.cycle_id))
     said = f"  — {said}" if said else ""
     who = f"{e.subject} {e.subject_id}"
     click.echo(f"{local(e.at)}  {who:<18} {e.action:<16} {move:<44} by {e.actor}{why}{said}")
+
+
+_PROGRAMS: dict[tuple[str | None, str], Any] = {}
+
+
+def _program_of_cycle(cycle_id: str | None) -> Any:
+    """The program of a cycle (once per cycle for a long history), or None."""
+    if cycle_id is None:
+        return None
+    key = (cfg().db, cycle_id)
+    if key not in _PROGRAMS:
+        engine = cfg().engine()
+        _PROGRAMS[key] = engine.program_of(engine.get_cycle(cycle_id))
+    return _PROGRAMS[key]
 
 
 # ------------------------------------------------------------------------------------------ projects

@@ -17,6 +17,12 @@ COMMITTEE_VOTE = stage_kind(
         transitions=(T("vote", ("in_library",), None),),
         sheet_trigger="vote",
         sheets_per="scorer",
+        story={
+            "vote": lambda e, d: (
+                f"{e.actor} voted {'for' if d.get('total') else 'against'}"
+                + (" (changing an earlier vote)" if d.get("replaces_total") is not None else "")
+            )
+        },
     )
 )
 
@@ -32,6 +38,12 @@ PUBLIC_NOTICE = stage_kind(
         states=_NOTICED,
         cycle_actions=("publish",),
         appealable=_NOTICED,
+        story={
+            "place": lambda e, d: (
+                f"put on public notice as '{d.get('category')}' (list version {d.get('list_version')})"
+            ),
+            "award": lambda e, d: "announced by official document",
+        },
         transitions=(
             T("place", ("in_library", *_NOTICED), "listed_selected", {"category": "selected"}),
             T("place", ("in_library", *_NOTICED), "not_listed", {"category": "none"}),

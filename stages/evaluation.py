@@ -16,6 +16,12 @@ INTAKE = stage_kind(
         reopen_state="submitted",
         must_decide=True,
         appealable=("rejected",),
+        story={
+            "accept": lambda e, d: (
+                "accepted into the city project library" + (f"; opinion: {d['opinion']}" if d.get("opinion") else "")
+            ),
+            "reject": lambda e, d: "rejected from the city project library",
+        },
         transitions=(
             T("accept", ("submitted",), "in_library"),
             T("reject", ("submitted",), "rejected"),
@@ -34,6 +40,7 @@ MUNICIPAL_REVIEW = stage_kind(
         must_decide=True,
         appealable=("municipal_demonstration", "municipal_excellent", "municipal_none"),
         result_trigger="review",
+        story={"review": lambda e, d: f"municipal result: {d.get('result')} (method {d.get('method')})"},
         transitions=(
             T("review", _REVIEWABLE, "municipal_demonstration", {"result": "demonstration"}),
             T("review", _REVIEWABLE, "municipal_excellent", {"result": "excellent"}),
@@ -48,6 +55,10 @@ RECOMMENDATION = stage_kind(
         description="each city recommends its municipal demonstration projects into the key-project library",
         states=("recommended",),
         reopen_state="municipal_demonstration",
+        story={
+            "recommend": lambda e, d: "recommended into the key-project library",
+            "withdraw": lambda e, d: "recommendation withdrawn",
+        },
         transitions=(
             T("recommend", ("municipal_demonstration",), "recommended"),
             T("withdraw", ("recommended",), "municipal_demonstration"),
@@ -63,6 +74,12 @@ JOINT_SCORING = stage_kind(
         reopen_state="recommended",
         transitions=(T("score", ("recommended",), None),),
         sheet_trigger="score",
+        story={
+            "score": lambda e, d: (
+                f"{d.get('city')} scored {d.get('total')} {d.get('scores', {})}"
+                + (f", replacing its sheet of {d['replaces_total']}" if d.get("replaces_total") is not None else "")
+            )
+        },
     )
 )
 
@@ -86,6 +103,10 @@ PUBLICATION = stage_kind(
         states=_PLACED,
         cycle_actions=("publish",),
         appealable=_PLACED,
+        story={
+            "place": lambda e, d: f"placed '{d.get('category')}' by list version {d.get('list_version')}",
+            "award": lambda e, d: "named and awarded the plaque",
+        },
         transitions=(
             # a corrected publication places an already placed project again when its category changed
             T("place", ("recommended", *_PLACED), "listed_demonstration", {"category": "demonstration"}),

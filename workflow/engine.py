@@ -1374,7 +1374,7 @@ class Engine(AppealActions):
                 cat = category.get(project.id, "none")
                 if project.state in program.placed_states:
                     if _placed_category(program, project, awarded_from) == cat:
-                        continue  # its place stands (an awarded plaque stays awarded)
+                        continue  # its place stands (an awarded project stays awarded)
                     replaced += 1
                 moves.append((project, {"category": cat}, {"list_version": lst.number}))
             reason = f"corrected publication, list version {lst.number}" if published else ""

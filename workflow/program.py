@@ -264,6 +264,14 @@ class Program:
         return next((s.kind.sheet_trigger for s in self.stages if s.kind.sheet_trigger), None)
 
     @cached_property
+    def story(self) -> dict[str, Any]:
+        """How the history tells each trigger of the program's stage kinds."""
+        out: dict[str, Any] = {}
+        for s in self.stages:
+            out.update(s.kind.story)
+        return out
+
+    @cached_property
     def deadline_triggers(self) -> tuple[str, ...]:
         return tuple(t for s in self.stages for t in s.kind.deadline_triggers)
 

@@ -47,7 +47,7 @@ def rank(
     trim: int = 0,
     tie_order: Sequence[int] = (),
 ) -> tuple[list[Ranked], list[str]]:
-    """Rank projects and assign categories by ``places`` (e.g. [("demonstration", 10), ("excellent", 20)]).
+    """Rank projects and assign categories by ``places`` (e.g. [("gold", 10), ("silver", 20)], best first).
 
     Returns the ranked list and, for every tie that crosses a boundary and is not fully settled
     by ``tie_order``, a message naming the tied projects and their score.
@@ -127,7 +127,7 @@ def list_changes(old: Sequence[Any], new: Sequence[Any]) -> list[dict[str, Any]]
 
 
 def describe_change(change: Mapping[str, Any]) -> str:
-    """One line for an administrator, e.g. '#12 city 《…》: rank 3 → 1, excellent → demonstration'."""
+    """One line for an administrator, e.g. '#12 city 《…》: rank 3 → 1, silver → gold'."""
     head = f"#{change['project']} {change['city']} 《{change['project_name']}》"
     a, b = change["before"], change["after"]
     if a is None:

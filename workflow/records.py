@@ -79,7 +79,7 @@ class ListEntry:
     enterprise_name: str
     project_name: str
     score: str  # exact aggregate as a decimal string, e.g. "87.4444"
-    category: str  # demonstration | excellent | none
+    category: str  # one of the program's list categories, or "none"
 
 
 @dataclass

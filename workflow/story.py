@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from workflow.program import Program
 from workflow.ranking import describe_change
 from workflow.records import AuditEntry
 
@@ -15,7 +16,7 @@ def _superseded(data: Mapping[str, Any]) -> str:
     parts = []
     gone = data.get("superseded") or {}
     if gone.get("municipal_result"):
-        parts.append(f"municipal result {gone['municipal_result']} ({gone.get('review_method')})")
+        parts.append(f"review result {gone['municipal_result']} ({gone.get('review_method')})")
     if gone.get("sheets"):
         totals = ", ".join(f"{s['city']} {s['total']}" for s in gone["sheets"])
         parts.append(f"{len(gone['sheets'])} score sheets ({totals})")
@@ -37,23 +38,6 @@ _TELL: dict[str, Callable[[AuditEntry, Mapping[str, Any]], str]] = {
     "submit": lambda e, d: (
         f"submitted 《{d.get('project_name', '')}》 by {d.get('enterprise', '')} ({d.get('city', '')})"
     ),
-    "accept": lambda e, d: (
-        "accepted into the city project library" + (f"; opinion: {d['opinion']}" if d.get("opinion") else "")
-    ),
-    "reject": lambda e, d: "rejected from the city project library",
-    "review": lambda e, d: f"review result: {d.get('result')} (method {d.get('method')})",
-    "recommend": lambda e, d: "recommended into the key-project library",
-    "withdraw": lambda e, d: "recommendation withdrawn",
-    "score": lambda e, d: (
-        f"{d.get('city')} scored {d.get('total')} {d.get('scores', {})}"
-        + (f", replacing its sheet of {d['replaces_total']}" if d.get("replaces_total") is not None else "")
-    ),
-    "vote": lambda e, d: (
-        f"{e.actor} voted {'for' if d.get('total') else 'against'}"
-        + (" (changing an earlier vote)" if d.get("replaces_total") is not None else "")
-    ),
-    "place": lambda e, d: f"placed '{d.get('category')}' by list version {d.get('list_version')}",
-    "award": lambda e, d: "named and awarded the plaque",
     "appeal": lambda e, d: (
         f"appeal {d.get('appeal')} filed against '{d.get('against')}' (a result of "
         f"{d.get('against_stage')}" + (f", list version {d['list_version']}" if d.get("list_version") else "") + ")"
@@ -83,10 +67,14 @@ _TELL: dict[str, Callable[[AuditEntry, Mapping[str, Any]], str]] = {
 }
 
 
-def tell(entry: AuditEntry) -> str:
-    """One sentence about ``entry`` (empty when the action speaks for itself)."""
+def tell(entry: AuditEntry, program: Program | None = None) -> str:
+    """One sentence about ``entry`` (empty when the action speaks for itself): the program's stage
+    kinds tell their own triggers; an entry kept in a project's record lists what it recorded."""
     data = entry.data or {}
-    teller = _TELL.get(entry.action)
+    teller = (program.story.get(entry.action) if program is not None else None) or _TELL.get(entry.action)
+    if teller is None and data.get("record"):
+        shown = {k: v for k, v in data.items() if k not in ("record", "overridden")}
+        teller = lambda e, d: ", ".join(f"{k}={v}" for k, v in shown.items())  # noqa: E731
     try:
         text = teller(entry, data) if teller else ""
     except (KeyError, TypeError):

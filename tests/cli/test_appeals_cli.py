@@ -200,15 +200,15 @@ def test_history_of_a_rereviewed_project_reads_in_order_text_and_json(at_stage) 
     assert "submitted 《" in lines[0]
     assert "accepted into the city project library" in lines[1]
     assert "in_library → municipal_excellent" in lines[2]
-    assert "review result: excellent (method written)" in lines[2]
+    assert "municipal result: excellent (method written)" in lines[2]
     assert "by jiaxing-applicant" in lines[3] and "«应评为示范项目»" in lines[3]
     assert f"appeal {appeal} filed against 'municipal_excellent' (a result of municipal_review)" in lines[3]
     assert "by jiaxing-admin" in lines[4] and f"appeal {appeal} upheld; reopened to municipal_review" in lines[4]
     assert "municipal_excellent → in_library" in lines[5]
     assert f"reopened to stage municipal_review by appeal {appeal}" in lines[5]
-    assert "superseded: municipal result excellent (written)" in lines[5]
+    assert "superseded: review result excellent (written)" in lines[5]
     assert "in_library → municipal_demonstration" in lines[6]
-    assert "review result: demonstration (method onsite)" in lines[6]
+    assert "municipal result: demonstration (method onsite)" in lines[6]
 
     entries = cli.json("lead", now, "project", "history", str(pid))
     assert [e["action"] for e in entries] == want

@@ -18,10 +18,10 @@ LATER = "2027-06-15T10:00"
 
 # stage → (state after the reopen, what the history says was superseded, what is kept)
 CASES = {
-    "collection": ("submitted", ["municipal result demonstration (site)", "9 score sheets", "list version 1"], []),
+    "collection": ("submitted", ["review result demonstration (site)", "9 score sheets", "list version 1"], []),
     "municipal_review": (
         "in_library",
-        ["municipal result demonstration (site)", "9 score sheets", "list version 1"],
+        ["review result demonstration (site)", "9 score sheets", "list version 1"],
         [],
     ),
     "recommendation": ("municipal_demonstration", ["9 score sheets", "list version 1"], ["municipal result"]),

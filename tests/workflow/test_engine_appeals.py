@@ -832,7 +832,7 @@ def test_audit_trail_of_an_upheld_municipal_appeal(at_stage):
     assert [tell(e) for e in rows] == [
         f"appeal {a.id} filed against 'municipal_excellent' (a result of municipal_review)",
         f"appeal {a.id} upheld; reopened to municipal_review",
-        f"reopened to stage municipal_review by appeal {a.id}; superseded: municipal result excellent (written)",
+        f"reopened to stage municipal_review by appeal {a.id}; superseded: review result excellent (written)",
     ]
 
 
