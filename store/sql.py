@@ -592,27 +592,24 @@ class Tx:
 
     def count_sheets_by_scorer(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
         """Current sheets per scorer, of the projects in ``key_states`` (a committee's votes)."""
-        s, p = ScoreSheetRow.__table__, ProjectRow.__table__
-        keyed = select(p.c.id).where(p.c.cycle_id == cycle_id, p.c.state.in_(list(key_states)))
-        rows = self.s.connection().execute(
-            select(s.c.scorer, func.count())
-            .where(s.c.cycle_id == cycle_id, s.c.current.is_(True), s.c.project_id.in_(keyed))
-            .group_by(s.c.scorer)
-        )
-        return {scorer: n for scorer, n in rows}
+        return self._count_current_sheets(cycle_id, key_states, "scorer")
 
     def count_sheets_by_city(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
-        """Current sheets per scoring city, of the projects in ``key_states``. The projects are
-        named by a subquery (answered from the projects' covering index) rather than joined,
-        which would read a project row per sheet: four times faster on 90,000 sheets."""
+        """Current sheets per scoring city, of the projects in ``key_states``."""
+        return self._count_current_sheets(cycle_id, key_states, "city")
+
+    def _count_current_sheets(self, cycle_id: str, key_states: Sequence[str], column: str) -> dict[str, int]:
+        """Current sheets by ``column``, of the projects in ``key_states``. The projects are named
+        by a subquery (answered from the projects' covering index) rather than joined, which
+        would read a project row per sheet: four times faster on 90,000 sheets."""
         s, p = ScoreSheetRow.__table__, ProjectRow.__table__
         keyed = select(p.c.id).where(p.c.cycle_id == cycle_id, p.c.state.in_(list(key_states)))
         rows = self.s.connection().execute(
-            select(s.c.city, func.count())
+            select(s.c[column], func.count())
             .where(s.c.cycle_id == cycle_id, s.c.current.is_(True), s.c.project_id.in_(keyed))
-            .group_by(s.c.city)
+            .group_by(s.c[column])
         )
-        return {city: n for city, n in rows}
+        return {who: n for who, n in rows}
 
     # -- lists ------------------------------------------------------------------------------
     def latest_list(self, cycle_id: str) -> ListVersion | None:

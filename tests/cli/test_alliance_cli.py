@@ -6,14 +6,11 @@ it was."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from store.sql import SqlStore
-from tests.cli.test_full_cycle import Cli
-from tests.conftest import snapshot
+from tests.cli.programs import ProgramCli
 
 PROGRAM = "industry-alliance"
 ALL_MATERIALS = ["filing_form", "charter", "member_forms", "structure", "council", "summary"]
@@ -32,29 +29,16 @@ def alliance(i: int, members: int = 12, inside: int = 10, materials=None, kinds=
     }
 
 
-class Office:
+class Office(ProgramCli):
     def __init__(self, tmp_path: Path):
-        self.tmp = tmp_path
-        self.cli = Cli(tmp_path / "alliance.db")
-        self.store = SqlStore(self.cli.url)
-
-    def __call__(self, user: str | None, now: str, *args: str, code: int = 0) -> str:
-        return self.cli(user, now, *args, code=code)
-
-    def refused(self, user: str, now: str, *args: str, code: int = 3) -> str:
-        before = snapshot(self.store)
-        out = self.cli(user, now, *args, code=code)
-        assert snapshot(self.store) == before
-        return out
+        super().__init__(tmp_path, "alliance")
 
     def file(self, i: int, **kw) -> str:
-        path = self.tmp / f"a{i}.json"
-        path.write_text(json.dumps(alliance(i, **kw), ensure_ascii=False), encoding="utf-8")
-        return self("chair", "2027-03-05T09:00", "project", "submit", str(path))
+        return self.submit_file("chair", "2027-03-05T09:00", alliance(i, **kw))
 
 
-@pytest.fixture
-def office(tmp_path: Path) -> Office:
+def opened(tmp_path: Path) -> Office:
+    """The office, a chair unit of Hefei, an expert, and the 2027 filing round."""
     o = Office(tmp_path)
     when = "2027-03-01T09:00"
     o(None, when, "init")
@@ -62,6 +46,25 @@ def office(tmp_path: Path) -> Office:
     o("lead", when, "user", "add", "chair", "--role", "applicant", "--city", "hefei")
     o("lead", when, "user", "add", "expert", "--role", "scorer", "--city", "office")
     o("lead", when, "cycle", "open", PROGRAM, "--year", "2027")
+    return o
+
+
+def unqualified(o: Office) -> None:
+    """Alliance 1 filed in 2027 and graded unqualified at the 2028 year-end assessment."""
+    o.file(1)
+    o("lead", "2027-03-10T09:00", "project", "accept", "1")
+    o("lead", "2027-07-01T09:00", "cycle", "advance")
+    o("lead", "2027-07-10T09:00", "project", "act", "decide", "1", "-p", "result=approve")
+    o("lead", "2027-08-01T09:00", "cycle", "advance")
+    o("lead", "2027-08-02T09:00", "award", "1")
+    o("chair", "2028-12-05T09:00", "project", "act", "self_assess", "1", "-p", "report=r")
+    o("expert", "2028-12-06T09:00", "project", "act", "visit", "1", "-p", "notes=n")
+    o("lead", "2028-12-07T09:00", "project", "act", "assess", "1", "-p", "grade=unqualified")
+
+
+@pytest.fixture
+def office(tmp_path: Path) -> Office:
+    o = opened(tmp_path)
     yield o
     o.store.dispose()
 
@@ -153,15 +156,7 @@ def test_filing_assessment_rectification_and_revocation(office: Office) -> None:
 
 def test_a_rectified_alliance_is_restored(office: Office) -> None:
     o = office
-    o.file(1)
-    o("lead", "2027-03-10T09:00", "project", "accept", "1")
-    o("lead", "2027-07-01T09:00", "cycle", "advance")
-    o("lead", "2027-07-10T09:00", "project", "act", "decide", "1", "-p", "result=approve")
-    o("lead", "2027-08-01T09:00", "cycle", "advance")
-    o("lead", "2027-08-02T09:00", "award", "1")
-    o("chair", "2028-12-05T09:00", "project", "act", "self_assess", "1", "-p", "report=r")
-    o("expert", "2028-12-06T09:00", "project", "act", "visit", "1", "-p", "notes=n")
-    o("lead", "2028-12-07T09:00", "project", "act", "assess", "1", "-p", "grade=unqualified")
+    unqualified(o)
     o("lead", "2028-12-08T09:00", "project", "act", "order_rectification", "1", "-p", "deadline=2029-03-31")
     assert "now awarded 已备案" in o(
         "lead", "2029-03-20T09:00", "project", "act", "restore", "1", "--reason", "整改到位"

@@ -4,11 +4,10 @@ deadline (its unit's party and the lead, 7 d / 1 d / at the deadline), the end o
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from store.sql import SqlStore
-from tests.cli.test_alliance_cli import Office, alliance
+from tests.cli.test_alliance_cli import Office, opened, unqualified
 from tests.cli.test_full_cycle import Cli
 from tests.cli.test_kechuang_cli import Review
 from tests.cli.test_pioneer_cli import Bureau
@@ -22,23 +21,8 @@ def planned(cli: Cli, now: str) -> dict[str, str]:
 
 
 def filed_alliance(tmp_path: Path) -> Office:
-    o = Office(tmp_path)
-    o(None, "2027-03-01T09:00", "init")
-    o(None, "2027-03-01T09:00", "user", "add", "lead", "--role", "lead", "--city", "office")
-    o("lead", "2027-03-01T09:00", "user", "add", "chair", "--role", "applicant", "--city", "hefei")
-    o("lead", "2027-03-01T09:00", "user", "add", "expert", "--role", "scorer", "--city", "office")
-    o("lead", "2027-03-01T09:00", "cycle", "open", "industry-alliance", "--year", "2027")
-    path = tmp_path / "a.json"
-    path.write_text(json.dumps(alliance(1), ensure_ascii=False), encoding="utf-8")
-    o("chair", "2027-03-05T09:00", "project", "submit", str(path))
-    o("lead", "2027-03-10T09:00", "project", "accept", "1")
-    o("lead", "2027-07-01T09:00", "cycle", "advance")
-    o("lead", "2027-07-10T09:00", "project", "act", "decide", "1", "-p", "result=approve")
-    o("lead", "2027-08-01T09:00", "cycle", "advance")
-    o("lead", "2027-08-02T09:00", "award", "1")
-    o("chair", "2028-12-05T09:00", "project", "act", "self_assess", "1", "-p", "report=r")
-    o("expert", "2028-12-06T09:00", "project", "act", "visit", "1", "-p", "notes=n")
-    o("lead", "2028-12-07T09:00", "project", "act", "assess", "1", "-p", "grade=unqualified")
+    o = opened(tmp_path)
+    unqualified(o)
     return o
 
 

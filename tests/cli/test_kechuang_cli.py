@@ -6,14 +6,13 @@ and for leaving the database as it was."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from store.sql import SqlStore
+from tests.cli.programs import ProgramCli
 from tests.cli.test_full_cycle import Cli
-from tests.conftest import snapshot
 
 PROGRAM = "kechuang-zhongyuan"
 CYCLE = "kczy-2027"
@@ -44,25 +43,12 @@ def application(i: int, kind: str | None = None) -> dict:
     }
 
 
-class Review:
+class Review(ProgramCli):
     def __init__(self, tmp_path: Path):
-        self.tmp = tmp_path
-        self.cli = Cli(tmp_path / "kczy.db")
-        self.store = SqlStore(self.cli.url)
-
-    def __call__(self, user: str | None, now: str, *args: str, code: int = 0) -> str:
-        return self.cli(user, now, *args, code=code)
-
-    def refused(self, user: str, now: str, *args: str, code: int = 3) -> str:
-        before = snapshot(self.store)
-        out = self.cli(user, now, *args, code=code)
-        assert snapshot(self.store) == before
-        return out
+        super().__init__(tmp_path, "kczy")
 
     def submit(self, i: int, kind: str | None = None, code: int = 0) -> str:
-        path = self.tmp / f"a{i}.json"
-        path.write_text(json.dumps(application(i, kind), ensure_ascii=False), encoding="utf-8")
-        return self("ap", "2027-03-05T09:00", "project", "submit", str(path), code=code)
+        return self.submit_file("ap", "2027-03-05T09:00", application(i, kind), code=code)
 
 
 @pytest.fixture

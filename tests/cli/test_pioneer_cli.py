@@ -5,14 +5,12 @@ applying again in a later year. Every refusal leaves the database as it was."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from store.sql import SqlStore
+from tests.cli.programs import ProgramCli
 from tests.cli.test_full_cycle import Cli
-from tests.conftest import snapshot
 
 PROGRAM = "pioneer-brand"
 UNIT = "甲科技公司党支部"
@@ -29,29 +27,12 @@ def application(unit: str, mode: str = "alone", partners: tuple[tuple[str, str],
     }
 
 
-class Bureau:
+class Bureau(ProgramCli):
     def __init__(self, tmp_path: Path):
-        self.tmp = tmp_path
-        self.cli = Cli(tmp_path / "pioneer.db")
-        self.store = SqlStore(self.cli.url)
-        self.files = 0
-
-    def __call__(self, user: str | None, now: str, *args: str, code: int = 0) -> str:
-        return self.cli(user, now, *args, code=code)
-
-    def refused(self, user: str, now: str, *args: str, code: int = 3) -> str:
-        before = snapshot(self.store)
-        out = self.cli(user, now, *args, code=code)
-        assert snapshot(self.store) == before
-        return out
+        super().__init__(tmp_path, "pioneer")
 
     def submit(self, now: str, app: dict, *extra: str, code: int = 0) -> str:
-        self.files += 1
-        path = self.tmp / f"a{self.files}.json"
-        path.write_text(json.dumps(app, ensure_ascii=False), encoding="utf-8")
-        if code == 3:
-            return self.refused("ap", now, "project", "submit", str(path), *extra)
-        return self("ap", now, "project", "submit", str(path), *extra, code=code)
+        return self.submit_file("ap", now, app, *extra, code=code)
 
 
 @pytest.fixture
