@@ -211,7 +211,7 @@ def floor_run(n: int, work: Path, apps: Applications, cities: int = 9) -> float:
         untimed += time.perf_counter() - made
         con.executemany(
             "INSERT INTO projects (id, cycle_id, city, applicant, enterprise_name, project_name, application, state,"
-            " version, submitted_at, updated_at) VALUES (?, 'c', ?, 'u', ?, ?, ?, 'submitted', 1, ?, ?)",
+            " version, submitted_at, updated_at, record) VALUES (?, 'c', ?, 'u', ?, ?, ?, 'submitted', 1, ?, ?, '{}')",
             [
                 (pid + i + 1, a["enterprise"]["city"], a["enterprise"]["name"], a["project"]["name"], json.dumps(a))
                 + (now, now)
@@ -415,7 +415,9 @@ def traced_memory(n: int, work: Path) -> int:
 
 def child(args: list[str]) -> dict:
     """Run this script with ``args`` in a new process; its last line of output is JSON."""
-    out = subprocess.run([sys.executable, __file__, *args], check=True, capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, *args], check=False, capture_output=True, text=True)
+    if out.returncode != 0:
+        sys.exit(f"bench {' '.join(args)} failed:\n{out.stderr.strip()}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

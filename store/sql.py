@@ -612,7 +612,15 @@ class Tx:
         return {who: n for who, n in rows}
 
     # -- lists ------------------------------------------------------------------------------
-    def latest_list(self, cycle_id: str) -> ListVersion | None:
+    def latest_list(self, cycle_id: str, entries: bool = True) -> ListVersion | None:
+        """The newest list version of a cycle; without ``entries`` only its head (number, status…),
+        for what needs no ranked entries (a cycle's status, its closing rules)."""
+        if not entries:
+            t = ListVersionRow.__table__
+            names = [f.name for f in fields(ListVersion) if f.name != "entries"]
+            q = select(*(t.c[n] for n in names)).where(t.c.cycle_id == cycle_id).order_by(t.c.number.desc()).limit(1)
+            head = self.s.connection().execute(q).first()
+            return ListVersion(**dict(zip(names, head, strict=True)), entries=[]) if head else None
         row = (
             self.s.execute(
                 select(ListVersionRow).where(ListVersionRow.cycle_id == cycle_id).order_by(ListVersionRow.number.desc())  # type: ignore[attr-defined]

@@ -516,7 +516,7 @@ class Engine(AppealActions):
             window = self.window(program, cycle, stage_id)
             if window is None or window.closes is None:
                 return None
-            lst = tx.latest_list(cycle.id)
+            lst = tx.latest_list(cycle.id, entries=False)  # its head is enough
             counts = self._counts(tx, cycle, lst, stage.close_when)
             # judged as at the close, so that rules about time (the window must end) are not work
             at = max(self.now(), window.closes)
@@ -618,7 +618,7 @@ class Engine(AppealActions):
             rejections: list[Rejection] = []
             if nxt is None:
                 rejections.append(Rejection("last_stage", f"'{stage.id}' is the last stage of {program.id}"))
-            lst = tx.latest_list(cycle.id)
+            lst = tx.latest_list(cycle.id, entries=False)  # its head is enough
             counts = self._counts(tx, cycle, lst)
             window = self.window(program, cycle, stage.id)
             closes = window.closes if window else None
@@ -1492,7 +1492,7 @@ class Engine(AppealActions):
             user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
             program = self.program_of(cycle)
-            lst = tx.latest_list(cycle.id)
+            lst = tx.latest_list(cycle.id, entries=False)  # its head is enough
             counts = self._counts(tx, cycle, lst)
             stage = program.stage(cycle.stage)
             window = self.window(program, cycle, stage.id)
