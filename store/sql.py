@@ -541,10 +541,13 @@ class Tx:
         old: dict[tuple[int, str], tuple[int, int]] = {}
         ids = sorted({pid for pid, _ in keys})
         t = ScoreSheetRow.__table__
+        who_column = t.c.scorer if by_scorer else t.c.city
+        # a batch is one scorer's (one city's): read only its sheets, not every party's
+        whose = [who_column.in_(sorted({who for _, who in keys}))] if len({who for _, who in keys}) <= 50 else []
         for start in range(0, len(ids), 500):  # stay under SQL parameter limits
             rows = self.s.connection().execute(
-                select(t.c.id, t.c.project_id, t.c.scorer if by_scorer else t.c.city, t.c.total).where(
-                    t.c.project_id.in_(ids[start : start + 500]), t.c.current.is_(True)
+                select(t.c.id, t.c.project_id, who_column, t.c.total).where(
+                    t.c.project_id.in_(ids[start : start + 500]), t.c.current.is_(True), *whose
                 )
             )
             for sid, pid, who, total in rows:

@@ -1278,8 +1278,8 @@ class Engine(AppealActions):
         log.info("list_proposed", cycle=cycle.id, version=lst.number, entries=len(entries))
         return lst
 
-    def _current_list(self, tx: Any, cycle: Cycle, subject: str, *statuses: str) -> ListVersion:
-        lst = tx.latest_list(cycle.id)
+    def _current_list(self, tx: Any, cycle: Cycle, subject: str, *statuses: str, entries: bool = True) -> ListVersion:
+        lst = tx.latest_list(cycle.id, entries=entries)
         if lst is None:
             raise self._refuse("act on", subject, [Rejection("list_exists", "no list has been proposed yet")])
         if statuses and lst.status not in statuses:
@@ -1298,7 +1298,8 @@ class Engine(AppealActions):
         self, acting: str | None, cycle_id: str | None = None, decision: str = "confirm", reason: str = ""
     ) -> ListVersion:
         """A party confirms the current proposed list, or objects to it (sending it back for a new
-        version). During a correction the list is confirmed as soon as every party has confirmed."""
+        version). During a correction the list is confirmed as soon as every party has confirmed.
+        Returns the list version's head: its entries are not read (a confirmation does not need them)."""
         if decision == "object" and not reason.strip():
             raise InvalidInput("objection", ["an objection needs --reason"])
         now = self.now()
@@ -1308,7 +1309,7 @@ class Engine(AppealActions):
             program = self.program_of(cycle)
             subject = f"the list of cycle {cycle.id}"
             self._permit(program, decision, user, None, subject)
-            lst = self._current_list(tx, cycle, subject, "proposed")
+            lst = self._current_list(tx, cycle, subject, "proposed", entries=False)
             ctx = self._context(program, cycle, CycleCounts(), now=now)
             correction = self._list_reopened(program, cycle)
             rejections = self._guards(program, cycle, decision, ctx, correction).refused
