@@ -9,7 +9,6 @@ program's policies.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,9 +40,35 @@ class FormField:
 
     def get(self, data: Mapping[str, Any]) -> Any:
         holder: Any = data
-        for part in self.path.split("."):
+        for part in self.parts:
             holder = holder.get(part) if isinstance(holder, Mapping) else None
         return holder
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        found = _PARTS.get(self.path)
+        if found is None:
+            found = _PARTS[self.path] = tuple(self.path.split("."))
+        return found
+
+
+_PARTS: dict[str, tuple[str, ...]] = {}
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain(value: Any) -> Any:
+    """A deep copy of ``value`` as JSON would round-trip it (keys as text, tuples as lists,
+    anything else, a date say, as its text), without encoding and decoding it."""
+    kind = type(value)
+    if kind is dict:
+        return {k if type(k) is str else str(k): _plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [_plain(v) for v in value]
+    if kind in _SCALARS:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    return str(value)
 
 
 @dataclass(frozen=True)
@@ -89,7 +114,7 @@ class Form:
     def validate(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """A normalised copy of the application, or InvalidInput listing every missing or bad field."""
         problems: list[str] = []
-        out: dict[str, Any] = json.loads(json.dumps(data, default=str))  # deep copy, dates as ISO text
+        out: dict[str, Any] = _plain(data)  # a deep copy as JSON would give it: dates as text
         for f in self.fields:
             problems += _field_problems(f, f.get(out), f.path)
         if self.group is not None:

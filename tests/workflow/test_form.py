@@ -118,3 +118,15 @@ def test_a_program_without_a_form_is_refused_by_the_loader() -> None:
     with pytest.raises(ProgramInvalid) as err:
         build_program(data)
     assert "[form] is missing" in str(err.value)
+
+
+def test_the_checked_application_is_a_plain_copy_dates_as_text() -> None:
+    import datetime
+
+    app = make_app("hefei", 1)
+    app["fill_date"] = datetime.date(2027, 1, 15)
+    app["team"] = tuple(app["team"])
+    checked = FORM.validate(app)
+    assert checked["fill_date"] == "2027-01-15" and isinstance(checked["team"], list)
+    checked["enterprise"]["name"] = "changed"
+    assert app["enterprise"]["name"] != "changed"  # a copy: the caller's application is untouched
