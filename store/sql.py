@@ -395,8 +395,9 @@ class Tx:
         for p in projects:
             p.version = 1
             rows.append({f.name: getattr(p, f.name) for f in fields(p) if f.name != "id"})
-        stmt = insert(ProjectRow).returning(ProjectRow.id, sort_by_parameter_order=True)
-        ids = self.s.execute(stmt, rows).scalars().all()
+        t = ProjectRow.__table__
+        stmt = insert(t).returning(t.c.id, sort_by_parameter_order=True)  # Core: no ORM bookkeeping per row
+        ids = self.s.connection().execute(stmt, rows).scalars().all()
         for p, pid in zip(projects, ids, strict=True):
             p.id = pid
 
@@ -471,6 +472,7 @@ class Tx:
         states: Sequence[str] | None = None,
         applicant: str | None = None,
         with_application: bool = True,
+        units: Sequence[str] | None = None,
     ) -> list[Project]:
         """A cycle's projects, in id order (see _project_rows): callers that rank, place or list
         them leave the applications out."""
@@ -482,6 +484,14 @@ class Tx:
             where.append(t.c.state.in_(list(states)))
         if applicant is not None:
             where.append(t.c.applicant == applicant)
+        if units is not None:  # only these applying units' projects (in chunks, under parameter limits)
+            names = sorted(set(units))
+            out: list[Project] = []
+            for start in range(0, len(names), 500):
+                out += self._project_rows(
+                    [*where, t.c.enterprise_name.in_(names[start : start + 500])], with_application
+                )
+            return sorted(out, key=lambda p: p.id or 0)
         return self._project_rows(where, with_application)
 
     def unit_projects(self, program_id: str, units: Sequence[str]) -> list[Project]:

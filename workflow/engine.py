@@ -855,8 +855,11 @@ class Engine(AppealActions):
                 raise self._refuse("import", subject, closed)
             # the cycle's projects by (enterprise, project), without their applications: only one
             # submitted again has its application read, to compare
+            form = _form(program)
+            units = [_unit_name(form, data) for _, data in items]
             existing = {
-                (p.enterprise_name, p.project_name): p for p in tx.find_projects(cycle.id, with_application=False)
+                (p.enterprise_name, p.project_name): p
+                for p in tx.find_projects(cycle.id, with_application=False, units=[u for u in units if u])
             }
             seen: dict[tuple[str, str], str] = {}
             problems: list[str] = []
@@ -864,8 +867,7 @@ class Engine(AppealActions):
             result = ImportResult(cycle.id, dry_run)
             planned: list[tuple[Project, Verdict]] = []
             names = program.guards.get("submit", ())
-            form = _form(program)
-            units = self._unit_projects(tx, program, [_unit_name(form, data) for _, data in items])
+            held = self._unit_projects(tx, program, units)
             for n, (label, data) in enumerate(items, start=1):
                 if progress is not None:
                     progress(n)
@@ -901,7 +903,7 @@ class Engine(AppealActions):
                     submitted_at=now,
                     updated_at=now,
                 )
-                request = {"unit_projects": units.get(project.enterprise_name, [])} if units is not None else {}
+                request = {"unit_projects": held.get(project.enterprise_name, [])} if held is not None else {}
                 ctx = self._context(program, cycle, CycleCounts(), project, request, now=now)
                 verdict = self._judge(cycle, self._run(program, names, ctx), ctx.project)
                 problems += [f"[{label}] {r}" for r in verdict.refused]

@@ -99,8 +99,11 @@ class Form:
     # office receives them all)
     default_party: str = ""
 
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_by_path", {f.path: f for f in self.fields})
+
     def field(self, path: str) -> FormField:
-        return next(f for f in self.fields if f.path == path)
+        return self._by_path[path]  # type: ignore[attr-defined]
 
     def party_of(self, app: Mapping[str, Any]) -> str:
         return self.field(self.party).get(app) if self.party else self.default_party
