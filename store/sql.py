@@ -472,7 +472,6 @@ class Tx:
         states: Sequence[str] | None = None,
         applicant: str | None = None,
         with_application: bool = True,
-        units: Sequence[str] | None = None,
     ) -> list[Project]:
         """A cycle's projects, in id order (see _project_rows): callers that rank, place or list
         them leave the applications out."""
@@ -484,14 +483,6 @@ class Tx:
             where.append(t.c.state.in_(list(states)))
         if applicant is not None:
             where.append(t.c.applicant == applicant)
-        if units is not None:  # only these applying units' projects (in chunks, under parameter limits)
-            names = sorted(set(units))
-            out: list[Project] = []
-            for start in range(0, len(names), 500):
-                out += self._project_rows(
-                    [*where, t.c.enterprise_name.in_(names[start : start + 500])], with_application
-                )
-            return sorted(out, key=lambda p: p.id or 0)
         return self._project_rows(where, with_application)
 
     def unit_projects(self, program_id: str, units: Sequence[str]) -> list[Project]:
@@ -508,6 +499,13 @@ class Tx:
                 [t.c.cycle_id.in_(cycles), t.c.enterprise_name.in_(names[start : start + 500])], False
             )
         return sorted(out, key=lambda p: p.id or 0)
+
+    def project_keys(self, cycle_id: str) -> dict[tuple[str, str], int]:
+        """(applying unit, project name) -> project id, for every project of a cycle: how an import
+        knows what was submitted already (three small columns, not whole projects)."""
+        t = ProjectRow.__table__
+        q = select(t.c.enterprise_name, t.c.project_name, t.c.id).where(t.c.cycle_id == cycle_id)
+        return {(unit, name): pid for unit, name, pid in self.s.connection().execute(q)}
 
     def count_by_city_state(self, cycle_id: str) -> dict[tuple[str, str], int]:
         rows = self.s.execute(

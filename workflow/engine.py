@@ -857,13 +857,10 @@ class Engine(AppealActions):
             # submitted again has its application read, to compare
             form = _form(program)
             units = [_unit_name(form, data) for _, data in items]
-            existing = {
-                (p.enterprise_name, p.project_name): p
-                for p in tx.find_projects(cycle.id, with_application=False, units=[u for u in units if u])
-            }
+            existing = tx.project_keys(cycle.id)  # (unit, project name) -> id: what was submitted already
             seen: dict[tuple[str, str], str] = {}
             problems: list[str] = []
-            again: list[tuple[int, str, Mapping[str, Any], Project]] = []
+            again: list[tuple[int, str, Mapping[str, Any], int]] = []
             result = ImportResult(cycle.id, dry_run)
             planned: list[tuple[Project, Verdict]] = []
             names = program.guards.get("submit", ())
@@ -908,14 +905,15 @@ class Engine(AppealActions):
                 verdict = self._judge(cycle, self._run(program, names, ctx), ctx.project)
                 problems += [f"[{label}] {r}" for r in verdict.refused]
                 planned.append((project, verdict))
-            stored = tx.get_projects([old.id for *_, old in again]) if again else {}
-            for at, label, app, old in again:
-                if _same_application(stored[old.id].application, app):  # type: ignore[index]
-                    result.unchanged.append((label, old.id))  # type: ignore[arg-type]
+            stored = tx.get_projects([pid for *_, pid in again]) if again else {}
+            for at, label, app, pid in again:
+                old = stored[pid]
+                if _same_application(old.application, app):
+                    result.unchanged.append((label, pid))
                 else:
                     problems[at] = (
                         f"[{label}] {old.enterprise_name} already submitted 《{old.project_name}》 as project"
-                        f" {old.id}, with other content"
+                        f" {pid}, with other content"
                     )
             problems = [p for p in problems if p]
             if problems:

@@ -1,0 +1,157 @@
+"""The audit trail an auditor can trust: a hash chain, its check, and state rebuilt from it.
+
+Every audit entry stores the hash of the entry before it in its chain (one chain per cycle, and
+one for what belongs to no cycle) and the hash of its own canonical content together with that
+previous hash. Editing, deleting, reordering or inserting an entry breaks the chain at that entry;
+cutting off the newest entries is seen by comparing the head with one kept elsewhere
+(`evalflow audit head`, then `audit verify --head HASH`).
+
+Replaying the trail rebuilds every project's state from its entries alone, through the program's
+machine, and compares it with the stored state.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC
+from typing import Any
+
+from workflow.records import AuditEntry
+
+GENESIS = "0" * 64  # the "previous hash" of a chain's first entry
+
+
+def chain_of(cycle_id: str | None) -> str:
+    """The chain an entry belongs to: its cycle's, or the one of entries outside any cycle."""
+    return cycle_id or "-"
+
+
+def canonical(entry: AuditEntry) -> str:
+    """The entry's content as one exact text: every recorded field, keys sorted, no spaces,
+    instants in UTC to the microsecond. Its id is not part of it (the chain orders entries)."""
+    at = entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if entry.at else ""
+    content = {
+        "at": at,
+        "cycle": entry.cycle_id,
+        "subject": entry.subject,
+        "subject_id": entry.subject_id,
+        "actor": entry.actor,
+        "action": entry.action,
+        "from": entry.from_state,
+        "to": entry.to_state,
+        "reason": entry.reason,
+        "data": entry.data,
+    }
+    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def link(previous: str, entry: AuditEntry) -> str:
+    """The hash of ``entry`` following ``previous`` in its chain."""
+    return hashlib.sha256((previous + "\n" + canonical(entry)).encode("utf-8")).hexdigest()
+
+
+def seal(entries: Sequence[AuditEntry], heads: dict[str, str]) -> None:
+    """Give each new entry its place in its chain (``prev_hash`` and ``hash``), in order;
+    ``heads`` (chain -> its newest hash) is advanced as it goes."""
+    for entry in entries:
+        chain = chain_of(entry.cycle_id)
+        previous = heads.get(chain, GENESIS)
+        entry.prev_hash = previous
+        entry.hash = link(previous, entry)
+        heads[chain] = entry.hash
+
+
+@dataclass(frozen=True)
+class Break:
+    """The first entry where a chain does not hold, and why."""
+
+    chain: str
+    entry_id: int | None
+    why: str
+
+    def __str__(self) -> str:
+        where = f"entry {self.entry_id}" if self.entry_id is not None else "the end of the chain"
+        return f"chain {self.chain}: {where}: {self.why}"
+
+
+def verify(entries: Iterable[AuditEntry], heads: Mapping[str, str] | None = None) -> list[Break]:
+    """Walk every chain in id order; report the first break of each. ``heads`` (chain -> the
+    newest hash as kept elsewhere, or as the database records it) must be the chain's end."""
+    last: dict[str, str] = {}
+    last_id: dict[str, int | None] = {}
+    broken: dict[str, Break] = {}
+    for entry in entries:
+        chain = chain_of(entry.cycle_id)
+        if chain in broken:
+            continue
+        previous = last.get(chain, GENESIS)
+        if entry.prev_hash != previous:
+            why = (
+                "it is not linked to the entry before it (an entry was removed, inserted or moved here)"
+                if entry.prev_hash
+                else "it has no link to the entry before it"
+            )
+            broken[chain] = Break(chain, entry.id, why)
+            continue
+        if entry.hash != link(previous, entry):
+            broken[chain] = Break(chain, entry.id, "its content does not match its hash (it was changed)")
+            continue
+        last[chain] = entry.hash or ""
+        last_id[chain] = entry.id
+    for chain, expected in (heads or {}).items():
+        if chain in broken:
+            continue
+        if last.get(chain, GENESIS) != expected:
+            found = last.get(chain, GENESIS)
+            broken[chain] = Break(
+                chain,
+                None,
+                f"it ends at {found[:12]} (entry {last_id.get(chain)}), not at the head {expected[:12]}: "
+                "entries were cut off, or the head is not this database's",
+            )
+    return sorted(broken.values(), key=lambda b: (b.entry_id is None, b.entry_id or 0, b.chain))
+
+
+@dataclass(frozen=True)
+class Difference:
+    project_id: int
+    stored: str
+    replayed: str
+    why: str = ""
+
+    def __str__(self) -> str:
+        extra = f" ({self.why})" if self.why else ""
+        return f"project {self.project_id}: stored '{self.stored}', the trail gives '{self.replayed}'{extra}"
+
+
+def replay_states(entries: Iterable[AuditEntry], fire: Any) -> tuple[dict[int, str], list[Difference]]:
+    """Every project's state rebuilt from its entries alone: each project entry must start where
+    the previous one ended and, fired through the program's machine (``fire(state, action,
+    data)`` -> the state it leads to, or None), end where it says. Returns the states and what
+    did not follow."""
+    states: dict[int, str] = {}
+    problems: list[Difference] = []
+    for e in entries:
+        if e.subject != "project" or e.from_state is None and e.to_state is None:
+            continue
+        pid = int(e.subject_id)
+        now = states.get(pid, "new")
+        if (e.from_state or "new") != now:
+            problems.append(Difference(pid, e.from_state or "new", now, f"entry {e.id} starts elsewhere"))
+        dest = fire(e.from_state or "new", e.action, e.data or {})
+        if dest is not None and dest != e.to_state:
+            problems.append(Difference(pid, e.to_state or "", dest, f"entry {e.id}: the machine leads elsewhere"))
+        states[pid] = e.to_state or now
+    return states, problems
+
+
+def canonical_data(data: Any) -> Any:
+    """``data`` as it reads back from the database (JSON round trip), for sealing before insert."""
+    return json.loads(json.dumps(data, default=str))
+
+
+def as_dicts(breaks: Sequence[Break]) -> list[dict[str, Any]]:
+    return [{"chain": b.chain, "entry": b.entry_id, "why": b.why} for b in breaks]
