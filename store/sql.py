@@ -19,8 +19,10 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
 
+from store.guard import protect_audit
 from store.tables import (
     AppealRow,
+    AuditHeadRow,
     AuditRow,
     ConfirmationRow,
     CycleRow,
@@ -32,6 +34,7 @@ from store.tables import (
     UserRow,
     UTCDateTime,
 )
+from workflow.audit import GENESIS, chain_of, seal
 from workflow.errors import ConcurrentChange, StoreUnavailable
 from workflow.records import (
     Appeal,
@@ -50,7 +53,7 @@ from workflow.records import (
 BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001"
-HEAD = "0003"  # the newest revision in store/migrations/versions (a test keeps this true)
+HEAD = "0004"  # the newest revision in store/migrations/versions (a test keeps this true)
 R = TypeVar("R")
 
 
@@ -126,6 +129,8 @@ class SqlStore:
             existed = inspect(self.engine).has_table("projects")
             if not existed:
                 SQLModel.metadata.create_all(self.engine)
+                with self.engine.begin() as conn:
+                    protect_audit(conn)
                 self._alembic("stamp", HEAD)
             else:
                 self.upgrade()
@@ -249,6 +254,15 @@ def _same_once(process: Any) -> Any:
         return last[1]
 
     return remembered
+
+
+def _insert_missing(dialect: str, table: Any, values: dict[str, Any]) -> Any:
+    """INSERT … ON CONFLICT DO NOTHING, in the dialect's own words."""
+    if dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    return dialect_insert(table).values(**values).on_conflict_do_nothing()
 
 
 def _record(cls: type[R], row: Any) -> R:
@@ -811,11 +825,58 @@ class Tx:
 
     # -- audit ------------------------------------------------------------------------------
     def audit(self, entry: AuditEntry) -> None:
-        self._insert(AuditRow, entry)
+        """Append one audit entry, sealed into its chain."""
+        self.audit_many([entry])
 
     def audit_many(self, entries: Sequence[AuditEntry]) -> None:
-        """Append audit rows in one statement (in order)."""
-        self._insert_many(AuditRow, entries)
+        """Append audit entries in one statement (in order), each sealed into its chain: the
+        chains' heads are locked for the transaction, so two writers never both extend one."""
+        if not entries:
+            return
+        chains = sorted({chain_of(e.cycle_id) for e in entries})
+        heads = self._lock_heads(chains)
+        seal(entries, heads)
+        if len(entries) == 1:
+            self._insert(AuditRow, entries[0])  # (its id written back)
+        else:
+            self._insert_many(AuditRow, entries)
+        t, h = AuditRow.__table__, AuditHeadRow.__table__
+        conn = self.s.connection()
+        for chain in chains:
+            newest = max(e.id or 0 for e in entries if chain_of(e.cycle_id) == chain)
+            if not newest:  # inserted in one statement: the newest row of the chain is the batch's last
+                where = t.c.cycle_id.is_(None) if chain == "-" else t.c.cycle_id == chain
+                newest = conn.execute(select(func.max(t.c.id)).where(where)).scalar() or 0
+            conn.execute(update(h).where(h.c.chain == chain).values(hash=heads[chain], entry_id=newest))
+
+    def _lock_heads(self, chains: Sequence[str]) -> dict[str, str]:
+        """The heads of ``chains``, locked (FOR UPDATE) until the transaction ends; a new chain's
+        head row is made first, so that its first two writers queue like any others."""
+        h = AuditHeadRow.__table__
+        conn = self.s.connection()
+        known = {c for (c,) in conn.execute(select(h.c.chain).where(h.c.chain.in_(list(chains))))}
+        for chain in chains:
+            if chain not in known:
+                conn.execute(_insert_missing(conn.dialect.name, h, {"chain": chain, "hash": GENESIS, "entry_id": 0}))
+        q = select(h.c.chain, h.c.hash).where(h.c.chain.in_(list(chains)))
+        if conn.dialect.name != "sqlite":
+            q = q.with_for_update()
+        return {chain: value for chain, value in conn.execute(q)}
+
+    def audit_heads(self) -> dict[str, str]:
+        """Every chain's newest hash, as the database records it."""
+        h = AuditHeadRow.__table__
+        return {c: v for c, v in self.s.connection().execute(select(h.c.chain, h.c.hash)) if v != GENESIS}
+
+    def audit_entries(self, cycle_id: str | None = None, chunk: int = 5000) -> Iterator[AuditEntry]:
+        """Every audit entry (of one cycle's chain), in id order, read a chunk at a time."""
+        t = AuditRow.__table__
+        q = select(t).order_by(t.c.id)
+        if cycle_id is not None:
+            q = q.where(t.c.cycle_id == cycle_id)
+        result = self.s.connection().execution_options(yield_per=chunk).execute(q)
+        for row in result.mappings():
+            yield AuditEntry(**row)
 
     def entered_from(self, cycle_id: str, state: str) -> dict[int, str]:
         """For each project of a cycle that entered ``state``, the state it last came from (one

@@ -136,6 +136,17 @@ class AuditRow(SQLModel, table=True):
     to_state: str | None = None
     reason: str = ""
     data: dict = _json()
+    prev_hash: str | None = None
+    hash: str | None = None
+
+
+class AuditHeadRow(SQLModel, table=True):
+    """The newest hash of each audit chain (a cycle's, or "-" for entries outside any cycle)."""
+
+    __tablename__ = "audit_heads"
+    chain: str = Field(primary_key=True)
+    hash: str
+    entry_id: int
 
 
 class AppealRow(SQLModel, table=True):

@@ -43,6 +43,7 @@ TABLES = (
     "appeals",
     "reminders",
     "leases",
+    "audit_heads",
 )
 
 

@@ -77,9 +77,12 @@ class Break:
         return f"chain {self.chain}: {where}: {self.why}"
 
 
-def verify(entries: Iterable[AuditEntry], heads: Mapping[str, str] | None = None) -> list[Break]:
-    """Walk every chain in id order; report the first break of each. ``heads`` (chain -> the
-    newest hash as kept elsewhere, or as the database records it) must be the chain's end."""
+def verify(
+    entries: Iterable[AuditEntry], heads: Mapping[str, str] | None = None
+) -> tuple[list[Break], dict[str, tuple[str, int | None]]]:
+    """Walk every chain in id order and report the first break of each; ``heads`` (chain -> the
+    newest hash the database records for it) must be where each chain ends. Returns the breaks
+    and where each chain ends (its newest hash and entry id)."""
     last: dict[str, str] = {}
     last_id: dict[str, int | None] = {}
     broken: dict[str, Break] = {}
@@ -102,17 +105,23 @@ def verify(entries: Iterable[AuditEntry], heads: Mapping[str, str] | None = None
         last[chain] = entry.hash or ""
         last_id[chain] = entry.id
     for chain, expected in (heads or {}).items():
-        if chain in broken:
-            continue
-        if last.get(chain, GENESIS) != expected:
-            found = last.get(chain, GENESIS)
-            broken[chain] = Break(
-                chain,
-                None,
-                f"it ends at {found[:12]} (entry {last_id.get(chain)}), not at the head {expected[:12]}: "
-                "entries were cut off, or the head is not this database's",
-            )
-    return sorted(broken.values(), key=lambda b: (b.entry_id is None, b.entry_id or 0, b.chain))
+        if chain not in broken and last.get(chain, GENESIS) != expected:
+            broken[chain] = Break(chain, None, _cut(last.get(chain, GENESIS), last_id.get(chain), expected))
+    ends = {chain: (value, last_id.get(chain)) for chain, value in last.items()}
+    return sorted(broken.values(), key=lambda b: (b.entry_id is None, b.entry_id or 0, b.chain)), ends
+
+
+def _cut(found: str, entry_id: int | None, expected: str) -> str:
+    return (
+        f"it ends at {found[:12]} (entry {entry_id}), not at the head {expected[:12]}: "
+        "entries were cut off, or the head is not this database's"
+    )
+
+
+def combined(ends: Mapping[str, str]) -> str:
+    """One hash for the heads of several chains (what `audit head` prints for a whole database)."""
+    lines = "\n".join(f"{chain} {value}" for chain, value in sorted(ends.items()))
+    return hashlib.sha256(lines.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True)

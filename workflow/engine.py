@@ -68,6 +68,7 @@ from workflow.records import (
     User,
 )
 from workflow.reminders import NOTICE_KEY, UNSENT, Deadline, PendingWork, plan_for
+from workflow.trail import TrailActions
 
 log = structlog.get_logger("evalflow.engine")
 
@@ -120,7 +121,7 @@ def _placed_category(program: Program, project: Project, awarded_from: Mapping[i
     return None
 
 
-class Engine(AppealActions):
+class Engine(AppealActions, TrailActions):
     """Runs programs' cycles on a store, with an injected clock."""
 
     def __init__(self, store: Store, programs: ProgramRegistry | None = None, clock: Clock = utc_now):

@@ -99,6 +99,17 @@ class StoreUnavailable(EvalflowError):
         super().__init__(message)
 
 
+class TrailBroken(EvalflowError):
+    """The audit trail does not hold: a chain is broken or cut off, or the trail does not give
+    the stored states."""
+
+    exit_code = 11
+    kind = "audit"
+
+    def __init__(self, message: str):
+        super().__init__(message)
+
+
 def at_most(problems: Sequence[str], shown: int = 40) -> list[str]:
     """The first ``shown`` problems and how many more (a file with thousands of bad rows still
     gives a message a person can read; fixing these and running again shows the rest)."""

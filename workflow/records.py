@@ -119,6 +119,9 @@ class AuditEntry:
     reason: str = ""
     data: dict[str, Any] = field(default_factory=dict)
     id: int | None = None
+    # its place in its chain (workflow/audit.py): the hash of the entry before it, and its own
+    prev_hash: str | None = None
+    hash: str | None = None
 
 
 @dataclass

@@ -34,7 +34,7 @@ from workflow.records import Cycle, Project, ScoreSheet
 
 PROGRAM = "g60-deep-integration"
 CYCLE = "g60-2027"
-FIRST_TABLES = {t for t in TABLES if t != "appeals"}
+FIRST_TABLES = {t for t in TABLES if t not in ("appeals", "audit_heads")}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -118,6 +118,22 @@ AUDIT = _t(
 )
 
 
+AUDIT_0001 = (
+    "id",
+    "at",
+    "cycle_id",
+    "subject",
+    "subject_id",
+    "actor",
+    "action",
+    "from_state",
+    "to_state",
+    "reason",
+    "data",
+)
+FIRST_COLUMNS = {"projects": PROJECTS_0001, "audit": AUDIT_0001}  # tables later revisions added columns to
+
+
 def first_version_rows(url: str) -> None:
     """What evalflow 0001 wrote: users, an open cycle, two submitted projects (no reopened_to,
     no appeals table) and their audit rows."""
@@ -186,8 +202,7 @@ def first_version_rows(url: str) -> None:
 def old_rows(url: str) -> dict[str, list[tuple]]:
     """Every row of the first schema's tables, in the first schema's columns only."""
     selects = {
-        t: ", ".join(f'"{c}"' for c in (PROJECTS_0001 if t == "projects" else columns(url, t)))
-        for t in sorted(FIRST_TABLES)
+        t: ", ".join(f'"{c}"' for c in FIRST_COLUMNS.get(t) or columns(url, t)) for t in sorted(FIRST_TABLES)
     }  # read the columns first: on SQLite a second connection would wait for the first
     with SqlStore(url).engine.connect() as conn:
         return {
@@ -347,13 +362,18 @@ def test_the_migrations_from_nothing_make_exactly_the_tables_of_store_tables(url
 
 
 def test_the_comparison_sees_what_0001_lacks(url: str) -> None:
-    """The check above is not vacuous: at 0001 it reports the appeals table, reopened_to and record."""
+    """The check above is not vacuous: at 0001 it reports the tables and columns added since."""
     alembic(url, "upgrade", FIRST)
     found = differences(url)
     added_tables = {d[1].name for d in found if isinstance(d, tuple) and d[0] == "add_table"}
     added_columns = [(d[2], d[3].name) for d in found if isinstance(d, tuple) and d[0] == "add_column"]
-    assert added_tables == {"appeals"}
-    assert sorted(added_columns) == [("projects", "record"), ("projects", "reopened_to")]
+    assert added_tables == {"appeals", "audit_heads"}
+    assert sorted(added_columns) == [
+        ("audit", "hash"),
+        ("audit", "prev_hash"),
+        ("projects", "record"),
+        ("projects", "reopened_to"),
+    ]
 
 
 def test_head_is_the_newest_revision_of_the_script_directory() -> None:
@@ -364,9 +384,9 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    assert chain == [HEAD, "0002", FIRST]
+    assert chain == [HEAD, "0003", "0002", FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
-    assert [n.split("_")[0] for n in names] == [FIRST, "0002", HEAD]
+    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", HEAD]
 
 
 def test_downgrade_0002_to_0001_on_an_empty_database(url: str) -> None:

@@ -1,0 +1,135 @@
+"""The engine's audit actions: verify the hash chains, print their head, replay the trail."""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass, field
+from typing import Any
+
+from workflow.audit import Break, Difference, chain_of, combined, replay_states, verify
+from workflow.errors import NotPermitted
+from workflow.program import Program
+
+
+@dataclass
+class VerifyReport:
+    entries: int = 0
+    chains: dict[str, str] = field(default_factory=dict)  # chain -> where it ends (its newest hash)
+    breaks: list[Break] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.breaks
+
+
+@dataclass
+class ReplayReport:
+    projects: int = 0
+    entries: int = 0
+    differences: list[Difference] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.differences
+
+
+class _Counted:
+    """An iterable that counts what passed through it."""
+
+    def __init__(self, items: Any):
+        self.items, self.n = items, 0
+
+    def __iter__(self) -> Any:
+        for item in self.items:
+            self.n += 1
+            yield item
+
+
+class TrailActions:
+    """Mixed into the engine: the lead's checks of the audit trail."""
+
+    def _lead_only(self, tx: Any, acting: str | None, what: str) -> None:
+        user = self._user(tx, acting)  # type: ignore[attr-defined]
+        if user.role != "lead":
+            raise NotPermitted(what, "the audit trail", f"{user.name} is {user.role}; the lead checks the trail")
+
+    def audit_verify(self, acting: str | None, cycle_id: str | None = None, head: str | None = None) -> VerifyReport:
+        """Recompute every chain (or one cycle's) and report the first broken entry of each; the
+        chains must end where the database's heads say and, given ``head`` (from `audit head`,
+        kept elsewhere), where that says: a cut-off tail is seen too."""
+        with self.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
+            self._lead_only(tx, acting, "verify")
+            chain = chain_of(self._cycle(tx, cycle_id).id) if cycle_id else None  # type: ignore[attr-defined]
+            recorded = tx.audit_heads()
+            if chain is not None:
+                recorded = {chain: recorded[chain]} if chain in recorded else {}
+            entries = _Counted(tx.audit_entries(cycle_id))
+            breaks, ends = verify(entries, recorded)
+            report = VerifyReport(entries.n, {c: h for c, (h, _) in ends.items()}, breaks)
+            if head:
+                found = report.chains.get(chain, "") if chain is not None else combined(report.chains)
+                if found != head:
+                    report.breaks.append(
+                        Break(
+                            chain or "*",
+                            None,
+                            f"the trail ends at {found[:12] or 'nothing'}, not at the head you kept ({head[:12]}): "
+                            "entries were cut off or the trail is not the one that head was taken from",
+                        )
+                    )
+            return report
+
+    def audit_head(self, acting: str | None, cycle_id: str | None = None) -> str:
+        """The hash to keep outside the database: one cycle's chain head, or all chains' at once."""
+        with self.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
+            self._lead_only(tx, acting, "read the head of")
+            heads = tx.audit_heads()
+            if cycle_id:
+                return heads.get(chain_of(self._cycle(tx, cycle_id).id), "")  # type: ignore[attr-defined]
+            return combined(heads)
+
+    def audit_replay(self, acting: str | None, cycle_id: str | None = None) -> ReplayReport:
+        """Rebuild every project's state from the audit trail alone, through its program's
+        machine, in a scratch database; compare it with the stored state."""
+        report = ReplayReport()
+        scratch = sqlite3.connect(":memory:")
+        scratch.execute("CREATE TABLE replayed (project_id INTEGER PRIMARY KEY, state TEXT)")
+        scratch.execute("CREATE TABLE stored (project_id INTEGER PRIMARY KEY, state TEXT)")
+        with self.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
+            self._lead_only(tx, acting, "replay")
+            cycles = [self._cycle(tx, cycle_id)] if cycle_id else tx.list_cycles()  # type: ignore[attr-defined]
+            for cycle in cycles:
+                program: Program = self.program_of(cycle)  # type: ignore[attr-defined]
+                entries = _Counted(e for e in tx.audit_entries(cycle.id) if e.subject == "project")
+                states, problems = replay_states(entries, _firing(program))
+                report.entries += entries.n
+                report.differences += problems
+                scratch.executemany("INSERT INTO replayed VALUES (?, ?)", states.items())
+                stored = [(p.id, p.state) for p in tx.find_projects(cycle.id, with_application=False)]
+                scratch.executemany("INSERT INTO stored VALUES (?, ?)", stored)
+                report.projects += len(stored)
+        differing = scratch.execute(
+            "SELECT coalesce(s.project_id, r.project_id), coalesce(s.state, '(no project)'),"
+            " coalesce(r.state, '(no entry)') FROM stored s FULL OUTER JOIN replayed r ON r.project_id = s.project_id"
+            " WHERE s.state IS NOT r.state ORDER BY 1"
+        ).fetchall()
+        report.differences += [Difference(pid, stored, replayed) for pid, stored, replayed in differing]
+        scratch.close()
+        return report
+
+
+def _firing(program: Program) -> Any:
+    """``fire(state, action, data)``: where the program's machine takes a project in ``state``
+    on ``action`` with the entry's data as its request (None: not a trigger of the machine)."""
+
+    class Probe:
+        def __init__(self, state: str):
+            self.state = state
+
+    def fire(state: str, action: str, data: dict[str, Any]) -> str | None:
+        if action not in program.machine.events:
+            return None
+        probe = Probe(state)
+        return probe.state if program.fire(probe, action, data) else "(refused by the machine)"
+
+    return fire
