@@ -157,10 +157,5 @@ def replay_states(entries: Iterable[AuditEntry], fire: Any) -> tuple[dict[int, s
     return states, problems
 
 
-def canonical_data(data: Any) -> Any:
-    """``data`` as it reads back from the database (JSON round trip), for sealing before insert."""
-    return json.loads(json.dumps(data, default=str))
-
-
 def as_dicts(breaks: Sequence[Break]) -> list[dict[str, Any]]:
     return [{"chain": b.chain, "entry": b.entry_id, "why": b.why} for b in breaks]
