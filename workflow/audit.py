@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from typing import Any
 
-from workflow.records import AuditEntry
+from workflow.records import AuditEntry, plain
 
 GENESIS = "0" * 64  # the "previous hash" of a chain's first entry
 
@@ -43,7 +43,7 @@ def canonical(entry: AuditEntry) -> str:
         "from": entry.from_state,
         "to": entry.to_state,
         "reason": entry.reason,
-        "data": entry.data,
+        "data": plain(entry.data),  # as it reads back from the database: keys as text
     }
     return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 

@@ -15,6 +15,7 @@ from typing import Any
 
 from policies.base import parse_date
 from workflow.errors import InvalidInput
+from workflow.records import plain
 
 KINDS = ("text", "date", "int", "bool", "list", "choice", "party", "number")
 
@@ -53,22 +54,6 @@ class FormField:
 
 
 _PARTS: dict[str, tuple[str, ...]] = {}
-_SCALARS = (str, int, float, bool, type(None))
-
-
-def _plain(value: Any) -> Any:
-    """A deep copy of ``value`` as JSON would round-trip it (keys as text, tuples as lists,
-    anything else, a date say, as its text), without encoding and decoding it."""
-    kind = type(value)
-    if kind is dict:
-        return {k if type(k) is str else str(k): _plain(v) for k, v in value.items()}
-    if kind is list or kind is tuple:
-        return [_plain(v) for v in value]
-    if kind in _SCALARS:
-        return value
-    if isinstance(value, Mapping):
-        return {str(k): _plain(v) for k, v in value.items()}
-    return str(value)
 
 
 @dataclass(frozen=True)
@@ -117,7 +102,7 @@ class Form:
     def validate(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """A normalised copy of the application, or InvalidInput listing every missing or bad field."""
         problems: list[str] = []
-        out: dict[str, Any] = _plain(data)  # a deep copy as JSON would give it: dates as text
+        out: dict[str, Any] = plain(data)  # a deep copy as JSON would give it: dates as text
         for f in self.fields:
             problems += _field_problems(f, f.get(out), f.path)
         if self.group is not None:

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -177,3 +178,21 @@ class Lease:
     holder: str
     acquired_at: datetime
     expires_at: datetime
+
+
+_SCALARS = (str, int, float, bool, type(None))
+
+
+def plain(value: Any) -> Any:
+    """A deep copy of ``value`` as JSON would round-trip it (keys as text, tuples as lists,
+    anything else, a date say, as its text), without encoding and decoding it."""
+    kind = type(value)
+    if kind is dict:
+        return {k if type(k) is str else str(k): plain(v) for k, v in value.items()}
+    if kind is list or kind is tuple:
+        return [plain(v) for v in value]
+    if kind in _SCALARS:
+        return value
+    if isinstance(value, Mapping):
+        return {str(k): plain(v) for k, v in value.items()}
+    return str(value)
