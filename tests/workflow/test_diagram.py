@@ -273,3 +273,14 @@ def test_import_of_300_rows_on_a_terminal_shows_the_bar(tmp_path: Path, monkeypa
     assert result.stdout.startswith("Imported 300 applications into g60-2027")
     assert "checking 300 applications" in result.stderr
     assert "Imported" not in result.stderr  # the bar never mixes with the output
+
+
+@pytest.mark.parametrize("program_id", ProgramRegistry().ids())
+def test_every_program_is_drawn_with_every_state_and_trigger(program_id: str) -> None:
+    shown = ProgramRegistry().get(program_id)
+    for fmt in ("mermaid", "dot"):
+        out = diagram(program_id, "--format", fmt).output
+        for state in shown.states:
+            assert state in out, (program_id, fmt, state)
+        for spec in shown.transition_specs:
+            assert spec.trigger in out, (program_id, fmt, spec.trigger)
