@@ -41,6 +41,7 @@ sys.path.insert(0, str(ROOT))
 
 import structlog  # noqa: E402
 
+from demo.g60 import DemoClock  # noqa: E402
 from demo.synthetic import application  # noqa: E402
 from store.sql import SqlStore  # noqa: E402
 from workflow.engine import Engine  # noqa: E402
@@ -58,17 +59,6 @@ def sheet(pid: int, city: int) -> dict[str, int]:
         "effectiveness": 16 + (pid * 13 + 5 * city) % 15,
         "mechanism": 12 + (pid * 5 + 7 * city) % 9,
     }
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = datetime(2027, 1, 10, 9, tzinfo=TZ)
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, month: int, day: int) -> None:
-        self.at = datetime(2027, month, day, 9, tzinfo=TZ)
 
 
 class Applications:
@@ -93,7 +83,8 @@ def engine_run(n: int, work: Path, apps: Applications) -> tuple[dict[str, float]
     db = work / f"engine-{n}.db"
     store = SqlStore(f"sqlite:///{db}")
     store.create()
-    clock = Clock()
+    clock = DemoClock(2027)
+    clock.set(1, 10)
     engine = Engine(store, clock=clock)
     program = engine.programs.get(PROGRAM)
     cities = list(program.parties)

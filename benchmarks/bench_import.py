@@ -14,7 +14,6 @@ import random
 import sys
 import tempfile
 import time
-from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -24,6 +23,7 @@ sys.path.insert(0, str(ROOT))
 import openpyxl  # noqa: E402
 import structlog  # noqa: E402
 
+from demo.g60 import DemoClock  # noqa: E402
 from demo.synthetic import application  # noqa: E402
 from sheets.applications import flat_row, read_applications, team_rows, write_template  # noqa: E402
 from sheets.scores import read_scores  # noqa: E402
@@ -36,17 +36,6 @@ TZ = ZoneInfo("Asia/Shanghai")
 PROGRAM = "g60-deep-integration"
 
 FORM = ProgramRegistry().get("g60-deep-integration").form
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.at = datetime(2027, 1, 10, 9, tzinfo=TZ)
-
-    def __call__(self) -> datetime:
-        return self.at
-
-    def set(self, month: int, day: int) -> None:
-        self.at = datetime(2027, month, day, 9, tzinfo=TZ)
 
 
 def timed(label: str, rows: int, func, results: list) -> object:
@@ -72,10 +61,11 @@ def main() -> None:
 
     print(f"evalflow import benchmark — {args.applications} applications, {args.projects} projects × 9 cities")
 
-    def setup(name: str) -> tuple[Engine, Clock]:
+    def setup(name: str) -> tuple[Engine, DemoClock]:
         store = SqlStore(f"sqlite:///{work / name}")
         store.create()
-        clock = Clock()
+        clock = DemoClock(2027)
+        clock.set(1, 10)
         engine = Engine(store, clock=clock)
         program = engine.programs.get(PROGRAM)
         engine.add_user(None, "lead", "lead", program.lead)
