@@ -1751,12 +1751,12 @@ def _count_after(
     counts: CycleCounts, project: Project, trigger: str, request: Mapping[str, Any], program: Program
 ) -> CycleCounts:
     """The counts as they will be once ``project`` has fired ``trigger`` (for batches)."""
-    probe = dataclasses.replace(project)
-    if not program.fire(probe, trigger, request):
+    dest = program.leads_to(project.state, trigger, request)
+    if dest is None:
         return counts
     by_state = dict(counts.by_city_state)
     by_state[(project.city, project.state)] = by_state.get((project.city, project.state), 0) - 1
-    by_state[(project.city, probe.state)] = by_state.get((project.city, probe.state), 0) + 1
+    by_state[(project.city, dest)] = by_state.get((project.city, dest), 0) + 1
     results = dict(counts.results)
     if trigger == program.result_trigger:
         if project.municipal_result:

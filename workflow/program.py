@@ -407,8 +407,7 @@ class Program:
         if memo is not None and trigger in self.plain_triggers:
             dest = memo.get(model.state, _UNSEEN)
             if dest is _UNSEEN:
-                probe = _Probe(model.state)
-                dest = memo[model.state] = probe.state if self.fire(probe, trigger, request) else None
+                dest = memo[model.state] = self.leads_to(model.state, trigger, request)
             if dest is None:
                 return False
             model.state = dest
@@ -420,6 +419,12 @@ class Program:
             return bool(event.trigger(model, **dict(request)))
         except MachineError:
             return False
+
+    def leads_to(self, state: str, trigger: str, request: Mapping[str, Any]) -> str | None:
+        """Where the machine takes a project in ``state`` on ``trigger`` with ``request`` (None:
+        not allowed), asked without touching any project."""
+        probe = _Probe(state)
+        return probe.state if self.fire(probe, trigger, request) else None
 
     def sources_of(self, trigger: str) -> tuple[str, ...]:
         seen: dict[str, None] = {}

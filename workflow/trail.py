@@ -122,14 +122,9 @@ def _firing(program: Program) -> Any:
     """``fire(state, action, data)``: where the program's machine takes a project in ``state``
     on ``action`` with the entry's data as its request (None: not a trigger of the machine)."""
 
-    class Probe:
-        def __init__(self, state: str):
-            self.state = state
-
     def fire(state: str, action: str, data: dict[str, Any]) -> str | None:
         if action not in program.machine.events:
             return None
-        probe = Probe(state)
-        return probe.state if program.fire(probe, action, data) else "(refused by the machine)"
+        return program.leads_to(state, action, data) or "(refused by the machine)"
 
     return fire
