@@ -486,10 +486,10 @@ class Engine(AppealActions, TrailActions):
         """The cycle's reminders as they should be now: its stage windows, the deadlines its
         projects were given, its periodic rounds, the end of its public notice."""
         deadlines: list[Deadline] = []
-        keys = [program.record_keys[t] for t in program.deadline_triggers if t in program.record_keys]
-        if program.deadline_states and keys:
+        key = program.deadline_record
+        if program.deadline_states and key:
             for p in tx.find_projects(cycle.id, states=program.deadline_states, with_application=False):
-                orders = p.record.get(keys[0], [])
+                orders = p.record.get(key, [])
                 due = parse_date(orders[-1].get("deadline")) if orders else None
                 if due is not None:
                     deadlines.append(Deadline(p.id, len(orders) - 1, p.city, due))  # type: ignore[arg-type]
@@ -544,8 +544,8 @@ class Engine(AppealActions, TrailActions):
             if subject.startswith("deadline/"):
                 _, pid, order = subject.split("/")
                 project = tx.get_project(int(pid))
-                keys = [program.record_keys[t] for t in program.deadline_triggers if t in program.record_keys]
-                orders = project.record.get(keys[0], []) if project and keys else []
+                key = program.deadline_record
+                orders = project.record.get(key, []) if project and key else []
                 if project is None or project.state not in program.deadline_states or len(orders) != int(order) + 1:
                     return None  # done (restored, removed) or ordered again: that order has its own reminders
                 due = parse_date(orders[-1].get("deadline"))

@@ -276,6 +276,11 @@ class Program:
         return tuple(t for s in self.stages for t in s.kind.deadline_triggers)
 
     @cached_property
+    def deadline_record(self) -> str | None:
+        """The list of a project's record its orders with a deadline go to (None: no such order)."""
+        return next((self.record_keys[t] for t in self.deadline_triggers if t in self.record_keys), None)
+
+    @cached_property
     def deadline_states(self) -> tuple[str, ...]:
         """The states a project waits in under an order with a deadline (a rectification)."""
         found = {spec.dest for spec in self.transition_specs if spec.trigger in self.deadline_triggers and spec.dest}
