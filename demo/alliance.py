@@ -10,31 +10,33 @@ from typing import Any
 from demo.g60 import DemoClock
 from workflow.engine import Engine
 from workflow.errors import RuleRefused
+from workflow.program import Program
 
 PROGRAM = "industry-alliance"
-INDUSTRIES = ("ai", "ic", "biomedicine", "equipment", "new_energy", "new_materials", "nev")
-CITIES = ("松江区", "嘉兴市", "杭州市", "金华市", "苏州市", "湖州市", "宣城市", "芜湖市", "合肥市")
-CITY_IDS = ("songjiang", "jiaxing", "hangzhou", "jinhua", "suzhou", "huzhou", "xuancheng", "wuhu", "hefei")
-MATERIALS = ["filing_form", "charter", "member_forms", "structure", "council", "summary"]
 
 
-def alliance(rng: random.Random, i: int, weak: bool = False) -> dict[str, Any]:
-    k = i % len(CITY_IDS)
+def alliance(rng: random.Random, i: int, program: Program, weak: bool = False) -> dict[str, Any]:
+    """An alliance's filing, from the program file's cities, industries and materials; ``weak``:
+    one that fails every filing requirement."""
+    cities = [p for p in program.parties if p.role == "city"]
+    industries = list(program.form.field("alliance.industry").choices)
+    materials = list(program.form.field("materials").choices)
+    chair = cities[i % len(cities)]
     members = 8 if weak else rng.randint(10, 16)
     outside = members // 2 if weak else rng.randint(0, 2)
     return {
         "alliance": {
             "name": f"长三角G60科创走廊示例产业联盟{i}",
-            "industry": INDUSTRIES[i % 7],
+            "industry": industries[i % len(industries)],
             "founded": "2027-02-15",
         },
-        "chair": {"name": f"示例理事长单位{i}", "city": CITY_IDS[k], "kind": "legal_entity"},
-        "secretariat": {"address": f"{CITIES[k]}示例路{i}号", "staff": 3, "contact": "秘书处 0000-0000000"},
-        "materials": MATERIALS[:3] if weak else MATERIALS,
+        "chair": {"name": f"示例理事长单位{i}", "city": chair.id, "kind": "legal_entity"},
+        "secretariat": {"address": f"{chair.name}示例路{i}号", "staff": 3, "contact": "秘书处 0000-0000000"},
+        "materials": materials[:3] if weak else materials,
         "members": [
             {
                 "name": f"示例成员单位{i}-{m}",
-                "city": "南京市" if m < outside else rng.choice(CITIES),
+                "city": "南京市" if m < outside else rng.choice(cities).name,
                 "kind": "enterprise" if weak or m % 3 else rng.choice(["university", "institute"]),
             }
             for m in range(members)
@@ -50,17 +52,18 @@ def run_demo(store: Any, year: int = 2027, alliances: int = 9, seed: int = 3, ec
     clock.set(3, 1)
     engine.add_user(None, "lead", "lead", "office")
     engine.add_user("lead", "expert", "scorer", "office")
-    for c in CITY_IDS:
-        engine.add_user("lead", f"{c}-chair", "applicant", c)
+    program = engine.programs.get(PROGRAM)
+    for c in program.parties:
+        if c.role == "city":
+            engine.add_user("lead", f"{c.id}-chair", "applicant", c.id)
     cycle = engine.open_cycle("lead", PROGRAM, year)
-    program = engine.program_of(cycle)
     say(f"== {program.name}: filing round {cycle.id}")
 
     say("1. 备案申请与初审 — chair units file; the office pre-reviews against the requirements")
     clock.set(3, 20)
     ids = []
     for i in range(1, alliances + 1):
-        app = alliance(rng, i, weak=(i == alliances))
+        app = alliance(rng, i, program, weak=(i == alliances))
         ids.append(engine.submit(f"{app['chair']['city']}-chair", app).id)
     clock.set(4, 10)
     filed = []

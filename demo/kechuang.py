@@ -12,36 +12,25 @@ from workflow.engine import Engine
 from workflow.errors import RuleRefused
 
 PROGRAM = "kechuang-zhongyuan"
-TYPES = (
-    "one_city_one_product",
-    "one_industry_one_report",
-    "one_enterprise_one_match",
-    "one_industry_one_society",
-    "one_industry_one_service_team",
-)
-UNITS = (
-    "郑州市科协",
-    "洛阳市科协",
-    "河南省化学会",
-    "河南省机械工程学会",
-    "河南省农学会",
-    "郑州大学科协",
-    "中原动力股份有限公司",
+UNITS = (  # (an applying unit, its kind on the form)
+    ("郑州市科协", "city_association"),
+    ("洛阳市科协", "city_association"),
+    ("河南省化学会", "provincial_society"),
+    ("河南省机械工程学会", "provincial_society"),
+    ("河南省农学会", "provincial_society"),
+    ("郑州大学科协", "university_association"),
+    ("中原动力股份有限公司", "enterprise"),
 )
 TOPICS = ("装备制造", "新材料", "生物医药", "现代农业", "电子信息", "节能环保", "食品加工", "新能源汽车")
 
 
-def application(rng: random.Random, i: int) -> dict[str, Any]:
-    unit = rng.choice(UNITS)
-    kind = (
-        "city_association" if unit.endswith("市科协") else "university_association" if "大学" in unit else "enterprise"
-    )
-    kind = "provincial_society" if unit.startswith("河南省") else kind
+def application(rng: random.Random, i: int, types: tuple[str, ...]) -> dict[str, Any]:
+    unit, kind = rng.choice(UNITS)
     return {
         "applicant": {"name": f"{unit}（{i}）", "kind": kind, "contact": "联络员", "phone": f"0371-6{i:06d}"},
         "project": {
             "name": f"{rng.choice(TOPICS)}产业科技经济融合项目{i}",
-            "type": TYPES[i % len(TYPES)],
+            "type": types[i % len(types)],
             "summary": "围绕地方主导产业，组织学会专家开展技术对接与服务",
             "against_criteria": "逐条对照本类项目的评审内容说明",
         },
@@ -68,7 +57,8 @@ def run_demo(store: Any, year: int = 2027, applications: int = 30, members: int 
 
     say("1. 申报与审阅 — applications arrive in March; the office reads them")
     clock.set(3, 10)
-    ids = [engine.submit("applicant", application(rng, i)).id for i in range(1, applications + 1)]
+    types = tuple(program.form.field("project.type").choices)  # the five project types of the program file
+    ids = [engine.submit("applicant", application(rng, i, types)).id for i in range(1, applications + 1)]
     rejected = ids[-2:]
     clock.set(3, 25)
     engine.fire("office", ids[:-2], "accept")
