@@ -34,20 +34,10 @@ Exit codes:
 """
 
 
-def state_name(state: str, cycle_id: str | None = None) -> str:
-    """A state's Chinese name, as the cycle's program names it (without a cycle: the first
-    program file that names it; empty when none does)."""
-    from workflow.program import ProgramRegistry
-
-    if cycle_id is not None:
-        engine = cfg().engine()
-        return engine.program_of(engine.get_cycle(cycle_id)).state_names.get(state, "")
-    registry = ProgramRegistry()
-    for pid in registry.ids():
-        name = registry.get(pid).state_names.get(state)
-        if name:
-            return name
-    return ""
+def state_name(state: str, cycle_id: str) -> str:
+    """A state's Chinese name, as the cycle's program names it (empty when it names none). The
+    program is looked up once per cycle: a batch prints a line per project."""
+    return _program_of_cycle(cycle_id).state_names.get(state, "")
 
 
 class Config:
@@ -683,8 +673,7 @@ def project_show(project_id: int) -> None:
     def text() -> None:
         from zoneinfo import ZoneInfo
 
-        engine = cfg().engine()
-        program = engine.program_of(engine.get_cycle(p.cycle_id))
+        program = _program_of_cycle(p.cycle_id)
         form = program.form
         app = p.application
         click.echo(f"Project {p.id}: {p.project_name}")
