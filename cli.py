@@ -311,6 +311,66 @@ def user_list() -> None:
     out(users, lambda: [click.echo(f"{u.name:<20} {u.role:<11} {u.city or ''}") for u in users])
 
 
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@handled
+def user_passwd(name: str, password_stdin: bool) -> None:
+    """Set NAME's password for the web console (the lead for anyone, a user for themself).
+
+    Only an Argon2id hash is kept; the user's browser sessions end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(f"New password for {name}", hide_input=True, confirmation_prompt=True)
+    cfg().engine().set_password(cfg().user, name, password)
+    click.echo(f"Password set for {name}; their sessions have ended")
+
+
+@user.group("token")
+def user_token() -> None:
+    """API tokens for scripts (`Authorization: Bearer TOKEN` on /api/)."""
+
+
+@user_token.command("add")
+@click.argument("name")
+@click.option("--label", default="script", show_default=True, help="What the token is for (shown in `token list`).")
+@handled
+def user_token_add(name: str, label: str) -> None:
+    """Make an API token acting as NAME. It is printed once; keep it secret."""
+    secret, token = cfg().engine().new_token(cfg().user, name, label)
+    click.echo(secret)
+    click.echo(f"Token {token.id} for {name} ({label}): shown only now; revoke with `evalflow user token revoke {token.id}`", err=True)
+
+
+@user_token.command("list")
+@json_option
+@click.option("--user", "name", help="Only this user's tokens (the lead may name anyone).")
+@handled
+def user_token_list(name: str | None) -> None:
+    """List API tokens (never their secrets)."""
+    tokens = cfg().engine().tokens(cfg().user, name)
+    out(
+        [{k: v for k, v in vars(t).items() if k != "token_hash"} for t in tokens],
+        lambda: [
+            click.echo(
+                f"{t.id:>4} {t.user_name:<16} {t.label:<20} made {local(t.created_at)}  "
+                f"{'revoked ' + local(t.revoked_at) if t.revoked_at else 'last used ' + local(t.last_used)}"
+            )
+            for t in tokens
+        ],
+    )
+
+
+@user_token.command("revoke")
+@click.argument("token_id", type=int)
+@handled
+def user_token_revoke(token_id: int) -> None:
+    """Revoke an API token at once."""
+    token = cfg().engine().revoke_token(cfg().user, token_id)
+    click.echo(f"Token {token.id} of {token.user_name} is revoked")
+
+
 # ------------------------------------------------------------------------------------------ programs
 @main.group()
 def program() -> None:
@@ -673,6 +733,8 @@ def project_show(project_id: int) -> None:
     def text() -> None:
         from zoneinfo import ZoneInfo
 
+        from workflow.form import shown
+
         program = _program_of_cycle(p.cycle_id)
         form = program.form
         app = p.application
@@ -684,13 +746,13 @@ def project_show(project_id: int) -> None:
             click.echo(f"  评审结果 {p.municipal_result} {result} ({p.review_method})")
         for f in form.fields:
             if f.path not in (form.unit, form.title, form.party):
-                click.echo(f"  {f.zh}: {_shown(f, f.get(app))}")
+                click.echo(f"  {f.zh}: {shown(f, f.get(app))}")
         if form.group is not None:
             g = form.group
             for m in app.get(g.key, []):
                 marks = " ".join(flag.zh for flag in g.flags if m.get(flag.name))
-                shown = " ".join(_shown(f, m.get(f.name)) for f in g.fields)
-                click.echo(f"  {g.zh}: {shown}" + (f" ({marks})" if marks else ""))
+                values = " ".join(shown(f, m.get(f.name)) for f in g.fields)
+                click.echo(f"  {g.zh}: {values}" + (f" ({marks})" if marks else ""))
         if program.review_criteria_field:
             kind = form.field(program.review_criteria_field).get(app)
             for n, item in enumerate(program.review_criteria.get(kind, ()), start=1):
@@ -706,17 +768,6 @@ def project_show(project_id: int) -> None:
         click.echo(f"  history: {len(hist)} entries (evalflow project history {p.id})")
 
     out({"project": p, "sheets": sheets, "history": hist}, text)
-
-
-def _shown(f: Any, value: Any) -> str:
-    """A form value as a reader sees it: choices by their Chinese names, 是/否 for yes and no."""
-    if isinstance(value, bool):
-        return "是" if value else "否"
-    if isinstance(value, list):
-        return "、".join(f.choices.get(v, str(v)) for v in value) or "—"
-    if value is None or value == "":
-        return "—"
-    return f.choices.get(value, str(value)) if f.choices else str(value)
 
 
 @main.group()
@@ -874,22 +925,15 @@ def project_act(trigger: str, project_ids: tuple[int, ...], params: tuple[str, .
     """Take any action of the program on projects, e.g. `project act decide 3 -p result=approve`,
     `project act order_rectification 3 -p deadline=2029-03-31 --reason …`, `project act assess 3 -p
     grade=qualified`. The actions of a program are listed by `program show`."""
+    from workflow.common import typed_value
+
     request: dict[str, Any] = {}
     for item in params:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.UsageError(f"--param {item!r}: expected KEY=VALUE")
-        request[key.strip()] = _param_value(value.strip())
+        request[key.strip()] = typed_value(value.strip())
     _fire_cmd(trigger, project_ids, reason=reason, verb=f"{trigger}:", **request)
-
-
-def _param_value(text: str) -> Any:
-    """A parameter as typed: true/false, a whole number, or text."""
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    if text.lstrip("-").isdigit():
-        return int(text)
-    return text
 
 
 @project.command("accept")
@@ -1481,6 +1525,26 @@ def audit_replay(cycle_id: str | None) -> None:
 
 
 # ------------------------------------------------------------------------------------------ demo
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--idle-minutes", default=30, show_default=True, type=click.IntRange(1), help="Sign a browser out after this idle time."
+)
+@click.option("--secure-cookies", is_flag=True, help="Send cookies over HTTPS only (behind a TLS proxy).")
+@handled
+def serve(host: str, port: int, idle_minutes: int, secure_cookies: bool) -> None:
+    """Serve the web console and the JSON API (/api/, OpenAPI at /api/docs) on this database."""
+    import uvicorn
+
+    from web.app import create_app
+
+    engine = cfg().engine()
+    app = create_app(engine, idle_minutes=idle_minutes, secure_cookies=secure_cookies)
+    click.echo(f"evalflow console on http://{host}:{port}/ ({engine.store.describe()}); Ctrl-C stops it", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+
+
 @main.command()
 @click.option("--per-city", default=24, show_default=True, type=click.IntRange(8, 500), help="Applications per city.")
 @click.option("--year", default=2027, show_default=True, type=int)

@@ -25,21 +25,26 @@ from store.tables import (
     AuditHeadRow,
     AuditRow,
     ConfirmationRow,
+    CredentialRow,
     CycleRow,
     LeaseRow,
     ListVersionRow,
     ProjectRow,
     ReminderRow,
     ScoreSheetRow,
+    SessionRow,
+    TokenRow,
     UserRow,
     UTCDateTime,
 )
 from workflow.audit import GENESIS, chain_of, seal
 from workflow.errors import ConcurrentChange, StoreUnavailable
 from workflow.records import (
+    ApiToken,
     Appeal,
     AuditEntry,
     Confirmation,
+    Credential,
     Cycle,
     Lease,
     ListEntry,
@@ -48,12 +53,13 @@ from workflow.records import (
     Reminder,
     ScoreSheet,
     User,
+    WebSession,
 )
 
 BUSY_TIMEOUT_MS = 10_000
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001"
-HEAD = "0004"  # the newest revision in store/migrations/versions (a test keeps this true)
+HEAD = "0005"  # the newest revision in store/migrations/versions (a test keeps this true)
 R = TypeVar("R")
 
 
@@ -822,6 +828,57 @@ class Tx:
 
     def release_lease(self, name: str, holder: str) -> None:
         self.s.execute(delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder))
+
+    # -- the web console: passwords, sessions, tokens --------------------------------------
+    def get_credential(self, user: str) -> Credential | None:
+        row = self.s.get(CredentialRow, user, populate_existing=True)
+        return _record(Credential, row) if row else None
+
+    def save_credential(self, credential: Credential) -> None:
+        """Insert or replace a user's credential (a new password, a failure counted, a lock)."""
+        self.s.merge(CredentialRow(**asdict(credential)))
+        self.s.flush()
+
+    def add_session(self, session: WebSession) -> None:
+        self._insert(SessionRow, session)
+
+    def get_session(self, session_id: str) -> WebSession | None:
+        row = self.s.get(SessionRow, session_id, populate_existing=True)
+        return _record(WebSession, row) if row else None
+
+    def touch_session(self, session_id: str, seen_at: Any, flash: list[Any] | None = None) -> None:
+        values: dict[str, Any] = {"seen_at": seen_at}
+        if flash is not None:
+            values["flash"] = flash
+        self.s.execute(update(SessionRow).where(SessionRow.id == session_id).values(**values))
+
+    def end_sessions(self, session_id: str | None = None, user: str | None = None, idle_before: Any = None) -> int:
+        """Delete one session, every session of a user, or every session idle since before a time."""
+        query = delete(SessionRow)
+        if session_id is not None:
+            query = query.where(SessionRow.id == session_id)
+        if user is not None:
+            query = query.where(SessionRow.user_name == user)
+        if idle_before is not None:
+            query = query.where(SessionRow.seen_at < idle_before)
+        return self.s.execute(query).rowcount
+
+    def add_token(self, token: ApiToken) -> None:
+        self._insert(TokenRow, token)
+
+    def find_token(self, token_hash: str) -> ApiToken | None:
+        row = self.s.execute(select(TokenRow).where(TokenRow.token_hash == token_hash)).scalars().first()
+        return _record(ApiToken, row) if row else None
+
+    def tokens(self, user: str | None = None) -> list[ApiToken]:
+        query = select(TokenRow).order_by(TokenRow.id)
+        if user is not None:
+            query = query.where(TokenRow.user_name == user)
+        return [_record(ApiToken, r) for r in self.s.execute(query).scalars()]
+
+    def mark_token(self, token_id: int, **values: Any) -> int:
+        """Set a token's ``last_used`` or ``revoked_at``."""
+        return self.s.execute(update(TokenRow).where(TokenRow.id == token_id).values(**values)).rowcount
 
     # -- audit ------------------------------------------------------------------------------
     def audit(self, entry: AuditEntry) -> None:

@@ -196,3 +196,34 @@ class LeaseRow(SQLModel, table=True):
     holder: str
     acquired_at: datetime = _instant(nullable=False)
     expires_at: datetime = _instant(nullable=False)
+
+
+# -- the web console: passwords, signed-in sessions, API tokens (migration 0005) -------------
+class CredentialRow(SQLModel, table=True):
+    __tablename__ = "credentials"
+    user_name: str = Field(primary_key=True, foreign_key="users.name")
+    password_hash: str
+    set_at: datetime = _instant(nullable=False)
+    failures: int = 0
+    locked_until: datetime | None = _instant(nullable=True)
+
+
+class SessionRow(SQLModel, table=True):
+    __tablename__ = "web_sessions"
+    id: str = Field(primary_key=True)  # sha256 of the cookie's token; the token itself is never stored
+    user_name: str = Field(foreign_key="users.name", index=True)
+    csrf: str
+    created_at: datetime = _instant(nullable=False)
+    seen_at: datetime = _instant(nullable=False)
+    flash: list = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class TokenRow(SQLModel, table=True):
+    __tablename__ = "api_tokens"
+    id: int | None = Field(default=None, primary_key=True)
+    user_name: str = Field(foreign_key="users.name", index=True)
+    label: str
+    token_hash: str = Field(unique=True)
+    created_at: datetime = _instant(nullable=False)
+    last_used: datetime | None = _instant(nullable=True)
+    revoked_at: datetime | None = _instant(nullable=True)

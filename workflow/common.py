@@ -72,3 +72,12 @@ def batch_work(method: F) -> F:
                 gc.enable()
 
     return paused  # type: ignore[return-value]
+
+
+def typed_value(text: str) -> Any:
+    """A parameter as typed: true/false, a whole number, or text."""
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    if text.lstrip("-").isdigit():
+        return int(text)
+    return text

@@ -33,6 +33,7 @@ from policies.base import (
 )
 from policies.permissions import can_read, permission_problem
 from policies.windows import Window, stage_window
+from workflow.accounts import AccountActions
 from workflow.appeals import AppealActions
 from workflow.application import validate_application
 from workflow.clock import Clock, utc_now
@@ -121,7 +122,7 @@ def _placed_category(program: Program, project: Project, awarded_from: Mapping[i
     return None
 
 
-class Engine(AppealActions, TrailActions):
+class Engine(AppealActions, TrailActions, AccountActions):
     """Runs programs' cycles on a store, with an injected clock."""
 
     def __init__(self, store: Store, programs: ProgramRegistry | None = None, clock: Clock = utc_now):
@@ -777,7 +778,12 @@ class Engine(AppealActions, TrailActions):
             window = stage_window(trigger, stage_id, cycle.stage, self.window(program, cycle, stage_id), now)
             for n, project in enumerate(projects, start=1):
                 request = requests[project.id]  # type: ignore[index]
-                self._permit(program, trigger, user, project.city, f"project {project.id}")
+                try:
+                    self._permit(program, trigger, user, project.city, f"project {project.id}")
+                except NotPermitted:  # a project the user may not even read is not there for them
+                    if not self.visible(user, project, cycle, program):
+                        raise NotFound("project", project.id) from None
+                    raise
                 ctx = self._context(program, cycle, counts, project, {**shared, **request}, now, quotas=quotas)
                 verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to, window)
                 found, lifted[project.id] = verdict.refused, verdict.lifted  # type: ignore[index]
@@ -1527,6 +1533,7 @@ class Engine(AppealActions, TrailActions):
                 "now": now.isoformat(),
                 "can_close": not closing.refused,
                 "closing_rules": [str(r) for r in closing.refused],
+                "closing": [{"rule": r.rule, "message": r.message, "parties": list(r.parties)} for r in closing.refused],
                 "closing_overridden": closing.lifted,
                 "overrides": [dataclasses.asdict(o) for o in overrides_of(cycle) if o.active],
                 "open_appeals": [

@@ -47,6 +47,16 @@ class NotPermitted(EvalflowError):
         super().__init__(f"Not permitted to {verb} {subject}: {why}.")
 
 
+class NotSignedIn(EvalflowError):
+    """No valid session or token, or a failed sign-in (the web console and the API only)."""
+
+    exit_code = 4
+    kind = "not_signed_in"
+
+    def __init__(self, why: str):
+        super().__init__(f"Not signed in: {why}.")
+
+
 class NotFound(EvalflowError):
     """A named thing does not exist (or is not visible to the acting user)."""
 

@@ -217,3 +217,14 @@ def build_form(raw: Any, lead: str = "") -> tuple[Form | None, list[str]]:
         notes=tuple(raw.get("notes") or ()),
     )
     return form, []
+
+
+def shown(f: FormField, value: Any) -> str:
+    """A form value as a reader sees it: choices by their Chinese names, 是/否 for yes and no."""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, list):
+        return "、".join(f.choices.get(v, str(v)) for v in value) or "—"
+    if value is None or value == "":
+        return "—"
+    return f.choices.get(value, str(value)) if f.choices else str(value)

@@ -196,3 +196,39 @@ def plain(value: Any) -> Any:
     if isinstance(value, Mapping):
         return {str(k): plain(v) for k, v in value.items()}
     return str(value)
+
+
+@dataclass
+class Credential:
+    """A user's password (as an Argon2id hash) and the count of failed sign-ins since the last good one."""
+
+    user_name: str
+    password_hash: str
+    set_at: datetime
+    failures: int = 0
+    locked_until: datetime | None = None
+
+
+@dataclass
+class WebSession:
+    """A signed-in browser: ``id`` is the sha256 of its cookie, ``csrf`` the token every form carries."""
+
+    id: str
+    user_name: str
+    csrf: str
+    created_at: datetime
+    seen_at: datetime
+    flash: list[Any] = field(default_factory=list)
+
+
+@dataclass
+class ApiToken:
+    """A token for scripts (``Authorization: Bearer …``); only its sha256 is kept."""
+
+    user_name: str
+    label: str
+    token_hash: str
+    created_at: datetime
+    last_used: datetime | None = None
+    revoked_at: datetime | None = None
+    id: int | None = None

@@ -157,9 +157,10 @@ def test_collection_review_and_recommendation_refusals(cli: Cli, tmp_path: Path)
     for c in CITIES:
         for pid in ids[c]:
             cli(f"{c}-admin", feb, "project", "accept", str(pid), "--opinion", "同意入库")
-    # another city's admin may not accept hefei's project
-    out = cli("jiaxing-admin", feb, "project", "accept", str(bad_id), code=4)
-    assert "jiaxing" in out and "hefei" in out
+    # another city's admin may not accept hefei's project: before joint scoring it is not even
+    # there for them (not found, without saying whose it is)
+    out = cli("jiaxing-admin", feb, "project", "accept", str(bad_id), code=5)
+    assert f"No project {bad_id}" in out and "hefei" not in out
     out = cli("hefei-admin", feb, "project", "accept", str(bad_id), code=3)
     assert "[party_member_team]" in out
     # the lead cannot close collection before the window ends, nor with an undecided submission

@@ -57,24 +57,25 @@ CITY = {
 }
 
 # ok: permitted · R: refused for the role · C: refused because the project is another city's ·
-# N: not found — the actor may not even see the project (an applicant sees only their own), and
-# an action on a project checks that first (Engine.file_appeal: visible → permission), so it is
-# told "No project N" rather than who may act
+# N: not found — the actor may not even see the project (an applicant sees only their own; before
+# joint scoring a city sees only its own city's projects, and a scorer none), and an action on a
+# project checks that first (visible → permission), so it is told "No project N" rather than
+# who may act or whose the project is
 # fmt: off
 GRID = {
     #               lead  hf-adm jx-adm hf-sc jx-sc hf-app jx-app
     "submit":     ("R",  "ok",  "C",   "R",  "R",  "ok",  "C"),
-    "accept":     ("R",  "ok",  "C",   "R",  "R",  "R",   "R"),
-    "reject":     ("R",  "ok",  "C",   "R",  "R",  "R",   "R"),
-    "review":     ("R",  "ok",  "C",   "R",  "R",  "R",   "R"),
-    "recommend":  ("R",  "ok",  "C",   "R",  "R",  "R",   "R"),
-    "withdraw":   ("R",  "ok",  "C",   "R",  "R",  "R",   "R"),
-    "score":      ("R",  "R",   "R",   "ok", "ok", "R",   "R"),
+    "accept":     ("R",  "ok",  "N",   "N",  "N",  "R",   "N"),
+    "reject":     ("R",  "ok",  "N",   "N",  "N",  "R",   "N"),
+    "review":     ("R",  "ok",  "N",   "N",  "N",  "R",   "N"),
+    "recommend":  ("R",  "ok",  "N",   "N",  "N",  "R",   "N"),
+    "withdraw":   ("R",  "ok",  "N",   "N",  "N",  "R",   "N"),
+    "score":      ("R",  "R",   "R",   "ok", "ok", "R",   "N"),
     "propose":    ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
     "confirm":    ("R",  "ok",  "ok",  "R",  "R",  "R",   "R"),
     "object":     ("R",  "ok",  "ok",  "R",  "R",  "R",   "R"),
     "publish":    ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
-    "award":      ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
+    "award":      ("ok", "R",   "R",   "R",  "R",  "N",   "N"),
     "advance":    ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
     "appeal":     ("R",  "ok",  "C",   "R",  "R",  "ok",  "N"),
     "override":   ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
@@ -286,7 +287,8 @@ def test_permission_table(at_stage, action, actor, cell):
         with pytest.raises(NotFound) as hidden:
             act(s, actor)
         assert hidden.value.exit_code == 5
-        assert str(hidden.value) == f"No project {_hefei(s)!r}."
+        subject = s.ids["hefei"][0] if action in ("accept", "reject") else s.high[0] if action == "award" else _hefei(s)
+        assert str(hidden.value) == f"No project {subject!r}."
         assert snapshot(s.store) == before
         return
     with pytest.raises(NotPermitted) as err:
@@ -306,14 +308,27 @@ def test_the_grid_covers_every_permission_of_the_program(programs):
 
 
 def test_a_batch_with_one_other_city_project_is_refused_whole(at_stage):
+    """Before joint scoring another city's project is not there for a city admin: the batch is
+    refused as not found (not 'not permitted', which would say whose project it is)."""
     s = at_stage("collection")
     s.clock.set(sh(1, 20))
     before = snapshot(s.store)
     ids = [*s.ids["hefei"][:3], s.ids["jiaxing"][0]]
-    with pytest.raises(NotPermitted) as err:
+    with pytest.raises(NotFound) as err:
         s.engine.fire(admin("hefei"), ids, "accept")
-    assert f"Not permitted to accept project {s.ids['jiaxing'][0]}" in str(err.value)
-    assert "hefei-admin acts for hefei; this project belongs to jiaxing" in str(err.value)
+    assert str(err.value) == f"No project {s.ids['jiaxing'][0]!r}."
+    assert "jiaxing" not in str(err.value)
+    assert snapshot(s.store) == before
+
+
+def test_a_visible_other_city_project_is_refused_for_its_city(at_stage):
+    """Once joint scoring has begun every city reads the key library, and may still act only on its own."""
+    s = at_stage("joint_scoring")
+    s.clock.set(sh(5, 12))
+    before = snapshot(s.store)
+    with pytest.raises(NotPermitted) as err:
+        s.engine.fire(admin("jiaxing"), _hefei(s), "withdraw", reason="误推")
+    assert "jiaxing-admin acts for jiaxing; this project belongs to hefei" in str(err.value)
     assert snapshot(s.store) == before
 
 
@@ -465,7 +480,7 @@ def test_a_refused_action_by_a_permitted_user_is_a_rule_not_a_permission(at_stag
     s = at_stage("collection")
     s.clock.set(sh(1, 20))
     with pytest.raises(RuleRefused) as err:
-        s.engine.score(scorer("hefei"), s.ids["hefei"][0], SHEET_MID)
+        s.engine.fire(admin("hefei"), s.ids["hefei"][0], "review", result="demonstration", method="onsite")
     assert "stage_window" in err.value.rules
 
 

@@ -1,0 +1,138 @@
+"""`evalflow serve`: the web console (server-rendered pages, Chinese labels) and the JSON API
+under /api/, both on the one engine. Every change goes through the engine's door with the
+signed-in user as the acting user; scoping is the engine's own (a city reads its own projects,
+and the key-library projects once joint scoring has begun).
+
+Browsers sign in with a name and password and carry a session cookie (HttpOnly, SameSite=Lax;
+Secure behind TLS); every form carries the session's CSRF token; a session idle longer than
+the idle timeout is ended. Scripts send ``Authorization: Bearer TOKEN`` (``evalflow user token add``).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from workflow.errors import (
+    ConcurrentChange,
+    EvalflowError,
+    InvalidInput,
+    NotFound,
+    NotPermitted,
+    NotSignedIn,
+    RuleRefused,
+    StoreUnavailable,
+)
+
+HERE = Path(__file__).resolve().parent
+SESSION_COOKIE = "evalflow_session"
+LOGIN_CSRF_COOKIE = "evalflow_login_csrf"
+
+# the API's statuses for the engine's errors (the CLI's exit codes, as HTTP says them)
+STATUS = {
+    RuleRefused: 422,
+    NotPermitted: 403,
+    NotFound: 404,
+    ConcurrentChange: 409,
+    InvalidInput: 400,
+    NotSignedIn: 401,
+    StoreUnavailable: 503,
+}
+
+
+def status_of(exc: EvalflowError) -> int:
+    for cls in type(exc).__mro__:
+        if cls in STATUS:
+            return STATUS[cls]
+    return 400
+
+
+def error_body(exc: EvalflowError) -> dict[str, Any]:
+    body: dict[str, Any] = {"error": exc.kind, "message": str(exc)}
+    if isinstance(exc, RuleRefused):
+        body["rules"] = exc.rules
+        body["reasons"] = [{"rule": r.rule, "message": r.message, "parties": list(r.parties)} for r in exc.rejections]
+    if isinstance(exc, InvalidInput):
+        body["problems"] = list(exc.problems)
+    return body
+
+
+class SignInNeeded(Exception):
+    """A page asked for without a valid session: the browser goes to the sign-in page."""
+
+    def __init__(self, next_url: str):
+        self.next_url = next_url
+
+
+def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False) -> FastAPI:
+    from web import api, pages
+
+    app = FastAPI(
+        title="evalflow",
+        version="1",
+        summary="The JSON API of evalflow: cycles, projects, score sheets, the list, appeals.",
+        description=(
+            "Every call acts as the user of its token (`Authorization: Bearer TOKEN`; make one with "
+            "`evalflow user token add NAME`). Errors: 400 invalid input, 401 not signed in, 403 not "
+            "permitted, 404 not found (or not visible to you), 409 changed concurrently, 422 refused by a "
+            "rule (the body names every failed rule with its numbers)."
+        ),
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.engine = engine
+    app.state.idle = timedelta(minutes=idle_minutes)
+    app.state.secure_cookies = secure_cookies
+    app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+
+    @app.exception_handler(SignInNeeded)
+    async def _sign_in(request: Request, exc: SignInNeeded) -> Response:
+        from urllib.parse import quote
+
+        return RedirectResponse(f"/login?next={quote(exc.next_url, safe='/?=&')}", status_code=303)
+
+    @app.exception_handler(EvalflowError)
+    async def _evalflow_error(request: Request, exc: EvalflowError) -> Response:
+        status = status_of(exc)
+        if request.url.path.startswith("/api/"):
+            headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+            return JSONResponse(error_body(exc), status_code=status, headers=headers)
+        return pages.error_page(request, exc, status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> Response:
+        problems = []
+        for e in exc.errors():
+            where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
+            problems.append(f"{where}: {e.get('msg', 'invalid')}")
+        err = InvalidInput("request", problems or ["malformed request"])
+        if request.url.path.startswith("/api/"):
+            return JSONResponse(error_body(err), status_code=400)
+        return pages.error_page(request, err, 400)
+
+    @app.middleware("http")
+    async def _headers(request: Request, call_next: Any) -> Response:
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        if not request.url.path.startswith("/api/docs"):
+            response.headers.setdefault(
+                "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+            )
+        if not request.url.path.startswith("/static/"):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return app

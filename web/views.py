@@ -1,0 +1,165 @@
+"""What the console's pages and the API both read: the chosen cycle, a user's actions on a
+project, the dashboard's to-do list, a project laid out for reading. Every read goes through
+the engine's own scoped reads (``projects``, ``project``, ``status``…); nothing here opens the
+store for itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from policies.permissions import permission_problem
+from workflow.common import actor_of, typed_value
+from workflow.errors import InvalidInput, NotFound
+from workflow.form import shown
+from workflow.program import Program
+from workflow.records import Cycle, Project, User
+
+ROLE_NAMES = {"lead": "牵头单位", "city-admin": "城市管理员", "scorer": "评分人", "applicant": "申报单位"}
+
+# the actions the console has a form of its own for; any other trigger of a program gets the
+# general form (reason and parameters)
+SPECIAL = {"accept", "reject", "review", "score", "vote", "reopen", "create", "submit"}
+
+ACTION_NAMES = {
+    "accept": "确认入库",
+    "reject": "退回",
+    "review": "市级评审结果",
+    "recommend": "推荐入重点项目库",
+    "withdraw": "撤回推荐",
+    "score": "评分",
+    "award": "授牌",
+    "vote": "投票",
+}
+
+
+def choose_cycle(engine: Any, cycle_id: str | None) -> Cycle:
+    """The cycle named, else the newest one."""
+    if cycle_id:
+        return engine.get_cycle(cycle_id)
+    cycles = engine.cycles()
+    if not cycles:
+        raise NotFound("cycle", "(any)", "the lead opens one with 'evalflow cycle open PROGRAM --year YEAR'")
+    return max(cycles, key=lambda c: (c.opened_at or datetime.min.replace(tzinfo=ZoneInfo("UTC")), c.id))
+
+
+def category_of(program: Program, project: Project) -> str | None:
+    """A project's category: its place on the list when it has one, else its municipal result."""
+    state = project.state
+    for spec in program.transition_specs:
+        if spec.trigger == "place" and spec.dest == state:
+            return spec.when.get("category")
+    return project.municipal_result if project.municipal_result not in (None, "none") else None
+
+
+def actions_for(user: User, project: Project, cycle: Cycle, program: Program) -> list[str]:
+    """The project triggers ``user`` may take on ``project`` now: its state is a source of the
+    trigger, the user's role and city are permitted, and the trigger belongs to the cycle's stage
+    (or to a stage the project was reopened to). The engine still judges every rule when it fires."""
+    stage_index = program.stage_index(cycle.stage)
+    reopened = program.stage_index(project.reopened_to) if project.reopened_to else stage_index
+    found: list[str] = []
+    for spec in program.transition_specs:
+        t = spec.trigger
+        if t in found or t in ("create", "reopen") or project.state not in spec.source:
+            continue
+        stage = program.stage_of_action.get(t)
+        if stage is None or not (reopened <= program.stage_index(stage) <= stage_index):
+            continue
+        if permission_problem(t, program.permissions.get(t), actor_of(user), project.city) is None:
+            found.append(t)
+    return found
+
+
+def may(user: User, program: Program, action: str, city: str | None = None) -> bool:
+    return permission_problem(action, program.permissions.get(action), actor_of(user), city) is None
+
+
+@dataclass
+class Todo:
+    """One line of the signed-in user's to-do list on the dashboard."""
+
+    text: str
+    link: str = ""
+    rule: str = ""
+
+
+@dataclass
+class Dashboard:
+    status: dict[str, Any]
+    todo: list[Todo] = field(default_factory=list)
+    days_left: int | None = None
+    closes_local: str = ""
+    advance_refused: list[str] = field(default_factory=list)
+
+
+def dashboard(engine: Any, user: User, cycle: Cycle) -> Dashboard:
+    program = engine.program_of(cycle)
+    status = engine.status(user.name, cycle.id)
+    board = Dashboard(status)
+    if status.get("closes"):
+        closes = datetime.fromisoformat(status["closes"])
+        board.closes_local = closes.astimezone(ZoneInfo(program.timezone)).strftime("%Y-%m-%d %H:%M")
+        left = status.get("seconds_left")
+        board.days_left = int(left // 86400) if left is not None and left > 0 else (0 if left is not None else None)
+    # the closing rules that name the user's city (the lead sees every one)
+    for item in status.get("closing", []):
+        if user.role == "lead" or (user.city and user.city in item["parties"]):
+            board.todo.append(Todo(f"[{item['rule']}] {item['message']}", rule=item["rule"]))
+    # the actions waiting for the user, counted by action
+    waiting: dict[str, int] = {}
+    for p in engine.projects(user.name, cycle.id):
+        for t in actions_for(user, p, cycle, program):
+            if t == program.sheet_trigger:
+                continue  # a sheet may be replaced: the closing rule above says which are missing
+            waiting[t] = waiting.get(t, 0) + 1
+    for t, n in waiting.items():
+        board.todo.append(Todo(f"{n} 个项目可{action_name(program, t)}", link=f"/projects?cycle={cycle.id}&action={t}"))
+    if user.role == "lead":
+        board.advance_refused = list(status.get("closing_rules", []))
+    return board
+
+
+def action_name(program: Program, trigger: str) -> str:
+    return ACTION_NAMES.get(trigger) or program.state_names.get(trigger) or trigger
+
+
+def application_rows(program: Program, project: Project) -> list[tuple[str, str]]:
+    """The 附件1 fields of a project as (label, value) pairs, as a reader sees them."""
+    form = program.form
+    if form is None:
+        return []
+    app = project.application
+    rows = [(f.zh, shown(f, f.get(app))) for f in form.fields]
+    if form.group is not None:
+        g = form.group
+        for m in app.get(g.key, []):
+            marks = " ".join(flag.zh for flag in g.flags if m.get(flag.name))
+            values = " ".join(shown(f, m.get(f.name)) for f in g.fields)
+            rows.append((g.zh, values + (f"（{marks}）" if marks else "")))
+    if program.review_criteria_field:
+        kind = form.field(program.review_criteria_field).get(app)
+        for n, item in enumerate(program.review_criteria.get(kind, ()), start=1):
+            rows.append((f"评审内容 {n}", item))
+    return rows
+
+
+def local_time(instant: datetime | None, program: Program) -> str:
+    if instant is None:
+        return "—"
+    return instant.astimezone(ZoneInfo(program.timezone)).strftime("%Y-%m-%d %H:%M")
+
+
+def params_of(text: str) -> dict[str, Any]:
+    """A general action's parameters typed one per line as KEY=VALUE (true/false, whole numbers, text)."""
+    out: dict[str, Any] = {}
+    for line in text.splitlines():
+        if not line.strip():
+            continue
+        key, sep, value = line.partition("=")
+        if not sep or not key.strip():
+            raise InvalidInput("parameters", [f"{line.strip()!r}: expected KEY=VALUE"])
+        out[key.strip()] = typed_value(value.strip())
+    return out

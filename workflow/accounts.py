@@ -1,0 +1,210 @@
+"""Signing in: users' passwords (Argon2id hashes), browser sessions and API tokens.
+
+Mixed into the engine. A password is set by the lead for anyone or by a user for themself; only
+its Argon2id hash is kept. Five failed sign-ins in a row lock the name for fifteen minutes. A
+session or token is a random secret handed to the browser or script once; the database keeps
+its sha256 only, so a copy of the database signs nobody in. Sessions and tokens live in real
+time (a rehearsal's clock moves the evaluation, not the office's sign-ins).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from workflow.clock import utc_now
+from workflow.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn
+from workflow.records import ApiToken, Credential, User, WebSession
+
+MIN_PASSWORD = 10
+MAX_FAILURES = 5
+LOCKOUT = timedelta(minutes=15)
+TOUCH_EVERY = timedelta(seconds=30)  # a session's last-seen time is written at most this often
+
+_hasher: Any = None
+
+
+def hasher() -> Any:
+    """The Argon2id hasher (argon2-cffi's RFC 9106 low-memory profile), made once."""
+    global _hasher
+    if _hasher is None:
+        from argon2 import PasswordHasher
+        from argon2.profiles import RFC_9106_LOW_MEMORY
+
+        _hasher = PasswordHasher.from_parameters(RFC_9106_LOW_MEMORY)
+    return _hasher
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def password_problems(name: str, password: str) -> list[str]:
+    problems = []
+    if len(password) < MIN_PASSWORD:
+        problems.append(f"a password needs at least {MIN_PASSWORD} characters (this one has {len(password)})")
+    if password.strip().lower() == name.strip().lower():
+        problems.append("a password must not be the user's name")
+    return problems
+
+
+class AccountActions:
+    """Passwords, sessions and tokens; the engine's store, clock and audit are used as they are."""
+
+    def _self_or_lead(self, tx: Any, acting: str | None, name: str, verb: str) -> User:
+        user = self._user(tx, acting)  # type: ignore[attr-defined]
+        target = self._user(tx, name)  # type: ignore[attr-defined]
+        if user.role != "lead" and user.name != target.name:
+            raise NotPermitted(verb, f"user {name}", f"{user.name} is {user.role}; only the lead acts for others")
+        return target
+
+    # -- passwords ----------------------------------------------------------------------------
+    def set_password(self, acting: str | None, name: str, password: str) -> None:
+        """Set ``name``'s password (the lead for anyone, a user for themself); every session of
+        that user ends, so a stolen browser is signed out by a new password."""
+        problems = password_problems(name, password)
+        if problems:
+            raise InvalidInput("password", problems)
+        hashed = hasher().hash(password)
+        now = self.now()  # type: ignore[attr-defined]
+        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+            target = self._self_or_lead(tx, acting, name, "set the password of")
+            tx.save_credential(Credential(target.name, hashed, utc_now()))
+            ended = tx.end_sessions(user=target.name)
+            self._audit(tx, now, None, "user", target.name, acting, "set_password", sessions_ended=ended)  # type: ignore[attr-defined]
+
+    def sign_in(self, name: str, password: str) -> User:
+        """The user, if ``password`` is theirs; else NotSignedIn with one message for an unknown
+        name and a wrong password alike (the lock is named: its owner needs to know)."""
+        at = utc_now()
+        wrong = NotSignedIn("the name or the password is wrong")
+        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+            user = tx.get_user(name)
+            cred = tx.get_credential(name) if user is not None else None
+            if user is None or cred is None:
+                hasher().hash(password)  # the same time whether or not the name exists
+                raise wrong
+            if cred.locked_until is not None and cred.locked_until > at:
+                left = int((cred.locked_until - at).total_seconds() // 60) + 1
+                raise NotSignedIn(
+                    f"{MAX_FAILURES} wrong passwords in a row: {name} is locked for {left} more minutes "
+                    "(the lead can set a new password to unlock it now)"
+                )
+            try:
+                hasher().verify(cred.password_hash, password)
+            except Exception:  # argon2's VerifyMismatchError, or a damaged hash
+                cred.failures += 1
+                if cred.failures >= MAX_FAILURES:
+                    cred.failures, cred.locked_until = 0, at + LOCKOUT
+                tx.save_credential(cred)
+                failure = wrong
+            else:
+                failure = None
+                if cred.failures or cred.locked_until or hasher().check_needs_rehash(cred.password_hash):
+                    if hasher().check_needs_rehash(cred.password_hash):
+                        cred.password_hash = hasher().hash(password)
+                    cred.failures, cred.locked_until = 0, None
+                    tx.save_credential(cred)
+        if failure is not None:  # the failure count is committed before it is reported
+            raise failure
+        return user
+
+    def has_password(self, name: str) -> bool:
+        with self.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
+            return tx.get_credential(name) is not None
+
+    # -- sessions -----------------------------------------------------------------------------
+    def open_session(self, user: User) -> tuple[str, WebSession]:
+        """A new signed-in session for ``user``: the cookie's token (given out once) and the session."""
+        token = secrets.token_urlsafe(32)
+        at = utc_now()
+        session = WebSession(digest(token), user.name, secrets.token_urlsafe(32), at, at)
+        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+            tx.add_session(session)
+        return token, session
+
+    def session_of(self, token: str, idle: timedelta) -> tuple[User, WebSession] | None:
+        """The user and session of a cookie's token, or None when it is unknown or has been idle
+        longer than ``idle`` (then it is ended). Its last-seen time moves forward."""
+        at = utc_now()
+        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+            session = tx.get_session(digest(token))
+            if session is None:
+                return None
+            if at - session.seen_at > idle:
+                tx.end_sessions(session_id=session.id)
+                return None
+            user = tx.get_user(session.user_name)
+            if user is None:
+                return None
+            if at - session.seen_at > TOUCH_EVERY:
+                tx.touch_session(session.id, at)
+                session.seen_at = at
+            return user, session
+
+    def flash(self, session: WebSession, message: dict[str, Any] | None = None) -> list[Any]:
+        """Add a message to show on the session's next page, or (no message) take the ones waiting."""
+        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+            current = tx.get_session(session.id)
+            if current is None:
+                return []
+            if message is not None:
+                tx.touch_session(session.id, current.seen_at, [*current.flash, message])
+                return []
+            if current.flash:
+                tx.touch_session(session.id, current.seen_at, [])
+            return current.flash
+
+    def close_session(self, token: str) -> None:
+        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+            tx.end_sessions(session_id=digest(token))
+
+    # -- API tokens ---------------------------------------------------------------------------
+    def new_token(self, acting: str | None, name: str, label: str) -> tuple[str, ApiToken]:
+        """A new API token for ``name`` (the lead for anyone, a user for themself): the secret is
+        given out once; the database keeps its sha256."""
+        secret = "ef_" + secrets.token_urlsafe(32)
+        now = self.now()  # type: ignore[attr-defined]
+        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+            target = self._self_or_lead(tx, acting, name, "make a token for")
+            token = ApiToken(target.name, label, digest(secret), utc_now())
+            tx.add_token(token)
+            self._audit(tx, now, None, "user", target.name, acting, "new_token", to_state=str(token.id), label=label)  # type: ignore[attr-defined]
+        return secret, token
+
+    def token_user(self, secret: str) -> User | None:
+        """The user of a token, or None when it is unknown or revoked."""
+        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+            token = tx.find_token(digest(secret))
+            if token is None or token.revoked_at is not None:
+                return None
+            at = utc_now()
+            if token.last_used is None or at - token.last_used > TOUCH_EVERY:
+                tx.mark_token(token.id, last_used=at)
+            return tx.get_user(token.user_name)
+
+    def tokens(self, acting: str | None, name: str | None = None) -> list[ApiToken]:
+        """The tokens of ``name`` (default: the acting user's; the lead may ask for anyone's, or all)."""
+        with self.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
+            user = self._user(tx, acting)  # type: ignore[attr-defined]
+            if user.role == "lead":
+                return tx.tokens(name)
+            if name is not None and name != user.name:
+                raise NotPermitted("list the tokens of", f"user {name}", f"{user.name} is {user.role}")
+            return tx.tokens(user.name)
+
+    def revoke_token(self, acting: str | None, token_id: int) -> ApiToken:
+        now = self.now()  # type: ignore[attr-defined]
+        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+            user = self._user(tx, acting)  # type: ignore[attr-defined]
+            token = next((t for t in tx.tokens() if t.id == token_id), None)
+            if token is None or (user.role != "lead" and token.user_name != user.name):
+                raise NotFound("token", token_id)
+            if token.revoked_at is None:
+                token.revoked_at = utc_now()
+                tx.mark_token(token_id, revoked_at=token.revoked_at)
+                self._audit(tx, now, None, "user", token.user_name, user.name, "revoke_token", to_state=str(token_id))  # type: ignore[attr-defined]
+            return token
+
