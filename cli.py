@@ -340,7 +340,10 @@ def user_token_add(name: str, label: str) -> None:
     """Make an API token acting as NAME. It is printed once; keep it secret."""
     secret, token = cfg().engine().new_token(cfg().user, name, label)
     click.echo(secret)
-    click.echo(f"Token {token.id} for {name} ({label}): shown only now; revoke with `evalflow user token revoke {token.id}`", err=True)
+    click.echo(
+        f"Token {token.id} for {name} ({label}): shown only now; revoke with `evalflow user token revoke {token.id}`",
+        err=True,
+    )
 
 
 @user_token.command("list")
@@ -1529,7 +1532,11 @@ def audit_replay(cycle_id: str | None) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
 @click.option(
-    "--idle-minutes", default=30, show_default=True, type=click.IntRange(1), help="Sign a browser out after this idle time."
+    "--idle-minutes",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Sign a browser out after this idle time.",
 )
 @click.option("--secure-cookies", is_flag=True, help="Send cookies over HTTPS only (behind a TLS proxy).")
 @handled

@@ -192,14 +192,18 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
         money = f", support ¥{n_demo * fund['demonstration'] + n_exc * fund['excellent']:,}" if fund else ""
         echo(f"   {party.name:<5} 示范 {n_demo:>2}, 优秀 {n_exc:>2}, of {len(pool)} in library{money}")
     # an applicant appeals a municipal result; the city that made it dismisses the appeal
-    city = program.parties[1].id
-    contested = next(p for p in engine.projects(lead, cycle.id, city=city, state="municipal_excellent"))
-    clock.set(3, 20)
-    appeal = engine.file_appeal(f"{city}-applicant", contested.id, "我单位项目成效显著，申请复核市级评审结果。")
-    engine.decide_appeal(f"{city}-admin", appeal.id, "dismiss", reason="经复核，维持市级优秀项目结果。")
-    echo(
-        f"   appeal {appeal.id} against project {contested.id}'s municipal result: dismissed by {city}, nothing changes"
-    )
+    # (the first city after the lead with an excellent project: a small demo may have none)
+    excellent = engine.projects(lead, cycle.id, state="municipal_excellent")
+    contested = next((p for party in program.parties[1:] for p in excellent if p.city == party.id), None)
+    if contested is not None:
+        city = contested.city
+        clock.set(3, 20)
+        appeal = engine.file_appeal(f"{city}-applicant", contested.id, "我单位项目成效显著，申请复核市级评审结果。")
+        engine.decide_appeal(f"{city}-admin", appeal.id, "dismiss", reason="经复核，维持市级优秀项目结果。")
+        echo(
+            f"   appeal {appeal.id} against project {contested.id}'s municipal result: dismissed by {city}, "
+            "nothing changes"
+        )
     clock.set(5, 1, 9)
     advance()
 

@@ -163,3 +163,20 @@ def params_of(text: str) -> dict[str, Any]:
             raise InvalidInput("parameters", [f"{line.strip()!r}: expected KEY=VALUE"])
         out[key.strip()] = typed_value(value.strip())
     return out
+
+
+def status_cell(col: dict[str, Any], row: dict[str, Any]) -> tuple[str, bool]:
+    """A status cell as the dashboard shows it, and whether it is short of its minimum or needs."""
+    v, kind, key = row[col["id"]], col["kind"], col["id"]
+    if kind == "result":
+        quota = row.get(f"{key}_quota")
+        return (f"{v}/{quota}" if quota is not None else str(v)), False
+    if kind == "minimum":
+        return f"{v}/{row[f'{key}_minimum']}", v < row[f"{key}_minimum"]
+    if kind == "sheets":
+        return f"{v}/{row[f'{key}_needed']}", v < row[f"{key}_needed"]
+    if kind == "confirmed":
+        return ("✓" if v else "—"), not v
+    if kind == "funding":
+        return f"{v:,}", False
+    return str(v), False

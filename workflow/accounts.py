@@ -207,4 +207,3 @@ class AccountActions:
                 tx.mark_token(token_id, revoked_at=token.revoked_at)
                 self._audit(tx, now, None, "user", token.user_name, user.name, "revoke_token", to_state=str(token_id))  # type: ignore[attr-defined]
             return token
-

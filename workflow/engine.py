@@ -1533,7 +1533,9 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 "now": now.isoformat(),
                 "can_close": not closing.refused,
                 "closing_rules": [str(r) for r in closing.refused],
-                "closing": [{"rule": r.rule, "message": r.message, "parties": list(r.parties)} for r in closing.refused],
+                "closing": [
+                    {"rule": r.rule, "message": r.message, "parties": list(r.parties)} for r in closing.refused
+                ],
                 "closing_overridden": closing.lifted,
                 "overrides": [dataclasses.asdict(o) for o in overrides_of(cycle) if o.active],
                 "open_appeals": [

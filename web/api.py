@@ -1,0 +1,446 @@
+"""The JSON API under /api/: the console's reads and actions for scripts, with token auth.
+
+Each call acts as the token's user through the engine's one door; errors are the engine's,
+as HTTP statuses (see web.app.STATUS): 400 invalid input, 401 no valid token, 403 not
+permitted, 404 not found or not visible, 409 changed concurrently, 422 refused by a rule.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import FileResponse
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.background import BackgroundTask
+
+from web import views
+from workflow.errors import NotSignedIn
+from workflow.records import Project, User
+
+bearer = HTTPBearer(auto_error=False, description="An API token: `evalflow user token add NAME`.")
+
+Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+Text = Annotated[str, Field(max_length=2000)]
+Version = Annotated[int | None, Field(default=None, ge=0, le=2**31 - 1)]
+
+
+class Error(BaseModel):
+    error: str = Field(description="The error's kind: invalid_input, not_signed_in, not_permitted, not_found, …")
+    message: str = Field(description="One line, the same as the command line prints.")
+    rules: list[str] | None = None
+    reasons: list[dict[str, Any]] | None = None
+    problems: list[str] | None = None
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": Error, "description": "Invalid input"},
+    401: {"model": Error, "description": "No valid token"},
+    403: {"model": Error, "description": "Not permitted for this user"},
+    404: {"model": Error, "description": "Not found, or not visible to this user"},
+    409: {"model": Error, "description": "Changed concurrently: reload and retry"},
+    422: {"model": Error, "description": "Refused by a rule: every failed rule with its numbers"},
+}
+
+router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
+
+
+def api_user(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None
+) -> User:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise NotSignedIn("send 'Authorization: Bearer TOKEN' (make one with 'evalflow user token add NAME')")
+    user = request.app.state.engine.token_user(credentials.credentials)
+    if user is None:
+        raise NotSignedIn("the token is unknown or revoked")
+    return user
+
+
+Me = Annotated[User, Depends(api_user)]
+
+
+def engine_of(request: Request) -> Any:
+    return request.app.state.engine
+
+
+Eng = Annotated[Any, Depends(engine_of)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+def _plain(value: Any) -> Any:
+    return jsonable_encoder(dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value)
+
+
+def project_summary(program: Any, p: Project) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "cycle": p.cycle_id,
+        "city": p.city,
+        "enterprise_name": p.enterprise_name,
+        "project_name": p.project_name,
+        "state": p.state,
+        "state_name": program.state_names.get(p.state, ""),
+        "municipal_result": p.municipal_result,
+        "category": views.category_of(program, p),
+        "version": p.version,
+    }
+
+
+def _done(engine: Any, projects: list[Project]) -> dict[str, Any]:
+    if not projects:
+        return {"projects": []}
+    program = engine.program_of(engine.get_cycle(projects[0].cycle_id))
+    return {"projects": [project_summary(program, p) for p in projects]}
+
+
+# ------------------------------------------------------------------------------------------ reads
+@router.get("/me", summary="The token's user")
+def me(user: Me) -> dict[str, Any]:
+    return {"name": user.name, "role": user.role, "city": user.city}
+
+
+@router.get("/cycles", summary="Every cycle")
+def cycles(user: Me, engine: Eng) -> list[dict[str, Any]]:
+    return [_plain(c) for c in engine.cycles()]
+
+
+@router.get("/cycles/{cycle_id}/status", summary="Stage, window, per-city progress against quotas and minimums")
+def status(cycle_id: str, user: Me, engine: Eng) -> dict[str, Any]:
+    return jsonable_encoder(engine.status(user.name, cycle_id))
+
+
+@router.get("/cycles/{cycle_id}/projects", summary="The projects of a cycle the user may read")
+def projects(
+    cycle_id: str,
+    user: Me,
+    engine: Eng,
+    city: str | None = None,
+    state: str | None = None,
+    category: str | None = None,
+) -> list[dict[str, Any]]:
+    cycle = engine.get_cycle(cycle_id)
+    program = engine.program_of(cycle)
+    found = engine.projects(user.name, cycle.id, city=city, state=state)
+    rows = [project_summary(program, p) for p in found]
+    return [r for r in rows if category is None or r["category"] == category]
+
+
+@router.get("/projects/{project_id}", summary="A project: its application, score sheets, history and your actions")
+def project(project_id: Id, user: Me, engine: Eng) -> dict[str, Any]:
+    p, sheets, history = engine.project(user.name, project_id)
+    cycle = engine.get_cycle(p.cycle_id)
+    program = engine.program_of(cycle)
+    return {
+        **project_summary(program, p),
+        "applicant": p.applicant,
+        "review_method": p.review_method,
+        "reopened_to": p.reopened_to,
+        "application": jsonable_encoder(p.application),
+        "record": jsonable_encoder(p.record),
+        "sheets": [_plain(s) for s in sheets],
+        "history": [_plain(e) for e in history],
+        "actions": views.actions_for(user, p, cycle, program),
+    }
+
+
+@router.get("/cycles/{cycle_id}/list", summary="Every version of the cycle's list with its confirmations")
+def list_versions(cycle_id: str, user: Me, engine: Eng) -> dict[str, Any]:
+    cycle, versions, confirmations = engine.list_versions(user.name, cycle_id)
+    return {
+        "cycle": cycle.id,
+        "versions": [{**_plain(v), "confirmations": [_plain(c) for c in confirmations[v.id]]} for v in versions],
+    }
+
+
+@router.get("/cycles/{cycle_id}/appeals", summary="The appeals the user may read")
+def appeals(
+    cycle_id: str, user: Me, engine: Eng, status: Literal["open", "upheld", "dismissed"] | None = None
+) -> list[dict[str, Any]]:
+    _, items = engine.appeals(user.name, cycle_id, status)
+    return [_plain(a) for a in items]
+
+
+# ------------------------------------------------------------------------------------------ actions
+class Submit(Strict):
+    application: dict[str, Any] = Field(
+        description="The 附件1 application, as `evalflow template application` lays it out"
+    )
+
+
+@router.post("/cycles/{cycle_id}/projects", summary="Submit an application (附件1)", status_code=201)
+def submit(cycle_id: str, body: Submit, user: Me, engine: Eng) -> dict[str, Any]:
+    p = engine.submit(user.name, body.application, cycle_id)
+    return project_summary(engine.program_of(engine.get_cycle(p.cycle_id)), p)
+
+
+class Accept(Strict):
+    opinion: Text = ""
+    expected_version: Version = None
+
+
+class Reason(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    expected_version: Version = None
+
+
+class Review(Strict):
+    result: Literal["demonstration", "excellent", "none"]
+    method: Literal["onsite", "site", "written"]
+    expected_version: Version = None
+
+
+class Plain(Strict):
+    expected_version: Version = None
+
+
+class Score(Strict):
+    scores: dict[Annotated[str, Field(max_length=64)], Annotated[int, Field(ge=-1000, le=1000)]]
+    completion: Text = ""
+
+
+class Act(Strict):
+    params: dict[Annotated[str, Field(max_length=64)], str | int | bool] = Field(default_factory=dict)
+    reason: Text = ""
+    expected_version: Version = None
+
+
+def _fire(engine: Any, user: User, ids: Any, trigger: str, reason: str = "", **request: Any) -> dict[str, Any]:
+    if request.get("expected_version") is None:
+        request.pop("expected_version", None)
+    return _done(engine, engine.fire(user.name, ids, trigger, reason=reason, **request))
+
+
+@router.post("/projects/{project_id}/accept", summary="Confirm an application into the city project library")
+def accept(project_id: Id, body: Accept, user: Me, engine: Eng) -> dict[str, Any]:
+    return _fire(engine, user, project_id, "accept", opinion=body.opinion, expected_version=body.expected_version)
+
+
+@router.post("/projects/{project_id}/reject", summary="Reject an application, with a reason")
+def reject(project_id: Id, body: Reason, user: Me, engine: Eng) -> dict[str, Any]:
+    return _fire(engine, user, project_id, "reject", body.reason, expected_version=body.expected_version)
+
+
+@router.post("/projects/{project_id}/review", summary="Record the municipal review result")
+def review(project_id: Id, body: Review, user: Me, engine: Eng) -> dict[str, Any]:
+    return _fire(
+        engine,
+        user,
+        project_id,
+        "review",
+        result=body.result,
+        method=body.method,
+        expected_version=body.expected_version,
+    )
+
+
+@router.post("/projects/{project_id}/recommend", summary="Recommend a municipal demonstration project")
+def recommend(project_id: Id, body: Plain, user: Me, engine: Eng) -> dict[str, Any]:
+    return _fire(engine, user, project_id, "recommend", expected_version=body.expected_version)
+
+
+@router.post("/projects/{project_id}/withdraw", summary="Withdraw a recommendation")
+def withdraw(project_id: Id, body: Plain, user: Me, engine: Eng) -> dict[str, Any]:
+    return _fire(engine, user, project_id, "withdraw", expected_version=body.expected_version)
+
+
+@router.post("/projects/{project_id}/score", summary="Enter or replace your city's score sheet (附件2)")
+def score(project_id: Id, body: Score, user: Me, engine: Eng) -> dict[str, Any]:
+    p = engine.score(user.name, project_id, body.scores, body.completion)
+    return _done(engine, [p])
+
+
+@router.post("/projects/{project_id}/actions/{trigger}", summary="Any other action of the program on a project")
+def act(
+    project_id: Id, trigger: Annotated[str, Field(max_length=64)], body: Act, user: Me, engine: Eng
+) -> dict[str, Any]:
+    params = {k: v for k, v in body.params.items() if k not in ("reason", "expected_version")}
+    return _fire(engine, user, project_id, trigger, body.reason, expected_version=body.expected_version, **params)
+
+
+class Ids(Strict):
+    project_ids: Annotated[list[Id], Field(min_length=1, max_length=10000)]
+
+
+@router.post("/cycles/{cycle_id}/award", summary="Award plaques to published projects (all or none)")
+def award(cycle_id: str, body: Ids, user: Me, engine: Eng) -> dict[str, Any]:
+    _same_cycle(engine, user, cycle_id, body.project_ids)
+    return _fire(engine, user, body.project_ids, "award")
+
+
+@router.post("/cycles/{cycle_id}/recommend", summary="Recommend several projects at once (all or none)")
+def recommend_many(cycle_id: str, body: Ids, user: Me, engine: Eng) -> dict[str, Any]:
+    _same_cycle(engine, user, cycle_id, body.project_ids)
+    return _fire(engine, user, body.project_ids, "recommend")
+
+
+def _same_cycle(engine: Any, user: User, cycle_id: str, ids: list[int]) -> None:
+    from workflow.errors import InvalidInput
+
+    cycle = engine.get_cycle(cycle_id)
+    for pid in ids[:1]:  # the engine checks that every project of a batch is of one cycle
+        p, _, _ = engine.project(user.name, pid)
+        if p.cycle_id != cycle.id:
+            raise InvalidInput("request", [f"project {pid} is not of cycle {cycle.id}"])
+
+
+class Propose(Strict):
+    tie_order: Annotated[list[Id], Field(max_length=1000)] = Field(default_factory=list)
+
+
+@router.post("/cycles/{cycle_id}/list/propose", summary="Propose the list from the sheets (lead)")
+def propose(cycle_id: str, body: Propose, user: Me, engine: Eng) -> dict[str, Any]:
+    lst = engine.propose_list(user.name, cycle_id, body.tie_order)
+    return {"version": lst.number, "status": lst.status, "entries": len(lst.entries)}
+
+
+@router.post("/cycles/{cycle_id}/list/confirm", summary="Confirm the proposed list for your city")
+def confirm(cycle_id: str, user: Me, engine: Eng) -> dict[str, Any]:
+    lst = engine.confirm_list(user.name, cycle_id, "confirm")
+    return {"version": lst.number, "status": lst.status}
+
+
+class Objection(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@router.post("/cycles/{cycle_id}/list/object", summary="Object to the proposed list, with a reason")
+def object_(cycle_id: str, body: Objection, user: Me, engine: Eng) -> dict[str, Any]:
+    lst = engine.confirm_list(user.name, cycle_id, "object", body.reason)
+    return {"version": lst.number, "status": lst.status}
+
+
+@router.post("/cycles/{cycle_id}/publish", summary="Publish the confirmed list (lead)")
+def publish(cycle_id: str, user: Me, engine: Eng) -> dict[str, Any]:
+    lst = engine.publish(user.name, cycle_id)
+    return {"version": lst.number, "status": lst.status}
+
+
+class Advance(Strict):
+    dry_run: bool = False
+
+
+@router.post(
+    "/cycles/{cycle_id}/advance",
+    summary="Close the current stage and open the next (lead); dry_run lists what stops it",
+)
+def advance(cycle_id: str, body: Advance, user: Me, engine: Eng) -> dict[str, Any]:
+    r = engine.advance(user.name, cycle_id, body.dry_run)
+    return {
+        "cycle": r.cycle.id,
+        "from_stage": r.from_stage,
+        "to_stage": r.to_stage,
+        "dry_run": r.dry_run,
+        "rejections": [{"rule": x.rule, "message": x.message, "parties": list(x.parties)} for x in r.rejections],
+        "overridden": r.overridden,
+    }
+
+
+class AppealFile(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+@router.post("/projects/{project_id}/appeals", summary="File an appeal against a project's result", status_code=201)
+def file_appeal(project_id: Id, body: AppealFile, user: Me, engine: Eng) -> dict[str, Any]:
+    return _plain(engine.file_appeal(user.name, project_id, body.reason))
+
+
+class Decide(Strict):
+    decision: Literal["uphold", "dismiss"]
+    reopen_to: Annotated[str | None, Field(default=None, max_length=64)] = None
+    reason: Text = ""
+
+
+@router.post("/appeals/{appeal_id}/decide", summary="Uphold (reopening the project) or dismiss an appeal")
+def decide_appeal(appeal_id: Id, body: Decide, user: Me, engine: Eng) -> dict[str, Any]:
+    a, p = engine.decide_appeal(user.name, appeal_id, body.decision, body.reopen_to, body.reason)
+    return {"appeal": _plain(a), "project": _done(engine, [p])["projects"][0]}
+
+
+# ------------------------------------------------------------------------------------------ downloads
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+FILES = {"description": "The file", "content": {XLSX: {}, "text/markdown": {}, "application/zip": {}}}
+
+
+def _send(path: Path, name: str, media: str, folder: str) -> FileResponse:
+    import shutil
+
+    return FileResponse(
+        path, media_type=media, filename=name, background=BackgroundTask(shutil.rmtree, folder, ignore_errors=True)
+    )
+
+
+def report_file(engine: Any, user: User, cycle_id: str, fmt: str) -> FileResponse:
+    import shutil
+
+    from sheets.report import write
+
+    data = engine.report_data(user.name, cycle_id)
+    folder = tempfile.mkdtemp(prefix="evalflow-report-")
+    out = Path(folder) / (f"report-{data.cycle.id}" + ("" if fmt == "csv" else f".{fmt}"))
+    write(data, fmt, "zh", out, None)
+    if fmt == "csv":
+        archive = shutil.make_archive(str(out), "zip", out)
+        return _send(Path(archive), f"report-{data.cycle.id}.zip", "application/zip", folder)
+    media = XLSX if fmt == "xlsx" else "text/markdown; charset=utf-8"
+    return _send(out, out.name, media, folder)
+
+
+@router.get(
+    "/cycles/{cycle_id}/report",
+    summary="The report: list, score matrix, per-city statistics (lead)",
+    responses={200: FILES},
+)
+def report(
+    cycle_id: str, user: Me, engine: Eng, format: Annotated[Literal["xlsx", "csv", "md"], Query()] = "xlsx"
+) -> FileResponse:
+    return report_file(engine, user, cycle_id, format)
+
+
+def scores_template(engine: Any, user: User, cycle_id: str, city: str | None) -> FileResponse:
+    from sheets.scores import write_template
+
+    city = city or user.city
+    if city is None:
+        from workflow.errors import InvalidInput
+
+        raise InvalidInput("request", ["name the scoring city (?city=…)"])
+    cycle, program, found = engine.key_library(user.name, cycle_id, city)
+    folder = tempfile.mkdtemp(prefix="evalflow-template-")
+    out = Path(folder) / f"附件2-评分表-{city}.xlsx"
+    write_template(out, program.party(city), found, program.criteria, cycle.id, program.parties)
+    return _send(out, out.name, XLSX, folder)
+
+
+@router.get(
+    "/cycles/{cycle_id}/templates/scores", summary="A city's pre-filled 附件2 score sheet", responses={200: FILES}
+)
+def score_template(cycle_id: str, user: Me, engine: Eng, city: str | None = None) -> FileResponse:
+    return scores_template(engine, user, cycle_id, city)
+
+
+def application_template(engine: Any, program_id: str) -> FileResponse:
+    from datetime import datetime
+
+    from demo.examples import example_application
+    from sheets.applications import write_template
+
+    program = engine.programs.get(program_id)
+    folder = tempfile.mkdtemp(prefix="evalflow-template-")
+    out = Path(folder) / f"{program.form.name.replace(' ', '-')}.xlsx"
+    write_template(out, program.form, example_application(program, datetime.now().year))
+    return _send(out, out.name, XLSX, folder)
+
+
+@router.get(
+    "/programs/{program_id}/templates/application", summary="The 附件1 application template", responses={200: FILES}
+)
+def application_template_route(program_id: str, user: Me, engine: Eng) -> FileResponse:
+    return application_template(engine, program_id)

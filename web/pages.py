@@ -1,0 +1,462 @@
+"""The console's pages: server-rendered, Chinese labels. Every form posts its session's CSRF
+token; every action goes through the engine as the signed-in user; a refusal comes back to the
+page it was made from, in the same words as the command line."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Annotated, Any
+from urllib.parse import quote, urlparse
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from web import views
+from web.app import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SignInNeeded
+from workflow.errors import EvalflowError, InvalidInput, NotSignedIn
+from workflow.records import User, WebSession
+
+router = APIRouter(include_in_schema=False)
+
+KIND_NAMES = {
+    "refused": "规则不允许",
+    "not_permitted": "无权操作",
+    "not_found": "未找到",
+    "conflict": "已被他人修改",
+    "invalid_input": "输入有误",
+    "not_signed_in": "未登录",
+}
+
+
+class Signed:
+    """The signed-in user of a page request, with their session."""
+
+    def __init__(self, user: User, session: WebSession):
+        self.user = user
+        self.session = session
+
+
+def signed(request: Request) -> Signed:
+    token = request.cookies.get(SESSION_COOKIE)
+    found = request.app.state.engine.session_of(token, request.app.state.idle) if token else None
+    if found is None:
+        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        raise SignInNeeded(target if request.method == "GET" else "/")
+    return Signed(*found)
+
+
+Me = Annotated[Signed, Depends(signed)]
+
+
+async def checked_form(request: Request, me: Me) -> dict[str, str]:
+    """The posted form, once its CSRF token is the session's (else 403, nothing done)."""
+    form = await request.form()
+    token = str(form.get("csrf", ""))
+    if not secrets.compare_digest(token, me.session.csrf):
+        from workflow.errors import NotPermitted
+
+        raise NotPermitted(
+            "submit", "this form", "its security token is missing or stale; reload the page and try again"
+        )
+    request.state.ids = [str(v) for v in form.getlist("ids")]  # the ticked projects of a list page
+    return {k: str(v) for k, v in form.items() if isinstance(v, str)}
+
+
+Posted = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def engine_of(request: Request) -> Any:
+    return request.app.state.engine
+
+
+def render(request: Request, template: str, me: Signed | None, status: int = 200, **context: Any) -> HTMLResponse:
+    engine = engine_of(request)
+    flashes = engine.flash(me.session) if me is not None else []
+    return request.app.state.templates.TemplateResponse(
+        request,
+        template,
+        {
+            "me": me.user if me else None,
+            "csrf": me.session.csrf if me else "",
+            "role_name": views.ROLE_NAMES,
+            "flashes": flashes,
+            **context,
+        },
+        status_code=status,
+    )
+
+
+def error_page(request: Request, exc: EvalflowError, status: int) -> Response:
+    """A refused action goes back to its page with the message; anything else is a page of its own."""
+    me = None
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        found = engine_of(request).session_of(token, request.app.state.idle)
+        me = Signed(*found) if found else None
+    back = _back(request)
+    if request.method == "POST" and me is not None and back:
+        engine_of(request).flash(
+            me.session, {"kind": "error", "title": KIND_NAMES.get(exc.kind, "出错"), "text": str(exc)}
+        )
+        return RedirectResponse(back, status_code=303)
+    return render(
+        request,
+        "error.html",
+        me,
+        status=status,
+        title=KIND_NAMES.get(exc.kind, "出错"),
+        message=str(exc),
+        kind=exc.kind,
+    )
+
+
+def _back(request: Request) -> str:
+    """The page a form was posted from, if it is one of ours (never another site)."""
+    ref = request.headers.get("referer", "")
+    if not ref:
+        return ""
+    parsed = urlparse(ref)
+    if parsed.netloc and parsed.netloc != request.url.netloc:
+        return ""
+    return parsed.path + (f"?{parsed.query}" if parsed.query else "")
+
+
+def done(request: Request, me: Signed, text: str, to: str | None = None) -> RedirectResponse:
+    engine_of(request).flash(me.session, {"kind": "ok", "title": "已完成", "text": text})
+    return RedirectResponse(to or _back(request) or "/", status_code=303)
+
+
+# ------------------------------------------------------------------------------------------ signing in
+def _safe_next(target: str) -> str:
+    return target if target.startswith("/") and not target.startswith("//") else "/"
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_page(request: Request, next: str = "/") -> Response:
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, next=_safe_next(next), login_csrf=token, error="")
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.secure_cookies
+    )
+    return response
+
+
+@router.post("/login")
+def login(
+    request: Request,
+    name: Annotated[str, Form(max_length=200)] = "",
+    password: Annotated[str, Form(max_length=1000)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    engine = engine_of(request)
+    error = ""
+    if not expected or not secrets.compare_digest(csrf, expected):
+        error = "页面已过期，请重新登录 (the sign-in form is stale; try again)"
+    else:
+        try:
+            user = engine.sign_in(name.strip(), password)
+        except NotSignedIn as exc:
+            error = str(exc)
+        else:
+            token, _ = engine.open_session(user)
+            response = RedirectResponse(_safe_next(next), status_code=303)
+            response.set_cookie(
+                SESSION_COOKIE,
+                token,
+                httponly=True,
+                samesite="lax",
+                secure=request.app.state.secure_cookies,
+            )
+            response.delete_cookie(LOGIN_CSRF_COOKIE)
+            return response
+    token = secrets.token_urlsafe(24)
+    response = render(request, "login.html", None, status=401, next=_safe_next(next), login_csrf=token, error=error)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.secure_cookies
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, me: Me, form: Posted) -> Response:
+    engine_of(request).close_session(request.cookies.get(SESSION_COOKIE, ""))
+    response = RedirectResponse("/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
+
+
+# ------------------------------------------------------------------------------------------ reading
+@router.get("/", response_class=HTMLResponse)
+def dashboard(request: Request, me: Me, cycle: str | None = None) -> Response:
+    engine = engine_of(request)
+    chosen = views.choose_cycle(engine, cycle)
+    board = views.dashboard(engine, me.user, chosen)
+    program = engine.program_of(chosen)
+    return render(
+        request,
+        "dashboard.html",
+        me,
+        cycle=chosen,
+        cycles=engine.cycles(),
+        program=program,
+        board=board,
+        s=board.status,
+        may_advance=views.may(me.user, program, "advance"),
+        cell=views.status_cell,
+    )
+
+
+@router.get("/projects", response_class=HTMLResponse)
+def project_list(
+    request: Request,
+    me: Me,
+    cycle: str | None = None,
+    city: str | None = None,
+    state: str | None = None,
+    category: str | None = None,
+    action: str | None = None,
+) -> Response:
+    engine = engine_of(request)
+    chosen = views.choose_cycle(engine, cycle)
+    program = engine.program_of(chosen)
+    found = engine.projects(me.user.name, chosen.id, city=city or None, state=state or None)
+    rows = []
+    for p in found:
+        cat = views.category_of(program, p)
+        if category and cat != category:
+            continue
+        actions = views.actions_for(me.user, p, chosen, program)
+        if action and action not in actions:
+            continue
+        rows.append((p, cat, actions))
+    bulk = [t for t in ("recommend", "award") if any(t in acts for _, _, acts in rows)]
+    return render(
+        request,
+        "projects.html",
+        me,
+        cycle=chosen,
+        program=program,
+        rows=rows,
+        bulk=bulk,
+        filters={"city": city or "", "state": state or "", "category": category or "", "action": action or ""},
+        categories=_categories(program),
+        action_name=lambda t: views.action_name(program, t),
+    )
+
+
+def _categories(program: Any) -> dict[str, str]:
+    out = {c.id: c.name for c in program.categories}
+    for key, name in program.results.items():
+        if key != "none":
+            out.setdefault(key, name)
+    return out
+
+
+@router.get("/projects/{project_id}", response_class=HTMLResponse)
+def project_page(request: Request, me: Me, project_id: int) -> Response:
+    engine = engine_of(request)
+    p, sheets, history = engine.project(me.user.name, project_id)
+    cycle = engine.get_cycle(p.cycle_id)
+    program = engine.program_of(cycle)
+    actions = views.actions_for(me.user, p, cycle, program)
+    _, appeals = engine.appeals(me.user.name, cycle.id)
+    return render(
+        request,
+        "project.html",
+        me,
+        p=p,
+        cycle=cycle,
+        program=program,
+        fields=views.application_rows(program, p),
+        sheets=sheets,
+        history=history,
+        appeals=[a for a in appeals if a.project_id == p.id],
+        actions=actions,
+        general=[t for t in actions if t not in views.SPECIAL and t != program.sheet_trigger],
+        action_name=lambda t: views.action_name(program, t),
+        local=lambda t: views.local_time(t, program),
+        may_appeal=views.may(me.user, program, "appeal", p.city) and program.appeals is not None,
+        category=views.category_of(program, p),
+    )
+
+
+@router.get("/list", response_class=HTMLResponse)
+def list_page(request: Request, me: Me, cycle: str | None = None) -> Response:
+    engine = engine_of(request)
+    chosen = views.choose_cycle(engine, cycle)
+    program = engine.program_of(chosen)
+    _, versions, confirmations = engine.list_versions(me.user.name, chosen.id)
+    return render(
+        request,
+        "list.html",
+        me,
+        cycle=chosen,
+        program=program,
+        versions=list(reversed(versions)),
+        confirmations=confirmations,
+        may=lambda action: views.may(me.user, program, action),
+        local=lambda t: views.local_time(t, program),
+    )
+
+
+@router.get("/appeals", response_class=HTMLResponse)
+def appeals_page(request: Request, me: Me, cycle: str | None = None) -> Response:
+    engine = engine_of(request)
+    chosen = views.choose_cycle(engine, cycle)
+    program = engine.program_of(chosen)
+    _, items = engine.appeals(me.user.name, chosen.id)
+    return render(
+        request,
+        "appeals.html",
+        me,
+        cycle=chosen,
+        program=program,
+        appeals=items,
+        stages=program.reopenable,
+        local=lambda t: views.local_time(t, program),
+    )
+
+
+# ------------------------------------------------------------------------------------------ actions
+def _version(form: dict[str, str]) -> dict[str, Any]:
+    v = form.get("expected_version", "")
+    return {"expected_version": int(v)} if v.isdigit() else {}
+
+
+def _fired(request: Request, me: Signed, done_list: list[Any], verb: str) -> Response:
+    program = engine_of(request).program_of(engine_of(request).get_cycle(done_list[0].cycle_id))
+    text = "；".join(
+        f"项目 {p.id} {verb}：现为 {program.state_names.get(p.state, p.state)}" for p in done_list[:20]
+    ) + (f"（共 {len(done_list)} 个）" if len(done_list) > 20 else "")
+    return done(request, me, text)
+
+
+@router.post("/projects/{project_id}/act/{trigger}")
+def project_act(request: Request, me: Me, form: Posted, project_id: int, trigger: str) -> Response:
+    engine = engine_of(request)
+    request_params: dict[str, Any] = _version(form)
+    reason = form.get("reason", "")
+    if trigger == "accept":
+        request_params["opinion"] = form.get("opinion", "")
+    elif trigger == "review":
+        request_params.update(result=form.get("result", ""), method=form.get("method", ""))
+    elif trigger == "vote":
+        request_params["scores"] = {"vote": 1 if form.get("vote") == "for" else 0}
+    elif trigger not in views.SPECIAL:
+        request_params.update(
+            {
+                k: v
+                for k, v in views.params_of(form.get("params", "")).items()
+                if k not in ("reason", "expected_version")
+            }
+        )
+    if trigger == "reject" and not reason.strip():
+        raise InvalidInput("rejection", ["a rejection needs a reason (退回理由)"])
+    fired = engine.fire(me.user.name, project_id, trigger, reason=reason, **request_params)
+    return _fired(
+        request, me, fired, views.action_name(engine.program_of(engine.get_cycle(fired[0].cycle_id)), trigger)
+    )
+
+
+@router.post("/projects/{project_id}/score")
+def project_score(request: Request, me: Me, form: Posted, project_id: int) -> Response:
+    engine = engine_of(request)
+    p, _, _ = engine.project(me.user.name, project_id)
+    program = engine.program_of(engine.get_cycle(p.cycle_id))
+    scores: dict[str, int] = {}
+    problems = []
+    for c in program.criteria:
+        raw = form.get(f"score_{c.id}", "").strip()
+        if not raw.lstrip("-").isdigit():
+            problems.append(f"{c.name}: 请填写整数 (a whole number is needed, got {raw!r})")
+        else:
+            scores[c.id] = int(raw)
+    if problems:
+        raise InvalidInput("score sheet", problems)
+    engine.score(me.user.name, project_id, scores, form.get("completion", ""))
+    return done(request, me, f"项目 {project_id} 评分已保存：总分 {sum(scores.values())}")
+
+
+@router.post("/bulk/{trigger}")
+def bulk(request: Request, me: Me, form: Posted, trigger: str) -> Response:
+    if trigger not in ("recommend", "award"):
+        raise InvalidInput("action", [f"{trigger!r} is not done in bulk here"])
+    ids = [int(x) for x in request.state.ids if x.isdigit()]
+    if not ids:
+        raise InvalidInput("selection", ["tick at least one project (请勾选项目)"])
+    engine = engine_of(request)
+    fired = engine.fire(me.user.name, ids, trigger)
+    return _fired(
+        request, me, fired, views.action_name(engine.program_of(engine.get_cycle(fired[0].cycle_id)), trigger)
+    )
+
+
+@router.post("/projects/{project_id}/appeal")
+def appeal_file(request: Request, me: Me, form: Posted, project_id: int) -> Response:
+    a = engine_of(request).file_appeal(me.user.name, project_id, form.get("reason", ""))
+    return done(request, me, f"申诉 {a.id} 已提交（项目 {project_id}）")
+
+
+@router.post("/appeals/{appeal_id}/decide")
+def appeal_decide(request: Request, me: Me, form: Posted, appeal_id: int) -> Response:
+    decision = form.get("decision", "")
+    a, p = engine_of(request).decide_appeal(
+        me.user.name, appeal_id, decision, form.get("reopen_to") or None, form.get("reason", "")
+    )
+    verdict = "支持（项目已重新打开）" if a.status == "upheld" else "驳回"
+    return done(request, me, f"申诉 {a.id}：{verdict}；项目 {p.id} 现为 {p.state}")
+
+
+@router.post("/cycles/{cycle_id}/list/{decision}")
+def list_action(request: Request, me: Me, form: Posted, cycle_id: str, decision: str) -> Response:
+    engine = engine_of(request)
+    if decision == "propose":
+        order = [int(x) for x in form.get("tie_order", "").replace("，", ",").split(",") if x.strip().isdigit()]
+        lst = engine.propose_list(me.user.name, cycle_id, order)
+        return done(request, me, f"名单第 {lst.number} 版已提出（{len(lst.entries)} 个项目）")
+    if decision in ("confirm", "object"):
+        lst = engine.confirm_list(me.user.name, cycle_id, decision, form.get("reason", ""))
+        return done(request, me, f"名单第 {lst.number} 版：{'已确认' if decision == 'confirm' else '已提出异议'}")
+    if decision == "publish":
+        lst = engine.publish(me.user.name, cycle_id)
+        return done(request, me, f"名单第 {lst.number} 版已公布")
+    raise InvalidInput("action", [f"{decision!r} is not an action on the list"])
+
+
+@router.post("/cycles/{cycle_id}/advance")
+def advance(request: Request, me: Me, form: Posted, cycle_id: str) -> Response:
+    r = engine_of(request).advance(me.user.name, cycle_id)
+    program = engine_of(request).program_of(r.cycle)
+    to = program.stage(r.to_stage).name if r.to_stage else "结束"
+    return done(
+        request, me, f"已关闭「{program.stage(r.from_stage).name}」，进入「{to}」", to=f"/?cycle={quote(cycle_id)}"
+    )
+
+
+# ------------------------------------------------------------------------------------------ downloads
+@router.get("/download/report")
+def download_report(request: Request, me: Me, cycle: str | None = None, format: str = "xlsx") -> Response:
+    from web.api import report_file
+
+    if format not in ("xlsx", "csv", "md"):
+        raise InvalidInput("format", [f"{format!r} is not one of xlsx, csv, md"])
+    chosen = views.choose_cycle(engine_of(request), cycle)
+    return report_file(engine_of(request), me.user, chosen.id, format)
+
+
+@router.get("/download/scores")
+def download_scores(request: Request, me: Me, cycle: str | None = None, city: str | None = None) -> Response:
+    from web.api import scores_template
+
+    chosen = views.choose_cycle(engine_of(request), cycle)
+    return scores_template(engine_of(request), me.user, chosen.id, city)
+
+
+@router.get("/download/application")
+def download_application(request: Request, me: Me, cycle: str | None = None) -> Response:
+    from web.api import application_template
+
+    chosen = views.choose_cycle(engine_of(request), cycle)
+    return application_template(engine_of(request), chosen.program_id)
