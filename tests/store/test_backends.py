@@ -24,7 +24,19 @@ from sqlalchemy.exc import StatementError
 from cli import main
 from store.sql import HEAD, SqlStore
 from tests.backends import BACKENDS, database
-from tests.conftest import LEAD, SHANGHAI, TABLES, SettableClock, admin, applicant, make_app, refused, sh, snapshot
+from tests.conftest import (
+    LEAD,
+    SHANGHAI,
+    TABLES,
+    WEB_TABLES,
+    SettableClock,
+    admin,
+    applicant,
+    make_app,
+    refused,
+    sh,
+    snapshot,
+)
 from workflow.engine import Engine
 from workflow.errors import ConcurrentChange, StoreUnavailable
 from workflow.records import Appeal, AuditEntry, Cycle, Project, Reminder, ScoreSheet, User
@@ -122,8 +134,8 @@ def test_create_makes_the_tables_and_stamps_the_newest_schema(url: str) -> None:
         with pytest.raises(StoreUnavailable, match="run 'evalflow init'"):  # nothing there yet: not ready
             s.check_ready()
         assert s.create() is True
-        assert set(inspect(s.engine).get_table_names()) == {*TABLES, "alembic_version"}
-        assert HEAD == "0004"
+        assert set(inspect(s.engine).get_table_names()) == {*TABLES, *WEB_TABLES, "alembic_version"}
+        assert HEAD == "0005"
         assert s.schema_version() == HEAD
         s.check_ready()  # passes
         assert s.create() is False  # nothing changed the second time

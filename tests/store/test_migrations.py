@@ -25,7 +25,7 @@ from cli import main
 from store.sql import FIRST, HEAD, MIGRATIONS, SqlStore
 from store.tables import UTCDateTime
 from tests.backends import BACKENDS, database
-from tests.conftest import FORM, LEAD, TABLES, SettableClock, make_app, sh
+from tests.conftest import FORM, LEAD, TABLES, WEB_TABLES, SettableClock, make_app, sh
 from workflow.application import validate_application
 from workflow.engine import Engine
 from workflow.errors import StoreUnavailable
@@ -357,7 +357,7 @@ def test_the_migrations_from_nothing_make_exactly_the_tables_of_store_tables(url
     else:
         assert SqlStore(url).create() is True  # create_all, stamped HEAD
     assert SqlStore(url).schema_version() == HEAD
-    assert tables(url) == {*TABLES, "alembic_version"}
+    assert tables(url) == {*TABLES, *WEB_TABLES, "alembic_version"}
     assert differences(url) == []
 
 
@@ -367,7 +367,7 @@ def test_the_comparison_sees_what_0001_lacks(url: str) -> None:
     found = differences(url)
     added_tables = {d[1].name for d in found if isinstance(d, tuple) and d[0] == "add_table"}
     added_columns = [(d[2], d[3].name) for d in found if isinstance(d, tuple) and d[0] == "add_column"]
-    assert added_tables == {"appeals", "audit_heads"}
+    assert added_tables == {"appeals", "audit_heads", *WEB_TABLES}
     assert sorted(added_columns) == [
         ("audit", "hash"),
         ("audit", "prev_hash"),
@@ -384,9 +384,9 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    assert chain == [HEAD, "0003", "0002", FIRST]
+    assert chain == [HEAD, "0004", "0003", "0002", FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
-    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", HEAD]
+    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", "0004", HEAD]
 
 
 def test_downgrade_0002_to_0001_on_an_empty_database(url: str) -> None:
