@@ -1,0 +1,280 @@
+"""The console's pages as a browser sees them: signing in and out, passwords kept as Argon2id
+hashes, the lockout, CSRF on every form, the idle timeout, scoping of pages and downloads, and
+a refusal shown on the page it came from with the database unchanged."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import text
+
+from cli import main
+from tests.conftest import LEAD, SHEET_MID, admin, scorer, sh, snapshot
+from tests.web.conftest import csrf_of
+from web.app import SESSION_COOKIE
+from workflow.accounts import MAX_FAILURES, MIN_PASSWORD
+from workflow.errors import InvalidInput, NotPermitted, RuleRefused
+
+PASSWORD = "松江-passw0rd"
+
+
+def _sign_in(client, name: str, password: str, next_url: str = "/"):
+    page = client.get(f"/login?next={next_url}")
+    assert page.status_code == 200
+    return client.post(
+        "/login", data={"name": name, "password": password, "csrf": csrf_of(page.text), "next": next_url}
+    )
+
+
+def _rows(store, sql: str) -> list[tuple]:
+    with store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(text(sql))]
+
+
+# ------------------------------------------------------------------------------------------ signing in
+def test_a_page_without_a_session_goes_to_the_sign_in_page_and_back(web):
+    w = web("collection")
+    w.s.engine.set_password(LEAD, admin("hefei"), PASSWORD)
+    client = w.anonymous()
+    r = client.get("/projects?city=hefei")
+    assert r.status_code == 303 and r.headers["location"] == "/login?next=/projects?city=hefei"
+    r = _sign_in(client, admin("hefei"), PASSWORD, "/projects?city=hefei")
+    assert r.status_code == 303 and r.headers["location"] == "/projects?city=hefei"
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("SameSite=Lax", "SameSite=lax")
+    page = client.get("/projects?city=hefei")
+    assert page.status_code == 200
+    assert "hefei-admin · 城市管理员 · hefei" in page.text
+
+
+def test_the_password_is_kept_only_as_an_argon2id_hash(web):
+    w = web("collection")
+    w.s.engine.set_password(LEAD, admin("hefei"), PASSWORD)
+    [(stored,)] = _rows(w.s.store, "SELECT password_hash FROM credentials WHERE user_name = 'hefei-admin'")
+    assert stored.startswith("$argon2id$")
+    assert PASSWORD not in stored
+    # and the session cookie's token is not in the database either: only its sha256
+    client = w.anonymous()
+    _sign_in(client, admin("hefei"), PASSWORD)
+    token = client.cookies[SESSION_COOKIE]
+    assert [token not in sid for (sid,) in _rows(w.s.store, "SELECT id FROM web_sessions")] == [True]
+
+
+def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(web):
+    w = web("collection")
+    w.s.engine.set_password(LEAD, admin("hefei"), PASSWORD)
+    wrong = _sign_in(w.anonymous(), admin("hefei"), "not-the-password")
+    unknown = _sign_in(w.anonymous(), "nobody", "not-the-password")
+    for r in (wrong, unknown):
+        assert r.status_code == 401
+        assert "Not signed in: the name or the password is wrong." in r.text
+        assert SESSION_COOKIE not in r.cookies
+
+
+def test_five_wrong_passwords_lock_the_name_and_a_new_password_unlocks_it(web):
+    w = web("collection")
+    w.s.engine.set_password(LEAD, admin("hefei"), PASSWORD)
+    for _ in range(MAX_FAILURES):
+        assert _sign_in(w.anonymous(), admin("hefei"), "guess-guess-guess").status_code == 401
+    r = _sign_in(w.anonymous(), admin("hefei"), PASSWORD)  # the right password, too late
+    assert r.status_code == 401
+    assert f"{MAX_FAILURES} wrong passwords in a row: hefei-admin is locked for 15 more minutes" in r.text
+    w.s.engine.set_password(LEAD, admin("hefei"), PASSWORD + "-new")  # the lead unlocks it
+    assert _sign_in(w.anonymous(), admin("hefei"), PASSWORD + "-new").status_code == 303
+
+
+def test_sign_in_needs_the_form_s_own_token(web):
+    w = web("collection")
+    w.s.engine.set_password(LEAD, admin("hefei"), PASSWORD)
+    client = w.anonymous()
+    client.get("/login")
+    r = client.post("/login", data={"name": admin("hefei"), "password": PASSWORD, "csrf": "forged", "next": "/"})
+    assert r.status_code == 401 and "页面已过期" in r.text
+    assert _rows(w.s.store, "SELECT count(*) FROM web_sessions") == [(0,)]
+
+
+def test_sign_out_ends_the_session_on_the_server(web):
+    w = web("collection")
+    client = w.browser(admin("hefei"))
+    page = client.get("/")
+    token = client.cookies[SESSION_COOKIE]
+    r = client.post("/logout", data={"csrf": csrf_of(page.text)})
+    assert r.status_code == 303 and r.headers["location"] == "/login"
+    again = w.anonymous()
+    again.cookies.set(SESSION_COOKIE, token)  # the old cookie, replayed
+    assert again.get("/").status_code == 303
+
+
+def test_an_idle_session_is_ended(web):
+    w = web("collection")
+    client = w.browser(admin("hefei"))
+    assert client.get("/").status_code == 200
+    with w.s.store.engine.begin() as conn:  # the browser was last seen 31 minutes ago
+        conn.execute(text("UPDATE web_sessions SET seen_at = :t"), {"t": _naive_utc(timedelta(minutes=-31))})
+    r = client.get("/")
+    assert r.status_code == 303 and r.headers["location"].startswith("/login")
+    assert _rows(w.s.store, "SELECT count(*) FROM web_sessions") == [(0,)]
+
+
+def _naive_utc(delta: timedelta):
+    from workflow.clock import utc_now
+
+    return (utc_now() + delta).replace(tzinfo=None)
+
+
+def test_a_new_password_signs_out_every_browser_of_the_user(web):
+    w = web("collection")
+    client = w.browser(admin("hefei"))
+    assert client.get("/").status_code == 200
+    w.s.engine.set_password(LEAD, admin("hefei"), PASSWORD)
+    assert client.get("/").status_code == 303
+
+
+# ------------------------------------------------------------------------------------------ CSRF
+def test_a_form_posted_without_its_token_is_refused_and_changes_nothing(web):
+    w = web("collection")
+    w.s.clock.set(sh(1, 20))
+    client = w.browser(admin("hefei"))
+    pid = w.s.ids["hefei"][0]
+    before = snapshot(w.s.store)
+    for token in (None, "forged"):
+        data = {"opinion": "同意"} | ({"csrf": token} if token else {})
+        r = client.post(f"/projects/{pid}/act/accept", data=data)
+        assert r.status_code == 403
+        assert "its security token is missing or stale" in r.text
+    assert snapshot(w.s.store) == before
+    # with the page's token it goes through
+    page = client.get(f"/projects/{pid}")
+    r = client.post(
+        f"/projects/{pid}/act/accept",
+        data={"csrf": csrf_of(page.text), "opinion": "同意"},
+        headers={"referer": f"http://testserver/projects/{pid}"},
+    )
+    assert r.status_code == 303
+    assert w.s.engine.project(LEAD, pid)[0].state == "in_library"
+    assert f"项目 {pid} 确认入库：现为 入城市项目库" in client.get(f"/projects/{pid}").text
+
+
+# ------------------------------------------------------------------------------------------ actions on pages
+def test_an_out_of_band_score_is_refused_on_the_page_with_the_cli_s_words(web):
+    w = web("joint_scoring")
+    w.s.clock.set(sh(5, 12))
+    pid = w.s.high[0]
+    client = w.browser(scorer("jiaxing"))
+    page = client.get(f"/projects/{pid}")
+    assert "附件2 评分表（jiaxing）" in page.text
+    assert "非常明显 18–20" in page.text  # the bands are shown
+    form = {f"score_{k}": str(v) for k, v in SHEET_MID.items()} | {"score_value": "11"}
+    before = snapshot(w.s.store)
+    with pytest.raises(RuleRefused) as engine_says:  # what the engine (and so the CLI) says
+        w.s.engine.score(scorer("jiaxing"), pid, {**SHEET_MID, "value": 11})
+    r = client.post(
+        f"/projects/{pid}/score",
+        data={"csrf": csrf_of(page.text), **form},
+        headers={"referer": f"http://testserver/projects/{pid}"},
+    )
+    assert r.status_code == 303 and r.headers["location"] == f"/projects/{pid}"
+    assert snapshot(w.s.store) == before
+    shown = client.get(r.headers["location"]).text
+    flash = re.search(r'<div class="flash error" role="alert"><strong>规则不允许</strong> (.*?)</div>', shown)
+    assert flash, shown[:2000]
+    assert "[score_in_bands]" in flash.group(1)
+    assert flash.group(1) == str(engine_says.value).replace("'", "&#39;")
+    # the message is shown once
+    assert "[score_in_bands]" not in client.get(f"/projects/{pid}").text
+
+
+def test_another_city_s_project_page_is_not_found_before_joint_scoring(web):
+    w = web("recommendation")
+    pid = w.s.demos["hefei"][0]
+    own = w.browser(admin("hefei")).get(f"/projects/{pid}")
+    assert own.status_code == 200
+    other = w.browser(admin("jiaxing"))
+    r = other.get(f"/projects/{pid}")
+    assert r.status_code == 404
+    assert f"No project {pid}." in r.text and "hefei" not in r.text.split("<main>")[1]
+    listing = other.get("/projects?city=hefei")
+    assert listing.status_code == 200 and f'href="/projects/{pid}"' not in listing.text
+    page = other.get("/")
+    before = snapshot(w.s.store)
+    r = other.post(
+        f"/projects/{pid}/act/recommend",
+        data={"csrf": csrf_of(page.text)},
+        headers={"referer": "http://testserver/"},
+    )
+    assert r.status_code == 303
+    assert f"No project {pid}." in other.get("/").text
+    assert snapshot(w.s.store) == before
+
+
+def test_downloads_are_scoped(web):
+    w = web("joint_scoring")
+    lead = w.browser(LEAD)
+    r = lead.get("/download/report?format=md")
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/markdown")
+    assert "attachment" in r.headers["content-disposition"]
+    hefei = w.browser(admin("hefei"))
+    assert hefei.get("/download/report?format=md").status_code == 403
+    own = hefei.get("/download/scores")
+    assert own.status_code == 200 and own.content[:2] == b"PK"  # an xlsx
+    r = hefei.get("/download/scores?city=jiaxing")
+    assert r.status_code == 403 and "hefei-admin acts for hefei" in r.text
+    assert w.browser(scorer("hefei")).get("/download/application").status_code == 200
+
+
+def test_the_dashboard_shows_the_stage_the_window_and_what_the_user_has_to_do(web):
+    w = web("hefei_short")
+    w.s.clock.set(sh(5, 15))
+    hefei = w.browser(scorer("hefei")).get("/").text
+    assert "九城市联合评分" in hefei
+    assert re.search(r"剩余 \d+ 天", hefei)
+    assert "[all_sheets_in]" in hefei  # hefei's own missing sheets are its to-do
+    jiaxing = w.browser(scorer("jiaxing")).get("/").text
+    assert "[all_sheets_in]" not in jiaxing.split('id="todo"')[1].split("</section>")[0]
+    lead = w.browser(LEAD).get("/").text
+    assert "关闭本阶段" in lead and "[all_sheets_in]" in lead.split('id="advance"')[1]
+
+
+# ------------------------------------------------------------------------------------------ the CLI's commands
+def test_user_passwd_and_tokens_on_the_command_line(web, tmp_path):
+    w = web("collection")
+    db = str(w.s.store.sqlite_path())
+    w.s.store.dispose()
+    run = CliRunner()
+
+    def cli(*args: str, code: int = 0, stdin: str | None = None) -> str:
+        result = run.invoke(main, ["--db", db, *args], input=stdin, catch_exceptions=False)
+        assert result.exit_code == code, result.output
+        if code:
+            lines = [x for x in result.output.splitlines() if x.strip()]
+            assert len(lines) == 1 and lines[0].startswith("Error: "), result.output
+        return result.output
+
+    out = cli("--as", LEAD, "user", "passwd", admin("hefei"), "--password-stdin", stdin="short\n", code=7)
+    assert f"a password needs at least {MIN_PASSWORD} characters (this one has 5)" in out
+    out = cli("--as", admin("jiaxing"), "user", "passwd", admin("hefei"), "--password-stdin", stdin=PASSWORD, code=4)
+    assert "only the lead acts for others" in out
+    out = cli("--as", LEAD, "user", "passwd", admin("hefei"), stdin=f"{PASSWORD}\n{PASSWORD}\n")
+    assert "Password set for hefei-admin" in out
+    assert w.s.engine.sign_in(admin("hefei"), PASSWORD).name == admin("hefei")
+    secret = cli("--as", admin("hefei"), "user", "token", "add", admin("hefei"), "--label", "nightly").splitlines()[0]
+    assert secret.startswith("ef_")
+    assert w.s.engine.token_user(secret).name == admin("hefei")
+    listed = cli("--as", LEAD, "user", "token", "list")
+    assert "hefei-admin" in listed and "nightly" in listed and secret not in listed
+    cli("--as", admin("jiaxing"), "user", "token", "revoke", "1", code=5)  # not theirs: not found
+    cli("--as", admin("hefei"), "user", "token", "revoke", "1")
+    assert w.s.engine.token_user(secret) is None
+
+
+def test_the_engine_refuses_a_weak_password_and_another_user_s_password(web):
+    w = web("collection")
+    before = snapshot(w.s.store)
+    with pytest.raises(InvalidInput, match="must not be the user's name"):
+        w.s.engine.set_password(admin("hefei"), admin("hefei"), "HEFEI-ADMIN")
+    with pytest.raises(NotPermitted, match="only the lead acts for others"):
+        w.s.engine.set_password(admin("hefei"), admin("jiaxing"), PASSWORD)
+    assert snapshot(w.s.store) == before
