@@ -79,6 +79,8 @@ def render(request: Request, template: str, me: Signed | None, status: int = 200
             "me": me.user if me else None,
             "csrf": me.session.csrf if me else "",
             "role_name": views.ROLE_NAMES,
+            "list_status": views.LIST_STATUS,
+            "appeal_status": views.APPEAL_STATUS,
             "flashes": flashes,
             **context,
         },

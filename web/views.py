@@ -23,6 +23,15 @@ ROLE_NAMES = {"lead": "牵头单位", "city-admin": "城市管理员", "scorer":
 # general form (reason and parameters)
 SPECIAL = {"accept", "reject", "review", "score", "vote", "reopen", "create", "submit"}
 
+LIST_STATUS = {
+    "proposed": "已提出",
+    "objected": "有异议",
+    "confirmed": "已确认",
+    "published": "已公布",
+    "superseded": "已被新版本取代",
+}
+APPEAL_STATUS = {"open": "待决定", "upheld": "已支持", "dismissed": "已驳回"}
+
 ACTION_NAMES = {
     "accept": "确认入库",
     "reject": "退回",
@@ -92,6 +101,7 @@ class Dashboard:
     todo: list[Todo] = field(default_factory=list)
     days_left: int | None = None
     closes_local: str = ""
+    opens_local: str = ""
     advance_refused: list[str] = field(default_factory=list)
 
 
@@ -99,6 +109,9 @@ def dashboard(engine: Any, user: User, cycle: Cycle) -> Dashboard:
     program = engine.program_of(cycle)
     status = engine.status(user.name, cycle.id)
     board = Dashboard(status)
+    zone = ZoneInfo(program.timezone)
+    if status.get("opens"):
+        board.opens_local = datetime.fromisoformat(status["opens"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
     if status.get("closes"):
         closes = datetime.fromisoformat(status["closes"])
         board.closes_local = closes.astimezone(ZoneInfo(program.timezone)).strftime("%Y-%m-%d %H:%M")
