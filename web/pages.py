@@ -72,6 +72,8 @@ def engine_of(request: Request) -> Any:
 def render(request: Request, template: str, me: Signed | None, status: int = 200, **context: Any) -> HTMLResponse:
     engine = engine_of(request)
     flashes = engine.flash(me.session) if me is not None else []
+    program = context.get("program")
+    context.setdefault("city_names", {p.id: p.name for p in program.parties} if program is not None else {})
     return request.app.state.templates.TemplateResponse(
         request,
         template,
