@@ -110,6 +110,7 @@ def configure_logging(verbose: bool) -> None:
         processors=[
             structlog.processors.add_log_level,
             structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *([] if sys.stderr.isatty() else [structlog.processors.format_exc_info]),  # the traceback, as text
             renderer,
         ],
         wrapper_class=structlog.make_filtering_bound_logger(level),
