@@ -266,10 +266,12 @@ def project_page(request: Request, me: Me, project_id: int) -> Response:
     program = engine.program_of(cycle)
     actions = views.actions_for(me.user, p, cycle, program)
     _, appeals = engine.appeals(me.user.name, cycle.id)
+    _, lifted = engine.overrides(me.user.name, cycle.id)
     return render(
         request,
         "project.html",
         me,
+        overrides=[o for o in lifted if o.project == p.id or (o.project is None and o.city in (None, p.city))],
         p=p,
         cycle=cycle,
         program=program,

@@ -41,6 +41,15 @@ ACTION_NAMES = {
     "score": "评分",
     "award": "授牌",
     "vote": "投票",
+    "create": "申报",
+    "submit": "申报",
+    "place": "列入名单",
+    "reopen": "重新打开",
+    "appeal": "提出申诉",
+    "appeal_upheld": "申诉获支持",
+    "appeal_dismissed": "申诉被驳回",
+    "override": "豁免规则",
+    "revoke_override": "撤销豁免",
 }
 
 

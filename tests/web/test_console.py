@@ -278,3 +278,37 @@ def test_the_engine_refuses_a_weak_password_and_another_user_s_password(web):
     with pytest.raises(NotPermitted, match="only the lead acts for others"):
         w.s.engine.set_password(admin("hefei"), admin("jiaxing"), PASSWORD)
     assert snapshot(w.s.store) == before
+
+
+def test_the_project_page_shows_its_appeals_and_the_overrides_that_touch_it(web):
+    w = web("proposed")
+    w.s.clock.set(sh(6, 1))
+    pid = w.s.demos["hefei"][0]
+    hefei = w.browser(admin("hefei"))
+    page = hefei.get(f"/projects/{pid}")
+    assert "提出申诉" in page.text
+    r = hefei.post(
+        f"/projects/{pid}/appeal",
+        data={"csrf": csrf_of(page.text), "reason": "评分录入有误，申请复核"},
+        headers={"referer": f"http://testserver/projects/{pid}"},
+    )
+    assert r.status_code == 303
+    [appeal] = w.s.engine.appeals(LEAD)[1]
+    assert f"申诉 {appeal.id} 已提交" in hefei.get(f"/projects/{pid}").text
+    lead = w.browser(LEAD)
+    appeals = lead.get("/appeals")
+    assert f'id="appeal-{appeal.id}"' in appeals.text and "待决定" in appeals.text
+    r = lead.post(
+        f"/appeals/{appeal.id}/decide",
+        data={"csrf": csrf_of(appeals.text), "decision": "dismiss", "reason": "经复核，评分无误"},
+        headers={"referer": "http://testserver/appeals"},
+    )
+    assert r.status_code == 303
+    assert w.s.engine.appeal(LEAD, appeal.id)[0].status == "dismissed"
+    w.s.engine.override(LEAD, "all_sheets_in", "合肥市评分人回避", city="hefei")
+    shown = hefei.get(f"/projects/{pid}").text
+    assert "已驳回" in shown  # the appeal, with its decision
+    assert "[all_sheets_in] 合肥市：合肥市评分人回避" in shown
+    history = shown.split('id="history"')[1]
+    assert '<td title="appeal">提出申诉</td>' in history and "评分录入有误，申请复核" in history
+    assert '<td title="appeal_dismissed">申诉被驳回</td>' in history and "经复核，评分无误" in history
