@@ -929,13 +929,15 @@ def project_act(trigger: str, project_ids: tuple[int, ...], params: tuple[str, .
     """Take any action of the program on projects, e.g. `project act decide 3 -p result=approve`,
     `project act order_rectification 3 -p deadline=2029-03-31 --reason …`, `project act assess 3 -p
     grade=qualified`. The actions of a program are listed by `program show`."""
-    from workflow.common import typed_value
+    from workflow.common import FIRE_ARGUMENTS, typed_value
 
     request: dict[str, Any] = {}
     for item in params:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
             raise click.UsageError(f"--param {item!r}: expected KEY=VALUE")
+        if key.strip() in FIRE_ARGUMENTS or key.strip() == "verb":
+            raise click.UsageError(f"--param {item!r}: {key.strip()} is not a parameter of an action (see --reason)")
         request[key.strip()] = typed_value(value.strip())
     _fire_cmd(trigger, project_ids, reason=reason, verb=f"{trigger}:", **request)
 

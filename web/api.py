@@ -20,7 +20,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from web import views
-from workflow.errors import NotSignedIn
+from workflow.common import FIRE_ARGUMENTS, taken_names
+from workflow.errors import InvalidInput, NotSignedIn
 from workflow.records import Project, User
 
 bearer = HTTPBearer(auto_error=False, description="An API token: `evalflow user token add NAME`.")
@@ -79,7 +80,7 @@ def _plain(value: Any) -> Any:
     return jsonable_encoder(dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value)
 
 
-def project_summary(program: Any, p: Project) -> dict[str, Any]:
+def project_summary(program: Any, p: Project, listed: dict[int, str] | None = None) -> dict[str, Any]:
     return {
         "id": p.id,
         "cycle": p.cycle_id,
@@ -89,16 +90,19 @@ def project_summary(program: Any, p: Project) -> dict[str, Any]:
         "state": p.state,
         "state_name": program.state_names.get(p.state, ""),
         "municipal_result": p.municipal_result,
-        "category": views.category_of(program, p),
+        "category": views.placed_category(program, p, listed),
         "version": p.version,
     }
 
 
-def _done(engine: Any, projects: list[Project]) -> dict[str, Any]:
+def _done(engine: Any, user: User, projects: list[Project]) -> dict[str, Any]:
     if not projects:
         return {"projects": []}
-    program = engine.program_of(engine.get_cycle(projects[0].cycle_id))
-    return {"projects": [project_summary(program, p) for p in projects]}
+    cycle = engine.get_cycle(projects[0].cycle_id)
+    program = engine.program_of(cycle)
+    awarded = any(p.state == "awarded" for p in projects)  # their category is read from the published list
+    listed = views.listed_categories(engine, user, cycle) if awarded else None
+    return {"projects": [project_summary(program, p, listed) for p in projects]}
 
 
 # ------------------------------------------------------------------------------------------ reads
@@ -124,13 +128,17 @@ def projects(
     engine: Eng,
     city: str | None = None,
     state: str | None = None,
-    category: str | None = None,
+    category: Annotated[
+        str | None,
+        Query(description="A list category (e.g. demonstration) once placed, or municipal:RESULT before"),
+    ] = None,
 ) -> list[dict[str, Any]]:
     cycle = engine.get_cycle(cycle_id)
     program = engine.program_of(cycle)
     found = engine.projects(user.name, cycle.id, city=city, state=state)
-    rows = [project_summary(program, p) for p in found]
-    return [r for r in rows if category is None or r["category"] == category]
+    listed = views.listed_categories(engine, user, cycle)
+    keep = [p for p in found if category is None or views.category_key(program, p, listed) == category]
+    return [project_summary(program, p, listed) for p in keep]
 
 
 @router.get("/projects/{project_id}", summary="A project: its application, score sheets, history and your actions")
@@ -139,7 +147,7 @@ def project(project_id: Id, user: Me, engine: Eng) -> dict[str, Any]:
     cycle = engine.get_cycle(p.cycle_id)
     program = engine.program_of(cycle)
     return {
-        **project_summary(program, p),
+        **project_summary(program, p, views.listed_categories(engine, user, cycle)),
         "applicant": p.applicant,
         "review_method": p.review_method,
         "reopened_to": p.reopened_to,
@@ -215,7 +223,7 @@ class Act(Strict):
 def _fire(engine: Any, user: User, ids: Any, trigger: str, reason: str = "", **request: Any) -> dict[str, Any]:
     if request.get("expected_version") is None:
         request.pop("expected_version", None)
-    return _done(engine, engine.fire(user.name, ids, trigger, reason=reason, **request))
+    return _done(engine, user, engine.fire(user.name, ids, trigger, reason=reason, **request))
 
 
 @router.post("/projects/{project_id}/accept", summary="Confirm an application into the city project library")
@@ -254,15 +262,21 @@ def withdraw(project_id: Id, body: Plain, user: Me, engine: Eng) -> dict[str, An
 @router.post("/projects/{project_id}/score", summary="Enter or replace your city's score sheet (附件2)")
 def score(project_id: Id, body: Score, user: Me, engine: Eng) -> dict[str, Any]:
     p = engine.score(user.name, project_id, body.scores, body.completion)
-    return _done(engine, [p])
+    return _done(engine, user, [p])
 
 
 @router.post("/projects/{project_id}/actions/{trigger}", summary="Any other action of the program on a project")
 def act(
     project_id: Id, trigger: Annotated[str, Field(max_length=64)], body: Act, user: Me, engine: Eng
 ) -> dict[str, Any]:
-    params = {k: v for k, v in body.params.items() if k not in ("reason", "expected_version")}
-    return _fire(engine, user, project_id, trigger, body.reason, expected_version=body.expected_version, **params)
+    taken = taken_names(body.params, _NOT_PARAMS)
+    if taken:  # they would be taken for the call's own arguments
+        raise InvalidInput("request", [f"params.{k}: not a parameter of an action" for k in taken])
+    return _fire(engine, user, project_id, trigger, body.reason, expected_version=body.expected_version, **body.params)
+
+
+# the names of the arguments of _fire and Engine.fire, which an action's parameters cannot take
+_NOT_PARAMS = FIRE_ARGUMENTS | {"engine", "user", "ids"}
 
 
 class Ids(Strict):
@@ -282,8 +296,6 @@ def recommend_many(cycle_id: str, body: Ids, user: Me, engine: Eng) -> dict[str,
 
 
 def _same_cycle(engine: Any, user: User, cycle_id: str, ids: list[int]) -> None:
-    from workflow.errors import InvalidInput
-
     cycle = engine.get_cycle(cycle_id)
     for pid in ids[:1]:  # the engine checks that every project of a batch is of one cycle
         p, _, _ = engine.project(user.name, pid)
@@ -361,7 +373,7 @@ class Decide(Strict):
 @router.post("/appeals/{appeal_id}/decide", summary="Uphold (reopening the project) or dismiss an appeal")
 def decide_appeal(appeal_id: Id, body: Decide, user: Me, engine: Eng) -> dict[str, Any]:
     a, p = engine.decide_appeal(user.name, appeal_id, body.decision, body.reopen_to, body.reason)
-    return {"appeal": _plain(a), "project": _done(engine, [p])["projects"][0]}
+    return {"appeal": _plain(a), "project": _done(engine, user, [p])["projects"][0]}
 
 
 # ------------------------------------------------------------------------------------------ downloads
@@ -409,8 +421,6 @@ def scores_template(engine: Any, user: User, cycle_id: str, city: str | None) ->
 
     city = city or user.city
     if city is None:
-        from workflow.errors import InvalidInput
-
         raise InvalidInput("request", ["name the scoring city (?city=…)"])
     cycle, program, found = engine.key_library(user.name, cycle_id, city)
     folder = tempfile.mkdtemp(prefix="evalflow-template-")

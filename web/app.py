@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from workflow.errors import (
     ConcurrentChange,
@@ -45,6 +47,10 @@ STATUS = {
     NotSignedIn: 401,
     StoreUnavailable: 503,
 }
+
+
+# the error kinds of the framework's own refusals under /api/ (an unreadable body, an unknown path…)
+HTTP_KINDS = {400: "invalid_input", 401: "not_signed_in", 403: "not_permitted", 404: "not_found", 405: "not_allowed"}
 
 
 def status_of(exc: EvalflowError) -> int:
@@ -120,6 +126,18 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
         if request.url.path.startswith("/api/"):
             return JSONResponse(error_body(err), status_code=400)
         return pages.error_page(request, err, 400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> Response:
+        # the framework's own refusals (an unreadable body, an unknown path or method): under /api/
+        # in the API's error shape, like every other error; elsewhere as the framework says them
+        if not request.url.path.startswith("/api/"):
+            return await http_exception_handler(request, exc)
+        if exc.status_code == 400:
+            body = error_body(InvalidInput("request", [str(exc.detail)]))
+        else:
+            body = {"error": HTTP_KINDS.get(exc.status_code, "error"), "message": str(exc.detail)}
+        return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:

@@ -28,6 +28,10 @@ KIND_NAMES = {
 }
 
 
+# the fields a refused form keeps for the page it returns to (never a password or a token)
+REFILLED = {"opinion", "reason", "completion", "tie_order", "params", "result", "method"}
+
+
 class Signed:
     """The signed-in user of a page request, with their session."""
 
@@ -59,6 +63,9 @@ async def checked_form(request: Request, me: Me) -> dict[str, str]:
             "submit", "this form", "its security token is missing or stale; reload the page and try again"
         )
     request.state.ids = [str(v) for v in form.getlist("ids")]  # the ticked projects of a list page
+    request.state.form = {  # what a refused form gives back to its page: nothing typed is lost
+        k: str(v) for k, v in form.items() if isinstance(v, str) and (k in REFILLED or k.startswith("score_"))
+    }
     return {k: str(v) for k, v in form.items() if isinstance(v, str)}
 
 
@@ -72,6 +79,10 @@ def engine_of(request: Request) -> Any:
 def render(request: Request, template: str, me: Signed | None, status: int = 200, **context: Any) -> HTMLResponse:
     engine = engine_of(request)
     flashes = engine.flash(me.session) if me is not None else []
+    refill: dict[str, str] = {}
+    for f in flashes:
+        refill.update(f.get("form") or {})
+    context.setdefault("refill", refill)
     program = context.get("program")
     context.setdefault("city_names", {p.id: p.name for p in program.parties} if program is not None else {})
     return request.app.state.templates.TemplateResponse(
@@ -99,8 +110,9 @@ def error_page(request: Request, exc: EvalflowError, status: int) -> Response:
         me = Signed(*found) if found else None
     back = _back(request)
     if request.method == "POST" and me is not None and back:
+        kept = getattr(request.state, "form", {})
         engine_of(request).flash(
-            me.session, {"kind": "error", "title": KIND_NAMES.get(exc.kind, "出错"), "text": str(exc)}
+            me.session, {"kind": "error", "title": KIND_NAMES.get(exc.kind, "出错"), "text": str(exc), "form": kept}
         )
         return RedirectResponse(back, status_code=303)
     return render(
@@ -226,9 +238,10 @@ def project_list(
     chosen = views.choose_cycle(engine, cycle)
     program = engine.program_of(chosen)
     found = engine.projects(me.user.name, chosen.id, city=city or None, state=state or None)
+    listed = views.listed_categories(engine, me.user, chosen)
     rows = []
     for p in found:
-        cat = views.category_of(program, p)
+        cat = views.category_key(program, p, listed)
         if category and cat != category:
             continue
         actions = views.actions_for(me.user, p, chosen, program)
@@ -243,19 +256,12 @@ def project_list(
         cycle=chosen,
         program=program,
         rows=rows,
+        labels={p.id: views.category_label(program, p, listed) for p, _, _ in rows},
         bulk=bulk,
         filters={"city": city or "", "state": state or "", "category": category or "", "action": action or ""},
-        categories=_categories(program),
+        categories=views.category_choices(program),
         action_name=lambda t: views.action_name(program, t),
     )
-
-
-def _categories(program: Any) -> dict[str, str]:
-    out = {c.id: c.name for c in program.categories}
-    for key, name in program.results.items():
-        if key != "none":
-            out.setdefault(key, name)
-    return out
 
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse)
@@ -284,7 +290,7 @@ def project_page(request: Request, me: Me, project_id: int) -> Response:
         action_name=lambda t: views.action_name(program, t),
         local=lambda t: views.local_time(t, program),
         may_appeal=views.may(me.user, program, "appeal", p.city) and program.appeals is not None,
-        category=views.category_of(program, p),
+        category=views.placed_category(program, p, views.listed_categories(engine, me.user, cycle)),
     )
 
 
@@ -351,13 +357,7 @@ def project_act(request: Request, me: Me, form: Posted, project_id: int, trigger
     elif trigger == "vote":
         request_params["scores"] = {"vote": 1 if form.get("vote") == "for" else 0}
     elif trigger not in views.SPECIAL:
-        request_params.update(
-            {
-                k: v
-                for k, v in views.params_of(form.get("params", "")).items()
-                if k not in ("reason", "expected_version")
-            }
-        )
+        request_params.update(views.params_of(form.get("params", "")))
     if trigger == "reject" and not reason.strip():
         raise InvalidInput("rejection", ["a rejection needs a reason (退回理由)"])
     fired = engine.fire(me.user.name, project_id, trigger, reason=reason, **request_params)

@@ -11,7 +11,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from policies.permissions import permission_problem
-from workflow.common import actor_of, typed_value
+from workflow.common import FIRE_ARGUMENTS, actor_of, typed_value
 from workflow.errors import InvalidInput, NotFound
 from workflow.form import shown
 from workflow.program import Program
@@ -63,13 +63,53 @@ def choose_cycle(engine: Any, cycle_id: str | None) -> Cycle:
     return max(cycles, key=lambda c: (c.opened_at or datetime.min.replace(tzinfo=ZoneInfo("UTC")), c.id))
 
 
-def category_of(program: Program, project: Project) -> str | None:
-    """A project's category: its place on the list when it has one, else its municipal result."""
+def listed_categories(engine: Any, user: User, cycle: Cycle) -> dict[int, str]:
+    """Each project's category on the cycle's published list (a corrected publication places an
+    awarded project again when its category changed, so this is what it was awarded as)."""
+    _, versions, _ = engine.list_versions(user.name, cycle.id)
+    published = [v for v in versions if v.status == "published"]
+    return {e.project_id: e.category for e in published[-1].entries} if published else {}
+
+
+def placed_category(program: Program, project: Project, listed: dict[int, str] | None = None) -> str | None:
+    """The list category a placed project holds; an awarded one's is read from ``listed``
+    (``listed_categories``). None for a project not on the list."""
     state = project.state
     for spec in program.transition_specs:
         if spec.trigger == "place" and spec.dest == state:
             return spec.when.get("category")
-    return project.municipal_result if project.municipal_result not in (None, "none") else None
+    if state == "awarded" and listed and listed.get(project.id) not in (None, "none"):
+        return listed[project.id]
+    return None
+
+
+def category_key(program: Program, project: Project, listed: dict[int, str] | None = None) -> str | None:
+    """What the project list filters by: the list category once placed, else ``municipal:RESULT``
+    (a municipal 示范 is not a place on the program's list, though both may share an id)."""
+    placed = placed_category(program, project, listed)
+    if placed is not None:
+        return placed
+    result = project.municipal_result
+    return f"municipal:{result}" if result not in (None, "none") else None
+
+
+def category_choices(program: Program) -> dict[str, str]:
+    """The project list's category filter: the list's categories, then the municipal results."""
+    out = {c.id: c.name for c in program.categories}
+    for key, name in program.results.items():
+        if key != "none":
+            out[f"municipal:{key}"] = f"市级{name}"
+    return out
+
+
+def category_label(program: Program, project: Project, listed: dict[int, str] | None = None) -> str:
+    """What a reader is shown: the list category's name once placed, else the municipal result's
+    (a municipal 示范 is not yet a place on the program's list, though both may share an id)."""
+    placed = placed_category(program, project, listed)
+    if placed is not None:
+        return program.category_name(placed) if program.categories else placed
+    result = project.municipal_result
+    return program.results.get(result, result) if result not in (None, "none") else ""
 
 
 def actions_for(user: User, project: Project, cycle: Cycle, program: Program) -> list[str]:
@@ -183,22 +223,31 @@ def params_of(text: str) -> dict[str, Any]:
         key, sep, value = line.partition("=")
         if not sep or not key.strip():
             raise InvalidInput("parameters", [f"{line.strip()!r}: expected KEY=VALUE"])
+        if key.strip() in FIRE_ARGUMENTS:
+            raise InvalidInput("parameters", [f"{key.strip()}: not a parameter of an action (it has its own field)"])
         out[key.strip()] = typed_value(value.strip())
     return out
 
 
-def status_cell(col: dict[str, Any], row: dict[str, Any]) -> tuple[str, bool]:
-    """A status cell as the dashboard shows it, and whether it is short of its minimum or needs."""
+# the closing rule a status column is measured for, by the column's kind (a minimum names its own)
+_COLUMN_RULES = {"sheets": "all_sheets_in", "confirmed": "all_parties_confirmed"}
+
+
+def status_cell(col: dict[str, Any], row: dict[str, Any], closing: list[dict[str, Any]] = ()) -> tuple[str, bool]:
+    """A status cell as the dashboard shows it, and whether it holds the stage back: a closing
+    rule of the current stage measured by this column fails for this row's city."""
     v, kind, key = row[col["id"]], col["kind"], col["id"]
+    rule = col.get("policy") or _COLUMN_RULES.get(kind)
+    short = any(c["rule"] == rule and row["city"] in c["parties"] for c in closing) if rule else False
     if kind == "result":
         quota = row.get(f"{key}_quota")
         return (f"{v}/{quota}" if quota is not None else str(v)), False
     if kind == "minimum":
-        return f"{v}/{row[f'{key}_minimum']}", v < row[f"{key}_minimum"]
+        return f"{v}/{row[f'{key}_minimum']}", short
     if kind == "sheets":
-        return f"{v}/{row[f'{key}_needed']}", v < row[f"{key}_needed"]
+        return f"{v}/{row[f'{key}_needed']}", short
     if kind == "confirmed":
-        return ("✓" if v else "—"), not v
+        return ("✓" if v else "—"), short
     if kind == "funding":
         return f"{v:,}", False
     return str(v), False

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -81,3 +81,13 @@ def typed_value(text: str) -> Any:
     if text.lstrip("-").isdigit():
         return int(text)
     return text
+
+
+# what Engine.fire takes for itself (its arguments, and the version check): an action's
+# parameter cannot be called so; each has its own option where it can be given
+FIRE_ARGUMENTS = frozenset({"self", "acting", "project_ids", "trigger", "reason", "expected_version"})
+
+
+def taken_names(params: Iterable[str], taken: Iterable[str] = FIRE_ARGUMENTS) -> list[str]:
+    """The parameter names among ``params`` that are the call's own (sorted; empty: none)."""
+    return sorted(set(params) & set(taken))

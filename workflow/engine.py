@@ -759,6 +759,20 @@ class Engine(AppealActions, TrailActions, AccountActions):
             projects = [found[pid] for pid in ids]
             if any(p.cycle_id != cycle.id for p in projects):
                 raise InvalidInput("request", ["the projects belong to different cycles"])
+            stage_of = program.stage_of_action.get(trigger)
+            readable = self._reader(user, cycle, program)
+            for project in projects:
+                # a project the user may not even read is not there for them, before its version,
+                # its permission or its rules could tell that it exists (or its state) — unless
+                # the program lets the user act on it now without reading it (the action is of the
+                # cycle's stage, or of one the project was reopened to, and the user's role may do it)
+                if not readable(project) and not (
+                    stage_of is not None
+                    and (stage_of == cycle.stage or reopened_allows(program, cycle, stage_of, project.reopened_to))
+                    and permission_problem(trigger, program.permissions.get(trigger), actor_of(user), project.city)
+                    is None
+                ):
+                    raise NotFound("project", project.id)
             for project in projects:
                 seen = (expected or {}).get(project.id)  # type: ignore[arg-type]
                 if seen is not None and seen != project.version:
@@ -778,12 +792,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
             window = stage_window(trigger, stage_id, cycle.stage, self.window(program, cycle, stage_id), now)
             for n, project in enumerate(projects, start=1):
                 request = requests[project.id]  # type: ignore[index]
-                try:
-                    self._permit(program, trigger, user, project.city, f"project {project.id}")
-                except NotPermitted:  # a project the user may not even read is not there for them
-                    if not self.visible(user, project, cycle, program):
-                        raise NotFound("project", project.id) from None
-                    raise
+                self._permit(program, trigger, user, project.city, f"project {project.id}")
                 ctx = self._context(program, cycle, counts, project, {**shared, **request}, now, quotas=quotas)
                 verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to, window)
                 found, lifted[project.id] = verdict.refused, verdict.lifted  # type: ignore[index]
@@ -1438,10 +1447,17 @@ class Engine(AppealActions, TrailActions, AccountActions):
     # ------------------------------------------------------------------------------ reads
     def visible(self, user: User, project: Project, cycle: Cycle, program: Program) -> bool:
         """Whether ``user`` may read ``project`` (policies.permissions.can_read decides)."""
+        return self._reader(user, cycle, program)(project)
+
+    def _reader(self, user: User, cycle: Cycle, program: Program) -> Callable[[Project], bool]:
+        """``visible`` for many projects of one cycle: what does not depend on the project is worked out once."""
+        if user.role == "lead":
+            return lambda project: True
         scoring = program.stage_of_action.get(program.sheet_trigger or "")
         joint = scoring is not None and program.stage_index(cycle.stage) >= program.stage_index(scoring)
-        key = project.state in program.listable_states + program.placed_states
-        return can_read(actor_of(user), project.city, project.applicant, key, joint)
+        key = frozenset(program.listable_states + program.placed_states)
+        actor = actor_of(user)
+        return lambda project: can_read(actor, project.city, project.applicant, project.state in key, joint)
 
     def projects(
         self, acting: str | None, cycle_id: str | None = None, city: str | None = None, state: str | None = None
@@ -1451,7 +1467,8 @@ class Engine(AppealActions, TrailActions, AccountActions):
             cycle = self._cycle(tx, cycle_id)
             program = self.program_of(cycle)
             found = tx.find_projects(cycle.id, cities=[city] if city else None, states=[state] if state else None)
-            return [p for p in found if self.visible(user, p, cycle, program)]
+            readable = self._reader(user, cycle, program)
+            return [p for p in found if readable(p)]
 
     def project(self, acting: str | None, project_id: int) -> tuple[Project, list[ScoreSheet], list[AuditEntry]]:
         with self.store.transaction(write=False) as tx:
@@ -1550,7 +1567,11 @@ class Engine(AppealActions, TrailActions, AccountActions):
                     f"the program file changed since the cycle opened (opened under v{cycle.program_version} "
                     f"{cycle.program_digest}, now v{program.version} {program.digest})"
                 ),
-                "columns": [{"id": c.id, "zh": c.zh, "kind": c.kind} for c in program.status_columns if c.show],
+                "columns": [
+                    {"id": c.id, "zh": c.zh, "kind": c.kind, "policy": c.policy}
+                    for c in program.status_columns
+                    if c.show
+                ],
                 "cities": cities,
             }
 

@@ -78,9 +78,9 @@ def test_the_whole_review_from_applications_to_the_announcement(review: Review) 
         assert "now in_library 已受理（评审中）" in r("office", "2027-03-10T09:00", "project", "accept", str(i))
     r("office", "2027-03-10T09:00", "project", "reject", "4", "--reason", "申报材料不全")
 
-    # votes belong to the voting stage
-    out = r.refused("m1", "2027-03-20T09:00", "vote", "1", "--for")
-    assert "[stage_window] vote belongs to stage 'voting', but the cycle is in stage 'collection'" in out
+    # votes belong to the voting stage: before it a committee member does not even see the projects
+    out = r.refused("m1", "2027-03-20T09:00", "vote", "1", "--for", code=5)
+    assert "No project 1." in out
     r("lead", "2027-04-01T09:00", "cycle", "advance")
     # only committee members vote; a vote needs a side
     out = r.refused("office", "2027-04-02T09:00", "vote", "1", "--for", code=4)

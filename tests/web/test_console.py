@@ -47,7 +47,7 @@ def test_a_page_without_a_session_goes_to_the_sign_in_page_and_back(web):
     assert "HttpOnly" in cookie and "SameSite=lax" in cookie.replace("SameSite=Lax", "SameSite=lax")
     page = client.get("/projects?city=hefei")
     assert page.status_code == 200
-    assert "hefei-admin · 城市管理员 · hefei" in page.text
+    assert "hefei-admin · 城市管理员 · 合肥市" in page.text
 
 
 def test_the_password_is_kept_only_as_an_argon2id_hash(web):
