@@ -78,7 +78,7 @@ def engine_of(request: Request) -> Any:
 
 def render(request: Request, template: str, me: Signed | None, status: int = 200, **context: Any) -> HTMLResponse:
     engine = engine_of(request)
-    flashes = engine.flash(me.session) if me is not None else []
+    flashes = engine.flash(me.session) if me is not None and me.session.flash else []  # taken once
     refill: dict[str, str] = {}
     for f in flashes:
         refill.update(f.get("form") or {})
