@@ -176,7 +176,7 @@ def login(
         except NotSignedIn as exc:
             error = str(exc)
         else:
-            token, _ = engine.open_session(user)
+            token, _ = engine.open_session(user, request.app.state.idle)
             response = RedirectResponse(_safe_next(next), status_code=303)
             response.set_cookie(
                 SESSION_COOKIE,

@@ -116,12 +116,15 @@ class AccountActions:
             return tx.get_credential(name) is not None
 
     # -- sessions -----------------------------------------------------------------------------
-    def open_session(self, user: User) -> tuple[str, WebSession]:
-        """A new signed-in session for ``user``: the cookie's token (given out once) and the session."""
+    def open_session(self, user: User, idle: timedelta | None = None) -> tuple[str, WebSession]:
+        """A new signed-in session for ``user``: the cookie's token (given out once) and the session.
+        Given the idle timeout, every session idle longer than it is ended on the way."""
         token = secrets.token_urlsafe(32)
         at = utc_now()
         session = WebSession(digest(token), user.name, secrets.token_urlsafe(32), at, at)
         with self.store.transaction() as tx:  # type: ignore[attr-defined]
+            if idle is not None:
+                tx.end_sessions(idle_before=at - idle)
             tx.add_session(session)
         return token, session
 

@@ -119,6 +119,17 @@ def test_an_idle_session_is_ended(web):
     assert _rows(w.s.store, "SELECT count(*) FROM web_sessions") == [(0,)]
 
 
+def test_a_sign_in_clears_away_the_sessions_left_idle(web):
+    w = web("collection")
+    w.s.engine.set_password(LEAD, admin("hefei"), PASSWORD)
+    left = w.browser(admin("jiaxing"))  # a browser closed without signing out
+    assert left.get("/").status_code == 200
+    with w.s.store.engine.begin() as conn:
+        conn.execute(text("UPDATE web_sessions SET seen_at = :t"), {"t": _naive_utc(timedelta(hours=-5))})
+    _sign_in(w.anonymous(), admin("hefei"), PASSWORD)
+    assert _rows(w.s.store, "SELECT user_name FROM web_sessions") == [("hefei-admin",)]
+
+
 def _naive_utc(delta: timedelta):
     from workflow.clock import utc_now
 
