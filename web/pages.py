@@ -8,7 +8,7 @@ import secrets
 from typing import Annotated, Any
 from urllib.parse import quote, urlparse
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web import views
@@ -27,6 +27,8 @@ KIND_NAMES = {
     "not_signed_in": "未登录",
 }
 
+
+PAGE_SIZE = 200  # projects per page of the project list
 
 # the fields a refused form keeps for the page it returns to (never a password or a token)
 REFILLED = {"opinion", "reason", "completion", "tie_order", "params", "result", "method"}
@@ -233,6 +235,7 @@ def project_list(
     state: str | None = None,
     category: str | None = None,
     action: str | None = None,
+    page: Annotated[int, Query(ge=1, le=100000)] = 1,
 ) -> Response:
     engine = engine_of(request)
     chosen = views.choose_cycle(engine, cycle)
@@ -248,6 +251,9 @@ def project_list(
         if action and action not in actions:
             continue
         rows.append((p, cat, actions))
+    total, pages = len(rows), max(1, -(-len(rows) // PAGE_SIZE))
+    page = min(page, pages)
+    rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
     bulk = [t for t in ("recommend", "award") if any(t in acts for _, _, acts in rows)]
     return render(
         request,
@@ -259,6 +265,10 @@ def project_list(
         labels={p.id: views.category_label(program, p, listed) for p, _, _ in rows},
         bulk=bulk,
         filters={"city": city or "", "state": state or "", "category": category or "", "action": action or ""},
+        total=total,
+        page=page,
+        pages=pages,
+        first=(page - 1) * PAGE_SIZE + 1,
         categories=views.category_choices(program),
         action_name=lambda t: views.action_name(program, t),
     )

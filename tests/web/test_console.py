@@ -323,3 +323,20 @@ def test_the_project_page_shows_its_appeals_and_the_overrides_that_touch_it(web)
     history = shown.split('id="history"')[1]
     assert '<td title="appeal">提出申诉</td>' in history and "评分录入有误，申请复核" in history
     assert '<td title="appeal_dismissed">申诉被驳回</td>' in history and "经复核，评分无误" in history
+
+
+def test_the_project_list_is_paged_and_keeps_its_filters(web, monkeypatch):
+    import web.pages as pages
+
+    monkeypatch.setattr(pages, "PAGE_SIZE", 4)
+    w = web("municipal_review")
+    lead = w.browser(LEAD)
+    first = lead.get("/projects?city=hefei").text
+    ids = w.s.ids["hefei"]  # 6 projects: pages of 4 and 2
+    assert "6 个项目，第 1–4 个（第 1/2 页）" in first
+    assert [int(x) for x in re.findall(r'<td><a href="/projects/(\d+)">\d+</a></td>', first)] == ids[:4]
+    assert "&amp;city=hefei&amp;state=&amp;category=&amp;action=&amp;page=2" in first
+    second = lead.get("/projects?city=hefei&page=2").text
+    assert "第 5–6 个（第 2/2 页）" in second
+    assert [int(x) for x in re.findall(r'<td><a href="/projects/(\d+)">\d+</a></td>', second)] == ids[4:]
+    assert lead.get("/projects?city=hefei&page=0").status_code == 400
