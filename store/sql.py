@@ -6,15 +6,16 @@ start with BEGIN IMMEDIATE so that two writers queue instead of failing half-way
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import UTC
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, event, func, insert, inspect, or_, select, text, update
+from sqlalchemy import Text, bindparam, cast, delete, event, func, insert, inspect, or_, select, text, update
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
 from sqlmodel import Session, SQLModel, create_engine
@@ -82,7 +83,11 @@ def make_engine(url: str) -> Engine:
 def _new_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
+            json_serializer=_to_json,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -98,7 +103,33 @@ def _new_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_to_json)
+
+
+def _to_json(value: Any) -> str:
+    """The JSON text of a column's value. A record inside it (a list version's entry) is written as
+    its fields, the same text as a dict of them, each made only while it is written: a list of
+    100,000 entries is not first copied into 100,000 dicts."""
+    return json.dumps(value, default=_fields)
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _entries(text: str) -> list[ListEntry]:
+    """A list version's entries from their JSON text, each made into its record as it is read (no
+    dict per entry kept for the whole list); the few parties and categories are one string each."""
+    words: dict[str, str] = {}
+
+    def entry(e: dict[str, Any]) -> ListEntry:
+        e["city"] = words.setdefault(e["city"], e["city"])
+        e["category"] = words.setdefault(e["category"], e["category"])
+        return ListEntry(**e)
+
+    return json.loads(text, object_hook=entry)
 
 
 class SqlStore:
@@ -274,20 +305,6 @@ def _record(cls: type[R], row: Any) -> R:
     return cls(**values)
 
 
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    if isinstance(value, list) and value and is_dataclass(value[0]):
-        return [asdict(v) for v in value]
-    return value
-
-
-def _list(row: ListVersionRow) -> ListVersion:
-    lst = _record(ListVersion, row)
-    lst.entries = [ListEntry(**e) for e in row.entries]
-    return lst
-
-
 class Tx:
     """Reads and writes inside one transaction. Every write of a versioned record checks the version."""
 
@@ -297,9 +314,9 @@ class Tx:
 
     def _insert(self, table: type[SQLModel], record: Any, **extra: Any) -> Any:
         """Insert ``record`` as a row of ``table``; a generated id is written back to the record."""
-        # shallow: JSON values are written as they are (asdict would deep-copy every one); only
-        # nested records (a list version's entries) become plain dicts
-        data = {**{f.name: _plain(getattr(record, f.name)) for f in fields(record)}, **extra}
+        # shallow: JSON values are written as they are (asdict would deep-copy every one); nested
+        # records (a list version's entries) are written as their fields by _to_json
+        data = {**{f.name: getattr(record, f.name) for f in fields(record)}, **extra}
         if data.get("id", ...) is None:
             data.pop("id")
         row = table(**data)
@@ -521,6 +538,25 @@ class Tx:
         q = select(t.c.enterprise_name, t.c.project_name, t.c.id).where(t.c.cycle_id == cycle_id)
         return {(unit, name): pid for unit, name, pid in self.s.connection().execute(q)}
 
+    def project_ids(self, cycle_id: str, states: Sequence[str]) -> list[int]:
+        """The ids of a cycle's projects in ``states``, in id order."""
+        t = ProjectRow.__table__
+        q = select(t.c.id).where(t.c.cycle_id == cycle_id, t.c.state.in_(list(states))).order_by(t.c.id)
+        return list(self.s.connection().execute(q).scalars())
+
+    def project_names(self, cycle_id: str, states: Sequence[str]) -> dict[int, tuple[str, str, str]]:
+        """project id -> (party, applying unit, project name) of a cycle's projects in ``states``:
+        what a ranked list names, without whole projects (a tenth of their memory at 100k)."""
+        t = ProjectRow.__table__
+        q = select(t.c.id, t.c.city, t.c.enterprise_name, t.c.project_name).where(
+            t.c.cycle_id == cycle_id, t.c.state.in_(list(states))
+        )
+        parties: dict[str, str] = {}  # one string per party, not one per project
+        return {
+            pid: (parties.setdefault(city, city), unit, name)
+            for pid, city, unit, name in self.s.connection().execute(q)
+        }
+
     def count_by_city_state(self, cycle_id: str) -> dict[tuple[str, str], int]:
         rows = self.s.execute(
             select(ProjectRow.city, ProjectRow.state, func.count())
@@ -637,29 +673,38 @@ class Tx:
         return {who: n for who, n in rows}
 
     # -- lists ------------------------------------------------------------------------------
+    def _lists(self, where: Sequence[Any], entries: bool, newest: bool = False) -> list[ListVersion]:
+        """List versions in number order (only the newest with ``newest``), read with Core: no ORM
+        row keeps a version's entries for the rest of the transaction. Without ``entries`` only
+        their heads (number, status…); with them, each version's JSON text is read as text and
+        made into records one entry at a time (see _entries), on every backend."""
+        t = ListVersionRow.__table__
+        names = [f.name for f in fields(ListVersion) if f.name != "entries"]
+        columns = [t.c[n] for n in names] + ([cast(t.c.entries, Text)] if entries else [])
+        q = select(*columns).where(*where).order_by(t.c.number.desc() if newest else t.c.number)
+        out = []
+        for row in self.s.connection().execute(q.limit(1) if newest else q):
+            head = dict(zip(names, row, strict=False))
+            out.append(ListVersion(**head, entries=_entries(row[-1]) if entries else []))
+        return out
+
     def latest_list(self, cycle_id: str, entries: bool = True) -> ListVersion | None:
         """The newest list version of a cycle; without ``entries`` only its head (number, status…),
         for what needs no ranked entries (a cycle's status, its closing rules)."""
-        if not entries:
-            t = ListVersionRow.__table__
-            names = [f.name for f in fields(ListVersion) if f.name != "entries"]
-            q = select(*(t.c[n] for n in names)).where(t.c.cycle_id == cycle_id).order_by(t.c.number.desc()).limit(1)
-            head = self.s.connection().execute(q).first()
-            return ListVersion(**dict(zip(names, head, strict=True)), entries=[]) if head else None
-        row = (
-            self.s.execute(
-                select(ListVersionRow).where(ListVersionRow.cycle_id == cycle_id).order_by(ListVersionRow.number.desc())  # type: ignore[attr-defined]
-            )
-            .scalars()
-            .first()
-        )
-        return _list(row) if row else None
+        found = self._lists([ListVersionRow.__table__.c.cycle_id == cycle_id], entries, newest=True)
+        return found[0] if found else None
 
-    def list_versions(self, cycle_id: str) -> list[ListVersion]:
-        rows = self.s.execute(
-            select(ListVersionRow).where(ListVersionRow.cycle_id == cycle_id).order_by(ListVersionRow.number)
-        ).scalars()
-        return [_list(r) for r in rows]
+    def list_versions(self, cycle_id: str, statuses: Sequence[str] | None = None) -> list[ListVersion]:
+        """A cycle's list versions with their entries, oldest first (only those in ``statuses``)."""
+        t = ListVersionRow.__table__
+        where = [t.c.cycle_id == cycle_id] + ([t.c.status.in_(list(statuses))] if statuses is not None else [])
+        return self._lists(where, entries=True)
+
+    def list_entries(self, list_id: int) -> list[ListEntry]:
+        """The entries of one list version."""
+        t = ListVersionRow.__table__
+        stored = self.s.connection().execute(select(cast(t.c.entries, Text)).where(t.c.id == list_id)).scalar_one()
+        return _entries(stored)
 
     def insert_list(self, lst: ListVersion) -> None:
         self._insert(ListVersionRow, lst)

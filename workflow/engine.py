@@ -1147,14 +1147,12 @@ class Engine(AppealActions, TrailActions):
         return self.fire(acting, project_id, "score", scores=dict(scores), completion=completion)[0]
 
     # ------------------------------------------------------------------------------ the list
-    def _ranking(self, tx: Any, program: Program, cycle: Cycle, tie_order: Sequence[int]):
+    def _ranking(self, tx: Any, program: Program, cycle: Cycle, tie_order: Sequence[int], names: bool = True):
+        """The ranked projects: (their names by id, or without ``names`` only the set of their ids;
+        the ranking; unsettled ties; the method)."""
         # placed projects are ranked too: a corrected list ranks the whole key library again
-        projects = {
-            p.id: p
-            for p in tx.find_projects(
-                cycle.id, states=program.listable_states + program.placed_states, with_application=False
-            )
-        }
+        states = program.listable_states + program.placed_states
+        projects = tx.project_names(cycle.id, states) if names else set(tx.project_ids(cycle.id, states))
         places = [
             *((c.id, int(cycle.settings["places"].get(c.id, c.places))) for c in program.categories),
         ]
@@ -1179,7 +1177,7 @@ class Engine(AppealActions, TrailActions):
     def _stale(self, tx: Any, program: Program, cycle: Cycle, lst: ListVersion) -> list[Rejection]:
         """A list version no longer matching the current sheets (a reopened project re-scored after
         it was proposed) must not be published: name every project whose score moved."""
-        projects, ranked, _, _ = self._ranking(tx, program, cycle, lst.tie_order)
+        _, ranked, _, _ = self._ranking(tx, program, cycle, lst.tie_order, names=False)
         now = {r.project_id: show(r.score) for r in ranked}
         then = {e.project_id: e.score for e in lst.entries}
         moved = [
@@ -1216,7 +1214,7 @@ class Engine(AppealActions, TrailActions):
             subject = f"the list of cycle {cycle.id}"
             self._permit(program, "propose", user, None, subject)
             projects, ranked, ties, method = self._ranking(tx, program, cycle, tie_order)
-            previous = tx.latest_list(cycle.id)
+            previous = tx.latest_list(cycle.id, entries=False)  # its entries are read once the list is made
             names = program.guards.get("propose", ())
             counts = self._counts(tx, cycle, policies=names)
             request = {**self._request(tx, program, cycle, previous, names), "unsettled_ties": ties}
@@ -1229,20 +1227,13 @@ class Engine(AppealActions, TrailActions):
                     Rejection("list_open", f"list version {previous.number} is already {previous.status}")
                 )
             if rejections:
+                # a caller retrying while it handles the refusal holds this frame: not the ranking too
+                del projects, ranked
                 raise self._refuse("propose", subject, rejections)
             entries = [
-                ListEntry(
-                    r.rank,
-                    r.project_id,
-                    projects[r.project_id].city,
-                    projects[r.project_id].enterprise_name,
-                    projects[r.project_id].project_name,
-                    show(r.score),
-                    r.category,
-                )
-                for r in ranked
+                ListEntry(r.rank, r.project_id, *projects[r.project_id], show(r.score), r.category) for r in ranked
             ]
-            del projects, ranked  # the entries hold what the list keeps: at 100k projects this is ~100 MiB
+            del projects, ranked  # the entries hold what the list keeps
             if previous is not None and previous.status in ("proposed", "objected", "confirmed"):
                 before = previous.status
                 previous.status = "superseded"
@@ -1259,6 +1250,8 @@ class Engine(AppealActions, TrailActions):
                 list(tie_order),
             )
             tx.insert_list(lst)
+            # the previous version's entries, read only now and dropped with the changes made
+            changes = list_changes(tx.list_entries(previous.id), entries) if previous else []
             self._audit(
                 tx,
                 now,
@@ -1273,7 +1266,7 @@ class Engine(AppealActions, TrailActions):
                 tie_order=list(tie_order),
                 places=cycle.settings["places"],
                 entries=len(entries),
-                changes=list_changes(previous.entries, entries) if previous else [],
+                changes=changes,
                 correction=bool(correction),
                 **({"overridden": verdict.lifted} if verdict.lifted else {}),
             )
@@ -1366,22 +1359,26 @@ class Engine(AppealActions, TrailActions):
             if verdict.refused:
                 raise self._refuse("publish", subject, verdict.refused)
             category = {e.project_id: e.category for e in lst.entries}
-            published = [v for v in tx.list_versions(cycle.id) if v.status == "published"]
+            published = tx.list_versions(cycle.id, statuses=("published",))
             correction = cycle.settings.get("correction")
             replaced = 0
-            moves = []
             awarded_from = tx.entered_from(cycle.id, "awarded")
-            for project in tx.find_projects(
-                cycle.id, states=program.listable_states + program.placed_states, with_application=False
-            ):
-                cat = category.get(project.id, "none")
-                if project.state in program.placed_states:
-                    if _placed_category(program, project, awarded_from) == cat:
-                        continue  # its place stands (an awarded project stays awarded)
-                    replaced += 1
-                moves.append((project, {"category": cat}, {"list_version": lst.number}))
             reason = f"corrected publication, list version {lst.number}" if published else ""
-            self._move_all(tx, program, cycle, user, moves, "place", now, reason)
+            requests = {cat: {"category": cat} for cat in {*category.values(), "none"}}  # shared, never changed
+            data = {"list_version": lst.number}
+            # the key library is read and placed a chunk at a time: only a chunk's projects are held
+            ids = tx.project_ids(cycle.id, program.listable_states + program.placed_states)
+            for start in range(0, len(ids), MOVE_CHUNK):
+                moves = []
+                found = tx.get_projects(ids[start : start + MOVE_CHUNK], with_application=False)
+                for project in (found[pid] for pid in ids[start : start + MOVE_CHUNK]):
+                    cat = category.get(project.id, "none")  # type: ignore[arg-type]
+                    if project.state in program.placed_states:
+                        if _placed_category(program, project, awarded_from) == cat:
+                            continue  # its place stands (an awarded project stays awarded)
+                        replaced += 1
+                    moves.append((project, requests[cat], data))
+                self._move_all(tx, program, cycle, user, moves, "place", now, reason)
             changes: list[dict[str, Any]] = []
             for old in published:
                 changes = list_changes(old.entries, lst.entries)

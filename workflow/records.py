@@ -72,7 +72,7 @@ class ScoreSheet:
     id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # a list holds one per ranked project: 100,000 at the largest
 class ListEntry:
     rank: int
     project_id: int
