@@ -17,8 +17,6 @@ from fractions import Fraction
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from policies import REGISTRY
 from policies.appeals import split_overridden
 from policies.base import (
@@ -46,6 +44,7 @@ from workflow.common import (
 )
 from workflow.errors import ConcurrentChange, InvalidInput, NotFound, NotPermitted, RuleRefused
 from workflow.form import Form
+from workflow.log import get_logger
 from workflow.program import (
     INITIAL_STATE,
     REOPEN,
@@ -70,7 +69,7 @@ from workflow.records import (
 from workflow.reminders import NOTICE_KEY, UNSENT, Deadline, PendingWork, plan_for
 from workflow.trail import TrailActions
 
-log = structlog.get_logger("evalflow.engine")
+log = get_logger("evalflow.engine")
 
 
 class Store(Protocol):
