@@ -12,6 +12,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from datetime import UTC
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -108,17 +109,17 @@ def _new_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, json_serializer=_to_json)
 
 
-def _to_json(value: Any) -> str:
-    """The JSON text of a column's value. A record inside it (a list version's entry) is written as
-    its fields, the same text as a dict of them, each made only while it is written: a list of
-    100,000 entries is not first copied into 100,000 dicts."""
-    return json.dumps(value, default=_fields)
-
-
 def _fields(value: Any) -> dict[str, Any]:
     if is_dataclass(value) and not isinstance(value, type):
         return {f.name: getattr(value, f.name) for f in fields(value)}
     raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# The JSON text of a column's value, as json.dumps writes it. A record inside it (a list version's
+# entry) is written as its fields, the same text as a dict of them, each made only while it is
+# written: a list of 100,000 entries is not first copied into 100,000 dicts. One encoder for every
+# value (json.dumps with an argument would make one per value: three per score sheet).
+_to_json = json.JSONEncoder(default=_fields).encode
 
 
 def _entries(text: str) -> list[ListEntry]:
@@ -332,13 +333,19 @@ class Tx:
         if not records:
             return
         conn = self.s.connection()
-        names = [f.name for f in fields(records[0]) if f.name != "id"]
-        sql, procs = _insert_sql(conn.dialect, table, tuple(names))
-        procs = [_same_once(p) if isinstance(c.type, UTCDateTime) else p for p, c in procs]
-        rows = [
-            tuple(p(v) if p is not None else v for p, v in zip(procs, map(r.__getattribute__, names), strict=True))
-            for r in records
+        names = tuple(f.name for f in fields(records[0]) if f.name != "id")
+        sql, procs = _insert_sql(conn.dialect, table, names)
+        # only the columns whose type processes the value (instants, JSON) are touched
+        processed = [
+            (i, _same_once(p) if isinstance(c.type, UTCDateTime) else p) for i, (p, c) in enumerate(procs) if p
         ]
+        values = attrgetter(*names)
+        rows = []
+        for r in records:
+            row = list(values(r))
+            for i, p in processed:
+                row[i] = p(row[i])
+            rows.append(tuple(row))
         conn.exec_driver_sql(sql, rows)
 
     def _save_versioned(self, table: Any, item: Any, subject: str, /, **values: Any) -> None:
