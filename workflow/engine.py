@@ -1434,13 +1434,25 @@ class Engine(AppealActions, TrailActions):
         return can_read(actor_of(user), project.city, project.applicant, key, joint)
 
     def projects(
-        self, acting: str | None, cycle_id: str | None = None, city: str | None = None, state: str | None = None
+        self,
+        acting: str | None,
+        cycle_id: str | None = None,
+        city: str | None = None,
+        state: str | None = None,
+        with_application: bool = True,
     ) -> list[Project]:
+        """The projects ``acting`` may read; without ``with_application`` their applications are
+        left out (empty), for a caller that needs only their ids, names or states."""
         with self.store.transaction(write=False) as tx:
             user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
             program = self.program_of(cycle)
-            found = tx.find_projects(cycle.id, cities=[city] if city else None, states=[state] if state else None)
+            found = tx.find_projects(
+                cycle.id,
+                cities=[city] if city else None,
+                states=[state] if state else None,
+                with_application=with_application,
+            )
             return [p for p in found if self.visible(user, p, cycle, program)]
 
     def project(self, acting: str | None, project_id: int) -> tuple[Project, list[ScoreSheet], list[AuditEntry]]:

@@ -695,6 +695,9 @@ def test_a_small_engine_flow(store: SqlStore, engine: Engine, clock: SettableClo
     assert snapshot(store) == before
     states = {p.id: p.state for p in engine.projects(LEAD)}
     assert states == {ok.id: "in_library", ok2.id: "submitted", flawed.id: "submitted"}
+    bare = engine.projects(LEAD, state="submitted", with_application=False)
+    assert [(p.id, p.application) for p in bare] == [(ok2.id, {}), (flawed.id, {})]
+    assert all(p.application for p in engine.projects(LEAD, state="submitted"))
     project_, _, history = engine.project(LEAD, ok.id)  # type: ignore[arg-type]
     assert [e.action for e in history] == ["submit", "accept"]
     assert project_.updated_at == sh(2, 20)
