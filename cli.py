@@ -136,9 +136,9 @@ def handled(func: Callable) -> Callable:
             where = f"{exc.filename}: " if exc.filename else ""
             _fail("file", f"{where}{exc.strerror or exc}", 7)
         except Exception as exc:  # an evalflow bug or an environment failure: still one line
-            import structlog
+            from workflow.log import get_logger
 
-            structlog.get_logger("evalflow.cli").info("unexpected_error", exc_info=True)  # shown with -v
+            get_logger("evalflow.cli").info("unexpected_error", exc_info=True)  # shown with -v
             _fail("internal", f"unexpected {type(exc).__name__}: {exc} (run with -v for the log)", 1)
 
     return wrapper
@@ -218,7 +218,9 @@ def main(
     config_path: str | None,
 ) -> None:
     """evalflow — run multi-stage evaluation programs (G60 深度融合项目评选 and its sister programs)."""
-    configure_logging(verbose)
+    from workflow.log import before_first_use
+
+    before_first_use(lambda: configure_logging(verbose))  # structlog is imported only by a command that logs
     ctx.obj = Config(db, user, now, json_out)
     ctx.obj.config_path = config_path
 

@@ -159,7 +159,11 @@ def engine_run(n: int, work: Path, apps: Applications) -> tuple[dict[str, float]
     timed("advance", lambda: engine.advance("lead"))
     clock.set(6, 2)
     timed("6 publish", lambda: engine.publish("lead"))
-    listed = [p.id for st in ("listed_demonstration", "listed_excellent") for p in engine.projects("lead", state=st)]
+    listed = [  # (their ids: reading 30,000 applications at 100k would be the benchmark's, not the engine's)
+        p.id
+        for st in ("listed_demonstration", "listed_excellent")
+        for p in engine.projects("lead", state=st, with_application=False)
+    ]
     timed("6 award", lambda: engine.fire("lead", listed, "award"))
     transitions = n * 5 + n * len(cities) + len(listed)  # submit accept review recommend place, sheets, awards
     sheets = n * len(cities)

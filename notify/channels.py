@@ -10,12 +10,11 @@ import urllib.request
 from collections.abc import Callable
 from email.message import EmailMessage
 
-import structlog
-
 from notify.config import NotifyConfig
+from workflow.log import get_logger
 from workflow.reminders import DeliveryError, Notice
 
-log = structlog.get_logger("evalflow.notify")
+log = get_logger("evalflow.notify")
 
 
 class ConsoleChannel:

@@ -1,4 +1,4 @@
-"""The SQL store: implements the engine's store port on SQLModel / SQLAlchemy.
+"""The SQL store: implements the engine's store port on SQLAlchemy Core (tables: store/schema.py).
 
 SQLite (the embedded default) runs in WAL mode with a busy timeout, and write transactions
 start with BEGIN IMMEDIATE so that two writers queue instead of failing half-way.
@@ -6,37 +6,38 @@ start with BEGIN IMMEDIATE so that two writers queue instead of failing half-way
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import asdict, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import UTC
+from operator import attrgetter
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import bindparam, delete, event, func, insert, inspect, or_, select, text, update
+from sqlalchemy import (
+    Text,
+    bindparam,
+    cast,
+    create_engine,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    or_,
+    select,
+    text,
+    update,
+)
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, IntegrityError, OperationalError
-from sqlmodel import Session, SQLModel, create_engine
+from sqlalchemy.orm import Session
 
+from store import schema
 from store.guard import protect_audit
-from store.tables import (
-    AppealRow,
-    AuditHeadRow,
-    AuditRow,
-    ConfirmationRow,
-    CredentialRow,
-    CycleRow,
-    LeaseRow,
-    ListVersionRow,
-    ProjectRow,
-    ReminderRow,
-    ScoreSheetRow,
-    SessionRow,
-    TokenRow,
-    UserRow,
-    UTCDateTime,
-)
+from store.schema import UTCDateTime
 from workflow.audit import GENESIS, chain_of, seal
 from workflow.errors import ConcurrentChange, StoreUnavailable
 from workflow.records import (
@@ -88,7 +89,11 @@ def make_engine(url: str) -> Engine:
 def _new_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None})
+        engine = create_engine(
+            url,
+            connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
+            json_serializer=_to_json,
+        )
 
         @event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -104,7 +109,33 @@ def _new_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True)
+    return create_engine(url, pool_pre_ping=True, json_serializer=_to_json)
+
+
+def _fields(value: Any) -> dict[str, Any]:
+    if is_dataclass(value) and not isinstance(value, type):
+        return {f.name: getattr(value, f.name) for f in fields(value)}
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+# The JSON text of a column's value, as json.dumps writes it. A record inside it (a list version's
+# entry) is written as its fields, the same text as a dict of them, each made only while it is
+# written: a list of 100,000 entries is not first copied into 100,000 dicts. One encoder for every
+# value (json.dumps with an argument would make one per value: three per score sheet).
+_to_json = json.JSONEncoder(default=_fields).encode
+
+
+def _entries(text: str) -> list[ListEntry]:
+    """A list version's entries from their JSON text, each made into its record as it is read (no
+    dict per entry kept for the whole list); the few parties and categories are one string each."""
+    words: dict[str, str] = {}
+
+    def entry(e: dict[str, Any]) -> ListEntry:
+        e["city"] = words.setdefault(e["city"], e["city"])
+        e["category"] = words.setdefault(e["category"], e["category"])
+        return ListEntry(**e)
+
+    return json.loads(text, object_hook=entry)
 
 
 class SqlStore:
@@ -134,7 +165,7 @@ class SqlStore:
         try:
             existed = inspect(self.engine).has_table("projects")
             if not existed:
-                SQLModel.metadata.create_all(self.engine)
+                _create_tables(self.engine)
                 with self.engine.begin() as conn:
                     protect_audit(conn)
                 self._alembic("stamp", HEAD)
@@ -169,7 +200,7 @@ class SqlStore:
         if before is None:
             tables = set(inspect(self.engine).get_table_names())
             if "projects" not in tables:
-                SQLModel.metadata.create_all(self.engine)
+                _create_tables(self.engine)
                 self._alembic("stamp", HEAD)
                 return None, HEAD
             # made before migrations existed: the first schema, or this one if it has appeals
@@ -271,27 +302,13 @@ def _insert_missing(dialect: str, table: Any, values: dict[str, Any]) -> Any:
     return dialect_insert(table).values(**values).on_conflict_do_nothing()
 
 
-def _record(cls: type[R], row: Any) -> R:
-    """Copy a row into its record (same field names); JSON values are copied so the record owns them."""
-    values = {}
-    for f in fields(cls):  # type: ignore[arg-type]
-        value = getattr(row, f.name)
-        values[f.name] = dict(value) if isinstance(value, dict) else list(value) if isinstance(value, list) else value
-    return cls(**values)
+def _create_tables(engine: Engine) -> None:
+    """A new database's tables, from the SQLModel tables of store/tables.py."""
+    from sqlmodel import SQLModel
 
+    import store.tables  # noqa: F401  (registers the tables)
 
-def _plain(value: Any) -> Any:
-    if is_dataclass(value) and not isinstance(value, type):
-        return asdict(value)
-    if isinstance(value, list) and value and is_dataclass(value[0]):
-        return [asdict(v) for v in value]
-    return value
-
-
-def _list(row: ListVersionRow) -> ListVersion:
-    lst = _record(ListVersion, row)
-    lst.entries = [ListEntry(**e) for e in row.entries]
-    return lst
+    SQLModel.metadata.create_all(engine)
 
 
 class Tx:
@@ -301,19 +318,16 @@ class Tx:
         self.s = session
         self.write = write
 
-    def _insert(self, table: type[SQLModel], record: Any, **extra: Any) -> Any:
+    def _insert(self, table: Any, record: Any, **extra: Any) -> None:
         """Insert ``record`` as a row of ``table``; a generated id is written back to the record."""
-        # shallow: JSON values are written as they are (asdict would deep-copy every one); only
-        # nested records (a list version's entries) become plain dicts
-        data = {**{f.name: _plain(getattr(record, f.name)) for f in fields(record)}, **extra}
+        # shallow: JSON values are written as they are (asdict would deep-copy every one); nested
+        # records (a list version's entries) are written as their fields by _to_json
+        data = {**{f.name: getattr(record, f.name) for f in fields(record)}, **extra}
         if data.get("id", ...) is None:
             data.pop("id")
-        row = table(**data)
-        self.s.add(row)
-        self.s.flush()
+        result = self.s.connection().execute(insert(table).values(**data))
         if hasattr(record, "id"):
-            record.id = row.id  # type: ignore[attr-defined]
-        return row
+            record.id = result.inserted_primary_key[0]  # type: ignore[attr-defined]
 
     def _insert_many(self, table: Any, records: Sequence[Any]) -> None:
         """Insert records (dataclasses) as rows of ``table`` in one DB-API executemany: each value
@@ -322,45 +336,68 @@ class Tx:
         if not records:
             return
         conn = self.s.connection()
-        names = [f.name for f in fields(records[0]) if f.name != "id"]
-        sql, procs = _insert_sql(conn.dialect, table.__table__, tuple(names))
-        procs = [_same_once(p) if isinstance(c.type, UTCDateTime) else p for p, c in procs]
-        rows = [
-            tuple(p(v) if p is not None else v for p, v in zip(procs, map(r.__getattribute__, names), strict=True))
-            for r in records
+        names = tuple(f.name for f in fields(records[0]) if f.name != "id")
+        sql, procs = _insert_sql(conn.dialect, table, names)
+        # only the columns whose type processes the value (instants, JSON) are touched
+        processed = [
+            (i, _same_once(p) if isinstance(c.type, UTCDateTime) else p) for i, (p, c) in enumerate(procs) if p
         ]
+        values = attrgetter(*names)
+        rows = []
+        for r in records:
+            row = list(values(r))
+            for i, p in processed:
+                row[i] = p(row[i])
+            rows.append(tuple(row))
         conn.exec_driver_sql(sql, rows)
 
     def _save_versioned(self, table: Any, item: Any, subject: str, /, **values: Any) -> None:
         """Write ``values`` only if the stored version is still ``item.version``; bump it.
 
         A concurrent writer moved the version: raise ConcurrentChange with both versions."""
-        result = self.s.execute(
+        conn = self.s.connection()
+        result = conn.execute(
             update(table)
-            .where(table.id == item.id, table.version == item.version)
+            .where(table.c.id == item.id, table.c.version == item.version)
             .values(version=item.version + 1, **values)
         )
         if result.rowcount != 1:
-            found = self.s.execute(select(table.version).where(table.id == item.id)).scalar()
+            found = conn.execute(select(table.c.version).where(table.c.id == item.id)).scalar()
             raise ConcurrentChange(subject, item.version, found)
         item.version += 1
 
+    def _records(
+        self,
+        cls: type[R],
+        table: Any,
+        *where: Any,
+        order_by: Sequence[Any] = (),
+        lock: bool = False,
+        limit: int | None = None,
+    ) -> list[R]:
+        """Records of ``cls`` from the rows of ``table`` matching ``where`` (same names as the
+        record's fields), read with Core: a command that only reads sets up no ORM mapping, and
+        every read is fresh from the database."""
+        names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+        q = select(*(table.c[n] for n in names)).where(*where).order_by(*order_by).limit(limit)
+        if lock:
+            q = q.with_for_update()
+        return [cls(**dict(zip(names, row, strict=True))) for row in self.s.connection().execute(q)]
+
     # -- users ------------------------------------------------------------------------------
     def get_user(self, name: str) -> User | None:
-        row = self.s.execute(select(UserRow).where(UserRow.name == name)).scalars().first()
-        return _record(User, row) if row else None
+        found = self._records(User, schema.users, schema.users.c.name == name)
+        return found[0] if found else None
 
     def count_users(self) -> int:
-        return self.s.execute(select(func.count()).select_from(UserRow)).scalar_one()
+        return self.s.connection().execute(select(func.count()).select_from(schema.users)).scalar_one()
 
     def add_user(self, user: User, at: Any) -> None:
-        self._insert(UserRow, user, created_at=at)
+        self._insert(schema.users, user, created_at=at)
 
     def list_users(self) -> list[User]:
-        return [
-            _record(User, r)
-            for r in self.s.execute(select(UserRow).order_by(UserRow.role, UserRow.city, UserRow.name)).scalars()
-        ]
+        t = schema.users
+        return self._records(User, t, order_by=(t.c.role, t.c.city, t.c.name))
 
     # -- cycles -----------------------------------------------------------------------------
     def get_cycle(self, cycle_id: str) -> Cycle | None:
@@ -368,32 +405,28 @@ class Tx:
         every change to one cycle is made one after the other (on PostgreSQL: SELECT … FOR UPDATE;
         SQLite's BEGIN IMMEDIATE already serialises writers). Guards that count across the cycle
         (quotas, minimums) then see every change committed before theirs."""
-        q = select(CycleRow).where(CycleRow.id == cycle_id).execution_options(populate_existing=True)
-        if self.write:
-            q = q.with_for_update()
-        row = self.s.execute(q).scalars().first()
-        return _record(Cycle, row) if row else None
+        found = self._records(Cycle, schema.cycles, schema.cycles.c.id == cycle_id, lock=self.write)
+        return found[0] if found else None
 
     def list_cycles(self) -> list[Cycle]:
-        rows = self.s.execute(select(CycleRow).order_by(CycleRow.opened_at.desc())).scalars()  # type: ignore[attr-defined]
-        return [_record(Cycle, r) for r in rows]
+        return self._records(Cycle, schema.cycles, order_by=(schema.cycles.c.opened_at.desc(),))
 
     def insert_cycle(self, cycle: Cycle) -> None:
-        self._insert(CycleRow, cycle)
+        self._insert(schema.cycles, cycle)
 
     def save_cycle(self, cycle: Cycle) -> None:
         """Write stage and settings if the stored version is still ``cycle.version``; bump it."""
-        self._save_versioned(CycleRow, cycle, f"cycle {cycle.id}", stage=cycle.stage, settings=cycle.settings)
+        self._save_versioned(schema.cycles, cycle, f"cycle {cycle.id}", stage=cycle.stage, settings=cycle.settings)
 
     # -- projects ---------------------------------------------------------------------------
     def get_project(self, project_id: int) -> Project | None:
-        row = self.s.get(ProjectRow, project_id, populate_existing=True)
-        return _record(Project, row) if row else None
+        found = self._project_rows([schema.projects.c.id == project_id], with_application=True)
+        return found[0] if found else None
 
     def _project_rows(self, where: Any, with_application: bool) -> list[Project]:
         """Projects matching ``where``, in id order, read with Core (no ORM bookkeeping for a
         batch); without ``with_application`` their (large) application is left out, empty."""
-        t = ProjectRow.__table__
+        t = schema.projects
         names = [f.name for f in fields(Project) if with_application or f.name != "application"]
         rows = self.s.connection().execute(select(*(t.c[n] for n in names)).where(*where).order_by(t.c.id)).all()
         extra = {} if with_application else {"application": {}}
@@ -402,7 +435,7 @@ class Tx:
     def get_projects(self, project_ids: Sequence[int], with_application: bool = True) -> dict[int, Project]:
         """Several projects by id, read fresh, in a few statements (see _project_rows)."""
         ids = list(dict.fromkeys(project_ids))
-        t = ProjectRow.__table__
+        t = schema.projects
         out: dict[int, Project] = {}
         for start in range(0, len(ids), 500):
             for p in self._project_rows([t.c.id.in_(ids[start : start + 500])], with_application):
@@ -415,7 +448,7 @@ class Tx:
         for p in projects:
             p.version = 1
             rows.append({f.name: getattr(p, f.name) for f in fields(p) if f.name != "id"})
-        t = ProjectRow.__table__
+        t = schema.projects
         stmt = insert(t).returning(t.c.id, sort_by_parameter_order=True)  # Core: no ORM bookkeeping per row
         ids = self.s.connection().execute(stmt, rows).scalars().all()
         for p, pid in zip(projects, ids, strict=True):
@@ -429,7 +462,7 @@ class Tx:
         found (the caller's transaction then writes nothing)."""
         if not projects:
             return
-        t = ProjectRow.__table__
+        t = schema.projects
         values = {
             "version": bindparam("b_new"),
             "state": bindparam("b_state"),
@@ -473,7 +506,7 @@ class Tx:
     def save_project(self, project: Project) -> None:
         """Write the project if the stored version is still ``project.version``; bump it."""
         self._save_versioned(
-            ProjectRow,
+            schema.projects,
             project,
             f"project {project.id}",
             state=project.state,
@@ -495,7 +528,7 @@ class Tx:
     ) -> list[Project]:
         """A cycle's projects, in id order (see _project_rows): callers that rank, place or list
         them leave the applications out."""
-        t = ProjectRow.__table__
+        t = schema.projects
         where = [t.c.cycle_id == cycle_id]
         if cities is not None:
             where.append(t.c.city.in_(list(cities)))
@@ -510,7 +543,7 @@ class Tx:
         left out), oldest first: a unit's record across the years."""
         if not units:
             return []
-        t, c = ProjectRow.__table__, CycleRow.__table__
+        t, c = schema.projects, schema.cycles
         cycles = select(c.c.id).where(c.c.program_id == program_id)
         out: list[Project] = []
         names = sorted(set(units))
@@ -523,43 +556,58 @@ class Tx:
     def project_keys(self, cycle_id: str) -> dict[tuple[str, str], int]:
         """(applying unit, project name) -> project id, for every project of a cycle: how an import
         knows what was submitted already (three small columns, not whole projects)."""
-        t = ProjectRow.__table__
+        t = schema.projects
         q = select(t.c.enterprise_name, t.c.project_name, t.c.id).where(t.c.cycle_id == cycle_id)
         return {(unit, name): pid for unit, name, pid in self.s.connection().execute(q)}
 
-    def count_by_city_state(self, cycle_id: str) -> dict[tuple[str, str], int]:
-        rows = self.s.execute(
-            select(ProjectRow.city, ProjectRow.state, func.count())
-            .where(ProjectRow.cycle_id == cycle_id)
-            .group_by(ProjectRow.city, ProjectRow.state)
+    def project_ids(self, cycle_id: str, states: Sequence[str]) -> list[int]:
+        """The ids of a cycle's projects in ``states``, in id order."""
+        t = schema.projects
+        q = select(t.c.id).where(t.c.cycle_id == cycle_id, t.c.state.in_(list(states))).order_by(t.c.id)
+        return list(self.s.connection().execute(q).scalars())
+
+    def project_names(self, cycle_id: str, states: Sequence[str]) -> dict[int, tuple[str, str, str]]:
+        """project id -> (party, applying unit, project name) of a cycle's projects in ``states``:
+        what a ranked list names, without whole projects (a tenth of their memory at 100k)."""
+        t = schema.projects
+        q = select(t.c.id, t.c.city, t.c.enterprise_name, t.c.project_name).where(
+            t.c.cycle_id == cycle_id, t.c.state.in_(list(states))
         )
-        return {(city, state): n for city, state, n in rows}
+        parties: dict[str, str] = {}  # one string per party, not one per project
+        return {
+            pid: (parties.setdefault(city, city), unit, name)
+            for pid, city, unit, name in self.s.connection().execute(q)
+        }
+
+    def count_by_city_state(self, cycle_id: str) -> dict[tuple[str, str], int]:
+        t = schema.projects
+        q = select(t.c.city, t.c.state, func.count()).where(t.c.cycle_id == cycle_id).group_by(t.c.city, t.c.state)
+        return {(city, state): n for city, state, n in self.s.connection().execute(q)}
 
     def count_municipal_results(self, cycle_id: str) -> dict[tuple[str, str], int]:
-        rows = self.s.execute(
-            select(ProjectRow.city, ProjectRow.municipal_result, func.count())
-            .where(ProjectRow.cycle_id == cycle_id, ProjectRow.municipal_result.is_not(None))  # type: ignore[union-attr]
-            .group_by(ProjectRow.city, ProjectRow.municipal_result)
+        t = schema.projects
+        q = (
+            select(t.c.city, t.c.municipal_result, func.count())
+            .where(t.c.cycle_id == cycle_id, t.c.municipal_result.is_not(None))
+            .group_by(t.c.city, t.c.municipal_result)
         )
-        return {(city, result): n for city, result, n in rows}
+        return {(city, result): n for city, result, n in self.s.connection().execute(q)}
 
     # -- score sheets -----------------------------------------------------------------------
     def supersede_sheets(self, project_id: int) -> list[ScoreSheet]:
         """Mark every current sheet of a project as history (kept, no longer counted); return them."""
         old = [s for s in self.sheets_of(project_id) if s.current]
         if old:
-            self.s.execute(
-                update(ScoreSheetRow)
-                .where(ScoreSheetRow.project_id == project_id, ScoreSheetRow.current.is_(True))  # type: ignore[attr-defined]
+            self.s.connection().execute(
+                update(schema.score_sheets)
+                .where(schema.score_sheets.c.project_id == project_id, schema.score_sheets.c.current.is_(True))
                 .values(current=False)
             )
         return old
 
     def sheets_of(self, project_id: int) -> list[ScoreSheet]:
-        rows = self.s.execute(
-            select(ScoreSheetRow).where(ScoreSheetRow.project_id == project_id).order_by(ScoreSheetRow.id)
-        ).scalars()
-        return [_record(ScoreSheet, r) for r in rows]
+        t = schema.score_sheets
+        return self._records(ScoreSheet, t, t.c.project_id == project_id, order_by=(t.c.id,))
 
     def put_sheets(self, sheets: Sequence[ScoreSheet], by_scorer: bool = False) -> dict[tuple[int, str], int]:
         """Store each sheet as its city's (``by_scorer``: its scorer's) current sheet of its
@@ -568,7 +616,7 @@ class Tx:
         keys = {(s.project_id, s.scorer if by_scorer else s.city) for s in sheets}
         old: dict[tuple[int, str], tuple[int, int]] = {}
         ids = sorted({pid for pid, _ in keys})
-        t = ScoreSheetRow.__table__
+        t = schema.score_sheets
         who_column = t.c.scorer if by_scorer else t.c.city
         # a batch is one scorer's (one city's): read only its sheets, not every party's
         whose = [who_column.in_(sorted({who for _, who in keys}))] if len({who for _, who in keys}) <= 50 else []
@@ -583,24 +631,24 @@ class Tx:
                     old[(pid, who)] = (sid, total)
         stale = [sid for sid, _ in old.values()]
         for start in range(0, len(stale), 500):
-            self.s.execute(
-                update(ScoreSheetRow)
-                .where(ScoreSheetRow.id.in_(stale[start : start + 500]))  # type: ignore[union-attr]
+            self.s.connection().execute(
+                update(schema.score_sheets)
+                .where(schema.score_sheets.c.id.in_(stale[start : start + 500]))
                 .values(current=False)
             )
-        self._insert_many(ScoreSheetRow, sheets)
+        self._insert_many(schema.score_sheets, sheets)
         return {key: total for key, (_, total) in old.items()}
 
     def sheet_totals(self, cycle_id: str) -> list[tuple[int, int]]:
         """(project, total) of every current sheet of a cycle: what ranking needs, nothing more."""
-        t = ScoreSheetRow.__table__
+        t = schema.score_sheets
         q = select(t.c.project_id, t.c.total).where(t.c.cycle_id == cycle_id, t.c.current.is_(True))
         return [(pid, total) for pid, total in self.s.connection().execute(q)]
 
     def sheet_sums(self, cycle_id: str) -> list[tuple[int, int, int]]:
         """(project, sum of totals, number of sheets) over the current sheets of a cycle, added up
         by the database: a mean or a sum ranks from these without reading every sheet."""
-        t = ScoreSheetRow.__table__
+        t = schema.score_sheets
         q = (
             select(t.c.project_id, func.sum(t.c.total), func.count())
             .where(t.c.cycle_id == cycle_id, t.c.current.is_(True))
@@ -609,17 +657,13 @@ class Tx:
         return [(pid, int(total), n) for pid, total, n in self.s.connection().execute(q)]
 
     def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]:
-        q = select(ScoreSheetRow).where(ScoreSheetRow.cycle_id == cycle_id)
+        t = schema.score_sheets
+        where = [t.c.cycle_id == cycle_id]
         if project_id is not None:
-            q = q.where(ScoreSheetRow.project_id == project_id)
+            where.append(t.c.project_id == project_id)
         if current_only:
-            q = q.where(ScoreSheetRow.current.is_(True))  # type: ignore[attr-defined]
-        return [
-            _record(ScoreSheet, r)
-            for r in self.s.execute(
-                q.order_by(ScoreSheetRow.project_id, ScoreSheetRow.city, ScoreSheetRow.id)
-            ).scalars()
-        ]
+            where.append(t.c.current.is_(True))
+        return self._records(ScoreSheet, schema.score_sheets, *where, order_by=(t.c.project_id, t.c.city, t.c.id))
 
     def count_sheets_by_scorer(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
         """Current sheets per scorer, of the projects in ``key_states`` (a committee's votes)."""
@@ -633,7 +677,7 @@ class Tx:
         """Current sheets by ``column``, of the projects in ``key_states``. The projects are named
         by a subquery (answered from the projects' covering index) rather than joined, which
         would read a project row per sheet: four times faster on 90,000 sheets."""
-        s, p = ScoreSheetRow.__table__, ProjectRow.__table__
+        s, p = schema.score_sheets, schema.projects
         keyed = select(p.c.id).where(p.c.cycle_id == cycle_id, p.c.state.in_(list(key_states)))
         rows = self.s.connection().execute(
             select(s.c[column], func.count())
@@ -643,57 +687,66 @@ class Tx:
         return {who: n for who, n in rows}
 
     # -- lists ------------------------------------------------------------------------------
+    def _lists(self, where: Sequence[Any], entries: bool, newest: bool = False) -> list[ListVersion]:
+        """List versions in number order (only the newest with ``newest``), read with Core: no ORM
+        row keeps a version's entries for the rest of the transaction. Without ``entries`` only
+        their heads (number, status…); with them, each version's JSON text is read as text and
+        made into records one entry at a time (see _entries), on every backend."""
+        t = schema.list_versions
+        names = [f.name for f in fields(ListVersion) if f.name != "entries"]
+        columns = [t.c[n] for n in names] + ([cast(t.c.entries, Text)] if entries else [])
+        q = select(*columns).where(*where).order_by(t.c.number.desc() if newest else t.c.number)
+        out = []
+        for row in self.s.connection().execute(q.limit(1) if newest else q):
+            head = dict(zip(names, row, strict=False))
+            out.append(ListVersion(**head, entries=_entries(row[-1]) if entries else []))
+        return out
+
     def latest_list(self, cycle_id: str, entries: bool = True) -> ListVersion | None:
         """The newest list version of a cycle; without ``entries`` only its head (number, status…),
         for what needs no ranked entries (a cycle's status, its closing rules)."""
-        if not entries:
-            t = ListVersionRow.__table__
-            names = [f.name for f in fields(ListVersion) if f.name != "entries"]
-            q = select(*(t.c[n] for n in names)).where(t.c.cycle_id == cycle_id).order_by(t.c.number.desc()).limit(1)
-            head = self.s.connection().execute(q).first()
-            return ListVersion(**dict(zip(names, head, strict=True)), entries=[]) if head else None
-        row = (
-            self.s.execute(
-                select(ListVersionRow).where(ListVersionRow.cycle_id == cycle_id).order_by(ListVersionRow.number.desc())  # type: ignore[attr-defined]
-            )
-            .scalars()
-            .first()
-        )
-        return _list(row) if row else None
+        found = self._lists([schema.list_versions.c.cycle_id == cycle_id], entries, newest=True)
+        return found[0] if found else None
 
-    def list_versions(self, cycle_id: str) -> list[ListVersion]:
-        rows = self.s.execute(
-            select(ListVersionRow).where(ListVersionRow.cycle_id == cycle_id).order_by(ListVersionRow.number)
-        ).scalars()
-        return [_list(r) for r in rows]
+    def list_versions(self, cycle_id: str, statuses: Sequence[str] | None = None) -> list[ListVersion]:
+        """A cycle's list versions with their entries, oldest first (only those in ``statuses``)."""
+        t = schema.list_versions
+        where = [t.c.cycle_id == cycle_id] + ([t.c.status.in_(list(statuses))] if statuses is not None else [])
+        return self._lists(where, entries=True)
+
+    def list_entries(self, list_id: int) -> list[ListEntry]:
+        """The entries of one list version."""
+        t = schema.list_versions
+        stored = self.s.connection().execute(select(cast(t.c.entries, Text)).where(t.c.id == list_id)).scalar_one()
+        return _entries(stored)
 
     def insert_list(self, lst: ListVersion) -> None:
-        self._insert(ListVersionRow, lst)
+        self._insert(schema.list_versions, lst)
 
     def save_list_status(self, lst: ListVersion) -> None:
-        self._save_versioned(ListVersionRow, lst, f"list version {lst.number} of {lst.cycle_id}", status=lst.status)
+        self._save_versioned(
+            schema.list_versions, lst, f"list version {lst.number} of {lst.cycle_id}", status=lst.status
+        )
 
     def confirmations(self, list_id: int) -> list[Confirmation]:
-        rows = self.s.execute(
-            select(ConfirmationRow).where(ConfirmationRow.list_id == list_id).order_by(ConfirmationRow.id)
-        ).scalars()
-        return [_record(Confirmation, r) for r in rows]
+        t = schema.confirmations
+        return self._records(Confirmation, t, t.c.list_id == list_id, order_by=(t.c.id,))
 
     def add_confirmation(self, c: Confirmation) -> None:
-        self._insert(ConfirmationRow, c)
+        self._insert(schema.confirmations, c)
 
     # -- appeals ----------------------------------------------------------------------------
     def insert_appeal(self, appeal: Appeal) -> None:
-        self._insert(AppealRow, appeal)
+        self._insert(schema.appeals, appeal)
 
     def get_appeal(self, appeal_id: int) -> Appeal | None:
-        row = self.s.get(AppealRow, appeal_id, populate_existing=True)
-        return _record(Appeal, row) if row else None
+        found = self._records(Appeal, schema.appeals, schema.appeals.c.id == appeal_id)
+        return found[0] if found else None
 
     def save_appeal(self, appeal: Appeal) -> None:
         """Write the decision if the stored version is still ``appeal.version``; bump it."""
         self._save_versioned(
-            AppealRow,
+            schema.appeals,
             appeal,
             f"appeal {appeal.id}",
             status=appeal.status,
@@ -706,28 +759,29 @@ class Tx:
     def appeals(
         self, cycle_id: str | None = None, project_id: int | None = None, statuses: Sequence[str] | None = None
     ) -> list[Appeal]:
-        q = select(AppealRow)
+        t = schema.appeals
+        where = []
         if cycle_id is not None:
-            q = q.where(AppealRow.cycle_id == cycle_id)
+            where.append(t.c.cycle_id == cycle_id)
         if project_id is not None:
-            q = q.where(AppealRow.project_id == project_id)
+            where.append(t.c.project_id == project_id)
         if statuses is not None:
-            q = q.where(AppealRow.status.in_(list(statuses)))  # type: ignore[attr-defined]
-        return [_record(Appeal, r) for r in self.s.execute(q.order_by(AppealRow.id)).scalars()]
+            where.append(t.c.status.in_(list(statuses)))
+        return self._records(Appeal, schema.appeals, *where, order_by=(t.c.id,))
 
     def reopened_projects(self, cycle_id: str) -> list[Project]:
-        q = select(ProjectRow).where(ProjectRow.cycle_id == cycle_id, ProjectRow.reopened_to.is_not(None))  # type: ignore[union-attr]
-        return [_record(Project, r) for r in self.s.execute(q.order_by(ProjectRow.id)).scalars()]
+        t = schema.projects
+        return self._project_rows([t.c.cycle_id == cycle_id, t.c.reopened_to.is_not(None)], with_application=True)
 
     # -- reminders --------------------------------------------------------------------------
     def reminders(self, cycle_id: str | None = None, statuses: Sequence[str] | None = None) -> list[Reminder]:
-        q = select(ReminderRow)
+        t = schema.reminders
+        where = []
         if cycle_id is not None:
-            q = q.where(ReminderRow.cycle_id == cycle_id)
+            where.append(t.c.cycle_id == cycle_id)
         if statuses is not None:
-            q = q.where(ReminderRow.status.in_(list(statuses)))  # type: ignore[attr-defined]
-        rows = self.s.execute(q.order_by(ReminderRow.due_at, ReminderRow.id)).scalars()
-        return [_record(Reminder, r) for r in rows]
+            where.append(t.c.status.in_(list(statuses)))
+        return self._records(Reminder, t, *where, order_by=(t.c.due_at, t.c.id))
 
     def replan_reminders(self, cycle_id: str, plan: Sequence[Reminder], unsent: Sequence[str]) -> tuple[int, int, int]:
         """Make the unsent reminders of a cycle match ``plan`` (matched by key); sent ones are kept.
@@ -739,14 +793,16 @@ class Tx:
         for r in plan:
             old = existing.get(r.key)
             if old is None:
-                self._insert(ReminderRow, r)
+                self._insert(schema.reminders, r)
                 added += 1
             elif old.status in unsent and old.due_at != r.due_at:
-                self.s.execute(update(ReminderRow).where(ReminderRow.id == old.id).values(due_at=r.due_at))
+                self.s.connection().execute(
+                    update(schema.reminders).where(schema.reminders.c.id == old.id).values(due_at=r.due_at)
+                )
                 moved += 1
         stale = [r.id for k, r in existing.items() if k not in wanted and r.status in unsent]
         if stale:
-            self.s.execute(delete(ReminderRow).where(ReminderRow.id.in_(stale)))  # type: ignore[union-attr]
+            self.s.connection().execute(delete(schema.reminders).where(schema.reminders.c.id.in_(stale)))
             removed = len(stale)
         return added, moved, removed
 
@@ -754,28 +810,25 @@ class Tx:
         """Mark due reminders 'sending' and return them; a 'sending' one claimed before
         ``stale_before`` was left by a crashed dispatcher and is claimed again (at-least-once)."""
         due = or_(
-            (ReminderRow.status.in_(["planned", "retry"]))  # type: ignore[attr-defined]
-            & (ReminderRow.due_at <= now)
-            & (ReminderRow.next_attempt_at.is_(None) | (ReminderRow.next_attempt_at <= now)),  # type: ignore[union-attr,operator]
-            (ReminderRow.status == "sending") & (ReminderRow.claimed_at < stale_before),  # type: ignore[operator]
+            (schema.reminders.c.status.in_(["planned", "retry"]))
+            & (schema.reminders.c.due_at <= now)
+            & (schema.reminders.c.next_attempt_at.is_(None) | (schema.reminders.c.next_attempt_at <= now)),
+            (schema.reminders.c.status == "sending") & (schema.reminders.c.claimed_at < stale_before),
         )
-        rows = list(self.s.execute(select(ReminderRow).where(due).order_by(ReminderRow.due_at).limit(limit)).scalars())
+        t = schema.reminders
         claimed = []
-        for row in rows:
-            result = self.s.execute(
-                update(ReminderRow)
-                .where(ReminderRow.id == row.id, ReminderRow.status == row.status)
-                .values(status="sending", claimed_at=now)
+        for r in self._records(Reminder, t, due, order_by=(t.c.due_at,), limit=limit):
+            result = self.s.connection().execute(
+                update(t).where(t.c.id == r.id, t.c.status == r.status).values(status="sending", claimed_at=now)
             )
             if result.rowcount == 1:
-                self.s.refresh(row)
-                claimed.append(_record(Reminder, row))
+                claimed += self._records(Reminder, t, t.c.id == r.id)  # as it now stands
         return claimed
 
     def save_reminder(self, r: Reminder) -> None:
-        self.s.execute(
-            update(ReminderRow)
-            .where(ReminderRow.id == r.id)
+        self.s.connection().execute(
+            update(schema.reminders)
+            .where(schema.reminders.c.id == r.id)
             .values(
                 status=r.status,
                 attempts=r.attempts,
@@ -790,10 +843,16 @@ class Tx:
 
     def next_reminder_due(self) -> Any:
         """The earliest instant at which some reminder becomes due (or is retried)."""
-        first = self.s.execute(select(func.min(ReminderRow.due_at)).where(ReminderRow.status == "planned")).scalar()
-        retry = self.s.execute(
-            select(func.min(ReminderRow.next_attempt_at)).where(ReminderRow.status == "retry")
-        ).scalar()
+        first = (
+            self.s.connection()
+            .execute(select(func.min(schema.reminders.c.due_at)).where(schema.reminders.c.status == "planned"))
+            .scalar()
+        )
+        retry = (
+            self.s.connection()
+            .execute(select(func.min(schema.reminders.c.next_attempt_at)).where(schema.reminders.c.status == "retry"))
+            .scalar()
+        )
         found = [x for x in (first, retry) if x is not None]
         if not found:
             return None
@@ -803,82 +862,100 @@ class Tx:
     def acquire_lease(self, name: str, holder: str, now: Any, expires: Any) -> Lease:
         """Take or renew the lease ``name`` for ``holder``; return the lease as it now stands
         (held by someone else if they hold an unexpired one)."""
-        row = self.s.get(LeaseRow, name)
-        if row is None:
+        t = schema.leases
+
+        def stored() -> Lease | None:
+            found = self._records(Lease, t, t.c.name == name)
+            return found[0] if found else None
+
+        current = stored()
+        if current is None:
             try:
                 with self.s.begin_nested():
-                    self._insert(LeaseRow, Lease(name, holder, now, expires))
+                    self._insert(t, Lease(name, holder, now, expires))
                 return Lease(name, holder, now, expires)
             except IntegrityError:
-                row = self.s.get(LeaseRow, name)
-                assert row is not None
-        current = _record(Lease, row)
+                current = stored()
+                assert current is not None
         if current.holder != holder and current.expires_at > now:
             return current
         acquired = current.acquired_at if current.holder == holder else now
-        result = self.s.execute(
-            update(LeaseRow)
-            .where(LeaseRow.name == name, LeaseRow.holder == current.holder, LeaseRow.expires_at == current.expires_at)
+        result = self.s.connection().execute(
+            update(schema.leases)
+            .where(
+                schema.leases.c.name == name,
+                schema.leases.c.holder == current.holder,
+                schema.leases.c.expires_at == current.expires_at,
+            )
             .values(holder=holder, acquired_at=acquired, expires_at=expires)
         )
         if result.rowcount != 1:
-            again = self.s.get(LeaseRow, name, populate_existing=True)
-            return _record(Lease, again)
+            return stored()  # type: ignore[return-value]
         return Lease(name, holder, acquired, expires)
 
     def release_lease(self, name: str, holder: str) -> None:
-        self.s.execute(delete(LeaseRow).where(LeaseRow.name == name, LeaseRow.holder == holder))
+        self.s.connection().execute(
+            delete(schema.leases).where(schema.leases.c.name == name, schema.leases.c.holder == holder)
+        )
 
     # -- the web console: passwords, sessions, tokens --------------------------------------
     def get_credential(self, user: str) -> Credential | None:
-        row = self.s.get(CredentialRow, user, populate_existing=True)
-        return _record(Credential, row) if row else None
+        t = schema.credentials
+        found = self._records(Credential, t, t.c.user_name == user)
+        return found[0] if found else None
 
     def save_credential(self, credential: Credential) -> None:
         """Insert or replace a user's credential (a new password, a failure counted, a lock)."""
-        self.s.merge(CredentialRow(**asdict(credential)))
-        self.s.flush()
+        t = schema.credentials
+        values = {f.name: getattr(credential, f.name) for f in fields(credential)}
+        done = self.s.connection().execute(update(t).where(t.c.user_name == credential.user_name).values(**values))
+        if done.rowcount == 0:
+            self._insert(t, credential)
 
     def add_session(self, session: WebSession) -> None:
-        self._insert(SessionRow, session)
+        self._insert(schema.web_sessions, session)
 
     def get_session(self, session_id: str) -> WebSession | None:
-        row = self.s.get(SessionRow, session_id, populate_existing=True)
-        return _record(WebSession, row) if row else None
+        t = schema.web_sessions
+        found = self._records(WebSession, t, t.c.id == session_id)
+        return found[0] if found else None
 
     def touch_session(self, session_id: str, seen_at: Any, flash: list[Any] | None = None) -> None:
+        t = schema.web_sessions
         values: dict[str, Any] = {"seen_at": seen_at}
         if flash is not None:
             values["flash"] = flash
-        self.s.execute(update(SessionRow).where(SessionRow.id == session_id).values(**values))
+        self.s.connection().execute(update(t).where(t.c.id == session_id).values(**values))
 
     def end_sessions(self, session_id: str | None = None, user: str | None = None, idle_before: Any = None) -> int:
         """Delete one session, every session of a user, or every session idle since before a time."""
-        query = delete(SessionRow)
+        t = schema.web_sessions
+        query = delete(t)
         if session_id is not None:
-            query = query.where(SessionRow.id == session_id)
+            query = query.where(t.c.id == session_id)
         if user is not None:
-            query = query.where(SessionRow.user_name == user)
+            query = query.where(t.c.user_name == user)
         if idle_before is not None:
-            query = query.where(SessionRow.seen_at < idle_before)
-        return self.s.execute(query).rowcount
+            query = query.where(t.c.seen_at < idle_before)
+        return self.s.connection().execute(query).rowcount
 
     def add_token(self, token: ApiToken) -> None:
-        self._insert(TokenRow, token)
+        self._insert(schema.api_tokens, token)
 
     def find_token(self, token_hash: str) -> ApiToken | None:
-        row = self.s.execute(select(TokenRow).where(TokenRow.token_hash == token_hash)).scalars().first()
-        return _record(ApiToken, row) if row else None
+        t = schema.api_tokens
+        found = self._records(ApiToken, t, t.c.token_hash == token_hash)
+        return found[0] if found else None
 
     def tokens(self, user: str | None = None) -> list[ApiToken]:
-        query = select(TokenRow).order_by(TokenRow.id)
-        if user is not None:
-            query = query.where(TokenRow.user_name == user)
-        return [_record(ApiToken, r) for r in self.s.execute(query).scalars()]
+        t = schema.api_tokens
+        where = (t.c.user_name == user,) if user is not None else ()
+        return self._records(ApiToken, t, *where, order_by=(t.c.id,))
 
     def mark_token(self, token_id: int, **values: Any) -> int:
         """Set a token's ``last_used`` or ``revoked_at``."""
-        return self.s.execute(update(TokenRow).where(TokenRow.id == token_id).values(**values)).rowcount
+        t = schema.api_tokens
+        return self.s.connection().execute(update(t).where(t.c.id == token_id).values(**values)).rowcount
 
     # -- audit ------------------------------------------------------------------------------
     def audit(self, entry: AuditEntry) -> None:
@@ -894,10 +971,10 @@ class Tx:
         heads = self._lock_heads(chains)
         seal(entries, heads)
         if len(entries) == 1:
-            self._insert(AuditRow, entries[0])  # (its id written back)
+            self._insert(schema.audit, entries[0])  # (its id written back)
         else:
-            self._insert_many(AuditRow, entries)
-        t, h = AuditRow.__table__, AuditHeadRow.__table__
+            self._insert_many(schema.audit, entries)
+        t, h = schema.audit, schema.audit_heads
         conn = self.s.connection()
         for chain in chains:
             newest = max(e.id or 0 for e in entries if chain_of(e.cycle_id) == chain)
@@ -909,7 +986,7 @@ class Tx:
     def _lock_heads(self, chains: Sequence[str]) -> dict[str, str]:
         """The heads of ``chains``, locked (FOR UPDATE) until the transaction ends; a new chain's
         head row is made first, so that its first two writers queue like any others."""
-        h = AuditHeadRow.__table__
+        h = schema.audit_heads
         conn = self.s.connection()
         known = {c for (c,) in conn.execute(select(h.c.chain).where(h.c.chain.in_(list(chains))))}
         for chain in chains:
@@ -922,12 +999,12 @@ class Tx:
 
     def audit_heads(self) -> dict[str, str]:
         """Every chain's newest hash, as the database records it."""
-        h = AuditHeadRow.__table__
+        h = schema.audit_heads
         return {c: v for c, v in self.s.connection().execute(select(h.c.chain, h.c.hash)) if v != GENESIS}
 
     def audit_entries(self, cycle_id: str | None = None, chunk: int = 5000) -> Iterator[AuditEntry]:
         """Every audit entry (of one cycle's chain), in id order, read a chunk at a time."""
-        t = AuditRow.__table__
+        t = schema.audit
         q = select(t).order_by(t.c.id)
         if cycle_id is not None:
             q = q.where(t.c.cycle_id == cycle_id)
@@ -938,7 +1015,7 @@ class Tx:
     def entered_from(self, cycle_id: str, state: str) -> dict[int, str]:
         """For each project of a cycle that entered ``state``, the state it last came from (one
         query, whatever the number of projects)."""
-        t = AuditRow.__table__
+        t = schema.audit
         q = (
             select(t.c.subject_id, t.c.from_state)
             .where(t.c.cycle_id == cycle_id, t.c.subject == "project", t.c.to_state == state)
@@ -950,14 +1027,15 @@ class Tx:
     def history(
         self, subject: str | None = None, subject_id: str | None = None, cycle_id: str | None = None
     ) -> list[AuditEntry]:
-        q = select(AuditRow)
+        t = schema.audit
+        where = []
         if subject is not None:
-            q = q.where(AuditRow.subject == subject)
+            where.append(t.c.subject == subject)
         if subject_id is not None:
-            q = q.where(AuditRow.subject_id == subject_id)
+            where.append(t.c.subject_id == subject_id)
         if cycle_id is not None:
-            q = q.where(AuditRow.cycle_id == cycle_id)
-        return [_record(AuditEntry, r) for r in self.s.execute(q.order_by(AuditRow.id)).scalars()]
+            where.append(t.c.cycle_id == cycle_id)
+        return self._records(AuditEntry, schema.audit, *where, order_by=(t.c.id,))
 
 
 __all__ = ["SqlStore", "Tx", "database_url"]

@@ -1,32 +1,16 @@
-"""SQLModel tables. They live only here; the engine sees the records of workflow/records.py."""
+"""SQLModel tables: the schema a new database is created with and the migrations are written
+against. The engine sees the records of workflow/records.py; the store reads and writes the same
+tables through store/schema.py (kept the same by tests/store/test_schema.py)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Column, DateTime, Index, TypeDecorator, UniqueConstraint
+from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-
-class UTCDateTime(TypeDecorator):
-    """Timezone-aware UTC instants on every backend (SQLite keeps no zone of its own)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime given to the store; every instant must be timezone-aware")
-        value = value.astimezone(UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+from store.schema import UTCDateTime  # (the migrations import it from here)
 
 
 def _instant(**kw: Any) -> Any:

@@ -19,17 +19,16 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from policies.appeals import Override
 from policies.base import Rejection
 from policies.permissions import permission_problem
 from workflow.common import LIVE_LISTS, actor_of, overrides_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted
+from workflow.log import get_logger
 from workflow.program import REOPEN, Program, Stage
 from workflow.records import Appeal, Cycle, Project, User
 
-log = structlog.get_logger("evalflow.appeals")
+log = get_logger("evalflow.appeals")
 
 DECISIONS = ("uphold", "dismiss")
 

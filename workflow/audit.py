@@ -16,7 +16,8 @@ import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
+from functools import lru_cache
 from typing import Any
 
 from workflow.records import AuditEntry, plain
@@ -29,10 +30,15 @@ def chain_of(cycle_id: str | None) -> str:
     return cycle_id or "-"
 
 
+# keys sorted, no spaces, text as it is; one encoder for every entry (json.dumps with arguments
+# would make one per entry)
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+
+
 def canonical(entry: AuditEntry) -> str:
     """The entry's content as one exact text: every recorded field, keys sorted, no spaces,
     instants in UTC to the microsecond. Its id is not part of it (the chain orders entries)."""
-    at = entry.at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if entry.at else ""
+    at = _utc_text(entry.at) if entry.at else ""
     content = {
         "at": at,
         "cycle": entry.cycle_id,
@@ -45,7 +51,12 @@ def canonical(entry: AuditEntry) -> str:
         "reason": entry.reason,
         "data": plain(entry.data),  # as it reads back from the database: keys as text
     }
-    return json.dumps(content, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return _CANONICAL(content)
+
+
+@lru_cache(maxsize=16)  # a batch's entries share one instant
+def _utc_text(at: datetime) -> str:
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def link(previous: str, entry: AuditEntry) -> str:

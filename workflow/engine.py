@@ -17,8 +17,6 @@ from fractions import Fraction
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-import structlog
-
 from policies import REGISTRY
 from policies.appeals import split_overridden
 from policies.base import (
@@ -47,6 +45,7 @@ from workflow.common import (
 )
 from workflow.errors import ConcurrentChange, InvalidInput, NotFound, NotPermitted, RuleRefused
 from workflow.form import Form
+from workflow.log import get_logger
 from workflow.program import (
     INITIAL_STATE,
     REOPEN,
@@ -71,7 +70,7 @@ from workflow.records import (
 from workflow.reminders import NOTICE_KEY, UNSENT, Deadline, PendingWork, plan_for
 from workflow.trail import TrailActions
 
-log = structlog.get_logger("evalflow.engine")
+log = get_logger("evalflow.engine")
 
 
 class Store(Protocol):
@@ -1162,14 +1161,12 @@ class Engine(AppealActions, TrailActions, AccountActions):
         return self.fire(acting, project_id, "score", scores=dict(scores), completion=completion)[0]
 
     # ------------------------------------------------------------------------------ the list
-    def _ranking(self, tx: Any, program: Program, cycle: Cycle, tie_order: Sequence[int]):
+    def _ranking(self, tx: Any, program: Program, cycle: Cycle, tie_order: Sequence[int], names: bool = True):
+        """The ranked projects: (their names by id, or without ``names`` only the set of their ids;
+        the ranking; unsettled ties; the method)."""
         # placed projects are ranked too: a corrected list ranks the whole key library again
-        projects = {
-            p.id: p
-            for p in tx.find_projects(
-                cycle.id, states=program.listable_states + program.placed_states, with_application=False
-            )
-        }
+        states = program.listable_states + program.placed_states
+        projects = tx.project_names(cycle.id, states) if names else set(tx.project_ids(cycle.id, states))
         places = [
             *((c.id, int(cycle.settings["places"].get(c.id, c.places))) for c in program.categories),
         ]
@@ -1194,7 +1191,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
     def _stale(self, tx: Any, program: Program, cycle: Cycle, lst: ListVersion) -> list[Rejection]:
         """A list version no longer matching the current sheets (a reopened project re-scored after
         it was proposed) must not be published: name every project whose score moved."""
-        projects, ranked, _, _ = self._ranking(tx, program, cycle, lst.tie_order)
+        _, ranked, _, _ = self._ranking(tx, program, cycle, lst.tie_order, names=False)
         now = {r.project_id: show(r.score) for r in ranked}
         then = {e.project_id: e.score for e in lst.entries}
         moved = [
@@ -1231,7 +1228,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
             subject = f"the list of cycle {cycle.id}"
             self._permit(program, "propose", user, None, subject)
             projects, ranked, ties, method = self._ranking(tx, program, cycle, tie_order)
-            previous = tx.latest_list(cycle.id)
+            previous = tx.latest_list(cycle.id, entries=False)  # its entries are read once the list is made
             names = program.guards.get("propose", ())
             counts = self._counts(tx, cycle, policies=names)
             request = {**self._request(tx, program, cycle, previous, names), "unsettled_ties": ties}
@@ -1244,20 +1241,13 @@ class Engine(AppealActions, TrailActions, AccountActions):
                     Rejection("list_open", f"list version {previous.number} is already {previous.status}")
                 )
             if rejections:
+                # a caller retrying while it handles the refusal holds this frame: not the ranking too
+                del projects, ranked
                 raise self._refuse("propose", subject, rejections)
             entries = [
-                ListEntry(
-                    r.rank,
-                    r.project_id,
-                    projects[r.project_id].city,
-                    projects[r.project_id].enterprise_name,
-                    projects[r.project_id].project_name,
-                    show(r.score),
-                    r.category,
-                )
-                for r in ranked
+                ListEntry(r.rank, r.project_id, *projects[r.project_id], show(r.score), r.category) for r in ranked
             ]
-            del projects, ranked  # the entries hold what the list keeps: at 100k projects this is ~100 MiB
+            del projects, ranked  # the entries hold what the list keeps
             if previous is not None and previous.status in ("proposed", "objected", "confirmed"):
                 before = previous.status
                 previous.status = "superseded"
@@ -1274,6 +1264,8 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 list(tie_order),
             )
             tx.insert_list(lst)
+            # the previous version's entries, read only now and dropped with the changes made
+            changes = list_changes(tx.list_entries(previous.id), entries) if previous else []
             self._audit(
                 tx,
                 now,
@@ -1288,7 +1280,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 tie_order=list(tie_order),
                 places=cycle.settings["places"],
                 entries=len(entries),
-                changes=list_changes(previous.entries, entries) if previous else [],
+                changes=changes,
                 correction=bool(correction),
                 **({"overridden": verdict.lifted} if verdict.lifted else {}),
             )
@@ -1381,22 +1373,26 @@ class Engine(AppealActions, TrailActions, AccountActions):
             if verdict.refused:
                 raise self._refuse("publish", subject, verdict.refused)
             category = {e.project_id: e.category for e in lst.entries}
-            published = [v for v in tx.list_versions(cycle.id) if v.status == "published"]
+            published = tx.list_versions(cycle.id, statuses=("published",))
             correction = cycle.settings.get("correction")
             replaced = 0
-            moves = []
             awarded_from = tx.entered_from(cycle.id, "awarded")
-            for project in tx.find_projects(
-                cycle.id, states=program.listable_states + program.placed_states, with_application=False
-            ):
-                cat = category.get(project.id, "none")
-                if project.state in program.placed_states:
-                    if _placed_category(program, project, awarded_from) == cat:
-                        continue  # its place stands (an awarded project stays awarded)
-                    replaced += 1
-                moves.append((project, {"category": cat}, {"list_version": lst.number}))
             reason = f"corrected publication, list version {lst.number}" if published else ""
-            self._move_all(tx, program, cycle, user, moves, "place", now, reason)
+            requests = {cat: {"category": cat} for cat in {*category.values(), "none"}}  # shared, never changed
+            data = {"list_version": lst.number}
+            # the key library is read and placed a chunk at a time: only a chunk's projects are held
+            ids = tx.project_ids(cycle.id, program.listable_states + program.placed_states)
+            for start in range(0, len(ids), MOVE_CHUNK):
+                moves = []
+                found = tx.get_projects(ids[start : start + MOVE_CHUNK], with_application=False)
+                for project in (found[pid] for pid in ids[start : start + MOVE_CHUNK]):
+                    cat = category.get(project.id, "none")  # type: ignore[arg-type]
+                    if project.state in program.placed_states:
+                        if _placed_category(program, project, awarded_from) == cat:
+                            continue  # its place stands (an awarded project stays awarded)
+                        replaced += 1
+                    moves.append((project, requests[cat], data))
+                self._move_all(tx, program, cycle, user, moves, "place", now, reason)
             changes: list[dict[str, Any]] = []
             for old in published:
                 changes = list_changes(old.entries, lst.entries)
@@ -1460,13 +1456,25 @@ class Engine(AppealActions, TrailActions, AccountActions):
         return lambda project: can_read(actor, project.city, project.applicant, project.state in key, joint)
 
     def projects(
-        self, acting: str | None, cycle_id: str | None = None, city: str | None = None, state: str | None = None
+        self,
+        acting: str | None,
+        cycle_id: str | None = None,
+        city: str | None = None,
+        state: str | None = None,
+        with_application: bool = True,
     ) -> list[Project]:
+        """The projects ``acting`` may read; without ``with_application`` their applications are
+        left out (empty), for a caller that needs only their ids, names or states."""
         with self.store.transaction(write=False) as tx:
             user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
             program = self.program_of(cycle)
-            found = tx.find_projects(cycle.id, cities=[city] if city else None, states=[state] if state else None)
+            found = tx.find_projects(
+                cycle.id,
+                cities=[city] if city else None,
+                states=[state] if state else None,
+                with_application=with_application,
+            )
             readable = self._reader(user, cycle, program)
             return [p for p in found if readable(p)]
 

@@ -12,7 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Ranked:
     project_id: int
     score: Fraction

@@ -72,7 +72,7 @@ class ScoreSheet:
     id: int | None = None
 
 
-@dataclass
+@dataclass(slots=True)  # a list holds one per ranked project: 100,000 at the largest
 class ListEntry:
     rank: int
     project_id: int
@@ -180,15 +180,15 @@ class Lease:
     expires_at: datetime
 
 
-_SCALARS = (str, int, float, bool, type(None))
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 
 
 def plain(value: Any) -> Any:
     """A deep copy of ``value`` as JSON would round-trip it (keys as text, tuples as lists,
     anything else, a date say, as its text), without encoding and decoding it."""
     kind = type(value)
-    if kind is dict:
-        return {k if type(k) is str else str(k): plain(v) for k, v in value.items()}
+    if kind is dict:  # (its scalars copied here: an audit entry's data is mostly scalars)
+        return {k if type(k) is str else str(k): v if type(v) in _SCALARS else plain(v) for k, v in value.items()}
     if kind is list or kind is tuple:
         return [plain(v) for v in value]
     if kind in _SCALARS:

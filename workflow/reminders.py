@@ -21,12 +21,11 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
-import structlog
-
+from workflow.log import get_logger
 from workflow.program import Program, describe_offset
 from workflow.records import Cycle, Reminder
 
-log = structlog.get_logger("evalflow.reminders")
+log = get_logger("evalflow.reminders")
 
 LEAD = "lead"
 UNSENT = ("planned", "retry")

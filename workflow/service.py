@@ -16,16 +16,16 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-import structlog
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from workflow.clock import utc_now
 from workflow.errors import EvalflowError
+from workflow.log import get_logger
 from workflow.reminders import Dispatcher
 
-log = structlog.get_logger("evalflow.scheduler")
+log = get_logger("evalflow.scheduler")
 
 LEASE = "scheduler"
 

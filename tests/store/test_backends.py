@@ -8,6 +8,8 @@ Waiting is measured with events and generous timeouts, never with tight wall-clo
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import threading
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -39,7 +41,7 @@ from tests.conftest import (
 )
 from workflow.engine import Engine
 from workflow.errors import ConcurrentChange, StoreUnavailable
-from workflow.records import Appeal, AuditEntry, Cycle, Project, Reminder, ScoreSheet, User
+from workflow.records import Appeal, AuditEntry, Cycle, ListEntry, ListVersion, Project, Reminder, ScoreSheet, User
 
 CYCLE = "g60-2027"
 T0 = datetime(2027, 1, 2, 9, 30, 15, 123456, tzinfo=SHANGHAI)
@@ -368,6 +370,43 @@ def test_appeals_are_inserted_read_and_saved_with_a_version_check(store: SqlStor
     assert stored.decided_at == filed + timedelta(days=2) and stored.decided_at.tzinfo == UTC
 
 
+def test_list_versions_keep_their_entries_as_a_json_list_of_objects(store: SqlStore, url: str) -> None:
+    seed(store)
+    entries = [
+        ListEntry(1, 7, "hefei", "合肥某公司", "项目甲", "91.5000", "demonstration"),
+        ListEntry(2, 3, "wuhu", "enterprise 3", "project 3", "88.2500", "none"),
+    ]
+    first = ListVersion(CYCLE, 1, "published", "mean", entries, LEAD, T0, [3, 7])
+    second = ListVersion(CYCLE, 2, "proposed", "mean", entries[::-1], LEAD, T0)
+    with store.transaction() as tx:
+        tx.insert_list(first)
+        tx.insert_list(second)
+    # what is stored is the same JSON as before: one object per entry, named by its fields
+    with store.engine.connect() as conn:
+        stored = conn.execute(text("SELECT entries FROM list_versions WHERE number = 1")).scalar()
+    if isinstance(stored, str):  # SQLite hands back the text, PostgreSQL the parsed JSON
+        stored = json.loads(stored)
+    assert stored == [dataclasses.asdict(e) for e in entries]
+    with store.transaction(write=False) as tx:
+        newest, head = tx.latest_list(CYCLE), tx.latest_list(CYCLE, entries=False)
+        assert [v.number for v in tx.list_versions(CYCLE)] == [1, 2]
+        (published,) = tx.list_versions(CYCLE, statuses=("published",))
+        assert tx.list_entries(first.id) == entries  # type: ignore[arg-type]
+        assert tx.project_ids(CYCLE, ["submitted"]) == []
+    assert newest == second and head is not None and (head.number, head.entries, head.id) == (2, [], second.id)
+    assert published == first and published.tie_order == [3, 7]
+
+
+def test_project_ids_and_names_are_those_of_the_states_asked(store: SqlStore) -> None:
+    seed(store)
+    done = project(2, "wuhu")
+    done.state = "in_library"
+    ids = insert(store, project(1), done, project(3))
+    with store.transaction(write=False) as tx:
+        assert tx.project_ids(CYCLE, ["submitted"]) == [ids[0], ids[2]]
+        assert tx.project_names(CYCLE, ["in_library"]) == {ids[1]: ("wuhu", "enterprise 2", "project 2")}
+
+
 # ------------------------------------------------------------------------------------ reminders
 def reminders(n: int, due: datetime) -> list[Reminder]:
     return [Reminder(CYCLE, "collection", "7d", f"city-{i}", due + timedelta(minutes=i), f"k-{i}") for i in range(n)]
@@ -668,6 +707,9 @@ def test_a_small_engine_flow(store: SqlStore, engine: Engine, clock: SettableClo
     assert snapshot(store) == before
     states = {p.id: p.state for p in engine.projects(LEAD)}
     assert states == {ok.id: "in_library", ok2.id: "submitted", flawed.id: "submitted"}
+    bare = engine.projects(LEAD, state="submitted", with_application=False)
+    assert [(p.id, p.application) for p in bare] == [(ok2.id, {}), (flawed.id, {})]
+    assert all(p.application for p in engine.projects(LEAD, state="submitted"))
     project_, _, history = engine.project(LEAD, ok.id)  # type: ignore[arg-type]
     assert [e.action for e in history] == ["submit", "accept"]
     assert project_.updated_at == sh(2, 20)

@@ -1,0 +1,277 @@
+"""The tables as the store reads and writes them at run time: plain SQLAlchemy Core.
+
+The schema is declared by the SQLModel tables of store/tables.py, which create a new database
+and which the migrations are written against. Importing SQLModel (and pydantic with it) and
+building those classes costs a command about 0.15 s before it reads a row, so the store works on
+these Core tables instead. tests/store/test_schema.py keeps the two the same, table by table,
+column by column and index by index, on SQLite and PostgreSQL: a change to store/tables.py is
+made here too.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    TypeDecorator,
+    UniqueConstraint,
+)
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC instants on every backend (SQLite keeps no zone of its own)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; every instant must be timezone-aware")
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+metadata = MetaData()
+
+
+def _id() -> Column:
+    return Column("id", Integer, primary_key=True)
+
+
+def _text(name: str, *args: Any, nullable: bool = False, **kw: Any) -> Column:
+    return Column(name, String, *args, nullable=nullable, **kw)
+
+
+def _int(name: str, *args: Any, nullable: bool = False, **kw: Any) -> Column:
+    return Column(name, Integer, *args, nullable=nullable, **kw)
+
+
+def _instant(name: str, nullable: bool = False) -> Column:
+    return Column(name, UTCDateTime(), nullable=nullable)
+
+
+def _json(name: str) -> Column:
+    return Column(name, JSON, nullable=False)
+
+
+users = Table(
+    "users",
+    metadata,
+    _id(),
+    _text("name", index=True, unique=True),
+    _text("role"),
+    _text("city", nullable=True),
+    _instant("created_at"),
+)
+
+cycles = Table(
+    "cycles",
+    metadata,
+    _text("id", primary_key=True),
+    _text("program_id"),
+    _int("program_version"),
+    _text("program_digest"),
+    _int("year"),
+    _text("stage"),
+    _json("settings"),
+    _int("version", default=1),
+    _instant("opened_at"),
+    _text("opened_by"),
+)
+
+projects = Table(
+    "projects",
+    metadata,
+    _id(),
+    _text("cycle_id", ForeignKey("cycles.id")),
+    _text("city"),
+    _text("applicant"),
+    _text("enterprise_name"),
+    _text("project_name"),
+    _json("application"),
+    _text("state"),
+    _text("municipal_result", nullable=True),
+    _text("review_method", nullable=True),
+    _int("version", default=1),
+    _instant("submitted_at"),
+    _instant("updated_at"),
+    _text("reopened_to", nullable=True),
+    _json("record"),
+    Index("ix_projects_cycle_city_state", "cycle_id", "city", "state"),
+)
+
+score_sheets = Table(
+    "score_sheets",
+    metadata,
+    _id(),
+    _text("cycle_id", ForeignKey("cycles.id")),
+    _int("project_id", ForeignKey("projects.id"), index=True),
+    _text("city"),
+    _text("scorer"),
+    _json("scores"),
+    _json("bands"),
+    _int("total"),
+    _text("completion", default=""),
+    Column("current", Boolean, nullable=False, default=True),
+    _instant("at"),
+    Index("ix_sheets_cycle_current", "cycle_id", "current", "city"),
+)
+
+list_versions = Table(
+    "list_versions",
+    metadata,
+    _id(),
+    _text("cycle_id", ForeignKey("cycles.id")),
+    _int("number"),
+    _text("status"),
+    _text("method"),
+    _json("entries"),
+    _json("tie_order"),
+    _text("proposed_by"),
+    _instant("at"),
+    _int("version", default=1),
+    UniqueConstraint("cycle_id", "number"),
+)
+
+confirmations = Table(
+    "confirmations",
+    metadata,
+    _id(),
+    _int("list_id", ForeignKey("list_versions.id"), index=True),
+    _text("city"),
+    _text("user"),
+    _text("decision"),
+    _text("reason", default=""),
+    _instant("at"),
+)
+
+audit = Table(
+    "audit",
+    metadata,
+    _id(),
+    _instant("at"),
+    _text("cycle_id", nullable=True, index=True),
+    _text("subject"),
+    _text("subject_id"),
+    _text("actor"),
+    _text("action"),
+    _text("from_state", nullable=True),
+    _text("to_state", nullable=True),
+    _text("reason", default=""),
+    _json("data"),
+    _text("prev_hash", nullable=True),
+    _text("hash", nullable=True),
+    Index("ix_audit_subject", "subject", "subject_id"),
+)
+
+audit_heads = Table(
+    "audit_heads",
+    metadata,
+    _text("chain", primary_key=True),
+    _text("hash"),
+    _int("entry_id"),
+)
+
+appeals = Table(
+    "appeals",
+    metadata,
+    _id(),
+    _text("cycle_id", ForeignKey("cycles.id")),
+    _int("project_id", ForeignKey("projects.id"), index=True),
+    _text("city"),
+    _text("filed_by"),
+    _instant("filed_at"),
+    _text("against_state"),
+    _text("against_stage"),
+    _text("reason"),
+    _int("list_version", nullable=True),
+    _text("status"),
+    _text("decided_by", nullable=True),
+    _instant("decided_at", nullable=True),
+    _text("decision_reason", default=""),
+    _text("reopen_to", nullable=True),
+    _int("version", default=1),
+    Index("ix_appeals_cycle_status", "cycle_id", "status"),
+)
+
+reminders = Table(
+    "reminders",
+    metadata,
+    _id(),
+    _text("cycle_id", ForeignKey("cycles.id"), index=True),
+    _text("stage"),
+    _text("offset"),
+    _text("recipient"),
+    _instant("due_at"),
+    _text("key", unique=True),
+    _text("status"),
+    _int("attempts", default=0),
+    _instant("next_attempt_at", nullable=True),
+    _instant("claimed_at", nullable=True),
+    _instant("sent_at", nullable=True),
+    _json("channels_done"),
+    _text("message", default=""),
+    _text("last_error", default=""),
+    Index("ix_reminders_status_due", "status", "due_at"),
+)
+
+leases = Table(
+    "leases",
+    metadata,
+    _text("name", primary_key=True),
+    _text("holder"),
+    _instant("acquired_at"),
+    _instant("expires_at"),
+)
+
+# -- the web console: passwords, signed-in sessions, API tokens (migration 0005) -------------
+credentials = Table(
+    "credentials",
+    metadata,
+    _text("user_name", ForeignKey("users.name"), primary_key=True),
+    _text("password_hash"),
+    _instant("set_at"),
+    _int("failures", default=0),
+    _instant("locked_until", nullable=True),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    _text("id", primary_key=True),
+    _text("user_name", ForeignKey("users.name"), index=True),
+    _text("csrf"),
+    _instant("created_at"),
+    _instant("seen_at"),
+    _json("flash"),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    _id(),
+    _text("user_name", ForeignKey("users.name"), index=True),
+    _text("label"),
+    _text("token_hash", unique=True),
+    _instant("created_at"),
+    _instant("last_used", nullable=True),
+    _instant("revoked_at", nullable=True),
+)
