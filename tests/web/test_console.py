@@ -340,3 +340,24 @@ def test_the_project_list_is_paged_and_keeps_its_filters(web, monkeypatch):
     assert "第 5–6 个（第 2/2 页）" in second
     assert [int(x) for x in re.findall(r'<td><a href="/projects/(\d+)">\d+</a></td>', second)] == ids[4:]
     assert lead.get("/projects?city=hefei&page=0").status_code == 400
+
+
+def test_every_form_of_the_console_is_refused_without_its_token(web):
+    """Every POST page route (but sign-in, which has a token of its own) checks the session's CSRF token."""
+    from web import pages
+
+    w = web("proposed")
+    w.s.clock.set(sh(6, 1))
+    routes = [r.path for r in pages.router.routes if "POST" in r.methods and r.path != "/login"]
+    assert len(routes) >= 8
+    client = w.browser(LEAD)
+    before = snapshot(w.s.store)
+    for path in routes:
+        url = path.format(
+            project_id=w.s.demos["hefei"][0], trigger="award", appeal_id=1, cycle_id="g60-2027", decision="publish"
+        )
+        r = client.post(url, data={"csrf": "forged", "reason": "x"})
+        assert r.status_code == 403, (path, r.status_code)
+        assert "its security token is missing or stale" in r.text
+    assert snapshot(w.s.store) == before
+    assert client.get("/").status_code == 200  # still signed in: sign-out needs the token too
