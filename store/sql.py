@@ -947,6 +947,11 @@ class Tx:
         found = self._records(ApiToken, t, t.c.token_hash == token_hash)
         return found[0] if found else None
 
+    def get_token(self, token_id: int) -> ApiToken | None:
+        t = schema.api_tokens
+        found = self._records(ApiToken, t, t.c.id == token_id)
+        return found[0] if found else None
+
     def tokens(self, user: str | None = None) -> list[ApiToken]:
         t = schema.api_tokens
         where = (t.c.user_name == user,) if user is not None else ()

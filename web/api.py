@@ -297,10 +297,9 @@ def recommend_many(cycle_id: str, body: Ids, user: Me, engine: Eng) -> dict[str,
 
 def _same_cycle(engine: Any, user: User, cycle_id: str, ids: list[int]) -> None:
     cycle = engine.get_cycle(cycle_id)
-    for pid in ids[:1]:  # the engine checks that every project of a batch is of one cycle
-        p, _, _ = engine.project(user.name, pid)
-        if p.cycle_id != cycle.id:
-            raise InvalidInput("request", [f"project {pid} is not of cycle {cycle.id}"])
+    first, _, _ = engine.project(user.name, ids[0])  # the engine checks that a batch is of one cycle
+    if first.cycle_id != cycle.id:
+        raise InvalidInput("request", [f"project {first.id} is not of cycle {cycle.id}"])
 
 
 class Propose(Strict):

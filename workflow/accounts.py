@@ -102,18 +102,15 @@ class AccountActions:
                 failure = wrong
             else:
                 failure = None
-                if cred.failures or cred.locked_until or hasher().check_needs_rehash(cred.password_hash):
-                    if hasher().check_needs_rehash(cred.password_hash):
+                rehash = hasher().check_needs_rehash(cred.password_hash)  # the hasher's parameters moved on
+                if cred.failures or cred.locked_until or rehash:
+                    if rehash:
                         cred.password_hash = hasher().hash(password)
                     cred.failures, cred.locked_until = 0, None
                     tx.save_credential(cred)
         if failure is not None:  # the failure count is committed before it is reported
             raise failure
         return user
-
-    def has_password(self, name: str) -> bool:
-        with self.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
-            return tx.get_credential(name) is not None
 
     # -- sessions -----------------------------------------------------------------------------
     def open_session(self, user: User, idle: timedelta | None = None) -> tuple[str, WebSession]:
@@ -202,7 +199,7 @@ class AccountActions:
         now = self.now()  # type: ignore[attr-defined]
         with self.store.transaction() as tx:  # type: ignore[attr-defined]
             user = self._user(tx, acting)  # type: ignore[attr-defined]
-            token = next((t for t in tx.tokens() if t.id == token_id), None)
+            token = tx.get_token(token_id)
             if token is None or (user.role != "lead" and token.user_name != user.name):
                 raise NotFound("token", token_id)
             if token.revoked_at is None:
