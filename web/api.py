@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import dataclasses
 import tempfile
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -76,8 +77,14 @@ class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# every instant the API gives is in UTC, whichever clock made it (a rehearsal's is the program's zone)
+_UTC = {datetime: lambda d: d.astimezone(UTC).isoformat() if d.tzinfo else d.isoformat()}
+
+
 def _plain(value: Any) -> Any:
-    return jsonable_encoder(dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value)
+    return jsonable_encoder(
+        dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value, custom_encoder=_UTC
+    )
 
 
 def project_summary(program: Any, p: Project, listed: dict[int, str] | None = None) -> dict[str, Any]:

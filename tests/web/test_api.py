@@ -890,3 +890,14 @@ def test_an_action_parameter_named_like_an_argument_is_400(web, name):
     assert r.json()["problems"] == [f"params.{name}: not a parameter of an action"]
     assert snapshot(w.s.store) == before
     assert _state(w, pid) == "in_library"
+
+
+def test_an_instant_is_given_in_utc_whichever_clock_made_it(web):
+    """A filed appeal's time (made by the rehearsal clock, in the program's zone) and the same
+    appeal read back from the database are the same text."""
+    w = web("recommendation")
+    w.s.clock.set(sh(5, 5))
+    api = w.api(applicant("hefei"))
+    filed = api.post(f"/api/projects/{w.s.excellent['hefei']}/appeals", json={"reason": "复核"}).json()
+    [listed] = api.get(f"/api/cycles/{CYCLE}/appeals").json()
+    assert filed["filed_at"] == listed["filed_at"] == "2027-05-05T01:00:00+00:00"
