@@ -40,6 +40,7 @@ from store.guard import protect_audit
 from store.schema import UTCDateTime
 from workflow.audit import GENESIS, chain_of, seal
 from workflow.errors import ConcurrentChange, StoreUnavailable
+from workflow.jsontext import encoder
 from workflow.records import (
     ApiToken,
     Appeal,
@@ -121,8 +122,8 @@ def _fields(value: Any) -> dict[str, Any]:
 # The JSON text of a column's value, as json.dumps writes it. A record inside it (a list version's
 # entry) is written as its fields, the same text as a dict of them, each made only while it is
 # written: a list of 100,000 entries is not first copied into 100,000 dicts. One encoder for every
-# value (json.dumps with an argument would make one per value: three per score sheet).
-_to_json = json.JSONEncoder(default=_fields).encode
+# value, made once (workflow/jsontext.py): json.dumps with an argument would make one per value.
+_to_json = encoder(default=_fields)
 
 
 def _entries(text: str) -> list[ListEntry]:
