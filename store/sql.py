@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import (
+    JSON,
     Text,
     bindparam,
     cast,
@@ -315,7 +316,11 @@ def _sqlite_projects(conn: Any, ids: Sequence[int], with_application: bool) -> l
         procs = [(t.c[n].type._cached_result_processor(conn.dialect, None), t.c[n]) for n in names]
         found = _SELECTS[names] = (sql, procs)
     sql, procs = found
-    processed = [(i, _same_text(p) if isinstance(c.type, UTCDateTime) else p) for i, (p, c) in enumerate(procs) if p]
+    processed = [
+        (i, _same_text(p) if isinstance(c.type, UTCDateTime) else _empty_or(p) if isinstance(c.type, JSON) else p)
+        for i, (p, c) in enumerate(procs)
+        if p
+    ]
     rows = conn.exec_driver_sql(sql.format(", ".join(["?"] * len(ids))), tuple(ids))
     out = []
     for r in rows:
@@ -326,6 +331,15 @@ def _sqlite_projects(conn: Any, ids: Sequence[int], with_application: bool) -> l
             row.insert(_APPLICATION, {})
         out.append(Project(*row))
     return out
+
+
+def _empty_or(process: Any) -> Any:
+    """A JSON column's result processing, the usual empty record made without parsing."""
+
+    def value(text: Any) -> Any:
+        return {} if text == "{}" else process(text)
+
+    return value
 
 
 def _same_text(process: Any) -> Any:
