@@ -1,6 +1,7 @@
 """How evalflow's cost grows with a cycle, against the floor of its storage measured in the same run.
 
     .venv/bin/python benchmarks/bench.py [--sizes 1000,10000,100000] [--naive 1000] [--cli 10000]
+    .venv/bin/python benchmarks/bench.py --score-batch 10000 [--runs 5] [--work DIR]
 
 For each N it builds a synthetic G60 cycle of N projects (spread over the nine cities, every one
 recommended, so that joint scoring is N × 9 sheets) and drives it through every stage with the
@@ -25,6 +26,7 @@ import json
 import os
 import random
 import resource
+import shutil
 import sqlite3
 import statistics
 import subprocess
@@ -78,9 +80,12 @@ class Applications:
         return (self[c.id] for c in self.cities)
 
 
-def engine_run(n: int, work: Path, apps: Applications) -> tuple[dict[str, float], int, int, Path]:
-    """The whole cycle through the engine; returns seconds per stage, transitions, sheets, db."""
-    db = work / f"engine-{n}.db"
+def engine_run(
+    n: int, work: Path, apps: Applications, before_scoring: bool = False
+) -> tuple[dict[str, float], int, int, Path]:
+    """The whole cycle through the engine; returns seconds per stage, transitions, sheets, db.
+    ``before_scoring``: stop when joint scoring is about to begin (the database as it is then)."""
+    db = work / f"engine-{n}{'-before-scoring' if before_scoring else ''}.db"
     store = SqlStore(f"sqlite:///{db}")
     store.create()
     clock = DemoClock(2027)
@@ -136,6 +141,9 @@ def engine_run(n: int, work: Path, apps: Applications) -> tuple[dict[str, float]
     clock.set(5, 3)
     timed("advance", lambda: engine.advance("lead"))
     every = [pid for c in cities for pid in ids[c.id]]
+    if before_scoring:
+        store.dispose()
+        return stages, 0, 0, db
     clock.set(5, 10)
     for k, c in enumerate(cities):  # each city imports its sheets; making its file is not timed
         sheets_in = [(pid, {"scores": sheet(pid, k)}) for pid in every]
@@ -342,6 +350,38 @@ def load_projects(db: Path) -> tuple[float, float]:
     return out[0], out[1]
 
 
+def score_batch(n: int, work: Path, runs: int) -> list[float]:
+    """One city's score batch (N sheets, as the benchmark's score stage imports them) on a fresh
+    copy of an N-project database taken when joint scoring begins, ``runs`` times: seconds each.
+    The database is made once in ``work`` and kept there for later runs."""
+    from workflow.program import ProgramRegistry
+
+    cities = list(ProgramRegistry().get(PROGRAM).parties)
+    before = work / f"engine-{n}-before-scoring.db"
+    if not before.exists():
+        engine_run(n, work, Applications(n, cities), before_scoring=True)
+    con = sqlite3.connect(before)
+    every = [pid for (pid,) in con.execute("SELECT id FROM projects ORDER BY id")]  # city by city, as made
+    con.close()
+    times = []
+    for _ in range(runs):
+        db = work / f"score-batch-{n}.db"
+        for old in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
+            old.unlink(missing_ok=True)
+        shutil.copy(before, db)
+        store = SqlStore(f"sqlite:///{db}")
+        clock = DemoClock(2027)
+        clock.set(5, 10)
+        engine = Engine(store, clock=clock)
+        sheets_in = [(pid, {"scores": sheet(pid, 0)}) for pid in every]
+        start = time.perf_counter()
+        engine.fire_each(f"{cities[0].id}-scorer", sheets_in, "score")
+        times.append(time.perf_counter() - start)
+        store.dispose()
+        del sheets_in, engine
+    return times
+
+
 def machine_overhead(k: int = 20000) -> float:
     """The `transitions` machine alone: seconds per fired trigger on a plain record."""
     from workflow.program import ProgramRegistry
@@ -424,8 +464,25 @@ def main() -> None:
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one size, in a child process
     parser.add_argument("--traced", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--score-batch",
+        type=int,
+        metavar="N",
+        help="only time one city's score batch of N sheets on an N-project database (kept in --work)",
+    )
+    parser.add_argument("--runs", type=int, default=5, help="runs of --score-batch (the median is printed)")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
+    if args.score_batch:
+        work = Path(args.work or tempfile.mkdtemp(prefix="evalflow-bench-"))
+        work.mkdir(parents=True, exist_ok=True)
+        times = score_batch(args.score_batch, work, args.runs)
+        median = statistics.median(times)
+        print(
+            f"one city's score batch of {args.score_batch:,} sheets: median {median:.3f} s"
+            f" ({median / args.score_batch * 1e6:.1f} µs a sheet); runs {', '.join(f'{t:.3f}' for t in times)}"
+        )
+        return
     if args.one:
         print(json.dumps(one_size(args.one, Path(args.work))))
         return

@@ -114,6 +114,14 @@ class GuardContext:
     # the program's time zone, for messages that show an instant
     timezone: str = "UTC"
 
+    def for_project(self, project: ProjectView | None, request: Mapping[str, Any]) -> GuardContext:
+        """This context with ``project`` and ``request`` in place of its own: what each project of
+        a batch is judged with, the batch's other fields shared (one copy of their references,
+        without the field-by-field construction of a frozen dataclass)."""
+        ctx = object.__new__(GuardContext)
+        ctx.__dict__.update(self.__dict__, project=project, request=request)
+        return ctx
+
     def party_name(self, party_id: str) -> str:
         for party in self.parties:
             if party.id == party_id:

@@ -64,7 +64,7 @@ def score_in_bands(ctx: GuardContext) -> Iterator[Rejection]:
             yield Rejection("score_in_bands", f"{criterion.id} is not scored")
             continue
         matched += 1
-        whole = isinstance(value, int) and not isinstance(value, bool)
+        whole = type(value) is int or isinstance(value, int) and not isinstance(value, bool)
         if whole and criterion.band_for(value) is not None:
             continue  # the usual case, kept cheap: a batch checks thousands of sheets
         bands = " or ".join(f"{b.min}-{b.max}" for b in criterion.bands)

@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
+from workflow.jsontext import encoder
 from workflow.records import AuditEntry, plain
 
 GENESIS = "0" * 64  # the "previous hash" of a chain's first entry
@@ -30,15 +31,37 @@ def chain_of(cycle_id: str | None) -> str:
     return cycle_id or "-"
 
 
-# keys sorted, no spaces, text as it is; one encoder for every entry (json.dumps with arguments
-# would make one per entry)
-_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
+# keys sorted, no spaces, text as it is; one encoder for every entry, made once (workflow/jsontext.py)
+_CANONICAL = encoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+# a text value as that encoder writes it (ensure_ascii=False)
+_TEXT = json.encoder.encode_basestring
 
 
 def canonical(entry: AuditEntry) -> str:
     """The entry's content as one exact text: every recorded field, keys sorted, no spaces,
     instants in UTC to the microsecond. Its id is not part of it (the chain orders entries)."""
     at = _utc_text(entry.at) if entry.at else ""
+    data = plain(entry.data)  # as it reads back from the database: keys as text
+    outer = (
+        entry.action,
+        entry.actor,
+        at,
+        entry.cycle_id,
+        entry.from_state,
+        entry.reason,
+        entry.subject,
+        entry.subject_id,
+        entry.to_state,
+    )
+    texts = [_TEXT(v) if type(v) is str else "null" if v is None else "" for v in outer]
+    if "" not in texts:
+        # the usual entry, its fields text or None: the same text as the encoder's below, written
+        # around the data's own encoding (the keys here are in sorted order)
+        action, actor, at, cycle, from_, reason, subject, subject_id, to = texts
+        return (
+            f'{{"action":{action},"actor":{actor},"at":{at},"cycle":{cycle},"data":{_CANONICAL(data)},'
+            f'"from":{from_},"reason":{reason},"subject":{subject},"subject_id":{subject_id},"to":{to}}}'
+        )
     content = {
         "at": at,
         "cycle": entry.cycle_id,
@@ -49,7 +72,7 @@ def canonical(entry: AuditEntry) -> str:
         "from": entry.from_state,
         "to": entry.to_state,
         "reason": entry.reason,
-        "data": plain(entry.data),  # as it reads back from the database: keys as text
+        "data": data,
     }
     return _CANONICAL(content)
 

@@ -213,11 +213,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
         stage_closes: datetime | None = None,
         quotas: Mapping[str, Mapping[str, int]] | None = None,
     ) -> GuardContext:
-        view = None
-        if project is not None:
-            view = ProjectView(
-                project.id, project.city, project.state, project.application, project.municipal_result, project.record
-            )
+        view = None if project is None else self._view(project)
         return GuardContext(
             now=now or self.now(),
             cycle_id=cycle.id,
@@ -231,6 +227,12 @@ class Engine(AppealActions, TrailActions, AccountActions):
             request=dict(request or {}),
             timezone=program.timezone,
             stage_closes=stage_closes,
+        )
+
+    @staticmethod
+    def _view(project: Project) -> ProjectView:
+        return ProjectView(
+            project.id, project.city, project.state, project.application, project.municipal_result, project.record
         )
 
     def _run(self, program: Program, names: Iterable[str], ctx: GuardContext) -> list[Rejection]:
@@ -269,6 +271,8 @@ class Engine(AppealActions, TrailActions, AccountActions):
         else:
             rejections = stage_window(action, stage_id, cycle.stage, self.window(program, cycle, stage_id), ctx.now)
         rejections += self._run(program, program.guards.get(action, ()), ctx)
+        if not rejections:
+            return Verdict([], [])  # nothing for an override to lift
         return self._judge(cycle, rejections, ctx.project)
 
     def _request(
@@ -789,10 +793,18 @@ class Engine(AppealActions, TrailActions, AccountActions):
             sources = program.sources_of(trigger)
             stage_id = program.stage_of_action[trigger]
             window = stage_window(trigger, stage_id, cycle.stage, self.window(program, cycle, stage_id), now)
+            # what every project's context shares, made once; each project's is this with its own
+            # project and request (GuardContext.for_project)
+            batch = self._context(program, cycle, counts, None, None, now, quotas=quotas)
+            permitted: dict[str | None, bool] = {}  # the user's permission per project city
             for n, project in enumerate(projects, start=1):
                 request = requests[project.id]  # type: ignore[index]
-                self._permit(program, trigger, user, project.city, f"project {project.id}")
-                ctx = self._context(program, cycle, counts, project, {**shared, **request}, now, quotas=quotas)
+                if not permitted.get(project.city):
+                    self._permit(program, trigger, user, project.city, f"project {project.id}")
+                    permitted[project.city] = True
+                if batch.counts is not counts:  # (later projects see the earlier ones counted)
+                    batch = dataclasses.replace(batch, counts=counts)
+                ctx = batch.for_project(self._view(project), {**shared, **request} if shared else dict(request))
                 verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to, window)
                 found, lifted[project.id] = verdict.refused, verdict.lifted  # type: ignore[index]
                 if not found and project.state not in sources:
