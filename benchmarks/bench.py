@@ -471,6 +471,7 @@ def main() -> None:
         help="only time one city's score batch of N sheets on an N-project database (kept in --work)",
     )
     parser.add_argument("--runs", type=int, default=5, help="runs of --score-batch (the median is printed)")
+    parser.add_argument("--keep", action="store_true", help="keep the work folder with its databases")
     args = parser.parse_args()
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))
     if args.score_batch:
@@ -491,6 +492,16 @@ def main() -> None:
         return
     sizes = [int(x) for x in args.sizes.split(",") if x]
     work = Path(tempfile.mkdtemp(prefix="evalflow-bench-"))
+    try:
+        run_all(args, sizes, work)
+    finally:  # its databases take gigabytes at 100,000 projects
+        if args.keep:
+            print(f"the databases are kept in {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
     from workflow.program import ProgramRegistry
 
     cities = list(ProgramRegistry().get(PROGRAM).parties)

@@ -124,7 +124,13 @@ def _fields(value: Any) -> dict[str, Any]:
 # entry) is written as its fields, the same text as a dict of them, each made only while it is
 # written: a list of 100,000 entries is not first copied into 100,000 dicts. One encoder for every
 # value, made once (workflow/jsontext.py): json.dumps with an argument would make one per value.
-_to_json = encoder(default=_fields)
+_encode = encoder(default=_fields)
+
+
+def _to_json(value: Any) -> str:
+    # a module function, not the encoder's closure itself: psycopg warns of a leak for a closure
+    # given to it as its dumps function (on every connection)
+    return _encode(value)
 
 
 def _entries(text: str) -> list[ListEntry]:
