@@ -107,8 +107,7 @@ def _done(engine: Any, user: User, projects: list[Project]) -> dict[str, Any]:
         return {"projects": []}
     cycle = engine.get_cycle(projects[0].cycle_id)
     program = engine.program_of(cycle)
-    awarded = any(p.state == "awarded" for p in projects)  # their category is read from the published list
-    listed = views.listed_categories(engine, user, cycle) if awarded else None
+    listed = views.listed_categories(engine, user, cycle, projects)
     return {"projects": [project_summary(program, p, listed) for p in projects]}
 
 
@@ -143,7 +142,7 @@ def projects(
     cycle = engine.get_cycle(cycle_id)
     program = engine.program_of(cycle)
     found = engine.projects(user.name, cycle.id, city=city, state=state)
-    listed = views.listed_categories(engine, user, cycle)
+    listed = views.listed_categories(engine, user, cycle, found)
     keep = [p for p in found if category is None or views.category_key(program, p, listed) == category]
     return [project_summary(program, p, listed) for p in keep]
 
@@ -154,7 +153,7 @@ def project(project_id: Id, user: Me, engine: Eng) -> dict[str, Any]:
     cycle = engine.get_cycle(p.cycle_id)
     program = engine.program_of(cycle)
     return {
-        **project_summary(program, p, views.listed_categories(engine, user, cycle)),
+        **project_summary(program, p, views.listed_categories(engine, user, cycle, [p])),
         "applicant": p.applicant,
         "review_method": p.review_method,
         "reopened_to": p.reopened_to,

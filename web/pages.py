@@ -241,7 +241,7 @@ def project_list(
     chosen = views.choose_cycle(engine, cycle)
     program = engine.program_of(chosen)
     found = engine.projects(me.user.name, chosen.id, city=city or None, state=state or None)
-    listed = views.listed_categories(engine, me.user, chosen)
+    listed = views.listed_categories(engine, me.user, chosen, found)
     rows = []
     for p in found:
         cat = views.category_key(program, p, listed)
@@ -300,7 +300,7 @@ def project_page(request: Request, me: Me, project_id: int) -> Response:
         action_name=lambda t: views.action_name(program, t),
         local=lambda t: views.local_time(t, program),
         may_appeal=views.may(me.user, program, "appeal", p.city) and program.appeals is not None,
-        category=views.placed_category(program, p, views.listed_categories(engine, me.user, cycle)),
+        category=views.placed_category(program, p, views.listed_categories(engine, me.user, cycle, [p])),
     )
 
 
@@ -347,8 +347,9 @@ def _version(form: dict[str, str]) -> dict[str, Any]:
     return {"expected_version": int(v)} if v.isdigit() else {}
 
 
-def _fired(request: Request, me: Signed, done_list: list[Any], verb: str) -> Response:
+def _fired(request: Request, me: Signed, done_list: list[Any], trigger: str) -> Response:
     program = engine_of(request).program_of(engine_of(request).get_cycle(done_list[0].cycle_id))
+    verb = views.action_name(program, trigger)
     text = "；".join(
         f"项目 {p.id} {verb}：现为 {program.state_names.get(p.state, p.state)}" for p in done_list[:20]
     ) + (f"（共 {len(done_list)} 个）" if len(done_list) > 20 else "")
@@ -371,9 +372,7 @@ def project_act(request: Request, me: Me, form: Posted, project_id: int, trigger
     if trigger == "reject" and not reason.strip():
         raise InvalidInput("rejection", ["a rejection needs a reason (退回理由)"])
     fired = engine.fire(me.user.name, project_id, trigger, reason=reason, **request_params)
-    return _fired(
-        request, me, fired, views.action_name(engine.program_of(engine.get_cycle(fired[0].cycle_id)), trigger)
-    )
+    return _fired(request, me, fired, trigger)
 
 
 @router.post("/projects/{project_id}/score")
@@ -404,9 +403,7 @@ def bulk(request: Request, me: Me, form: Posted, trigger: str) -> Response:
         raise InvalidInput("selection", ["tick at least one project (请勾选项目)"])
     engine = engine_of(request)
     fired = engine.fire(me.user.name, ids, trigger)
-    return _fired(
-        request, me, fired, views.action_name(engine.program_of(engine.get_cycle(fired[0].cycle_id)), trigger)
-    )
+    return _fired(request, me, fired, trigger)
 
 
 @router.post("/projects/{project_id}/appeal")

@@ -63,9 +63,13 @@ def choose_cycle(engine: Any, cycle_id: str | None) -> Cycle:
     return max(cycles, key=lambda c: (c.opened_at or datetime.min.replace(tzinfo=ZoneInfo("UTC")), c.id))
 
 
-def listed_categories(engine: Any, user: User, cycle: Cycle) -> dict[int, str]:
-    """Each project's category on the cycle's published list (a corrected publication places an
-    awarded project again when its category changed, so this is what it was awarded as)."""
+def listed_categories(engine: Any, user: User, cycle: Cycle, projects: list[Project]) -> dict[int, str]:
+    """Each awarded project's category on the cycle's published list (a corrected publication
+    places an awarded project again when its category changed, so this is what it was awarded
+    as). The list is read only when one of ``projects`` is awarded: every other project's
+    category is its state's."""
+    if not any(p.state == "awarded" for p in projects):
+        return {}
     _, versions, _ = engine.list_versions(user.name, cycle.id)
     published = [v for v in versions if v.status == "published"]
     return {e.project_id: e.category for e in published[-1].entries} if published else {}
@@ -119,14 +123,14 @@ def actions_for(user: User, project: Project, cycle: Cycle, program: Program) ->
     stage_index = program.stage_index(cycle.stage)
     reopened = program.stage_index(project.reopened_to) if project.reopened_to else stage_index
     found: list[str] = []
-    for spec in program.transition_specs:
-        t = spec.trigger
-        if t in found or t in ("create", "reopen") or project.state not in spec.source:
+    actor = actor_of(user)
+    for t in program.triggers_from.get(project.state, ()):
+        if t in ("create", "reopen"):
             continue
         stage = program.stage_of_action.get(t)
         if stage is None or not (reopened <= program.stage_index(stage) <= stage_index):
             continue
-        if permission_problem(t, program.permissions.get(t), actor_of(user), project.city) is None:
+        if permission_problem(t, program.permissions.get(t), actor, project.city) is None:
             found.append(t)
     return found
 

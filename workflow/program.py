@@ -439,6 +439,15 @@ class Program:
                     seen.setdefault(s, None)
         return tuple(seen)
 
+    @cached_property
+    def triggers_from(self) -> dict[str, tuple[str, ...]]:
+        """Each state's triggers (those with the state among their sources), in program order."""
+        out: dict[str, dict[str, None]] = {}
+        for spec in self.transition_specs:
+            for state in spec.source:
+                out.setdefault(state, {}).setdefault(spec.trigger, None)
+        return {state: tuple(triggers) for state, triggers in out.items()}
+
     def mermaid(self) -> str:
         """The project state machine as Mermaid text, guards named on the arrows."""
         lines = ["stateDiagram-v2", f"    [*] --> {INITIAL_STATE}"]
