@@ -40,8 +40,19 @@ _TEXT = json.encoder.encode_basestring
 def canonical(entry: AuditEntry) -> str:
     """The entry's content as one exact text: every recorded field, keys sorted, no spaces,
     instants in UTC to the microsecond. Its id is not part of it (the chain orders entries)."""
+    return _canonical(entry, data_text(entry.data))
+
+
+def data_text(data: Mapping[str, Any]) -> str:
+    """An entry's data in its canonical text (keys sorted, no spaces, text as it is), as it reads
+    back from the database (keys as text). It is also the text the database stores for the data:
+    encoded once for both, and what is read back encodes to this same text again."""
+    return _CANONICAL(plain(data))
+
+
+def _canonical(entry: AuditEntry, data: str) -> str:
+    """:func:`canonical`, the data already in its text."""
     at = _utc_text(entry.at) if entry.at else ""
-    data = plain(entry.data)  # as it reads back from the database: keys as text
     outer = (
         entry.action,
         entry.actor,
@@ -59,7 +70,7 @@ def canonical(entry: AuditEntry) -> str:
         # around the data's own encoding (the keys here are in sorted order)
         action, actor, at, cycle, from_, reason, subject, subject_id, to = texts
         return (
-            f'{{"action":{action},"actor":{actor},"at":{at},"cycle":{cycle},"data":{_CANONICAL(data)},'
+            f'{{"action":{action},"actor":{actor},"at":{at},"cycle":{cycle},"data":{data},'
             f'"from":{from_},"reason":{reason},"subject":{subject},"subject_id":{subject_id},"to":{to}}}'
         )
     content = {
@@ -72,7 +83,7 @@ def canonical(entry: AuditEntry) -> str:
         "from": entry.from_state,
         "to": entry.to_state,
         "reason": entry.reason,
-        "data": data,
+        "data": plain(entry.data),
     }
     return _CANONICAL(content)
 
@@ -87,15 +98,20 @@ def link(previous: str, entry: AuditEntry) -> str:
     return hashlib.sha256((previous + "\n" + canonical(entry)).encode("utf-8")).hexdigest()
 
 
-def seal(entries: Sequence[AuditEntry], heads: dict[str, str]) -> None:
+def seal(entries: Sequence[AuditEntry], heads: dict[str, str]) -> list[str]:
     """Give each new entry its place in its chain (``prev_hash`` and ``hash``), in order;
-    ``heads`` (chain -> its newest hash) is advanced as it goes."""
+    ``heads`` (chain -> its newest hash) is advanced as it goes. Returns each entry's data in
+    its canonical text (:func:`data_text`), for the database to store as it is."""
+    texts = []
     for entry in entries:
         chain = chain_of(entry.cycle_id)
         previous = heads.get(chain, GENESIS)
+        data = data_text(entry.data)
         entry.prev_hash = previous
-        entry.hash = link(previous, entry)
+        entry.hash = hashlib.sha256((previous + "\n" + _canonical(entry, data)).encode("utf-8")).hexdigest()
         heads[chain] = entry.hash
+        texts.append(data)
+    return texts
 
 
 @dataclass(frozen=True)

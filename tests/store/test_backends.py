@@ -532,7 +532,7 @@ def test_instants_compare_by_the_instant_not_the_wall_clock(store: SqlStore) -> 
 def test_a_naive_instant_is_refused_and_nothing_is_written(store: SqlStore) -> None:
     seed(store)
     before = snapshot(store)
-    with pytest.raises(StatementError, match="naive datetime"), store.transaction() as tx:
+    with pytest.raises((StatementError, ValueError), match="naive datetime"), store.transaction() as tx:
         tx.audit(AuditEntry(T0, CYCLE, "cycle", CYCLE, LEAD, "fine"))
         tx.audit(AuditEntry(datetime(2027, 3, 1, 9, 0), CYCLE, "cycle", CYCLE, LEAD, "naive"))
     assert snapshot(store) == before
