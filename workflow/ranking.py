@@ -6,6 +6,7 @@ tie across a place boundary is reported, and settled only by an explicit order f
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -66,8 +67,22 @@ def rank_scores(
     ``totals``, when known, are kept with each ranked project."""
     position = {pid: i for i, pid in enumerate(tie_order)}
     scored = [Ranked(pid, score, tuple((totals or {}).get(pid, ()))) for pid, score in scores.items()]
-    # ties: the lead's explicit order first, then the project id (only used once settled)
-    scored.sort(key=lambda r: (-r.score, position.get(r.project_id, len(position)), r.project_id))
+    # best first; ties: the lead's explicit order first, then the project id (only used once
+    # settled). The scores are compared as whole numbers over their common denominator: the same
+    # order as the fractions', exactly, without a fraction's comparison for each of the sort's
+    # n log n comparisons (10,000 projects: about 130,000).
+    unplaced = len(position)
+    if all(type(r.score) is Fraction or type(r.score) is int for r in scored):
+        common = math.lcm(*{r.score.denominator for r in scored})
+        scored.sort(
+            key=lambda r: (
+                -(r.score.numerator * (common // r.score.denominator)),
+                position.get(r.project_id, unplaced),
+                r.project_id,
+            )
+        )
+    else:  # (other numbers: compared as they are)
+        scored.sort(key=lambda r: (-r.score, position.get(r.project_id, unplaced), r.project_id))
 
     boundaries: list[tuple[int, str, str]] = []
     edge = 0

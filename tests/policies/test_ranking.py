@@ -10,8 +10,10 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from workflow.ranking import aggregate, rank, show
+from workflow.ranking import aggregate, rank, rank_scores, show
 
 PLACES = [("demonstration", 2), ("excellent", 3)]
 
@@ -175,3 +177,21 @@ def test_zero_places_for_a_category():
     ranked, ties = rank({1: [90], 2: [80]}, [("demonstration", 0), ("excellent", 1)])
     assert [(r.project_id, r.category) for r in ranked] == [(1, "excellent"), (2, "none")]
     assert ties == []
+
+
+@given(
+    st.dictionaries(
+        st.integers(1, 60),
+        st.builds(Fraction, st.integers(0, 10_000), st.integers(1, 12)) | st.integers(0, 900),
+        max_size=40,
+    ),
+    st.lists(st.integers(1, 60), unique=True, max_size=8),
+)
+def test_ranking_orders_as_the_fractions_do(scores, tie_order):
+    """Ranking compares the scores as whole numbers over their common denominator: the order is
+    exactly the fractions' own (best first, then the lead's tie order, then the project id)."""
+    ranked, _ = rank_scores(scores, PLACES, tie_order)
+    position = {pid: i for i, pid in enumerate(tie_order)}
+    expected = sorted(scores, key=lambda pid: (-Fraction(scores[pid]), position.get(pid, len(position)), pid))
+    assert [r.project_id for r in ranked] == expected
+    assert [r.score for r in ranked] == [scores[pid] for pid in expected]
