@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any
 
 
@@ -42,10 +43,24 @@ class Criterion:
     short: str = ""  # a short name for table headers (e.g. 价值)
 
     def band_for(self, value: int) -> Band | None:
+        if type(value) is int and self._band_of is not None:  # (a score batch asks twice a criterion a sheet)
+            return self._band_of.get(value)
         for band in self.bands:
             if band.min <= value <= band.max:
                 return band
         return None
+
+    @cached_property
+    def _band_of(self) -> dict[int, Band] | None:
+        """Each whole score inside a band, with its band (the first, as ``band_for`` finds it);
+        None for bands too wide to list (they are searched)."""
+        if sum(max(0, b.max - b.min + 1) for b in self.bands) > 10_000:
+            return None
+        out: dict[int, Band] = {}
+        for band in self.bands:
+            for value in range(band.min, band.max + 1):
+                out.setdefault(value, band)
+        return out
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,17 @@ def test_criterion_band_for():
     assert c.band_for(16) is None
 
 
+@pytest.mark.parametrize("wide", [False, True], ids=["listed", "too_wide_to_list"])
+def test_criterion_band_for_every_value_as_the_bands_say(wide):
+    """Whole scores are looked up in a table of the bands' values; other numbers, and bands too wide
+    to list, are searched: the answer is the same, the first band containing the value."""
+    top = 10**6 if wide else 30
+    c = Criterion("x", "x", top, (Band("b", 10, 20), Band("a", 20, top), Band("dup", 15, 16)))
+    for value in [*range(-2, 35), top, top + 1, 15.5, 20.0, True]:
+        expected = next((b for b in c.bands if b.min <= value <= b.max), None)
+        assert c.band_for(value) == expected, value
+
+
 def test_party_name():
     """Messages use a party's Chinese name; an unknown id is shown as given."""
     ctx = context()

@@ -24,6 +24,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 
 from cli import main
+from store import sql
 from store.sql import HEAD, SqlStore
 from tests.backends import BACKENDS, database
 from tests.conftest import (
@@ -321,17 +322,29 @@ def test_supersede_sheets_makes_every_current_sheet_history(store: SqlStore) -> 
         assert tx.put_sheets([sheet(p1, "hefei", 90)]) == {}
 
 
-def test_put_sheets_in_bulk_beyond_one_statements_parameters(store: SqlStore) -> None:
+@pytest.mark.parametrize("range_read", [False, True], ids=["by_project", "as_one_index_range"])
+def test_put_sheets_in_bulk_beyond_one_statements_parameters(
+    store: SqlStore, range_read: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A large batch finds the sheets it replaces 500 projects to a select, or (beyond RANGE_READ
+    sheets) as one range of its city's current sheets: the same ones either way, not another
+    city's, and only of the batch's projects."""
+    monkeypatch.setattr(sql, "RANGE_READ", 100 if range_read else 10**9)
     seed(store)
     ids = insert(store, *(project(n) for n in range(620)))
     with store.transaction() as tx:
         assert tx.put_sheets([sheet(pid, "hefei", 50 + i % 40) for i, pid in enumerate(ids)]) == {}
+        assert tx.put_sheets([sheet(pid, "jiaxing", 70) for pid in ids[:300]]) == {}
     with store.transaction() as tx:
-        replaced = tx.put_sheets([sheet(pid, "hefei", 95) for pid in ids])
-    assert replaced == {(pid, "hefei"): 50 + i % 40 for i, pid in enumerate(ids)}
+        replaced = tx.put_sheets([sheet(pid, "hefei", 95) for pid in ids[:600]])
+    assert replaced == {(pid, "hefei"): 50 + i % 40 for i, pid in enumerate(ids[:600])}
     with store.transaction(write=False) as tx:
-        assert {s.total for s in tx.sheets(CYCLE)} == {95} and len(tx.sheets(CYCLE)) == 620
-        assert len(tx.sheets(CYCLE, current_only=False)) == 1240
+        current = {(s.project_id, s.city): s.total for s in tx.sheets(CYCLE)}
+        assert current == {
+            **{(pid, "hefei"): 95 if i < 600 else 50 + i % 40 for i, pid in enumerate(ids)},
+            **{(pid, "jiaxing"): 70 for pid in ids[:300]},
+        }
+        assert len(tx.sheets(CYCLE, current_only=False)) == 620 + 300 + 600
 
 
 # ------------------------------------------------------------------------------------ appeals
