@@ -179,6 +179,11 @@ def engine_run(
     return stages, transitions, sheets, db
 
 
+def as_stored(value: object) -> str:
+    """JSON text as evalflow stores it (no spaces, text as it is): the floor writes the same bytes."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
 def floor_run(n: int, work: Path, apps: Applications, cities: int = 9) -> float:
     """The same rows with raw sqlite3 executemany, one transaction per stage: no engine at all."""
     db = work / f"floor-{n}.db"
@@ -216,7 +221,7 @@ def floor_run(n: int, work: Path, apps: Applications, cities: int = 9) -> float:
             "INSERT INTO projects (id, cycle_id, city, applicant, enterprise_name, project_name, application, state,"
             " version, submitted_at, updated_at, record) VALUES (?, 'c', ?, 'u', ?, ?, ?, 'submitted', 1, ?, ?, '{}')",
             [
-                (pid + i + 1, a["enterprise"]["city"], a["enterprise"]["name"], a["project"]["name"], json.dumps(a))
+                (pid + i + 1, a["enterprise"]["city"], a["enterprise"]["name"], a["project"]["name"], as_stored(a))
                 + (now, now)
                 for i, a in enumerate(batch)
             ],
@@ -240,7 +245,7 @@ def floor_run(n: int, work: Path, apps: Applications, cities: int = 9) -> float:
         con.executemany(
             "INSERT INTO score_sheets (cycle_id, project_id, city, scorer, scores, bands, total, completion, current,"
             " at) VALUES ('c', ?, ?, 's', ?, '{}', 92, '', 1, ?)",
-            [(i + 1, f"city{c}", json.dumps(SHEET), now) for i in range(n)],
+            [(i + 1, f"city{c}", as_stored(SHEET), now) for i in range(n)],
         )
         audit([(i + 1, "score", "recommended", "recommended") for i in range(n)])
         con.execute("COMMIT")
