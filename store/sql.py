@@ -295,6 +295,34 @@ def _insert_sql(dialect: Any, table: Any, names: tuple[str, ...]) -> tuple[str, 
 RANGE_READ = 2000
 
 
+def _bound_rows(
+    conn: Any, table: Any, records: Sequence[Any], texts: tuple[str, Sequence[str]] | None = None
+) -> tuple[str, list[tuple[Any, ...]]]:
+    """The INSERT of records (dataclasses, at least one) as rows of ``table``, their generated id
+    left out, and each record's values bound as its column type binds them (instants to UTC,
+    JSON), in the driver's own terms. ``texts``: (a JSON column, each record's value already in
+    its text), bound as it is."""
+    names = tuple(f.name for f in fields(records[0]) if f.name != "id")
+    sql, procs = _insert_sql(conn.dialect, table, names)
+    given = names.index(texts[0]) if texts is not None else -1
+    # only the columns whose type processes the value (instants, JSON) are touched
+    processed = [
+        (i, _same_once(p) if isinstance(c.type, UTCDateTime) else p)
+        for i, (p, c) in enumerate(procs)
+        if p and i != given
+    ]
+    values = attrgetter(*names)
+    rows = []
+    for k, r in enumerate(records):
+        row = list(values(r))
+        for i, p in processed:
+            row[i] = p(row[i])
+        if texts is not None:
+            row[given] = texts[1][k]
+        rows.append(tuple(row))
+    return sql, rows
+
+
 def _same_once(process: Any) -> Any:
     """``process`` remembering its last value: a batch's rows share one instant."""
     last: list[Any] = [object(), None]
@@ -412,24 +440,7 @@ class Tx:
         if not records:
             return
         conn = self.s.connection()
-        names = tuple(f.name for f in fields(records[0]) if f.name != "id")
-        sql, procs = _insert_sql(conn.dialect, table, names)
-        given = names.index(texts[0]) if texts is not None else -1
-        # only the columns whose type processes the value (instants, JSON) are touched
-        processed = [
-            (i, _same_once(p) if isinstance(c.type, UTCDateTime) else p)
-            for i, (p, c) in enumerate(procs)
-            if p and i != given
-        ]
-        values = attrgetter(*names)
-        rows = []
-        for k, r in enumerate(records):
-            row = list(values(r))
-            for i, p in processed:
-                row[i] = p(row[i])
-            if texts is not None:
-                row[given] = texts[1][k]
-            rows.append(tuple(row))
+        sql, rows = _bound_rows(conn, table, records, texts)
         if len(rows) == 1 and hasattr(records[0], "id"):  # one row: its generated id is written back
             if conn.dialect.name == "sqlite":
                 records[0].id = conn.exec_driver_sql(sql, rows[0]).lastrowid
@@ -537,14 +548,32 @@ class Tx:
         return out
 
     def insert_projects(self, projects: Sequence[Project]) -> None:
-        """Insert new projects in one statement; their generated ids are written back, in order."""
-        rows = []
+        """Insert new projects; their generated ids are written back, in order.
+
+        On SQLite, which cannot tell which row of a many-row INSERT … RETURNING got which id,
+        a Core insert runs one statement per row anyway, with a compiled statement's parameters
+        and a result to make for each: there the INSERT is made and the values bound as
+        _insert_many binds them, and each row's id is the one SQLite gave it (the cursor's
+        lastrowid). Elsewhere one Core insert with RETURNING in parameter order."""
         for p in projects:
             p.version = 1
-            rows.append({f.name: getattr(p, f.name) for f in fields(p) if f.name != "id"})
         t = schema.projects
-        stmt = insert(t).returning(t.c.id, sort_by_parameter_order=True)  # Core: no ORM bookkeeping per row
-        ids = self.s.connection().execute(stmt, rows).scalars().all()
+        conn = self.s.connection()
+        bound = None
+        if conn.dialect.name == "sqlite" and projects:
+            try:
+                bound = _bound_rows(conn, t, projects)
+            except Exception:
+                # a value its column refuses (a naive instant): left to the Core insert below,
+                # which refuses it as it always did, before it writes anything
+                bound = None
+        if bound is not None:
+            sql, rows = bound
+            ids = [conn.exec_driver_sql(sql, row).lastrowid for row in rows]
+        else:
+            rows = [{f.name: getattr(p, f.name) for f in fields(p) if f.name != "id"} for p in projects]
+            stmt = insert(t).returning(t.c.id, sort_by_parameter_order=True)  # Core: no ORM bookkeeping per row
+            ids = conn.execute(stmt, rows).scalars().all()
         for p, pid in zip(projects, ids, strict=True):
             p.id = pid
 

@@ -9,8 +9,9 @@ program's policies.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from policies.base import parse_date
@@ -31,29 +32,26 @@ class FormField:
     choices: Mapping[str, str] = field(default_factory=dict)
     required: bool = True
 
-    @property
+    # worked out once per field (kept in the instance, not compared): a form is checked
+    # field by field for every application of an import
+    @cached_property
     def section(self) -> str:
         return self.path.rpartition(".")[0]
 
-    @property
+    @cached_property
     def name(self) -> str:
         return self.path.rpartition(".")[2]
+
+    @cached_property
+    def parts(self) -> tuple[str, ...]:
+        return tuple(self.path.split("."))
 
     def get(self, data: Mapping[str, Any]) -> Any:
         holder: Any = data
         for part in self.parts:
-            holder = holder.get(part) if isinstance(holder, Mapping) else None
+            # (a dict is a Mapping: its exact type is asked first, the abstract check costs more)
+            holder = holder.get(part) if type(holder) is dict or isinstance(holder, Mapping) else None
         return holder
-
-    @property
-    def parts(self) -> tuple[str, ...]:
-        found = _PARTS.get(self.path)
-        if found is None:
-            found = _PARTS[self.path] = tuple(self.path.split("."))
-        return found
-
-
-_PARTS: dict[str, tuple[str, ...]] = {}
 
 
 @dataclass(frozen=True)
@@ -86,6 +84,10 @@ class Form:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {f.path: f for f in self.fields})
+        # what _fine checks of each field, worked out once (see _accepts)
+        object.__setattr__(self, "_checks", tuple((f.parts, *_accepts(f)) for f in self.fields))
+        rows = self.group.fields if self.group is not None else ()
+        object.__setattr__(self, "_row_checks", tuple((f.name, *_accepts(f)) for f in rows))
 
     def field(self, path: str) -> FormField:
         return self._by_path[path]  # type: ignore[attr-defined]
@@ -103,6 +105,19 @@ class Form:
         """A normalised copy of the application, or InvalidInput listing every missing or bad field."""
         problems: list[str] = []
         out: dict[str, Any] = plain(data)  # a deep copy as JSON would give it: dates as text
+        if type(out) is dict and self._fine(out):
+            # the common case, in a few calls per field: nothing to report, only the group's rows to
+            # complete as below (no rows at all, where none are needed, are an empty list)
+            g = self.group
+            if g is not None:
+                rows = out.get(g.key)
+                if type(rows) is not list:
+                    out[g.key] = rows = []
+                for row in rows:
+                    for flag in g.flags:
+                        row[flag.name] = bool(row.get(flag.name, False))
+            return out
+        # some field is missing or bad (or the application is not a table): every problem, in order
         for f in self.fields:
             problems += _field_problems(f, f.get(out), f.path)
         if self.group is not None:
@@ -126,6 +141,91 @@ class Form:
         if problems:
             raise InvalidInput("application", problems)
         return out
+
+    def _fine(self, out: dict[str, Any]) -> bool:
+        """Whether the plain copy of an application has no problem at all, found without making a
+        word of the messages: True only where validate's field-by-field checks find nothing (and
+        raise nothing), so that they run only for an application with something to report. In a
+        plain copy every table is a dict and every list a list: their exact types are all there is
+        to ask."""
+        for parts, accepts, required, choices in self._checks:  # type: ignore[attr-defined]
+            value: Any = out
+            for part in parts:
+                value = value.get(part) if type(value) is dict else None
+            if not accepts(value, choices) and (required or not _blank(value)):
+                return False
+        g = self.group
+        if g is None:
+            return True
+        rows = out.get(g.key)
+        if type(rows) is not list:
+            return not g.min_rows  # (no rows at all are fine only where none are needed)
+        if len(rows) < g.min_rows:
+            return False
+        for row in rows:
+            if type(row) is not dict:
+                return False
+            for name, accepts, required, choices in self._row_checks:  # type: ignore[attr-defined]
+                value = row.get(name)
+                if not accepts(value, choices) and (required or not _blank(value)):
+                    return False
+        return True
+
+
+# Whether a value is a good answer of a field's kind, as _field_problems judges one given (a
+# blank answer is never one: whether it may be left blank is the field's ``required``). Each is
+# given the value and the field's choices.
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and not value.strip())
+
+
+def _given(value: Any, choices: Mapping[str, str]) -> bool:
+    # (not _blank(value), in one call: most fields of a form are text)
+    return bool(value.strip()) if isinstance(value, str) else value is not None
+
+
+def _a_date(value: Any, choices: Mapping[str, str]) -> bool:
+    return parse_date(value) is not None  # (None for a blank one too)
+
+
+def _a_whole_number(value: Any, choices: Mapping[str, str]) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool) and not value < 0
+
+
+def _a_number(value: Any, choices: Mapping[str, str]) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool) and not value < 0
+
+
+def _a_bool(value: Any, choices: Mapping[str, str]) -> bool:
+    return isinstance(value, bool)
+
+
+def _a_list(value: Any, choices: Mapping[str, str]) -> bool:
+    return isinstance(value, list)  # an empty one too: none of the choices
+
+
+def _a_choice(value: Any, choices: Mapping[str, str]) -> bool:
+    # a code is text; anything else (a list, which cannot even be looked up) is left to
+    # _field_problems to judge
+    return not _blank(value) and (not choices or (isinstance(value, str) and value in choices))
+
+
+_ACCEPTS = {
+    "date": _a_date,
+    "int": _a_whole_number,
+    "number": _a_number,
+    "bool": _a_bool,
+    "list": _a_list,
+    "choice": _a_choice,
+}
+
+
+def _accepts(f: FormField) -> tuple[Callable[[Any, Mapping[str, str]], bool], bool, Mapping[str, str]]:
+    """How Form._fine checks a field: (its kind's test, whether it must be given, its choices).
+    Text, a party and any other kind only need an answer."""
+    return _ACCEPTS.get(f.kind, _given), f.required, f.choices
 
 
 def _field_problems(f: FormField, value: Any, where: str) -> list[str]:

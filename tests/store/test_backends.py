@@ -19,12 +19,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from sqlalchemy import insert as core_insert
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 
 from cli import main
-from store import sql
+from store import schema, sql
 from store.sql import HEAD, SqlStore
 from tests.backends import BACKENDS, database
 from tests.conftest import (
@@ -189,6 +190,56 @@ def test_insert_projects_writes_back_ids_in_order(store: SqlStore) -> None:
             "project 2",
         ]
         assert tx.get_projects([]) == {}
+
+
+def varied(n: int) -> Project:
+    """A project with a little of everything a row holds: nested JSON, text, unset columns."""
+    p = project(n, "jiaxing" if n % 3 else "hefei", at=T0 + timedelta(microseconds=n % 2))
+    p.application = {"n": n, "名称": f"项目{n}", "team": [{"lead": n % 2 == 0, "age": 30 + n}], "x": None, "y": 1.5}
+    if n % 4 == 0:
+        p.municipal_result, p.review_method, p.reopened_to = "demonstration", "site", "review"
+        p.record = {"progress": [{"at": "2027-01-02T09:30:00", "by": LEAD, "note": "第一次"}]}
+    return p
+
+
+def test_insert_projects_stores_the_rows_and_ids_a_core_insert_stores(
+    store: SqlStore, url: str, tmp_path: Path
+) -> None:
+    """On SQLite insert_projects binds the values itself, one statement per row: what it stores,
+    ids among them, is what the Core insert with RETURNING stores in a second database."""
+    backend = make_url(url).get_backend_name()
+    seed(store)
+    (tmp_path / "core").mkdir()
+    with database(backend, tmp_path / "core") as other_url:
+        other = SqlStore(other_url)
+        other.create()
+        try:
+            seed(other)
+            for batch in ([varied(n) for n in range(3)], [varied(n) for n in range(3, 1210)]):
+                insert(store, *batch)
+                copies = [dataclasses.replace(p) for p in batch]
+                with other.transaction() as tx:
+                    rows = []
+                    for p in copies:
+                        p.version = 1
+                        rows.append({f.name: getattr(p, f.name) for f in dataclasses.fields(p) if f.name != "id"})
+                    t = schema.projects
+                    stmt = core_insert(t).returning(t.c.id, sort_by_parameter_order=True)
+                    ids = tx.s.connection().execute(stmt, rows).scalars().all()
+                assert [p.id for p in batch] == ids
+                assert [p.version for p in batch] == [1] * len(batch)
+            assert snapshot(store)["projects"] == snapshot(other)["projects"]
+        finally:
+            other.dispose()
+
+
+def test_a_naive_instant_in_a_new_project_is_refused_and_nothing_is_written(store: SqlStore) -> None:
+    seed(store)
+    before = snapshot(store)
+    naive = project(2, at=datetime(2027, 3, 1, 9, 0))
+    with pytest.raises(StatementError, match="naive datetime"), store.transaction() as tx:
+        tx.insert_projects([project(1), naive])
+    assert snapshot(store) == before
 
 
 def test_save_project_with_a_stale_version_names_both_versions_and_writes_nothing(store: SqlStore) -> None:

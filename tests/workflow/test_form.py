@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import copy
+import datetime
+import random
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +15,7 @@ from tests.workflow.test_program import shipped_data
 from workflow.errors import InvalidInput, ProgramInvalid
 from workflow.form import build_form
 from workflow.program import build_program
+from workflow.records import plain
 
 
 def problems_of(app: dict[str, Any]) -> list[str]:
@@ -121,8 +125,6 @@ def test_a_program_without_a_form_is_refused_by_the_loader() -> None:
 
 
 def test_the_checked_application_is_a_plain_copy_dates_as_text() -> None:
-    import datetime
-
     app = make_app("hefei", 1)
     app["fill_date"] = datetime.date(2027, 1, 15)
     app["team"] = tuple(app["team"])
@@ -130,3 +132,174 @@ def test_the_checked_application_is_a_plain_copy_dates_as_text() -> None:
     assert checked["fill_date"] == "2027-01-15" and isinstance(checked["team"], list)
     checked["enterprise"]["name"] = "changed"
     assert app["enterprise"]["name"] != "changed"  # a copy: the caller's application is untouched
+
+
+# -- the fast path: an application with nothing to report is found so without the messages --------
+
+# a form of every kind, optional fields among them, and a group with flags and no minimum of rows
+EVERY_KIND, _ = build_form(
+    {
+        "unit": "unit",
+        "title": "title",
+        "fields": [
+            {"path": "unit", "zh": "单位"},
+            {"path": "title", "zh": "名称"},
+            {"path": "about.when", "zh": "日期", "kind": "date"},
+            {"path": "about.count", "zh": "人数", "kind": "int"},
+            {"path": "about.amount", "zh": "金额", "kind": "number"},
+            {"path": "about.yes", "zh": "是否", "kind": "bool"},
+            {"path": "about.evidence", "zh": "佐证", "kind": "list", "choices": {"a": "甲"}},
+            {"path": "about.type", "zh": "类型", "kind": "choice", "choices": {"a": "甲", "b": "乙"}},
+            {"path": "about.city", "zh": "城市", "kind": "party"},
+            {"path": "deep.er.note", "zh": "备注", "required": False},
+            {"path": "optional_date", "zh": "选填日期", "kind": "date", "required": False},
+            {"path": "optional_int", "zh": "选填整数", "kind": "int", "required": False},
+            {"path": "optional_list", "zh": "选填列表", "kind": "list", "required": False},
+            {"path": "optional_choice", "zh": "选填类型", "kind": "choice", "choices": {"x": "某"}, "required": False},
+        ],
+        "group": {
+            "key": "members",
+            "zh": "成员",
+            "min_rows": 0,
+            "fields": [{"path": "name", "zh": "姓名"}, {"path": "age", "zh": "年龄", "kind": "int"}],
+            "flags": [{"path": "lead", "zh": "牵头", "kind": "bool"}],
+        },
+    }
+)
+
+
+def every_kind_app() -> dict[str, Any]:
+    return {
+        "unit": "某学会",
+        "title": "研报",
+        "about": {
+            "when": "2027-01-15",
+            "count": 3,
+            "amount": 2.5,
+            "yes": False,
+            "evidence": ["a"],
+            "type": "b",
+            "city": "hefei",
+        },
+        "deep": {"er": {"note": "注"}},
+        "members": [{"name": "甲", "age": 30, "lead": 1}, {"name": "乙", "age": 0}],
+    }
+
+
+# answers of every sort: blank, the wrong kind, bool for int, out of range, tables and lists
+VALUES: list[Any] = [
+    None,
+    "",
+    "   ",
+    "x",
+    " a ",
+    "a",
+    "b",
+    "2027-01-15",
+    " 2027-01-15 ",
+    "2027-13-01",
+    0,
+    7,
+    -1,
+    0.0,
+    1.5,
+    -0.5,
+    float("nan"),
+    True,
+    False,
+    [],
+    ["a"],
+    ["zz", 3],
+    (),
+    {},
+    {"a": 1},
+    datetime.date(2027, 1, 15),
+    datetime.datetime(2027, 1, 15, 8, 30),
+]
+
+
+def outcome(form: Any, app: Any) -> tuple[str, Any]:
+    """What validate gives: its result as text (exact types: True is not 1), or the error."""
+    try:
+        return "ok", repr(form.validate(app))
+    except InvalidInput as exc:
+        return "invalid", exc.problems
+    except Exception as exc:  # (a list given as a choice cannot be looked up: as it always was)
+        return type(exc).__name__, str(exc)
+
+
+def variants(app: dict[str, Any], form: Any) -> Iterator[Any]:
+    """The application with each field in turn given each of VALUES or left out, each section
+    and the group replaced by something else, rows that are not tables, and a few random mixes."""
+    paths = [f.parts for f in form.fields]
+    g = form.group
+    for parts in paths:
+        for value in [*VALUES, ...]:
+            changed = copy.deepcopy(app)
+            holder = changed
+            for part in parts[:-1]:
+                holder = holder[part]
+            if value is ...:
+                holder.pop(parts[-1], None)
+            else:
+                holder[parts[-1]] = value
+            yield changed
+        for depth in range(1, len(parts)):  # a section that is not a table
+            for value in (None, "text", [1], 5):
+                changed = copy.deepcopy(app)
+                holder = changed
+                for part in parts[: depth - 1]:
+                    holder = holder[part]
+                holder[parts[depth - 1]] = value
+                yield changed
+    if g is not None:
+        for f in g.fields:
+            for value in [*VALUES, ...]:
+                changed = copy.deepcopy(app)
+                row = changed[g.key][0]
+                if value is ...:
+                    del row[f.name]
+                else:
+                    row[f.name] = value
+                yield changed
+        for rows in (None, "rows", {}, [], (), [None], ["row"], [[]], [{}], tuple(app[g.key])):
+            changed = copy.deepcopy(app)
+            changed[g.key] = rows
+            yield changed
+        changed = copy.deepcopy(app)
+        del changed[g.key]
+        yield changed
+    rng = random.Random(7)
+    for _ in range(300):
+        changed = copy.deepcopy(app)
+        for parts in rng.sample(paths, 3):
+            holder = changed
+            for part in parts[:-1]:
+                holder = holder.get(part) if isinstance(holder, dict) else None
+            if isinstance(holder, dict):
+                holder[parts[-1]] = rng.choice(VALUES)
+        yield changed
+    yield from (app, copy.deepcopy(app), [], "an application", None)
+
+
+@pytest.mark.parametrize("form", [FORM, EVERY_KIND], ids=["g60", "every-kind"])
+def test_the_fast_path_gives_what_the_field_by_field_checks_give(form: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    app = make_app("hefei", 1) if form is FORM else every_kind_app()
+    cases = list(variants(app, form))
+    fast = [outcome(form, a) for a in cases]
+    monkeypatch.setattr(type(form), "_fine", lambda self, out: False)  # every application checked field by field
+    general = [outcome(form, a) for a in cases]
+    assert fast == general
+    kinds = {k for k, _ in fast}
+    assert {"ok", "invalid", "AttributeError"} <= kinds  # valid, invalid, and not a table at all
+
+
+@pytest.mark.parametrize("form", [FORM, EVERY_KIND], ids=["g60", "every-kind"])
+def test_the_fast_path_finds_fine_exactly_the_applications_with_nothing_to_report(form: Any) -> None:
+    app = make_app("hefei", 1) if form is FORM else every_kind_app()
+    for case in variants(app, form):
+        out = plain(case)
+        if type(out) is not dict:
+            continue
+        fine = form._fine(out)
+        assert fine == (outcome(form, case)[0] == "ok"), case
