@@ -5,6 +5,7 @@ of audit rows; `audit replay` rebuilds every stored state from the trail."""
 
 from __future__ import annotations
 
+import json
 import random
 import shutil
 import sqlite3
@@ -15,7 +16,7 @@ from sqlalchemy import text
 
 from store.sql import SqlStore
 from tests.conftest import LEAD, SettableClock, admin, sh, snapshot, submit_many
-from workflow.audit import GENESIS, link
+from workflow.audit import GENESIS, data_text, link
 from workflow.engine import Engine
 from workflow.errors import NotPermitted
 from workflow.records import AuditEntry
@@ -68,6 +69,19 @@ def test_every_entry_is_chained_and_the_trail_holds(trail: Path) -> None:
     assert chained == 0 and first == GENESIS
     assert engine.audit_replay(LEAD).ok
     engine.store.dispose()
+
+
+def test_each_entry_stores_its_data_as_the_text_its_hash_is_made_over(trail: Path) -> None:
+    """The data column holds the data's canonical text (keys sorted, no spaces, Chinese as it is),
+    encoded once for the row and its hash; the rows written by the older encoding (keys in their
+    order, spaces, \\u escapes) hold too, as their data reads back to the same text."""
+    con = sqlite3.connect(trail)
+    stored = con.execute("SELECT data FROM audit ORDER BY id").fetchall()
+    con.close()
+    assert stored and all(text == data_text(json.loads(text)) for (text,) in stored)
+    assert any(not text.isascii() for (text,) in stored) and not any("\\u" in text for (text,) in stored)
+    older = json.dumps({"reason": "不符合条件", "city": "hefei"})  # as rows were once written
+    assert data_text(json.loads(older)) == '{"city":"hefei","reason":"不符合条件"}'
 
 
 def _tamper(path: Path, rng: random.Random) -> str:
