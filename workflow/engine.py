@@ -239,7 +239,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
         out: list[Rejection] = []
         for name in names:
             params = program.policy_params.get(name) or {}
-            out.extend(REGISTRY[name](dataclasses.replace(ctx, params=params) if params or ctx.params else ctx))
+            out.extend(REGISTRY[name](ctx.with_params(params) if params or ctx.params else ctx))
         return out
 
     def _judge(self, cycle: Cycle, rejections: Iterable[Rejection], project: ProjectView | None = None) -> Verdict:
@@ -802,9 +802,8 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 if not permitted.get(project.city):
                     self._permit(program, trigger, user, project.city, f"project {project.id}")
                     permitted[project.city] = True
-                if batch.counts is not counts:  # (later projects see the earlier ones counted)
-                    batch = dataclasses.replace(batch, counts=counts)
-                ctx = batch.for_project(self._view(project), {**shared, **request} if shared else dict(request))
+                # (with the counts as they stand: later projects see the earlier ones counted)
+                ctx = batch.for_project(self._view(project), {**shared, **request} if shared else dict(request), counts)
                 verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to, window)
                 found, lifted[project.id] = verdict.refused, verdict.lifted  # type: ignore[index]
                 if not found and project.state not in sources:
@@ -1814,4 +1813,4 @@ def _count_after(
                 results.get((project.city, project.municipal_result), 1) - 1
             )
         results[(project.city, request["result"])] = results.get((project.city, request["result"]), 0) + 1
-    return dataclasses.replace(counts, by_city_state=by_state, results=results)
+    return counts.moved(by_state, results)
