@@ -192,13 +192,13 @@ def policy(
 
 def parse_date(value: Any) -> date | None:
     """Accept a date, or an ISO 'YYYY-MM-DD' string; anything else is None."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
+    if isinstance(value, str):  # (first: what an application holds)
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
             return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
     return None
