@@ -11,7 +11,19 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+
+def _copy(record: R, **changes: Any) -> R:
+    """``record`` (a frozen dataclass) with ``changes`` to some of its fields: one copy of its
+    references, without the field-by-field construction of ``dataclasses.replace`` (which costs
+    more than a rule's own check, and a batch makes one per project and rule). ``changes`` must
+    name fields of the record."""
+    new = object.__new__(type(record))
+    new.__dict__.update(record.__dict__, **changes)
+    return new
 
 
 @dataclass(frozen=True)
@@ -109,6 +121,12 @@ class CycleCounts:
     def total(self, *states: str) -> int:
         return sum(n for (_, s), n in self.by_city_state.items() if s in states)
 
+    def moved(
+        self, by_city_state: Mapping[tuple[str, str], int], results: Mapping[tuple[str, str], int]
+    ) -> CycleCounts:
+        """These counts with new project counts per state and result (a batch makes one per project)."""
+        return _copy(self, by_city_state=by_city_state, results=results)
+
 
 @dataclass(frozen=True)
 class GuardContext:
@@ -129,13 +147,20 @@ class GuardContext:
     # the program's time zone, for messages that show an instant
     timezone: str = "UTC"
 
-    def for_project(self, project: ProjectView | None, request: Mapping[str, Any]) -> GuardContext:
-        """This context with ``project`` and ``request`` in place of its own: what each project of
-        a batch is judged with, the batch's other fields shared (one copy of their references,
-        without the field-by-field construction of a frozen dataclass)."""
-        ctx = object.__new__(GuardContext)
-        ctx.__dict__.update(self.__dict__, project=project, request=request)
-        return ctx
+    def for_project(
+        self, project: ProjectView | None, request: Mapping[str, Any], counts: CycleCounts | None = None
+    ) -> GuardContext:
+        """This context with ``project`` and ``request`` (and ``counts``, when given) in place of
+        its own: what each project of a batch is judged with, the batch's other fields shared (one
+        copy of their references, without the field-by-field construction of a frozen dataclass)."""
+        if counts is None:
+            return _copy(self, project=project, request=request)
+        return _copy(self, project=project, request=request, counts=counts)
+
+    def with_params(self, params: Mapping[str, Any]) -> GuardContext:
+        """This context with a rule's own ``params`` (the program's ``[policies.NAME]``), made
+        for each rule with parameters that judges a project (see for_project)."""
+        return _copy(self, params=params)
 
     def party_name(self, party_id: str) -> str:
         for party in self.parties:
@@ -182,13 +207,13 @@ def policy(
 
 def parse_date(value: Any) -> date | None:
     """Accept a date, or an ISO 'YYYY-MM-DD' string; anything else is None."""
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if isinstance(value, str):
+    if isinstance(value, str):  # (first: what an application holds)
         try:
             return date.fromisoformat(value.strip())
         except ValueError:
             return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
     return None

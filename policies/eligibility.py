@@ -66,12 +66,17 @@ def registered_in_corridor(ctx: GuardContext) -> Iterator[Rejection]:
 def party_member_team(ctx: GuardContext) -> Iterator[Rejection]:
     """The project lead and the main R&D staff are party members (党员骨干)."""
     assert ctx.project is not None
-    team = ctx.project.application.get("team") or []
-    members = [m for m in team if isinstance(m, dict)]
-    leads = [m for m in members if m.get("lead")]
-    core = [m for m in members if m.get("lead") or m.get("main_rd")]
+    # the lead and main R&D members, in the team's order (one pass: a city accepts a whole batch)
+    core = []
+    has_lead = False
+    for m in ctx.project.application.get("team") or []:
+        if isinstance(m, dict):
+            lead = m.get("lead")
+            if lead or m.get("main_rd"):
+                core.append(m)
+                has_lead = has_lead or bool(lead)
     problems = []
-    if not leads:
+    if not has_lead:
         problems.append("no team member is marked as the project lead")
     not_members = [
         f"{m.get('name') or '?'} ({m.get('political_status') or '未填'})"

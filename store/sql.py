@@ -336,6 +336,28 @@ def _same_once(process: Any) -> Any:
 
 
 _PROJECT_FIELDS = tuple(f.name for f in fields(Project))
+# what save_projects writes of a project, besides its new version (application and record only
+# when an effect changed them)
+_SAVED = ("state", "municipal_result", "review_method", "application", "updated_at", "reopened_to", "record")
+_UPDATES: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[Any, Any]]]] = {}
+
+
+def _update_sql(dialect: Any, names: Sequence[str]) -> tuple[str, list[tuple[Any, Any]]]:
+    """The UPDATE of save_projects for ``names`` in the driver's own parameter style: the new
+    version, then ``names``, where the id and the version read match; with each of ``names``'
+    bind processor (None where the driver takes the value as it is) and column; cached."""
+    key = (dialect.name, tuple(names))
+    found = _UPDATES.get(key)
+    if found is None:
+        t = schema.projects
+        quote = dialect.identifier_preparer.quote
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        sets = ", ".join(f"{quote(n)} = {mark}" for n in ("version", *names))
+        sql = f"UPDATE {quote(t.name)} SET {sets} WHERE {quote('id')} = {mark} AND {quote('version')} = {mark}"
+        found = _UPDATES[key] = (sql, [(t.c[n].type._cached_bind_processor(dialect), t.c[n]) for n in names])
+    return found
+
+
 _SELECTS: dict[tuple[str, ...], tuple[str, list[tuple[Any, Any]]]] = {}
 _APPLICATION = _PROJECT_FIELDS.index("application")
 
@@ -585,6 +607,9 @@ class Tx:
         found (the caller's transaction then writes nothing)."""
         if not projects:
             return
+        if self.s.connection().dialect.name == "sqlite":
+            self._sqlite_save_projects(projects, with_application, with_record)
+            return
         t = schema.projects
         values = {
             "version": bindparam("b_new"),
@@ -616,6 +641,35 @@ class Tx:
         ]
         savepoint = self.s.begin_nested()
         result = self.s.connection().execute(stmt, rows)
+        if result.rowcount != len(rows):
+            # some project moved: undo the batch and write one by one, which names the first moved
+            savepoint.rollback()
+            for p in projects:
+                self.save_project(p)
+            return
+        savepoint.commit()
+        for p in projects:
+            p.version += 1
+
+    def _sqlite_save_projects(self, projects: Sequence[Project], with_application: bool, with_record: bool) -> None:
+        """save_projects on SQLite: the same UPDATE, as one DB-API executemany of plain rows, each
+        value through its column type's own bind processing (instants to UTC, JSON), without a
+        Core statement's parameter work per row (a batch saves 10,000 projects)."""
+        names = [n for n in _SAVED if (with_application or n != "application") and (with_record or n != "record")]
+        conn = self.s.connection()
+        sql, procs = _update_sql(conn.dialect, names)
+        processed = [
+            (i, _same_once(p) if isinstance(c.type, UTCDateTime) else p) for i, (p, c) in enumerate(procs) if p
+        ]
+        values = attrgetter(*names)
+        rows = []
+        for p in projects:
+            row = [p.version + 1, *values(p), p.id, p.version]
+            for i, process in processed:
+                row[i + 1] = process(row[i + 1])
+            rows.append(tuple(row))
+        savepoint = self.s.begin_nested()
+        result = self.s.connection().exec_driver_sql(sql, rows)  # (the savepoint begins as it is asked)
         if result.rowcount != len(rows):
             # some project moved: undo the batch and write one by one, which names the first moved
             savepoint.rollback()

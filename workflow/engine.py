@@ -239,7 +239,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
         out: list[Rejection] = []
         for name in names:
             params = program.policy_params.get(name) or {}
-            out.extend(REGISTRY[name](dataclasses.replace(ctx, params=params) if params or ctx.params else ctx))
+            out.extend(REGISTRY[name](ctx.with_params(params) if params or ctx.params else ctx))
         return out
 
     def _judge(self, cycle: Cycle, rejections: Iterable[Rejection], project: ProjectView | None = None) -> Verdict:
@@ -797,14 +797,16 @@ class Engine(AppealActions, TrailActions, AccountActions):
             # project and request (GuardContext.for_project)
             batch = self._context(program, cycle, counts, None, None, now, quotas=quotas)
             permitted: dict[str | None, bool] = {}  # the user's permission per project city
+            # the machine's answers for this batch (Program.fire): asked once per source state and
+            # request values, by the counts of later projects and by the moves alike
+            decided: dict[Any, str | None] = {}
             for n, project in enumerate(projects, start=1):
                 request = requests[project.id]  # type: ignore[index]
                 if not permitted.get(project.city):
                     self._permit(program, trigger, user, project.city, f"project {project.id}")
                     permitted[project.city] = True
-                if batch.counts is not counts:  # (later projects see the earlier ones counted)
-                    batch = dataclasses.replace(batch, counts=counts)
-                ctx = batch.for_project(self._view(project), {**shared, **request} if shared else dict(request))
+                # (with the counts as they stand: later projects see the earlier ones counted)
+                ctx = batch.for_project(self._view(project), {**shared, **request} if shared else dict(request), counts)
                 verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to, window)
                 found, lifted[project.id] = verdict.refused, verdict.lifted  # type: ignore[index]
                 if not found and project.state not in sources:
@@ -824,7 +826,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 rejections += found
                 # later projects in the same batch see the earlier ones counted
                 if not found and counted:
-                    counts = _count_after(counts, project, trigger, request, program)
+                    counts = _count_after(counts, project, trigger, request, program, decided)
                 if progress is not None:
                     progress(n)
             if rejections:
@@ -845,7 +847,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 for project in projects
             ]
             held = {p.state for p in projects} & set(program.deadline_states)
-            self._move_all(tx, program, cycle, user, moves, trigger, now, reason)
+            self._move_all(tx, program, cycle, user, moves, trigger, now, reason, decided)
             if trigger in program.deadline_triggers or held:  # a deadline given, or no longer waited on
                 self._replan(tx, program, cycle)
             done = list(projects)
@@ -1005,14 +1007,17 @@ class Engine(AppealActions, TrailActions, AccountActions):
         trigger: str,
         now: datetime,
         reason: str = "",
+        decided: dict[Any, str | None] | None = None,
     ) -> None:
         """Change projects' states: for each (project, request, audit data) fire the machine and
         record the trigger's effects; then save them with the version check (inserting the ones the
         trigger creates, in one statement) and append their audit rows (in one statement). Guards
         have run before; this is the only code that changes a project's state. A large batch is
         written in chunks of MOVE_CHUNK projects, all in the caller's one transaction, so that the
-        rows of only one chunk are held in memory at a time."""
-        decided: dict[str, str | None] = {}  # the machine's answer per source state, for this batch
+        rows of only one chunk are held in memory at a time. ``decided``: the batch's memo of the
+        machine's answers (see Program.fire), when the caller has already asked it."""
+        if decided is None:
+            decided = {}
         for start in range(0, len(moves), MOVE_CHUNK):
             chunk = moves[start : start + MOVE_CHUNK]
             self._move_chunk(tx, program, cycle, user, chunk, trigger, now, reason, decided)
@@ -1027,7 +1032,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
         trigger: str,
         now: datetime,
         reason: str,
-        decided: dict[str, str | None],
+        decided: dict[Any, str | None],
     ) -> None:
         done: list[tuple[Project, str, Mapping[str, Any], dict[str, Any], Mapping[str, Any]]] = []
         sheets: list[ScoreSheet] = []
@@ -1798,10 +1803,16 @@ def _list_request(lst: ListVersion | None) -> dict[str, Any]:
 
 
 def _count_after(
-    counts: CycleCounts, project: Project, trigger: str, request: Mapping[str, Any], program: Program
+    counts: CycleCounts,
+    project: Project,
+    trigger: str,
+    request: Mapping[str, Any],
+    program: Program,
+    decided: dict[Any, str | None] | None = None,
 ) -> CycleCounts:
-    """The counts as they will be once ``project`` has fired ``trigger`` (for batches)."""
-    dest = program.leads_to(project.state, trigger, request)
+    """The counts as they will be once ``project`` has fired ``trigger`` (for batches);
+    ``decided``: the batch's memo of the machine's answers (see Program.fire)."""
+    dest = program.leads_to(project.state, trigger, request, decided)
     if dest is None:
         return counts
     by_state = dict(counts.by_city_state)
@@ -1814,4 +1825,4 @@ def _count_after(
                 results.get((project.city, project.municipal_result), 1) - 1
             )
         results[(project.city, request["result"])] = results.get((project.city, request["result"]), 0) + 1
-    return dataclasses.replace(counts, by_city_state=by_state, results=results)
+    return counts.moved(by_state, results)

@@ -140,6 +140,9 @@ class StatusColumn:
 REOPEN = "reopen"  # the engine's own trigger: an upheld appeal moves a project back
 _WINDOWS: dict[tuple[int, str, int], Window | None] = {}
 _UNSEEN: Any = object()
+# the request values a batch's memo of the machine's answers is keyed by (see Program.fire): for
+# these, values equal as keys are equal to exactly the same ``when`` values
+_PLAIN_VALUES = frozenset({str, int, float, bool, type(None)})
 
 
 class _Probe:
@@ -393,30 +396,51 @@ class Program:
         )
 
     @cached_property
-    def plain_triggers(self) -> frozenset[str]:
-        """Triggers none of whose edges reads the request: where they lead depends only on the
-        state they are fired from."""
-        conditioned = {spec.trigger for spec in self.transition_specs if spec.when}
-        return frozenset(spec.trigger for spec in self.transition_specs) - conditioned
+    def when_keys(self) -> dict[str, tuple[str, ...]]:
+        """Per trigger, the request keys its edges' ``when`` conditions read (empty: a plain
+        trigger, whose destination depends only on the state it is fired from). The machine has
+        no other callbacks, so where a trigger leads depends only on the state and these values."""
+        keys: dict[str, dict[str, None]] = {}
+        for spec in self.transition_specs:
+            seen = keys.setdefault(spec.trigger, {})
+            for key in spec.when:
+                seen.setdefault(key, None)
+        return {trigger: tuple(seen) for trigger, seen in keys.items()}
+
+    def _memo_key(self, state: str, trigger: str, request: Mapping[str, Any]) -> tuple[Any, ...] | None:
+        """What the machine's answer for ``trigger`` depends on: the state, and the values of the
+        request keys its conditions read. None when a value is not of a plain type (text, number,
+        bool, None), whose equality is not known to agree with the conditions' ``==``."""
+        keys = self.when_keys.get(trigger)
+        if not keys:
+            return (trigger, state)
+        values = tuple([request.get(key) for key in keys])
+        for value in values:
+            if type(value) not in _PLAIN_VALUES:
+                return None
+        return (trigger, state, values)
 
     def fire(
-        self, model: Any, trigger: str, request: Mapping[str, Any], memo: dict[str, str | None] | None = None
+        self, model: Any, trigger: str, request: Mapping[str, Any], memo: dict[Any, str | None] | None = None
     ) -> bool:
         """Fire ``trigger`` on a plain model object (it has a ``state`` attribute).
 
         Returns False when the trigger is not allowed from the model's state (or no edge
         matches the request); the caller turns that into a refusal with a message. ``memo``
-        (one per batch): for a plain trigger the machine decides once per source state and the
-        other models of the batch in that state follow its answer.
+        (one per batch): the machine decides once per source state and values of the request
+        keys the trigger's conditions read (see :attr:`when_keys`), and the other models of the
+        batch with the same follow its answer.
         """
-        if memo is not None and trigger in self.plain_triggers:
-            dest = memo.get(model.state, _UNSEEN)
-            if dest is _UNSEEN:
-                dest = memo[model.state] = self.leads_to(model.state, trigger, request)
-            if dest is None:
-                return False
-            model.state = dest
-            return True
+        if memo is not None:
+            key = self._memo_key(model.state, trigger, request)
+            if key is not None:
+                dest = memo.get(key, _UNSEEN)
+                if dest is _UNSEEN:
+                    dest = memo[key] = self.leads_to(model.state, trigger, request)
+                if dest is None:
+                    return False
+                model.state = dest
+                return True
         event = self.machine.events.get(trigger)
         if event is None:
             return False
@@ -425,11 +449,13 @@ class Program:
         except MachineError:
             return False
 
-    def leads_to(self, state: str, trigger: str, request: Mapping[str, Any]) -> str | None:
+    def leads_to(
+        self, state: str, trigger: str, request: Mapping[str, Any], memo: dict[Any, str | None] | None = None
+    ) -> str | None:
         """Where the machine takes a project in ``state`` on ``trigger`` with ``request`` (None:
-        not allowed), asked without touching any project."""
+        not allowed), asked without touching any project; ``memo`` as for :meth:`fire`."""
         probe = _Probe(state)
-        return probe.state if self.fire(probe, trigger, request) else None
+        return probe.state if self.fire(probe, trigger, request, memo) else None
 
     def sources_of(self, trigger: str) -> tuple[str, ...]:
         seen: dict[str, None] = {}

@@ -172,6 +172,12 @@ TEAMS = [
         "no team member is marked as the project lead",
     ),
     ("empty_team", [], "no team member is marked as the project lead"),
+    (
+        "entries_not_tables_ignored",
+        ["王伟", None, member("李敏", "群众", main_rd=False, lead=True), ["张静"]],
+        "1 of 1 lead/main R&D members are not party members: 李敏 (群众)",
+    ),
+    ("lead_not_main_rd_counts", [member("王伟", "中共党员", lead=True, main_rd=False)], None),
 ]
 
 

@@ -295,6 +295,78 @@ def test_save_project_with_the_current_version_bumps_it(store: SqlStore) -> None
     assert stored.updated_at == T0 + timedelta(days=3)
 
 
+def _stored_rows(store: SqlStore, ids: list[int]) -> list[tuple]:
+    """The rows of ``ids`` as stored (JSON and instants as the database holds them), without their ids."""
+    with store.engine.connect() as conn:
+        rows = {r[0]: tuple(r[1:]) for r in conn.execute(text("SELECT * FROM projects ORDER BY id"))}
+    return [rows[pid] for pid in ids]
+
+
+@pytest.mark.parametrize(("with_application", "with_record"), [(True, True), (False, False), (True, False)])
+def test_save_projects_writes_what_save_project_writes(
+    store: SqlStore, with_application: bool, with_record: bool
+) -> None:
+    """A batch save (SQLite's own statement) stores each project exactly as saving it alone
+    does, leaving its application and record as they were unless told to write them."""
+    seed(store)
+    made = [project(n) for n in range(4)]
+    for p in made:
+        p.enterprise_name, p.project_name = "enterprise", "project"  # pairs alike but for their ids
+        p.application = {"名称": "项目", "n": 1}
+    ids = insert(store, *made)
+    with store.transaction(write=False) as tx:
+        found = tx.get_projects(ids)
+    changed = [found[pid] for pid in ids]
+    for p in changed:
+        p.state, p.municipal_result, p.review_method, p.reopened_to = "municipal_excellent", "excellent", "onsite", None
+        p.updated_at = T0 + timedelta(days=3, microseconds=7)
+        p.application = {**p.application, "附件": [1, 2.5, None, True]}
+        p.record = {"deadline": [{"at": "2027-02-01", "by": LEAD}]}
+    with store.transaction() as tx:
+        tx.save_projects(changed[:2], with_application=with_application, with_record=with_record)
+    for p in changed[2:]:  # saved alone, with what the batch left out as it was
+        if not with_application:
+            p.application = {"名称": "项目", "n": 1}
+        if not with_record:
+            p.record = {}
+    with store.transaction() as tx:
+        for p in changed[2:]:
+            tx.save_project(p)
+    assert [p.version for p in changed] == [2, 2, 2, 2]
+    batch, alone = _stored_rows(store, ids[:2]), _stored_rows(store, ids[2:])
+    assert batch == alone
+    with store.transaction(write=False) as tx:
+        stored = tx.get_project(ids[0])
+    assert stored is not None and (stored.state, stored.version, stored.updated_at) == (
+        "municipal_excellent",
+        2,
+        T0 + timedelta(days=3, microseconds=7),
+    )
+    assert stored.application == (
+        {"名称": "项目", "n": 1, "附件": [1, 2.5, None, True]} if with_application else made[0].application
+    )
+
+
+def test_save_projects_with_one_stale_version_names_it_and_writes_nothing(store: SqlStore) -> None:
+    seed(store)
+    ids = insert(store, project(1), project(2), project(3))
+    with store.transaction(write=False) as tx:
+        mine = tx.get_projects(ids)
+        theirs = tx.get_project(ids[1])
+    assert theirs is not None
+    theirs.state = "in_library"
+    with store.transaction() as tx:
+        tx.save_project(theirs)
+    before = snapshot(store)
+    batch = [mine[pid] for pid in ids]
+    for p in batch:
+        p.state = "rejected"
+    with pytest.raises(ConcurrentChange) as err, store.transaction() as tx:
+        tx.save_projects(batch)
+    assert str(err.value).startswith(f"project {ids[1]} was changed by someone else: you acted on version 1")
+    assert snapshot(store) == before
+
+
 # ------------------------------------------------------------------------------------ audit
 def test_audit_many_keeps_the_order_it_was_given(store: SqlStore) -> None:
     seed(store)

@@ -8,6 +8,7 @@ years included) and one shared state machine.
 from __future__ import annotations
 
 import copy
+import itertools
 import tomllib
 from datetime import UTC, date, datetime
 from types import SimpleNamespace
@@ -435,6 +436,78 @@ def test_two_projects_move_independently(program):
     a, b = SimpleNamespace(state="submitted"), SimpleNamespace(state="submitted")
     assert program.fire(a, "accept", {})
     assert (a.state, b.state) == ("in_library", "submitted")
+
+
+_ABSENT = object()  # (a request without the key)
+
+
+def _requests(program: Program, trigger: str) -> list[dict]:
+    """Requests for ``trigger`` covering every value its edges' conditions name, others of each
+    plain type, equal values of other types, an absent key, an unhashable value, and a key no
+    condition reads."""
+    keys = program.when_keys.get(trigger, ())
+    choices = []
+    for key in keys:
+        named = [spec.when[key] for spec in program.transition_specs if spec.trigger == trigger and key in spec.when]
+        choices.append([*dict.fromkeys(named), "unknown", "", None, 0, 1, 1.0, True, False, _ABSENT, ["a", "list"]])
+    out = []
+    for values in itertools.product(*choices):
+        request = {k: v for k, v in zip(keys, values, strict=True) if v is not _ABSENT}
+        out += [request, {**request, "method": "onsite"}]
+    return out
+
+
+@pytest.mark.parametrize("program_id", ProgramRegistry().ids())
+def test_the_batch_memo_gives_the_machines_answer(program_id):
+    """Program.fire with a batch's memo (the machine asked once per source state and values of
+    the request keys the trigger's conditions read) moves a project exactly as the machine does,
+    for every shipped program, state, trigger and request, asked again from the memo; and so does
+    leads_to, sharing the memo."""
+    program = ProgramRegistry().get(program_id)
+    triggers = [*dict.fromkeys(spec.trigger for spec in program.transition_specs), "no_such_trigger"]
+    memo: dict = {}  # one for everything: its keys name the trigger
+    checked = 0
+    for trigger in triggers:
+        for request in _requests(program, trigger):
+            for state in program.states:
+                alone = SimpleNamespace(state=state)
+                try:
+                    fired = program.fire(alone, trigger, request)  # the machine itself
+                except ValueError as exc:  # (an edge to a state the program lacks): so from the memo
+                    with pytest.raises(ValueError, match=str(exc)):
+                        program.fire(SimpleNamespace(state=state), trigger, request, memo)
+                    continue
+                for _ in range(2):  # the second time from the memo
+                    model = SimpleNamespace(state=state)
+                    assert program.fire(model, trigger, request, memo) is fired, (trigger, state, request)
+                    assert model.state == alone.state, (trigger, state, request)
+                    assert program.leads_to(state, trigger, request, memo) == (alone.state if fired else None)
+                checked += fired
+    assert checked > len(triggers)  # (the requests reach the edges, not only refusals)
+
+
+def test_the_batch_memo_asks_the_machine_once_per_state_and_condition_values(program, monkeypatch):
+    """A batch of many projects asks the machine once for each (state, the request values its
+    conditions read); a request value that cannot key the memo is asked every time."""
+    event = program.machine.events["review"]
+    asked: list[str] = []
+    real = event.trigger
+
+    def counted(model, *args, **kwargs):
+        asked.append(model.state)
+        return real(model, *args, **kwargs)
+
+    monkeypatch.setattr(event, "trigger", counted)
+    memo: dict = {}
+    batch = [("in_library", "demonstration"), ("in_library", "excellent"), ("municipal_excellent", "demonstration")]
+    for state, result in batch * 50:
+        model = SimpleNamespace(state=state)
+        assert program.fire(model, "review", {"result": result, "method": f"onsite {len(asked)}"}, memo)
+        assert model.state == f"municipal_{result}"
+    assert len(asked) == 3
+    for _ in range(2):
+        assert not program.fire(SimpleNamespace(state="in_library"), "review", {"result": ["demonstration"]}, memo)
+    assert len(asked) == 5
 
 
 def test_mermaid_names_guards_on_arrows(program):
