@@ -291,10 +291,6 @@ def _insert_sql(dialect: Any, table: Any, names: tuple[str, ...]) -> tuple[str, 
     return found
 
 
-# a score batch of more sheets than this reads the sheets it replaces as one index range
-RANGE_READ = 2000
-
-
 def _bound_rows(
     conn: Any, table: Any, records: Sequence[Any], texts: tuple[str, Sequence[str]] | None = None
 ) -> tuple[str, list[tuple[Any, ...]]]:
@@ -797,16 +793,10 @@ class Tx:
         who_column = t.c.scorer if by_scorer else t.c.city
         # a batch is one scorer's (one city's): read only its sheets, not every party's
         whose = [who_column.in_(sorted({who for _, who in keys}))] if len({who for _, who in keys}) <= 50 else []
-        cycles = {s.cycle_id for s in sheets}
-        if whose and len(cycles) == 1 and len(ids) > RANGE_READ:
-            # a large batch (a city's whole sheet file): its parties' current sheets of the cycle
-            # in one range of the (cycle, current, city) index, not 500 projects to a select
-            wheres = [[t.c.cycle_id == next(iter(cycles)), t.c.current.is_(True), *whose]]
-        else:  # stay under SQL parameter limits
-            wheres = [
-                [t.c.project_id.in_(ids[start : start + 500]), t.c.current.is_(True), *whose]
-                for start in range(0, len(ids), 500)
-            ]
+        wheres = [  # 500 projects to a select: under SQL parameter limits
+            [t.c.project_id.in_(ids[start : start + 500]), t.c.current.is_(True), *whose]
+            for start in range(0, len(ids), 500)
+        ]
         for where in wheres:
             rows = self.s.connection().execute(select(t.c.id, t.c.project_id, who_column, t.c.total).where(*where))
             for sid, pid, who, total in rows:

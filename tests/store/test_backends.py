@@ -25,7 +25,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import StatementError
 
 from cli import main
-from store import schema, sql
+from store import schema
 from store.sql import HEAD, SqlStore
 from tests.backends import BACKENDS, database
 from tests.conftest import (
@@ -445,14 +445,9 @@ def test_supersede_sheets_makes_every_current_sheet_history(store: SqlStore) -> 
         assert tx.put_sheets([sheet(p1, "hefei", 90)]) == {}
 
 
-@pytest.mark.parametrize("range_read", [False, True], ids=["by_project", "as_one_index_range"])
-def test_put_sheets_in_bulk_beyond_one_statements_parameters(
-    store: SqlStore, range_read: bool, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A large batch finds the sheets it replaces 500 projects to a select, or (beyond RANGE_READ
-    sheets) as one range of its city's current sheets: the same ones either way, not another
-    city's, and only of the batch's projects."""
-    monkeypatch.setattr(sql, "RANGE_READ", 100 if range_read else 10**9)
+def test_put_sheets_in_bulk_beyond_one_statements_parameters(store: SqlStore) -> None:
+    """A large batch finds the sheets it replaces 500 projects to a select: its city's, not
+    another city's, and only of the batch's projects."""
     seed(store)
     ids = insert(store, *(project(n) for n in range(620)))
     with store.transaction() as tx:
