@@ -4,11 +4,12 @@ is), whatever its fields hold."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import random
 from datetime import UTC, date, datetime, timedelta, timezone
 
-from workflow.audit import canonical
+from workflow.audit import GENESIS, canonical, chain_of, data_text, seal
 from workflow.records import AuditEntry, plain
 
 ENCODE = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str).encode
@@ -53,27 +54,62 @@ def data_value(rng: random.Random, depth: int = 0) -> object:
     return {rng.choice([*TEXTS, 1, 2]): data_value(rng, depth + 1) for _ in range(rng.randrange(5))}
 
 
+def random_entry(rng: random.Random, at: datetime | None = None) -> AuditEntry:
+    zones = [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30))]
+    usual = rng.random() < 0.5  # every field text or None (the short path), or anything
+    pick = (lambda: rng.choice([*TEXTS, None])) if usual else (lambda: field_value(rng))
+    plain_data = rng.random() < 0.5  # a dict of scalars and dicts of scalars (no copy made), or anything
+    if plain_data:
+        scalar = lambda: rng.choice([*TEXTS, 0, -3, 10**20, 1.5, True, None])  # noqa: E731
+        data = {
+            rng.choice(TEXTS): scalar() if rng.random() < 0.6 else {rng.choice(TEXTS): scalar() for _ in range(3)}
+            for _ in range(rng.randrange(6))
+        }
+    else:
+        data = {rng.choice(TEXTS): data_value(rng) for _ in range(rng.randrange(6))}
+    return AuditEntry(
+        at=at
+        or rng.choice([None, datetime(2027, 5, 10, 9, 30, rng.randrange(60), rng.randrange(10**6), rng.choice(zones))]),
+        cycle_id=pick(),  # type: ignore[arg-type]
+        subject=pick(),  # type: ignore[arg-type]
+        subject_id=pick(),  # type: ignore[arg-type]
+        actor=pick(),  # type: ignore[arg-type]
+        action=pick(),  # type: ignore[arg-type]
+        from_state=pick(),  # type: ignore[arg-type]
+        to_state=pick(),  # type: ignore[arg-type]
+        reason=pick(),  # type: ignore[arg-type]
+        data=data,
+    )
+
+
 def test_the_canonical_text_is_the_general_encoding_of_the_content() -> None:
     rng = random.Random(7)
-    zones = [UTC, timezone(timedelta(hours=8)), timezone(timedelta(hours=-5, minutes=-30))]
     for _ in range(2000):
-        usual = rng.random() < 0.5  # every field text or None (the short path), or anything
-        pick = (lambda: rng.choice([*TEXTS, None])) if usual else (lambda: field_value(rng))
-        entry = AuditEntry(
-            at=rng.choice(
-                [None, datetime(2027, 5, 10, 9, 30, rng.randrange(60), rng.randrange(10**6), rng.choice(zones))]
-            ),
-            cycle_id=pick(),  # type: ignore[arg-type]
-            subject=pick(),  # type: ignore[arg-type]
-            subject_id=pick(),  # type: ignore[arg-type]
-            actor=pick(),  # type: ignore[arg-type]
-            action=pick(),  # type: ignore[arg-type]
-            from_state=pick(),  # type: ignore[arg-type]
-            to_state=pick(),  # type: ignore[arg-type]
-            reason=pick(),  # type: ignore[arg-type]
-            data={rng.choice(TEXTS): data_value(rng) for _ in range(rng.randrange(6))},
-        )
+        entry = random_entry(rng)
         assert canonical(entry) == general(entry)
+        assert data_text(entry.data) == ENCODE(plain(entry.data))
+
+
+def test_sealing_a_batch_gives_each_entry_the_hash_of_its_general_encoding() -> None:
+    """seal() writes the text around a batch's subject ids and data once per set of the other
+    fields: each hash is still the one of the entry's general encoding after the one before, and
+    each data text the data's own, for usual and unusual entries mixed in one batch."""
+    rng = random.Random(11)
+    shared = datetime(2027, 5, 10, 1, 0, tzinfo=UTC)
+    batch = [random_entry(rng, at=shared if rng.random() < 0.7 else None) for _ in range(1500)]
+    for entry in batch[::3]:  # many entries alike but for their subject id, as in a real batch
+        entry.action, entry.actor, entry.cycle_id, entry.reason = "score", "hefei-scorer", "g60-2027", ""
+        entry.subject, entry.from_state, entry.to_state = "project", "recommended", "recommended"
+    heads: dict[str, str] = {}
+    texts = seal(batch, heads)
+    previous: dict[str, str] = {}
+    for entry, text in zip(batch, texts, strict=True):
+        chain = chain_of(entry.cycle_id)
+        expected = hashlib.sha256((previous.get(chain, GENESIS) + "\n" + general(entry)).encode()).hexdigest()
+        assert (entry.prev_hash, entry.hash) == (previous.get(chain, GENESIS), expected)
+        assert text == ENCODE(plain(entry.data))
+        previous[chain] = expected
+    assert heads == previous
 
 
 def test_a_score_sheets_entry_is_written_as_before() -> None:
