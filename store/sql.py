@@ -570,9 +570,9 @@ class Tx:
 
         On SQLite, which cannot tell which row of a many-row INSERT … RETURNING got which id,
         a Core insert runs one statement per row anyway, with a compiled statement's parameters
-        and a result to make for each: there the INSERT is made and the values bound as
-        _insert_many binds them, and each row's id is the one SQLite gave it (the cursor's
-        lastrowid). Elsewhere one Core insert with RETURNING in parameter order."""
+        and a result to make for each: there the values are bound as _insert_many binds them and
+        the rows written in one executemany with the ids SQLite would give them. Elsewhere one
+        Core insert with RETURNING in parameter order."""
         for p in projects:
             p.version = 1
         t = schema.projects
@@ -586,8 +586,15 @@ class Tx:
                 # which refuses it as it always did, before it writes anything
                 bound = None
         if bound is not None:
-            sql, rows = bound
-            ids = [conn.exec_driver_sql(sql, row).lastrowid for row in rows]
+            _, rows = bound
+            # the ids SQLite itself gives new rows of a table without AUTOINCREMENT, max(id) + 1
+            # onwards: the transaction holds the write lock (BEGIN IMMEDIATE), so no other writer
+            # takes one; written with them in one executemany, not one statement per row
+            names = tuple(f.name for f in fields(projects[0]) if f.name != "id")
+            sql = _insert_sql(conn.dialect, t, ("id", *names))[0]
+            first = (conn.exec_driver_sql("SELECT max(id) FROM projects").scalar() or 0) + 1
+            ids = list(range(first, first + len(rows)))
+            conn.exec_driver_sql(sql, [(pid, *row) for pid, row in zip(ids, rows, strict=True)])
         else:
             rows = [{f.name: getattr(p, f.name) for f in fields(p) if f.name != "id"} for p in projects]
             stmt = insert(t).returning(t.c.id, sort_by_parameter_order=True)  # Core: no ORM bookkeeping per row
