@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from datetime import UTC
@@ -642,17 +642,7 @@ class Tx:
             }
             for p in projects
         ]
-        savepoint = self.s.begin_nested()
-        result = self.s.connection().execute(stmt, rows)
-        if result.rowcount != len(rows):
-            # some project moved: undo the batch and write one by one, which names the first moved
-            savepoint.rollback()
-            for p in projects:
-                self.save_project(p)
-            return
-        savepoint.commit()
-        for p in projects:
-            p.version += 1
+        self._save_checked(projects, lambda: self.s.connection().execute(stmt, rows))
 
     def _sqlite_save_projects(self, projects: Sequence[Project], with_application: bool, with_record: bool) -> None:
         """save_projects on SQLite: the same UPDATE, as one DB-API executemany of plain rows, each
@@ -671,10 +661,15 @@ class Tx:
             for i, process in processed:
                 row[i + 1] = process(row[i + 1])
             rows.append(tuple(row))
+        self._save_checked(projects, lambda: self.s.connection().exec_driver_sql(sql, rows))
+
+    def _save_checked(self, projects: Sequence[Project], write: Callable[[], Any]) -> None:
+        """Run ``write`` (the batch's version-checked UPDATE) inside a savepoint; if it did not
+        write every project, some project moved: undo the batch and write one by one, which
+        names the first moved (ConcurrentChange). Otherwise bump the versions."""
         savepoint = self.s.begin_nested()
-        result = self.s.connection().exec_driver_sql(sql, rows)  # (the savepoint begins as it is asked)
-        if result.rowcount != len(rows):
-            # some project moved: undo the batch and write one by one, which names the first moved
+        result = write()  # (asking for the connection inside ``write`` begins the savepoint)
+        if result.rowcount != len(projects):
             savepoint.rollback()
             for p in projects:
                 self.save_project(p)

@@ -75,27 +75,14 @@ def _plain_already(data: Mapping[str, Any]) -> bool:
 
 def _canonical(entry: AuditEntry, data: str) -> str:
     """:func:`canonical`, the data already in its text."""
-    at = _utc_text(entry.at) if entry.at else ""
-    outer = (
-        entry.action,
-        entry.actor,
-        at,
-        entry.cycle_id,
-        entry.from_state,
-        entry.reason,
-        entry.subject,
-        entry.subject_id,
-        entry.to_state,
-    )
-    texts = [_TEXT(v) if type(v) is str else "null" if v is None else "" for v in outer]
-    if "" not in texts:
+    frame = _framing(entry)
+    subject_id = entry.subject_id
+    if frame is not None and (type(subject_id) is str or subject_id is None):
         # the usual entry, its fields text or None: the same text as the encoder's below, written
-        # around the data's own encoding (the keys here are in sorted order)
-        action, actor, at, cycle, from_, reason, subject, subject_id, to = texts
-        return (
-            f'{{"action":{action},"actor":{actor},"at":{at},"cycle":{cycle},"data":{data},'
-            f'"from":{from_},"reason":{reason},"subject":{subject},"subject_id":{subject_id},"to":{to}}}'
-        )
+        # around the data's own encoding (the keys in their sorted order)
+        head, middle, tail = frame
+        return f"{head}{data}{middle}{'null' if subject_id is None else _TEXT(subject_id)}{tail}"
+    at = _utc_text(entry.at) if entry.at else ""
     content = {
         "at": at,
         "cycle": entry.cycle_id,
