@@ -69,7 +69,9 @@ class AppealActions:
         result, and only those whose waiting state the project once reached."""
         reached = {e.to_state for e in tx.history("project", str(project.id))} | {project.state}
         limit = program.stage_index(against)
-        return [s for s in program.reopenable if program.stage_index(s.id) <= limit and s.kind.reopen_state in reached]
+        return [
+            s for s in program.reopenable if program.stage_index(s.id) <= limit and program.reopen_state(s) in reached
+        ]
 
     # -------------------------------------------------------------------------- filing
     def file_appeal(self, acting: str | None, project_id: int, reason: str) -> Appeal:
@@ -258,7 +260,7 @@ class AppealActions:
         elif program.stage_index(reopen_to) > program.stage_index(appeal.against_stage):
             why = f"'{reopen_to}' comes after '{appeal.against_stage}', the stage that made the contested result"
         else:
-            state = program.stage(reopen_to).kind.reopen_state
+            state = program.reopen_state(program.stage(reopen_to))
             why = f"project {project.id} never reached '{state}', where '{reopen_to}' starts"
         return [Rejection("reopen_target", f"{why}; project {project.id} can be reopened to: {choices}")]
 

@@ -258,7 +258,7 @@ class Program:
         # an upheld appeal reopens a project to a stage: from any state to the stage's waiting state
         after_new = tuple(st for st in self.states if st != INITIAL_STATE)
         for s in self.reopenable:
-            specs.append(TransitionSpec(REOPEN, after_new, s.kind.reopen_state, {"to": s.id}))
+            specs.append(TransitionSpec(REOPEN, after_new, self.reopen_state(s), {"to": s.id}))
         return tuple(specs)
 
     @cached_property
@@ -342,6 +342,27 @@ class Program:
         """The stages a project can be reopened to (their kind has a waiting state)."""
         return tuple(s for s in self.stages if s.kind.reopen_state)
 
+    def reopen_state(self, stage: Stage) -> str | None:
+        """The state an upheld appeal reopens a project to in ``stage``: its kind's waiting state;
+        for the stage that decides the list, the state this program's list ranks projects in
+        (``recommended`` in G60, ``in_library`` in a committee's review), the sheets kept."""
+        if stage.kind.decides_list and stage.kind.reopen_state:
+            return self._ranked_state or stage.kind.reopen_state
+        return stage.kind.reopen_state
+
+    @cached_property
+    def _ranked_state(self) -> str | None:
+        """The state ``place`` takes a project from onto the list (not a placed one), read from
+        the stage kinds' own transitions (the reopening edges are made from it)."""
+        placed = set(self.placed_states)
+        for s in self.stages:
+            for spec in s.kind.transitions:
+                if spec.trigger == "place":
+                    for state in spec.source:
+                        if state not in placed:
+                            return state
+        return None
+
     @cached_property
     def project_rules(self) -> frozenset[str]:
         """The policies checked on one project's action (not on a stage or the list as a whole)."""
@@ -351,7 +372,7 @@ class Program:
     @cached_property
     def undecided_states(self) -> tuple[str, ...]:
         """States a reopened project must leave (be decided) before a new list can be proposed."""
-        return tuple(s.kind.reopen_state for s in self.reopenable if s.kind.must_decide)  # type: ignore[misc]
+        return tuple(self.reopen_state(s) for s in self.reopenable if s.kind.must_decide)  # type: ignore[misc]
 
     @cached_property
     def stage_of_state(self) -> dict[str, str]:
@@ -495,7 +516,9 @@ class Program:
                 + (", ".join(s.close_when) or "—")
             )
         for s in self.reopenable:
-            lines.append(f"    note left of {s.kind.reopen_state}: an upheld appeal may reopen a project here ({s.id})")
+            lines.append(
+                f"    note left of {self.reopen_state(s)}: an upheld appeal may reopen a project here ({s.id})"
+            )
         return "\n".join(lines) + "\n"
 
     def dot(self) -> str:
@@ -530,7 +553,9 @@ class Program:
             for src in spec.source:
                 lines.append(f"  {q(src)} -> {q(spec.dest or src)} [label={q(label)}];")
         for s in self.reopenable:
-            lines.append(f"  {q('appeal')} -> {q(s.kind.reopen_state)} [style=dashed, label={q('reopen to ' + s.id)}];")
+            lines.append(
+                f"  {q('appeal')} -> {q(self.reopen_state(s))} [style=dashed, label={q('reopen to ' + s.id)}];"
+            )
         if self.reopenable:
             lines.append(f"  {q('appeal')} [shape=note, label={q('an upheld appeal (from any state)')}];")
         lines.append("}")

@@ -179,6 +179,42 @@ def test_the_whole_review_from_applications_to_the_announcement(review: Review) 
     assert "| 河南省科协 | 4 | 0 | 3 | 1 | 2 | 2 | 是 |" in report
 
 
+def test_an_objection_upheld_to_the_approval_ranks_the_list_again_keeping_the_votes(review: Review) -> None:
+    """Reopened to the party group's approval (the list stage), a project keeps its votes and waits
+    in the state the list ranks (受理, in_library): the lead proposes again, here settling the tie
+    the other way, without a new vote; before, the approval was offered to no project, and asking
+    for it named a state this program does not have."""
+    r = review
+    votes = {"m1": ("1", "2"), "m2": ("1", "2", "3"), "m3": ("2", "3")}  # 1 and 3 tie at 2 votes
+    for i in (1, 2, 3):
+        r.submit(i)
+        r("office", "2027-03-10T09:00", "project", "accept", str(i))
+    r("lead", "2027-04-01T09:00", "cycle", "advance")
+    for m in MEMBERS:
+        r(m, "2027-04-02T09:00", "vote", *votes[m], "--for")
+        if m != "m2":
+            r(m, "2027-04-02T09:00", "vote", "3" if m == "m1" else "1", "--against")
+    r("lead", "2027-05-01T09:00", "cycle", "advance")
+    r("lead", "2027-05-02T09:00", "list", "propose", "--tie-order", "3,1")
+    r("office", "2027-05-03T09:00", "list", "confirm")
+    r("lead", "2027-05-16T09:00", "cycle", "advance")
+    r("lead", "2027-05-16T10:00", "publish")
+    r("ap", "2027-05-17T11:00", "appeal", "file", "1", "--reason", "并列名次排序有误")
+
+    out = r(
+        "lead", "2027-05-18T11:00", "appeal", "decide", "1", "--uphold", "--reopen-to", "approval", "--reason", "属实"
+    )
+    assert "project 1 reopened to 'approval', now in_library 已受理（评审中）" in out
+    out = r.refused("lead", "2027-05-18T12:00", "list", "propose")  # the votes stand: the tie is still there
+    assert "[boundary_tie_settled] projects 1, 3 are tied at 2.0000" in out
+    out = r("lead", "2027-05-18T12:00", "list", "propose", "--tie-order", "1,3")
+    assert "#1 kexie 《科技经济融合项目1》: rank 3 → 2, category none → selected" in out
+    r("office", "2027-05-18T13:00", "list", "confirm")
+    assert "Published list version 2 correcting version 1, because of:" in r("lead", "2027-05-18T14:00", "publish")
+    states = {p["id"]: p["state"] for p in r.cli.json("lead", "2027-05-18T15:00", "project", "list")}
+    assert states == {1: "listed_selected", 2: "listed_selected", 3: "not_listed"}
+
+
 def test_the_program_is_listed_and_drawn(review: Review) -> None:
     out = review(None, "2027-03-01T09:00", "program", "list")
     assert "kechuang-zhongyuan" in out and "“科创中原”科技经济融合行动项目评审" in out
