@@ -345,7 +345,8 @@ class Program:
     def reopen_state(self, stage: Stage) -> str | None:
         """The state an upheld appeal reopens a project to in ``stage``: its kind's waiting state;
         for the stage that decides the list, the state this program's list ranks projects in
-        (``recommended`` in G60, ``in_library`` in a committee's review), the sheets kept."""
+        (where ``place`` takes them from: the recommended, or a committee's accepted
+        applications), the sheets kept."""
         if stage.kind.decides_list and stage.kind.reopen_state:
             return self._ranked_state or stage.kind.reopen_state
         return stage.kind.reopen_state
