@@ -119,6 +119,18 @@ def configure_logging(verbose: bool) -> None:
     )
 
 
+def _not_utf8(exc: UnicodeEncodeError) -> str:
+    """Bytes that are not UTF-8 (a terminal or a file in another encoding) reach Python as
+    stand-ins the database, and the audit's hashes, cannot take: said in one line, with where."""
+    near = exc.object[max(0, exc.start - 12) : exc.end + 12] if isinstance(exc.object, str) else ""
+    shown = near.encode("utf-8", "replace").decode("utf-8")
+    where = f" (near {shown!r})" if shown else ""
+    return (
+        f"Invalid input: it holds bytes that are not UTF-8 text{where}; "
+        "give it in UTF-8 (check the terminal's or the file's encoding)."
+    )
+
+
 def handled(func: Callable) -> Callable:
     """Turn every evalflow error into one line and its exit code."""
 
@@ -136,6 +148,8 @@ def handled(func: Callable) -> Callable:
             where = f"{exc.filename}: " if exc.filename else ""
             _fail("file", f"{where}{exc.strerror or exc}", 7)
         except Exception as exc:  # an evalflow bug or an environment failure: still one line
+            if isinstance(exc, UnicodeEncodeError) and "surrogates not allowed" in str(exc):
+                _fail("invalid_input", _not_utf8(exc), 7)
             from workflow.log import get_logger
 
             get_logger("evalflow.cli").info("unexpected_error", exc_info=True)  # shown with -v

@@ -352,3 +352,17 @@ def test_quota_refusal_through_cli(cli: Cli, tmp_path: Path) -> None:
     )
     assert "[municipal_quota]" in out and "10 of 10" in out
     assert snapshot(store) == before
+
+
+def test_text_that_is_not_utf8_is_refused_in_one_line(cli: Cli) -> None:
+    """Bytes that are not UTF-8 on the command line (Python carries them as stand-ins the database
+    and the audit's hashes cannot take) are refused in one line, exit 7, with nothing written."""
+    jan = "2027-01-03T09:00"
+    cli(None, jan, "init")
+    cli(None, jan, "user", "add", "lead", "--role", "lead", "--city", "songjiang")
+    store = SqlStore(cli.url)
+    before = snapshot(store)
+    out = cli("lead", jan, "user", "add", "x\udcff", "--role", "scorer", "--city", "hefei", code=7)
+    assert "Invalid input: it holds bytes that are not UTF-8 text (near 'x?')" in out
+    assert snapshot(store) == before
+    store.dispose()
