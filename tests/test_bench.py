@@ -24,3 +24,4 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
     assert "growth 45 → 90" in text
     assert "naive, one ORM commit per transition, N = 45" in text
     assert "the transitions machine alone" in text and "loading 90 projects into records" in text
+    assert "the engine beyond the floor:" in text and "µs per transition" in text
