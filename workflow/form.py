@@ -207,8 +207,7 @@ def _a_list(value: Any, choices: Mapping[str, str]) -> bool:
 
 
 def _a_choice(value: Any, choices: Mapping[str, str]) -> bool:
-    # a code is text; anything else (a list, which cannot even be looked up) is left to
-    # _field_problems to judge
+    # a code is text (a list given for one cannot even be looked up)
     return not _blank(value) and (not choices or (isinstance(value, str) and value in choices))
 
 
@@ -229,24 +228,28 @@ def _accepts(f: FormField) -> tuple[Callable[[Any, Mapping[str, str]], bool], bo
 
 
 def _field_problems(f: FormField, value: Any, where: str) -> list[str]:
+    """What is wrong with ``value`` as the answer to ``f`` (nothing, or one line): the kind's test
+    (_accepts) is the one _fine asks, so the two never disagree on what is fine."""
+    accepts, required, choices = _accepts(f)
+    if accepts(value, choices):
+        return []
     label = f"{where} ({f.zh})"
-    if f.kind == "list" and value == []:
-        return []  # an empty list is an answer (none of the choices)
-    if value is None or (isinstance(value, str) and not value.strip()):
-        return [f"{label} is missing"] if f.required else []
-    if f.kind == "date" and parse_date(value) is None:
-        return [f"{label} = {value!r} is not a date (YYYY-MM-DD)"]
-    if f.kind == "int" and (not isinstance(value, int) or isinstance(value, bool) or value < 0):
-        return [f"{label} = {value!r} is not a whole number"]
-    if f.kind == "number" and (not isinstance(value, int | float) or isinstance(value, bool) or value < 0):
-        return [f"{label} = {value!r} is not a number"]
-    if f.kind == "bool" and not isinstance(value, bool):
-        return [f"{label} = {value!r} must be true or false"]
-    if f.kind == "list" and not isinstance(value, list):
+    if _blank(value):
+        return [f"{label} is missing"] if required else []
+    if f.kind == "list":
         return [f"{label} must be a list"]
-    if f.kind == "choice" and f.choices and value not in f.choices:
-        return [f"{label} = {value!r} is not one of: {', '.join(f'{k} ({v})' for k, v in f.choices.items())}"]
-    return []
+    if f.kind == "choice":  # (a list or a table given for a code is simply not one of them)
+        return [f"{label} = {value!r} is not one of: {', '.join(f'{k} ({v})' for k, v in choices.items())}"]
+    return [f"{label} = {value!r} {_WRONG_KIND[f.kind]}"]
+
+
+# what _field_problems says of an answer of another kind (text and a party only need an answer)
+_WRONG_KIND = {
+    "date": "is not a date (YYYY-MM-DD)",
+    "int": "is not a whole number",
+    "number": "is not a number",
+    "bool": "must be true or false",
+}
 
 
 def _field(raw: Any, where: str, problems: list[str]) -> FormField | None:

@@ -92,6 +92,16 @@ def test_a_choice_must_be_one_of_its_codes() -> None:
     assert list(err.value.problems) == ["type (项目类型) = '丙类' is not one of: a (甲类), b (乙类)"]
 
 
+@pytest.mark.parametrize("given", [["a"], {"a": 1}, 3], ids=["a_list", "a_table", "a_number"])
+def test_a_choice_given_as_something_else_is_refused_with_its_codes(given: Any) -> None:
+    """A list (or a table) where a code belongs is refused like any other wrong code; it ended in
+    an unexpected TypeError (a list cannot be looked up among the codes)."""
+    form, _ = build_form(form_data(), lead="office")
+    with pytest.raises(InvalidInput) as err:
+        form.validate({"unit": "某学会", "title": "研报", "type": given, "members": 12})  # type: ignore[union-attr]
+    assert list(err.value.problems) == [f"type (项目类型) = {given!r} is not one of: a (甲类), b (乙类)"]
+
+
 @pytest.mark.parametrize(
     ("changes", "problem"),
     [
@@ -224,7 +234,7 @@ def outcome(form: Any, app: Any) -> tuple[str, Any]:
         return "ok", repr(form.validate(app))
     except InvalidInput as exc:
         return "invalid", exc.problems
-    except Exception as exc:  # (a list given as a choice cannot be looked up: as it always was)
+    except Exception as exc:  # (an application that is not a table at all)
         return type(exc).__name__, str(exc)
 
 
