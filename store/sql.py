@@ -301,12 +301,7 @@ def _bound_rows(
     names = tuple(f.name for f in fields(records[0]) if f.name != "id")
     sql, procs = _insert_sql(conn.dialect, table, names)
     given = names.index(texts[0]) if texts is not None else -1
-    # only the columns whose type processes the value (instants, JSON) are touched
-    processed = [
-        (i, _same_once(p) if isinstance(c.type, UTCDateTime) else p)
-        for i, (p, c) in enumerate(procs)
-        if p and i != given
-    ]
+    processed = _binders(procs, skip=given)
     values = attrgetter(*names)
     rows = []
     for k, r in enumerate(records):
@@ -317,6 +312,17 @@ def _bound_rows(
             row[given] = texts[1][k]
         rows.append(tuple(row))
     return sql, rows
+
+
+def _binders(procs: Sequence[tuple[Any, Any]], skip: int = -1) -> list[tuple[int, Any]]:
+    """(position, bind processor) of the columns whose type processes the value (instants, JSON),
+    the others left as they are; an instant's remembers its last value (a batch's rows share one).
+    ``skip``: a position whose value is bound as it is given."""
+    return [
+        (i, _same_once(p) if isinstance(c.type, UTCDateTime) else p)
+        for i, (p, c) in enumerate(procs)
+        if p and i != skip
+    ]
 
 
 def _same_once(process: Any) -> Any:
@@ -651,9 +657,7 @@ class Tx:
         names = [n for n in _SAVED if (with_application or n != "application") and (with_record or n != "record")]
         conn = self.s.connection()
         sql, procs = _update_sql(conn.dialect, names)
-        processed = [
-            (i, _same_once(p) if isinstance(c.type, UTCDateTime) else p) for i, (p, c) in enumerate(procs) if p
-        ]
+        processed = _binders(procs)
         values = attrgetter(*names)
         rows = []
         for p in projects:

@@ -333,9 +333,18 @@ class Program:
 
     @cached_property
     def listable_states(self) -> tuple[str, ...]:
-        """The states of the projects a list ranks before publication (a key library)."""
+        """The states of the projects a list ranks before publication (a key library): where
+        ``place`` takes them from, read from the stage kinds' own transitions (the reopening
+        edges of the machine are made from it, see reopen_state)."""
         placed = set(self.placed_states)
-        return tuple(st for st in self.sources_of("place") if st not in placed)
+        seen: dict[str, None] = {}
+        for s in self.stages:
+            for spec in s.kind.transitions:
+                if spec.trigger == "place":
+                    for state in spec.source:
+                        if state not in placed:
+                            seen.setdefault(state, None)
+        return tuple(seen)
 
     @property
     def reopenable(self) -> tuple[Stage, ...]:
@@ -347,22 +356,9 @@ class Program:
         for the stage that decides the list, the state this program's list ranks projects in
         (where ``place`` takes them from: the recommended, or a committee's accepted
         applications), the sheets kept."""
-        if stage.kind.decides_list and stage.kind.reopen_state:
-            return self._ranked_state or stage.kind.reopen_state
+        if stage.kind.decides_list and stage.kind.reopen_state and self.listable_states:
+            return self.listable_states[0]
         return stage.kind.reopen_state
-
-    @cached_property
-    def _ranked_state(self) -> str | None:
-        """The state ``place`` takes a project from onto the list (not a placed one), read from
-        the stage kinds' own transitions (the reopening edges are made from it)."""
-        placed = set(self.placed_states)
-        for s in self.stages:
-            for spec in s.kind.transitions:
-                if spec.trigger == "place":
-                    for state in spec.source:
-                        if state not in placed:
-                            return state
-        return None
 
     @cached_property
     def project_rules(self) -> frozenset[str]:
