@@ -45,7 +45,7 @@ import structlog  # noqa: E402
 
 from demo.g60 import DemoClock  # noqa: E402
 from demo.synthetic import application  # noqa: E402
-from store.sql import SqlStore  # noqa: E402
+from store.sql import SqlStore, stored_json  # noqa: E402
 from workflow.engine import Engine  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -180,8 +180,9 @@ def engine_run(
 
 
 def as_stored(value: object) -> str:
-    """JSON text as evalflow stores it (no spaces, text as it is): the floor writes the same bytes."""
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """JSON text as evalflow stores it (no spaces, text as it is), made as evalflow makes it: the
+    floor writes the same bytes, and pays what evalflow pays to make them."""
+    return stored_json(value)
 
 
 def floor_run(n: int, work: Path, apps: Applications, cities: int = 9) -> float:

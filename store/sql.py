@@ -41,7 +41,7 @@ from store.guard import protect_audit
 from store.schema import UTCDateTime
 from workflow.audit import GENESIS, chain_of, seal
 from workflow.errors import ConcurrentChange, StoreUnavailable
-from workflow.jsontext import encoder
+from workflow.jsontext import compact, loads
 from workflow.records import (
     ApiToken,
     Appeal,
@@ -94,7 +94,8 @@ def _new_engine(url: str) -> Engine:
         engine = create_engine(
             url,
             connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
-            json_serializer=_to_json,
+            json_serializer=stored_json,
+            json_deserializer=loads,
         )
 
         @event.listens_for(engine, "connect")
@@ -111,7 +112,7 @@ def _new_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, json_serializer=_to_json)
+    return create_engine(url, pool_pre_ping=True, json_serializer=stored_json, json_deserializer=loads)
 
 
 def _fields(value: Any) -> dict[str, Any]:
@@ -125,11 +126,11 @@ def _fields(value: Any) -> dict[str, Any]:
 # rows read and written are that much smaller. A record inside it (a list version's entry) is
 # written as its fields, the same text as a dict of them, each made only while it is written: a
 # list of 100,000 entries is not first copied into 100,000 dicts. One encoder for every value,
-# made once (workflow/jsontext.py): json.dumps with an argument would make one per value.
-_encode = encoder(default=_fields, separators=(",", ":"), ensure_ascii=False)
+# made once, by orjson where it writes what json does (workflow/jsontext.py).
+_encode = compact(_fields)
 
 
-def _to_json(value: Any) -> str:
+def stored_json(value: Any) -> str:
     # a module function, not the encoder's closure itself: psycopg warns of a leak for a closure
     # given to it as its dumps function (on every connection)
     return _encode(value)
@@ -448,7 +449,7 @@ class Tx:
     def _insert(self, table: Any, record: Any, **extra: Any) -> None:
         """Insert ``record`` as a row of ``table``; a generated id is written back to the record."""
         # shallow: JSON values are written as they are (asdict would deep-copy every one); nested
-        # records (a list version's entries) are written as their fields by _to_json
+        # records (a list version's entries) are written as their fields by stored_json
         data = {**{f.name: getattr(record, f.name) for f in fields(record)}, **extra}
         if data.get("id", ...) is None:
             data.pop("id")

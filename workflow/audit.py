@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from workflow.jsontext import encoder
+from workflow.jsontext import encoder, sorted_compact
 from workflow.records import AuditEntry, plain
 
 GENESIS = "0" * 64  # the "previous hash" of a chain's first entry
@@ -47,30 +47,46 @@ def data_text(data: Mapping[str, Any]) -> str:
     """An entry's data in its canonical text (keys sorted, no spaces, text as it is), as it reads
     back from the database (keys as text). It is also the text the database stores for the data:
     encoded once for both, and what is read back encodes to this same text again."""
-    return _CANONICAL(data if _plain_already(data) else plain(data))
+    kind = _plain_kind(data)
+    if kind == _EXACT:  # orjson writes exactly json's text for it (workflow/jsontext.py)
+        text = sorted_compact(data)  # type: ignore[arg-type]
+        if text is not None:
+            return text
+    return _CANONICAL(data if kind is not None else plain(data))
 
 
-_SCALARS = frozenset((str, int, float, bool, type(None)))
+_EXACT_SCALARS = frozenset((str, int, bool, type(None)))  # JSON scalars but floats
+_EXACT, _PLAIN = "exact", "plain"
 
 
-def _plain_already(data: Mapping[str, Any]) -> bool:
+def _plain_kind(data: Mapping[str, Any]) -> str | None:
     """Whether ``data`` is as it reads back already (a dict of text keys whose values are JSON
     scalars, or dicts of those): its copy by ``plain`` would encode the same. Most entries'
-    data is; checking costs about half the copy."""
+    data is; checking costs about half the copy. _EXACT: and without a float (the digits of a few
+    floats are the one thing orjson writes otherwise); _PLAIN: with one; None: neither."""
     if type(data) is not dict:
-        return False
+        return None
+    kind = _EXACT
     for key, value in data.items():
         if type(key) is not str:
-            return False
-        kind = type(value)
-        if kind in _SCALARS:
+            return None
+        of = type(value)
+        if of in _EXACT_SCALARS:
             continue
-        if kind is not dict:
-            return False
+        if of is float:
+            kind = _PLAIN
+            continue
+        if of is not dict:
+            return None
         for k, v in value.items():
-            if type(k) is not str or type(v) not in _SCALARS:
-                return False
-    return True
+            if type(k) is not str:
+                return None
+            of = type(v)
+            if of not in _EXACT_SCALARS:
+                if of is not float:
+                    return None
+                kind = _PLAIN
+    return kind
 
 
 def _canonical(entry: AuditEntry, data: str) -> str:
