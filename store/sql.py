@@ -41,7 +41,7 @@ from store.guard import protect_audit
 from store.schema import UTCDateTime
 from workflow.audit import GENESIS, chain_of, seal
 from workflow.errors import ConcurrentChange, StoreUnavailable
-from workflow.jsontext import compact, loads
+from workflow.jsontext import compact
 from workflow.records import (
     ApiToken,
     Appeal,
@@ -95,7 +95,6 @@ def _new_engine(url: str) -> Engine:
             url,
             connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "isolation_level": None},
             json_serializer=stored_json,
-            json_deserializer=loads,
         )
 
         @event.listens_for(engine, "connect")
@@ -112,7 +111,7 @@ def _new_engine(url: str) -> Engine:
             conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.info.get("write", True) else "BEGIN")
 
         return engine
-    return create_engine(url, pool_pre_ping=True, json_serializer=stored_json, json_deserializer=loads)
+    return create_engine(url, pool_pre_ping=True, json_serializer=stored_json)
 
 
 def _fields(value: Any) -> dict[str, Any]:

@@ -6,14 +6,13 @@ encoder made here is made once and writes the same text as ``JSONEncoder(**optio
 The one difference is for a value that contains itself: the recursion limit stops it
 (RecursionError) instead of the check (ValueError); what is written never contains itself.
 
-Below it, the same texts and values by orjson, where orjson writes and reads exactly what json
-does (and json where it might not).
+Below it, the same texts by orjson, where orjson writes exactly what json does (and json where it
+might not).
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable
 from json.encoder import c_make_encoder, encode_basestring, encode_basestring_ascii  # type: ignore[attr-defined]
 from typing import Any
@@ -48,21 +47,18 @@ def encoder(**options: Any) -> Callable[[Any], str]:
     return encode
 
 
-# -- orjson where it writes (and reads) exactly what json does ----------------------------------
-# orjson encodes and decodes four to five times faster than json (an application of 1.2 KB: 9.5 µs
-# to write, 8 µs to read, with json). Where the two could differ, json is asked instead:
-# - writing, orjson refuses what json takes (keys not text, integers past 64 bits, lone
+# -- orjson where it writes exactly what json does ----------------------------------------------
+# orjson writes JSON four to five times faster than json (an application of 1.2 KB: 1.8 µs instead
+# of 9.5). Where the two could differ, json is asked instead:
+# - orjson refuses what json takes (keys not text, integers past 64 bits, lone
 #   surrogates): json writes it;
 # - it writes NaN and the infinities as null, which would change the value: any text holding
 #   "null" is written again by json (a real null costs only the second encoding);
 # - it writes some floats in other digits (1e-05 as 0.00001): the same value, read back alike, but
 #   not the same text, so the audit's canonical text (what hashes are made over) takes orjson only
-#   for data without floats (see workflow/audit.py);
-# - reading, it makes an integer past 64 bits a float: a text with a run of 19 digits or more is
-#   read by json (an 18-digit identity number is not such a run; a 19-digit account is, and costs a
-#   little more to read); and what orjson refuses (NaN, 1e400, lone surrogates) json reads.
-_LONG_NUMBER = re.compile(r"\d{19}")
-_LONG_NUMBER_BYTES = re.compile(rb"\d{19}")
+#   for data without floats (see workflow/audit.py).
+# Reading stays with json: orjson reads an integer past 64 bits as a float, and telling such a
+# text apart (a run of 19 digits) costs more than orjson saves.
 _PASSTHROUGH = orjson.OPT_PASSTHROUGH_DATACLASS | orjson.OPT_PASSTHROUGH_DATETIME
 
 
@@ -94,19 +90,3 @@ def sorted_compact(value: dict[str, Any]) -> str | None:
         return orjson.dumps(value, option=orjson.OPT_SORT_KEYS).decode()
     except orjson.JSONEncodeError:
         return None
-
-
-def loads(text: str | bytes) -> Any:
-    """``json.loads(text)``, by orjson where it reads the same value (see above); text or UTF-8
-    bytes (a driver may give either)."""
-    if type(text) is str:
-        long = _LONG_NUMBER.search(text)
-    else:
-        text = bytes(text)
-        long = _LONG_NUMBER_BYTES.search(text)
-    if not long:
-        try:
-            return orjson.loads(text)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(text)

@@ -1,7 +1,6 @@
-"""The JSON evalflow stores and reads: orjson where it writes and reads what the json module does,
-json where it might not. What is stored must read back as the same value, the text an audit hash
-is made over must stay exactly json's, and nothing may be lost on the way (a NaN, an integer past
-64 bits)."""
+"""The JSON evalflow stores: orjson where it writes what the json module does, json where it might
+not. What is stored must read back as the same value (a NaN stays a NaN), and the text an audit
+hash is made over must stay exactly json's."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from hypothesis import strategies as st
 
 from store.sql import stored_json
 from workflow.audit import data_text
-from workflow.jsontext import compact, loads, sorted_compact
+from workflow.jsontext import compact, sorted_compact
 from workflow.records import plain
 
 JSON_OF = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False, default=str).encode
@@ -61,10 +60,7 @@ def test_a_value_without_floats_is_written_exactly_as_json_writes_it(value: obje
 def test_any_value_is_stored_as_json_would_store_it_and_reads_back_the_same(value: object) -> None:
     """Floats may be written in other digits (1e-05 as 0.00001), never as another value; a NaN
     or an infinity stays one (orjson alone would write null)."""
-    text = compact(str)(value)
-    assert same(json.loads(text), json.loads(JSON_OF(value)))
-    if LONE not in text:
-        assert same(loads(text), json.loads(JSON_OF(value)))
+    assert same(json.loads(compact(str)(value)), json.loads(JSON_OF(value)))
 
 
 def test_what_orjson_would_change_is_written_by_json() -> None:
@@ -106,39 +102,6 @@ def test_the_store_refuses_what_it_cannot_write_as_before() -> None:
             assert "is not JSON serializable" in str(exc)
         else:
             raise AssertionError(f"{value!r} was written")
-
-
-@settings(max_examples=400, deadline=None)
-@given(anything)
-def test_reading_gives_the_value_json_reads(value: object) -> None:
-    text = JSON_OF(value)
-    if LONE in text:  # (stored as its escape, which both read)
-        text = json.dumps(value)
-    assert same(loads(text), json.loads(text))
-    assert same(loads(text.encode()), json.loads(text))
-
-
-def test_what_orjson_would_read_otherwise_is_read_by_json() -> None:
-    for text in (
-        "18446744073709551616",  # orjson makes these floats
-        "-9223372036854775809",
-        '{"account": 1234567890123456789012}',
-        "NaN",  # orjson refuses these
-        "[Infinity, -Infinity]",
-        "1e400",
-        '"\\ud800"',
-    ):
-        assert same(loads(text), json.loads(text)), text
-    assert loads('{"account": 1234567890123456789012}')["account"] == 1234567890123456789012
-
-
-def test_a_text_json_refuses_is_refused() -> None:
-    for text in ("[1, 2", '"\x01"', ""):
-        try:
-            loads(text)
-        except ValueError:
-            continue
-        raise AssertionError(f"{text!r} was read")
 
 
 @settings(max_examples=400, deadline=None)
