@@ -116,6 +116,8 @@ projects = Table(
     _text("reopened_to", nullable=True),
     _json("record"),
     Index("ix_projects_cycle_city_state", "cycle_id", "city", "state"),
+    # counting the cities' municipal results from the index alone (migration 0006)
+    Index("ix_projects_cycle_result", "cycle_id", "municipal_result", "city"),
 )
 
 score_sheets = Table(

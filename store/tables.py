@@ -46,7 +46,10 @@ class CycleRow(SQLModel, table=True):
 
 class ProjectRow(SQLModel, table=True):
     __tablename__ = "projects"
-    __table_args__ = (Index("ix_projects_cycle_city_state", "cycle_id", "city", "state"),)
+    __table_args__ = (
+        Index("ix_projects_cycle_city_state", "cycle_id", "city", "state"),
+        Index("ix_projects_cycle_result", "cycle_id", "municipal_result", "city"),  # (migration 0006)
+    )
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: str = Field(foreign_key="cycles.id")
     city: str
