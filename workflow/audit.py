@@ -15,9 +15,10 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
+from itertools import groupby
 from typing import Any
 
 from workflow.jsontext import encoder, sorted_compact
@@ -128,38 +129,58 @@ def seal(entries: Sequence[AuditEntry], heads: dict[str, str]) -> list[str]:
     """Give each new entry its place in its chain (``prev_hash`` and ``hash``), in order;
     ``heads`` (chain -> its newest hash) is advanced as it goes. Returns each entry's data in
     its canonical text (:func:`data_text`), for the database to store as it is."""
-    texts = []
-    # a batch's entries differ mostly in their subject id and data: the canonical text around
-    # those two is made once for each set of the other fields (the same text _canonical makes)
-    framing: dict[tuple[Any, ...], tuple[str, str, str] | None] = {}
-    sha256 = hashlib.sha256
-    for entry in entries:
-        chain = chain_of(entry.cycle_id)
-        previous = heads.get(chain, GENESIS)
-        data = data_text(entry.data)
-        key = (
-            entry.action,
-            entry.actor,
-            entry.at,
-            entry.cycle_id,
-            entry.from_state,
-            entry.reason,
-            entry.subject,
-            entry.to_state,
-        )
-        frame = framing.get(key, _UNSEEN)
-        if frame is _UNSEEN:
-            frame = framing[key] = _framing(entry)
-        if frame is not None and type(entry.subject_id) is str:
-            head, middle, tail = frame
-            text = f"{head}{data}{middle}{_TEXT(entry.subject_id)}{tail}"
-        else:
-            text = _canonical(entry, data)
-        entry.prev_hash = previous
-        entry.hash = sha256((previous + "\n" + text).encode("utf-8")).hexdigest()
-        heads[chain] = entry.hash
-        texts.append(data)
+    texts: list[str] = []
+    # the entries in runs alike but for their subject ids, states and data: sealed by seal_batch
+    for _, run in groupby(entries, key=_alike):
+        alike = list(run)
+        sealed = seal_batch(alike[0], [(e.subject_id, e.from_state, e.to_state, e.data) for e in alike], heads)
+        for entry, (_, _, _, text, previous, digest) in zip(alike, sealed, strict=True):
+            entry.prev_hash, entry.hash = previous, digest
+            texts.append(text)
     return texts
+
+
+def _alike(entry: AuditEntry) -> tuple[Any, ...]:
+    return (entry.action, entry.actor, entry.at, entry.cycle_id, entry.reason, entry.subject)
+
+
+# one entry of a batch (seal_batch): its subject id, from and to states, and data
+Item = tuple[str, str | None, str | None, Mapping[str, Any]]
+
+
+def seal_batch(
+    template: AuditEntry, items: Iterable[Item], heads: dict[str, str]
+) -> list[tuple[str, str | None, str | None, str, str, str]]:
+    """Seal entries that are ``template`` but for each item's subject id, states and data (a
+    batch's transitions: one actor, action and instant), in order, into the template's chain;
+    ``heads`` is advanced. Returns, per item, (subject id, from, to, its data's canonical text,
+    the previous hash, its hash): the entries are never made as records. The hashes are the
+    ones :func:`link` gives the same entries."""
+    chain = chain_of(template.cycle_id)
+    previous = heads.get(chain, GENESIS)
+    # the canonical text around an entry's subject id and data is made once for each pair of
+    # states (the same text _canonical makes)
+    framing: dict[tuple[str | None, str | None], tuple[str, str, str] | None] = {}
+    sha256 = hashlib.sha256
+    out = []
+    for subject_id, from_state, to_state, data in items:
+        text = data_text(data)
+        frame = framing.get((from_state, to_state), _UNSEEN)
+        if frame is _UNSEEN:
+            frame = framing[(from_state, to_state)] = _framing(
+                replace(template, from_state=from_state, to_state=to_state)
+            )
+        if frame is not None and type(subject_id) is str:
+            head, middle, tail = frame
+            whole = f"{head}{text}{middle}{_TEXT(subject_id)}{tail}"
+        else:
+            entry = replace(template, subject_id=subject_id, from_state=from_state, to_state=to_state, data=data)
+            whole = _canonical(entry, text)
+        digest = sha256((previous + "\n" + whole).encode("utf-8")).hexdigest()
+        out.append((subject_id, from_state, to_state, text, previous, digest))
+        previous = digest
+    heads[chain] = previous
+    return out
 
 
 _UNSEEN: Any = object()

@@ -1080,22 +1080,21 @@ class Engine(AppealActions, TrailActions, AccountActions):
             with_application=not all(kept_application),
             with_record=not all(kept_record),
         )
-        tx.audit_many(
+        # one audit entry a project: alike but for the project, its states and the data
+        template = AuditEntry(now, cycle.id, "project", "", user.name, trigger, reason=reason)
+        tx.audit_batch(
+            template,
             [
-                AuditEntry(
-                    at=now,
-                    cycle_id=cycle.id,
-                    subject="project",
-                    subject_id=str(project.id),
-                    actor=user.name,
-                    action=trigger,
-                    from_state=before,
-                    to_state=project.state,
-                    reason=reason,
-                    data={**{k: v for k, v in request.items() if k != "scores"}, **extra, **data},
+                (
+                    str(project.id),
+                    before,
+                    project.state,
+                    {**{k: v for k, v in request.items() if k != "scores"}, **extra, **data}
+                    if request
+                    else {**extra, **data},
                 )
                 for project, before, request, extra, data in done
-            ]
+            ],
         )
 
     def _effects(

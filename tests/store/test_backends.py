@@ -41,6 +41,7 @@ from tests.conftest import (
     sh,
     snapshot,
 )
+from workflow.audit import link
 from workflow.engine import Engine
 from workflow.errors import ConcurrentChange, StoreUnavailable
 from workflow.records import Appeal, AuditEntry, Cycle, ListEntry, ListVersion, Project, Reminder, ScoreSheet, User
@@ -404,6 +405,45 @@ def test_audit_many_keeps_the_order_it_was_given(store: SqlStore) -> None:
         )
     with store.transaction(write=False) as tx:
         assert [e.action for e in tx.history("cycle")] == [f"step-{i}" for i in range(0, 25, 3)]
+
+
+def test_an_audit_batch_writes_the_entries_audit_many_would_write(store: SqlStore) -> None:
+    """audit_batch (a batch's transitions: one template, an item a project) writes what
+    audit_many of the same entries writes: the same fields, data, hashes (each the general
+    encoding's after the one before) and chain head, whether the batch holds one entry or many."""
+    seed(store)
+    template = AuditEntry(T0, CYCLE, "project", "", LEAD, "score", reason="理由")
+    items = [
+        (str(100 + i), "recommended" if i % 3 else None, "recommended", {"i": i, "bands": {"value": "较好"}, "x": 0.5})
+        for i in range(12)
+    ]
+    with store.transaction() as tx:
+        tx.audit(AuditEntry(T0, CYCLE, "cycle", CYCLE, LEAD, "open"))
+        tx.audit_batch(template, items)
+        tx.audit_batch(template, [("7", "a", "b", {})])  # one entry: its id is the head's
+        tx.audit_batch(template, [])
+    with store.transaction(write=False) as tx:
+        history = tx.history(cycle_id=CYCLE)
+        heads = tx.audit_heads()
+        conn = tx.s.connection()
+        head_id = conn.execute(text("SELECT entry_id FROM audit_heads WHERE chain = :c"), {"c": CYCLE}).scalar()
+    wanted = [dataclasses.replace(template, subject_id=i[0], from_state=i[1], to_state=i[2], data=i[3]) for i in items]
+    wanted.append(dataclasses.replace(template, subject_id="7", from_state="a", to_state="b", data={}))
+    previous = history[0].hash
+    assert [e.action for e in history] == ["open"] + ["score"] * 13
+    for got, want in zip(history[1:], wanted, strict=True):
+        assert (got.at, got.cycle_id, got.subject, got.subject_id, got.actor, got.reason) == (
+            T0,
+            CYCLE,
+            "project",
+            want.subject_id,
+            LEAD,
+            "理由",
+        )
+        assert (got.from_state, got.to_state, got.data) == (want.from_state, want.to_state, want.data)
+        assert (got.prev_hash, got.hash) == (previous, link(previous, want))
+        previous = got.hash
+    assert heads[CYCLE] == previous and head_id == history[-1].id
 
 
 # ------------------------------------------------------------------------------------ score sheets
