@@ -26,6 +26,7 @@ from sqlalchemy import (
     Table,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 
 
@@ -97,6 +98,12 @@ cycles = Table(
     _text("opened_by"),
 )
 
+# the partial index's condition: only reopened projects are in it
+REOPENED_ONLY: dict[str, Any] = {
+    "sqlite_where": text("reopened_to IS NOT NULL"),
+    "postgresql_where": text("reopened_to IS NOT NULL"),
+}
+
 projects = Table(
     "projects",
     metadata,
@@ -116,8 +123,11 @@ projects = Table(
     _text("reopened_to", nullable=True),
     _json("record"),
     Index("ix_projects_cycle_city_state", "cycle_id", "city", "state"),
-    # counting the cities' municipal results from the index alone (migration 0006)
+    # (migration 0006) counting the cities' municipal results, an import's check for projects
+    # submitted already, and finding the reopened projects, each from an index alone
     Index("ix_projects_cycle_result", "cycle_id", "municipal_result", "city"),
+    Index("ix_projects_cycle_unit", "cycle_id", "enterprise_name", "project_name"),
+    Index("ix_projects_reopened", "cycle_id", "reopened_to", **REOPENED_ONLY),
 )
 
 score_sheets = Table(
@@ -134,7 +144,9 @@ score_sheets = Table(
     _text("completion", default=""),
     Column("current", Boolean, nullable=False, default=True),
     _instant("at"),
-    Index("ix_sheets_cycle_current", "cycle_id", "current", "city"),
+    # (migration 0006: project and total added) a cycle's current sheets counted by city, or added
+    # up by project for ranking, from the index alone
+    Index("ix_sheets_cycle_current", "cycle_id", "current", "city", "project_id", "total"),
 )
 
 list_versions = Table(

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import JSON, Column, Index, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
-from store.schema import UTCDateTime  # (the migrations import it from here)
+from store.schema import REOPENED_ONLY, UTCDateTime  # (the migrations import UTCDateTime from here)
 
 
 def _instant(**kw: Any) -> Any:
@@ -48,7 +48,10 @@ class ProjectRow(SQLModel, table=True):
     __tablename__ = "projects"
     __table_args__ = (
         Index("ix_projects_cycle_city_state", "cycle_id", "city", "state"),
-        Index("ix_projects_cycle_result", "cycle_id", "municipal_result", "city"),  # (migration 0006)
+        # (migration 0006)
+        Index("ix_projects_cycle_result", "cycle_id", "municipal_result", "city"),
+        Index("ix_projects_cycle_unit", "cycle_id", "enterprise_name", "project_name"),
+        Index("ix_projects_reopened", "cycle_id", "reopened_to", **REOPENED_ONLY),
     )
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: str = Field(foreign_key="cycles.id")
@@ -69,7 +72,7 @@ class ProjectRow(SQLModel, table=True):
 
 class ScoreSheetRow(SQLModel, table=True):
     __tablename__ = "score_sheets"
-    __table_args__ = (Index("ix_sheets_cycle_current", "cycle_id", "current", "city"),)
+    __table_args__ = (Index("ix_sheets_cycle_current", "cycle_id", "current", "city", "project_id", "total"),)
     id: int | None = Field(default=None, primary_key=True)
     cycle_id: str = Field(foreign_key="cycles.id")
     project_id: int = Field(foreign_key="projects.id", index=True)
