@@ -1039,6 +1039,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
         kept_application: list[bool] = []
         kept_record: list[bool] = []
         unchanged: set[int] = set()
+        changed: set[str] = set()  # the columns of _SAVED_STATE some project's move changed
         for project, request, data in moves:
             before = project.state
             application = project.application
@@ -1056,12 +1057,9 @@ class Engine(AppealActions, TrailActions, AccountActions):
             kept_application.append(project.application is application)  # effects replace, never mutate
             kept_record.append(project.record is record)
             now_is = (project.state, project.municipal_result, project.review_method, project.reopened_to)
-            if (
-                project.id is not None
-                and now_is == stored
-                and project.application is application
-                and project.record is record
-            ):
+            if now_is != stored:
+                changed.update(name for name, old, new in zip(_SAVED_STATE, stored, now_is, strict=True) if old != new)
+            elif project.id is not None and project.application is application and project.record is record:
                 unchanged.add(id(project))  # an internal transition (a score sheet): the row stays as it is
             done.append((project, before, request, extra, data))
         if sheets:
@@ -1079,6 +1077,8 @@ class Engine(AppealActions, TrailActions, AccountActions):
             [p for p, *_ in done if id(p) not in created_ids and id(p) not in unchanged],
             with_application=not all(kept_application),
             with_record=not all(kept_record),
+            # (state is written whatever changed: a batch's saved projects moved)
+            untouched=[name for name in _SAVED_STATE[1:] if name not in changed],
         )
         # one audit entry a project: alike but for the project, its states and the data
         template = AuditEntry(now, cycle.id, "project", "", user.name, trigger, reason=reason)
@@ -1788,6 +1788,8 @@ def _same_application(stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool
     return core(stored) == core(new)
 
 
+# what a move may change of a project besides its application and record (see _move_chunk)
+_SAVED_STATE = ("state", "municipal_result", "review_method", "reopened_to")
 MOVE_CHUNK = 5000  # projects written per chunk of a batch (see Engine._move_all)
 # rules on a project's action that read the cycle beyond the counts (see Engine._request)
 _CYCLE_RULES = {"notice_over", "appeals_decided", "appeals_settled"}

@@ -303,6 +303,25 @@ def _stored_rows(store: SqlStore, ids: list[int]) -> list[tuple]:
     return [rows[pid] for pid in ids]
 
 
+def test_a_batch_save_leaves_the_columns_no_project_changed_as_they_are_stored(store: SqlStore) -> None:
+    """``untouched`` columns are left out of the UPDATE (their indexes are not rewritten): what
+    is stored there stays, while every other column and the version are written."""
+    seed(store)
+    ids = insert(store, *(project(n) for n in range(3)))
+    with store.transaction(write=False) as tx:
+        found = [tx.get_projects(ids)[pid] for pid in ids]
+    for p in found:
+        p.state, p.municipal_result, p.review_method, p.reopened_to = "municipal_excellent", "excellent", "onsite", "x"
+    with store.transaction() as tx:
+        tx.save_projects(found, untouched=["municipal_result", "reopened_to"])
+    with store.transaction(write=False) as tx:
+        stored = tx.get_projects(ids)
+    for pid in ids:
+        got = stored[pid]
+        assert (got.state, got.review_method, got.version) == ("municipal_excellent", "onsite", 2)
+        assert (got.municipal_result, got.reopened_to) == (None, None)
+
+
 @pytest.mark.parametrize(("with_application", "with_record"), [(True, True), (False, False), (True, False)])
 def test_save_projects_writes_what_save_project_writes(
     store: SqlStore, with_application: bool, with_record: bool
