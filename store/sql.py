@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from store import schema
 from store.guard import protect_audit
 from store.schema import UTCDateTime
-from workflow.audit import GENESIS, Item, chain_of, seal, seal_batch
+from workflow.audit import GENESIS, Item, chain_of, runs, seal_batch
 from workflow.errors import ConcurrentChange, StoreUnavailable
 from workflow.jsontext import compact
 from workflow.records import (
@@ -292,49 +292,27 @@ def _insert_sql(dialect: Any, table: Any, names: tuple[str, ...]) -> tuple[str, 
     return found
 
 
-def _bound_rows(
-    conn: Any, table: Any, records: Sequence[Any], texts: tuple[str, Sequence[str]] | None = None
-) -> tuple[str, list[tuple[Any, ...]]]:
+def _bound_rows(conn: Any, table: Any, records: Sequence[Any]) -> tuple[str, list[tuple[Any, ...]]]:
     """The INSERT of records (dataclasses, at least one) as rows of ``table``, their generated id
     left out, and each record's values bound as its column type binds them (instants to UTC,
-    JSON), in the driver's own terms. ``texts``: (a JSON column, each record's value already in
-    its text), bound as it is."""
+    JSON), in the driver's own terms."""
     names = tuple(f.name for f in fields(records[0]) if f.name != "id")
     sql, procs = _insert_sql(conn.dialect, table, names)
-    given = names.index(texts[0]) if texts is not None else -1
-    processed = _binders(procs, skip=given)
+    processed = _binders(procs)
     values = attrgetter(*names)
     rows = []
-    for k, r in enumerate(records):
+    for r in records:
         row = list(values(r))
         for i, p in processed:
             row[i] = p(row[i])
-        if texts is not None:
-            row[given] = texts[1][k]
         rows.append(tuple(row))
     return sql, rows
 
 
-def _write_rows(conn: Any, sql: str, rows: Sequence[tuple[Any, ...]]) -> int:
-    """Run the INSERT ``sql`` for ``rows`` in one statement; the generated id of a single row
-    (0 for more: the caller reads what it needs)."""
-    if len(rows) != 1:
-        conn.exec_driver_sql(sql, rows)
-        return 0
-    if conn.dialect.name == "sqlite":
-        return conn.exec_driver_sql(sql, rows[0]).lastrowid
-    return conn.exec_driver_sql(f"{sql} RETURNING id", rows[0]).scalar_one()
-
-
-def _binders(procs: Sequence[tuple[Any, Any]], skip: int = -1) -> list[tuple[int, Any]]:
+def _binders(procs: Sequence[tuple[Any, Any]]) -> list[tuple[int, Any]]:
     """(position, bind processor) of the columns whose type processes the value (instants, JSON),
-    the others left as they are; an instant's remembers its last value (a batch's rows share one).
-    ``skip``: a position whose value is bound as it is given."""
-    return [
-        (i, _same_once(p) if isinstance(c.type, UTCDateTime) else p)
-        for i, (p, c) in enumerate(procs)
-        if p and i != skip
-    ]
+    the others left as they are; an instant's remembers its last value (a batch's rows share one)."""
+    return [(i, _same_once(p) if isinstance(c.type, UTCDateTime) else p) for i, (p, c) in enumerate(procs) if p]
 
 
 def _same_once(process: Any) -> Any:
@@ -488,19 +466,15 @@ class Tx:
         if hasattr(record, "id"):
             record.id = result.inserted_primary_key[0]  # type: ignore[attr-defined]
 
-    def _insert_many(self, table: Any, records: Sequence[Any], texts: tuple[str, Sequence[str]] | None = None) -> None:
+    def _insert_many(self, table: Any, records: Sequence[Any]) -> None:
         """Insert records (dataclasses) as rows of ``table`` in one DB-API executemany: each value
         goes through its column type's own bind processing (instants to UTC, JSON), without the
-        per-row compilation of an ORM or Core bulk insert, which costs more than the database.
-        ``texts``: (a JSON column, each record's value already in its text), stored as it is."""
+        per-row compilation of an ORM or Core bulk insert, which costs more than the database."""
         if not records:
             return
         conn = self.s.connection()
-        sql, rows = _bound_rows(conn, table, records, texts)
-        if len(rows) == 1 and hasattr(records[0], "id"):  # one row: its generated id is written back
-            records[0].id = _write_rows(conn, sql, rows)
-        else:
-            conn.exec_driver_sql(sql, rows)
+        sql, rows = _bound_rows(conn, table, records)
+        conn.exec_driver_sql(sql, rows)
 
     def _save_versioned(self, table: Any, item: Any, subject: str, /, **values: Any) -> None:
         """Write ``values`` only if the stored version is still ``item.version``; bump it.
@@ -1207,43 +1181,43 @@ class Tx:
         self.audit_many([entry])
 
     def audit_many(self, entries: Sequence[AuditEntry]) -> None:
-        """Append audit entries in one statement (in order), each sealed into its chain: the
-        chains' heads are locked for the transaction, so two writers never both extend one."""
+        """Append audit entries (in order), each sealed into its chain: the chains' heads are
+        locked for the transaction, so two writers never both extend one. Each run of alike
+        entries (one action, actor and instant) is written as one batch (see audit_batch)."""
         if not entries:
             return
-        chains = sorted({chain_of(e.cycle_id) for e in entries})
-        heads = self._lock_heads(chains)
-        # the data is stored as the very text its hash was made over, encoded once for both
-        texts = seal(entries, heads)
-        self._insert_many(schema.audit, entries, texts=("data", texts))  # (one entry: its id written back)
-        for chain in chains:
-            self._advance_head(chain, heads[chain], max(e.id or 0 for e in entries if chain_of(e.cycle_id) == chain))
+        heads = self._lock_heads(sorted({chain_of(e.cycle_id) for e in entries}))
+        for template, items in runs(entries):
+            self._append(template, items, heads)
 
     def audit_batch(self, template: AuditEntry, items: Sequence[Item]) -> None:
         """Append one audit entry per item, each ``template`` with the item's subject id, states
         and data (a batch's transitions), in one statement, sealed into the template's chain
-        (see audit_many): the same rows as audit_many of the entries, without making them."""
-        if not items:
-            return
+        (see audit_many), without making each entry as a record."""
+        if items:
+            self._append(template, items, self._lock_heads([chain_of(template.cycle_id)]))
+
+    def _append(self, template: AuditEntry, items: Sequence[Item], heads: dict[str, str]) -> None:
+        """Seal and write the entries of ``items`` (see audit_batch), their chain's head locked and
+        in ``heads``; the data is stored as the very text its hash was made over, encoded once."""
         chain = chain_of(template.cycle_id)
-        heads = self._lock_heads([chain])
         sealed = seal_batch(template, items, heads)
         conn = self.s.connection()
         sql, procs = _insert_sql(conn.dialect, schema.audit, _AUDIT_COLUMNS)
         bind_at = procs[0][0]  # (the one column whose value is bound: the other ones are text)
         at = bind_at(template.at) if bind_at else template.at
-        cycle_id, subject, actor, action, reason = (
-            template.cycle_id,
-            template.subject,
-            template.actor,
-            template.action,
-            template.reason,
-        )
+        t = template
         rows = [
-            (at, cycle_id, subject, sid, actor, action, from_state, to_state, reason, text, previous, digest)
+            (at, t.cycle_id, t.subject, sid, t.actor, t.action, from_state, to_state, t.reason, text, previous, digest)
             for sid, from_state, to_state, text, previous, digest in sealed
         ]
-        newest = _write_rows(conn, sql, rows)
+        if len(rows) > 1:
+            conn.exec_driver_sql(sql, rows)
+            newest = 0  # (_advance_head reads it: the chain's last row)
+        elif conn.dialect.name == "sqlite":
+            newest = conn.exec_driver_sql(sql, rows[0]).lastrowid
+        else:
+            newest = conn.exec_driver_sql(f"{sql} RETURNING id", rows[0]).scalar_one()
         self._advance_head(chain, heads[chain], newest)
 
     def _advance_head(self, chain: str, head: str, newest: int) -> None:

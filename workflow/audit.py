@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -97,8 +97,7 @@ def _canonical(entry: AuditEntry, data: str) -> str:
     if frame is not None and (type(subject_id) is str or subject_id is None):
         # the usual entry, its fields text or None: the same text as the encoder's below, written
         # around the data's own encoding (the keys in their sorted order)
-        head, middle, tail = frame
-        return f"{head}{data}{middle}{'null' if subject_id is None else _TEXT(subject_id)}{tail}"
+        return _framed(frame, data, subject_id)
     at = _utc_text(entry.at) if entry.at else ""
     content = {
         "at": at,
@@ -130,22 +129,29 @@ def seal(entries: Sequence[AuditEntry], heads: dict[str, str]) -> list[str]:
     ``heads`` (chain -> its newest hash) is advanced as it goes. Returns each entry's data in
     its canonical text (:func:`data_text`), for the database to store as it is."""
     texts: list[str] = []
-    # the entries in runs alike but for their subject ids, states and data: sealed by seal_batch
-    for _, run in groupby(entries, key=_alike):
-        alike = list(run)
-        sealed = seal_batch(alike[0], [(e.subject_id, e.from_state, e.to_state, e.data) for e in alike], heads)
-        for entry, (_, _, _, text, previous, digest) in zip(alike, sealed, strict=True):
+    each = iter(entries)
+    for template, items in runs(entries):
+        for _, _, _, text, previous, digest in seal_batch(template, items, heads):
+            entry = next(each)
             entry.prev_hash, entry.hash = previous, digest
             texts.append(text)
     return texts
 
 
-def _alike(entry: AuditEntry) -> tuple[Any, ...]:
-    return (entry.action, entry.actor, entry.at, entry.cycle_id, entry.reason, entry.subject)
-
-
 # one entry of a batch (seal_batch): its subject id, from and to states, and data
 Item = tuple[str, str | None, str | None, Mapping[str, Any]]
+
+
+def runs(entries: Iterable[AuditEntry]) -> Iterator[tuple[AuditEntry, list[Item]]]:
+    """The entries, in order, in runs alike but for their subject ids, states and data: each run
+    as its first entry (the template the others follow) and its items (see seal_batch)."""
+    for _, run in groupby(entries, key=_alike):
+        alike = list(run)
+        yield alike[0], [(e.subject_id, e.from_state, e.to_state, e.data) for e in alike]
+
+
+def _alike(entry: AuditEntry) -> tuple[Any, ...]:
+    return (entry.action, entry.actor, entry.at, entry.cycle_id, entry.reason, entry.subject)
 
 
 def seal_batch(
@@ -171,8 +177,7 @@ def seal_batch(
                 replace(template, from_state=from_state, to_state=to_state)
             )
         if frame is not None and type(subject_id) is str:
-            head, middle, tail = frame
-            whole = f"{head}{text}{middle}{_TEXT(subject_id)}{tail}"
+            whole = _framed(frame, text, subject_id)
         else:
             entry = replace(template, subject_id=subject_id, from_state=from_state, to_state=to_state, data=data)
             whole = _canonical(entry, text)
@@ -184,6 +189,13 @@ def seal_batch(
 
 
 _UNSEEN: Any = object()
+
+
+def _framed(frame: tuple[str, str, str], data: str, subject_id: str | None) -> str:
+    """The canonical text of a usual entry: its framing (see _framing) around its data's text and
+    its subject id."""
+    head, middle, tail = frame
+    return f"{head}{data}{middle}{'null' if subject_id is None else _TEXT(subject_id)}{tail}"
 
 
 def _framing(entry: AuditEntry) -> tuple[str, str, str] | None:

@@ -1089,9 +1089,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                     str(project.id),
                     before,
                     project.state,
-                    {**{k: v for k, v in request.items() if k != "scores"}, **extra, **data}
-                    if request
-                    else {**extra, **data},
+                    {**{k: v for k, v in request.items() if k != "scores"}, **extra, **data},
                 )
                 for project, before, request, extra, data in done
             ],
