@@ -3,6 +3,7 @@ schema change must not leave them broken. Speed is not asserted here; the figure
 
 from __future__ import annotations
 
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -25,3 +26,50 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
     assert "naive, one ORM commit per transition, N = 45" in text
     assert "the transitions machine alone" in text and "loading 90 projects into records" in text
     assert "the engine beyond the floor:" in text and "µs per transition" in text
+
+
+def test_the_floor_writes_the_rows_the_engine_writes(tmp_path: Path) -> None:
+    """The floor is 'the same rows': per table and per audited action, as many rows as the
+    engine's run writes, projects ending in the same states and versions, and the same bytes of
+    audit data and sheets (the list's tie order aside: the engine's run settles a tie)."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    from workflow.program import ProgramRegistry
+
+    n = 90
+    apps = bench.Applications(n, list(ProgramRegistry().get(bench.PROGRAM).parties))
+    (tmp_path / "e").mkdir()
+    (tmp_path / "f").mkdir()
+    *_, engine_db = bench.engine_run(n, tmp_path / "e", apps)
+    bench.same_rows_run(n, tmp_path / "f", apps)
+
+    def facts(db: Path) -> dict[str, object]:
+        con = sqlite3.connect(db)
+        try:
+            return {
+                "counts": {
+                    t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+                    for t in ("projects", "score_sheets", "list_versions", "confirmations")
+                },
+                "projects": sorted(con.execute("SELECT id, state, version, municipal_result FROM projects")),
+                "audit": sorted(
+                    con.execute(
+                        "SELECT subject, action, actor, count(*), sum(length(data)), sum(length(hash)),"
+                        " sum(length(prev_hash)) FROM audit WHERE subject IN ('project', 'list')"
+                        " AND action != 'propose' GROUP BY subject, action, actor"
+                    )
+                ),
+                "sheets": sorted(
+                    con.execute("SELECT project_id, city, scorer, scores, bands, total FROM score_sheets")
+                ),
+                "entries": con.execute("SELECT length(entries), status FROM list_versions").fetchall(),
+            }
+        finally:
+            con.close()
+
+    engine, floor = facts(engine_db), facts(tmp_path / "f" / f"floor-same-{n}.db")
+    for key in engine:
+        assert floor[key] == engine[key], key
