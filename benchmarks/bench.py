@@ -49,7 +49,7 @@ from demo.g60 import DemoClock  # noqa: E402
 from demo.synthetic import application  # noqa: E402
 from store.sql import SqlStore, stored_json  # noqa: E402
 from workflow.audit import data_text  # noqa: E402
-from workflow.engine import Engine  # noqa: E402
+from workflow.engine import MOVE_CHUNK, Engine  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 PROGRAM = "g60-deep-integration"
@@ -276,6 +276,7 @@ def _floor_db(db: Path, foreign_keys: bool) -> sqlite3.Connection:
 
 
 CYCLE = "g60-2027"  # the cycle id the engine's run gets
+
 HASH = "0" * 64  # a hash's text is as long as any other: the floor stores it, and makes none
 
 
@@ -317,7 +318,6 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
         )
 
     ids: dict[str, list[int]] = {}
-    names: dict[int, tuple[str, str, str]] = {}
     pid = 0
     con.execute("BEGIN")
     for city in parties:
@@ -330,7 +330,6 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
             pid += 1
             e, p = a["enterprise"], a["project"]
             rows.append((pid, e["city"], admin, e["name"], p["name"], as_stored(a), when, when))
-            names[pid] = (e["city"], e["name"], p["name"])
         con.executemany(
             "INSERT INTO projects (id, cycle_id, city, applicant, enterprise_name, project_name, application, state,"
             f" version, submitted_at, updated_at, record) VALUES (?, '{CYCLE}', ?, ?, ?, ?, ?, 'submitted', 1, ?, ?,"
@@ -376,37 +375,38 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
     every = [i for city in parties for i in ids[city.id]]
     when = at(5, 10)
     totals = dict.fromkeys(every, 0)
-    for k, city in enumerate(parties):  # each city's sheets; their scores and bands are made, not timed
-        made = time.perf_counter()
-        scores = {i: sheet(i, k) for i in every}
-        bands = {i: {c.id: c.band_for(s[c.id]).label for c in program.criteria} for i, s in scores.items()}
-        data = {  # the audit data the engine's sheet records
-            i: {
-                "scores": scores[i],
-                "bands": bands[i],
-                "total": sum(scores[i].values()),
-                "city": city.id,
-                "replaces_total": None,
-            }
-            for i in every
-        }
-        for i in every:
-            totals[i] += data[i]["total"]
-        untimed += time.perf_counter() - made
+    for k, city in enumerate(parties):  # each city's sheets, a transaction each, as the engine's
         con.execute("BEGIN")
         scorer = f"{city.id}-scorer"
-        con.executemany(
-            "INSERT INTO score_sheets (cycle_id, project_id, city, scorer, scores, bands, total, completion, current,"
-            " at) VALUES (?, ?, ?, ?, ?, ?, ?, '', 1, ?)",
-            [
-                (CYCLE, i, city.id, scorer, as_stored(scores[i]), as_stored(bands[i]), data[i]["total"], when)
-                for i in every
-            ],
-        )
-        rows = [(i, "recommended", "recommended", data_text(data[i])) for i in every]
-        audit(when, scorer, "score", "project", rows)
+        for first in range(0, n, MOVE_CHUNK):  # made a chunk at a time (not timed), as the engine writes them
+            made = time.perf_counter()
+            part = every[first : first + MOVE_CHUNK]
+            scores = [sheet(i, k) for i in part]
+            bands = [{c.id: c.band_for(s[c.id]).label for c in program.criteria} for s in scores]
+            data = [  # the audit data the engine's sheet records
+                {"scores": s, "bands": b, "total": sum(s.values()), "city": city.id, "replaces_total": None}
+                for s, b in zip(scores, bands, strict=True)
+            ]
+            untimed += time.perf_counter() - made
+            con.executemany(
+                "INSERT INTO score_sheets (cycle_id, project_id, city, scorer, scores, bands, total, completion,"
+                " current, at) VALUES (?, ?, ?, ?, ?, ?, ?, '', 1, ?)",
+                [
+                    (CYCLE, i, city.id, scorer, as_stored(s), as_stored(b), d["total"], when)
+                    for i, s, b, d in zip(part, scores, bands, data, strict=True)
+                ],
+            )
+            audit(
+                when,
+                scorer,
+                "score",
+                "project",
+                [(i, "recommended", "recommended", data_text(d)) for i, d in zip(part, data, strict=True)],
+            )
+            for i, d in zip(part, data, strict=True):
+                totals[i] += d["total"]
+            del scores, bands, data
         con.execute("COMMIT")
-        del scores, bands, data, rows
     # the list: every project ranked by its mean, the first places listed
     ranked = sorted(every, key=lambda i: (-totals[i], i))
     places = {"demonstration": n // 10, "excellent": n // 5}
@@ -421,22 +421,37 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
         )
     con.execute("BEGIN")
     when = at(5, 25)
-    entries = [
-        {
-            "rank": r,
+    made = time.perf_counter()
+    names = {r[0]: r[1:] for r in con.execute("SELECT id, city, enterprise_name, project_name FROM projects")}
+    untimed += time.perf_counter() - made
+
+    def entry(rank: int, i: int) -> dict[str, object]:
+        city, enterprise, project = names[i]
+        score = f"{totals[i] / len(parties):.4f}"
+        return {
+            "rank": rank,
             "project_id": i,
-            "city": names[i][0],
-            "enterprise_name": names[i][1],
-            "project_name": names[i][2],
-            "score": f"{totals[i] / len(parties):.4f}",
+            "city": city,
+            "enterprise_name": enterprise,
+            "project_name": project,
+            "score": score,
             "category": category[i],
         }
-        for r, i in enumerate(ranked, start=1)
-    ]
+
+    # the list's JSON text, made a chunk of entries at a time (as the engine writes it, field by field)
+    entries = (
+        "["
+        + ",".join(
+            as_stored([entry(first + r + 1, i) for r, i in enumerate(ranked[first : first + MOVE_CHUNK])])[1:-1]
+            for first in range(0, n, MOVE_CHUNK)
+        )
+        + "]"
+    )
+    names.clear()
     con.execute(
         "INSERT INTO list_versions (id, cycle_id, number, status, method, entries, tie_order, proposed_by, at, version)"
         " VALUES (1, ?, 1, 'proposed', 'mean', ?, '[]', 'lead', ?, 1)",
-        (CYCLE, as_stored(entries), when),
+        (CYCLE, entries, when),
     )
     audit(
         when,
@@ -659,18 +674,19 @@ def cli_latency(db: Path, n: int, runs: int = 5) -> dict[str, float]:
 
 
 def one_size(n: int, work: Path) -> dict:
-    """One size, in a process of its own (so that its peak memory is its own): the floor, then
-    the engine, on the same synthetic applications."""
+    """One size, in a process of its own: the engine, then the two floors, on the same synthetic
+    applications. The process's peak memory is read when the engine is done, before the floors
+    run: it is the engine's (and the benchmark's applications')."""
     from workflow.program import ProgramRegistry
 
     cities = list(ProgramRegistry().get(PROGRAM).parties)
     apps = Applications(n, cities)
+    stages, transitions, sheets, db = engine_run(n, work, apps)
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    gc.collect()
     floor = same_rows_run(n, work, apps)
     gc.collect()
     bare = floor_run(n, work, apps)
-    gc.collect()
-    stages, transitions, sheets, db = engine_run(n, work, apps)
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     return {
         "n": n,
         "floor": floor,

@@ -26,6 +26,13 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
     assert "naive, one ORM commit per transition, N = 45" in text
     assert "the transitions machine alone" in text and "loading 90 projects into records" in text
     assert "the engine beyond the floor:" in text and "µs per transition" in text
+    # each floor is a time of its own, below the engine's (it writes the rows and nothing else)
+    for n in (45, 90):
+        line = next(x for x in text.splitlines() if x.startswith(f"N = {n}: engine"))
+        engine, floor = (float(line.split(word)[1].split(" s")[0]) for word in ("engine ", "floor "))
+        bare = next(x for x in text.splitlines() if "bare floor" in x and x.strip().startswith("bare floor"))
+        assert 0 < floor < engine, line
+        assert 0 < float(bare.split("bare floor ")[1].split(" s")[0]) < engine, bare
 
 
 def test_the_floor_writes_the_rows_the_engine_writes(tmp_path: Path) -> None:
