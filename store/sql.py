@@ -38,6 +38,7 @@ from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, Operationa
 from sqlalchemy.orm import Session
 
 from store import schema
+from store.checkpoint import SAFETY_PAGES, Checkpointer
 from store.guard import protect_audit
 from store.schema import UTCDateTime
 from workflow.audit import GENESIS, Item, chain_of, runs, seal_batch
@@ -61,6 +62,7 @@ from workflow.records import (
 )
 
 BUSY_TIMEOUT_MS = 10_000
+_CHECKPOINTS = Checkpointer(BUSY_TIMEOUT_MS)  # one thread for the process's SQLite databases
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001"
 HEAD = "0006"  # the newest revision in store/migrations/versions (a test keeps this true)
@@ -105,6 +107,9 @@ def _new_engine(url: str) -> Engine:
             cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             cur.execute("PRAGMA foreign_keys=ON")
             cur.execute("PRAGMA synchronous=NORMAL")
+            # the log is checkpointed beside the writer (store/checkpoint.py); its own checkpoint
+            # only from SAFETY_PAGES pages of log on
+            cur.execute(f"PRAGMA wal_autocheckpoint={SAFETY_PAGES}")
             cur.close()
 
         @event.listens_for(engine, "begin")
@@ -155,6 +160,8 @@ class SqlStore:
     def __init__(self, url: str):
         self.url = url
         self.engine = make_engine(url)
+        path = self.sqlite_path()
+        self._log_path = str(path) if path is not None else None  # whose log _CHECKPOINTS checkpoints
 
     def describe(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
@@ -186,6 +193,7 @@ class SqlStore:
             raise StoreUnavailable(f"Cannot create the database at {self.describe()}: {_why(exc)}") from None
         if fresh and path is not None and path.exists():
             path.chmod(0o600)
+        self._written()
         return not existed
 
     def schema_version(self) -> str | None:
@@ -267,8 +275,22 @@ class SqlStore:
                         session.flush()
         except (OperationalError, DatabaseError) as exc:
             raise StoreUnavailable(f"The database at {self.describe()} failed: {_why(exc)}") from None
+        if write:
+            self._written()
+
+    def _written(self) -> None:
+        """After a commit: the log is checkpointed beside this thread (store/checkpoint.py)."""
+        if self._log_path is not None:
+            _CHECKPOINTS.ask(self._log_path)
+
+    def settle(self) -> None:
+        """Wait for the checkpoints of this database's log asked for so far (see store/checkpoint.py)."""
+        if self._log_path is not None:
+            _CHECKPOINTS.settle(self._log_path)
 
     def dispose(self) -> None:
+        """Close the store's connections, once its log's checkpoints are done."""
+        self.settle()
         self.engine.dispose()
 
 
