@@ -35,7 +35,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, DBAPIError, IntegrityError, OperationalError
-from sqlalchemy.orm import Session
 
 from store import schema
 from store.checkpoint import SAFETY_PAGES, Checkpointer
@@ -270,9 +269,7 @@ class SqlStore:
             with self.engine.connect() as conn:
                 conn.info["write"] = write
                 with conn.begin():
-                    with Session(bind=conn, expire_on_commit=False, autoflush=False) as session:
-                        yield Tx(session, write)
-                        session.flush()
+                    yield Tx(_Bound(conn), write)
         except (OperationalError, DatabaseError) as exc:
             raise StoreUnavailable(f"The database at {self.describe()} failed: {_why(exc)}") from None
         if write:
@@ -470,11 +467,28 @@ def _create_tables(engine: Engine) -> None:
     SQLModel.metadata.create_all(engine)
 
 
+class _Bound:
+    """What a Tx asks of its transaction: the connection it runs on, and savepoints on it. (The
+    store reads and writes with Core only: no ORM session, whose import alone cost every command
+    about 75 ms.)"""
+
+    __slots__ = ("_conn",)
+
+    def __init__(self, conn: Any):
+        self._conn = conn
+
+    def connection(self) -> Any:
+        return self._conn
+
+    def begin_nested(self) -> Any:
+        return self._conn.begin_nested()
+
+
 class Tx:
     """Reads and writes inside one transaction. Every write of a versioned record checks the version."""
 
-    def __init__(self, session: Session, write: bool = True):
-        self.s = session
+    def __init__(self, bound: _Bound, write: bool = True):
+        self.s = bound
         self.write = write
 
     def _insert(self, table: Any, record: Any, **extra: Any) -> None:
