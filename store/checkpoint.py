@@ -10,7 +10,8 @@ After a write transaction commits, the store asks this module's one thread (per 
 checkpoint that database. Its checkpoints are PASSIVE: they never wait for or block a reader or a
 writer, and copy back what no reader still needs, so the log is reused from its start again by a
 later writer. A connection's own checkpoint stays as a safety net, from SAFETY_PAGES pages of log
-on (about 40 MB), should the thread fall behind. A checkpoint that fails is logged and dropped: the
+on (about 200 MB: above what one large batch writes, such as a city's 100,000 score sheets, some
+30,000 pages), should the thread fall behind. A checkpoint that fails is logged and dropped: the
 committed data is safe in the log either way, and the next commit asks again. ``settle`` waits for
 a database's checkpoints (a store being closed, a file about to be copied).
 """
@@ -24,7 +25,7 @@ from urllib.parse import quote
 
 from workflow.log import get_logger
 
-SAFETY_PAGES = 10_000  # a connection's own checkpoint, should the thread fall behind
+SAFETY_PAGES = 50_000  # a connection's own checkpoint (about 200 MB of log), should the thread fall behind
 
 log = get_logger("evalflow.store")
 
