@@ -18,6 +18,7 @@ a database's checkpoints (a store being closed, a file about to be copied).
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
 from pathlib import Path
@@ -36,11 +37,17 @@ class Checkpointer:
 
     def __init__(self, busy_timeout_ms: int) -> None:
         self._busy_timeout_ms = busy_timeout_ms
+        self.failures = 0
+        self._start_afresh()
+        # a process forked from this one (a server's worker) has none of its threads, and may have
+        # been forked while the thread held the lock: it starts afresh, with its own thread
+        os.register_at_fork(after_in_child=self._start_afresh)
+
+    def _start_afresh(self) -> None:
         self._changed = threading.Condition()
         self._waiting: dict[str, None] = {}  # the databases asked for, in order (a set that keeps it)
         self._running: str | None = None
         self._thread: threading.Thread | None = None
-        self.failures = 0
 
     def ask(self, path: str) -> None:
         """Checkpoint the database at ``path`` soon; returns at once."""

@@ -4,8 +4,10 @@ closing a store waits for it; and a checkpoint that fails neither loses data nor
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import threading
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -115,3 +117,49 @@ def test_a_failed_checkpoint_is_dropped_and_the_thread_goes_on(tmp_path: Path, s
     store.settle()
     assert _pages_in_file(db) > pages
     assert _rows_in_file_alone(db, tmp_path) == 4000
+
+
+def test_a_forked_process_checkpoints_with_a_thread_of_its_own(store: SqlStore, tmp_path: Path) -> None:
+    """A server's worker forked after the store wrote: its checkpoints still run (the parent's
+    thread is not in the child), and the parent's go on."""
+    db = tmp_path / "e.db"
+    _write(store)
+    held, release = threading.Event(), threading.Event()
+
+    def hold() -> None:  # as the checkpoint thread holds the lock, for a moment, now and then
+        with sql._CHECKPOINTS._changed:
+            held.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(30)
+    pid = -1
+    try:
+        pid = os.fork()
+        if pid == 0:  # the child: write, settle, report by its exit status
+            code = 1
+            try:
+                (tmp_path / "child").mkdir()
+                child = SqlStore(f"sqlite:///{db}")
+                _write(child, 500)
+                child.settle()
+                child.dispose()
+                code = 0 if _rows_in_file_alone(db, tmp_path / "child") == 2500 else 2
+            finally:
+                os._exit(code)
+    finally:
+        if pid != 0:
+            release.set()
+            holder.join()
+    deadline = time.monotonic() + 30
+    while (done := os.waitpid(pid, os.WNOHANG))[0] == 0 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    if done[0] == 0:  # (a child stuck on a lock the fork copied held)
+        os.kill(pid, 9)
+        os.waitpid(pid, 0)
+        pytest.fail("the forked process's checkpoint never ran")
+    assert os.waitstatus_to_exitcode(done[1]) == 0
+    _write(store, 1)
+    store.settle()
+    assert _rows_in_file_alone(db, tmp_path) == 2501
