@@ -738,7 +738,8 @@ def main() -> None:
         "--score-batch",
         type=int,
         metavar="N",
-        help="only time one city's score batch of N sheets on an N-project database (kept in --work)",
+        help="only time one city's score batch of N sheets on an N-project database (kept in --work),"
+        " until its log is checkpointed",
     )
     parser.add_argument("--runs", type=int, default=5, help="runs of --score-batch (the median is printed)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder with its databases")
