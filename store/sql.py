@@ -168,7 +168,8 @@ class SqlStore:
         self.url = url
         self.engine = make_engine(url)
         path = self.sqlite_path()
-        self._log_path = str(path) if path is not None else None  # whose log _CHECKPOINTS checkpoints
+        # whose log _CHECKPOINTS checkpoints (absolute: the same file whatever the working folder later)
+        self._log_path = str(path.absolute()) if path is not None else None
 
     def describe(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
