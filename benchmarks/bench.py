@@ -36,6 +36,7 @@ import sys
 import tempfile
 import time
 import tracemalloc
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -84,10 +85,12 @@ class Applications:
 
 
 def engine_run(
-    n: int, work: Path, apps: Applications, before_scoring: bool = False
+    n: int, work: Path, apps: Applications, before_scoring: bool = False, at_review: Path | None = None
 ) -> tuple[dict[str, float], int, int, Path]:
     """The whole cycle through the engine; returns seconds per stage, transitions, sheets, db.
-    ``before_scoring``: stop when joint scoring is about to begin (the database as it is then)."""
+    ``before_scoring``: stop when joint scoring is about to begin (the database as it is then).
+    ``at_review``: keep a copy of the database there as it is when municipal review opens (for
+    the latency of one `evalflow review`); made between stages, not timed."""
     db = work / f"engine-{n}{'-before-scoring' if before_scoring else ''}.db"
     store = SqlStore(f"sqlite:///{db}")
     store.create()
@@ -130,6 +133,12 @@ def engine_run(
     timed("1 accept", lambda: each(engine.fire(f"{c.id}-admin", ids[c.id], "accept") for c in cities))
     clock.set(3, 1)
     timed("advance", lambda: engine.advance("lead"))
+    if at_review is not None:
+        store.settle()
+        source, copy = sqlite3.connect(db), sqlite3.connect(at_review)
+        source.backup(copy)  # (SQLite's online copy, its log included)
+        copy.close()
+        source.close()
     clock.set(3, 10)
     timed(
         "2 review",
@@ -658,25 +667,48 @@ def machine_overhead(k: int = 20000) -> float:
     return (time.perf_counter() - start) / k
 
 
-def cli_latency(db: Path, n: int, runs: int = 5) -> dict[str, float]:
+def cli_latency(db: Path, at_review: Path, n: int, runs: int = 5) -> dict[str, float]:
+    """Whole-process wall times, the median of ``runs``: --help; cycle status and project show on
+    the finished cycle's database; one review on the copy taken when municipal review opened
+    (each run reviews another of the first city's projects). A command that fails stops the
+    benchmark: its time would not be a command's."""
     exe = str(ROOT / ".venv" / "bin" / "evalflow")
-    env = {**os.environ, "EVALFLOW_NOW": "2027-06-03T09:00"}
 
-    def median(args: list[str]) -> float:
+    def median(args: list[str] | Callable[[int], list[str]], now: str = "2027-06-03T09:00") -> float:
         times = []
-        for _ in range(runs):
+        for k in range(runs):
+            argv = [exe, *(args(k) if callable(args) else args)]
             start = time.perf_counter()
-            subprocess.run([exe, *args], env=env, capture_output=True, check=False)
+            done = subprocess.run(argv, env={**os.environ, "EVALFLOW_NOW": now}, capture_output=True, check=False)
             times.append(time.perf_counter() - start)
+            if done.returncode != 0:
+                sys.exit(f"{' '.join(argv[1:])} failed (exit {done.returncode}): {done.stderr.decode().strip()}")
         return statistics.median(times)
+
+    con = sqlite3.connect(at_review)
+    city, admin = con.execute("SELECT city, applicant FROM projects ORDER BY id LIMIT 1").fetchone()
+    waiting = [
+        pid
+        for (pid,) in con.execute(
+            "SELECT id FROM projects WHERE city = ? AND state = 'in_library' ORDER BY id LIMIT ?", (city, runs)
+        )
+    ]
+    con.close()
+
+    def review(k: int) -> list[str]:
+        return ["--db", str(at_review), "--as", admin, "review", str(waiting[k]), "--result", "demonstration"] + [
+            "--method",
+            "site",
+        ]
 
     out = {"evalflow --help": median(["--help"])}
     out[f"cycle status ({n:,}-project db)"] = median(["--db", str(db), "--as", "lead", "cycle", "status"])
     out[f"project show ({n:,}-project db)"] = median(["--db", str(db), "--as", "lead", "project", "show", "1"])
+    out[f"one review ({n:,}-project db)"] = median(review, now="2027-03-10T09:00")
     return out
 
 
-def one_size(n: int, work: Path) -> dict:
+def one_size(n: int, work: Path, at_review: Path | None = None) -> dict:
     """One size, in a process of its own: the engine, then the two floors, on the same synthetic
     applications. The process's peak memory is read when the engine is done, before the floors
     run: it is the engine's (and the benchmark's applications')."""
@@ -684,7 +716,7 @@ def one_size(n: int, work: Path) -> dict:
 
     cities = list(ProgramRegistry().get(PROGRAM).parties)
     apps = Applications(n, cities)
-    stages, transitions, sheets, db = engine_run(n, work, apps)
+    stages, transitions, sheets, db = engine_run(n, work, apps, at_review=at_review)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     gc.collect()
     floor = same_rows_run(n, work, apps)
@@ -732,6 +764,7 @@ def main() -> None:
     parser.add_argument("--naive", type=int, default=1000, help="size for the naive baseline (0: skip)")
     parser.add_argument("--cli", type=int, default=10000, help="size whose database the CLI latency uses")
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one size, in a child process
+    parser.add_argument("--at-review", action="store_true", help=argparse.SUPPRESS)  # with a copy for review
     parser.add_argument("--traced", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
     parser.add_argument(
@@ -756,7 +789,8 @@ def main() -> None:
         )
         return
     if args.one:
-        print(json.dumps(one_size(args.one, Path(args.work))))
+        copy = Path(args.work) / f"engine-{args.one}-at-review.db" if args.at_review else None
+        print(json.dumps({**one_size(args.one, Path(args.work), copy), "at_review": str(copy)}))
         return
     if args.traced:
         print(json.dumps({"peak": traced_memory(args.traced, Path(args.work))}))
@@ -780,12 +814,15 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
         f"evalflow benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
     )
     print(f"work folder {work}; each size runs in a process of its own\n", flush=True)
+    at_review = work  # (the copy taken at municipal review for the CLI's sizes, set below)
     rows = []
     dbs: dict[int, Path] = {}
     for n in sizes:
-        r = child(["--one", str(n), "--work", str(work)])
+        r = child(["--one", str(n), "--work", str(work), *(["--at-review"] if n == args.cli else [])])
         stages, floor, transitions, sheets = r["stages"], r["floor"], r["transitions"], r["sheets"]
         dbs[n] = Path(r["db"])
+        if n == args.cli:
+            at_review = Path(r["at_review"])
         total = sum(stages.values())
         rows.append((n, total, floor, transitions, sheets, stages))
         print(f"N = {n:,}: engine {total:.2f} s, floor {floor:.2f} s, ratio {total / floor:.1f}×")
@@ -825,7 +862,7 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
             f" (engine {engine_total / floor:.1f}×)"
         )
     if args.cli in dbs:
-        for name, sec in cli_latency(dbs[args.cli], args.cli).items():
+        for name, sec in cli_latency(dbs[args.cli], at_review, args.cli).items():
             print(f"CLI {name}: {sec:.3f} s (median of 5 whole-process runs)")
 
 

@@ -13,7 +13,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
     out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--sizes", "45,90", "--naive", "45", "--cli", "0"],
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--sizes", "45,90", "--naive", "45", "--cli", "45"],
         capture_output=True,
         text=True,
         timeout=300,
@@ -25,6 +25,9 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
     assert "growth 45 → 90" in text
     assert "naive, one ORM commit per transition, N = 45" in text
     assert "the transitions machine alone" in text and "loading 90 projects into records" in text
+    # whole-process latencies, each command having succeeded (the benchmark stops on a failure)
+    for command in ("evalflow --help", "cycle status (45-project db)", "one review (45-project db)"):
+        assert f"CLI {command}: " in text, command
     assert "the engine beyond the floor:" in text and "µs per transition" in text
     # each floor is a time of its own, below the engine's (it writes the rows and nothing else)
     for n in (45, 90):
