@@ -204,7 +204,7 @@ def floor_run(n: int, work: Path, apps: Applications, cities: int = 9) -> float:
     transaction per stage (audit rows without data or hashes, sheets without bands, no list
     version; no foreign keys checked). Kept beside the floor of the same rows (same_rows_run),
     as the floor the benchmark measured against before."""
-    con = _floor_db(work / f"floor-{n}.db", foreign_keys=False)
+    con = _floor_db(work / f"floor-{n}.db", "c", foreign_keys=False)
     now = "2027-05-01 01:00:00.000000"
     untimed = 0.0  # making the synthetic applications is not the floor's work
     start = time.perf_counter()
@@ -265,7 +265,7 @@ def floor_run(n: int, work: Path, apps: Applications, cities: int = 9) -> float:
     return seconds
 
 
-def _floor_db(db: Path, foreign_keys: bool) -> sqlite3.Connection:
+def _floor_db(db: Path, cycle_id: str, foreign_keys: bool) -> sqlite3.Connection:
     """A fresh database with the tables and indexes `evalflow init` makes, opened with raw
     sqlite3 in WAL mode as evalflow opens it (and checking foreign keys, if asked), holding the
     cycle the floor's rows belong to."""
@@ -280,7 +280,7 @@ def _floor_db(db: Path, foreign_keys: bool) -> sqlite3.Connection:
     con.execute(
         "INSERT INTO cycles (id, program_id, program_version, program_digest, year, stage, settings, version,"
         " opened_at, opened_by) VALUES (?, ?, 1, '871c2bf74f109f30', 2027, 'collection', '{}', 1, ?, 'lead')",
-        ("c" if not foreign_keys else CYCLE, PROGRAM, "2027-01-10 01:00:00.000000"),
+        (cycle_id, PROGRAM, "2027-01-10 01:00:00.000000"),
     )
     con.execute("COMMIT")
     return con
@@ -303,7 +303,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
 
     program = ProgramRegistry().get(PROGRAM)
     parties = list(program.parties)
-    con = _floor_db(work / f"floor-same-{n}.db", foreign_keys=True)
+    con = _floor_db(work / f"floor-same-{n}.db", CYCLE, foreign_keys=True)
     untimed = 0.0
     start = time.perf_counter()
 
@@ -418,7 +418,9 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
                 totals[i] += d["total"]
             del scores, bands, data
         con.execute("COMMIT")
-    # the list: every project ranked by its mean, the first places listed
+    # the list: every project ranked by its mean, the first places listed (the engine's ranking,
+    # not the storage's work: not timed)
+    made = time.perf_counter()
     ranked = sorted(every, key=lambda i: (-totals[i], i))
     places = {"demonstration": n // 10, "excellent": n // 5}
     category: dict[int, str] = {}
@@ -432,7 +434,6 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
         )
     con.execute("BEGIN")
     when = at(5, 25)
-    made = time.perf_counter()
     names = {r[0]: r[1:] for r in con.execute("SELECT id, city, enterprise_name, project_name FROM projects")}
     untimed += time.perf_counter() - made
 
@@ -667,6 +668,9 @@ def machine_overhead(k: int = 20000) -> float:
     return (time.perf_counter() - start) / k
 
 
+_REVIEWED = ("--result", "demonstration", "--method", "site")  # as the engine's run reviews
+
+
 def cli_latency(db: Path, at_review: Path, n: int, runs: int = 5) -> dict[str, float]:
     """Whole-process wall times, the median of ``runs``: --help; cycle status and project show on
     the finished cycle's database; one review on the copy taken when municipal review opened
@@ -696,10 +700,7 @@ def cli_latency(db: Path, at_review: Path, n: int, runs: int = 5) -> dict[str, f
     con.close()
 
     def review(k: int) -> list[str]:
-        return ["--db", str(at_review), "--as", admin, "review", str(waiting[k]), "--result", "demonstration"] + [
-            "--method",
-            "site",
-        ]
+        return ["--db", str(at_review), "--as", admin, "review", str(waiting[k]), *_REVIEWED]
 
     out = {"evalflow --help": median(["--help"])}
     out[f"cycle status ({n:,}-project db)"] = median(["--db", str(db), "--as", "lead", "cycle", "status"])
@@ -790,7 +791,7 @@ def main() -> None:
         return
     if args.one:
         copy = Path(args.work) / f"engine-{args.one}-at-review.db" if args.at_review else None
-        print(json.dumps({**one_size(args.one, Path(args.work), copy), "at_review": str(copy)}))
+        print(json.dumps({**one_size(args.one, Path(args.work), copy), "at_review": copy and str(copy)}))
         return
     if args.traced:
         print(json.dumps({"peak": traced_memory(args.traced, Path(args.work))}))
@@ -814,7 +815,7 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
         f"evalflow benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
     )
     print(f"work folder {work}; each size runs in a process of its own\n", flush=True)
-    at_review = work  # (the copy taken at municipal review for the CLI's sizes, set below)
+    at_review: dict[int, Path] = {}  # the copy taken when municipal review opens, of the CLI's size
     rows = []
     dbs: dict[int, Path] = {}
     for n in sizes:
@@ -822,7 +823,7 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
         stages, floor, transitions, sheets = r["stages"], r["floor"], r["transitions"], r["sheets"]
         dbs[n] = Path(r["db"])
         if n == args.cli:
-            at_review = Path(r["at_review"])
+            at_review[n] = Path(r["at_review"])
         total = sum(stages.values())
         rows.append((n, total, floor, transitions, sheets, stages))
         print(f"N = {n:,}: engine {total:.2f} s, floor {floor:.2f} s, ratio {total / floor:.1f}×")
@@ -862,7 +863,7 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
             f" (engine {engine_total / floor:.1f}×)"
         )
     if args.cli in dbs:
-        for name, sec in cli_latency(dbs[args.cli], at_review, args.cli).items():
+        for name, sec in cli_latency(dbs[args.cli], at_review[args.cli], args.cli).items():
             print(f"CLI {name}: {sec:.3f} s (median of 5 whole-process runs)")
 
 
