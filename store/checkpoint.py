@@ -74,7 +74,7 @@ class Checkpointer:
                 self._running = path
             try:
                 self._checkpoint(path)
-            except sqlite3.Error as exc:
+            except Exception as exc:  # whatever it is, dropped: a thread that ended would leave settle waiting
                 self.failures += 1
                 log.warning("checkpoint_failed", db=path, error=str(exc))
             finally:

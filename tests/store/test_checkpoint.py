@@ -124,6 +124,7 @@ def test_a_forked_process_checkpoints_with_a_thread_of_its_own(store: SqlStore, 
     thread is not in the child), and the parent's go on."""
     db = tmp_path / "e.db"
     _write(store)
+    store.settle()  # (the parent's checkpoint done: a PASSIVE one in the child would pass over the log it holds)
     held, release = threading.Event(), threading.Event()
 
     def hold() -> None:  # as the checkpoint thread holds the lock, for a moment, now and then
@@ -163,3 +164,33 @@ def test_a_forked_process_checkpoints_with_a_thread_of_its_own(store: SqlStore, 
     _write(store, 1)
     store.settle()
     assert _rows_in_file_alone(db, tmp_path) == 2501
+
+
+def test_a_checkpoint_failing_otherwise_than_in_sqlite_does_not_stop_the_thread(tmp_path: Path, monkeypatch) -> None:
+    """Whatever a checkpoint raises (here an OSError), it is dropped: the thread goes on, and
+    ``settle`` (which closing a store waits on) returns."""
+    checkpoints = Checkpointer(busy_timeout_ms=1000)
+    real = checkpoints._checkpoint
+    raised: list[str] = []
+
+    def broken(path: str) -> None:
+        if not raised:
+            raised.append(path)
+            raise OSError("disk went away")
+        real(path)
+
+    monkeypatch.setattr(checkpoints, "_checkpoint", broken)
+    first = tmp_path / "first.db"
+    checkpoints.ask(str(first))
+    done = threading.Event()
+    threading.Thread(target=lambda: (checkpoints.settle(str(first)), done.set()), daemon=True).start()
+    assert done.wait(30), "settle waited for a thread that had ended"
+    assert checkpoints.failures == 1 and raised == [str(first)]
+    store = SqlStore(f"sqlite:///{tmp_path / 'e.db'}")
+    store.create()
+    _write(store)
+    checkpoints.ask(str(tmp_path / "e.db"))
+    checkpoints.settle(str(tmp_path / "e.db"))
+    store.dispose()
+    assert checkpoints.failures == 1
+    assert _rows_in_file_alone(tmp_path / "e.db", tmp_path) == 2000
