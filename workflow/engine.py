@@ -1390,7 +1390,10 @@ class Engine(AppealActions, TrailActions, AccountActions):
             published = tx.list_versions(cycle.id, statuses=("published",))
             correction = cycle.settings.get("correction")
             replaced = 0
-            awarded_from = tx.entered_from(cycle.id, "awarded")
+            # (read only if some project is awarded: it reads the cycle's whole audit, 1.4 million
+            # rows at 100,000 projects, for a first publication that finds none)
+            awarded = any(state == "awarded" for _, state in tx.count_by_city_state(cycle.id))
+            awarded_from = tx.entered_from(cycle.id, "awarded") if awarded else {}
             reason = f"corrected publication, list version {lst.number}" if published else ""
             requests = {cat: {"category": cat} for cat in {*category.values(), "none"}}  # shared, never changed
             data = {"list_version": lst.number}
@@ -1614,7 +1617,8 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 cycle.id, states=program.listable_states + program.placed_states, with_application=False
             )
             awarded_as: dict[tuple[str, str], int] = {}
-            awarded_from = tx.entered_from(cycle.id, "awarded")
+            awarded = any(p.state == "awarded" for p in projects)  # (as publish reads it)
+            awarded_from = tx.entered_from(cycle.id, "awarded") if awarded else {}
             for p in projects:
                 if p.state == "awarded":
                     cat = _placed_category(program, p, awarded_from) or "none"
