@@ -1,12 +1,15 @@
 """How evalflow's cost grows with a cycle, against the floor of its storage measured in the same run.
 
-    .venv/bin/python benchmarks/bench.py [--sizes 1000,10000,100000] [--naive 1000] [--cli 10000]
+    .venv/bin/python benchmarks/bench.py [--sizes 1000,10000,100000] [--naive 1000] [--cli 10000] [--repeat 3]
     .venv/bin/python benchmarks/bench.py --score-batch 10000 [--runs 5] [--work DIR]
 
 For each N it builds a synthetic G60 cycle of N projects (spread over the nine cities, every one
 recommended, so that joint scoring is N × 9 sheets) and drives it through every stage with the
 engine's public API: real permissions, guards, the one `transitions` machine and audit rows, on a
-fresh SQLite file. It prints seconds per stage, transitions and score rows per second, and:
+fresh SQLite file. Each run is a process of its own; a size under 100,000 runs --repeat times and
+the run of the median total is shown, with every run's totals, floors and score stages beside it
+(the machine's busy spells last seconds: a single short run can fall inside one). It prints
+seconds per stage, transitions and score rows per second, and:
 
 - the floor: the same rows written with raw sqlite3 executemany, one transaction per stage, no
   state machine, in the same process run; and the ratio engine / floor. "The same rows" are the
@@ -764,6 +767,12 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--naive", type=int, default=1000, help="size for the naive baseline (0: skip)")
     parser.add_argument("--cli", type=int, default=10000, help="size whose database the CLI latency uses")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=3,
+        help=f"runs of each size under {LONG:,}, each in a process of its own; the run of the median total is shown",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one size, in a child process
     parser.add_argument("--at-review", action="store_true", help=argparse.SUPPRESS)  # with a copy for review
     parser.add_argument("--traced", type=int, help=argparse.SUPPRESS)
@@ -807,6 +816,14 @@ def main() -> None:
             shutil.rmtree(work, ignore_errors=True)
 
 
+def _each(runs: list[dict], what: Callable[[dict], float], unit: str = " s", digits: int = 2) -> str:
+    """A figure of every run, in the order they ran."""
+    return ", ".join(f"{what(x):.{digits}f}" for x in runs) + unit
+
+
+LONG = 100_000  # a size this large runs once: its run lasts over a minute, which evens out the machine's spells
+
+
 def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
     from workflow.program import ProgramRegistry
 
@@ -814,20 +831,44 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
     print(
         f"evalflow benchmark — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}"
     )
-    print(f"work folder {work}; each size runs in a process of its own\n", flush=True)
+    print(
+        f"work folder {work}; each run in a process of its own; sizes under {LONG:,} run {args.repeat} times"
+        " and the run of the median total is shown\n",
+        flush=True,
+    )
     at_review: dict[int, Path] = {}  # the copy taken when municipal review opens, of the CLI's size
     rows = []
     dbs: dict[int, Path] = {}
     for n in sizes:
-        r = child(["--one", str(n), "--work", str(work), *(["--at-review"] if n == args.cli else [])])
-        stages, floor, transitions, sheets = r["stages"], r["floor"], r["transitions"], r["sheets"]
-        dbs[n] = Path(r["db"])
-        if n == args.cli:
-            at_review[n] = Path(r["at_review"])
-        total = sum(stages.values())
+        runs = []
+        for k in range(1 if n >= LONG else max(1, args.repeat)):
+            folder = work / f"{n}-{k + 1}"
+            folder.mkdir()
+            first = k == 0 and n == args.cli  # (its databases serve the CLI latency)
+            r = child(["--one", str(n), "--work", str(folder), *(["--at-review"] if first else [])])
+            r["total"] = sum(r["stages"].values())
+            runs.append(r)
+            if k == 0:
+                dbs[n] = Path(r["db"])
+                if first:
+                    at_review[n] = Path(r["at_review"])
+            else:  # (a 10,000-project run leaves about 300 MB of databases)
+                shutil.rmtree(folder, ignore_errors=True)
+        r = sorted(runs, key=lambda x: x["total"])[len(runs) // 2]
+        stages, floor, transitions, sheets, total = r["stages"], r["floor"], r["transitions"], r["sheets"], r["total"]
         rows.append((n, total, floor, transitions, sheets, stages))
         print(f"N = {n:,}: engine {total:.2f} s, floor {floor:.2f} s, ratio {total / floor:.1f}×")
         print(f"    bare floor {r['bare']:.2f} s (lighter rows, see floor_run), ratio {total / r['bare']:.1f}×")
+        if len(runs) > 1:
+            print(
+                f"    the {len(runs)} runs: engine {_each(runs, lambda x: x['total'])};"
+                f" floor {_each(runs, lambda x: x['floor'])}"
+            )
+            print(
+                f"      ratio {_each(runs, lambda x: x['total'] / x['floor'], '×', 1)};"
+                f" score stage {_each(runs, lambda x: x['stages']['4 score'])}"
+                f" (median {statistics.median(x['stages']['4 score'] for x in runs):.2f} s)"
+            )
         for name, sec in sorted(stages.items()):
             print(f"    {name:<12} {sec:8.3f} s")
         print(
@@ -837,7 +878,8 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
         # what the engine adds to the storage's own work: guards, permission, machine, audit text
         # and hash, the rows' making, the reads the floor does not make
         print(f"    the engine beyond the floor: {(total - floor) / transitions * 1e6:.1f} µs per transition")
-        print(f"    peak resident memory of this size's process {r['rss'] / 2**20:.0f} MiB\n", flush=True)
+        rss = max(x["rss"] for x in runs)
+        print(f"    peak resident memory of this size's process {rss / 2**20:.0f} MiB\n", flush=True)
     if len(rows) > 1:
         for (n1, t1, f1, *_), (n2, t2, f2, *_) in zip(rows, rows[1:], strict=False):
             # (the storage's own growth in the same run, beside it: its B-trees deepen too)

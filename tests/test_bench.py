@@ -13,7 +13,18 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
     out = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--sizes", "45,90", "--naive", "45", "--cli", "45"],
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "bench.py"),
+            "--sizes",
+            "45,90",
+            "--naive",
+            "45",
+            "--cli",
+            "45",
+            "--repeat",
+            "3",
+        ],
         capture_output=True,
         text=True,
         timeout=300,
@@ -29,6 +40,15 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
     for command in ("evalflow --help", "cycle status (45-project db)", "one review (45-project db)"):
         assert f"CLI {command}: " in text, command
     assert "the engine beyond the floor:" in text and "µs per transition" in text
+    # each size ran three times; the run shown is the one of the median total, its floor its own
+    for n in (45, 90):
+        lines = text.splitlines()
+        at = next(i for i, x in enumerate(lines) if x.startswith(f"N = {n}: engine"))
+        shown = float(lines[at].split("engine ")[1].split(" s")[0])
+        runs = next(x for x in lines[at:] if "the 3 runs: engine" in x)
+        totals = [float(v) for v in runs.split("engine ")[1].split(" s;")[0].split(", ")]
+        assert len(totals) == 3 and shown == sorted(totals)[1], (lines[at], runs)
+        assert "score stage" in lines[lines.index(runs) + 1]
     # each floor is a time of its own, below the engine's (it writes the rows and nothing else)
     for n in (45, 90):
         line = next(x for x in text.splitlines() if x.startswith(f"N = {n}: engine"))
