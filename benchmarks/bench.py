@@ -854,7 +854,7 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
                     at_review[n] = Path(r["at_review"])
             else:  # (a 10,000-project run leaves about 300 MB of databases)
                 shutil.rmtree(folder, ignore_errors=True)
-        r = sorted(runs, key=lambda x: x["total"])[len(runs) // 2]
+        r = sorted(runs, key=lambda x: x["total"])[len(runs) // 2]  # (of an even number, the slower middle one)
         stages, floor, transitions, sheets, total = r["stages"], r["floor"], r["transitions"], r["sheets"], r["total"]
         rows.append((n, total, floor, transitions, sheets, stages))
         print(f"N = {n:,}: engine {total:.2f} s, floor {floor:.2f} s, ratio {total / floor:.1f}×")
