@@ -14,7 +14,8 @@ seconds per stage, transitions and score rows per second, and:
 - the floor: the same rows written with raw sqlite3 executemany, one transaction per stage, no
   state machine, in the same process run; and the ratio engine / floor. "The same rows" are the
   engine's: every column as the engine fills it, audit data and hash texts included (the floor
-  makes no hash). Beside it the bare floor, lighter rows (see floor_run), and the ratio to it;
+  makes no hash). Each stage is printed beside the floor's seconds for that stage's rows. Beside
+  it the bare floor, lighter rows (see floor_run), and the ratio to it;
 - a naive baseline at one size: one ORM session and commit per transition;
 - peak memory (resident set) and the engine's memory per project (tracemalloc, separately);
 - whole-process CLI latency: `evalflow --help`, and `cycle status` / one `review` on a database
@@ -294,14 +295,15 @@ CYCLE = "g60-2027"  # the cycle id the engine's run gets
 HASH = "0" * 64  # a hash's text is as long as any other: the floor stores it, and makes none
 
 
-def same_rows_run(n: int, work: Path, apps: Applications) -> float:
+def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[str, float]]:
     """The floor as the benchmark defines it: the same rows the engine writes for the cycle (its
     projects and their columns, its audit rows with their data and hash texts, the chain's head,
     the sheets with their bands, the list version and its confirmations), written with raw sqlite3
     executemany, one transaction per stage, foreign keys checked as evalflow's connections check
     them. What a row holds is made as the engine's run makes it (each city's applications and
     sheets, its JSON by evalflow's own store encoder); making the synthetic applications and the
-    sheets' scores is not timed, nor is any hash made."""
+    sheets' scores is not timed, nor is any hash made. Returns the seconds, and the seconds of
+    each of the engine's stages it has rows for (its stage cycle's advances write no rows here)."""
     from workflow.program import ProgramRegistry
 
     program = ProgramRegistry().get(PROGRAM)
@@ -309,6 +311,13 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
     con = _floor_db(work / f"floor-same-{n}.db", CYCLE, foreign_keys=True)
     untimed = 0.0
     start = time.perf_counter()
+    stages: dict[str, float] = {}
+    last = [start, 0.0]  # when the last stage ended, and the untimed seconds until then
+
+    def ended(stage: str) -> None:
+        now = time.perf_counter()
+        stages[stage] = stages.get(stage, 0.0) + (now - last[0]) - (untimed - last[1])
+        last[:] = [now, untimed]
 
     def at(month: int, day: int) -> str:
         return f"2027-{month:02d}-{day:02d} 01:00:00.000000"
@@ -368,9 +377,11 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
         )
         del batch, rows
     con.execute("COMMIT")
-    for action, when, a, b, data, extra, values in (
-        ("accept", at(2, 20), "submitted", "in_library", {}, "", ()),
+    ended("1 submit")
+    for stage, action, when, a, b, data, extra, values in (
+        ("1 accept", "accept", at(2, 20), "submitted", "in_library", {}, "", ()),
         (
+            "2 review",
             "review",
             at(3, 10),
             "in_library",
@@ -379,13 +390,14 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
             ", municipal_result = ?, review_method = ?",
             ("demonstration", "site"),
         ),
-        ("recommend", at(5, 2), "municipal_demonstration", "recommended", {}, "", ()),
+        ("3 recommend", "recommend", at(5, 2), "municipal_demonstration", "recommended", {}, "", ()),
     ):
         con.execute("BEGIN")
         for city in parties:  # each city's admin acts on its own projects
             move(when, [(b, i) for i in ids[city.id]], extra, values)
             audit(when, f"{city.id}-admin", action, "project", [(i, a, b, data_text(data)) for i in ids[city.id]])
         con.execute("COMMIT")
+        ended(stage)
     every = [i for city in parties for i in ids[city.id]]
     when = at(5, 10)
     totals = dict.fromkeys(every, 0)
@@ -421,6 +433,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
                 totals[i] += d["total"]
             del scores, bands, data
         con.execute("COMMIT")
+    ended("4 score")
     # the list: every project ranked by its mean, the first places listed (the engine's ranking,
     # not the storage's work: not timed)
     made = time.perf_counter()
@@ -492,6 +505,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
         ],
     )
     con.execute("COMMIT")
+    ended("5 propose")
     del entries
     con.execute("BEGIN")
     for city in parties:
@@ -503,6 +517,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
     con.execute("UPDATE list_versions SET status = 'confirmed', version = version + 1 WHERE id = 1")
     audit(when, "lead", "confirmed", "list", [(1, "proposed", "confirmed", "{}")])
     con.execute("COMMIT")
+    ended("5 confirm")
     con.execute("BEGIN")
     when = at(6, 2)
     state = {"demonstration": "listed_demonstration", "excellent": "listed_excellent", "none": "not_listed"}
@@ -520,14 +535,16 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> float:
     con.execute("UPDATE list_versions SET status = 'published', version = version + 1 WHERE id = 1")
     audit(when, "lead", "publish", "list", [(1, "confirmed", "published", "{}")])
     con.execute("COMMIT")
+    ended("6 publish")
     con.execute("BEGIN")
     listed = [i for i in every if category[i] != "none"]
     move(when, [("awarded", i) for i in listed])
     audit(when, "lead", "award", "project", [(i, state[category[i]], "awarded", "{}") for i in listed])
     con.execute("COMMIT")
+    ended("6 award")
     con.close()  # (its last checkpoint is the floor's work too: the engine's close is timed)
-    seconds = time.perf_counter() - start - untimed
-    return seconds
+    ended("7 close")
+    return time.perf_counter() - start - untimed, stages
 
 
 def naive_run(n: int, work: Path, apps: Applications) -> float:
@@ -723,12 +740,13 @@ def one_size(n: int, work: Path, at_review: Path | None = None) -> dict:
     stages, transitions, sheets, db = engine_run(n, work, apps, at_review=at_review)
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     gc.collect()
-    floor = same_rows_run(n, work, apps)
+    floor, floor_stages = same_rows_run(n, work, apps)
     gc.collect()
     bare = floor_run(n, work, apps)
     return {
         "n": n,
         "floor": floor,
+        "floor_stages": floor_stages,
         "bare": bare,
         "stages": stages,
         "transitions": transitions,
@@ -869,8 +887,11 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
                 f" score stage {_each(runs, lambda x: x['stages']['4 score'])}"
                 f" (median {statistics.median(x['stages']['4 score'] for x in runs):.2f} s)"
             )
+        print(f"    {'stage':<12} {'engine':>8}   {'floor':>7}  (the floor's rows of the stage)")
         for name, sec in sorted(stages.items()):
-            print(f"    {name:<12} {sec:8.3f} s")
+            own = r["floor_stages"].get(name)
+            beside = f"{own:7.3f} s  {sec / own:4.1f}×" if own else f"{'—':>7}"
+            print(f"    {name:<12} {sec:8.3f} s {beside}")
         print(
             f"    transitions/s {transitions / total:,.0f}; score rows/s {sheets / stages['4 score']:,.0f}"
             f" ({sheets:,} sheets = {sheets * 4:,} criterion scores)"

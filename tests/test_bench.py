@@ -49,6 +49,11 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
         totals = [float(v) for v in runs.split("engine ")[1].split(" s;")[0].split(", ")]
         assert len(totals) == 3 and shown == sorted(totals)[1], (lines[at], runs)
         assert "score stage" in lines[lines.index(runs) + 1]
+        # each stage beside the floor's own seconds for its rows (advancing the cycle has none)
+        table = lines[at : at + 20]
+        score = next(x.split() for x in table if x.strip().startswith("4 score"))
+        assert float(score[2]) > 0 and float(score[4]) > 0 and score[6].endswith("×"), score
+        assert next(x.split() for x in table if x.strip().startswith("advance"))[3] == "—"
     # each floor is a time of its own, below the engine's (it writes the rows and nothing else)
     for n in (45, 90):
         line = next(x for x in text.splitlines() if x.startswith(f"N = {n}: engine"))
@@ -73,8 +78,12 @@ def test_the_floor_writes_the_rows_the_engine_writes(tmp_path: Path) -> None:
     apps = bench.Applications(n, list(ProgramRegistry().get(bench.PROGRAM).parties))
     (tmp_path / "e").mkdir()
     (tmp_path / "f").mkdir()
-    *_, engine_db = bench.engine_run(n, tmp_path / "e", apps)
-    bench.same_rows_run(n, tmp_path / "f", apps)
+    engine_stages, *_, engine_db = bench.engine_run(n, tmp_path / "e", apps)
+    seconds, stages = bench.same_rows_run(n, tmp_path / "f", apps)
+    # the floor's stages are the engine's (but advancing the cycle, which writes no rows here),
+    # and its seconds are theirs, all of them
+    assert set(stages) == set(engine_stages) - {"advance"}
+    assert abs(sum(stages.values()) - seconds) < 0.005 and min(stages.values()) > 0, stages
 
     def facts(db: Path) -> dict[str, object]:
         con = sqlite3.connect(db)
