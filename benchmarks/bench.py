@@ -698,9 +698,10 @@ def _review(db: Path, admin: str, project: int) -> list[str]:
 def cli_latency(db: Path, at_review: Path, n: int, cache: Path, runs: int = 5) -> dict[str, tuple[float, float]]:
     """Whole-process wall times, the median of ``runs``: --help; cycle status and project show on
     the finished cycle's database; one review on the copy taken when municipal review opened
-    (each run reviews another of the first city's projects). Each twice: as this environment
-    runs them, and with every module's bytecode cached (in ``cache``, made by a run first, not
-    timed), as an installation has it after its first run. Here the two differ where
+    (each run reviews another project, as its city's admin). Each twice: as this environment
+    runs them, and with every module's bytecode cached (in ``cache``, filled by a first run of
+    cycle status, not timed; a module only another command imports is cached by its first of
+    five runs), as an installation has it after its first run. Here the two differ where
     PYTHONDONTWRITEBYTECODE is set, as in the development sandbox: the project's own modules are
     compiled again by every command. A command that fails stops the benchmark: its time would
     not be a command's."""
