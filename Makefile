@@ -29,6 +29,7 @@ bench-import: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo-*.db demo-*.db-wal demo-*.db-shm

@@ -12,8 +12,10 @@ def municipal_quota(ctx: GuardContext) -> Iterator[Rejection]:
     """A city names at most its quota of municipal demonstration / excellent projects."""
     assert ctx.project is not None
     result = ctx.request.get("result")
+    if not result:
+        return
     city = ctx.project.city
-    limit = ctx.quotas.get(city, {}).get(result) if result else None
+    limit = ctx.quotas.get(city, {}).get(result)
     if limit is None:
         return
     used = ctx.counts.results.get((city, result), 0)

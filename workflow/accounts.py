@@ -15,6 +15,7 @@ from datetime import timedelta
 from typing import Any
 
 from workflow.clock import utc_now
+from workflow.common import EngineCore
 from workflow.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn
 from workflow.records import ApiToken, Credential, User, WebSession
 
@@ -50,12 +51,12 @@ def password_problems(name: str, password: str) -> list[str]:
     return problems
 
 
-class AccountActions:
+class AccountActions(EngineCore):
     """Passwords, sessions and tokens; the engine's store, clock and audit are used as they are."""
 
     def _self_or_lead(self, tx: Any, acting: str | None, name: str, verb: str) -> User:
-        user = self._user(tx, acting)  # type: ignore[attr-defined]
-        target = self._user(tx, name)  # type: ignore[attr-defined]
+        user = self._user(tx, acting)
+        target = self._user(tx, name)
         if user.role != "lead" and user.name != target.name:
             raise NotPermitted(verb, f"user {name}", f"{user.name} is {user.role}; only the lead acts for others")
         return target
@@ -68,19 +69,21 @@ class AccountActions:
         if problems:
             raise InvalidInput("password", problems)
         hashed = hasher().hash(password)
-        now = self.now()  # type: ignore[attr-defined]
-        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+        now = self.now()
+        with self.store.transaction() as tx:
             target = self._self_or_lead(tx, acting, name, "set the password of")
             tx.save_credential(Credential(target.name, hashed, utc_now()))
             ended = tx.end_sessions(user=target.name)
-            self._audit(tx, now, None, "user", target.name, acting, "set_password", sessions_ended=ended)  # type: ignore[attr-defined]
+            assert acting is not None  # (_self_or_lead refuses an action without one)
+            self._audit(tx, now, None, "user", target.name, acting, "set_password", sessions_ended=ended)
 
     def sign_in(self, name: str, password: str) -> User:
         """The user, if ``password`` is theirs; else NotSignedIn with one message for an unknown
         name and a wrong password alike (the lock is named: its owner needs to know)."""
         at = utc_now()
         wrong = NotSignedIn("the name or the password is wrong")
-        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+        failure: NotSignedIn | None
+        with self.store.transaction() as tx:
             user = tx.get_user(name)
             cred = tx.get_credential(name) if user is not None else None
             if user is None or cred is None:
@@ -119,7 +122,7 @@ class AccountActions:
         token = secrets.token_urlsafe(32)
         at = utc_now()
         session = WebSession(digest(token), user.name, secrets.token_urlsafe(32), at, at)
-        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+        with self.store.transaction() as tx:
             if idle is not None:
                 tx.end_sessions(idle_before=at - idle)
             tx.add_session(session)
@@ -129,7 +132,7 @@ class AccountActions:
         """The user and session of a cookie's token, or None when it is unknown or has been idle
         longer than ``idle`` (then it is ended). Its last-seen time moves forward."""
         at = utc_now()
-        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+        with self.store.transaction() as tx:
             session = tx.get_session(digest(token))
             if session is None:
                 return None
@@ -146,7 +149,7 @@ class AccountActions:
 
     def flash(self, session: WebSession, message: dict[str, Any] | None = None) -> list[Any]:
         """Add a message to show on the session's next page, or (no message) take the ones waiting."""
-        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+        with self.store.transaction() as tx:
             current = tx.get_session(session.id)
             if current is None:
                 return []
@@ -158,7 +161,7 @@ class AccountActions:
             return current.flash
 
     def close_session(self, token: str) -> None:
-        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+        with self.store.transaction() as tx:
             tx.end_sessions(session_id=digest(token))
 
     # -- API tokens ---------------------------------------------------------------------------
@@ -166,17 +169,18 @@ class AccountActions:
         """A new API token for ``name`` (the lead for anyone, a user for themself): the secret is
         given out once; the database keeps its sha256."""
         secret = "ef_" + secrets.token_urlsafe(32)
-        now = self.now()  # type: ignore[attr-defined]
-        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+        now = self.now()
+        with self.store.transaction() as tx:
             target = self._self_or_lead(tx, acting, name, "make a token for")
             token = ApiToken(target.name, label, digest(secret), utc_now())
             tx.add_token(token)
-            self._audit(tx, now, None, "user", target.name, acting, "new_token", to_state=str(token.id), label=label)  # type: ignore[attr-defined]
+            assert acting is not None  # (_self_or_lead refuses an action without one)
+            self._audit(tx, now, None, "user", target.name, acting, "new_token", to_state=str(token.id), label=label)
         return secret, token
 
     def token_user(self, secret: str) -> User | None:
         """The user of a token, or None when it is unknown or revoked."""
-        with self.store.transaction() as tx:  # type: ignore[attr-defined]
+        with self.store.transaction() as tx:
             token = tx.find_token(digest(secret))
             if token is None or token.revoked_at is not None:
                 return None
@@ -187,8 +191,8 @@ class AccountActions:
 
     def tokens(self, acting: str | None, name: str | None = None) -> list[ApiToken]:
         """The tokens of ``name`` (default: the acting user's; the lead may ask for anyone's, or all)."""
-        with self.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
-            user = self._user(tx, acting)  # type: ignore[attr-defined]
+        with self.store.transaction(write=False) as tx:
+            user = self._user(tx, acting)
             if user.role == "lead":
                 return tx.tokens(name)
             if name is not None and name != user.name:
@@ -196,14 +200,14 @@ class AccountActions:
             return tx.tokens(user.name)
 
     def revoke_token(self, acting: str | None, token_id: int) -> ApiToken:
-        now = self.now()  # type: ignore[attr-defined]
-        with self.store.transaction() as tx:  # type: ignore[attr-defined]
-            user = self._user(tx, acting)  # type: ignore[attr-defined]
+        now = self.now()
+        with self.store.transaction() as tx:
+            user = self._user(tx, acting)
             token = tx.get_token(token_id)
             if token is None or (user.role != "lead" and token.user_name != user.name):
                 raise NotFound("token", token_id)
             if token.revoked_at is None:
                 token.revoked_at = utc_now()
                 tx.mark_token(token_id, revoked_at=token.revoked_at)
-                self._audit(tx, now, None, "user", token.user_name, user.name, "revoke_token", to_state=str(token_id))  # type: ignore[attr-defined]
+                self._audit(tx, now, None, "user", token.user_name, user.name, "revoke_token", to_state=str(token_id))
             return token

@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 from policies.appeals import Override
 from policies.base import Rejection
 from policies.permissions import permission_problem
-from workflow.common import LIVE_LISTS, actor_of, overrides_of
+from workflow.common import LIVE_LISTS, EngineCore, actor_of, overrides_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted
 from workflow.log import get_logger
 from workflow.program import REOPEN, Program, Stage
@@ -37,14 +37,14 @@ def _local(instant: datetime, zone: str) -> str:
     return instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
-class AppealActions:
+class AppealActions(EngineCore):
     """Filing, deciding and reading appeals; adding, revoking and reading overrides."""
 
     # -------------------------------------------------------------------------- when and against what
     def _on_live_list(self, tx: Any, cycle: Cycle, project: Project) -> int | None:
         """The number of the proposed or confirmed list version holding ``project``, if any."""
         lst = tx.latest_list(cycle.id)
-        program = self.program_of(cycle)  # type: ignore[attr-defined]
+        program = self.program_of(cycle)
         if lst is None or lst.status not in LIVE_LISTS or project.state not in program.listable_states:
             return None
         return lst.number if any(e.project_id == project.id for e in lst.entries) else None
@@ -120,7 +120,7 @@ class AppealActions:
                 )
             if rejections:
                 raise self._refuse("appeal", subject, rejections, project.state)
-            assert stage is not None
+            assert stage is not None and project.id is not None
             appeal = Appeal(
                 cycle_id=cycle.id,
                 project_id=project.id,
@@ -272,6 +272,7 @@ class AppealActions:
         what the project's audit row should say about it."""
         stage = program.list_stage
         lst = tx.latest_list(cycle.id)
+        assert appeal.reopen_to is not None  # (an upheld appeal names the stage it reopens to)
         target = program.stage_index(appeal.reopen_to)
         if stage is None or lst is None or target > program.stage_index(stage.id):
             return {}

@@ -179,7 +179,7 @@ def seal_batch(
         if frame is not None and type(subject_id) is str:
             whole = _framed(frame, text, subject_id)
         else:
-            entry = replace(template, subject_id=subject_id, from_state=from_state, to_state=to_state, data=data)
+            entry = replace(template, subject_id=subject_id, from_state=from_state, to_state=to_state, data=dict(data))
             whole = _canonical(entry, text)
         digest = sha256((previous + "\n" + whole).encode("utf-8")).hexdigest()
         out.append((subject_id, from_state, to_state, text, previous, digest))

@@ -6,7 +6,7 @@ import functools
 import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from policies.appeals import Override
 from policies.base import Rejection
@@ -14,8 +14,74 @@ from policies.permissions import Actor
 from workflow.program import Program
 from workflow.records import Cycle, User
 
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import datetime
+
+    from policies.windows import Window
+    from workflow.errors import RuleRefused
+    from workflow.records import Project
+
 F = TypeVar("F", bound=Callable[..., Any])
 LIVE_LISTS = ("proposed", "confirmed")
+
+
+class Store(Protocol):
+    """The port the engine needs from persistence (implemented in store/)."""
+
+    def transaction(self, write: bool = True) -> Any: ...
+
+
+if TYPE_CHECKING:
+
+    class EngineCore(Protocol):
+        """What the engine's action mixins (appeals, the audit trail, accounts) use of the engine
+        they are mixed into: its store, clock, lookups, checks and audit. For the type checker
+        only; at run time the mixins are plain classes."""
+
+        store: Store
+
+        def now(self) -> datetime: ...
+        def _user(self, tx: Any, name: str | None) -> User: ...
+        def _cycle(self, tx: Any, cycle_id: str | None) -> Cycle: ...
+        def _project(self, tx: Any, project_id: int) -> Project: ...
+        def program_of(self, cycle: Cycle) -> Program: ...
+        def _permit(self, program: Program, action: str, user: User, city: str | None, subject: str) -> None: ...
+        def window(self, program: Program, cycle: Cycle, stage_id: str) -> Window | None: ...
+        def visible(self, user: User, project: Project, cycle: Cycle, program: Program) -> bool: ...
+        def _refuse(
+            self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None
+        ) -> RuleRefused: ...
+        def _audit(
+            self,
+            tx: Any,
+            now: datetime,
+            cycle: Cycle | None,
+            subject: str,
+            subject_id: Any,
+            actor: str,
+            action: str,
+            from_state: str | None = None,
+            to_state: str | None = None,
+            reason: str = "",
+            **data: Any,
+        ) -> None: ...
+        def _move(
+            self,
+            tx: Any,
+            program: Program,
+            cycle: Cycle,
+            user: User,
+            project: Project,
+            trigger: str,
+            request: Mapping[str, Any],
+            now: datetime,
+            reason: str = "",
+            **data: Any,
+        ) -> None: ...
+
+else:
+    EngineCore = object
 
 
 @dataclass

@@ -8,13 +8,14 @@ refusal raises :class:`RuleRefused`, is logged, and leaves the database unchange
 
 from __future__ import annotations
 
+import builtins
 import dataclasses
 from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from fractions import Fraction
-from typing import Any, Protocol
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from policies import REGISTRY
@@ -36,6 +37,7 @@ from workflow.appeals import AppealActions
 from workflow.application import validate_application
 from workflow.clock import Clock, utc_now
 from workflow.common import (
+    Store,
     Verdict,
     actor_of,
     appeal_decided_by_city,
@@ -73,12 +75,6 @@ from workflow.trail import TrailActions
 log = get_logger("evalflow.engine")
 
 
-class Store(Protocol):
-    """The port the engine needs from persistence (implemented in store/)."""
-
-    def transaction(self, write: bool = True) -> Any: ...
-
-
 @dataclass
 class ImportResult:
     """What an import did (or, with dry_run, would do)."""
@@ -94,8 +90,8 @@ class ReportData:
     cycle: Cycle
     program: Program
     list: ListVersion | None
-    projects: list[Project]
-    sheets: list[ScoreSheet]
+    projects: builtins.list[Project]  # (builtins: ``list`` is a field's name here)
+    sheets: builtins.list[ScoreSheet]
     status: dict[str, Any]
     by_city_state: Mapping[tuple[str, str], int]
     awarded_as: Mapping[tuple[str, str], int]  # (city, category) -> awarded projects of that category
@@ -119,6 +115,11 @@ def _placed_category(program: Program, project: Project, awarded_from: Mapping[i
         if spec.trigger == "place" and spec.dest == state:
             return spec.when.get("category")
     return None
+
+
+def _lifted(verdict: Verdict) -> dict[str, Any]:
+    """An action's audit data naming the rejections the lead's overrides lifted, if any."""
+    return {"overridden": verdict.lifted} if verdict.lifted else {}
 
 
 class Engine(AppealActions, TrailActions, AccountActions):
@@ -496,7 +497,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 orders = p.record.get(key, [])
                 due = parse_date(orders[-1].get("deadline")) if orders else None
                 if due is not None:
-                    deadlines.append(Deadline(p.id, len(orders) - 1, p.city, due))  # type: ignore[arg-type]
+                    deadlines.append(Deadline(p.id, len(orders) - 1, p.city, due))
         published = cycle.settings.get("published_at")
         at = datetime.fromisoformat(published) if published else None
         return plan_for(
@@ -654,7 +655,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 stage.id,
                 cycle.stage,
                 early=early,
-                **({"overridden": verdict.lifted} if verdict.lifted else {}),
+                **_lifted(verdict),
             )
         log.info("stage_advanced", cycle=cycle.id, from_stage=stage.id, to_stage=cycle.stage, early=early)
         return result
@@ -702,7 +703,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 city=city,
                 enterprise=project.enterprise_name,
                 project_name=project.project_name,
-                **({"overridden": verdict.lifted} if verdict.lifted else {}),
+                **_lifted(verdict),
             )
         log.info("project_submitted", project=project.id, city=city, cycle=cycle.id)
         return project
@@ -777,7 +778,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 ):
                     raise NotFound("project", project.id)
             for project in projects:
-                seen = (expected or {}).get(project.id)  # type: ignore[arg-type]
+                seen = (expected or {}).get(project.id)
                 if seen is not None and seen != project.version:
                     raise ConcurrentChange(f"project {project.id}", seen, project.version)
             if trigger not in program.stage_of_action:
@@ -801,14 +802,14 @@ class Engine(AppealActions, TrailActions, AccountActions):
             # request values, by the counts of later projects and by the moves alike
             decided: dict[Any, str | None] = {}
             for n, project in enumerate(projects, start=1):
-                request = requests[project.id]  # type: ignore[index]
+                request = requests[project.id]
                 if not permitted.get(project.city):
                     self._permit(program, trigger, user, project.city, f"project {project.id}")
                     permitted[project.city] = True
                 # (with the counts as they stand: later projects see the earlier ones counted)
                 ctx = batch.for_project(self._view(project), {**shared, **request} if shared else dict(request), counts)
                 verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to, window)
-                found, lifted[project.id] = verdict.refused, verdict.lifted  # type: ignore[index]
+                found, lifted[project.id] = verdict.refused, verdict.lifted
                 if not found and project.state not in sources:
                     found.append(
                         Rejection(
@@ -841,8 +842,8 @@ class Engine(AppealActions, TrailActions, AccountActions):
             moves = [
                 (
                     project,
-                    requests[project.id],  # type: ignore[index]
-                    {"overridden": lifted[project.id]} if lifted[project.id] else {},  # type: ignore[index]
+                    requests[project.id],
+                    {"overridden": lifted[project.id]} if lifted[project.id] else {},
                 )
                 for project in projects
             ]
@@ -935,9 +936,9 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 problems += [f"[{label}] {r}" for r in verdict.refused]
                 planned.append((project, verdict))
             stored = tx.get_projects([pid for *_, pid in again]) if again else {}
-            for at, label, app, pid in again:
+            for at, label, submitted, pid in again:
                 old = stored[pid]
-                if _same_application(old.application, app):
+                if _same_application(old.application, submitted):
                     result.unchanged.append((label, pid))
                 else:
                     problems[at] = (
@@ -950,7 +951,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
             if dry_run:
                 result.created = [p for p, _ in planned]
                 return result
-            moves = [
+            moves: list[tuple[Project, Mapping[str, Any], Mapping[str, Any]]] = [
                 (
                     project,
                     {},
@@ -959,7 +960,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                         "enterprise": project.enterprise_name,
                         "project_name": project.project_name,
                         "imported": True,
-                        **({"overridden": verdict.lifted} if verdict.lifted else {}),
+                        **_lifted(verdict),
                     },
                 )
                 for project, verdict in planned
@@ -1132,11 +1133,12 @@ class Engine(AppealActions, TrailActions, AccountActions):
         elif trigger == program.sheet_trigger:
             scores = dict(request["scores"])
             bands = {c.id: c.band_for(scores[c.id]).label for c in program.criteria}  # type: ignore[union-attr]
+            assert project.id is not None  # (a project is scored once it is stored)
             sheet = ScoreSheet(
                 cycle_id=project.cycle_id,
                 project_id=project.id,
                 city=user.city or "",
-                scorer=user.name,  # type: ignore[arg-type]
+                scorer=user.name,
                 scores=scores,
                 bands=bands,
                 total=sum(scores.values()),
@@ -1175,7 +1177,9 @@ class Engine(AppealActions, TrailActions, AccountActions):
         return self.fire(acting, project_id, "score", scores=dict(scores), completion=completion)[0]
 
     # ------------------------------------------------------------------------------ the list
-    def _ranking(self, tx: Any, program: Program, cycle: Cycle, tie_order: Sequence[int], names: bool = True):
+    def _ranking(
+        self, tx: Any, program: Program, cycle: Cycle, tie_order: Sequence[int], names: bool = True
+    ) -> tuple[Any, list[Any], list[Any], str]:
         """The ranked projects: (their names by id, or without ``names`` only the set of their ids;
         the ranking; unsettled ties; the method)."""
         # placed projects are ranked too: a corrected list ranks the whole key library again
@@ -1258,8 +1262,9 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 # a caller retrying while it handles the refusal holds this frame: not the ranking too
                 del projects, ranked
                 raise self._refuse("propose", subject, rejections)
-            entries = [
-                ListEntry(r.rank, r.project_id, *projects[r.project_id], show(r.score), r.category) for r in ranked
+            entries = [  # (mypy miscounts star-arguments between positional ones)
+                ListEntry(r.rank, r.project_id, *projects[r.project_id], show(r.score), r.category)  # type: ignore[call-arg]
+                for r in ranked
             ]
             del projects, ranked  # the entries hold what the list keeps
             if previous is not None and previous.status in ("proposed", "objected", "confirmed"):
@@ -1296,7 +1301,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 entries=len(entries),
                 changes=changes,
                 correction=bool(correction),
-                **({"overridden": verdict.lifted} if verdict.lifted else {}),
+                **_lifted(verdict),
             )
         log.info("list_proposed", cycle=cycle.id, version=lst.number, entries=len(entries))
         return lst
@@ -1403,7 +1408,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 moves = []
                 found = tx.get_projects(ids[start : start + MOVE_CHUNK], with_application=False)
                 for project in (found[pid] for pid in ids[start : start + MOVE_CHUNK]):
-                    cat = category.get(project.id, "none")  # type: ignore[arg-type]
+                    cat = category.get(project.id, "none")
                     if project.state in program.placed_states:
                         if _placed_category(program, project, awarded_from) == cat:
                             continue  # its place stands (an awarded project stays awarded)

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, cast
 
 from policies.base import parse_date
 from workflow.errors import InvalidInput
@@ -300,7 +300,7 @@ def build_form(raw: Any, lead: str = "") -> tuple[Form | None, list[str]]:
             group = FormGroup(
                 g["key"],
                 g["zh"],
-                g.get("sheet", g["zh"]),
+                cast(str, g.get("sheet", g["zh"])),
                 tuple(gf),
                 tuple(flags),
                 int(g.get("min_rows", 1)),

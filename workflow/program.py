@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from transitions import Machine, MachineError
@@ -550,9 +550,9 @@ class Program:
             for src in spec.source:
                 lines.append(f"  {q(src)} -> {q(spec.dest or src)} [label={q(label)}];")
         for s in self.reopenable:
-            lines.append(
-                f"  {q('appeal')} -> {q(self.reopen_state(s))} [style=dashed, label={q('reopen to ' + s.id)}];"
-            )
+            state = self.reopen_state(s)
+            assert state is not None  # (a reopenable stage's kind has a waiting state)
+            lines.append(f"  {q('appeal')} -> {q(state)} [style=dashed, label={q('reopen to ' + s.id)}];")
         if self.reopenable:
             lines.append(f"  {q('appeal')} [shape=note, label={q('an upheld appeal (from any state)')}];")
         lines.append("}")
@@ -649,7 +649,7 @@ def shape_problems(data: Mapping[str, Any]) -> list[str]:
         if not isinstance(value, outer):
             problems.append(f"[{section}] must be {kinds[outer]}, not {type(value).__name__}")
             continue
-        items = value.items() if isinstance(value, dict) else enumerate(value)
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
         for key, item in items:
             if inner is not None and not isinstance(item, inner):
                 problems.append(f"{section}[{key!r}] must be {kinds[inner]}, not {item!r}")
@@ -681,10 +681,10 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         raise ProgramInvalid(where, shape)
     problems: list[str] = []
     head = data.get("program") or {}
-    pid = head.get("id")
+    pid: str = head.get("id") or ""
     if not pid:
         problems.append("[program] id is missing")
-    zone = head.get("timezone")
+    zone: str = head.get("timezone") or ""
     if not zone:
         problems.append("[program] timezone is missing (windows need a time zone, e.g. 'Asia/Shanghai')")
     else:
@@ -766,12 +766,14 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
     for a, b in zip(dated, dated[1:], strict=False):
         if a.window is b.window:
             continue
+        early, late = a.window, b.window
+        assert early is not None and late is not None  # (dated)
         # compare real dates in a common and a leap year: '02-29' opens on 02-28 in a common year
-        if any(b.window.start.in_year(y) <= a.window.end.in_year(y) for y in (2027, 2028)):
+        if any(late.start.in_year(y) <= early.end.in_year(y) for y in (2027, 2028)):
             problems.append(
-                f"windows overlap or run backwards: stage {b.id!r} opens {b.window.start.month:02d}-"
-                f"{b.window.start.day:02d}, before stage {a.id!r} closes "
-                f"{a.window.end.month:02d}-{a.window.end.day:02d}"
+                f"windows overlap or run backwards: stage {b.id!r} opens {late.start.month:02d}-"
+                f"{late.start.day:02d}, before stage {a.id!r} closes "
+                f"{early.end.month:02d}-{early.end.day:02d}"
             )
 
     guards = {t: tuple(names) for t, names in (data.get("guards") or {}).items()}
@@ -821,10 +823,10 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         )
         if not bands:
             problems.append(f"score criterion {cid!r} has no bands")
-        for b in bands:
-            if b.min > b.max or b.max > int(c.get("max", 0)) or b.min < 0:
+        for band in bands:
+            if band.min > band.max or band.max > int(c.get("max", 0)) or band.min < 0:
                 problems.append(
-                    f"score criterion {cid!r}: band {b.label} {b.min}-{b.max} is not within 0-{c.get('max')}"
+                    f"score criterion {cid!r}: band {band.label} {band.min}-{band.max} is not within 0-{c.get('max')}"
                 )
         ordered = sorted(bands, key=lambda b: b.min)
         for x, y in zip(ordered, ordered[1:], strict=False):
@@ -842,7 +844,7 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         elif c["id"] == "none" or c["id"] in [x.id for x in categories]:
             problems.append(f"[list] category {c['id']!r} is reserved or given twice")
         else:
-            categories.append(ListCategory(c["id"], c.get("name", c["id"]), places))
+            categories.append(ListCategory(c["id"], cast(str, c.get("name", c["id"])), places))
     columns: list[StatusColumn] = []
     for i, c in enumerate((data.get("status") or {}).get("columns") or []):
         if not isinstance(c, dict) or not c.get("id") or not c.get("zh"):
@@ -885,8 +887,8 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
                 if src in reach and dest not in reach:
                     reach.add(dest)
                     changed = True
-        every = {st for s in stages for st in s.kind.states}
-        unreachable = sorted(every - reach)
+        states = {st for s in stages for st in s.kind.states}
+        unreachable = sorted(states - reach)
         if unreachable:
             problems.append("unreachable states: " + ", ".join(unreachable))
 
@@ -902,7 +904,7 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         name=head.get("name", pid),
         name_en=head.get("name_en", head.get("name", pid)),
         timezone=zone,
-        lead=lead,
+        lead=leads[0],  # (the program's lead: checked above to be the one lead party)
         parties=tuple(parties),
         stages=tuple(stages),
         guards=guards,

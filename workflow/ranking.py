@@ -128,6 +128,7 @@ def list_changes(old: Sequence[Any], new: Sequence[Any]) -> list[dict[str, Any]]
         if a is not None and b is not None and place(a) == place(b):
             continue
         e = b or a
+        assert e is not None  # (the id is in one of the two)
         out.append(
             {
                 "project": pid,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from workflow.audit import Break, Difference, chain_of, combined, replay_states, verify
+from workflow.common import EngineCore
 from workflow.errors import NotPermitted
 from workflow.program import Program
 
@@ -45,11 +46,11 @@ class _Counted:
             yield item
 
 
-class TrailActions:
+class TrailActions(EngineCore):
     """Mixed into the engine: the lead's checks of the audit trail."""
 
     def _lead_only(self, tx: Any, acting: str | None, what: str) -> None:
-        user = self._user(tx, acting)  # type: ignore[attr-defined]
+        user = self._user(tx, acting)
         if user.role != "lead":
             raise NotPermitted(what, "the audit trail", f"{user.name} is {user.role}; the lead checks the trail")
 
@@ -57,9 +58,9 @@ class TrailActions:
         """Recompute every chain (or one cycle's) and report the first broken entry of each; the
         chains must end where the database's heads say and, given ``head`` (from `audit head`,
         kept elsewhere), where that says: a cut-off tail is seen too."""
-        with self.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
+        with self.store.transaction(write=False) as tx:
             self._lead_only(tx, acting, "verify")
-            chain = chain_of(self._cycle(tx, cycle_id).id) if cycle_id else None  # type: ignore[attr-defined]
+            chain = chain_of(self._cycle(tx, cycle_id).id) if cycle_id else None
             recorded = tx.audit_heads()
             if chain is not None:
                 recorded = {chain: recorded[chain]} if chain in recorded else {}
@@ -81,11 +82,11 @@ class TrailActions:
 
     def audit_head(self, acting: str | None, cycle_id: str | None = None) -> str:
         """The hash to keep outside the database: one cycle's chain head, or all chains' at once."""
-        with self.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
+        with self.store.transaction(write=False) as tx:
             self._lead_only(tx, acting, "read the head of")
             heads = tx.audit_heads()
             if cycle_id:
-                return heads.get(chain_of(self._cycle(tx, cycle_id).id), "")  # type: ignore[attr-defined]
+                return heads.get(chain_of(self._cycle(tx, cycle_id).id), "")
             return combined(heads)
 
     def audit_replay(self, acting: str | None, cycle_id: str | None = None) -> ReplayReport:
@@ -95,11 +96,11 @@ class TrailActions:
         scratch = sqlite3.connect(":memory:")
         scratch.execute("CREATE TABLE replayed (project_id INTEGER PRIMARY KEY, state TEXT)")
         scratch.execute("CREATE TABLE stored (project_id INTEGER PRIMARY KEY, state TEXT)")
-        with self.store.transaction(write=False) as tx:  # type: ignore[attr-defined]
+        with self.store.transaction(write=False) as tx:
             self._lead_only(tx, acting, "replay")
-            cycles = [self._cycle(tx, cycle_id)] if cycle_id else tx.list_cycles()  # type: ignore[attr-defined]
+            cycles = [self._cycle(tx, cycle_id)] if cycle_id else tx.list_cycles()
             for cycle in cycles:
-                program: Program = self.program_of(cycle)  # type: ignore[attr-defined]
+                program: Program = self.program_of(cycle)
                 entries = _Counted(e for e in tx.audit_entries(cycle.id) if e.subject == "project")
                 states, problems = replay_states(entries, _firing(program))
                 report.entries += entries.n
