@@ -461,10 +461,12 @@ def _same_text(process: Any) -> Any:
 def _insert_missing(dialect: str, table: Any, values: dict[str, Any]) -> Any:
     """INSERT … ON CONFLICT DO NOTHING, in the dialect's own words."""
     if dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert as dialect_insert
-    else:
-        from sqlalchemy.dialects.postgresql import insert as dialect_insert
-    return dialect_insert(table).values(**values).on_conflict_do_nothing()
+        from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+        return sqlite_insert(table).values(**values).on_conflict_do_nothing()
+    from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+
+    return postgresql_insert(table).values(**values).on_conflict_do_nothing()
 
 
 def _create_tables(engine: Engine) -> None:
@@ -509,7 +511,7 @@ class Tx:
             data.pop("id")
         result = self.s.connection().execute(insert(table).values(**data))
         if hasattr(record, "id"):
-            record.id = result.inserted_primary_key[0]  # type: ignore[attr-defined]
+            record.id = result.inserted_primary_key[0]
 
     def _insert_many(self, table: Any, records: Sequence[Any]) -> None:
         """Insert records (dataclasses) as rows of ``table`` in one DB-API executemany: each value
@@ -599,7 +601,7 @@ class Tx:
         t = schema.projects
         names = [f.name for f in fields(Project) if with_application or f.name != "application"]
         rows = self.s.connection().execute(select(*(t.c[n] for n in names)).where(*where).order_by(t.c.id)).all()
-        extra = {} if with_application else {"application": {}}
+        extra: dict[str, Any] = {} if with_application else {"application": {}}
         return [Project(**dict(zip(names, row, strict=True)), **extra) for row in rows]
 
     def get_projects(self, project_ids: Sequence[int], with_application: bool = True) -> dict[int, Project]:
@@ -650,9 +652,9 @@ class Tx:
             ids = list(range(first, first + len(rows)))
             conn.exec_driver_sql(sql, [(pid, *row) for pid, row in zip(ids, rows, strict=True)])
         else:
-            rows = [{f.name: getattr(p, f.name) for f in fields(p) if f.name != "id"} for p in projects]
+            values = [{f.name: getattr(p, f.name) for f in fields(p) if f.name != "id"} for p in projects]
             stmt = insert(t).returning(t.c.id, sort_by_parameter_order=True)  # Core: no ORM bookkeeping per row
-            ids = conn.execute(stmt, rows).scalars().all()
+            ids = conn.execute(stmt, values).scalars().all()
         for p, pid in zip(projects, ids, strict=True):
             p.id = pid
 
