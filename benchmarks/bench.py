@@ -799,7 +799,7 @@ def child(args: list[str]) -> dict:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000")
+    parser.add_argument("--sizes", default="1000,10000,100000", help="cycle sizes in projects, comma-separated")
     parser.add_argument("--naive", type=int, default=1000, help="size for the naive baseline (0: skip)")
     parser.add_argument("--cli", type=int, default=10000, help="size whose database the CLI latency uses")
     parser.add_argument(
