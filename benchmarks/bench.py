@@ -316,7 +316,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
 
     def ended(stage: str) -> None:
         now = time.perf_counter()
-        stages[stage] = stages.get(stage, 0.0) + (now - last[0]) - (untimed - last[1])
+        stages[stage] = (now - last[0]) - (untimed - last[1])
         last[:] = [now, untimed]
 
     def at(month: int, day: int) -> str:
