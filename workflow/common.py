@@ -12,7 +12,7 @@ from policies.appeals import Override
 from policies.base import Rejection
 from policies.permissions import Actor
 from workflow.program import Program
-from workflow.records import Cycle, User
+from workflow.records import AuditEntry, Cycle, User
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -34,10 +34,9 @@ class Store(Protocol):
 
 if TYPE_CHECKING:
 
-    class EngineCore(Protocol):
-        """What the engine's action mixins (appeals, the audit trail, accounts) use of the engine
-        they are mixed into: its store, clock, lookups, checks and audit. For the type checker
-        only; at run time the mixins are plain classes."""
+    class _EngineParts(Protocol):
+        """What the engine's action mixins use of the engine they are mixed into, beside
+        EngineCore's own: its store, clock, lookups, checks and moves. For the type checker only."""
 
         store: Store
 
@@ -52,20 +51,6 @@ if TYPE_CHECKING:
         def _refuse(
             self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None
         ) -> RuleRefused: ...
-        def _audit(
-            self,
-            tx: Any,
-            now: datetime,
-            cycle: Cycle | None,
-            subject: str,
-            subject_id: Any,
-            actor: str,
-            action: str,
-            from_state: str | None = None,
-            to_state: str | None = None,
-            reason: str = "",
-            **data: Any,
-        ) -> None: ...
         def _move(
             self,
             tx: Any,
@@ -81,7 +66,41 @@ if TYPE_CHECKING:
         ) -> None: ...
 
 else:
-    EngineCore = object
+    _EngineParts = object
+
+
+class EngineCore(_EngineParts):
+    """What the engine shares with its action mixins (appeals, the audit trail, accounts): the
+    audit entry an action writes. The rest they use as the engine has it (_EngineParts)."""
+
+    def _audit(
+        self,
+        tx: Any,
+        now: datetime,
+        cycle: Cycle | None,
+        subject: str,
+        subject_id: Any,
+        actor: str,
+        action: str,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        reason: str = "",
+        **data: Any,
+    ) -> None:
+        tx.audit(
+            AuditEntry(
+                at=now,
+                cycle_id=cycle.id if cycle else None,
+                subject=subject,
+                subject_id=str(subject_id),
+                actor=actor,
+                action=action,
+                from_state=from_state,
+                to_state=to_state,
+                reason=reason,
+                data=data,
+            )
+        )
 
 
 @dataclass

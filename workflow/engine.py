@@ -312,35 +312,6 @@ class Engine(AppealActions, TrailActions, AccountActions):
         log.info("refused", action=verb, subject=subject, state=state, rules=err.rules, message=str(err))
         return err
 
-    def _audit(
-        self,
-        tx: Any,
-        now: datetime,
-        cycle: Cycle | None,
-        subject: str,
-        subject_id: Any,
-        actor: str,
-        action: str,
-        from_state: str | None = None,
-        to_state: str | None = None,
-        reason: str = "",
-        **data: Any,
-    ) -> None:
-        tx.audit(
-            AuditEntry(
-                at=now,
-                cycle_id=cycle.id if cycle else None,
-                subject=subject,
-                subject_id=str(subject_id),
-                actor=actor,
-                action=action,
-                from_state=from_state,
-                to_state=to_state,
-                reason=reason,
-                data=data,
-            )
-        )
-
     # ------------------------------------------------------------------------------ users
     def add_user(self, acting: str | None, name: str, role: str, city: str | None) -> User:
         """Add a user. The very first user must be the lead (bootstrap); later only the lead adds users."""
