@@ -1368,7 +1368,8 @@ class Engine(AppealActions, TrailActions, AccountActions):
             replaced = 0
             # (read only if some project is awarded: it reads the cycle's whole audit, 1.4 million
             # rows at 100,000 projects, for a first publication that finds none)
-            awarded = any(state == "awarded" for _, state in tx.count_by_city_state(cycle.id))
+            by_city_state = counts.by_city_state or tx.count_by_city_state(cycle.id)  # (unless the guards read it)
+            awarded = any(state == "awarded" for _, state in by_city_state)
             awarded_from = tx.entered_from(cycle.id, "awarded") if awarded else {}
             reason = f"corrected publication, list version {lst.number}" if published else ""
             requests = {cat: {"category": cat} for cat in {*category.values(), "none"}}  # shared, never changed
