@@ -57,6 +57,16 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
         score = next(x.split() for x in table if x.strip().startswith("4 score"))
         assert float(score[2]) > 0 and float(score[4]) > 0 and score[6].endswith("×"), score
         assert next(x.split() for x in table if x.strip().startswith("advance"))[3] == "—"
+    # the run ends with its figures beside their budgets: the ones of these sizes marked by their
+    # value, the ones set at 10,000 projects said not measured
+    lines = text.splitlines()
+    at = lines.index("against the budgets (read, not asserted):")
+    summary = lines[at + 1 :]
+    for what, budget in (("read as the machine's", 10.0), ("evalflow --help", 0.2)):
+        line = next(x for x in summary if what in x)
+        value = float(line.split(": ")[1].split()[0])
+        assert line.endswith(": within" if value <= budget else ": OVER"), line
+    assert any(x.startswith("  importing 360,000 criterion scores") and "not measured" in x for x in summary)
     # each floor is a time of its own, below the engine's (it writes the rows and nothing else)
     for n in (45, 90):
         line = next(x for x in text.splitlines() if x.startswith(f"N = {n}: engine"))
@@ -115,3 +125,22 @@ def test_the_floor_writes_the_rows_the_engine_writes(tmp_path: Path) -> None:
     engine, floor = facts(engine_db), facts(tmp_path / "f" / f"floor-same-{n}.db")
     for key in engine:
         assert floor[key] == engine[key], key
+
+
+def test_each_budget_is_marked_by_its_figure() -> None:
+    """A figure at its budget is within it, one above is over, and one not measured says so."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    try:
+        import bench
+    finally:
+        sys.path.remove(str(ROOT / "benchmarks"))
+    lines = bench.budget_lines({"score": 3.0, "ratio": 4.01, "peak": 356.4})
+    assert len(lines) == len(bench.BUDGETS)
+    (score,) = (x for x in lines if "criterion scores" in x)
+    assert score.endswith("3.000 s, budget 3.000 s: within"), score
+    (ratio,) = (x for x in lines if "engine / the floor" in x)
+    assert ratio.endswith("4.01×, budget 4.00×: OVER"), ratio
+    (peak,) = (x for x in lines if "peak resident memory" in x)
+    assert peak.endswith("356 MiB, budget 400 MiB: within"), peak
+    (load,) = (x for x in lines if "loading 10,000 projects" in x)
+    assert "not measured" in load, load
