@@ -210,6 +210,7 @@ def local(instant: datetime | None, zone: str = "Asia/Shanghai") -> str:
 
 
 @click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="evalflow", message="evalflow %(version)s")
 @click.option("--db", envvar="EVALFLOW_DATABASE_URL", help="Database file or URL (default ./evalflow.db).")
 @click.option("--as", "user", envvar="EVALFLOW_USER", help="Act as this user (or EVALFLOW_USER).")
 @click.option("--now", envvar="EVALFLOW_NOW", help="Rehearse at this instant (ISO; naive = Asia/Shanghai).")

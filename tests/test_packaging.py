@@ -8,6 +8,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tomllib
 import zipfile
 from pathlib import Path
 
@@ -67,6 +68,17 @@ def test_a_wheel_runs_a_whole_cycle_with_its_own_programs_and_pages(tmp_path: Pa
     for path in (program, app, migrations):
         assert Path(path).is_relative_to(site), path
     assert ids.split() == sorted(p.stem for p in ROOT.glob("programs/*.toml"))
+    # the installed version, as pyproject.toml gives it
+    version = subprocess.run(
+        [sys.executable, "-c", "import cli; cli.main()", "--version"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]["version"]
+    assert (version.returncode, version.stdout) == (0, f"evalflow {declared}\n"), version
     demo = subprocess.run(
         [sys.executable, "-c", "import cli; cli.main()", "--db", str(tmp_path / "demo.db"), "demo"],
         cwd=tmp_path,
