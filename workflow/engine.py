@@ -1665,8 +1665,6 @@ def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | No
 # triggers whose effects write the application (the city's opinion on acceptance)
 APPLICATION_TRIGGERS = ("accept",)
 
-_QUOTAS: dict[tuple[int, str], tuple[Any, dict[str, dict[str, int]]]] = {}
-
 
 def _unit_name(form: Form, data: Mapping[str, Any]) -> str:
     """The applying unit named by an application not yet checked (empty when it names none)."""
@@ -1713,10 +1711,10 @@ def _status_cell(
 def _quotas(program: Program, cycle: Cycle) -> dict[str, dict[str, int]]:
     """The cycle's effective quotas, worked out once per cycle settings (a batch asks per project)."""
     settings = cycle.settings.get("quotas")
-    key = (id(program), cycle.id)
-    cached = _QUOTAS.get(key)
+    memo = program.quotas_of_cycle
+    cached = memo.get(cycle.id)
     if cached is None or cached[0] != settings:
-        cached = _QUOTAS[key] = (settings, effective_quotas(program.quotas, settings))
+        cached = memo[cycle.id] = (settings, effective_quotas(program.quotas, settings))
     return cached[1]
 
 

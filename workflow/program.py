@@ -138,7 +138,6 @@ class StatusColumn:
 
 
 REOPEN = "reopen"  # the engine's own trigger: an upheld appeal moves a project back
-_WINDOWS: dict[tuple[int, str, int], Window | None] = {}
 _UNSEEN: Any = object()
 # the request values a batch's memo of the machine's answers is keyed by (see Program.fire): for
 # these, values equal as keys are equal to exactly the same ``when`` values
@@ -234,11 +233,23 @@ class Program:
 
     def window(self, stage_id: str, year: int) -> Window | None:
         """The stage's window in ``year`` (worked out once: a batch asks for it per project)."""
-        key = (id(self), stage_id, year)
-        if key not in _WINDOWS:
+        windows = self._windows
+        key = (stage_id, year)
+        if key not in windows:
             spec = self.stage(stage_id).window
-            _WINDOWS[key] = spec.for_year(year, self.timezone) if spec else None
-        return _WINDOWS[key]
+            windows[key] = spec.for_year(year, self.timezone) if spec else None
+        return windows[key]
+
+    # What is worked out once for this program, kept with it (not in a table of the module keyed by
+    # the program's id(): a program loaded again, or another one, can take the id of one gone)
+    @cached_property
+    def _windows(self) -> dict[tuple[str, int], Window | None]:
+        return {}
+
+    @cached_property
+    def quotas_of_cycle(self) -> dict[str, tuple[Any, dict[str, dict[str, int]]]]:
+        """The engine's memo of each cycle's effective quotas: cycle id -> (its settings, quotas)."""
+        return {}
 
     @cached_property
     def states(self) -> tuple[str, ...]:

@@ -579,3 +579,34 @@ def test_a_window_starting_feb_29_overlaps_one_ending_feb_28_in_common_years():
     else:
         # accepted: then the windows it computes must not overlap in any year
         assert built.window("municipal_review", 2027).opens >= built.window("collection", 2027).closes
+
+
+def test_what_a_program_works_out_once_is_its_own_whatever_program_came_before(tmp_path, monkeypatch):
+    """Programs are loaded again and again (each command; a changed program file), and a new one
+    can take the memory, and so the id(), of one gone: a window or quota worked out once was kept
+    in a table keyed by that id, and a Henan cycle was refused submissions in March with the G60
+    window (Jan–Feb). Here every object has the same id, the worst case of that reuse: each
+    program still answers with its own window, and each version of a file with its own quotas."""
+    import workflow.engine
+    import workflow.program
+    from workflow.records import Cycle
+
+    for module in (workflow.program, workflow.engine):
+        monkeypatch.setattr(module, "id", lambda obj: 1, raising=False)
+    g60 = ProgramRegistry([SHIPPED.parent]).get(PROGRAM_ID)
+    henan = ProgramRegistry([SHIPPED.parent]).get("kechuang-zhongyuan")
+    for program in (g60, henan, g60):
+        first = program.stages[0]
+        assert first.window is not None
+        assert program.window(first.id, 2027) == first.window.for_year(2027, program.timezone)
+    assert g60.window(g60.stages[0].id, 2027) != henan.window(henan.stages[0].id, 2027)
+
+    # the same file changed (Songjiang's demonstration quota 10 -> 3), the same cycle
+    changed = SHIPPED.read_text(encoding="utf-8").replace(
+        "[quotas.songjiang]\ndemonstration = 10", "[quotas.songjiang]\ndemonstration = 3"
+    )
+    (tmp_path / f"{PROGRAM_ID}.toml").write_text(changed, encoding="utf-8")
+    edited = ProgramRegistry([tmp_path]).get(PROGRAM_ID)
+    cycle = Cycle("g60-2027", PROGRAM_ID, 1, "", 2027, "municipal_review")
+    for program, quota in ((g60, 10), (edited, 3), (g60, 10)):
+        assert workflow.engine._quotas(program, cycle)["songjiang"]["demonstration"] == quota
