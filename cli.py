@@ -259,7 +259,7 @@ def init() -> None:
 
 @main.group()
 def db() -> None:
-    """The database schema: its revision, and upgrades (Alembic migrations)."""
+    """The database: its schema revision, upgrades (Alembic migrations) and backups."""
 
 
 @db.command("current")
@@ -286,7 +286,7 @@ def db_current() -> None:
 @db.command("upgrade")
 @handled
 def db_upgrade() -> None:
-    """Bring the database's schema up to this evalflow's (back it up first: see README)."""
+    """Bring the database's schema up to this evalflow's (back it up first: `db backup`, or see README)."""
     store = cfg().store(must_exist=False)
     path = store.sqlite_path()
     if path is not None and not path.exists():
@@ -301,6 +301,38 @@ def db_upgrade() -> None:
         click.echo(f"{store.describe()} is already at schema {after}")
     else:
         click.echo(f"Upgraded {store.describe()} from schema {before or 'before migrations'} to {after}")
+
+
+@db.command("backup")
+@click.argument("dest", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Replace DEST if it is there already.")
+@handled
+def db_backup(dest: Path, force: bool) -> None:
+    """Copy the SQLite database to DEST while evalflow runs: consistent as of one instant,
+    checked, never half-written. Take one before `db upgrade`. (PostgreSQL: pg_dump, see README.)"""
+    from workflow.audit import combined
+    from workflow.errors import InvalidInput, StoreUnavailable
+
+    store = cfg().store(must_exist=False)
+    path = store.sqlite_path()
+    if path is None:
+        raise InvalidInput(
+            "database to back up",
+            [f"{store.describe()} is not a SQLite file; back up PostgreSQL with pg_dump -Fc (README, Backups)"],
+        )
+    if not path.exists():
+        raise StoreUnavailable(f"No database at {path}; nothing to back up (pass --db)")
+    if dest.exists() and dest.resolve() == path.resolve():
+        raise InvalidInput("backup file", [f"{dest} is the database itself"])
+    if dest.exists() and not force:
+        raise InvalidInput("backup file", [f"{dest} is there already; pass --force to replace it"])
+    if not dest.parent.is_dir():
+        raise InvalidInput("backup file", [f"there is no folder {dest.parent}"])
+    size, revision, heads = store.backup(dest)
+    click.echo(f"Backed up {path} to {dest}: {size / 2**20:.1f} MiB, schema {revision or 'none'}, checked")
+    if heads:
+        click.echo(f"The copy's audit head: {combined(heads)}")
+        click.echo(f"  keep it apart from the copy: 'evalflow --db {dest} audit verify --head HASH' shows it whole")
 
 
 # ------------------------------------------------------------------------------------------ users

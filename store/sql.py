@@ -248,6 +248,49 @@ class SqlStore:
             getattr(commands, command)(config, revision)
             conn.commit()
 
+    def backup(self, dest: Path) -> tuple[int, str | None, dict[str, str]]:
+        """Copy this SQLite database to ``dest``, consistent as of one instant, while others go on
+        reading and writing it: SQLite's online backup, in one step under one read snapshot (a
+        writer's commits after it are not in the copy; none waits for it). The copy is made
+        beside ``dest`` and checked (quick_check) before it takes that name, so ``dest`` is
+        never a half-made copy. Returns the copy's size in bytes, its schema revision and its
+        audit chains' heads. Only a file the caller has found there is opened (never created)."""
+        path = self.sqlite_path()
+        if path is None:
+            raise StoreUnavailable(f"{self.describe()} is not a SQLite file")
+        partial = dest.with_name(dest.name + ".partial")
+        partial.unlink(missing_ok=True)
+        try:
+            source = sqlite3.connect(f"{path.resolve().as_uri()}?mode=rw", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+            try:
+                target = sqlite3.connect(partial)
+                try:
+                    source.backup(target)
+                    checked = [row[0] for row in target.execute("PRAGMA quick_check")]
+                    tables = {name for (name,) in target.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+                    revision = (
+                        target.execute("SELECT version_num FROM alembic_version").fetchone()
+                        if "alembic_version" in tables
+                        else None
+                    )
+                    heads = (
+                        dict(target.execute("SELECT chain, hash FROM audit_heads").fetchall())
+                        if "audit_heads" in tables
+                        else {}
+                    )
+                finally:
+                    target.close()
+            finally:
+                source.close()
+        except sqlite3.Error as exc:
+            partial.unlink(missing_ok=True)
+            raise StoreUnavailable(f"Cannot back up the database at {path}: {exc}") from None
+        if checked != ["ok"]:
+            partial.unlink(missing_ok=True)
+            raise StoreUnavailable(f"The copy of {path} does not hold ({'; '.join(checked[:3])}); nothing was written")
+        os.replace(partial, dest)
+        return dest.stat().st_size, revision[0] if revision else None, {c: h for c, h in heads.items() if h != GENESIS}
+
     def check_ready(self) -> None:
         path = self.sqlite_path()
         if path is not None and not path.exists():
