@@ -252,9 +252,10 @@ class SqlStore:
         """Copy this SQLite database to ``dest``, consistent as of one instant, while others go on
         reading and writing it: SQLite's online backup, in one step under one read snapshot (a
         writer's commits after it are not in the copy; none waits for it). The copy is made
-        beside ``dest`` and checked (quick_check) before it takes that name, so ``dest`` is
-        never a half-made copy. Returns the copy's size in bytes, its schema revision and its
-        audit chains' heads. Only a file the caller has found there is opened (never created)."""
+        beside ``dest`` (``DEST.partial``; one left by an interrupted backup is replaced) and
+        checked (quick_check) before it takes that name, so ``dest`` is never a half-made copy.
+        Returns the copy's size in bytes, its schema revision and its audit chains' heads. Only
+        a file the caller has found there is opened (never created)."""
         path = self.sqlite_path()
         if path is None:
             raise StoreUnavailable(f"{self.describe()} is not a SQLite file")
