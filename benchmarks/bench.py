@@ -952,12 +952,13 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
         )
         # what the engine adds to the storage's own work: guards, permission, machine, audit text
         # and hash, the rows' making, the reads the floor does not make
-        print(f"    the engine beyond the floor: {(total - floor) / transitions * 1e6:.1f} µs per transition")
+        beyond = (total - floor) / transitions * 1e6
+        print(f"    the engine beyond the floor: {beyond:.1f} µs per transition")
         rss = max(x["rss"] for x in runs)
         print(f"    peak resident memory of this size's process {rss / 2**20:.0f} MiB\n", flush=True)
         if n == TARGET:
             figures["ratio"] = total / floor
-            figures["beyond"] = (total - floor) / transitions * 1e6
+            figures["beyond"] = beyond
             figures["score"] = statistics.median(x["stages"]["4 score"] for x in runs)
         elif n == LONG:
             figures["peak"] = rss / 2**20
