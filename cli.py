@@ -1085,7 +1085,7 @@ def template_application(program_id: str | None, out: Path | None) -> None:
     program = chosen_program(program_id)
     form = program.form
     out = out or Path(f"{form.name.replace(' ', '-')}.xlsx")
-    write_template(out, form, example_application(program, datetime.now().year))
+    write_template(out, form, example_application(program, program.year_at(cfg().clock()())))
     sheets = form.sheet + (f" and {form.group.sheet}" if form.group else "")
     click.echo(f"Wrote {out}: sheets {sheets} (the 示例 rows are never imported) and 填表说明")
 

@@ -442,15 +442,13 @@ def score_template(cycle_id: str, user: Me, engine: Eng, city: str | None = None
 
 
 def application_template(engine: Any, program_id: str) -> FileResponse:
-    from datetime import datetime
-
     from demo.examples import example_application
     from sheets.applications import write_template
 
     program = engine.programs.get(program_id)
     folder = tempfile.mkdtemp(prefix="evalflow-template-")
     out = Path(folder) / f"{program.form.name.replace(' ', '-')}.xlsx"
-    write_template(out, program.form, example_application(program, datetime.now().year))
+    write_template(out, program.form, example_application(program, program.year_at(engine.now())))
     return _send(out, out.name, XLSX, folder)
 
 

@@ -471,9 +471,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                     deadlines.append(Deadline(p.id, len(orders) - 1, p.city, due))
         published = cycle.settings.get("published_at")
         at = datetime.fromisoformat(published) if published else None
-        return plan_for(
-            program, cycle, deadlines, at, until_year=self.now().astimezone(ZoneInfo(program.timezone)).year + 1
-        )
+        return plan_for(program, cycle, deadlines, at, until_year=program.year_at(self.now()) + 1)
 
     def _replan(self, tx: Any, program: Program, cycle: Cycle) -> None:
         tx.replan_reminders(cycle.id, self._plan(tx, program, cycle), UNSENT)

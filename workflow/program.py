@@ -231,6 +231,10 @@ class Program:
                 out.setdefault(trigger, s.id)
         return out
 
+    def year_at(self, instant: datetime) -> int:
+        """The year ``instant`` falls in where the program runs (in its time zone)."""
+        return instant.astimezone(ZoneInfo(self.timezone)).year
+
     def window(self, stage_id: str, year: int) -> Window | None:
         """The stage's window in ``year`` (worked out once: a batch asks for it per project)."""
         windows = self._windows

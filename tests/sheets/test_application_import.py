@@ -192,6 +192,22 @@ def line_of(output: str) -> str:
 
 
 # ------------------------------------------------------------------------------------------ 1. template round trip
+def test_the_template_s_example_is_dated_in_the_year_evalflow_runs_in(tmp_path: Path) -> None:
+    """A rehearsal (--now) in another year writes its example row dated in that year, as a cycle
+    of that year would need it, not in the year of the machine's clock."""
+    template = tmp_path / "t.xlsx"
+    result = CliRunner().invoke(
+        main,
+        ["--db", str(tmp_path / "x.db"), "--now", "2031-02-01T09:00", "template", "application"]
+        + ["--program", PROGRAM, "--out", str(template)],
+    )
+    assert result.exit_code == 0, result.output
+    example = [c.value for c in openpyxl.load_workbook(template)[APPLICATIONS_SHEET][2]]
+    assert example[COL["填表日期"]].startswith("2031-")
+    assert example[COL["预计基本完成时间"]].startswith("2031-")
+    assert example[COL["项目启动时间"]].startswith("2030-")
+
+
 def test_template_round_trip_through_xlsx(env: Env) -> None:
     template = env.tmp / "附件1-申报表.xlsx"
     out = env.cli(None, JAN, "template", "application", "--out", str(template))
