@@ -48,6 +48,7 @@ class Config:
         self.json = json_out
         self._engine: Any = None
         self.config_path: str | None = None
+        self.cycle_programs: dict[str, Any] = {}  # cycle id -> its program, for this command's output
 
     def dispatcher(self, echo: Callable[[str], None] | None = None) -> Any:
         from datetime import timedelta
@@ -727,18 +728,15 @@ def _print_audit(e: Any) -> None:
     click.echo(f"{local(e.at)}  {who:<18} {e.action:<16} {move:<44} by {e.actor}{why}{said}")
 
 
-_PROGRAMS: dict[tuple[str | None, str], Any] = {}
-
-
 def _program_of_cycle(cycle_id: str | None) -> Any:
-    """The program of a cycle (once per cycle for a long history), or None."""
+    """The program of a cycle (read once per cycle in a command: a long history asks per entry), or None."""
     if cycle_id is None:
         return None
-    key = (cfg().db, cycle_id)
-    if key not in _PROGRAMS:
+    known = cfg().cycle_programs
+    if cycle_id not in known:
         engine = cfg().engine()
-        _PROGRAMS[key] = engine.program_of(engine.get_cycle(cycle_id))
-    return _PROGRAMS[key]
+        known[cycle_id] = engine.program_of(engine.get_cycle(cycle_id))
+    return known[cycle_id]
 
 
 # ------------------------------------------------------------------------------------------ projects
