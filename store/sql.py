@@ -188,6 +188,8 @@ class SqlStore:
         before migrations existed is recognised by its tables and stamped first."""
         path = self.sqlite_path()
         fresh = path is not None and not path.exists()
+        if fresh and path is not None and not path.parent.is_dir():  # (SQLite says only "unable to open")
+            raise StoreUnavailable(f"Cannot create the database at {path}: there is no folder {path.parent}")
         try:
             existed = inspect(self.engine).has_table("projects")
             if not existed:

@@ -35,3 +35,13 @@ def test_init_creates_the_file_readable_by_its_owner_only(tmp_path: Path) -> Non
     result = CliRunner().invoke(main, ["--db", str(db), "init"])
     assert result.exit_code == 0, result.output
     assert db.stat().st_mode & 0o777 == 0o600
+
+
+def test_init_in_a_folder_that_is_not_there_names_the_folder(tmp_path: Path) -> None:
+    db = tmp_path / "data" / "evalflow.db"
+    result = CliRunner().invoke(main, ["--db", str(db), "init"])
+    assert result.exit_code == 9
+    assert result.output.strip().splitlines() == [
+        f"Error: Cannot create the database at {db}: there is no folder {db.parent}"
+    ]
+    assert not db.parent.exists()
