@@ -130,9 +130,19 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> Response:
         # the framework's own refusals (an unreadable body, an unknown path or method): under /api/
-        # in the API's error shape, like every other error; elsewhere as the framework says them
-        if not request.url.path.startswith("/api/"):
-            return await http_exception_handler(request, exc)
+        # in the API's error shape, like every other error; a page that is not there, or not for
+        # that method, as the console's error page; the rest (a missing style sheet) as the
+        # framework says them
+        path = request.url.path
+        if not path.startswith("/api/"):
+            if path.startswith("/static/") or exc.status_code not in (404, 405):
+                return await http_exception_handler(request, exc)
+            err = (
+                NotFound("page", path)
+                if exc.status_code == 404
+                else InvalidInput("request", [f"{path} does not take {request.method}"])
+            )
+            return pages.error_page(request, err, exc.status_code)
         if exc.status_code == 400:
             body = error_body(InvalidInput("request", [str(exc.detail)]))
         else:

@@ -361,3 +361,19 @@ def test_every_form_of_the_console_is_refused_without_its_token(web):
         assert "its security token is missing or stale" in r.text
     assert snapshot(w.s.store) == before
     assert client.get("/").status_code == 200  # still signed in: sign-out needs the token too
+
+
+def test_a_page_that_is_not_there_is_the_console_s_error_page(web):
+    """A mistyped address, or a form's address opened as a page: the console's own page in
+    Chinese with the reason, not the framework's JSON; a missing style sheet stays a bare 404."""
+    w = web("recommendation")
+    pid = w.s.demos["hefei"][0]
+    for client in (w.browser(admin("hefei")), w.anonymous()):
+        r = client.get("/projets")
+        assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
+        assert "No page &#39;/projets&#39;." in r.text and '<a href="/">返回概览</a>' in r.text
+    r = w.browser(admin("hefei")).get(f"/projects/{pid}/act/recommend")
+    assert r.status_code == 405 and r.headers["content-type"].startswith("text/html")
+    assert f"/projects/{pid}/act/recommend does not take GET" in r.text
+    r = w.anonymous().get("/static/missing.css")
+    assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
