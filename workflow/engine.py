@@ -55,7 +55,6 @@ from workflow.program import (
     Program,
     ProgramRegistry,
     StatusColumn,
-    effective_quotas,
 )
 from workflow.ranking import list_changes, rank, rank_scores, show
 from workflow.records import (
@@ -220,7 +219,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
             cycle_id=cycle.id,
             cycle_year=cycle.year,
             parties=program.parties,
-            quotas=_quotas(program, cycle) if quotas is None else quotas,
+            quotas=program.cycle_quotas(cycle.id, cycle.settings.get("quotas")) if quotas is None else quotas,
             criteria=program.criteria,
             params={},
             project=view,
@@ -759,7 +758,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
             counted = not NEEDS_COUNTS.isdisjoint(guards)
             rejections: list[Rejection] = []
             lifted: dict[int, list[str]] = {}
-            quotas = _quotas(program, cycle)
+            quotas = program.cycle_quotas(cycle.id, cycle.settings.get("quotas"))
             sources = program.sources_of(trigger)
             stage_id = program.stage_of_action[trigger]
             window = stage_window(trigger, stage_id, cycle.stage, self.window(program, cycle, stage_id), now)
@@ -1522,7 +1521,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
             counts = self._counts(tx, cycle, lst)
             stage = program.stage(cycle.stage)
             window = self.window(program, cycle, stage.id)
-            quotas = effective_quotas(program.quotas, cycle.settings.get("quotas"))
+            quotas = program.cycle_quotas(cycle.id, cycle.settings.get("quotas"))
             closes = window.closes if window else None
             request = self._request(tx, program, cycle, lst, stage.close_when)
             ctx = self._context(program, cycle, counts, now=now, request=request, stage_closes=closes)
@@ -1704,16 +1703,6 @@ def _status_cell(
         return {col.id: party in counts.confirmations}
     fund = program.funding.get(party, {})  # funding: support for each review result held
     return {col.id: sum(n * counts.results.get((party, result), 0) for result, n in fund.items())}
-
-
-def _quotas(program: Program, cycle: Cycle) -> dict[str, dict[str, int]]:
-    """The cycle's effective quotas, worked out once per cycle settings (a batch asks per project)."""
-    settings = cycle.settings.get("quotas")
-    memo = program.quotas_of_cycle
-    cached = memo.get(cycle.id)
-    if cached is None or cached[0] != settings:
-        cached = memo[cycle.id] = (settings, effective_quotas(program.quotas, settings))
-    return cached[1]
 
 
 def _same_reason_once(rejections: Sequence[Rejection], shown: int = 3) -> list[Rejection]:

@@ -250,9 +250,18 @@ class Program:
     def _windows(self) -> dict[tuple[str, int], Window | None]:
         return {}
 
+    def cycle_quotas(
+        self, cycle_id: str, settings: Mapping[str, Mapping[str, int]] | None
+    ) -> dict[str, dict[str, int]]:
+        """A cycle's effective quotas: the program's, with the cycle's own ``settings`` over them;
+        worked out once per cycle and settings (a batch asks per project)."""
+        known = self._cycle_quotas.get(cycle_id)
+        if known is None or known[0] != settings:
+            known = self._cycle_quotas[cycle_id] = (settings, effective_quotas(self.quotas, settings))
+        return known[1]
+
     @cached_property
-    def quotas_of_cycle(self) -> dict[str, tuple[Any, dict[str, dict[str, int]]]]:
-        """The engine's memo of each cycle's effective quotas: cycle id -> (its settings, quotas)."""
+    def _cycle_quotas(self) -> dict[str, tuple[Any, dict[str, dict[str, int]]]]:
         return {}
 
     @cached_property
