@@ -757,7 +757,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
             shared = self._request(tx, program, cycle, None, guards) if _CYCLE_RULES & set(guards) else {}
             counted = not NEEDS_COUNTS.isdisjoint(guards)
             rejections: list[Rejection] = []
-            lifted: dict[int, list[str]] = {}
+            verdicts: dict[int, Verdict] = {}  # (each project's: what its overrides lifted goes in its audit row)
             quotas = program.cycle_quotas(cycle.id, cycle.settings.get("quotas"))
             sources = program.sources_of(trigger)
             stage_id = program.stage_of_action[trigger]
@@ -777,7 +777,8 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 # (with the counts as they stand: later projects see the earlier ones counted)
                 ctx = batch.for_project(self._view(project), {**shared, **request} if shared else dict(request), counts)
                 verdict = self._guards(program, cycle, trigger, ctx, project.reopened_to, window)
-                found, lifted[project.id] = verdict.refused, verdict.lifted
+                found = verdict.refused
+                verdicts[project.id] = verdict
                 if not found and project.state not in sources:
                     found.append(
                         Rejection(
@@ -811,7 +812,7 @@ class Engine(AppealActions, TrailActions, AccountActions):
                 (
                     project,
                     requests[project.id],
-                    {"overridden": lifted[project.id]} if lifted[project.id] else {},
+                    _lifted(verdicts[project.id]),
                 )
                 for project in projects
             ]
