@@ -695,7 +695,7 @@ def _review(db: Path, admin: str, project: int) -> list[str]:
     return ["--db", str(db), "--as", admin, "review", str(project), *_REVIEWED]
 
 
-def cli_latency(db: Path, at_review: Path, n: int, cache: Path, runs: int = 5) -> dict[str, tuple[float, float]]:
+def cli_latency(db: Path, at_review: Path, n: int, cache: Path, runs: int = 5) -> dict[str, tuple[str, float, float]]:
     """Whole-process wall times, the median of ``runs``: --help; cycle status and project show on
     the finished cycle's database; one review on the copy taken when municipal review opened
     (each run reviews another project, as its city's admin). Each twice: as this environment
@@ -704,7 +704,7 @@ def cli_latency(db: Path, at_review: Path, n: int, cache: Path, runs: int = 5) -
     five runs), as an installation has it after its first run. Here the two differ where
     PYTHONDONTWRITEBYTECODE is set, as in the development sandbox: the project's own modules are
     compiled again by every command. A command that fails stops the benchmark: its time would
-    not be a command's."""
+    not be a command's. Returns, by its budget's key (BUDGETS), each command's name and times."""
     exe = str(ROOT / ".venv" / "bin" / "evalflow")
     cached = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
     cached["PYTHONPYCACHEPREFIX"] = str(cache)
@@ -727,22 +727,27 @@ def cli_latency(db: Path, at_review: Path, n: int, cache: Path, runs: int = 5) -
     con.close()
     status = ["--db", str(db), "--as", "lead", "cycle", "status"]
     run([exe, *status], {**cached, "EVALFLOW_NOW": "2027-06-03T09:00"})  # (fills the cache: not timed)
-    commands: dict[str, tuple[Callable[[], list[str]], str]] = {
-        "evalflow --help": (lambda: ["--help"], "2027-06-03T09:00"),
-        f"cycle status ({n:,}-project db)": (lambda: status, "2027-06-03T09:00"),
-        f"project show ({n:,}-project db)": (
+    commands: dict[str, tuple[str, Callable[[], list[str]], str]] = {
+        "help": ("evalflow --help", lambda: ["--help"], "2027-06-03T09:00"),
+        "status": (f"cycle status ({n:,}-project db)", lambda: status, "2027-06-03T09:00"),
+        "show": (
+            f"project show ({n:,}-project db)",
             lambda: ["--db", str(db), "--as", "lead", "project", "show", "1"],
             "2027-06-03T09:00",
         ),
-        f"one review ({n:,}-project db)": (lambda: _review(at_review, *next(reviewed)), "2027-03-10T09:00"),
+        "review": (
+            f"one review ({n:,}-project db)",
+            lambda: _review(at_review, *next(reviewed)),
+            "2027-03-10T09:00",
+        ),
     }
     out = {}
-    for name, (argv, now) in commands.items():
+    for key, (name, argv, now) in commands.items():
         here, warm = (
             statistics.median(run([exe, *argv()], {**env, "EVALFLOW_NOW": now}) for _ in range(runs))
             for env in (dict(os.environ), cached)
         )
-        out[name] = (here, warm)
+        out[key] = (name, here, warm)
     return out
 
 
@@ -994,12 +999,9 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
     if args.cli in dbs:
         latency = cli_latency(dbs[args.cli], at_review[args.cli], args.cli, work / "bytecode")
         print("CLI whole-process runs, the median of 5: as run here; with every module's bytecode cached")
-        for name, (here, warm) in latency.items():
+        for key, (name, here, warm) in latency.items():
             print(f"CLI {name}: {here:.3f} s; {warm:.3f} s with bytecode cached")
-        budgeted = {"evalflow --help": "help", "cycle status": "status", "project show": "show", "one review": "review"}
-        for name, (here, _) in latency.items():  # (as run here; --help whatever the database's size)
-            key = budgeted[name.split(" (")[0]]
-            if key == "help" or args.cli == TARGET:
+            if key == "help" or args.cli == TARGET:  # (as run here; --help whatever the database's size)
                 figures[key] = here
     print("\nagainst the budgets (read, not asserted):")
     print("\n".join(budget_lines(figures)))
