@@ -201,6 +201,9 @@ class Action:
     # parameters whose choice selects where the project goes (the stage kind's selectors)
     selectors: tuple[str, ...] = ()
     reason: str = "optional"  # "optional", "required" or "none": the action's free-text reason
+    # the words on the form's button, where they differ from the action's label
+    button_zh: str = ""
+    button_en: str = ""
 
     def label(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh
@@ -222,7 +225,7 @@ class Action:
         for name, raw in request.items():
             p = self.param(name)
             if p is None:
-                problems.append(f"{self.id} has no parameter {name!r}{self._known()}")
+                problems.append(f"{name}: not a parameter of {self.id}{self._known()}")
                 continue
             if p.id in clean:
                 problems.append(f"{p.id}: given twice")
@@ -232,10 +235,10 @@ class Action:
             try:
                 clean[p.id] = p.coerce(raw)
             except ValueError as exc:
-                problems.append(f"{p.id} ({p.zh}) {raw!r}: {exc}")
+                problems.append(f"{name}: {raw!r}: {exc}")
         for p in self.params:
-            if p.required and p.id not in clean and not any(p.id in m for m in problems):
-                problems.append(f"{p.id} ({p.zh}): required")
+            if p.required and p.id not in clean and not any(m.startswith(f"{p.id}:") for m in problems):
+                problems.append(f"{p.id}: required ({p.zh})")
         return clean, problems
 
     def _known(self) -> str:
@@ -259,6 +262,8 @@ class Action:
         }
         if self.uses:
             out["uses"] = self.uses
+        if self.button_zh or self.button_en:
+            out["button"] = {"zh": self.button_zh or self.zh, "en": self.button_en or self.en}
         if self.selectors:
             out["selectors"] = list(self.selectors)
         return out
@@ -283,7 +288,7 @@ class Edge:
     when: Mapping[str, Any] = field(default_factory=dict)
 
 
-_ACTION_KEYS = frozenset({"zh", "en", "params", "reason"})
+_ACTION_KEYS = frozenset({"zh", "en", "params", "reason", "button", "button_en"})
 _PARAM_KEYS = frozenset({"id", "kind", "zh", "en", "required", "choices", "min", "max", "help_zh", "help_en"})
 _REASONS = ("optional", "required", "none")
 
@@ -384,7 +389,11 @@ def _action(action_id: str, scope: str, spec: Mapping[str, Any], where: str, pro
         params.append(p)
     if len(problems) > before:
         return None
-    return Action(action_id, zh, en, scope, tuple(params), reason=reason)
+    button = [spec.get(key, "") for key in ("button", "button_en")]
+    if not all(isinstance(b, str) for b in button):
+        problems.append(f"{where}: a button's words are text")
+        return None
+    return Action(action_id, zh, en, scope, tuple(params), reason=reason, button_zh=button[0], button_en=button[1])
 
 
 def _labels(spec: Mapping[str, Any], where: str, problems: list[str]) -> tuple[str, str]:
