@@ -16,16 +16,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from web import views
+from web.auth import api_user
 from workflow.common import FIRE_ARGUMENTS, taken_names
-from workflow.errors import InvalidInput, NotSignedIn
+from workflow.errors import InvalidInput
 from workflow.records import Project, User
-
-bearer = HTTPBearer(auto_error=False, description="An API token: `evalflow user token add NAME`.")
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Field(max_length=2000)]
@@ -50,17 +48,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
-
-
-def api_user(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None
-) -> User:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotSignedIn("send 'Authorization: Bearer TOKEN' (make one with 'evalflow user token add NAME')")
-    user = request.app.state.engine.token_user(credentials.credentials)
-    if user is None:
-        raise NotSignedIn("the token is unknown or revoked")
-    return user
 
 
 Me = Annotated[User, Depends(api_user)]
