@@ -397,7 +397,7 @@ def _funding(r: Reading) -> dict[str, Any]:
 
 
 def _int_table(r: Reading, name: str) -> dict[str, dict[str, int]]:
-    """A table of whole numbers ≥ 0 per party (``[quotas.hefei]``, ``[funding.hefei]``)."""
+    """A table of whole numbers ≥ 0 per party (``[quotas.CITY]``, ``[funding.CITY]``)."""
     out: dict[str, dict[str, int]] = {}
     ids = set(r.party_ids)
     for city, values in r.table(name).items():
