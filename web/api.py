@@ -11,7 +11,7 @@ import dataclasses
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
@@ -70,7 +70,9 @@ _UTC = {datetime: lambda d: d.astimezone(UTC).isoformat() if d.tzinfo else d.iso
 
 def _plain(value: Any) -> Any:
     return jsonable_encoder(
-        dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value, custom_encoder=_UTC
+        # (the engine's records are dataclass instances, never dataclass classes)
+        dataclasses.asdict(cast(Any, value)) if dataclasses.is_dataclass(value) else value,
+        custom_encoder=_UTC,
     )
 
 
