@@ -535,10 +535,10 @@ def program_show(program_id: str) -> None:
 @handled
 def program_diagram(program_id: str, fmt: str) -> None:
     """Print the program's project states and guarded transitions (guards named on the arrows)."""
-    from workflow.program import ProgramRegistry
+    from workflow.program import ProgramRegistry, to_dot, to_mermaid
 
     p = ProgramRegistry().get(program_id)
-    click.echo(p.dot() if fmt == "dot" else p.mermaid(), nl=False)
+    click.echo(to_dot(p) if fmt == "dot" else to_mermaid(p), nl=False)
 
 
 # ------------------------------------------------------------------------------------------ cycles

@@ -11,21 +11,19 @@ import dataclasses
 import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import FileResponse
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from web import views
+from web.auth import api_user
 from workflow.common import FIRE_ARGUMENTS, taken_names
-from workflow.errors import InvalidInput, NotSignedIn
+from workflow.errors import InvalidInput
 from workflow.records import Project, User
-
-bearer = HTTPBearer(auto_error=False, description="An API token: `evalflow user token add NAME`.")
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Field(max_length=2000)]
@@ -52,17 +50,6 @@ ERRORS: dict[int | str, dict[str, Any]] = {
 router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
 
 
-def api_user(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None
-) -> User:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotSignedIn("send 'Authorization: Bearer TOKEN' (make one with 'evalflow user token add NAME')")
-    user = request.app.state.engine.token_user(credentials.credentials)
-    if user is None:
-        raise NotSignedIn("the token is unknown or revoked")
-    return user
-
-
 Me = Annotated[User, Depends(api_user)]
 
 
@@ -83,7 +70,9 @@ _UTC = {datetime: lambda d: d.astimezone(UTC).isoformat() if d.tzinfo else d.iso
 
 def _plain(value: Any) -> Any:
     return jsonable_encoder(
-        dataclasses.asdict(value) if dataclasses.is_dataclass(value) else value, custom_encoder=_UTC
+        # (the engine's records are dataclass instances, never dataclass classes)
+        dataclasses.asdict(cast(Any, value)) if dataclasses.is_dataclass(value) else value,
+        custom_encoder=_UTC,
     )
 
 

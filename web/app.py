@@ -22,6 +22,8 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from web import api, pages
+from web.auth import SignInNeeded
 from workflow.errors import (
     ConcurrentChange,
     EvalflowError,
@@ -34,8 +36,6 @@ from workflow.errors import (
 )
 
 HERE = Path(__file__).resolve().parent
-SESSION_COOKIE = "evalflow_session"
-LOGIN_CSRF_COOKIE = "evalflow_login_csrf"
 
 # the API's statuses for the engine's errors (the CLI's exit codes, as HTTP says them)
 STATUS = {
@@ -70,16 +70,7 @@ def error_body(exc: EvalflowError) -> dict[str, Any]:
     return body
 
 
-class SignInNeeded(Exception):
-    """A page asked for without a valid session: the browser goes to the sign-in page."""
-
-    def __init__(self, next_url: str):
-        self.next_url = next_url
-
-
 def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False) -> FastAPI:
-    from web import api, pages
-
     app = FastAPI(
         title="evalflow",
         version="1",

@@ -4,17 +4,25 @@ page it was made from, in the same words as the command line."""
 
 from __future__ import annotations
 
-import secrets
 from typing import Annotated, Any
 from urllib.parse import quote, urlparse
 
-from fastapi import APIRouter, Depends, Form, Query, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from web import views
-from web.app import LOGIN_CSRF_COOKIE, SESSION_COOKIE, SignInNeeded
+from web.auth import (
+    Me,
+    Posted,
+    Signed,
+    end_session,
+    keep_login_token,
+    login_token_ok,
+    new_login_token,
+    session_of,
+    start_session,
+)
 from workflow.errors import EvalflowError, InvalidInput, NotSignedIn
-from workflow.records import User, WebSession
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,49 +37,6 @@ KIND_NAMES = {
 
 
 PAGE_SIZE = 200  # projects per page of the project list
-
-# the fields a refused form keeps for the page it returns to (never a password or a token)
-REFILLED = {"opinion", "reason", "completion", "tie_order", "params", "result", "method"}
-
-
-class Signed:
-    """The signed-in user of a page request, with their session."""
-
-    def __init__(self, user: User, session: WebSession):
-        self.user = user
-        self.session = session
-
-
-def signed(request: Request) -> Signed:
-    token = request.cookies.get(SESSION_COOKIE)
-    found = request.app.state.engine.session_of(token, request.app.state.idle) if token else None
-    if found is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise SignInNeeded(target if request.method == "GET" else "/")
-    return Signed(*found)
-
-
-Me = Annotated[Signed, Depends(signed)]
-
-
-async def checked_form(request: Request, me: Me) -> dict[str, str]:
-    """The posted form, once its CSRF token is the session's (else 403, nothing done)."""
-    form = await request.form()
-    token = str(form.get("csrf", ""))
-    if not secrets.compare_digest(token, me.session.csrf):
-        from workflow.errors import NotPermitted
-
-        raise NotPermitted(
-            "submit", "this form", "its security token is missing or stale; reload the page and try again"
-        )
-    request.state.ids = [str(v) for v in form.getlist("ids")]  # the ticked projects of a list page
-    request.state.form = {  # what a refused form gives back to its page: nothing typed is lost
-        k: str(v) for k, v in form.items() if isinstance(v, str) and (k in REFILLED or k.startswith("score_"))
-    }
-    return {k: str(v) for k, v in form.items() if isinstance(v, str)}
-
-
-Posted = Annotated[dict[str, str], Depends(checked_form)]
 
 
 def engine_of(request: Request) -> Any:
@@ -105,11 +70,7 @@ def render(request: Request, template: str, me: Signed | None, status: int = 200
 
 def error_page(request: Request, exc: EvalflowError, status: int) -> Response:
     """A refused action goes back to its page with the message; anything else is a page of its own."""
-    me = None
-    token = request.cookies.get(SESSION_COOKIE)
-    if token:
-        found = engine_of(request).session_of(token, request.app.state.idle)
-        me = Signed(*found) if found else None
+    me = session_of(request)
     back = _back(request)
     if request.method == "POST" and me is not None and back:
         kept = getattr(request.state, "form", {})
@@ -151,11 +112,9 @@ def _safe_next(target: str) -> str:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, next: str = "/") -> Response:
-    token = secrets.token_urlsafe(24)
+    token = new_login_token()
     response = render(request, "login.html", None, next=_safe_next(next), login_csrf=token, error="")
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.secure_cookies
-    )
+    keep_login_token(request, response, token)
     return response
 
 
@@ -167,10 +126,9 @@ def login(
     csrf: Annotated[str, Form(max_length=200)] = "",
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
-    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     engine = engine_of(request)
     error = ""
-    if not expected or not secrets.compare_digest(csrf, expected):
+    if not login_token_ok(request, csrf):
         error = "页面已过期，请重新登录 (the sign-in form is stale; try again)"
     else:
         try:
@@ -180,28 +138,18 @@ def login(
         else:
             token, _ = engine.open_session(user, request.app.state.idle)
             response = RedirectResponse(_safe_next(next), status_code=303)
-            response.set_cookie(
-                SESSION_COOKIE,
-                token,
-                httponly=True,
-                samesite="lax",
-                secure=request.app.state.secure_cookies,
-            )
-            response.delete_cookie(LOGIN_CSRF_COOKIE)
+            start_session(request, response, token)
             return response
-    token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", None, status=401, next=_safe_next(next), login_csrf=token, error=error)
-    response.set_cookie(
-        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.secure_cookies
-    )
-    return response
+    token = new_login_token()
+    page = render(request, "login.html", None, status=401, next=_safe_next(next), login_csrf=token, error=error)
+    keep_login_token(request, page, token)
+    return page
 
 
 @router.post("/logout")
 def logout(request: Request, me: Me, form: Posted) -> Response:
-    engine_of(request).close_session(request.cookies.get(SESSION_COOKIE, ""))
     response = RedirectResponse("/login", status_code=303)
-    response.delete_cookie(SESSION_COOKIE)
+    end_session(request, response)
     return response
 
 

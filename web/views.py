@@ -5,6 +5,7 @@ store for itself."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -82,7 +83,7 @@ def placed_category(program: Program, project: Project, listed: dict[int, str] |
     for spec in program.transition_specs:
         if spec.trigger == "place" and spec.dest == state:
             return spec.when.get("category")
-    if state == "awarded" and listed and listed.get(project.id) not in (None, "none"):
+    if state == "awarded" and listed and project.id is not None and listed.get(project.id) not in (None, "none"):
         return listed[project.id]
     return None
 
@@ -237,7 +238,7 @@ def params_of(text: str) -> dict[str, Any]:
 _COLUMN_RULES = {"sheets": "all_sheets_in", "confirmed": "all_parties_confirmed"}
 
 
-def status_cell(col: dict[str, Any], row: dict[str, Any], closing: list[dict[str, Any]] = ()) -> tuple[str, bool]:
+def status_cell(col: dict[str, Any], row: dict[str, Any], closing: Sequence[dict[str, Any]] = ()) -> tuple[str, bool]:
     """A status cell as the dashboard shows it, and whether it holds the stage back: a closing
     rule of the current stage measured by this column fails for this row's city."""
     v, kind, key = row[col["id"]], col["kind"], col["id"]

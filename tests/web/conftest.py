@@ -12,7 +12,8 @@ from fastapi.testclient import TestClient
 
 from tests.conftest import CITIES, LEAD, admin, applicant, scorer
 from tests.workflow.checkpoints import Staged, at_stage, stage_templates  # noqa: F401  (fixtures)
-from web.app import SESSION_COOKIE, create_app
+from web.app import create_app
+from web.auth import SESSION_COOKIE
 
 EVERY_USER = (LEAD, *(f(c) for c in CITIES for f in (admin, scorer, applicant)))
 

@@ -14,7 +14,7 @@ from sqlalchemy import text
 from cli import main
 from tests.conftest import LEAD, SHEET_MID, admin, scorer, sh, snapshot
 from tests.web.conftest import csrf_of
-from web.app import SESSION_COOKIE
+from web.auth import SESSION_COOKIE
 from workflow.accounts import MAX_FAILURES, MIN_PASSWORD
 from workflow.errors import InvalidInput, NotPermitted, RuleRefused
 

@@ -17,7 +17,8 @@ from click.testing import CliRunner
 import cli
 from cli import main
 from tests.conftest import make_app
-from workflow.program import REOPEN, Program, ProgramRegistry, _dot_quote
+from workflow.program import REOPEN, Program, ProgramRegistry, to_dot, to_mermaid
+from workflow.program.diagrams import _dot_quote
 
 PROGRAM_ID = "g60-deep-integration"
 
@@ -85,13 +86,13 @@ def clusters(dot: str) -> dict[str, tuple[str, list[str]]]:
 # ------------------------------------------------------------------------------------------ DOT
 def test_dot_is_a_plausible_digraph(program: Program) -> None:
     dot = diagram(PROGRAM_ID, "--format", "dot").output
-    assert dot == program.dot()
+    assert dot == to_dot(program)
     assert dot.startswith(f'digraph "{PROGRAM_ID}" {{\n') and dot.endswith("}\n")
     check_syntax(dot)
 
 
 def test_every_transition_but_reopen_is_an_edge(program: Program) -> None:
-    dot = program.dot()
+    dot = to_dot(program)
     drawn = edges(dot)
     plain = [(s, d, a["label"]) for s, d, a in drawn if s not in ("start", "appeal")]
     want = []
@@ -118,7 +119,7 @@ def test_every_transition_but_reopen_is_an_edge(program: Program) -> None:
 
 
 def test_states_are_grouped_in_a_cluster_per_stage(program: Program) -> None:
-    found = clusters(program.dot())
+    found = clusters(to_dot(program))
     with_states = [(i, s) for i, s in enumerate(program.stages) if s.kind.states]
     assert list(found) == [f"cluster_{s.id}" for _, s in with_states]
     placed: list[str] = []
@@ -132,7 +133,7 @@ def test_states_are_grouped_in_a_cluster_per_stage(program: Program) -> None:
 
 
 def test_reopening_is_drawn_as_notes(program: Program) -> None:
-    dot = program.dot()
+    dot = to_dot(program)
     dashed = [(d, a["label"]) for s, d, a in edges(dot) if s == "appeal"]
     assert dashed == [(program.reopen_state(s), f"reopen to {s.id}") for s in program.reopenable]
     assert {s.id for s in program.reopenable} == {
@@ -154,7 +155,7 @@ def test_dot_quotes_what_needs_quoting() -> None:
 
 def test_mermaid_is_still_the_default(program: Program) -> None:
     out = diagram(PROGRAM_ID).output
-    assert out == program.mermaid()
+    assert out == to_mermaid(program)
     assert out.startswith("stateDiagram-v2\n    [*] --> new\n")
     assert diagram(PROGRAM_ID, "--format", "mermaid").output == out
 

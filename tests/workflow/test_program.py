@@ -1,4 +1,4 @@
-"""The program loader (workflow/program.py): programs are data, validated all at once.
+"""The program loader (workflow/program/): programs are data, validated all at once.
 
 An administrator editing a program file must learn every mistake in one go, with a message
 pointing at the offending entry; a valid program yields the windows of any cycle year (leap
@@ -25,6 +25,7 @@ from workflow.program import (
     default_program_dirs,
     effective_quotas,
     load_program,
+    to_mermaid,
 )
 
 PROGRAM_ID = "g60-deep-integration"
@@ -512,7 +513,7 @@ def test_the_batch_memo_asks_the_machine_once_per_state_and_condition_values(pro
 
 def test_mermaid_names_guards_on_arrows(program):
     """The diagram shows each transition with its guards, and each stage's closing rules."""
-    text = program.mermaid()
+    text = to_mermaid(program)
     assert text.startswith("stateDiagram-v2\n    [*] --> new\n")
     assert "new --> submitted: submit [application_city_in_program]" in text
     assert (
@@ -588,9 +589,9 @@ def test_what_a_program_works_out_once_is_its_own_whatever_program_came_before(t
     window (Jan–Feb). Here every object has the same id, the worst case of that reuse: each
     program still answers with its own window, and each version of a file with its own quotas."""
     import workflow.engine
-    import workflow.program
+    import workflow.program.model
 
-    for module in (workflow.program, workflow.engine):
+    for module in (workflow.program.model, workflow.engine):
         monkeypatch.setattr(module, "id", lambda obj: 1, raising=False)
     g60 = ProgramRegistry([SHIPPED.parent]).get(PROGRAM_ID)
     henan = ProgramRegistry([SHIPPED.parent]).get("kechuang-zhongyuan")

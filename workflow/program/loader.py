@@ -1,0 +1,552 @@
+"""Reading a program file: the TOML, the shape of its values, then each section checked and
+built into the :class:`Program` model. Every problem is reported at once, in one error.
+
+Each section of the file has one function here, which reads its part of the data (and what the
+sections before it found) and gives the :class:`Program` fields it makes; :data:`SECTIONS` runs
+them in order. A new section is a new function and a line in :data:`SECTIONS`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import timedelta
+from pathlib import Path
+from typing import Any, cast
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from policies import REGISTRY
+from policies.base import Band, Criterion, Party
+from policies.permissions import Permission
+from stages import KINDS
+from workflow.errors import ProgramInvalid
+from workflow.form import Form, build_form
+from workflow.program.graph import unreachable_states
+from workflow.program.model import (
+    CYCLE_WIDE_ACTIONS,
+    DEFAULT_REMINDERS,
+    ROLES,
+    AppealRules,
+    ListCategory,
+    MonthDay,
+    Program,
+    Stage,
+    StatusColumn,
+    WindowSpec,
+    parse_offset,
+)
+
+
+def load_program(path: Path) -> Program:
+    """Read and validate one program file; raise :class:`ProgramInvalid` listing every problem."""
+    try:
+        text = path.read_bytes()
+    except OSError as exc:
+        raise ProgramInvalid(f"program file {path}", [f"cannot be read: {exc.strerror}"]) from None
+    try:
+        data = tomllib.loads(text.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProgramInvalid(f"program file {path}", [f"not valid TOML: {exc}"]) from None
+    return build_program(data, digest=hashlib.sha256(text).hexdigest()[:16], path=path)
+
+
+# -- the shape ---------------------------------------------------------------------------------
+
+# The expected TOML shape: section -> (type of the section, type of each entry or None)
+_SHAPE: dict[str, tuple[type, type | None]] = {
+    "program": (dict, None),
+    "parties": (list, dict),
+    "windows": (dict, dict),
+    "stages": (list, dict),
+    "guards": (dict, list),
+    "permissions": (dict, dict),
+    "policies": (dict, dict),
+    "quotas": (dict, dict),
+    "funding": (dict, dict),
+    "results": (dict, str),
+    "review_methods": (dict, str),
+    "list": (dict, None),
+    "score_sheet": (list, dict),
+    "reminders": (dict, None),
+    "appeals": (dict, None),
+    "overrides": (dict, None),
+    "form": (dict, None),
+    "state_names": (dict, str),
+    "status": (dict, None),
+    "review_criteria": (dict, None),
+}
+_HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
+    "id": str,
+    "cycle_prefix": str,
+    "version": int,
+    "name": str,
+    "name_en": str,
+    "timezone": str,
+    "lead": str,
+}
+
+
+def shape_problems(data: Mapping[str, Any]) -> list[str]:
+    """Every value of the wrong TOML type, so that a typo is a reported problem, never a crash."""
+    problems: list[str] = []
+    kinds = {dict: "a table", list: "a list", str: "text", int: "a whole number"}
+    for section, (outer, inner) in _SHAPE.items():
+        value = data.get(section)
+        if value is None:
+            continue
+        if not isinstance(value, outer):
+            problems.append(f"[{section}] must be {kinds[outer]}, not {type(value).__name__}")
+            continue
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            if inner is not None and not isinstance(item, inner):
+                problems.append(f"{section}[{key!r}] must be {kinds[inner]}, not {item!r}")
+    head = data.get("program")
+    if isinstance(head, dict):
+        for key, expected in _HEAD_TYPES.items():
+            if key in head and (not isinstance(head[key], expected) or isinstance(head[key], bool)):
+                problems.append(f"[program] {key} = {head[key]!r} must be {kinds[expected]}")  # type: ignore[index]
+    for i, stage in enumerate(data.get("stages") or []):
+        if isinstance(stage, dict) and not isinstance(stage.get("close_when", []), list):
+            problems.append(f"stage {stage.get('id', i)!r}: close_when must be a list of policy names")
+    for i, crit in enumerate(data.get("score_sheet") or []):
+        if not isinstance(crit, dict):
+            continue
+        if not isinstance(crit.get("max", 0), int):
+            problems.append(f"score criterion {crit.get('id', i)!r}: max must be a whole number")
+        for band in crit.get("bands") or []:
+            if not isinstance(band, dict) or not all(
+                isinstance(band.get(k), int) and not isinstance(band.get(k), bool) for k in ("min", "max")
+            ):
+                problems.append(f"score criterion {crit.get('id', i)!r}: band {band!r} needs whole-number min and max")
+    return problems
+
+
+# -- the sections --------------------------------------------------------------------------------
+
+
+@dataclass
+class Reading:
+    """A program file's data as its sections are read: the problems found so far, and what a
+    section makes that later ones check against (the parties, windows, stages, actions, form)."""
+
+    data: Mapping[str, Any]
+    problems: list[str] = field(default_factory=list)
+    party_ids: list[str] = field(default_factory=list)
+    windows: dict[str, WindowSpec] = field(default_factory=dict)
+    stages: list[Stage] = field(default_factory=list)
+    # every action of the program: its stages' triggers and cycle actions, appeal, override
+    actions: set[str] = field(default_factory=set)
+    form: Form | None = None
+
+    @property
+    def head(self) -> Mapping[str, Any]:
+        """The ``[program]`` table."""
+        return cast(Mapping[str, Any], self.data.get("program") or {})
+
+    def table(self, name: str) -> Mapping[str, Any]:
+        """A section that is a table (empty when the file has none)."""
+        return cast(Mapping[str, Any], self.data.get(name) or {})
+
+
+# A section reads its part of the file and gives the Program fields it makes.
+Section = Callable[[Reading], dict[str, Any]]
+
+
+def _head(r: Reading) -> dict[str, Any]:
+    head = r.head
+    pid: str = head.get("id") or ""
+    if not pid:
+        r.problems.append("[program] id is missing")
+    zone: str = head.get("timezone") or ""
+    if not zone:
+        r.problems.append("[program] timezone is missing (windows need a time zone, e.g. 'Asia/Shanghai')")
+    else:
+        try:
+            ZoneInfo(zone)
+        except (ZoneInfoNotFoundError, ValueError):
+            r.problems.append(f"[program] timezone {zone!r} is not a known time zone")
+    return {
+        "id": pid,
+        "cycle_prefix": head.get("cycle_prefix", pid),
+        "version": int(head.get("version", 1)),
+        "name": head.get("name", pid),
+        "name_en": head.get("name_en", head.get("name", pid)),
+        "timezone": zone,
+    }
+
+
+def _parties(r: Reading) -> dict[str, Any]:
+    parties: list[Party] = []
+    for i, p in enumerate(r.data.get("parties") or []):
+        if not p.get("id") or not p.get("name"):
+            r.problems.append(f"parties[{i}] needs an id and a name")
+            continue
+        if p.get("role") not in ("lead", "city"):
+            r.problems.append(f"party {p['id']!r} has role {p.get('role')!r}; expected 'lead' or 'city'")
+        parties.append(Party(p["id"], p["name"], p.get("unit", p["name"]), p.get("role", "city")))
+    party_ids = r.party_ids = [p.id for p in parties]
+    if not parties:
+        r.problems.append("the program has no parties")
+    if len(set(party_ids)) != len(party_ids):
+        r.problems.append("party ids repeat: " + ", ".join(sorted({x for x in party_ids if party_ids.count(x) > 1})))
+    leads = [p.id for p in parties if p.role == "lead"]
+    lead = r.head.get("lead")
+    if len(leads) != 1:
+        r.problems.append(f"exactly one party must have role 'lead' (found {len(leads)})")
+    elif lead != leads[0]:
+        r.problems.append(f"[program] lead is {lead!r} but the lead party is {leads[0]!r}")
+    # the program's lead: the one lead party (a file without one is refused above)
+    return {"parties": tuple(parties), "lead": leads[0] if leads else ""}
+
+
+def _windows(r: Reading) -> dict[str, Any]:
+    for wid, w in r.table("windows").items():
+        try:
+            spec = WindowSpec(wid, MonthDay.parse(w.get("start")), MonthDay.parse(w.get("end")))
+        except (ValueError, AttributeError) as exc:
+            r.problems.append(f"window {wid!r}: {exc}")
+            continue
+        if spec.end.key() < spec.start.key():
+            r.problems.append(f"window {wid!r} is inverted: it ends ({w['end']}) before it starts ({w['start']})")
+        r.windows[wid] = spec
+    return {}  # a stage's window is kept with the stage
+
+
+def _reminders(r: Reading) -> dict[str, Any]:
+    event_reminders: dict[str, tuple[timedelta, ...]] = {}
+    for key in ("deadlines", "rounds"):
+        offsets = r.table("reminders").get(key, DEFAULT_REMINDERS)
+        try:
+            event_reminders[key] = tuple(sorted({parse_offset(o) for o in offsets}, reverse=True))
+        except (ValueError, TypeError) as exc:
+            r.problems.append(f"[reminders] {key}: {exc}")
+            event_reminders[key] = ()
+    return {"deadline_reminders": event_reminders["deadlines"], "round_reminders": event_reminders["rounds"]}
+
+
+def _stages(r: Reading) -> dict[str, Any]:
+    default_reminders = r.table("reminders").get("before_close", DEFAULT_REMINDERS)
+    stages = r.stages
+    for i, s in enumerate(r.data.get("stages") or []):
+        sid = s.get("id") or f"stages[{i}]"
+        kind = KINDS.get(s.get("kind", ""))
+        if kind is None:
+            r.problems.append(
+                f"stage {sid!r}: unknown stage kind {s.get('kind')!r} (known: {', '.join(sorted(KINDS))})"
+            )
+            continue
+        window = None
+        if s.get("window") is not None:
+            window = r.windows.get(s["window"])
+            if window is None:
+                r.problems.append(f"stage {sid!r}: unknown window {s['window']!r}")
+        close_when = tuple(s.get("close_when") or ())
+        for name in close_when:
+            if name not in REGISTRY:
+                r.problems.append(f"stage {sid!r}: unknown closing policy {name!r}")
+        offsets = s.get("reminders", default_reminders)
+        reminders: tuple[timedelta, ...] = ()
+        if window is not None:
+            try:
+                reminders = tuple(sorted({parse_offset(o) for o in offsets}, reverse=True))
+            except (ValueError, TypeError) as exc:
+                r.problems.append(f"stage {sid!r} reminders: {exc}")
+        stages.append(Stage(sid, s.get("name", sid), kind, window, close_when, reminders))
+    if not stages:
+        r.problems.append("the program has no stages")
+    if len({s.id for s in stages}) != len(stages):
+        r.problems.append("stage ids repeat")
+    # windows must follow stage order: a later stage may share a window, never open earlier
+    dated = [s for s in stages if s.window]
+    for a, b in zip(dated, dated[1:], strict=False):
+        if a.window is b.window:
+            continue
+        early, late = a.window, b.window
+        assert early is not None and late is not None  # (dated)
+        # compare real dates in a common and a leap year: '02-29' opens on 02-28 in a common year
+        if any(late.start.in_year(y) <= early.end.in_year(y) for y in (2027, 2028)):
+            r.problems.append(
+                f"windows overlap or run backwards: stage {b.id!r} opens {late.start.month:02d}-"
+                f"{late.start.day:02d}, before stage {a.id!r} closes "
+                f"{early.end.month:02d}-{early.end.day:02d}"
+            )
+    r.actions.update(CYCLE_WIDE_ACTIONS)
+    for s in stages:
+        r.actions.update(s.kind.triggers, s.kind.cycle_actions)
+    return {"stages": tuple(stages)}
+
+
+def _guards(r: Reading) -> dict[str, Any]:
+    guards = {t: tuple(names) for t, names in r.table("guards").items()}
+    for trigger, names in guards.items():
+        if trigger not in r.actions:
+            r.problems.append(f"[guards] {trigger!r} is not a trigger of any stage of this program")
+        for name in names:
+            if name not in REGISTRY:
+                r.problems.append(f"[guards] {trigger}: unknown policy {name!r}")
+    return {"guards": guards}
+
+
+def _appeals(r: Reading) -> dict[str, Any]:
+    """``[appeals]``: how long after publication, and who decides appeals against each stage."""
+    raw = r.data.get("appeals")
+    if raw is None:
+        return {"appeals": None}
+    problems = r.problems
+    stage_ids = {s.id for s in r.stages}
+    appealable = [s.id for s in r.stages if s.kind.appealable or s.kind.decides_list]
+    try:
+        after = parse_offset(raw.get("after_publication", "7d"))
+    except ValueError as exc:
+        problems.append(f"[appeals] after_publication: {exc}")
+        after = timedelta(days=7)
+    decided_by: dict[str, Permission] = {}
+    within: dict[str, timedelta] = {}
+    per_stage = raw.get("stages") or {}
+    if not isinstance(per_stage, dict):
+        problems.append(f"[appeals] stages must be a table of stages, not {per_stage!r}")
+        per_stage = {}
+    for sid, spec in per_stage.items():
+        if sid not in stage_ids:
+            problems.append(f"[appeals.stages.{sid}] is not a stage of this program")
+            continue
+        if not isinstance(spec, dict):
+            problems.append(f"[appeals.stages.{sid}] must be a table")
+            continue
+        if sid not in appealable:
+            problems.append(
+                f"[appeals.stages.{sid}]: stage {sid!r} makes no result that can be appealed "
+                f"(those that do: {', '.join(appealable) or 'none'})"
+            )
+            continue
+        if "decided_by" in spec:
+            if not isinstance(spec["decided_by"], dict) or not isinstance(spec["decided_by"].get("roles"), list):
+                problems.append(
+                    f"[appeals.stages.{sid}] decided_by must be a table like "
+                    f'{{ roles = ["lead"] }}, not {spec["decided_by"]!r}'
+                )
+                continue
+            perm = Permission.from_data(spec["decided_by"])
+            bad = [role for role in perm.roles if role not in ROLES]
+            if bad or not perm.roles:
+                problems.append(f"[appeals.stages.{sid}] decided_by needs known roles (got {list(perm.roles)})")
+            decided_by[sid] = perm
+        if "within" in spec:
+            try:
+                within[sid] = parse_offset(spec["within"])
+            except ValueError as exc:
+                problems.append(f"[appeals.stages.{sid}] within: {exc}")
+    undecided = [sid for sid in appealable if sid not in decided_by]
+    if undecided:
+        problems.append("[appeals] nobody decides appeals against the results of: " + ", ".join(undecided))
+    r.actions.add("appeal")
+    return {"appeals": AppealRules(after, decided_by, within)}
+
+
+def _overrides(r: Reading) -> dict[str, Any]:
+    """``[overrides] rules``: the rules the lead may override with a reason."""
+    raw_rules = r.table("overrides").get("rules") or ()
+    if isinstance(raw_rules, str):
+        raw_rules = [raw_rules]  # one rule named without a list
+    if not isinstance(raw_rules, list | tuple):
+        r.problems.append(f"[overrides] rules must be a list of policy names, not {raw_rules!r}")
+        raw_rules = ()
+    rules = tuple(raw_rules)
+    for name in rules:
+        if name not in REGISTRY:
+            r.problems.append(f"[overrides] rules: unknown policy {name!r}")
+    if rules:
+        r.actions.add("override")
+    return {"overridable": rules}
+
+
+def _permissions(r: Reading) -> dict[str, Any]:
+    permissions: dict[str, Permission] = {}
+    for action, perm in r.table("permissions").items():
+        if action not in r.actions:
+            r.problems.append(f"[permissions] {action!r} is not an action of this program")
+        p = Permission.from_data(perm)
+        bad = [role for role in p.roles if role not in ROLES]
+        if bad:
+            r.problems.append(f"[permissions] {action}: unknown roles {', '.join(bad)} (known: {', '.join(ROLES)})")
+        permissions[action] = p
+    internal = {"place"}  # fired by the engine during publication, never by a user
+    missing = sorted(r.actions - set(permissions) - internal)
+    if missing:
+        r.problems.append("[permissions] nobody may do: " + ", ".join(missing))
+    return {"permissions": permissions}
+
+
+def _policies(r: Reading) -> dict[str, Any]:
+    params = {k: dict(v) for k, v in r.table("policies").items()}
+    for name in params:
+        if name not in REGISTRY:
+            r.problems.append(f"[policies.{name}] configures an unknown policy")
+    return {"policy_params": params}
+
+
+def _quotas(r: Reading) -> dict[str, Any]:
+    return {"quotas": _int_table(r, "quotas")}
+
+
+def _funding(r: Reading) -> dict[str, Any]:
+    return {"funding": _int_table(r, "funding")}
+
+
+def _int_table(r: Reading, name: str) -> dict[str, dict[str, int]]:
+    """A table of whole numbers ≥ 0 per party (``[quotas.CITY]``, ``[funding.CITY]``)."""
+    out: dict[str, dict[str, int]] = {}
+    ids = set(r.party_ids)
+    for city, values in r.table(name).items():
+        if city not in ids:
+            r.problems.append(f"[{name}.{city}] is not a party of the program")
+            continue
+        out[city] = {}
+        for key, value in values.items():
+            if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                r.problems.append(f"[{name}.{city}] {key} = {value!r} is not a whole number ≥ 0")
+            else:
+                out[city][key] = value
+    return out
+
+
+def _score_sheet(r: Reading) -> dict[str, Any]:
+    criteria: list[Criterion] = []
+    for c in r.data.get("score_sheet") or []:
+        cid = c.get("id", "?")
+        bands = tuple(
+            Band(b.get("label", ""), int(b.get("min", 0)), int(b.get("max", 0))) for b in c.get("bands") or []
+        )
+        if not bands:
+            r.problems.append(f"score criterion {cid!r} has no bands")
+        for band in bands:
+            if band.min > band.max or band.max > int(c.get("max", 0)) or band.min < 0:
+                r.problems.append(
+                    f"score criterion {cid!r}: band {band.label} {band.min}-{band.max} is not within 0-{c.get('max')}"
+                )
+        ordered = sorted(bands, key=lambda b: b.min)
+        for x, y in zip(ordered, ordered[1:], strict=False):
+            if y.min <= x.max:
+                r.problems.append(f"score criterion {cid!r}: bands {x.label} and {y.label} overlap")
+        criteria.append(Criterion(cid, c.get("name", cid), int(c.get("max", 0)), bands, str(c.get("short") or cid)))
+    return {"criteria": tuple(criteria)}
+
+
+def _form(r: Reading) -> dict[str, Any]:
+    form, form_problems = build_form(r.data.get("form"), r.head.get("lead") or "")
+    r.problems += form_problems
+    r.form = form
+    return {"form": form}
+
+
+def _list(r: Reading) -> dict[str, Any]:
+    """``[list]``: its categories (best first), how scores are aggregated, its other settings."""
+    categories: list[ListCategory] = []
+    for i, c in enumerate(r.table("list").get("categories") or []):
+        places = c.get("places", 0) if isinstance(c, dict) else None
+        if not isinstance(c, dict) or not c.get("id") or not isinstance(places, int) or places < 0:
+            r.problems.append(f"[list] categories[{i}] needs an id and whole-number places ≥ 0, not {c!r}")
+        elif c["id"] == "none" or c["id"] in [x.id for x in categories]:
+            r.problems.append(f"[list] category {c['id']!r} is reserved or given twice")
+        else:
+            categories.append(ListCategory(c["id"], cast(str, c.get("name", c["id"])), places))
+    method = r.table("list").get("aggregate", "mean")
+    if method not in ("mean", "trimmed_mean", "sum"):
+        r.problems.append(f"[list] aggregate = {method!r} must be mean, trimmed_mean or sum")
+    return {
+        "categories": tuple(categories),
+        "list_settings": {k: v for k, v in r.table("list").items() if k != "categories"},
+    }
+
+
+def _status(r: Reading) -> dict[str, Any]:
+    columns: list[StatusColumn] = []
+    for i, c in enumerate(r.table("status").get("columns") or []):
+        if not isinstance(c, dict) or not c.get("id") or not c.get("zh"):
+            r.problems.append(f"[status] columns[{i}] needs an id and a zh label, not {c!r}")
+            continue
+        kind = c.get("kind", "count")
+        states = c.get("states", [])
+        if kind not in ("count", "result", "minimum", "sheets", "confirmed", "funding"):
+            r.problems.append(f"[status] column {c['id']!r}: kind {kind!r} is not known")
+        elif states != "*" and not (isinstance(states, list) and all(isinstance(x, str) for x in states)):
+            r.problems.append(f'[status] column {c["id"]!r}: states must be a list of states or "*"')
+        else:
+            every = tuple(st for st in states) if states != "*" else ("*",)
+            columns.append(
+                StatusColumn(c["id"], c["zh"], kind, every, c.get("result"), c.get("policy"), bool(c.get("show", True)))
+            )
+    return {"status_columns": tuple(columns)}
+
+
+def _review_criteria(r: Reading) -> dict[str, Any]:
+    review = r.table("review_criteria")
+    if review and (
+        not isinstance(review.get("types"), dict)
+        or not all(isinstance(v, list) for v in review["types"].values())
+        or r.form is None
+        or review.get("field") not in [f.path for f in r.form.fields]
+    ):
+        r.problems.append("[review_criteria] needs field = a form field and [review_criteria.types] of lists")
+        return {}  # (the program is not built)
+    return {
+        "review_criteria_field": review.get("field"),
+        "review_criteria": {k: tuple(v) for k, v in (review.get("types") or {}).items()},
+    }
+
+
+def _names(r: Reading) -> dict[str, Any]:
+    """The program's words: its results, review methods and states' Chinese names."""
+    return {
+        "results": dict(r.table("results")),
+        "review_methods": dict(r.table("review_methods")),
+        "state_names": {str(k): str(v) for k, v in r.table("state_names").items()},
+    }
+
+
+# The sections in the order they are read (a section may use what one before it found).
+SECTIONS: tuple[Section, ...] = (
+    _head,
+    _parties,
+    _windows,
+    _reminders,
+    _stages,
+    _guards,
+    _appeals,
+    _overrides,
+    _permissions,
+    _policies,
+    _quotas,
+    _funding,
+    _score_sheet,
+    _form,
+    _list,
+    _status,
+    _review_criteria,
+    _names,
+)
+
+
+def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None = None) -> Program:
+    """Check a program file's data and build its :class:`Program`; raise :class:`ProgramInvalid`
+    listing every problem (wrong TOML types alone first, as the sections read on those types)."""
+    shape = shape_problems(data)
+    if shape:
+        raise ProgramInvalid(f"program file {path}" if path else "program", shape)
+    reading = Reading(data)
+    fields: dict[str, Any] = {}
+    for section in SECTIONS:
+        fields.update(section(reading))
+    problems = reading.problems
+    program = None
+    if not problems:
+        program = Program(**fields, digest=digest, path=path)
+        unreachable = unreachable_states(program)
+        if unreachable:
+            problems.append("unreachable states: " + ", ".join(unreachable))
+    if problems or program is None:
+        raise ProgramInvalid(f"program file {path}" if path else f"program {fields['id'] or '?'}", problems)
+    return program
