@@ -106,6 +106,15 @@ def me(user: Me) -> dict[str, Any]:
     return {"name": user.name, "role": user.role, "city": user.city}
 
 
+@router.get(
+    "/programs/{program_id}/actions",
+    summary="Every action of a program: its labels, its parameters and their JSON Schema",
+)
+def program_actions(program_id: Annotated[str, Field(max_length=100)], user: Me, engine: Eng) -> list[dict[str, Any]]:
+    program = engine.programs.get(program_id)
+    return [{**a.as_dict(), "schema": a.schema()} for a in program.actions.values()]
+
+
 @router.get("/cycles", summary="Every cycle")
 def cycles(user: Me, engine: Eng) -> list[dict[str, Any]]:
     return [_plain(c) for c in engine.cycles()]
@@ -195,8 +204,10 @@ class Reason(Strict):
 
 
 class Review(Strict):
-    result: Literal["demonstration", "excellent", "none"]
-    method: Literal["onsite", "site", "written"]
+    """The result and method are the program's: their values are its declared choices."""
+
+    result: Annotated[str, Field(max_length=64)]
+    method: Annotated[str, Field(max_length=64)] | None = None
     expected_version: Version = None
 
 
@@ -221,6 +232,19 @@ def _fire(engine: Any, user: User, ids: Any, trigger: str, reason: str = "", **r
     return _done(engine, user, engine.fire(user.name, ids, trigger, reason=reason, **request))
 
 
+def _declared(engine: Any, user: User, project_id: int, trigger: str, params: dict[str, Any]) -> dict[str, Any]:
+    """``params`` checked against the action's declaration in its program, as a malformed request
+    is (400, each problem named); an action the program does not declare is the engine's to refuse."""
+    p, _, _ = engine.project(user.name, project_id)
+    action = engine.program_of(engine.get_cycle(p.cycle_id)).actions.get(trigger)
+    if action is None or action.uses:
+        return params
+    clean, problems = action.check({k: v for k, v in params.items() if v is not None})
+    if problems:
+        raise InvalidInput("request", problems)
+    return clean
+
+
 @router.post("/projects/{project_id}/accept", summary="Confirm an application into the city project library")
 def accept(project_id: Id, body: Accept, user: Me, engine: Eng) -> dict[str, Any]:
     return _fire(engine, user, project_id, "accept", opinion=body.opinion, expected_version=body.expected_version)
@@ -233,15 +257,8 @@ def reject(project_id: Id, body: Reason, user: Me, engine: Eng) -> dict[str, Any
 
 @router.post("/projects/{project_id}/review", summary="Record the municipal review result")
 def review(project_id: Id, body: Review, user: Me, engine: Eng) -> dict[str, Any]:
-    return _fire(
-        engine,
-        user,
-        project_id,
-        "review",
-        result=body.result,
-        method=body.method,
-        expected_version=body.expected_version,
-    )
+    params = _declared(engine, user, project_id, "review", {"result": body.result, "method": body.method})
+    return _fire(engine, user, project_id, "review", expected_version=body.expected_version, **params)
 
 
 @router.post("/projects/{project_id}/recommend", summary="Recommend a municipal demonstration project")
@@ -267,7 +284,8 @@ def act(
     taken = taken_names(body.params, _NOT_PARAMS)
     if taken:  # they would be taken for the call's own arguments
         raise InvalidInput("request", [f"params.{k}: not a parameter of an action" for k in taken])
-    return _fire(engine, user, project_id, trigger, body.reason, expected_version=body.expected_version, **body.params)
+    params = _declared(engine, user, project_id, trigger, body.params)
+    return _fire(engine, user, project_id, trigger, body.reason, expected_version=body.expected_version, **params)
 
 
 # the names of the arguments of _fire and Engine.fire, which an action's parameters cannot take

@@ -22,8 +22,8 @@ from workflow.records import User, WebSession
 SESSION_COOKIE = "evalflow_session"
 LOGIN_CSRF_COOKIE = "evalflow_login_csrf"
 
-# the fields a refused form keeps for the page it returns to (never a password or a token)
-REFILLED = {"opinion", "reason", "completion", "tie_order", "params", "result", "method"}
+# the fields a refused form does not give back to its page (every other typed field is kept)
+NOT_REFILLED = frozenset({"csrf", "expected_version", "password", "new_password", "token", "ids"})
 
 
 class SignInNeeded(Exception):
@@ -72,7 +72,7 @@ async def checked_form(request: Request, me: Me) -> dict[str, str]:
         )
     request.state.ids = [str(v) for v in form.getlist("ids")]  # the ticked projects of a list page
     request.state.form = {  # what a refused form gives back to its page: nothing typed is lost
-        k: str(v) for k, v in form.items() if isinstance(v, str) and (k in REFILLED or k.startswith("score_"))
+        k: str(v) for k, v in form.items() if isinstance(v, str) and k not in NOT_REFILLED
     }
     return {k: str(v) for k, v in form.items() if isinstance(v, str)}
 

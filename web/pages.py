@@ -240,11 +240,13 @@ def project_page(request: Request, me: Me, project_id: int) -> Response:
         cycle=cycle,
         program=program,
         fields=views.application_rows(program, p),
+        records=views.record_rows(program, p),
+        declared_data=lambda e: views.declared_data(program, e.action, e.data),
         sheets=sheets,
         history=history,
         appeals=[a for a in appeals if a.project_id == p.id],
         actions=actions,
-        general=[t for t in actions if t not in views.SPECIAL and t != program.sheet_trigger],
+        declared=views.declared_forms(program, actions),
         action_name=lambda t: views.action_name(program, t),
         local=lambda t: views.local_time(t, program),
         may_appeal=views.may(me.user, program, "appeal", p.city) and program.appeals is not None,
@@ -306,19 +308,21 @@ def _fired(request: Request, me: Signed, done_list: list[Any], trigger: str) -> 
 
 @router.post("/projects/{project_id}/act/{trigger}")
 def project_act(request: Request, me: Me, form: Posted, project_id: int, trigger: str) -> Response:
+    """An action on a project from its declared form (a vote from its own); the engine checks the
+    parameters against the declaration and judges every rule."""
     engine = engine_of(request)
     request_params: dict[str, Any] = _version(form)
     reason = form.get("reason", "")
-    if trigger == "accept":
-        request_params["opinion"] = form.get("opinion", "")
-    elif trigger == "review":
-        request_params.update(result=form.get("result", ""), method=form.get("method", ""))
-    elif trigger == "vote":
+    if trigger == "vote":
         request_params["scores"] = {"vote": 1 if form.get("vote") == "for" else 0}
-    elif trigger not in views.SPECIAL:
-        request_params.update(views.params_of(form.get("params", "")))
-    if trigger == "reject" and not reason.strip():
-        raise InvalidInput("rejection", ["a rejection needs a reason (退回理由)"])
+    else:
+        p, _, _ = engine.project(me.user.name, project_id)
+        action = views.declared_action(engine.program_of(engine.get_cycle(p.cycle_id)), trigger)
+        request_params.update(views.form_params(action, form))
+        if action.reason == "none":
+            reason = ""
+        elif action.reason == "required" and not reason.strip():
+            raise InvalidInput("action", [f"{trigger} needs a reason ({action.zh}理由)"])
     fired = engine.fire(me.user.name, project_id, trigger, reason=reason, **request_params)
     return _fired(request, me, fired, trigger)
 

@@ -12,17 +12,14 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from policies.permissions import permission_problem
-from workflow.common import FIRE_ARGUMENTS, actor_of, typed_value
+from workflow.actions import Action
+from workflow.common import actor_of
 from workflow.errors import InvalidInput, NotFound
 from workflow.form import shown
 from workflow.program import Program
 from workflow.records import Cycle, Project, User
 
 ROLE_NAMES = {"lead": "牵头单位", "city-admin": "城市管理员", "scorer": "评分人", "applicant": "申报单位"}
-
-# the actions the console has a form of its own for; any other trigger of a program gets the
-# general form (reason and parameters)
-SPECIAL = {"accept", "reject", "review", "score", "vote", "reopen", "create", "submit"}
 
 LIST_STATUS = {
     "proposed": "已提出",
@@ -33,23 +30,13 @@ LIST_STATUS = {
 }
 APPEAL_STATUS = {"open": "待决定", "upheld": "已支持", "dismissed": "已驳回"}
 
+# the engine's own steps, which no program declares (a program's actions are named in its file)
 ACTION_NAMES = {
-    "accept": "确认入库",
-    "reject": "退回",
-    "review": "市级评审结果",
-    "recommend": "推荐入重点项目库",
-    "withdraw": "撤回推荐",
-    "score": "评分",
-    "award": "授牌",
-    "vote": "投票",
     "create": "申报",
-    "submit": "申报",
     "place": "列入名单",
     "reopen": "重新打开",
-    "appeal": "提出申诉",
     "appeal_upheld": "申诉获支持",
     "appeal_dismissed": "申诉被驳回",
-    "override": "豁免规则",
     "revoke_override": "撤销豁免",
 }
 
@@ -190,6 +177,10 @@ def dashboard(engine: Any, user: User, cycle: Cycle) -> Dashboard:
 
 
 def action_name(program: Program, trigger: str) -> str:
+    """An action's Chinese name: its declaration's, else the engine's own words for it."""
+    action = program.actions.get(trigger)
+    if action is not None:
+        return action.zh
     return ACTION_NAMES.get(trigger) or program.state_names.get(trigger) or trigger
 
 
@@ -219,19 +210,49 @@ def local_time(instant: datetime | None, program: Program) -> str:
     return instant.astimezone(ZoneInfo(program.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-def params_of(text: str) -> dict[str, Any]:
-    """A general action's parameters typed one per line as KEY=VALUE (true/false, whole numbers, text)."""
-    out: dict[str, Any] = {}
-    for line in text.splitlines():
-        if not line.strip():
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise InvalidInput("parameters", [f"{line.strip()!r}: expected KEY=VALUE"])
-        if key.strip() in FIRE_ARGUMENTS:
-            raise InvalidInput("parameters", [f"{key.strip()}: not a parameter of an action (it has its own field)"])
-        out[key.strip()] = typed_value(value.strip())
-    return out
+def declared_forms(program: Program, actions: list[str]) -> list[str]:
+    """The actions among ``actions`` that the page offers as their declared forms (the score
+    sheet and the vote have forms of their own)."""
+    return [t for t in actions if t in program.actions and not program.actions[t].uses]
+
+
+def declared_action(program: Program, trigger: str) -> Action:
+    """The declaration of an action posted from a project's page."""
+    action = program.actions.get(trigger)
+    if action is None or action.uses or action.scope != "project":
+        raise InvalidInput("action", [f"{trigger!r} is not an action of a project in {program.id}"])
+    return action
+
+
+def form_params(action: Action, form: dict[str, str]) -> dict[str, Any]:
+    """An action's parameters as its form posted them: every declared field typed in (an unticked
+    yes/no is not given); the engine types and checks each against its declaration."""
+    return {p.id: form[p.id] for p in action.params if form.get(p.id, "").strip()}
+
+
+def declared_data(program: Program, trigger: str, data: dict[str, Any]) -> list[tuple[str, str]]:
+    """What an action was given, by its declared labels (a grade as 考核等级：优秀, not grade=excellent)."""
+    action = program.actions.get(trigger)
+    return action.shown(data) if action is not None else []
+
+
+def record_rows(program: Program, project: Project) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
+    """A project's record as a reader sees it: each entry's action, when (local time), by whom,
+    and its declared parameters by their labels."""
+    by_key = {key: trigger for trigger, key in program.record_keys.items()}
+    rows = []
+    for key, entries in project.record.items():
+        trigger = by_key.get(key, key)
+        action = program.actions.get(trigger)
+        for e in entries:
+            if action is not None:
+                shown = action.shown(e) + ([("说明", str(e["reason"]))] if e.get("reason") else [])
+            else:
+                shown = [(k, str(v)) for k, v in e.items() if k not in ("at", "by")]
+            at = e.get("at", "")
+            when = local_time(datetime.fromisoformat(at), program) if at else ""
+            rows.append((action_name(program, trigger), when, str(e.get("by", "")), shown))
+    return rows
 
 
 # the closing rule a status column is measured for, by the column's kind (a minimum names its own)

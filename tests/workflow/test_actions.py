@@ -59,8 +59,7 @@ def test_loading_reports_every_problem_at_once():
     _, problems = parse({"review": spec, "recommend": {"zh": "推荐", "en": "Recommend"}})
     assert (
         "actions.review.params[2] (visited): unknown kind 'datetime' "
-        "(kinds: choice, text, long_text, date, integer, number, yes_no)"
-        in problems
+        "(kinds: choice, text, long_text, date, integer, number, yes_no)" in problems
     )
     assert (
         "actions.recommend: the program has no action 'recommend' (its actions: review, advance, appeal, override)"

@@ -21,12 +21,14 @@ from policies import REGISTRY
 from policies.base import Band, Criterion, Party
 from policies.permissions import Permission
 from stages import KINDS
+from workflow.actions import Edge, parse_actions
 from workflow.errors import ProgramInvalid
 from workflow.form import Form, build_form
 from workflow.program.graph import unreachable_states
 from workflow.program.model import (
     CYCLE_WIDE_ACTIONS,
     DEFAULT_REMINDERS,
+    ENGINE_TRIGGERS,
     ROLES,
     AppealRules,
     ListCategory,
@@ -65,15 +67,14 @@ _SHAPE: dict[str, tuple[type, type | None]] = {
     "policies": (dict, dict),
     "quotas": (dict, dict),
     "funding": (dict, dict),
-    "results": (dict, str),
-    "review_methods": (dict, str),
+    "actions": (dict, dict),
     "list": (dict, None),
     "score_sheet": (list, dict),
     "reminders": (dict, None),
     "appeals": (dict, None),
     "overrides": (dict, None),
     "form": (dict, None),
-    "state_names": (dict, str),
+    "state_names": (dict, dict),
     "status": (dict, None),
     "review_criteria": (dict, None),
 }
@@ -373,8 +374,7 @@ def _permissions(r: Reading) -> dict[str, Any]:
         if bad:
             r.problems.append(f"[permissions] {action}: unknown roles {', '.join(bad)} (known: {', '.join(ROLES)})")
         permissions[action] = p
-    internal = {"place"}  # fired by the engine during publication, never by a user
-    missing = sorted(r.actions - set(permissions) - internal)
+    missing = sorted(r.actions - set(permissions) - ENGINE_TRIGGERS)
     if missing:
         r.problems.append("[permissions] nobody may do: " + ", ".join(missing))
     return {"permissions": permissions}
@@ -498,13 +498,47 @@ def _review_criteria(r: Reading) -> dict[str, Any]:
     }
 
 
+def _actions(r: Reading) -> dict[str, Any]:
+    """``[actions]``: every action a user can take, with its labels and parameters, checked
+    against the stages' transitions (a choice that selects none, a transition no choice reaches)."""
+    edges: dict[str, list[Edge]] = {}
+    cycle_actions: list[str] = []
+    required: dict[str, tuple[str, str]] = {}
+    uses: dict[str, str] = {}
+    for s in r.stages:
+        for t in s.kind.transitions:
+            if t.trigger not in ENGINE_TRIGGERS:
+                edges.setdefault(t.trigger, []).append(Edge(t.trigger, t.when))
+        for c in s.kind.creates:
+            edges.setdefault(c, [])
+            uses[c] = "form"
+        if s.kind.sheet_trigger:
+            uses[s.kind.sheet_trigger] = "sheet"
+        for t in s.kind.deadline_triggers:
+            required[t] = ("deadline", "date")
+        cycle_actions += [a for a in s.kind.cycle_actions if a not in cycle_actions]
+    actions, problems = parse_actions(r.data.get("actions"), edges, cycle_actions, required, uses)
+    r.problems += problems
+    return {"actions": actions}
+
+
 def _names(r: Reading) -> dict[str, Any]:
-    """The program's words: its results, review methods and states' Chinese names."""
-    return {
-        "results": dict(r.table("results")),
-        "review_methods": dict(r.table("review_methods")),
-        "state_names": {str(k): str(v) for k, v in r.table("state_names").items()},
-    }
+    """The states' names: each ``state = { zh = "…", en = "…" }``, for every state of the stages."""
+    zh: dict[str, str] = {}
+    en: dict[str, str] = {}
+    for state, names in r.table("state_names").items():
+        if not all(isinstance(names.get(lang), str) and names[lang].strip() for lang in ("zh", "en")):
+            r.problems.append(f'[state_names] {state}: needs {{ zh = "…", en = "…" }}')
+            continue
+        zh[str(state)], en[str(state)] = names["zh"], names["en"]
+    states = {st for s in r.stages for st in s.kind.states}
+    unknown = sorted(set(zh) - states)
+    if unknown:
+        r.problems.append("[state_names] not states of this program: " + ", ".join(unknown))
+    unnamed = [st for s in r.stages for st in s.kind.states if st not in zh and st not in r.table("state_names")]
+    if unnamed:
+        r.problems.append("[state_names] states without their names: " + ", ".join(dict.fromkeys(unnamed)))
+    return {"state_names": zh, "state_names_en": en}
 
 
 # The sections in the order they are read (a section may use what one before it found).
@@ -526,6 +560,7 @@ SECTIONS: tuple[Section, ...] = (
     _list,
     _status,
     _review_criteria,
+    _actions,
     _names,
 )
 

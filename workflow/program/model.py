@@ -22,6 +22,7 @@ from policies.base import Criterion, Party
 from policies.permissions import Permission
 from policies.windows import Window
 from stages import StageKind, TransitionSpec
+from workflow.actions import Action
 from workflow.errors import NotFound
 from workflow.form import Form
 from workflow.program.machine import ProgramMachine
@@ -29,6 +30,9 @@ from workflow.program.machine import ProgramMachine
 ROLES = ("lead", "city-admin", "scorer", "applicant")
 INITIAL_STATE = "new"
 REOPEN = "reopen"  # the engine's own trigger: an upheld appeal moves a project back
+PLACE = "place"  # the engine's own trigger: publishing a list places each project on it
+# triggers the engine fires itself, never a user: they have no declaration and no permission
+ENGINE_TRIGGERS = frozenset({REOPEN, PLACE})
 # Cycle-level actions that are not stage specific.
 CYCLE_WIDE_ACTIONS = ("advance",)
 
@@ -167,8 +171,6 @@ class Program:
     policy_params: Mapping[str, Mapping[str, Any]]
     quotas: Mapping[str, Mapping[str, int]]
     funding: Mapping[str, Mapping[str, int]]
-    results: Mapping[str, str]
-    review_methods: Mapping[str, str]
     list_settings: Mapping[str, Any]
     criteria: tuple[Criterion, ...]
     path: Path | None = None
@@ -184,8 +186,11 @@ class Program:
     round_reminders: tuple[timedelta, ...] = ()
     # the columns of ``cycle status`` (the program's ``[[status.columns]]``)
     status_columns: tuple[StatusColumn, ...] = ()
-    # states' Chinese names (the program's ``[state_names]``)
+    # states' Chinese and English names (the program's ``[state_names]``)
     state_names: Mapping[str, str] = field(default_factory=dict)
+    state_names_en: Mapping[str, str] = field(default_factory=dict)
+    # every action a user can take, with its labels and parameters (the program's ``[actions]``)
+    actions: Mapping[str, Action] = field(default_factory=dict)
     # per value of a form field (a project type), the review content shown to its reviewers
     review_criteria_field: str | None = None
     review_criteria: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
@@ -343,6 +348,27 @@ class Program:
     def result_trigger(self) -> str | None:
         """The trigger that gives a project its review result, if the program has one."""
         return next((s.kind.result_trigger for s in self.stages if s.kind.result_trigger), None)
+
+    @cached_property
+    def results(self) -> dict[str, str]:
+        """The review results a party may name (the result action's ``result`` choices), with their
+        Chinese names."""
+        return self._choices(self.result_trigger, "result")
+
+    @cached_property
+    def review_methods(self) -> dict[str, str]:
+        """The review methods (the result action's ``method`` choices), with their Chinese names."""
+        return self._choices(self.result_trigger, "method")
+
+    def _choices(self, trigger: str | None, param: str) -> dict[str, str]:
+        action = self.actions.get(trigger) if trigger else None
+        p = action.param(param) if action is not None else None
+        return {c.value: c.zh for c in p.choices} if p is not None else {}
+
+    def state_name(self, state: str, lang: str = "zh") -> str:
+        """A state's name for readers, in ``lang`` (its id where the file names none)."""
+        names = self.state_names_en if lang == "en" else self.state_names
+        return names.get(state, state)
 
     @cached_property
     def record_keys(self) -> dict[str, str]:
