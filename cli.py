@@ -1077,8 +1077,8 @@ def template() -> None:
 @handled
 def template_application(program_id: str | None, out: Path | None) -> None:
     """Write a program's application template (XLSX): exact columns, Chinese headers, an example row."""
-    from demo.examples import example_application
     from sheets.applications import write_template
+    from workflow.program_code import example_application
 
     program = chosen_program(program_id)
     form = program.form
@@ -1617,10 +1617,11 @@ def serve(host: str, port: int, idle_minutes: int, secure_cookies: bool) -> None
 @handled
 def demo(per_city: int, year: int, seed: int, keep: bool, program_id: str) -> None:
     """Run a whole synthetic cycle of a program on a fresh SQLite file (default ./evalflow-demo.db)."""
-    from demo.runner import demo_of
     from store.sql import SqlStore, database_url
+    from workflow.program import ProgramRegistry
+    from workflow.program_code import demo_of
 
-    run_demo = demo_of(program_id)
+    run_demo = demo_of(ProgramRegistry().get(program_id))
 
     url = database_url(cfg().db or "evalflow-demo.db")
     store = SqlStore(url)

@@ -105,3 +105,23 @@ def test_policies_that_read_the_application_say_so() -> None:
         # _label reads the project's name; _rows its application's member rows
         reads = ".application" in source or "_label(ctx)" in source or "_rows(ctx)" in source
         assert reads == (name in NEEDS_APPLICATION), f"policy {name}: reads the application={reads}"
+
+
+# demo/ drives synthetic cycles through the engine; production code finds a program's demo and its
+# template's example application by the names in the program file ([demo], workflow.program_code)
+NOT_PRODUCTION = {"demo", "tests", "benchmarks", "build"}
+PRODUCTION = [
+    *sorted(ROOT.glob("*.py")),
+    *(
+        f
+        for d in sorted(ROOT.iterdir())
+        if d.is_dir() and not d.name.startswith(".") and d.name not in NOT_PRODUCTION
+        for f in sorted(d.rglob("*.py"))
+    ),
+]
+
+
+def test_no_production_module_imports_demo() -> None:
+    assert len(PRODUCTION) > 50  # (the walk found the packages)
+    wrong = [str(f.relative_to(ROOT)) for f in PRODUCTION if "demo" in imports_of(f)]
+    assert not wrong, f"{wrong} import demo/; name the code in the program file's [demo] instead"

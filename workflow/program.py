@@ -192,6 +192,9 @@ class Program:
     # per value of a form field (a project type), the review content shown to its reviewers
     review_criteria_field: str | None = None
     review_criteria: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # code the file names as module:function, imported only when asked for (workflow.program_code):
+    # ``run``, its demo; ``example``, its template's example application (the program's ``[demo]``)
+    demo: Mapping[str, str] = field(default_factory=dict)
 
     def category_name(self, category: str, lang: str = "zh") -> str:
         """A category's name for readers (its id in English; "none": not listed)."""
@@ -650,6 +653,7 @@ _SHAPE: dict[str, tuple[type, type | None]] = {
     "state_names": (dict, str),
     "status": (dict, None),
     "review_criteria": (dict, None),
+    "demo": (dict, str),
 }
 _HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
     "id": str,
@@ -682,6 +686,13 @@ def shape_problems(data: Mapping[str, Any]) -> list[str]:
         for key, expected in _HEAD_TYPES.items():
             if key in head and (not isinstance(head[key], expected) or isinstance(head[key], bool)):
                 problems.append(f"[program] {key} = {head[key]!r} must be {kinds[expected]}")  # type: ignore[index]
+    demo = data.get("demo")
+    for key, ref in demo.items() if isinstance(demo, dict) else ():
+        module, colon, name = str(ref).partition(":")
+        if key not in ("run", "example"):
+            problems.append(f"[demo] {key}: unknown (known: example, run)")
+        elif isinstance(ref, str) and not (colon and all(w.isidentifier() for w in (*module.split("."), name))):
+            problems.append(f"[demo] {key} = {ref!r} must name a function as module:function")
     for i, stage in enumerate(data.get("stages") or []):
         if isinstance(stage, dict) and not isinstance(stage.get("close_when", []), list):
             problems.append(f"stage {stage.get('id', i)!r}: close_when must be a list of policy names")
@@ -951,6 +962,7 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
         round_reminders=event_reminders.get("rounds", ()),
         review_criteria_field=review.get("field"),
         review_criteria={k: tuple(v) for k, v in (review.get("types") or {}).items()},
+        demo=dict(data.get("demo") or {}),
     )
 
 
