@@ -1,6 +1,6 @@
 """The house rules of the architecture, checked on every run (see STYLE.md):
 
-cli.py → workflow/ → stages/ → policies/, and store/ implements the engine's ports. Policies are
+cli/ → workflow/ → stages/ → policies/, and store/ implements the engine's ports. Policies are
 pure: no store, no scheduler, no click, no clock. The engine never imports the store or SQL.
 """
 
