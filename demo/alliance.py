@@ -113,3 +113,9 @@ def run_demo(store: Any, year: int = 2027, alliances: int = 9, seed: int = 3, ec
     clock.set(4, 2)
     engine.fire("lead", weak, "remove", reason="经整改仍不到位，按程序撤销")
     say(f"   alliance {weak} revoked after its deadline; {len(filed) - 1} alliances remain filed")
+
+
+def run(store: Any, year: int, per_city: int, seed: int, echo: Callable[[str], None]) -> None:
+    """`evalflow demo`'s entry (the program file's ``[demo] run``): its --per-city sets how many
+    alliances file."""
+    run_demo(store, year=year, alliances=max(4, per_city // 3), seed=seed, echo=echo)

@@ -1,5 +1,5 @@
-"""An example application for each program's template (the 示例 row): made by the program's
-demo, so that it is complete and passes the program's rules."""
+"""Example applications for programs' templates (the 示例 row), named by a program file's
+``[demo] example``: made by the program's demo, so that they are complete and pass its rules."""
 
 from __future__ import annotations
 
@@ -9,11 +9,9 @@ from typing import Any
 from workflow.program import Program
 
 
-def example_application(program: Program, year: int) -> dict[str, Any] | None:
-    """A complete example for ``program``'s form, or None when its demo makes none."""
-    if program.id == "g60-deep-integration":
-        from demo.synthetic import application
+def g60_application(program: Program, year: int) -> dict[str, Any]:
+    """A complete G60 application of ``year``: Hefei's first synthetic one."""
+    from demo.synthetic import application
 
-        city = program.party("hefei")
-        return application(random.Random(1), city.id, city.name, year, 1)
-    return None
+    city = program.party("hefei")
+    return application(random.Random(1), city.id, city.name, year, 1)

@@ -116,3 +116,9 @@ def run_demo(store: Any, year: int = 2027, applications: int = 30, members: int 
     clock.set(5, 19, 10)
     engine.fire("lead", selected, "award")
     say(f"   the notice is over: {len(selected)} projects announced by official document (发文公布)")
+
+
+def run(store: Any, year: int, per_city: int, seed: int, echo: Callable[[str], None]) -> None:
+    """`evalflow demo`'s entry (the program file's ``[demo] run``): its --per-city sets how many
+    applications the committee reviews."""
+    run_demo(store, year=year, applications=max(12, per_city + 6), seed=seed, echo=echo)

@@ -96,3 +96,9 @@ def run_demo(store: Any, year: int = 2027, seed: int = 1, echo=print) -> None:
     history = engine.unit("lead", unit[0], PROGRAM)
     say(f"   {unit[0]}: " + "; ".join(f"{c.id} project {p.id} {p.state}" for c, p in history))
     say("   co-building continues: plaques held, progress recorded, the unit's record kept across the years")
+
+
+def run(store: Any, year: int, per_city: int, seed: int, echo: Callable[[str], None]) -> None:
+    """`evalflow demo`'s entry (the program file's ``[demo] run``): its units are fixed, so
+    --per-city is not used."""
+    run_demo(store, year=year, seed=seed, echo=echo)

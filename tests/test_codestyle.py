@@ -1,6 +1,6 @@
 """The house rules of the architecture, checked on every run (see STYLE.md):
 
-cli.py → workflow/ → stages/ → policies/, and store/ implements the engine's ports. Policies are
+cli/ → workflow/ → stages/ → policies/, and store/ implements the engine's ports. Policies are
 pure: no store, no scheduler, no click, no clock. The engine never imports the store or SQL. No
 production module imports, however indirectly, a module that imports it.
 """
@@ -216,3 +216,22 @@ def test_no_import_cycles_among_production_modules() -> None:
     assert sum(len(found) for found in graph.values()) > len(graph)  # (the imports were read)
     cycles = [c for c in import_cycles(graph) if tuple(sorted(set(c))) not in KNOWN_CYCLES]
     assert not cycles, "import cycles: " + "; ".join(" → ".join(c) for c in cycles)
+
+# demo/ drives synthetic cycles through the engine; production code finds a program's demo and its
+# template's example application by the names in the program file ([demo], workflow.program_code)
+NOT_PRODUCTION = {"demo", "tests", "benchmarks", "build"}
+PRODUCTION = [
+    *sorted(ROOT.glob("*.py")),
+    *(
+        f
+        for d in sorted(ROOT.iterdir())
+        if d.is_dir() and not d.name.startswith(".") and d.name not in NOT_PRODUCTION
+        for f in sorted(d.rglob("*.py"))
+    ),
+]
+
+
+def test_no_production_module_imports_demo() -> None:
+    assert len(PRODUCTION) > 50  # (the walk found the packages)
+    wrong = [str(f.relative_to(ROOT)) for f in PRODUCTION if "demo" in imports_of(f)]
+    assert not wrong, f"{wrong} import demo/; name the code in the program file's [demo] instead"

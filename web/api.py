@@ -449,8 +449,8 @@ def score_template(cycle_id: str, user: Me, engine: Eng, city: str | None = None
 
 
 def application_template(engine: Any, program_id: str) -> FileResponse:
-    from demo.examples import example_application
     from sheets.applications import write_template
+    from workflow.program_code import example_application
 
     program = engine.programs.get(program_id)
     folder = tempfile.mkdtemp(prefix="evalflow-template-")

@@ -18,8 +18,6 @@ from tests.conftest import make_app
 from workflow.engine import Engine
 from workflow.service import SchedulerService
 
-ROOT = Path(__file__).resolve().parents[2]
-
 
 def run(db: Path, now: str, *args: str, user: str | None = "lead"):
     argv = ["--db", str(db), "--now", now, *(["--as", user] if user else []), *args]
@@ -72,7 +70,7 @@ def test_scheduler_run_catches_up_and_stops_on_sigterm(tmp_path: Path) -> None:
     db = setup(tmp_path)
     env = {**os.environ, "EVALFLOW_NOW": "2027-03-01T08:00", "PYTHONUNBUFFERED": "1"}
     proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "cli.py"), "--db", str(db), "scheduler", "run"],
+        [sys.executable, "-m", "cli", "--db", str(db), "scheduler", "run"],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,

@@ -29,7 +29,6 @@ from store.sql import SqlStore
 from store.tables import LeaseRow
 from tests.backends import BACKENDS, database
 
-ROOT = Path(__file__).resolve().parents[2]
 START = 60.0  # seconds a scheduler may take to start (generous: a loaded CI machine)
 STOP = 60.0
 NOW = "2027-01-05T09:00"  # in collection, before any reminder falls due: the passes send nothing
@@ -37,9 +36,9 @@ REFUSAL = "Error: Another scheduler is already running on this database ("
 
 
 def evalflow() -> list[str]:
-    """The installed `evalflow` script next to this Python (as in production), else cli.py."""
+    """The installed `evalflow` script next to this Python (as in production), else `python -m cli`."""
     script = Path(sys.executable).parent / "evalflow"
-    return [str(script)] if script.exists() else [sys.executable, str(ROOT / "cli.py")]
+    return [str(script)] if script.exists() else [sys.executable, "-m", "cli"]
 
 
 class Scheduler:

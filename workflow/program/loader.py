@@ -77,6 +77,7 @@ _SHAPE: dict[str, tuple[type, type | None]] = {
     "state_names": (dict, dict),
     "status": (dict, None),
     "review_criteria": (dict, None),
+    "demo": (dict, str),
 }
 _HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
     "id": str,
@@ -109,6 +110,13 @@ def shape_problems(data: Mapping[str, Any]) -> list[str]:
         for key, expected in _HEAD_TYPES.items():
             if key in head and (not isinstance(head[key], expected) or isinstance(head[key], bool)):
                 problems.append(f"[program] {key} = {head[key]!r} must be {kinds[expected]}")  # type: ignore[index]
+    demo = data.get("demo")
+    for key, ref in demo.items() if isinstance(demo, dict) else ():
+        module, colon, name = str(ref).partition(":")
+        if key not in ("run", "example"):
+            problems.append(f"[demo] {key}: unknown (known: example, run)")
+        elif isinstance(ref, str) and not (colon and all(w.isidentifier() for w in (*module.split("."), name))):
+            problems.append(f"[demo] {key} = {ref!r} must name a function as module:function")
     for i, stage in enumerate(data.get("stages") or []):
         if isinstance(stage, dict) and not isinstance(stage.get("close_when", []), list):
             problems.append(f"stage {stage.get('id', i)!r}: close_when must be a list of policy names")
@@ -495,6 +503,7 @@ def _review_criteria(r: Reading) -> dict[str, Any]:
     return {
         "review_criteria_field": review.get("field"),
         "review_criteria": {k: tuple(v) for k, v in (review.get("types") or {}).items()},
+        "demo": dict(r.table("demo")),
     }
 
 

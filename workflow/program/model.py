@@ -194,6 +194,9 @@ class Program:
     # per value of a form field (a project type), the review content shown to its reviewers
     review_criteria_field: str | None = None
     review_criteria: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # code the file names as module:function, imported only when asked for (workflow.program_code):
+    # ``run``, its demo; ``example``, its template's example application (the program's ``[demo]``)
+    demo: Mapping[str, str] = field(default_factory=dict)
 
     def category_name(self, category: str, lang: str = "zh") -> str:
         """A category's name for readers (its id in English; "none": not listed)."""

@@ -1,0 +1,92 @@
+"""evalflow — the command line. Wires configuration, logging, the store and the engine.
+
+One module per command group; what they share (configuration, error handling, output) is in
+:mod:`cli.common`. Heavy modules (SQLAlchemy, the engine) are imported inside commands so that
+`--help` is fast. Every user-caused error prints one line `Error: …` and exits with its own code.
+"""
+
+from __future__ import annotations
+
+import click
+
+from cli import (
+    appeals,
+    audit,
+    cycles,
+    db,
+    decisions,
+    demos,
+    lists,
+    overrides,
+    programs,
+    projects,
+    reminders,
+    reports,
+    scores,
+    serve,
+    templates,
+    units,
+    users,
+)
+from cli.common import EXIT_CODES_HELP, Config, configure_logging
+
+__all__ = ["main"]
+
+
+@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="evalflow", message="evalflow %(version)s")
+@click.option("--db", envvar="EVALFLOW_DATABASE_URL", help="Database file or URL (default ./evalflow.db).")
+@click.option("--as", "user", envvar="EVALFLOW_USER", help="Act as this user (or EVALFLOW_USER).")
+@click.option("--now", envvar="EVALFLOW_NOW", help="Rehearse at this instant (ISO; naive = Asia/Shanghai).")
+@click.option("--json", "json_out", is_flag=True, help="Machine-readable output for read commands.")
+@click.option("-v", "--verbose", is_flag=True, help="Log every event (JSON when not on a terminal).")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="EVALFLOW_CONFIG",
+    help="Notification settings (SMTP, recipients, webhooks); default ./evalflow.toml if present.",
+)
+@click.pass_context
+def main(
+    ctx: click.Context,
+    db: str | None,
+    user: str | None,
+    now: str | None,
+    json_out: bool,
+    verbose: bool,
+    config_path: str | None,
+) -> None:
+    """evalflow — run multi-stage evaluation programs (G60 深度融合项目评选 and its sister programs)."""
+    from workflow.log import before_first_use
+
+    before_first_use(lambda: configure_logging(verbose))  # structlog is imported only by a command that logs
+    ctx.obj = Config(db, user, now, json_out)
+    ctx.obj.config_path = config_path
+
+
+for _command in (
+    db.init,
+    db.db,
+    users.user,
+    programs.program,
+    cycles.cycle,
+    projects.project,
+    units.unit,
+    decisions.review,
+    decisions.recommend,
+    scores.score_group,
+    templates.template,
+    reports.report,
+    lists.list_group,
+    lists.publish,
+    decisions.vote,
+    decisions.award,
+    appeals.appeal,
+    overrides.override,
+    reminders.remind,
+    reminders.scheduler,
+    audit.audit,
+    serve.serve,
+    demos.demo,
+):
+    main.add_command(_command)

@@ -1,0 +1,327 @@
+"""What every command shares: the configuration of one invocation, error handling (one line and
+its exit code), output (text or JSON), and the helpers several command groups use.
+
+Heavy modules (SQLAlchemy, the engine) are imported inside functions so that `--help` is fast.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from functools import wraps
+from pathlib import Path
+from typing import Any
+
+import click
+
+EXIT_CODES_HELP = """\b
+Exit codes:
+  0  done
+  2  usage error
+  3  refused by a rule (the message names every failed rule with its numbers)
+  4  not permitted for the acting user
+  5  not found
+  6  changed concurrently by someone else (reload and retry)
+  7  invalid input file or value
+  8  invalid program file
+  9  database missing or unavailable
+ 10  another scheduler is already running on this database
+ 11  the audit trail does not hold (audit verify / audit replay)
+"""
+
+
+def state_name(state: str, cycle_id: str) -> str:
+    """A state's Chinese name, as the cycle's program names it (empty when it names none). The
+    program is looked up once per cycle: a batch prints a line per project."""
+    return program_of_cycle(cycle_id).state_names.get(state, "")
+
+
+class Config:
+    """The global options of one invocation, and the store and engine made from them on first use."""
+
+    def __init__(self, db: str | None, user: str | None, now: str | None, json_out: bool) -> None:
+        self.db = db
+        self.user = user
+        self.now_text = now
+        self.json = json_out
+        self._engine: Any = None
+        self.config_path: str | None = None
+        self.cycle_programs: dict[str, Any] = {}  # cycle id -> its program, for this command's output
+
+    def dispatcher(self, echo: Callable[[str], None] | None = None) -> Any:
+        """The reminder dispatcher on this database, with the notification settings' channels."""
+        from datetime import timedelta
+
+        from notify.channels import channels_for
+        from notify.config import load_config
+        from workflow.reminders import Dispatcher
+
+        settings = load_config(self.config_path)
+        engine = self.engine()
+        return Dispatcher(
+            engine.store,
+            engine,
+            channels_for(settings, echo),
+            engine.clock,
+            max_attempts=settings.max_attempts,
+            backoff=timedelta(seconds=settings.backoff_seconds),
+            grace=timedelta(seconds=settings.grace_seconds),
+        )
+
+    def clock(self) -> Callable[[], datetime]:
+        """The real clock, or the instant of --now held still."""
+        from workflow.clock import fixed, parse_instant, utc_now
+
+        if not self.now_text:
+            return utc_now
+        try:
+            return fixed(parse_instant(self.now_text))
+        except ValueError:
+            raise click.UsageError(
+                f"--now {self.now_text!r} is not an ISO date or time (e.g. 2027-03-01T09:00)"
+            ) from None
+
+    def store(self, must_exist: bool = True) -> Any:
+        """The store of --db; checked to be there and initialised unless ``must_exist`` is False."""
+        from store.sql import SqlStore, database_url
+
+        store = SqlStore(database_url(self.db))
+        if must_exist:
+            store.check_ready()
+        return store
+
+    def engine(self, must_exist: bool = True) -> Any:
+        """The engine on this invocation's store and clock (one per invocation)."""
+        if self._engine is None:
+            from workflow.engine import Engine
+
+            self._engine = Engine(self.store(must_exist), clock=self.clock())
+        return self._engine
+
+
+def configure_logging(verbose: bool) -> None:
+    """structlog to stderr: readable on a terminal, JSON lines otherwise; every event with -v."""
+    import logging
+
+    import structlog
+
+    level = logging.INFO if verbose else logging.WARNING
+    if sys.stderr.isatty():
+        renderer: Any = structlog.dev.ConsoleRenderer(colors=False)
+    else:
+        renderer = structlog.processors.JSONRenderer(ensure_ascii=False)
+    structlog.configure(
+        processors=[
+            structlog.processors.add_log_level,
+            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            *([] if sys.stderr.isatty() else [structlog.processors.format_exc_info]),  # the traceback, as text
+            renderer,
+        ],
+        wrapper_class=structlog.make_filtering_bound_logger(level),
+        logger_factory=structlog.PrintLoggerFactory(sys.stderr),
+        cache_logger_on_first_use=False,
+    )
+
+
+def _not_utf8(exc: UnicodeEncodeError) -> str:
+    """Bytes that are not UTF-8 (a terminal or a file in another encoding) reach Python as
+    stand-ins the database, and the audit's hashes, cannot take: said in one line, with where."""
+    near = exc.object[max(0, exc.start - 12) : exc.end + 12] if isinstance(exc.object, str) else ""
+    shown = near.encode("utf-8", "replace").decode("utf-8")
+    where = f" (near {shown!r})" if shown else ""
+    return (
+        f"Invalid input: it holds bytes that are not UTF-8 text{where}; "
+        "give it in UTF-8 (check the terminal's or the file's encoding)."
+    )
+
+
+def handled(func: Callable[..., Any]) -> Callable[..., Any]:
+    """Turn every evalflow error into one line and its exit code."""
+
+    @wraps(func)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        from workflow.errors import EvalflowError
+
+        try:
+            return func(*args, **kwargs)
+        except EvalflowError as exc:
+            _fail(exc.kind, str(exc), exc.exit_code)
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except OSError as exc:  # a file the user named cannot be read or written (--out, an import)
+            where = f"{exc.filename}: " if exc.filename else ""
+            _fail("file", f"{where}{exc.strerror or exc}", 7)
+        except Exception as exc:  # an evalflow bug or an environment failure: still one line
+            if isinstance(exc, UnicodeEncodeError) and "surrogates not allowed" in str(exc):
+                _fail("invalid_input", _not_utf8(exc), 7)
+            from workflow.log import get_logger
+
+            get_logger("evalflow.cli").info("unexpected_error", exc_info=True)  # shown with -v
+            _fail("internal", f"unexpected {type(exc).__name__}: {exc} (run with -v for the log)", 1)
+
+    return wrapper
+
+
+def _fail(kind: str, message: str, code: int) -> None:
+    ctx = click.get_current_context()
+    config = ctx.find_object(Config)
+    if config is not None and config.json:
+        click.echo(json.dumps({"error": kind, "message": message}, ensure_ascii=False), err=True)
+    else:
+        click.echo(f"Error: {message}", err=True)
+    ctx.exit(code)
+
+
+def json_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--json` after the command too (`evalflow cycle status --json`), as well as before it."""
+
+    def turn_on(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
+        if value:
+            ctx.ensure_object(Config).json = True
+
+    return click.option(
+        "--json", "json_out", is_flag=True, expose_value=False, callback=turn_on, help="Machine-readable output."
+    )(func)
+
+
+def cfg() -> Config:
+    """The configuration of the running command."""
+    return click.get_current_context().ensure_object(Config)
+
+
+def out(data: Any, text: Callable[[], None]) -> None:
+    """Print ``data`` as JSON under --json, else call ``text`` to print it for people."""
+    if cfg().json:
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2, default=_default))
+    else:
+        text()
+
+
+def _default(value: Any) -> Any:
+    import dataclasses
+
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.asdict(value)
+    return str(value)
+
+
+def local(instant: datetime | None, zone: str = "Asia/Shanghai") -> str:
+    """An instant as local minutes (``—`` for none)."""
+    from zoneinfo import ZoneInfo
+
+    if instant is None:
+        return "—"
+    return instant.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
+
+
+@contextmanager
+def progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
+    """An ``update(done)`` callable: a progress bar on a terminal for long work, silent when piped."""
+    if total < 100 or cfg().json or not sys.stderr.isatty():
+        yield lambda _done: None
+        return
+    with click.progressbar(length=total, label=label, file=sys.stderr) as bar:
+        last = 0
+
+        def update(done: int) -> None:
+            nonlocal last
+            bar.update(done - last)
+            last = done
+
+        yield update
+
+
+@contextmanager
+def full_report(file: Path, shown: int = 40) -> Iterator[None]:
+    """An import refused for more problems than a message can hold writes every one of them to
+    FILE.errors.txt (one per line) and names that file in its one-line error."""
+    from policies.base import Rejection
+    from workflow.errors import InvalidInput, RuleRefused, at_most
+
+    try:
+        yield
+    except InvalidInput as exc:
+        if len(exc.problems) <= shown:
+            raise
+        errors = file.with_name(file.name + ".errors.txt")
+        errors.write_text("\n".join(exc.problems) + "\n", encoding="utf-8")
+        what = str(exc).split(":", 1)[0].removeprefix("Invalid ")
+        listed = at_most(exc.problems, shown)[:-1]
+        raise InvalidInput(what, [*listed, f"… {len(exc.problems)} problems in all, every one in {errors}"]) from None
+    except RuleRefused as exc:
+        if len(exc.rejections) <= shown:
+            raise
+        errors = file.with_name(file.name + ".errors.txt")
+        errors.write_text("\n".join(str(r) for r in exc.rejections) + "\n", encoding="utf-8")
+        more = Rejection("more", f"{len(exc.rejections) - shown} more; every one is listed in {errors}")
+        raise RuleRefused(exc.verb, exc.subject, [*exc.rejections[:shown], more], exc.state) from None
+
+
+def print_audit(e: Any) -> None:
+    """One audit entry as a line: when, what, the move, who, why, and the program's telling of it."""
+    from workflow.story import tell
+
+    move = f"{e.from_state or ''} → {e.to_state or ''}" if (e.from_state or e.to_state) else ""
+    why = f"  «{e.reason}»" if e.reason else ""
+    said = tell(e, program_of_cycle(e.cycle_id))
+    said = f"  — {said}" if said else ""
+    who = f"{e.subject} {e.subject_id}"
+    click.echo(f"{local(e.at)}  {who:<18} {e.action:<16} {move:<44} by {e.actor}{why}{said}")
+
+
+def program_of_cycle(cycle_id: str | None) -> Any:
+    """The program of a cycle (read once per cycle in a command: a long history asks per entry), or None."""
+    if cycle_id is None:
+        return None
+    known = cfg().cycle_programs
+    if cycle_id not in known:
+        engine = cfg().engine()
+        known[cycle_id] = engine.program_of(engine.get_cycle(cycle_id))
+    return known[cycle_id]
+
+
+def chosen_program(program_id: str | None) -> Any:
+    """The program named, else the current cycle's (when the database has one), else the only one."""
+    from workflow.errors import EvalflowError
+    from workflow.program import ProgramRegistry
+
+    registry = ProgramRegistry()
+    if program_id:
+        return registry.get(program_id)
+    try:
+        return cfg().engine().program_of(cfg().engine().get_cycle(None))
+    except EvalflowError:
+        pass
+    ids = registry.ids()
+    if len(ids) == 1:
+        return registry.get(ids[0])
+    raise click.UsageError(f"name the program with --program (one of: {', '.join(ids)})")
+
+
+def expect_version_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--expect-version N`: act only if the project is still at version N (as you last saw it);
+    otherwise nothing is done and the error names both versions (exit 6)."""
+    return click.option(
+        "--expect-version",
+        "expected_version",
+        type=int,
+        help="Act only if the project is still at this version (see `project show`); else exit 6.",
+    )(func)
+
+
+def fire_cmd(
+    trigger: str, ids: tuple[int, ...] | int, reason: str = "", verb: str | None = None, **request: Any
+) -> None:
+    """Fire ``trigger`` on the projects as the acting user and say where each one is now."""
+    if request.get("expected_version") is None:
+        request.pop("expected_version", None)
+    done = cfg().engine().fire(cfg().user, ids, trigger, reason=reason, **request)
+    for p in done:
+        click.echo(
+            f"{verb or trigger.capitalize() + 'ed'} project {p.id}: now {p.state} {state_name(p.state, p.cycle_id)}"
+        )

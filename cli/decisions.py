@@ -1,0 +1,55 @@
+"""The decisions on projects that are commands of their own: review, recommend, vote, award."""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import cfg, expect_version_option, fire_cmd, handled
+
+
+@click.command()
+@click.argument("project_id", type=int)
+@click.option("--result", type=click.Choice(["demonstration", "excellent", "none"]), required=True)
+@click.option(
+    "--method",
+    type=click.Choice(["onsite", "site", "written"]),
+    required=True,
+    help="onsite 实地走访 · site 现场评审 · written 书面评审",
+)
+@expect_version_option
+@handled
+def review(project_id: int, result: str, method: str, expected_version: int | None) -> None:
+    """Record the municipal review result of a library project."""
+    fire_cmd("review", project_id, verb="Reviewed", result=result, method=method, expected_version=expected_version)
+
+
+@click.command()
+@click.argument("project_ids", type=int, nargs=-1, required=True)
+@click.option("--withdraw", is_flag=True, help="Withdraw the recommendations instead.")
+@handled
+def recommend(project_ids: tuple[int, ...], withdraw: bool) -> None:
+    """Recommend municipal demonstration projects into the key-project library (all or none)."""
+    fire_cmd("withdraw" if withdraw else "recommend", project_ids, verb="Withdrew" if withdraw else "Recommended")
+
+
+@click.command()
+@click.argument("project_ids", type=int, nargs=-1, required=True)
+@click.option("--for", "in_favour", flag_value=True, default=None, help="Vote for (赞成).")
+@click.option("--against", "in_favour", flag_value=False, help="Vote against (不赞成).")
+@handled
+def vote(project_ids: tuple[int, ...], in_favour: bool | None) -> None:
+    """Vote for or against projects under review (a committee member: role scorer). Voting again
+    on a project replaces your earlier vote; the history keeps both."""
+    if in_favour is None:
+        raise click.UsageError("say --for or --against")
+    done = cfg().engine().fire(cfg().user, project_ids, "vote", scores={"vote": int(in_favour)})
+    for p in done:
+        click.echo(f"Voted {'for' if in_favour else 'against'} project {p.id} ({p.project_name})")
+
+
+@click.command()
+@click.argument("project_ids", type=int, nargs=-1, required=True)
+@handled
+def award(project_ids: tuple[int, ...]) -> None:
+    """Name a listed project and award its plaque (命名授牌) (lead)."""
+    fire_cmd("award", project_ids, verb="Awarded")

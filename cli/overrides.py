@@ -1,0 +1,53 @@
+"""`evalflow override`: the lead's overrides of rules the program marks overridable."""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import cfg, handled, json_option, out
+
+
+@click.group()
+def override() -> None:
+    """The lead's overrides of rules the program marks overridable."""
+
+
+@override.command("add")
+@click.argument("rule")
+@click.option("--reason", required=True, help="Why the rule is lifted (shown in status and history).")
+@click.option("--city", help="Lift it for this city only.")
+@click.option("--project", "project_id", type=int, help="Lift it for this project only.")
+@click.option("--cycle", "cycle_id")
+@handled
+def override_add(rule: str, reason: str, city: str | None, project_id: int | None, cycle_id: str | None) -> None:
+    """Override RULE (lead), e.g. `override add min_recommendations --city hefei --reason …`."""
+    o = cfg().engine().override(cfg().user, rule, reason, city, project_id, cycle_id)
+    click.echo(f"Override {o.id}: {o.rule} no longer holds back {o.scope()}")
+
+
+@override.command("list")
+@json_option
+@click.option("--cycle", "cycle_id")
+@handled
+def override_list(cycle_id: str | None) -> None:
+    """Every override of the cycle, revoked ones too."""
+    _, items = cfg().engine().overrides(cfg().user, cycle_id)
+
+    def text() -> None:
+        for o in items:
+            state = f"revoked by {o.revoked['by']} «{o.revoked['reason']}»" if o.revoked else "active"
+            click.echo(f"override {o.id}: {o.rule} for {o.scope()} by {o.by} «{o.reason}» [{state}]")
+        click.echo(f"{len(items)} overrides")
+
+    out(items, text)
+
+
+@override.command("revoke")
+@click.argument("override_id", type=int)
+@click.option("--reason", required=True)
+@click.option("--cycle", "cycle_id")
+@handled
+def override_revoke(override_id: int, reason: str, cycle_id: str | None) -> None:
+    """Withdraw an override: the rule applies again from now on."""
+    o = cfg().engine().revoke_override(cfg().user, override_id, reason, cycle_id)
+    click.echo(f"Revoked override {o.id}: {o.rule} applies again to {o.scope()}")

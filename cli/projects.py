@@ -1,0 +1,206 @@
+"""`evalflow project`: applications and projects — submit, import, list, show, act on, history."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from cli.common import (
+    cfg,
+    expect_version_option,
+    fire_cmd,
+    full_report,
+    handled,
+    json_option,
+    out,
+    print_audit,
+    program_of_cycle,
+    progress,
+    state_name,
+)
+
+
+@click.group()
+def project() -> None:
+    """Applications and projects."""
+
+
+@project.command("submit")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--cycle", "cycle_id", help="Cycle (default: the only open cycle, or the file's 'cycle').")
+@handled
+def project_submit(file: Path, cycle_id: str | None) -> None:
+    """Submit an application (附件1) from a TOML or JSON file."""
+    from workflow.application import read_application
+
+    p = cfg().engine().submit(cfg().user, read_application(file), cycle_id)
+    click.echo(f"Submitted project {p.id}: {p.project_name} ({p.enterprise_name}, {p.city})")
+
+
+def _project_row(p: Any) -> str:
+    return f"{p.id:>5}  {p.city:<10} {p.state:<24} {p.enterprise_name}  《{p.project_name}》"
+
+
+@project.command("list")
+@json_option
+@click.option("--cycle", "cycle_id")
+@click.option("--city")
+@click.option("--state")
+@handled
+def project_list(cycle_id: str | None, city: str | None, state: str | None) -> None:
+    """List the projects you may see."""
+    items = cfg().engine().projects(cfg().user, cycle_id, city, state)
+
+    def text() -> None:
+        for p in items:
+            click.echo(_project_row(p))
+        click.echo(f"{len(items)} projects")
+
+    out(items, text)
+
+
+@project.command("show")
+@json_option
+@click.argument("project_id", type=int)
+@handled
+def project_show(project_id: int) -> None:
+    """Show a project with its application, sheets and history."""
+    p, sheets, hist = cfg().engine().project(cfg().user, project_id)
+
+    def text() -> None:
+        from zoneinfo import ZoneInfo
+
+        from workflow.form import shown
+
+        program = program_of_cycle(p.cycle_id)
+        form = program.form
+        app = p.application
+        click.echo(f"Project {p.id}: {p.project_name}")
+        state = f"{p.state} {state_name(p.state, p.cycle_id)}".strip()
+        click.echo(f"  {form.field(form.unit).zh} {p.enterprise_name} ({p.city}), 状态 {state}, version {p.version}")
+        if p.municipal_result:
+            result = program.results.get(p.municipal_result, "")
+            click.echo(f"  评审结果 {p.municipal_result} {result} ({p.review_method})")
+        for f in form.fields:
+            if f.path not in (form.unit, form.title, form.party):
+                click.echo(f"  {f.zh}: {shown(f, f.get(app))}")
+        if form.group is not None:
+            g = form.group
+            for m in app.get(g.key, []):
+                marks = " ".join(flag.zh for flag in g.flags if m.get(flag.name))
+                values = " ".join(shown(f, m.get(f.name)) for f in g.fields)
+                click.echo(f"  {g.zh}: {values}" + (f" ({marks})" if marks else ""))
+        if program.review_criteria_field:
+            kind = form.field(program.review_criteria_field).get(app)
+            for n, item in enumerate(program.review_criteria.get(kind, ()), start=1):
+                click.echo(f"  评审内容 {n}. {item}")
+        for key, entries in p.record.items():  # the long-lived record: decisions, grades, orders, progress
+            for e in entries:
+                details = ", ".join(f"{k}={v}" for k, v in e.items() if k not in ("at", "by"))
+                at = datetime.fromisoformat(e["at"]).astimezone(ZoneInfo(program.timezone))
+                click.echo(f"  {key} {at:%Y-%m-%d %H:%M} {e.get('by', '')}: {details}".rstrip(": "))
+        for s in sheets:
+            who = s.scorer if program.sheets_per == "scorer" else s.city
+            click.echo(f"  评分 {who:<10} total {s.total:>3} {s.scores} {'' if s.current else '(replaced)'}")
+        click.echo(f"  history: {len(hist)} entries (evalflow project history {p.id})")
+
+    out({"project": p, "sheets": sheets, "history": hist}, text)
+
+
+@project.command("history")
+@json_option
+@click.argument("project_id", type=int)
+@handled
+def project_history(project_id: int) -> None:
+    """Every change of a project, oldest first."""
+    _, _, hist = cfg().engine().project(cfg().user, project_id)
+
+    def text() -> None:
+        for e in hist:
+            print_audit(e)
+
+    out(hist, text)
+
+
+@project.command("import")
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--cycle", "cycle_id", help="Cycle (default: the only open cycle).")
+@click.option("--dry-run", is_flag=True, help="Check every row; import nothing.")
+@handled
+def project_import(file: Path, cycle_id: str | None, dry_run: bool) -> None:
+    """Import many applications (附件1) from XLSX, CSV or JSON, all or nothing.
+
+    \b
+    XLSX: sheet 申报表 (one row per application, keyed by 申报序号) and sheet
+    团队成员 (one row per member, with the 申报序号 of its application); see
+    `evalflow template application`. CSV (UTF-8, GB18030/GBK): the two joined,
+    one row per team member, the application's fields on its first row.
+    JSON: a list of applications. Importing the same file again adds nothing.
+    """
+    from sheets.applications import read_applications
+
+    engine = cfg().engine()
+    cycle = engine.get_cycle(cycle_id)
+    with full_report(file):
+        program = engine.program_of(cycle)
+        items = read_applications(file, program.form, program.parties)
+        with progress(len(items), f"checking {len(items)} applications") as update:
+            result = engine.submit_batch(cfg().user, items, cycle.id, dry_run, update)
+    new = len(result.created)
+    same = f"; {len(result.unchanged)} already imported, left as they are" if result.unchanged else ""
+    if dry_run:
+        click.echo(
+            f"Checked {len(items)} applications: {new} would be imported{same}. Nothing was imported (--dry-run)."
+        )
+        return
+    ids = [p.id for p in result.created]
+    where = f": projects {ids[0]}–{ids[-1]}" if ids else ""
+    click.echo(f"Imported {new} applications into {cycle.id}{where}{same}")
+
+
+@project.command("act")
+@click.argument("trigger")
+@click.argument("project_ids", type=int, nargs=-1, required=True)
+@click.option(
+    "-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter of the action (repeatable)."
+)
+@click.option("--reason", default="", help="Why (kept in the history).")
+@handled
+def project_act(trigger: str, project_ids: tuple[int, ...], params: tuple[str, ...], reason: str) -> None:
+    """Take any action of the program on projects, e.g. `project act decide 3 -p result=approve`,
+    `project act order_rectification 3 -p deadline=2029-03-31 --reason …`, `project act assess 3 -p
+    grade=qualified`. The actions of a program are listed by `program show`."""
+    from workflow.common import FIRE_ARGUMENTS, typed_value
+
+    request: dict[str, Any] = {}
+    for item in params:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise click.UsageError(f"--param {item!r}: expected KEY=VALUE")
+        if key.strip() in FIRE_ARGUMENTS or key.strip() == "verb":
+            raise click.UsageError(f"--param {item!r}: {key.strip()} is not a parameter of an action (see --reason)")
+        request[key.strip()] = typed_value(value.strip())
+    fire_cmd(trigger, project_ids, reason=reason, verb=f"{trigger}:", **request)
+
+
+@project.command("accept")
+@click.argument("project_id", type=int)
+@click.option("--opinion", default="", help="所在城市组织部门意见 (recorded on the application).")
+@expect_version_option
+@handled
+def project_accept(project_id: int, opinion: str, expected_version: int | None) -> None:
+    """Confirm an eligible application into the city project library (checks the four conditions)."""
+    fire_cmd("accept", project_id, verb="Accepted", opinion=opinion, expected_version=expected_version)
+
+
+@project.command("reject")
+@click.argument("project_id", type=int)
+@click.option("--reason", required=True, help="Why the application is not accepted.")
+@expect_version_option
+@handled
+def project_reject(project_id: int, reason: str, expected_version: int | None) -> None:
+    """Reject an application (with a reason)."""
+    fire_cmd("reject", project_id, reason=reason, verb="Rejected", expected_version=expected_version)

@@ -1,0 +1,26 @@
+"""`evalflow report`: the official list, the score matrix, per-city statistics and funding, as files."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.common import cfg, handled, progress
+
+
+@click.command()
+@click.option("--cycle", "cycle_id")
+@click.option("--format", "fmt", type=click.Choice(["xlsx", "csv", "md"]), default="xlsx", show_default=True)
+@click.option("--lang", type=click.Choice(["zh", "en"]), default="zh", show_default=True, help="Header language.")
+@click.option("--out", type=click.Path(path_type=Path), help="File (xlsx, md) or folder (csv); default report-CYCLE.")
+@handled
+def report(cycle_id: str | None, fmt: str, lang: str, out: Path | None) -> None:
+    """Write the official list, the score matrix, per-city statistics and municipal funding (lead)."""
+    from sheets.report import write
+
+    data = cfg().engine().report_data(cfg().user, cycle_id)
+    out = out or Path(f"report-{data.cycle.id}" + ("" if fmt == "csv" else f".{fmt}"))
+    with progress(len(data.projects), f"writing the report of {len(data.projects)} projects") as update:
+        written = write(data, fmt, lang, out, update)
+    click.echo("Wrote " + ", ".join(str(p) for p in written))

@@ -1,0 +1,31 @@
+"""`evalflow serve`: the web console and the JSON API on this database."""
+
+from __future__ import annotations
+
+import click
+
+from cli.common import cfg, handled
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on (0.0.0.0: every interface).")
+@click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535))
+@click.option(
+    "--idle-minutes",
+    default=30,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Sign a browser out after this idle time.",
+)
+@click.option("--secure-cookies", is_flag=True, help="Send cookies over HTTPS only (behind a TLS proxy).")
+@handled
+def serve(host: str, port: int, idle_minutes: int, secure_cookies: bool) -> None:
+    """Serve the web console and the JSON API (/api/, OpenAPI at /api/docs) on this database."""
+    import uvicorn
+
+    from web.app import create_app
+
+    engine = cfg().engine()
+    app = create_app(engine, idle_minutes=idle_minutes, secure_cookies=secure_cookies)
+    click.echo(f"evalflow console on http://{host}:{port}/ ({engine.store.describe()}); Ctrl-C stops it", err=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

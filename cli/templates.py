@@ -1,0 +1,47 @@
+"""`evalflow template`: blank spreadsheets to fill in (the application form, a city's score sheet)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from cli.common import cfg, chosen_program, handled
+
+
+@click.group()
+def template() -> None:
+    """Blank spreadsheets to fill in: the 附件1 application form, a city's 附件2 score sheet."""
+
+
+@template.command("application")
+@click.option("--program", "program_id", help="The program whose form to write (default: the current cycle's program).")
+@click.option("--out", type=click.Path(path_type=Path), help="The file to write (default: the form's name, .xlsx).")
+@handled
+def template_application(program_id: str | None, out: Path | None) -> None:
+    """Write a program's application template (XLSX): exact columns, Chinese headers, an example row."""
+    from sheets.applications import write_template
+    from workflow.program_code import example_application
+
+    program = chosen_program(program_id)
+    form = program.form
+    out = out or Path(f"{form.name.replace(' ', '-')}.xlsx")
+    write_template(out, form, example_application(program, program.year_at(cfg().clock()())))
+    sheets = form.sheet + (f" and {form.group.sheet}" if form.group else "")
+    click.echo(f"Wrote {out}: sheets {sheets} (the 示例 rows are never imported) and 填表说明")
+
+
+@template.command("scores")
+@click.option("--city", required=True, help="The scoring city (its id, e.g. hefei).")
+@click.option("--cycle", "cycle_id")
+@click.option("--out", type=click.Path(path_type=Path), help="Default: 附件2-评分表-CITY.xlsx")
+@handled
+def template_scores(city: str, cycle_id: str | None, out: Path | None) -> None:
+    """Write CITY's pre-filled 附件2 score sheet: every key-library project, the criteria with their bands."""
+    from sheets.scores import write_template
+
+    cycle, program, projects = cfg().engine().key_library(cfg().user, cycle_id, city)
+    party = program.party(city)
+    out = out or Path(f"附件2-评分表-{city}.xlsx")
+    write_template(out, party, projects, program.criteria, cycle.id, program.parties)
+    click.echo(f"Wrote {out}: {len(projects)} key-library projects for {party.unit} to score")

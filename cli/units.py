@@ -1,0 +1,40 @@
+"""`evalflow unit`: a unit's record across the years."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import click
+
+from cli.common import cfg, chosen_program, handled, json_option, out, state_name
+
+
+@click.group()
+def unit() -> None:
+    """A unit's record across the years (every cycle of a program)."""
+
+
+@unit.command("show")
+@json_option
+@click.argument("name")
+@click.option("--program", "program_id", help="The program (default: the current cycle's).")
+@handled
+def unit_show(name: str, program_id: str | None) -> None:
+    """Every application of the unit NAME in every cycle of the program, with its state and record."""
+    from zoneinfo import ZoneInfo
+
+    program = chosen_program(program_id)
+    found = cfg().engine().unit(cfg().user, name, program.id)
+
+    def text() -> None:
+        click.echo(f"{name} — {program.name}")
+        for cycle, p in found:
+            state = f"{p.state} {state_name(p.state, p.cycle_id)}".strip()
+            click.echo(f"  {cycle.id}  project {p.id} 《{p.project_name}》: {state}")
+            for key, entries in p.record.items():
+                for e in entries:
+                    at = datetime.fromisoformat(e["at"]).astimezone(ZoneInfo(program.timezone))
+                    details = ", ".join(f"{k}={v}" for k, v in e.items() if k not in ("at", "by"))
+                    click.echo(f"    {at:%Y-%m-%d} {key}: {details}".rstrip(": "))
+
+    out([{"cycle": c.id, "project": p} for c, p in found], text)

@@ -1,0 +1,101 @@
+"""`evalflow user`: users, their roles and passwords, and their API tokens."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from cli.common import cfg, handled, json_option, local, out
+
+
+@click.group()
+def user() -> None:
+    """Users and their roles."""
+
+
+@user.command("add")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["lead", "city-admin", "scorer", "applicant"]), required=True)
+@click.option("--city", help="The user's city (required for city-admin and scorer).")
+@handled
+def user_add(name: str, role: str, city: str | None) -> None:
+    """Add a user. The first user must be the lead; after that only the lead adds users."""
+    u = cfg().engine().add_user(cfg().user, name, role, city)
+    click.echo(f"Added {u.name} ({u.role}{', ' + u.city if u.city else ''})")
+
+
+@user.command("list")
+@json_option
+@handled
+def user_list() -> None:
+    """List users."""
+    users = cfg().engine().users()
+
+    def text() -> None:
+        for u in users:
+            click.echo(f"{u.name:<20} {u.role:<11} {u.city or ''}")
+
+    out(users, text)
+
+
+@user.command("passwd")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")
+@handled
+def user_passwd(name: str, password_stdin: bool) -> None:
+    """Set NAME's password for the web console (the lead for anyone, a user for themself).
+
+    Only an Argon2id hash is kept; the user's browser sessions end."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt(f"New password for {name}", hide_input=True, confirmation_prompt=True)
+    cfg().engine().set_password(cfg().user, name, password)
+    click.echo(f"Password set for {name}; their sessions have ended")
+
+
+@user.group("token")
+def user_token() -> None:
+    """API tokens for scripts (`Authorization: Bearer TOKEN` on /api/)."""
+
+
+@user_token.command("add")
+@click.argument("name")
+@click.option("--label", default="script", show_default=True, help="What the token is for (shown in `token list`).")
+@handled
+def user_token_add(name: str, label: str) -> None:
+    """Make an API token acting as NAME. It is printed once; keep it secret."""
+    secret, token = cfg().engine().new_token(cfg().user, name, label)
+    click.echo(secret)
+    click.echo(
+        f"Token {token.id} for {name} ({label}): shown only now; revoke with `evalflow user token revoke {token.id}`",
+        err=True,
+    )
+
+
+@user_token.command("list")
+@json_option
+@click.option("--user", "name", help="Only this user's tokens (the lead may name anyone).")
+@handled
+def user_token_list(name: str | None) -> None:
+    """List API tokens (never their secrets)."""
+    tokens = cfg().engine().tokens(cfg().user, name)
+
+    def text() -> None:
+        for t in tokens:
+            click.echo(
+                f"{t.id:>4} {t.user_name:<16} {t.label:<20} made {local(t.created_at)}  "
+                f"{'revoked ' + local(t.revoked_at) if t.revoked_at else 'last used ' + local(t.last_used)}"
+            )
+
+    out([{k: v for k, v in vars(t).items() if k != "token_hash"} for t in tokens], text)
+
+
+@user_token.command("revoke")
+@click.argument("token_id", type=int)
+@handled
+def user_token_revoke(token_id: int) -> None:
+    """Revoke an API token at once."""
+    token = cfg().engine().revoke_token(cfg().user, token_id)
+    click.echo(f"Token {token.id} of {token.user_name} is revoked")
