@@ -9,12 +9,11 @@ from cli.common import cfg, expect_version_option, fire_cmd, handled
 
 @click.command()
 @click.argument("project_id", type=int)
-@click.option("--result", type=click.Choice(["demonstration", "excellent", "none"]), required=True)
 @click.option(
-    "--method",
-    type=click.Choice(["onsite", "site", "written"]),
-    required=True,
-    help="onsite 实地走访 · site 现场评审 · written 书面评审",
+    "--result", required=True, help="One of the program's review results, by id or Chinese name (program show)."
+)
+@click.option(
+    "--method", required=True, help="One of the program's review methods, by id or Chinese name (program show)."
 )
 @expect_version_option
 @handled

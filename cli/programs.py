@@ -77,6 +77,11 @@ def program_show(program_id: str) -> None:
             "reopen_to": [s.id for s in p.reopenable],
         },
         "overridable": list(p.overridable),
+        "states": [
+            {"id": st, "zh": p.state_name(st), "en": p.state_name(st, "en")}
+            for st in dict.fromkeys(st for s in p.stages for st in s.kind.states)
+        ],
+        "actions": [a.as_dict() for a in p.actions.values()],
     }
 
     def text() -> None:
@@ -103,6 +108,18 @@ def program_show(program_id: str) -> None:
                 click.echo(f"  {sid:<18} {' or '.join(roles)}{within}")
             click.echo("  a project may be reopened to: " + ", ".join(a["reopen_to"]))
         click.echo("Overridable rules: " + (", ".join(p.overridable) or "none"))
+        click.echo(
+            "Actions (project act ACTION IDS -p PARAMETER=VALUE; a parameter or a choice may be named in Chinese):"
+        )
+        for a in p.actions.values():
+            given = {"form": "; its input: the application form", "sheet": "; its input: the score sheet"}
+            click.echo(f"  {a.id:<20} {a.zh} · {a.en} ({a.scope}{given.get(a.uses, '')})")
+            for prm in a.params:
+                need = ", required" if prm.required else ""
+                values = " · ".join(f"{c.value} {c.zh}" for c in prm.choices)
+                click.echo(
+                    f"      {prm.id:<16} {prm.zh} {prm.en}: {prm.kind}{need}" + (f": {values}" if values else "")
+                )
 
     out(data, text)
 

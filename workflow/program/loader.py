@@ -523,8 +523,8 @@ def _actions(r: Reading) -> dict[str, Any]:
             uses[c] = "form"
         if s.kind.sheet_trigger:
             uses[s.kind.sheet_trigger] = "sheet"
-        for t in s.kind.deadline_triggers:
-            required[t] = ("deadline", "date")
+        for trigger in s.kind.deadline_triggers:
+            required[trigger] = ("deadline", "date")
         cycle_actions += [a for a in s.kind.cycle_actions if a not in cycle_actions]
     actions, problems = parse_actions(r.data.get("actions"), edges, cycle_actions, required, uses)
     r.problems += problems
