@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, OperationalError
 
+from store import schema
 from store.appeals import AppealRows
 from store.audit import AuditRows
 from store.checkpoint import SAFETY_PAGES, Checkpointer
@@ -311,12 +312,8 @@ class SqlStore:
 
 
 def _create_tables(engine: Engine) -> None:
-    """A new database's tables, from the SQLModel tables of store/tables.py."""
-    from sqlmodel import SQLModel
-
-    import store.tables  # noqa: F401  (registers the tables)
-
-    SQLModel.metadata.create_all(engine)
+    """A new database's tables, as store/schema.py declares them."""
+    schema.metadata.create_all(engine)
 
 
 class Tx(UserRows, CycleRows, ProjectRows, SheetRows, ListRows, AuditRows, AppealRows, ReminderRows):
