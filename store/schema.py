@@ -1,11 +1,11 @@
-"""The tables as the store reads and writes them at run time: plain SQLAlchemy Core.
+"""The schema, declared once: the tables as plain SQLAlchemy Core. The store reads and writes
+them at run time, a new database is created from them, the migrations are compared with them
+(tests/store/test_migrations.py), and the SQLModel row classes of store/tables.py are made from
+them. Core, not SQLModel, is the declaration because importing SQLModel (and pydantic with it)
+and building its classes costs a command about 0.15 s before it reads a row.
 
-The schema is declared by the SQLModel tables of store/tables.py, which create a new database
-and which the migrations are written against. Importing SQLModel (and pydantic with it) and
-building those classes costs a command about 0.15 s before it reads a row, so the store works on
-these Core tables instead. tests/store/test_schema.py keeps the two the same, table by table,
-column by column and index by index, on SQLite and PostgreSQL: a change to store/tables.py is
-made here too.
+The engine's records (workflow/records.py) are the columns of their tables; a table may hold
+more (a user's created_at), never less (tests/store/test_schema.py).
 """
 
 from __future__ import annotations
@@ -69,8 +69,9 @@ def _instant(name: str, nullable: bool = False) -> Column:
     return Column(name, UTCDateTime(), nullable=nullable)
 
 
-def _json(name: str) -> Column:
-    return Column(name, JSON, nullable=False)
+def _json(name: str, empty: type = dict) -> Column:
+    # ``empty``: what the value is when there is nothing in it (the row classes' default)
+    return Column(name, JSON, nullable=False, info={"empty": empty})
 
 
 users = Table(
@@ -157,8 +158,8 @@ list_versions = Table(
     _int("number"),
     _text("status"),
     _text("method"),
-    _json("entries"),
-    _json("tie_order"),
+    _json("entries", list),
+    _json("tie_order", list),
     _text("proposed_by"),
     _instant("at"),
     _int("version", default=1),
@@ -241,7 +242,7 @@ reminders = Table(
     _instant("next_attempt_at", nullable=True),
     _instant("claimed_at", nullable=True),
     _instant("sent_at", nullable=True),
-    _json("channels_done"),
+    _json("channels_done", list),
     _text("message", default=""),
     _text("last_error", default=""),
     Index("ix_reminders_status_due", "status", "due_at"),
@@ -275,7 +276,7 @@ web_sessions = Table(
     _text("csrf"),
     _instant("created_at"),
     _instant("seen_at"),
-    _json("flash"),
+    _json("flash", list),
 )
 
 api_tokens = Table(

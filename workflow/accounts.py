@@ -17,6 +17,7 @@ from typing import Any
 from workflow.clock import utc_now
 from workflow.common import EngineCore
 from workflow.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn
+from workflow.ports import StoreTx
 from workflow.records import ApiToken, Credential, User, WebSession
 
 MIN_PASSWORD = 10
@@ -54,7 +55,7 @@ def password_problems(name: str, password: str) -> list[str]:
 class AccountActions(EngineCore):
     """Passwords, sessions and tokens; the engine's store, clock and audit are used as they are."""
 
-    def _self_or_lead(self, tx: Any, acting: str | None, name: str, verb: str) -> User:
+    def _self_or_lead(self, tx: StoreTx, acting: str | None, name: str, verb: str) -> User:
         user = self._user(tx, acting)
         target = self._user(tx, name)
         if user.role != "lead" and user.name != target.name:
@@ -70,7 +71,7 @@ class AccountActions(EngineCore):
             raise InvalidInput("password", problems)
         hashed = hasher().hash(password)
         now = self.now()
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             target = self._self_or_lead(tx, acting, name, "set the password of")
             tx.save_credential(Credential(target.name, hashed, utc_now()))
             ended = tx.end_sessions(user=target.name)
@@ -83,7 +84,7 @@ class AccountActions(EngineCore):
         at = utc_now()
         wrong = NotSignedIn("the name or the password is wrong")
         failure: NotSignedIn | None
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             user = tx.get_user(name)
             cred = tx.get_credential(name) if user is not None else None
             if user is None or cred is None:
@@ -122,7 +123,7 @@ class AccountActions(EngineCore):
         token = secrets.token_urlsafe(32)
         at = utc_now()
         session = WebSession(digest(token), user.name, secrets.token_urlsafe(32), at, at)
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             if idle is not None:
                 tx.end_sessions(idle_before=at - idle)
             tx.add_session(session)
@@ -132,7 +133,7 @@ class AccountActions(EngineCore):
         """The user and session of a cookie's token, or None when it is unknown or has been idle
         longer than ``idle`` (then it is ended). Its last-seen time moves forward."""
         at = utc_now()
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             session = tx.get_session(digest(token))
             if session is None:
                 return None
@@ -149,7 +150,7 @@ class AccountActions(EngineCore):
 
     def flash(self, session: WebSession, message: dict[str, Any] | None = None) -> list[Any]:
         """Add a message to show on the session's next page, or (no message) take the ones waiting."""
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             current = tx.get_session(session.id)
             if current is None:
                 return []
@@ -161,7 +162,7 @@ class AccountActions(EngineCore):
             return current.flash
 
     def close_session(self, token: str) -> None:
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             tx.end_sessions(session_id=digest(token))
 
     # -- API tokens ---------------------------------------------------------------------------
@@ -170,7 +171,7 @@ class AccountActions(EngineCore):
         given out once; the database keeps its sha256."""
         secret = "ef_" + secrets.token_urlsafe(32)
         now = self.now()
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             target = self._self_or_lead(tx, acting, name, "make a token for")
             token = ApiToken(target.name, label, digest(secret), utc_now())
             tx.add_token(token)
@@ -180,18 +181,19 @@ class AccountActions(EngineCore):
 
     def token_user(self, secret: str) -> User | None:
         """The user of a token, or None when it is unknown or revoked."""
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             token = tx.find_token(digest(secret))
             if token is None or token.revoked_at is not None:
                 return None
             at = utc_now()
             if token.last_used is None or at - token.last_used > TOUCH_EVERY:
+                assert token.id is not None  # (a stored token has its id)
                 tx.mark_token(token.id, last_used=at)
             return tx.get_user(token.user_name)
 
     def tokens(self, acting: str | None, name: str | None = None) -> list[ApiToken]:
         """The tokens of ``name`` (default: the acting user's; the lead may ask for anyone's, or all)."""
-        with self.store.transaction(write=False) as tx:
+        with self._transaction(write=False) as tx:
             user = self._user(tx, acting)
             if user.role == "lead":
                 return tx.tokens(name)
@@ -201,7 +203,7 @@ class AccountActions(EngineCore):
 
     def revoke_token(self, acting: str | None, token_id: int) -> ApiToken:
         now = self.now()
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             user = self._user(tx, acting)
             token = tx.get_token(token_id)
             if token is None or (user.role != "lead" and token.user_name != user.name):

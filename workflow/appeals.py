@@ -25,6 +25,7 @@ from policies.permissions import permission_problem
 from workflow.common import LIVE_LISTS, EngineCore, actor_of, overrides_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted
 from workflow.log import get_logger
+from workflow.ports import StoreTx
 from workflow.program import REOPEN, Program, Stage
 from workflow.records import Appeal, Cycle, Project, User
 
@@ -41,7 +42,7 @@ class AppealActions(EngineCore):
     """Filing, deciding and reading appeals; adding, revoking and reading overrides."""
 
     # -------------------------------------------------------------------------- when and against what
-    def _on_live_list(self, tx: Any, cycle: Cycle, project: Project) -> int | None:
+    def _on_live_list(self, tx: StoreTx, cycle: Cycle, project: Project) -> int | None:
         """The number of the proposed or confirmed list version holding ``project``, if any."""
         lst = tx.latest_list(cycle.id)
         program = self.program_of(cycle)
@@ -64,7 +65,7 @@ class AppealActions(EngineCore):
             candidates.append(window.closes + within)
         return min(candidates) if candidates else None
 
-    def _reopen_targets(self, tx: Any, program: Program, project: Project, against: str) -> list[Stage]:
+    def _reopen_targets(self, tx: StoreTx, program: Program, project: Project, against: str) -> list[Stage]:
         """The stages ``project`` may be reopened to: up to the stage that made the contested
         result, and only those whose waiting state the project once reached."""
         reached = {e.to_state for e in tx.history("project", str(project.id))} | {project.state}
@@ -79,7 +80,7 @@ class AppealActions(EngineCore):
         if not reason.strip():
             raise InvalidInput("appeal", ["an appeal needs --reason"])
         now = self.now()
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             user: User = self._user(tx, acting)
             cycle: Cycle = self._cycle(tx, self._project(tx, project_id).cycle_id)  # locks the cycle
             project: Project = self._project(tx, project_id)  # as it is now
@@ -168,13 +169,14 @@ class AppealActions(EngineCore):
         if decision == "uphold" and not reopen_to:
             raise InvalidInput("decision", ["upholding an appeal needs --reopen-to STAGE"])
         now = self.now()
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             user: User = self._user(tx, acting)
             appeal = tx.get_appeal(appeal_id)
             if appeal is None:
                 raise NotFound("appeal", appeal_id)
             cycle: Cycle = self._cycle(tx, appeal.cycle_id)  # locks the cycle
             appeal = tx.get_appeal(appeal_id)  # as they are now
+            assert appeal is not None  # (an appeal is never deleted)
             project: Project = self._project(tx, appeal.project_id)
             program: Program = self.program_of(cycle)
             subject = f"appeal {appeal.id}"
@@ -247,7 +249,7 @@ class AppealActions(EngineCore):
         return appeal, project
 
     def _target_problems(
-        self, tx: Any, program: Program, project: Project, appeal: Appeal, reopen_to: str
+        self, tx: StoreTx, program: Program, project: Project, appeal: Appeal, reopen_to: str
     ) -> list[Rejection]:
         targets = self._reopen_targets(tx, program, project, appeal.against_stage)
         choices = ", ".join(s.id for s in targets) or "none"
@@ -265,7 +267,7 @@ class AppealActions(EngineCore):
         return [Rejection("reopen_target", f"{why}; project {project.id} can be reopened to: {choices}")]
 
     def _reopen_list(
-        self, tx: Any, program: Program, cycle: Cycle, user: User, project: Project, appeal: Appeal, now: datetime
+        self, tx: StoreTx, program: Program, cycle: Cycle, user: User, project: Project, appeal: Appeal, now: datetime
     ) -> dict[str, Any]:
         """What reopening does to the list: a proposed version is superseded (the lead proposes a
         new one, to be confirmed again); a confirmed or published one opens a correction. Returns
@@ -326,23 +328,25 @@ class AppealActions(EngineCore):
     ) -> tuple[Cycle, list[Appeal]]:
         """The appeals of a cycle the user may see (the lead all; a city admin their city's;
         an applicant those they filed)."""
-        with self.store.transaction(write=False) as tx:
+        with self._transaction(write=False) as tx:
             user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
             found = tx.appeals(cycle.id, statuses=(status,) if status else None)
             return cycle, [a for a in found if self._may_read_appeal(user, a)]
 
     def appeal(self, acting: str | None, appeal_id: int) -> tuple[Appeal, Project]:
-        with self.store.transaction(write=False) as tx:
+        with self._transaction(write=False) as tx:
             user = self._user(tx, acting)
             appeal = tx.get_appeal(appeal_id)
             if appeal is None or not self._may_read_appeal(user, appeal):
                 raise NotFound("appeal", appeal_id)
-            return appeal, tx.get_project(appeal.project_id)
+            project = tx.get_project(appeal.project_id)
+            assert project is not None  # (a project is never deleted)
+            return appeal, project
 
     def publication_appeals(self, acting: str | None, cycle_id: str, number: int) -> list[Appeal]:
         """The appeals a (corrected) publication of list version ``number`` answered."""
-        with self.store.transaction(write=False) as tx:
+        with self._transaction(write=False) as tx:
             self._user(tx, acting)
             rows = [
                 e
@@ -367,7 +371,7 @@ class AppealActions(EngineCore):
         if not reason.strip():
             raise InvalidInput("override", ["an override needs --reason"])
         now = self.now()
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
             program: Program = self.program_of(cycle)
@@ -423,7 +427,7 @@ class AppealActions(EngineCore):
         if not reason.strip():
             raise InvalidInput("override", ["revoking an override needs --reason"])
         now = self.now()
-        with self.store.transaction() as tx:
+        with self._transaction() as tx:
             user = self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
             program: Program = self.program_of(cycle)
@@ -456,7 +460,7 @@ class AppealActions(EngineCore):
         return o
 
     def overrides(self, acting: str | None, cycle_id: str | None = None) -> tuple[Cycle, list[Override]]:
-        with self.store.transaction(write=False) as tx:
+        with self._transaction(write=False) as tx:
             self._user(tx, acting)
             cycle = self._cycle(tx, cycle_id)
             return cycle, overrides_of(cycle)

@@ -5,12 +5,14 @@ from __future__ import annotations
 import functools
 import gc
 from collections.abc import Callable, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from policies.appeals import Override
 from policies.base import Rejection
 from policies.permissions import Actor
+from workflow.ports import StoreTx
 from workflow.program import Program
 from workflow.records import AuditEntry, Cycle, User
 
@@ -27,9 +29,11 @@ LIVE_LISTS = ("proposed", "confirmed")
 
 
 class Store(Protocol):
-    """The port the engine needs from persistence (implemented in store/)."""
+    """The store as workflow/engine.py holds it: the port of workflow/ports.py, its transactions
+    not yet typed, until engine.py's own calls are (then it is ports.Store). The action mixins
+    open theirs typed as the port, with EngineCore._transaction."""
 
-    def transaction(self, write: bool = True) -> Any: ...
+    def transaction(self, write: bool = True) -> AbstractContextManager[Any]: ...
 
 
 if TYPE_CHECKING:
@@ -41,9 +45,9 @@ if TYPE_CHECKING:
         store: Store
 
         def now(self) -> datetime: ...
-        def _user(self, tx: Any, name: str | None) -> User: ...
-        def _cycle(self, tx: Any, cycle_id: str | None) -> Cycle: ...
-        def _project(self, tx: Any, project_id: int) -> Project: ...
+        def _user(self, tx: StoreTx, name: str | None) -> User: ...
+        def _cycle(self, tx: StoreTx, cycle_id: str | None) -> Cycle: ...
+        def _project(self, tx: StoreTx, project_id: int) -> Project: ...
         def program_of(self, cycle: Cycle) -> Program: ...
         def _permit(self, program: Program, action: str, user: User, city: str | None, subject: str) -> None: ...
         def window(self, program: Program, cycle: Cycle, stage_id: str) -> Window | None: ...
@@ -53,7 +57,7 @@ if TYPE_CHECKING:
         ) -> RuleRefused: ...
         def _move(
             self,
-            tx: Any,
+            tx: StoreTx,
             program: Program,
             cycle: Cycle,
             user: User,
@@ -73,9 +77,13 @@ class EngineCore(_EngineParts):
     """What the engine shares with its action mixins (appeals, the audit trail, accounts): the
     audit entry an action writes. The rest they use as the engine has it (_EngineParts)."""
 
+    def _transaction(self, write: bool = True) -> AbstractContextManager[StoreTx]:
+        """One transaction of the engine's store, typed as the port (see Store)."""
+        return self.store.transaction(write)
+
     def _audit(
         self,
-        tx: Any,
+        tx: StoreTx,
         now: datetime,
         cycle: Cycle | None,
         subject: str,

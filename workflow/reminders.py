@@ -22,6 +22,7 @@ from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
 from workflow.log import get_logger
+from workflow.ports import Store
 from workflow.program import Program, describe_offset
 from workflow.records import Cycle, Reminder
 
@@ -169,7 +170,7 @@ class Dispatcher:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         work: WorkSource,
         channels: Sequence[Channel],
         clock: Callable[[], datetime],

@@ -14,7 +14,6 @@ import socket
 import threading
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.date import DateTrigger
@@ -23,6 +22,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from workflow.clock import utc_now
 from workflow.errors import EvalflowError
 from workflow.log import get_logger
+from workflow.ports import Store
 from workflow.reminders import Dispatcher
 
 log = get_logger("evalflow.scheduler")
@@ -53,7 +53,7 @@ class SchedulerService:
 
     def __init__(
         self,
-        store: Any,
+        store: Store,
         dispatcher: Dispatcher,
         clock: Callable[[], datetime],
         holder: str | None = None,

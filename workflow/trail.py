@@ -9,6 +9,7 @@ from typing import Any
 from workflow.audit import Break, Difference, chain_of, combined, replay_states, verify
 from workflow.common import EngineCore
 from workflow.errors import NotPermitted
+from workflow.ports import StoreTx
 from workflow.program import Program
 
 
@@ -49,7 +50,7 @@ class _Counted:
 class TrailActions(EngineCore):
     """Mixed into the engine: the lead's checks of the audit trail."""
 
-    def _lead_only(self, tx: Any, acting: str | None, what: str) -> None:
+    def _lead_only(self, tx: StoreTx, acting: str | None, what: str) -> None:
         user = self._user(tx, acting)
         if user.role != "lead":
             raise NotPermitted(what, "the audit trail", f"{user.name} is {user.role}; the lead checks the trail")
@@ -58,7 +59,7 @@ class TrailActions(EngineCore):
         """Recompute every chain (or one cycle's) and report the first broken entry of each; the
         chains must end where the database's heads say and, given ``head`` (from `audit head`,
         kept elsewhere), where that says: a cut-off tail is seen too."""
-        with self.store.transaction(write=False) as tx:
+        with self._transaction(write=False) as tx:
             self._lead_only(tx, acting, "verify")
             chain = chain_of(self._cycle(tx, cycle_id).id) if cycle_id else None
             recorded = tx.audit_heads()
@@ -82,7 +83,7 @@ class TrailActions(EngineCore):
 
     def audit_head(self, acting: str | None, cycle_id: str | None = None) -> str:
         """The hash to keep outside the database: one cycle's chain head, or all chains' at once."""
-        with self.store.transaction(write=False) as tx:
+        with self._transaction(write=False) as tx:
             self._lead_only(tx, acting, "read the head of")
             heads = tx.audit_heads()
             if cycle_id:
@@ -96,7 +97,7 @@ class TrailActions(EngineCore):
         scratch = sqlite3.connect(":memory:")
         scratch.execute("CREATE TABLE replayed (project_id INTEGER PRIMARY KEY, state TEXT)")
         scratch.execute("CREATE TABLE stored (project_id INTEGER PRIMARY KEY, state TEXT)")
-        with self.store.transaction(write=False) as tx:
+        with self._transaction(write=False) as tx:
             self._lead_only(tx, acting, "replay")
             cycles = [self._cycle(tx, cycle_id)] if cycle_id else tx.list_cycles()
             for cycle in cycles:

@@ -1,12 +1,11 @@
 """Alembic's environment for evalflow: run on the connection the store hands over (see
-store/sql.py SqlStore.upgrade), against the SQLModel tables of store/tables.py."""
+store/sql.py SqlStore.upgrade), against the tables of store/schema.py."""
 
 from __future__ import annotations
 
 from alembic import context
-from sqlmodel import SQLModel
 
-import store.tables  # noqa: F401  (registers the tables)
+from store import schema
 
 connection = context.config.attributes["connection"]
 sqlite = connection.dialect.name == "sqlite"
@@ -18,7 +17,7 @@ if raw is not None:
 try:
     context.configure(
         connection=connection,
-        target_metadata=SQLModel.metadata,
+        target_metadata=schema.metadata,
         render_as_batch=True,  # SQLite alters tables by copying them
         compare_type=True,
     )

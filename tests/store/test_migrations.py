@@ -3,7 +3,7 @@
 A database made by the first evalflow (schema 0001, or older still: the same tables with no
 ``alembic_version``) is refused by every command with one line until `evalflow db upgrade` (or
 `evalflow init`) brings it to 0002, keeping its rows; the engine then works on it. The
-migrations from nothing give exactly the tables of store/tables.py, and 0002 goes back to 0001.
+migrations from nothing give exactly the tables of store/schema.py, and 0002 goes back to 0001.
 """
 
 from __future__ import annotations
@@ -19,9 +19,9 @@ from alembic.config import Config
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from click.testing import CliRunner
-from sqlmodel import SQLModel
 
 from cli import main
+from store import schema
 from store.sql import FIRST, HEAD, MIGRATIONS, SqlStore
 from store.tables import UTCDateTime
 from tests.backends import BACKENDS, database
@@ -58,7 +58,7 @@ def alembic(url: str, name: str, revision: str) -> None:
 
 def differences(url: str) -> list:
     with SqlStore(url).engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), SQLModel.metadata)
+        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), schema.metadata)
 
 
 def tables(url: str) -> set[str]:
@@ -351,7 +351,7 @@ def test_db_current_on_a_first_schema_database_names_both_revisions(first: str) 
 
 # ------------------------------------------------------------------------------ the migrations
 @pytest.mark.parametrize("how", ["migrations", "create"])
-def test_the_migrations_from_nothing_make_exactly_the_tables_of_store_tables(url: str, how: str) -> None:
+def test_the_migrations_from_nothing_make_exactly_the_declared_tables(url: str, how: str) -> None:
     if how == "migrations":
         alembic(url, "upgrade", "head")
     else:

@@ -1,0 +1,129 @@
+"""Score sheets as rows."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select, update
+
+from store import schema
+from store.rows import TxBase
+from workflow.ports import SheetTx
+from workflow.records import ScoreSheet
+
+
+class SheetRows(TxBase):
+    """Score sheets: the current one of each party (or scorer) and project, the replaced ones kept."""
+
+    def supersede_sheets(self, project_id: int) -> list[ScoreSheet]:
+        """Mark every current sheet of a project as history (kept, no longer counted); return them."""
+        old = [s for s in self.sheets_of(project_id) if s.current]
+        if old:
+            self.s.connection().execute(
+                update(schema.score_sheets)
+                .where(schema.score_sheets.c.project_id == project_id, schema.score_sheets.c.current.is_(True))
+                .values(current=False)
+            )
+        return old
+
+    def sheets_of(self, project_id: int) -> list[ScoreSheet]:
+        t = schema.score_sheets
+        return self._records(ScoreSheet, t, t.c.project_id == project_id, order_by=(t.c.id,))
+
+    def put_sheets(self, sheets: Sequence[ScoreSheet], by_scorer: bool = False) -> dict[tuple[int, str], int]:
+        """Store each sheet as its city's (``by_scorer``: its scorer's) current sheet of its
+        project, in three statements; the sheets they replace stay as history. Returns
+        {(project, city or scorer): the replaced total}."""
+        keys = {(s.project_id, s.scorer if by_scorer else s.city) for s in sheets}
+        old: dict[tuple[int, str], tuple[int, int]] = {}
+        ids = sorted({pid for pid, _ in keys})
+        whose = sorted({who for _, who in keys})
+        conn = self.s.connection()
+        # in the driver's own terms: a Core select's IN list of 500 values costs more to expand than
+        # the database takes to answer it. A batch is one scorer's (one city's): only its sheets
+        # are read, not every party's
+        quote = conn.dialect.identifier_preparer.quote
+        mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+        who_column = quote("scorer" if by_scorer else "city")
+        # the cycle, current, city and project: each sheet found in the sheets' (cycle, current,
+        # city, project, total) index alone, not by reading every sheet of each project (which
+        # grew with each city's batch: at 100,000 projects the ninth read 800,000 sheet rows)
+        cycles = sorted({s.cycle_id for s in sheets})
+        sql = (
+            f"SELECT {quote('id')}, {quote('project_id')}, {who_column}, {quote('total')}"
+            f" FROM {quote(schema.score_sheets.name)} WHERE {quote('current')} = {mark}"
+        )
+        if len(cycles) == 1:
+            sql += f" AND {quote('cycle_id')} = {mark}"
+        else:
+            cycles = []
+        if len(whose) <= 50:
+            sql += f" AND {who_column} IN ({', '.join([mark] * len(whose))})"
+        else:
+            whose = []
+        for start in range(0, len(ids), 500):  # 500 projects to a select: under SQL parameter limits
+            part = ids[start : start + 500]
+            where = f"{sql} AND {quote('project_id')} IN ({', '.join([mark] * len(part))})"
+            for sid, pid, who, total in conn.exec_driver_sql(where, (True, *cycles, *whose, *part)):
+                if (pid, who) in keys:
+                    old[(pid, who)] = (sid, total)
+        stale = [sid for sid, _ in old.values()]
+        for start in range(0, len(stale), 500):
+            self.s.connection().execute(
+                update(schema.score_sheets)
+                .where(schema.score_sheets.c.id.in_(stale[start : start + 500]))
+                .values(current=False)
+            )
+        self._insert_many(schema.score_sheets, sheets)
+        return {key: total for key, (_, total) in old.items()}
+
+    def sheet_totals(self, cycle_id: str) -> list[tuple[int, int]]:
+        """(project, total) of every current sheet of a cycle: what ranking needs, nothing more."""
+        t = schema.score_sheets
+        q = select(t.c.project_id, t.c.total).where(t.c.cycle_id == cycle_id, t.c.current.is_(True))
+        return [(pid, total) for pid, total in self.s.connection().execute(q)]
+
+    def sheet_sums(self, cycle_id: str) -> list[tuple[int, int, int]]:
+        """(project, sum of totals, number of sheets) over the current sheets of a cycle, added up
+        by the database: a mean or a sum ranks from these without reading every sheet."""
+        t = schema.score_sheets
+        q = (
+            select(t.c.project_id, func.sum(t.c.total), func.count())
+            .where(t.c.cycle_id == cycle_id, t.c.current.is_(True))
+            .group_by(t.c.project_id)
+        )
+        return [(pid, int(total), n) for pid, total, n in self.s.connection().execute(q)]
+
+    def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]:
+        t = schema.score_sheets
+        where = [t.c.cycle_id == cycle_id]
+        if project_id is not None:
+            where.append(t.c.project_id == project_id)
+        if current_only:
+            where.append(t.c.current.is_(True))
+        return self._records(ScoreSheet, schema.score_sheets, *where, order_by=(t.c.project_id, t.c.city, t.c.id))
+
+    def count_sheets_by_scorer(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
+        """Current sheets per scorer, of the projects in ``key_states`` (a committee's votes)."""
+        return self._count_current_sheets(cycle_id, key_states, "scorer")
+
+    def count_sheets_by_city(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
+        """Current sheets per scoring city, of the projects in ``key_states``."""
+        return self._count_current_sheets(cycle_id, key_states, "city")
+
+    def _count_current_sheets(self, cycle_id: str, key_states: Sequence[str], column: str) -> dict[str, int]:
+        """Current sheets by ``column``, of the projects in ``key_states``. The projects are named
+        by a subquery (answered from the projects' covering index) rather than joined, which
+        would read a project row per sheet: four times faster on 90,000 sheets."""
+        s, p = schema.score_sheets, schema.projects
+        keyed = select(p.c.id).where(p.c.cycle_id == cycle_id, p.c.state.in_(list(key_states)))
+        rows = self.s.connection().execute(
+            select(s.c[column], func.count())
+            .where(s.c.cycle_id == cycle_id, s.c.current.is_(True), s.c.project_id.in_(keyed))
+            .group_by(s.c[column])
+        )
+        return {who: n for who, n in rows}
+
+
+# the type checker holds this backend to its port
+_port: type[SheetTx] = SheetRows

@@ -1,0 +1,235 @@
+"""The ports the engine needs from persistence: a store that opens transactions, and what a
+transaction reads and writes, one small interface per kind of record (store/ implements them).
+
+The engine depends on these alone, never on the store's modules, so that the type checker sees
+every call it makes on a transaction and the SQL stays in store/ (APScheduler's job stores follow
+the same pattern: an abstract store, one backend per module). Every write of a versioned record
+checks the version it was read at and raises ConcurrentChange if another writer moved it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import Any, Protocol
+
+from workflow.audit import Item
+from workflow.records import (
+    ApiToken,
+    Appeal,
+    AuditEntry,
+    Confirmation,
+    Credential,
+    Cycle,
+    Lease,
+    ListEntry,
+    ListVersion,
+    Project,
+    Reminder,
+    ScoreSheet,
+    User,
+    WebSession,
+)
+
+
+class UserTx(Protocol):
+    """Users, and the web console's passwords, signed-in sessions and API tokens."""
+
+    def get_user(self, name: str) -> User | None: ...
+    def count_users(self) -> int: ...
+    def add_user(self, user: User, at: datetime) -> None: ...
+    def list_users(self) -> list[User]: ...
+
+    def get_credential(self, user: str) -> Credential | None: ...
+    def save_credential(self, credential: Credential) -> None:
+        """Insert or replace a user's credential (a new password, a failure counted, a lock)."""
+
+    def add_session(self, session: WebSession) -> None: ...
+    def get_session(self, session_id: str) -> WebSession | None: ...
+    def touch_session(self, session_id: str, seen_at: datetime, flash: list[Any] | None = None) -> None: ...
+    def end_sessions(
+        self, session_id: str | None = None, user: str | None = None, idle_before: datetime | None = None
+    ) -> int:
+        """Delete one session, every session of a user, or every session idle since before a time."""
+
+    def add_token(self, token: ApiToken) -> None: ...
+    def find_token(self, token_hash: str) -> ApiToken | None: ...
+    def get_token(self, token_id: int) -> ApiToken | None: ...
+    def tokens(self, user: str | None = None) -> list[ApiToken]: ...
+    def mark_token(self, token_id: int, **values: datetime | None) -> int:
+        """Set a token's ``last_used`` or ``revoked_at``; the number of tokens changed."""
+
+
+class CycleTx(Protocol):
+    """Cycles: one run of a program."""
+
+    def get_cycle(self, cycle_id: str) -> Cycle | None:
+        """The cycle; in a write transaction it stays locked until the transaction ends, so that
+        every change to one cycle is made one after the other."""
+
+    def list_cycles(self) -> list[Cycle]: ...
+    def insert_cycle(self, cycle: Cycle) -> None: ...
+    def save_cycle(self, cycle: Cycle) -> None:
+        """Write stage and settings if the stored version is still ``cycle.version``; bump it."""
+
+
+class ProjectTx(Protocol):
+    """Projects: the applications and the state of their evaluation."""
+
+    def get_project(self, project_id: int) -> Project | None: ...
+    def get_projects(self, project_ids: Sequence[int], with_application: bool = True) -> dict[int, Project]:
+        """Several projects by id, read fresh."""
+
+    def insert_projects(self, projects: Sequence[Project]) -> None:
+        """Insert new projects; their generated ids are written back, in order."""
+
+    def save_projects(
+        self,
+        projects: Sequence[Project],
+        with_application: bool = True,
+        with_record: bool = True,
+        untouched: Collection[str] = (),
+    ) -> None:
+        """Write many projects, each only if its stored version is still the one read; bump them.
+        ``untouched``: columns among municipal_result, review_method and reopened_to that no
+        project of the batch changed."""
+
+    def save_project(self, project: Project) -> None:
+        """Write the project if the stored version is still ``project.version``; bump it."""
+
+    def find_projects(
+        self,
+        cycle_id: str,
+        cities: Sequence[str] | None = None,
+        states: Sequence[str] | None = None,
+        applicant: str | None = None,
+        with_application: bool = True,
+    ) -> list[Project]:
+        """A cycle's projects, in id order (without ``with_application``, their application empty)."""
+
+    def unit_projects(self, program_id: str, units: Sequence[str]) -> list[Project]:
+        """The projects of these applying units in every cycle of a program, oldest first."""
+
+    def project_keys(self, cycle_id: str) -> dict[tuple[str, str], int]:
+        """(applying unit, project name) -> project id, for every project of a cycle."""
+
+    def project_ids(self, cycle_id: str, states: Sequence[str]) -> list[int]:
+        """The ids of a cycle's projects in ``states``, in id order."""
+
+    def project_names(self, cycle_id: str, states: Sequence[str]) -> dict[int, tuple[str, str, str]]:
+        """project id -> (party, applying unit, project name) of a cycle's projects in ``states``."""
+
+    def count_by_city_state(self, cycle_id: str) -> dict[tuple[str, str], int]: ...
+    def count_municipal_results(self, cycle_id: str) -> dict[tuple[str, str], int]: ...
+    def reopened_projects(self, cycle_id: str) -> list[Project]:
+        """A cycle's projects that an upheld appeal reopened."""
+
+
+class SheetTx(Protocol):
+    """Score sheets: a party's (or a scorer's) scores of one project; replaced ones kept as history."""
+
+    def supersede_sheets(self, project_id: int) -> list[ScoreSheet]:
+        """Mark every current sheet of a project as history; return them."""
+
+    def sheets_of(self, project_id: int) -> list[ScoreSheet]: ...
+    def put_sheets(self, sheets: Sequence[ScoreSheet], by_scorer: bool = False) -> dict[tuple[int, str], int]:
+        """Store each sheet as its city's (``by_scorer``: its scorer's) current sheet of its
+        project. Returns {(project, city or scorer): the replaced total}."""
+
+    def sheet_totals(self, cycle_id: str) -> list[tuple[int, int]]:
+        """(project, total) of every current sheet of a cycle."""
+
+    def sheet_sums(self, cycle_id: str) -> list[tuple[int, int, int]]:
+        """(project, sum of totals, number of sheets) over the current sheets of a cycle."""
+
+    def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]: ...
+    def count_sheets_by_scorer(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
+        """Current sheets per scorer, of the projects in ``key_states``."""
+
+    def count_sheets_by_city(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
+        """Current sheets per scoring city, of the projects in ``key_states``."""
+
+
+class ListTx(Protocol):
+    """Ranked lists (numbered versions of a cycle's list) and the parties' confirmations of them."""
+
+    def latest_list(self, cycle_id: str, entries: bool = True) -> ListVersion | None:
+        """The newest list version of a cycle; without ``entries`` only its head."""
+
+    def list_versions(self, cycle_id: str, statuses: Sequence[str] | None = None) -> list[ListVersion]:
+        """A cycle's list versions with their entries, oldest first (only those in ``statuses``)."""
+
+    def list_entries(self, list_id: int) -> list[ListEntry]: ...
+    def insert_list(self, lst: ListVersion) -> None: ...
+    def save_list_status(self, lst: ListVersion) -> None:
+        """Write the status if the stored version is still ``lst.version``; bump it."""
+
+    def confirmations(self, list_id: int) -> list[Confirmation]: ...
+    def add_confirmation(self, c: Confirmation) -> None: ...
+
+
+class AuditTx(Protocol):
+    """The audit trail: append-only entries, each sealed into its cycle's hash chain."""
+
+    def audit(self, entry: AuditEntry) -> None: ...
+    def audit_many(self, entries: Sequence[AuditEntry]) -> None: ...
+    def audit_batch(self, template: AuditEntry, items: Sequence[Item]) -> None:
+        """One entry per item: ``template`` with the item's subject id, states and data."""
+
+    def audit_heads(self) -> dict[str, str]:
+        """Every chain's newest hash, as the database records it."""
+
+    def audit_entries(self, cycle_id: str | None = None, chunk: int = 5000) -> Iterator[AuditEntry]:
+        """Every audit entry (of one cycle's chain), in id order."""
+
+    def entered_from(self, cycle_id: str, state: str) -> dict[int, str]:
+        """For each project of a cycle that entered ``state``, the state it last came from."""
+
+    def history(
+        self, subject: str | None = None, subject_id: str | None = None, cycle_id: str | None = None
+    ) -> list[AuditEntry]: ...
+
+
+class AppealTx(Protocol):
+    """Appeals against a project's result."""
+
+    def insert_appeal(self, appeal: Appeal) -> None: ...
+    def get_appeal(self, appeal_id: int) -> Appeal | None: ...
+    def save_appeal(self, appeal: Appeal) -> None:
+        """Write the decision if the stored version is still ``appeal.version``; bump it."""
+
+    def appeals(
+        self, cycle_id: str | None = None, project_id: int | None = None, statuses: Sequence[str] | None = None
+    ) -> list[Appeal]: ...
+
+
+class ReminderTx(Protocol):
+    """Planned reminders, and the lease of the scheduler that sends them."""
+
+    def reminders(self, cycle_id: str | None = None, statuses: Sequence[str] | None = None) -> list[Reminder]: ...
+    def replan_reminders(self, cycle_id: str, plan: Sequence[Reminder], unsent: Sequence[str]) -> tuple[int, int, int]:
+        """Make the unsent reminders of a cycle match ``plan``; returns (added, moved, removed)."""
+
+    def claim_reminders(self, now: datetime, stale_before: datetime, limit: int = 500) -> list[Reminder]:
+        """Mark due reminders 'sending' and return them (and those a crashed dispatcher left)."""
+
+    def save_reminder(self, r: Reminder) -> None: ...
+    def next_reminder_due(self) -> datetime | None:
+        """The earliest instant at which some reminder becomes due (or is retried)."""
+
+    def acquire_lease(self, name: str, holder: str, now: datetime, expires: datetime) -> Lease:
+        """Take or renew the lease ``name`` for ``holder``; the lease as it now stands."""
+
+    def release_lease(self, name: str, holder: str) -> None: ...
+
+
+class StoreTx(UserTx, CycleTx, ProjectTx, SheetTx, ListTx, AuditTx, AppealTx, ReminderTx, Protocol):
+    """Reads and writes inside one database transaction: every kind of record."""
+
+
+class Store(Protocol):
+    """The port the engine needs from persistence (implemented in store/)."""
+
+    def transaction(self, write: bool = True) -> AbstractContextManager[StoreTx]:
+        """One database transaction; commits on success, rolls back on any exception."""
