@@ -79,13 +79,11 @@ class ActionContext(UserContext):
         super().__init__(tx, user, now)
         self.cycle = cycle
         self._programs = programs
-        self._program: Program | None = None
 
-    @property
+    @functools.cached_property
     def program(self) -> Program:
-        if self._program is None:
-            self._program = self._programs.get(self.cycle.program_id)
-        return self._program
+        # (kept on the instance once asked: a batch reads it per project at the price of an attribute)
+        return self._programs.get(self.cycle.program_id)
 
     def log(
         self,
