@@ -15,9 +15,8 @@ from datetime import timedelta
 from typing import Any
 
 from workflow.clock import utc_now
-from workflow.common import EngineCore
+from workflow.common import EngineCore, UserContext
 from workflow.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn
-from workflow.ports import StoreTx
 from workflow.records import ApiToken, Credential, User, WebSession
 
 MIN_PASSWORD = 10
@@ -55,9 +54,9 @@ def password_problems(name: str, password: str) -> list[str]:
 class AccountActions(EngineCore):
     """Passwords, sessions and tokens; the engine's store, clock and audit are used as they are."""
 
-    def _self_or_lead(self, tx: StoreTx, acting: str | None, name: str, verb: str) -> User:
-        user = self._user(tx, acting)
-        target = self._user(tx, name)
+    def _self_or_lead(self, act: UserContext, name: str, verb: str) -> User:
+        user = act.user
+        target = self._user(act.tx, name)
         if user.role != "lead" and user.name != target.name:
             raise NotPermitted(verb, f"user {name}", f"{user.name} is {user.role}; only the lead acts for others")
         return target
@@ -70,13 +69,11 @@ class AccountActions(EngineCore):
         if problems:
             raise InvalidInput("password", problems)
         hashed = hasher().hash(password)
-        now = self.now()
-        with self._transaction() as tx:
-            target = self._self_or_lead(tx, acting, name, "set the password of")
-            tx.save_credential(Credential(target.name, hashed, utc_now()))
-            ended = tx.end_sessions(user=target.name)
-            assert acting is not None  # (_self_or_lead refuses an action without one)
-            self._audit(tx, now, None, "user", target.name, acting, "set_password", sessions_ended=ended)
+        with self._as_user(acting) as act:
+            target = self._self_or_lead(act, name, "set the password of")
+            act.tx.save_credential(Credential(target.name, hashed, utc_now()))
+            ended = act.tx.end_sessions(user=target.name)
+            act.audit(None, "user", target.name, "set_password", sessions_ended=ended)
 
     def sign_in(self, name: str, password: str) -> User:
         """The user, if ``password`` is theirs; else NotSignedIn with one message for an unknown
@@ -84,7 +81,7 @@ class AccountActions(EngineCore):
         at = utc_now()
         wrong = NotSignedIn("the name or the password is wrong")
         failure: NotSignedIn | None
-        with self._transaction() as tx:
+        with self.store.transaction() as tx:
             user = tx.get_user(name)
             cred = tx.get_credential(name) if user is not None else None
             if user is None or cred is None:
@@ -123,7 +120,7 @@ class AccountActions(EngineCore):
         token = secrets.token_urlsafe(32)
         at = utc_now()
         session = WebSession(digest(token), user.name, secrets.token_urlsafe(32), at, at)
-        with self._transaction() as tx:
+        with self.store.transaction() as tx:
             if idle is not None:
                 tx.end_sessions(idle_before=at - idle)
             tx.add_session(session)
@@ -133,7 +130,7 @@ class AccountActions(EngineCore):
         """The user and session of a cookie's token, or None when it is unknown or has been idle
         longer than ``idle`` (then it is ended). Its last-seen time moves forward."""
         at = utc_now()
-        with self._transaction() as tx:
+        with self.store.transaction() as tx:
             session = tx.get_session(digest(token))
             if session is None:
                 return None
@@ -150,7 +147,7 @@ class AccountActions(EngineCore):
 
     def flash(self, session: WebSession, message: dict[str, Any] | None = None) -> list[Any]:
         """Add a message to show on the session's next page, or (no message) take the ones waiting."""
-        with self._transaction() as tx:
+        with self.store.transaction() as tx:
             current = tx.get_session(session.id)
             if current is None:
                 return []
@@ -162,7 +159,7 @@ class AccountActions(EngineCore):
             return current.flash
 
     def close_session(self, token: str) -> None:
-        with self._transaction() as tx:
+        with self.store.transaction() as tx:
             tx.end_sessions(session_id=digest(token))
 
     # -- API tokens ---------------------------------------------------------------------------
@@ -170,46 +167,42 @@ class AccountActions(EngineCore):
         """A new API token for ``name`` (the lead for anyone, a user for themself): the secret is
         given out once; the database keeps its sha256."""
         secret = "ef_" + secrets.token_urlsafe(32)
-        now = self.now()
-        with self._transaction() as tx:
-            target = self._self_or_lead(tx, acting, name, "make a token for")
+        with self._as_user(acting) as act:
+            target = self._self_or_lead(act, name, "make a token for")
             token = ApiToken(target.name, label, digest(secret), utc_now())
-            tx.add_token(token)
-            assert acting is not None  # (_self_or_lead refuses an action without one)
-            self._audit(tx, now, None, "user", target.name, acting, "new_token", to_state=str(token.id), label=label)
+            act.tx.add_token(token)
+            act.audit(None, "user", target.name, "new_token", to_state=str(token.id), label=label)
         return secret, token
 
     def token_user(self, secret: str) -> User | None:
         """The user of a token, or None when it is unknown or revoked."""
-        with self._transaction() as tx:
+        with self.store.transaction() as tx:
             token = tx.find_token(digest(secret))
             if token is None or token.revoked_at is not None:
                 return None
             at = utc_now()
             if token.last_used is None or at - token.last_used > TOUCH_EVERY:
-                assert token.id is not None  # (a stored token has its id)
                 tx.mark_token(token.id, last_used=at)
             return tx.get_user(token.user_name)
 
     def tokens(self, acting: str | None, name: str | None = None) -> list[ApiToken]:
         """The tokens of ``name`` (default: the acting user's; the lead may ask for anyone's, or all)."""
-        with self._transaction(write=False) as tx:
-            user = self._user(tx, acting)
+        with self._as_user(acting, write=False) as act:
+            user = act.user
             if user.role == "lead":
-                return tx.tokens(name)
+                return act.tx.tokens(name)
             if name is not None and name != user.name:
                 raise NotPermitted("list the tokens of", f"user {name}", f"{user.name} is {user.role}")
-            return tx.tokens(user.name)
+            return act.tx.tokens(user.name)
 
     def revoke_token(self, acting: str | None, token_id: int) -> ApiToken:
-        now = self.now()
-        with self._transaction() as tx:
-            user = self._user(tx, acting)
-            token = tx.get_token(token_id)
-            if token is None or (user.role != "lead" and token.user_name != user.name):
+        """Revoke an API token (the lead any, a user their own); revoking it again changes nothing."""
+        with self._as_user(acting) as act:
+            token = act.tx.get_token(token_id)
+            if token is None or (act.user.role != "lead" and token.user_name != act.user.name):
                 raise NotFound("token", token_id)
             if token.revoked_at is None:
                 token.revoked_at = utc_now()
-                tx.mark_token(token_id, revoked_at=token.revoked_at)
-                self._audit(tx, now, None, "user", token.user_name, user.name, "revoke_token", to_state=str(token_id))
+                act.tx.mark_token(token_id, revoked_at=token.revoked_at)
+                act.audit(None, "user", token.user_name, "revoke_token", to_state=str(token_id))
             return token

@@ -9,12 +9,12 @@ its score sheets, its list place — is superseded, never deleted, and every gua
 on its way forward. A list that held it gets a new version; a published list a corrected
 publication.
 
-These methods are mixed into :class:`workflow.engine.Engine`; they use its helpers.
+These methods are mixed into :class:`workflow.engine.Engine`; they use its action context and door.
 """
 
 from __future__ import annotations
 
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,12 +22,11 @@ from zoneinfo import ZoneInfo
 from policies.appeals import Override
 from policies.base import Rejection
 from policies.permissions import permission_problem
-from workflow.common import LIVE_LISTS, EngineCore, actor_of, overrides_of
+from workflow.common import ActionContext, EngineCore, actor_of, overrides_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted
 from workflow.log import get_logger
-from workflow.ports import StoreTx
 from workflow.program import REOPEN, Program, Stage
-from workflow.records import Appeal, Cycle, Project, User
+from workflow.records import LIVE_LISTS, MADE_LISTS, Appeal, Correction, Cycle, ListStatus, Project, User
 
 log = get_logger("evalflow.appeals")
 
@@ -42,7 +41,7 @@ class AppealActions(EngineCore):
     """Filing, deciding and reading appeals; adding, revoking and reading overrides."""
 
     # -------------------------------------------------------------------------- when and against what
-    def _on_live_list(self, tx: StoreTx, cycle: Cycle, project: Project) -> int | None:
+    def _on_live_list(self, tx: Any, cycle: Cycle, project: Project) -> int | None:
         """The number of the proposed or confirmed list version holding ``project``, if any."""
         lst = tx.latest_list(cycle.id)
         program = self.program_of(cycle)
@@ -56,16 +55,16 @@ class AppealActions(EngineCore):
         rules = program.appeals
         assert rules is not None
         candidates: list[datetime] = []
-        published = cycle.settings.get("published_at")
-        if published:
-            candidates.append(datetime.fromisoformat(published) + rules.after_publication)
+        published = cycle.config.published_at
+        if published is not None:
+            candidates.append(published + rules.after_publication)
         within = rules.within.get(stage.id)
         window = self.window(program, cycle, stage.id)
         if within is not None and window is not None and window.closes is not None:
             candidates.append(window.closes + within)
         return min(candidates) if candidates else None
 
-    def _reopen_targets(self, tx: StoreTx, program: Program, project: Project, against: str) -> list[Stage]:
+    def _reopen_targets(self, tx: Any, program: Program, project: Project, against: str) -> list[Stage]:
         """The stages ``project`` may be reopened to: up to the stage that made the contested
         result, and only those whose waiting state the project once reached."""
         reached = {e.to_state for e in tx.history("project", str(project.id))} | {project.state}
@@ -79,18 +78,16 @@ class AppealActions(EngineCore):
         """File an appeal against a project's current result (its applicant or its city's admin)."""
         if not reason.strip():
             raise InvalidInput("appeal", ["an appeal needs --reason"])
-        now = self.now()
-        with self._transaction() as tx:
-            user: User = self._user(tx, acting)
-            cycle: Cycle = self._cycle(tx, self._project(tx, project_id).cycle_id)  # locks the cycle
-            project: Project = self._project(tx, project_id)  # as it is now
-            program: Program = self.program_of(cycle)
+        # the project's cycle first (locking it), then the project as it is now
+        with self._acting(acting, locate=lambda tx: self._project(tx, project_id).cycle_id) as act:
+            tx, user, cycle, program, now = act.tx, act.user, act.cycle, act.program, act.now
+            project: Project = self._project(tx, project_id)
             if not self.visible(user, project, cycle, program):
                 raise NotFound("project", project_id)
             subject = f"project {project.id}"
             if program.appeals is None:
                 raise self._refuse("appeal", subject, [Rejection("appeals", f"program {program.id} takes no appeals")])
-            self._permit(program, "appeal", user, project.city, subject)
+            self._permit(act, "appeal", project.city, subject)
             if user.role == "applicant" and project.applicant != user.name:
                 raise NotPermitted("appeal", subject, f"{user.name} is not the applicant of project {project.id}")
             list_version = self._on_live_list(tx, cycle, project)
@@ -134,13 +131,9 @@ class AppealActions(EngineCore):
                 list_version=list_version,
             )
             tx.insert_appeal(appeal)
-            self._audit(
-                tx,
-                now,
-                cycle,
+            act.log(
                 "project",
                 project.id,
-                user.name,
                 "appeal",
                 reason=appeal.reason,
                 appeal=appeal.id,
@@ -168,17 +161,17 @@ class AppealActions(EngineCore):
             raise InvalidInput("decision", ["dismissing an appeal needs --reason"])
         if decision == "uphold" and not reopen_to:
             raise InvalidInput("decision", ["upholding an appeal needs --reopen-to STAGE"])
-        now = self.now()
-        with self._transaction() as tx:
-            user: User = self._user(tx, acting)
-            appeal = tx.get_appeal(appeal_id)
-            if appeal is None:
+
+        def locate(tx: Any) -> str:
+            found = tx.get_appeal(appeal_id)
+            if found is None:
                 raise NotFound("appeal", appeal_id)
-            cycle: Cycle = self._cycle(tx, appeal.cycle_id)  # locks the cycle
+            return str(found.cycle_id)
+
+        with self._acting(acting, locate=locate) as act:  # (locks the appeal's cycle)
+            tx, user, cycle, program, now = act.tx, act.user, act.cycle, act.program, act.now
             appeal = tx.get_appeal(appeal_id)  # as they are now
-            assert appeal is not None  # (an appeal is never deleted)
             project: Project = self._project(tx, appeal.project_id)
-            program: Program = self.program_of(cycle)
             subject = f"appeal {appeal.id}"
             if not self.visible(user, project, cycle, program):
                 raise NotFound("appeal", appeal_id)
@@ -218,29 +211,21 @@ class AppealActions(EngineCore):
             appeal.decision_reason = reason.strip()
             appeal.reopen_to = reopen_to if decision == "uphold" else None
             tx.save_appeal(appeal)
-            self._audit(
-                tx,
-                now,
-                cycle,
+            act.log(
                 "project",
                 project.id,
-                user.name,
                 "appeal_" + appeal.status,
                 reason=appeal.decision_reason,
                 appeal=appeal.id,
                 reopen_to=appeal.reopen_to,
             )
             if decision == "uphold":
-                effect = self._reopen_list(tx, program, cycle, user, project, appeal, now)
+                effect = self._reopen_list(act, project, appeal)
                 self._move(
-                    tx,
-                    program,
-                    cycle,
-                    user,
+                    act,
                     project,
                     REOPEN,
                     {"to": reopen_to},
-                    now,
                     appeal.decision_reason or appeal.reason,
                     appeal=appeal.id,
                     **effect,
@@ -249,7 +234,7 @@ class AppealActions(EngineCore):
         return appeal, project
 
     def _target_problems(
-        self, tx: StoreTx, program: Program, project: Project, appeal: Appeal, reopen_to: str
+        self, tx: Any, program: Program, project: Project, appeal: Appeal, reopen_to: str
     ) -> list[Rejection]:
         targets = self._reopen_targets(tx, program, project, appeal.against_stage)
         choices = ", ".join(s.id for s in targets) or "none"
@@ -266,14 +251,13 @@ class AppealActions(EngineCore):
             why = f"project {project.id} never reached '{state}', where '{reopen_to}' starts"
         return [Rejection("reopen_target", f"{why}; project {project.id} can be reopened to: {choices}")]
 
-    def _reopen_list(
-        self, tx: StoreTx, program: Program, cycle: Cycle, user: User, project: Project, appeal: Appeal, now: datetime
-    ) -> dict[str, Any]:
+    def _reopen_list(self, act: ActionContext, project: Project, appeal: Appeal) -> dict[str, Any]:
         """What reopening does to the list: a proposed version is superseded (the lead proposes a
         new one, to be confirmed again); a confirmed or published one opens a correction. Returns
         what the project's audit row should say about it."""
+        program, cycle = act.program, act.cycle
         stage = program.list_stage
-        lst = tx.latest_list(cycle.id)
+        lst = act.tx.latest_list(cycle.id)
         assert appeal.reopen_to is not None  # (an upheld appeal names the stage it reopens to)
         target = program.stage_index(appeal.reopen_to)
         if stage is None or lst is None or target > program.stage_index(stage.id):
@@ -286,68 +270,50 @@ class AppealActions(EngineCore):
                 "place": asdict(entry) if entry else None,
             }
         }
-        if lst.status not in ("proposed", "confirmed", "published"):
+        if lst.status not in MADE_LISTS:
             return out  # objected or superseded already: the lead proposes a new version anyway
         why = f"appeal {appeal.id} reopened project {project.id}"
         # The list is reopened: until a list is published again, the list actions run whatever the
         # cycle's stage and the windows (the project may come back after the joint window closed).
-        correction = dict(cycle.settings.get("correction") or {"stage": stage.id, "list": lst.number})
-        correction["appeals"] = [*correction.get("appeals", []), appeal.id]
-        correction.setdefault("opened_at", now.isoformat())
-        cycle.settings = {**cycle.settings, "correction": correction}
-        tx.save_cycle(cycle)
-        if lst.status in ("proposed", "confirmed"):
-            before = lst.status
-            lst.status = "superseded"
-            tx.save_list_status(lst)
-            self._audit(tx, now, cycle, "list", lst.number, user.name, "supersede", before, "superseded", reason=why)
-        self._audit(
-            tx,
-            now,
-            cycle,
-            "cycle",
-            cycle.id,
-            user.name,
+        assert appeal.id is not None
+        correction = cycle.config.correction or Correction(stage.id, lst.number)
+        correction = replace(
+            correction, appeals=(*correction.appeals, appeal.id), opened_at=correction.opened_at or act.now.isoformat()
+        )
+        if lst.status in LIVE_LISTS:
+            self._list_to(act, lst, ListStatus.SUPERSEDED, reason=why)
+        self._cycle_to(
+            act,
             "correction",
+            config=replace(cycle.config, correction=correction),
             reason=why,
             list_version=lst.number,
-            appeals=correction["appeals"],
+            appeals=list(correction.appeals),
         )
         return out
 
     # -------------------------------------------------------------------------- reading
-    def _may_read_appeal(self, user: User, appeal: Appeal) -> bool:
-        if user.role == "lead":
-            return True
-        if user.role == "applicant":
-            return appeal.filed_by == user.name
-        return user.role == "city-admin" and appeal.city == user.city
-
     def appeals(
         self, acting: str | None, cycle_id: str | None = None, status: str | None = None
     ) -> tuple[Cycle, list[Appeal]]:
         """The appeals of a cycle the user may see (the lead all; a city admin their city's;
         an applicant those they filed)."""
-        with self._transaction(write=False) as tx:
-            user = self._user(tx, acting)
-            cycle = self._cycle(tx, cycle_id)
-            found = tx.appeals(cycle.id, statuses=(status,) if status else None)
-            return cycle, [a for a in found if self._may_read_appeal(user, a)]
+        with self._acting(acting, cycle_id, write=False) as act:
+            found = act.tx.appeals(act.cycle.id, statuses=(status,) if status else None)
+            return act.cycle, [a for a in found if may_read_appeal(act.user, a)]
 
     def appeal(self, acting: str | None, appeal_id: int) -> tuple[Appeal, Project]:
-        with self._transaction(write=False) as tx:
-            user = self._user(tx, acting)
-            appeal = tx.get_appeal(appeal_id)
-            if appeal is None or not self._may_read_appeal(user, appeal):
+        """An appeal the user may read, with its project."""
+        with self._as_user(acting, write=False) as act:
+            appeal = act.tx.get_appeal(appeal_id)
+            if appeal is None or not may_read_appeal(act.user, appeal):
                 raise NotFound("appeal", appeal_id)
-            project = tx.get_project(appeal.project_id)
-            assert project is not None  # (a project is never deleted)
-            return appeal, project
+            return appeal, act.tx.get_project(appeal.project_id)
 
     def publication_appeals(self, acting: str | None, cycle_id: str, number: int) -> list[Appeal]:
         """The appeals a (corrected) publication of list version ``number`` answered."""
-        with self._transaction(write=False) as tx:
-            self._user(tx, acting)
+        with self._as_user(acting, write=False) as act:
+            tx = act.tx
             rows = [
                 e
                 for e in tx.history("list", str(number), cycle_id=cycle_id)
@@ -370,13 +336,10 @@ class AppealActions(EngineCore):
         everyone in the cycle, with a reason. Shown in status and in the history."""
         if not reason.strip():
             raise InvalidInput("override", ["an override needs --reason"])
-        now = self.now()
-        with self._transaction() as tx:
-            user = self._user(tx, acting)
-            cycle = self._cycle(tx, cycle_id)
-            program: Program = self.program_of(cycle)
+        with self._acting(acting, cycle_id) as act:
+            tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
             subject = f"rule {rule} in cycle {cycle.id}"
-            self._permit(program, "override", user, None, subject)
+            self._permit(act, "override", None, subject)
             if city is not None:
                 program.party(city)
             if project_id is not None:
@@ -407,15 +370,17 @@ class AppealActions(EngineCore):
                 rule=rule,
                 reason=reason.strip(),
                 by=user.name,
-                at=now.isoformat(),
+                at=act.now.isoformat(),
                 city=city,
                 project=project_id,
             )
-            cycle.settings = {**cycle.settings, "overrides": [*cycle.settings.get("overrides", []), asdict(o)]}
-            tx.save_cycle(cycle)
-            subject_kind, subject_id = ("project", project_id) if project_id is not None else ("cycle", cycle.id)
-            self._audit(
-                tx, now, cycle, subject_kind, subject_id, user.name, "override", reason=o.reason, override=asdict(o)
+            self._cycle_to(
+                act,
+                "override",
+                config=replace(cycle.config, overrides=(*existing, o)),
+                subject=("project", project_id) if project_id is not None else None,
+                reason=o.reason,
+                override=asdict(o),
             )
         log.info("override_added", cycle=cycle.id, rule=rule, city=city, project=project_id, id=o.id)
         return o
@@ -426,41 +391,38 @@ class AppealActions(EngineCore):
         """Withdraw an override: the rule applies again from now on (what went through stays)."""
         if not reason.strip():
             raise InvalidInput("override", ["revoking an override needs --reason"])
-        now = self.now()
-        with self._transaction() as tx:
-            user = self._user(tx, acting)
-            cycle = self._cycle(tx, cycle_id)
-            program: Program = self.program_of(cycle)
+        with self._acting(acting, cycle_id) as act:
+            user, cycle, program = act.user, act.cycle, act.program
             problem = permission_problem("override", program.permissions.get("override"), actor_of(user), None)
             if problem:
                 raise NotPermitted("revoke", f"override {override_id}", problem)
-            data = [dict(x) for x in cycle.settings.get("overrides", [])]
-            found = next((x for x in data if x["id"] == override_id), None)
+            found = next((x for x in cycle.config.overrides if x.id == override_id), None)
             if found is None:
                 raise NotFound("override", override_id)
-            if found.get("revoked"):
+            if found.revoked:
                 raise InvalidInput("override", [f"override {override_id} was already revoked"])
-            found["revoked"] = {"by": user.name, "at": now.isoformat(), "reason": reason.strip()}
-            cycle.settings = {**cycle.settings, "overrides": data}
-            tx.save_cycle(cycle)
-            o = Override.from_data(found)
-            subject_kind, subject_id = ("project", o.project) if o.project is not None else ("cycle", cycle.id)
-            self._audit(
-                tx,
-                now,
-                cycle,
-                subject_kind,
-                subject_id,
-                user.name,
+            o = replace(found, revoked={"by": user.name, "at": act.now.isoformat(), "reason": reason.strip()})
+            overrides = tuple(o if x.id == override_id else x for x in cycle.config.overrides)
+            self._cycle_to(
+                act,
                 "revoke_override",
+                config=replace(cycle.config, overrides=overrides),
+                subject=("project", o.project) if o.project is not None else None,
                 reason=reason.strip(),
-                override=found,
+                override=asdict(o),
             )
         log.info("override_revoked", cycle=cycle.id, id=override_id)
         return o
 
     def overrides(self, acting: str | None, cycle_id: str | None = None) -> tuple[Cycle, list[Override]]:
-        with self._transaction(write=False) as tx:
-            self._user(tx, acting)
-            cycle = self._cycle(tx, cycle_id)
-            return cycle, overrides_of(cycle)
+        with self._acting(acting, cycle_id, write=False) as act:
+            return act.cycle, list(overrides_of(act.cycle))
+
+
+def may_read_appeal(user: User, appeal: Appeal) -> bool:
+    """Whether ``user`` may read ``appeal``: the lead all; a city admin their city's; an applicant their own."""
+    if user.role == "lead":
+        return True
+    if user.role == "applicant":
+        return appeal.filed_by == user.name
+    return user.role == "city-admin" and appeal.city == user.city

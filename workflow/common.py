@@ -1,11 +1,11 @@
-"""Small pieces the engine and its appeal actions share."""
+"""Small pieces the engine and its action mixins share: the action context, the audit entry,
+the guards' verdict."""
 
 from __future__ import annotations
 
 import functools
 import gc
-from collections.abc import Callable, Iterable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
@@ -17,39 +17,113 @@ from workflow.program import Program
 from workflow.records import AuditEntry, Cycle, User
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Mapping
+    from contextlib import AbstractContextManager
     from datetime import datetime
 
     from policies.windows import Window
     from workflow.errors import RuleRefused
-    from workflow.records import Project
+    from workflow.records import CycleSettings, ListStatus, ListVersion, Project
 
 F = TypeVar("F", bound=Callable[..., Any])
-LIVE_LISTS = ("proposed", "confirmed")
 
 
 class Store(Protocol):
-    """The store as workflow/engine.py holds it: the port of workflow/ports.py, its transactions
-    not yet typed, until engine.py's own calls are (then it is ports.Store). The action mixins
-    open theirs typed as the port, with EngineCore._transaction."""
+    """The port the engine needs from persistence (implemented in store/)."""
 
-    def transaction(self, write: bool = True) -> AbstractContextManager[Any]: ...
+    def transaction(self, write: bool = True) -> Any: ...
+
+
+class UserContext:
+    """What an action works with, made once when it starts, inside its one transaction: the
+    transaction, the acting user and the instant it acts at (Engine._as_user)."""
+
+    def __init__(self, tx: Any, user: User, now: datetime) -> None:
+        self.tx = tx
+        self.user = user
+        self.now = now
+
+    def audit(
+        self,
+        cycle: Cycle | None,
+        subject: str,
+        subject_id: Any,
+        action: str,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        reason: str = "",
+        **data: Any,
+    ) -> None:
+        """Seal the audit entry of a change this action made (the last step of the door)."""
+        self.tx.audit(
+            AuditEntry(
+                at=self.now,
+                cycle_id=cycle.id if cycle else None,
+                subject=subject,
+                subject_id=str(subject_id),
+                actor=self.user.name,
+                action=action,
+                from_state=from_state,
+                to_state=to_state,
+                reason=reason,
+                data=data,
+            )
+        )
+
+
+class ActionContext(UserContext):
+    """A cycle's action context (Engine._acting): the transaction, the acting user, the instant,
+    the cycle (read, and so locked, first) and its program (looked up when first asked: reading
+    the cycle's history needs no program file)."""
+
+    def __init__(self, tx: Any, user: User, now: datetime, cycle: Cycle, programs: Any) -> None:
+        super().__init__(tx, user, now)
+        self.cycle = cycle
+        self._programs = programs
+
+    @functools.cached_property
+    def program(self) -> Program:
+        # (kept on the instance once asked: a batch reads it per project at the price of an attribute)
+        return self._programs.get(self.cycle.program_id)
+
+    def log(
+        self,
+        subject: str,
+        subject_id: Any,
+        action: str,
+        from_state: str | None = None,
+        to_state: str | None = None,
+        reason: str = "",
+        **data: Any,
+    ) -> None:
+        """Seal the audit entry of a change to this cycle or something of it."""
+        self.audit(self.cycle, subject, subject_id, action, from_state, to_state, reason, **data)
 
 
 if TYPE_CHECKING:
 
     class _EngineParts(Protocol):
         """What the engine's action mixins use of the engine they are mixed into, beside
-        EngineCore's own: its store, clock, lookups, checks and moves. For the type checker only."""
+        EngineCore's own: its store, clock, context, lookups, checks and the door. For the type
+        checker only."""
 
         store: Store
 
         def now(self) -> datetime: ...
-        def _user(self, tx: StoreTx, name: str | None) -> User: ...
-        def _cycle(self, tx: StoreTx, cycle_id: str | None) -> Cycle: ...
-        def _project(self, tx: StoreTx, project_id: int) -> Project: ...
+        def _acting(
+            self,
+            acting: str | None,
+            cycle_id: str | None = None,
+            *,
+            write: bool = True,
+            locate: Callable[[Any], str | None] | None = None,
+        ) -> AbstractContextManager[ActionContext]: ...
+        def _as_user(self, acting: str | None, write: bool = True) -> AbstractContextManager[UserContext]: ...
+        def _user(self, tx: Any, name: str | None) -> User: ...
+        def _cycle(self, tx: Any, cycle_id: str | None) -> Cycle: ...
+        def _project(self, tx: Any, project_id: int) -> Project: ...
         def program_of(self, cycle: Cycle) -> Program: ...
-        def _permit(self, program: Program, action: str, user: User, city: str | None, subject: str) -> None: ...
+        def _permit(self, act: ActionContext, action: str, city: str | None, subject: str) -> None: ...
         def window(self, program: Program, cycle: Cycle, stage_id: str) -> Window | None: ...
         def visible(self, user: User, project: Project, cycle: Cycle, program: Program) -> bool: ...
         def _refuse(
@@ -57,14 +131,30 @@ if TYPE_CHECKING:
         ) -> RuleRefused: ...
         def _move(
             self,
-            tx: StoreTx,
-            program: Program,
-            cycle: Cycle,
-            user: User,
+            act: ActionContext,
             project: Project,
             trigger: str,
             request: Mapping[str, Any],
-            now: datetime,
+            reason: str = "",
+            **data: Any,
+        ) -> None: ...
+        def _list_to(
+            self,
+            act: ActionContext,
+            lst: ListVersion,
+            status: ListStatus,
+            reason: str = "",
+            action: str | None = None,
+            **data: Any,
+        ) -> None: ...
+        def _cycle_to(
+            self,
+            act: ActionContext,
+            action: str,
+            *,
+            config: CycleSettings | None = None,
+            stage: str | None = None,
+            subject: tuple[str, Any] | None = None,
             reason: str = "",
             **data: Any,
         ) -> None: ...
@@ -75,7 +165,8 @@ else:
 
 class EngineCore(_EngineParts):
     """What the engine shares with its action mixins (appeals, the audit trail, accounts): the
-    audit entry an action writes. The rest they use as the engine has it (_EngineParts)."""
+    audit entry of an action without a context. The rest they use as the engine has it
+    (_EngineParts)."""
 
     def _transaction(self, write: bool = True) -> AbstractContextManager[StoreTx]:
         """One transaction of the engine's store, typed as the port (see Store)."""
@@ -83,7 +174,7 @@ class EngineCore(_EngineParts):
 
     def _audit(
         self,
-        tx: StoreTx,
+        tx: Any,
         now: datetime,
         cycle: Cycle | None,
         subject: str,
@@ -120,14 +211,9 @@ class Verdict:
     lifted: list[str] = field(default_factory=list)
 
 
-def overrides_of(cycle: Cycle) -> list[Override]:
-    """The cycle's overrides (parsed once per settings: a batch asks for them per project)."""
-    raw = cycle.settings.get("overrides", ())
-    cached = getattr(cycle, "_overrides", None)
-    if cached is None or cached[0] is not raw:
-        cached = (raw, [Override.from_data(o) for o in raw])
-        cycle._overrides = cached  # type: ignore[attr-defined]
-    return cached[1]
+def overrides_of(cycle: Cycle) -> Sequence[Override]:
+    """The cycle's overrides (its settings are parsed once: a batch asks for them per project)."""
+    return cycle.config.overrides
 
 
 def reopened_allows(program: Program, cycle: Cycle, stage_id: str, reopened: str | None) -> bool:

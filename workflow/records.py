@@ -4,9 +4,12 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import datetime
+from enum import StrEnum
 from typing import Any
+
+from policies.appeals import Override
 
 
 @dataclass
@@ -14,6 +17,76 @@ class User:
     name: str
     role: str
     city: str | None = None
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A list reopened by upheld appeals: the list stage its actions run in again whatever the
+    cycle's stage, the list version it corrects, the appeals that opened it, since when."""
+
+    stage: str
+    list: int
+    appeals: tuple[int, ...] = ()
+    opened_at: str | None = None
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> Correction:
+        return cls(data["stage"], data["list"], tuple(data.get("appeals", ())), data.get("opened_at"))
+
+    def to_data(self) -> dict[str, Any]:
+        """As stored (and shown by ``status``): the keys in the order they have always had."""
+        out: dict[str, Any] = {"stage": self.stage, "list": self.list, "appeals": list(self.appeals)}
+        if self.opened_at is not None:
+            out["opened_at"] = self.opened_at
+        return out
+
+
+@dataclass(frozen=True)
+class CycleSettings:
+    """What a cycle was opened with and has gathered since, typed: its list places and quotas,
+    the lead's overrides, an open list correction, when its list was published. Stored as the
+    JSON object it always was (``Cycle.settings``); keys this code does not know are kept."""
+
+    places: Mapping[str, int] = field(default_factory=dict)
+    quotas: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    overrides: tuple[Override, ...] = ()
+    correction: Correction | None = None
+    published_at: datetime | None = None
+
+    @classmethod
+    def from_data(cls, data: Mapping[str, Any]) -> CycleSettings:
+        """The settings as stored."""
+        correction = data.get("correction")
+        published = data.get("published_at")
+        return cls(
+            places=data.get("places") or {},
+            quotas=data.get("quotas") or {},
+            overrides=tuple(Override.from_data(o) for o in data.get("overrides", ())),
+            correction=Correction.from_data(correction) if correction else None,
+            published_at=datetime.fromisoformat(published) if published else None,
+        )
+
+    def to_data(self, stored: Mapping[str, Any]) -> dict[str, Any]:
+        """The settings to store over ``stored`` (what was read): a key keeps its place, a new
+        one goes last, one no longer set is left out, unknown ones stay, so the stored JSON reads
+        as it always has."""
+        values: dict[str, Any] = {
+            "places": dict(self.places),
+            "quotas": {city: dict(q) for city, q in self.quotas.items()},
+            "overrides": [asdict(o) for o in self.overrides],
+            "correction": self.correction.to_data() if self.correction else None,
+            "published_at": self.published_at.isoformat() if self.published_at else None,
+        }
+        was = CycleSettings.from_data(stored)
+        out = dict(stored)
+        for key, value in values.items():
+            if key in out and getattr(self, key) == getattr(was, key):
+                continue  # as it was read, word for word
+            if value is None or (value == [] and key not in out):  # (no overrides: no key)
+                out.pop(key, None)
+            else:
+                out[key] = value
+        return out
 
 
 @dataclass
@@ -24,10 +97,24 @@ class Cycle:
     program_digest: str
     year: int
     stage: str
-    settings: dict[str, Any] = field(default_factory=dict)
+    settings: dict[str, Any] = field(default_factory=dict)  # as stored; read and write it as ``config``
     version: int = 1
     opened_at: datetime | None = None
     opened_by: str = ""
+
+    @property
+    def config(self) -> CycleSettings:
+        """The settings, typed (parsed once per stored value: a batch asks for them per project)."""
+        cached = self.__dict__.get("_config")
+        if cached is None or cached[0] is not self.settings:
+            cached = (self.settings, CycleSettings.from_data(self.settings))
+            self.__dict__["_config"] = cached
+        return cached[1]
+
+    @config.setter
+    def config(self, value: CycleSettings) -> None:
+        self.settings = value.to_data(self.settings)
+        self.__dict__["_config"] = (self.settings, value)
 
 
 @dataclass
@@ -83,11 +170,44 @@ class ListEntry:
     category: str  # one of the program's list categories, or "none"
 
 
+class ListStatus(StrEnum):
+    """Where a list version stands. It changes only through the engine's door, along LIST_CHANGES."""
+
+    PROPOSED = "proposed"
+    OBJECTED = "objected"  # a party objected: the lead proposes a new version
+    CONFIRMED = "confirmed"
+    PUBLISHED = "published"
+    SUPERSEDED = "superseded"  # a newer version replaced it before publication
+    CORRECTED = "corrected"  # a corrected publication replaced it
+
+
+# the changes a list version may make, and what the audit entry of each records as its action
+LIST_CHANGES: Mapping[ListStatus, frozenset[ListStatus]] = {
+    ListStatus.PROPOSED: frozenset({ListStatus.CONFIRMED, ListStatus.OBJECTED, ListStatus.SUPERSEDED}),
+    ListStatus.OBJECTED: frozenset({ListStatus.SUPERSEDED}),
+    ListStatus.CONFIRMED: frozenset({ListStatus.PUBLISHED, ListStatus.SUPERSEDED}),
+    ListStatus.PUBLISHED: frozenset({ListStatus.CORRECTED}),
+    ListStatus.SUPERSEDED: frozenset(),
+    ListStatus.CORRECTED: frozenset(),
+}
+LIST_LOG: Mapping[ListStatus, str] = {
+    ListStatus.PROPOSED: "propose",
+    ListStatus.OBJECTED: "object",
+    ListStatus.CONFIRMED: "confirmed",  # (a stage closing on a proposed list confirms it)
+    ListStatus.PUBLISHED: "publish",
+    ListStatus.SUPERSEDED: "supersede",
+    ListStatus.CORRECTED: "correct",
+}
+# a list version parties may still appeal a place on, and one the list rules count as made
+LIVE_LISTS = (ListStatus.PROPOSED, ListStatus.CONFIRMED)
+MADE_LISTS = (ListStatus.PROPOSED, ListStatus.CONFIRMED, ListStatus.PUBLISHED)
+
+
 @dataclass
 class ListVersion:
     cycle_id: str
     number: int
-    status: str  # proposed | objected | confirmed | published | superseded
+    status: str  # a ListStatus (stored as its text)
     method: str
     entries: list[ListEntry]
     proposed_by: str

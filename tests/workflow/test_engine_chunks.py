@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-import workflow.engine as engine_module
+import workflow.engine.door as door_module
 from store.sql import SqlStore
 from tests.conftest import admin, sh, snapshot, submit_many
 from workflow.errors import ConcurrentChange
@@ -13,7 +13,7 @@ from workflow.errors import ConcurrentChange
 
 @pytest.fixture
 def small_chunks(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(engine_module, "MOVE_CHUNK", 4)
+    monkeypatch.setattr(door_module, "MOVE_CHUNK", 4)
 
 
 def test_a_batch_of_several_chunks_moves_every_project_with_one_audit_row_each(
@@ -36,16 +36,16 @@ def test_a_conflict_in_a_later_chunk_undoes_the_earlier_chunks(
     ids = submit_many(engine, clock, per_city=11, cities=["hefei"])["hefei"]
     clock.set(sh(2, 20))
     before = snapshot(store)
-    real = engine_module.Engine._move_chunk
+    real = door_module.Door._move_chunk
     calls = []
 
-    def moved_meanwhile(self, tx, program, cycle_, user, moves, *rest):
+    def moved_meanwhile(self, act, moves, *rest):
         calls.append(len(moves))
         if len(calls) == 3:  # someone changed the last chunk's first project since it was read
             moves[0][0].version -= 1
-        return real(self, tx, program, cycle_, user, moves, *rest)
+        return real(self, act, moves, *rest)
 
-    monkeypatch.setattr(engine_module.Engine, "_move_chunk", moved_meanwhile)
+    monkeypatch.setattr(door_module.Door, "_move_chunk", moved_meanwhile)
     with pytest.raises(ConcurrentChange):
         engine.fire(admin("hefei"), ids, "accept")
     assert calls == [4, 4, 3]

@@ -1,0 +1,126 @@
+"""The action context: what every action needs, made once when it starts — the transaction, the
+acting user, the cycle and its program, the instant — and the lookups and checks made with it
+(who is acting, which cycle, may they, may they read)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+from policies.base import Rejection
+from policies.permissions import can_read, permission_problem
+from policies.windows import Window
+from workflow.clock import Clock, utc_now
+from workflow.common import ActionContext, EngineCore, Store, UserContext, actor_of
+from workflow.errors import InvalidInput, NotFound, NotPermitted, RuleRefused
+from workflow.log import get_logger
+from workflow.program import Program, ProgramRegistry
+from workflow.records import Cycle, Project, User
+
+log = get_logger("evalflow.engine")
+
+
+class ContextSteps(EngineCore):
+    """The engine's store, programs and clock, and the action context made from them."""
+
+    def __init__(self, store: Store, programs: ProgramRegistry | None = None, clock: Clock = utc_now):
+        self.store = store
+        self.programs = programs or ProgramRegistry()
+        self.clock = clock
+
+    def now(self) -> datetime:
+        """The engine's clock's instant (a rehearsal's clock may be set)."""
+        return self.clock()
+
+    @contextmanager
+    def _acting(
+        self,
+        acting: str | None,
+        cycle_id: str | None = None,
+        *,
+        write: bool = True,
+        locate: Callable[[Any], str | None] | None = None,
+    ) -> Iterator[ActionContext]:
+        """Open the action's one transaction and make its context: the acting user first, then
+        the cycle (``cycle_id``, or what ``locate`` finds with the transaction, say a project's
+        cycle; the only cycle when neither names one), read and so locked for the transaction."""
+        now = self.now()
+        with self.store.transaction(write=write) as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, locate(tx) if locate is not None else cycle_id)
+            yield ActionContext(tx, user, now, cycle, self.programs)
+
+    @contextmanager
+    def _as_user(self, acting: str | None, write: bool = True) -> Iterator[UserContext]:
+        """The context of an action of no cycle (a user's password, a token): transaction, user, instant."""
+        now = self.now()
+        with self.store.transaction(write=write) as tx:
+            yield UserContext(tx, self._user(tx, acting), now)
+
+    def _user(self, tx: Any, name: str | None) -> User:
+        if not name:
+            raise NotPermitted("act", "in evalflow", "no acting user; pass --as NAME or set EVALFLOW_USER")
+        user = tx.get_user(name)
+        if user is None:
+            raise NotFound("user", name, "add users with 'evalflow user add'")
+        return user
+
+    def _cycle(self, tx: Any, cycle_id: str | None) -> Cycle:
+        if cycle_id:
+            cycle = tx.get_cycle(cycle_id)
+            if cycle is None:
+                raise NotFound("cycle", cycle_id)
+            return cycle
+        cycles = tx.list_cycles()
+        if not cycles:
+            raise NotFound("cycle", "(any)", "open one with 'evalflow cycle open PROGRAM --year YEAR'")
+        if len(cycles) > 1:
+            names = ", ".join(c.id for c in cycles)
+            raise InvalidInput("cycle choice", [f"several cycles exist ({names}); name one"])
+        return cycles[0]
+
+    def _project(self, tx: Any, project_id: int) -> Project:
+        project = tx.get_project(project_id)
+        if project is None:
+            raise NotFound("project", project_id)
+        return project
+
+    def program_of(self, cycle: Cycle) -> Program:
+        """The program a cycle runs (its file as it is now)."""
+        return self.programs.get(cycle.program_id)
+
+    def window(self, program: Program, cycle: Cycle, stage_id: str) -> Window | None:
+        """A stage's window in the cycle's year."""
+        return program.window(stage_id, cycle.year)
+
+    # -------------------------------------------------------------------------- may they
+    def _permit(self, act: ActionContext, action: str, city: str | None, subject: str) -> None:
+        """The first step of the door: may the acting user do ``action`` (for ``city``)."""
+        problem = permission_problem(action, act.program.permissions.get(action), actor_of(act.user), city)
+        if problem:
+            log.info("not_permitted", action=action, actor=act.user.name, subject=subject, why=problem)
+            raise NotPermitted(action, subject, problem)
+
+    def _refuse(
+        self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None
+    ) -> RuleRefused:
+        """The refusal naming every rejection, logged (the caller raises it)."""
+        err = RuleRefused(verb, subject, rejections, state)
+        log.info("refused", action=verb, subject=subject, state=state, rules=err.rules, message=str(err))
+        return err
+
+    def visible(self, user: User, project: Project, cycle: Cycle, program: Program) -> bool:
+        """Whether ``user`` may read ``project`` (policies.permissions.can_read decides)."""
+        return self._reader(user, cycle, program)(project)
+
+    def _reader(self, user: User, cycle: Cycle, program: Program) -> Callable[[Project], bool]:
+        """``visible`` for many projects of one cycle: what does not depend on the project is worked out once."""
+        if user.role == "lead":
+            return lambda project: True
+        scoring = program.stage_of_action.get(program.sheet_trigger or "")
+        joint = scoring is not None and program.stage_index(cycle.stage) >= program.stage_index(scoring)
+        key = frozenset(program.listable_states + program.placed_states)
+        actor = actor_of(user)
+        return lambda project: can_read(actor, project.city, project.applicant, project.state in key, joint)

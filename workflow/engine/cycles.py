@@ -1,0 +1,311 @@
+"""The cycle's actions: users, opening a cycle, advancing its stages, planning its reminders and
+saying what is left to do before a close."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from policies.base import Rejection, parse_date
+from workflow.common import ActionContext
+from workflow.engine.door import Door
+from workflow.engine.guards import lifted
+from workflow.errors import InvalidInput, NotFound, NotPermitted
+from workflow.log import get_logger
+from workflow.program import ROLES
+from workflow.records import Cycle, CycleSettings, ListStatus, Reminder, User
+from workflow.reminders import NOTICE_KEY, UNSENT, PendingWork
+
+log = get_logger("evalflow.engine")
+
+
+@dataclass
+class AdvanceResult:
+    cycle: Cycle
+    from_stage: str
+    to_stage: str | None
+    dry_run: bool
+    rejections: list[Rejection] = field(default_factory=list)
+    overridden: list[str] = field(default_factory=list)
+
+
+class CycleActions(Door):
+    """Users; a cycle's opening, stages and reminders."""
+
+    # ------------------------------------------------------------------------------ users
+    def add_user(self, acting: str | None, name: str, role: str, city: str | None) -> User:
+        """Add a user. The very first user must be the lead (bootstrap); later only the lead adds users."""
+        if role not in ROLES:
+            raise InvalidInput("role", [f"{role!r} is not one of {', '.join(ROLES)}"])
+        if role in ("city-admin", "scorer") and not city:
+            raise InvalidInput("user", [f"a {role} needs --city"])
+        known = {p.id for pid in self.programs.ids() for p in self.programs.get(pid).parties}
+        if city and known and city not in known:
+            raise NotFound("city", city, f"known cities: {', '.join(sorted(known))}")
+        now = self.now()
+        # (not through _as_user: the first user is added before anyone can act)
+        with self.store.transaction() as tx:
+            if tx.count_users() == 0:
+                if role != "lead":
+                    raise NotPermitted("add user", name, "the first user must be the lead (--role lead)")
+                actor = name
+            else:
+                user = self._user(tx, acting)
+                if user.role != "lead":
+                    raise NotPermitted("add user", name, f"{user.name} is {user.role}; users are added by the lead")
+                actor = user.name
+            if tx.get_user(name) is not None:
+                raise InvalidInput("user", [f"a user named {name!r} already exists"])
+            new = User(name, role, city)
+            tx.add_user(new, now)
+            self._audit(tx, now, None, "user", name, actor, "add_user", to_state=role, city=city)
+        log.info("user_added", name=name, role=role, city=city)
+        return new
+
+    def users(self) -> list[User]:
+        """Every user."""
+        with self.store.transaction(write=False) as tx:
+            return tx.list_users()
+
+    # ------------------------------------------------------------------------------ cycles
+    def open_cycle(
+        self,
+        acting: str | None,
+        program_id: str,
+        year: int,
+        places: Mapping[str, int] | None = None,
+        quotas: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> Cycle:
+        """Open a program's cycle for ``year`` (the lead), with its list places and quotas."""
+        program = self.programs.get(program_id)
+        cycle_id = f"{program.cycle_prefix}-{year}"
+        bad: list[str] = []
+        for city, values in (quotas or {}).items():
+            program.party(city)
+            for key, value in values.items():
+                if key not in program.results or not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                    bad.append(f"quota {city}:{key}={value!r} must name a result and be a whole number ≥ 0")
+        known = [c.id for c in program.categories]
+        for key, value in (places or {}).items():
+            if key not in known:
+                bad.append(f"{key!r} is not a list category of {program.id} ({', '.join(known) or 'it has none'})")
+            elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
+                bad.append(f"{key} places = {value!r} must be a whole number ≥ 0")
+        if bad:
+            raise InvalidInput("cycle settings", bad)
+        config = CycleSettings(
+            places={**{c.id: c.places for c in program.categories}, **{k: int(v) for k, v in (places or {}).items()}},
+            quotas={c: dict(q) for c, q in (quotas or {}).items()},
+        )
+        settings = config.to_data({})
+        now = self.now()
+        with self.store.transaction() as tx:
+            user = self._user(tx, acting)
+            if user.role != "lead":
+                raise NotPermitted(
+                    "open", f"cycle {cycle_id}", f"{user.name} is {user.role}; cycles are opened by the lead"
+                )
+            if tx.get_cycle(cycle_id) is not None:
+                raise InvalidInput("cycle", [f"cycle {cycle_id} is already open"])
+            cycle = Cycle(
+                id=cycle_id,
+                program_id=program.id,
+                program_version=program.version,
+                program_digest=program.digest,
+                year=year,
+                stage=program.stages[0].id,
+                settings=settings,
+                opened_at=now,
+                opened_by=user.name,
+            )
+            tx.insert_cycle(cycle)
+            act = ActionContext(tx, user, now, cycle, self.programs)  # (the cycle exists from here)
+            added, _, _ = tx.replan_reminders(cycle.id, self._plan(act), UNSENT)
+            act.log(
+                "cycle",
+                cycle_id,
+                "open",
+                to_state=cycle.stage,
+                program=program.id,
+                program_version=program.version,
+                digest=program.digest,
+                settings=settings,
+                reminders=added,
+            )
+        log.info("cycle_opened", cycle=cycle_id, program=program.id, year=year)
+        return cycle
+
+    def replan_reminders(self, acting: str | None, cycle_id: str | None = None) -> tuple[Cycle, int, int, int]:
+        """Re-plan a cycle's reminders from its program file as it is now: unsent reminders are
+        added, moved or removed; sent ones are kept. Returns (cycle, added, moved, removed)."""
+        with self._acting(acting, cycle_id) as act:
+            cycle, user = act.cycle, act.user
+            if user.role != "lead":
+                raise NotPermitted(
+                    "re-plan", f"the reminders of {cycle.id}", f"{user.name} is {user.role}; the lead does"
+                )
+            added, moved, removed = act.tx.replan_reminders(cycle.id, self._plan(act), UNSENT)
+            act.log(
+                "cycle",
+                cycle.id,
+                "replan_reminders",
+                added=added,
+                moved=moved,
+                removed=removed,
+                digest=act.program.digest,
+            )
+        log.info("reminders_replanned", cycle=cycle.id, added=added, moved=moved, removed=removed)
+        return cycle, added, moved, removed
+
+    def reminders(
+        self, acting: str | None, cycle_id: str | None = None, statuses: Sequence[str] | None = None
+    ) -> list[Reminder]:
+        """Planned, sent, late, skipped and failed reminders; a city's users see their own city's."""
+        with self.store.transaction(write=False) as tx:
+            user = self._user(tx, acting)
+            cycle = self._cycle(tx, cycle_id) if cycle_id else None
+            found = tx.reminders(cycle.id if cycle else None, statuses)
+            if user.role != "lead":
+                found = [r for r in found if r.recipient == user.city]
+            return found
+
+    def pending_work(self, cycle_id: str, stage_id: str) -> PendingWork | None:
+        """What is left to do in ``stage_id`` of a cycle, by its closing rules, or None when the
+        cycle is not in that stage (a reminder for it then has nothing to say). ``stage_id`` may
+        also name a deadline, a round or the public notice (see workflow/reminders.py)."""
+        if stage_id.startswith(("deadline/", "round/")) or stage_id == NOTICE_KEY:
+            return self._pending_event(cycle_id, stage_id)
+        with self.store.transaction(write=False) as tx:
+            cycle = tx.get_cycle(cycle_id)
+            if cycle is None or cycle.stage != stage_id:
+                return None
+            # (the dispatcher asks, not a user: the context's actor is nobody)
+            act = ActionContext(tx, User("", ""), self.now(), cycle, self.programs)
+            program = act.program
+            stage = program.stage(stage_id)
+            window = self.window(program, cycle, stage_id)
+            if window is None or window.closes is None:
+                return None
+            lst = tx.latest_list(cycle.id, entries=False)  # its head is enough
+            counts = self._counts(act, lst, stage.close_when)
+            # judged as at the close, so that rules about time (the window must end) are not work
+            at = max(act.now, window.closes)
+            request = self._request(act, lst, stage.close_when)
+            ctx = self._context(act, counts, request=request, now=at, stage_closes=window.closes)
+            return PendingWork(
+                stage_name=stage.name,
+                closes=window.closes,
+                timezone=program.timezone,
+                rejections=self._closing(act, stage.close_when, ctx).refused,
+                party_names={p.id: p.name for p in program.parties},
+            )
+
+    def _pending_event(self, cycle_id: str, subject: str) -> PendingWork | None:
+        """What is left to do before a deadline, at a round or at the end of a public notice (None:
+        nothing, or the event is no longer current)."""
+        with self.store.transaction(write=False) as tx:
+            cycle = tx.get_cycle(cycle_id)
+            if cycle is None:
+                return None
+            program = self.program_of(cycle)
+            zone = ZoneInfo(program.timezone)
+            names = {p.id: p.name for p in program.parties}
+            if subject.startswith("deadline/"):
+                _, pid, order = subject.split("/")
+                project = tx.get_project(int(pid))
+                key = program.deadline_record
+                orders = project.record.get(key, []) if project and key else []
+                if project is None or project.state not in program.deadline_states or len(orders) != int(order) + 1:
+                    return None  # done (restored, removed) or ordered again: that order has its own reminders
+                due = parse_date(orders[-1].get("deadline"))
+                if due is None:
+                    return None
+                why = orders[-1].get("reason", "")
+                message = (
+                    f"project {project.id} {project.enterprise_name} 《{project.project_name}》 must rectify by {due}"
+                    + (f": {why}" if why else "")
+                )
+                closes = datetime.combine(due + timedelta(days=1), time.min, zone)
+                return PendingWork(
+                    "整改期限 rectification deadline",
+                    closes,
+                    program.timezone,
+                    [Rejection("rectification_due", message, (project.city,))],
+                    names,
+                )
+            if subject == NOTICE_KEY:
+                published = cycle.config.published_at
+                if published is None or program.notice_days is None:
+                    return None
+                ends = published + timedelta(days=program.notice_days)
+                waiting = tx.find_projects(cycle.id, states=program.sources_of("award"), with_application=False)
+                if not waiting:
+                    return None
+                local = ends.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+                message = f"the public notice ended {local}; {len(waiting)} selected projects wait to be announced"
+                return PendingWork(
+                    "公示期满 end of the public notice",
+                    ends,
+                    program.timezone,
+                    [Rejection("notice_over", message)],
+                    names,
+                )
+            year, month = (int(x) for x in subject.removeprefix("round/").split("-"))
+            sources = {st for t in program.round_triggers for st in program.sources_of(t)}
+            waiting = tx.count_by_city_state(cycle.id)
+            items = []
+            for party in program.parties:
+                n = sum(waiting.get((party.id, st), 0) for st in sources)
+                if n:
+                    items.append(
+                        Rejection("in_months", f"{party.id} has {n} projects for the {month}月 round", (party.id,))
+                    )
+            if not items:
+                return None
+            ends = datetime(year + (month == 12), month % 12 + 1, 1, tzinfo=zone)
+            return PendingWork(f"{month}月集中办理 the {month}月 round", ends, program.timezone, items, names)
+
+    def cycles(self) -> list[Cycle]:
+        """Every cycle."""
+        with self.store.transaction(write=False) as tx:
+            return tx.list_cycles()
+
+    def get_cycle(self, cycle_id: str | None) -> Cycle:
+        """A cycle (the only one, when ``cycle_id`` is None)."""
+        with self.store.transaction(write=False) as tx:
+            return self._cycle(tx, cycle_id)
+
+    def advance(self, acting: str | None, cycle_id: str | None = None, dry_run: bool = False) -> AdvanceResult:
+        """Close the current stage and open the next. Refused, with every failing rule, unless the
+        stage's closing rules hold; with ``dry_run`` report the same without changing anything."""
+        with self._acting(acting, cycle_id, write=not dry_run) as act:
+            cycle, program, now = act.cycle, act.program, act.now
+            subject = f"stage '{cycle.stage}' of cycle {cycle.id}"
+            self._permit(act, "advance", None, subject)
+            stage = program.stage(cycle.stage)
+            nxt = program.next_stage(stage.id)
+            rejections: list[Rejection] = []
+            if nxt is None:
+                rejections.append(Rejection("last_stage", f"'{stage.id}' is the last stage of {program.id}"))
+            lst = act.tx.latest_list(cycle.id, entries=False)  # its head is enough
+            counts = self._counts(act, lst)
+            window = self.window(program, cycle, stage.id)
+            closes = window.closes if window else None
+            request = self._request(act, lst, stage.close_when)
+            ctx = self._context(act, counts, request=request, now=now, stage_closes=closes)
+            verdict = self._closing(act, stage.close_when, ctx)
+            rejections += verdict.refused
+            result = AdvanceResult(cycle, stage.id, nxt.id if nxt else None, dry_run, rejections, verdict.lifted)
+            if dry_run:
+                return result
+            if rejections:
+                raise self._refuse("close", subject, rejections)
+            assert nxt is not None  # (the last stage was refused above)
+            early = window is not None and window.closes is not None and now < window.closes
+            if lst is not None and lst.status == ListStatus.PROPOSED and stage.kind.id == "list_confirmation":
+                self._list_to(act, lst, ListStatus.CONFIRMED)
+            self._cycle_to(act, "advance", stage=nxt.id, early=early, **lifted(verdict))
+        log.info("stage_advanced", cycle=cycle.id, from_stage=stage.id, to_stage=cycle.stage, early=early)
+        return result

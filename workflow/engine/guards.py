@@ -1,0 +1,307 @@
+"""The door's second step: every guard — the stage window and the program's policies — run on
+what the action context has loaded, collecting *all* rejections, less what the lead overrode."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from policies import REGISTRY
+from policies.appeals import split_overridden
+from policies.base import NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection
+from policies.windows import stage_window
+from workflow.common import ActionContext, Verdict, appeal_decided_by_city, overrides_of, reopened_allows
+from workflow.engine.context import ContextSteps
+from workflow.program import Program
+from workflow.records import MADE_LISTS, ListStatus, ListVersion, Project
+
+# rules on a project's action that read the cycle beyond the counts (see GuardSteps._request)
+_CYCLE_RULES = {"notice_over", "appeals_decided", "appeals_settled"}
+_NOTHING = Verdict([], [])  # (never changed: a verdict with rejections is a new one)
+
+
+class GuardSteps(ContextSteps):
+    """Counts, guard contexts and verdicts, for one subject or a whole batch."""
+
+    def _counts(
+        self,
+        act: ActionContext,
+        list_version: ListVersion | None = None,
+        policies: Iterable[str] | None = None,
+    ) -> CycleCounts:
+        """The cycle-wide counts guards read: a few grouped queries, run only when one of ``policies``
+        (all when None) reads them, so actions guarded by per-project rules stay cheap."""
+        if policies is not None and NEEDS_COUNTS.isdisjoint(policies):
+            return CycleCounts()
+        tx, program, cycle = act.tx, act.program, act.cycle
+        by_city_state = tx.count_by_city_state(cycle.id)
+        confirmations: frozenset[str] = frozenset()
+        if list_version is not None and list_version.id is not None:
+            confirmations = frozenset(c.city for c in tx.confirmations(list_version.id) if c.decision == "confirm")
+        by_scorer: dict[str, int] = {}
+        scorers: tuple[str, ...] = ()
+        if program.sheets_per == "scorer":
+            by_scorer = tx.count_sheets_by_scorer(cycle.id, program.listable_states + program.placed_states)
+            scorers = tuple(u.name for u in tx.list_users() if u.role == "scorer")
+        return CycleCounts(
+            sheets_by_scorer=by_scorer,
+            scorers=scorers,
+            by_city_state=by_city_state,
+            results=tx.count_municipal_results(cycle.id),
+            sheets_by_city=tx.count_sheets_by_city(cycle.id, program.listable_states + program.placed_states),
+            confirmations=confirmations,
+            key_library=sum(
+                n for (_, s), n in by_city_state.items() if s in program.listable_states + program.placed_states
+            ),
+        )
+
+    def _context(
+        self,
+        act: ActionContext,
+        counts: CycleCounts,
+        project: Project | None = None,
+        request: Mapping[str, Any] | None = None,
+        now: datetime | None = None,
+        stage_closes: datetime | None = None,
+        quotas: Mapping[str, Mapping[str, int]] | None = None,
+    ) -> GuardContext:
+        """What the policies see: the action context's cycle and program, the counts, the subject."""
+        program, cycle = act.program, act.cycle
+        view = None if project is None else self._view(project)
+        return GuardContext(
+            now=now or act.now,
+            cycle_id=cycle.id,
+            cycle_year=cycle.year,
+            parties=program.parties,
+            quotas=program.cycle_quotas(cycle.id, cycle.config.quotas) if quotas is None else quotas,
+            criteria=program.criteria,
+            params={},
+            project=view,
+            counts=counts,
+            request=dict(request or {}),
+            timezone=program.timezone,
+            stage_closes=stage_closes,
+        )
+
+    @staticmethod
+    def _view(project: Project) -> ProjectView:
+        return ProjectView(
+            project.id, project.city, project.state, project.application, project.municipal_result, project.record
+        )
+
+    def _run(self, program: Program, names: Iterable[str], ctx: GuardContext) -> list[Rejection]:
+        out: list[Rejection] = []
+        for name in names:
+            params = program.policy_params.get(name) or {}
+            out.extend(REGISTRY[name](ctx.with_params(params) if params or ctx.params else ctx))
+        return out
+
+    def _judge(
+        self, act: ActionContext, rejections: Iterable[Rejection], project: ProjectView | None = None
+    ) -> Verdict:
+        """Lift the rejections the lead has overridden for this cycle (kept as notes for the audit)."""
+        kept, lifted = split_overridden(rejections, overrides_of(act.cycle), project)
+        return Verdict(kept, [f"{r} — overridden by override {o.id} ({o.by}: {o.reason})" for r, o in lifted])
+
+    def _closing(self, act: ActionContext, names: Iterable[str], ctx: GuardContext) -> Verdict:
+        return self._judge(act, self._run(act.program, names, ctx))
+
+    def _guards(
+        self,
+        act: ActionContext,
+        action: str,
+        ctx: GuardContext,
+        reopened: str | None = None,
+        window: list[Rejection] | None = None,
+    ) -> Verdict:
+        """The stage window and the action's policies, less what the lead overrode. ``reopened``:
+        the stage an appeal reopened the subject to; it may act there and up to the cycle's
+        stage whatever their windows. ``window``: the window's verdict at ``ctx.now``, when a
+        batch has already asked it."""
+        program, cycle = act.program, act.cycle
+        stage_id = program.stage_of_action[action]
+        if reopened_allows(program, cycle, stage_id, reopened):
+            rejections: list[Rejection] = []
+        elif window is not None:
+            rejections = list(window)
+        else:
+            rejections = stage_window(action, stage_id, cycle.stage, self.window(program, cycle, stage_id), ctx.now)
+        rejections += self._run(program, program.guards.get(action, ()), ctx)
+        if not rejections:
+            return Verdict([], [])  # nothing for an override to lift
+        return self._judge(act, rejections, ctx.project)
+
+    def _request(self, act: ActionContext, lst: ListVersion | None, names: Iterable[str]) -> dict[str, Any]:
+        """What the list and appeal rules among ``names`` need to know beyond the counts."""
+        tx, program, cycle = act.tx, act.program, act.cycle
+        names = set(names)
+        request = _list_request(lst)
+        if "notice_over" in names:
+            published = cycle.config.published_at
+            request["published_at"] = published.isoformat() if published else None
+        if "appeals_settled" in names:
+            waiting = set(program.undecided_states)
+            # the appeal that reopened each project: its latest upheld one (one query for all)
+            upheld = {a.project_id: a.id for a in tx.appeals(cycle.id, statuses=("upheld",))}
+            request["reopened_waiting"] = [
+                {"project": p.id, "city": p.city, "state": p.state, "stage": p.reopened_to, "appeal": upheld.get(p.id)}
+                for p in tx.reopened_projects(cycle.id)
+                if p.state in waiting
+            ]
+        if "appeals_decided" in names:
+            request["open_appeals"] = [
+                {
+                    "appeal": a.id,
+                    "project": a.project_id,
+                    "city": a.city,
+                    "decider": a.city if appeal_decided_by_city(program, a.against_stage) else None,
+                }
+                for a in tx.appeals(cycle.id, statuses=("open",))
+            ]
+        return request
+
+    def _check_moves(
+        self,
+        act: ActionContext,
+        trigger: str,
+        projects: Sequence[Project],
+        requests: Mapping[int | None, Mapping[str, Any]],
+        decided: dict[Any, str | None],
+        *,
+        internal: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> dict[int | None, Verdict]:
+        """The door's permission and guards for ``trigger`` on each of ``projects`` (with its
+        request), all rejections of all projects collected, refused at once; returns each
+        project's verdict (what its overrides lifted goes in its audit entry). ``internal``: a
+        trigger the engine fires inside another action (publication's ``place``): that action's
+        permission and window stand for it, the trigger's own policies still apply, and the
+        machine itself refuses a project in no state it leaves by the trigger.
+        ``decided``: the batch's memo of the machine's answers (see Program.fire)."""
+        program = act.program
+        guards = program.guards.get(trigger, ())
+        counts = self._counts(act, policies=guards)
+        # what cycle-wide rules among the guards read (open appeals, the notice), once per batch
+        shared = self._request(act, None, guards) if _CYCLE_RULES & set(guards) else {}
+        counted = not NEEDS_COUNTS.isdisjoint(guards)
+        rejections: list[Rejection] = []
+        verdicts: dict[int | None, Verdict] = {}
+        sources = program.sources_of(trigger)
+        if internal:
+            window: list[Rejection] = []
+        else:
+            stage_id = program.stage_of_action[trigger]
+            window = stage_window(
+                trigger, stage_id, act.cycle.stage, self.window(program, act.cycle, stage_id), act.now
+            )
+        # what every project's context shares, made once; each project's is this with its own
+        # project and request (GuardContext.for_project)
+        quotas = program.cycle_quotas(act.cycle.id, act.cycle.config.quotas)
+        batch = self._context(act, counts, None, None, act.now, quotas=quotas)
+        permitted: dict[str | None, bool] = {city: True for city in ((p.city for p in projects) if internal else ())}
+        unguarded = internal and not guards  # (nothing to ask but the source state)
+        for n, project in enumerate(projects, start=1):
+            request = requests[project.id]
+            if not permitted.get(project.city):
+                self._permit(act, trigger, project.city, f"project {project.id}")
+                permitted[project.city] = True
+            if unguarded:
+                verdict = _NOTHING
+                found: list[Rejection] = []
+            else:
+                # (with the counts as they stand: later projects see the earlier ones counted)
+                ctx = batch.for_project(self._view(project), {**shared, **request} if shared else dict(request), counts)
+                verdict = self._guards(act, trigger, ctx, project.reopened_to, window)
+                found = verdict.refused
+            verdicts[project.id] = verdict
+            if not found and not internal and project.state not in sources:  # (internal: the machine says)
+                found = [
+                    Rejection(
+                        "state",
+                        f"project {project.id} is '{project.state}'; {trigger} needs {' or '.join(sources)}",
+                    )
+                ]
+            if found and len(projects) > 1:
+                found = [
+                    Rejection(r.rule, f"project {project.id}: {r.message}")
+                    if f"project {project.id}" not in r.message
+                    else r
+                    for r in found
+                ]
+            rejections += found
+            # later projects in the same batch see the earlier ones counted
+            if not found and counted:
+                counts = _count_after(counts, project, trigger, request, program, decided)
+            if progress is not None:
+                progress(n)
+        if rejections:
+            rejections = _same_reason_once(rejections)
+            ids = [p.id for p in projects]
+            if len(ids) == 1:
+                subject = f"project {ids[0]}"
+            elif len(ids) <= 10:
+                subject = f"projects {', '.join(map(str, ids))}"
+            else:
+                subject = f"{len(ids)} projects"
+            raise self._refuse(trigger, subject, rejections, projects[0].state if len(ids) == 1 else None)
+        return verdicts
+
+
+def lifted(verdict: Verdict) -> dict[str, Any]:
+    """An action's audit data naming the rejections the lead's overrides lifted, if any."""
+    return {"overridden": verdict.lifted} if verdict.lifted else {}
+
+
+def _list_request(lst: ListVersion | None) -> dict[str, Any]:
+    """What the list rules need to know of the latest list version."""
+    return {
+        "list_version": lst.number if lst and lst.status in MADE_LISTS else None,
+        "objected_version": lst.number if lst and lst.status == ListStatus.OBJECTED else None,
+    }
+
+
+def _same_reason_once(rejections: Sequence[Rejection], shown: int = 3) -> list[Rejection]:
+    """A batch refused for one reason (say, scoring has closed) says it once, naming the first
+    few projects and how many more, instead of once per project."""
+    by_reason: dict[tuple[str, str], list[str]] = {}
+    for r in rejections:
+        head, sep, rest = r.message.partition(": ")
+        key = (r.rule, rest) if sep and head.startswith("project ") else (r.rule, r.message)
+        by_reason.setdefault(key, []).append(head if sep and head.startswith("project ") else "")
+    out = []
+    for (rule, message), heads in by_reason.items():
+        named = [h for h in heads if h]
+        if len(named) <= 1:
+            out.append(Rejection(rule, f"{named[0]}: {message}" if named else message))
+            continue
+        ids = ", ".join(h.removeprefix("project ") for h in named[:shown])
+        more = f" and {len(named) - shown} more" if len(named) > shown else ""
+        out.append(Rejection(rule, f"projects {ids}{more}: {message}"))
+    return out
+
+
+def _count_after(
+    counts: CycleCounts,
+    project: Project,
+    trigger: str,
+    request: Mapping[str, Any],
+    program: Program,
+    decided: dict[Any, str | None] | None = None,
+) -> CycleCounts:
+    """The counts as they will be once ``project`` has fired ``trigger`` (for batches);
+    ``decided``: the batch's memo of the machine's answers (see Program.fire)."""
+    dest = program.leads_to(project.state, trigger, request, decided)
+    if dest is None:
+        return counts
+    by_state = dict(counts.by_city_state)
+    by_state[(project.city, project.state)] = by_state.get((project.city, project.state), 0) - 1
+    by_state[(project.city, dest)] = by_state.get((project.city, dest), 0) + 1
+    results = dict(counts.results)
+    if trigger == program.result_trigger:
+        if project.municipal_result:
+            results[(project.city, project.municipal_result)] = (
+                results.get((project.city, project.municipal_result), 1) - 1
+            )
+        results[(project.city, request["result"])] = results.get((project.city, request["result"]), 0) + 1
+    return counts.moved(by_state, results)

@@ -1,0 +1,247 @@
+"""The list's actions: propose a version from the sheets, a party's confirmation or objection,
+publication (which places every key-library project through the door). A list version's
+status changes only along LIST_CHANGES (workflow/records.py), through Door._list_to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from policies.base import CycleCounts, Rejection
+from workflow.common import ActionContext, batch_work
+from workflow.engine.door import MOVE_CHUNK, Move
+from workflow.engine.guards import lifted
+from workflow.engine.scoring import ScoringActions
+from workflow.errors import InvalidInput
+from workflow.log import get_logger
+from workflow.program import Program
+from workflow.ranking import list_changes, show
+from workflow.records import LIST_CHANGES, Confirmation, ListEntry, ListStatus, ListVersion, Project
+
+log = get_logger("evalflow.engine")
+
+
+def placed_category(program: Program, project: Project, awarded_from: Mapping[int, str]) -> str | None:
+    """The list category a placed project holds: read from the state ``place`` put it in (for an
+    awarded project, the state it was awarded from: ``tx.entered_from(cycle, "awarded")``)."""
+    state = awarded_from.get(project.id, project.state) if project.state == "awarded" else project.state  # type: ignore[arg-type]
+    for spec in program.transition_specs:
+        if spec.trigger == "place" and spec.dest == state:
+            return spec.when.get("category")
+    return None
+
+
+class ListActions(ScoringActions):
+    """Proposing, confirming (or objecting to) and publishing the list."""
+
+    def _list_reopened(self, act: ActionContext) -> str | None:
+        """The list stage, while a correction opened by an upheld appeal lets the list actions run
+        although the cycle has moved past that stage."""
+        correction = act.cycle.config.correction
+        return correction.stage if correction else None
+
+    @batch_work
+    def propose_list(
+        self, acting: str | None, cycle_id: str | None = None, tie_order: Sequence[int] = ()
+    ) -> ListVersion:
+        """Aggregate the sheets into a new proposed list version (the previous one is superseded)."""
+        with self._acting(acting, cycle_id) as act:
+            cycle, tx = act.cycle, act.tx
+            subject = f"the list of cycle {cycle.id}"
+            self._permit(act, "propose", None, subject)
+            projects, ranked, ties, method = self._ranking(act, tie_order)
+            previous = tx.latest_list(cycle.id, entries=False)  # its entries are read once the list is made
+            names = act.program.guards.get("propose", ())
+            counts = self._counts(act, policies=names)
+            request = {**self._request(act, previous, names), "unsettled_ties": ties}
+            ctx = self._context(act, counts, request=request, now=act.now)
+            correction = self._list_reopened(act)
+            verdict = self._guards(act, "propose", ctx, correction)
+            rejections = verdict.refused
+            if (
+                previous is not None
+                and previous.status in (ListStatus.CONFIRMED, ListStatus.PUBLISHED)
+                and correction is None
+            ):
+                rejections.append(
+                    Rejection("list_open", f"list version {previous.number} is already {previous.status}")
+                )
+            if rejections:
+                # a caller retrying while it handles the refusal holds this frame: not the ranking too
+                del projects, ranked
+                raise self._refuse("propose", subject, rejections)
+            entries = [  # (mypy miscounts star-arguments between positional ones)
+                ListEntry(r.rank, r.project_id, *projects[r.project_id], show(r.score), r.category)  # type: ignore[call-arg]
+                for r in ranked
+            ]
+            del projects, ranked  # the entries hold what the list keeps
+            if previous is not None and ListStatus.SUPERSEDED in LIST_CHANGES[ListStatus(previous.status)]:
+                self._list_to(act, previous, ListStatus.SUPERSEDED)
+            lst = ListVersion(
+                cycle.id,
+                (previous.number + 1) if previous else 1,
+                ListStatus.PROPOSED.value,
+                method,
+                entries,
+                act.user.name,
+                act.now,
+                list(tie_order),
+            )
+            # the previous version's entries, read only now and dropped with the changes made
+            changes = list_changes(tx.list_entries(previous.id), entries) if previous else []
+            self._list_new(
+                act,
+                lst,
+                method=method,
+                tie_order=list(tie_order),
+                places=dict(cycle.config.places),
+                entries=len(entries),
+                changes=changes,
+                correction=bool(correction),
+                **lifted(verdict),
+            )
+        log.info("list_proposed", cycle=cycle.id, version=lst.number, entries=len(entries))
+        return lst
+
+    def _current_list(
+        self, act: ActionContext, subject: str, *statuses: ListStatus, entries: bool = True
+    ) -> ListVersion:
+        lst = act.tx.latest_list(act.cycle.id, entries=entries)
+        if lst is None:
+            raise self._refuse("act on", subject, [Rejection("list_exists", "no list has been proposed yet")])
+        if statuses and lst.status not in statuses:
+            raise self._refuse(
+                "act on",
+                subject,
+                [
+                    Rejection(
+                        "list_status",
+                        f"list version {lst.number} is {lst.status}; this needs {' or '.join(statuses)}",
+                    )
+                ],
+            )
+        return lst
+
+    def confirm_list(
+        self, acting: str | None, cycle_id: str | None = None, decision: str = "confirm", reason: str = ""
+    ) -> ListVersion:
+        """A party confirms the current proposed list, or objects to it (sending it back for a new
+        version). During a correction the list is confirmed as soon as every party has confirmed.
+        Returns the list version's head: its entries are not read (a confirmation does not need them)."""
+        if decision == "object" and not reason.strip():
+            raise InvalidInput("objection", ["an objection needs --reason"])
+        with self._acting(acting, cycle_id) as act:
+            cycle, user, program = act.cycle, act.user, act.program
+            subject = f"the list of cycle {cycle.id}"
+            self._permit(act, decision, None, subject)
+            lst = self._current_list(act, subject, ListStatus.PROPOSED, entries=False)
+            ctx = self._context(act, CycleCounts(), now=act.now)
+            correction = self._list_reopened(act)
+            rejections = self._guards(act, decision, ctx, correction).refused
+            done = {c.city for c in act.tx.confirmations(lst.id) if c.decision == "confirm"}
+            if user.city in done:
+                rejections.append(
+                    Rejection("confirm_once", f"{user.city} has already confirmed list version {lst.number}")
+                )
+            if rejections:
+                raise self._refuse(decision, f"list version {lst.number} of cycle {cycle.id}", rejections)
+            act.tx.add_confirmation(Confirmation(lst.id, user.city or "", user.name, decision, reason, act.now))  # type: ignore[arg-type]
+            status = ListStatus(lst.status)  # (a confirmation short of all parties keeps it)
+            if decision == "object":
+                status = ListStatus.OBJECTED
+            elif correction is not None and set(program.party_ids) <= done | {user.city}:
+                status = ListStatus.CONFIRMED
+            # (the version is saved even on a plain confirm: concurrent confirmations serialise)
+            self._list_to(act, lst, status, reason, action=decision, city=user.city)
+        log.info("list_" + decision, cycle=cycle.id, version=lst.number, city=user.city)
+        return lst
+
+    @batch_work
+    def publish(self, acting: str | None, cycle_id: str | None = None) -> ListVersion:
+        """Publish the confirmed list: every key-library project is placed by its category. A
+        corrected publication (after an upheld appeal) places again every project whose category
+        changed, and says what changed against the published version and why."""
+        with self._acting(acting, cycle_id) as act:
+            cycle, tx, program = act.cycle, act.tx, act.program
+            subject = f"the list of cycle {cycle.id}"
+            self._permit(act, "publish", None, subject)
+            lst = self._current_list(act, subject, ListStatus.CONFIRMED)
+            names = program.guards.get("publish", ())
+            counts = self._counts(act, lst, names)
+            ctx = self._context(act, counts, request=self._request(act, lst, names), now=act.now)
+            verdict = self._guards(act, "publish", ctx)
+            verdict.refused += self._stale(act, lst)
+            if verdict.refused:
+                raise self._refuse("publish", subject, verdict.refused)
+            category = {e.project_id: e.category for e in lst.entries}
+            published = tx.list_versions(cycle.id, statuses=(ListStatus.PUBLISHED.value,))
+            correction = cycle.config.correction
+            # (read only if some project is awarded: it reads the cycle's whole audit, 1.4 million
+            # rows at 100,000 projects, for a first publication that finds none)
+            by_city_state = counts.by_city_state or tx.count_by_city_state(cycle.id)  # (unless the guards read it)
+            awarded = any(state == "awarded" for _, state in by_city_state)
+            awarded_from = tx.entered_from(cycle.id, "awarded") if awarded else {}
+            reason = f"corrected publication, list version {lst.number}" if published else ""
+            replaced = self._place(act, category, awarded_from, lst.number, reason)
+            changes: list[dict[str, Any]] = []
+            for old in published:
+                changes = list_changes(old.entries, lst.entries)
+                self._list_to(act, old, ListStatus.CORRECTED)
+            appeals = [tx.get_appeal(i) for i in (correction.appeals if correction else ())]
+            why = [
+                {"appeal": a.id, "project": a.project_id, "reason": a.reason, "decision": a.decision_reason}
+                for a in appeals
+                if a is not None
+            ]
+            reopened = tx.reopened_projects(cycle.id)
+            self._close_reopenings(act, reopened)  # (the publication's entry names them)
+            # the cycle's settings: the correction is over, the notice runs from now (no entry of
+            # its own: the publication's says it)
+            self._cycle_to(act, "", config=replace(cycle.config, correction=None, published_at=act.now))
+            if program.notice_days is not None:  # remind the lead when the notice ends
+                self._replan(act)
+            data: dict[str, Any] = {}
+            if published:
+                data.update(corrects=published[-1].number, changes=changes, appeals=why, replaced=replaced)
+            if reopened:
+                data["reopenings_closed"] = [p.id for p in reopened]
+            reasons = "; ".join(f"appeal {w['appeal']}: {w['reason']}" for w in why)
+            self._list_to(act, lst, ListStatus.PUBLISHED, reasons, **data)
+        log.info("list_published", cycle=cycle.id, version=lst.number, correction=bool(published))
+        return lst
+
+    def _place(
+        self,
+        act: ActionContext,
+        category: Mapping[int, str],
+        awarded_from: Mapping[int, str],
+        number: int,
+        reason: str,
+    ) -> int:
+        """Place every key-library project by its category on list version ``number``, through the
+        door (the ``place`` trigger's guards, the machine, the version check, an audit entry each);
+        a project already placed in its category stays. Returns how many placed ones moved."""
+        program = act.program
+        replaced = 0
+        requests = {cat: {"category": cat} for cat in {*category.values(), "none"}}  # shared, never changed
+        data = {"list_version": number}
+        decided: dict[Any, str | None] = {}
+        # the key library is read and placed a chunk at a time: only a chunk's projects are held
+        ids = act.tx.project_ids(act.cycle.id, program.listable_states + program.placed_states)
+        for start in range(0, len(ids), MOVE_CHUNK):
+            moves: list[Move] = []
+            found = act.tx.get_projects(ids[start : start + MOVE_CHUNK], with_application=False)
+            for project in (found[pid] for pid in ids[start : start + MOVE_CHUNK]):
+                cat = category.get(project.id, "none")
+                if project.state in program.placed_states:
+                    if placed_category(program, project, awarded_from) == cat:
+                        continue  # its place stands (an awarded project stays awarded)
+                    replaced += 1
+                moves.append((project, requests[cat], data))
+            if not moves:
+                continue
+            asked = {p.id: request for p, request, _ in moves}
+            self._check_moves(act, "place", [p for p, _, _ in moves], asked, decided, internal=True)
+            self._move_all(act, moves, "place", reason, decided)
+        return replaced

@@ -1,0 +1,326 @@
+"""The projects' actions: submitting an application (one, or a file of them) and firing a
+trigger on projects (one, a batch, a batch each with its own request)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from policies.base import NEEDS_APPLICATION, NEEDS_UNIT, CycleCounts
+from policies.permissions import permission_problem
+from policies.windows import stage_window
+from workflow.application import validate_application
+from workflow.common import ActionContext, Verdict, actor_of, batch_work, reopened_allows
+from workflow.engine.door import Door, Move
+from workflow.engine.guards import lifted
+from workflow.errors import ConcurrentChange, InvalidInput, NotFound
+from workflow.form import Form
+from workflow.log import get_logger
+from workflow.program import INITIAL_STATE, Program
+from workflow.records import Project
+
+log = get_logger("evalflow.engine")
+
+# triggers whose effects write the application (the city's opinion on acceptance)
+APPLICATION_TRIGGERS = ("accept",)
+
+
+@dataclass
+class ImportResult:
+    """What an import did (or, with dry_run, would do)."""
+
+    cycle_id: str
+    dry_run: bool
+    created: list[Project] = field(default_factory=list)
+    unchanged: list[tuple[str, int]] = field(default_factory=list)  # (label, the project it already is)
+
+
+class ProjectActions(Door):
+    """Submitting applications; firing triggers on projects."""
+
+    def submit(self, acting: str | None, application: Mapping[str, Any], cycle_id: str | None = None) -> Project:
+        """Create a project from a complete application (the program's form)."""
+        with self._acting(acting, cycle_id or application.get("cycle")) as act:
+            program, cycle = act.program, act.cycle
+            form = _form(program)
+            app = validate_application(application, form)
+            city = form.party_of(app)
+            project = _new_project(act, city, form.unit_of(app), form.title_of(app), app)
+            subject = f"application '{project.project_name}'"
+            self._permit(act, "submit", city, subject)
+            units = self._unit_projects(act, [project.enterprise_name])
+            request = {"unit_projects": units.get(project.enterprise_name, [])} if units is not None else {}
+            ctx = self._context(act, CycleCounts(), project, request, now=act.now)
+            verdict = self._guards(act, "submit", ctx)
+            if verdict.refused:
+                raise self._refuse("submit", subject, verdict.refused)
+            self._move(
+                act,
+                project,
+                "submit",
+                {},
+                city=city,
+                enterprise=project.enterprise_name,
+                project_name=project.project_name,
+                **lifted(verdict),
+            )
+        log.info("project_submitted", project=project.id, city=city, cycle=cycle.id)
+        return project
+
+    def fire(
+        self,
+        acting: str | None,
+        project_ids: int | Sequence[int],
+        trigger: str,
+        reason: str = "",
+        **request: Any,
+    ) -> list[Project]:
+        """Fire ``trigger`` on one or more projects, all or nothing, in one transaction.
+
+        Every project is checked before any is changed; a refusal lists every failing rule of
+        every project and changes nothing.
+        """
+        ids = [project_ids] if isinstance(project_ids, int) else list(project_ids)
+        expected = request.pop("expected_version", None)
+        versions = {ids[0]: expected} if expected is not None and len(ids) == 1 else None
+        return self.fire_each(acting, [(pid, request) for pid in ids], trigger, reason, expected=versions)
+
+    @batch_work
+    def fire_each(
+        self,
+        acting: str | None,
+        items: Sequence[tuple[int, Mapping[str, Any]]],
+        trigger: str,
+        reason: str = "",
+        progress: Callable[[int], None] | None = None,
+        expected: Mapping[int, int] | None = None,
+    ) -> list[Project]:
+        """Fire ``trigger`` on several projects, each with its own request (a score import: each
+        project its own sheet), all or nothing, in one transaction. ``expected`` maps a project to
+        the version its user saw: if someone changed it since, nothing is done (ConcurrentChange,
+        with both versions)."""
+        ids = [pid for pid, _ in items]
+        if not ids:
+            raise InvalidInput("request", ["no project ids given"])
+        repeated = sorted(pid for pid, n in Counter(ids).items() if n > 1)
+        if repeated:
+            raise InvalidInput("request", [f"project {pid} is named more than once" for pid in repeated])
+        requests: dict[int | None, Mapping[str, Any]] = {pid: dict(req) for pid, req in items}
+        done: list[Project] = []
+        # the cycle first (locked for the transaction), then its projects as they are now; their
+        # (large) applications only when a guard reads them or the trigger writes them
+        with self._acting(acting, locate=lambda tx: self._project(tx, ids[0]).cycle_id) as act:
+            program, cycle, user = act.program, act.cycle, act.user
+            reads = not NEEDS_APPLICATION.isdisjoint(program.guards.get(trigger, ())) or trigger in APPLICATION_TRIGGERS
+            found = act.tx.get_projects(ids, with_application=reads)
+            missing = [pid for pid in ids if pid not in found]
+            if missing:
+                raise NotFound("project", missing[0])
+            projects = [found[pid] for pid in ids]
+            if any(p.cycle_id != cycle.id for p in projects):
+                raise InvalidInput("request", ["the projects belong to different cycles"])
+            stage_of = program.stage_of_action.get(trigger)
+            readable = self._reader(user, cycle, program)
+            for project in projects:
+                # a project the user may not even read is not there for them, before its version,
+                # its permission or its rules could tell that it exists (or its state) — unless
+                # the program lets the user act on it now without reading it (the action is of the
+                # cycle's stage, or of one the project was reopened to, and the user's role may do it)
+                if not readable(project) and not (
+                    stage_of is not None
+                    and (stage_of == cycle.stage or reopened_allows(program, cycle, stage_of, project.reopened_to))
+                    and permission_problem(trigger, program.permissions.get(trigger), actor_of(user), project.city)
+                    is None
+                ):
+                    raise NotFound("project", project.id)
+            for project in projects:
+                seen = (expected or {}).get(project.id)
+                if seen is not None and seen != project.version:
+                    raise ConcurrentChange(f"project {project.id}", seen, project.version)
+            if trigger not in program.stage_of_action:
+                raise InvalidInput("action", [f"{trigger!r} is not an action of program {program.id}"])
+            # the machine's answers for this batch (Program.fire): asked once per source state and
+            # request values, by the counts of later projects and by the moves alike
+            decided: dict[Any, str | None] = {}
+            verdicts = self._check_moves(act, trigger, projects, requests, decided, progress=progress)
+            moves: list[Move] = [(p, requests[p.id], lifted(verdicts[p.id])) for p in projects]
+            held = {p.state for p in projects} & set(program.deadline_states)
+            self._move_all(act, moves, trigger, reason, decided)
+            if trigger in program.deadline_triggers or held:  # a deadline given, or no longer waited on
+                self._replan(act)
+            done = list(projects)
+        if len(done) == 1:
+            log.info("transition", project=done[0].id, trigger=trigger, state=done[0].state, actor=acting)
+        else:  # one line for a batch (its audit rows name every project)
+            shown = {"ids": [p.id for p in done]} if len(done) <= 20 else {"first": done[0].id, "last": done[-1].id}
+            log.info("transitions", projects=len(done), trigger=trigger, actor=acting, **shown)
+        return done
+
+    @batch_work
+    def submit_batch(
+        self,
+        acting: str | None,
+        items: Sequence[tuple[str, Mapping[str, Any]]],
+        cycle_id: str | None = None,
+        dry_run: bool = False,
+        progress: Callable[[int], None] | None = None,
+    ) -> ImportResult:
+        """Submit many applications (an import), all or nothing, in one transaction. Each item is
+        (a label naming where it came from, e.g. "row 5", the application). An application already
+        submitted with the same content is left alone, so importing a file again adds nothing;
+        every problem of every item is reported at once, labelled, and nothing is imported."""
+        with self._acting(acting, cycle_id, write=not dry_run) as act:
+            program, cycle, user, tx = act.program, act.cycle, act.user, act.tx
+            subject = f"applications into cycle {cycle.id}"
+            stage_id = program.stage_of_action["submit"]
+            closed = stage_window("submit", stage_id, cycle.stage, self.window(program, cycle, stage_id), act.now)
+            closed = self._judge(act, closed).refused
+            if closed:
+                raise self._refuse("import", subject, closed)
+            # the cycle's projects by (enterprise, project), without their applications: only one
+            # submitted again has its application read, to compare
+            form = _form(program)
+            units = [_unit_name(form, data) for _, data in items]
+            existing = tx.project_keys(cycle.id)  # (unit, project name) -> id: what was submitted already
+            seen: dict[tuple[str, str], str] = {}
+            problems: list[str] = []
+            again: list[tuple[int, str, Mapping[str, Any], int]] = []
+            result = ImportResult(cycle.id, dry_run)
+            planned: list[tuple[Project, Verdict]] = []
+            names = program.guards.get("submit", ())
+            held = self._unit_projects(act, units)
+            for n, (label, data) in enumerate(items, start=1):
+                if progress is not None:
+                    progress(n)
+                try:
+                    app = validate_application(data, form)
+                except InvalidInput as exc:
+                    problems += [f"[{label}] {p}" for p in exc.problems]
+                    continue
+                city = form.party_of(app)
+                key = (form.unit_of(app), form.title_of(app))
+                if key in seen:
+                    problems.append(f"[{label}] the same project as {seen[key]}: 《{key[1]}》 of {key[0]}")
+                    continue
+                seen[key] = label
+                why = permission_problem("submit", program.permissions.get("submit"), actor_of(user), city)
+                if why:
+                    problems.append(f"[{label}] not permitted: {why}")
+                    continue
+                old = existing.get(key)
+                if old is not None:  # compared below, once the applications are read (one query)
+                    again.append((len(problems), label, app, old))
+                    problems.append("")
+                    continue
+                project = _new_project(act, city, key[0], key[1], app)
+                request = {"unit_projects": held.get(project.enterprise_name, [])} if held is not None else {}
+                ctx = self._context(act, CycleCounts(), project, request, now=act.now)
+                verdict = self._judge(act, self._run(program, names, ctx), ctx.project)
+                problems += [f"[{label}] {r}" for r in verdict.refused]
+                planned.append((project, verdict))
+            stored = tx.get_projects([pid for *_, pid in again]) if again else {}
+            for at, label, submitted, pid in again:
+                old = stored[pid]
+                if _same_application(old.application, submitted):
+                    result.unchanged.append((label, pid))
+                else:
+                    problems[at] = (
+                        f"[{label}] {old.enterprise_name} already submitted 《{old.project_name}》 as project"
+                        f" {pid}, with other content"
+                    )
+            problems = [p for p in problems if p]
+            if problems:
+                raise InvalidInput(f"{subject} (nothing was imported)", _grouped(problems))
+            if dry_run:
+                result.created = [p for p, _ in planned]
+                return result
+            moves: list[Move] = [
+                (
+                    project,
+                    {},
+                    {
+                        "city": project.city,
+                        "enterprise": project.enterprise_name,
+                        "project_name": project.project_name,
+                        "imported": True,
+                        **lifted(verdict),
+                    },
+                )
+                for project, verdict in planned
+            ]
+            self._move_all(act, moves, "submit")
+            result.created = [p for p, _ in planned]
+        log.info("applications_imported", cycle=cycle.id, created=len(result.created), unchanged=len(result.unchanged))
+        return result
+
+    def _unit_projects(self, act: ActionContext, units: Sequence[str]) -> dict[str, list[dict[str, Any]]] | None:
+        """The applying units' projects in every cycle of the program, for the guards on submit
+        that read a unit's standing across years (None: no such guard, nothing read)."""
+        program = act.program
+        if NEEDS_UNIT.isdisjoint(program.guards.get("submit", ())):
+            return None
+        out: dict[str, list[dict[str, Any]]] = {}
+        for p in act.tx.unit_projects(program.id, [u for u in units if u]):
+            out.setdefault(p.enterprise_name, []).append(
+                {"unit": p.enterprise_name, "cycle": p.cycle_id, "project": p.id, "state": p.state}
+            )
+        return out
+
+
+def _new_project(act: ActionContext, city: str, unit: str, title: str, application: dict[str, Any]) -> Project:
+    """A project not yet submitted: the machine's ``submit`` creates it (Door._move_all)."""
+    return Project(
+        id=None,
+        cycle_id=act.cycle.id,
+        city=city,
+        applicant=act.user.name,
+        enterprise_name=unit,
+        project_name=title,
+        application=application,
+        state=INITIAL_STATE,
+        submitted_at=act.now,
+        updated_at=act.now,
+    )
+
+
+def _unit_name(form: Form, data: Mapping[str, Any]) -> str:
+    """The applying unit named by an application not yet checked (empty when it names none)."""
+    try:
+        return str(form.unit_of(data) or "")
+    except (AttributeError, TypeError):
+        return ""
+
+
+def _form(program: Program) -> Form:
+    if program.form is None:
+        raise InvalidInput("application", [f"program {program.id} has no application form ([form])"])
+    return program.form
+
+
+def _grouped(problems: Sequence[str], shown: int = 3) -> list[str]:
+    """Problems of the form '[label] message': one message shared by many labels is said once,
+    with the first few labels and how many more (a whole file refused for one reason stays legible)."""
+    labels: dict[str, list[str]] = {}
+    for p in problems:
+        label, _, message = p.partition("] ")
+        labels.setdefault(message, []).append(label.removeprefix("["))
+    out = []
+    for message, where in labels.items():
+        more = f" and {len(where) - shown} more" if len(where) > shown else ""
+        out.append(f"[{'; '.join(where[:shown])}{more}] {message}")
+    return out
+
+
+def _same_application(stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether a stored application is the one submitted again (the city's opinion, added on
+    acceptance, is not part of what the applicant sent)."""
+
+    def core(app: Mapping[str, Any]) -> dict[str, Any]:
+        out = dict(app)
+        opinions = {k: v for k, v in dict(out.get("opinions") or {}).items() if k != "city_organization_department"}
+        out["opinions"] = opinions
+        return out
+
+    return core(stored) == core(new)

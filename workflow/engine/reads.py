@@ -1,0 +1,270 @@
+"""The reads: projects, a project with its sheets and history, a unit across the years, the
+list versions, where a cycle stands, what a report writes, the key library, the history. Each
+is made in a read-only action context; what a user may not read is left out."""
+
+from __future__ import annotations
+
+import builtins
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from policies.base import CycleCounts
+from workflow.appeals import may_read_appeal
+from workflow.common import overrides_of
+from workflow.engine.door import Door
+from workflow.engine.lists import placed_category
+from workflow.errors import NotFound, NotPermitted
+from workflow.program import INITIAL_STATE, REOPEN, Program, StatusColumn
+from workflow.records import AuditEntry, Confirmation, Cycle, ListStatus, ListVersion, Project, ScoreSheet, User
+
+
+@dataclass
+class ReportData:
+    cycle: Cycle
+    program: Program
+    list: ListVersion | None
+    projects: builtins.list[Project]  # (builtins: ``list`` is a field's name here)
+    sheets: builtins.list[ScoreSheet]
+    status: dict[str, Any]
+    by_city_state: Mapping[tuple[str, str], int]
+    awarded_as: Mapping[tuple[str, str], int]  # (city, category) -> awarded projects of that category
+
+
+class Reads(Door):
+    """What users may read of a cycle."""
+
+    def projects(
+        self,
+        acting: str | None,
+        cycle_id: str | None = None,
+        city: str | None = None,
+        state: str | None = None,
+        with_application: bool = True,
+    ) -> list[Project]:
+        """The projects ``acting`` may read; without ``with_application`` their applications are
+        left out (empty), for a caller that needs only their ids, names or states."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            found = act.tx.find_projects(
+                act.cycle.id,
+                cities=[city] if city else None,
+                states=[state] if state else None,
+                with_application=with_application,
+            )
+            readable = self._reader(act.user, act.cycle, act.program)
+            return [p for p in found if readable(p)]
+
+    def project(self, acting: str | None, project_id: int) -> tuple[Project, list[ScoreSheet], list[AuditEntry]]:
+        """A project the user may read, with the score sheets and history they may read of it."""
+        read: list[Project] = []
+
+        def locate(tx: Any) -> str:
+            read.append(self._project(tx, project_id))
+            return read[0].cycle_id
+
+        with self._acting(acting, write=False, locate=locate) as act:
+            tx, user, cycle, project = act.tx, act.user, act.cycle, read[0]
+            if not self.visible(user, project, cycle, act.program):
+                raise NotFound("project", project_id)
+            sheets = tx.sheets(cycle.id, project_id, current_only=False)
+            if user.role not in ("lead",):
+                sheets = [s for s in sheets if s.city == user.city] if user.role != "applicant" else []
+            history = tx.history("project", str(project_id))
+            if user.role != "lead":
+                readable = {a.id for a in tx.appeals(project_id=project.id) if may_read_appeal(user, a)}
+                history = [e for e in (_scoped(e, user, readable) for e in history) if e is not None]
+            return project, sheets, history
+
+    def unit(self, acting: str | None, unit: str, program_id: str) -> list[tuple[Cycle, Project]]:
+        """A unit's record across the years: its projects in every cycle of a program, oldest
+        first, with their long-lived records (only those the user may read)."""
+        program = self.programs.get(program_id)
+        with self._as_user(acting, write=False) as act:  # (of a program: many cycles)
+            tx, user = act.tx, act.user
+            cycles = {c.id: c for c in tx.list_cycles() if c.program_id == program.id}
+            found = [
+                (cycles[p.cycle_id], p)
+                for p in tx.unit_projects(program.id, [unit])
+                if p.cycle_id in cycles and self.visible(user, p, cycles[p.cycle_id], program)
+            ]
+            if not found:
+                raise NotFound("unit", unit, f"it has no project in {program.id} that {user.name} may read")
+            return found
+
+    def list_versions(
+        self, acting: str | None, cycle_id: str | None = None
+    ) -> tuple[Cycle, list[ListVersion], dict[int, list[Confirmation]]]:
+        """A cycle's list versions, oldest first, with each one's confirmations."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            versions = act.tx.list_versions(act.cycle.id)
+            return act.cycle, versions, {v.id: act.tx.confirmations(v.id) for v in versions}
+
+    def status(self, acting: str | None, cycle_id: str | None = None) -> dict[str, Any]:
+        """Where the cycle stands: stage, window and time left, per-city progress, funding."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            tx, user, cycle, program, now = act.tx, act.user, act.cycle, act.program, act.now
+            lst = tx.latest_list(cycle.id, entries=False)  # its head is enough
+            counts = self._counts(act, lst)
+            stage = program.stage(cycle.stage)
+            window = self.window(program, cycle, stage.id)
+            quotas = program.cycle_quotas(cycle.id, cycle.config.quotas)
+            closes = window.closes if window else None
+            request = self._request(act, lst, stage.close_when)
+            ctx = self._context(act, counts, now=now, request=request, stage_closes=closes)
+            closing = self._closing(act, stage.close_when, ctx)
+            open_appeals = [a for a in tx.appeals(cycle.id, statuses=("open",)) if may_read_appeal(user, a)]
+            cities = []
+            for party in program.parties:
+                row: dict[str, Any] = {"city": party.id, "name": party.name}
+                for col in program.status_columns:
+                    row.update(_status_cell(program, party.id, col, counts, quotas, minimum_of=program.policy_params))
+                cities.append(row)
+            return {
+                "cycle": cycle.id,
+                "program": program.id,
+                "program_name": program.name,
+                "year": cycle.year,
+                "stage": stage.id,
+                "stage_name": stage.name,
+                "stage_number": program.stage_index(stage.id) + 1,
+                "stages": len(program.stages),
+                "window": window.describe() if window else "no window",
+                "opens": window.opens.isoformat() if window and window.opens else None,
+                "closes": window.closes.isoformat() if window and window.closes else None,
+                "seconds_left": (window.closes - now).total_seconds() if window and window.closes else None,
+                "now": now.isoformat(),
+                "can_close": not closing.refused,
+                "closing_rules": [str(r) for r in closing.refused],
+                "closing": [
+                    {"rule": r.rule, "message": r.message, "parties": list(r.parties)} for r in closing.refused
+                ],
+                "closing_overridden": closing.lifted,
+                "overrides": [dataclasses.asdict(o) for o in overrides_of(cycle) if o.active],
+                "open_appeals": [
+                    {"appeal": a.id, "project": a.project_id, "city": a.city, "against": a.against_stage}
+                    for a in open_appeals
+                ],
+                "correction": cycle.config.correction.to_data() if cycle.config.correction else None,
+                "list": {"version": lst.number, "status": lst.status} if lst else None,
+                "program_changed": None
+                if program.digest == cycle.program_digest
+                else (
+                    f"the program file changed since the cycle opened (opened under v{cycle.program_version} "
+                    f"{cycle.program_digest}, now v{program.version} {program.digest})"
+                ),
+                "columns": [
+                    {"id": c.id, "zh": c.zh, "kind": c.kind, "policy": c.policy}
+                    for c in program.status_columns
+                    if c.show
+                ],
+                "cities": cities,
+            }
+
+    def report_data(self, acting: str | None, cycle_id: str | None = None) -> ReportData:
+        """Everything `evalflow report` writes: the list (the published version, else the latest),
+        the key-library projects with their current sheets, per-city progress (lead only)."""
+        status = self.status(acting, cycle_id)
+        with self._acting(acting, cycle_id, write=False) as act:
+            tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
+            if user.role != "lead":
+                raise NotPermitted("report on", f"cycle {cycle.id}", "reports cover every city; the lead writes them")
+            versions = tx.list_versions(cycle.id)
+            published = [v for v in versions if v.status == ListStatus.PUBLISHED]
+            lst = published[-1] if published else (versions[-1] if versions else None)
+            projects = tx.find_projects(
+                cycle.id, states=program.listable_states + program.placed_states, with_application=False
+            )
+            awarded_as: dict[tuple[str, str], int] = {}
+            awarded = any(p.state == "awarded" for p in projects)  # (as publish reads it)
+            awarded_from = tx.entered_from(cycle.id, "awarded") if awarded else {}
+            for p in projects:
+                if p.state == "awarded":
+                    cat = placed_category(program, p, awarded_from) or "none"
+                    awarded_as[(p.city, cat)] = awarded_as.get((p.city, cat), 0) + 1
+            return ReportData(
+                cycle=cycle,
+                program=program,
+                list=lst,
+                projects=projects,
+                sheets=tx.sheets(cycle.id),
+                status=status,
+                by_city_state=tx.count_by_city_state(cycle.id),
+                awarded_as=awarded_as,
+            )
+
+    def key_library(
+        self, acting: str | None, cycle_id: str | None = None, city: str | None = None
+    ) -> tuple[Cycle, Program, list[Project]]:
+        """The projects every party scores, for ``city``'s score-sheet template: the lead's for any
+        city, a scorer's or city admin's for their own; only the projects the user may read."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
+            subject = f"the score sheet of {city or 'a city'}"
+            if city is not None:
+                program.party(city)  # an unknown city is not found, whoever asks
+            if user.role not in ("lead", "scorer", "city-admin"):
+                raise NotPermitted("write", subject, f"{user.name} is {user.role}; scorers and administrators do")
+            if city is not None and user.role != "lead" and user.city != city:
+                raise NotPermitted("write", subject, f"{user.name} acts for {user.city}")
+            found = tx.find_projects(cycle.id, states=program.listable_states, with_application=False)
+            return cycle, program, [p for p in found if self.visible(user, p, cycle, program)]
+
+    def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
+        """A cycle's audit entries, oldest first (the lead)."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            user, cycle = act.user, act.cycle
+            if user.role != "lead":
+                raise NotPermitted(
+                    "read", f"the history of cycle {cycle.id}", "the cycle's history is read by the lead"
+                )
+            return act.tx.history(cycle_id=cycle.id)
+
+
+_APPEAL_ACTIONS = ("appeal", "appeal_upheld", "appeal_dismissed")
+
+
+def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | None:
+    """A project's audit entry as ``user`` (not the lead) may read it: another city's score sheet
+    and an appeal the user may not read are left out; a reopening keeps its move but not the
+    appeal's reasons or other cities' superseded sheets. The same scoping as ``project show``."""
+    data = entry.data or {}
+    if "scores" in data and (user.role == "applicant" or data.get("city") != user.city):
+        return None
+    if entry.action in _APPEAL_ACTIONS and data.get("appeal") not in appeals:
+        return None
+    if entry.action == REOPEN:
+        gone = dict(data.get("superseded") or {})
+        if "sheets" in gone:
+            gone["sheets"] = [x for x in gone["sheets"] if x.get("city") == user.city]
+        reason = entry.reason if data.get("appeal") in appeals else ""
+        return dataclasses.replace(entry, reason=reason, data={**data, "superseded": gone})
+    return entry
+
+
+def _status_cell(
+    program: Program,
+    party: str,
+    col: StatusColumn,
+    counts: CycleCounts,
+    quotas: Mapping[str, Mapping[str, int]],
+    minimum_of: Mapping[str, Mapping[str, Any]],
+) -> dict[str, Any]:
+    """One party's value of a status column, with what it is measured against."""
+    states = tuple(st for st in program.states if st != INITIAL_STATE) if col.states == ("*",) else col.states
+    if col.kind == "count":
+        return {col.id: counts.count(party, *states)}
+    if col.kind == "result":
+        return {
+            col.id: counts.results.get((party, col.result or col.id), 0),
+            f"{col.id}_quota": quotas.get(party, {}).get(col.result or col.id),
+        }
+    if col.kind == "minimum":
+        minimum = int(minimum_of.get(col.policy or "", {}).get("minimum", 0))
+        return {col.id: counts.count(party, *states), f"{col.id}_minimum": minimum}
+    if col.kind == "sheets":
+        return {col.id: counts.sheets_by_city.get(party, 0), f"{col.id}_needed": counts.key_library}
+    if col.kind == "confirmed":
+        return {col.id: party in counts.confirmations}
+    fund = program.funding.get(party, {})  # funding: support for each review result held
+    return {col.id: sum(n * counts.results.get((party, result), 0) for result, n in fund.items())}

@@ -1,0 +1,77 @@
+"""Scoring: a party's score sheet for a project (the program's sheet trigger, through the door)
+and the ranking the sheets add up to."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from fractions import Fraction
+from typing import Any
+
+from policies.base import Rejection
+from workflow.common import ActionContext
+from workflow.engine.projects import ProjectActions
+from workflow.ranking import rank, rank_scores, show
+from workflow.records import ListVersion, Project
+
+
+class ScoringActions(ProjectActions):
+    """Score sheets and the ranking of the key library."""
+
+    def score(
+        self,
+        acting: str | None,
+        project_id: int,
+        scores: Mapping[str, int],
+        completion: str = "",
+    ) -> Project:
+        """The acting scorer's (or city's) score sheet for a project."""
+        return self.fire(acting, project_id, "score", scores=dict(scores), completion=completion)[0]
+
+    def _ranking(
+        self, act: ActionContext, tie_order: Sequence[int], names: bool = True
+    ) -> tuple[Any, list[Any], list[Any], str]:
+        """The ranked projects: (their names by id, or without ``names`` only the set of their ids;
+        the ranking; unsettled ties; the method)."""
+        tx, program, cycle = act.tx, act.program, act.cycle
+        # placed projects are ranked too: a corrected list ranks the whole key library again
+        states = program.listable_states + program.placed_states
+        projects = tx.project_names(cycle.id, states) if names else set(tx.project_ids(cycle.id, states))
+        places = [(c.id, int(cycle.config.places.get(c.id, c.places))) for c in program.categories]
+        method = program.list_settings.get("aggregate", "mean")
+        trim = int(program.list_settings.get("trim", 0))
+        if method in ("mean", "sum"):  # the database adds up: one row per project, not per sheet
+            scores = {
+                pid: Fraction(total) if method == "sum" else Fraction(total, n)
+                for pid, total, n in tx.sheet_sums(cycle.id)
+                if pid in projects
+            }
+            ranked, ties = rank_scores(scores, places, tie_order) if scores else ([], [])
+            return projects, ranked, ties, method
+        totals: dict[int, list[int]] = {pid: [] for pid in projects}
+        for pid, total in tx.sheet_totals(cycle.id):
+            if pid in totals:
+                totals[pid].append(total)
+        totals = {pid: t for pid, t in totals.items() if t}
+        ranked, ties = rank(totals, places, method, trim, tie_order) if totals else ([], [])
+        return projects, ranked, ties, method
+
+    def _stale(self, act: ActionContext, lst: ListVersion) -> list[Rejection]:
+        """A list version no longer matching the current sheets (a reopened project re-scored after
+        it was proposed) must not be published: name every project whose score moved."""
+        _, ranked, _, _ = self._ranking(act, lst.tie_order, names=False)
+        now = {r.project_id: show(r.score) for r in ranked}
+        then = {e.project_id: e.score for e in lst.entries}
+        moved = [
+            f"project {pid} {then.get(pid, 'absent')} → {now.get(pid, 'absent')}"
+            for pid in sorted(then.keys() | now.keys())
+            if then.get(pid) != now.get(pid)
+        ]
+        if not moved:
+            return []
+        return [
+            Rejection(
+                "list_current",
+                f"the score sheets changed since list version {lst.number} was proposed ({'; '.join(moved)}); "
+                "propose a new version",
+            )
+        ]
