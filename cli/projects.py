@@ -172,8 +172,9 @@ def project_import(file: Path, cycle_id: str | None, dry_run: bool) -> None:
 def project_act(trigger: str, project_ids: tuple[int, ...], params: tuple[str, ...], reason: str) -> None:
     """Take any action of the program on projects, e.g. `project act decide 3 -p result=approve`,
     `project act order_rectification 3 -p deadline=2029-03-31 --reason …`, `project act assess 3 -p
-    grade=qualified`. The actions of a program are listed by `program show`."""
-    from workflow.common import FIRE_ARGUMENTS, typed_value
+    考核等级=合格`. The actions of a program, their parameters and choices are listed by `program
+    show`; a parameter or a choice may be named by its Chinese label."""
+    from workflow.common import FIRE_ARGUMENTS
 
     request: dict[str, Any] = {}
     for item in params:
@@ -182,7 +183,7 @@ def project_act(trigger: str, project_ids: tuple[int, ...], params: tuple[str, .
             raise click.UsageError(f"--param {item!r}: expected KEY=VALUE")
         if key.strip() in FIRE_ARGUMENTS or key.strip() == "verb":
             raise click.UsageError(f"--param {item!r}: {key.strip()} is not a parameter of an action (see --reason)")
-        request[key.strip()] = typed_value(value.strip())
+        request[key.strip()] = value.strip()  # typed by the action's declaration
     fire_cmd(trigger, project_ids, reason=reason, verb=f"{trigger}:", **request)
 
 

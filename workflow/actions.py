@@ -223,6 +223,8 @@ class Action:
         clean: dict[str, Any] = {}
         problems: list[str] = []
         for name, raw in request.items():
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue  # an empty field is a parameter not given
             p = self.param(name)
             if p is None:
                 problems.append(f"{name}: not a parameter of {self.id}{self._known()}")
@@ -230,8 +232,6 @@ class Action:
             if p.id in clean:
                 problems.append(f"{p.id}: given twice")
                 continue
-            if raw is None or (isinstance(raw, str) and not raw.strip() and p.kind != "long_text"):
-                continue  # an empty field is a parameter not given
             try:
                 clean[p.id] = p.coerce(raw)
             except ValueError as exc:

@@ -253,15 +253,6 @@ def batch_work(method: F) -> F:
     return paused  # type: ignore[return-value]
 
 
-def typed_value(text: str) -> Any:
-    """A parameter as typed: true/false, a whole number, or text."""
-    if text.lower() in ("true", "false"):
-        return text.lower() == "true"
-    if text.lstrip("-").isdigit():
-        return int(text)
-    return text
-
-
 # what Engine.fire takes for itself (its arguments, and the version check): an action's
 # parameter cannot be called so; each has its own option where it can be given
 FIRE_ARGUMENTS = frozenset({"self", "acting", "project_ids", "trigger", "reason", "expected_version"})

@@ -171,6 +171,7 @@ class GuardSteps(ContextSteps):
         *,
         internal: bool = False,
         progress: Callable[[int], None] | None = None,
+        typed_in: Mapping[int | None, list[Rejection]] | None = None,
     ) -> dict[int | None, Verdict]:
         """The door's permission and guards for ``trigger`` on each of ``projects`` (with its
         request), all rejections of all projects collected, refused at once; returns each
@@ -178,7 +179,8 @@ class GuardSteps(ContextSteps):
         trigger the engine fires inside another action (publication's ``place``): that action's
         permission and window stand for it, the trigger's own policies still apply, and the
         machine itself refuses a project in no state it leaves by the trigger.
-        ``decided``: the batch's memo of the machine's answers (see Program.fire)."""
+        ``decided``: the batch's memo of the machine's answers (see Program.fire). ``typed_in``:
+        each project's parameters that its action's declaration refuses, judged with its rules."""
         program = act.program
         guards = program.guards.get(trigger, ())
         counts = self._counts(act, policies=guards)
@@ -214,6 +216,8 @@ class GuardSteps(ContextSteps):
                 ctx = batch.for_project(self._view(project), {**shared, **request} if shared else dict(request), counts)
                 verdict = self._guards(act, trigger, ctx, project.reopened_to, window)
                 found = verdict.refused
+            if typed_in and project.id in typed_in:
+                found = [*typed_in[project.id], *found]
             verdicts[project.id] = verdict
             if not found and not internal and project.state not in sources:  # (internal: the machine says)
                 found = [

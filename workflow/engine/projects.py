@@ -8,9 +8,10 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.base import NEEDS_APPLICATION, NEEDS_UNIT, CycleCounts
+from policies.base import NEEDS_APPLICATION, NEEDS_UNIT, CycleCounts, Rejection
 from policies.permissions import permission_problem
 from policies.windows import stage_window
+from workflow.actions import Action
 from workflow.application import validate_application
 from workflow.common import ActionContext, Verdict, actor_of, batch_work, reopened_allows
 from workflow.engine.door import Door, Move
@@ -144,7 +145,10 @@ class ProjectActions(Door):
             # the machine's answers for this batch (Program.fire): asked once per source state and
             # request values, by the counts of later projects and by the moves alike
             decided: dict[Any, str | None] = {}
-            verdicts = self._check_moves(act, trigger, projects, requests, decided, progress=progress)
+            requests, typed_in = _declared(program.actions.get(trigger), requests)
+            verdicts = self._check_moves(
+                act, trigger, projects, requests, decided, progress=progress, typed_in=typed_in
+            )
             moves: list[Move] = [(p, requests[p.id], lifted(verdicts[p.id])) for p in projects]
             held = {p.state for p in projects} & set(program.deadline_states)
             self._move_all(act, moves, trigger, reason, decided)
@@ -324,3 +328,26 @@ def _same_application(stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool
         return out
 
     return core(stored) == core(new)
+
+
+def _declared(
+    action: Action | None, requests: Mapping[int | None, Mapping[str, Any]]
+) -> tuple[dict[int | None, Mapping[str, Any]], dict[int | None, list[Rejection]]]:
+    """Each project's request as its action's declaration keeps it (a parameter or a choice named
+    by its label becomes its id, values typed by their kind), and what is wrong with each: a
+    rejection of the rule ``parameters`` per problem, judged with the action's other rules. A
+    request with problems is kept as given, so the rules see what was typed. An action that takes
+    its input from a form or a score sheet has its own checks."""
+    if action is None or action.uses:
+        return dict(requests), {}
+    out: dict[int | None, Mapping[str, Any]] = {}
+    problems: dict[int | None, list[Rejection]] = {}
+    seen: dict[int, tuple[Mapping[str, Any], list[Rejection]]] = {}  # a batch often shares one request
+    for pid, request in requests.items():
+        if id(request) not in seen:
+            clean, found = action.check(request)
+            seen[id(request)] = (request, [Rejection("parameters", p) for p in found]) if found else (clean, [])
+        out[pid], refused = seen[id(request)]
+        if refused:
+            problems[pid] = refused
+    return out, problems
