@@ -270,6 +270,7 @@ def list_page(request: Request, me: Me, cycle: str | None = None) -> Response:
         confirmations=confirmations,
         may=lambda action: views.may(me.user, program, action),
         local=lambda t: views.local_time(t, program),
+        button=lambda action: views.button_label(program, action),
     )
 
 

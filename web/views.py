@@ -210,6 +210,12 @@ def local_time(instant: datetime | None, program: Program) -> str:
     return instant.astimezone(ZoneInfo(program.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
+def button_label(program: Program, action_id: str) -> str:
+    """The words on an action's button: its declared button text, else its name."""
+    action = program.actions.get(action_id)
+    return (action.button_zh or action.zh) if action is not None else action_name(program, action_id)
+
+
 def declared_forms(program: Program, actions: list[str]) -> list[str]:
     """The actions among ``actions`` that the page offers as their declared forms (the score
     sheet and the vote have forms of their own)."""
