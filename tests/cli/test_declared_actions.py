@@ -56,3 +56,41 @@ def test_a_missing_deadline_is_named_by_the_declaration_and_by_its_rule(bureau: 
         "lead", "2028-06-02T09:00", "project", "act", "remove", "1", "-p", "存在重大问题=是", "--reason", "重大问题"
     )
     assert "now removed" in out
+
+
+def test_program_show_lists_each_action_with_its_labels_and_parameters() -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+
+    result = CliRunner().invoke(main, ["--json", "program", "show", "pioneer-brand"])
+    assert result.exit_code == 0, result.output
+    actions = {a["id"]: a for a in json.loads(result.stdout)["actions"]}
+    # every action a user can take in the program, each with both labels
+    assert set(actions) == {
+        "submit", "evaluate", "decide", "award", "order_rectification", "restore", "remove", "progress",
+        "advance", "appeal", "override",
+    }  # fmt: skip
+    assert all(a["zh"] and a["en"] for a in actions.values())
+    assert actions["submit"]["uses"] == "form" and actions["submit"]["params"] == []
+    assert actions["evaluate"]["selectors"] == ["result"]
+    assert actions["evaluate"]["params"] == [
+        {
+            "id": "result",
+            "kind": "choice",
+            "zh": "评审结果",
+            "en": "Result",
+            "required": True,
+            "choices": [{"value": "pass", "zh": "通过", "en": "pass"}, {"value": "fail", "zh": "不通过", "en": "fail"}],
+        }
+    ]
+    [deadline] = actions["order_rectification"]["params"]
+    assert (deadline["id"], deadline["kind"], deadline["required"]) == ("deadline", "date", True)
+    assert [(p["id"], p["kind"]) for p in actions["progress"]["params"]] == [
+        ("target", "choice"),
+        ("note", "long_text"),
+    ]
+    assert actions["remove"]["reason"] == "required"
+    text = CliRunner().invoke(main, ["program", "show", "pioneer-brand"]).output
+    assert "  evaluate             集中评审 · Evaluate (project)" in text
+    assert "      result           评审结果 Result: choice, required: pass 通过 · fail 不通过" in text
