@@ -14,7 +14,9 @@ import random
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 from zoneinfo import ZoneInfo
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,22 +25,27 @@ sys.path.insert(0, str(ROOT))
 import openpyxl  # noqa: E402
 import structlog  # noqa: E402
 
-from demo.g60 import DemoClock  # noqa: E402
+from demo.g60 import DemoClock, id_of  # noqa: E402
 from demo.synthetic import application  # noqa: E402
 from sheets.applications import flat_row, read_applications, team_rows, write_template  # noqa: E402
 from sheets.scores import read_scores  # noqa: E402
 from sheets.scores import write_template as write_scores  # noqa: E402
 from store.sql import SqlStore  # noqa: E402
 from workflow.engine import Engine  # noqa: E402
+from workflow.form import Form  # noqa: E402
 from workflow.program import ProgramRegistry  # noqa: E402
 
 TZ = ZoneInfo("Asia/Shanghai")
 PROGRAM = "g60-deep-integration"
 
-FORM = ProgramRegistry().get("g60-deep-integration").form
+_G60 = ProgramRegistry().get("g60-deep-integration")
+assert _G60.form is not None  # (the program file declares its application form)
+FORM: Form = _G60.form
+
+T = TypeVar("T")
 
 
-def timed(label: str, rows: int, func, results: list) -> object:
+def timed(label: str, rows: int, func: Callable[[], T], results: list) -> T:
     start = time.perf_counter()
     out = func()
     seconds = time.perf_counter() - start
@@ -118,7 +125,7 @@ def main() -> None:
     for p in cities:
         batch = [(f"{p.id} {i}", application(rng, p.id, p.name, 2027, 10_000 + len(keys) + i)) for i in range(per_city)]
         created = engine.submit_batch(f"{p.id}-admin", batch).created
-        keys += [c.id for c in created]
+        keys += [id_of(c) for c in created]
     clock.set(2, 20)
     projects = {p.id: p for p in engine.projects("lead")}
     for p in cities:

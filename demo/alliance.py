@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from demo.g60 import DemoClock
+from demo.g60 import DemoClock, id_of
 from workflow.engine import Engine
 from workflow.errors import RuleRefused
 from workflow.program import Program
@@ -19,6 +19,7 @@ def alliance(rng: random.Random, i: int, program: Program, weak: bool = False) -
     """An alliance's filing, from the program file's cities, industries and materials; ``weak``:
     one that fails every filing requirement."""
     cities = [p for p in program.parties if p.role == "city"]
+    assert program.form is not None  # (the program file declares its application form)
     industries = list(program.form.field("alliance.industry").choices)
     materials = list(program.form.field("materials").choices)
     chair = cities[i % len(cities)]
@@ -64,7 +65,7 @@ def run_demo(store: Any, year: int = 2027, alliances: int = 9, seed: int = 3, ec
     ids = []
     for i in range(1, alliances + 1):
         app = alliance(rng, i, program, weak=(i == alliances))
-        ids.append(engine.submit(f"{app['chair']['city']}-chair", app).id)
+        ids.append(id_of(engine.submit(f"{app['chair']['city']}-chair", app)))
     clock.set(4, 10)
     filed = []
     for pid in ids:

@@ -13,6 +13,7 @@ from demo.synthetic import FLAWS, application
 from notify.channels import ConsoleChannel
 from workflow.engine import Engine
 from workflow.errors import RuleRefused
+from workflow.records import Appeal, Project
 from workflow.reminders import Dispatcher
 
 PROGRAM = "g60-deep-integration"
@@ -36,6 +37,12 @@ class DemoClock:
         from datetime import timedelta
 
         self.instant += timedelta(seconds=30)
+
+
+def id_of(record: Project | Appeal) -> int:
+    """The id of a record the engine returned: it has stored it, so it has one."""
+    assert record.id is not None
+    return record.id
 
 
 def _propose(engine: Engine, lead: str, echo: Callable[[str], None], tie_order: list[int] | None = None):
@@ -65,6 +72,7 @@ def _corrected_publication(
     entry = next(e for e in reversed(published.entries) if e.category == "none")
     city = entry.city
     appeal = engine.file_appeal(f"{city}-applicant", entry.project_id, "评分表汇总时录入有误，申请复核。")
+    assert appeal.id is not None  # (filed: stored)
     engine.decide_appeal(lead, appeal.id, "uphold", reopen_to="joint_scoring", reason="核实录入错误，重新评分。")
     echo(
         f"   appeal {appeal.id} by {city}'s applicant against project {entry.project_id} (rank {entry.rank}): "
@@ -84,8 +92,8 @@ def _corrected_publication(
     )
     for change in changes[:6]:
         echo(f"     {describe_change(change)}")
-    newly = [p.id for p in engine.projects(lead, state="listed_demonstration")]
-    newly += [p.id for p in engine.projects(lead, state="listed_excellent")]
+    newly = [id_of(p) for p in engine.projects(lead, state="listed_demonstration")]
+    newly += [id_of(p) for p in engine.projects(lead, state="listed_excellent")]
     if newly:
         engine.fire(lead, newly, "award")
         echo(f"   {len(newly)} newly listed projects awarded their plaques")
@@ -127,7 +135,7 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
             flaw = rng.choice(FLAWS) if rng.random() < 0.15 else None
             app = application(rng, party.id, party.name, year, serial, flaw)
             p = engine.submit(f"{party.id}-applicant", app)
-            ids_by_city.setdefault(party.id, []).append(p.id)
+            ids_by_city.setdefault(party.id, []).append(id_of(p))
             clock.tick()
     echo(f"   {serial} applications submitted ({per_city} per city)")
     try:
@@ -198,7 +206,9 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
     if contested is not None:
         city = contested.city
         clock.set(3, 20)
+        assert contested.id is not None  # (read from the store)
         appeal = engine.file_appeal(f"{city}-applicant", contested.id, "我单位项目成效显著，申请复核市级评审结果。")
+        assert appeal.id is not None  # (filed: stored)
         engine.decide_appeal(f"{city}-admin", appeal.id, "dismiss", reason="经复核，维持市级优秀项目结果。")
         echo(
             f"   appeal {appeal.id} against project {contested.id}'s municipal result: dismissed by {city}, "
@@ -221,7 +231,7 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
     # 4. joint scoring ----------------------------------------------------------------------
     clock.set(5, 20)
     stage("4 九城市联合评分 joint scoring")
-    key = [p.id for p in engine.projects(lead, cycle.id, state="recommended")]
+    key = [id_of(p) for p in engine.projects(lead, cycle.id, state="recommended")]
     quality = {pid: rng.random() for pid in key}
     for party in program.parties:
         for pid in key:

@@ -7,7 +7,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from demo.g60 import DemoClock, _propose
+from demo.g60 import DemoClock, _propose, id_of
 from workflow.engine import Engine
 from workflow.errors import RuleRefused
 
@@ -57,8 +57,9 @@ def run_demo(store: Any, year: int = 2027, applications: int = 30, members: int 
 
     say("1. 申报与审阅 — applications arrive in March; the office reads them")
     clock.set(3, 10)
+    assert program.form is not None  # (the program file declares its application form)
     types = tuple(program.form.field("project.type").choices)  # the five project types of the program file
-    ids = [engine.submit("applicant", application(rng, i, types)).id for i in range(1, applications + 1)]
+    ids = [id_of(engine.submit("applicant", application(rng, i, types))) for i in range(1, applications + 1)]
     rejected = ids[-2:]
     clock.set(3, 25)
     engine.fire("office", ids[:-2], "accept")
@@ -109,6 +110,7 @@ def run_demo(store: Any, year: int = 2027, applications: int = 30, members: int 
     except RuleRefused as exc:
         say(f"   {exc}")
     appeal = engine.file_appeal("applicant", left_out.project_id, "投票统计有误，请复核")
+    assert appeal.id is not None  # (filed: stored)
     say(f"   objection {appeal.id} filed against project {left_out.project_id}; the office investigates")
     clock.set(5, 18, 10)
     engine.decide_appeal("lead", appeal.id, "dismiss", reason="经核查，投票统计无误")

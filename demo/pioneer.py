@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from demo.g60 import DemoClock
+from demo.g60 import DemoClock, id_of
 from workflow.engine import Engine
 from workflow.errors import RuleRefused
 
@@ -47,9 +47,14 @@ def run_demo(store: Any, year: int = 2027, seed: int = 1, echo=print) -> None:
     ids = {}
     for month, (unit, kind, mode, partners) in zip((1, 2, 5, 7), UNITS, strict=True):
         clock.set(month, 10)
-        ids[unit] = engine.submit("ap", application(unit, kind, mode, partners)).id
+        ids[unit] = id_of(engine.submit("ap", application(unit, kind, mode, partners)))
     clock.set(3, 12)
-    spring = [pid for pid in ids.values() if engine.project("lead", pid)[0].submitted_at < clock()]
+    spring = []
+    for pid in ids.values():
+        submitted = engine.project("lead", pid)[0].submitted_at
+        assert submitted is not None  # (it was submitted)
+        if submitted < clock():
+            spring.append(pid)
     engine.fire("wg", spring, "evaluate", result="pass")
     say(f"   March round: {len(spring)} applications received since January pass")
     clock.set(6, 1)
@@ -91,10 +96,10 @@ def run_demo(store: Any, year: int = 2027, seed: int = 1, echo=print) -> None:
     clock.set(1, 5)
     again = engine.open_cycle("lead", PROGRAM, year + 2)
     clock.set(2, 10)
-    unit = UNITS[0]
-    engine.submit("ap", application(*unit), again.id)
-    history = engine.unit("lead", unit[0], PROGRAM)
-    say(f"   {unit[0]}: " + "; ".join(f"{c.id} project {p.id} {p.state}" for c, p in history))
+    removed = UNITS[0]
+    engine.submit("ap", application(*removed), again.id)
+    history = engine.unit("lead", removed[0], PROGRAM)
+    say(f"   {removed[0]}: " + "; ".join(f"{c.id} project {p.id} {p.state}" for c, p in history))
     say("   co-building continues: plaques held, progress recorded, the unit's record kept across the years")
 
 

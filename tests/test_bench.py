@@ -80,19 +80,16 @@ def test_the_floor_writes_the_rows_the_engine_writes(tmp_path: Path) -> None:
     """The floor is 'the same rows': per table and per audited action, as many rows as the
     engine's run writes, projects ending in the same states and versions, and the same bytes of
     audit data and sheets (the list's tie order aside: the engine's run settles a tie)."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
+    from benchmarks.cycle import PROGRAM, Applications, engine_run
+    from benchmarks.floor import same_rows_run
     from workflow.program import ProgramRegistry
 
     n = 90
-    apps = bench.Applications(n, list(ProgramRegistry().get(bench.PROGRAM).parties))
+    apps = Applications(n, list(ProgramRegistry().get(PROGRAM).parties))
     (tmp_path / "e").mkdir()
     (tmp_path / "f").mkdir()
-    engine_stages, *_, engine_db = bench.engine_run(n, tmp_path / "e", apps)
-    seconds, stages = bench.same_rows_run(n, tmp_path / "f", apps)
+    engine_stages, *_, engine_db = engine_run(n, tmp_path / "e", apps)
+    seconds, stages = same_rows_run(n, tmp_path / "f", apps)
     # the floor's stages are the engine's (but advancing the cycle, which writes no rows here),
     # and its seconds are theirs, all of them
     assert set(stages) == set(engine_stages) - {"advance"}
@@ -129,13 +126,10 @@ def test_the_floor_writes_the_rows_the_engine_writes(tmp_path: Path) -> None:
 
 def test_each_budget_is_marked_by_its_figure() -> None:
     """A figure at its budget is within it, one above is over, and one not measured says so."""
-    sys.path.insert(0, str(ROOT / "benchmarks"))
-    try:
-        import bench
-    finally:
-        sys.path.remove(str(ROOT / "benchmarks"))
-    lines = bench.budget_lines({"score": 3.0, "ratio": 4.01, "peak": 356.4})
-    assert len(lines) == len(bench.BUDGETS)
+    from benchmarks.budgets import BUDGETS, budget_lines
+
+    lines = budget_lines({"score": 3.0, "ratio": 4.01, "peak": 356.4})
+    assert len(lines) == len(BUDGETS)
     (score,) = (x for x in lines if "criterion scores" in x)
     assert score.endswith("3.000 s, budget 3.000 s: within"), score
     (ratio,) = (x for x in lines if "engine / the floor" in x)

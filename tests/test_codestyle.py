@@ -219,6 +219,7 @@ def test_no_import_cycles_among_production_modules() -> None:
     cycles = [c for c in import_cycles(graph) if tuple(sorted(set(c))) not in KNOWN_CYCLES]
     assert not cycles, "import cycles: " + "; ".join(" → ".join(c) for c in cycles)
 
+
 # demo/ drives synthetic cycles through the engine; production code finds a program's demo and its
 # template's example application by the names in the program file ([demo], workflow.program_code)
 NOT_PRODUCTION = {"demo", "tests", "benchmarks", "build"}
@@ -237,3 +238,30 @@ def test_no_production_module_imports_demo() -> None:
     assert len(PRODUCTION) > 50  # (the walk found the packages)
     wrong = [str(f.relative_to(ROOT)) for f in PRODUCTION if "demo" in imports_of(f)]
     assert not wrong, f"{wrong} import demo/; name the code in the program file's [demo] instead"
+
+
+# -- room sizes ------------------------------------------------------------------------------------
+
+# a module longer than this holds more than one idea: split it by concern (STYLE.md, "rooms")
+MAX_LINES = 800
+
+
+def python_modules() -> list[Path]:
+    """Every module outside tests/: the packages, the demo, the benchmarks, top-level scripts
+    (hidden folders, the virtual environment among them, and build output are not the project's)."""
+    skipped = {"tests", "build"}
+    folders = [
+        d
+        for d in sorted(ROOT.iterdir())
+        if d.is_dir() and not d.name.startswith(".") and d.name not in skipped and not d.name.endswith(".egg-info")
+    ]
+    return [*sorted(ROOT.glob("*.py")), *(f for d in folders for f in sorted(d.rglob("*.py")))]
+
+
+def test_no_module_is_over_800_lines() -> None:
+    modules = python_modules()
+    assert len(modules) > 50 and ROOT / "benchmarks" / "bench.py" in modules  # (the walk found them)
+    # lines as `wc -l` counts them
+    sizes = {str(f.relative_to(ROOT)): f.read_bytes().count(b"\n") for f in modules}
+    over = sorted((name, n) for name, n in sizes.items() if n > MAX_LINES)
+    assert not over, f"modules over {MAX_LINES} lines: " + ", ".join(f"{name} ({n})" for name, n in over)

@@ -182,6 +182,7 @@ class AccountActions(EngineCore):
                 return None
             at = utc_now()
             if token.last_used is None or at - token.last_used > TOUCH_EVERY:
+                assert token.id is not None  # (a stored token has its id)
                 tx.mark_token(token.id, last_used=at)
             return tx.get_user(token.user_name)
 

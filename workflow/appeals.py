@@ -25,6 +25,7 @@ from policies.permissions import permission_problem
 from workflow.common import ActionContext, EngineCore, actor_of, overrides_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted
 from workflow.log import get_logger
+from workflow.ports import StoreTx
 from workflow.program import REOPEN, Program, Stage
 from workflow.records import LIVE_LISTS, MADE_LISTS, Appeal, Correction, Cycle, ListStatus, Project, User
 
@@ -41,7 +42,7 @@ class AppealActions(EngineCore):
     """Filing, deciding and reading appeals; adding, revoking and reading overrides."""
 
     # -------------------------------------------------------------------------- when and against what
-    def _on_live_list(self, tx: Any, cycle: Cycle, project: Project) -> int | None:
+    def _on_live_list(self, tx: StoreTx, cycle: Cycle, project: Project) -> int | None:
         """The number of the proposed or confirmed list version holding ``project``, if any."""
         lst = tx.latest_list(cycle.id)
         program = self.program_of(cycle)
@@ -64,7 +65,7 @@ class AppealActions(EngineCore):
             candidates.append(window.closes + within)
         return min(candidates) if candidates else None
 
-    def _reopen_targets(self, tx: Any, program: Program, project: Project, against: str) -> list[Stage]:
+    def _reopen_targets(self, tx: StoreTx, program: Program, project: Project, against: str) -> list[Stage]:
         """The stages ``project`` may be reopened to: up to the stage that made the contested
         result, and only those whose waiting state the project once reached."""
         reached = {e.to_state for e in tx.history("project", str(project.id))} | {project.state}
@@ -162,7 +163,7 @@ class AppealActions(EngineCore):
         if decision == "uphold" and not reopen_to:
             raise InvalidInput("decision", ["upholding an appeal needs --reopen-to STAGE"])
 
-        def locate(tx: Any) -> str:
+        def locate(tx: StoreTx) -> str:
             found = tx.get_appeal(appeal_id)
             if found is None:
                 raise NotFound("appeal", appeal_id)
@@ -171,6 +172,7 @@ class AppealActions(EngineCore):
         with self._acting(acting, locate=locate) as act:  # (locks the appeal's cycle)
             tx, user, cycle, program, now = act.tx, act.user, act.cycle, act.program, act.now
             appeal = tx.get_appeal(appeal_id)  # as they are now
+            assert appeal is not None  # (locate found it; appeals are never deleted)
             project: Project = self._project(tx, appeal.project_id)
             subject = f"appeal {appeal.id}"
             if not self.visible(user, project, cycle, program):
@@ -234,7 +236,7 @@ class AppealActions(EngineCore):
         return appeal, project
 
     def _target_problems(
-        self, tx: Any, program: Program, project: Project, appeal: Appeal, reopen_to: str
+        self, tx: StoreTx, program: Program, project: Project, appeal: Appeal, reopen_to: str
     ) -> list[Rejection]:
         targets = self._reopen_targets(tx, program, project, appeal.against_stage)
         choices = ", ".join(s.id for s in targets) or "none"
@@ -308,7 +310,9 @@ class AppealActions(EngineCore):
             appeal = act.tx.get_appeal(appeal_id)
             if appeal is None or not may_read_appeal(act.user, appeal):
                 raise NotFound("appeal", appeal_id)
-            return appeal, act.tx.get_project(appeal.project_id)
+            project = act.tx.get_project(appeal.project_id)
+            assert project is not None  # (an appeal's project is stored before it)
+            return appeal, project
 
     def publication_appeals(self, acting: str | None, cycle_id: str, number: int) -> list[Appeal]:
         """The appeals a (corrected) publication of list version ``number`` answered."""

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 from policies.appeals import Override
 from policies.base import Rejection
 from policies.permissions import Actor
-from workflow.ports import StoreTx
-from workflow.program import Program
+from workflow.ports import Store, StoreTx
+from workflow.program import Program, ProgramRegistry
 from workflow.records import AuditEntry, Cycle, User
 
 if TYPE_CHECKING:
@@ -28,17 +28,11 @@ if TYPE_CHECKING:
 F = TypeVar("F", bound=Callable[..., Any])
 
 
-class Store(Protocol):
-    """The port the engine needs from persistence (implemented in store/)."""
-
-    def transaction(self, write: bool = True) -> Any: ...
-
-
 class UserContext:
     """What an action works with, made once when it starts, inside its one transaction: the
     transaction, the acting user and the instant it acts at (Engine._as_user)."""
 
-    def __init__(self, tx: Any, user: User, now: datetime) -> None:
+    def __init__(self, tx: StoreTx, user: User, now: datetime) -> None:
         self.tx = tx
         self.user = user
         self.now = now
@@ -76,7 +70,7 @@ class ActionContext(UserContext):
     the cycle (read, and so locked, first) and its program (looked up when first asked: reading
     the cycle's history needs no program file)."""
 
-    def __init__(self, tx: Any, user: User, now: datetime, cycle: Cycle, programs: Any) -> None:
+    def __init__(self, tx: StoreTx, user: User, now: datetime, cycle: Cycle, programs: ProgramRegistry) -> None:
         super().__init__(tx, user, now)
         self.cycle = cycle
         self._programs = programs
@@ -116,12 +110,12 @@ if TYPE_CHECKING:
             cycle_id: str | None = None,
             *,
             write: bool = True,
-            locate: Callable[[Any], str | None] | None = None,
+            locate: Callable[[StoreTx], str | None] | None = None,
         ) -> AbstractContextManager[ActionContext]: ...
         def _as_user(self, acting: str | None, write: bool = True) -> AbstractContextManager[UserContext]: ...
-        def _user(self, tx: Any, name: str | None) -> User: ...
-        def _cycle(self, tx: Any, cycle_id: str | None) -> Cycle: ...
-        def _project(self, tx: Any, project_id: int) -> Project: ...
+        def _user(self, tx: StoreTx, name: str | None) -> User: ...
+        def _cycle(self, tx: StoreTx, cycle_id: str | None) -> Cycle: ...
+        def _project(self, tx: StoreTx, project_id: int) -> Project: ...
         def program_of(self, cycle: Cycle) -> Program: ...
         def _permit(self, act: ActionContext, action: str, city: str | None, subject: str) -> None: ...
         def window(self, program: Program, cycle: Cycle, stage_id: str) -> Window | None: ...
@@ -174,7 +168,7 @@ class EngineCore(_EngineParts):
 
     def _audit(
         self,
-        tx: Any,
+        tx: StoreTx,
         now: datetime,
         cycle: Cycle | None,
         subject: str,

@@ -7,15 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
 
 from policies.base import Rejection
 from policies.permissions import can_read, permission_problem
 from policies.windows import Window
 from workflow.clock import Clock, utc_now
-from workflow.common import ActionContext, EngineCore, Store, UserContext, actor_of
+from workflow.common import ActionContext, EngineCore, UserContext, actor_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted, RuleRefused
 from workflow.log import get_logger
+from workflow.ports import Store, StoreTx
 from workflow.program import Program, ProgramRegistry
 from workflow.records import Cycle, Project, User
 
@@ -41,7 +41,7 @@ class ContextSteps(EngineCore):
         cycle_id: str | None = None,
         *,
         write: bool = True,
-        locate: Callable[[Any], str | None] | None = None,
+        locate: Callable[[StoreTx], str | None] | None = None,
     ) -> Iterator[ActionContext]:
         """Open the action's one transaction and make its context: the acting user first, then
         the cycle (``cycle_id``, or what ``locate`` finds with the transaction, say a project's
@@ -59,7 +59,7 @@ class ContextSteps(EngineCore):
         with self.store.transaction(write=write) as tx:
             yield UserContext(tx, self._user(tx, acting), now)
 
-    def _user(self, tx: Any, name: str | None) -> User:
+    def _user(self, tx: StoreTx, name: str | None) -> User:
         if not name:
             raise NotPermitted("act", "in evalflow", "no acting user; pass --as NAME or set EVALFLOW_USER")
         user = tx.get_user(name)
@@ -67,7 +67,7 @@ class ContextSteps(EngineCore):
             raise NotFound("user", name, "add users with 'evalflow user add'")
         return user
 
-    def _cycle(self, tx: Any, cycle_id: str | None) -> Cycle:
+    def _cycle(self, tx: StoreTx, cycle_id: str | None) -> Cycle:
         if cycle_id:
             cycle = tx.get_cycle(cycle_id)
             if cycle is None:
@@ -81,7 +81,7 @@ class ContextSteps(EngineCore):
             raise InvalidInput("cycle choice", [f"several cycles exist ({names}); name one"])
         return cycles[0]
 
-    def _project(self, tx: Any, project_id: int) -> Project:
+    def _project(self, tx: StoreTx, project_id: int) -> Project:
         project = tx.get_project(project_id)
         if project is None:
             raise NotFound("project", project_id)

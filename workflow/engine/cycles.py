@@ -254,10 +254,10 @@ class CycleActions(Door):
                 )
             year, month = (int(x) for x in subject.removeprefix("round/").split("-"))
             sources = {st for t in program.round_triggers for st in program.sources_of(t)}
-            waiting = tx.count_by_city_state(cycle.id)
+            counts = tx.count_by_city_state(cycle.id)
             items = []
             for party in program.parties:
-                n = sum(waiting.get((party.id, st), 0) for st in sources)
+                n = sum(counts.get((party.id, st), 0) for st in sources)
                 if n:
                     items.append(
                         Rejection("in_months", f"{party.id} has {n} projects for the {month}月 round", (party.id,))

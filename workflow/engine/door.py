@@ -119,6 +119,7 @@ class Door(GuardSteps):
             for project, _, _, extra, _ in done:
                 if "total" in extra:
                     who = act.user.name if program.sheets_per == "scorer" else extra["city"]
+                    assert project.id is not None  # (a project is scored once it is stored)
                     extra["replaces_total"] = replaced.get((project.id, who))
         created = [p for p, *_ in done if p.id is None]
         if created:
@@ -210,6 +211,7 @@ class Door(GuardSteps):
             project.municipal_result = project.review_method = None
         scoring = program.stage_of_action.get(program.sheet_trigger or "")
         if scoring and target <= program.stage_index(scoring):
+            assert project.id is not None  # (a reopened project is stored)
             old = act.tx.supersede_sheets(project.id)
             if old:
                 out["sheets"] = [{"city": s.city, "total": s.total} for s in old]
@@ -236,6 +238,7 @@ class Door(GuardSteps):
                 orders = p.record.get(key, [])
                 due = parse_date(orders[-1].get("deadline")) if orders else None
                 if due is not None:
+                    assert p.id is not None  # (read from the store)
                     deadlines.append(Deadline(p.id, len(orders) - 1, p.city, due))
         at = cycle.config.published_at
         return plan_for(program, cycle, deadlines, at, until_year=program.year_at(self.now()) + 1)

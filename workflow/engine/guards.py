@@ -143,7 +143,10 @@ class GuardSteps(ContextSteps):
         if "appeals_settled" in names:
             waiting = set(program.undecided_states)
             # the appeal that reopened each project: its latest upheld one (one query for all)
-            upheld = {a.project_id: a.id for a in tx.appeals(cycle.id, statuses=("upheld",))}
+            # (typed with the records' optional ids: only looked up, by the ids of projects read from the store)
+            upheld: dict[int | None, int | None] = {
+                a.project_id: a.id for a in tx.appeals(cycle.id, statuses=("upheld",))
+            }
             request["reopened_waiting"] = [
                 {"project": p.id, "city": p.city, "state": p.state, "stage": p.reopened_to, "appeal": upheld.get(p.id)}
                 for p in tx.reopened_projects(cycle.id)

@@ -89,7 +89,10 @@ class ListActions(ScoringActions):
                 list(tie_order),
             )
             # the previous version's entries, read only now and dropped with the changes made
-            changes = list_changes(tx.list_entries(previous.id), entries) if previous else []
+            changes: list[dict[str, Any]] = []
+            if previous:
+                assert previous.id is not None  # (a stored list has its id)
+                changes = list_changes(tx.list_entries(previous.id), entries)
             self._list_new(
                 act,
                 lst,
@@ -139,6 +142,7 @@ class ListActions(ScoringActions):
             ctx = self._context(act, CycleCounts(), now=act.now)
             correction = self._list_reopened(act)
             rejections = self._guards(act, decision, ctx, correction).refused
+            assert lst.id is not None  # (a stored list has its id)
             done = {c.city for c in act.tx.confirmations(lst.id) if c.decision == "confirm"}
             if user.city in done:
                 rejections.append(
@@ -146,7 +150,7 @@ class ListActions(ScoringActions):
                 )
             if rejections:
                 raise self._refuse(decision, f"list version {lst.number} of cycle {cycle.id}", rejections)
-            act.tx.add_confirmation(Confirmation(lst.id, user.city or "", user.name, decision, reason, act.now))  # type: ignore[arg-type]
+            act.tx.add_confirmation(Confirmation(lst.id, user.city or "", user.name, decision, reason, act.now))
             status = ListStatus(lst.status)  # (a confirmation short of all parties keeps it)
             if decision == "object":
                 status = ListStatus.OBJECTED
@@ -233,6 +237,7 @@ class ListActions(ScoringActions):
             moves: list[Move] = []
             found = act.tx.get_projects(ids[start : start + MOVE_CHUNK], with_application=False)
             for project in (found[pid] for pid in ids[start : start + MOVE_CHUNK]):
+                assert project.id is not None  # (read from the store)
                 cat = category.get(project.id, "none")
                 if project.state in program.placed_states:
                     if placed_category(program, project, awarded_from) == cat:

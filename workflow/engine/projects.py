@@ -137,6 +137,7 @@ class ProjectActions(Door):
                 ):
                     raise NotFound("project", project.id)
             for project in projects:
+                assert project.id is not None  # (read from the store)
                 seen = (expected or {}).get(project.id)
                 if seen is not None and seen != project.version:
                     raise ConcurrentChange(f"project {project.id}", seen, project.version)
@@ -213,9 +214,9 @@ class ProjectActions(Door):
                 if why:
                     problems.append(f"[{label}] not permitted: {why}")
                     continue
-                old = existing.get(key)
-                if old is not None:  # compared below, once the applications are read (one query)
-                    again.append((len(problems), label, app, old))
+                known = existing.get(key)
+                if known is not None:  # compared below, once the applications are read (one query)
+                    again.append((len(problems), label, app, known))
                     problems.append("")
                     continue
                 project = _new_project(act, city, key[0], key[1], app)

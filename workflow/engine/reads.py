@@ -16,6 +16,7 @@ from workflow.common import overrides_of
 from workflow.engine.door import Door
 from workflow.engine.lists import placed_category
 from workflow.errors import NotFound, NotPermitted
+from workflow.ports import StoreTx
 from workflow.program import INITIAL_STATE, REOPEN, Program, StatusColumn
 from workflow.records import AuditEntry, Confirmation, Cycle, ListStatus, ListVersion, Project, ScoreSheet, User
 
@@ -59,7 +60,7 @@ class Reads(Door):
         """A project the user may read, with the score sheets and history they may read of it."""
         read: list[Project] = []
 
-        def locate(tx: Any) -> str:
+        def locate(tx: StoreTx) -> str:
             read.append(self._project(tx, project_id))
             return read[0].cycle_id
 
@@ -72,7 +73,11 @@ class Reads(Door):
                 sheets = [s for s in sheets if s.city == user.city] if user.role != "applicant" else []
             history = tx.history("project", str(project_id))
             if user.role != "lead":
-                readable = {a.id for a in tx.appeals(project_id=project.id) if may_read_appeal(user, a)}
+                readable: set[int] = set()
+                for a in tx.appeals(project_id=project.id):
+                    assert a.id is not None  # (read from the store)
+                    if may_read_appeal(user, a):
+                        readable.add(a.id)
                 history = [e for e in (_scoped(e, user, readable) for e in history) if e is not None]
             return project, sheets, history
 
@@ -98,7 +103,11 @@ class Reads(Door):
         """A cycle's list versions, oldest first, with each one's confirmations."""
         with self._acting(acting, cycle_id, write=False) as act:
             versions = act.tx.list_versions(act.cycle.id)
-            return act.cycle, versions, {v.id: act.tx.confirmations(v.id) for v in versions}
+            confirmed: dict[int, list[Confirmation]] = {}
+            for v in versions:
+                assert v.id is not None  # (read from the store)
+                confirmed[v.id] = act.tx.confirmations(v.id)
+            return act.cycle, versions, confirmed
 
     def status(self, acting: str | None, cycle_id: str | None = None) -> dict[str, Any]:
         """Where the cycle stands: stage, window and time left, per-city progress, funding."""
