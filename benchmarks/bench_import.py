@@ -144,7 +144,7 @@ def main() -> None:
     clock.set(5, 11)
     engine.advance("lead")
 
-    cycle, _, library = engine.key_library("lead")
+    cycle, _, library = engine.shortlist("lead")
     files = []
     for p in cities:
         f = work / f"scores-{p.id}.xlsx"

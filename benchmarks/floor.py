@@ -48,7 +48,7 @@ def floor_run(n: int, work: Path, apps: Applications, cities: int = 9) -> float:
         batch = [a for _, a in apps[city.id]]
         untimed += time.perf_counter() - made
         con.executemany(
-            "INSERT INTO projects (id, cycle_id, city, applicant, enterprise_name, project_name, application, state,"
+            "INSERT INTO projects (id, cycle_id, city, applicant, unit_name, project_name, application, state,"
             " version, submitted_at, updated_at, record) VALUES (?, 'c', ?, 'u', ?, ?, ?, 'submitted', 1, ?, ?, '{}')",
             [
                 (pid + i + 1, a["enterprise"]["city"], a["enterprise"]["name"], a["project"]["name"], as_stored(a))
@@ -173,7 +173,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
             e, p = a["enterprise"], a["project"]
             rows.append((pid, e["city"], admin, e["name"], p["name"], as_stored(a), when, when))
         con.executemany(
-            "INSERT INTO projects (id, cycle_id, city, applicant, enterprise_name, project_name, application, state,"
+            "INSERT INTO projects (id, cycle_id, city, applicant, unit_name, project_name, application, state,"
             f" version, submitted_at, updated_at, record) VALUES (?, '{CYCLE}', ?, ?, ?, ?, ?, 'submitted', 1, ?, ?,"
             " '{}')",
             rows,
@@ -207,7 +207,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
             "in_library",
             "municipal_demonstration",
             {"method": "site", "result": "demonstration"},
-            ", municipal_result = ?, review_method = ?",
+            ", review_result = ?, review_method = ?",
             ("demonstration", "site"),
         ),
         ("3 recommend", "recommend", at(5, 2), "municipal_demonstration", "recommended", {}, "", ()),
@@ -271,7 +271,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
         )
     con.execute("BEGIN")
     when = at(5, 25)
-    names = {r[0]: r[1:] for r in con.execute("SELECT id, city, enterprise_name, project_name FROM projects")}
+    names = {r[0]: r[1:] for r in con.execute("SELECT id, city, unit_name, project_name FROM projects")}
     untimed += time.perf_counter() - made
 
     def entry(rank: int, i: int) -> dict[str, object]:
@@ -281,7 +281,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
             "rank": rank,
             "project_id": i,
             "city": city,
-            "enterprise_name": enterprise,
+            "unit_name": enterprise,
             "project_name": project,
             "score": score,
             "category": category[i],

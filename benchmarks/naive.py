@@ -55,7 +55,7 @@ def naive_run(n: int, work: Path, apps: Applications) -> float:
                     cycle_id="c",
                     city=a["enterprise"]["city"],
                     applicant="u",
-                    enterprise_name=a["enterprise"]["name"],
+                    unit_name=a["enterprise"]["name"],
                     project_name=a["project"]["name"],
                     application=a,
                     state="submitted",

@@ -56,7 +56,7 @@ def main(
     verbose: bool,
     config_path: str | None,
 ) -> None:
-    """evalflow — run multi-stage evaluation programs (G60 深度融合项目评选 and its sister programs)."""
+    """evalflow — run multi-stage evaluation programs, each declared in a program file."""
     from workflow.log import before_first_use
 
     before_first_use(lambda: configure_logging(verbose))  # structlog is imported only by a command that logs

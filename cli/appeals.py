@@ -49,7 +49,7 @@ def appeal_file(project_id: int, reason: str) -> None:
 @click.argument("appeal_id", type=int)
 @click.option("--uphold", is_flag=True, help="Uphold the appeal (needs --reopen-to).")
 @click.option("--dismiss", is_flag=True, help="Dismiss the appeal (needs --reason).")
-@click.option("--reopen-to", "reopen_to", help="The stage to reopen the project to (e.g. municipal_review).")
+@click.option("--reopen-to", "reopen_to", help="The stage to reopen the project to (a stage id of its program).")
 @click.option("--reason", default="", help="Why (required to dismiss).")
 @handled
 def appeal_decide(appeal_id: int, uphold: bool, dismiss: bool, reopen_to: str | None, reason: str) -> None:

@@ -21,16 +21,36 @@ def _parse_quota(values: tuple[str, ...]) -> dict[str, dict[str, int]]:
         try:
             city, rest = v.split(":", 1)
             for part in rest.split(","):
-                key, num = part.split("=")
-                if key not in ("demonstration", "excellent"):
+                key, num = part.split("=")  # (the engine checks that each key is a result of the program)
+                if not key.strip():
                     raise ValueError
                 quotas.setdefault(city.strip(), {})[key.strip()] = int(num)
         except ValueError:
-            raise click.BadParameter(f"{v!r}: use CITY:demonstration=N,excellent=M", param_hint="--quota") from None
+            raise click.BadParameter(f"{v!r}: use CITY:RESULT=N,RESULT=M", param_hint="--quota") from None
     return quotas
 
 
-@cycle.command("open")
+def _category_places(ctx: click.Context) -> dict[str, int]:
+    """``--CATEGORY-places N`` (or ``=N``) for any list category: the older spelling of
+    ``--places CATEGORY=N``, kept for scripts (the engine checks the category)."""
+    places: dict[str, int] = {}
+    args = list(ctx.args)
+    while args:
+        arg = args.pop(0)
+        name, eq, value = arg.partition("=")
+        if not (name.startswith("--") and name.endswith("-places") and len(name) > len("---places")):
+            raise click.NoSuchOption(name, ctx=ctx)
+        if not eq:
+            if not args:
+                raise click.BadOptionUsage(name, f"Option '{name}' requires an argument.", ctx=ctx)
+            value = args.pop(0)
+        option = click.Option([name], type=click.IntRange(0))  # (its errors name the option)
+        number = option.type.convert(value, option, ctx)
+        places[name[2 : -len("-places")].replace("-", "_")] = number
+    return places
+
+
+@cycle.command("open", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("program_id")
 @click.option("--year", type=int, required=True, help="The cycle year (windows are computed for it).")
 @click.option(
@@ -38,24 +58,16 @@ def _parse_quota(values: tuple[str, ...]) -> dict[str, dict[str, int]]:
     "place_args",
     multiple=True,
     metavar="CATEGORY=N",
-    help="Places of a list category in this cycle (default: the program's), e.g. demonstration=12.",
+    help="Places of a list category in this cycle (default: the program's), e.g. CATEGORY=12.",
 )
-@click.option("--demonstration-places", type=click.IntRange(0), hidden=True)  # = --places demonstration=N
-@click.option("--excellent-places", type=click.IntRange(0), hidden=True)
-@click.option("--quota", multiple=True, help="Municipal quota for this cycle: CITY:demonstration=N,excellent=M.")
+@click.option("--quota", multiple=True, help="Quota of review results for this cycle: CITY:RESULT=N,RESULT=M.")
+@click.pass_context
 @handled
 def cycle_open(
-    program_id: str,
-    year: int,
-    place_args: tuple[str, ...],
-    demonstration_places: int | None,
-    excellent_places: int | None,
-    quota: tuple[str, ...],
+    ctx: click.Context, program_id: str, year: int, place_args: tuple[str, ...], quota: tuple[str, ...]
 ) -> None:
     """Open a cycle of a program for a year (lead only)."""
-    places = {
-        k: v for k, v in (("demonstration", demonstration_places), ("excellent", excellent_places)) if v is not None
-    }
+    places = _category_places(ctx)  # (--CATEGORY-places N, hidden)
     for arg in place_args:
         category, _, number = arg.partition("=")
         if not number.strip().isdigit():

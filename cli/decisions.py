@@ -18,7 +18,7 @@ from cli.common import cfg, expect_version_option, fire_cmd, handled
 @expect_version_option
 @handled
 def review(project_id: int, result: str, method: str, expected_version: int | None) -> None:
-    """Record the municipal review result of a library project."""
+    """Record the review result of a library project."""
     fire_cmd("review", project_id, verb="Reviewed", result=result, method=method, expected_version=expected_version)
 
 
@@ -27,7 +27,7 @@ def review(project_id: int, result: str, method: str, expected_version: int | No
 @click.option("--withdraw", is_flag=True, help="Withdraw the recommendations instead.")
 @handled
 def recommend(project_ids: tuple[int, ...], withdraw: bool) -> None:
-    """Recommend municipal demonstration projects into the key-project library (all or none)."""
+    """Recommend reviewed projects onto the shortlist every party scores (all or none)."""
     fire_cmd("withdraw" if withdraw else "recommend", project_ids, verb="Withdrew" if withdraw else "Recommended")
 
 

@@ -17,18 +17,19 @@ from cli.common import cfg, handled
 @click.option(
     "--program",
     "program_id",
-    default="g60-deep-integration",
-    show_default=True,
-    help="The program whose cycle to run (see `evalflow program list`).",
+    help="The program whose cycle to run (see `evalflow program list`; default: the first that has a demo).",
 )
 @handled
-def demo(per_city: int, year: int, seed: int, keep: bool, program_id: str) -> None:
+def demo(per_city: int, year: int, seed: int, keep: bool, program_id: str | None) -> None:
     """Run a whole synthetic cycle of a program on a fresh SQLite file (default ./evalflow-demo.db)."""
     from store.sql import SqlStore, database_url
     from workflow.program import ProgramRegistry
     from workflow.program_code import demo_of
 
-    run_demo = demo_of(ProgramRegistry().get(program_id))
+    registry = ProgramRegistry()
+    if program_id is None:  # (the programs in id order; a program names its demo in its file)
+        program_id = next((p for p in registry.ids() if registry.get(p).demo.get("run")), "")
+    run_demo = demo_of(registry.get(program_id))
 
     url = database_url(cfg().db or "evalflow-demo.db")
     store = SqlStore(url)

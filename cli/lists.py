@@ -12,7 +12,7 @@ from cli.common import cfg, handled, json_option, local, out
 
 @click.group("list")
 def list_group() -> None:
-    """The proposed G60 list: propose, show, confirm, object."""
+    """The proposed list: propose, show, confirm, object."""
 
 
 def _print_list(lst: Any, confirmations: list[Any] | None = None, previous: Any = None) -> None:
@@ -23,7 +23,7 @@ def _print_list(lst: Any, confirmations: list[Any] | None = None, previous: Any 
     for e in lst.entries:
         click.echo(
             f"  {e.rank:>3}. {e.score:>9}  {e.category:<13} #{e.project_id:<5} {e.city:<10} "
-            f"{e.enterprise_name}  《{e.project_name}》"
+            f"{e.unit_name}  《{e.project_name}》"
         )
     if previous is not None:
         moved: list[Mapping[str, Any]] = [*list_changes(previous.entries, lst.entries)]

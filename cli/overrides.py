@@ -20,7 +20,7 @@ def override() -> None:
 @click.option("--cycle", "cycle_id")
 @handled
 def override_add(rule: str, reason: str, city: str | None, project_id: int | None, cycle_id: str | None) -> None:
-    """Override RULE (lead), e.g. `override add min_recommendations --city hefei --reason …`."""
+    """Override RULE (lead), e.g. `override add min_recommendations --city CITY --reason …`."""
     o = cfg().engine().override(cfg().user, rule, reason, city, project_id, cycle_id)
     click.echo(f"Override {o.id}: {o.rule} no longer holds back {o.scope()}")
 

@@ -33,15 +33,15 @@ def project() -> None:
 @click.option("--cycle", "cycle_id", help="Cycle (default: the only open cycle, or the file's 'cycle').")
 @handled
 def project_submit(file: Path, cycle_id: str | None) -> None:
-    """Submit an application (附件1) from a TOML or JSON file."""
+    """Submit an application (the program's form) from a TOML or JSON file."""
     from workflow.application import read_application
 
     p = cfg().engine().submit(cfg().user, read_application(file), cycle_id)
-    click.echo(f"Submitted project {p.id}: {p.project_name} ({p.enterprise_name}, {p.city})")
+    click.echo(f"Submitted project {p.id}: {p.project_name} ({p.unit_name}, {p.city})")
 
 
 def _project_row(p: Any) -> str:
-    return f"{p.id:>5}  {p.city:<10} {p.state:<24} {p.enterprise_name}  《{p.project_name}》"
+    return f"{p.id:>5}  {p.city:<10} {p.state:<24} {p.unit_name}  《{p.project_name}》"
 
 
 @project.command("list")
@@ -80,10 +80,10 @@ def project_show(project_id: int) -> None:
         app = p.application
         click.echo(f"Project {p.id}: {p.project_name}")
         state = f"{p.state} {state_name(p.state, p.cycle_id)}".strip()
-        click.echo(f"  {form.field(form.unit).zh} {p.enterprise_name} ({p.city}), 状态 {state}, version {p.version}")
-        if p.municipal_result:
-            result = program.results.get(p.municipal_result, "")
-            click.echo(f"  评审结果 {p.municipal_result} {result} ({p.review_method})")
+        click.echo(f"  {form.field(form.unit).zh} {p.unit_name} ({p.city}), 状态 {state}, version {p.version}")
+        if p.review_result:
+            result = program.results.get(p.review_result, "")
+            click.echo(f"  评审结果 {p.review_result} {result} ({p.review_method})")
         for f in form.fields:
             if f.path not in (form.unit, form.title, form.party):
                 click.echo(f"  {f.zh}: {shown(f, f.get(app))}")
@@ -131,7 +131,7 @@ def project_history(project_id: int) -> None:
 @click.option("--dry-run", is_flag=True, help="Check every row; import nothing.")
 @handled
 def project_import(file: Path, cycle_id: str | None, dry_run: bool) -> None:
-    """Import many applications (附件1) from XLSX, CSV or JSON, all or nothing.
+    """Import many applications (the program's form) from XLSX, CSV or JSON, all or nothing.
 
     \b
     XLSX: sheet 申报表 (one row per application, keyed by 申报序号) and sheet
@@ -189,7 +189,7 @@ def project_act(trigger: str, project_ids: tuple[int, ...], params: tuple[str, .
 
 @project.command("accept")
 @click.argument("project_id", type=int)
-@click.option("--opinion", default="", help="所在城市组织部门意见 (recorded on the application).")
+@click.option("--opinion", default="", help="The accepting party's opinion (recorded on the application).")
 @expect_version_option
 @handled
 def project_accept(project_id: int, opinion: str, expected_version: int | None) -> None:

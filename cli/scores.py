@@ -1,4 +1,4 @@
-"""`evalflow score`: score sheets (附件2), one at a time or a city's whole sheet."""
+"""`evalflow score`: score sheets, one at a time or a city's whole sheet."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ class _DefaultCommandGroup(click.Group):
 
 @click.group("score", cls=_DefaultCommandGroup)
 def score_group() -> None:
-    """Score sheets (附件2): `score PROJECT --value …` enters one; `score import FILE` a city's whole sheet."""
+    """Score sheets: `score PROJECT --value …` enters one; `score import FILE` a city's whole sheet."""
 
 
 @score_group.command("sheet")
@@ -35,7 +35,7 @@ def score_group() -> None:
 @click.option("--completion", default="", help="项目完成情况")
 @handled
 def score(project_id: int, value: int, organization: int, effectiveness: int, mechanism: int, completion: str) -> None:
-    """Enter (or replace) your city's score sheet (附件2) for a key-library project."""
+    """Enter (or replace) your city's score sheet for a shortlisted project."""
     scores = {"value": value, "organization": organization, "effectiveness": effectiveness, "mechanism": mechanism}
     cfg().engine().score(cfg().user, project_id, scores, completion)
     click.echo(f"Scored project {project_id}: total {sum(scores.values())}")
@@ -46,12 +46,12 @@ def score(project_id: int, value: int, organization: int, effectiveness: int, me
 @click.option("--cycle", "cycle_id")
 @handled
 def score_import(file: Path, cycle_id: str | None) -> None:
-    """Record every filled row of your city's 附件2 sheet, all or nothing (same band rules as `score`)."""
+    """Record every filled row of your city's score sheet, all or nothing (same band rules as `score`)."""
     from sheets.scores import read_scores
     from workflow.errors import InvalidInput
 
     engine = cfg().engine()
-    cycle, program, _ = engine.key_library(cfg().user, cycle_id)
+    cycle, program, _ = engine.shortlist(cfg().user, cycle_id)
     with full_report(file):
         named, items, skipped = read_scores(file, program.criteria)
     user = next((u for u in engine.users() if u.name == cfg().user), None)

@@ -11,7 +11,7 @@ from cli.common import cfg, chosen_program, handled
 
 @click.group()
 def template() -> None:
-    """Blank spreadsheets to fill in: the 附件1 application form, a city's 附件2 score sheet."""
+    """Blank spreadsheets to fill in: the program's application form, a city's score sheet."""
 
 
 @template.command("application")
@@ -32,16 +32,16 @@ def template_application(program_id: str | None, out: Path | None) -> None:
 
 
 @template.command("scores")
-@click.option("--city", required=True, help="The scoring city (its id, e.g. hefei).")
+@click.option("--city", required=True, help="The scoring city (its id, see `evalflow program show`).")
 @click.option("--cycle", "cycle_id")
-@click.option("--out", type=click.Path(path_type=Path), help="Default: 附件2-评分表-CITY.xlsx")
+@click.option("--out", type=click.Path(path_type=Path), help="Default: the score sheet's name and CITY, .xlsx.")
 @handled
 def template_scores(city: str, cycle_id: str | None, out: Path | None) -> None:
-    """Write CITY's pre-filled 附件2 score sheet: every key-library project, the criteria with their bands."""
+    """Write CITY's pre-filled score sheet: every shortlisted project, the criteria with their bands."""
     from sheets.scores import write_template
 
-    cycle, program, projects = cfg().engine().key_library(cfg().user, cycle_id, city)
+    cycle, program, projects = cfg().engine().shortlist(cfg().user, cycle_id, city)
     party = program.party(city)
-    out = out or Path(f"附件2-评分表-{city}.xlsx")
+    out = out or Path(f"{program.sheet_name.replace(' ', '-')}-{city}.xlsx")
     write_template(out, party, projects, program.criteria, cycle.id, program.parties)
     click.echo(f"Wrote {out}: {len(projects)} key-library projects for {party.unit} to score")

@@ -282,7 +282,7 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
             continue
         echo(
             f"   {e.rank:<4}{e.score:>9}  {label[e.category][-4:]:<8}{names[e.city]:<6} "
-            f"{e.enterprise_name} 《{e.project_name}》"
+            f"{e.unit_name} 《{e.project_name}》"
         )
     status = engine.status(lead)
     states = Counter(p.state for p in engine.projects(lead, cycle.id))

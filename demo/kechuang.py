@@ -103,7 +103,7 @@ def run_demo(store: Any, year: int = 2027, applications: int = 30, members: int 
     selected = [e.project_id for e in lst.entries if e.category != "none"]
     left_out = next(e for e in reversed(lst.entries) if e.category == "none")
     for e in lst.entries[:places]:
-        say(f"   {e.rank:>2}. {float(e.score):>3.0f} 票  #{e.project_id:<3} {e.enterprise_name} 《{e.project_name}》")
+        say(f"   {e.rank:>2}. {float(e.score):>3.0f} 票  #{e.project_id:<3} {e.unit_name} 《{e.project_name}》")
     clock.set(5, 17, 10)
     try:
         engine.fire("lead", selected, "award")

@@ -10,12 +10,12 @@ Example::
     password_env = "EVALFLOW_SMTP_PASSWORD"   # the password itself never sits in the file
     sender = "evalflow@example.gov.cn"
 
-    [recipients.hefei]
-    email = ["zzb-hefei@example.gov.cn"]
+    [recipients.CITY]                # a party's id in the program file
+    email = ["zzb-city@example.gov.cn"]
     webhook = "https://oapi.dingtalk.com/robot/send?access_token=…"   # or a WeCom robot URL
 
     [recipients.lead]
-    email = ["zzb-songjiang@example.gov.cn"]
+    email = ["zzb-lead@example.gov.cn"]
 """
 
 from __future__ import annotations

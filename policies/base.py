@@ -91,7 +91,7 @@ class ProjectView:
     city: str
     state: str
     application: Mapping[str, Any]
-    municipal_result: str | None = None
+    review_result: str | None = None
     # what the project gathered over its life (see Project.record): key -> list of entries
     record: Mapping[str, Any] = field(default_factory=dict)
 
@@ -102,14 +102,15 @@ class CycleCounts:
 
     # (city, state) -> number of projects
     by_city_state: Mapping[tuple[str, str], int] = field(default_factory=dict)
-    # (city, municipal result) -> number of projects holding that result
+    # (city, review result) -> number of projects holding that result
     results: Mapping[tuple[str, str], int] = field(default_factory=dict)
     # scoring city -> number of current sheets it has entered
     sheets_by_city: Mapping[str, int] = field(default_factory=dict)
     # city -> confirmed the current list version?
     confirmations: frozenset[str] = frozenset()
-    # number of projects in the key library (what every city must score)
-    key_library: int = 0
+    # number of projects on the shortlist: those in the stage that is scored, a sheet expected
+    # from every scoring party for each
+    shortlist: int = 0
     # where sheets are per scorer (a committee's votes): each scorer's current sheets on them,
     # and every scorer (committee member) there is
     sheets_by_scorer: Mapping[str, int] = field(default_factory=dict)
@@ -187,7 +188,7 @@ def policy(
     name: str, counts: bool = False, application: bool = False, unit: bool = False
 ) -> Callable[[Policy], Policy]:
     """Register a guard under the name program files use for it; ``counts`` if it reads
-    ctx.counts, ``application`` if it reads the project's application (its 附件1 fields)."""
+    ctx.counts, ``application`` if it reads the project's application (its form's fields)."""
 
     def register(func: Policy) -> Policy:
         if name in REGISTRY:

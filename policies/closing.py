@@ -54,7 +54,7 @@ def all_library_projects_reviewed(ctx: GuardContext) -> Iterator[Rejection]:
 @policy("all_sheets_in", counts=True)
 def all_sheets_in(ctx: GuardContext) -> Iterator[Rejection]:
     """Every city has scored every project in the key library."""
-    needed = ctx.counts.key_library
+    needed = ctx.counts.shortlist
     if needed == 0:
         yield Rejection("all_sheets_in", "the key-project library is empty")
         return

@@ -12,7 +12,7 @@ from policies.base import GuardContext, Rejection, policy
 @policy("all_votes_in", counts=True)
 def all_votes_in(ctx: GuardContext) -> Iterator[Rejection]:
     """Every committee member (a user with the scorer role) has voted on every project under review."""
-    needed = ctx.counts.key_library
+    needed = ctx.counts.shortlist
     if needed == 0:
         yield Rejection("all_votes_in", "no project is under review")
         return

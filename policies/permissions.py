@@ -37,13 +37,13 @@ def permission_problem(
     return None
 
 
-def can_read(actor: Actor, city: str, applicant: str, in_key_library: bool, joint_stage_begun: bool) -> bool:
+def can_read(actor: Actor, city: str, applicant: str, in_shortlist: bool, joint_stage_begun: bool) -> bool:
     """Read scoping: the lead reads every project; an applicant only their own; a city admin their
-    own city's; every city reads the key-library projects once joint scoring has begun (it scores them)."""
+    own city's; every city reads the shortlisted projects once joint scoring has begun (it scores them)."""
     if actor.role == "lead":
         return True
     if actor.role == "applicant":
         return applicant == actor.name
     if actor.role == "city-admin" and city == actor.city:
         return True
-    return in_key_library and joint_stage_begun
+    return in_shortlist and joint_stage_begun

@@ -19,7 +19,7 @@ def municipal_quota(ctx: GuardContext) -> Iterator[Rejection]:
     if limit is None:
         return
     used = ctx.counts.results.get((city, result), 0)
-    if ctx.project.municipal_result == result:
+    if ctx.project.review_result == result:
         used -= 1  # re-reviewing a project to the result it already has takes no new place
     if used >= limit:
         yield Rejection(
@@ -33,8 +33,8 @@ def municipal_quota(ctx: GuardContext) -> Iterator[Rejection]:
 def recommend_own_demonstration(ctx: GuardContext) -> Iterator[Rejection]:
     """Only municipal demonstration projects may be recommended (own city: see permissions)."""
     assert ctx.project is not None
-    if ctx.project.municipal_result != "demonstration":
-        shown = ctx.project.municipal_result or "no municipal result"
+    if ctx.project.review_result != "demonstration":
+        shown = ctx.project.review_result or "no municipal result"
         yield Rejection(
             "recommend_own_demonstration",
             f"project {ctx.project.id} is not a municipal demonstration project ({shown})",

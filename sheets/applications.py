@@ -1,8 +1,8 @@
 """A program's application form as a spreadsheet: the template, and reading many applications.
 
-Layout (XLSX): the form's sheet (申报表 for G60) has one row per application, one column per
-field of the program's ``[form]``, keyed by 申报序号; the form's group, if it has one (团队成员
-for G60), has a sheet with one row per member and the 申报序号 of its application. A CSV file is
+Layout (XLSX): the form's sheet (e.g. 申报表) has one row per application, one column per
+field of the program's ``[form]``, keyed by 申报序号; the form's group, if it has one (e.g.
+团队成员), has a sheet with one row per member and the 申报序号 of its application. A CSV file is
 the two joined: one row per member, the application's fields filled on its first row (later
 rows of the same 申报序号 may leave them empty). JSON: a list of application objects (the
 format of `project submit`), or {"applications": [...]}.

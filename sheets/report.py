@@ -40,8 +40,6 @@ T = {
         "excellent": "市级优秀",
         "excellent_quota": "市级优秀限额",
         "recommended": "推荐数",
-        "listed_demonstration": "G60示范",
-        "listed_excellent": "G60优秀",
         "awarded": "已授牌",
         "demo_count": "市级示范项目数",
         "demo_each": "示范每项支持（元）",
@@ -77,8 +75,6 @@ T = {
         "excellent": "municipal excellent",
         "excellent_quota": "excellent quota",
         "recommended": "recommended",
-        "listed_demonstration": "G60 demonstration",
-        "listed_excellent": "G60 excellent",
         "awarded": "awarded",
         "demo_count": "municipal demonstration projects",
         "demo_each": "support per demonstration (yuan)",
@@ -106,6 +102,7 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
     program = data.program
     party_name = {p.id: (p.name if lang == "zh" else p.id) for p in program.parties}
     category_name = {c.id: program.category_name(c.id, lang) for c in program.categories}
+    state_name = program.state_names if lang == "zh" else program.state_names_en  # (the program's words)
     method = program.list_settings.get("aggregate", "mean")
     trim = int(program.list_settings.get("trim", 0))
 
@@ -123,7 +120,7 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
                     e.rank,
                     e.project_id,
                     e.project_name,
-                    e.enterprise_name,
+                    e.unit_name,
                     party_name.get(e.city, e.city),
                     category_name.get(e.category, e.category),
                     e.score,
@@ -239,8 +236,8 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
                 t["excellent"],
                 t["excellent_quota"],
                 t["recommended"],
-                t["listed_demonstration"],
-                t["listed_excellent"],
+                state_name.get("listed_demonstration", "listed_demonstration"),
+                state_name.get("listed_excellent", "listed_excellent"),
                 t["awarded"],
             ],
             cities,

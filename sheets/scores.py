@@ -62,7 +62,7 @@ def write_template(
             [
                 p.id,
                 names.get(p.city, p.city),
-                p.enterprise_name,
+                p.unit_name,
                 p.project_name,
                 *([None] * len(criteria)),
                 None,

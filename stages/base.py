@@ -44,6 +44,11 @@ class StageKind:
     appealable: tuple[str, ...] = ()
     # a project's place on this stage's list is a result that may be appealed
     decides_list: bool = False
+    # closing this stage confirms a list still proposed: every party had until the close to object
+    confirms_list_on_close: bool = False
+    # the state this stage's award leads a placed project to: it holds the list category of the
+    # state it was awarded from (found in the audit), so a corrected publication leaves it there
+    award_state: str | None = None
     # every project waiting in ``reopen_state`` must be decided (accepted, reviewed…) before the
     # stage can close; a reopened project waiting there holds up the next list
     must_decide: bool = False

@@ -91,6 +91,7 @@ LIST_CONFIRMATION = stage_kind(
         # reopened here, a project keeps its sheets and is ranked again on a new list version
         reopen_state="recommended",
         decides_list=True,
+        confirms_list_on_close=True,
     )
 )
 
@@ -103,6 +104,7 @@ PUBLICATION = stage_kind(
         states=_PLACED,
         cycle_actions=("publish",),
         appealable=_PLACED,
+        award_state="awarded",
         story={
             "place": lambda e, d: f"placed '{d.get('category')}' by list version {d.get('list_version')}",
             "award": lambda e, d: "named and awarded the plaque",

@@ -21,7 +21,7 @@ from workflow.records import Project
 _PROJECT_FIELDS = tuple(f.name for f in fields(Project))
 # what save_projects writes of a project, besides its new version (application and record only
 # when an effect changed them)
-_SAVED = ("state", "municipal_result", "review_method", "application", "updated_at", "reopened_to", "record")
+_SAVED = ("state", "review_result", "review_method", "application", "updated_at", "reopened_to", "record")
 _UPDATES: dict[tuple[str, tuple[str, ...]], tuple[str, list[tuple[Any, Any]]]] = {}
 
 
@@ -186,7 +186,7 @@ class ProjectRows(TxBase):
         """Write many projects in one statement (executemany), each only if its stored version is
         still the one read; bump them. If any moved, raise ConcurrentChange for the first one
         found (the caller's transaction then writes nothing). ``untouched``: columns among
-        municipal_result, review_method and reopened_to that no project of the batch changed,
+        review_result, review_method and reopened_to that no project of the batch changed,
         left out of the UPDATE (the database then leaves their indexes alone)."""
         if not projects:
             return
@@ -197,7 +197,7 @@ class ProjectRows(TxBase):
         values = {
             "version": bindparam("b_new"),
             "state": bindparam("b_state"),
-            "municipal_result": bindparam("b_result"),
+            "review_result": bindparam("b_result"),
             "review_method": bindparam("b_method"),
             "updated_at": bindparam("b_updated", type_=t.c.updated_at.type),
             "reopened_to": bindparam("b_reopened"),
@@ -215,7 +215,7 @@ class ProjectRows(TxBase):
                 "b_version": p.version,
                 "b_new": p.version + 1,
                 "b_state": p.state,
-                "b_result": p.municipal_result,
+                "b_result": p.review_result,
                 "b_method": p.review_method,
                 **({"b_application": p.application} if with_application else {}),
                 **({"b_record": p.record} if with_record else {}),
@@ -271,7 +271,7 @@ class ProjectRows(TxBase):
             project,
             f"project {project.id}",
             state=project.state,
-            municipal_result=project.municipal_result,
+            review_result=project.review_result,
             review_method=project.review_method,
             application=project.application,
             updated_at=project.updated_at,
@@ -309,16 +309,14 @@ class ProjectRows(TxBase):
         out: list[Project] = []
         names = sorted(set(units))
         for start in range(0, len(names), 500):
-            out += self._project_rows(
-                [t.c.cycle_id.in_(cycles), t.c.enterprise_name.in_(names[start : start + 500])], False
-            )
+            out += self._project_rows([t.c.cycle_id.in_(cycles), t.c.unit_name.in_(names[start : start + 500])], False)
         return sorted(out, key=lambda p: p.id or 0)
 
     def project_keys(self, cycle_id: str) -> dict[tuple[str, str], int]:
         """(applying unit, project name) -> project id, for every project of a cycle: how an import
         knows what was submitted already (three small columns, not whole projects)."""
         t = schema.projects
-        q = select(t.c.enterprise_name, t.c.project_name, t.c.id).where(t.c.cycle_id == cycle_id)
+        q = select(t.c.unit_name, t.c.project_name, t.c.id).where(t.c.cycle_id == cycle_id)
         return {(unit, name): pid for unit, name, pid in self.s.connection().execute(q)}
 
     def project_ids(self, cycle_id: str, states: Sequence[str]) -> list[int]:
@@ -331,7 +329,7 @@ class ProjectRows(TxBase):
         """project id -> (party, applying unit, project name) of a cycle's projects in ``states``:
         what a ranked list names, without whole projects (a tenth of their memory at 100k)."""
         t = schema.projects
-        q = select(t.c.id, t.c.city, t.c.enterprise_name, t.c.project_name).where(
+        q = select(t.c.id, t.c.city, t.c.unit_name, t.c.project_name).where(
             t.c.cycle_id == cycle_id, t.c.state.in_(list(states))
         )
         parties: dict[str, str] = {}  # one string per party, not one per project
@@ -345,12 +343,12 @@ class ProjectRows(TxBase):
         q = select(t.c.city, t.c.state, func.count()).where(t.c.cycle_id == cycle_id).group_by(t.c.city, t.c.state)
         return {(city, state): n for city, state, n in self.s.connection().execute(q)}
 
-    def count_municipal_results(self, cycle_id: str) -> dict[tuple[str, str], int]:
+    def count_review_results(self, cycle_id: str) -> dict[tuple[str, str], int]:
         t = schema.projects
         q = (
-            select(t.c.city, t.c.municipal_result, func.count())
-            .where(t.c.cycle_id == cycle_id, t.c.municipal_result.is_not(None))
-            .group_by(t.c.city, t.c.municipal_result)
+            select(t.c.city, t.c.review_result, func.count())
+            .where(t.c.cycle_id == cycle_id, t.c.review_result.is_not(None))
+            .group_by(t.c.city, t.c.review_result)
         )
         return {(city, result): n for city, result, n in self.s.connection().execute(q)}
 

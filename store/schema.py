@@ -112,11 +112,11 @@ projects = Table(
     _text("cycle_id", ForeignKey("cycles.id")),
     _text("city"),
     _text("applicant"),
-    _text("enterprise_name"),
+    _text("unit_name"),
     _text("project_name"),
     _json("application"),
     _text("state"),
-    _text("municipal_result", nullable=True),
+    _text("review_result", nullable=True),
     _text("review_method", nullable=True),
     _int("version", default=1),
     _instant("submitted_at"),
@@ -126,8 +126,8 @@ projects = Table(
     Index("ix_projects_cycle_city_state", "cycle_id", "city", "state"),
     # (migration 0006) counting the cities' municipal results, an import's check for projects
     # submitted already, and finding the reopened projects, each from an index alone
-    Index("ix_projects_cycle_result", "cycle_id", "municipal_result", "city"),
-    Index("ix_projects_cycle_unit", "cycle_id", "enterprise_name", "project_name"),
+    Index("ix_projects_cycle_result", "cycle_id", "review_result", "city"),
+    Index("ix_projects_cycle_unit", "cycle_id", "unit_name", "project_name"),
     Index("ix_projects_reopened", "cycle_id", "reopened_to", **REOPENED_ONLY),
 )
 

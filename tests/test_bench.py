@@ -103,7 +103,7 @@ def test_the_floor_writes_the_rows_the_engine_writes(tmp_path: Path) -> None:
                     t: con.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
                     for t in ("projects", "score_sheets", "list_versions", "confirmations")
                 },
-                "projects": sorted(con.execute("SELECT id, state, version, municipal_result FROM projects")),
+                "projects": sorted(con.execute("SELECT id, state, version, review_result FROM projects")),
                 "audit": sorted(
                     con.execute(
                         "SELECT subject, action, actor, count(*), sum(length(data)), sum(length(hash)),"

@@ -81,11 +81,11 @@ def project_summary(program: Any, p: Project, listed: dict[int, str] | None = No
         "id": p.id,
         "cycle": p.cycle_id,
         "city": p.city,
-        "enterprise_name": p.enterprise_name,
+        "unit_name": p.unit_name,
         "project_name": p.project_name,
         "state": p.state,
         "state_name": program.state_names.get(p.state, ""),
-        "municipal_result": p.municipal_result,
+        "review_result": p.review_result,
         "category": views.placed_category(program, p, listed),
         "version": p.version,
     }
@@ -134,7 +134,7 @@ def projects(
     state: str | None = None,
     category: Annotated[
         str | None,
-        Query(description="A list category (e.g. demonstration) once placed, or municipal:RESULT before"),
+        Query(description="A list category once placed, or municipal:RESULT before"),
     ] = None,
 ) -> list[dict[str, Any]]:
     cycle = engine.get_cycle(cycle_id)
@@ -183,11 +183,11 @@ def appeals(
 # ------------------------------------------------------------------------------------------ actions
 class Submit(Strict):
     application: dict[str, Any] = Field(
-        description="The 附件1 application, as `evalflow template application` lays it out"
+        description="The application (the program's form), as `evalflow template application` lays it out"
     )
 
 
-@router.post("/cycles/{cycle_id}/projects", summary="Submit an application (附件1)", status_code=201)
+@router.post("/cycles/{cycle_id}/projects", summary="Submit an application (the program's form)", status_code=201)
 def submit(cycle_id: str, body: Submit, user: Me, engine: Eng) -> dict[str, Any]:
     p = engine.submit(user.name, body.application, cycle_id)
     return project_summary(engine.program_of(engine.get_cycle(p.cycle_id)), p)
@@ -255,13 +255,13 @@ def reject(project_id: Id, body: Reason, user: Me, engine: Eng) -> dict[str, Any
     return _fire(engine, user, project_id, "reject", body.reason, expected_version=body.expected_version)
 
 
-@router.post("/projects/{project_id}/review", summary="Record the municipal review result")
+@router.post("/projects/{project_id}/review", summary="Record the review result")
 def review(project_id: Id, body: Review, user: Me, engine: Eng) -> dict[str, Any]:
     params = _declared(engine, user, project_id, "review", {"result": body.result, "method": body.method})
     return _fire(engine, user, project_id, "review", expected_version=body.expected_version, **params)
 
 
-@router.post("/projects/{project_id}/recommend", summary="Recommend a municipal demonstration project")
+@router.post("/projects/{project_id}/recommend", summary="Recommend a reviewed project onto the shortlist")
 def recommend(project_id: Id, body: Plain, user: Me, engine: Eng) -> dict[str, Any]:
     return _fire(engine, user, project_id, "recommend", expected_version=body.expected_version)
 
@@ -271,7 +271,7 @@ def withdraw(project_id: Id, body: Plain, user: Me, engine: Eng) -> dict[str, An
     return _fire(engine, user, project_id, "withdraw", expected_version=body.expected_version)
 
 
-@router.post("/projects/{project_id}/score", summary="Enter or replace your city's score sheet (附件2)")
+@router.post("/projects/{project_id}/score", summary="Enter or replace your city's score sheet")
 def score(project_id: Id, body: Score, user: Me, engine: Eng) -> dict[str, Any]:
     p = engine.score(user.name, project_id, body.scores, body.completion)
     return _done(engine, user, [p])
@@ -434,16 +434,14 @@ def scores_template(engine: Any, user: User, cycle_id: str, city: str | None) ->
     city = city or user.city
     if city is None:
         raise InvalidInput("request", ["name the scoring city (?city=…)"])
-    cycle, program, found = engine.key_library(user.name, cycle_id, city)
+    cycle, program, found = engine.shortlist(user.name, cycle_id, city)
     folder = tempfile.mkdtemp(prefix="evalflow-template-")
-    out = Path(folder) / f"附件2-评分表-{city}.xlsx"
+    out = Path(folder) / f"{program.sheet_name.replace(' ', '-')}-{city}.xlsx"
     write_template(out, program.party(city), found, program.criteria, cycle.id, program.parties)
     return _send(out, out.name, XLSX, folder)
 
 
-@router.get(
-    "/cycles/{cycle_id}/templates/scores", summary="A city's pre-filled 附件2 score sheet", responses={200: FILES}
-)
+@router.get("/cycles/{cycle_id}/templates/scores", summary="A city's pre-filled score sheet", responses={200: FILES})
 def score_template(cycle_id: str, user: Me, engine: Eng, city: str | None = None) -> FileResponse:
     return scores_template(engine, user, cycle_id, city)
 
@@ -460,7 +458,9 @@ def application_template(engine: Any, program_id: str) -> FileResponse:
 
 
 @router.get(
-    "/programs/{program_id}/templates/application", summary="The 附件1 application template", responses={200: FILES}
+    "/programs/{program_id}/templates/application",
+    summary="The application template (the program's form)",
+    responses={200: FILES},
 )
 def application_template_route(program_id: str, user: Me, engine: Eng) -> FileResponse:
     return application_template(engine, program_id)

@@ -81,7 +81,7 @@ def category_key(program: Program, project: Project, listed: dict[int, str] | No
     placed = placed_category(program, project, listed)
     if placed is not None:
         return placed
-    result = project.municipal_result
+    result = project.review_result
     return f"municipal:{result}" if result not in (None, "none") else None
 
 
@@ -100,7 +100,7 @@ def category_label(program: Program, project: Project, listed: dict[int, str] | 
     placed = placed_category(program, project, listed)
     if placed is not None:
         return program.category_name(placed) if program.categories else placed
-    result = project.municipal_result
+    result = project.review_result
     return program.results.get(result, result) if result not in (None, "none") else ""
 
 
@@ -185,7 +185,7 @@ def action_name(program: Program, trigger: str) -> str:
 
 
 def application_rows(program: Program, project: Project) -> list[tuple[str, str]]:
-    """The 附件1 fields of a project as (label, value) pairs, as a reader sees them."""
+    """The form's fields of a project as (label, value) pairs, as a reader sees them."""
     form = program.form
     if form is None:
         return []
@@ -237,7 +237,7 @@ def form_params(action: Action, form: dict[str, str]) -> dict[str, Any]:
 
 
 def declared_data(program: Program, trigger: str, data: dict[str, Any]) -> list[tuple[str, str]]:
-    """What an action was given, by its declared labels (a grade as 考核等级：优秀, not grade=excellent)."""
+    """What an action was given, by its declared labels (a grade by its label and its choice's name, not grade=ID)."""
     action = program.actions.get(trigger)
     return action.shown(data) if action is not None else []
 

@@ -92,7 +92,7 @@ class ProjectTx(Protocol):
         untouched: Collection[str] = (),
     ) -> None:
         """Write many projects, each only if its stored version is still the one read; bump them.
-        ``untouched``: columns among municipal_result, review_method and reopened_to that no
+        ``untouched``: columns among review_result, review_method and reopened_to that no
         project of the batch changed."""
 
     def save_project(self, project: Project) -> None:
@@ -121,7 +121,7 @@ class ProjectTx(Protocol):
         """project id -> (party, applying unit, project name) of a cycle's projects in ``states``."""
 
     def count_by_city_state(self, cycle_id: str) -> dict[tuple[str, str], int]: ...
-    def count_municipal_results(self, cycle_id: str) -> dict[tuple[str, str], int]: ...
+    def count_review_results(self, cycle_id: str) -> dict[tuple[str, str], int]: ...
     def reopened_projects(self, cycle_id: str) -> list[Project]:
         """A cycle's projects that an upheld appeal reopened."""
 

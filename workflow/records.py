@@ -125,11 +125,11 @@ class Project:
     cycle_id: str
     city: str
     applicant: str
-    enterprise_name: str
+    unit_name: str
     project_name: str
     application: dict[str, Any]
     state: str = "new"
-    municipal_result: str | None = None
+    review_result: str | None = None
     review_method: str | None = None
     version: int = 0
     submitted_at: datetime | None = None
@@ -164,7 +164,7 @@ class ListEntry:
     rank: int
     project_id: int
     city: str
-    enterprise_name: str
+    unit_name: str
     project_name: str
     score: str  # exact aggregate as a decimal string, e.g. "87.4444"
     category: str  # one of the program's list categories, or "none"

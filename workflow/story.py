@@ -15,8 +15,11 @@ from workflow.records import AuditEntry
 def _superseded(data: Mapping[str, Any]) -> str:
     parts = []
     gone = data.get("superseded") or {}
-    if gone.get("municipal_result"):
-        parts.append(f"review result {gone['municipal_result']} ({gone.get('review_method')})")
+    # (entries written before schema 0007 recorded the result under its former name; their
+    # hash covers the text, so they keep it)
+    result = gone.get("review_result") or gone.get("municipal_result")
+    if result:
+        parts.append(f"review result {result} ({gone.get('review_method')})")
     if gone.get("sheets"):
         totals = ", ".join(f"{s['city']} {s['total']}" for s in gone["sheets"])
         parts.append(f"{len(gone['sheets'])} score sheets ({totals})")

@@ -171,7 +171,7 @@ def _reopened_municipal(at_stage) -> tuple[Cli, int, int]:
     return cli, pid, appeal
 
 
-def test_municipal_result_reopened_and_reviewed_again_after_the_stage_closed(at_stage) -> None:
+def test_review_result_reopened_and_reviewed_again_after_the_stage_closed(at_stage) -> None:
     cli, pid, appeal = _reopened_municipal(at_stage)
     now = "2027-05-04T09:00"
     status = cli.json("lead", now, "cycle", "status")
@@ -214,7 +214,7 @@ def test_history_of_a_rereviewed_project_reads_in_order_text_and_json(at_stage) 
     assert [e["action"] for e in entries] == want
     reopen = entries[5]
     assert (reopen["from_state"], reopen["to_state"]) == ("municipal_excellent", "in_library")
-    assert reopen["data"]["superseded"] == {"municipal_result": "excellent", "review_method": "written"}
+    assert reopen["data"]["superseded"] == {"review_result": "excellent", "review_method": "written"}
     assert reopen["data"]["appeal"] == appeal
     # the applicant reads the same story of their own project
     assert actions(history_lines(cli, pid, now, "jiaxing-applicant")) == want

@@ -40,3 +40,25 @@ def test_an_unknown_category_or_a_bad_number_is_refused_and_opens_nothing(tmp_pa
     assert "--places 'excellent=many': expected CATEGORY=N with N a whole number" in out
     assert snapshot(store) == before
     store.dispose()
+
+
+def test_category_places_options_name_any_programs_category(tmp_path: Path) -> None:
+    """--CATEGORY-places N (the older spelling of --places CATEGORY=N) works for every program's
+    categories; an unknown option, or a category the program lacks, opens nothing."""
+    cli = lead_only(tmp_path)
+    store = SqlStore(cli.url)
+    before = snapshot(store)
+    out = cli("lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--bogus", "3", code=2)
+    assert "No such option" in out and "--bogus" in out
+    out = cli("lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--gold-places", "3", code=7)
+    assert "'gold' is not a list category of g60-deep-integration (demonstration, excellent)" in out
+    out = cli(
+        "lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--excellent-places", "-1", code=2
+    )
+    assert "Invalid value for '--excellent-places'" in out
+    assert snapshot(store) == before
+    cli("lead", WHEN, "cycle", "open", "kechuang-zhongyuan", "--year", "2027", "--selected-places=4")
+    with store.transaction(write=False) as tx:
+        cycle = tx.get_cycle("kczy-2027")
+    store.dispose()
+    assert cycle is not None and cycle.settings["places"] == {"selected": 4}

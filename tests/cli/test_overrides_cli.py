@@ -130,7 +130,7 @@ def test_override_list_and_revoke(short):
 def test_a_project_scope_for_a_stage_rule_is_refused(at_stage):
     s = at_stage("hefei_short")
     cli = Cli(s.store.sqlite_path())
-    pid = s.key_library[-1]
+    pid = s.shortlist[-1]
     before = snapshot(SqlStore(f"sqlite:///{s.store.sqlite_path()}"))
     out = cli(
         "lead",

@@ -88,6 +88,6 @@ def test_reopen_a_published_project_into(stage: str, at_stage) -> None:  # noqa:
     assert len(sheets) == 9  # superseded sheets are kept
     assert sum(x.current for x in sheets) == (9 if stage == "confirmation" else 0)
     assert project.reopened_to == stage
-    assert (project.municipal_result is None) == (stage in ("collection", "municipal_review"))
+    assert (project.review_result is None) == (stage in ("collection", "municipal_review"))
 
     _act_in_stage(cli, stage, pid, other)

@@ -36,10 +36,10 @@ def project(
     city: str = "hefei",
     pid: int | None = 7,
     state: str = "submitted",
-    municipal_result: str | None = None,
+    review_result: str | None = None,
 ) -> ProjectView:
     """The view of one project a policy sees."""
-    return ProjectView(pid, city, state, dict(application or {}), municipal_result)
+    return ProjectView(pid, city, state, dict(application or {}), review_result)
 
 
 def context(

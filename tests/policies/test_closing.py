@@ -77,14 +77,14 @@ def test_unreviewed_library_projects_are_counted_against_the_library_size():
 # -- all_sheets_in ------------------------------------------------------------------------------------
 
 
-def test_all_sheets_in_refuses_an_empty_key_library():
+def test_all_sheets_in_refuses_an_empty_shortlist():
     """Nothing can be scored (or proposed) while the key-project library is empty."""
-    assert close("all_sheets_in", CycleCounts(key_library=0)) == ["the key-project library is empty"]
+    assert close("all_sheets_in", CycleCounts(shortlist=0)) == ["the key-project library is empty"]
 
 
 def test_all_sheets_in_when_every_city_scored_every_project():
     """9 × N sheets in: the scoring stage may close."""
-    counts = CycleCounts(key_library=45, sheets_by_city={c: 45 for c in CITIES})
+    counts = CycleCounts(shortlist=45, sheets_by_city={c: 45 for c in CITIES})
     assert close("all_sheets_in", counts) == []
 
 
@@ -92,7 +92,7 @@ def test_all_sheets_in_names_every_city_short():
     """Each city that has not scored the whole key library is named with its count."""
     sheets = {c: 45 for c in CITIES} | {"hefei": 44}
     del sheets["wuhu"]
-    counts = CycleCounts(key_library=45, sheets_by_city=sheets)
+    counts = CycleCounts(shortlist=45, sheets_by_city=sheets)
     assert close("all_sheets_in", counts) == [
         "wuhu has scored 0 of 45 key-library projects",
         "hefei has scored 44 of 45 key-library projects",

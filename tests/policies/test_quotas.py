@@ -21,7 +21,7 @@ def review(
     """Messages of municipal_quota when ``city`` names project ``pid`` ``result`` with ``used`` taken."""
     counts = CycleCounts(results={(city, result): used} if result else {})
     ctx = context(
-        project=project(city=city, pid=pid, state="in_library", municipal_result=current),
+        project=project(city=city, pid=pid, state="in_library", review_result=current),
         counts=counts,
         request={"result": result} if result else {},
         quota_overrides=overrides,
@@ -115,7 +115,7 @@ def test_quota_counts_only_the_reviewing_city():
 )
 def test_only_municipal_demonstration_projects_may_be_recommended(current, shown):
     """Recommending anything but a municipal demonstration project is refused, naming what it is."""
-    ctx = context(project=project(pid=21, state="municipal_excellent", municipal_result=current))
+    ctx = context(project=project(pid=21, state="municipal_excellent", review_result=current))
     assert messages(run("recommend_own_demonstration", ctx), "recommend_own_demonstration") == [
         f"project 21 is not a municipal demonstration project ({shown})"
     ]
@@ -123,7 +123,7 @@ def test_only_municipal_demonstration_projects_may_be_recommended(current, shown
 
 def test_municipal_demonstration_project_may_be_recommended():
     """A municipal demonstration project passes."""
-    ctx = context(project=project(pid=21, state="municipal_demonstration", municipal_result="demonstration"))
+    ctx = context(project=project(pid=21, state="municipal_demonstration", review_result="demonstration"))
     assert run("recommend_own_demonstration", ctx) == []
 
 

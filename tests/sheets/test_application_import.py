@@ -79,7 +79,7 @@ class Env:
         """Every source application is stored exactly (as the engine normalises it), once."""
         stored = self.stored()
         assert len(stored) == len(apps)
-        by_key = {(p.enterprise_name, p.project_name): p for p in stored}
+        by_key = {(p.unit_name, p.project_name): p for p in stored}
         assert len(by_key) == len(stored)
         for app in apps:
             project = by_key[(app["enterprise"]["name"], app["project"]["name"])]
@@ -241,7 +241,7 @@ def test_template_round_trip_through_xlsx(env: Env) -> None:
     assert out.strip() == f"Imported 20 applications into {CYCLE}: projects 1–20"
     env.check_stored(apps)
 
-    stored = {p.enterprise_name: p.application for p in env.stored()}
+    stored = {p.unit_name: p.application for p in env.stored()}
     assert example_enterprise not in stored  # the 示例 row is never imported
     # the fields a spreadsheet is most likely to bend, spelled out
     first = stored[apps[0]["enterprise"]["name"]]
@@ -528,7 +528,7 @@ def test_importing_again_adds_nothing_and_other_content_is_refused(env: Env) -> 
     first = env.stored()[2]
     out = line_of(env.refused(admin("hefei"), xlsx(env.tmp / "changed.xlsx", [(3, changed)])))
     assert (
-        f"[申报表 row 2 (申报序号 3)] {first.enterprise_name} already submitted 《{first.project_name}》 "
+        f"[申报表 row 2 (申报序号 3)] {first.unit_name} already submitted 《{first.project_name}》 "
         f"as project {first.id}, with other content"
     ) in out
 
@@ -838,7 +838,7 @@ def test_each_imported_project_has_a_submit_audit_row_marked_imported(env: Env) 
         assert entry.data["imported"] is True
         assert entry.actor == admin("hefei")
         assert (entry.from_state, entry.to_state) == ("new", "submitted")
-        assert entry.data["enterprise"] == project.enterprise_name
+        assert entry.data["enterprise"] == project.unit_name
         assert entry.data["project_name"] == project.project_name
         assert entry.data["city"] == "hefei"
 

@@ -185,9 +185,9 @@ def expected(s: Staged, lang: str) -> Tables:
         if e.category == "none":
             continue
         p = projects[e.project_id]
-        assert (e.project_name, e.enterprise_name, e.city) == (p.project_name, p.enterprise_name, p.city)
+        assert (e.project_name, e.unit_name, e.city) == (p.project_name, p.unit_name, p.city)
         listed.append(
-            [e.rank, e.project_id, p.project_name, p.enterprise_name, city_name[p.city], category[e.category], e.score]
+            [e.rank, e.project_id, p.project_name, p.unit_name, city_name[p.city], category[e.category], e.score]
         )
 
     crits = program.criteria
@@ -218,8 +218,8 @@ def expected(s: Staged, lang: str) -> Tables:
             len(mine),
             sum(n.get(st, 0) for st in DOWNSTREAM),
             n.get("rejected", 0),
-            sum(1 for p in mine if p.municipal_result == "demonstration"),
-            sum(1 for p in mine if p.municipal_result == "excellent"),
+            sum(1 for p in mine if p.review_result == "demonstration"),
+            sum(1 for p in mine if p.review_result == "excellent"),
             sum(n.get(st, 0) for st in ("recommended", *PLACED)),
             n.get("listed_demonstration", 0) + sum(1 for pid in awarded if category_of[pid] == "demonstration"),
             n.get("listed_excellent", 0) + sum(1 for pid in awarded if category_of[pid] == "excellent"),
@@ -309,7 +309,7 @@ PAYLOADS = {
 def _injected(s: Staged, payload: str) -> tuple[Any, int, int]:
     data = s.engine.report_data(LEAD)
     entry = next(e for e in data.list.entries if e.category != "none")
-    entry.enterprise_name = payload  # as if the applicant had typed it
+    entry.unit_name = payload  # as if the applicant had typed it
     data.projects[0].project_name = payload
     return data, entry.project_id, data.projects[0].id
 
@@ -431,7 +431,7 @@ def _trimmed(totals: list[int], trim: int = 1) -> str:
 
 def test_trimmed_mean_column_when_the_program_says_so(at_stage, tmp_path: Path, trimmed_programs: Path) -> None:
     s = at_stage("hefei_short")  # hefei has scored 4 of 45: most projects have 8 sheets
-    first = s.key_library[0]
+    first = s.shortlist[0]
     s.engine.score(scorer("jiaxing"), first, SHEET_MID)  # 78
     s.engine.score(scorer("hefei"), first, SHEET_LOW)  # 62; the other seven cities gave 94
     path = s.store.sqlite_path()

@@ -102,7 +102,7 @@ def planned(key: list[int], shift: int = 0) -> dict[int, tuple[dict[str, int], s
 
 def filled(s: Staged, tmp_path: Path, city: str = "hefei", change: Callable[[Any], None] | None = None) -> Path:
     template = write_template(s, city, tmp_path / f"template-{city}.xlsx")
-    return fill(s, template, tmp_path / f"filled-{city}.xlsx", planned(s.key_library), change)
+    return fill(s, template, tmp_path / f"filled-{city}.xlsx", planned(s.shortlist), change)
 
 
 def city_sheets(s: Staged, pid: int, city: str) -> list[Any]:
@@ -110,7 +110,7 @@ def city_sheets(s: Staged, pid: int, city: str) -> list[Any]:
 
 
 # ------------------------------------------------------------------------------------------ the template
-def test_template_lists_the_key_library_with_bands_and_the_unit(at_stage, tmp_path: Path) -> None:
+def test_template_lists_the_shortlist_with_bands_and_the_unit(at_stage, tmp_path: Path) -> None:
     s = at_stage("joint_scoring")
     out = write_template(s, "hefei", tmp_path / "hefei.xlsx")
     crits = criteria(s)
@@ -126,10 +126,10 @@ def test_template_lists_the_key_library_with_bands_and_the_unit(at_stage, tmp_pa
 
     rows = [[cell.value for cell in r] for r in ws.iter_rows(min_row=2)]
     assert len(rows) == 45
-    assert [r[0] for r in rows] == sorted(s.key_library)
+    assert [r[0] for r in rows] == sorted(s.shortlist)
     for r in rows:
         project = s.engine.project(LEAD, r[0])[0]
-        assert r[1:4] == [CITY_NAMES[project.city], project.enterprise_name, project.project_name]
+        assert r[1:4] == [CITY_NAMES[project.city], project.unit_name, project.project_name]
         assert r[4:9] == [None] * 5  # scores and completion left to the city
         assert r[9:] == ["合肥市委组织部", "hefei"]
 
@@ -173,7 +173,7 @@ def test_template_unknown_city_is_not_found(at_stage, tmp_path: Path) -> None:
     assert not (tmp_path / "x").exists()
 
 
-def test_an_applicant_cannot_download_the_key_library(at_stage, tmp_path: Path) -> None:
+def test_an_applicant_cannot_download_the_shortlist(at_stage, tmp_path: Path) -> None:
     s = at_stage("joint_scoring")
     out = tmp_path / "leak.xlsx"
     cli_for(s)("songjiang-applicant", JOINT, "template", "scores", "--city", "hefei", "--out", str(out), code=4)
@@ -183,7 +183,7 @@ def test_an_applicant_cannot_download_the_key_library(at_stage, tmp_path: Path) 
 # ------------------------------------------------------------------------------------------ round trip
 def test_round_trip_records_every_row_as_hefeis_sheet(at_stage, tmp_path: Path) -> None:
     s = at_stage("joint_scoring")
-    key = sorted(s.key_library)
+    key = sorted(s.shortlist)
     plan = planned(key)
     assert len({tuple(v[0].values()) for v in plan.values()}) > 30  # different sheets for different projects
     template = write_template(s, "hefei", tmp_path / "t.xlsx")
@@ -216,7 +216,7 @@ def test_round_trip_records_every_row_as_hefeis_sheet(at_stage, tmp_path: Path) 
 def test_all_nine_cities_import_and_joint_scoring_closes(at_stage, tmp_path: Path) -> None:
     s = at_stage("joint_scoring")
     cli = cli_for(s)
-    key = sorted(s.key_library)
+    key = sorted(s.shortlist)
     plans = {}
     for n, city in enumerate(CITIES):
         template = write_template(s, city, tmp_path / f"t-{city}.xlsx")
@@ -245,13 +245,13 @@ def test_csv_sheet_imports_too(at_stage, tmp_path: Path) -> None:
         for r in ws.iter_rows(values_only=True):
             w.writerow(["" if v is None else v for v in r])
     assert "Recorded 45 score sheets for hefei" in cli_for(s)("hefei-scorer", JOINT, "score", "import", str(target))
-    pid = sorted(s.key_library)[0]
+    pid = sorted(s.shortlist)[0]
     assert city_sheets(s, pid, "hefei")[0].scores == sheet_for(0)
 
 
 def test_empty_rows_are_skipped_and_counted(at_stage, tmp_path: Path) -> None:
     s = at_stage("joint_scoring")
-    key = sorted(s.key_library)
+    key = sorted(s.shortlist)
     empty = key[2:5]
 
     def clear(ws: Any) -> None:
@@ -268,7 +268,7 @@ def test_empty_rows_are_skipped_and_counted(at_stage, tmp_path: Path) -> None:
 def test_reimporting_a_changed_sheet_replaces_the_sheets(at_stage, tmp_path: Path) -> None:
     s = at_stage("joint_scoring")
     cli = cli_for(s)
-    key = sorted(s.key_library)
+    key = sorted(s.shortlist)
     template = write_template(s, "hefei", tmp_path / "t.xlsx")
     first = planned(key)
     cli("hefei-scorer", JOINT, "score", "import", str(fill(s, template, tmp_path / "a.xlsx", first)))
@@ -297,7 +297,7 @@ def _set(pick: int, column: str | int, value: Any) -> Callable[[Staged], Callabl
     """A change to the filled sheet: the ``pick``-th key-library project's cell ``column``."""
 
     def build(s: Staged) -> Callable[[Any], None]:
-        pid = sorted(s.key_library)[pick]
+        pid = sorted(s.shortlist)[pick]
 
         def change(ws: Any) -> None:
             col = (
@@ -313,7 +313,7 @@ def _set(pick: int, column: str | int, value: Any) -> Callable[[Staged], Callabl
 
 
 def _pid(s: Staged, pick: int) -> int:
-    return sorted(s.key_library)[pick]
+    return sorted(s.shortlist)[pick]
 
 
 CASES = {
@@ -343,7 +343,7 @@ CASES = {
         7,
         ["[row {row} (project {pid}) effectiveness] holds a formula (=10+10)"],
     ),
-    "not_a_key_library_project": (
+    "not_a_shortlist_project": (
         lambda s: lambda ws: ws.cell(3, 1).__setattr__("value", s.excellent["songjiang"]),
         3,
         ["[state] project {excellent} is 'municipal_excellent'; score needs recommended"],
@@ -438,7 +438,7 @@ def test_an_unfilled_sheet_is_refused(at_stage, tmp_path: Path) -> None:
 def test_import_after_joint_scoring_closed_is_refused(at_stage, tmp_path: Path) -> None:
     s = at_stage("confirmation")
     template = write_template(s, "hefei", tmp_path / "t.xlsx", now=CLOSED)
-    path = fill(s, template, tmp_path / "f.xlsx", planned(sorted(s.key_library)))
+    path = fill(s, template, tmp_path / "f.xlsx", planned(sorted(s.shortlist)))
     before = snapshot(s.store)
     out = cli_for(s)("hefei-scorer", CLOSED, "score", "import", str(path), code=3)
     assert out.startswith("Error: Cannot score 45 projects: [stage_window]")

@@ -95,7 +95,7 @@ def project(n: int, city: str = "hefei", at: datetime = T0) -> Project:
         cycle_id=CYCLE,
         city=city,
         applicant=applicant(city),
-        enterprise_name=f"enterprise {n}",
+        unit_name=f"enterprise {n}",
         project_name=f"project {n}",
         application={"n": n, "名称": f"项目{n}"},
         state="submitted",
@@ -140,7 +140,7 @@ def test_create_makes_the_tables_and_stamps_the_newest_schema(url: str) -> None:
             s.check_ready()
         assert s.create() is True
         assert set(inspect(s.engine).get_table_names()) == {*TABLES, *WEB_TABLES, "alembic_version"}
-        assert HEAD == "0006"
+        assert HEAD == "0007"
         assert s.schema_version() == HEAD
         s.check_ready()  # passes
         assert s.create() is False  # nothing changed the second time
@@ -182,7 +182,7 @@ def test_insert_projects_writes_back_ids_in_order(store: SqlStore) -> None:
     assert set(found) == {*more, ids[2]}  # an unknown id is simply absent; a repeated one once
     for p in [first[2], *many]:
         got = found[p.id]  # type: ignore[index]
-        assert (got.enterprise_name, got.city, got.version) == (p.enterprise_name, p.city, 1)
+        assert (got.unit_name, got.city, got.version) == (p.unit_name, p.city, 1)
         assert got.application == p.application
     with store.transaction(write=False) as tx:
         assert [p.project_name for p in tx.find_projects(CYCLE, cities=["hefei"])][:3] == [
@@ -198,7 +198,7 @@ def varied(n: int) -> Project:
     p = project(n, "jiaxing" if n % 3 else "hefei", at=T0 + timedelta(microseconds=n % 2))
     p.application = {"n": n, "名称": f"项目{n}", "team": [{"lead": n % 2 == 0, "age": 30 + n}], "x": None, "y": 1.5}
     if n % 4 == 0:
-        p.municipal_result, p.review_method, p.reopened_to = "demonstration", "site", "review"
+        p.review_result, p.review_method, p.reopened_to = "demonstration", "site", "review"
         p.record = {"progress": [{"at": "2027-01-02T09:30:00", "by": LEAD, "note": "第一次"}]}
     return p
 
@@ -280,14 +280,14 @@ def test_save_project_with_the_current_version_bumps_it(store: SqlStore) -> None
     with store.transaction() as tx:
         p = tx.get_project(pid)
         assert p is not None
-        p.state, p.municipal_result, p.reopened_to = "municipal_excellent", "excellent", "review"
+        p.state, p.review_result, p.reopened_to = "municipal_excellent", "excellent", "review"
         p.updated_at = T0 + timedelta(days=3)
         tx.save_project(p)
         tx.save_project(p)  # twice in one transaction: the record follows the stored version
     with store.transaction(write=False) as tx:
         stored = tx.get_project(pid)
     assert stored is not None
-    assert (stored.state, stored.municipal_result, stored.reopened_to, stored.version) == (
+    assert (stored.state, stored.review_result, stored.reopened_to, stored.version) == (
         "municipal_excellent",
         "excellent",
         "review",
@@ -311,15 +311,15 @@ def test_a_batch_save_leaves_the_columns_no_project_changed_as_they_are_stored(s
     with store.transaction(write=False) as tx:
         found = [tx.get_projects(ids)[pid] for pid in ids]
     for p in found:
-        p.state, p.municipal_result, p.review_method, p.reopened_to = "municipal_excellent", "excellent", "onsite", "x"
+        p.state, p.review_result, p.review_method, p.reopened_to = "municipal_excellent", "excellent", "onsite", "x"
     with store.transaction() as tx:
-        tx.save_projects(found, untouched=["municipal_result", "reopened_to"])
+        tx.save_projects(found, untouched=["review_result", "reopened_to"])
     with store.transaction(write=False) as tx:
         stored = tx.get_projects(ids)
     for pid in ids:
         got = stored[pid]
         assert (got.state, got.review_method, got.version) == ("municipal_excellent", "onsite", 2)
-        assert (got.municipal_result, got.reopened_to) == (None, None)
+        assert (got.review_result, got.reopened_to) == (None, None)
 
 
 @pytest.mark.parametrize(("with_application", "with_record"), [(True, True), (False, False), (True, False)])
@@ -331,14 +331,14 @@ def test_save_projects_writes_what_save_project_writes(
     seed(store)
     made = [project(n) for n in range(4)]
     for p in made:
-        p.enterprise_name, p.project_name = "enterprise", "project"  # pairs alike but for their ids
+        p.unit_name, p.project_name = "enterprise", "project"  # pairs alike but for their ids
         p.application = {"名称": "项目", "n": 1}
     ids = insert(store, *made)
     with store.transaction(write=False) as tx:
         found = tx.get_projects(ids)
     changed = [found[pid] for pid in ids]
     for p in changed:
-        p.state, p.municipal_result, p.review_method, p.reopened_to = "municipal_excellent", "excellent", "onsite", None
+        p.state, p.review_result, p.review_method, p.reopened_to = "municipal_excellent", "excellent", "onsite", None
         p.updated_at = T0 + timedelta(days=3, microseconds=7)
         p.application = {**p.application, "附件": [1, 2.5, None, True]}
         p.record = {"deadline": [{"at": "2027-02-01", "by": LEAD}]}

@@ -8,6 +8,7 @@ migrations from nothing give exactly the tables of store/schema.py, and 0002 goe
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,7 @@ from workflow.engine import Engine
 from workflow.errors import StoreUnavailable
 from workflow.program import ProgramRegistry
 from workflow.records import Cycle, Project, ScoreSheet
+from workflow.story import tell
 
 PROGRAM = "g60-deep-integration"
 CYCLE = "g60-2027"
@@ -199,10 +201,16 @@ def first_version_rows(url: str) -> None:
             conn.execute(sa.text("SELECT setval(pg_get_serial_sequence('projects', 'id'), 2)"))
 
 
+RENAMED = {"enterprise_name": "unit_name", "municipal_result": "review_result"}  # (by 0007)
+
+
 def old_rows(url: str) -> dict[str, list[tuple]]:
-    """Every row of the first schema's tables, in the first schema's columns only."""
+    """Every row of the first schema's tables, in the first schema's columns only (under their
+    new names once 0007 renamed them)."""
+    present = {t: columns(url, t) for t in sorted(FIRST_TABLES)}
     selects = {
-        t: ", ".join(f'"{c}"' for c in FIRST_COLUMNS.get(t) or columns(url, t)) for t in sorted(FIRST_TABLES)
+        t: ", ".join(f'"{c if c in present[t] else RENAMED[c]}"' for c in FIRST_COLUMNS.get(t) or present[t])
+        for t in sorted(FIRST_TABLES)
     }  # read the columns first: on SQLite a second connection would wait for the first
     with SqlStore(url).engine.connect() as conn:
         return {
@@ -373,6 +381,8 @@ def test_the_comparison_sees_what_0001_lacks(url: str) -> None:
         ("audit", "prev_hash"),
         ("projects", "record"),
         ("projects", "reopened_to"),
+        ("projects", "review_result"),  # (renamed by 0007: a comparison sees a new column)
+        ("projects", "unit_name"),
     ]
 
 
@@ -384,9 +394,9 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    assert chain == [HEAD, "0005", "0004", "0003", "0002", FIRST]
+    assert chain == [HEAD, "0006", "0005", "0004", "0003", "0002", FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
-    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", "0004", "0005", HEAD]
+    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", "0004", "0005", "0006", HEAD]
 
 
 def test_downgrade_0002_to_0001_on_an_empty_database(url: str) -> None:
@@ -476,3 +486,102 @@ def test_0003_adds_an_empty_record_to_every_project_and_goes_back(tmp_path: Path
     assert project.record == {} and project.state == "submitted"
     alembic(url, "downgrade", "0002")
     assert "record" not in columns(url, "projects")
+
+
+# ------------------------------------------------------------------------------ 0007: generic names
+def _rows_at_0006(url: str) -> None:
+    """What evalflow at 0006 wrote: two projects (one reviewed), a list version ranking them and
+    an audit row whose data names the former column (its hash covers that text)."""
+    jan2, jan10 = sh(1, 2), sh(1, 10)
+    entry = {"rank": 1, "project_id": 1, "city": "hefei", "project_name": "p1", "score": "90", "category": "none"}
+    with SqlStore(url).engine.begin() as conn:
+        conn.execute(
+            CYCLES.insert().values(
+                id=CYCLE, program_id=PROGRAM, program_version=1, program_digest="d", year=2027, stage="collection",
+                version=1, settings={}, opened_at=jan2, opened_by=LEAD,
+            )
+        )  # fmt: skip
+        for n, result, method in ((1, "demonstration", "site"), (2, None, None)):
+            conn.execute(
+                PROJECTS.insert().values(
+                    id=n, cycle_id=CYCLE, city="hefei", applicant="hfa", enterprise_name=f"unit {n}",
+                    project_name=f"p{n}", application={}, state="submitted", municipal_result=result,
+                    review_method=method, version=1, submitted_at=jan10, updated_at=jan10,
+                )
+            )  # fmt: skip
+        lists = sa.table(
+            "list_versions",
+            *(sa.column(c) for c in ("id", "cycle_id", "number", "status", "method", "proposed_by", "version")),
+            sa.column("entries", sa.JSON()),
+            sa.column("tie_order", sa.JSON()),
+            sa.column("at", UTCDateTime()),
+        )
+        conn.execute(
+            lists.insert().values(
+                id=1, cycle_id=CYCLE, number=1, status="proposed", method="score", proposed_by=LEAD, version=1,
+                entries=[{**entry, "enterprise_name": "unit 1"}], tie_order=[], at=jan10,
+            )
+        )  # fmt: skip
+        data = {"superseded": {"municipal_result": "excellent", "review_method": "written"}}
+        conn.execute(
+            AUDIT.insert().values(
+                at=jan10, cycle_id=CYCLE, subject="project", subject_id="1", actor=LEAD, action="reopen",
+                from_state="municipal_excellent", to_state="in_library", reason="appeal 1", data=data,
+            )
+        )  # fmt: skip
+
+
+def _projects(url: str, unit: str, result: str) -> list[tuple]:
+    with SqlStore(url).engine.connect() as conn:
+        q = f'SELECT id, "{unit}", project_name, "{result}", review_method FROM projects ORDER BY id'
+        return [tuple(r) for r in conn.execute(sa.text(q))]
+
+
+def _indexes(url: str) -> dict[str, list[str]]:
+    return {i["name"]: i["column_names"] for i in sa.inspect(SqlStore(url).engine).get_indexes("projects")}
+
+
+def _partial(url: str) -> str:
+    """How the database itself declares the index of only the reopened projects."""
+    with SqlStore(url).engine.connect() as conn:
+        if conn.dialect.name == "sqlite":
+            q = "SELECT sql FROM sqlite_master WHERE name = 'ix_projects_reopened'"
+        else:
+            q = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_projects_reopened'"
+        return str(conn.execute(sa.text(q)).scalar_one())
+
+
+def test_0007_renames_the_columns_and_keeps_every_row_and_index(url: str) -> None:
+    alembic(url, "upgrade", "0006")
+    _rows_at_0006(url)
+    before = _projects(url, "enterprise_name", "municipal_result")
+    assert before == [(1, "unit 1", "p1", "demonstration", "site"), (2, "unit 2", "p2", None, None)]
+    indexes, partial, audit_before = _indexes(url), _partial(url), old_rows(url)["audit"]
+    assert "reopened_to IS NOT NULL" in partial.replace("(", "").replace(")", "")
+    alembic(url, "upgrade", "0007")
+    assert SqlStore(url).schema_version() == HEAD
+    assert differences(url) == []
+    assert _projects(url, "unit_name", "review_result") == before  # the same rows, under the new names
+    assert not {"enterprise_name", "municipal_result"} & set(columns(url, "projects"))
+    assert _indexes(url) == {
+        name: [RENAMED.get(c, c) for c in cols] for name, cols in indexes.items()
+    }  # every index kept, on the renamed columns
+    assert _partial(url) == partial  # still only the reopened projects
+    assert old_rows(url)["audit"] == audit_before  # audit rows untouched: their hashes cover their text
+    with SqlStore(url).transaction(write=False) as tx:
+        assert [(p.unit_name, p.review_result) for p in tx.find_projects(CYCLE)] == [
+            ("unit 1", "demonstration"),
+            ("unit 2", None),
+        ]
+        lst = tx.latest_list(CYCLE)
+        assert lst is not None and [(e.unit_name, e.project_id) for e in lst.entries] == [("unit 1", 1)]
+        (reopened,) = list(tx.audit_entries(CYCLE))
+    assert reopened.data["superseded"] == {"municipal_result": "excellent", "review_method": "written"}
+    assert tell(reopened).endswith("superseded: review result excellent (written)")  # told as before
+    alembic(url, "downgrade", "0006")  # and back: the former names, the same rows
+    assert _projects(url, "enterprise_name", "municipal_result") == before
+    assert _indexes(url) == indexes and _partial(url) == partial
+    with SqlStore(url).engine.connect() as conn:
+        (entries,) = conn.execute(sa.text("SELECT entries FROM list_versions")).scalars().all()
+    entries = json.loads(entries) if isinstance(entries, str) else entries
+    assert [e["enterprise_name"] for e in entries] == ["unit 1"] and "unit_name" not in entries[0]

@@ -144,12 +144,12 @@ def test_project_shows_application_history_and_the_users_actions(web):
         "municipal_demonstration",
         applicant("hefei"),
     )
-    assert (body["municipal_result"], body["review_method"], body["version"]) == (
+    assert (body["review_result"], body["review_method"], body["version"]) == (
         "demonstration",
         "site",
         stored.version,
     )
-    assert body["application"]["enterprise"]["name"] == stored.enterprise_name
+    assert body["application"]["enterprise"]["name"] == stored.unit_name
     assert [h["action"] for h in body["history"]] == ["submit", "accept", "review"]
     assert body["sheets"] == []
     assert body["actions"] == ["recommend"]
@@ -209,7 +209,7 @@ def test_submit_creates_a_project(web):
     assert r.status_code == 201
     body = r.json()
     assert (body["cycle"], body["city"], body["state"], body["version"]) == (CYCLE, "hefei", "submitted", 1)
-    assert body["enterprise_name"] == app["enterprise"]["name"]
+    assert body["unit_name"] == app["enterprise"]["name"]
     stored = w.s.engine.project(LEAD, body["id"])[0]
     assert (stored.state, stored.applicant, stored.project_name) == (
         "submitted",
@@ -265,9 +265,9 @@ def test_review_records_the_result_and_method(web):
     pid = w.s.ids["hefei"][0]
     r = w.api(admin("hefei")).post(f"/api/projects/{pid}/review", json={"result": "demonstration", "method": "onsite"})
     assert r.status_code == 200
-    assert r.json()["projects"][0]["municipal_result"] == "demonstration"
+    assert r.json()["projects"][0]["review_result"] == "demonstration"
     stored = w.s.engine.project(LEAD, pid)[0]
-    assert (stored.state, stored.municipal_result, stored.review_method) == (
+    assert (stored.state, stored.review_result, stored.review_method) == (
         "municipal_demonstration",
         "demonstration",
         "onsite",
@@ -341,7 +341,7 @@ def test_any_other_action_by_its_trigger_with_params_and_reason(web):
     r = api.post(f"/api/projects/{pid}/actions/review", json={"params": {"result": "excellent", "method": "written"}})
     assert r.status_code == 200
     stored = w.s.engine.project(LEAD, pid)[0]
-    assert (stored.state, stored.municipal_result, stored.review_method) == (
+    assert (stored.state, stored.review_result, stored.review_method) == (
         "municipal_excellent",
         "excellent",
         "written",
@@ -531,9 +531,9 @@ def test_uphold_an_appeal_reopens_the_project(web):
     )
     assert r.status_code == 200
     assert (r.json()["appeal"]["status"], r.json()["appeal"]["reopen_to"]) == ("upheld", "municipal_review")
-    assert (r.json()["project"]["state"], r.json()["project"]["municipal_result"]) == ("in_library", None)
+    assert (r.json()["project"]["state"], r.json()["project"]["review_result"]) == ("in_library", None)
     stored = w.s.engine.project(LEAD, pid)[0]
-    assert (stored.state, stored.municipal_result, stored.reopened_to) == ("in_library", None, "municipal_review")
+    assert (stored.state, stored.review_result, stored.reopened_to) == ("in_library", None, "municipal_review")
 
 
 def test_dismissing_without_a_reason_is_invalid(web):
@@ -593,7 +593,7 @@ def test_report_of_an_unknown_format_is_invalid(web):
     assert r.json()["error"] == "invalid_input"
 
 
-def test_score_template_holds_the_key_library(web):
+def test_score_template_holds_the_shortlist(web):
     w = web("joint_scoring")
     r = w.api(scorer("hefei")).get(f"/api/cycles/{CYCLE}/templates/scores")
     assert r.status_code == 200
@@ -601,7 +601,7 @@ def test_score_template_holds_the_key_library(web):
     assert "hefei.xlsx" in r.headers["content-disposition"]
     ws = _workbook(r.content).worksheets[0]
     ids = [row[0] for row in ws.iter_rows(min_row=2, values_only=True)]
-    assert sorted(ids) == sorted(w.s.key_library)
+    assert sorted(ids) == sorted(w.s.shortlist)
     assert {row[-1] for row in ws.iter_rows(min_row=2, values_only=True)} == {"hefei"}
 
 

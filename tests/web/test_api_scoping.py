@@ -464,7 +464,7 @@ def test_the_status_names_no_other_citys_appeal(web):
         assert status["open_appeals"] == []
 
 
-def test_from_the_joint_stage_another_city_reads_the_key_library_but_cannot_change_it(web):
+def test_from_the_joint_stage_another_city_reads_the_shortlist_but_cannot_change_it(web):
     w = web("joint_scoring")
     w.s.clock.set(sh(5, 12))
     api = w.api(admin(OTHER))

@@ -74,7 +74,7 @@ class Staged:
     low: list[int] = field(default_factory=list)
 
     @property
-    def key_library(self) -> list[int]:
+    def shortlist(self) -> list[int]:
         return [pid for c in CITIES for pid in self.demos[c]]
 
 

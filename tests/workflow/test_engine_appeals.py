@@ -117,7 +117,7 @@ def test_rejected_project_reopened_to_collection_is_accepted_after_the_window(re
     assert s.engine.fire(admin("hefei"), s.ok, "accept")[0].state == "in_library"
     # and on into the municipal review, whose window has closed as well
     done = s.engine.fire(admin("hefei"), s.ok, "review", result="excellent", method="written")[0]
-    assert (done.state, done.municipal_result, done.review_method) == ("municipal_excellent", "excellent", "written")
+    assert (done.state, done.review_result, done.review_method) == ("municipal_excellent", "excellent", "written")
 
 
 def test_reopened_flawed_application_is_still_refused_by_eligibility(rejected):
@@ -139,7 +139,7 @@ def test_reopened_flawed_application_is_still_refused_by_eligibility(rejected):
 # ------------------------------------------------------------------------------ a municipal result → municipal_review
 
 
-def test_municipal_result_reopened_clears_result_and_is_re_reviewed_in_a_later_stage(at_stage):
+def test_review_result_reopened_clears_result_and_is_re_reviewed_in_a_later_stage(at_stage):
     s = at_stage("recommendation")
     pid = s.excellent["songjiang"]
     a = _file(s, pid, admin("songjiang"))
@@ -149,9 +149,9 @@ def test_municipal_result_reopened_clears_result_and_is_re_reviewed_in_a_later_s
         "songjiang-admin",
     )
     _, project = _uphold(s, a.id, admin("songjiang"), "municipal_review")
-    assert (project.state, project.municipal_result, project.review_method) == ("in_library", None, None)
+    assert (project.state, project.review_result, project.review_method) == ("in_library", None, None)
     stored = _project(s, pid)
-    assert (stored.state, stored.municipal_result, stored.review_method, stored.reopened_to) == (
+    assert (stored.state, stored.review_result, stored.review_method, stored.reopened_to) == (
         "in_library",
         None,
         None,
@@ -161,7 +161,7 @@ def test_municipal_result_reopened_clears_result_and_is_re_reviewed_in_a_later_s
     s.clock.set(sh(5, 6))
     assert s.engine.get_cycle(None).stage == "recommendation"
     done = s.engine.fire(admin("songjiang"), pid, "review", result="demonstration", method="onsite")[0]
-    assert (done.state, done.municipal_result, done.review_method) == (
+    assert (done.state, done.review_result, done.review_method) == (
         "municipal_demonstration",
         "demonstration",
         "onsite",
@@ -272,12 +272,12 @@ def test_reopened_to_joint_scoring_on_a_proposed_list_the_new_version_says_what_
     ]
 
 
-def test_reopened_to_recommendation_keeps_the_municipal_result_but_not_the_sheets(at_stage):
+def test_reopened_to_recommendation_keeps_the_review_result_but_not_the_sheets(at_stage):
     s = at_stage("proposed")
     pid = s.low[0]
     a = _file(s, pid, applicant("songjiang"))
     _, project = _uphold(s, a.id, LEAD, "recommendation")
-    assert (project.state, project.municipal_result, project.review_method) == (
+    assert (project.state, project.review_result, project.review_method) == (
         "municipal_demonstration",
         "demonstration",
         "site",
@@ -768,7 +768,7 @@ def test_propose_waits_for_a_project_reopened_to_municipal_review(at_stage, chec
     a = _file(s, pid, applicant("songjiang"))
     assert a.against_stage == "confirmation"
     _, project = _uphold(s, a.id, LEAD, "municipal_review")
-    assert (project.state, project.municipal_result) == ("in_library", None)
+    assert (project.state, project.review_result) == ("in_library", None)
     s.clock.set(s.clock() + timedelta(days=1))
     err = refused(s.store, s.engine.propose_list, LEAD)
     assert err.rules == ["appeals_settled"]
@@ -827,7 +827,7 @@ def test_audit_trail_of_an_upheld_municipal_appeal(at_stage):
     assert rows[2].data == {
         "to": "municipal_review",
         "appeal": a.id,
-        "superseded": {"municipal_result": "excellent", "review_method": "written"},
+        "superseded": {"review_result": "excellent", "review_method": "written"},
     }
     assert [tell(e) for e in rows] == [
         f"appeal {a.id} filed against 'municipal_excellent' (a result of municipal_review)",

@@ -154,8 +154,7 @@ def test_songjiang_names_at_most_10_demonstration_projects(engine, store, clock,
     # a place given back can be given again
     engine.fire(admin("songjiang"), ids[0], "review", result="none")
     assert (
-        engine.fire(admin("songjiang"), ids[10], "review", result="demonstration")[0].municipal_result
-        == "demonstration"
+        engine.fire(admin("songjiang"), ids[10], "review", result="demonstration")[0].review_result == "demonstration"
     )
     status = {c["city"]: c for c in engine.status(LEAD)["cities"]}["songjiang"]
     assert (status["demonstration"], status["demonstration_quota"]) == (10, 10)
@@ -357,7 +356,7 @@ def test_rescoring_replaces_the_citys_sheet(at_stage):
     assert (hefei["sheets"], hefei["sheets_needed"]) == (1, 45)  # still one sheet for this project
 
 
-def test_only_key_library_projects_are_scored(at_stage):
+def test_only_shortlist_projects_are_scored(at_stage):
     s = at_stage("joint_scoring")
     pid = s.excellent["suzhou"]
     err = refused(s.store, s.engine.score, scorer("hefei"), pid, SHEET_MID)
@@ -384,7 +383,7 @@ def test_joint_scoring_cannot_close_until_every_sheet_is_in(at_stage):
         "Cannot close stage 'joint_scoring' of cycle g60-2027: "
         "[all_sheets_in] hefei has scored 4 of 45 key-library projects."
     )
-    _score(s, "hefei", s.key_library[4:])
+    _score(s, "hefei", s.shortlist[4:])
     assert s.engine.advance(LEAD).to_stage == "confirmation"
     s.clock.set(sh(5, 21))
     assert s.engine.propose_list(LEAD).status == "proposed"
@@ -393,10 +392,10 @@ def test_joint_scoring_cannot_close_until_every_sheet_is_in(at_stage):
 def test_a_second_scorer_of_a_city_does_not_add_a_sheet(at_stage):
     s = at_stage("hefei_short")
     s.engine.add_user(LEAD, "hefei-scorer-2", "scorer", "hefei")
-    s.engine.score("hefei-scorer-2", s.key_library[0], SHEET_MID)  # replaces hefei's sheet, no new one
+    s.engine.score("hefei-scorer-2", s.shortlist[0], SHEET_MID)  # replaces hefei's sheet, no new one
     err = refused(s.store, s.engine.advance, LEAD)
     assert [r.message for r in err.rejections] == ["hefei has scored 4 of 45 key-library projects"]
-    _, sheets, _ = s.engine.project(LEAD, s.key_library[0])
+    _, sheets, _ = s.engine.project(LEAD, s.shortlist[0])
     assert [(x.scorer, x.current) for x in sheets if x.city == "hefei"] == [
         (scorer("hefei"), False),
         ("hefei-scorer-2", True),
@@ -421,7 +420,7 @@ def _tie_at_the_first_boundary(s) -> tuple[int, int, int, list[int]]:
     and 3), two at 72, the rest at 62; the cycle moved on to confirmation."""
     top, b, c = s.high[0], s.mid[0], s.mid[1]
     next_two = [s.mid[2], s.high[1]]
-    rest = [pid for pid in s.key_library if pid not in (top, b, c, *next_two)]
+    rest = [pid for pid in s.shortlist if pid not in (top, b, c, *next_two)]
     for city in CITIES:
         s.engine.fire(scorer(city), top, "score", scores=SHEET_HIGH)
         s.engine.fire(scorer(city), [b, c], "score", scores=SHEET_MID)
@@ -531,7 +530,7 @@ def test_publish_needs_a_confirmed_list(at_stage):
     )
 
 
-def test_publishing_places_every_key_library_project(at_stage):
+def test_publishing_places_every_shortlist_project(at_stage):
     s = at_stage("confirmed")
     lst = s.engine.publish(LEAD)
     assert lst.status == "published"

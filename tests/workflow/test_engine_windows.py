@@ -205,7 +205,7 @@ def test_review_until_the_end_of_april(at_stage, instant, accepted):
     s.clock.set(instant)
     if accepted:
         project = s.engine.fire(admin("wuhu"), pid, "review", result="excellent", method="written")[0]
-        assert (project.state, project.municipal_result, project.review_method) == (
+        assert (project.state, project.review_result, project.review_method) == (
             "municipal_excellent",
             "excellent",
             "written",

@@ -307,7 +307,7 @@ def test_overrides_of_one_cycle_do_not_touch_another(short):
 
 def test_excusing_hefei_from_scoring_lets_joint_scoring_close_and_the_list_averages_the_sheets_in(at_stage):
     s = at_stage("hefei_short")
-    key = s.key_library
+    key = s.shortlist
     rescored = key[1]  # a low project hefei has scored: hefei now gives it SHEET_HIGH
     assert rescored in s.low and rescored in key[:HEFEI_SHORT]
     s.engine.score(scorer("hefei"), rescored, SHEET_HIGH)
@@ -357,7 +357,7 @@ def test_a_project_scope_is_refused_for_a_rule_checked_on_a_whole_stage(at_stage
     """all_sheets_in is judged for the stage (hefei has scored 44 of 45), never on one project's
     action: an override scoped to one project could never lift it, so it is refused at once."""
     s = at_stage("hefei_short")
-    last = s.key_library[-1]
+    last = s.shortlist[-1]
     before = snapshot(s.store)
     with pytest.raises(InvalidInput) as err:
         s.engine.override(LEAD, "all_sheets_in", "合肥市与该项目存在利益冲突", project_id=last)

@@ -248,8 +248,8 @@ class CycleMachine(RuleBasedStateMachine):
         quotas = effective_quotas(PROG.quotas, cycle.settings.get("quotas"))
         held: dict[tuple[str, str], int] = {}
         for p in self.engine.projects(LEAD):
-            if p.municipal_result:
-                held[(p.city, p.municipal_result)] = held.get((p.city, p.municipal_result), 0) + 1
+            if p.review_result:
+                held[(p.city, p.review_result)] = held.get((p.city, p.review_result), 0) + 1
         for (city, result), n in held.items():
             limit = quotas.get(city, {}).get(result)
             assert limit is None or n <= limit, f"{city} holds {n} {result}, quota {limit}"

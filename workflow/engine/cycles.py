@@ -224,7 +224,7 @@ class CycleActions(Door):
                     return None
                 why = orders[-1].get("reason", "")
                 message = (
-                    f"project {project.id} {project.enterprise_name} 《{project.project_name}》 must rectify by {due}"
+                    f"project {project.id} {project.unit_name} 《{project.project_name}》 must rectify by {due}"
                     + (f": {why}" if why else "")
                 )
                 closes = datetime.combine(due + timedelta(days=1), time.min, zone)
@@ -304,7 +304,7 @@ class CycleActions(Door):
                 raise self._refuse("close", subject, rejections)
             assert nxt is not None  # (the last stage was refused above)
             early = window is not None and window.closes is not None and now < window.closes
-            if lst is not None and lst.status == ListStatus.PROPOSED and stage.kind.id == "list_confirmation":
+            if lst is not None and lst.status == ListStatus.PROPOSED and stage.kind.confirms_list_on_close:
                 self._list_to(act, lst, ListStatus.CONFIRMED)
             self._cycle_to(act, "advance", stage=nxt.id, early=early, **lifted(verdict))
         log.info("stage_advanced", cycle=cycle.id, from_stage=stage.id, to_stage=cycle.stage, early=early)

@@ -32,7 +32,7 @@ from workflow.records import (
 from workflow.reminders import UNSENT, Deadline, plan_for
 
 # what a move may change of a project besides its application and record (see Door._move_chunk)
-_SAVED_STATE = ("state", "municipal_result", "review_method", "reopened_to")
+_SAVED_STATE = ("state", "review_result", "review_method", "reopened_to")
 MOVE_CHUNK = 5000  # projects written per chunk of a batch (see Door._move_all)
 
 Move = tuple[Project, Mapping[str, Any], Mapping[str, Any]]  # (project, request, audit data)
@@ -95,7 +95,7 @@ class Door(GuardSteps):
             before = project.state
             application = project.application
             record = project.record
-            stored = (project.state, project.municipal_result, project.review_method, project.reopened_to)
+            stored = (project.state, project.review_result, project.review_method, project.reopened_to)
             if not program.fire(project, trigger, request, decided):
                 raise self._refuse(
                     trigger,
@@ -107,7 +107,7 @@ class Door(GuardSteps):
             project.updated_at = now
             kept_application.append(project.application is application)  # effects replace, never mutate
             kept_record.append(project.record is record)
-            now_is = (project.state, project.municipal_result, project.review_method, project.reopened_to)
+            now_is = (project.state, project.review_result, project.review_method, project.reopened_to)
             if now_is != stored:
                 changed.update(name for name, old, new in zip(_SAVED_STATE, stored, now_is, strict=True) if old != new)
             elif project.id is not None and project.application is application and project.record is record:
@@ -169,7 +169,7 @@ class Door(GuardSteps):
             project.record = {**project.record, key: [*project.record.get(key, []), entry]}
             return {"record": key}
         if trigger == program.result_trigger:
-            project.municipal_result = request["result"]
+            project.review_result = request["result"]
             project.review_method = request.get("method")
         elif trigger == "accept" and request.get("opinion"):
             project.application = {
@@ -205,10 +205,10 @@ class Door(GuardSteps):
         target = program.stage_index(stage_id)
         out: dict[str, Any] = {}
         review = program.stage_of_action.get(program.result_trigger or "")
-        if review and target <= program.stage_index(review) and project.municipal_result:
-            out["municipal_result"] = project.municipal_result
+        if review and target <= program.stage_index(review) and project.review_result:
+            out["review_result"] = project.review_result
             out["review_method"] = project.review_method
-            project.municipal_result = project.review_method = None
+            project.review_result = project.review_method = None
         scoring = program.stage_of_action.get(program.sheet_trigger or "")
         if scoring and target <= program.stage_index(scoring):
             assert project.id is not None  # (a reopened project is stored)

@@ -48,10 +48,10 @@ class GuardSteps(ContextSteps):
             sheets_by_scorer=by_scorer,
             scorers=scorers,
             by_city_state=by_city_state,
-            results=tx.count_municipal_results(cycle.id),
+            results=tx.count_review_results(cycle.id),
             sheets_by_city=tx.count_sheets_by_city(cycle.id, program.listable_states + program.placed_states),
             confirmations=confirmations,
-            key_library=sum(
+            shortlist=sum(
                 n for (_, s), n in by_city_state.items() if s in program.listable_states + program.placed_states
             ),
         )
@@ -87,7 +87,7 @@ class GuardSteps(ContextSteps):
     @staticmethod
     def _view(project: Project) -> ProjectView:
         return ProjectView(
-            project.id, project.city, project.state, project.application, project.municipal_result, project.record
+            project.id, project.city, project.state, project.application, project.review_result, project.record
         )
 
     def _run(self, program: Program, names: Iterable[str], ctx: GuardContext) -> list[Rejection]:
@@ -306,9 +306,7 @@ def _count_after(
     by_state[(project.city, dest)] = by_state.get((project.city, dest), 0) + 1
     results = dict(counts.results)
     if trigger == program.result_trigger:
-        if project.municipal_result:
-            results[(project.city, project.municipal_result)] = (
-                results.get((project.city, project.municipal_result), 1) - 1
-            )
+        if project.review_result:
+            results[(project.city, project.review_result)] = results.get((project.city, project.review_result), 1) - 1
         results[(project.city, request["result"])] = results.get((project.city, request["result"]), 0) + 1
     return counts.moved(by_state, results)

@@ -1,5 +1,5 @@
 """The list's actions: propose a version from the sheets, a party's confirmation or objection,
-publication (which places every key-library project through the door). A list version's
+publication (which places every shortlisted project through the door). A list version's
 status changes only along LIST_CHANGES (workflow/records.py), through Door._list_to."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from workflow.engine.guards import lifted
 from workflow.engine.scoring import ScoringActions
 from workflow.errors import InvalidInput
 from workflow.log import get_logger
-from workflow.program import Program
+from workflow.program import PLACE, Program
 from workflow.ranking import list_changes, show
 from workflow.records import LIST_CHANGES, Confirmation, ListEntry, ListStatus, ListVersion, Project
 
@@ -24,10 +24,11 @@ log = get_logger("evalflow.engine")
 
 def placed_category(program: Program, project: Project, awarded_from: Mapping[int, str]) -> str | None:
     """The list category a placed project holds: read from the state ``place`` put it in (for an
-    awarded project, the state it was awarded from: ``tx.entered_from(cycle, "awarded")``)."""
-    state = awarded_from.get(project.id, project.state) if project.state == "awarded" else project.state  # type: ignore[arg-type]
+    awarded project, the state it was awarded from: ``tx.entered_from(cycle, program.award_state)``)."""
+    awarded = project.state == program.award_state
+    state = awarded_from.get(project.id, project.state) if awarded else project.state  # type: ignore[arg-type]
     for spec in program.transition_specs:
-        if spec.trigger == "place" and spec.dest == state:
+        if spec.trigger == PLACE and spec.dest == state:
             return spec.when.get("category")
     return None
 
@@ -163,7 +164,7 @@ class ListActions(ScoringActions):
 
     @batch_work
     def publish(self, acting: str | None, cycle_id: str | None = None) -> ListVersion:
-        """Publish the confirmed list: every key-library project is placed by its category. A
+        """Publish the confirmed list: every shortlisted project is placed by its category. A
         corrected publication (after an upheld appeal) places again every project whose category
         changed, and says what changed against the published version and why."""
         with self._acting(acting, cycle_id) as act:
@@ -184,8 +185,9 @@ class ListActions(ScoringActions):
             # (read only if some project is awarded: it reads the cycle's whole audit, 1.4 million
             # rows at 100,000 projects, for a first publication that finds none)
             by_city_state = counts.by_city_state or tx.count_by_city_state(cycle.id)  # (unless the guards read it)
-            awarded = any(state == "awarded" for _, state in by_city_state)
-            awarded_from = tx.entered_from(cycle.id, "awarded") if awarded else {}
+            award = program.award_state
+            awarded = award is not None and any(state == award for _, state in by_city_state)
+            awarded_from = tx.entered_from(cycle.id, award) if award is not None and awarded else {}
             reason = f"corrected publication, list version {lst.number}" if published else ""
             replaced = self._place(act, category, awarded_from, lst.number, reason)
             changes: list[dict[str, Any]] = []
@@ -223,7 +225,7 @@ class ListActions(ScoringActions):
         number: int,
         reason: str,
     ) -> int:
-        """Place every key-library project by its category on list version ``number``, through the
+        """Place every shortlisted project by its category on list version ``number``, through the
         door (the ``place`` trigger's guards, the machine, the version check, an audit entry each);
         a project already placed in its category stays. Returns how many placed ones moved."""
         program = act.program
@@ -231,7 +233,7 @@ class ListActions(ScoringActions):
         requests = {cat: {"category": cat} for cat in {*category.values(), "none"}}  # shared, never changed
         data = {"list_version": number}
         decided: dict[Any, str | None] = {}
-        # the key library is read and placed a chunk at a time: only a chunk's projects are held
+        # the shortlist is read and placed a chunk at a time: only a chunk's projects are held
         ids = act.tx.project_ids(act.cycle.id, program.listable_states + program.placed_states)
         for start in range(0, len(ids), MOVE_CHUNK):
             moves: list[Move] = []
@@ -247,6 +249,6 @@ class ListActions(ScoringActions):
             if not moves:
                 continue
             asked = {p.id: request for p, request, _ in moves}
-            self._check_moves(act, "place", [p for p, _, _ in moves], asked, decided, internal=True)
-            self._move_all(act, moves, "place", reason, decided)
+            self._check_moves(act, PLACE, [p for p, _, _ in moves], asked, decided, internal=True)
+            self._move_all(act, moves, PLACE, reason, decided)
         return replaced

@@ -51,8 +51,8 @@ class ProjectActions(Door):
             project = _new_project(act, city, form.unit_of(app), form.title_of(app), app)
             subject = f"application '{project.project_name}'"
             self._permit(act, "submit", city, subject)
-            units = self._unit_projects(act, [project.enterprise_name])
-            request = {"unit_projects": units.get(project.enterprise_name, [])} if units is not None else {}
+            units = self._unit_projects(act, [project.unit_name])
+            request = {"unit_projects": units.get(project.unit_name, [])} if units is not None else {}
             ctx = self._context(act, CycleCounts(), project, request, now=act.now)
             verdict = self._guards(act, "submit", ctx)
             if verdict.refused:
@@ -63,7 +63,7 @@ class ProjectActions(Door):
                 "submit",
                 {},
                 city=city,
-                enterprise=project.enterprise_name,
+                enterprise=project.unit_name,
                 project_name=project.project_name,
                 **lifted(verdict),
             )
@@ -220,7 +220,7 @@ class ProjectActions(Door):
                     problems.append("")
                     continue
                 project = _new_project(act, city, key[0], key[1], app)
-                request = {"unit_projects": held.get(project.enterprise_name, [])} if held is not None else {}
+                request = {"unit_projects": held.get(project.unit_name, [])} if held is not None else {}
                 ctx = self._context(act, CycleCounts(), project, request, now=act.now)
                 verdict = self._judge(act, self._run(program, names, ctx), ctx.project)
                 problems += [f"[{label}] {r}" for r in verdict.refused]
@@ -232,7 +232,7 @@ class ProjectActions(Door):
                     result.unchanged.append((label, pid))
                 else:
                     problems[at] = (
-                        f"[{label}] {old.enterprise_name} already submitted 《{old.project_name}》 as project"
+                        f"[{label}] {old.unit_name} already submitted 《{old.project_name}》 as project"
                         f" {pid}, with other content"
                     )
             problems = [p for p in problems if p]
@@ -247,7 +247,7 @@ class ProjectActions(Door):
                     {},
                     {
                         "city": project.city,
-                        "enterprise": project.enterprise_name,
+                        "enterprise": project.unit_name,
                         "project_name": project.project_name,
                         "imported": True,
                         **lifted(verdict),
@@ -268,8 +268,8 @@ class ProjectActions(Door):
             return None
         out: dict[str, list[dict[str, Any]]] = {}
         for p in act.tx.unit_projects(program.id, [u for u in units if u]):
-            out.setdefault(p.enterprise_name, []).append(
-                {"unit": p.enterprise_name, "cycle": p.cycle_id, "project": p.id, "state": p.state}
+            out.setdefault(p.unit_name, []).append(
+                {"unit": p.unit_name, "cycle": p.cycle_id, "project": p.id, "state": p.state}
             )
         return out
 
@@ -281,7 +281,7 @@ def _new_project(act: ActionContext, city: str, unit: str, title: str, applicati
         cycle_id=act.cycle.id,
         city=city,
         applicant=act.user.name,
-        enterprise_name=unit,
+        unit_name=unit,
         project_name=title,
         application=application,
         state=INITIAL_STATE,

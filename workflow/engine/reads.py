@@ -1,5 +1,5 @@
 """The reads: projects, a project with its sheets and history, a unit across the years, the
-list versions, where a cycle stands, what a report writes, the key library, the history. Each
+list versions, where a cycle stands, what a report writes, the shortlist, the history. Each
 is made in a read-only action context; what a user may not read is left out."""
 
 from __future__ import annotations
@@ -172,7 +172,7 @@ class Reads(Door):
 
     def report_data(self, acting: str | None, cycle_id: str | None = None) -> ReportData:
         """Everything `evalflow report` writes: the list (the published version, else the latest),
-        the key-library projects with their current sheets, per-city progress (lead only)."""
+        the shortlisted projects with their current sheets, per-city progress (lead only)."""
         status = self.status(acting, cycle_id)
         with self._acting(acting, cycle_id, write=False) as act:
             tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
@@ -185,10 +185,11 @@ class Reads(Door):
                 cycle.id, states=program.listable_states + program.placed_states, with_application=False
             )
             awarded_as: dict[tuple[str, str], int] = {}
-            awarded = any(p.state == "awarded" for p in projects)  # (as publish reads it)
-            awarded_from = tx.entered_from(cycle.id, "awarded") if awarded else {}
+            award = program.award_state
+            awarded = award is not None and any(p.state == award for p in projects)  # (as publish reads it)
+            awarded_from = tx.entered_from(cycle.id, award) if award is not None and awarded else {}
             for p in projects:
-                if p.state == "awarded":
+                if p.state == award:
                     cat = placed_category(program, p, awarded_from) or "none"
                     awarded_as[(p.city, cat)] = awarded_as.get((p.city, cat), 0) + 1
             return ReportData(
@@ -202,7 +203,7 @@ class Reads(Door):
                 awarded_as=awarded_as,
             )
 
-    def key_library(
+    def shortlist(
         self, acting: str | None, cycle_id: str | None = None, city: str | None = None
     ) -> tuple[Cycle, Program, list[Project]]:
         """The projects every party scores, for ``city``'s score-sheet template: the lead's for any
@@ -272,7 +273,7 @@ def _status_cell(
         minimum = int(minimum_of.get(col.policy or "", {}).get("minimum", 0))
         return {col.id: counts.count(party, *states), f"{col.id}_minimum": minimum}
     if col.kind == "sheets":
-        return {col.id: counts.sheets_by_city.get(party, 0), f"{col.id}_needed": counts.key_library}
+        return {col.id: counts.sheets_by_city.get(party, 0), f"{col.id}_needed": counts.shortlist}
     if col.kind == "confirmed":
         return {col.id: party in counts.confirmations}
     fund = program.funding.get(party, {})  # funding: support for each review result held

@@ -15,7 +15,7 @@ from workflow.records import ListVersion, Project
 
 
 class ScoringActions(ProjectActions):
-    """Score sheets and the ranking of the key library."""
+    """Score sheets and the ranking of the shortlist."""
 
     def score(
         self,
@@ -33,7 +33,7 @@ class ScoringActions(ProjectActions):
         """The ranked projects: (their names by id, or without ``names`` only the set of their ids;
         the ranking; unsettled ties; the method)."""
         tx, program, cycle = act.tx, act.program, act.cycle
-        # placed projects are ranked too: a corrected list ranks the whole key library again
+        # placed projects are ranked too: a corrected list ranks the whole shortlist again
         states = program.listable_states + program.placed_states
         projects = tx.project_names(cycle.id, states) if names else set(tx.project_ids(cycle.id, states))
         places = [(c.id, int(cycle.config.places.get(c.id, c.places))) for c in program.categories]

@@ -85,6 +85,7 @@ _HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
     "version": int,
     "name": str,
     "name_en": str,
+    "sheet_name": str,
     "timezone": str,
     "lead": str,
 }
@@ -183,6 +184,7 @@ def _head(r: Reading) -> dict[str, Any]:
         "version": int(head.get("version", 1)),
         "name": head.get("name", pid),
         "name_en": head.get("name_en", head.get("name", pid)),
+        "sheet_name": head.get("sheet_name", "评分表"),
         "timezone": zone,
     }
 

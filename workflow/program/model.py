@@ -197,6 +197,8 @@ class Program:
     # code the file names as module:function, imported only when asked for (workflow.program_code):
     # ``run``, its demo; ``example``, its template's example application (the program's ``[demo]``)
     demo: Mapping[str, str] = field(default_factory=dict)
+    # what the program's users call its score sheet (the ``[program]`` head's ``sheet_name``)
+    sheet_name: str = "评分表"
 
     def category_name(self, category: str, lang: str = "zh") -> str:
         """A category's name for readers (its id in English; "none": not listed)."""
@@ -392,15 +394,21 @@ class Program:
         return next((s.kind.states for s in self.stages if "publish" in s.kind.cycle_actions), ())
 
     @cached_property
+    def award_state(self) -> str | None:
+        """The state an award leads a placed project to, if a stage kind of the program declares
+        one (the project keeps the list category it was placed in)."""
+        return next((s.kind.award_state for s in self.stages if s.kind.award_state), None)
+
+    @cached_property
     def listable_states(self) -> tuple[str, ...]:
-        """The states of the projects a list ranks before publication (a key library): where
+        """The states of the projects a list ranks before publication (a shortlist): where
         ``place`` takes them from, read from the stage kinds' own transitions (the reopening
         edges of the machine are made from it, see reopen_state)."""
         placed = set(self.placed_states)
         seen: dict[str, None] = {}
         for s in self.stages:
             for spec in s.kind.transitions:
-                if spec.trigger == "place":
+                if spec.trigger == PLACE:
                     for state in spec.source:
                         if state not in placed:
                             seen.setdefault(state, None)
