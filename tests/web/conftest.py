@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from tests.conftest import CITIES, LEAD, admin, applicant, scorer
+from tests.web.browser import artifacts, chromium, story_of  # noqa: F401  (fixtures of the browser tests)
 from tests.workflow.checkpoints import Staged, at_stage, stage_templates  # noqa: F401  (fixtures)
 from web.app import create_app
 from web.auth import SESSION_COOKIE

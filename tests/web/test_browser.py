@@ -24,147 +24,17 @@ lead's dashboard in the middle of the cycle to docs/console-dashboard.png (the R
 
 from __future__ import annotations
 
-import json
 import os
 import re
-import shutil
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from click.testing import CliRunner
-
-from cli import main
 from store.sql import SqlStore
 from tests.conftest import CITIES, PROGRAM, SHEET_HIGH, SHEET_LOW, SHEET_MID, SettableClock, make_app, sh
-from tests.servers import free_port
+from tests.web.browser import PASSWORD, ROOT, TIMEOUT_MS, Cli, Server, expect, ok, sign_in
 from workflow.engine import Engine
 from workflow.program import ProgramRegistry
 
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-PASSWORD = "g60-console-rehearsal"
 LEAD, ADMIN, SCORER = "lead", "hefei-admin", "jiaxing-scorer"
-TIMEOUT_MS = 15_000
-
-
-def _browser_missing() -> str:
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install -e '.[dev]')"
-    if not (os.path.exists(CHROMIUM) and os.access(CHROMIUM, os.X_OK)):
-        return f"{CHROMIUM} is missing (apt-get install chromium)"
-    return ""
-
-
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[object]:
-    missing = _browser_missing()
-    if missing:
-        if os.environ.get("EVALFLOW_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"EVALFLOW_REQUIRE_BROWSER=1 but {missing}")
-        pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
-@pytest.fixture
-def artifacts() -> Path:
-    out = Path(os.environ.get("EVALFLOW_ARTIFACTS") or ROOT / "tests" / "web" / "artifacts")
-    out.mkdir(parents=True, exist_ok=True)
-    return out
-
-
-def _evalflow() -> list[str]:
-    script = Path(sys.executable).with_name("evalflow")
-    if script.exists():
-        return [str(script)]
-    found = shutil.which("evalflow")
-    assert found, "the evalflow command is not installed (pip install -e .)"
-    return [found]
-
-
-class Server:
-    """`evalflow --db FILE --now INSTANT serve --port PORT` as a subprocess, on one port throughout."""
-
-    def __init__(self, db: Path, log: Path):
-        self.db, self.log = db, log
-        self.port = free_port()
-        self.base = f"http://127.0.0.1:{self.port}"
-        self.proc: subprocess.Popen | None = None
-        self.output = None
-
-    def start(self, now: str) -> None:
-        self.stop()
-        argv = [*_evalflow(), "--db", str(self.db), "--now", now, "serve", "--port", str(self.port)]
-        with self.log.open("a", encoding="utf-8") as log:
-            log.write(f"\n--- {' '.join(argv)}\n")
-        self.output = self.log.open("a", encoding="utf-8")
-        self.proc = subprocess.Popen(
-            argv, stdout=self.output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=ROOT
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.proc.poll() is not None:
-                pytest.fail(f"evalflow serve exited with {self.proc.returncode}:\n{self.log.read_text()}")
-            try:
-                with urllib.request.urlopen(f"{self.base}/login", timeout=2) as answer:
-                    if answer.status == 200:
-                        return
-            except (urllib.error.URLError, ConnectionError, TimeoutError):
-                pass
-            time.sleep(0.1)
-        pytest.fail(f"evalflow serve did not answer within a minute:\n{self.log.read_text()}")
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=10)
-        if self.output is not None:
-            self.output.close()
-        self.proc, self.output = None, None
-
-
-class Cli:
-    """The command line, in-process (click's runner), on the test's database at a given instant."""
-
-    def __init__(self, db: Path):
-        self.db = db
-        self.runner = CliRunner()
-
-    def __call__(self, user: str | None, now: str, *args: str, code: int = 0, stdin: str | None = None) -> str:
-        argv = ["--db", str(self.db), "--now", now, *(["--as", user] if user else []), *args]
-        result = self.runner.invoke(main, argv, input=stdin, catch_exceptions=False)
-        assert result.exit_code == code, f"{args}: exit {result.exit_code} (wanted {code}):\n{result.output}"
-        return result.output
-
-    def json(self, user: str, now: str, *args: str):
-        return json.loads(self(user, now, "--json", *args))
 
 
 class Story:
@@ -180,36 +50,12 @@ class Story:
         return Engine(store, ProgramRegistry(), SettableClock(at)), store
 
 
-def _sign_in(page, base: str, name: str) -> None:
-    page.goto(f"{base}/")
-    assert "/login" in page.url, "an anonymous visitor is sent to the sign-in page"
-    page.get_by_label("用户名").fill(name)
-    page.get_by_label("密码").fill(PASSWORD)
-    page.get_by_role("button", name="登录").click()
-    page.wait_for_url(f"{base}/")
-    _expect(page.locator("#whoami")).to_contain_text(name)
-
-
-def _expect(locator):
-    from playwright.sync_api import expect
-
-    return expect(locator)
-
-
-def _ok(page, *texts: str) -> None:
-    """The page shows a success message containing every text, and no error."""
-    _expect(page.locator(".flash.ok")).to_be_visible()
-    for t in texts:
-        _expect(page.locator(".flash.ok")).to_contain_text(t)
-    assert page.locator(".flash.error").count() == 0, page.locator(".flash.error").all_inner_texts()
-
-
 def _advance(page, base: str, stage_from: str, stage_to: str) -> None:
     page.goto(f"{base}/")
-    _expect(page.locator("#advance")).to_contain_text("所有关闭条件均已满足")
+    expect(page.locator("#advance")).to_contain_text("所有关闭条件均已满足")
     page.locator("#advance").get_by_role("button", name=f"关闭「{stage_from}」并进入下一阶段").click()
-    _ok(page, f"已关闭「{stage_from}」，进入「{stage_to}」")
-    _expect(page.locator("#stage")).to_contain_text(stage_to)
+    ok(page, f"已关闭「{stage_from}」，进入「{stage_to}」")
+    expect(page.locator("#stage")).to_contain_text(stage_to)
 
 
 def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path: Path) -> None:
@@ -258,33 +104,33 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         # === 1. 项目征集 (Feb 20): hefei-admin accepts the last application
         server.start("2027-02-20T10:00")
         admin = context()
-        _sign_in(admin, base, ADMIN)
-        _expect(admin.locator("#stage")).to_contain_text("项目征集")
-        _expect(admin.locator("#todo")).to_contain_text("1 个项目可确认入库")
-        _expect(admin.locator("#whoami")).to_contain_text("城市管理员")
+        sign_in(admin, base, ADMIN)
+        expect(admin.locator("#stage")).to_contain_text("项目征集")
+        expect(admin.locator("#todo")).to_contain_text("1 个项目可确认入库")
+        expect(admin.locator("#whoami")).to_contain_text("城市管理员")
         admin.screenshot(path=str(artifacts / "dashboard-city-admin.png"), full_page=True)
         admin.locator("#todo").get_by_role("link", name="1 个项目可确认入库").click()
         admin.get_by_role("link", name=str(mine), exact=True).first.click()
-        _expect(admin.locator("#state")).to_have_text("已申报")
+        expect(admin.locator("#state")).to_have_text("已申报")
         admin.get_by_label("所在城市组织部门意见").fill("同意入库")
         admin.get_by_role("button", name="确认入库").click()
-        _ok(admin, f"项目 {mine}", "入城市项目库")
-        _expect(admin.locator("#state")).to_have_text("入城市项目库")
-        _expect(admin.locator("#history")).to_contain_text("同意入库")
+        ok(admin, f"项目 {mine}", "入城市项目库")
+        expect(admin.locator("#state")).to_have_text("入城市项目库")
+        expect(admin.locator("#history")).to_contain_text("同意入库")
 
         # the lead: collection stays open for its whole window, and the dashboard says so
         lead = context()
-        _sign_in(lead, base, LEAD)
-        _expect(lead.locator("#advance ul.rules")).to_contain_text("[window_ended]")
+        sign_in(lead, base, LEAD)
+        expect(lead.locator("#advance ul.rules")).to_contain_text("[window_ended]")
         lead.locator("#advance").get_by_role("button").click()
-        _expect(lead.locator(".flash.error")).to_contain_text("[window_ended]")
-        _expect(lead.locator("#stage")).to_contain_text("项目征集")
+        expect(lead.locator(".flash.error")).to_contain_text("[window_ended]")
+        expect(lead.locator("#stage")).to_contain_text("项目征集")
 
         # === (Mar 2) the window has ended: the same browser is still signed in after a restart
         server.start("2027-03-02T09:00")
         lead.goto(f"{base}/")
         assert "/login" not in lead.url, "the session is kept in the database across a restart"
-        _expect(lead.locator("#whoami")).to_contain_text(LEAD)
+        expect(lead.locator("#whoami")).to_contain_text(LEAD)
         _advance(lead, base, "项目征集", "市（区）级评审")
         server.stop()
 
@@ -295,15 +141,15 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         store.dispose()
         server.start("2027-03-10T10:00")
         lead.goto(f"{base}/")
-        _expect(lead.locator("#advance ul.rules")).to_contain_text("[all_library_projects_reviewed]")
+        expect(lead.locator("#advance ul.rules")).to_contain_text("[all_library_projects_reviewed]")
         admin.goto(f"{base}/projects/{mine}")
-        _expect(admin.locator("#state")).to_have_text("入城市项目库")
+        expect(admin.locator("#state")).to_have_text("入城市项目库")
         admin.get_by_label("评审结果").select_option(label="示范项目")
         admin.get_by_label("评审方式").select_option(label="实地走访")
         admin.get_by_role("button", name="保存评审结果").click()
-        _ok(admin, f"项目 {mine}", "市级示范")
-        _expect(admin.locator("#state")).to_have_text("市级示范")
-        _expect(admin.locator("#state").locator("xpath=..")).to_contain_text("示范项目（实地走访）")
+        ok(admin, f"项目 {mine}", "市级示范")
+        expect(admin.locator("#state")).to_have_text("市级示范")
+        expect(admin.locator("#state").locator("xpath=..")).to_contain_text("示范项目（实地走访）")
         _advance(lead, base, "市（区）级评审", "九城市推荐")
         server.stop()
 
@@ -315,24 +161,24 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         store.dispose()
         server.start("2027-05-05T10:00")
         lead.goto(f"{base}/")
-        _expect(lead.locator("#advance ul.rules")).to_contain_text(
+        expect(lead.locator("#advance ul.rules")).to_contain_text(
             "[min_recommendations] hefei has 0 of the 5 required recommendations"
         )
         admin.goto(f"{base}/")
-        _expect(admin.locator("#todo")).to_contain_text("5 个项目可推荐入重点项目库")
+        expect(admin.locator("#todo")).to_contain_text("5 个项目可推荐入重点项目库")
         admin.goto(f"{base}/projects?action=recommend")
         boxes = admin.locator("#projects input[type=checkbox][name=ids]")
-        _expect(boxes).to_have_count(5)
+        expect(boxes).to_have_count(5)
         # a municipal 示范 is not yet a place on the G60 list
-        _expect(admin.locator("#projects tbody")).to_contain_text("示范项目")
-        _expect(admin.locator("#projects tbody")).not_to_contain_text("G60")
+        expect(admin.locator("#projects tbody")).to_contain_text("示范项目")
+        expect(admin.locator("#projects tbody")).not_to_contain_text("G60")
         for box in boxes.all():
             box.check()
         bulk = admin.locator('#bulk button[formaction="/bulk/recommend"]')
-        _expect(bulk).to_contain_text("所选项目")
+        expect(bulk).to_contain_text("所选项目")
         bulk.click()
-        _ok(admin, *(f"项目 {p}" for p in ids["hefei"]))
-        _expect(admin.locator(".flash.ok")).to_contain_text("重点项目库")
+        ok(admin, *(f"项目 {p}" for p in ids["hefei"]))
+        expect(admin.locator(".flash.ok")).to_contain_text("重点项目库")
         _advance(lead, base, "九城市推荐", "九城市联合评分")
         server.stop()
 
@@ -352,21 +198,21 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
 
         # the lead's dashboard in the middle of the cycle: jiaxing still owes one sheet
         lead.goto(f"{base}/")
-        _expect(lead.locator("#advance ul.rules")).to_contain_text("[all_sheets_in] jiaxing")
-        _expect(lead.locator("#progress")).to_contain_text("嘉兴市")
+        expect(lead.locator("#advance ul.rules")).to_contain_text("[all_sheets_in] jiaxing")
+        expect(lead.locator("#progress")).to_contain_text("嘉兴市")
         lead.screenshot(path=str(artifacts / "dashboard-lead.png"), full_page=True)
         if os.environ.get("EVALFLOW_UPDATE_DOCS") == "1":
             lead.screenshot(path=str(ROOT / "docs" / "console-dashboard.png"), full_page=True)
 
         scorer = context()
-        _sign_in(scorer, base, SCORER)
-        _expect(scorer.locator("#whoami")).to_contain_text("评分人")
-        _expect(scorer.locator("#todo")).to_contain_text("[all_sheets_in] jiaxing")
+        sign_in(scorer, base, SCORER)
+        expect(scorer.locator("#whoami")).to_contain_text("评分人")
+        expect(scorer.locator("#todo")).to_contain_text("[all_sheets_in] jiaxing")
         scorer.screenshot(path=str(artifacts / "dashboard-scorer.png"), full_page=True)
 
         # an out-of-band value: refused on the page, in the command line's words; nothing saved
         scorer.goto(f"{base}/projects/{mine}")
-        _expect(scorer.locator("main section.card").first).not_to_contain_text("G60深度融合")
+        expect(scorer.locator("main section.card").first).not_to_contain_text("G60深度融合")
         form = scorer.locator("#score-form")
         bad = {"value": 11, "organization": 28, "effectiveness": 28, "mechanism": 19}
         for criterion in ("value", "organization", "effectiveness", "mechanism"):
@@ -374,8 +220,8 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         form.get_by_label("项目完成情况").fill("基本完成")
         form.get_by_role("button", name="提交评分").click()
         error = scorer.locator(".flash.error")
-        _expect(error).to_contain_text("[score_in_bands]")
-        _expect(error).to_contain_text("value = 11 is outside every band")
+        expect(error).to_contain_text("[score_in_bands]")
+        expect(error).to_contain_text("value = 11 is outside every band")
         options = [arg for criterion, value in bad.items() for arg in (f"--{criterion}", str(value))]
         refused = cli(SCORER, now, "score", str(mine), *options, code=3)
         cli_message = refused.strip().removeprefix("Error: ")
@@ -388,20 +234,20 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         for criterion, value in SHEET_HIGH.items():
             scorer.locator(f'#score-form input[name="score_{criterion}"]').fill(str(value))
         scorer.locator("#score-form").get_by_role("button", name="提交评分").click()
-        _ok(scorer, f"项目 {mine} 评分已保存：总分 {sum(SHEET_HIGH.values())}")
-        _expect(scorer.locator("#sheets")).to_contain_text(re.compile("嘉兴市|jiaxing"))
+        ok(scorer, f"项目 {mine} 评分已保存：总分 {sum(SHEET_HIGH.values())}")
+        expect(scorer.locator("#sheets")).to_contain_text(re.compile("嘉兴市|jiaxing"))
         scorer.goto(f"{base}/")
-        _expect(scorer.locator("#todo")).not_to_contain_text("[all_sheets_in]")
+        expect(scorer.locator("#todo")).not_to_contain_text("[all_sheets_in]")
 
         _advance(lead, base, "九城市联合评分", "确认")
 
         # === 5. 确认: the lead proposes the list
         lead.goto(f"{base}/list")
         lead.get_by_role("button", name="根据评分提出名单").click()
-        _ok(lead, "名单第 1 版已提出（45 个项目）")
+        ok(lead, "名单第 1 版已提出（45 个项目）")
         version = lead.locator("#version-1")
-        _expect(version).to_contain_text("第 1 版 · 已提出")
-        _expect(version).to_contain_text("G60深度融合示范项目")
+        expect(version).to_contain_text("第 1 版 · 已提出")
+        expect(version).to_contain_text("G60深度融合示范项目")
         server.stop()
 
         engine, store = story.engine(sh(5, 20))
@@ -411,33 +257,33 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         store.dispose()
         server.start("2027-05-20T10:00")
         lead.goto(f"{base}/")
-        _expect(lead.locator("#advance ul.rules")).to_contain_text("[all_parties_confirmed]")
+        expect(lead.locator("#advance ul.rules")).to_contain_text("[all_parties_confirmed]")
         admin.goto(f"{base}/list")
         admin.locator("#version-1").get_by_role("button", name="确认名单").click()
-        _ok(admin, "名单第 1 版：已确认")
-        _expect(admin.locator("#version-1")).to_contain_text("合肥市 确认")
+        ok(admin, "名单第 1 版：已确认")
+        expect(admin.locator("#version-1")).to_contain_text("合肥市 确认")
         _advance(lead, base, "确认", "公布与授牌")
 
         # === 6. 公布与授牌: publication, then plaques for the five listed projects
         lead.goto(f"{base}/list")
         lead.get_by_role("button", name="公布已确认的名单").click()
-        _ok(lead, "名单第 1 版已公布")
+        ok(lead, "名单第 1 版已公布")
         lead.goto(f"{base}/projects?action=award")
         boxes = lead.locator("#projects input[type=checkbox][name=ids]")
-        _expect(boxes).to_have_count(5)
+        expect(boxes).to_have_count(5)
         for box in boxes.all():
             box.check()
         lead.locator('#bulk button[formaction="/bulk/award"]').click()
-        _ok(lead, f"项目 {mine} 授牌：现为 已授牌")
+        ok(lead, f"项目 {mine} 命名授牌：现为 已授牌")
         lead.goto(f"{base}/projects/{mine}")
-        _expect(lead.locator("#state")).to_have_text("已授牌")
-        _expect(lead.locator("main section.card").first).to_contain_text("G60深度融合示范项目")
+        expect(lead.locator("#state")).to_have_text("已授牌")
+        expect(lead.locator("main section.card").first).to_contain_text("G60深度融合示范项目")
         # each plaque under the category it was listed in (all five were municipal 示范)
         lead.goto(f"{base}/projects?state=awarded")
         rows = lead.locator("#projects tbody tr")
-        _expect(rows).to_have_count(5)
+        expect(rows).to_have_count(5)
         for pid, category in [(p, "G60深度融合示范项目") for p in high] + [(p, "G60深度融合优秀项目") for p in mid]:
-            _expect(rows.filter(has=lead.get_by_role("link", name=str(pid), exact=True))).to_contain_text(category)
+            expect(rows.filter(has=lead.get_by_role("link", name=str(pid), exact=True))).to_contain_text(category)
     except Exception:
         for n, ctx in enumerate(contexts):
             for page in ctx.pages:
