@@ -221,7 +221,7 @@ class Score(Strict):
 
 
 class Act(Strict):
-    params: dict[Annotated[str, Field(max_length=64)], str | int | bool] = Field(default_factory=dict)
+    params: dict[Annotated[str, Field(max_length=64)], str | bool | int | float] = Field(default_factory=dict)
     reason: Text = ""
     expected_version: Version = None
 

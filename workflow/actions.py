@@ -13,6 +13,7 @@ that every transition is reached by a value.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -25,6 +26,8 @@ TEXT_LIMITS = {"text": 2000, "long_text": 20000}
 
 # the action's own arguments (the reason, the version check): never a parameter's name
 RESERVED = frozenset({"self", "acting", "project_ids", "trigger", "reason", "expected_version", "verb"})
+
+_WHOLE = re.compile(r"[+-]?\d{1,18}")
 
 # what a parameter of kind yes/no accepts as typed, and what it means
 _YES = frozenset({"true", "yes", "y", "1", "是"})
@@ -131,8 +134,10 @@ class Param:
         else:  # number
             if isinstance(raw, bool):
                 raise ValueError("expected a number")
+            text = str(raw).strip()
             try:
-                number = raw if isinstance(raw, int | float) else float(str(raw).strip())
+                # a whole number typed as one stays one (20, not 20.0)
+                number = raw if isinstance(raw, int | float) else int(text) if _WHOLE.fullmatch(text) else float(text)
             except ValueError:
                 raise ValueError("expected a number") from None
             if number != number or number in (float("inf"), float("-inf")):

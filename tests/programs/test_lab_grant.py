@@ -135,17 +135,11 @@ def test_a_call_through_the_command_line(tmp_path: Path) -> None:
     assert decided["data"]["result"] == "approve" and decided["data"]["start"] == "2027-07-01"
 
 
-@pytest.mark.xfail(
-    reason="`project act` hands -p as typed to the engine, which does not yet check a request against "
-    "the declaration: a missing required parameter is not refused, and a parameter or a choice named by "
-    "its Chinese label selects no transition ([state] no transition for decide … with {'评议结论': '予以资助'})",
-    strict=False,
-)
 def test_the_command_line_reads_parameters_by_their_declaration(tmp_path: Path) -> None:
     lab = opened(tmp_path)
-    # the track is required: the request is refused before any rule, and nothing changes
-    out = lab("secretary", "2027-04-10T09:00", "project", "act", "accept", "3", code=7)
-    assert "track: required (评审组别)" in out
+    # the track is required: refused as the rule "parameters", beside any other rule, and nothing changes
+    out = lab("secretary", "2027-04-10T09:00", "project", "act", "accept", "3", code=3)
+    assert "[parameters] track: required (评审组别)" in out
     lab("secretary", "2027-04-10T09:00", "project", "act", "accept", "1", "-p", "评审组别=青年组")
     lab("chair", "2027-05-10T09:00", "cycle", "advance", code=3)  # projects 2 and 3 wait
     lab("secretary", "2027-04-10T09:00", "project", "act", "reject", "2", "3", "--reason", "超出研究方向")
@@ -220,11 +214,6 @@ def test_the_api_checks_a_request_against_the_declaration(api) -> None:
     assert {k: decided["data"].get(k) for k in wanted} == wanted
 
 
-@pytest.mark.xfail(
-    reason="the API's request body (web/api.py, class Act) takes a parameter as str | int | bool, so a "
-    "number parameter with a fraction is refused before the declaration is read",
-    strict=False,
-)
 def test_the_api_takes_a_fractional_number(api) -> None:
     client, _ = api
     answer = client.post("/api/projects/2/actions/decide", json={"params": {"result": "approve", "amount": 12.5}})

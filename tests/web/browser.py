@@ -379,10 +379,7 @@ def bulk_award(page: Any, base: str, ids: list[int], verb: str, state: str) -> N
 
 
 def ticked_shown_as_yes(page: Any, label: str) -> None:
-    """A ticked yes/no reads 是 in the history (a page already loaded). The console posts the
-    box as "true" and the engine keeps the text as it came, which the history shows as
-    ``label：true``: until the engine types a request by its declaration, that is a known gap."""
+    """A ticked yes/no reads 是 in the history (a page already loaded): the console posts the box
+    as "true", and the engine keeps it as yes by the parameter's declaration."""
     text = page.locator("#history").inner_text()
-    if f"{label}：true" in text:
-        pytest.xfail(f"a ticked {label} is kept as the text 'true' and shown so, not as 是")
     assert f"{label}：是" in text, text

@@ -274,7 +274,7 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         for box in boxes.all():
             box.check()
         lead.locator('#bulk button[formaction="/bulk/award"]').click()
-        ok(lead, f"项目 {mine} 命名授牌：现为 已授牌")
+        ok(lead, f"项目 {mine} 授牌：现为 已授牌")
         lead.goto(f"{base}/projects/{mine}")
         expect(lead.locator("#state")).to_have_text("已授牌")
         expect(lead.locator("main section.card").first).to_contain_text("G60深度融合示范项目")

@@ -99,7 +99,7 @@ def test_kechuang_review_in_a_browser(story_of) -> None:
 
     def propose_unsettled() -> None:
         lead.get_by_label("同分排序").fill("2")
-        lead.get_by_role("button", name="根据评分提出名单").click()
+        lead.get_by_role("button", name="提出拟入选名单").click()
 
     refused(
         s,
@@ -108,7 +108,7 @@ def test_kechuang_review_in_a_browser(story_of) -> None:
         action=propose_unsettled,
     )
     lead.get_by_label("同分排序").fill("3,1")
-    lead.get_by_role("button", name="根据评分提出名单").click()
+    lead.get_by_role("button", name="提出拟入选名单").click()
     ok(lead, "名单第 1 版已提出（3 个项目）")
     expect(lead.locator("#version-1")).to_contain_text("第 1 版 · 已提出")
     office.goto(f"{base}/list")
@@ -118,10 +118,10 @@ def test_kechuang_review_in_a_browser(story_of) -> None:
     expect(office.locator("#version-1")).to_contain_text("河南省科协 异议：并列名次应以项目1优先")
     lead.goto(f"{base}/list")
     lead.get_by_label("同分排序").fill("1,3")
-    lead.get_by_role("button", name="根据评分提出名单").click()
+    lead.get_by_role("button", name="提出拟入选名单").click()
     ok(lead, "名单第 2 版已提出（3 个项目）")
     office.goto(f"{base}/list")
-    office.locator("#version-2").get_by_role("button", name="确认名单").click()
+    office.locator("#version-2").get_by_role("button", name="审议通过名单").click()
     ok(office, "名单第 2 版：已确认")
     expect(office.locator("#version-2")).to_contain_text("河南省科协 确认")
 
@@ -129,7 +129,7 @@ def test_kechuang_review_in_a_browser(story_of) -> None:
     s.server.start("2027-05-16T09:00")
     advance(lead, base, "计票排序与党组审议", "公示与发文公布")
     lead.goto(f"{base}/list")
-    lead.get_by_role("button", name="公布已确认的名单").click()
+    lead.get_by_role("button", name="公示名单").click()
     ok(lead, "名单第 2 版已公布")
     lead.goto(f"{base}/projects/1")
     expect(lead.locator("#state")).to_have_text("拟入选（公示中）")

@@ -123,4 +123,22 @@ class ContextSteps(EngineCore):
         joint = scoring is not None and program.stage_index(cycle.stage) >= program.stage_index(scoring)
         key = frozenset(program.listable_states + program.placed_states)
         actor = actor_of(user)
-        return lambda project: can_read(actor, project.city, project.applicant, project.state in key, joint)
+        # a project the user may act on in the cycle's stage (an expert visiting an alliance) is
+        # theirs to read, as the engine lets them act on it (an applicant reads only their own)
+        acting: dict[str, list[str]] = {}
+        for state, triggers in program.triggers_from.items() if user.role != "applicant" else ():
+            for t in triggers:
+                perm = program.permissions.get(t)
+                if program.stage_of_action.get(t) == cycle.stage and perm is not None and user.role in perm.roles:
+                    acting.setdefault(state, []).append(t)
+
+        def may_act(project: Project) -> bool:
+            return any(
+                permission_problem(t, program.permissions.get(t), actor, project.city) is None
+                for t in acting.get(project.state, ())
+            )
+
+        return lambda project: (
+            can_read(actor, project.city, project.applicant, project.state in key, joint)
+            or (bool(acting) and may_act(project))
+        )
