@@ -6,6 +6,8 @@ it was."""
 
 from __future__ import annotations
 
+import json
+
 from pathlib import Path
 
 import pytest
@@ -108,6 +110,9 @@ def test_filing_assessment_rectification_and_revocation(office: Office) -> None:
     assert "[assessment_ready] no expert site visit (实地考察) since the last grade" in out
     o("chair", "2028-12-05T09:00", "project", "act", "self_assess", "1", "3", "-p", "report=自评报告")
     o("expert", "2028-12-06T09:00", "project", "act", "visit", "1", "3", "-p", "notes=实地考察")
+    # the expert reads the alliance they may visit (a scorer elsewhere reads none before scoring)
+    shown = json.loads(o("expert", "2028-12-06T09:10", "--json", "project", "show", "1"))
+    assert (shown["project"]["id"], shown["project"]["state"]) == (1, "awarded")
     assert "now awarded 已备案" in o(
         "lead", "2028-12-07T09:00", "project", "act", "assess", "1", "-p", "grade=excellent"
     )
