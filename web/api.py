@@ -22,7 +22,7 @@ from starlette.background import BackgroundTask
 from web import views
 from web.auth import api_user
 from workflow.common import FIRE_ARGUMENTS, taken_names
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, NotFound
 from workflow.records import Project, User
 
 Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
@@ -232,14 +232,22 @@ def _fire(engine: Any, user: User, ids: Any, trigger: str, reason: str = "", **r
     return _done(engine, user, engine.fire(user.name, ids, trigger, reason=reason, **request))
 
 
-def _declared(engine: Any, user: User, project_id: int, trigger: str, params: dict[str, Any]) -> dict[str, Any]:
-    """``params`` checked against the action's declaration in its program, as a malformed request
-    is (400, each problem named); an action the program does not declare is the engine's to refuse."""
-    p, _, _ = engine.project(user.name, project_id)
+def _declared(
+    engine: Any, user: User, project_id: int, trigger: str, params: dict[str, Any], reason: str = ""
+) -> dict[str, Any]:
+    """``params`` (and the reason) checked against the action's declaration in its program, as a
+    malformed request is: 400, each problem named, before any rule is judged (the engine checks
+    the parameters again, as the rule 'parameters', for every other caller). An action the program
+    does not declare, or a project the user may not read, is the engine's to answer."""
+    try:
+        p, _, _ = engine.project(user.name, project_id)
+    except NotFound:
+        return params  # (the engine says whether the user may act on it all the same)
     action = engine.program_of(engine.get_cycle(p.cycle_id)).actions.get(trigger)
     if action is None or action.uses:
         return params
     clean, problems = action.check({k: v for k, v in params.items() if v is not None})
+    problems += action.check_reason(reason)
     if problems:
         raise InvalidInput("request", problems)
     return clean
@@ -284,7 +292,7 @@ def act(
     taken = taken_names(body.params, _NOT_PARAMS)
     if taken:  # they would be taken for the call's own arguments
         raise InvalidInput("request", [f"params.{k}: not a parameter of an action" for k in taken])
-    params = _declared(engine, user, project_id, trigger, body.params)
+    params = _declared(engine, user, project_id, trigger, body.params, body.reason)
     return _fire(engine, user, project_id, trigger, body.reason, expected_version=body.expected_version, **params)
 
 

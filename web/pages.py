@@ -322,8 +322,8 @@ def project_act(request: Request, me: Me, form: Posted, project_id: int, trigger
         request_params.update(views.form_params(action, form))
         if action.reason == "none":
             reason = ""
-        elif action.reason == "required" and not reason.strip():
-            raise InvalidInput("action", [f"{trigger} needs a reason ({action.zh}理由)"])
+        if action.check_reason(reason):
+            raise InvalidInput("action", action.check_reason(reason))
     fired = engine.fire(me.user.name, project_id, trigger, reason=reason, **request_params)
     return _fired(request, me, fired, trigger)
 

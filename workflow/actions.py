@@ -24,10 +24,16 @@ PARAM_KINDS = ("choice", "text", "long_text", "date", "integer", "number", "yes_
 # the longest text a parameter takes, by kind
 TEXT_LIMITS = {"text": 2000, "long_text": 20000}
 
-# the action's own arguments (the reason, the version check): never a parameter's name
-RESERVED = frozenset({"self", "acting", "project_ids", "trigger", "reason", "expected_version", "verb"})
+# the action's own arguments (the reason, the version check) and the names the interfaces pass it
+# with (the command line's, the API's, a form's): never a parameter's name
+RESERVED = frozenset(
+    {"self", "acting", "project_ids", "trigger", "reason", "expected_version", "verb", "engine", "user", "ids", "csrf"}
+)
 
-_WHOLE = re.compile(r"[+-]?\d{1,18}")
+# numbers as typed: ASCII digits only (no other scripts' digits, no underscores), within a float's
+# exact range for a whole number
+_WHOLE = re.compile(r"[+-]?[0-9]{1,15}")
+_NUMBER = re.compile(r"[+-]?(?:[0-9]{1,15}(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,3})?")
 
 # what a parameter of kind yes/no accepts as typed, and what it means
 _YES = frozenset({"true", "yes", "y", "1", "是"})
@@ -128,18 +134,17 @@ class Param:
                 number: float = raw
             else:
                 text = str(raw).strip()
-                if not text.lstrip("+-").isdigit() or len(text) > 18:
+                if not _WHOLE.fullmatch(text):
                     raise ValueError("expected a whole number")
                 number = int(text)
         else:  # number
             if isinstance(raw, bool):
                 raise ValueError("expected a number")
             text = str(raw).strip()
-            try:
-                # a whole number typed as one stays one (20, not 20.0)
-                number = raw if isinstance(raw, int | float) else int(text) if _WHOLE.fullmatch(text) else float(text)
-            except ValueError:
-                raise ValueError("expected a number") from None
+            if not isinstance(raw, int | float) and not _NUMBER.fullmatch(text):
+                raise ValueError("expected a number")
+            # a whole number typed as one stays one (20, not 20.0)
+            number = raw if isinstance(raw, int | float) else int(text) if _WHOLE.fullmatch(text) else float(text)
             if number != number or number in (float("inf"), float("-inf")):
                 raise ValueError("expected a number")
         if self.minimum is not None and number < self.minimum:
@@ -205,7 +210,9 @@ class Action:
     uses: str = ""
     # parameters whose choice selects where the project goes (the stage kind's selectors)
     selectors: tuple[str, ...] = ()
-    reason: str = "optional"  # "optional", "required" or "none": the action's free-text reason
+    # the action's free-text reason: "optional", "required" (the console and the API ask for it),
+    # or "none" (its form has no field for one)
+    reason: str = "optional"
     # the words on the form's button, where they differ from the action's label
     button_zh: str = ""
     button_en: str = ""
@@ -245,6 +252,14 @@ class Action:
             if p.required and p.id not in clean and not any(m.startswith(f"{p.id}:") for m in problems):
                 problems.append(f"{p.id}: required ({p.zh})")
         return clean, problems
+
+    def check_reason(self, reason: str) -> list[str]:
+        """What is wrong with ``reason`` for this action: a reason its declaration requires
+        (``reason = "required"``) and none given. The console and the API ask; ``"none"`` only
+        leaves the field off a form."""
+        if self.reason == "required" and not reason.strip():
+            return [f"reason: required ({self.zh}理由)"]
+        return []
 
     def _known(self) -> str:
         if not self.params:
@@ -434,6 +449,8 @@ def _param(raw: Any, where: str, problems: list[str]) -> Param | None:
     required = raw.get("required", False)
     if not isinstance(required, bool):
         problems.append(f"{where}.required: expected true or false")
+    elif required and kind == "yes_no":
+        problems.append(f"{where}: a yes/no is answered by ticking it or not, so it cannot be required")
     choices: list[Choice] = []
     raw_choices = raw.get("choices")
     if kind == "choice":

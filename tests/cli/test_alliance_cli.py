@@ -7,7 +7,6 @@ it was."""
 from __future__ import annotations
 
 import json
-
 from pathlib import Path
 
 import pytest

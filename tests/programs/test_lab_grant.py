@@ -218,6 +218,8 @@ def test_the_api_takes_a_fractional_number(api) -> None:
     client, _ = api
     answer = client.post("/api/projects/2/actions/decide", json={"params": {"result": "approve", "amount": 12.5}})
     assert answer.status_code == 200, answer.text
+    decided = next(e for e in client.get("/api/projects/2").json()["history"] if e["action"] == "decide")
+    assert decided["data"]["amount"] == 12.5  # the fraction kept
 
 
 # ------------------------------------------------------------------------------------------ the console

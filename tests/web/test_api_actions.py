@@ -29,8 +29,10 @@ def test_an_action_by_its_labels(web):
     params = {"评审结果": "优秀项目", "评审方式": "书面评审"}
     r = w.api(admin("hefei")).post(f"/api/projects/{pid}/actions/review", json={"params": params})
     assert r.status_code == 200, r.text
-    stored = w.s.engine.project(LEAD, pid)[0]
+    stored, _, history = w.s.engine.project(LEAD, pid)
     assert (stored.state, stored.review_method) == ("municipal_excellent", "written")
+    [reviewed] = [e for e in history if e.action == "review"]
+    assert (reviewed.data["result"], reviewed.data["method"]) == ("excellent", "written")  # kept by their ids
 
 
 def test_a_value_the_declaration_refuses_is_400_and_changes_nothing(web):
@@ -39,9 +41,13 @@ def test_a_value_the_declaration_refuses_is_400_and_changes_nothing(web):
     pid = w.s.ids["hefei"][0]
     api = w.api(admin("hefei"))
     before = snapshot(w.s.store)
-    for path, body in (
-        (f"/api/projects/{pid}/actions/review", {"params": {"result": "gold", "grade": "A"}}),
-        (f"/api/projects/{pid}/review", {"result": "gold", "method": "by phone"}),
+    for path, body, other in (
+        (f"/api/projects/{pid}/actions/review", {"params": {"result": "gold", "grade": "A"}}, "grade: not a parameter"),
+        (
+            f"/api/projects/{pid}/review",
+            {"result": "gold", "method": "by phone"},
+            "method: 'by phone': expected one of",
+        ),
     ):
         r = api.post(path, json=body)
         assert r.status_code == 400, r.text
@@ -49,8 +55,9 @@ def test_a_value_the_declaration_refuses_is_400_and_changes_nothing(web):
         assert (
             "result: 'gold': expected one of demonstration (示范项目), excellent (优秀项目), none (未入选)" in problems
         )
-        assert any(
-            p.startswith("grade: not a parameter of review") or p.startswith("method: 'by phone'") for p in problems
-        )
+        assert any(p.startswith(other) for p in problems), problems
+    # a reason the declaration requires (a rejection's)
+    r = api.post(f"/api/projects/{pid}/actions/reject", json={"params": {}})
+    assert r.status_code == 400 and r.json()["problems"] == ["reason: required (退回理由)"]
     assert snapshot(w.s.store) == before
     assert w.s.engine.project(LEAD, pid)[0].state == "in_library"

@@ -133,7 +133,7 @@ GRADE = Param(
     "考核等级",
     "Grade",
     True,
-    (Choice("excellent", "优秀", "excellent"), Choice("qualified", "合格", "qualified")),
+    (Choice("excellent", "优秀", "Excellent grade"), Choice("qualified", "合格", "qualified")),
 )
 ASSESS = Action(
     "assess",
@@ -156,9 +156,9 @@ ASSESS = Action(
         ({"grade": "excellent"}, {"grade": "excellent"}),
         # a parameter and a choice may be named by their Chinese or English labels
         ({"考核等级": "合格"}, {"grade": "qualified"}),
-        ({"Grade": "Excellent".lower()}, {"grade": "excellent"}),
+        ({"Grade": "Excellent grade"}, {"grade": "excellent"}),
         (
-            {"grade": "优秀", "期限": "2029-3-31".replace("3-31", "03-31")},
+            {"grade": "优秀", "期限": "2029-03-31"},
             {"grade": "excellent", "deadline": "2029-03-31"},
         ),
         (
@@ -190,11 +190,31 @@ def test_a_request_is_kept_with_ids_and_typed_values(request_, clean):
         ({"grade": "优秀", "members": 501}, "members: 501: at most 500, not 501"),
         ({"grade": "优秀", "members": True}, "members: True: expected a whole number"),
         ({"grade": "优秀", "share": "nan"}, "share: 'nan': expected a number"),
+        ({"grade": "优秀", "members": "+-5"}, "members: '+-5': expected a whole number"),
+        ({"grade": "优秀", "members": "١٢"}, "members: '١٢': expected a whole number"),
+        ({"grade": "优秀", "share": "1_000"}, "share: '1_000': expected a number"),
+        ({"grade": "优秀", "share": "1e400"}, "share: '1e400': expected a number"),
         ({"grade": "优秀", "grave": "maybe"}, "grave: 'maybe': expected yes or no (true/false)"),
         ({"grade": "优秀", "note": "x" * 2001}, "note: '" + "x" * 2001 + "': at most 2000 characters, not 2001"),
         ({"grade": "优秀", "考核等级": "合格"}, "grade: given twice"),
     ],
-    ids=["unknown", "required", "choice", "date", "huge", "above", "bool", "nan", "yes-no", "long", "twice"],
+    ids=[
+        "unknown",
+        "required",
+        "choice",
+        "date",
+        "huge",
+        "above",
+        "bool",
+        "nan",
+        "sign-twice",
+        "other-digits",
+        "underscore",
+        "overflow",
+        "yes-no",
+        "long",
+        "twice",
+    ],  # fmt: skip
 )
 def test_a_bad_request_names_each_problem(request_, problem):
     _, problems = ASSESS.check(request_)
@@ -223,3 +243,15 @@ def test_labels_and_schema_follow_the_declaration():
         "format": "date",
     }
     assert schema["properties"]["members"]["maximum"] == 500
+
+
+def test_a_yes_no_cannot_be_required_and_a_reason_may_be():
+    spec = review_spec()
+    spec["params"][1] = {"id": "visited", "kind": "yes_no", "zh": "已走访", "en": "Visited", "required": True}
+    _, problems = parse({"review": spec})
+    assert problems == [
+        "actions.review.params[2] (visited): a yes/no is answered by ticking it or not, so it cannot be required"
+    ]
+    out, _ = parse({"review": review_spec(reason="required")})
+    assert out["review"].check_reason("  ") == ["reason: required (市级评审理由)"]
+    assert out["review"].check_reason("走访核实") == []

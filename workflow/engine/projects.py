@@ -343,12 +343,16 @@ def _declared(
         return dict(requests), {}
     out: dict[int | None, Mapping[str, Any]] = {}
     problems: dict[int | None, list[Rejection]] = {}
-    seen: dict[int, tuple[Mapping[str, Any], list[Rejection]]] = {}  # a batch often shares one request
+    seen: dict[Any, tuple[Mapping[str, Any], list[Rejection]]] = {}  # a batch often asks the same
     for pid, request in requests.items():
-        if id(request) not in seen:
+        try:
+            key: Any = frozenset(request.items())
+        except TypeError:  # (a value that is not hashable: checked on its own)
+            key = object()
+        if key not in seen:
             clean, found = action.check(request)
-            seen[id(request)] = (request, [Rejection("parameters", p) for p in found]) if found else (clean, [])
-        out[pid], refused = seen[id(request)]
+            seen[key] = (request, [Rejection("parameters", p) for p in found]) if found else (clean, [])
+        out[pid], refused = seen[key]
         if refused:
             problems[pid] = refused
     return out, problems
