@@ -14,7 +14,7 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import cli.common
+import commands.common
 from cli import main
 from tests.conftest import make_app
 from workflow.program import REOPEN, Program, ProgramRegistry, to_dot, to_mermaid
@@ -177,13 +177,13 @@ class FakeTty(io.StringIO):
 
 
 def _progress(total: int, json_out: bool = False) -> str:
-    """Run cli.common.progress inside a command context with stderr replaced; what stderr received."""
+    """Run commands.common.progress inside a command context with stderr replaced; what stderr received."""
     err = FakeTty()
-    with click.Context(main, obj=cli.common.Config(None, None, None, json_out)):
+    with click.Context(main, obj=commands.common.Config(None, None, None, json_out)):
         real = sys.stderr
         sys.stderr = err
         try:
-            with cli.common.progress(total, f"checking {total} rows") as update:
+            with commands.common.progress(total, f"checking {total} rows") as update:
                 for n in range(1, total + 1):
                     update(n)
         finally:
@@ -208,10 +208,10 @@ def test_no_progress_bar_when_stderr_is_not_a_terminal() -> None:
             return False
 
     err = Pipe()
-    with click.Context(main, obj=cli.common.Config(None, None, None, False)):
+    with click.Context(main, obj=commands.common.Config(None, None, None, False)):
         real, sys.stderr = sys.stderr, err
         try:
-            with cli.common.progress(300, "checking 300 rows") as update:
+            with commands.common.progress(300, "checking 300 rows") as update:
                 update(300)
         finally:
             sys.stderr = real
@@ -259,7 +259,7 @@ def _import_300(tmp_path: Path, monkeypatch: pytest.MonkeyPatch | None = None) -
     apps = tmp_path / "apps.json"
     apps.write_text(json.dumps([make_app("hefei", n) for n in range(1, 301)], ensure_ascii=False), encoding="utf-8")
     if monkeypatch is not None:
-        monkeypatch.setattr(cli.common, "sys", _TtySys())
+        monkeypatch.setattr(commands.common, "sys", _TtySys())
     return run("--as", "hefei-admin", "project", "import", str(apps))
 
 

@@ -1,15 +1,19 @@
 """evalflow — the command line. Wires configuration, logging, the store and the engine.
 
-One module per command group; what they share (configuration, error handling, output) is in
-:mod:`cli.common`. Heavy modules (SQLAlchemy, the engine) are imported inside commands so that
-`--help` is fast. Every user-caused error prints one line `Error: …` and exits with its own code.
+The commands live in the package ``commands/``, one module per command group; what they share
+(configuration, error handling, output) is in :mod:`commands.common`. This module is the entry
+point (`evalflow`, `python -m cli`): the global options and the groups in their order. Heavy
+modules (SQLAlchemy, the engine) are imported inside commands so that `--help` is fast. Every
+user-caused error prints one line `Error: …` and exits with its own code.
 """
 
 from __future__ import annotations
 
+import os
+
 import click
 
-from cli import (
+from commands import (
     appeals,
     audit,
     cycles,
@@ -28,7 +32,7 @@ from cli import (
     units,
     users,
 )
-from cli.common import EXIT_CODES_HELP, Config, configure_logging
+from commands.common import EXIT_CODES_HELP, Config, configure_logging
 
 __all__ = ["main"]
 
@@ -90,3 +94,8 @@ for _command in (
     demos.demo,
 ):
     main.add_command(_command)
+
+
+if __name__ == "__main__":  # pragma: no cover  (`python -m cli`: the command without its installed script)
+    os.environ.setdefault("PYTHONIOENCODING", "utf-8")
+    main(prog_name="evalflow")

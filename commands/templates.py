@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import cfg, chosen_program, handled
+from commands.common import cfg, chosen_program, handled
 
 
 @click.group()

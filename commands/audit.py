@@ -6,7 +6,7 @@ import json
 
 import click
 
-from cli.common import cfg, handled, json_option, out
+from commands.common import cfg, handled, json_option, out
 
 
 @click.group()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import cfg, full_report, handled, progress
+from commands.common import cfg, full_report, handled, progress
 
 
 class _DefaultCommandGroup(click.Group):

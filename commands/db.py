@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import cfg, handled
+from commands.common import cfg, handled
 
 
 @click.command()

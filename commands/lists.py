@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from cli.common import cfg, handled, json_option, local, out
+from commands.common import cfg, handled, json_option, local, out
 
 
 @click.group("list")

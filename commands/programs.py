@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.common import handled, json_option, out
+from commands.common import handled, json_option, out
 
 
 @click.group()

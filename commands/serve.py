@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import cfg, handled
+from commands.common import cfg, handled
 
 
 @click.command()

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from cli.common import cfg, handled, json_option, out, print_audit
+from commands.common import cfg, handled, json_option, out, print_audit
 
 
 @click.group()

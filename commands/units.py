@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from cli.common import cfg, chosen_program, handled, json_option, out, state_name
+from commands.common import cfg, chosen_program, handled, json_option, out, state_name
 
 
 @click.group()

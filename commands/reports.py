@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from cli.common import cfg, handled, progress
+from commands.common import cfg, handled, progress
 
 
 @click.command()

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from cli.common import (
+from commands.common import (
     cfg,
     expect_version_option,
     fire_cmd,

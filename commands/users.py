@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from cli.common import cfg, handled, json_option, local, out
+from commands.common import cfg, handled, json_option, local, out
 
 
 @click.group()

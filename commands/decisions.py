@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from cli.common import cfg, expect_version_option, fire_cmd, handled
+from commands.common import cfg, expect_version_option, fire_cmd, handled
 
 
 @click.command()

@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from cli.common import cfg, handled, json_option, local, out, state_name
+from commands.common import cfg, handled, json_option, local, out, state_name
 
 
 @click.group()

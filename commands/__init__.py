@@ -1,0 +1,1 @@
+"""The command line's command groups, one module each (`cli.py` wires them into `evalflow`)."""
