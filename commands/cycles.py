@@ -130,10 +130,10 @@ def cycle_status(cycle_id: str | None) -> None:
         click.echo(f"{'city':<10}" + "".join(f"{col['zh']:>{_WIDTH[col['kind']]}}" for col in columns))
         for c in s["cities"]:
             click.echo(f"{c['city']:<10}" + "".join(_status_cell(col, c) for col in columns))
-        funding = next((col["id"] for col in columns if col["kind"] == "funding"), None)
-        funded = [c for c in s["cities"] if funding and c[funding]]
-        if funded:
-            click.echo("Municipal support: " + ", ".join(f"{c['name']} ¥{c[funding]:,}" for c in funded))
+        funding = next((col for col in columns if col["kind"] == "funding"), None)
+        funded = [c for c in s["cities"] if funding and c[funding["id"]]]
+        if funding and funded:
+            click.echo(f"{funding['en']}: " + ", ".join(f"{c['name']} ¥{c[funding['id']]:,}" for c in funded))
         if s.get("program_changed"):
             click.echo(f"Note: {s['program_changed']}")
         for o in s.get("overrides", ()):

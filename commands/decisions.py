@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.common import cfg, expect_version_option, fire_cmd, handled
+from commands.common import cfg, expect_version_option, fire_cmd, handled, program_of_cycle
 
 
 @click.command()
@@ -33,15 +33,23 @@ def recommend(project_ids: tuple[int, ...], withdraw: bool) -> None:
 
 @click.command()
 @click.argument("project_ids", type=int, nargs=-1, required=True)
-@click.option("--for", "in_favour", flag_value=True, default=None, help="Vote for (赞成).")
-@click.option("--against", "in_favour", flag_value=False, help="Vote against (不赞成).")
+@click.option("--for", "in_favour", flag_value=True, default=None, help="Vote for.")
+@click.option("--against", "in_favour", flag_value=False, help="Vote against.")
 @handled
 def vote(project_ids: tuple[int, ...], in_favour: bool | None) -> None:
     """Vote for or against projects under review (a committee member: role scorer). Voting again
     on a project replaces your earlier vote; the history keeps both."""
     if in_favour is None:
         raise click.UsageError("say --for or --against")
-    done = cfg().engine().fire(cfg().user, project_ids, "vote", scores={"vote": int(in_favour)})
+    engine = cfg().engine()
+    program = program_of_cycle(engine.project(cfg().user, project_ids[0])[0].cycle_id)
+    # a vote is a sheet of one criterion whose bands are single values: for is the highest
+    criteria = program.criteria
+    if program.sheet_trigger is None or len(criteria) != 1 or not criteria[0].picks:
+        raise click.UsageError("this program's sheets are not votes; enter them with `score`")
+    values = [b.min for b in criteria[0].bands]
+    choice = max(values) if in_favour else min(values)
+    done = engine.fire(cfg().user, project_ids, program.sheet_trigger, scores={criteria[0].id: choice})
     for p in done:
         click.echo(f"Voted {'for' if in_favour else 'against'} project {p.id} ({p.project_name})")
 

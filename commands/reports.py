@@ -16,7 +16,7 @@ from commands.common import cfg, handled, progress
 @click.option("--out", type=click.Path(path_type=Path), help="File (xlsx, md) or folder (csv); default report-CYCLE.")
 @handled
 def report(cycle_id: str | None, fmt: str, lang: str, out: Path | None) -> None:
-    """Write the official list, the score matrix, per-city statistics and municipal funding (lead)."""
+    """Write the official list, the score matrix, per-city statistics and the parties' funding (lead)."""
     from sheets.report import write
 
     data = cfg().engine().report_data(cfg().user, cycle_id)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from commands.common import cfg, full_report, handled, progress
+from commands.common import cfg, full_report, handled, program_of_cycle, progress
 
 
 class _DefaultCommandGroup(click.Group):
@@ -23,22 +23,73 @@ class _DefaultCommandGroup(click.Group):
 
 @click.group("score", cls=_DefaultCommandGroup)
 def score_group() -> None:
-    """Score sheets: `score PROJECT --value …` enters one; `score import FILE` a city's whole sheet."""
+    """Score sheets: `score PROJECT --CRITERION N …` enters one; `score import FILE` a city's whole sheet."""
 
 
-@score_group.command("sheet")
+class _SheetCommand(click.Command):
+    """`score PROJECT --CRITERION N …`: one option per criterion of the project's program, read
+    from its file (a program's own words never live in the command line). ``--help`` lists each
+    program's criteria with their bands."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from workflow.program import ProgramRegistry
+
+        registry = ProgramRegistry()
+        for program_id in registry.ids():
+            program = registry.get(program_id)
+            if not program.criteria:
+                continue
+            rows = []
+            for c in program.criteria:
+                bands = " · ".join(f"{b.min}-{b.max}" for b in sorted(c.bands, key=lambda b: b.min))
+                rows.append((f"--{c.id.replace('_', '-')} N", f"{c.short or c.name} (bands {bands})"))
+            if program.sheet_note:
+                rows.append(("--completion TEXT", program.sheet_note))
+            with formatter.section(f"Criteria of {program_id}"):
+                formatter.write_dl(rows)
+
+
+@score_group.command(
+    "sheet", cls=_SheetCommand, context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
+)
 @click.argument("project_id", type=int)
-@click.option("--value", type=int, required=True, help="项目价值 (bands 12-14 · 15-17 · 18-20)")
-@click.option("--organization", type=int, required=True, help="组织有力 (16-20 · 21-25 · 26-30)")
-@click.option("--effectiveness", type=int, required=True, help="成效显著 (16-20 · 21-25 · 26-30)")
-@click.option("--mechanism", type=int, required=True, help="创新机制 (12-14 · 15-17 · 18-20)")
-@click.option("--completion", default="", help="项目完成情况")
+@click.option("--completion", default="", help="The sheet's note beside the scores, where the program has one.")
+@click.pass_context
 @handled
-def score(project_id: int, value: int, organization: int, effectiveness: int, mechanism: int, completion: str) -> None:
-    """Enter (or replace) your city's score sheet for a shortlisted project."""
-    scores = {"value": value, "organization": organization, "effectiveness": effectiveness, "mechanism": mechanism}
-    cfg().engine().score(cfg().user, project_id, scores, completion)
+def score(ctx: click.Context, project_id: int, completion: str) -> None:
+    """Enter (or replace) your city's score sheet for a shortlisted project: one `--CRITERION N`
+    per criterion of the program's sheet (listed below)."""
+    engine = cfg().engine()
+    program = program_of_cycle(engine.project(cfg().user, project_id)[0].cycle_id)
+    scores = _criteria_options(ctx.args, [c.id for c in program.criteria])
+    engine.score(cfg().user, project_id, scores, completion)
     click.echo(f"Scored project {project_id}: total {sum(scores.values())}")
+
+
+def _criteria_options(args: list[str], criteria: list[str]) -> dict[str, int]:
+    """``--ID N`` (or ``--ID=N``) for each criterion, as click would read typed options."""
+    options = {f"--{c.replace('_', '-')}": c for c in criteria}
+    scores: dict[str, int] = {}
+    rest = list(args)
+    while rest:
+        word = rest.pop(0)
+        name, has_value, value = word.partition("=")
+        if name not in options:
+            raise click.UsageError(
+                f"No such option: {name}" if name.startswith("-") else f"Got unexpected extra argument ({word})"
+            )
+        if not has_value:
+            if not rest:
+                raise click.UsageError(f"Option '{name}' requires an argument.")
+            value = rest.pop(0)
+        try:
+            scores[options[name]] = int(value)
+        except ValueError:
+            raise click.BadParameter(f"{value!r} is not a valid integer.", param_hint=f"'{name}'") from None
+    for option, criterion in options.items():
+        if criterion not in scores:
+            raise click.UsageError(f"Missing option '{option}'.")
+    return scores
 
 
 @score_group.command("import")

@@ -54,6 +54,12 @@ class Criterion:
     bands: tuple[Band, ...]
     short: str = ""  # a short name for table headers (e.g. 价值)
 
+    @property
+    def picks(self) -> bool:
+        """Whether every band is one value (a vote: 1 for, 0 against), so a sheet picks a band
+        instead of typing a number."""
+        return all(b.min == b.max for b in self.bands)
+
     def band_for(self, value: int) -> Band | None:
         if type(value) is int and self._band_of is not None:  # (a score batch asks twice a criterion a sheet)
             return self._band_of.get(value)

@@ -124,7 +124,7 @@ projects = Table(
     _text("reopened_to", nullable=True),
     _json("record"),
     Index("ix_projects_cycle_city_state", "cycle_id", "city", "state"),
-    # (migration 0006) counting the cities' municipal results, an import's check for projects
+    # (migration 0006) counting the parties' review results, an import's check for projects
     # submitted already, and finding the reopened projects, each from an index alone
     Index("ix_projects_cycle_result", "cycle_id", "review_result", "city"),
     Index("ix_projects_cycle_unit", "cycle_id", "unit_name", "project_name"),

@@ -134,7 +134,7 @@ def projects(
     state: str | None = None,
     category: Annotated[
         str | None,
-        Query(description="A list category once placed, or municipal:RESULT before"),
+        Query(description="A list category once placed, or result:RESULT before"),
     ] = None,
 ) -> list[dict[str, Any]]:
     cycle = engine.get_cycle(cycle_id)

@@ -202,7 +202,7 @@ def project_list(
     total, pages = len(rows), max(1, -(-len(rows) // PAGE_SIZE))
     page = min(page, pages)
     rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    bulk = [t for t in ("recommend", "award") if any(t in acts for _, _, acts in rows)]
+    bulk = [t for t in views.bulk_actions(program) if any(t in acts for _, _, acts in rows)]
     return render(
         request,
         "projects.html",
@@ -247,6 +247,10 @@ def project_page(request: Request, me: Me, project_id: int) -> Response:
         appeals=[a for a in appeals if a.project_id == p.id],
         actions=actions,
         declared=views.declared_forms(program, actions),
+        sheet_owner=me.user.name
+        if program.sheets_per == "scorer"
+        else next((party.name for party in program.parties if party.id == me.user.city), me.user.city or ""),
+        sheet_button=views.button_label(program, program.sheet_trigger) if program.sheet_trigger else "",
         action_name=lambda t: views.action_name(program, t),
         local=lambda t: views.local_time(t, program),
         may_appeal=views.may(me.user, program, "appeal", p.city) and program.appeals is not None,
@@ -309,21 +313,18 @@ def _fired(request: Request, me: Signed, done_list: list[Any], trigger: str) -> 
 
 @router.post("/projects/{project_id}/act/{trigger}")
 def project_act(request: Request, me: Me, form: Posted, project_id: int, trigger: str) -> Response:
-    """An action on a project from its declared form (a vote from its own); the engine checks the
-    parameters against the declaration and judges every rule."""
+    """An action on a project from its declared form; the engine checks the parameters against
+    the declaration and judges every rule."""
     engine = engine_of(request)
     request_params: dict[str, Any] = _version(form)
     reason = form.get("reason", "")
-    if trigger == "vote":
-        request_params["scores"] = {"vote": 1 if form.get("vote") == "for" else 0}
-    else:
-        p, _, _ = engine.project(me.user.name, project_id)
-        action = views.declared_action(engine.program_of(engine.get_cycle(p.cycle_id)), trigger)
-        request_params.update(views.form_params(action, form))
-        if action.reason == "none":
-            reason = ""
-        if action.check_reason(reason):
-            raise InvalidInput("action", action.check_reason(reason))
+    p, _, _ = engine.project(me.user.name, project_id)
+    action = views.declared_action(engine.program_of(engine.get_cycle(p.cycle_id)), trigger)
+    request_params.update(views.form_params(action, form))
+    if action.reason == "none":
+        reason = ""
+    if action.check_reason(reason):
+        raise InvalidInput("action", action.check_reason(reason))
     fired = engine.fire(me.user.name, project_id, trigger, reason=reason, **request_params)
     return _fired(request, me, fired, trigger)
 
@@ -344,17 +345,22 @@ def project_score(request: Request, me: Me, form: Posted, project_id: int) -> Re
     if problems:
         raise InvalidInput("score sheet", problems)
     engine.score(me.user.name, project_id, scores, form.get("completion", ""))
-    return done(request, me, f"项目 {project_id} 评分已保存：总分 {sum(scores.values())}")
+    saved = views.action_name(program, program.sheet_trigger or "")
+    if all(c.picks for c in program.criteria):  # a vote reads as the band picked, not a total
+        picked = "、".join(str(getattr(c.band_for(scores[c.id]), "label", scores[c.id])) for c in program.criteria)
+        return done(request, me, f"项目 {project_id} {saved}已保存：{picked}")
+    return done(request, me, f"项目 {project_id} {saved}已保存：总分 {sum(scores.values())}")
 
 
 @router.post("/bulk/{trigger}")
 def bulk(request: Request, me: Me, form: Posted, trigger: str) -> Response:
-    if trigger not in ("recommend", "award"):
-        raise InvalidInput("action", [f"{trigger!r} is not done in bulk here"])
     ids = [int(x) for x in request.state.ids if x.isdigit()]
     if not ids:
         raise InvalidInput("selection", ["tick at least one project (请勾选项目)"])
     engine = engine_of(request)
+    program = engine.program_of(engine.get_cycle(engine.project(me.user.name, ids[0])[0].cycle_id))
+    if trigger not in views.bulk_actions(program):
+        raise InvalidInput("action", [f"{trigger!r} is not done in bulk here"])
     fired = engine.fire(me.user.name, ids, trigger)
     return _fired(request, me, fired, trigger)
 

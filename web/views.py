@@ -76,27 +76,30 @@ def placed_category(program: Program, project: Project, listed: dict[int, str] |
 
 
 def category_key(program: Program, project: Project, listed: dict[int, str] | None = None) -> str | None:
-    """What the project list filters by: the list category once placed, else ``municipal:RESULT``
-    (a municipal 示范 is not a place on the program's list, though both may share an id)."""
+    """What the project list filters by: the list category once placed, else ``result:RESULT``
+    (a review's 示范 is not a place on the program's list, though both may share an id)."""
     placed = placed_category(program, project, listed)
     if placed is not None:
         return placed
     result = project.review_result
-    return f"municipal:{result}" if result not in (None, "none") else None
+    return f"result:{result}" if result not in (None, "none") else None
 
 
 def category_choices(program: Program) -> dict[str, str]:
-    """The project list's category filter: the list's categories, then the municipal results."""
+    """The project list's category filter: the list's categories, then the review's results,
+    named as the review's form names them (评审结果：示范)."""
     out = {c.id: c.name for c in program.categories}
+    action = program.actions.get(program.result_trigger or "")
+    param = action.param("result") if action is not None else None
     for key, name in program.results.items():
         if key != "none":
-            out[f"municipal:{key}"] = f"市级{name}"
+            out[f"result:{key}"] = f"{param.zh}：{name}" if param is not None else name
     return out
 
 
 def category_label(program: Program, project: Project, listed: dict[int, str] | None = None) -> str:
-    """What a reader is shown: the list category's name once placed, else the municipal result's
-    (a municipal 示范 is not yet a place on the program's list, though both may share an id)."""
+    """What a reader is shown: the list category's name once placed, else the review result's
+    (a review's 示范 is not yet a place on the program's list, though both may share an id)."""
     placed = placed_category(program, project, listed)
     if placed is not None:
         return program.category_name(placed) if program.categories else placed
@@ -214,6 +217,12 @@ def button_label(program: Program, action_id: str) -> str:
     """The words on an action's button: its declared button text, else its name."""
     action = program.actions.get(action_id)
     return (action.button_zh or action.zh) if action is not None else action_name(program, action_id)
+
+
+def bulk_actions(program: Program) -> list[str]:
+    """The project actions the project list takes on ticked projects at once, as the program
+    declares them (``bulk = true``: a recommendation, an award)."""
+    return [a.id for a in program.actions.values() if a.bulk]
 
 
 def declared_forms(program: Program, actions: list[str]) -> list[str]:

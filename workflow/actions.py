@@ -74,6 +74,9 @@ class Param:
     maximum: float | None = None
     help_zh: str = ""
     help_en: str = ""
+    # where on the application the value is written, as a path of keys (a city's opinion given
+    # on acceptance, say); empty: the value goes to the history only
+    application: tuple[str, ...] = ()
 
     def label(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh
@@ -189,6 +192,8 @@ class Param:
             out["maximum"] = self.maximum
         if self.help_zh or self.help_en:
             out["help"] = {"zh": self.help_zh, "en": self.help_en}
+        if self.application:
+            out["application"] = ".".join(self.application)
         return out
 
 
@@ -216,6 +221,8 @@ class Action:
     # the words on the form's button, where they differ from the action's label
     button_zh: str = ""
     button_en: str = ""
+    # taken on many ticked projects at once from the project list (an action that asks nothing)
+    bulk: bool = False
 
     def label(self, lang: str = "zh") -> str:
         return self.en if lang == "en" else self.zh
@@ -286,6 +293,8 @@ class Action:
             out["button"] = {"zh": self.button_zh or self.zh, "en": self.button_en or self.en}
         if self.selectors:
             out["selectors"] = list(self.selectors)
+        if self.bulk:
+            out["bulk"] = True
         return out
 
     def schema(self) -> dict[str, Any]:
@@ -308,8 +317,10 @@ class Edge:
     when: Mapping[str, Any] = field(default_factory=dict)
 
 
-_ACTION_KEYS = frozenset({"zh", "en", "params", "reason", "button", "button_en"})
-_PARAM_KEYS = frozenset({"id", "kind", "zh", "en", "required", "choices", "min", "max", "help_zh", "help_en"})
+_ACTION_KEYS = frozenset({"zh", "en", "params", "reason", "button", "button_en", "bulk"})
+_PARAM_KEYS = frozenset(
+    {"id", "kind", "zh", "en", "required", "choices", "min", "max", "help_zh", "help_en", "application"}
+)
 _REASONS = ("optional", "required", "none")
 
 
@@ -413,7 +424,18 @@ def _action(action_id: str, scope: str, spec: Mapping[str, Any], where: str, pro
     if not all(isinstance(b, str) for b in button):
         problems.append(f"{where}: a button's words are text")
         return None
-    return Action(action_id, zh, en, scope, tuple(params), reason=reason, button_zh=button[0], button_en=button[1])
+    bulk = spec.get("bulk", False)
+    if not isinstance(bulk, bool):
+        problems.append(f"{where}.bulk: expected true or false")
+        return None
+    if bulk and (params or reason != "none" or scope != "project"):
+        problems.append(
+            f'{where}: only a project action that asks nothing (no parameters, reason = "none") is taken in bulk'
+        )
+        return None
+    return Action(
+        action_id, zh, en, scope, tuple(params), reason=reason, button_zh=button[0], button_en=button[1], bulk=bulk
+    )
 
 
 def _labels(spec: Mapping[str, Any], where: str, problems: list[str]) -> tuple[str, str]:
@@ -480,6 +502,10 @@ def _param(raw: Any, where: str, problems: list[str]) -> Param | None:
         bounds.append(value)
     if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
         problems.append(f"{where}: min {bounds[0]} is above max {bounds[1]}")
+    path = raw.get("application", "")
+    keys = tuple(path.split(".")) if isinstance(path, str) and path else ()
+    if not isinstance(path, str) or not all(k.isidentifier() for k in keys):
+        problems.append(f"{where}.application: expected the keys of the application it is written to, as a.b")
     if len(problems) > before:
         return None
     return Param(
@@ -493,6 +519,7 @@ def _param(raw: Any, where: str, problems: list[str]) -> Param | None:
         bounds[1],
         str(raw.get("help_zh", "")),
         str(raw.get("help_en", "")),
+        keys,
     )
 
 

@@ -41,3 +41,38 @@ def validate_application(data: Mapping[str, Any], form: Form) -> dict[str, Any]:
     """A normalised copy of the application, or InvalidInput listing every missing or bad field
     of the program's form."""
     return form.validate(data)
+
+
+def written(app: Mapping[str, Any], keys: tuple[str, ...], value: Any) -> dict[str, Any]:
+    """``app`` with ``value`` at ``keys`` (an action's parameter written on the application, say
+    a city's opinion on acceptance); a new mapping, the stored one is never changed in place."""
+    head, *rest = keys
+    if not rest:
+        return {**app, head: value}
+    inner = app.get(head)
+    return {**app, head: written(inner if isinstance(inner, Mapping) else {}, tuple(rest), value)}
+
+
+def as_submitted(app: Mapping[str, Any], paths: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
+    """``app`` without what actions wrote on it at ``paths`` (and the tables left empty by their
+    removal): what the applicant sent, to tell a submission sent again from a changed one."""
+    out = dict(app)
+    for keys in paths:
+        out = _dropped(out, keys)
+    return out
+
+
+def _dropped(app: Mapping[str, Any], keys: tuple[str, ...]) -> dict[str, Any]:
+    head, *rest = keys
+    out = dict(app)
+    if not rest:
+        out.pop(head, None)
+        return out
+    inner = out.get(head)
+    if isinstance(inner, Mapping):
+        inner = _dropped(inner, tuple(rest))
+        if inner:
+            out[head] = inner
+        else:
+            out.pop(head)
+    return out

@@ -241,3 +241,51 @@ def test_a_program_without_a_demo_or_no_program_at_all_is_one_line(tmp_path: Pat
     cli = Cli(tmp_path / "demo.db")
     out = cli(None, "2027-01-01T00:00", "demo", "--program", "no-such-program", code=5)
     assert "No program 'no-such-program'" in out
+
+
+def test_a_vote_is_the_program_s_score_sheet_and_score_reads_its_criterion(review: Review) -> None:
+    """`score` takes the criteria of the project's own program (here one, the vote), and `vote`
+    is a sheet of it: the command line carries no program's criteria of its own."""
+    r = review
+    r.submit(1)
+    r("office", "2027-03-10T09:00", "project", "accept", "1")
+    r("lead", "2027-04-01T09:00", "cycle", "advance")
+    # G60's criteria are not this program's options; a missing criterion is named
+    out = r.refused("m1", "2027-04-02T09:00", "score", "1", "--value", "15", code=2)
+    assert "No such option: --value" in out
+    out = r.refused("m1", "2027-04-02T09:00", "score", "1", code=2)
+    assert "Missing option '--vote'." in out
+    assert "Scored project 1: total 1" in r("m1", "2027-04-02T09:00", "score", "1", "--vote", "1")
+    assert "Voted against project 1" in r("m2", "2027-04-02T09:00", "vote", "1", "--against")
+    sheets = r.cli.json("lead", "2027-04-02T10:00", "project", "show", "1")["sheets"]
+    assert sorted((s["scorer"], s["scores"]["vote"]) for s in sheets) == [("m1", 1), ("m2", 0)]
+    # the help lists each program's criteria with their bands
+    assert "--vote N" in r(None, "2027-04-02T10:00", "score", "sheet", "--help")
+
+
+def test_the_api_enters_a_vote_as_the_program_s_score_sheet(review: Review) -> None:
+    """`POST /api/projects/{id}/score` enters the project's program's sheet, whatever the program
+    calls it (here a committee member's vote)."""
+    from fastapi.testclient import TestClient
+
+    from tests.conftest import SettableClock, sh, snapshot
+    from web.app import create_app
+    from workflow.engine import Engine
+    from workflow.program import ProgramRegistry
+
+    r = review
+    r.submit(1)
+    r("office", "2027-03-10T09:00", "project", "accept", "1")
+    r("lead", "2027-04-01T09:00", "cycle", "advance")
+    engine = Engine(r.store, ProgramRegistry(), SettableClock(sh(4, 2)))
+    secret, _ = engine.new_token("m1", "m1", "tests")
+    client = TestClient(create_app(engine), base_url="http://testserver")
+    client.headers["Authorization"] = f"Bearer {secret}"
+    before = snapshot(r.store)
+    refused = client.post("/api/projects/1/score", json={"scores": {"vote": 2}})
+    assert refused.status_code == 422 and refused.json()["rules"] == ["score_in_bands"]
+    assert snapshot(r.store) == before
+    done = client.post("/api/projects/1/score", json={"scores": {"vote": 1}})
+    assert done.status_code == 200, done.text
+    _, sheets, _ = engine.project("lead", 1)
+    assert [(s.scorer, s.scores) for s in sheets] == [("m1", {"vote": 1})]

@@ -133,6 +133,10 @@ def test_a_call_through_the_command_line(tmp_path: Path) -> None:
     shown = lab.cli.json("chair", "2027-06-11T09:00", "project", "show", "1")
     decided = next(e for e in shown["history"] if e["action"] == "decide")
     assert decided["data"]["result"] == "approve" and decided["data"]["start"] == "2027-07-01"
+    # the track, declared as written on the application, is there (and in the history)
+    assert shown["project"]["application"]["review"] == {"track": "young"}
+    accepted = next(e for e in shown["history"] if e["action"] == "accept")
+    assert accepted["data"]["track"] == "young"
 
 
 def test_the_command_line_reads_parameters_by_their_declaration(tmp_path: Path) -> None:

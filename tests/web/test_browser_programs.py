@@ -80,10 +80,10 @@ def test_kechuang_review_in_a_browser(story_of) -> None:
     advance(lead, base, "申报与审阅", "评委会投票")
     m1 = s.page("m1")
     m1.goto(f"{base}/projects/1")
-    vote = m1.locator('form[action="/projects/1/act/vote"]')
+    vote = m1.locator("#score-form")
     vote.get_by_label("赞成", exact=True).check()
     vote.get_by_role("button", name="投票").click()
-    ok(m1, "项目 1 投票：现为 已受理（评审中）")
+    ok(m1, "项目 1 投票已保存：赞成")
     expect(m1.locator("#sheets")).to_contain_text("m1")
     # project 2 has three votes, projects 1 and 3 two each: tied across the second (last) place
     cli("m1", "2027-04-03T09:00", "vote", "2", "--for")

@@ -176,7 +176,7 @@ def test_an_out_of_band_score_is_refused_on_the_page_with_the_cli_s_words(web):
     pid = w.s.high[0]
     client = w.browser(scorer("jiaxing"))
     page = client.get(f"/projects/{pid}")
-    assert "附件2 评分表（jiaxing）" in page.text
+    assert "附件2 评分表（嘉兴市）" in page.text
     assert "非常明显 18–20" in page.text  # the bands are shown
     form = {f"score_{k}": str(v) for k, v in SHEET_MID.items()} | {"score_value": "11"}
     before = snapshot(w.s.store)

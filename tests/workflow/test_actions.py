@@ -102,7 +102,7 @@ def test_unknown_keys_and_reserved_names_are_refused():
     spec["params"][1]["requird"] = True
     spec["params"].append({"id": "reason", "kind": "text", "zh": "理由", "en": "Reason"})
     _, problems = parse({"review": spec})
-    assert "actions.review: unknown key 'label' (keys: button, button_en, en, params, reason, zh)" in problems
+    assert "actions.review: unknown key 'label' (keys: bulk, button, button_en, en, params, reason, zh)" in problems
     assert any(p.startswith("actions.review.params[2] (visited): unknown key 'requird'") for p in problems)
     assert "actions.review.params[3]: 'reason' is the action's own argument, not a parameter's name" in problems
 
@@ -255,3 +255,35 @@ def test_a_yes_no_cannot_be_required_and_a_reason_may_be():
     out, _ = parse({"review": review_spec(reason="required")})
     assert out["review"].check_reason("  ") == ["reason: required (市级评审理由)"]
     assert out["review"].check_reason("走访核实") == []
+
+
+def test_a_parameter_may_be_written_on_the_application_at_a_path_of_keys():
+    spec = review_spec()
+    spec["params"][1]["application"] = "review.visited_on"
+    out, problems = parse({"review": spec})
+    assert problems == []
+    assert out["review"].params[1].application == ("review", "visited_on")
+    assert out["review"].params[1].as_dict()["application"] == "review.visited_on"
+    for bad in ("review..visited", "review.1st", 3):
+        spec["params"][1]["application"] = bad
+        _, problems = parse({"review": spec})
+        assert problems == [
+            "actions.review.params[2] (visited).application: expected the keys of the application it is"
+            " written to, as a.b"
+        ]
+
+
+def test_only_an_action_that_asks_nothing_is_taken_in_bulk():
+    edges = {"review": REVIEW_EDGES, "recommend": [Edge("recommend")]}
+    out, problems = parse(
+        {"review": review_spec(), "recommend": {"zh": "推荐", "en": "Recommend", "reason": "none", "bulk": True}},
+        edges,
+    )
+    assert problems == [] and out["recommend"].bulk and not out["review"].bulk
+    _, problems = parse(
+        {"review": review_spec(bulk=True), "recommend": {"zh": "推荐", "en": "R", "bulk": "yes"}}, edges
+    )
+    assert problems == [
+        'actions.review: only a project action that asks nothing (no parameters, reason = "none") is taken in bulk',
+        "actions.recommend.bulk: expected true or false",
+    ]

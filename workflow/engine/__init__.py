@@ -18,11 +18,11 @@ from workflow.appeals import AppealActions
 from workflow.engine.cycles import AdvanceResult, CycleActions
 from workflow.engine.door import MOVE_CHUNK
 from workflow.engine.lists import ListActions
-from workflow.engine.projects import APPLICATION_TRIGGERS, ImportResult
+from workflow.engine.projects import ImportResult
 from workflow.engine.reads import Reads, ReportData
 from workflow.trail import TrailActions
 
-__all__ = ["APPLICATION_TRIGGERS", "MOVE_CHUNK", "AdvanceResult", "Engine", "ImportResult", "ReportData"]
+__all__ = ["MOVE_CHUNK", "AdvanceResult", "Engine", "ImportResult", "ReportData"]
 
 
 class Engine(CycleActions, ListActions, Reads, AppealActions, TrailActions, AccountActions):

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from policies.base import Rejection, parse_date
+from workflow.application import written
 from workflow.common import ActionContext
 from workflow.engine.guards import GuardSteps
 from workflow.errors import InvalidInput
@@ -168,17 +169,12 @@ class Door(GuardSteps):
                 entry["reason"] = reason
             project.record = {**project.record, key: [*project.record.get(key, []), entry]}
             return {"record": key}
+        for param, keys in program.application_params.get(trigger, ()):
+            if request.get(param) not in (None, ""):
+                project.application = written(project.application, keys, request[param])
         if trigger == program.result_trigger:
             project.review_result = request["result"]
             project.review_method = request.get("method")
-        elif trigger == "accept" and request.get("opinion"):
-            project.application = {
-                **project.application,
-                "opinions": {
-                    **project.application.get("opinions", {}),
-                    "city_organization_department": request["opinion"],
-                },
-            }
         elif trigger == program.sheet_trigger:
             scores = dict(request["scores"])
             bands = {c.id: c.band_for(scores[c.id]).label for c in program.criteria}  # type: ignore[union-attr]

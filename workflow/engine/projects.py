@@ -12,7 +12,7 @@ from policies.base import NEEDS_APPLICATION, NEEDS_UNIT, CycleCounts, Rejection
 from policies.permissions import permission_problem
 from policies.windows import stage_window
 from workflow.actions import Action
-from workflow.application import validate_application
+from workflow.application import as_submitted, validate_application
 from workflow.common import ActionContext, Verdict, actor_of, batch_work, reopened_allows
 from workflow.engine.door import Door, Move
 from workflow.engine.guards import lifted
@@ -23,9 +23,6 @@ from workflow.program import INITIAL_STATE, Program
 from workflow.records import Project
 
 log = get_logger("evalflow.engine")
-
-# triggers whose effects write the application (the city's opinion on acceptance)
-APPLICATION_TRIGGERS = ("accept",)
 
 
 @dataclass
@@ -114,7 +111,8 @@ class ProjectActions(Door):
         # (large) applications only when a guard reads them or the trigger writes them
         with self._acting(acting, locate=lambda tx: self._project(tx, ids[0]).cycle_id) as act:
             program, cycle, user = act.program, act.cycle, act.user
-            reads = not NEEDS_APPLICATION.isdisjoint(program.guards.get(trigger, ())) or trigger in APPLICATION_TRIGGERS
+            guarded = program.guards.get(trigger, ())
+            reads = not NEEDS_APPLICATION.isdisjoint(guarded) or trigger in program.application_params
             found = act.tx.get_projects(ids, with_application=reads)
             missing = [pid for pid in ids if pid not in found]
             if missing:
@@ -228,7 +226,7 @@ class ProjectActions(Door):
             stored = tx.get_projects([pid for *_, pid in again]) if again else {}
             for at, label, submitted, pid in again:
                 old = stored[pid]
-                if _same_application(old.application, submitted):
+                if _same_application(program, old.application, submitted):
                     result.unchanged.append((label, pid))
                 else:
                     problems[at] = (
@@ -318,17 +316,11 @@ def _grouped(problems: Sequence[str], shown: int = 3) -> list[str]:
     return out
 
 
-def _same_application(stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
-    """Whether a stored application is the one submitted again (the city's opinion, added on
-    acceptance, is not part of what the applicant sent)."""
-
-    def core(app: Mapping[str, Any]) -> dict[str, Any]:
-        out = dict(app)
-        opinions = {k: v for k, v in dict(out.get("opinions") or {}).items() if k != "city_organization_department"}
-        out["opinions"] = opinions
-        return out
-
-    return core(stored) == core(new)
+def _same_application(program: Program, stored: Mapping[str, Any], new: Mapping[str, Any]) -> bool:
+    """Whether a stored application is the one submitted again (what actions wrote on it since,
+    such as the city's opinion on acceptance, is not part of what the applicant sent)."""
+    paths = tuple(keys for writes in program.application_params.values() for _, keys in writes)
+    return as_submitted(stored, paths) == as_submitted(new, paths)
 
 
 def _declared(

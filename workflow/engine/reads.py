@@ -163,7 +163,7 @@ class Reads(Door):
                     f"{cycle.program_digest}, now v{program.version} {program.digest})"
                 ),
                 "columns": [
-                    {"id": c.id, "zh": c.zh, "kind": c.kind, "policy": c.policy}
+                    {"id": c.id, "zh": c.zh, "en": c.en or c.id, "kind": c.kind, "policy": c.policy}
                     for c in program.status_columns
                     if c.show
                 ],

@@ -10,6 +10,7 @@ from typing import Any
 from policies.base import Rejection
 from workflow.common import ActionContext
 from workflow.engine.projects import ProjectActions
+from workflow.errors import InvalidInput
 from workflow.ranking import rank, rank_scores, show
 from workflow.records import ListVersion, Project
 
@@ -24,8 +25,15 @@ class ScoringActions(ProjectActions):
         scores: Mapping[str, int],
         completion: str = "",
     ) -> Project:
-        """The acting scorer's (or city's) score sheet for a project."""
-        return self.fire(acting, project_id, "score", scores=dict(scores), completion=completion)[0]
+        """The acting scorer's (or city's) score sheet for a project: the program's sheet action
+        (a city's ``score``, a committee member's ``vote``), whatever the program calls it."""
+        with self.store.transaction(write=False) as tx:
+            project = self._project(tx, project_id)
+            cycle = tx.get_cycle(project.cycle_id)
+        trigger = self.program_of(cycle).sheet_trigger if cycle is not None else None
+        if trigger is None:
+            raise InvalidInput("score sheet", ["the program has no score sheets"])
+        return self.fire(acting, project_id, trigger, scores=dict(scores), completion=completion)[0]
 
     def _ranking(
         self, act: ActionContext, tie_order: Sequence[int], names: bool = True

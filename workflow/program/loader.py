@@ -86,6 +86,7 @@ _HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
     "name": str,
     "name_en": str,
     "sheet_name": str,
+    "sheet_note": str,
     "timezone": str,
     "lead": str,
 }
@@ -185,6 +186,7 @@ def _head(r: Reading) -> dict[str, Any]:
         "name": head.get("name", pid),
         "name_en": head.get("name_en", head.get("name", pid)),
         "sheet_name": head.get("sheet_name", "评分表"),
+        "sheet_note": head.get("sheet_note", ""),
         "timezone": zone,
     }
 
@@ -487,7 +489,16 @@ def _status(r: Reading) -> dict[str, Any]:
         else:
             every = tuple(st for st in states) if states != "*" else ("*",)
             columns.append(
-                StatusColumn(c["id"], c["zh"], kind, every, c.get("result"), c.get("policy"), bool(c.get("show", True)))
+                StatusColumn(
+                    c["id"],
+                    c["zh"],
+                    kind,
+                    every,
+                    c.get("result"),
+                    c.get("policy"),
+                    bool(c.get("show", True)),
+                    str(c.get("en", "")),
+                )
             )
     return {"status_columns": tuple(columns)}
 

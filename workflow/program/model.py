@@ -150,6 +150,7 @@ class StatusColumn:
     result: str | None = None
     policy: str | None = None
     show: bool = True
+    en: str = ""  # its English name (the command line's line of support for funding)
 
 
 @dataclass(frozen=True)
@@ -199,6 +200,9 @@ class Program:
     demo: Mapping[str, str] = field(default_factory=dict)
     # what the program's users call its score sheet (the ``[program]`` head's ``sheet_name``)
     sheet_name: str = "评分表"
+    # the free-text column a sheet carries beside its scores (how far the project has come, say);
+    # empty: none
+    sheet_note: str = ""
 
     def category_name(self, category: str, lang: str = "zh") -> str:
         """A category's name for readers (its id in English; "none": not listed)."""
@@ -374,6 +378,16 @@ class Program:
         """A state's name for readers, in ``lang`` (its id where the file names none)."""
         names = self.state_names_en if lang == "en" else self.state_names
         return names.get(state, state)
+
+    @cached_property
+    def application_params(self) -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+        """Trigger → its parameters written on the application, each with the keys of where."""
+        out: dict[str, tuple[tuple[str, tuple[str, ...]], ...]] = {}
+        for action in self.actions.values():
+            writes = tuple((p.id, p.application) for p in action.params if p.application)
+            if writes:
+                out[action.id] = writes
+        return out
 
     @cached_property
     def record_keys(self) -> dict[str, str]:
