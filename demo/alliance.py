@@ -107,12 +107,13 @@ def run_demo(store: Any, year: int = 2027, alliances: int = 9, seed: int = 3, ec
     say(f"   alliance {weak}: interviewed and ordered to rectify by {year + 2}-03-31")
     clock.year = year + 2
     clock.set(3, 15)
-    try:
-        engine.fire("lead", weak, "remove")
+    why = "经整改仍不到位，按程序撤销"
+    try:  # (before the rectification deadline a removal is refused by its rules, reason or not)
+        engine.fire("lead", weak, "remove", reason=why)
     except RuleRefused as exc:
         say(f"   {exc}")
     clock.set(4, 2)
-    engine.fire("lead", weak, "remove", reason="经整改仍不到位，按程序撤销")
+    engine.fire("lead", weak, "remove", reason=why)
     say(f"   alliance {weak} revoked after its deadline; {len(filed) - 1} alliances remain filed")
 
 

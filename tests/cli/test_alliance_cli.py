@@ -140,9 +140,9 @@ def test_filing_assessment_rectification_and_revocation(office: Office) -> None:
         "--reason",
         "约谈理事长和秘书长单位，限期整改",
     )
-    out = o.refused("lead", "2029-03-31T20:00", "project", "act", "remove", "3")
+    out = o.refused("lead", "2029-03-31T20:00", "project", "act", "remove", "3", "--reason", "整改仍不到位，撤销联盟")
     assert "[removal_due] the rectification ordered runs until 2029-03-31; remove after it or for major problems" in out
-    out = o.refused("lead", "2029-03-01T09:00", "project", "act", "remove", "1")
+    out = o.refused("lead", "2029-03-01T09:00", "project", "act", "remove", "1", "--reason", "整改仍不到位，撤销联盟")
     assert "[removal_due] a holder not under a rectification order is removed only for major problems" in out
     assert "now removed 已撤销" in o(
         "lead", "2029-04-01T09:00", "project", "act", "remove", "3", "--reason", "整改仍不到位，撤销联盟"

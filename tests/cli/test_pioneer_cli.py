@@ -87,9 +87,9 @@ def test_a_units_plaque_from_application_to_removal_and_a_new_application(bureau
 
     # declining: ordered to rectify by a deadline; not rectified, the plaque is removed
     b("lead", "2028-06-01T09:00", "project", "act", "order_rectification", "1", "-p", "deadline=2028-09-30")
-    out = b.refused("lead", "2028-09-30T09:00", "project", "act", "remove", "1")
+    out = b.refused("lead", "2028-09-30T09:00", "project", "act", "remove", "1", "--reason", "整改后仍未达标")
     assert "[removal_due] the rectification ordered runs until 2028-09-30" in out
-    out = b.refused("lead", "2028-06-02T09:00", "project", "act", "remove", "2")
+    out = b.refused("lead", "2028-06-02T09:00", "project", "act", "remove", "2", "--reason", "出现重大问题")
     assert "[removal_due] a holder not under a rectification order is removed only for major problems" in out
     assert "now removed 已摘牌" in b(
         "lead", "2028-10-08T09:00", "project", "act", "remove", "1", "--reason", "整改后仍未达标"

@@ -119,10 +119,11 @@ def test_submit_after_the_cycle_advanced_is_refused_for_the_stage(at_stage, inst
 def test_a_city_decides_until_the_collection_window_closes(at_stage, trigger):
     s = at_stage("collection")
     first, second = s.ids["hefei"][:2]
+    reason = "材料不全" if trigger == "reject" else ""  # (a rejection's reason is required)
     s.clock.set(sh(2, 28, 23, 59, 59))
-    s.engine.fire(admin("hefei"), first, trigger)
+    s.engine.fire(admin("hefei"), first, trigger, reason)
     s.clock.set(sh(3, 1, 0, 0, 0))
-    err = refused(s.store, s.engine.fire, admin("hefei"), second, trigger)
+    err = refused(s.store, s.engine.fire, admin("hefei"), second, trigger, reason)
     assert err.rules == ["stage_window"]
     assert f"{trigger} is allowed {COLLECTION}; it is now 2027-03-01 00:00:00 (closed)" in str(err)
     assert f"Cannot {trigger} project {second} (in state 'submitted')" in str(err)

@@ -103,6 +103,15 @@ class ContextSteps(EngineCore):
             log.info("not_permitted", action=action, actor=act.user.name, subject=subject, why=problem)
             raise NotPermitted(action, subject, problem)
 
+    def _reason_given(self, act: ActionContext, action: str, reason: str) -> None:
+        """Refuse ``action`` when its declaration requires a reason (``reason = "required"``) and
+        none, or only whitespace, is given: a malformed request, refused before any rule is judged
+        and for a batch once, whoever the caller (the console, the API, the command line, Python)."""
+        declared = act.program.actions.get(action)
+        problems = declared.check_reason(reason) if declared is not None else []
+        if problems:
+            raise InvalidInput("action", problems)
+
     def _refuse(
         self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None
     ) -> RuleRefused:

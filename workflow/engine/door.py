@@ -1,11 +1,12 @@
 """The one door: the only code that changes a project's state, a list version's status or a cycle.
 
 Every change passes the same steps, in the action's one transaction and context (see
-workflow/engine/context.py): permission (``_permit``) → every guard, all rejections collected and
-refused at once (workflow/engine/guards.py; ``_check_moves`` for projects) → fire (the program's
-one machine for projects; the declared LIST_CHANGES for a list version) → save with the version
-check (a concurrent change fails loudly) → seal the audit entry (its action and data as declared:
-the trigger for a project, LIST_LOG for a list version, the action's name for a cycle).
+workflow/engine/context.py): a reason the action's declaration requires (``_reason_given``) →
+permission (``_permit``) → every guard, all rejections collected and refused at once
+(workflow/engine/guards.py; ``_check_moves`` for projects) → fire (the program's one machine for
+projects; the declared LIST_CHANGES for a list version) → save with the version check (a
+concurrent change fails loudly) → seal the audit entry (its action and data as declared: the
+trigger for a project, LIST_LOG for a list version, the action's name for a cycle).
 """
 
 from __future__ import annotations

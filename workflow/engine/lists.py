@@ -137,6 +137,7 @@ class ListActions(ScoringActions):
             raise InvalidInput("objection", ["an objection needs --reason"])
         with self._acting(acting, cycle_id) as act:
             cycle, user, program = act.cycle, act.user, act.program
+            self._reason_given(act, decision, reason)  # (as its declaration says, for either decision)
             subject = f"the list of cycle {cycle.id}"
             self._permit(act, decision, None, subject)
             lst = self._current_list(act, subject, ListStatus.PROPOSED, entries=False)

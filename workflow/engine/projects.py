@@ -141,6 +141,8 @@ class ProjectActions(Door):
                     raise ConcurrentChange(f"project {project.id}", seen, project.version)
             if trigger not in program.stage_of_action:
                 raise InvalidInput("action", [f"{trigger!r} is not an action of program {program.id}"])
+            # a reason the action's declaration requires: once for the whole batch, before its rules
+            self._reason_given(act, trigger, reason)
             # the machine's answers for this batch (Program.fire): asked once per source state and
             # request values, by the counts of later projects and by the moves alike
             decided: dict[Any, str | None] = {}
