@@ -92,7 +92,8 @@ def document_actions(doc: dict[str, Any], path: str, programs: Iterable[Program]
         "type": "object",
         "title": "无参数 · No parameters",
         "description": "The action declares no parameters: `params` is empty or left out.",
-        "maxProperties": 0,
+        "properties": {},
+        "additionalProperties": False,
     }
     # trigger -> program -> (the component of its parameters, or None: it takes none; the action)
     by_trigger: dict[str, dict[str, tuple[str | None, Action]]] = {}
