@@ -285,7 +285,11 @@ def score(project_id: Id, body: Score, user: Me, engine: Eng) -> dict[str, Any]:
     return _done(engine, user, [p])
 
 
-@router.post("/projects/{project_id}/actions/{trigger}", summary="Any other action of the program on a project")
+# the generic action route, whose body web.openapi types in the document by the programs' declarations
+ACTIONS_PATH = "/projects/{project_id}/actions/{trigger}"
+
+
+@router.post(ACTIONS_PATH, summary="Any other action of the program on a project")
 def act(
     project_id: Id, trigger: Annotated[str, Field(max_length=64)], body: Act, user: Me, engine: Eng
 ) -> dict[str, Any]:

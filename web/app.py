@@ -22,7 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from web import api, pages
+from web import api, openapi, pages
 from web.auth import SignInNeeded
 from workflow.errors import (
     ConcurrentChange,
@@ -34,6 +34,7 @@ from workflow.errors import (
     RuleRefused,
     StoreUnavailable,
 )
+from workflow.program import ProgramRegistry
 
 HERE = Path(__file__).resolve().parent
 
@@ -92,6 +93,13 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    # the document types each action's parameters by the programs this server loads (an app made
+    # without an engine, to read the document only, by the programs found where the engine would look)
+    openapi.install(
+        app,
+        lambda: engine.programs if engine is not None else ProgramRegistry(),
+        api.router.prefix + api.ACTIONS_PATH,
+    )
 
     @app.exception_handler(SignInNeeded)
     async def _sign_in(request: Request, exc: SignInNeeded) -> Response:
