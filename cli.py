@@ -50,6 +50,11 @@ __all__ = ["main"]
     envvar="EVALFLOW_CONFIG",
     help="Notification settings (SMTP, recipients, webhooks); default ./evalflow.toml if present.",
 )
+@click.option(
+    "--lang",
+    envvar="EVALFLOW_LANG",
+    help="The language of what evalflow says: zh (中文, the default) or en (English, as scripts read it).",
+)
 @click.pass_context
 def main(
     ctx: click.Context,
@@ -59,9 +64,16 @@ def main(
     json_out: bool,
     verbose: bool,
     config_path: str | None,
+    lang: str | None,
 ) -> None:
     """evalflow — run multi-stage evaluation programs, each declared in a program file."""
+    import i18n
     from workflow.log import before_first_use
+
+    try:
+        i18n.set_language(lang or i18n.DEFAULT)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="'--lang'") from None
 
     before_first_use(lambda: configure_logging(verbose))  # structlog is imported only by a command that logs
     ctx.obj = Config(db, user, now, json_out)

@@ -133,7 +133,7 @@ def engine_run(
         try:
             engine.propose_list("lead")
         except RuleRefused as exc:  # every project scored alike: the lead settles the tie, as in the demo
-            tie.extend(int(x) for r in exc.rejections for x in r.message.split(" are tied")[0][9:].split(", "))
+            tie.extend(int(x) for r in exc.rejections for x in r.english.split(" are tied")[0][9:].split(", "))
             engine.propose_list("lead", tie_order=tie)
 
     timed("5 propose", propose)

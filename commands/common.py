@@ -148,7 +148,7 @@ def handled(func: Callable[..., Any]) -> Callable[..., Any]:
         try:
             return func(*args, **kwargs)
         except EvalflowError as exc:
-            _fail(exc.kind, str(exc), exc.exit_code)
+            _fail(exc.kind, exc, exc.exit_code)
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except OSError as exc:  # a file the user named cannot be read or written (--out, an import)
@@ -165,13 +165,31 @@ def handled(func: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def _fail(kind: str, message: str, code: int) -> None:
+def _fail(kind: str, message: Any, code: int) -> None:
+    """One line on stderr and the exit code; with ``--json``, the message rendered, its id and
+    parameters, and for a refusal each rule with its own."""
+    from i18n import Msg
+
     ctx = click.get_current_context()
     config = ctx.find_object(Config)
     if config is not None and config.json:
-        click.echo(json.dumps({"error": kind, "message": message}, ensure_ascii=False), err=True)
+        body: dict[str, Any] = {"error": kind, "message": str(message)}
+        said = getattr(message, "message", None)
+        if isinstance(said, Msg):
+            body["message_id"] = said.as_dict()
+        rejections = getattr(message, "rejections", None)
+        if rejections:
+            body["reasons"] = [
+                {
+                    "rule": r.rule,
+                    "message": r.text,
+                    **({"message_id": r.message.as_dict()} if isinstance(r.message, Msg) else {}),
+                }
+                for r in rejections
+            ]
+        click.echo(json.dumps(body, ensure_ascii=False), err=True)
     else:
-        click.echo(f"Error: {message}", err=True)
+        click.echo(Msg("Error: {message}", message=str(message)).render(), err=True)
     ctx.exit(code)
 
 

@@ -53,7 +53,7 @@ def _propose(engine: Engine, lead: str, echo: Callable[[str], None], tie_order: 
         echo(f"   {exc}")
         tied: list[int] = []
         for r in exc.rejections:
-            tied += [int(x) for x in r.message.split(" are tied")[0].removeprefix("projects ").split(", ")]
+            tied += [int(x) for x in r.english.split(" are tied")[0].removeprefix("projects ").split(", ")]
         echo(f"   the lead settles the tie explicitly: --tie-order {','.join(map(str, tied))}")
         return engine.propose_list(lead, tie_order=tied)
 

@@ -13,6 +13,8 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any, TypeVar
 
+from i18n import Msg, Text
+
 R = TypeVar("R")
 
 
@@ -26,17 +28,44 @@ def _copy(record: R, **changes: Any) -> R:
     return new
 
 
+# each rule's name for readers of Chinese (its id is what English readers and scripts see)
+RULE_NAMES: dict[str, str] = {}
+
+
+def name_rule(rule: str, zh: str) -> None:
+    """Give a rule checked outside the registry (by the engine: a parameter, a list's status) its
+    Chinese name."""
+    RULE_NAMES[rule] = zh
+
+
 @dataclass(frozen=True)
 class Rejection:
-    """One failed rule: its id, a message carrying the real numbers, and the parties who must act
-    to satisfy it (empty: the lead's or the applicant's own business). Reminders use ``parties``."""
+    """One failed rule: its id, a message carrying the real numbers (a message of the catalog,
+    or text), and the parties who must act to satisfy it (empty: the lead's or the applicant's
+    own business). Reminders use ``parties``. Read in English as ``[rule] message``, in Chinese
+    as the rule's name and the message."""
 
     rule: str
-    message: str
+    message: str | Msg
     parties: tuple[str, ...] = ()
 
+    def render(self, lang: str | None = None) -> str:
+        """The rejection as a reader of ``lang`` reads it."""
+        name = Text(self.rule, RULE_NAMES.get(self.rule, self.rule))
+        return Msg("[{rule}] {message}", rule=name, message=self.message).render(lang)
+
     def __str__(self) -> str:
-        return f"[{self.rule}] {self.message}"
+        return self.render()
+
+    @property
+    def text(self) -> str:
+        """The message alone, in the current language."""
+        return str(self.message)
+
+    @property
+    def english(self) -> str:
+        """The message alone in English, as scripts have always read it."""
+        return self.message.render("en") if isinstance(self.message, Msg) else self.message
 
 
 @dataclass(frozen=True)
@@ -191,15 +220,18 @@ NEEDS_UNIT: set[str] = set()
 
 
 def policy(
-    name: str, counts: bool = False, application: bool = False, unit: bool = False
+    name: str, counts: bool = False, application: bool = False, unit: bool = False, zh: str = ""
 ) -> Callable[[Policy], Policy]:
     """Register a guard under the name program files use for it; ``counts`` if it reads
-    ctx.counts, ``application`` if it reads the project's application (its form's fields)."""
+    ctx.counts, ``application`` if it reads the project's application (its form's fields);
+    ``zh``: its name for readers of Chinese."""
 
     def register(func: Policy) -> Policy:
         if name in REGISTRY:
             raise ValueError(f"policy {name!r} registered twice")
         REGISTRY[name] = func
+        if zh:
+            RULE_NAMES[name] = zh
         if counts:
             NEEDS_COUNTS.add(name)
         if application:

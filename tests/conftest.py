@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-import random
+import os
+
+# The tests read evalflow's words in English, as scripts do (`--lang en`); a test of the Chinese
+# says so itself. Set before evalflow's catalog is first imported.
+os.environ["EVALFLOW_LANG"] = "en"
+
+import random  # noqa: E402
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo

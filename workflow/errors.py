@@ -6,15 +6,62 @@ The CLI maps each class to its own exit code (see ``exit_code``) and prints one 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
+from i18n import Joined, Msg
 from policies.base import Rejection
 
 
 class EvalflowError(Exception):
-    """Base class of every error evalflow reports to a user."""
+    """Base class of every error evalflow reports to a user. Its text is a message of the
+    catalog (:attr:`message`), rendered in the reader's language when it is read."""
 
     exit_code = 1
     kind = "error"
+    message: Msg
+
+    def _say(self, message: Msg) -> None:
+        self.message = message
+        super().__init__(message.id)
+
+    def __str__(self) -> str:
+        return self.message.render() if hasattr(self, "message") else super().__str__()
+
+    def render(self, lang: str | None = None) -> str:
+        """The error as a reader of ``lang`` reads it."""
+        return self.message.render(lang) if hasattr(self, "message") else super().__str__()
+
+
+# what a message names by a word of its own ("No project 214."): each a term of the catalog
+TERMS = {
+    m.id: m
+    for m in (
+        Msg("project"),
+        Msg("projects"),
+        Msg("user"),
+        Msg("cycle"),
+        Msg("city"),
+        Msg("stage"),
+        Msg("program"),
+        Msg("appeal"),
+        Msg("override"),
+        Msg("token"),
+        Msg("unit"),
+        Msg("demo"),
+        Msg("page"),
+        Msg("list"),
+        Msg("reminder"),
+        Msg("action"),
+        Msg("request"),
+        Msg("file"),
+        Msg("score sheet"),
+    )
+}
+
+
+def term(word: Any) -> Any:
+    """``word`` as a term of the catalog when it is one (else as given: a message, words)."""
+    return TERMS.get(word, word) if isinstance(word, str) else word
 
 
 class RuleRefused(EvalflowError):
@@ -23,14 +70,24 @@ class RuleRefused(EvalflowError):
     exit_code = 3
     kind = "refused"
 
-    def __init__(self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None):
+    def __init__(self, verb: Any, subject: Any, rejections: Sequence[Rejection], state: Any = None):
         self.verb = verb
         self.subject = subject
         self.state = state
         self.rejections = tuple(rejections)
-        where = f" (in state '{state}')" if state else ""
-        reasons = "; ".join(str(r) for r in self.rejections)
-        super().__init__(f"Cannot {verb} {subject}{where}: {reasons}.")
+        reasons = Joined(self.rejections)
+        if state:
+            self._say(
+                Msg(
+                    "Cannot {verb} {subject} (in state '{state}'): {reasons}.",
+                    verb=verb,
+                    subject=subject,
+                    state=state,
+                    reasons=reasons,
+                )
+            )
+        else:
+            self._say(Msg("Cannot {verb} {subject}: {reasons}.", verb=verb, subject=subject, reasons=reasons))
 
     @property
     def rules(self) -> list[str]:
@@ -43,8 +100,8 @@ class NotPermitted(EvalflowError):
     exit_code = 4
     kind = "not_permitted"
 
-    def __init__(self, verb: str, subject: str, why: str):
-        super().__init__(f"Not permitted to {verb} {subject}: {why}.")
+    def __init__(self, verb: Any, subject: Any, why: Any):
+        self._say(Msg("Not permitted to {verb} {subject}: {why}.", verb=verb, subject=subject, why=why))
 
 
 class NotSignedIn(EvalflowError):
@@ -53,8 +110,8 @@ class NotSignedIn(EvalflowError):
     exit_code = 4
     kind = "not_signed_in"
 
-    def __init__(self, why: str):
-        super().__init__(f"Not signed in: {why}.")
+    def __init__(self, why: Any):
+        self._say(Msg("Not signed in: {why}.", why=why))
 
 
 class NotFound(EvalflowError):
@@ -63,9 +120,12 @@ class NotFound(EvalflowError):
     exit_code = 5
     kind = "not_found"
 
-    def __init__(self, what: str, ident: object, hint: str = ""):
-        extra = f"; {hint}" if hint else ""
-        super().__init__(f"No {what} {ident!r}{extra}.")
+    def __init__(self, what: Any, ident: object, hint: Any = ""):
+        shown = repr(ident) if isinstance(ident, str) else ident
+        if hint:
+            self._say(Msg("No {what} {ident}; {hint}.", what=term(what), ident=shown, hint=hint))
+        else:
+            self._say(Msg("No {what} {ident}.", what=term(what), ident=shown))
 
 
 class ConcurrentChange(EvalflowError):
@@ -74,11 +134,26 @@ class ConcurrentChange(EvalflowError):
     exit_code = 6
     kind = "conflict"
 
-    def __init__(self, subject: str, expected: int, found: int | None):
-        now = f"it is now at version {found}" if found is not None else "it no longer exists"
-        super().__init__(
-            f"{subject} was changed by someone else: you acted on version {expected}, {now}; reload and try again"
-        )
+    def __init__(self, subject: Any, expected: int, found: int | None):
+        if found is not None:
+            self._say(
+                Msg(
+                    "{subject} was changed by someone else: you acted on version {expected}, it is now at version"
+                    " {found}; reload and try again",
+                    subject=subject,
+                    expected=expected,
+                    found=found,
+                )
+            )
+        else:
+            self._say(
+                Msg(
+                    "{subject} was changed by someone else: you acted on version {expected}, it no longer exists;"
+                    " reload and try again",
+                    subject=subject,
+                    expected=expected,
+                )
+            )
 
 
 class InvalidInput(EvalflowError):
@@ -87,9 +162,10 @@ class InvalidInput(EvalflowError):
     exit_code = 7
     kind = "invalid_input"
 
-    def __init__(self, what: str, problems: Sequence[str]):
+    def __init__(self, what: Any, problems: Sequence[Any]):
+        self.what = what
         self.problems = tuple(problems)
-        super().__init__(f"Invalid {what}: " + "; ".join(self.problems) + ".")
+        self._say(Msg("Invalid {what}: {problems}.", what=term(what), problems=Joined(self.problems)))
 
 
 class ProgramInvalid(InvalidInput):
@@ -105,8 +181,8 @@ class StoreUnavailable(EvalflowError):
     exit_code = 9
     kind = "store"
 
-    def __init__(self, message: str):
-        super().__init__(message)
+    def __init__(self, message: Any):
+        self._say(message if isinstance(message, Msg) else Msg("{text}", text=message))
 
 
 class TrailBroken(EvalflowError):
@@ -116,13 +192,14 @@ class TrailBroken(EvalflowError):
     exit_code = 11
     kind = "audit"
 
-    def __init__(self, message: str):
-        super().__init__(message)
+    def __init__(self, message: Any):
+        self._say(message if isinstance(message, Msg) else Msg("{text}", text=message))
 
 
-def at_most(problems: Sequence[str], shown: int = 40) -> list[str]:
+def at_most(problems: Sequence[Any], shown: int = 40) -> list[Any]:
     """The first ``shown`` problems and how many more (a file with thousands of bad rows still
     gives a message a person can read; fixing these and running again shows the rest)."""
     if len(problems) <= shown:
         return list(problems)
-    return [*problems[:shown], f"… and {len(problems) - shown} more problems ({len(problems)} in all)"]
+    more = Msg("… and {more} more problems ({count} in all)", more=len(problems) - shown, count=len(problems))
+    return [*problems[:shown], more]

@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
+from i18n import Joined, Msg
 from policies import REGISTRY
 from policies.appeals import split_overridden
 from policies.base import NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection
@@ -231,8 +232,8 @@ class GuardSteps(ContextSteps):
                 ]
             if found and len(projects) > 1:
                 found = [
-                    Rejection(r.rule, f"project {project.id}: {r.message}")
-                    if f"project {project.id}" not in r.message
+                    Rejection(r.rule, Msg(_ONE, id=project.id, message=r.message))
+                    if f"project {project.id}" not in _english(r.message)
                     else r
                     for r in found
                 ]
@@ -268,23 +269,39 @@ def _list_request(lst: ListVersion | None) -> dict[str, Any]:
     }
 
 
+# a rejection of one project of a batch, and of several for one reason
+_ONE = Msg("project {id}: {message}").id
+_SEVERAL = Msg("projects {ids}{more}: {message}")
+_MORE = Msg(" and {count} more")
+
+
+def _english(message: str | Msg) -> str:
+    return message.render("en") if isinstance(message, Msg) else message
+
+
 def _same_reason_once(rejections: Sequence[Rejection], shown: int = 3) -> list[Rejection]:
     """A batch refused for one reason (say, scoring has closed) says it once, naming the first
     few projects and how many more, instead of once per project."""
-    by_reason: dict[tuple[str, str], list[str]] = {}
+    by_reason: dict[tuple[str, str], tuple[Rejection, str | Msg, list[object]]] = {}
     for r in rejections:
-        head, sep, rest = r.message.partition(": ")
-        key = (r.rule, rest) if sep and head.startswith("project ") else (r.rule, r.message)
-        by_reason.setdefault(key, []).append(head if sep and head.startswith("project ") else "")
+        message: str | Msg = r.message
+        project: object = None
+        if isinstance(message, Msg) and message.id == _ONE:
+            project, message = message.params["id"], message.params["message"]
+        elif isinstance(message, str):
+            head, sep, rest = message.partition(": ")
+            if sep and head.startswith("project "):
+                project, message = head.removeprefix("project "), rest
+        key = (r.rule, _english(message))
+        by_reason.setdefault(key, (r, message, []))[2].append(project)
     out = []
-    for (rule, message), heads in by_reason.items():
-        named = [h for h in heads if h]
+    for (rule, _), (first, message, projects) in by_reason.items():
+        named = [p for p in projects if p is not None]
         if len(named) <= 1:
-            out.append(Rejection(rule, f"{named[0]}: {message}" if named else message))
+            out.append(first)  # (as it was given)
             continue
-        ids = ", ".join(h.removeprefix("project ") for h in named[:shown])
-        more = f" and {len(named) - shown} more" if len(named) > shown else ""
-        out.append(Rejection(rule, f"projects {ids}{more}: {message}"))
+        more = Msg(_MORE.id, count=len(named) - shown) if len(named) > shown else ""
+        out.append(Rejection(rule, Msg(_SEVERAL.id, ids=Joined(named[:shown], ", "), more=more, message=message)))
     return out
 
 

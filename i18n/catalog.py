@@ -1,0 +1,139 @@
+"""``python -m i18n.catalog``: extract every message of the code into the catalog, update each
+language's ``.po`` (the English ones fill themselves: an id is its English text) and compile them
+to the ``.mo`` files the program reads. ``--check`` changes nothing and fails when a ``.po`` or a
+``.mo`` is not what the code and the translations make (the test suite runs it).
+
+Each area of the code has its own ``.po`` per language, so that work on one area never touches
+another's file: ``errors`` (the engine and the store), ``rules`` (the policies and the stage
+kinds), ``cli`` (the command line, the sheets and the demos), ``web`` (the console's pages and
+templates).
+"""
+
+from __future__ import annotations
+
+import io
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.extract import extract_from_dir, extract_from_file
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po, write_po
+
+from i18n import DOMAINS, LANGUAGES, LOCALE_DIR
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# where each area's messages are written
+SOURCES: dict[str, tuple[str, ...]] = {
+    "errors": ("workflow", "store", "notify", "i18n"),
+    "rules": ("policies", "stages"),
+    "cli": ("commands", "cli.py", "sheets", "demo"),
+    "web": ("web",),
+}
+KEYWORDS = {"Msg": None, "_": None, "gettext": None, "ngettext": (1, 2)}
+METHODS = [("**.py", "python"), ("**.html", "jinja2.ext:babel_extract")]
+OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
+
+
+def extracted(domain: str) -> Catalog:
+    """Every message the code of ``domain`` writes, with where."""
+    template = Catalog(domain=domain, project="evalflow", copyright_holder="evalflow", charset="utf-8")
+    for source in SOURCES[domain]:
+        path = ROOT / source
+        for filename, lineno, message, comments, context in _extract(path):
+            text = message[0] if isinstance(message, tuple) else message
+            if not isinstance(text, str) or not text:
+                continue
+            template.add(text, locations=[(filename, lineno)], auto_comments=comments, context=context)
+    return template
+
+
+def _extract(path: Path) -> Iterator[tuple[str, int, object, list[str], str | None]]:
+    if path.is_file():
+        for lineno, message, comments, context in extract_from_file("python", str(path), keywords=KEYWORDS):
+            yield path.name, lineno, message, comments, context
+        return
+    for filename, lineno, message, comments, context in extract_from_dir(
+        str(path), method_map=METHODS, options_map=OPTIONS, keywords=KEYWORDS
+    ):
+        if "migrations" in Path(filename).parts:
+            continue
+        yield f"{path.name}/{filename}", lineno, message, comments, context
+
+
+def updated(domain: str, lang: str, template: Catalog) -> Catalog:
+    """The ``.po`` of ``domain`` in ``lang`` brought up to the code: new messages added (in
+    English, filled with their id; in Chinese, left for a translator), gone ones dropped."""
+    po = LOCALE_DIR / lang / "LC_MESSAGES" / f"{domain}.po"
+    if po.exists():
+        with po.open("rb") as f:
+            catalog = read_po(f, locale=lang, domain=domain)
+    else:
+        catalog = Catalog(locale=lang, domain=domain, project="evalflow", copyright_holder="evalflow", charset="utf-8")
+    catalog.update(template, no_fuzzy_matching=True)
+    catalog.obsolete.clear()
+    if lang == "en":
+        for message in catalog:
+            if message.id and not message.string:
+                message.string = message.id
+    return catalog
+
+
+def _po_bytes(catalog: Catalog) -> bytes:
+    out = io.BytesIO()
+    # file names without line numbers: moving code does not change the catalog
+    write_po(out, catalog, width=0, omit_header=False, ignore_obsolete=True, include_lineno=False)
+    return _stable(out.getvalue())
+
+
+def _stable(po: bytes) -> bytes:
+    """A ``.po`` without the header lines that change with the day or the tool's version."""
+    changing = (
+        b'"POT-Creation-Date:',
+        b'"PO-Revision-Date:',
+        b'"Generated-By:',
+        b"# Copyright (C)",
+        b"# FIRST AUTHOR",
+        b"#, fuzzy",
+    )
+    keep = [line for line in po.splitlines(keepends=True) if not line.startswith(changing)]
+    return b"".join(keep)
+
+
+def _mo_bytes(catalog: Catalog) -> bytes:
+    out = io.BytesIO()
+    write_mo(out, catalog, use_fuzzy=False)
+    return out.getvalue()
+
+
+def run(check: bool = False) -> list[str]:
+    """Bring every ``.po`` and ``.mo`` up to the code; with ``check``, only say which are not."""
+    stale: list[str] = []
+    for domain in DOMAINS:
+        template = extracted(domain)
+        for lang in LANGUAGES:
+            catalog = updated(domain, lang, template)
+            folder = LOCALE_DIR / lang / "LC_MESSAGES"
+            made = ((folder / f"{domain}.po", _po_bytes(catalog)), (folder / f"{domain}.mo", _mo_bytes(catalog)))
+            for path, data in made:
+                if path.exists() and path.read_bytes() == data:
+                    continue
+                stale.append(str(path.relative_to(ROOT)))
+                if not check:
+                    folder.mkdir(parents=True, exist_ok=True)
+                    path.write_bytes(data)
+    return stale
+
+
+def main(argv: list[str]) -> int:
+    check = "--check" in argv
+    stale = run(check=check)
+    for path in stale:
+        print(("out of date: " if check else "written: ") + path)
+    return 1 if check and stale else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
