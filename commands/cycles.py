@@ -50,7 +50,31 @@ def _category_places(ctx: click.Context) -> dict[str, int]:
     return places
 
 
-@cycle.command("open", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+# --CATEGORY-places in `cycle open --help`: parsed from the extra arguments (any category of any
+# program), so click has no option of its own to list; G60's two, as the README uses them, and the rule
+_CATEGORY_PLACES_HELP = (
+    ("--demonstration-places N", "Places of G60's demonstration category in this cycle (as --places demonstration=N)."),
+    ("--excellent-places N", "Places of G60's excellent category in this cycle (as --places excellent=N)."),
+    ("--CATEGORY-places N", "The same for any list category of the program (as --places CATEGORY=N)."),
+)
+
+
+class _OpenCommand(click.Command):
+    """`cycle open`, its help listing the --CATEGORY-places options after --places."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        records: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx) if isinstance(param, click.Option) else None
+            if record is not None:
+                records.append(record)
+                if param.name == "place_args":
+                    records += _CATEGORY_PLACES_HELP
+        with formatter.section("Options"):
+            formatter.write_dl(records)
+
+
+@cycle.command("open", cls=_OpenCommand, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("program_id")
 @click.option("--year", type=int, required=True, help="The cycle year (windows are computed for it).")
 @click.option(
@@ -67,7 +91,7 @@ def cycle_open(
     ctx: click.Context, program_id: str, year: int, place_args: tuple[str, ...], quota: tuple[str, ...]
 ) -> None:
     """Open a cycle of a program for a year (lead only)."""
-    places = _category_places(ctx)  # (--CATEGORY-places N, hidden)
+    places = _category_places(ctx)  # (--CATEGORY-places N)
     for arg in place_args:
         category, _, number = arg.partition("=")
         if not number.strip().isdigit():

@@ -62,3 +62,15 @@ def test_category_places_options_name_any_programs_category(tmp_path: Path) -> N
         cycle = tx.get_cycle("kczy-2027")
     store.dispose()
     assert cycle is not None and cycle.settings["places"] == {"selected": 4}
+
+
+def test_help_shows_the_category_places_options(tmp_path: Path) -> None:
+    """The README's --demonstration-places and --excellent-places are in `cycle open --help`, beside --places."""
+    out = Cli(tmp_path / "e.db")(None, WHEN, "cycle", "open", "--help")
+    lines = [line.split() for line in out.splitlines() if line.startswith("  --")]
+    shown = [words[0] for words in lines]
+    assert shown[:5] == ["--year", "--places", "--demonstration-places", "--excellent-places", "--CATEGORY-places"]
+    assert "Places of G60's demonstration category in this cycle (as --places demonstration=N)." in " ".join(
+        out.split()
+    )
+    assert "Places of G60's excellent category in this cycle (as --places excellent=N)." in " ".join(out.split())
