@@ -81,7 +81,7 @@ class Form:
     # with no party field, every application belongs to this party (the program's lead: one
     # office receives them all)
     default_party: str = ""
-    # a party as an application may name it (its id, its name 合肥市 or short name 合肥) -> its id,
+    # a party as an application may name it (its id, its name, its name without 市 or 区) -> its id,
     # as the form's notes tell applicants; the application keeps the id
     party_names: Mapping[str, str] = field(default_factory=dict)
 
@@ -288,7 +288,7 @@ def _field(raw: Any, where: str, problems: list[str]) -> FormField | None:
 def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple[Form | None, list[str]]:
     """The ``[form]`` table as a Form, and every problem in it. Without ``party``, every
     application belongs to ``lead``; with it, an application may name one of ``parties`` by id,
-    name or short name (合肥市 or 合肥)."""
+    name or name without 市 or 区."""
     if not isinstance(raw, dict):
         return None, ["[form] is missing: the program's application form (its fields, and which name the party)"]
     problems: list[str] = []
