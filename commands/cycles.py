@@ -50,13 +50,26 @@ def _category_places(ctx: click.Context) -> dict[str, int]:
     return places
 
 
-# --CATEGORY-places in `cycle open --help`: parsed from the extra arguments (any category of any
-# program), so click has no option of its own to list; G60's two, as the README uses them, and the rule
-_CATEGORY_PLACES_HELP = (
-    ("--demonstration-places N", "Places of G60's demonstration category in this cycle (as --places demonstration=N)."),
-    ("--excellent-places N", "Places of G60's excellent category in this cycle (as --places excellent=N)."),
-    ("--CATEGORY-places N", "The same for any list category of the program (as --places CATEGORY=N)."),
-)
+def _category_places_help() -> list[tuple[str, str]]:
+    """--CATEGORY-places in `cycle open --help`: parsed from the extra arguments, so click has no
+    option of its own to list. One line for each list category of the programs there are (read
+    from their files only when the help is shown), then the general form."""
+    from workflow.errors import EvalflowError
+    from workflow.program import ProgramRegistry
+
+    records: list[tuple[str, str]] = []
+    registry = ProgramRegistry()
+    for program_id in registry.ids():
+        try:
+            categories = registry.get(program_id).categories
+        except EvalflowError:  # (an invalid program file: `program show` names its problems)
+            continue
+        for c in categories:
+            records.append(
+                (f"--{c.id.replace('_', '-')}-places N", f"{program_id}: places of {c.name} (as --places {c.id}=N).")
+            )
+    records.append(("--CATEGORY-places N", "Places of any list category of the program (as --places CATEGORY=N)."))
+    return records
 
 
 class _OpenCommand(click.Command):
@@ -69,7 +82,7 @@ class _OpenCommand(click.Command):
             if record is not None:
                 records.append(record)
                 if param.name == "place_args":
-                    records += _CATEGORY_PLACES_HELP
+                    records += _category_places_help()
         with formatter.section("Options"):
             formatter.write_dl(records)
 
