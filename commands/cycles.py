@@ -50,7 +50,44 @@ def _category_places(ctx: click.Context) -> dict[str, int]:
     return places
 
 
-@cycle.command("open", context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+def _category_places_help() -> list[tuple[str, str]]:
+    """--CATEGORY-places in `cycle open --help`: parsed from the extra arguments, so click has no
+    option of its own to list. One line for each list category of the programs there are (read
+    from their files only when the help is shown), then the general form."""
+    from workflow.errors import EvalflowError
+    from workflow.program import ProgramRegistry
+
+    records: list[tuple[str, str]] = []
+    registry = ProgramRegistry()
+    for program_id in registry.ids():
+        try:
+            categories = registry.get(program_id).categories
+        except EvalflowError:  # (an invalid program file: `program show` names its problems)
+            continue
+        for c in categories:
+            records.append(
+                (f"--{c.id.replace('_', '-')}-places N", f"{program_id}: places of {c.name} (as --places {c.id}=N).")
+            )
+    records.append(("--CATEGORY-places N", "Places of any list category of the program (as --places CATEGORY=N)."))
+    return records
+
+
+class _OpenCommand(click.Command):
+    """`cycle open`, its help listing the --CATEGORY-places options after --places."""
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        records: list[tuple[str, str]] = []
+        for param in self.get_params(ctx):
+            record = param.get_help_record(ctx) if isinstance(param, click.Option) else None
+            if record is not None:
+                records.append(record)
+                if param.name == "place_args":
+                    records += _category_places_help()
+        with formatter.section("Options"):
+            formatter.write_dl(records)
+
+
+@cycle.command("open", cls=_OpenCommand, context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
 @click.argument("program_id")
 @click.option("--year", type=int, required=True, help="The cycle year (windows are computed for it).")
 @click.option(
@@ -67,7 +104,7 @@ def cycle_open(
     ctx: click.Context, program_id: str, year: int, place_args: tuple[str, ...], quota: tuple[str, ...]
 ) -> None:
     """Open a cycle of a program for a year (lead only)."""
-    places = _category_places(ctx)  # (--CATEGORY-places N, hidden)
+    places = _category_places(ctx)  # (--CATEGORY-places N)
     for arg in place_args:
         category, _, number = arg.partition("=")
         if not number.strip().isdigit():

@@ -129,6 +129,8 @@ class ProjectView:
     review_result: str | None = None
     # what the project gathered over its life (see Project.record): key -> list of entries
     record: Mapping[str, Any] = field(default_factory=dict)
+    # when the application was submitted (None: not yet, it is being submitted now)
+    submitted_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -218,13 +220,30 @@ NEEDS_APPLICATION: set[str] = set()
 # "unit_projects"): the engine loads them only for these.
 NEEDS_UNIT: set[str] = set()
 
+# Policies that judge whether an application's party is one of the program's: where one guards
+# submission, an application naming another party is refused by it (naming the program's
+# parties), not by the permission check (no user acts for a party the program does not have).
+JUDGES_PARTY: set[str] = set()
+
+# Each policy's check of its parameters (the program's ``[policies.NAME]``): the problems, one
+# line each; the program loader reports them with the file's other problems.
+ParamsCheck = Callable[[Mapping[str, Any]], list[str]]
+PARAMS_CHECKS: dict[str, ParamsCheck] = {}
+
 
 def policy(
-    name: str, counts: bool = False, application: bool = False, unit: bool = False, zh: str = ""
+    name: str,
+    counts: bool = False,
+    application: bool = False,
+    unit: bool = False,
+    party: bool = False,
+    params: ParamsCheck | None = None,
+    zh: str = "",
 ) -> Callable[[Policy], Policy]:
     """Register a guard under the name program files use for it; ``counts`` if it reads
-    ctx.counts, ``application`` if it reads the project's application (its form's fields);
-    ``zh``: its name for readers of Chinese."""
+    ctx.counts, ``application`` if it reads the project's application (its form's fields),
+    ``party`` if it judges the application's party (see JUDGES_PARTY), ``params`` the check of
+    its parameters in the program file; ``zh``: its name for readers of Chinese."""
 
     def register(func: Policy) -> Policy:
         if name in REGISTRY:
@@ -238,10 +257,29 @@ def policy(
             NEEDS_APPLICATION.add(name)
         if unit:
             NEEDS_UNIT.add(name)
+        if party:
+            JUDGES_PARTY.add(name)
+        if params is not None:
+            PARAMS_CHECKS[name] = params
         func.policy_name = name  # type: ignore[attr-defined]
         return func
 
     return register
+
+
+def whole_numbers(**minimums: int) -> ParamsCheck:
+    """A parameters check: each named parameter, when given, is a whole number of at least its
+    minimum (``whole_numbers(min_party_members=1)``)."""
+
+    def check(params: Mapping[str, Any]) -> list[str]:
+        problems = []
+        for key, minimum in minimums.items():
+            value = params.get(key, minimum)
+            if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
+                problems.append(f"{key} = {value!r} is not a whole number ≥ {minimum}")
+        return problems
+
+    return check
 
 
 def parse_date(value: Any) -> date | None:

@@ -9,8 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from policies.base import GuardContext, Rejection, parse_date, policy
+from policies.base import GuardContext, Rejection, parse_date, policy, whole_numbers
 
 PARTY_MEMBER_STATUSES = ("中共党员", "中共预备党员")
 
@@ -27,22 +28,40 @@ def _label(ctx: GuardContext) -> str:
     return f"project {project.id} ({name})" if project.id is not None else f"application ({name})"
 
 
-@policy("application_city_in_program")
+@policy("application_city_in_program", party=True)
 def application_city_in_program(ctx: GuardContext) -> Iterator[Rejection]:
     """The enterprise's city must be one of the program's parties."""
     assert ctx.project is not None
     city = ctx.project.city
-    known = [p.id for p in ctx.parties]
-    if city not in known:
+    if city not in {p.id for p in ctx.parties}:
         yield Rejection(
             "application_city_in_program",
-            f"enterprise city {city!r} is not one of the program's cities ({', '.join(known)})",
+            f"enterprise city {city!r} is not one of the program's cities ({'、'.join(p.name for p in ctx.parties)})",
         )
 
 
-@policy("registered_in_corridor", application=True)
+# What applicants write for a party organization they do not have: not a name.
+NO_ORGANIZATION = frozenset({"无", "没有", "暂无", "无党组织", "未成立", "未建立", "none", "n/a", "na", "nil", "null"})
+# Party Constitution art. 30: a primary organization needs at least three full members.
+MIN_PARTY_MEMBERS = 3
+
+
+def _names_nothing(name: str) -> bool:
+    """Whether a party organization's name is a placeholder (无, none, -, ／…), not a name."""
+    return name.casefold() in NO_ORGANIZATION or not any(ch.isalnum() for ch in name)
+
+
+def _submitted_on(ctx: GuardContext) -> date:
+    """The day the application was submitted, in the program's time zone (today, while it is)."""
+    assert ctx.project is not None
+    at = ctx.project.submitted_at or ctx.now
+    return at.astimezone(ZoneInfo(ctx.timezone)).date()
+
+
+@policy("registered_in_corridor", application=True, params=whole_numbers(min_party_members=1))
 def registered_in_corridor(ctx: GuardContext) -> Iterator[Rejection]:
-    """Registered and physically operating in one of the cities, with a party organization."""
+    """Registered and physically operating in one of the cities, with an established party
+    organization: named, with at least ``min_party_members`` members, founded by the submission."""
     assert ctx.project is not None
     app = ctx.project.application
     enterprise = _section(app, "enterprise")
@@ -54,10 +73,27 @@ def registered_in_corridor(ctx: GuardContext) -> Iterator[Rejection]:
         problems.append(f"the enterprise is not registered in {ctx.party_name(ctx.project.city)}")
     if enterprise.get("operating_in_city") is not True:
         problems.append(f"the enterprise does not operate on site in {ctx.party_name(ctx.project.city)}")
-    if not str(org.get("name") or "").strip():
+    name = str(org.get("name") or "").strip()
+    if not name:
         problems.append("no party organization (党组织) is named")
-    elif parse_date(org.get("founded")) is None:
-        problems.append("the party organization's founding date is missing")
+    elif _names_nothing(name):
+        problems.append(f"the party organization (党组织) is named {name!r}, which names no organization")
+    else:
+        founded = parse_date(org.get("founded"))
+        submitted = _submitted_on(ctx)
+        if founded is None:
+            problems.append("the party organization's founding date is missing")
+        elif founded > submitted:
+            problems.append(
+                f"the party organization was founded {founded.isoformat()}, "
+                f"after the submission on {submitted.isoformat()}"
+            )
+        needed = int(ctx.params.get("min_party_members", MIN_PARTY_MEMBERS))
+        members = org.get("members")
+        if not isinstance(members, int) or isinstance(members, bool):
+            problems.append("the party organization's number of members (党员数) is missing")
+        elif members < needed:
+            problems.append(f"the party organization has {members} members (党员数), at least {needed} are needed")
     if problems:
         yield Rejection("registered_in_corridor", f"{_label(ctx)}: " + "; ".join(problems))
 

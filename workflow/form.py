@@ -9,12 +9,12 @@ program's policies.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
 
-from policies.base import parse_date
+from policies.base import Party, parse_date
 from workflow.errors import InvalidInput
 from workflow.records import plain
 
@@ -81,6 +81,9 @@ class Form:
     # with no party field, every application belongs to this party (the program's lead: one
     # office receives them all)
     default_party: str = ""
+    # a party as an application may name it (its id, its name, its name without 市 or 区) -> its id,
+    # as the form's notes tell applicants; the application keeps the id
+    party_names: Mapping[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {f.path: f for f in self.fields})
@@ -105,6 +108,8 @@ class Form:
         """A normalised copy of the application, or InvalidInput listing every missing or bad field."""
         problems: list[str] = []
         out: dict[str, Any] = plain(data)  # a deep copy as JSON would give it: dates as text
+        if self.party and self.party_names and type(out) is dict:
+            self._party_by_id(out)
         if type(out) is dict and self._fine(out):
             # the common case, in a few calls per field: nothing to report, only the group's rows to
             # complete as below (no rows at all, where none are needed, are an empty list)
@@ -141,6 +146,17 @@ class Form:
         if problems:
             raise InvalidInput("application", problems)
         return out
+
+    def _party_by_id(self, out: dict[str, Any]) -> None:
+        """Write the party field of ``out`` as the party's id where it names one of the program's
+        parties by name (anything else is left for the program's rules to judge)."""
+        *sections, name = self.field(cast(str, self.party)).parts
+        holder: Any = out
+        for part in sections:
+            holder = holder.get(part) if type(holder) is dict else None
+        value = holder.get(name) if type(holder) is dict else None
+        if isinstance(value, str):
+            holder[name] = self.party_names.get(value.strip(), value)
 
     def _fine(self, out: dict[str, Any]) -> bool:
         """Whether the plain copy of an application has no problem at all, found without making a
@@ -269,9 +285,10 @@ def _field(raw: Any, where: str, problems: list[str]) -> FormField | None:
     return FormField(raw["path"], raw["zh"], kind, dict(choices), bool(raw.get("required", True)))
 
 
-def build_form(raw: Any, lead: str = "") -> tuple[Form | None, list[str]]:
+def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple[Form | None, list[str]]:
     """The ``[form]`` table as a Form, and every problem in it. Without ``party``, every
-    application belongs to ``lead``."""
+    application belongs to ``lead``; with it, an application may name one of ``parties`` by id,
+    name or name without 市 or 区."""
     if not isinstance(raw, dict):
         return None, ["[form] is missing: the program's application form (its fields, and which name the party)"]
     problems: list[str] = []
@@ -318,8 +335,20 @@ def build_form(raw: Any, lead: str = "") -> tuple[Form | None, list[str]]:
         title=raw["title"],
         group=group,
         notes=tuple(raw.get("notes") or ()),
+        party_names=_party_names(parties),
     )
     return form, []
+
+
+def _party_names(parties: Sequence[Party]) -> dict[str, str]:
+    """Each party's id, name and short name (without 市 or 区, as the application template's
+    reader takes them) -> its id."""
+    out: dict[str, str] = {}
+    for p in parties:
+        for alias in (p.name.rstrip("市区"), p.name, p.id):
+            if alias:
+                out[alias] = p.id
+    return out
 
 
 def shown(f: FormField, value: Any) -> str:

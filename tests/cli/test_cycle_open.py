@@ -62,3 +62,19 @@ def test_category_places_options_name_any_programs_category(tmp_path: Path) -> N
         cycle = tx.get_cycle("kczy-2027")
     store.dispose()
     assert cycle is not None and cycle.settings["places"] == {"selected": 4}
+
+
+def test_help_shows_the_category_places_options(tmp_path: Path) -> None:
+    """The README's --demonstration-places and --excellent-places are in `cycle open --help`, after
+    --places: one line for each list category of the program files, then the general form."""
+    out = Cli(tmp_path / "e.db")(None, WHEN, "cycle", "open", "--help")
+    shown = [line.split()[0] for line in out.splitlines() if line.startswith("  --")]
+    assert shown[:4] == ["--year", "--places", "--demonstration-places", "--excellent-places"]
+    assert "--selected-places" in shown and shown.index("--CATEGORY-places") == shown.index("--quota") - 1
+    text = " ".join(out.split())
+    assert (
+        "--demonstration-places N g60-deep-integration: places of G60深度融合示范项目 (as --places demonstration=N)."
+        in text
+    )
+    assert "--excellent-places N g60-deep-integration: places of G60深度融合优秀项目 (as --places excellent=N)." in text
+    assert "Places of any list category of the program (as --places CATEGORY=N)." in text

@@ -37,9 +37,10 @@ def project(
     pid: int | None = 7,
     state: str = "submitted",
     review_result: str | None = None,
+    submitted_at: datetime | None = None,
 ) -> ProjectView:
     """The view of one project a policy sees."""
-    return ProjectView(pid, city, state, dict(application or {}), review_result)
+    return ProjectView(pid, city, state, dict(application or {}), review_result, submitted_at=submitted_at)
 
 
 def context(

@@ -12,7 +12,7 @@ import copy
 import pytest
 
 from tests.conftest import make_app
-from tests.policies.support import YEAR, context, messages, project, run
+from tests.policies.support import YEAR, context, messages, project, run, sh
 
 ELIGIBILITY = ("registered_in_corridor", "party_member_team", "project_timeline", "original_results_evidence")
 PROJECT_NAME = "车规级芯片关键技术攻关与产业化"
@@ -116,6 +116,86 @@ def test_registered_in_corridor_refuses_a_city_outside_the_program():
         f"project 7 ({PROJECT_NAME}): city 'nanjing' is not one of the program's cities; "
         "the enterprise is not registered in nanjing"
     )
+
+
+# an established party organization: named, at least min_party_members (3) members, founded by the submission
+
+ESTABLISHED = [
+    ("no_members", {"members": 0}, "the party organization has 0 members (党员数), at least 3 are needed"),
+    ("two_members", {"members": 2}, "the party organization has 2 members (党员数), at least 3 are needed"),
+    ("members_missing", {"members": None}, "the party organization's number of members (党员数) is missing"),
+    ("members_as_text", {"members": "3"}, "the party organization's number of members (党员数) is missing"),
+    ("members_as_bool", {"members": True}, "the party organization's number of members (党员数) is missing"),
+    (
+        "founded_after_submission",
+        {"founded": "2027-03-01"},
+        "the party organization was founded 2027-03-01, after the submission on 2027-02-10",
+    ),
+    (
+        "founded_next_day",
+        {"founded": "2027-02-11"},
+        "the party organization was founded 2027-02-11, after the submission on 2027-02-10",
+    ),
+    (
+        "late_and_too_small",
+        {"founded": "2027-03-01", "members": 1},
+        "the party organization was founded 2027-03-01, after the submission on 2027-02-10; "
+        "the party organization has 1 members (党员数), at least 3 are needed",
+    ),
+]
+SUBMITTED = sh(2, 10, 14)  # 2027-02-10 in Asia/Shanghai
+
+
+@pytest.mark.parametrize(("org", "expected"), [r[1:] for r in ESTABLISHED], ids=[r[0] for r in ESTABLISHED])
+def test_registered_in_corridor_needs_an_established_party_organization(org, expected):
+    """Three members and a founding on or before the day of submission, each problem with its numbers."""
+    got = check("registered_in_corridor", app(party_organization=org), submitted_at=SUBMITTED)
+    assert got == [f"project 7 ({PROJECT_NAME}): {expected}"]
+
+
+@pytest.mark.parametrize("name", ["无", "没有", "none", "None", "-", "／", "—", "n/a", "暂无", " 无 "])
+def test_registered_in_corridor_refuses_a_placeholder_for_a_name(name):
+    """无, none, a dash… say there is no party organization; the rule says so, quoting what was written."""
+    got = check("registered_in_corridor", app(party_organization={"name": name, "members": 0}))
+    assert got == [
+        f"project 7 ({PROJECT_NAME}): the party organization (党组织) is named {name.strip()!r}, "
+        "which names no organization"
+    ]
+
+
+def test_registered_in_corridor_passes_three_members_founded_the_day_of_submission():
+    """The edge that passes: exactly three members, founded on the very day the application was submitted."""
+    org = {"name": "某某科技有限公司党支部", "founded": "2027-02-10", "members": 3}
+    assert check("registered_in_corridor", app(party_organization=org), submitted_at=SUBMITTED) == []
+
+
+def test_registered_in_corridor_counts_the_submission_day_in_the_programs_time_zone():
+    """Submitted at 00:30 on Feb 11 in Shanghai (still Feb 10 in UTC): a founding on Feb 11 is not after it."""
+    org = {"founded": "2027-02-11"}
+    assert check("registered_in_corridor", app(party_organization=org), submitted_at=sh(2, 11, 0, 30)) == []
+    [message] = check(
+        "registered_in_corridor", app(party_organization={"founded": "2027-02-12"}), submitted_at=sh(2, 11, 0, 30)
+    )
+    assert message.endswith("founded 2027-02-12, after the submission on 2027-02-11")
+
+
+def test_registered_in_corridor_judges_an_application_being_submitted_by_today():
+    """Not yet submitted (no submission time): the founding date is judged against now."""
+    ctx = context(project=project(app(party_organization={"founded": "2027-02-02"})), now=sh(2, 1))
+    [message] = messages(run("registered_in_corridor", ctx), "registered_in_corridor")
+    assert message.endswith("the party organization was founded 2027-02-02, after the submission on 2027-02-01")
+
+
+def test_registered_in_corridor_takes_the_minimum_from_the_program():
+    """The minimum is the rule's parameter in the program file (3 in G60's); another program may ask more."""
+    from tests.policies.support import PROGRAM
+
+    assert PROGRAM.policy_params["registered_in_corridor"] == {"min_party_members": 3}
+    ctx = context(project=project(app(party_organization={"members": 4})))
+    [message] = messages(run("registered_in_corridor", ctx, {"min_party_members": 5}), "registered_in_corridor")
+    assert message.endswith("the party organization has 4 members (党员数), at least 5 are needed")
+    assert run("registered_in_corridor", ctx, {"min_party_members": 4}) == []
+    assert run("registered_in_corridor", ctx, {}) == []  # the default, 3
 
 
 def test_registered_in_corridor_accepts_a_founding_date_given_as_date():
@@ -290,7 +370,7 @@ def test_original_results_evidence_accepts_one_accepted_kind(evidence):
 
 
 def test_application_city_in_program():
-    """Submitting for a city outside the program is refused with the list of the nine cities."""
+    """Submitting for a city outside the program is refused naming the city and the nine cities by name."""
     assert run("application_city_in_program", context(project=project(app(), city="hefei"))) == []
     [message] = messages(
         run("application_city_in_program", context(project=project(app(), city="nanjing"))),
@@ -298,5 +378,5 @@ def test_application_city_in_program():
     )
     assert message == (
         "enterprise city 'nanjing' is not one of the program's cities "
-        "(songjiang, jiaxing, hangzhou, jinhua, suzhou, huzhou, xuancheng, wuhu, hefei)"
+        "(松江区、嘉兴市、杭州市、金华市、苏州市、湖州市、宣城市、芜湖市、合肥市)"
     )

@@ -115,6 +115,39 @@ def test_an_application_failing_everything_lists_every_problem(engine, store, cl
     assert "(given: patent, news_report; accepted: " in by_rule["original_results_evidence"]
 
 
+def test_an_application_from_a_city_outside_the_program_is_a_rule_refusal(engine, store, clock, cycle):
+    """RuleRefused (exit 3) by application_city_in_program, naming the city as written and the nine
+    cities, for the applicant and the city administrator alike: no user acts for 南京市."""
+    clock.set(sh(1, 10))
+    app = make_app("hefei", 1)
+    app["enterprise"]["city"] = "南京市"
+    for user in (applicant("hefei"), admin("hefei")):
+        err = refused(store, engine.submit, user, app)
+        assert err.rules == ["application_city_in_program"]
+        assert err.rejections[0].message == (
+            "enterprise city '南京市' is not one of the program's cities "
+            "(松江区、嘉兴市、杭州市、金华市、苏州市、湖州市、宣城市、芜湖市、合肥市)"
+        )
+
+
+def test_accepting_a_party_organization_founded_after_the_submission_is_refused(engine, store, clock, cycle):
+    """The submission's day is the project's (Feb 10), not the day of acceptance (Feb 20)."""
+    clock.set(sh(2, 10))
+    app = make_app("hefei", 1)
+    app["party_organization"]["founded"] = "2027-02-15"
+    late = engine.submit(applicant("hefei"), app).id
+    app = make_app("hefei", 2)
+    app["party_organization"].update(founded="2027-02-10", members=3)
+    edge = engine.submit(applicant("hefei"), app).id
+    clock.set(sh(2, 20))
+    err = refused(store, engine.fire, admin("hefei"), [late, edge], "accept")
+    assert err.rules == ["registered_in_corridor"]
+    assert err.rejections[0].message.endswith(
+        "the party organization was founded 2027-02-15, after the submission on 2027-02-10"
+    )
+    assert engine.fire(admin("hefei"), edge, "accept")[0].state == "in_library"
+
+
 def test_a_batch_accept_with_one_ineligible_application_accepts_none(engine, store, clock, cycle):
     clock.set(sh(1, 10))
     good = [engine.submit(applicant("hefei"), make_app("hefei", n)).id for n in (1, 2)]

@@ -32,6 +32,23 @@ def test_the_g60_form_names_party_unit_and_title() -> None:
     assert FORM.group is not None and FORM.group.key == "team"
 
 
+@pytest.mark.parametrize("written", ["合肥市", "合肥", " 合肥市 ", "hefei"])
+def test_the_party_may_be_named_by_its_name_or_short_name(written: str) -> None:
+    """As the form's notes say (城市名称 or 代码): the application keeps the party's id."""
+    app = make_app("hefei", 3)
+    app["enterprise"]["city"] = written
+    checked = FORM.validate(app)
+    assert FORM.party_of(checked) == "hefei" and checked["enterprise"]["city"] == "hefei"
+    assert app["enterprise"]["city"] == written  # (the application given is not changed)
+
+
+def test_a_party_outside_the_program_is_kept_as_written() -> None:
+    """南京市 is left for the program's rule application_city_in_program to refuse, named as written."""
+    app = make_app("hefei", 3)
+    app["enterprise"]["city"] = "南京市"
+    assert FORM.party_of(FORM.validate(app)) == "南京市"
+
+
 def test_every_missing_or_bad_field_is_listed_once_with_its_chinese_label() -> None:
     app = make_app("hefei", 1)
     del app["enterprise"]["name"]

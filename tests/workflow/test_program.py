@@ -278,6 +278,14 @@ SINGLE_PROBLEMS = [
         lambda d: d["policies"].update(luck={"x": 1}),
         "[policies.luck] configures an unknown policy",
     ),
+    *(
+        (
+            f"min_party_members_{name}",
+            lambda d, value=value: d["policies"]["registered_in_corridor"].update(min_party_members=value),
+            f"[policies.registered_in_corridor] min_party_members = {value!r} is not a whole number ≥ 1",
+        )
+        for name, value in (("zero", 0), ("negative", -3), ("text", "3"), ("fraction", 2.5), ("yes", True))
+    ),
     (
         "quota_for_unknown_city",
         lambda d: d["quotas"].update(nanjing={"demonstration": 3}),
@@ -609,3 +617,12 @@ def test_what_a_program_works_out_once_is_its_own_whatever_program_came_before(t
     edited = ProgramRegistry([tmp_path]).get(PROGRAM_ID)
     for program, quota in ((g60, 10), (edited, 3), (g60, 10)):  # (one cycle, no quotas of its own)
         assert program.cycle_quotas("g60-2027", None)["songjiang"]["demonstration"] == quota
+
+
+def test_policy_parameter_may_be_one_or_more():
+    """registered_in_corridor's min_party_members is a whole number ≥ 1: 1 loads, and so does leaving it out."""
+    data = shipped_data()
+    data["policies"]["registered_in_corridor"]["min_party_members"] = 1
+    assert build_program(data).policy_params["registered_in_corridor"] == {"min_party_members": 1}
+    del data["policies"]["registered_in_corridor"]
+    assert "registered_in_corridor" not in build_program(data).policy_params

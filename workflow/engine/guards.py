@@ -88,7 +88,13 @@ class GuardSteps(ContextSteps):
     @staticmethod
     def _view(project: Project) -> ProjectView:
         return ProjectView(
-            project.id, project.city, project.state, project.application, project.review_result, project.record
+            project.id,
+            project.city,
+            project.state,
+            project.application,
+            project.review_result,
+            project.record,
+            project.submitted_at,
         )
 
     def _run(self, program: Program, names: Iterable[str], ctx: GuardContext) -> list[Rejection]:

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.base import NEEDS_APPLICATION, NEEDS_UNIT, CycleCounts, Rejection
+from policies.base import JUDGES_PARTY, NEEDS_APPLICATION, NEEDS_UNIT, CycleCounts, Rejection
 from policies.permissions import permission_problem
 from policies.windows import stage_window
 from workflow.actions import Action
@@ -47,7 +47,7 @@ class ProjectActions(Door):
             city = form.party_of(app)
             project = _new_project(act, city, form.unit_of(app), form.title_of(app), app)
             subject = f"application '{project.project_name}'"
-            self._permit(act, "submit", city, subject)
+            self._permit(act, "submit", _own_city(program, city), subject)
             units = self._unit_projects(act, [project.unit_name])
             request = {"unit_projects": units.get(project.unit_name, [])} if units is not None else {}
             ctx = self._context(act, CycleCounts(), project, request, now=act.now)
@@ -210,7 +210,9 @@ class ProjectActions(Door):
                     problems.append(f"[{label}] the same project as {seen[key]}: 《{key[1]}》 of {key[0]}")
                     continue
                 seen[key] = label
-                why = permission_problem("submit", program.permissions.get("submit"), actor_of(user), city)
+                why = permission_problem(
+                    "submit", program.permissions.get("submit"), actor_of(user), _own_city(program, city)
+                )
                 if why:
                     problems.append(f"[{label}] not permitted: {why}")
                     continue
@@ -288,6 +290,15 @@ def _new_project(act: ActionContext, city: str, unit: str, title: str, applicati
         submitted_at=act.now,
         updated_at=act.now,
     )
+
+
+def _own_city(program: Program, city: str) -> str | None:
+    """The city a submitter must act for: the application's, unless it is none of the program's
+    parties and a rule on submission judges that (JUDGES_PARTY). No user acts for such a city,
+    so that rule refuses the application, naming the program's parties (the role is still checked)."""
+    if city in program.party_ids or JUDGES_PARTY.isdisjoint(program.guards.get("submit", ())):
+        return city
+    return None
 
 
 def _unit_name(form: Form, data: Mapping[str, Any]) -> str:

@@ -18,7 +18,7 @@ from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from policies import REGISTRY
-from policies.base import Band, Criterion, Party
+from policies.base import PARAMS_CHECKS, Band, Criterion, Party
 from policies.permissions import Permission
 from stages import KINDS
 from workflow.actions import Edge, parse_actions
@@ -146,6 +146,7 @@ class Reading:
     data: Mapping[str, Any]
     problems: list[str] = field(default_factory=list)
     party_ids: list[str] = field(default_factory=list)
+    parties: list[Party] = field(default_factory=list)
     windows: dict[str, WindowSpec] = field(default_factory=dict)
     stages: list[Stage] = field(default_factory=list)
     # every action of the program: its stages' triggers and cycle actions, appeal, override
@@ -200,6 +201,7 @@ def _parties(r: Reading) -> dict[str, Any]:
         if p.get("role") not in ("lead", "city"):
             r.problems.append(f"party {p['id']!r} has role {p.get('role')!r}; expected 'lead' or 'city'")
         parties.append(Party(p["id"], p["name"], p.get("unit", p["name"]), p.get("role", "city")))
+    r.parties = parties
     party_ids = r.party_ids = [p.id for p in parties]
     if not parties:
         r.problems.append("the program has no parties")
@@ -394,9 +396,11 @@ def _permissions(r: Reading) -> dict[str, Any]:
 
 def _policies(r: Reading) -> dict[str, Any]:
     params = {k: dict(v) for k, v in r.table("policies").items()}
-    for name in params:
+    for name, values in params.items():
         if name not in REGISTRY:
             r.problems.append(f"[policies.{name}] configures an unknown policy")
+        elif name in PARAMS_CHECKS:
+            r.problems += [f"[policies.{name}] {problem}" for problem in PARAMS_CHECKS[name](values)]
     return {"policy_params": params}
 
 
@@ -448,7 +452,7 @@ def _score_sheet(r: Reading) -> dict[str, Any]:
 
 
 def _form(r: Reading) -> dict[str, Any]:
-    form, form_problems = build_form(r.data.get("form"), r.head.get("lead") or "")
+    form, form_problems = build_form(r.data.get("form"), r.head.get("lead") or "", r.parties)
     r.problems += form_problems
     r.form = form
     return {"form": form}
