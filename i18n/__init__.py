@@ -70,7 +70,8 @@ def _process_default() -> str:
         return DEFAULT
 
 
-_current: contextvars.ContextVar[str] = contextvars.ContextVar("evalflow_language", default=_process_default())
+_PROCESS_DEFAULT = _process_default()
+_current: contextvars.ContextVar[str] = contextvars.ContextVar("evalflow_language", default=_PROCESS_DEFAULT)
 
 
 def current() -> str:
