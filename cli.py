@@ -71,9 +71,10 @@ def main(
     from workflow.log import before_first_use
 
     try:
-        i18n.set_language(lang or i18n.DEFAULT)
+        token = i18n.set_language(lang or i18n.DEFAULT)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="'--lang'") from None
+    ctx.call_on_close(lambda: i18n.reset_language(token))  # (a command run in-process leaves no trace)
 
     before_first_use(lambda: configure_logging(verbose))  # structlog is imported only by a command that logs
     ctx.obj = Config(db, user, now, json_out)

@@ -79,9 +79,14 @@ def current() -> str:
     return _current.get()
 
 
-def set_language(lang: str) -> None:
-    """Render in ``lang`` from now on in this context (a command, a request)."""
-    _current.set(language(lang))
+def set_language(lang: str) -> contextvars.Token[str]:
+    """Render in ``lang`` from now on in this context (a command, a request); the token undoes it."""
+    return _current.set(language(lang))
+
+
+def reset_language(token: contextvars.Token[str]) -> None:
+    """Render again in the language before :func:`set_language` gave ``token``."""
+    _current.reset(token)
 
 
 @contextmanager

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import sys
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
@@ -32,6 +33,8 @@ SOURCES: dict[str, tuple[str, ...]] = {
     "cli": ("commands", "cli.py", "sheets", "demo"),
     "web": ("web",),
 }
+# the date every catalog carries: a file changes only when its messages do
+FIXED = datetime(2026, 1, 1, tzinfo=UTC)
 KEYWORDS = {"Msg": None, "_": None, "gettext": None, "ngettext": (1, 2)}
 METHODS = [("**.py", "python"), ("**.html", "jinja2.ext:babel_extract")]
 OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
@@ -39,7 +42,9 @@ OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
 
 def extracted(domain: str) -> Catalog:
     """Every message the code of ``domain`` writes, with where."""
-    template = Catalog(domain=domain, project="evalflow", copyright_holder="evalflow", charset="utf-8")
+    template = Catalog(
+        domain=domain, project="evalflow", copyright_holder="evalflow", charset="utf-8", creation_date=FIXED
+    )
     for source in SOURCES[domain]:
         path = ROOT / source
         for filename, lineno, message, comments, context in _extract(path):
@@ -74,6 +79,7 @@ def updated(domain: str, lang: str, template: Catalog) -> Catalog:
         catalog = Catalog(locale=lang, domain=domain, project="evalflow", copyright_holder="evalflow", charset="utf-8")
     catalog.update(template, no_fuzzy_matching=True)
     catalog.obsolete.clear()
+    catalog.creation_date = catalog.revision_date = FIXED  # (the files change only with their messages)
     if lang == "en":
         for message in catalog:
             if message.id and not message.string:
