@@ -35,6 +35,17 @@ Exit codes:
 """
 
 
+# a list version's status as a reader reads it (its id in English, as scripts read it)
+LIST_STATUS = {
+    "proposed": Msg("proposed"),
+    "objected": Msg("objected"),
+    "confirmed": Msg("confirmed"),
+    "published": Msg("published"),
+    "superseded": Msg("superseded"),
+    "corrected": Msg("corrected"),
+}
+
+
 def state_name(state: str, cycle_id: str) -> str:
     """A state's Chinese name, as the cycle's program names it (empty when it names none). The
     program is looked up once per cycle: a batch prints a line per project."""
@@ -54,6 +65,15 @@ def party_words(city: str, cycle_id: str) -> Text:
     program = program_of_cycle(cycle_id)
     names = {party.id: party.name for party in program.parties} if program is not None else {}
     return Text(city, names.get(city, city))
+
+
+def stage_words(stage_id: str | None, cycle_id: str) -> Text:
+    """A stage as a line names it: its id in English, its name in Chinese."""
+    if stage_id is None:
+        return Text("None", "无")
+    program = program_of_cycle(cycle_id)
+    names = {s.id: s.name for s in program.stages} if program is not None else {}
+    return Text(stage_id, names.get(stage_id, stage_id))
 
 
 def action_words(trigger: str, cycle_id: str, english: str) -> Text:
