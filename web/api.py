@@ -19,7 +19,6 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
-from i18n import Msg
 from web import views
 from web.auth import api_user
 from workflow.common import FIRE_ARGUMENTS, taken_names
@@ -375,15 +374,7 @@ def advance(cycle_id: str, body: Advance, user: Me, engine: Eng) -> dict[str, An
         "from_stage": r.from_stage,
         "to_stage": r.to_stage,
         "dry_run": r.dry_run,
-        "rejections": [
-            {
-                "rule": x.rule,
-                "message": x.text,
-                "parties": list(x.parties),
-                **({"message_id": x.message.as_dict()} if isinstance(x.message, Msg) else {}),
-            }
-            for x in r.rejections
-        ],
+        "rejections": [{"rule": x.rule, "message": x.text, "parties": list(x.parties)} for x in r.rejections],
         "overridden": r.overridden,
     }
 

@@ -22,7 +22,6 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from i18n import Msg
 from web import api, openapi, pages
 from web.auth import SignInNeeded
 from workflow.errors import (
@@ -66,15 +65,7 @@ def error_body(exc: EvalflowError) -> dict[str, Any]:
     body: dict[str, Any] = {"error": exc.kind, "message": str(exc)}
     if isinstance(exc, RuleRefused):
         body["rules"] = exc.rules
-        body["reasons"] = [
-            {
-                "rule": r.rule,
-                "message": r.text,
-                "parties": list(r.parties),
-                **({"message_id": r.message.as_dict()} if isinstance(r.message, Msg) else {}),
-            }
-            for r in exc.rejections
-        ]
+        body["reasons"] = [{"rule": r.rule, "message": r.text, "parties": list(r.parties)} for r in exc.rejections]
     if isinstance(exc, InvalidInput):
         body["problems"] = list(exc.problems)
     return body
