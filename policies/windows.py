@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from i18n import Msg
+from i18n import Msg, Text
 from policies.base import Rejection, name_rule
 from policies.closing import zone
 
@@ -35,17 +36,33 @@ class Window:
         return Msg("{start} to {end} {zone}", start=start, end=end, zone=zone(self.zone))
 
 
-def stage_window(action: str, stage: str, current_stage: str, window: Window | None, now: datetime) -> list[Rejection]:
-    """Refuse an action of ``stage`` unless the cycle is in that stage and ``now`` is inside its window."""
+def stage_window(
+    action: str,
+    stage: str,
+    current_stage: str,
+    window: Window | None,
+    now: datetime,
+    *,
+    action_name: str | Text | None = None,
+    stage_names: Mapping[str, str] | None = None,
+) -> list[Rejection]:
+    """Refuse an action of ``stage`` unless the cycle is in that stage and ``now`` is inside its
+    window. ``action_name`` (the action's label) and ``stage_names`` (each stage's Chinese name)
+    are what a reader of Chinese reads in place of the ids; English keeps the ids."""
+    named: str | Text = action if action_name is None else action_name
+
+    def stage_text(stage_id: str) -> Text:
+        return Text(stage_id, (stage_names or {}).get(stage_id, stage_id))
+
     if current_stage != stage:
         return [
             Rejection(
                 "stage_window",
                 Msg(
                     "{action} belongs to stage '{stage}', but the cycle is in stage '{current}'",
-                    action=action,
-                    stage=stage,
-                    current=current_stage,
+                    action=named,
+                    stage=stage_text(stage),
+                    current=stage_text(current_stage),
                 ),
             )
         ]
@@ -59,7 +76,7 @@ def stage_window(action: str, stage: str, current_stage: str, window: Window | N
                 "stage_window",
                 Msg(
                     "{action} is allowed {window}; it is now {now} (not yet open)",
-                    action=action,
+                    action=named,
                     window=window.described(),
                     now=local_now,
                 ),
@@ -71,7 +88,7 @@ def stage_window(action: str, stage: str, current_stage: str, window: Window | N
                 "stage_window",
                 Msg(
                     "{action} is allowed {window}; it is now {now} (closed)",
-                    action=action,
+                    action=named,
                     window=window.described(),
                     now=local_now,
                 ),

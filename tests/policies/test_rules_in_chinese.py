@@ -68,3 +68,23 @@ def test_every_registered_rule_has_a_chinese_name():
     from policies.base import REGISTRY, RULE_NAMES
 
     assert sorted(set(REGISTRY) - set(RULE_NAMES)) == []
+
+
+def test_a_stage_window_refusal_in_chinese_names_the_action_and_the_stages():
+    from i18n import Text
+    from policies.windows import Window, stage_window
+    from tests.policies.support import sh
+
+    names = {"collection": "项目征集", "municipal_review": "市（区）级评审"}
+    [wrong] = stage_window("submit", "collection", "municipal_review", None, sh(3, 1), stage_names=names)
+    assert wrong.render("zh_CN") == "阶段时间：submit属于“项目征集”阶段，但本评选周期目前处于“市（区）级评审”阶段"
+    window = Window(sh(1, 1, 0), sh(3, 1, 0), "Asia/Shanghai")
+    [closed] = stage_window("submit", "collection", "collection", window, sh(3, 2), action_name=Text("submit", "申报"))
+    assert closed.render("zh_CN") == (
+        "阶段时间：申报的办理时间为 2027-01-01 00:00 至 2027-03-01 00:00（北京时间）；"
+        "现在是 2027-03-02 09:00:00（已截止）"
+    )
+    assert closed.render("en") == (
+        "[stage_window] submit is allowed 2027-01-01 00:00 to 2027-03-01 00:00 Asia/Shanghai; "
+        "it is now 2027-03-02 09:00:00 (closed)"
+    )
