@@ -28,7 +28,7 @@ from typing import Any
 
 LANGUAGES = ("zh_CN", "en")
 DEFAULT = "zh_CN"
-DOMAINS = ("errors", "rules", "cli", "web")
+DOMAINS = ("errors", "rules", "cli", "web", "console")
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 # what a reader may type for each language

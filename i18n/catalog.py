@@ -13,12 +13,11 @@ from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.extract import extract_from_dir, extract_from_file
+from babel.messages.extract import extract_from_file
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
 
@@ -26,18 +25,26 @@ from i18n import DOMAINS, LANGUAGES, LOCALE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 
-# where each area's messages are written
+# where each area's messages are written: every file of these folders goes to the first area
+# whose patterns match its path (the console's dashboard, list and appeals pages apart from the
+# rest of the web, so that work on one never touches the other's catalog)
 SOURCES: dict[str, tuple[str, ...]] = {
-    "errors": ("workflow", "store", "notify", "i18n"),
-    "rules": ("policies", "stages"),
-    "cli": ("commands", "cli.py", "sheets", "demo"),
-    "web": ("web",),
+    "errors": ("workflow/**", "store/**", "notify/**", "i18n/**"),
+    "rules": ("policies/**", "stages/**"),
+    "cli": ("commands/**", "cli.py", "sheets/**", "demo/**"),
+    "console": (
+        "web/views.py",
+        "web/templates/dashboard.html",
+        "web/templates/list.html",
+        "web/templates/appeals.html",
+    ),
+    "web": ("web/**",),
 }
+ROOTS = ("workflow", "store", "notify", "i18n", "policies", "stages", "commands", "cli.py", "sheets", "demo", "web")
 # the date every catalog carries: a file changes only when its messages do
 FIXED = datetime(2026, 1, 1, tzinfo=UTC)
 KEYWORDS = {"Msg": None, "_": None, "gettext": None, "ngettext": (1, 2)}
-METHODS = [("**.py", "python"), ("**.html", "jinja2.ext:babel_extract")]
-OPTIONS = {"**.html": {"extensions": "jinja2.ext.i18n", "trimmed": "true"}}
+OPTIONS = {"extensions": "jinja2.ext.i18n", "trimmed": "true"}
 
 
 def extracted(domain: str) -> Catalog:
@@ -45,27 +52,46 @@ def extracted(domain: str) -> Catalog:
     template = Catalog(
         domain=domain, project="evalflow", copyright_holder="evalflow", charset="utf-8", creation_date=FIXED
     )
-    for source in SOURCES[domain]:
-        path = ROOT / source
-        for filename, lineno, message, comments, context in _extract(path):
+    for path in _files(domain):
+        method = "python" if path.suffix == ".py" else "jinja2.ext:babel_extract"
+        options = {} if path.suffix == ".py" else OPTIONS
+        name = str(path.relative_to(ROOT))
+        for lineno, message, comments, context in extract_from_file(
+            method, str(path), keywords=KEYWORDS, options=options
+        ):
             text = message[0] if isinstance(message, tuple) else message
             if not isinstance(text, str) or not text:
                 continue
-            template.add(text, locations=[(filename, lineno)], auto_comments=comments, context=context)
+            template.add(text, locations=[(name, lineno)], auto_comments=comments, context=context)
     return template
 
 
-def _extract(path: Path) -> Iterator[tuple[str, int, object, list[str], str | None]]:
-    if path.is_file():
-        for lineno, message, comments, context in extract_from_file("python", str(path), keywords=KEYWORDS):
-            yield path.name, lineno, message, comments, context
-        return
-    for filename, lineno, message, comments, context in extract_from_dir(
-        str(path), method_map=METHODS, options_map=OPTIONS, keywords=KEYWORDS
-    ):
-        if "migrations" in Path(filename).parts:
-            continue
-        yield f"{path.name}/{filename}", lineno, message, comments, context
+def area_of(path: str) -> str | None:
+    """The area a file's messages belong to (its path from the checkout's root)."""
+    for domain, patterns in SOURCES.items():
+        if any(_matches(path, p) for p in patterns):
+            return domain
+    return None
+
+
+def _matches(path: str, pattern: str) -> bool:
+    """``folder/**``: every file under the folder; else the file itself."""
+    if pattern.endswith("/**"):
+        return path.startswith(pattern[:-2])
+    return path == pattern
+
+
+def _files(domain: str) -> list[Path]:
+    found: list[Path] = []
+    for root in ROOTS:
+        top = ROOT / root
+        candidates = [top] if top.is_file() else sorted(top.rglob("*"))
+        for path in candidates:
+            if path.suffix not in (".py", ".html") or "migrations" in path.parts:
+                continue
+            if area_of(str(path.relative_to(ROOT))) == domain:
+                found.append(path)
+    return found
 
 
 def updated(domain: str, lang: str, template: Catalog) -> Catalog:
