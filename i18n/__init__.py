@@ -129,6 +129,11 @@ def _(message: str) -> str:
     return translations(current()).gettext(message)
 
 
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """``singular`` or ``plural`` by ``n``, in the current language (Chinese has one form)."""
+    return translations(current()).ngettext(singular, plural, n)
+
+
 class Msg:
     """A message of the catalog with its parameters, rendered when read (``str()`` renders in
     the current language; :meth:`render` in one named)."""

@@ -22,6 +22,7 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+import i18n
 from web import api, openapi, pages
 from web.auth import SignInNeeded
 from workflow.errors import (
@@ -90,6 +91,9 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.state.idle = timedelta(minutes=idle_minutes)
     app.state.secure_cookies = secure_cookies
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
+    # the templates' words come from the catalog, in the language of the request being answered
+    app.state.templates.env.add_extension("jinja2.ext.i18n")
+    app.state.templates.env.install_gettext_callables(gettext=i18n._, ngettext=i18n.ngettext, newstyle=True)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
