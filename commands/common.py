@@ -267,8 +267,8 @@ def full_report(file: Path, shown: int = 40) -> Iterator[None]:
         if len(exc.problems) <= shown:
             raise
         errors = file.with_name(file.name + ".errors.txt")
-        errors.write_text("\n".join(exc.problems) + "\n", encoding="utf-8")
-        what = str(exc).split(":", 1)[0].removeprefix("Invalid ")
+        errors.write_text("\n".join(str(p) for p in exc.problems) + "\n", encoding="utf-8")
+        what = exc.what
         listed = at_most(exc.problems, shown)[:-1]
         raise InvalidInput(what, [*listed, f"… {len(exc.problems)} problems in all, every one in {errors}"]) from None
     except RuleRefused as exc:

@@ -374,7 +374,7 @@ def advance(cycle_id: str, body: Advance, user: Me, engine: Eng) -> dict[str, An
         "from_stage": r.from_stage,
         "to_stage": r.to_stage,
         "dry_run": r.dry_run,
-        "rejections": [{"rule": x.rule, "message": x.message, "parties": list(x.parties)} for x in r.rejections],
+        "rejections": [{"rule": x.rule, "message": x.text, "parties": list(x.parties)} for x in r.rejections],
         "overridden": r.overridden,
     }
 

@@ -65,9 +65,9 @@ def error_body(exc: EvalflowError) -> dict[str, Any]:
     body: dict[str, Any] = {"error": exc.kind, "message": str(exc)}
     if isinstance(exc, RuleRefused):
         body["rules"] = exc.rules
-        body["reasons"] = [{"rule": r.rule, "message": r.message, "parties": list(r.parties)} for r in exc.rejections]
+        body["reasons"] = [{"rule": r.rule, "message": r.text, "parties": list(r.parties)} for r in exc.rejections]
     if isinstance(exc, InvalidInput):
-        body["problems"] = list(exc.problems)
+        body["problems"] = [str(p) for p in exc.problems]  # (messages, in the reader's language)
     return body
 
 

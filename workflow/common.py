@@ -118,11 +118,11 @@ if TYPE_CHECKING:
         def _cycle(self, tx: StoreTx, cycle_id: str | None) -> Cycle: ...
         def _project(self, tx: StoreTx, project_id: int) -> Project: ...
         def program_of(self, cycle: Cycle) -> Program: ...
-        def _permit(self, act: ActionContext, action: str, city: str | None, subject: str) -> None: ...
+        def _permit(self, act: ActionContext, action: str, city: str | None, subject: Any) -> None: ...
         def window(self, program: Program, cycle: Cycle, stage_id: str) -> Window | None: ...
         def visible(self, user: User, project: Project, cycle: Cycle, program: Program) -> bool: ...
         def _refuse(
-            self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None
+            self, verb: Any, subject: Any, rejections: Sequence[Rejection], state: Any = None
         ) -> RuleRefused: ...
         def _move(
             self,
@@ -241,6 +241,15 @@ def party_of(program: Program, party_id: str) -> Text | str:
     """A city as a message names it: its id in English, its name in Chinese."""
     found = next((p for p in program.parties if p.id == party_id), None)
     return Text(party_id, found.name) if found is not None else party_id
+
+
+# a user's role as a reader of Chinese reads it (its id in English)
+_ROLE_ZH = {"lead": "牵头单位", "city-admin": "城市管理员", "scorer": "评分人", "applicant": "申报单位"}
+
+
+def role_of(role: str) -> Text:
+    """A user's role as a message names it."""
+    return Text(role, _ROLE_ZH.get(role, role))
 
 
 # a list version's status as a reader of Chinese reads it (its id in English)

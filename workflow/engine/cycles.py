@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from i18n import Joined, Msg, Text
 from policies.base import Rejection, name_rule, parse_date
-from workflow.common import ActionContext
+from workflow.common import ActionContext, role_of
 from workflow.engine.door import Door
 from workflow.engine.guards import lifted
 from workflow.errors import InvalidInput, NotFound, NotPermitted
@@ -59,7 +59,7 @@ class CycleActions(Door):
             else:
                 user = self._user(tx, acting)
                 if user.role != "lead":
-                    why = Msg("{name} is {role}; users are added by the lead", name=user.name, role=user.role)
+                    why = Msg("{name} is {role}; users are added by the lead", name=user.name, role=role_of(user.role))
                     raise NotPermitted(Msg("add user"), name, why)
                 actor = user.name
             if tx.get_user(name) is not None:
@@ -125,7 +125,7 @@ class CycleActions(Door):
         with self.store.transaction() as tx:
             user = self._user(tx, acting)
             if user.role != "lead":
-                why = Msg("{name} is {role}; cycles are opened by the lead", name=user.name, role=user.role)
+                why = Msg("{name} is {role}; cycles are opened by the lead", name=user.name, role=role_of(user.role))
                 raise NotPermitted(Msg("open"), Msg("cycle {id}", id=cycle_id), why)
             if tx.get_cycle(cycle_id) is not None:
                 raise InvalidInput("cycle", [Msg("cycle {id} is already open", id=cycle_id)])
@@ -166,7 +166,7 @@ class CycleActions(Door):
                 raise NotPermitted(
                     Msg("re-plan"),
                     Msg("the reminders of {cycle}", cycle=cycle.id),
-                    Msg("{name} is {role}; the lead does", name=user.name, role=user.role),
+                    Msg("{name} is {role}; the lead does", name=user.name, role=role_of(user.role)),
                 )
             added, moved, removed = act.tx.replan_reminders(cycle.id, self._plan(act), UNSENT)
             act.log(
