@@ -49,4 +49,3 @@ def test_a_user_and_a_project_not_found_with_their_hints(at_stage):
         s.engine.override(LEAD, "stage_window", "late", project_id=pid, cycle_id="g60-2028")
     assert err.value.render("zh_CN") == f"没有项目 {pid}；该项目不在评选周期 g60-2028 中。"
     assert err.value.render("en") == f"No project {pid}; it is not in cycle g60-2028."
-
