@@ -6,7 +6,21 @@ from typing import Any
 
 import click
 
-from commands.common import cfg, handled, json_option, local, out, state_name
+from commands.common import (
+    cfg,
+    handled,
+    json_option,
+    local,
+    out,
+    party_words,
+    program_of_cycle,
+    stage_words,
+    state_words,
+)
+from i18n import Msg, Text
+
+# an appeal's status as a reader reads it (its id in English, as scripts read it)
+_STATUS = {"open": Msg("open"), "upheld": Msg("upheld"), "dismissed": Msg("dismissed")}
 
 
 @click.group()
@@ -15,21 +29,37 @@ def appeal() -> None:
 
 
 def _print_appeal(a: Any, detail: bool = False) -> None:
-    decided = ""
+    status = _STATUS.get(a.status, a.status)
+    decided: Any = ""
     if a.status != "open":
-        decided = f" — {a.status} by {a.decided_by} {local(a.decided_at)}"
-        if a.reopen_to:
-            decided += f", reopened to {a.reopen_to}"
-        if a.decision_reason:
-            decided += f" «{a.decision_reason}»"
-    click.echo(
-        f"appeal {a.id:<4} project {a.project_id:<5} {a.city:<10} against {a.against_state} ({a.against_stage}) "
-        f"filed by {a.filed_by} {local(a.filed_at)} [{a.status}]{decided}"
+        reopened = Msg(", reopened to {stage}", stage=stage_words(a.reopen_to, a.cycle_id)) if a.reopen_to else ""
+        why = f" «{a.decision_reason}»" if a.decision_reason else ""
+        decided = Msg(
+            " — {status} by {by} {at}{reopened}{why}",
+            status=status,
+            by=a.decided_by,
+            at=local(a.decided_at),
+            reopened=reopened,
+            why=why,
+        )
+    program = program_of_cycle(a.cycle_id)
+    line = Msg(
+        "appeal {id} project {project} {city} against {state} ({stage}) filed by {by} {at} [{status}]{decided}",
+        id=f"{a.id:<4}",
+        project=f"{a.project_id:<5}",
+        city=f"{party_words(a.city, a.cycle_id).render():<10}",
+        state=Text(a.against_state, program.state_name(a.against_state)),
+        stage=stage_words(a.against_stage, a.cycle_id),
+        by=a.filed_by,
+        at=local(a.filed_at),
+        status=status,
+        decided=decided,
     )
+    click.echo(line.render())
     if detail:
-        click.echo(f"  reason: {a.reason}")
+        click.echo(Msg("  reason: {reason}", reason=a.reason).render())
         if a.list_version:
-            click.echo(f"  list version: {a.list_version}")
+            click.echo(Msg("  list version: {version}", version=a.list_version).render())
 
 
 @appeal.command("file")
@@ -39,10 +69,15 @@ def _print_appeal(a: Any, detail: bool = False) -> None:
 def appeal_file(project_id: int, reason: str) -> None:
     """Appeal against a project's current result (its applicant or its city's administrator)."""
     a = cfg().engine().file_appeal(cfg().user, project_id, reason)
-    click.echo(
-        f"Filed appeal {a.id} against project {a.project_id}'s result '{a.against_state}' "
-        f"(decided by whoever made results of '{a.against_stage}')"
+    program = program_of_cycle(a.cycle_id)
+    said = Msg(
+        "Filed appeal {id} against project {project}'s result '{state}' (decided by whoever made results of '{stage}')",
+        id=a.id,
+        project=a.project_id,
+        state=Text(a.against_state, program.state_name(a.against_state)),
+        stage=stage_words(a.against_stage, a.cycle_id),
     )
+    click.echo(said.render())
 
 
 @appeal.command("decide")
@@ -55,18 +90,27 @@ def appeal_file(project_id: int, reason: str) -> None:
 def appeal_decide(appeal_id: int, uphold: bool, dismiss: bool, reopen_to: str | None, reason: str) -> None:
     """Decide an appeal, by whoever made the contested result."""
     if uphold == dismiss:
-        raise click.UsageError("say either --uphold --reopen-to STAGE or --dismiss --reason TEXT")
+        raise click.UsageError(Msg("say either --uphold --reopen-to STAGE or --dismiss --reason TEXT").render())
     decision = "uphold" if uphold else "dismiss"
     if decision == "dismiss" and reopen_to:
-        raise click.UsageError("--reopen-to goes with --uphold, not --dismiss")
+        raise click.UsageError(Msg("--reopen-to goes with --uphold, not --dismiss").render())
     a, p = cfg().engine().decide_appeal(cfg().user, appeal_id, decision, reopen_to, reason)
     if a.status == "upheld":
-        click.echo(
-            f"Upheld appeal {a.id}: project {p.id} reopened to '{a.reopen_to}', "
-            f"now {p.state} {state_name(p.state, p.cycle_id)}"
+        said = Msg(
+            "Upheld appeal {id}: project {project} reopened to '{stage}', now {state}",
+            id=a.id,
+            project=p.id,
+            stage=stage_words(a.reopen_to, p.cycle_id),
+            state=state_words(p.state, p.cycle_id),
         )
     else:
-        click.echo(f"Dismissed appeal {a.id}: project {p.id} stays {p.state} {state_name(p.state, p.cycle_id)}")
+        said = Msg(
+            "Dismissed appeal {id}: project {project} stays {state}",
+            id=a.id,
+            project=p.id,
+            state=state_words(p.state, p.cycle_id),
+        )
+    click.echo(said.render())
 
 
 @appeal.command("list")
@@ -81,7 +125,7 @@ def appeal_list(cycle_id: str | None, status: str | None) -> None:
     def text() -> None:
         for a in items:
             _print_appeal(a)
-        click.echo(f"{len(items)} appeals")
+        click.echo(Msg("{count} appeals", count=len(items)).render())
 
     out(items, text)
 

@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from i18n import Joined, Msg, Text
+
 EXIT_CODES_HELP = """\b
 Exit codes:
   0  done
@@ -33,10 +35,53 @@ Exit codes:
 """
 
 
+# a list version's status as a reader reads it (its id in English, as scripts read it)
+LIST_STATUS = {
+    "proposed": Msg("proposed"),
+    "objected": Msg("objected"),
+    "confirmed": Msg("confirmed"),
+    "published": Msg("published"),
+    "superseded": Msg("superseded"),
+    "corrected": Msg("corrected"),
+}
+
+
 def state_name(state: str, cycle_id: str) -> str:
     """A state's Chinese name, as the cycle's program names it (empty when it names none). The
     program is looked up once per cycle: a batch prints a line per project."""
     return program_of_cycle(cycle_id).state_names.get(state, "")
+
+
+def state_words(state: str, cycle_id: str, strip: bool = False) -> Text:
+    """A state as a line of the command line names it: in English its id then its Chinese name
+    (as scripts read it today), in Chinese the program's name of it alone."""
+    program = program_of_cycle(cycle_id)
+    english = f"{state} {program.state_names.get(state, '')}"
+    return Text(english.strip() if strip else english, program.state_name(state))
+
+
+def party_words(city: str, cycle_id: str) -> Text:
+    """A party (a city) as a line names it: its id in English, its name in Chinese."""
+    program = program_of_cycle(cycle_id)
+    names = {party.id: party.name for party in program.parties} if program is not None else {}
+    return Text(city, names.get(city, city))
+
+
+def stage_words(stage_id: str | None, cycle_id: str) -> Text:
+    """A stage as a line names it: its id in English, its name in Chinese."""
+    if stage_id is None:
+        return Text("None", "无")
+    program = program_of_cycle(cycle_id)
+    names = {s.id: s.name for s in program.stages} if program is not None else {}
+    return Text(stage_id, names.get(stage_id, stage_id))
+
+
+def action_words(trigger: str, cycle_id: str, english: str) -> Text:
+    """An action as a line names it: ``english`` (today's past tense, scripts read it), in
+    Chinese the label the cycle's program gives the action."""
+    program = program_of_cycle(cycle_id)
+    action = program.actions.get(trigger) if program is not None else None
+    return Text(english, action.zh if action is not None else english)
 
 
 class Config:
@@ -81,7 +126,9 @@ class Config:
             return fixed(parse_instant(self.now_text))
         except ValueError:
             raise click.UsageError(
-                f"--now {self.now_text!r} is not an ISO date or time (e.g. 2027-03-01T09:00)"
+                Msg(
+                    "--now {value} is not an ISO date or time (e.g. 2027-03-01T09:00)", value=repr(self.now_text)
+                ).render()
             ) from None
 
     def store(self, must_exist: bool = True) -> Any:
@@ -126,15 +173,16 @@ def configure_logging(verbose: bool) -> None:
     )
 
 
-def _not_utf8(exc: UnicodeEncodeError) -> str:
+def _not_utf8(exc: UnicodeEncodeError) -> Msg:
     """Bytes that are not UTF-8 (a terminal or a file in another encoding) reach Python as
     stand-ins the database, and the audit's hashes, cannot take: said in one line, with where."""
     near = exc.object[max(0, exc.start - 12) : exc.end + 12] if isinstance(exc.object, str) else ""
     shown = near.encode("utf-8", "replace").decode("utf-8")
-    where = f" (near {shown!r})" if shown else ""
-    return (
-        f"Invalid input: it holds bytes that are not UTF-8 text{where}; "
-        "give it in UTF-8 (check the terminal's or the file's encoding)."
+    where = Msg(" (near {text})", text=repr(shown)) if shown else ""
+    return Msg(
+        "Invalid input: it holds bytes that are not UTF-8 text{where}; "
+        "give it in UTF-8 (check the terminal's or the file's encoding).",
+        where=where,
     )
 
 
@@ -160,7 +208,11 @@ def handled(func: Callable[..., Any]) -> Callable[..., Any]:
             from workflow.log import get_logger
 
             get_logger("evalflow.cli").info("unexpected_error", exc_info=True)  # shown with -v
-            _fail("internal", f"unexpected {type(exc).__name__}: {exc} (run with -v for the log)", 1)
+            _fail(
+                "internal",
+                Msg("unexpected {kind}: {error} (run with -v for the log)", kind=type(exc).__name__, error=str(exc)),
+                1,
+            )
 
     return wrapper
 
@@ -168,8 +220,6 @@ def handled(func: Callable[..., Any]) -> Callable[..., Any]:
 def _fail(kind: str, message: Any, code: int) -> None:
     """One line on stderr and the exit code; with ``--json``, the message rendered, its id and
     parameters, and for a refusal each rule with its own."""
-    from i18n import Msg
-
     ctx = click.get_current_context()
     config = ctx.find_object(Config)
     if config is not None and config.json:
@@ -258,7 +308,7 @@ def progress(total: int, label: str) -> Iterator[Callable[[int], None]]:
 def full_report(file: Path, shown: int = 40) -> Iterator[None]:
     """An import refused for more problems than a message can hold writes every one of them to
     FILE.errors.txt (one per line) and names that file in its one-line error."""
-    from policies.base import Rejection
+    from policies.base import Rejection, name_rule
     from workflow.errors import InvalidInput, RuleRefused, at_most
 
     try:
@@ -267,16 +317,19 @@ def full_report(file: Path, shown: int = 40) -> Iterator[None]:
         if len(exc.problems) <= shown:
             raise
         errors = file.with_name(file.name + ".errors.txt")
-        errors.write_text("\n".join(str(p) for p in exc.problems) + "\n", encoding="utf-8")
-        what = exc.what
+        errors.write_text("\n".join(str(x) for x in exc.problems) + "\n", encoding="utf-8")
         listed = at_most(exc.problems, shown)[:-1]
-        raise InvalidInput(what, [*listed, f"… {len(exc.problems)} problems in all, every one in {errors}"]) from None
+        every = Msg("… {count} problems in all, every one in {file}", count=len(exc.problems), file=errors)
+        raise InvalidInput(exc.what, [*listed, every]) from None
     except RuleRefused as exc:
         if len(exc.rejections) <= shown:
             raise
         errors = file.with_name(file.name + ".errors.txt")
         errors.write_text("\n".join(str(r) for r in exc.rejections) + "\n", encoding="utf-8")
-        more = Rejection("more", f"{len(exc.rejections) - shown} more; every one is listed in {errors}")
+        name_rule("more", "其余")  # (the line that stands for the rules not shown)
+        more = Rejection(
+            "more", Msg("{count} more; every one is listed in {file}", count=len(exc.rejections) - shown, file=errors)
+        )
         raise RuleRefused(exc.verb, exc.subject, [*exc.rejections[:shown], more], exc.state) from None
 
 
@@ -289,7 +342,17 @@ def print_audit(e: Any) -> None:
     said = tell(e, program_of_cycle(e.cycle_id))
     said = f"  — {said}" if said else ""
     who = f"{e.subject} {e.subject_id}"
-    click.echo(f"{local(e.at)}  {who:<18} {e.action:<16} {move:<44} by {e.actor}{why}{said}")
+    line = Msg(
+        "{at}  {who} {action} {move} by {actor}{why}{said}",
+        at=local(e.at),
+        who=f"{who:<18}",
+        action=f"{e.action:<16}",
+        move=f"{move:<44}",
+        actor=e.actor,
+        why=why,
+        said=said,
+    )
+    click.echo(line.render())
 
 
 def program_of_cycle(cycle_id: str | None) -> Any:
@@ -318,7 +381,7 @@ def chosen_program(program_id: str | None) -> Any:
     ids = registry.ids()
     if len(ids) == 1:
         return registry.get(ids[0])
-    raise click.UsageError(f"name the program with --program (one of: {', '.join(ids)})")
+    raise click.UsageError(Msg("name the program with --program (one of: {ids})", ids=Joined(ids, ", ")).render())
 
 
 def expect_version_option(func: Callable[..., Any]) -> Callable[..., Any]:
@@ -340,6 +403,6 @@ def fire_cmd(
         request.pop("expected_version", None)
     done = cfg().engine().fire(cfg().user, ids, trigger, reason=reason, **request)
     for p in done:
-        click.echo(
-            f"{verb or trigger.capitalize() + 'ed'} project {p.id}: now {p.state} {state_name(p.state, p.cycle_id)}"
-        )
+        said = action_words(trigger, p.cycle_id, verb or trigger.capitalize() + "ed")
+        now = state_words(p.state, p.cycle_id)
+        click.echo(Msg("{verb} project {id}: now {state}", verb=said, id=p.id, state=now).render())

@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from commands.common import cfg, handled, json_option, out, print_audit
+from commands.common import LIST_STATUS, cfg, handled, json_option, out, party_words, print_audit, stage_words
+from i18n import Joined, Msg, Text
 
 
 @click.group()
@@ -26,7 +27,9 @@ def _parse_quota(values: tuple[str, ...]) -> dict[str, dict[str, int]]:
                     raise ValueError
                 quotas.setdefault(city.strip(), {})[key.strip()] = int(num)
         except ValueError:
-            raise click.BadParameter(f"{v!r}: use CITY:RESULT=N,RESULT=M", param_hint="--quota") from None
+            raise click.BadParameter(
+                Msg("{value}: use CITY:RESULT=N,RESULT=M", value=repr(v)).render(), param_hint="--quota"
+            ) from None
     return quotas
 
 
@@ -108,20 +111,30 @@ def cycle_open(
     for arg in place_args:
         category, _, number = arg.partition("=")
         if not number.strip().isdigit():
-            raise click.UsageError(f"--places {arg!r}: expected CATEGORY=N with N a whole number")
+            said = Msg("--places {value}: expected CATEGORY=N with N a whole number", value=repr(arg))
+            raise click.UsageError(said.render())
         places[category.strip()] = int(number)
     c = cfg().engine().open_cycle(cfg().user, program_id, year, places, _parse_quota(quota))
-    click.echo(f"Opened cycle {c.id} ({program_id} v{c.program_version}); stage {c.stage}")
+    said = Msg(
+        "Opened cycle {cycle} ({program} v{version}); stage {stage}",
+        cycle=c.id,
+        program=program_id,
+        version=c.program_version,
+        stage=stage_words(c.stage, c.id),
+    )
+    click.echo(said.render())
 
 
-def _duration(seconds: float | None) -> str:
+def _duration(seconds: float | None) -> Msg:
     if seconds is None:
-        return "no closing date"
+        return Msg("no closing date")
     if seconds <= 0:
-        return "window closed"
+        return Msg("window closed")
     days, rem = divmod(int(seconds), 86400)
     hours = rem // 3600
-    return f"{days} d {hours} h left" if days else f"{hours} h {(rem % 3600) // 60} min left"
+    if days:
+        return Msg("{days} d {hours} h left", days=days, hours=hours)
+    return Msg("{hours} h {minutes} min left", hours=hours, minutes=(rem % 3600) // 60)
 
 
 def _of(n: int, limit: int | None) -> str:
@@ -157,44 +170,82 @@ def cycle_status(cycle_id: str | None) -> None:
 
     def text() -> None:
         click.echo(f"{s['cycle']}  {s['program_name']}")
-        click.echo(
-            f"Stage {s['stage_number']}/{s['stages']}: {s['stage']} {s['stage_name']} — window {s['window']} "
-            f"({_duration(s['seconds_left'])})"
+        heading = Msg(
+            "Stage {number}/{stages}: {stage} — window {window} ({left})",
+            number=s["stage_number"],
+            stages=s["stages"],
+            stage=Text(f"{s['stage']} {s['stage_name']}", s["stage_name"]),
+            window=s["window"],
+            left=_duration(s["seconds_left"]),
         )
+        click.echo(heading.render())
         if s["list"]:
-            click.echo(f"List: version {s['list']['version']} {s['list']['status']}")
+            status = LIST_STATUS.get(s["list"]["status"], s["list"]["status"])
+            click.echo(Msg("List: version {version} {status}", version=s["list"]["version"], status=status).render())
         columns = s["columns"]
-        click.echo(f"{'city':<10}" + "".join(f"{col['zh']:>{_WIDTH[col['kind']]}}" for col in columns))
+        city_heading = Msg("city").render()
+        click.echo(f"{city_heading:<10}" + "".join(f"{col['zh']:>{_WIDTH[col['kind']]}}" for col in columns))
         for c in s["cities"]:
-            click.echo(f"{c['city']:<10}" + "".join(_status_cell(col, c) for col in columns))
+            city = Text(c["city"], c["name"]).render()
+            click.echo(f"{city:<10}" + "".join(_status_cell(col, c) for col in columns))
         funding = next((col for col in columns if col["kind"] == "funding"), None)
         funded = [c for c in s["cities"] if funding and c[funding["id"]]]
         if funding and funded:
-            click.echo(f"{funding['en']}: " + ", ".join(f"{c['name']} ¥{c[funding['id']]:,}" for c in funded))
+            amounts = Joined([f"{c['name']} ¥{c[funding['id']]:,}" for c in funded], ", ")
+            label = Text(funding["en"], funding["zh"])
+            click.echo(Msg("{label}: {amounts}", label=label, amounts=amounts).render())
         if s.get("program_changed"):
-            click.echo(f"Note: {s['program_changed']}")
+            click.echo(Msg("Note: {note}", note=s["program_changed"]).render())
         for o in s.get("overrides", ()):
-            scope = f"project {o['project']}" if o.get("project") is not None else (o.get("city") or "every party")
-            click.echo(f"Override {o['id']}: {o['rule']} lifted for {scope} by {o['by']} «{o['reason']}»")
+            click.echo(_override_line(o, s["cycle"]).render())
         if s.get("open_appeals"):
-            shown = ", ".join(f"{a['appeal']} (project {a['project']}, {a['city']})" for a in s["open_appeals"])
-            click.echo(f"Open appeals: {shown}")
+            shown = Joined([_appeal_item(a, s["cycle"]) for a in s["open_appeals"]], ", ")
+            click.echo(Msg("Open appeals: {appeals}", appeals=shown).render())
         if s.get("correction"):
             c = s["correction"]
-            click.echo(
-                f"List reopened by appeals {', '.join(map(str, c['appeals']))} (was version {c['list']}): "
-                "the lead proposes a new version, all parties confirm it, then it is published"
+            reopened = Msg(
+                "List reopened by appeals {appeals} (was version {list}): "
+                "the lead proposes a new version, all parties confirm it, then it is published",
+                appeals=Joined(c["appeals"], ", "),
+                list=c["list"],
             )
+            click.echo(reopened.render())
         for note in s.get("closing_overridden", ()):
-            click.echo(f"  overridden: {note}")
+            click.echo(Msg("  overridden: {note}", note=note).render())
         if s["can_close"]:
-            click.echo("Closing rules hold: the lead may advance.")
+            click.echo(Msg("Closing rules hold: the lead may advance.").render())
         else:
-            click.echo("Before this stage can close:")
+            click.echo(Msg("Before this stage can close:").render())
             for r in s["closing_rules"]:
                 click.echo(f"  {r}")
 
     out(s, text)
+
+
+def _override_line(o: dict[str, Any], cycle_id: str) -> Msg:
+    """An override in force, with the rule by its name and the parties by theirs."""
+    from policies.base import RULE_NAMES
+
+    scope: Any
+    if o.get("project") is not None:
+        scope = Msg("project {id}", id=o["project"])
+    elif o.get("city"):
+        scope = party_words(o["city"], cycle_id)
+    else:
+        scope = Msg("every party")
+    return Msg(
+        "Override {id}: {rule} lifted for {scope} by {by} «{reason}»",
+        id=o["id"],
+        rule=Text(o["rule"], RULE_NAMES.get(o["rule"], o["rule"])),
+        scope=scope,
+        by=o["by"],
+        reason=o["reason"],
+    )
+
+
+def _appeal_item(a: dict[str, Any], cycle_id: str) -> Msg:
+    city = party_words(a["city"], cycle_id)
+    return Msg("{appeal} (project {project}, {city})", appeal=a["appeal"], project=a["project"], city=city)
 
 
 @cycle.command("advance")
@@ -206,13 +257,24 @@ def cycle_advance(cycle_id: str | None, dry_run: bool) -> None:
     r = cfg().engine().advance(cfg().user, cycle_id, dry_run)
     if dry_run:
         if r.rejections:
-            click.echo(f"Stage '{r.from_stage}' cannot close yet:")
+            click.echo(Msg("Stage '{stage}' cannot close yet:", stage=stage_words(r.from_stage, r.cycle.id)).render())
             for rej in r.rejections:
                 click.echo(f"  {rej}")
             sys.exit(3)
-        click.echo(f"Stage '{r.from_stage}' can close; next: {r.to_stage}")
+        said = Msg(
+            "Stage '{stage}' can close; next: {next}",
+            stage=stage_words(r.from_stage, r.cycle.id),
+            next=stage_words(r.to_stage, r.cycle.id),
+        )
+        click.echo(said.render())
     else:
-        click.echo(f"Closed '{r.from_stage}'; cycle {r.cycle.id} is now in stage '{r.to_stage}'")
+        said = Msg(
+            "Closed '{stage}'; cycle {cycle} is now in stage '{next}'",
+            stage=stage_words(r.from_stage, r.cycle.id),
+            cycle=r.cycle.id,
+            next=stage_words(r.to_stage, r.cycle.id),
+        )
+        click.echo(said.render())
 
 
 @cycle.command("list")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from commands.common import cfg, expect_version_option, fire_cmd, handled, program_of_cycle
+from i18n import Msg
 
 
 @click.command()
@@ -40,18 +41,22 @@ def vote(project_ids: tuple[int, ...], in_favour: bool | None) -> None:
     """Vote for or against projects under review (a committee member: role scorer). Voting again
     on a project replaces your earlier vote; the history keeps both."""
     if in_favour is None:
-        raise click.UsageError("say --for or --against")
+        raise click.UsageError(Msg("say --for or --against").render())
     engine = cfg().engine()
     program = program_of_cycle(engine.project(cfg().user, project_ids[0])[0].cycle_id)
     # a vote is a sheet of one criterion whose bands are single values: for is the highest
     criteria = program.criteria
     if program.sheet_trigger is None or len(criteria) != 1 or not criteria[0].picks:
-        raise click.UsageError("this program's sheets are not votes; enter them with `score`")
+        raise click.UsageError(Msg("this program's sheets are not votes; enter them with `score`").render())
     values = [b.min for b in criteria[0].bands]
     choice = max(values) if in_favour else min(values)
     done = engine.fire(cfg().user, project_ids, program.sheet_trigger, scores={criteria[0].id: choice})
     for p in done:
-        click.echo(f"Voted {'for' if in_favour else 'against'} project {p.id} ({p.project_name})")
+        if in_favour:
+            voted = Msg("Voted for project {id} ({name})", id=p.id, name=p.project_name)
+        else:
+            voted = Msg("Voted against project {id} ({name})", id=p.id, name=p.project_name)
+        click.echo(voted.render())
 
 
 @click.command()

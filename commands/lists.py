@@ -7,7 +7,8 @@ from typing import Any
 
 import click
 
-from commands.common import cfg, handled, json_option, local, out
+from commands.common import LIST_STATUS, cfg, handled, json_option, local, out, party_words
+from i18n import Joined, Msg
 
 
 @click.group("list")
@@ -19,7 +20,15 @@ def _print_list(lst: Any, confirmations: list[Any] | None = None, previous: Any 
     from workflow.ranking import list_changes
     from workflow.story import tell_changes
 
-    click.echo(f"List version {lst.number} ({lst.status}, {lst.method}), proposed by {lst.proposed_by} {local(lst.at)}")
+    head = Msg(
+        "List version {number} ({status}, {method}), proposed by {by} {at}",
+        number=lst.number,
+        status=LIST_STATUS.get(str(lst.status), str(lst.status)),
+        method=lst.method,
+        by=lst.proposed_by,
+        at=local(lst.at),
+    )
+    click.echo(head.render())
     for e in lst.entries:
         click.echo(
             f"  {e.rank:>3}. {e.score:>9}  {e.category:<13} #{e.project_id:<5} {e.city:<10} "
@@ -28,15 +37,19 @@ def _print_list(lst: Any, confirmations: list[Any] | None = None, previous: Any 
     if previous is not None:
         moved: list[Mapping[str, Any]] = [*list_changes(previous.entries, lst.entries)]
         changes = tell_changes(moved)
-        click.echo(f"  changes from version {previous.number}: " + ("none" if not changes else str(len(changes))))
+        count = Msg("none") if not changes else len(changes)
+        click.echo(Msg("  changes from version {number}: {count}", number=previous.number, count=count).render())
         for line in changes:
             click.echo(f"    {line}")
     if confirmations is not None:
         done = [c.city for c in confirmations if c.decision == "confirm"]
-        click.echo(f"  confirmed by {len(done)}: {', '.join(done) or '—'}")
+        who = Joined([party_words(c, lst.cycle_id) for c in done], ", ") if done else "—"
+        click.echo(Msg("  confirmed by {count}: {parties}", count=len(done), parties=who).render())
         for c in confirmations:
             if c.decision == "object":
-                click.echo(f"  objection by {c.city} ({c.user}): {c.reason}")
+                city = party_words(c.city, lst.cycle_id)
+                said = Msg("  objection by {city} ({user}): {reason}", city=city, user=c.user, reason=c.reason)
+                click.echo(said.render())
 
 
 @list_group.command("propose")
@@ -48,7 +61,9 @@ def list_propose(cycle_id: str | None, tie_order: str) -> None:
     try:
         order = [int(x) for x in tie_order.split(",") if x.strip()]
     except ValueError:
-        raise click.BadParameter("use project ids separated by commas", param_hint="--tie-order") from None
+        raise click.BadParameter(
+            Msg("use project ids separated by commas").render(), param_hint="--tie-order"
+        ) from None
     engine = cfg().engine()
     lst = engine.propose_list(cfg().user, cycle_id, order)
     _, versions, _ = engine.list_versions(cfg().user, lst.cycle_id)
@@ -70,7 +85,7 @@ def list_show(cycle_id: str | None, all_versions: bool) -> None:
     cyc, versions, confs = cfg().engine().list_versions(cfg().user, cycle_id)
     shown = versions if all_versions else versions[-1:]
     if not shown and not cfg().json:
-        click.echo(f"No list has been proposed for {cyc.id} yet.")
+        click.echo(Msg("No list has been proposed for {cycle} yet.", cycle=cyc.id).render())
         return
     from workflow.ranking import list_changes
 
@@ -97,7 +112,7 @@ def list_show(cycle_id: str | None, all_versions: bool) -> None:
 def list_confirm(cycle_id: str | None) -> None:
     """Confirm the current proposed list for your city."""
     lst = cfg().engine().confirm_list(cfg().user, cycle_id, "confirm")
-    click.echo(f"Confirmed list version {lst.number}")
+    click.echo(Msg("Confirmed list version {number}", number=lst.number).render())
 
 
 @list_group.command("object")
@@ -107,7 +122,8 @@ def list_confirm(cycle_id: str | None) -> None:
 def list_object(cycle_id: str | None, reason: str) -> None:
     """Object to the current proposed list; the lead must propose a new version."""
     lst = cfg().engine().confirm_list(cfg().user, cycle_id, "object", reason)
-    click.echo(f"Objected to list version {lst.number}: the lead must propose a new version")
+    said = Msg("Objected to list version {number}: the lead must propose a new version", number=lst.number)
+    click.echo(said.render())
 
 
 @click.command()
@@ -121,10 +137,24 @@ def publish(cycle_id: str | None) -> None:
     _, versions, _ = engine.list_versions(cfg().user, lst.cycle_id)
     corrected = [v for v in versions if v.status == "corrected"]
     if corrected:
-        click.echo(f"Published list version {lst.number} correcting version {corrected[-1].number}, because of:")
+        said = Msg(
+            "Published list version {number} correcting version {corrected}, because of:",
+            number=lst.number,
+            corrected=corrected[-1].number,
+        )
+        click.echo(said.render())
         for a in engine.publication_appeals(cfg().user, lst.cycle_id, lst.number):
             decided = f" — {a.decision_reason}" if a.decision_reason else ""
-            click.echo(f"  appeal {a.id} (project {a.project_id}, {a.city}): {a.reason}{decided}")
+            line = Msg(
+                "  appeal {id} (project {project}, {city}): {reason}{decided}",
+                id=a.id,
+                project=a.project_id,
+                city=party_words(a.city, lst.cycle_id),
+                reason=a.reason,
+                decided=decided,
+            )
+            click.echo(line.render())
     else:
-        click.echo(f"Published list version {lst.number}: {len(listed)} projects named")
+        said = Msg("Published list version {number}: {count} projects named", number=lst.number, count=len(listed))
+        click.echo(said.render())
     _print_list(lst, previous=corrected[-1] if corrected else None)

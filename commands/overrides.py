@@ -5,6 +5,14 @@ from __future__ import annotations
 import click
 
 from commands.common import cfg, handled, json_option, out
+from i18n import Msg, Text
+
+
+def _rule(rule: str) -> Text:
+    """A rule as a line names it: its id in English, its Chinese name in Chinese."""
+    from policies.base import RULE_NAMES
+
+    return Text(rule, RULE_NAMES.get(rule, rule))
 
 
 @click.group()
@@ -22,7 +30,8 @@ def override() -> None:
 def override_add(rule: str, reason: str, city: str | None, project_id: int | None, cycle_id: str | None) -> None:
     """Override RULE (lead), e.g. `override add min_recommendations --city CITY --reason …`."""
     o = cfg().engine().override(cfg().user, rule, reason, city, project_id, cycle_id)
-    click.echo(f"Override {o.id}: {o.rule} no longer holds back {o.scope()}")
+    said = Msg("Override {id}: {rule} no longer holds back {scope}", id=o.id, rule=_rule(o.rule), scope=o.scope())
+    click.echo(said.render())
 
 
 @override.command("list")
@@ -35,9 +44,21 @@ def override_list(cycle_id: str | None) -> None:
 
     def text() -> None:
         for o in items:
-            state = f"revoked by {o.revoked['by']} «{o.revoked['reason']}»" if o.revoked else "active"
-            click.echo(f"override {o.id}: {o.rule} for {o.scope()} by {o.by} «{o.reason}» [{state}]")
-        click.echo(f"{len(items)} overrides")
+            if o.revoked:
+                state = Msg("revoked by {by} «{reason}»", by=o.revoked["by"], reason=o.revoked["reason"])
+            else:
+                state = Msg("active")
+            line = Msg(
+                "override {id}: {rule} for {scope} by {by} «{reason}» [{state}]",
+                id=o.id,
+                rule=_rule(o.rule),
+                scope=o.scope(),
+                by=o.by,
+                reason=o.reason,
+                state=state,
+            )
+            click.echo(line.render())
+        click.echo(Msg("{count} overrides", count=len(items)).render())
 
     out(items, text)
 
@@ -50,4 +71,5 @@ def override_list(cycle_id: str | None) -> None:
 def override_revoke(override_id: int, reason: str, cycle_id: str | None) -> None:
     """Withdraw an override: the rule applies again from now on."""
     o = cfg().engine().revoke_override(cfg().user, override_id, reason, cycle_id)
-    click.echo(f"Revoked override {o.id}: {o.rule} applies again to {o.scope()}")
+    said = Msg("Revoked override {id}: {rule} applies again to {scope}", id=o.id, rule=_rule(o.rule), scope=o.scope())
+    click.echo(said.render())

@@ -16,11 +16,13 @@ from commands.common import (
     handled,
     json_option,
     out,
+    party_words,
     print_audit,
     program_of_cycle,
     progress,
-    state_name,
+    state_words,
 )
+from i18n import Msg, Text
 
 
 @click.group()
@@ -37,7 +39,11 @@ def project_submit(file: Path, cycle_id: str | None) -> None:
     from workflow.application import read_application
 
     p = cfg().engine().submit(cfg().user, read_application(file), cycle_id)
-    click.echo(f"Submitted project {p.id}: {p.project_name} ({p.unit_name}, {p.city})")
+    city = party_words(p.city, p.cycle_id)
+    said = Msg(
+        "Submitted project {id}: {name} ({unit}, {city})", id=p.id, name=p.project_name, unit=p.unit_name, city=city
+    )
+    click.echo(said.render())
 
 
 def _project_row(p: Any) -> str:
@@ -57,7 +63,7 @@ def project_list(cycle_id: str | None, city: str | None, state: str | None) -> N
     def text() -> None:
         for p in items:
             click.echo(_project_row(p))
-        click.echo(f"{len(items)} projects")
+        click.echo(Msg("{count} projects", count=len(items)).render())
 
     out(items, text)
 
@@ -78,12 +84,26 @@ def project_show(project_id: int) -> None:
         program = program_of_cycle(p.cycle_id)
         form = program.form
         app = p.application
-        click.echo(f"Project {p.id}: {p.project_name}")
-        state = f"{p.state} {state_name(p.state, p.cycle_id)}".strip()
-        click.echo(f"  {form.field(form.unit).zh} {p.unit_name} ({p.city}), 状态 {state}, version {p.version}")
+        click.echo(Msg("Project {id}: {name}", id=p.id, name=p.project_name).render())
+        head = Msg(
+            "  {label} {unit} ({city}), 状态 {state}, version {version}",
+            label=form.field(form.unit).zh,
+            unit=p.unit_name,
+            city=party_words(p.city, p.cycle_id),
+            state=state_words(p.state, p.cycle_id, strip=True),
+            version=p.version,
+        )
+        click.echo(head.render())
         if p.review_result:
             result = program.results.get(p.review_result, "")
-            click.echo(f"  评审结果 {p.review_result} {result} ({p.review_method})")
+            method = program.review_methods.get(p.review_method, p.review_method)
+            click.echo(
+                Msg(
+                    "  评审结果 {result} ({method})",
+                    result=Text(f"{p.review_result} {result}", result or p.review_result),
+                    method=Text(str(p.review_method), method),
+                ).render()
+            )
         for f in form.fields:
             if f.path not in (form.unit, form.title, form.party):
                 click.echo(f"  {f.zh}: {shown(f, f.get(app))}")
@@ -104,8 +124,15 @@ def project_show(project_id: int) -> None:
                 click.echo(f"  {key} {at:%Y-%m-%d %H:%M} {e.get('by', '')}: {details}".rstrip(": "))
         for s in sheets:
             who = s.scorer if program.sheets_per == "scorer" else s.city
-            click.echo(f"  评分 {who:<10} total {s.total:>3} {s.scores} {'' if s.current else '(replaced)'}")
-        click.echo(f"  history: {len(hist)} entries (evalflow project history {p.id})")
+            line = Msg(
+                "  评分 {who} total {total} {scores} {replaced}",
+                who=f"{who:<10}",
+                total=f"{s.total:>3}",
+                scores=s.scores,
+                replaced="" if s.current else Msg("(replaced)"),
+            )
+            click.echo(line.render())
+        click.echo(Msg("  history: {count} entries (evalflow project history {id})", count=len(hist), id=p.id).render())
 
     out({"project": p, "sheets": sheets, "history": hist}, text)
 
@@ -147,18 +174,26 @@ def project_import(file: Path, cycle_id: str | None, dry_run: bool) -> None:
     with full_report(file):
         program = engine.program_of(cycle)
         items = read_applications(file, program.form, program.parties)
-        with progress(len(items), f"checking {len(items)} applications") as update:
+        checking = Msg("checking {count} applications", count=len(items)).render()
+        with progress(len(items), checking) as update:
             result = engine.submit_batch(cfg().user, items, cycle.id, dry_run, update)
     new = len(result.created)
-    same = f"; {len(result.unchanged)} already imported, left as they are" if result.unchanged else ""
+    same = Msg("; {count} already imported, left as they are", count=len(result.unchanged)) if result.unchanged else ""
     if dry_run:
-        click.echo(
-            f"Checked {len(items)} applications: {new} would be imported{same}. Nothing was imported (--dry-run)."
+        checked = Msg(
+            "Checked {count} applications: {new} would be imported{same}. Nothing was imported (--dry-run).",
+            count=len(items),
+            new=new,
+            same=same,
         )
+        click.echo(checked.render())
         return
     ids = [p.id for p in result.created]
-    where = f": projects {ids[0]}–{ids[-1]}" if ids else ""
-    click.echo(f"Imported {new} applications into {cycle.id}{where}{same}")
+    where = Msg(": projects {first}–{last}", first=ids[0], last=ids[-1]) if ids else ""
+    imported = Msg(
+        "Imported {new} applications into {cycle}{where}{same}", new=new, cycle=cycle.id, where=where, same=same
+    )
+    click.echo(imported.render())
 
 
 @project.command("act")
@@ -180,9 +215,15 @@ def project_act(trigger: str, project_ids: tuple[int, ...], params: tuple[str, .
     for item in params:
         key, sep, value = item.partition("=")
         if not sep or not key.strip():
-            raise click.UsageError(f"--param {item!r}: expected KEY=VALUE")
+            raise click.UsageError(Msg("--param {item}: expected KEY=VALUE", item=repr(item)).render())
         if key.strip() in FIRE_ARGUMENTS or key.strip() == "verb":
-            raise click.UsageError(f"--param {item!r}: {key.strip()} is not a parameter of an action (see --reason)")
+            raise click.UsageError(
+                Msg(
+                    "--param {item}: {key} is not a parameter of an action (see --reason)",
+                    item=repr(item),
+                    key=key.strip(),
+                ).render()
+            )
         request[key.strip()] = value.strip()  # typed by the action's declaration
     fire_cmd(trigger, project_ids, reason=reason, verb=f"{trigger}:", **request)
 

@@ -6,7 +6,8 @@ from pathlib import Path
 
 import click
 
-from commands.common import cfg, full_report, handled, program_of_cycle, progress
+from commands.common import cfg, full_report, handled, party_words, program_of_cycle, progress
+from i18n import Msg
 
 
 class _DefaultCommandGroup(click.Group):
@@ -63,7 +64,7 @@ def score(ctx: click.Context, project_id: int, completion: str) -> None:
     program = program_of_cycle(engine.project(cfg().user, project_id)[0].cycle_id)
     scores = _criteria_options(ctx.args, [c.id for c in program.criteria])
     engine.score(cfg().user, project_id, scores, completion)
-    click.echo(f"Scored project {project_id}: total {sum(scores.values())}")
+    click.echo(Msg("Scored project {id}: total {total}", id=project_id, total=sum(scores.values())).render())
 
 
 def _criteria_options(args: list[str], criteria: list[str]) -> dict[str, int]:
@@ -106,11 +107,23 @@ def score_import(file: Path, cycle_id: str | None) -> None:
     with full_report(file):
         named, items, skipped = read_scores(file, program.criteria)
     user = next((u for u in engine.users() if u.name == cfg().user), None)
+    sheet = Msg("score sheet {file}", file=file.name)
     if named is not None and user is not None and user.city != named:
-        raise InvalidInput(f"score sheet {file.name}", [f"it is {named}'s sheet; {user.name} scores for {user.city}"])
+        whose = Msg(
+            "it is {named}'s sheet; {user} scores for {city}",
+            named=party_words(named, cycle.id),
+            user=user.name,
+            city=party_words(user.city, cycle.id),
+        )
+        raise InvalidInput(sheet, [whose])
     if not items:
-        raise InvalidInput(f"score sheet {file.name}", ["no row is filled in"])
-    with full_report(file), progress(len(items), f"checking {len(items)} score sheets") as update:
+        raise InvalidInput(sheet, [Msg("no row is filled in")])
+    checking = Msg("checking {count} score sheets", count=len(items)).render()
+    with full_report(file), progress(len(items), checking) as update:
         done = engine.fire_each(cfg().user, [(pid, req) for _, pid, req in items], "score", progress=update)
-    left = f"; {skipped} rows left empty" if skipped else ""
-    click.echo(f"Recorded {len(done)} score sheets for {named or (user.city if user else '?')}{left}")
+    left = Msg("; {count} rows left empty", count=skipped) if skipped else ""
+    city = named or (user.city if user else "?")
+    recorded = Msg(
+        "Recorded {count} score sheets for {city}{left}", count=len(done), city=party_words(city, cycle.id), left=left
+    )
+    click.echo(recorded.render())

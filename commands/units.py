@@ -6,7 +6,8 @@ from datetime import datetime
 
 import click
 
-from commands.common import cfg, chosen_program, handled, json_option, out, state_name
+from commands.common import cfg, chosen_program, handled, json_option, out, state_words
+from i18n import Msg
 
 
 @click.group()
@@ -29,8 +30,11 @@ def unit_show(name: str, program_id: str | None) -> None:
     def text() -> None:
         click.echo(f"{name} — {program.name}")
         for cycle, p in found:
-            state = f"{p.state} {state_name(p.state, p.cycle_id)}".strip()
-            click.echo(f"  {cycle.id}  project {p.id} 《{p.project_name}》: {state}")
+            state = state_words(p.state, p.cycle_id, strip=True)
+            line = Msg(
+                "  {cycle}  project {id} 《{name}》: {state}", cycle=cycle.id, id=p.id, name=p.project_name, state=state
+            )
+            click.echo(line.render())
             for key, entries in p.record.items():
                 for e in entries:
                     at = datetime.fromisoformat(e["at"]).astimezone(ZoneInfo(program.timezone))

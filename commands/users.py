@@ -7,6 +7,7 @@ import sys
 import click
 
 from commands.common import cfg, handled, json_option, local, out
+from i18n import Msg
 
 
 @click.group()
@@ -22,7 +23,10 @@ def user() -> None:
 def user_add(name: str, role: str, city: str | None) -> None:
     """Add a user. The first user must be the lead; after that only the lead adds users."""
     u = cfg().engine().add_user(cfg().user, name, role, city)
-    click.echo(f"Added {u.name} ({u.role}{', ' + u.city if u.city else ''})")
+    if u.city:
+        click.echo(Msg("Added {name} ({role}, {city})", name=u.name, role=u.role, city=u.city).render())
+    else:
+        click.echo(Msg("Added {name} ({role})", name=u.name, role=u.role).render())
 
 
 @user.command("list")
@@ -50,9 +54,10 @@ def user_passwd(name: str, password_stdin: bool) -> None:
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
-        password = click.prompt(f"New password for {name}", hide_input=True, confirmation_prompt=True)
+        asked = Msg("New password for {name}", name=name).render()
+        password = click.prompt(asked, hide_input=True, confirmation_prompt=True)
     cfg().engine().set_password(cfg().user, name, password)
-    click.echo(f"Password set for {name}; their sessions have ended")
+    click.echo(Msg("Password set for {name}; their sessions have ended", name=name).render())
 
 
 @user.group("token")
@@ -68,10 +73,13 @@ def user_token_add(name: str, label: str) -> None:
     """Make an API token acting as NAME. It is printed once; keep it secret."""
     secret, token = cfg().engine().new_token(cfg().user, name, label)
     click.echo(secret)
-    click.echo(
-        f"Token {token.id} for {name} ({label}): shown only now; revoke with `evalflow user token revoke {token.id}`",
-        err=True,
+    said = Msg(
+        "Token {id} for {name} ({label}): shown only now; revoke with `evalflow user token revoke {id}`",
+        id=token.id,
+        name=name,
+        label=label,
     )
+    click.echo(said.render(), err=True)
 
 
 @user_token.command("list")
@@ -84,10 +92,19 @@ def user_token_list(name: str | None) -> None:
 
     def text() -> None:
         for t in tokens:
-            click.echo(
-                f"{t.id:>4} {t.user_name:<16} {t.label:<20} made {local(t.created_at)}  "
-                f"{'revoked ' + local(t.revoked_at) if t.revoked_at else 'last used ' + local(t.last_used)}"
+            if t.revoked_at:
+                when = Msg("revoked {at}", at=local(t.revoked_at))
+            else:
+                when = Msg("last used {at}", at=local(t.last_used))
+            line = Msg(
+                "{id} {user} {label} made {at}  {when}",
+                id=f"{t.id:>4}",
+                user=f"{t.user_name:<16}",
+                label=f"{t.label:<20}",
+                at=local(t.created_at),
+                when=when,
             )
+            click.echo(line.render())
 
     out([{k: v for k, v in vars(t).items() if k != "token_hash"} for t in tokens], text)
 
@@ -98,4 +115,4 @@ def user_token_list(name: str | None) -> None:
 def user_token_revoke(token_id: int) -> None:
     """Revoke an API token at once."""
     token = cfg().engine().revoke_token(cfg().user, token_id)
-    click.echo(f"Token {token.id} of {token.user_name} is revoked")
+    click.echo(Msg("Token {id} of {user} is revoked", id=token.id, user=token.user_name).render())

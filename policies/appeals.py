@@ -7,29 +7,42 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from i18n import Msg
 from policies.base import GuardContext, ProjectView, Rejection, policy
 
 
-@policy("appeals_settled")
+@policy("appeals_settled", zh="申诉已处理完毕")
 def appeals_settled(ctx: GuardContext) -> Iterator[Rejection]:
     """No project reopened by an appeal is still waiting for a decision (acceptance, a municipal
     result) when a new list is proposed: it would silently miss the list."""
     for p in ctx.request.get("reopened_waiting", ()):
         yield Rejection(
             "appeals_settled",
-            f"project {p['project']} ({p['city']}) was reopened to '{p['stage']}' by appeal {p['appeal']} "
-            f"and is still '{p['state']}'",
+            Msg(
+                "project {project} ({city}) was reopened to '{stage}' by appeal {appeal} and is still '{state}'",
+                project=p["project"],
+                city=ctx.party_text(p["city"]),
+                # (a stage's and a state's name in Chinese, where the engine gives them)
+                stage=p.get("stage_name", p["stage"]),
+                appeal=p["appeal"],
+                state=p.get("state_name", p["state"]),
+            ),
             (p["city"],),
         )
 
 
-@policy("appeals_decided")
+@policy("appeals_decided", zh="申诉均已作出决定")
 def appeals_decided(ctx: GuardContext) -> Iterator[Rejection]:
     """Every appeal filed is decided (upheld or dismissed) before the list is published."""
     for a in ctx.request.get("open_appeals", ()):
         yield Rejection(
             "appeals_decided",
-            f"appeal {a['appeal']} against project {a['project']} ({a['city']}) is not decided yet",
+            Msg(
+                "appeal {appeal} against project {project} ({city}) is not decided yet",
+                appeal=a["appeal"],
+                project=a["project"],
+                city=ctx.party_text(a["city"]),
+            ),
             (a["decider"],) if a.get("decider") else (),
         )
 

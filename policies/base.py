@@ -206,6 +206,11 @@ class GuardContext:
                 return party.name
         return party_id
 
+    def party_text(self, party_id: str) -> Text:
+        """A party as a message names it: by its id in English (as scripts read it), by its name
+        (合肥市) in Chinese."""
+        return Text(party_id, self.party_name(party_id))
+
 
 Policy = Callable[[GuardContext], Iterable[Rejection]]
 
@@ -265,6 +270,10 @@ def policy(
         return func
 
     return register
+
+
+# the separator of alternatives ("12-14 or 15-17"), so that extraction finds it
+OR = Msg(" or ").id
 
 
 def whole_numbers(**minimums: int) -> ParamsCheck:

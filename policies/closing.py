@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from zoneinfo import ZoneInfo
 
+from i18n import Joined, Msg, Text
 from policies.base import GuardContext, Rejection, policy
 
+# a time zone as the source documents name it
+ZONE_NAMES = {"Asia/Shanghai": "北京时间"}
 
-@policy("window_ended")
+
+def zone(name: str) -> Text:
+    """A time zone as a message names it: its id in English, 北京时间 in Chinese."""
+    return Text(name, ZONE_NAMES.get(name, name))
+
+
+@policy("window_ended", zh="阶段时间已届满")
 def window_ended(ctx: GuardContext) -> Iterator[Rejection]:
     """The stage's window has ended (for stages that must stay open for their whole window)."""
     if ctx.stage_closes is not None and ctx.now < ctx.stage_closes:
@@ -17,12 +26,17 @@ def window_ended(ctx: GuardContext) -> Iterator[Rejection]:
         until = ctx.stage_closes.astimezone(ZoneInfo(ctx.timezone)).strftime("%Y-%m-%d %H:%M")
         yield Rejection(
             "window_ended",
-            f"the stage must stay open for its whole window, until {until} {ctx.timezone} "
-            f"({hours // 24} d {hours % 24} h left)",
+            Msg(
+                "the stage must stay open for its whole window, until {until} {zone} ({days} d {hours} h left)",
+                until=until,
+                zone=zone(ctx.timezone),
+                days=hours // 24,
+                hours=hours % 24,
+            ),
         )
 
 
-@policy("all_submissions_decided", counts=True)
+@policy("all_submissions_decided", counts=True, zh="申报项目均已确认入库或不予入库")
 def all_submissions_decided(ctx: GuardContext) -> Iterator[Rejection]:
     """Each city has confirmed or rejected every submission."""
     for party in ctx.parties:
@@ -30,12 +44,22 @@ def all_submissions_decided(ctx: GuardContext) -> Iterator[Rejection]:
         if waiting:
             yield Rejection(
                 "all_submissions_decided",
-                f"{party.id} has {waiting} submission{'s' if waiting != 1 else ''} neither accepted nor rejected",
+                Msg(
+                    "{party} has {count} submissions neither accepted nor rejected",
+                    party=Text(party.id, party.name),
+                    count=waiting,
+                )
+                if waiting != 1
+                else Msg(
+                    "{party} has {count} submission neither accepted nor rejected",
+                    party=Text(party.id, party.name),
+                    count=waiting,
+                ),
                 (party.id,),
             )
 
 
-@policy("all_library_projects_reviewed", counts=True)
+@policy("all_library_projects_reviewed", counts=True, zh="项目库内项目均已完成市（区）级评审")
 def all_library_projects_reviewed(ctx: GuardContext) -> Iterator[Rejection]:
     """Every project in a city's library has a municipal result."""
     for party in ctx.parties:
@@ -46,27 +70,39 @@ def all_library_projects_reviewed(ctx: GuardContext) -> Iterator[Rejection]:
             )
             yield Rejection(
                 "all_library_projects_reviewed",
-                f"{party.id} has {waiting} of {total} library projects without a municipal result",
+                Msg(
+                    "{party} has {waiting} of {total} library projects without a municipal result",
+                    party=Text(party.id, party.name),
+                    waiting=waiting,
+                    total=total,
+                ),
                 (party.id,),
             )
 
 
-@policy("all_sheets_in", counts=True)
+@policy("all_sheets_in", counts=True, zh="评分表齐全")
 def all_sheets_in(ctx: GuardContext) -> Iterator[Rejection]:
     """Every city has scored every project in the key library."""
     needed = ctx.counts.shortlist
     if needed == 0:
-        yield Rejection("all_sheets_in", "the key-project library is empty")
+        yield Rejection("all_sheets_in", Msg("the key-project library is empty"))
         return
     for party in ctx.parties:
         done = ctx.counts.sheets_by_city.get(party.id, 0)
         if done < needed:
             yield Rejection(
-                "all_sheets_in", f"{party.id} has scored {done} of {needed} key-library projects", (party.id,)
+                "all_sheets_in",
+                Msg(
+                    "{party} has scored {done} of {needed} key-library projects",
+                    party=Text(party.id, party.name),
+                    done=done,
+                    needed=needed,
+                ),
+                (party.id,),
             )
 
 
-@policy("all_parties_confirmed", counts=True)
+@policy("all_parties_confirmed", counts=True, zh="九城市组织部门均已确认")
 def all_parties_confirmed(ctx: GuardContext) -> Iterator[Rejection]:
     """All parties have confirmed the current version of the proposed list."""
     version = ctx.request.get("list_version")
@@ -75,23 +111,52 @@ def all_parties_confirmed(ctx: GuardContext) -> Iterator[Rejection]:
         if objected is not None:
             yield Rejection(
                 "all_parties_confirmed",
-                f"list version {objected} was objected to; the lead must propose a new version",
+                Msg("list version {version} was objected to; the lead must propose a new version", version=objected),
             )
         else:
-            yield Rejection("all_parties_confirmed", "no list has been proposed")
+            yield Rejection("all_parties_confirmed", Msg("no list has been proposed"))
         return
-    missing = [p.id for p in ctx.parties if p.id not in ctx.counts.confirmations]
+    missing = [p for p in ctx.parties if p.id not in ctx.counts.confirmations]
     if missing:
         done = len(ctx.parties) - len(missing)
         yield Rejection(
             "all_parties_confirmed",
-            f"list version {version} has {done} of {len(ctx.parties)} confirmations; waiting for {', '.join(missing)}",
-            tuple(missing),
+            Msg(
+                "list version {version} has {done} of {total} confirmations; waiting for {missing}",
+                version=version,
+                done=done,
+                total=len(ctx.parties),
+                missing=Joined((Text(p.id, p.name) for p in missing), ", "),
+            ),
+            tuple(p.id for p in missing),
         )
 
 
-@policy("boundary_tie_settled")
+@policy("boundary_tie_settled", zh="名次分界处并列已处理")
 def boundary_tie_settled(ctx: GuardContext) -> Iterator[Rejection]:
     """A tie across a place boundary is shown and must be settled explicitly by the lead."""
     for tie in ctx.request.get("unsettled_ties", ()):
         yield Rejection("boundary_tie_settled", tie)
+
+
+# a list's categories, as the source documents name them
+CATEGORY_NAMES = {"demonstration": "示范项目", "excellent": "优秀项目", "selected": "入选项目", "none": "未入选"}
+
+# the tie the ranking finds at a place boundary (workflow.ranking makes it, the rule above shows it)
+TIE = Msg(
+    "projects {ids} are tied at {score} across the boundary between {above} (place {place}) and {below}; "
+    "settle with --tie-order listing them best first"
+).id
+
+
+def tie(projects: Iterable[object], score: str, above: str, place: int, below: str) -> Msg:
+    """The message of ``projects`` tied at ``score`` across the boundary after ``place``, between
+    the categories ``above`` and ``below``."""
+    return Msg(
+        TIE,
+        ids=Joined(projects, ", "),
+        score=score,
+        above=Text(above, CATEGORY_NAMES.get(above, above)),
+        place=place,
+        below=Text(below, CATEGORY_NAMES.get(below, below)),
+    )

@@ -12,6 +12,9 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from i18n import Msg
+from policies.closing import tie
+
 
 @dataclass(frozen=True, slots=True)
 class Ranked:
@@ -47,7 +50,7 @@ def rank(
     method: str = "mean",
     trim: int = 0,
     tie_order: Sequence[int] = (),
-) -> tuple[list[Ranked], list[str]]:
+) -> tuple[list[Ranked], list[Msg]]:
     """Rank projects and assign categories by ``places`` (e.g. [("gold", 10), ("silver", 20)], best first).
 
     Returns the ranked list and, for every tie that crosses a boundary and is not fully settled
@@ -62,7 +65,7 @@ def rank_scores(
     places: Sequence[tuple[str, int]],
     tie_order: Sequence[int] = (),
     totals: Mapping[int, Sequence[int]] | None = None,
-) -> tuple[list[Ranked], list[str]]:
+) -> tuple[list[Ranked], list[Msg]]:
     """:func:`rank` for projects whose scores are already aggregated (by the database, say);
     ``totals``, when known, are kept with each ranked project."""
     position = {pid: i for i, pid in enumerate(tie_order)}
@@ -91,16 +94,13 @@ def rank_scores(
         after = places[i + 1][0] if i + 1 < len(places) else "none"
         boundaries.append((edge, category, after))
 
-    ties: list[str] = []
+    ties: list[Msg] = []
     for edge, above, below in boundaries:
         if 0 < edge < len(scored) and scored[edge - 1].score == scored[edge].score:
             score = scored[edge].score
             group = [r.project_id for r in scored if r.score == score]
             if not all(pid in position for pid in group):
-                ties.append(
-                    f"projects {', '.join(map(str, group))} are tied at {show(score)} across the boundary "
-                    f"between {above} (place {edge}) and {below}; settle with --tie-order listing them best first"
-                )
+                ties.append(tie(group, show(score), above, edge, below))
 
     out: list[Ranked] = []
     edge_iter = iter(boundaries)

@@ -263,7 +263,7 @@ class Dispatcher:
         if work is None:  # the cycle is no longer (or not yet) in this stage
             return None
         if reminder.recipient == LEAD:
-            items = [r.message for r in work.rejections]
+            items = [r.english for r in work.rejections]  # (a reminder is stored, in English as before)
             if not items:
                 items = [
                     f"every party is done; close the stage with 'evalflow cycle advance {reminder.cycle_id}' "
@@ -271,7 +271,7 @@ class Dispatcher:
                 ]
             name = "牵头单位 (lead)"
         else:
-            items = [r.message for r in work.rejections if reminder.recipient in r.parties]
+            items = [r.english for r in work.rejections if reminder.recipient in r.parties]
             if not items:
                 return None
             name = work.party_names.get(reminder.recipient, reminder.recipient)

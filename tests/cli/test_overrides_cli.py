@@ -255,8 +255,12 @@ def test_an_override_without_a_reason_is_a_usage_error(short):
 def test_a_refusal_with_json_is_one_json_line(short):
     s, cli = short
     out = cli("lead", LATER, "--json", "override", "add", "municipal_quota", "--reason", "理由", code=3, report=True)
-    assert json.loads(out) == {
+    body = json.loads(out)
+    assert {k: body[k] for k in ("error", "message")} == {
         "error": "refused",
         "message": "Cannot override rule municipal_quota in cycle g60-2027: [overridable] municipal_quota may not be "
         "overridden in g60-deep-integration (overridable: min_recommendations, all_sheets_in).",
     }
+    # beside the text, the message's id and parameters, and each rule with its own
+    assert body["message_id"]["id"] == "Cannot {verb} {subject}: {reasons}."
+    assert [r["rule"] for r in body["reasons"]] == ["overridable"]

@@ -79,4 +79,4 @@ def run(name: str, ctx: GuardContext, params: Mapping[str, Any] | None = None) -
 def messages(rejections: list[Rejection], rule: str) -> list[str]:
     """The messages of ``rejections``, after checking every one names ``rule``."""
     assert [r.rule for r in rejections] == [rule] * len(rejections), rejections
-    return [r.message for r in rejections]
+    return [r.english for r in rejections]  # (as scripts read them)

@@ -228,5 +228,5 @@ def test_a_city_override_of_appeals_decided_lifts_only_the_appeal_that_city_deci
     ]
     found = run("appeals_decided", context(request={"open_appeals": open_}))
     kept, lifted = split_overridden(found, [override(rule="appeals_decided", city="hefei")])
-    assert [r.message for r in kept] == ["appeal 4 against project 20 (hefei) is not decided yet"]
-    assert [r.message for r, _ in lifted] == ["appeal 3 against project 17 (hefei) is not decided yet"]
+    assert [r.english for r in kept] == ["appeal 4 against project 20 (hefei) is not decided yet"]
+    assert [r.english for r, _ in lifted] == ["appeal 3 against project 17 (hefei) is not decided yet"]

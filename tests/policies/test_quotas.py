@@ -172,7 +172,7 @@ def test_with_no_recommendations_all_nine_cities_are_listed():
 def test_min_recommendations_minimum_is_a_program_parameter():
     """Another program (or version) may require a different minimum."""
     [message] = run("min_recommendations", context(counts=recommended(hefei=5, wuhu=6)), {"minimum": 6})[:1]
-    assert message.message == "songjiang has 5 of the 6 required recommendations"
+    assert message.english == "songjiang has 5 of the 6 required recommendations"
 
 
 # -- score_in_bands ------------------------------------------------------------------------------------------

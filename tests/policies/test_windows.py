@@ -22,7 +22,7 @@ def test_wrong_stage_is_refused_whatever_the_time():
     """An action of one stage is refused while the cycle is in another, naming both stages."""
     [r] = stage_window("submit", "collection", "municipal_review", COLLECTION, sh(1, 10))
     assert r.rule == "stage_window"
-    assert r.message == "submit belongs to stage 'collection', but the cycle is in stage 'municipal_review'"
+    assert r.english == "submit belongs to stage 'collection', but the cycle is in stage 'municipal_review'"
 
 
 WINDOW_EDGES = [
@@ -46,14 +46,14 @@ def test_collection_window_edges(now, expected):
     if expected is None:
         assert found == []
     else:
-        assert [(r.rule, r.message) for r in found] == [("stage_window", expected)]
+        assert [(r.rule, r.english) for r in found] == [("stage_window", expected)]
 
 
 def test_the_same_instant_in_utc_is_judged_the_same():
     """The rule compares instants: 2027-02-28T16:00Z is Shanghai midnight, i.e. closed."""
     closing_utc = datetime(2027, 2, 28, 16, 0, tzinfo=UTC)
     [r] = stage_window("submit", "collection", "collection", COLLECTION, closing_utc)
-    assert "it is now 2027-03-01 00:00:00 (closed)" in r.message
+    assert "it is now 2027-03-01 00:00:00 (closed)" in r.english
     assert stage_window("submit", "collection", "collection", COLLECTION, closing_utc - timedelta(seconds=1)) == []
 
 
@@ -62,7 +62,7 @@ def test_refusal_message_shows_window_and_time_zone():
     [r] = stage_window(
         "review", "municipal_review", "municipal_review", PROGRAM.window("municipal_review", 2027), sh(5, 2)
     )
-    assert r.message == (
+    assert r.english == (
         "review is allowed 2027-03-01 00:00 to 2027-05-01 00:00 Asia/Shanghai; it is now 2027-05-02 09:00:00 (closed)"
     )
     assert "Asia/Shanghai" in str(r)
@@ -82,7 +82,7 @@ def test_window_without_closing_date():
     assert stage_window("x", "s", "s", window, sh(5, 1, 9)) == []
     assert stage_window("x", "s", "s", window, sh(12, 31, 23, year=2099)) == []
     [r] = stage_window("x", "s", "s", window, sh(5, 1, 8, 59, 59))
-    assert r.message == (
+    assert r.english == (
         "x is allowed from 2027-05-01 09:00 (Asia/Shanghai), no closing date; "
         "it is now 2027-05-01 08:59:59 (not yet open)"
     )

@@ -86,9 +86,9 @@ def test_an_application_failing_two_conditions_lists_both(engine, store, clock, 
     core = [m for m in app["team"] if m.get("lead") or m.get("main_rd")]
     assert (
         f"1 of {len(core)} lead/main R&D members are not party members: {app['team'][0]['name']} (群众)"
-        in err.rejections[0].message
+        in err.rejections[0].english
     )
-    assert "given: none" in err.rejections[1].message
+    assert "given: none" in err.rejections[1].english
 
 
 def test_an_application_failing_everything_lists_every_problem(engine, store, clock, cycle):
@@ -103,7 +103,7 @@ def test_an_application_failing_everything_lists_every_problem(engine, store, cl
     pid = engine.submit(applicant("wuhu"), app).id
     err = refused(store, engine.fire, admin("wuhu"), pid, "accept")
     assert err.rules == ["registered_in_corridor", "party_member_team", "project_timeline", "original_results_evidence"]
-    by_rule = {r.rule: r.message for r in err.rejections}
+    by_rule = {r.rule: r.english for r in err.rejections}
     assert by_rule["registered_in_corridor"] == (
         f"{_label(pid, app)}: the enterprise is not registered in 芜湖市; "
         "the enterprise does not operate on site in 芜湖市"
@@ -124,7 +124,7 @@ def test_an_application_from_a_city_outside_the_program_is_a_rule_refusal(engine
     for user in (applicant("hefei"), admin("hefei")):
         err = refused(store, engine.submit, user, app)
         assert err.rules == ["application_city_in_program"]
-        assert err.rejections[0].message == (
+        assert err.rejections[0].english == (
             "enterprise city '南京市' is not one of the program's cities "
             "(松江区、嘉兴市、杭州市、金华市、苏州市、湖州市、宣城市、芜湖市、合肥市)"
         )
@@ -142,7 +142,7 @@ def test_accepting_a_party_organization_founded_after_the_submission_is_refused(
     clock.set(sh(2, 20))
     err = refused(store, engine.fire, admin("hefei"), [late, edge], "accept")
     assert err.rules == ["registered_in_corridor"]
-    assert err.rejections[0].message.endswith(
+    assert err.rejections[0].english.endswith(
         "the party organization was founded 2027-02-15, after the submission on 2027-02-10"
     )
     assert engine.fire(admin("hefei"), edge, "accept")[0].state == "in_library"
@@ -326,7 +326,7 @@ def test_recommendation_cannot_close_while_a_city_has_fewer_than_5(at_stage):
     s.engine.fire(admin("wuhu"), s.demos["wuhu"], "recommend")
     s.engine.fire(admin("wuhu"), s.demos["wuhu"][0], "withdraw", reason="重新遴选")
     err = refused(s.store, s.engine.advance, LEAD)
-    assert [r.message for r in err.rejections] == ["wuhu has 4 of the 5 required recommendations"]
+    assert [r.english for r in err.rejections] == ["wuhu has 4 of the 5 required recommendations"]
     s.engine.fire(admin("wuhu"), s.demos["wuhu"][0], "recommend")
     assert s.engine.advance(LEAD).to_stage == "joint_scoring"
 
@@ -349,7 +349,7 @@ def test_every_problem_of_a_sheet_is_listed(at_stage):
     pid = s.demos["hefei"][0]
     sheet = {"value": 21, "organization": 15, "effectiveness": 25.5, "impact": 3}
     err = refused(s.store, s.engine.score, scorer("jiaxing"), pid, sheet)
-    assert [r.message for r in err.rejections] == [
+    assert [r.english for r in err.rejections] == [
         "value = 21 is outside every band of value (max 20; bands 18-20 or 15-17 or 12-14)",
         "organization = 15 is outside every band of organization (max 30; bands 26-30 or 21-25 or 16-20)",
         "effectiveness = 25.5 is not a whole number (26-30 or 21-25 or 16-20)",
@@ -427,7 +427,7 @@ def test_a_second_scorer_of_a_city_does_not_add_a_sheet(at_stage):
     s.engine.add_user(LEAD, "hefei-scorer-2", "scorer", "hefei")
     s.engine.score("hefei-scorer-2", s.shortlist[0], SHEET_MID)  # replaces hefei's sheet, no new one
     err = refused(s.store, s.engine.advance, LEAD)
-    assert [r.message for r in err.rejections] == ["hefei has scored 4 of 45 key-library projects"]
+    assert [r.english for r in err.rejections] == ["hefei has scored 4 of 45 key-library projects"]
     _, sheets, _ = s.engine.project(LEAD, s.shortlist[0])
     assert [(x.scorer, x.current) for x in sheets if x.city == "hefei"] == [
         (scorer("hefei"), False),
@@ -439,7 +439,7 @@ def test_the_list_cannot_be_proposed_before_all_sheets_are_in(at_stage):
     s = at_stage("hefei_short")  # every city has scored all 45, hefei only the first 4
     err = refused(s.store, s.engine.propose_list, LEAD)
     assert err.rules == ["stage_window", "all_sheets_in"]
-    assert [r.message for r in err.rejections] == [
+    assert [r.english for r in err.rejections] == [
         "propose belongs to stage 'confirmation', but the cycle is in stage 'joint_scoring'",
         "hefei has scored 4 of 45 key-library projects",
     ]
@@ -469,7 +469,7 @@ def test_a_tie_across_the_boundary_is_refused_until_settled(at_stage):
     top, b, c, next_two = _tie_at_the_first_boundary(s)
     err = refused(s.store, s.engine.propose_list, LEAD)
     assert err.rules == ["boundary_tie_settled"]
-    assert err.rejections[0].message == (
+    assert err.rejections[0].english == (
         f"projects {b}, {c} are tied at 78.0000 across the boundary between demonstration (place 2) and "
         "excellent; settle with --tie-order listing them best first"
     )
@@ -522,7 +522,7 @@ def test_an_objection_sends_the_list_back_for_a_new_version(at_stage):
     assert confirmations[versions[1].id] == []
     # hefei's confirmation of version 1 does not carry over to version 2
     err = refused(s.store, s.engine.advance, LEAD)
-    assert [r.message for r in err.rejections] == [
+    assert [r.english for r in err.rejections] == [
         f"list version 2 has 0 of 9 confirmations; waiting for {', '.join(CITIES)}"
     ]
     s.engine.confirm_list(admin("hefei"))

@@ -140,7 +140,7 @@ def test_collection_cannot_close_early_and_names_every_undecided_city(engine, st
     clock.set(sh(2, 20, 9, 0, 0))
     err = refused(store, engine.advance, LEAD)
     assert err.rules == ["window_ended", "all_submissions_decided", "all_submissions_decided"]
-    messages = [r.message for r in err.rejections]
+    messages = [r.english for r in err.rejections]
     assert messages[1] == "jiaxing has 1 submission neither accepted nor rejected"
     assert messages[2] == "hefei has 2 submissions neither accepted nor rejected"
     assert messages[0] == (
@@ -246,7 +246,7 @@ def test_municipal_review_cannot_close_early_with_an_unreviewed_project(at_stage
         s.engine.fire(admin(c), s.ids[c] if c != "hefei" else s.ids[c][:5], "review", result="excellent")
     err = refused(s.store, s.engine.advance, LEAD)
     assert err.rules == ["all_library_projects_reviewed"]
-    assert [r.message for r in err.rejections] == ["hefei has 1 of 6 library projects without a municipal result"]
+    assert [r.english for r in err.rejections] == ["hefei has 1 of 6 library projects without a municipal result"]
 
 
 def test_recommend_is_not_yet_open_after_an_early_advance(at_stage):

@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from i18n import Joined, Msg
+from i18n import Joined, Msg, Text
 from policies import REGISTRY
 from policies.appeals import split_overridden
 from policies.base import NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection
@@ -117,7 +117,9 @@ class GuardSteps(ContextSteps):
     ) -> Verdict:
         """Lift the rejections the lead has overridden for this cycle (kept as notes for the audit)."""
         kept, lifted = split_overridden(rejections, overrides_of(act.cycle), project)
-        return Verdict(kept, [f"{r} — overridden by override {o.id} ({o.by}: {o.reason})" for r, o in lifted])
+        # (the audit keeps the English, as it always has: a reader in either language reads it later)
+        notes = [f"{r.render('en')} — overridden by override {o.id} ({o.by}: {o.reason})" for r, o in lifted]
+        return Verdict(kept, notes)
 
     def _closing(self, act: ActionContext, names: Iterable[str], ctx: GuardContext) -> Verdict:
         return self._judge(act, self._run(act.program, names, ctx))
@@ -162,8 +164,18 @@ class GuardSteps(ContextSteps):
             upheld: dict[int | None, int | None] = {
                 a.project_id: a.id for a in tx.appeals(cycle.id, statuses=("upheld",))
             }
+            stages = {s.id: s.name for s in program.stages}
             request["reopened_waiting"] = [
-                {"project": p.id, "city": p.city, "state": p.state, "stage": p.reopened_to, "appeal": upheld.get(p.id)}
+                {
+                    "project": p.id,
+                    "city": p.city,
+                    "state": p.state,
+                    "stage": p.reopened_to,
+                    "appeal": upheld.get(p.id),
+                    # (their names, for readers of Chinese)
+                    "state_name": Text(p.state, program.state_name(p.state)),
+                    "stage_name": Text(p.reopened_to or "", stages.get(p.reopened_to or "", p.reopened_to or "")),
+                }
                 for p in tx.reopened_projects(cycle.id)
                 if p.state in waiting
             ]

@@ -148,7 +148,13 @@ class Reads(Door):
                 "can_close": not closing.refused,
                 "closing_rules": [str(r) for r in closing.refused],
                 "closing": [
-                    {"rule": r.rule, "message": r.message, "parties": list(r.parties)} for r in closing.refused
+                    {
+                        "rule": r.rule,
+                        "message": r.text,
+                        "parties": list(r.parties),
+                        **({"message_id": r.message.as_dict()} if isinstance(r.message, Msg) else {}),
+                    }
+                    for r in closing.refused
                 ],
                 "closing_overridden": closing.lifted,
                 "overrides": [dataclasses.asdict(o) for o in overrides_of(cycle) if o.active],
