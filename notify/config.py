@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from i18n import Msg
 from workflow.errors import InvalidInput
 
 
@@ -63,7 +64,7 @@ class NotifyConfig:
         return self.recipients.get(name, Recipient())
 
 
-def parse_config(data: dict[str, Any], where: str = "configuration") -> NotifyConfig:
+def parse_config(data: dict[str, Any], where: str | Msg = "configuration") -> NotifyConfig:
     problems: list[str] = []
     smtp = None
     raw = data.get("smtp")
@@ -111,7 +112,11 @@ def load_config(path: str | None) -> NotifyConfig:
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
-        raise InvalidInput(f"configuration file {file}", [f"cannot be read: {exc.strerror}"]) from None
+        raise InvalidInput(
+            Msg("configuration file {file}", file=file), [Msg("cannot be read: {why}", why=exc.strerror)]
+        ) from None
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidInput(f"configuration file {file}", [f"not valid TOML: {exc}"]) from None
-    return parse_config(data, f"configuration file {file}")
+        raise InvalidInput(
+            Msg("configuration file {file}", file=file), [Msg("not valid TOML: {why}", why=str(exc))]
+        ) from None
+    return parse_config(data, Msg("configuration file {file}", file=file))

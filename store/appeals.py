@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from i18n import Msg
 from store import schema
 from store.rows import TxBase
 from workflow.ports import AppealTx
@@ -25,7 +26,7 @@ class AppealRows(TxBase):
         self._save_versioned(
             schema.appeals,
             appeal,
-            f"appeal {appeal.id}",
+            Msg("appeal {id}", id=appeal.id),
             status=appeal.status,
             decided_by=appeal.decided_by,
             decided_at=appeal.decided_at,

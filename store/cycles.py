@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from i18n import Msg
 from store import schema
 from store.rows import TxBase
 from workflow.ports import CycleTx
@@ -27,7 +28,9 @@ class CycleRows(TxBase):
 
     def save_cycle(self, cycle: Cycle) -> None:
         """Write stage and settings if the stored version is still ``cycle.version``; bump it."""
-        self._save_versioned(schema.cycles, cycle, f"cycle {cycle.id}", stage=cycle.stage, settings=cycle.settings)
+        self._save_versioned(
+            schema.cycles, cycle, Msg("cycle {id}", id=cycle.id), stage=cycle.stage, settings=cycle.settings
+        )
 
 
 # the type checker holds this backend to its port

@@ -9,6 +9,7 @@ from typing import Any
 
 from sqlalchemy import Text, cast, select
 
+from i18n import Msg
 from store import schema
 from store.rows import TxBase
 from workflow.ports import ListTx
@@ -69,7 +70,10 @@ class ListRows(TxBase):
 
     def save_list_status(self, lst: ListVersion) -> None:
         self._save_versioned(
-            schema.list_versions, lst, f"list version {lst.number} of {lst.cycle_id}", status=lst.status
+            schema.list_versions,
+            lst,
+            Msg("list version {number} of {cycle}", number=lst.number, cycle=lst.cycle_id),
+            status=lst.status,
         )
 
     def confirmations(self, list_id: int) -> list[Confirmation]:

@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
+from i18n import Msg
 from store import schema
 from store.rows import TxBase, binders, bound_rows, insert_sql
 from store.schema import UTCDateTime
@@ -269,7 +270,7 @@ class ProjectRows(TxBase):
         self._save_versioned(
             schema.projects,
             project,
-            f"project {project.id}",
+            Msg("project {id}", id=project.id),
             state=project.state,
             review_result=project.review_result,
             review_method=project.review_method,

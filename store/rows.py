@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import insert, select, update
 
+from i18n import Msg
 from store.schema import UTCDateTime
 from workflow.errors import ConcurrentChange
 
@@ -116,7 +117,7 @@ class TxBase:
         sql, rows = bound_rows(conn, table, records)
         conn.exec_driver_sql(sql, rows)
 
-    def _save_versioned(self, table: Any, item: Any, subject: str, /, **values: Any) -> None:
+    def _save_versioned(self, table: Any, item: Any, subject: Msg, /, **values: Any) -> None:
         """Write ``values`` only if the stored version is still ``item.version``; bump it.
 
         A concurrent writer moved the version: raise ConcurrentChange with both versions."""

@@ -22,6 +22,7 @@ from sqlalchemy import create_engine, event, inspect, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DatabaseError, OperationalError
 
+from i18n import Joined, Msg
 from store import schema
 from store.appeals import AppealRows
 from store.audit import AuditRows
@@ -154,7 +155,9 @@ class SqlStore:
         path = self.sqlite_path()
         fresh = path is not None and not path.exists()
         if fresh and path is not None and not path.parent.is_dir():  # (SQLite says only "unable to open")
-            raise StoreUnavailable(f"Cannot create the database at {path}: there is no folder {path.parent}")
+            raise StoreUnavailable(
+                Msg("Cannot create the database at {path}: there is no folder {folder}", path=path, folder=path.parent)
+            )
         try:
             existed = inspect(self.engine).has_table("projects")
             if not existed:
@@ -165,7 +168,9 @@ class SqlStore:
             else:
                 self.upgrade()
         except (OperationalError, DatabaseError) as exc:
-            raise StoreUnavailable(f"Cannot create the database at {self.describe()}: {_why(exc)}") from None
+            raise StoreUnavailable(
+                Msg("Cannot create the database at {db}: {why}", db=self.describe(), why=_why(exc))
+            ) from None
         if fresh and path is not None and path.exists():
             path.chmod(0o600)
         self._written()
@@ -179,14 +184,18 @@ class SqlStore:
                     return None
                 return conn.execute(text("SELECT version_num FROM alembic_version")).scalar()
         except (OperationalError, DatabaseError) as exc:
-            raise StoreUnavailable(f"Cannot open the database at {self.describe()}: {_why(exc)}") from None
+            raise StoreUnavailable(
+                Msg("Cannot open the database at {db}: {why}", db=self.describe(), why=_why(exc)),
+            ) from None
 
     def is_empty(self) -> bool:
         """Whether the database has no evalflow tables at all (never initialised)."""
         try:
             return not inspect(self.engine).has_table("projects")
         except (OperationalError, DatabaseError) as exc:
-            raise StoreUnavailable(f"Cannot open the database at {self.describe()}: {_why(exc)}") from None
+            raise StoreUnavailable(
+                Msg("Cannot open the database at {db}: {why}", db=self.describe(), why=_why(exc)),
+            ) from None
 
     def upgrade(self) -> tuple[str | None, str]:
         """Run every migration the database lacks; returns (revision before, revision after)."""
@@ -225,7 +234,7 @@ class SqlStore:
         a file the caller has found there is opened (never created)."""
         path = self.sqlite_path()
         if path is None:
-            raise StoreUnavailable(f"{self.describe()} is not a SQLite file")
+            raise StoreUnavailable(Msg("{db} is not a SQLite file", db=self.describe()))
         partial = dest.with_name(dest.name + ".partial")
         partial.unlink(missing_ok=True)
         try:
@@ -252,17 +261,25 @@ class SqlStore:
                 source.close()
         except sqlite3.Error as exc:
             partial.unlink(missing_ok=True)
-            raise StoreUnavailable(f"Cannot back up the database at {path}: {exc}") from None
+            raise StoreUnavailable(
+                Msg("Cannot back up the database at {path}: {why}", path=path, why=str(exc))
+            ) from None
         if checked != ["ok"]:
             partial.unlink(missing_ok=True)
-            raise StoreUnavailable(f"The copy of {path} does not hold ({'; '.join(checked[:3])}); nothing was written")
+            raise StoreUnavailable(
+                Msg(
+                    "The copy of {path} does not hold ({checked}); nothing was written",
+                    path=path,
+                    checked=Joined(checked[:3], "; "),
+                )
+            )
         os.replace(partial, dest)
         return dest.stat().st_size, revision[0] if revision else None, {c: h for c, h in heads.items() if h != GENESIS}
 
     def check_ready(self) -> None:
         path = self.sqlite_path()
         if path is not None and not path.exists():
-            raise StoreUnavailable(f"No database at {path}; run 'evalflow init' first (or pass --db)")
+            raise StoreUnavailable(Msg("No database at {path}; run 'evalflow init' first (or pass --db)", path=path))
         try:  # the usual case in one query: the schema is there and current
             with self.engine.connect() as conn:
                 if conn.execute(text("SELECT version_num FROM alembic_version")).scalar() == HEAD:
@@ -272,14 +289,23 @@ class SqlStore:
         try:
             ready = inspect(self.engine).has_table("projects")
         except (OperationalError, DatabaseError) as exc:
-            raise StoreUnavailable(f"Cannot open the database at {self.describe()}: {_why(exc)}") from None
+            raise StoreUnavailable(
+                Msg("Cannot open the database at {db}: {why}", db=self.describe(), why=_why(exc)),
+            ) from None
         if not ready:
-            raise StoreUnavailable(f"The database at {self.describe()} is not initialised; run 'evalflow init'")
+            raise StoreUnavailable(
+                Msg("The database at {db} is not initialised; run 'evalflow init'", db=self.describe())
+            )
         version = self.schema_version()
         if version != HEAD:
             raise StoreUnavailable(
-                f"The database at {self.describe()} has schema {version or 'from before migrations'}; "
-                f"this evalflow needs {HEAD}: run 'evalflow db upgrade' (back it up first)"
+                Msg(
+                    "The database at {db} has schema {version}; this evalflow needs {head}: run 'evalflow db upgrade'"
+                    " (back it up first)",
+                    db=self.describe(),
+                    version=version or Msg("from before migrations"),
+                    head=HEAD,
+                )
             )
 
     @contextmanager
@@ -291,7 +317,9 @@ class SqlStore:
                 with conn.begin():
                     yield Tx(Bound(conn), write)
         except (OperationalError, DatabaseError) as exc:
-            raise StoreUnavailable(f"The database at {self.describe()} failed: {_why(exc)}") from None
+            raise StoreUnavailable(
+                Msg("The database at {db} failed: {why}", db=self.describe(), why=_why(exc)),
+            ) from None
         if write:
             self._written()
 

@@ -68,7 +68,7 @@ def error_body(exc: EvalflowError) -> dict[str, Any]:
         body["rules"] = exc.rules
         body["reasons"] = [{"rule": r.rule, "message": r.text, "parties": list(r.parties)} for r in exc.rejections]
     if isinstance(exc, InvalidInput):
-        body["problems"] = list(exc.problems)
+        body["problems"] = [str(p) for p in exc.problems]  # (messages, in the reader's language)
     return body
 
 

@@ -14,8 +14,9 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
+from i18n import Msg
 from workflow.clock import utc_now
-from workflow.common import EngineCore, UserContext
+from workflow.common import EngineCore, UserContext, role_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn
 from workflow.records import ApiToken, Credential, User, WebSession
 
@@ -42,23 +43,30 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def password_problems(name: str, password: str) -> list[str]:
+def password_problems(name: str, password: str) -> list[Msg]:
     problems = []
     if len(password) < MIN_PASSWORD:
-        problems.append(f"a password needs at least {MIN_PASSWORD} characters (this one has {len(password)})")
+        problems.append(
+            Msg(
+                "a password needs at least {minimum} characters (this one has {count})",
+                minimum=MIN_PASSWORD,
+                count=len(password),
+            )
+        )
     if password.strip().lower() == name.strip().lower():
-        problems.append("a password must not be the user's name")
+        problems.append(Msg("a password must not be the user's name"))
     return problems
 
 
 class AccountActions(EngineCore):
     """Passwords, sessions and tokens; the engine's store, clock and audit are used as they are."""
 
-    def _self_or_lead(self, act: UserContext, name: str, verb: str) -> User:
+    def _self_or_lead(self, act: UserContext, name: str, verb: Msg) -> User:
         user = act.user
         target = self._user(act.tx, name)
         if user.role != "lead" and user.name != target.name:
-            raise NotPermitted(verb, f"user {name}", f"{user.name} is {user.role}; only the lead acts for others")
+            why = Msg("{name} is {role}; only the lead acts for others", name=user.name, role=role_of(user.role))
+            raise NotPermitted(verb, Msg("user {name}", name=name), why)
         return target
 
     # -- passwords ----------------------------------------------------------------------------
@@ -70,7 +78,7 @@ class AccountActions(EngineCore):
             raise InvalidInput("password", problems)
         hashed = hasher().hash(password)
         with self._as_user(acting) as act:
-            target = self._self_or_lead(act, name, "set the password of")
+            target = self._self_or_lead(act, name, Msg("set the password of"))
             act.tx.save_credential(Credential(target.name, hashed, utc_now()))
             ended = act.tx.end_sessions(user=target.name)
             act.audit(None, "user", target.name, "set_password", sessions_ended=ended)
@@ -168,7 +176,7 @@ class AccountActions(EngineCore):
         given out once; the database keeps its sha256."""
         secret = "ef_" + secrets.token_urlsafe(32)
         with self._as_user(acting) as act:
-            target = self._self_or_lead(act, name, "make a token for")
+            target = self._self_or_lead(act, name, Msg("make a token for"))
             token = ApiToken(target.name, label, digest(secret), utc_now())
             act.tx.add_token(token)
             act.audit(None, "user", target.name, "new_token", to_state=str(token.id), label=label)
@@ -193,7 +201,11 @@ class AccountActions(EngineCore):
             if user.role == "lead":
                 return act.tx.tokens(name)
             if name is not None and name != user.name:
-                raise NotPermitted("list the tokens of", f"user {name}", f"{user.name} is {user.role}")
+                raise NotPermitted(
+                    Msg("list the tokens of"),
+                    Msg("user {name}", name=name),
+                    Msg("{name} is {role}", name=user.name, role=role_of(user.role)),
+                )
             return act.tx.tokens(user.name)
 
     def revoke_token(self, acting: str | None, token_id: int) -> ApiToken:

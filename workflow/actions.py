@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+from i18n import Joined, Msg
+
 PARAM_KINDS = ("choice", "text", "long_text", "date", "integer", "number", "yes_no")
 
 # the longest text a parameter takes, by kind
@@ -103,16 +105,19 @@ class Param:
         if kind == "choice":
             c = self.choice(raw)
             if c is None:
-                raise ValueError("expected one of " + ", ".join(f"{c.value} ({c.zh})" for c in self.choices))
+                choices = Joined([Msg("{value} ({label})", value=c.value, label=c.zh) for c in self.choices], ", ")
+                raise ValueError(Msg("expected one of {choices}", choices=choices))
             return c.value
         if kind in TEXT_LIMITS:
             if isinstance(raw, bool) or not isinstance(raw, str | int | float):
-                raise ValueError("expected text")
+                raise ValueError(Msg("expected text"))
             text = str(raw).strip()
             if "\x00" in text:
-                raise ValueError("text may not hold a NUL character")
+                raise ValueError(Msg("text may not hold a NUL character"))
             if len(text) > TEXT_LIMITS[kind]:
-                raise ValueError(f"at most {TEXT_LIMITS[kind]} characters, not {len(text)}")
+                raise ValueError(
+                    Msg("at most {limit} characters, not {count}", limit=TEXT_LIMITS[kind], count=len(text))
+                )
             return text
         if kind == "date":
             if isinstance(raw, date):
@@ -120,7 +125,7 @@ class Param:
             try:
                 return date.fromisoformat(str(raw).strip()).isoformat()
             except ValueError:
-                raise ValueError("expected a date as YYYY-MM-DD") from None
+                raise ValueError(Msg("expected a date as YYYY-MM-DD")) from None
         if kind == "yes_no":
             if isinstance(raw, bool):
                 return raw
@@ -129,31 +134,31 @@ class Param:
                 return True
             if word in _NO:
                 return False
-            raise ValueError("expected yes or no (true/false)")
+            raise ValueError(Msg("expected yes or no (true/false)"))
         if kind == "integer":
             if isinstance(raw, bool):
-                raise ValueError("expected a whole number")
+                raise ValueError(Msg("expected a whole number"))
             if isinstance(raw, int):
                 number: float = raw
             else:
                 text = str(raw).strip()
                 if not _WHOLE.fullmatch(text):
-                    raise ValueError("expected a whole number")
+                    raise ValueError(Msg("expected a whole number"))
                 number = int(text)
         else:  # number
             if isinstance(raw, bool):
-                raise ValueError("expected a number")
+                raise ValueError(Msg("expected a number"))
             text = str(raw).strip()
             if not isinstance(raw, int | float) and not _NUMBER.fullmatch(text):
-                raise ValueError("expected a number")
+                raise ValueError(Msg("expected a number"))
             # a whole number typed as one stays one (20, not 20.0)
             number = raw if isinstance(raw, int | float) else int(text) if _WHOLE.fullmatch(text) else float(text)
             if number != number or number in (float("inf"), float("-inf")):
-                raise ValueError("expected a number")
+                raise ValueError(Msg("expected a number"))
         if self.minimum is not None and number < self.minimum:
-            raise ValueError(f"at least {_plain(self.minimum)}, not {_plain(number)}")
+            raise ValueError(Msg("at least {limit}, not {value}", limit=_plain(self.minimum), value=_plain(number)))
         if self.maximum is not None and number > self.maximum:
-            raise ValueError(f"at most {_plain(self.maximum)}, not {_plain(number)}")
+            raise ValueError(Msg("at most {limit}, not {value}", limit=_plain(self.maximum), value=_plain(number)))
         return number
 
     def schema(self) -> dict[str, Any]:
@@ -234,44 +239,52 @@ class Action:
                 return p
         return None
 
-    def check(self, request: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
+    def check(self, request: Mapping[str, Any]) -> tuple[dict[str, Any], list[Msg]]:
         """``request`` as the action keeps it (ids for labels, typed values), and every problem.
 
         A parameter may be named by its id or its label, and a choice by its value or its label.
         """
         clean: dict[str, Any] = {}
-        problems: list[str] = []
+        problems: list[Msg] = []
+        named: set[str] = set()  # the names a problem was said of
         for name, raw in request.items():
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 continue  # an empty field is a parameter not given
             p = self.param(name)
             if p is None:
-                problems.append(f"{name}: not a parameter of {self.id}{self._known()}")
+                named.add(name)
+                problems.append(
+                    Msg("{name}: not a parameter of {action}{known}", name=name, action=self.id, known=self._known())
+                )
                 continue
             if p.id in clean:
-                problems.append(f"{p.id}: given twice")
+                named.add(p.id)
+                problems.append(Msg("{name}: given twice", name=p.id))
                 continue
             try:
                 clean[p.id] = p.coerce(raw)
             except ValueError as exc:
-                problems.append(f"{name}: {raw!r}: {exc}")
+                named.add(name)
+                why = exc.args[0] if exc.args else str(exc)
+                problems.append(Msg("{name}: {value}: {why}", name=name, value=repr(raw), why=why))
         for p in self.params:
-            if p.required and p.id not in clean and not any(m.startswith(f"{p.id}:") for m in problems):
-                problems.append(f"{p.id}: required ({p.zh})")
+            if p.required and p.id not in clean and p.id not in named:
+                problems.append(Msg("{name}: required ({label})", name=p.id, label=p.zh))
         return clean, problems
 
-    def check_reason(self, reason: str) -> list[str]:
+    def check_reason(self, reason: str) -> list[Msg]:
         """What is wrong with ``reason`` for this action: a reason its declaration requires
         (``reason = "required"``) and none given. The console and the API ask; ``"none"`` only
         leaves the field off a form."""
         if self.reason == "required" and not reason.strip():
-            return [f"reason: required ({self.zh}理由)"]
+            return [Msg("reason: required ({action}理由)", action=self.zh)]
         return []
 
-    def _known(self) -> str:
+    def _known(self) -> Msg:
         if not self.params:
-            return " (it takes none)"
-        return " (its parameters: " + ", ".join(f"{p.id} {p.zh}" for p in self.params) + ")"
+            return Msg(" (it takes none)")
+        named = Joined([Msg("{id} {label}", id=p.id, label=p.zh) for p in self.params], ", ")
+        return Msg(" (its parameters: {params})", params=named)
 
     def shown(self, data: Mapping[str, Any], lang: str = "zh") -> list[tuple[str, str]]:
         """The declared parameters among ``data`` as (label, value) pairs a reader sees, in the

@@ -19,10 +19,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from i18n import Joined, Msg, Text
 from policies.appeals import Override
-from policies.base import Rejection
+from policies.base import RULE_NAMES, Rejection, name_rule
 from policies.permissions import permission_problem
-from workflow.common import ActionContext, EngineCore, actor_of, overrides_of
+from workflow.common import ActionContext, EngineCore, actor_of, english, overrides_of, party_of, state_of, verb_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted
 from workflow.log import get_logger
 from workflow.ports import StoreTx
@@ -30,6 +31,24 @@ from workflow.program import REOPEN, Program, Stage
 from workflow.records import LIVE_LISTS, MADE_LISTS, Appeal, Correction, Cycle, ListStatus, Project, User
 
 log = get_logger("evalflow.appeals")
+
+name_rule("appeals", "接受申诉")
+name_rule("appealable", "可申诉的结果")
+name_rule("appeal_window", "申诉期限")
+name_rule("one_open_appeal", "每个项目一项待决申诉")
+name_rule("appeal_open", "申诉待决定")
+name_rule("appeal_current", "申诉针对当前结果")
+name_rule("reopen_target", "重新打开的阶段")
+name_rule("overridable", "可豁免的规则")
+
+# an appeal's status as a decided appeal names it
+_APPEAL_STATUS = {"upheld": Text("upheld", "支持"), "dismissed": Text("dismissed", "驳回")}
+
+
+def _rule(rule: str) -> Text:
+    """A rule as a message names it: its id in English, its Chinese name."""
+    return Text(rule, RULE_NAMES.get(rule, rule))
+
 
 DECISIONS = ("uphold", "dismiss")
 
@@ -78,47 +97,54 @@ class AppealActions(EngineCore):
     def file_appeal(self, acting: str | None, project_id: int, reason: str) -> Appeal:
         """File an appeal against a project's current result (its applicant or its city's admin)."""
         if not reason.strip():
-            raise InvalidInput("appeal", ["an appeal needs --reason"])
+            raise InvalidInput("appeal", [Msg("an appeal needs --reason")])
         # the project's cycle first (locking it), then the project as it is now
         with self._acting(acting, locate=lambda tx: self._project(tx, project_id).cycle_id) as act:
             tx, user, cycle, program, now = act.tx, act.user, act.cycle, act.program, act.now
             project: Project = self._project(tx, project_id)
             if not self.visible(user, project, cycle, program):
                 raise NotFound("project", project_id)
-            subject = f"project {project.id}"
+            subject = Msg("project {id}", id=project.id)
+            verb = verb_of(program, "appeal")
             if program.appeals is None:
-                raise self._refuse("appeal", subject, [Rejection("appeals", f"program {program.id} takes no appeals")])
+                none = Msg("program {program} takes no appeals", program=program.id)
+                raise self._refuse(verb, subject, [Rejection("appeals", none)])
             self._permit(act, "appeal", project.city, subject)
             if user.role == "applicant" and project.applicant != user.name:
-                raise NotPermitted("appeal", subject, f"{user.name} is not the applicant of project {project.id}")
+                why = Msg("{name} is not the applicant of project {id}", name=user.name, id=project.id)
+                raise NotPermitted(verb, subject, why)
             list_version = self._on_live_list(tx, cycle, project)
             stage = program.result_stage(project.state, list_version is not None)
             rejections: list[Rejection] = []
             if stage is None:
-                rejections.append(
-                    Rejection("appealable", f"project {project.id} is '{project.state}'; it holds no result to appeal")
+                no_result = Msg(
+                    "project {id} is '{state}'; it holds no result to appeal",
+                    id=project.id,
+                    state=state_of(program, project.state),
                 )
+                rejections.append(Rejection("appealable", no_result))
             else:
                 closes = self.appeal_closes(program, cycle, stage)
                 if closes is not None and now >= closes:
-                    rejections.append(
-                        Rejection(
-                            "appeal_window",
-                            f"appeals against results of stage '{stage.id}' closed at "
-                            f"{_local(closes, program.timezone)} {program.timezone}; "
-                            f"it is now {_local(now, program.timezone)}",
-                        )
+                    closed = Msg(
+                        "appeals against results of stage '{stage}' closed at {closes} {zone}; it is now {now}",
+                        stage=Text(stage.id, stage.name),
+                        closes=_local(closes, program.timezone),
+                        zone=program.timezone,
+                        now=_local(now, program.timezone),
                     )
+                    rejections.append(Rejection("appeal_window", closed))
             for other in tx.appeals(project_id=project.id, statuses=("open",)):
-                rejections.append(
-                    Rejection(
-                        "one_open_appeal",
-                        f"project {project.id} already has appeal {other.id} open "
-                        f"(filed by {other.filed_by} on {_local(other.filed_at, program.timezone)})",
-                    )
+                already = Msg(
+                    "project {id} already has appeal {appeal} open (filed by {by} on {on})",
+                    id=project.id,
+                    appeal=other.id,
+                    by=other.filed_by,
+                    on=_local(other.filed_at, program.timezone),
                 )
+                rejections.append(Rejection("one_open_appeal", already))
             if rejections:
-                raise self._refuse("appeal", subject, rejections, project.state)
+                raise self._refuse(verb, subject, rejections, state_of(program, project.state))
             assert stage is not None and project.id is not None
             appeal = Appeal(
                 cycle_id=cycle.id,
@@ -157,11 +183,14 @@ class AppealActions(EngineCore):
         """Uphold (reopening the project to ``reopen_to``) or dismiss an appeal, by whoever made the
         contested result. Returns the decided appeal and the project as it is afterwards."""
         if decision not in DECISIONS:
-            raise InvalidInput("decision", [f"{decision!r} is not one of {', '.join(DECISIONS)}"])
+            not_one = Msg(
+                "{decision} is not one of {decisions}", decision=repr(decision), decisions=Joined(DECISIONS, ", ")
+            )
+            raise InvalidInput(Msg("decision"), [not_one])
         if decision == "dismiss" and not reason.strip():
-            raise InvalidInput("decision", ["dismissing an appeal needs --reason"])
+            raise InvalidInput(Msg("decision"), [Msg("dismissing an appeal needs --reason")])
         if decision == "uphold" and not reopen_to:
-            raise InvalidInput("decision", ["upholding an appeal needs --reopen-to STAGE"])
+            raise InvalidInput(Msg("decision"), [Msg("upholding an appeal needs --reopen-to STAGE")])
 
         def locate(tx: StoreTx) -> str:
             found = tx.get_appeal(appeal_id)
@@ -174,7 +203,7 @@ class AppealActions(EngineCore):
             appeal = tx.get_appeal(appeal_id)  # as they are now
             assert appeal is not None  # (locate found it; appeals are never deleted)
             project: Project = self._project(tx, appeal.project_id)
-            subject = f"appeal {appeal.id}"
+            subject = Msg("appeal {id}", id=appeal.id)
             if not self.visible(user, project, cycle, program):
                 raise NotFound("appeal", appeal_id)
             assert program.appeals is not None
@@ -182,31 +211,37 @@ class AppealActions(EngineCore):
             what = f"deciding appeals against results of '{appeal.against_stage}'"
             problem = permission_problem(what, perm, actor_of(user), project.city)
             if problem:
-                log.info("not_permitted", action="decide", actor=user.name, subject=subject, why=problem)
-                raise NotPermitted("decide", subject, problem)
+                log.info(
+                    "not_permitted", action="decide", actor=user.name, subject=english(subject), why=english(problem)
+                )
+                raise NotPermitted(Msg("decide"), subject, problem)
             rejections: list[Rejection] = []
             if appeal.status != "open":
                 when = _local(appeal.decided_at, program.timezone) if appeal.decided_at else "?"
-                rejections.append(
-                    Rejection(
-                        "appeal_open",
-                        f"appeal {appeal.id} was already {appeal.status} by {appeal.decided_by} on {when}",
-                    )
+                decided = Msg(
+                    "appeal {id} was already {status} by {by} on {on}",
+                    id=appeal.id,
+                    status=_APPEAL_STATUS.get(appeal.status, appeal.status),
+                    by=appeal.decided_by,
+                    on=when,
                 )
+                rejections.append(Rejection("appeal_open", decided))
             elif decision == "uphold" and project.state != appeal.against_state:
                 # the contested result was overtaken (recommended, awarded…): the appeal can only be
                 # dismissed, and a new one filed against the result the project holds now
-                rejections.append(
-                    Rejection(
-                        "appeal_current",
-                        f"project {project.id} is now '{project.state}'; appeal {appeal.id} was filed against "
-                        f"'{appeal.against_state}' (dismiss it, and appeal the present result)",
-                    )
+                overtaken = Msg(
+                    "project {id} is now '{state}'; appeal {appeal} was filed against '{against}'"
+                    " (dismiss it, and appeal the present result)",
+                    id=project.id,
+                    state=state_of(program, project.state),
+                    appeal=appeal.id,
+                    against=state_of(program, appeal.against_state),
                 )
+                rejections.append(Rejection("appeal_current", overtaken))
             if decision == "uphold" and not rejections:
                 rejections += self._target_problems(tx, program, project, appeal, reopen_to or "")
             if rejections:
-                raise self._refuse(decision, subject, rejections)
+                raise self._refuse(verb_of(program, decision), subject, rejections)
             appeal.status = "upheld" if decision == "uphold" else "dismissed"
             appeal.decided_by = user.name
             appeal.decided_at = now
@@ -239,19 +274,33 @@ class AppealActions(EngineCore):
         self, tx: StoreTx, program: Program, project: Project, appeal: Appeal, reopen_to: str
     ) -> list[Rejection]:
         targets = self._reopen_targets(tx, program, project, appeal.against_stage)
-        choices = ", ".join(s.id for s in targets) or "none"
+        choices = Joined([Text(s.id, s.name) for s in targets], ", ") if targets else Msg("none")
         if reopen_to in {s.id for s in targets}:
             return []
-        if reopen_to not in {s.id for s in program.stages}:
-            why = f"'{reopen_to}' is not a stage of {program.id}"
+        stages = {s.id: s for s in program.stages}
+        target = Text(reopen_to, stages[reopen_to].name) if reopen_to in stages else reopen_to
+        why: Msg
+        if reopen_to not in stages:
+            why = Msg("'{stage}' is not a stage of {program}", stage=target, program=program.id)
         elif reopen_to not in {s.id for s in program.reopenable}:
-            why = f"no project can be reopened to '{reopen_to}'"
+            why = Msg("no project can be reopened to '{stage}'", stage=target)
         elif program.stage_index(reopen_to) > program.stage_index(appeal.against_stage):
-            why = f"'{reopen_to}' comes after '{appeal.against_stage}', the stage that made the contested result"
+            against = Text(appeal.against_stage, stages[appeal.against_stage].name)
+            why = Msg(
+                "'{stage}' comes after '{against}', the stage that made the contested result",
+                stage=target,
+                against=against,
+            )
         else:
             state = program.reopen_state(program.stage(reopen_to))
-            why = f"project {project.id} never reached '{state}', where '{reopen_to}' starts"
-        return [Rejection("reopen_target", f"{why}; project {project.id} can be reopened to: {choices}")]
+            why = Msg(
+                "project {id} never reached '{state}', where '{stage}' starts",
+                id=project.id,
+                state=state_of(program, str(state)),
+                stage=target,
+            )
+        message = Msg("{why}; project {id} can be reopened to: {choices}", why=why, id=project.id, choices=choices)
+        return [Rejection("reopen_target", message)]
 
     def _reopen_list(self, act: ActionContext, project: Project, appeal: Appeal) -> dict[str, Any]:
         """What reopening does to the list: a proposed version is superseded (the lead proposes a
@@ -339,35 +388,40 @@ class AppealActions(EngineCore):
         """The lead lifts a rule the program marks overridable, for one city, one project or
         everyone in the cycle, with a reason. Shown in status and in the history."""
         if not reason.strip():
-            raise InvalidInput("override", ["an override needs --reason"])
+            raise InvalidInput("override", [Msg("an override needs --reason")])
         with self._acting(acting, cycle_id) as act:
             tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
-            subject = f"rule {rule} in cycle {cycle.id}"
+            subject = Msg("rule {rule} in cycle {cycle}", rule=Text(rule, RULE_NAMES.get(rule, rule)), cycle=cycle.id)
             self._permit(act, "override", None, subject)
             if city is not None:
                 program.party(city)
             if project_id is not None:
                 project = self._project(tx, project_id)
                 if project.cycle_id != cycle.id:
-                    raise NotFound("project", project_id, f"it is not in cycle {cycle.id}")
+                    raise NotFound("project", project_id, Msg("it is not in cycle {cycle}", cycle=cycle.id))
                 if city is not None and project.city != city:
-                    raise InvalidInput("override", [f"project {project_id} belongs to {project.city}, not {city}"])
-                if rule in program.overridable and rule not in program.project_rules:
-                    raise InvalidInput(
-                        "override",
-                        [f"{rule} is checked for a whole stage or list, not for one project's action; use --city"],
+                    elsewhere = Msg(
+                        "project {id} belongs to {city}, not {other}",
+                        id=project_id,
+                        city=party_of(program, project.city),
+                        other=party_of(program, city),
                     )
+                    raise InvalidInput("override", [elsewhere])
+                if rule in program.overridable and rule not in program.project_rules:
+                    whole = Msg(
+                        "{rule} is checked for a whole stage or list, not for one project's action; use --city",
+                        rule=_rule(rule),
+                    )
+                    raise InvalidInput("override", [whole])
             if rule not in program.overridable:
-                allowed = ", ".join(program.overridable) or "none"
-                raise self._refuse(
-                    "override",
-                    subject,
-                    [
-                        Rejection(
-                            "overridable", f"{rule} may not be overridden in {program.id} (overridable: {allowed})"
-                        )
-                    ],
+                allowed = Joined([_rule(r) for r in program.overridable], ", ") if program.overridable else Msg("none")
+                refused = Msg(
+                    "{rule} may not be overridden in {program} (overridable: {allowed})",
+                    rule=_rule(rule),
+                    program=program.id,
+                    allowed=allowed,
                 )
+                raise self._refuse(verb_of(program, "override"), subject, [Rejection("overridable", refused)])
             existing = overrides_of(cycle)
             o = Override(
                 id=max((x.id for x in existing), default=0) + 1,
@@ -394,17 +448,17 @@ class AppealActions(EngineCore):
     ) -> Override:
         """Withdraw an override: the rule applies again from now on (what went through stays)."""
         if not reason.strip():
-            raise InvalidInput("override", ["revoking an override needs --reason"])
+            raise InvalidInput("override", [Msg("revoking an override needs --reason")])
         with self._acting(acting, cycle_id) as act:
             user, cycle, program = act.user, act.cycle, act.program
             problem = permission_problem("override", program.permissions.get("override"), actor_of(user), None)
             if problem:
-                raise NotPermitted("revoke", f"override {override_id}", problem)
+                raise NotPermitted(Msg("revoke"), Msg("override {id}", id=override_id), problem)
             found = next((x for x in cycle.config.overrides if x.id == override_id), None)
             if found is None:
                 raise NotFound("override", override_id)
             if found.revoked:
-                raise InvalidInput("override", [f"override {override_id} was already revoked"])
+                raise InvalidInput("override", [Msg("override {id} was already revoked", id=override_id)])
             o = replace(found, revoked={"by": user.name, "at": act.now.isoformat(), "reason": reason.strip()})
             overrides = tuple(o if x.id == override_id else x for x in cycle.config.overrides)
             self._cycle_to(

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from i18n import Msg
 from workflow.errors import InvalidInput
 from workflow.form import Form
 
@@ -19,7 +20,9 @@ def read_application(path: Path) -> dict[str, Any]:
     try:
         raw = path.read_bytes()
     except OSError as exc:
-        raise InvalidInput(f"application file {path}", [f"cannot be read: {exc.strerror}"]) from None
+        raise InvalidInput(
+            Msg("application file {path}", path=path), [Msg("cannot be read: {why}", why=exc.strerror)]
+        ) from None
     try:
         text = raw.decode("utf-8-sig")
         if path.suffix.lower() == ".json":
@@ -27,13 +30,15 @@ def read_application(path: Path) -> dict[str, Any]:
         elif path.suffix.lower() == ".toml":
             data = tomllib.loads(text)
         else:
-            raise InvalidInput(f"application file {path}", ["use a .toml or .json file"])
+            raise InvalidInput(Msg("application file {path}", path=path), [Msg("use a .toml or .json file")])
     except UnicodeDecodeError:
-        raise InvalidInput(f"application file {path}", ["not UTF-8 text"]) from None
+        raise InvalidInput(Msg("application file {path}", path=path), [Msg("not UTF-8 text")]) from None
     except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidInput(f"application file {path}", [f"cannot be parsed: {exc}"]) from None
+        raise InvalidInput(
+            Msg("application file {path}", path=path), [Msg("cannot be parsed: {why}", why=str(exc))]
+        ) from None
     if not isinstance(data, dict):
-        raise InvalidInput(f"application file {path}", ["the top level must be a table/object"])
+        raise InvalidInput(Msg("application file {path}", path=path), [Msg("the top level must be a table/object")])
     return data
 
 

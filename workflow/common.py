@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from i18n import Msg, Text
 from policies.appeals import Override
 from policies.base import Rejection
 from policies.permissions import Actor
@@ -117,11 +118,11 @@ if TYPE_CHECKING:
         def _cycle(self, tx: StoreTx, cycle_id: str | None) -> Cycle: ...
         def _project(self, tx: StoreTx, project_id: int) -> Project: ...
         def program_of(self, cycle: Cycle) -> Program: ...
-        def _permit(self, act: ActionContext, action: str, city: str | None, subject: str) -> None: ...
+        def _permit(self, act: ActionContext, action: str, city: str | None, subject: Any) -> None: ...
         def window(self, program: Program, cycle: Cycle, stage_id: str) -> Window | None: ...
         def visible(self, user: User, project: Project, cycle: Cycle, program: Program) -> bool: ...
         def _refuse(
-            self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None
+            self, verb: Any, subject: Any, rejections: Sequence[Rejection], state: Any = None
         ) -> RuleRefused: ...
         def _move(
             self,
@@ -222,6 +223,56 @@ def appeal_decided_by_city(program: Program, stage_id: str) -> bool:
     rules = program.appeals
     perm = rules.decided_by.get(stage_id) if rules else None
     return perm is not None and perm.own_city
+
+
+def verb_of(program: Program, trigger: str) -> Text | str:
+    """An action as a refusal names it: its id in English (what scripts read), its declared label
+    in Chinese."""
+    action = program.actions.get(trigger)
+    return Text(trigger, action.zh) if action is not None else trigger
+
+
+def state_of(program: Program, state: str) -> Text:
+    """A state as a message names it: its id in English, its name in the program's Chinese."""
+    return Text(state, program.state_name(state))
+
+
+def party_of(program: Program, party_id: str) -> Text | str:
+    """A city as a message names it: its id in English, its name in Chinese."""
+    found = next((p for p in program.parties if p.id == party_id), None)
+    return Text(party_id, found.name) if found is not None else party_id
+
+
+# a user's role as a reader of Chinese reads it (its id in English)
+_ROLE_ZH = {"lead": "牵头单位", "city-admin": "城市管理员", "scorer": "评分人", "applicant": "申报单位"}
+
+
+def role_of(role: str) -> Text:
+    """A user's role as a message names it."""
+    return Text(role, _ROLE_ZH.get(role, role))
+
+
+# a list version's status as a reader of Chinese reads it (its id in English)
+_LIST_STATUS_ZH = {
+    "proposed": "已提出",
+    "objected": "有异议",
+    "confirmed": "已确认",
+    "published": "已公布",
+    "superseded": "已被新版本取代",
+    "corrected": "已被更正版本取代",
+}
+
+
+def list_status_of(status: str) -> Text:
+    """A list version's status as a message names it."""
+    return Text(str(status), _LIST_STATUS_ZH.get(str(status), str(status)))
+
+
+def english(value: Any) -> Any:
+    """A piece of a message as the log keeps it: in English, whatever the reader's language."""
+    if isinstance(value, Msg | Text):
+        return value.render("en")
+    return value
 
 
 def actor_of(user: User) -> Actor:

@@ -9,6 +9,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
+from i18n import Msg
 from workflow.errors import NotFound, ProgramInvalid
 from workflow.program import Program
 
@@ -35,7 +36,7 @@ def demo_of(program: Program) -> Callable[..., None]:
     """The program's demo, called as run(store, year=, per_city=, seed=, echo=)."""
     run = named_code(program, "run")
     if run is None:
-        raise NotFound("demo", program.id, "this program has no demo yet")
+        raise NotFound("demo", program.id, Msg("this program has no demo yet"))
     return run
 
 

@@ -6,8 +6,9 @@ import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
+from i18n import Msg
 from workflow.audit import Break, Difference, chain_of, combined, replay_states, verify
-from workflow.common import EngineCore
+from workflow.common import EngineCore, role_of
 from workflow.errors import NotPermitted
 from workflow.ports import StoreTx
 from workflow.program import Program
@@ -50,17 +51,18 @@ class _Counted:
 class TrailActions(EngineCore):
     """Mixed into the engine: the lead's checks of the audit trail."""
 
-    def _lead_only(self, tx: StoreTx, acting: str | None, what: str) -> None:
+    def _lead_only(self, tx: StoreTx, acting: str | None, what: Msg) -> None:
         user = self._user(tx, acting)
         if user.role != "lead":
-            raise NotPermitted(what, "the audit trail", f"{user.name} is {user.role}; the lead checks the trail")
+            why = Msg("{name} is {role}; the lead checks the trail", name=user.name, role=role_of(user.role))
+            raise NotPermitted(what, Msg("the audit trail"), why)
 
     def audit_verify(self, acting: str | None, cycle_id: str | None = None, head: str | None = None) -> VerifyReport:
         """Recompute every chain (or one cycle's) and report the first broken entry of each; the
         chains must end where the database's heads say and, given ``head`` (from `audit head`,
         kept elsewhere), where that says: a cut-off tail is seen too."""
         with self._transaction(write=False) as tx:
-            self._lead_only(tx, acting, "verify")
+            self._lead_only(tx, acting, Msg("verify"))
             chain = chain_of(self._cycle(tx, cycle_id).id) if cycle_id else None
             recorded = tx.audit_heads()
             if chain is not None:
@@ -84,7 +86,7 @@ class TrailActions(EngineCore):
     def audit_head(self, acting: str | None, cycle_id: str | None = None) -> str:
         """The hash to keep outside the database: one cycle's chain head, or all chains' at once."""
         with self._transaction(write=False) as tx:
-            self._lead_only(tx, acting, "read the head of")
+            self._lead_only(tx, acting, Msg("read the head of"))
             heads = tx.audit_heads()
             if cycle_id:
                 return heads.get(chain_of(self._cycle(tx, cycle_id).id), "")
@@ -98,7 +100,7 @@ class TrailActions(EngineCore):
         scratch.execute("CREATE TABLE replayed (project_id INTEGER PRIMARY KEY, state TEXT)")
         scratch.execute("CREATE TABLE stored (project_id INTEGER PRIMARY KEY, state TEXT)")
         with self._transaction(write=False) as tx:
-            self._lead_only(tx, acting, "replay")
+            self._lead_only(tx, acting, Msg("replay"))
             cycles = [self._cycle(tx, cycle_id)] if cycle_id else tx.list_cycles()
             for cycle in cycles:
                 program: Program = self.program_of(cycle)

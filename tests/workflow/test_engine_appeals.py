@@ -626,7 +626,7 @@ def test_invalid_input(at_stage, call, problem):
     with pytest.raises(InvalidInput) as err:
         call(s, a)
     assert err.value.exit_code == 7
-    assert err.value.problems == (problem,)
+    assert tuple(map(str, err.value.problems)) == (problem,)
     assert snapshot(s.store) == before
 
 

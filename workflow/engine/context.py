@@ -7,12 +7,14 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
+from typing import Any
 
+from i18n import Joined, Msg
 from policies.base import Rejection
 from policies.permissions import can_read, permission_problem
 from policies.windows import Window
 from workflow.clock import Clock, utc_now
-from workflow.common import ActionContext, EngineCore, UserContext, actor_of
+from workflow.common import ActionContext, EngineCore, UserContext, actor_of, english, verb_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted, RuleRefused
 from workflow.log import get_logger
 from workflow.ports import Store, StoreTx
@@ -61,10 +63,12 @@ class ContextSteps(EngineCore):
 
     def _user(self, tx: StoreTx, name: str | None) -> User:
         if not name:
-            raise NotPermitted("act", "in evalflow", "no acting user; pass --as NAME or set EVALFLOW_USER")
+            raise NotPermitted(
+                Msg("act"), Msg("in evalflow"), Msg("no acting user; pass --as NAME or set EVALFLOW_USER")
+            )
         user = tx.get_user(name)
         if user is None:
-            raise NotFound("user", name, "add users with 'evalflow user add'")
+            raise NotFound("user", name, Msg("add users with 'evalflow user add'"))
         return user
 
     def _cycle(self, tx: StoreTx, cycle_id: str | None) -> Cycle:
@@ -75,10 +79,10 @@ class ContextSteps(EngineCore):
             return cycle
         cycles = tx.list_cycles()
         if not cycles:
-            raise NotFound("cycle", "(any)", "open one with 'evalflow cycle open PROGRAM --year YEAR'")
+            raise NotFound("cycle", Msg("'(any)'"), Msg("open one with 'evalflow cycle open PROGRAM --year YEAR'"))
         if len(cycles) > 1:
-            names = ", ".join(c.id for c in cycles)
-            raise InvalidInput("cycle choice", [f"several cycles exist ({names}); name one"])
+            names = Joined([c.id for c in cycles], ", ")
+            raise InvalidInput(Msg("cycle choice"), [Msg("several cycles exist ({names}); name one", names=names)])
         return cycles[0]
 
     def _project(self, tx: StoreTx, project_id: int) -> Project:
@@ -96,12 +100,14 @@ class ContextSteps(EngineCore):
         return program.window(stage_id, cycle.year)
 
     # -------------------------------------------------------------------------- may they
-    def _permit(self, act: ActionContext, action: str, city: str | None, subject: str) -> None:
+    def _permit(self, act: ActionContext, action: str, city: str | None, subject: Any) -> None:
         """The first step of the door: may the acting user do ``action`` (for ``city``)."""
         problem = permission_problem(action, act.program.permissions.get(action), actor_of(act.user), city)
         if problem:
-            log.info("not_permitted", action=action, actor=act.user.name, subject=subject, why=problem)
-            raise NotPermitted(action, subject, problem)
+            log.info(
+                "not_permitted", action=action, actor=act.user.name, subject=english(subject), why=english(problem)
+            )
+            raise NotPermitted(verb_of(act.program, action), subject, problem)
 
     def _reason_given(self, act: ActionContext, action: str, reason: str) -> None:
         """Refuse ``action`` when its declaration requires a reason (``reason = "required"``) and
@@ -112,12 +118,17 @@ class ContextSteps(EngineCore):
         if problems:
             raise InvalidInput("action", problems)
 
-    def _refuse(
-        self, verb: str, subject: str, rejections: Sequence[Rejection], state: str | None = None
-    ) -> RuleRefused:
+    def _refuse(self, verb: Any, subject: Any, rejections: Sequence[Rejection], state: Any = None) -> RuleRefused:
         """The refusal naming every rejection, logged (the caller raises it)."""
         err = RuleRefused(verb, subject, rejections, state)
-        log.info("refused", action=verb, subject=subject, state=state, rules=err.rules, message=str(err))
+        log.info(
+            "refused",
+            action=english(verb),
+            subject=english(subject),
+            state=english(state),
+            rules=err.rules,
+            message=err.render("en"),
+        )
         return err
 
     def visible(self, user: User, project: Project, cycle: Cycle, program: Program) -> bool:

@@ -8,8 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from policies.base import Rejection, parse_date
-from workflow.common import ActionContext
+from i18n import Joined, Msg, Text
+from policies.base import Rejection, name_rule, parse_date
+from workflow.common import ActionContext, role_of
 from workflow.engine.door import Door
 from workflow.engine.guards import lifted
 from workflow.errors import InvalidInput, NotFound, NotPermitted
@@ -19,6 +20,8 @@ from workflow.records import Cycle, CycleSettings, ListStatus, Reminder, User
 from workflow.reminders import NOTICE_KEY, UNSENT, PendingWork
 
 log = get_logger("evalflow.engine")
+
+name_rule("last_stage", "最后阶段")
 
 
 @dataclass
@@ -38,26 +41,29 @@ class CycleActions(Door):
     def add_user(self, acting: str | None, name: str, role: str, city: str | None) -> User:
         """Add a user. The very first user must be the lead (bootstrap); later only the lead adds users."""
         if role not in ROLES:
-            raise InvalidInput("role", [f"{role!r} is not one of {', '.join(ROLES)}"])
+            raise InvalidInput(
+                Msg("role"), [Msg("{role} is not one of {roles}", role=repr(role), roles=Joined(ROLES, ", "))]
+            )
         if role in ("city-admin", "scorer") and not city:
-            raise InvalidInput("user", [f"a {role} needs --city"])
+            raise InvalidInput("user", [Msg("a {role} needs --city", role=role)])
         known = {p.id for pid in self.programs.ids() for p in self.programs.get(pid).parties}
         if city and known and city not in known:
-            raise NotFound("city", city, f"known cities: {', '.join(sorted(known))}")
+            raise NotFound("city", city, Msg("known cities: {cities}", cities=Joined(sorted(known), ", ")))
         now = self.now()
         # (not through _as_user: the first user is added before anyone can act)
         with self.store.transaction() as tx:
             if tx.count_users() == 0:
                 if role != "lead":
-                    raise NotPermitted("add user", name, "the first user must be the lead (--role lead)")
+                    raise NotPermitted(Msg("add user"), name, Msg("the first user must be the lead (--role lead)"))
                 actor = name
             else:
                 user = self._user(tx, acting)
                 if user.role != "lead":
-                    raise NotPermitted("add user", name, f"{user.name} is {user.role}; users are added by the lead")
+                    why = Msg("{name} is {role}; users are added by the lead", name=user.name, role=role_of(user.role))
+                    raise NotPermitted(Msg("add user"), name, why)
                 actor = user.name
             if tx.get_user(name) is not None:
-                raise InvalidInput("user", [f"a user named {name!r} already exists"])
+                raise InvalidInput("user", [Msg("a user named {name} already exists", name=repr(name))])
             new = User(name, role, city)
             tx.add_user(new, now)
             self._audit(tx, now, None, "user", name, actor, "add_user", to_state=role, city=city)
@@ -81,20 +87,35 @@ class CycleActions(Door):
         """Open a program's cycle for ``year`` (the lead), with its list places and quotas."""
         program = self.programs.get(program_id)
         cycle_id = f"{program.cycle_prefix}-{year}"
-        bad: list[str] = []
+        bad: list[Msg] = []
         for city, values in (quotas or {}).items():
             program.party(city)
             for key, value in values.items():
                 if key not in program.results or not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                    bad.append(f"quota {city}:{key}={value!r} must name a result and be a whole number ≥ 0")
+                    bad.append(
+                        Msg(
+                            "quota {city}:{key}={value} must name a result and be a whole number ≥ 0",
+                            city=city,
+                            key=key,
+                            value=repr(value),
+                        )
+                    )
         known = [c.id for c in program.categories]
         for key, value in (places or {}).items():
             if key not in known:
-                bad.append(f"{key!r} is not a list category of {program.id} ({', '.join(known) or 'it has none'})")
+                categories = Joined(known, ", ") if known else Msg("it has none")
+                bad.append(
+                    Msg(
+                        "{key} is not a list category of {program} ({categories})",
+                        key=repr(key),
+                        program=program.id,
+                        categories=categories,
+                    )
+                )
             elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                bad.append(f"{key} places = {value!r} must be a whole number ≥ 0")
+                bad.append(Msg("{key} places = {value} must be a whole number ≥ 0", key=key, value=repr(value)))
         if bad:
-            raise InvalidInput("cycle settings", bad)
+            raise InvalidInput(Msg("cycle settings"), bad)
         config = CycleSettings(
             places={**{c.id: c.places for c in program.categories}, **{k: int(v) for k, v in (places or {}).items()}},
             quotas={c: dict(q) for c, q in (quotas or {}).items()},
@@ -104,11 +125,10 @@ class CycleActions(Door):
         with self.store.transaction() as tx:
             user = self._user(tx, acting)
             if user.role != "lead":
-                raise NotPermitted(
-                    "open", f"cycle {cycle_id}", f"{user.name} is {user.role}; cycles are opened by the lead"
-                )
+                why = Msg("{name} is {role}; cycles are opened by the lead", name=user.name, role=role_of(user.role))
+                raise NotPermitted(Msg("open"), Msg("cycle {id}", id=cycle_id), why)
             if tx.get_cycle(cycle_id) is not None:
-                raise InvalidInput("cycle", [f"cycle {cycle_id} is already open"])
+                raise InvalidInput("cycle", [Msg("cycle {id} is already open", id=cycle_id)])
             cycle = Cycle(
                 id=cycle_id,
                 program_id=program.id,
@@ -144,7 +164,9 @@ class CycleActions(Door):
             cycle, user = act.cycle, act.user
             if user.role != "lead":
                 raise NotPermitted(
-                    "re-plan", f"the reminders of {cycle.id}", f"{user.name} is {user.role}; the lead does"
+                    Msg("re-plan"),
+                    Msg("the reminders of {cycle}", cycle=cycle.id),
+                    Msg("{name} is {role}; the lead does", name=user.name, role=role_of(user.role)),
                 )
             added, moved, removed = act.tx.replan_reminders(cycle.id, self._plan(act), UNSENT)
             act.log(
@@ -282,13 +304,15 @@ class CycleActions(Door):
         stage's closing rules hold; with ``dry_run`` report the same without changing anything."""
         with self._acting(acting, cycle_id, write=not dry_run) as act:
             cycle, program, now = act.cycle, act.program, act.now
-            subject = f"stage '{cycle.stage}' of cycle {cycle.id}"
+            named = Text(cycle.stage, program.stage(cycle.stage).name)
+            subject = Msg("stage '{stage}' of cycle {cycle}", stage=named, cycle=cycle.id)
             self._permit(act, "advance", None, subject)
             stage = program.stage(cycle.stage)
             nxt = program.next_stage(stage.id)
             rejections: list[Rejection] = []
             if nxt is None:
-                rejections.append(Rejection("last_stage", f"'{stage.id}' is the last stage of {program.id}"))
+                last = Msg("'{stage}' is the last stage of {program}", stage=named, program=program.id)
+                rejections.append(Rejection("last_stage", last))
             lst = act.tx.latest_list(cycle.id, entries=False)  # its head is enough
             counts = self._counts(act, lst)
             window = self.window(program, cycle, stage.id)
@@ -301,7 +325,7 @@ class CycleActions(Door):
             if dry_run:
                 return result
             if rejections:
-                raise self._refuse("close", subject, rejections)
+                raise self._refuse(Msg("close"), subject, rejections)
             assert nxt is not None  # (the last stage was refused above)
             early = window is not None and window.closes is not None and now < window.closes
             if lst is not None and lst.status == ListStatus.PROPOSED and stage.kind.confirms_list_on_close:

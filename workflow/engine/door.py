@@ -14,9 +14,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from policies.base import Rejection, parse_date
+from i18n import Msg
+from policies.base import Rejection, name_rule, parse_date
 from workflow.application import written
-from workflow.common import ActionContext
+from workflow.common import ActionContext, list_status_of, state_of, verb_of
 from workflow.engine.guards import GuardSteps
 from workflow.errors import InvalidInput
 from workflow.program import REOPEN
@@ -36,6 +37,8 @@ from workflow.reminders import UNSENT, Deadline, plan_for
 # what a move may change of a project besides its application and record (see Door._move_chunk)
 _SAVED_STATE = ("state", "review_result", "review_method", "reopened_to")
 MOVE_CHUNK = 5000  # projects written per chunk of a batch (see Door._move_all)
+
+name_rule("state", "状态")
 
 Move = tuple[Project, Mapping[str, Any], Mapping[str, Any]]  # (project, request, audit data)
 
@@ -99,11 +102,18 @@ class Door(GuardSteps):
             record = project.record
             stored = (project.state, project.review_result, project.review_method, project.reopened_to)
             if not program.fire(project, trigger, request, decided):
+                state = state_of(program, before)
+                rejection = Msg(
+                    "no transition for {trigger} from '{state}' with {request}",
+                    trigger=verb_of(program, trigger),
+                    state=state,
+                    request=dict(request),
+                )
                 raise self._refuse(
-                    trigger,
-                    f"project {project.id}",
-                    [Rejection("state", f"no transition for {trigger} from '{before}' with {dict(request)}")],
-                    before,
+                    verb_of(program, trigger),
+                    Msg("project {id}", id=project.id),
+                    [Rejection("state", rejection)],
+                    state,
                 )
             extra = self._effects(act, project, trigger, request, sheets, reason)
             project.updated_at = now
@@ -265,7 +275,13 @@ class Door(GuardSteps):
         or ``action`` (the party's decision) when given."""
         before = ListStatus(lst.status)
         if status != before and status not in LIST_CHANGES[before]:
-            raise InvalidInput("list status", [f"list version {lst.number} cannot go from {before} to {status}"])
+            cannot = Msg(
+                "list version {number} cannot go from {before} to {status}",
+                number=lst.number,
+                before=list_status_of(before),
+                status=list_status_of(status),
+            )
+            raise InvalidInput(Msg("list status"), [cannot])
         lst.status = status.value
         act.tx.save_list_status(lst)
         act.log("list", lst.number, action or LIST_LOG[status], before.value, status.value, reason, **data)

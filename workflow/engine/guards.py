@@ -12,7 +12,15 @@ from policies import REGISTRY
 from policies.appeals import split_overridden
 from policies.base import NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection
 from policies.windows import stage_window
-from workflow.common import ActionContext, Verdict, appeal_decided_by_city, overrides_of, reopened_allows
+from workflow.common import (
+    ActionContext,
+    Verdict,
+    appeal_decided_by_city,
+    overrides_of,
+    reopened_allows,
+    state_of,
+    verb_of,
+)
 from workflow.engine.context import ContextSteps
 from workflow.program import Program
 from workflow.records import MADE_LISTS, ListStatus, ListVersion, Project
@@ -242,12 +250,14 @@ class GuardSteps(ContextSteps):
                 found = [*typed_in[project.id], *found]
             verdicts[project.id] = verdict
             if not found and not internal and project.state not in sources:  # (internal: the machine says)
-                found = [
-                    Rejection(
-                        "state",
-                        f"project {project.id} is '{project.state}'; {trigger} needs {' or '.join(sources)}",
-                    )
-                ]
+                needs = Msg(
+                    "project {id} is '{state}'; {trigger} needs {states}",
+                    id=project.id,
+                    state=state_of(program, project.state),
+                    trigger=verb_of(program, trigger),
+                    states=Joined([state_of(program, s) for s in sources], " or "),
+                )
+                found = [Rejection("state", needs)]
             if found and len(projects) > 1:
                 found = [
                     Rejection(r.rule, Msg(_ONE, id=project.id, message=r.message))
@@ -264,13 +274,15 @@ class GuardSteps(ContextSteps):
         if rejections:
             rejections = _same_reason_once(rejections)
             ids = [p.id for p in projects]
+            subject: Msg
             if len(ids) == 1:
-                subject = f"project {ids[0]}"
+                subject = Msg("project {id}", id=ids[0])
             elif len(ids) <= 10:
-                subject = f"projects {', '.join(map(str, ids))}"
+                subject = Msg("projects {ids}", ids=Joined(ids, ", "))
             else:
-                subject = f"{len(ids)} projects"
-            raise self._refuse(trigger, subject, rejections, projects[0].state if len(ids) == 1 else None)
+                subject = Msg("{count} projects", count=len(ids))
+            state = state_of(program, projects[0].state) if len(ids) == 1 else None
+            raise self._refuse(verb_of(program, trigger), subject, rejections, state)
         return verdicts
 
 

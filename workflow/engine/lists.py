@@ -8,8 +8,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from typing import Any
 
-from policies.base import CycleCounts, Rejection
-from workflow.common import ActionContext, batch_work
+from i18n import Joined, Msg
+from policies.base import CycleCounts, Rejection, name_rule
+from workflow.common import ActionContext, batch_work, list_status_of, party_of, verb_of
 from workflow.engine.door import MOVE_CHUNK, Move
 from workflow.engine.guards import lifted
 from workflow.engine.scoring import ScoringActions
@@ -20,6 +21,12 @@ from workflow.ranking import list_changes, show
 from workflow.records import LIST_CHANGES, Confirmation, ListEntry, ListStatus, ListVersion, Project
 
 log = get_logger("evalflow.engine")
+
+name_rule("list_open", "名单未结束")
+name_rule("list_exists", "已有名单")
+name_rule("list_status", "名单状态")
+name_rule("confirm_once", "每方确认一次")
+_OR = Msg(" or ")  # (the separator of the statuses a list needs, in the catalog)
 
 
 def placed_category(program: Program, project: Project, awarded_from: Mapping[int, str]) -> str | None:
@@ -65,13 +72,16 @@ class ListActions(ScoringActions):
                 and previous.status in (ListStatus.CONFIRMED, ListStatus.PUBLISHED)
                 and correction is None
             ):
-                rejections.append(
-                    Rejection("list_open", f"list version {previous.number} is already {previous.status}")
+                already = Msg(
+                    "list version {number} is already {status}",
+                    number=previous.number,
+                    status=list_status_of(previous.status),
                 )
+                rejections.append(Rejection("list_open", already))
             if rejections:
                 # a caller retrying while it handles the refusal holds this frame: not the ranking too
                 del projects, ranked
-                raise self._refuse("propose", subject, rejections)
+                raise self._refuse(verb_of(act.program, "propose"), subject, rejections)
             entries = [  # (mypy miscounts star-arguments between positional ones)
                 ListEntry(r.rank, r.project_id, *projects[r.project_id], show(r.score), r.category)  # type: ignore[call-arg]
                 for r in ranked
@@ -109,22 +119,19 @@ class ListActions(ScoringActions):
         return lst
 
     def _current_list(
-        self, act: ActionContext, subject: str, *statuses: ListStatus, entries: bool = True
+        self, act: ActionContext, subject: Any, *statuses: ListStatus, entries: bool = True
     ) -> ListVersion:
         lst = act.tx.latest_list(act.cycle.id, entries=entries)
         if lst is None:
-            raise self._refuse("act on", subject, [Rejection("list_exists", "no list has been proposed yet")])
+            raise self._refuse(Msg("act on"), subject, [Rejection("list_exists", Msg("no list has been proposed yet"))])
         if statuses and lst.status not in statuses:
-            raise self._refuse(
-                "act on",
-                subject,
-                [
-                    Rejection(
-                        "list_status",
-                        f"list version {lst.number} is {lst.status}; this needs {' or '.join(statuses)}",
-                    )
-                ],
+            needs = Msg(
+                "list version {number} is {status}; this needs {needed}",
+                number=lst.number,
+                status=list_status_of(lst.status),
+                needed=Joined([list_status_of(s) for s in statuses], " or "),
             )
+            raise self._refuse(Msg("act on"), subject, [Rejection("list_status", needs)])
         return lst
 
     def confirm_list(
@@ -134,11 +141,11 @@ class ListActions(ScoringActions):
         version). During a correction the list is confirmed as soon as every party has confirmed.
         Returns the list version's head: its entries are not read (a confirmation does not need them)."""
         if decision == "object" and not reason.strip():
-            raise InvalidInput("objection", ["an objection needs --reason"])
+            raise InvalidInput(Msg("objection"), [Msg("an objection needs --reason")])
         with self._acting(acting, cycle_id) as act:
             cycle, user, program = act.cycle, act.user, act.program
             self._reason_given(act, decision, reason)  # (as its declaration says, for either decision)
-            subject = f"the list of cycle {cycle.id}"
+            subject = Msg("the list of cycle {cycle}", cycle=cycle.id)
             self._permit(act, decision, None, subject)
             lst = self._current_list(act, subject, ListStatus.PROPOSED, entries=False)
             ctx = self._context(act, CycleCounts(), now=act.now)
@@ -147,11 +154,15 @@ class ListActions(ScoringActions):
             assert lst.id is not None  # (a stored list has its id)
             done = {c.city for c in act.tx.confirmations(lst.id) if c.decision == "confirm"}
             if user.city in done:
-                rejections.append(
-                    Rejection("confirm_once", f"{user.city} has already confirmed list version {lst.number}")
+                again = Msg(
+                    "{city} has already confirmed list version {number}",
+                    city=party_of(program, user.city or ""),
+                    number=lst.number,
                 )
+                rejections.append(Rejection("confirm_once", again))
             if rejections:
-                raise self._refuse(decision, f"list version {lst.number} of cycle {cycle.id}", rejections)
+                version = Msg("list version {number} of cycle {cycle}", number=lst.number, cycle=cycle.id)
+                raise self._refuse(verb_of(program, decision), version, rejections)
             act.tx.add_confirmation(Confirmation(lst.id, user.city or "", user.name, decision, reason, act.now))
             status = ListStatus(lst.status)  # (a confirmation short of all parties keeps it)
             if decision == "object":
@@ -170,7 +181,7 @@ class ListActions(ScoringActions):
         changed, and says what changed against the published version and why."""
         with self._acting(acting, cycle_id) as act:
             cycle, tx, program = act.cycle, act.tx, act.program
-            subject = f"the list of cycle {cycle.id}"
+            subject = Msg("the list of cycle {cycle}", cycle=cycle.id)
             self._permit(act, "publish", None, subject)
             lst = self._current_list(act, subject, ListStatus.CONFIRMED)
             names = program.guards.get("publish", ())
@@ -179,7 +190,7 @@ class ListActions(ScoringActions):
             verdict = self._guards(act, "publish", ctx)
             verdict.refused += self._stale(act, lst)
             if verdict.refused:
-                raise self._refuse("publish", subject, verdict.refused)
+                raise self._refuse(verb_of(program, "publish"), subject, verdict.refused)
             category = {e.project_id: e.category for e in lst.entries}
             published = tx.list_versions(cycle.id, statuses=(ListStatus.PUBLISHED.value,))
             correction = cycle.config.correction

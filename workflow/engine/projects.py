@@ -8,12 +8,13 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from policies.base import JUDGES_PARTY, NEEDS_APPLICATION, NEEDS_UNIT, CycleCounts, Rejection
+from i18n import Joined, Msg
+from policies.base import JUDGES_PARTY, NEEDS_APPLICATION, NEEDS_UNIT, CycleCounts, Rejection, name_rule
 from policies.permissions import permission_problem
 from policies.windows import stage_window
 from workflow.actions import Action
 from workflow.application import as_submitted, validate_application
-from workflow.common import ActionContext, Verdict, actor_of, batch_work, reopened_allows
+from workflow.common import ActionContext, Verdict, actor_of, batch_work, reopened_allows, verb_of
 from workflow.engine.door import Door, Move
 from workflow.engine.guards import lifted
 from workflow.errors import ConcurrentChange, InvalidInput, NotFound
@@ -23,6 +24,8 @@ from workflow.program import INITIAL_STATE, Program
 from workflow.records import Project
 
 log = get_logger("evalflow.engine")
+
+name_rule("parameters", "参数")
 
 
 @dataclass
@@ -46,14 +49,14 @@ class ProjectActions(Door):
             app = validate_application(application, form)
             city = form.party_of(app)
             project = _new_project(act, city, form.unit_of(app), form.title_of(app), app)
-            subject = f"application '{project.project_name}'"
+            subject = Msg("application '{name}'", name=project.project_name)
             self._permit(act, "submit", _own_city(program, city), subject)
             units = self._unit_projects(act, [project.unit_name])
             request = {"unit_projects": units.get(project.unit_name, [])} if units is not None else {}
             ctx = self._context(act, CycleCounts(), project, request, now=act.now)
             verdict = self._guards(act, "submit", ctx)
             if verdict.refused:
-                raise self._refuse("submit", subject, verdict.refused)
+                raise self._refuse(verb_of(program, "submit"), subject, verdict.refused)
             self._move(
                 act,
                 project,
@@ -101,10 +104,10 @@ class ProjectActions(Door):
         with both versions)."""
         ids = [pid for pid, _ in items]
         if not ids:
-            raise InvalidInput("request", ["no project ids given"])
+            raise InvalidInput("request", [Msg("no project ids given")])
         repeated = sorted(pid for pid, n in Counter(ids).items() if n > 1)
         if repeated:
-            raise InvalidInput("request", [f"project {pid} is named more than once" for pid in repeated])
+            raise InvalidInput("request", [Msg("project {id} is named more than once", id=pid) for pid in repeated])
         requests: dict[int | None, Mapping[str, Any]] = {pid: dict(req) for pid, req in items}
         done: list[Project] = []
         # the cycle first (locked for the transaction), then its projects as they are now; their
@@ -119,7 +122,7 @@ class ProjectActions(Door):
                 raise NotFound("project", missing[0])
             projects = [found[pid] for pid in ids]
             if any(p.cycle_id != cycle.id for p in projects):
-                raise InvalidInput("request", ["the projects belong to different cycles"])
+                raise InvalidInput("request", [Msg("the projects belong to different cycles")])
             stage_of = program.stage_of_action.get(trigger)
             readable = self._reader(user, cycle, program)
             for project in projects:
@@ -138,9 +141,12 @@ class ProjectActions(Door):
                 assert project.id is not None  # (read from the store)
                 seen = (expected or {}).get(project.id)
                 if seen is not None and seen != project.version:
-                    raise ConcurrentChange(f"project {project.id}", seen, project.version)
+                    raise ConcurrentChange(Msg("project {id}", id=project.id), seen, project.version)
             if trigger not in program.stage_of_action:
-                raise InvalidInput("action", [f"{trigger!r} is not an action of program {program.id}"])
+                raise InvalidInput(
+                    "action",
+                    [Msg("{trigger} is not an action of program {program}", trigger=repr(trigger), program=program.id)],
+                )
             # a reason the action's declaration requires: once for the whole batch, before its rules
             self._reason_given(act, trigger, reason)
             # the machine's answers for this batch (Program.fire): asked once per source state and
@@ -178,19 +184,19 @@ class ProjectActions(Door):
         every problem of every item is reported at once, labelled, and nothing is imported."""
         with self._acting(acting, cycle_id, write=not dry_run) as act:
             program, cycle, user, tx = act.program, act.cycle, act.user, act.tx
-            subject = f"applications into cycle {cycle.id}"
+            subject = Msg("applications into cycle {cycle}", cycle=cycle.id)
             stage_id = program.stage_of_action["submit"]
             closed = stage_window("submit", stage_id, cycle.stage, self.window(program, cycle, stage_id), act.now)
             closed = self._judge(act, closed).refused
             if closed:
-                raise self._refuse("import", subject, closed)
+                raise self._refuse(Msg("import"), subject, closed)
             # the cycle's projects by (enterprise, project), without their applications: only one
             # submitted again has its application read, to compare
             form = _form(program)
             units = [_unit_name(form, data) for _, data in items]
             existing = tx.project_keys(cycle.id)  # (unit, project name) -> id: what was submitted already
             seen: dict[tuple[str, str], str] = {}
-            problems: list[str] = []
+            problems: list[tuple[str, Any] | None] = []  # (label, message); None: decided below
             again: list[tuple[int, str, Mapping[str, Any], int]] = []
             result = ImportResult(cycle.id, dry_run)
             planned: list[tuple[Project, Verdict]] = []
@@ -202,30 +208,33 @@ class ProjectActions(Door):
                 try:
                     app = validate_application(data, form)
                 except InvalidInput as exc:
-                    problems += [f"[{label}] {p}" for p in exc.problems]
+                    problems += [(label, p) for p in exc.problems]
                     continue
                 city = form.party_of(app)
                 key = (form.unit_of(app), form.title_of(app))
                 if key in seen:
-                    problems.append(f"[{label}] the same project as {seen[key]}: 《{key[1]}》 of {key[0]}")
+                    same = Msg(
+                        "the same project as {other}: 《{title}》 of {unit}", other=seen[key], title=key[1], unit=key[0]
+                    )
+                    problems.append((label, same))
                     continue
                 seen[key] = label
                 why = permission_problem(
                     "submit", program.permissions.get("submit"), actor_of(user), _own_city(program, city)
                 )
                 if why:
-                    problems.append(f"[{label}] not permitted: {why}")
+                    problems.append((label, Msg("not permitted: {why}", why=why)))
                     continue
                 known = existing.get(key)
                 if known is not None:  # compared below, once the applications are read (one query)
                     again.append((len(problems), label, app, known))
-                    problems.append("")
+                    problems.append(None)
                     continue
                 project = _new_project(act, city, key[0], key[1], app)
                 request = {"unit_projects": held.get(project.unit_name, [])} if held is not None else {}
                 ctx = self._context(act, CycleCounts(), project, request, now=act.now)
                 verdict = self._judge(act, self._run(program, names, ctx), ctx.project)
-                problems += [f"[{label}] {r}" for r in verdict.refused]
+                problems += [(label, r) for r in verdict.refused]
                 planned.append((project, verdict))
             stored = tx.get_projects([pid for *_, pid in again]) if again else {}
             for at, label, submitted, pid in again:
@@ -234,12 +243,17 @@ class ProjectActions(Door):
                     result.unchanged.append((label, pid))
                 else:
                     problems[at] = (
-                        f"[{label}] {old.unit_name} already submitted 《{old.project_name}》 as project"
-                        f" {pid}, with other content"
+                        label,
+                        Msg(
+                            "{unit} already submitted 《{title}》 as project {id}, with other content",
+                            unit=old.unit_name,
+                            title=old.project_name,
+                            id=pid,
+                        ),
                     )
-            problems = [p for p in problems if p]
-            if problems:
-                raise InvalidInput(f"{subject} (nothing was imported)", _grouped(problems))
+            found = [p for p in problems if p is not None]
+            if found:
+                raise InvalidInput(Msg("{subject} (nothing was imported)", subject=subject), _grouped(found))
             if dry_run:
                 result.created = [p for p, _ in planned]
                 return result
@@ -311,21 +325,23 @@ def _unit_name(form: Form, data: Mapping[str, Any]) -> str:
 
 def _form(program: Program) -> Form:
     if program.form is None:
-        raise InvalidInput("application", [f"program {program.id} has no application form ([form])"])
+        raise InvalidInput("application", [Msg("program {id} has no application form ([form])", id=program.id)])
     return program.form
 
 
-def _grouped(problems: Sequence[str], shown: int = 3) -> list[str]:
-    """Problems of the form '[label] message': one message shared by many labels is said once,
-    with the first few labels and how many more (a whole file refused for one reason stays legible)."""
-    labels: dict[str, list[str]] = {}
-    for p in problems:
-        label, _, message = p.partition("] ")
-        labels.setdefault(message, []).append(label.removeprefix("["))
+def _grouped(problems: Sequence[tuple[str, Any]], shown: int = 3) -> list[Msg]:
+    """Problems as (label, message), read '[label] message': one message shared by many labels is
+    said once, with the first few labels and how many more (a whole file refused for one reason
+    stays legible)."""
+    labels: dict[str, tuple[Any, list[str]]] = {}
+    for label, message in problems:
+        # (the same words are the same problem, whichever way they were made)
+        key = message.render("en") if hasattr(message, "render") else str(message)
+        labels.setdefault(key, (message, []))[1].append(label)
     out = []
-    for message, where in labels.items():
-        more = f" and {len(where) - shown} more" if len(where) > shown else ""
-        out.append(f"[{'; '.join(where[:shown])}{more}] {message}")
+    for message, where in labels.values():
+        more = Msg(" and {count} more", count=len(where) - shown) if len(where) > shown else ""
+        out.append(Msg("[{labels}{more}] {message}", labels=Joined(where[:shown], "; "), more=more, message=message))
     return out
 
 

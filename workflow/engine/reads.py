@@ -13,7 +13,7 @@ from typing import Any
 from i18n import Msg
 from policies.base import CycleCounts
 from workflow.appeals import may_read_appeal
-from workflow.common import overrides_of
+from workflow.common import overrides_of, party_of, role_of
 from workflow.engine.door import Door
 from workflow.engine.lists import placed_category
 from workflow.errors import NotFound, NotPermitted
@@ -95,7 +95,8 @@ class Reads(Door):
                 if p.cycle_id in cycles and self.visible(user, p, cycles[p.cycle_id], program)
             ]
             if not found:
-                raise NotFound("unit", unit, f"it has no project in {program.id} that {user.name} may read")
+                why = Msg("it has no project in {program} that {user} may read", program=program.id, user=user.name)
+                raise NotFound("unit", unit, why)
             return found
 
     def list_versions(
@@ -184,7 +185,11 @@ class Reads(Door):
         with self._acting(acting, cycle_id, write=False) as act:
             tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
             if user.role != "lead":
-                raise NotPermitted("report on", f"cycle {cycle.id}", "reports cover every city; the lead writes them")
+                raise NotPermitted(
+                    Msg("report on"),
+                    Msg("cycle {id}", id=cycle.id),
+                    Msg("reports cover every city; the lead writes them"),
+                )
             versions = tx.list_versions(cycle.id)
             published = [v for v in versions if v.status == ListStatus.PUBLISHED]
             lst = published[-1] if published else (versions[-1] if versions else None)
@@ -217,13 +222,15 @@ class Reads(Door):
         city, a scorer's or city admin's for their own; only the projects the user may read."""
         with self._acting(acting, cycle_id, write=False) as act:
             tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
-            subject = f"the score sheet of {city or 'a city'}"
+            subject = Msg("the score sheet of {city}", city=party_of(program, city) if city else Msg("a city"))
             if city is not None:
                 program.party(city)  # an unknown city is not found, whoever asks
             if user.role not in ("lead", "scorer", "city-admin"):
-                raise NotPermitted("write", subject, f"{user.name} is {user.role}; scorers and administrators do")
+                why = Msg("{name} is {role}; scorers and administrators do", name=user.name, role=role_of(user.role))
+                raise NotPermitted(Msg("write"), subject, why)
             if city is not None and user.role != "lead" and user.city != city:
-                raise NotPermitted("write", subject, f"{user.name} acts for {user.city}")
+                why = Msg("{name} acts for {city}", name=user.name, city=party_of(program, user.city or ""))
+                raise NotPermitted(Msg("write"), subject, why)
             found = tx.find_projects(cycle.id, states=program.listable_states, with_application=False)
             return cycle, program, [p for p in found if self.visible(user, p, cycle, program)]
 
@@ -233,7 +240,9 @@ class Reads(Door):
             user, cycle = act.user, act.cycle
             if user.role != "lead":
                 raise NotPermitted(
-                    "read", f"the history of cycle {cycle.id}", "the cycle's history is read by the lead"
+                    Msg("read"),
+                    Msg("the history of cycle {cycle}", cycle=cycle.id),
+                    Msg("the cycle's history is read by the lead"),
                 )
             return act.tx.history(cycle_id=cycle.id)
 

@@ -7,12 +7,15 @@ from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import Any
 
-from policies.base import Rejection
+from i18n import Joined, Msg
+from policies.base import Rejection, name_rule
 from workflow.common import ActionContext
 from workflow.engine.projects import ProjectActions
 from workflow.errors import InvalidInput
 from workflow.ranking import rank, rank_scores, show
 from workflow.records import ListVersion, Project
+
+name_rule("list_current", "名单与当前评分一致")
 
 
 class ScoringActions(ProjectActions):
@@ -32,7 +35,7 @@ class ScoringActions(ProjectActions):
             cycle = tx.get_cycle(project.cycle_id)
         trigger = self.program_of(cycle).sheet_trigger if cycle is not None else None
         if trigger is None:
-            raise InvalidInput("score sheet", ["the program has no score sheets"])
+            raise InvalidInput("score sheet", [Msg("the program has no score sheets")])
         return self.fire(acting, project_id, trigger, scores=dict(scores), completion=completion)[0]
 
     def _ranking(
@@ -69,17 +72,17 @@ class ScoringActions(ProjectActions):
         _, ranked, _, _ = self._ranking(act, lst.tie_order, names=False)
         now = {r.project_id: show(r.score) for r in ranked}
         then = {e.project_id: e.score for e in lst.entries}
+        absent = Msg("absent")
         moved = [
-            f"project {pid} {then.get(pid, 'absent')} → {now.get(pid, 'absent')}"
+            Msg("project {id} {then} → {now}", id=pid, then=then.get(pid, absent), now=now.get(pid, absent))
             for pid in sorted(then.keys() | now.keys())
             if then.get(pid) != now.get(pid)
         ]
         if not moved:
             return []
-        return [
-            Rejection(
-                "list_current",
-                f"the score sheets changed since list version {lst.number} was proposed ({'; '.join(moved)}); "
-                "propose a new version",
-            )
-        ]
+        changed = Msg(
+            "the score sheets changed since list version {number} was proposed ({moved}); propose a new version",
+            number=lst.number,
+            moved=Joined(moved, "; "),
+        )
+        return [Rejection("list_current", changed)]

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from transitions import Machine
 
+from i18n import Joined, Msg
 from policies.base import Criterion, Party
 from policies.permissions import Permission
 from policies.windows import Window
@@ -215,7 +216,7 @@ class Program:
         for p in self.parties:
             if p.id == party_id:
                 return p
-        raise NotFound("city", party_id, f"the program's cities are {', '.join(self.party_ids)}")
+        raise NotFound("city", party_id, Msg("the program's cities are {cities}", cities=Joined(self.party_ids, ", ")))
 
     @property
     def party_ids(self) -> tuple[str, ...]:

@@ -6,6 +6,7 @@ import os
 from collections.abc import Iterable
 from pathlib import Path
 
+from i18n import Joined, Msg
 from workflow.errors import NotFound
 from workflow.program.loader import load_program
 from workflow.program.model import Program
@@ -43,6 +44,7 @@ class ProgramRegistry:
         if program_id not in self._cache:
             path = self.files().get(program_id)
             if path is None:
-                raise NotFound("program", program_id, f"known programs: {', '.join(self.ids()) or 'none'}")
+                known = Joined(self.ids(), ", ") if self.ids() else Msg("none")
+                raise NotFound("program", program_id, Msg("known programs: {programs}", programs=known))
             self._cache[program_id] = load_program(path)
         return self._cache[program_id]
