@@ -7,7 +7,17 @@ from typing import Any
 
 import click
 
-from commands.common import LIST_STATUS, cfg, handled, json_option, out, party_words, print_audit, stage_words
+from commands.common import (
+    LIST_STATUS,
+    cfg,
+    handled,
+    json_option,
+    out,
+    party_words,
+    print_audit,
+    program_of_cycle,
+    stage_words,
+)
 from i18n import Joined, Msg, Text
 
 
@@ -166,16 +176,20 @@ def _status_cell(col: dict[str, Any], row: dict[str, Any]) -> str:
 @handled
 def cycle_status(cycle_id: str | None) -> None:
     """Current stage, window and time left, per-city progress against quotas and minimums."""
-    s = cfg().engine().status(cfg().user, cycle_id)
+    engine = cfg().engine()
+    s = engine.status(cfg().user, cycle_id)
 
     def text() -> None:
         click.echo(f"{s['cycle']}  {s['program_name']}")
+        # the window in the reader's language (the status keeps it in English for scripts)
+        program = program_of_cycle(s["cycle"])
+        window = program.window(s["stage"], engine.get_cycle(s["cycle"]).year)
         heading = Msg(
             "Stage {number}/{stages}: {stage} — window {window} ({left})",
             number=s["stage_number"],
             stages=s["stages"],
             stage=Text(f"{s['stage']} {s['stage_name']}", s["stage_name"]),
-            window=s["window"],
+            window=window.described() if window is not None else s["window"],
             left=_duration(s["seconds_left"]),
         )
         click.echo(heading.render())

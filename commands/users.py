@@ -7,7 +7,7 @@ import sys
 import click
 
 from commands.common import cfg, handled, json_option, local, out
-from i18n import Msg
+from i18n import Msg, Text
 
 
 @click.group()
@@ -22,11 +22,27 @@ def user() -> None:
 @handled
 def user_add(name: str, role: str, city: str | None) -> None:
     """Add a user. The first user must be the lead; after that only the lead adds users."""
+    from workflow.common import role_of
+
     u = cfg().engine().add_user(cfg().user, name, role, city)
     if u.city:
-        click.echo(Msg("Added {name} ({role}, {city})", name=u.name, role=u.role, city=u.city).render())
+        said = Msg("Added {name} ({role}, {city})", name=u.name, role=role_of(u.role), city=_party(u.city))
+        click.echo(said.render())
     else:
-        click.echo(Msg("Added {name} ({role})", name=u.name, role=u.role).render())
+        click.echo(Msg("Added {name} ({role})", name=u.name, role=role_of(u.role)).render())
+
+
+def _party(city: str) -> Text:
+    """A user's city as a line names it: its id in English, its name in Chinese (from the first
+    program that has it as a party; a user belongs to no one program)."""
+    from workflow.program import ProgramRegistry
+
+    registry = ProgramRegistry()
+    for program_id in registry.ids():
+        found = next((p for p in registry.get(program_id).parties if p.id == city), None)
+        if found is not None:
+            return Text(city, found.name)
+    return Text(city, city)
 
 
 @user.command("list")
