@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test lint clean bench bench-import
+.PHONY: demo test lint clean bench bench-import catalog
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,9 @@ bench: $(STAMP)
 
 bench-import: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py
+
+catalog: $(STAMP)
+	$(BIN)/python -m i18n.catalog
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
