@@ -196,7 +196,7 @@ def project_list(
         if category and cat != category:
             continue
         actions = views.actions_for(me.user, p, chosen, program)
-        if action and action not in actions:
+        if action and not views.action_matches(program, action, me.user, p, chosen, actions):
             continue
         rows.append((p, cat, actions))
     total, pages = len(rows), max(1, -(-len(rows) // PAGE_SIZE))

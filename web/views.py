@@ -11,6 +11,8 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from i18n import Joined, Msg, Text
+from policies.base import Rejection
 from policies.permissions import permission_problem
 from workflow.actions import Action
 from workflow.common import actor_of
@@ -19,26 +21,40 @@ from workflow.form import shown
 from workflow.program import Program
 from workflow.records import Cycle, Project, User
 
-ROLE_NAMES = {"lead": "牵头单位", "city-admin": "城市管理员", "scorer": "评分人", "applicant": "申报单位"}
+ROLE_NAMES = {
+    "lead": Msg("Lead unit"),
+    "city-admin": Msg("City administrator"),
+    "scorer": Msg("Scorer"),
+    "applicant": Msg("Applicant unit"),
+}
 
 LIST_STATUS = {
-    "proposed": "已提出",
-    "objected": "有异议",
-    "confirmed": "已确认",
-    "published": "已公布",
-    "superseded": "已被新版本取代",
+    "proposed": Msg("Proposed"),
+    "objected": Msg("Objected to"),
+    "confirmed": Msg("Confirmed"),
+    "published": Msg("Published"),
+    "superseded": Msg("Superseded by a newer version"),
 }
-APPEAL_STATUS = {"open": "待决定", "upheld": "已支持", "dismissed": "已驳回"}
+APPEAL_STATUS = {"open": Msg("Awaiting a decision"), "upheld": Msg("Upheld"), "dismissed": Msg("Dismissed")}
 
 # the engine's own steps, which no program declares (a program's actions are named in its file)
 ACTION_NAMES = {
-    "create": "申报",
-    "place": "列入名单",
-    "reopen": "重新打开",
-    "appeal_upheld": "申诉获支持",
-    "appeal_dismissed": "申诉被驳回",
-    "revoke_override": "撤销豁免",
+    "create": Msg("Application filed"),
+    "place": Msg("Placed on the list"),
+    "reopen": Msg("Reopened"),
+    "appeal_upheld": Msg("Appeal upheld"),
+    "appeal_dismissed": Msg("Appeal dismissed"),
+    "revoke_override": Msg("Override revoked"),
 }
+
+# the time zones readers know by a name of their own (any other is read by its id)
+ZONE_NAMES = {"Asia/Shanghai": Text("Asia/Shanghai", "北京时间")}
+
+# how many missing score sheets a to-do item names before it counts the rest
+MISSING_SHOWN = 20
+
+# the separator of a to-do's alternatives ("to accept or reject"), translated like Joined's
+_OR = Msg(" or ")
 
 
 def choose_cycle(engine: Any, cycle_id: str | None) -> Cycle:
@@ -85,26 +101,41 @@ def category_key(program: Program, project: Project, listed: dict[int, str] | No
     return f"result:{result}" if result not in (None, "none") else None
 
 
-def category_choices(program: Program) -> dict[str, str]:
+def category_choices(program: Program) -> dict[str, Any]:
     """The project list's category filter: the list's categories, then the review's results,
     named as the review's form names them (评审结果：示范)."""
-    out = {c.id: c.name for c in program.categories}
+    out: dict[str, Any] = {c.id: Text(c.id, c.name) for c in program.categories}
     action = program.actions.get(program.result_trigger or "")
     param = action.param("result") if action is not None else None
     for key, name in program.results.items():
         if key != "none":
-            out[f"result:{key}"] = f"{param.zh}：{name}" if param is not None else name
+            result = _result_text(program, key, name)
+            out[f"result:{key}"] = (
+                Msg("{label}: {result}", label=Text(param.en or param.id, param.zh), result=result)
+                if param is not None
+                else result
+            )
     return out
 
 
-def category_label(program: Program, project: Project, listed: dict[int, str] | None = None) -> str:
+def _result_text(program: Program, key: str, name: str) -> Text:
+    """A review result by the names its choice declares."""
+    action = program.actions.get(program.result_trigger or "")
+    param = action.param("result") if action is not None else None
+    choice = next((c for c in param.choices if c.value == key), None) if param is not None else None
+    return Text(choice.en if choice is not None and choice.en else key, name)
+
+
+def category_label(program: Program, project: Project, listed: dict[int, str] | None = None) -> Any:
     """What a reader is shown: the list category's name once placed, else the review result's
     (a review's 示范 is not yet a place on the program's list, though both may share an id)."""
     placed = placed_category(program, project, listed)
     if placed is not None:
-        return program.category_name(placed) if program.categories else placed
+        return Text(placed, program.category_name(placed)) if program.categories else placed
     result = project.review_result
-    return program.results.get(result, result) if result not in (None, "none") else ""
+    if result in (None, "none"):
+        return ""
+    return _result_text(program, result, program.results.get(result, result))
 
 
 def actions_for(user: User, project: Project, cycle: Cycle, program: Program) -> list[str]:
@@ -132,11 +163,15 @@ def may(user: User, program: Program, action: str, city: str | None = None) -> b
 
 @dataclass
 class Todo:
-    """One line of the signed-in user's to-do list on the dashboard."""
+    """One line of the signed-in user's to-do list on the dashboard: its words, the page that
+    lists its projects, and for missing score sheets the projects themselves (the first
+    ``MISSING_SHOWN``) with how many more there are."""
 
-    text: str
+    text: Any
     link: str = ""
     rule: str = ""
+    projects: list[int] = field(default_factory=list)
+    more: int = 0
 
 
 @dataclass
@@ -146,13 +181,31 @@ class Dashboard:
     days_left: int | None = None
     closes_local: str = ""
     opens_local: str = ""
-    advance_refused: list[str] = field(default_factory=list)
+    zone: Any = ""
+    columns: list[Text] = field(default_factory=list)  # the progress table's headings
+    advance_refused: list[Rejection] = field(default_factory=list)
+
+
+def zone_name(timezone: str) -> Any:
+    """A time zone as readers know it: the program's Asia/Shanghai is 北京时间 in Chinese."""
+    return ZONE_NAMES.get(timezone, timezone)
+
+
+def closing_rejections(status: dict[str, Any]) -> list[Rejection]:
+    """The status's failed closing rules as rejections again, so that each reads with its rule's
+    name in the reader's language (the status rendered their messages in it already)."""
+    return [Rejection(c["rule"], c["message"], tuple(c["parties"])) for c in status.get("closing", [])]
 
 
 def dashboard(engine: Any, user: User, cycle: Cycle) -> Dashboard:
+    """The dashboard of ``user``: the stage's window in local time, and the to-do list, which
+    counts what is left to do: each project once, by the decision it waits for; never an action
+    that undoes one (``undoes``) nor one already taken (``done``); the missing score sheets by
+    project; the open appeals the user decides."""
     program = engine.program_of(cycle)
     status = engine.status(user.name, cycle.id)
-    board = Dashboard(status)
+    board = Dashboard(status, zone=zone_name(program.timezone))
+    board.columns = [Text(c["en"], c["zh"]) for c in status.get("columns", [])]
     zone = ZoneInfo(program.timezone)
     if status.get("opens"):
         board.opens_local = datetime.fromisoformat(status["opens"]).astimezone(zone).strftime("%Y-%m-%d %H:%M")
@@ -161,39 +214,183 @@ def dashboard(engine: Any, user: User, cycle: Cycle) -> Dashboard:
         board.closes_local = closes.astimezone(ZoneInfo(program.timezone)).strftime("%Y-%m-%d %H:%M")
         left = status.get("seconds_left")
         board.days_left = int(left // 86400) if left is not None and left > 0 else (0 if left is not None else None)
+    sheet_rules = _sheet_rules(program)
+    projects = engine.projects(user.name, cycle.id, with_application=False)
     # the closing rules that name the user's city (the lead sees every one)
-    for item in status.get("closing", []):
-        if user.role == "lead" or (user.city and user.city in item["parties"]):
-            board.todo.append(Todo(f"[{item['rule']}] {item['message']}", rule=item["rule"]))
-    # the actions waiting for the user, counted by action
-    waiting: dict[str, int] = {}
-    for p in engine.projects(user.name, cycle.id):
-        for t in actions_for(user, p, cycle, program):
-            if t == program.sheet_trigger:
-                continue  # a sheet may be replaced: the closing rule above says which are missing
-            waiting[t] = waiting.get(t, 0) + 1
-    for t, n in waiting.items():
-        board.todo.append(Todo(f"{n} 个项目可{action_name(program, t)}", link=f"/projects?cycle={cycle.id}&action={t}"))
+    for r in closing_rejections(status):
+        if not (user.role == "lead" or (user.city and user.city in r.parties)):
+            continue
+        if r.rule in sheet_rules and r.parties:
+            board.todo.extend(_missing_sheets(engine, user, program, projects, r))
+        else:
+            board.todo.append(Todo(r, rule=r.rule))
+    # the projects waiting for the user, each counted once, by the decision it waits for
+    groups: dict[tuple[str, ...], int] = {}
+    for p in projects:
+        key = tuple(todo_actions(user, p, cycle, program))
+        if key:
+            groups[key] = groups.get(key, 0) + 1
+    order = {t: i for i, t in enumerate(program.actions)}
+    for key, n in sorted(groups.items(), key=lambda kv: [order.get(t, len(order)) for t in kv[0]]):
+        board.todo.append(
+            Todo(
+                Msg("{n} projects to {actions}", n=n, actions=action_name(program, ",".join(key))),
+                link=f"/projects?cycle={cycle.id}&action={','.join(key)}",
+            )
+        )
+    # the open appeals the user decides
+    deciding = [a for a in status.get("open_appeals", []) if _decides(user, program, a)]
+    if deciding:
+        board.todo.append(
+            Todo(Msg("{n} appeals to decide", n=len(deciding)), link=f"/appeals?cycle={cycle.id}", rule="appeals")
+        )
     if user.role == "lead":
-        board.advance_refused = list(status.get("closing_rules", []))
+        board.advance_refused = closing_rejections(status)
     return board
 
 
-def action_name(program: Program, trigger: str) -> str:
-    """An action's Chinese name: its declaration's, else the engine's own words for it."""
+def _decides(user: User, program: Program, appeal: dict[str, Any]) -> bool:
+    """Whether ``user`` decides an open appeal (the status's summary of it)."""
+    rules = program.appeals
+    perm = rules.decided_by.get(appeal["against"]) if rules is not None else None
+    if perm is None:
+        return False
+    return permission_problem("decide", perm, actor_of(user), appeal["city"]) is None
+
+
+def _sheet_rules(program: Program) -> set[str]:
+    """The closing rules measured in score sheets (a status column of the sheets kind names its
+    own rule; joint scoring's is all_sheets_in)."""
+    found = {c.policy or "all_sheets_in" for c in program.status_columns if c.kind == "sheets"}
+    return found | {"all_sheets_in"}
+
+
+def _missing_sheets(engine: Any, user: User, program: Program, projects: list[Project], r: Rejection) -> list[Todo]:
+    """A to-do item per party short of score sheets: the projects it has not scored yet."""
+    scored = {p.id for p in projects if p.state in program.listable_states}
+    out = []
+    for party in r.parties:
+        if user.role != "lead" and party != user.city:
+            continue
+        missing = []
+        for pid in sorted(i for i in scored if i is not None):
+            _, sheets, _ = engine.project(user.name, pid)
+            if not any(s.current and s.city == party for s in sheets):
+                missing.append(pid)
+        if not missing:
+            out.append(Todo(r, rule=r.rule))
+            continue
+        out.append(
+            Todo(
+                Msg("{party} has not scored:", party=party_text(program, party)),
+                rule=r.rule,
+                projects=missing[:MISSING_SHOWN],
+                more=max(0, len(missing) - MISSING_SHOWN),
+            )
+        )
+    return out
+
+
+def party_text(program: Program, party: str) -> Text:
+    """A party as readers read it: its name in Chinese, its id in English."""
+    found = next((p for p in program.parties if p.id == party), None)
+    return Text(party, found.name if found is not None else party)
+
+
+def state_text(program: Program, state: str) -> Text:
+    """A state by its declared names."""
+    return Text(program.state_name(state, "en"), program.state_name(state))
+
+
+def todo_actions(user: User, project: Project, cycle: Cycle, program: Program) -> list[str]:
+    """The actions left for ``user`` to do on ``project``: those it may take now, less the score
+    sheet (the closing rule names the missing ones), those that undo, and those already taken."""
+    return [
+        t
+        for t in actions_for(user, project, cycle, program)
+        if t != program.sheet_trigger and not undoes(program, t) and not done(program, project, t)
+    ]
+
+
+def undoes(program: Program, trigger: str) -> bool:
+    """Whether an action only undoes another: it takes the project back towards where it came
+    from (every destination is nearer the program's start than every source) and the program
+    asks no reason for it (``reason = "none"``: nothing is decided, a step is taken back).
+    Withdrawing a recommendation is such an action; restoring a project after rectification also
+    goes back but is decided with a reason, so it stays a to-do."""
+    action = program.actions.get(trigger)
+    if action is None or action.reason != "none":
+        return False
+    depth = _depths(program)
+    specs = [s for s in program.transition_specs if s.trigger == trigger]
+    far = len(depth) + 1
+    return bool(specs) and all(
+        s.dest is not None and all(depth.get(s.dest, far) < depth.get(src, far) for src in s.source) for s in specs
+    )
+
+
+def _depths(program: Program) -> dict[str, int]:
+    """Each state's distance from the start by the program's forward steps (a reopening is not one)."""
+    depth = {"new": 0}
+    frontier = ["new"]
+    while frontier:
+        nxt = []
+        for state in frontier:
+            for s in program.transition_specs:
+                if s.trigger != "reopen" and state in s.source and s.dest is not None and s.dest not in depth:
+                    depth[s.dest] = depth[state] + 1
+                    nxt.append(s.dest)
+        frontier = nxt
+    return depth
+
+
+def done(program: Program, project: Project, trigger: str) -> bool:
+    """Whether an action was already taken on ``project``: it stands in one of the action's
+    destinations (a review result already given), or the action keeps the project where it is
+    and its record holds it."""
+    specs = [s for s in program.transition_specs if s.trigger == trigger]
+    if project.state in {s.dest for s in specs}:
+        return True
+    if any(s.dest is None for s in specs):
+        key = program.record_keys.get(trigger)
+        return bool(key and project.record.get(key))
+    return False
+
+
+def action_matches(
+    program: Program, wanted: str, user: User, project: Project, cycle: Cycle, actions: list[str]
+) -> bool:
+    """The project list's ``action=`` filter: the projects whose to-do is exactly the actions
+    named (comma-separated, as the dashboard's to-do links them); an action never on a to-do (an
+    undo) filters by whether it may be taken."""
+    want = [a for a in wanted.split(",") if a]
+    if len(want) == 1 and want[0] in actions and (undoes(program, want[0]) or want[0] == program.sheet_trigger):
+        return True
+    return set(want) == set(todo_actions(user, project, cycle, program))
+
+
+def action_name(program: Program, trigger: str) -> Any:
+    """An action's name in the reader's language: its declaration's, else the engine's own
+    words for it; several (comma-separated) read as alternatives ("accept or reject")."""
+    if "," in trigger:
+        return Joined([action_name(program, t) for t in trigger.split(",") if t], _OR.id)
     action = program.actions.get(trigger)
     if action is not None:
-        return action.zh
-    return ACTION_NAMES.get(trigger) or program.state_names.get(trigger) or trigger
+        return Text(action.en or action.id, action.zh)
+    if trigger in ACTION_NAMES:
+        return ACTION_NAMES[trigger]
+    if trigger in program.state_names:
+        return state_text(program, trigger)
+    return trigger
 
 
-def application_rows(program: Program, project: Project) -> list[tuple[str, str]]:
+def application_rows(program: Program, project: Project) -> list[tuple[Any, str]]:
     """The form's fields of a project as (label, value) pairs, as a reader sees them."""
     form = program.form
     if form is None:
         return []
     app = project.application
-    rows = [(f.zh, shown(f, f.get(app))) for f in form.fields]
+    rows: list[tuple[Any, str]] = [(f.zh, shown(f, f.get(app))) for f in form.fields]
     if form.group is not None:
         g = form.group
         for m in app.get(g.key, []):
@@ -203,7 +400,7 @@ def application_rows(program: Program, project: Project) -> list[tuple[str, str]
     if program.review_criteria_field:
         kind = form.field(program.review_criteria_field).get(app)
         for n, item in enumerate(program.review_criteria.get(kind, ()), start=1):
-            rows.append((f"评审内容 {n}", item))
+            rows.append((Msg("Review item {n}", n=n), item))
     return rows
 
 
@@ -213,10 +410,14 @@ def local_time(instant: datetime | None, program: Program) -> str:
     return instant.astimezone(ZoneInfo(program.timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-def button_label(program: Program, action_id: str) -> str:
+def button_label(program: Program, action_id: str) -> Any:
     """The words on an action's button: its declared button text, else its name."""
     action = program.actions.get(action_id)
-    return (action.button_zh or action.zh) if action is not None else action_name(program, action_id)
+    if action is None:
+        return action_name(program, action_id)
+    if action.button_zh:
+        return Text(action.button_en or action.en or action.id, action.button_zh)
+    return action_name(program, action_id)
 
 
 def bulk_actions(program: Program) -> list[str]:
@@ -251,7 +452,7 @@ def declared_data(program: Program, trigger: str, data: dict[str, Any]) -> list[
     return action.shown(data) if action is not None else []
 
 
-def record_rows(program: Program, project: Project) -> list[tuple[str, str, str, list[tuple[str, str]]]]:
+def record_rows(program: Program, project: Project) -> list[tuple[Any, str, str, list[tuple[Any, str]]]]:
     """A project's record as a reader sees it: each entry's action, when (local time), by whom,
     and its declared parameters by their labels."""
     by_key = {key: trigger for trigger, key in program.record_keys.items()}
@@ -261,7 +462,7 @@ def record_rows(program: Program, project: Project) -> list[tuple[str, str, str,
         action = program.actions.get(trigger)
         for e in entries:
             if action is not None:
-                shown = action.shown(e) + ([("说明", str(e["reason"]))] if e.get("reason") else [])
+                shown = action.shown(e) + ([(Msg("Reason"), str(e["reason"]))] if e.get("reason") else [])
             else:
                 shown = [(k, str(v)) for k, v in e.items() if k not in ("at", "by")]
             at = e.get("at", "")

@@ -106,10 +106,10 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         admin = context()
         sign_in(admin, base, ADMIN)
         expect(admin.locator("#stage")).to_contain_text("项目征集")
-        expect(admin.locator("#todo")).to_contain_text("1 个项目可确认入库")
+        expect(admin.locator("#todo")).to_contain_text("1 个项目待确认入库或退回")
         expect(admin.locator("#whoami")).to_contain_text("城市管理员")
         admin.screenshot(path=str(artifacts / "dashboard-city-admin.png"), full_page=True)
-        admin.locator("#todo").get_by_role("link", name="1 个项目可确认入库").click()
+        admin.locator("#todo").get_by_role("link", name="1 个项目待确认入库或退回").click()
         admin.get_by_role("link", name=str(mine), exact=True).first.click()
         expect(admin.locator("#state")).to_have_text("已申报")
         admin.get_by_label("所在城市组织部门意见").fill("同意入库")
@@ -165,7 +165,7 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
             "[min_recommendations] hefei has 0 of the 5 required recommendations"
         )
         admin.goto(f"{base}/")
-        expect(admin.locator("#todo")).to_contain_text("5 个项目可推荐入重点项目库")
+        expect(admin.locator("#todo")).to_contain_text("5 个项目待推荐入重点项目库")
         admin.goto(f"{base}/projects?action=recommend")
         boxes = admin.locator("#projects input[type=checkbox][name=ids]")
         expect(boxes).to_have_count(5)
@@ -198,7 +198,7 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
 
         # the lead's dashboard in the middle of the cycle: jiaxing still owes one sheet
         lead.goto(f"{base}/")
-        expect(lead.locator("#advance ul.rules")).to_contain_text("[all_sheets_in] jiaxing")
+        expect(lead.locator("#advance ul.rules")).to_contain_text("评分表齐全：嘉兴市")
         expect(lead.locator("#progress")).to_contain_text("嘉兴市")
         lead.screenshot(path=str(artifacts / "dashboard-lead.png"), full_page=True)
         if os.environ.get("EVALFLOW_UPDATE_DOCS") == "1":
@@ -207,7 +207,7 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         scorer = context()
         sign_in(scorer, base, SCORER)
         expect(scorer.locator("#whoami")).to_contain_text("评分人")
-        expect(scorer.locator("#todo")).to_contain_text("[all_sheets_in] jiaxing")
+        expect(scorer.locator("#todo")).to_contain_text("嘉兴市 未评分：")
         scorer.screenshot(path=str(artifacts / "dashboard-scorer.png"), full_page=True)
 
         # an out-of-band value: refused on the page, in the command line's words; nothing saved
@@ -237,7 +237,7 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         ok(scorer, f"项目 {mine} 评分已保存：总分 {sum(SHEET_HIGH.values())}")
         expect(scorer.locator("#sheets")).to_contain_text(re.compile("嘉兴市|jiaxing"))
         scorer.goto(f"{base}/")
-        expect(scorer.locator("#todo")).not_to_contain_text("[all_sheets_in]")
+        expect(scorer.locator("#todo")).not_to_contain_text("未评分")
 
         _advance(lead, base, "九城市联合评分", "确认")
 
