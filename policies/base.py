@@ -208,7 +208,7 @@ class GuardContext:
 
     def party_text(self, party_id: str) -> Text:
         """A party as a message names it: by its id in English (as scripts read it), by its name
-        (合肥市) in Chinese."""
+        (a city's name) in Chinese."""
         return Text(party_id, self.party_name(party_id))
 
 

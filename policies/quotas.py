@@ -34,7 +34,7 @@ def municipal_quota(ctx: GuardContext) -> Iterator[Rejection]:
             "municipal_quota",
             Msg(
                 "{party} has {used} of {limit} municipal {result} projects; project {id} cannot be named {result}",
-                # (English has always named the city both ways: 合肥市 (hefei))
+                # (English has always named the city both ways: NAME (id))
                 party=Text(f"{ctx.party_name(city)} ({city})", ctx.party_name(city)),
                 used=used,
                 limit=limit,

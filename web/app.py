@@ -91,9 +91,10 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.state.idle = timedelta(minutes=idle_minutes)
     app.state.secure_cookies = secure_cookies
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
-    # the templates' words come from the catalog, in the language of the request being answered
-    app.state.templates.env.add_extension("jinja2.ext.i18n")
-    app.state.templates.env.install_gettext_callables(gettext=i18n._, ngettext=i18n.ngettext, newstyle=True)
+    # the templates' words come from the catalog, in the language of the request being answered:
+    # {{ _("Project {id}", id=p.id) }} fills its placeholders as every message does (str.format;
+    # Jinja's own gettext would use %), and the page's autoescape escapes the result
+    app.state.templates.env.globals["_"] = i18n.template_text
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
