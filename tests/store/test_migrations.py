@@ -383,6 +383,7 @@ def test_the_comparison_sees_what_0001_lacks(url: str) -> None:
         ("projects", "reopened_to"),
         ("projects", "review_result"),  # (renamed by 0007: a comparison sees a new column)
         ("projects", "unit_name"),
+        ("users", "language"),
     ]
 
 
@@ -394,9 +395,9 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    assert chain == [HEAD, "0006", "0005", "0004", "0003", "0002", FIRST]
+    assert chain == [HEAD, "0007", "0006", "0005", "0004", "0003", "0002", FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
-    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", "0004", "0005", "0006", HEAD]
+    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", "0004", "0005", "0006", "0007", HEAD]
 
 
 def test_downgrade_0002_to_0001_on_an_empty_database(url: str) -> None:
