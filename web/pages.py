@@ -263,7 +263,7 @@ def project_list(
         pages=pages,
         first=(page - 1) * PAGE_SIZE + 1,
         categories=views.category_choices(program),
-        action_name=lambda t: views.action_name(program, t),
+        action_name=lambda t: action_words(program, t),
     )
 
 
@@ -295,8 +295,8 @@ def project_page(request: Request, me: Me, project_id: int) -> Response:
         sheet_owner=me.user.name
         if program.sheets_per == "scorer"
         else next((party.name for party in program.parties if party.id == me.user.city), me.user.city or ""),
-        sheet_button=views.button_label(program, program.sheet_trigger) if program.sheet_trigger else "",
-        action_name=lambda t: views.action_name(program, t),
+        sheet_button=_button_words(program, program.sheet_trigger) if program.sheet_trigger else "",
+        action_name=lambda t: action_words(program, t),
         local=lambda t: views.local_time(t, program),
         may_appeal=views.may(me.user, program, "appeal", p.city) and program.appeals is not None,
         category=views.placed_category(program, p, views.listed_categories(engine, me.user, cycle, [p])),
@@ -351,6 +351,14 @@ def action_words(program: Any, trigger: str) -> Any:
     """An action's name in both languages (the program's declaration; else the console's own)."""
     action = program.actions.get(trigger)
     return Text(action.en, action.zh) if action is not None else views.action_name(program, trigger)
+
+
+def _button_words(program: Any, trigger: str) -> Any:
+    """The words on an action's button in both languages: its declared button text, else its name."""
+    action = program.actions.get(trigger)
+    if action is None:
+        return views.button_label(program, trigger)
+    return Text(action.button_en or action.en, action.button_zh or action.zh)
 
 
 def state_words(program: Any, state: str) -> Text:
