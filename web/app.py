@@ -1,4 +1,4 @@
-"""`evalflow serve`: the web console (server-rendered pages, Chinese labels) and the JSON API
+"""`evalflow serve`: the web console (server-rendered pages, in Chinese or English) and the JSON API
 under /api/, both on the one engine. Every change goes through the engine's door with the
 signed-in user as the acting user; scoping is the engine's own (a city reads its own projects,
 and the key-library projects once joint scoring has begun).

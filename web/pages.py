@@ -1,4 +1,5 @@
-"""The console's pages: server-rendered, Chinese labels. Every form posts its session's CSRF
+"""The console's pages: server-rendered, in the reader's language (Chinese unless they switch
+to English in the header; see web/language.py). Every form posts its session's CSRF
 token; every action goes through the engine as the signed-in user; a refusal comes back to the
 page it was made from, in the same words as the command line."""
 

@@ -154,3 +154,17 @@ def test_the_api_speaks_the_user_s_chosen_language(web):
     assert r.json()["message"] == NotFound("project", 99999).render("zh_CN")
     r = w.api(LEAD).get("/api/projects/99999")  # the lead chose nothing
     assert r.json()["message"] == "No project 99999."
+
+
+def test_choosing_the_language_reads_the_session_or_the_token_once(web, monkeypatch):
+    """The language is chosen before the page's own sign-in check; both use one read."""
+    w = web("collection")
+    client, api = w.browser(admin("hefei")), w.api(admin("hefei"))
+    sessions: list[str] = []
+    tokens: list[str] = []
+    session_of, token_user = w.s.engine.session_of, w.s.engine.token_user
+    monkeypatch.setattr(w.s.engine, "session_of", lambda *a: sessions.append("read") or session_of(*a))
+    monkeypatch.setattr(w.s.engine, "token_user", lambda *a: tokens.append("read") or token_user(*a))
+    assert client.get("/projects").status_code == 200
+    assert api.get("/api/me").status_code == 200
+    assert sessions == tokens == ["read"]
