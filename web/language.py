@@ -15,6 +15,7 @@ from fastapi import Request
 
 import i18n
 from web.auth import api_user_of, session_of
+from workflow.errors import EvalflowError
 
 
 def preferred(header: str | None) -> str | None:
@@ -50,8 +51,18 @@ def language_of(request: Request) -> str:
     if path.startswith("/static/"):
         return i18n.current()
     asked = preferred(request.headers.get("accept-language"))
-    if path.startswith("/api/"):
-        user = api_user_of(request) if engine is not None else None
-        return (user.language if user is not None else None) or asked or i18n.current()
-    me = session_of(request) if engine is not None else None
-    return (me.user.language if me is not None else None) or asked or i18n.DEFAULT
+    api = path.startswith("/api/")
+    chosen: str | None = None
+    if engine is not None:
+        try:
+            if api:
+                user = api_user_of(request)
+                chosen = user.language if user is not None else None
+            else:
+                me = session_of(request)
+                chosen = me.user.language if me is not None else None
+        except EvalflowError:
+            # (the store is unavailable: the request itself meets it again and answers with it,
+            # in the language the reader asked for)
+            chosen = None
+    return chosen or asked or (i18n.current() if api else i18n.DEFAULT)

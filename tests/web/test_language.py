@@ -168,3 +168,19 @@ def test_choosing_the_language_reads_the_session_or_the_token_once(web, monkeypa
     assert client.get("/projects").status_code == 200
     assert api.get("/api/me").status_code == 200
     assert sessions == tokens == ["read"]
+
+
+def test_a_store_that_cannot_be_read_is_still_answered_as_such(web, monkeypatch):
+    """Choosing the language meets the unavailable store first; the API call answers with it
+    (503, in the language asked for), not with a server error."""
+    from workflow.errors import StoreUnavailable
+
+    w = web("collection")
+    api = w.api(admin("hefei"))
+
+    def down(*args):
+        raise StoreUnavailable("the database cannot be reached")
+
+    monkeypatch.setattr(w.s.engine, "token_user", down)
+    r = api.get("/api/me", headers={"Accept-Language": "en"})
+    assert r.status_code == 503 and r.json()["message"] == "the database cannot be reached"
