@@ -129,13 +129,6 @@ def _(message: str) -> str:
     return translations(current()).gettext(message)
 
 
-def template_text(message: str, /, **params: Any) -> str:
-    """A template's ``_("…", name=…)``: the message in the current language, its placeholders
-    filled (``{{ _("…{n}…").format(n=…) }}`` works too: without parameters the text is returned
-    as the catalog has it)."""
-    return Msg(message, **params).render() if params else translations(current()).gettext(message)
-
-
 def ngettext(singular: str, plural: str, n: int) -> str:
     """``singular`` or ``plural`` by ``n``, in the current language (Chinese has one form)."""
     return translations(current()).ngettext(singular, plural, n)

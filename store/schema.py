@@ -82,6 +82,7 @@ users = Table(
     _text("role"),
     _text("city", nullable=True),
     _instant("created_at"),
+    _text("language", nullable=True),  # the console's language for the user: zh_CN, en, or not chosen
 )
 
 cycles = Table(

@@ -31,6 +31,10 @@ class UserRows(TxBase):
         t = schema.users
         return self._records(User, t, order_by=(t.c.role, t.c.city, t.c.name))
 
+    def set_user_language(self, name: str, language: str) -> None:
+        t = schema.users
+        self.s.connection().execute(update(t).where(t.c.name == name).values(language=language))
+
     def get_credential(self, user: str) -> Credential | None:
         t = schema.credentials
         found = self._records(Credential, t, t.c.user_name == user)

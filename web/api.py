@@ -19,6 +19,7 @@ from fastapi.responses import FileResponse
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
+from i18n import Msg
 from web import views
 from web.auth import api_user
 from workflow.common import FIRE_ARGUMENTS, taken_names
@@ -295,7 +296,7 @@ def act(
 ) -> dict[str, Any]:
     taken = taken_names(body.params, _NOT_PARAMS)
     if taken:  # they would be taken for the call's own arguments
-        raise InvalidInput("request", [f"params.{k}: not a parameter of an action" for k in taken])
+        raise InvalidInput("request", [Msg("params.{name}: not a parameter of an action", name=k) for k in taken])
     params = _declared(engine, user, project_id, trigger, body.params, body.reason)
     return _fire(engine, user, project_id, trigger, body.reason, expected_version=body.expected_version, **params)
 
@@ -324,7 +325,7 @@ def _same_cycle(engine: Any, user: User, cycle_id: str, ids: list[int]) -> None:
     cycle = engine.get_cycle(cycle_id)
     first, _, _ = engine.project(user.name, ids[0])  # the engine checks that a batch is of one cycle
     if first.cycle_id != cycle.id:
-        raise InvalidInput("request", [f"project {first.id} is not of cycle {cycle.id}"])
+        raise InvalidInput("request", [Msg("project {id} is not of cycle {cycle}", id=first.id, cycle=cycle.id)])
 
 
 class Propose(Strict):
@@ -445,7 +446,7 @@ def scores_template(engine: Any, user: User, cycle_id: str, city: str | None) ->
 
     city = city or user.city
     if city is None:
-        raise InvalidInput("request", ["name the scoring city (?city=…)"])
+        raise InvalidInput("request", [Msg("name the scoring city (?city=…)")])
     cycle, program, found = engine.shortlist(user.name, cycle_id, city)
     folder = tempfile.mkdtemp(prefix="evalflow-template-")
     out = Path(folder) / f"{program.sheet_name.replace(' ', '-')}-{city}.xlsx"

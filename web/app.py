@@ -1,4 +1,4 @@
-"""`evalflow serve`: the web console (server-rendered pages, Chinese labels) and the JSON API
+"""`evalflow serve`: the web console (server-rendered pages, in Chinese or English) and the JSON API
 under /api/, both on the one engine. Every change goes through the engine's door with the
 signed-in user as the acting user; scoping is the engine's own (a city reads its own projects,
 and the key-library projects once joint scoring has begun).
@@ -20,11 +20,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_eval_context
+from jinja2.nodes import EvalContext
+from markupsafe import Markup
+from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import i18n
+from i18n import Msg
 from web import api, openapi, pages
 from web.auth import SignInNeeded
+from web.language import language_of
+from web.problems import as_text, problems_of
 from workflow.errors import (
     ConcurrentChange,
     EvalflowError,
@@ -53,6 +60,16 @@ STATUS = {
 
 # the error kinds of the framework's own refusals under /api/ (an unreadable body, an unknown path…)
 HTTP_KINDS = {400: "invalid_input", 401: "not_signed_in", 403: "not_permitted", 404: "not_found", 405: "not_allowed"}
+# the framework's own words for them, as messages (any other detail is shown as it is)
+HTTP_DETAILS = {
+    m.id: m
+    for m in (
+        Msg("There was an error parsing the body"),
+        Msg("Not Found"),
+        Msg("Method Not Allowed"),
+        Msg("Not authenticated"),
+    )
+}
 
 
 def status_of(exc: EvalflowError) -> int:
@@ -68,8 +85,30 @@ def error_body(exc: EvalflowError) -> dict[str, Any]:
         body["rules"] = exc.rules
         body["reasons"] = [{"rule": r.rule, "message": r.text, "parties": list(r.parties)} for r in exc.rejections]
     if isinstance(exc, InvalidInput):
-        body["problems"] = [str(p) for p in exc.problems]  # (messages, in the reader's language)
+        body["problems"] = as_text(exc.problems)
     return body
+
+
+@pass_eval_context
+def template_gettext(eval_ctx: EvalContext, message: str, **params: Any) -> str:
+    """A template's ``_("Project {id}", id=p.id)``: the catalog's words in the request's language
+    with the parameters put in as a message puts them (``str.format``, so the templates and the
+    code write placeholders alike). The catalog's words may hold markup of the page; each
+    parameter is escaped."""
+    return _formatted(eval_ctx, i18n._(message), params)
+
+
+@pass_eval_context
+def template_ngettext(eval_ctx: EvalContext, singular: str, plural: str, n: int, **params: Any) -> str:
+    """A template's ``ngettext``: as :func:`template_gettext`, by ``n`` (``{n}`` is given too)."""
+    return _formatted(eval_ctx, i18n.ngettext(singular, plural, n), {"n": n, **params})
+
+
+def _formatted(eval_ctx: EvalContext, text: str, params: dict[str, Any]) -> str:
+    values = {k: i18n.rendered(v) for k, v in params.items()}
+    if eval_ctx.autoescape:
+        return Markup(text).format(**values) if values else Markup(text)
+    return text.format(**values) if values else text
 
 
 def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False) -> FastAPI:
@@ -91,10 +130,9 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.state.idle = timedelta(minutes=idle_minutes)
     app.state.secure_cookies = secure_cookies
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
-    # the templates' words come from the catalog, in the language of the request being answered:
-    # {{ _("Project {id}", id=p.id) }} fills its placeholders as every message does (str.format;
-    # Jinja's own gettext would use %), and the page's autoescape escapes the result
-    app.state.templates.env.globals["_"] = i18n.template_text
+    # the templates' words come from the catalog, in the language of the request being answered
+    app.state.templates.env.add_extension("jinja2.ext.i18n")
+    app.state.templates.env.install_gettext_callables(gettext=template_gettext, ngettext=template_ngettext)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
@@ -122,11 +160,7 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
-        problems = []
-        for e in exc.errors():
-            where = ".".join(str(x) for x in e.get("loc", ()) if x != "body")
-            problems.append(f"{where}: {e.get('msg', 'invalid')}")
-        err = InvalidInput("request", problems or ["malformed request"])
+        err = InvalidInput("request", problems_of(exc.errors()))
         if request.url.path.startswith("/api/"):
             return JSONResponse(error_body(err), status_code=400)
         return pages.error_page(request, err, 400)
@@ -144,14 +178,28 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
             err = (
                 NotFound("page", path)
                 if exc.status_code == 404
-                else InvalidInput("request", [f"{path} does not take {request.method}"])
+                else InvalidInput("request", [Msg("{path} does not take {method}", path=path, method=request.method)])
             )
             return pages.error_page(request, err, exc.status_code)
+        detail = HTTP_DETAILS.get(str(exc.detail), str(exc.detail))
         if exc.status_code == 400:
-            body = error_body(InvalidInput("request", [str(exc.detail)]))
+            body = error_body(InvalidInput("request", [detail]))
         else:
-            body = {"error": HTTP_KINDS.get(exc.status_code, "error"), "message": str(exc.detail)}
+            body = {"error": HTTP_KINDS.get(exc.status_code, "error"), "message": str(detail)}
         return JSONResponse(body, status_code=exc.status_code, headers=getattr(exc, "headers", None))
+
+    @app.middleware("http")
+    async def _language(request: Request, call_next: Any) -> Response:
+        # the whole request, its pages, errors and refusals, in the reader's language; reset after,
+        # so that the next request on this worker starts from the process's own
+        lang = await run_in_threadpool(language_of, request)
+        token = i18n.set_language(lang)
+        try:
+            response: Response = await call_next(request)
+        finally:
+            i18n.reset_language(token)
+        response.headers.setdefault("Content-Language", "en" if lang == "en" else "zh-CN")
+        return response
 
     @app.middleware("http")
     async def _headers(request: Request, call_next: Any) -> Response:

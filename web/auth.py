@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
+from i18n import Msg
 from workflow.errors import NotPermitted, NotSignedIn
 from workflow.records import User, WebSession
 
@@ -43,10 +44,16 @@ class Signed:
 
 def session_of(request: Request) -> Signed | None:
     """The user and session of the request's session cookie (None: no cookie, or a session
-    unknown, ended or idle too long)."""
+    unknown, ended or idle too long). Read once a request: choosing the request's language
+    reads it first."""
     token = request.cookies.get(SESSION_COOKIE)
+    cached = getattr(request.state, "signed", None)
+    if cached is not None and cached[0] == token:
+        return cached[1]
     found = request.app.state.engine.session_of(token, request.app.state.idle) if token else None
-    return Signed(*found) if found else None
+    me = Signed(*found) if found else None
+    request.state.signed = (token, me)
+    return me
 
 
 def signed(request: Request) -> Signed:
@@ -67,9 +74,8 @@ async def checked_form(request: Request, me: Me) -> dict[str, str]:
     form = await request.form()
     token = str(form.get("csrf", ""))
     if not secrets.compare_digest(token, me.session.csrf):
-        raise NotPermitted(
-            "submit", "this form", "its security token is missing or stale; reload the page and try again"
-        )
+        why = Msg("its security token is missing or stale; reload the page and try again")
+        raise NotPermitted(Msg("submit"), Msg("this form"), why)
     request.state.ids = [str(v) for v in form.getlist("ids")]  # the ticked projects of a list page
     request.state.form = {  # what a refused form gives back to its page: nothing typed is lost
         k: str(v) for k, v in form.items() if isinstance(v, str) and k not in NOT_REFILLED
@@ -119,13 +125,32 @@ def end_session(request: Request, response: Response) -> None:
 bearer = HTTPBearer(auto_error=False, description="An API token: `evalflow user token add NAME`.")
 
 
+def _token_user(request: Request, secret: str) -> User | None:
+    """The user of a bearer token, read once a request (choosing the request's language reads
+    it first)."""
+    cached = getattr(request.state, "token_user", None)
+    if cached is not None and cached[0] == secret:
+        return cached[1]
+    user = request.app.state.engine.token_user(secret)
+    request.state.token_user = (secret, user)
+    return user
+
+
+def api_user_of(request: Request) -> User | None:
+    """The user of the request's bearer token, if it carries a known, live one."""
+    scheme, _, secret = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret:
+        return None
+    return _token_user(request, secret)
+
+
 def api_user(
     request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)] = None
 ) -> User:
     """The user of an API call's bearer token (NotSignedIn without a known, live token)."""
     if credentials is None or credentials.scheme.lower() != "bearer":
-        raise NotSignedIn("send 'Authorization: Bearer TOKEN' (make one with 'evalflow user token add NAME')")
-    user = request.app.state.engine.token_user(credentials.credentials)
+        raise NotSignedIn(Msg("send 'Authorization: Bearer TOKEN' (make one with 'evalflow user token add NAME')"))
+    user = _token_user(request, credentials.credentials)
     if user is None:
-        raise NotSignedIn("the token is unknown or revoked")
+        raise NotSignedIn(Msg("the token is unknown or revoked"))
     return user

@@ -1,4 +1,5 @@
-"""The console's pages: server-rendered, Chinese labels. Every form posts its session's CSRF
+"""The console's pages: server-rendered, in the reader's language (Chinese unless they switch
+to English in the header; see web/language.py). Every form posts its session's CSRF
 token; every action goes through the engine as the signed-in user; a refusal comes back to the
 page it was made from, in the same words as the command line."""
 
@@ -10,6 +11,8 @@ from urllib.parse import quote, urlparse
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+import i18n
+from i18n import Joined, Msg, Text
 from web import views
 from web.auth import (
     Me,
@@ -23,17 +26,20 @@ from web.auth import (
     start_session,
 )
 from workflow.errors import EvalflowError, InvalidInput, NotSignedIn
+from workflow.records import Project
 
 router = APIRouter(include_in_schema=False)
 
 KIND_NAMES = {
-    "refused": "规则不允许",
-    "not_permitted": "无权操作",
-    "not_found": "未找到",
-    "conflict": "已被他人修改",
-    "invalid_input": "输入有误",
-    "not_signed_in": "未登录",
+    "refused": Msg("Refused by a rule"),
+    "not_permitted": Msg("Not permitted"),
+    "not_found": Msg("Not found"),
+    "conflict": Msg("Changed by someone else"),
+    "invalid_input": Msg("Invalid input"),
+    "not_signed_in": Msg("Not signed in"),
 }
+ERROR = Msg("Error")
+DONE = Msg("Done")
 
 
 PAGE_SIZE = 200  # projects per page of the project list
@@ -43,15 +49,35 @@ def engine_of(request: Request) -> Any:
     return request.app.state.engine
 
 
+def flash_words(message: Any) -> dict[str, str]:
+    """A flash's words in every language: it is kept with the session until the next page,
+    which may be read in the other language (the reader switches in between)."""
+    return {lang: str(i18n.rendered(message, lang)) for lang in i18n.LANGUAGES}
+
+
+def _in_language(words: Any) -> Any:
+    """A flash's words as its reader reads them (a flash kept before flashes had every
+    language is shown as it was kept)."""
+    if isinstance(words, dict):
+        return words.get(i18n.current()) or words.get(i18n.DEFAULT, "")
+    return words
+
+
 def render(request: Request, template: str, me: Signed | None, status: int = 200, **context: Any) -> HTMLResponse:
     engine = engine_of(request)
-    flashes = engine.flash(me.session) if me is not None and me.session.flash else []  # taken once
+    kept = engine.flash(me.session) if me is not None and me.session.flash else []  # taken once
+    flashes = [{**f, "title": _in_language(f.get("title")), "text": _in_language(f.get("text"))} for f in kept]
     refill: dict[str, str] = {}
     for f in flashes:
         refill.update(f.get("form") or {})
     context.setdefault("refill", refill)
     program = context.get("program")
     context.setdefault("city_names", {p.id: p.name for p in program.parties} if program is not None else {})
+    # the program's words (its actions, parameters, states) in the reader's language
+    lang = "en" if i18n.current() == "en" else "zh"
+    context.setdefault("lang", lang)
+    if program is not None:
+        context.setdefault("state_name", lambda st: program.state_name(st, lang) if st else "")
     return request.app.state.templates.TemplateResponse(
         request,
         template,
@@ -75,7 +101,13 @@ def error_page(request: Request, exc: EvalflowError, status: int) -> Response:
     if request.method == "POST" and me is not None and back:
         kept = getattr(request.state, "form", {})
         engine_of(request).flash(
-            me.session, {"kind": "error", "title": KIND_NAMES.get(exc.kind, "出错"), "text": str(exc), "form": kept}
+            me.session,
+            {
+                "kind": "error",
+                "title": flash_words(KIND_NAMES.get(exc.kind, ERROR)),
+                "text": flash_words(exc),
+                "form": kept,
+            },
         )
         return RedirectResponse(back, status_code=303)
     return render(
@@ -83,7 +115,7 @@ def error_page(request: Request, exc: EvalflowError, status: int) -> Response:
         "error.html",
         me,
         status=status,
-        title=KIND_NAMES.get(exc.kind, "出错"),
+        title=str(KIND_NAMES.get(exc.kind, ERROR)),
         message=str(exc),
         kind=exc.kind,
     )
@@ -100,8 +132,9 @@ def _back(request: Request) -> str:
     return parsed.path + (f"?{parsed.query}" if parsed.query else "")
 
 
-def done(request: Request, me: Signed, text: str, to: str | None = None) -> RedirectResponse:
-    engine_of(request).flash(me.session, {"kind": "ok", "title": "已完成", "text": text})
+def done(request: Request, me: Signed, text: Any, to: str | None = None) -> RedirectResponse:
+    """Back to the page (or ``to``) with ``text`` (a message) shown once as done."""
+    engine_of(request).flash(me.session, {"kind": "ok", "title": flash_words(DONE), "text": flash_words(text)})
     return RedirectResponse(to or _back(request) or "/", status_code=303)
 
 
@@ -127,9 +160,9 @@ def login(
     next: Annotated[str, Form(max_length=2000)] = "/",
 ) -> Response:
     engine = engine_of(request)
-    error = ""
+    error = ""  # (rendered now: the page is answered in the reader's language)
     if not login_token_ok(request, csrf):
-        error = "页面已过期，请重新登录 (the sign-in form is stale; try again)"
+        error = str(Msg("The sign-in form is stale; sign in again."))
     else:
         try:
             user = engine.sign_in(name.strip(), password)
@@ -151,6 +184,19 @@ def logout(request: Request, me: Me, form: Posted) -> Response:
     response = RedirectResponse("/login", status_code=303)
     end_session(request, response)
     return response
+
+
+@router.post("/language")
+def switch_language(request: Request, me: Me, form: Posted) -> Response:
+    """The header's 中文 / English: the signed-in user's language from now on, back to the page."""
+    try:
+        chosen = i18n.language(form.get("language", ""))
+    except ValueError:
+        raise InvalidInput(
+            "request", [Msg("language: {given!r} is neither zh nor en", given=form.get("language", ""))]
+        ) from None
+    engine_of(request).set_language(me.user.name, chosen)
+    return RedirectResponse(_back(request) or "/", status_code=303)
 
 
 # ------------------------------------------------------------------------------------------ reading
@@ -218,7 +264,7 @@ def project_list(
         pages=pages,
         first=(page - 1) * PAGE_SIZE + 1,
         categories=views.category_choices(program),
-        action_name=lambda t: views.action_name(program, t),
+        action_name=lambda t: action_words(program, t),
     )
 
 
@@ -250,8 +296,8 @@ def project_page(request: Request, me: Me, project_id: int) -> Response:
         sheet_owner=me.user.name
         if program.sheets_per == "scorer"
         else next((party.name for party in program.parties if party.id == me.user.city), me.user.city or ""),
-        sheet_button=views.button_label(program, program.sheet_trigger) if program.sheet_trigger else "",
-        action_name=lambda t: views.action_name(program, t),
+        sheet_button=_button_words(program, program.sheet_trigger) if program.sheet_trigger else "",
+        action_name=lambda t: action_words(program, t),
         local=lambda t: views.local_time(t, program),
         may_appeal=views.may(me.user, program, "appeal", p.city) and program.appeals is not None,
         category=views.placed_category(program, p, views.listed_categories(engine, me.user, cycle, [p])),
@@ -302,12 +348,35 @@ def _version(form: dict[str, str]) -> dict[str, Any]:
     return {"expected_version": int(v)} if v.isdigit() else {}
 
 
-def _fired(request: Request, me: Signed, done_list: list[Any], trigger: str) -> Response:
+def action_words(program: Any, trigger: str) -> Any:
+    """An action's name in both languages (the program's declaration; else the console's own)."""
+    action = program.actions.get(trigger)
+    return Text(action.en, action.zh) if action is not None else views.action_name(program, trigger)
+
+
+def _button_words(program: Any, trigger: str) -> Any:
+    """The words on an action's button in both languages: its declared button text, else its name."""
+    action = program.actions.get(trigger)
+    if action is None:
+        return views.button_label(program, trigger)
+    return Text(action.button_en or action.en, action.button_zh or action.zh)
+
+
+def state_words(program: Any, state: str) -> Text:
+    """A state's name in both languages, as the program file gives them."""
+    return Text(program.state_name(state, "en"), program.state_name(state))
+
+
+def _fired(request: Request, me: Signed, done_list: list[Project], trigger: str) -> Response:
     program = engine_of(request).program_of(engine_of(request).get_cycle(done_list[0].cycle_id))
-    verb = views.action_name(program, trigger)
-    text = "；".join(
-        f"项目 {p.id} {verb}：现为 {program.state_names.get(p.state, p.state)}" for p in done_list[:20]
-    ) + (f"（共 {len(done_list)} 个）" if len(done_list) > 20 else "")
+    verb = action_words(program, trigger)
+    each = Joined(
+        [
+            Msg("project {id} {action}: now {state}", id=p.id, action=verb, state=state_words(program, p.state))
+            for p in done_list[:20]
+        ]
+    )
+    text = Msg("{done} ({count} in all)", done=each, count=len(done_list)) if len(done_list) > 20 else each
     return done(request, me, text)
 
 
@@ -339,28 +408,33 @@ def project_score(request: Request, me: Me, form: Posted, project_id: int) -> Re
     for c in program.criteria:
         raw = form.get(f"score_{c.id}", "").strip()
         if not raw.lstrip("-").isdigit():
-            problems.append(f"{c.name}: 请填写整数 (a whole number is needed, got {raw!r})")
+            problems.append(Msg("{criterion}: a whole number is needed, got {raw!r}", criterion=c.name, raw=raw))
         else:
             scores[c.id] = int(raw)
     if problems:
         raise InvalidInput("score sheet", problems)
     engine.score(me.user.name, project_id, scores, form.get("completion", ""))
-    saved = views.action_name(program, program.sheet_trigger or "")
+    saved = action_words(program, program.sheet_trigger or "")
     if all(c.picks for c in program.criteria):  # a vote reads as the band picked, not a total
-        picked = "、".join(str(getattr(c.band_for(scores[c.id]), "label", scores[c.id])) for c in program.criteria)
-        return done(request, me, f"项目 {project_id} {saved}已保存：{picked}")
-    return done(request, me, f"项目 {project_id} {saved}已保存：总分 {sum(scores.values())}")
+        picked = Joined([getattr(c.band_for(scores[c.id]), "label", scores[c.id]) for c in program.criteria], ", ")
+        saved_as = Msg("project {id}: {action} saved: {picked}", id=project_id, action=saved, picked=picked)
+        return done(request, me, saved_as)
+    return done(
+        request,
+        me,
+        Msg("project {id}: {action} saved: total {total}", id=project_id, action=saved, total=sum(scores.values())),
+    )
 
 
 @router.post("/bulk/{trigger}")
 def bulk(request: Request, me: Me, form: Posted, trigger: str) -> Response:
     ids = [int(x) for x in request.state.ids if x.isdigit()]
     if not ids:
-        raise InvalidInput("selection", ["tick at least one project (请勾选项目)"])
+        raise InvalidInput(Msg("selection"), [Msg("tick at least one project")])
     engine = engine_of(request)
     program = engine.program_of(engine.get_cycle(engine.project(me.user.name, ids[0])[0].cycle_id))
     if trigger not in views.bulk_actions(program):
-        raise InvalidInput("action", [f"{trigger!r} is not done in bulk here"])
+        raise InvalidInput("action", [Msg("{action!r} is not done in bulk here", action=trigger)])
     fired = engine.fire(me.user.name, ids, trigger)
     return _fired(request, me, fired, trigger)
 
@@ -368,7 +442,7 @@ def bulk(request: Request, me: Me, form: Posted, trigger: str) -> Response:
 @router.post("/projects/{project_id}/appeal")
 def appeal_file(request: Request, me: Me, form: Posted, project_id: int) -> Response:
     a = engine_of(request).file_appeal(me.user.name, project_id, form.get("reason", ""))
-    return done(request, me, f"申诉 {a.id} 已提交（项目 {project_id}）")
+    return done(request, me, Msg("appeal {id} filed (project {project})", id=a.id, project=project_id))
 
 
 @router.post("/appeals/{appeal_id}/decide")
@@ -377,8 +451,18 @@ def appeal_decide(request: Request, me: Me, form: Posted, appeal_id: int) -> Res
     a, p = engine_of(request).decide_appeal(
         me.user.name, appeal_id, decision, form.get("reopen_to") or None, form.get("reason", "")
     )
-    verdict = "支持（项目已重新打开）" if a.status == "upheld" else "驳回"
-    return done(request, me, f"申诉 {a.id}：{verdict}；项目 {p.id} 现为 {p.state}")
+    program = engine_of(request).program_of(engine_of(request).get_cycle(p.cycle_id))
+    state = state_words(program, p.state)
+    if a.status == "upheld":
+        said = Msg(
+            "appeal {id}: upheld (the project is reopened); project {project} is now {state}",
+            id=a.id,
+            project=p.id,
+            state=state,
+        )
+    else:
+        said = Msg("appeal {id}: dismissed; project {project} is now {state}", id=a.id, project=p.id, state=state)
+    return done(request, me, said)
 
 
 @router.post("/cycles/{cycle_id}/list/{decision}")
@@ -387,24 +471,32 @@ def list_action(request: Request, me: Me, form: Posted, cycle_id: str, decision:
     if decision == "propose":
         order = [int(x) for x in form.get("tie_order", "").replace("，", ",").split(",") if x.strip().isdigit()]
         lst = engine.propose_list(me.user.name, cycle_id, order)
-        return done(request, me, f"名单第 {lst.number} 版已提出（{len(lst.entries)} 个项目）")
+        return done(
+            request, me, Msg("list version {n} proposed ({count} projects)", n=lst.number, count=len(lst.entries))
+        )
     if decision in ("confirm", "object"):
         lst = engine.confirm_list(me.user.name, cycle_id, decision, form.get("reason", ""))
-        return done(request, me, f"名单第 {lst.number} 版：{'已确认' if decision == 'confirm' else '已提出异议'}")
+        if decision == "confirm":
+            return done(request, me, Msg("list version {n}: confirmed", n=lst.number))
+        return done(request, me, Msg("list version {n}: objected to", n=lst.number))
     if decision == "publish":
         lst = engine.publish(me.user.name, cycle_id)
-        return done(request, me, f"名单第 {lst.number} 版已公布")
-    raise InvalidInput("action", [f"{decision!r} is not an action on the list"])
+        return done(request, me, Msg("list version {n} published", n=lst.number))
+    raise InvalidInput("action", [Msg("{decision!r} is not an action on the list", decision=decision)])
 
 
 @router.post("/cycles/{cycle_id}/advance")
 def advance(request: Request, me: Me, form: Posted, cycle_id: str) -> Response:
     r = engine_of(request).advance(me.user.name, cycle_id)
     program = engine_of(request).program_of(r.cycle)
-    to = program.stage(r.to_stage).name if r.to_stage else "结束"
-    return done(
-        request, me, f"已关闭「{program.stage(r.from_stage).name}」，进入「{to}」", to=f"/?cycle={quote(cycle_id)}"
-    )
+    to = _stage_words(program, r.to_stage) if r.to_stage else Msg("the end")
+    closed = Msg("closed '{closed}', now in '{stage}'", closed=_stage_words(program, r.from_stage), stage=to)
+    return done(request, me, closed, to=f"/?cycle={quote(cycle_id)}")
+
+
+def _stage_words(program: Any, stage_id: str) -> Text:
+    """A stage's name in both languages (its id in English, as the command line names it)."""
+    return Text(stage_id, program.stage(stage_id).name)
 
 
 # ------------------------------------------------------------------------------------------ downloads
@@ -413,7 +505,7 @@ def download_report(request: Request, me: Me, cycle: str | None = None, format: 
     from web.api import report_file
 
     if format not in ("xlsx", "csv", "md"):
-        raise InvalidInput("format", [f"{format!r} is not one of xlsx, csv, md"])
+        raise InvalidInput(Msg("format"), [Msg("{format!r} is not one of xlsx, csv, md", format=format)])
     chosen = views.choose_cycle(engine_of(request), cycle)
     return report_file(engine_of(request), me.user, chosen.id, format)
 

@@ -14,7 +14,7 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from i18n import Msg
+from i18n import Msg, language
 from workflow.clock import utc_now
 from workflow.common import EngineCore, UserContext, role_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn
@@ -119,6 +119,20 @@ class AccountActions(EngineCore):
                     tx.save_credential(cred)
         if failure is not None:  # the failure count is committed before it is reported
             raise failure
+        return user
+
+    # -- the console's language ---------------------------------------------------------------
+    def set_language(self, name: str, lang: str) -> User:
+        """Make ``lang`` (zh_CN or en) the language the console speaks to ``name`` (a user's own
+        choice, in the console's header: not an act of the evaluation, so not audited). The
+        console names only the two; anything else is a ValueError."""
+        chosen = language(lang)
+        with self.store.transaction() as tx:
+            user = tx.get_user(name)
+            if user is None:
+                raise NotFound("user", name)
+            tx.set_user_language(name, chosen)
+            user.language = chosen
         return user
 
     # -- sessions -----------------------------------------------------------------------------

@@ -17,6 +17,7 @@ class User:
     name: str
     role: str
     city: str | None = None
+    language: str | None = None  # what the console speaks to them (zh_CN or en); None: not chosen
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ def test_a_backup_is_the_database_as_of_one_instant_while_a_writer_goes_on(tmp_p
     writer.execute("COMMIT")
     writer.close()
     assert result.exit_code == 0, result.output
-    assert f"Backed up {db} to {copy}" in result.output and "schema 0007, checked" in result.output
+    assert f"Backed up {db} to {copy}" in result.output and "schema 0008, checked" in result.output
     assert _count(copy, "users") == users and _count(db, "users") == users + 1
     assert _count(copy, "audit") == entries
     assert not list(copy.parent.glob("*.partial"))

@@ -133,7 +133,12 @@ AUDIT_0001 = (
     "reason",
     "data",
 )
-FIRST_COLUMNS = {"projects": PROJECTS_0001, "audit": AUDIT_0001}  # tables later revisions added columns to
+USERS_0001 = ("id", "name", "role", "city", "created_at")
+FIRST_COLUMNS = {
+    "projects": PROJECTS_0001,
+    "audit": AUDIT_0001,
+    "users": USERS_0001,
+}  # tables later revisions added columns to
 
 
 def first_version_rows(url: str) -> None:
@@ -383,6 +388,7 @@ def test_the_comparison_sees_what_0001_lacks(url: str) -> None:
         ("projects", "reopened_to"),
         ("projects", "review_result"),  # (renamed by 0007: a comparison sees a new column)
         ("projects", "unit_name"),
+        ("users", "language"),
     ]
 
 
@@ -394,9 +400,9 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    assert chain == [HEAD, "0006", "0005", "0004", "0003", "0002", FIRST]
+    assert chain == [HEAD, "0007", "0006", "0005", "0004", "0003", "0002", FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
-    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", "0004", "0005", "0006", HEAD]
+    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", "0004", "0005", "0006", "0007", HEAD]
 
 
 def test_downgrade_0002_to_0001_on_an_empty_database(url: str) -> None:
@@ -558,7 +564,7 @@ def test_0007_renames_the_columns_and_keeps_every_row_and_index(url: str) -> Non
     assert before == [(1, "unit 1", "p1", "demonstration", "site"), (2, "unit 2", "p2", None, None)]
     indexes, partial, audit_before = _indexes(url), _partial(url), old_rows(url)["audit"]
     assert "reopened_to IS NOT NULL" in partial.replace("(", "").replace(")", "")
-    alembic(url, "upgrade", "0007")
+    alembic(url, "upgrade", "head")  # (0007, and every migration after it)
     assert SqlStore(url).schema_version() == HEAD
     assert differences(url) == []
     assert _projects(url, "unit_name", "review_result") == before  # the same rows, under the new names
@@ -585,3 +591,21 @@ def test_0007_renames_the_columns_and_keeps_every_row_and_index(url: str) -> Non
         (entries,) = conn.execute(sa.text("SELECT entries FROM list_versions")).scalars().all()
     entries = json.loads(entries) if isinstance(entries, str) else entries
     assert [e["enterprise_name"] for e in entries] == ["unit 1"] and "unit_name" not in entries[0]
+
+
+# ------------------------------------------------------------------------------ 0008: a user's language
+def test_0008_gives_users_a_language_not_yet_chosen_and_back(first: str) -> None:
+    url = first
+    alembic(url, "upgrade", "0007")
+    users = old_rows(url)["users"]
+    alembic(url, "upgrade", "0008")
+    assert differences(url) == []
+    assert old_rows(url)["users"] == users  # every user kept
+    with SqlStore(url).transaction() as tx:
+        lead = tx.get_user("lead")
+        assert lead is not None and lead.language is None  # the console speaks Chinese until they choose
+        tx.set_user_language("lead", "en")
+    with SqlStore(url).transaction(write=False) as tx:
+        assert getattr(tx.get_user("lead"), "language", None) == "en"
+    alembic(url, "downgrade", "0007")
+    assert "language" not in columns(url, "users") and old_rows(url)["users"] == users

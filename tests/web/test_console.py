@@ -9,25 +9,36 @@ from datetime import timedelta
 
 import pytest
 from click.testing import CliRunner
+from markupsafe import escape
 from sqlalchemy import text
 
 import i18n
 from cli import main
+from policies.base import RULE_NAMES
 from tests.conftest import LEAD, SHEET_MID, admin, scorer, sh, snapshot
 from tests.web.conftest import csrf_of
 from web.auth import SESSION_COOKIE
 from workflow.accounts import MAX_FAILURES, MIN_PASSWORD
-from workflow.errors import InvalidInput, NotPermitted, RuleRefused
+from workflow.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn, RuleRefused
 
 PASSWORD = "松江-passw0rd"
 
 
-def _sign_in(client, name: str, password: str, next_url: str = "/"):
-    page = client.get(f"/login?next={next_url}")
+def _sign_in(client, name: str, password: str, next_url: str = "/", language: str | None = None):
+    """Sign in through the form; ``language``: what the browser's Accept-Language prefers."""
+    headers = {"Accept-Language": language} if language else {}
+    page = client.get(f"/login?next={next_url}", headers=headers)
     assert page.status_code == 200
     return client.post(
-        "/login", data={"name": name, "password": password, "csrf": csrf_of(page.text), "next": next_url}
+        "/login",
+        data={"name": name, "password": password, "csrf": csrf_of(page.text), "next": next_url},
+        headers=headers,
     )
+
+
+def _shown(message: object) -> str:
+    """A message as a page shows it (escaped as the templates escape)."""
+    return str(escape(str(message)))
 
 
 def _rows(store, sql: str) -> list[tuple]:
@@ -72,8 +83,11 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(web):
     unknown = _sign_in(w.anonymous(), "nobody", "not-the-password")
     for r in (wrong, unknown):
         assert r.status_code == 401
-        assert "Not signed in: the name or the password is wrong." in r.text
+        assert _shown(NotSignedIn("the name or the password is wrong").render("zh_CN")) in r.text
         assert SESSION_COOKIE not in r.cookies
+    # a browser that prefers English reads today's English
+    r = _sign_in(w.anonymous(), admin("hefei"), "not-the-password", language="en-GB,en;q=0.9,zh;q=0.5")
+    assert r.status_code == 401 and "Not signed in: the name or the password is wrong." in r.text
 
 
 def test_five_wrong_passwords_lock_the_name_and_a_new_password_unlocks_it(web):
@@ -81,7 +95,7 @@ def test_five_wrong_passwords_lock_the_name_and_a_new_password_unlocks_it(web):
     w.s.engine.set_password(LEAD, admin("hefei"), PASSWORD)
     for _ in range(MAX_FAILURES):
         assert _sign_in(w.anonymous(), admin("hefei"), "guess-guess-guess").status_code == 401
-    r = _sign_in(w.anonymous(), admin("hefei"), PASSWORD)  # the right password, too late
+    r = _sign_in(w.anonymous(), admin("hefei"), PASSWORD, language="en")  # the right password, too late
     assert r.status_code == 401
     assert f"{MAX_FAILURES} wrong passwords in a row: hefei-admin is locked for 15 more minutes" in r.text
     w.s.engine.set_password(LEAD, admin("hefei"), PASSWORD + "-new")  # the lead unlocks it
@@ -157,7 +171,7 @@ def test_a_form_posted_without_its_token_is_refused_and_changes_nothing(web):
         data = {"opinion": "同意"} | ({"csrf": token} if token else {})
         r = client.post(f"/projects/{pid}/act/accept", data=data)
         assert r.status_code == 403
-        assert "its security token is missing or stale" in r.text
+        assert "页面的安全令牌缺失或已过期" in r.text
     assert snapshot(w.s.store) == before
     # with the page's token it goes through
     page = client.get(f"/projects/{pid}")
@@ -195,10 +209,10 @@ def test_an_out_of_band_score_is_refused_on_the_page_with_the_cli_s_words(web):
     shown = client.get(r.headers["location"]).text
     flash = re.search(r'<div class="flash error" role="alert"><strong>规则不允许</strong> (.*?)</div>', shown)
     assert flash, shown[:2000]
-    assert "[score_in_bands]" in flash.group(1)
-    assert flash.group(1) == str(engine_says.value).replace("'", "&#39;")
+    assert RULE_NAMES["score_in_bands"] in flash.group(1)  # the rule by its name, in Chinese
+    assert flash.group(1) == _shown(engine_says.value.render("zh_CN"))
     # the message is shown once
-    assert "[score_in_bands]" not in client.get(f"/projects/{pid}").text
+    assert 'class="flash error"' not in client.get(f"/projects/{pid}").text
 
 
 def test_another_city_s_project_page_is_not_found_before_joint_scoring(web):
@@ -209,7 +223,7 @@ def test_another_city_s_project_page_is_not_found_before_joint_scoring(web):
     other = w.browser(admin("jiaxing"))
     r = other.get(f"/projects/{pid}")
     assert r.status_code == 404
-    assert f"No project {pid}." in r.text and "hefei" not in r.text.split("<main>")[1]
+    assert _shown(NotFound("project", pid).render("zh_CN")) in r.text and "hefei" not in r.text.split("<main>")[1]
     listing = other.get("/projects?city=hefei")
     assert listing.status_code == 200 and f'href="/projects/{pid}"' not in listing.text
     page = other.get("/")
@@ -220,7 +234,7 @@ def test_another_city_s_project_page_is_not_found_before_joint_scoring(web):
         headers={"referer": "http://testserver/"},
     )
     assert r.status_code == 303
-    assert f"No project {pid}." in other.get("/").text
+    assert _shown(NotFound("project", pid).render("zh_CN")) in other.get("/").text
     assert snapshot(w.s.store) == before
 
 
@@ -365,7 +379,7 @@ def test_every_form_of_the_console_is_refused_without_its_token(web):
         )
         r = client.post(url, data={"csrf": "forged", "reason": "x"})
         assert r.status_code == 403, (path, r.status_code)
-        assert "its security token is missing or stale" in r.text
+        assert "页面的安全令牌缺失或已过期" in r.text
     assert snapshot(w.s.store) == before
     assert client.get("/").status_code == 200  # still signed in: sign-out needs the token too
 
@@ -378,9 +392,9 @@ def test_a_page_that_is_not_there_is_the_console_s_error_page(web):
     for client in (w.browser(admin("hefei")), w.anonymous()):
         r = client.get("/projets")
         assert r.status_code == 404 and r.headers["content-type"].startswith("text/html")
-        assert "No page &#39;/projets&#39;." in r.text and '<a href="/">返回概览</a>' in r.text
+        assert _shown(NotFound("page", "/projets").render("zh_CN")) in r.text and '<a href="/">返回概览</a>' in r.text
     r = w.browser(admin("hefei")).get(f"/projects/{pid}/act/recommend")
     assert r.status_code == 405 and r.headers["content-type"].startswith("text/html")
-    assert f"/projects/{pid}/act/recommend does not take GET" in r.text
+    assert f"/projects/{pid}/act/recommend 不接受 GET 请求" in r.text
     r = w.anonymous().get("/static/missing.css")
     assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
