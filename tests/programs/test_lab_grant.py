@@ -274,7 +274,10 @@ def test_a_call_in_the_console(story_of) -> None:
         tick=("单位配套经费",),
         reason="创新性强",
     )
-    expect(chair.locator(".flash.error")).to_contain_text("[in_months] this is done in 6月 (now 2027-05-10)")
+    # the console reads Chinese: the rule by its name, the action by its label
+    refusal = chair.locator(".flash.error")
+    expect(refusal).to_contain_text("在规定月份办理：此事项在6月办理（今天是 2027-05-10）")
+    expect(refusal).to_contain_text("学术委员会评议的办理时间为")
     assert snapshot(s.store) == before
     expect(form.get_by_label("评议结论")).to_have_value("approve")
     expect(form.get_by_label("资助金额（万元）")).to_have_value("20")

@@ -249,7 +249,7 @@ def test_downloads_are_scoped(web):
     own = hefei.get("/download/scores")
     assert own.status_code == 200 and own.content[:2] == b"PK"  # an xlsx
     r = hefei.get("/download/scores?city=jiaxing")
-    assert r.status_code == 403 and "hefei-admin acts for hefei" in r.text
+    assert r.status_code == 403 and "hefei-admin 代表合肥市" in r.text  # (in Chinese: the city by its name)
     assert w.browser(scorer("hefei")).get("/download/application").status_code == 200
 
 

@@ -143,7 +143,14 @@ class GuardSteps(ContextSteps):
         elif window is not None:
             rejections = list(window)
         else:
-            rejections = stage_window(action, stage_id, cycle.stage, self.window(program, cycle, stage_id), ctx.now)
+            rejections = stage_window(
+                action,
+                stage_id,
+                cycle.stage,
+                self.window(program, cycle, stage_id),
+                ctx.now,
+                **window_words(program, action),
+            )
         rejections += self._run(program, program.guards.get(action, ()), ctx)
         if not rejections:
             return Verdict([], [])  # nothing for an override to lift
@@ -225,7 +232,12 @@ class GuardSteps(ContextSteps):
         else:
             stage_id = program.stage_of_action[trigger]
             window = stage_window(
-                trigger, stage_id, act.cycle.stage, self.window(program, act.cycle, stage_id), act.now
+                trigger,
+                stage_id,
+                act.cycle.stage,
+                self.window(program, act.cycle, stage_id),
+                act.now,
+                **window_words(program, trigger),
             )
         # what every project's context shares, made once; each project's is this with its own
         # project and request (GuardContext.for_project)
@@ -284,6 +296,16 @@ class GuardSteps(ContextSteps):
             state = state_of(program, projects[0].state) if len(ids) == 1 else None
             raise self._refuse(verb_of(program, trigger), subject, rejections, state)
         return verdicts
+
+
+def window_words(program: Program, action: str) -> dict[str, Any]:
+    """What the stage-window rule names for a reader of Chinese: the action's declared label and
+    the stages' names (English keeps the ids)."""
+    declared = program.actions.get(action)
+    return {
+        "action_name": Text(action, declared.zh) if declared is not None else action,
+        "stage_names": {s.id: s.name for s in program.stages},
+    }
 
 
 def lifted(verdict: Verdict) -> dict[str, Any]:

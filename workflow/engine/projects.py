@@ -16,7 +16,7 @@ from workflow.actions import Action
 from workflow.application import as_submitted, validate_application
 from workflow.common import ActionContext, Verdict, actor_of, batch_work, reopened_allows, verb_of
 from workflow.engine.door import Door, Move
-from workflow.engine.guards import lifted
+from workflow.engine.guards import lifted, window_words
 from workflow.errors import ConcurrentChange, InvalidInput, NotFound
 from workflow.form import Form
 from workflow.log import get_logger
@@ -186,7 +186,14 @@ class ProjectActions(Door):
             program, cycle, user, tx = act.program, act.cycle, act.user, act.tx
             subject = Msg("applications into cycle {cycle}", cycle=cycle.id)
             stage_id = program.stage_of_action["submit"]
-            closed = stage_window("submit", stage_id, cycle.stage, self.window(program, cycle, stage_id), act.now)
+            closed = stage_window(
+                "submit",
+                stage_id,
+                cycle.stage,
+                self.window(program, cycle, stage_id),
+                act.now,
+                **window_words(program, "submit"),
+            )
             closed = self._judge(act, closed).refused
             if closed:
                 raise self._refuse(Msg("import"), subject, closed)
