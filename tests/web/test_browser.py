@@ -121,9 +121,9 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         # the lead: collection stays open for its whole window, and the dashboard says so
         lead = context()
         sign_in(lead, base, LEAD)
-        expect(lead.locator("#advance ul.rules")).to_contain_text("[window_ended]")
+        expect(lead.locator("#advance ul.rules")).to_contain_text("阶段时间已届满")
         lead.locator("#advance").get_by_role("button").click()
-        expect(lead.locator(".flash.error")).to_contain_text("[window_ended]")
+        expect(lead.locator(".flash.error")).to_contain_text("阶段时间已届满")
         expect(lead.locator("#stage")).to_contain_text("项目征集")
 
         # === (Mar 2) the window has ended: the same browser is still signed in after a restart
@@ -141,7 +141,7 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         store.dispose()
         server.start("2027-03-10T10:00")
         lead.goto(f"{base}/")
-        expect(lead.locator("#advance ul.rules")).to_contain_text("[all_library_projects_reviewed]")
+        expect(lead.locator("#advance ul.rules")).to_contain_text("项目库内项目均已完成市（区）级评审")
         admin.goto(f"{base}/projects/{mine}")
         expect(admin.locator("#state")).to_have_text("入城市项目库")
         admin.get_by_label("评审结果").select_option(label="示范项目")
@@ -162,7 +162,7 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         server.start("2027-05-05T10:00")
         lead.goto(f"{base}/")
         expect(lead.locator("#advance ul.rules")).to_contain_text(
-            "[min_recommendations] hefei has 0 of the 5 required recommendations"
+            "推荐不少于5个：合肥市已推荐 0 个项目，应推荐不少于 5 个"
         )
         admin.goto(f"{base}/")
         expect(admin.locator("#todo")).to_contain_text("5 个项目待推荐入重点项目库")
@@ -220,11 +220,11 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         form.get_by_label("项目完成情况").fill("基本完成")
         form.get_by_role("button", name="提交评分").click()
         error = scorer.locator(".flash.error")
-        expect(error).to_contain_text("[score_in_bands]")
-        expect(error).to_contain_text("value = 11 is outside every band")
+        expect(error).to_contain_text("按评分标准档次评分")
+        expect(error).to_contain_text("评分指标“价值”的分数 11 不在任何档次内")
         options = [arg for criterion, value in bad.items() for arg in (f"--{criterion}", str(value))]
-        refused = cli(SCORER, now, "score", str(mine), *options, code=3)
-        cli_message = refused.strip().removeprefix("Error: ")
+        refused = cli(SCORER, now, "--lang", "zh", "score", str(mine), *options, code=3)  # (the page reads Chinese)
+        cli_message = refused.strip().removeprefix("错误：")
         assert cli_message in error.inner_text(), (cli_message, error.inner_text())
         scorer.screenshot(path=str(artifacts / "score-refused.png"))
         shown = cli.json(LEAD, now, "project", "show", str(mine))
@@ -257,7 +257,7 @@ def test_a_cycle_to_the_plaques_in_a_browser(chromium, artifacts: Path, tmp_path
         store.dispose()
         server.start("2027-05-20T10:00")
         lead.goto(f"{base}/")
-        expect(lead.locator("#advance ul.rules")).to_contain_text("[all_parties_confirmed]")
+        expect(lead.locator("#advance ul.rules")).to_contain_text("九城市组织部门均已确认")
         admin.goto(f"{base}/list")
         admin.locator("#version-1").get_by_role("button", name="确认名单").click()
         ok(admin, "名单第 1 版：已确认")

@@ -104,7 +104,7 @@ def test_kechuang_review_in_a_browser(story_of) -> None:
     refused(
         s,
         lead,
-        "[boundary_tie_settled] projects 1, 3 are tied at 2.0000 across the boundary between selected (place 2)",
+        "名次分界处并列已处理：项目 1、3 以 2.0000 分并列，跨越入选项目（第 2 名）与未入选之间的分界",
         action=propose_unsettled,
     )
     lead.get_by_label("同分排序").fill("3,1")
@@ -136,7 +136,7 @@ def test_kechuang_review_in_a_browser(story_of) -> None:
     refused(
         s,
         lead,
-        "[notice_over] the 3-day public notice runs until 2027-05-19",
+        "公示期已满：3 天公示期至 2027-05-19",
         action=lambda: act(lead, base, 1, "award"),
     )
     expect(lead.locator("#state")).to_have_text("拟入选（公示中）")
@@ -192,12 +192,12 @@ def test_alliance_filing_and_assessment_in_a_browser(story_of) -> None:
     error = refused(
         s,
         lead,
-        "[materials_complete] 4 of 6 required materials missing: 联盟章程、人员机构设置及运行管理制度",
-        "[min_members] the alliance has 8 member units; at least 10 are required",
-        "[member_mix] no member unit is a university or research institute",
+        "申报材料齐全：6 项必备材料中缺少 4 项：联盟章程、人员机构设置及运行管理制度",
+        "成员单位不少于10家：联盟有 8 家成员单位，至少需要 10 家",
+        "成员单位包括企业及高校或科研院所：",
         action=lambda: act(lead, base, 2, "accept", reason="材料初审"),
     )
-    expect(error).to_contain_text("Cannot accept project 2")
+    expect(error).to_contain_text("无法执行“初审通过”（项目 2")
     expect(lead.locator("#act-accept").get_by_label("说明")).to_have_value("材料初审")
     expect(lead.locator("#state")).to_have_text("已申请备案")
     act(lead, base, 2, "reject", reason="不符合备案条件")
@@ -254,7 +254,7 @@ def test_alliance_filing_and_assessment_in_a_browser(story_of) -> None:
     def order_past() -> None:
         act(lead, base, 3, "order_rectification", fill={"整改期限": "2027-12-01"}, reason="约谈理事长单位")
 
-    refused(s, lead, "[deadline_given] the deadline 2027-12-01 is not after today (2027-12-06)", action=order_past)
+    refused(s, lead, "限期整改须明确期限：整改期限 2027-12-01 不晚于今天（2027-12-06）", action=order_past)
     form = lead.locator("#act-order_rectification")
     expect(form.get_by_label("整改期限")).to_have_value("2027-12-01")
     expect(form.get_by_label(REASON)).to_have_value("约谈理事长单位")
@@ -309,7 +309,7 @@ def test_pioneer_co_building_in_a_browser(story_of) -> None:
     def evaluate_in_february() -> None:
         act(wg, base, 1, "evaluate", choose={"评审结果": "通过"}, reason="材料完整")
 
-    refused(s, wg, "[in_months] this is done in 3月、9月 (now 2027-02-10)", action=evaluate_in_february)
+    refused(s, wg, "在规定月份办理：此事项在3月、9月办理（今天是 2027-02-10）", action=evaluate_in_february)
     form = wg.locator("#act-evaluate")
     expect(form.get_by_label("评审结果")).to_have_value("pass")
     expect(form.get_by_label("评审结果").locator("option:checked")).to_have_text("通过")

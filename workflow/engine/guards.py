@@ -248,7 +248,7 @@ class GuardSteps(ContextSteps):
         for n, project in enumerate(projects, start=1):
             request = requests[project.id]
             if not permitted.get(project.city):
-                self._permit(act, trigger, project.city, f"project {project.id}")
+                self._permit(act, trigger, project.city, Msg("project {id}", id=project.id))
                 permitted[project.city] = True
             if unguarded:
                 verdict = _NOTHING

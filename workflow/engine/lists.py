@@ -56,7 +56,7 @@ class ListActions(ScoringActions):
         """Aggregate the sheets into a new proposed list version (the previous one is superseded)."""
         with self._acting(acting, cycle_id) as act:
             cycle, tx = act.cycle, act.tx
-            subject = f"the list of cycle {cycle.id}"
+            subject = Msg("the list of cycle {cycle}", cycle=cycle.id)
             self._permit(act, "propose", None, subject)
             projects, ranked, ties, method = self._ranking(act, tie_order)
             previous = tx.latest_list(cycle.id, entries=False)  # its entries are read once the list is made
