@@ -3,10 +3,30 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 
 from commands.common import cfg, handled, json_option, out
+from i18n import Msg
+
+
+def _broken(b: Any) -> Msg:
+    """A chain's first break as a line says it (its reason as the trail's check gives it)."""
+    where = Msg("entry {id}", id=b.entry_id) if b.entry_id is not None else Msg("the end of the chain")
+    return Msg("chain {chain}: {where}: {why}", chain=b.chain, where=where, why=b.why)
+
+
+def _differs(d: Any) -> Msg:
+    """A project whose stored state the trail does not give, as a line says it."""
+    extra = Msg(" ({why})", why=d.why) if d.why else ""
+    return Msg(
+        "project {id}: stored '{stored}', the trail gives '{replayed}'{extra}",
+        id=d.project_id,
+        stored=d.stored,
+        replayed=d.replayed,
+        extra=extra,
+    )
 
 
 @click.group()
@@ -27,12 +47,17 @@ def audit_verify(cycle_id: str | None, head: str | None) -> None:
     report = cfg().engine().audit_verify(cfg().user, cycle_id, head)
     data = {"ok": report.ok, "entries": report.entries, "chains": report.chains, "breaks": as_dicts(report.breaks)}
     if report.ok:
-        out(data, lambda: click.echo(f"The audit trail holds: {report.entries} entries in {len(report.chains)} chains"))
+        holds = Msg(
+            "The audit trail holds: {entries} entries in {chains} chains",
+            entries=report.entries,
+            chains=len(report.chains),
+        )
+        out(data, lambda: click.echo(holds.render()))
         return
     if cfg().json:
         click.echo(json.dumps(data, ensure_ascii=False))
-    more = f" (and {len(report.breaks) - 1} more chains broken)" if len(report.breaks) > 1 else ""
-    raise TrailBroken(f"The audit trail does not hold: {report.breaks[0]}{more}")
+    more = Msg(" (and {count} more chains broken)", count=len(report.breaks) - 1) if len(report.breaks) > 1 else ""
+    raise TrailBroken(Msg("The audit trail does not hold: {first}{more}", first=_broken(report.breaks[0]), more=more))
 
 
 @audit.command("head")
@@ -59,14 +84,15 @@ def audit_replay(cycle_id: str | None) -> None:
         "differences": [str(d) for d in report.differences],
     }
     if report.ok:
-        out(
-            data,
-            lambda: click.echo(
-                f"The trail gives every stored state: {report.projects} projects from {report.entries} entries"
-            ),
+        gives = Msg(
+            "The trail gives every stored state: {projects} projects from {entries} entries",
+            projects=report.projects,
+            entries=report.entries,
         )
+        out(data, lambda: click.echo(gives.render()))
         return
     if cfg().json:
         click.echo(json.dumps(data, ensure_ascii=False))
-    more = f" (and {len(report.differences) - 1} more)" if len(report.differences) > 1 else ""
-    raise TrailBroken(f"The trail does not give the stored state: {report.differences[0]}{more}")
+    more = Msg(" (and {count} more)", count=len(report.differences) - 1) if len(report.differences) > 1 else ""
+    first = _differs(report.differences[0])
+    raise TrailBroken(Msg("The trail does not give the stored state: {first}{more}", first=first, more=more))

@@ -84,6 +84,37 @@ def action_words(trigger: str, cycle_id: str, english: str) -> Text:
     return Text(english, action.zh if action is not None else english)
 
 
+def record_words(key: str, program: Any) -> Text:
+    """A key of a project's long-lived record as a line names it: the key in English, in Chinese
+    the label of the action that records under it."""
+    trigger = next((t for t, k in program.record_keys.items() if k == key), None) if program is not None else None
+    action = program.actions.get(trigger) if trigger is not None else None
+    return Text(key, action.zh if action is not None else key)
+
+
+def record_details(entry: dict[str, Any], program: Any = None, key: str | None = None) -> Text:
+    """An entry of the record without its time and author: ``name=value, …`` in English (as
+    scripts read it), in Chinese each parameter by its label and each choice by its name."""
+    params: dict[str, Any] = {}
+    if program is not None and key is not None:
+        for trigger, k in program.record_keys.items():
+            action = program.actions.get(trigger)
+            if k == key and action is not None:
+                params.update({prm.id: prm for prm in action.params})
+    english, chinese = [], []
+    for name, value in entry.items():
+        if name in ("at", "by"):
+            continue
+        english.append(f"{name}={value}")
+        prm = params.get(name)
+        if prm is None:
+            chinese.append(f"{'理由' if name == 'reason' else name}：{value}")
+        else:
+            choice = next((c.zh for c in prm.choices if str(c.value) == str(value)), value)
+            chinese.append(f"{prm.zh}：{choice}")
+    return Text(", ".join(english), "；".join(chinese))
+
+
 class Config:
     """The global options of one invocation, and the store and engine made from them on first use."""
 

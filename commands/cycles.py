@@ -300,7 +300,15 @@ def cycle_list() -> None:
 
     def text() -> None:
         for c in cycles:
-            click.echo(f"{c.id:<12} {c.program_id:<24} {c.year} {c.stage}")
+            program = program_of_cycle(c.id)
+            row = Msg(
+                "{id:<12} {program:<24} {year} {stage}",
+                id=c.id,
+                program=Text(c.program_id, program.name if program is not None else c.program_id),
+                year=c.year,
+                stage=stage_words(c.stage, c.id),
+            )
+            click.echo(row.render())
 
     out(cycles, text)
 

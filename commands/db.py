@@ -7,6 +7,11 @@ from pathlib import Path
 import click
 
 from commands.common import cfg, handled
+from i18n import Msg
+
+# a database from before the schema was versioned, as a line names it
+BEFORE = Msg("before migrations")
+BACKUP_FILE = Msg("backup file")
 
 
 @click.command()
@@ -18,11 +23,17 @@ def init() -> None:
     created = store.create()
     after = store.schema_version()
     if created:
-        click.echo(f"Created {store.describe()} (schema {after})")
+        said = Msg("Created {store} (schema {after})", store=store.describe(), after=after)
     elif before != after:
-        click.echo(f"Upgraded {store.describe()} from schema {before or 'before migrations'} to {after}")
+        said = Msg(
+            "Upgraded {store} from schema {before} to {after}",
+            store=store.describe(),
+            before=before or BEFORE,
+            after=after,
+        )
     else:
-        click.echo(f"Already initialised: {store.describe()} (schema {after})")
+        said = Msg("Already initialised: {store} (schema {after})", store=store.describe(), after=after)
+    click.echo(said.render())
 
 
 @click.group()
@@ -41,14 +52,22 @@ def db_current() -> None:
     if path is not None and not path.exists():
         from workflow.errors import StoreUnavailable
 
-        raise StoreUnavailable(f"No database at {path}; run 'evalflow init' first (or pass --db)")
+        raise StoreUnavailable(Msg("No database at {path}; run 'evalflow init' first (or pass --db)", path=path))
     if store.is_empty():
         from workflow.errors import StoreUnavailable
 
-        raise StoreUnavailable(f"The database at {store.describe()} is not initialised; run 'evalflow init'")
+        raise StoreUnavailable(
+            Msg("The database at {store} is not initialised; run 'evalflow init'", store=store.describe())
+        )
     version = store.schema_version()
-    state = "up to date" if version == HEAD else f"needs 'evalflow db upgrade' to {HEAD}"
-    click.echo(f"{store.describe()}: schema {version or 'from before migrations'} ({state})")
+    state = Msg("up to date") if version == HEAD else Msg("needs 'evalflow db upgrade' to {head}", head=HEAD)
+    said = Msg(
+        "{store}: schema {version} ({state})",
+        store=store.describe(),
+        version=version or Msg("from before migrations"),
+        state=state,
+    )
+    click.echo(said.render())
 
 
 @db.command("upgrade")
@@ -60,15 +79,21 @@ def db_upgrade() -> None:
     if path is not None and not path.exists():
         from workflow.errors import StoreUnavailable
 
-        raise StoreUnavailable(f"No database at {path}; run 'evalflow init' to create one")
+        raise StoreUnavailable(Msg("No database at {path}; run 'evalflow init' to create one", path=path))
     empty = store.is_empty()
     before, after = store.upgrade()
     if empty:
-        click.echo(f"Created {store.describe()} (schema {after})")
+        said = Msg("Created {store} (schema {after})", store=store.describe(), after=after)
     elif before == after:
-        click.echo(f"{store.describe()} is already at schema {after}")
+        said = Msg("{store} is already at schema {after}", store=store.describe(), after=after)
     else:
-        click.echo(f"Upgraded {store.describe()} from schema {before or 'before migrations'} to {after}")
+        said = Msg(
+            "Upgraded {store} from schema {before} to {after}",
+            store=store.describe(),
+            before=before or BEFORE,
+            after=after,
+        )
+    click.echo(said.render())
 
 
 @db.command("backup")
@@ -85,19 +110,34 @@ def db_backup(dest: Path, force: bool) -> None:
     path = store.sqlite_path()
     if path is None:
         raise InvalidInput(
-            "database to back up",
-            [f"{store.describe()} is not a SQLite file; back up PostgreSQL with pg_dump -Fc (README, Backups)"],
+            Msg("database to back up"),
+            [
+                Msg(
+                    "{store} is not a SQLite file; back up PostgreSQL with pg_dump -Fc (README, Backups)",
+                    store=store.describe(),
+                )
+            ],
         )
     if not path.exists():
-        raise StoreUnavailable(f"No database at {path}; nothing to back up (pass --db)")
+        raise StoreUnavailable(Msg("No database at {path}; nothing to back up (pass --db)", path=path))
     if dest.exists() and dest.resolve() == path.resolve():
-        raise InvalidInput("backup file", [f"{dest} is the database itself"])
+        raise InvalidInput(BACKUP_FILE, [Msg("{dest} is the database itself", dest=dest)])
     if dest.exists() and not force:
-        raise InvalidInput("backup file", [f"{dest} is there already; pass --force to replace it"])
+        raise InvalidInput(BACKUP_FILE, [Msg("{dest} is there already; pass --force to replace it", dest=dest)])
     if not dest.parent.is_dir():
-        raise InvalidInput("backup file", [f"there is no folder {dest.parent}"])
+        raise InvalidInput(BACKUP_FILE, [Msg("there is no folder {folder}", folder=dest.parent)])
     size, revision, heads = store.backup(dest)
-    click.echo(f"Backed up {path} to {dest}: {size / 2**20:.1f} MiB, schema {revision or 'none'}, checked")
+    said = Msg(
+        "Backed up {path} to {dest}: {size:.1f} MiB, schema {revision}, checked",
+        path=path,
+        dest=dest,
+        size=size / 2**20,
+        revision=revision or Msg("none"),
+    )
+    click.echo(said.render())
     if heads:
-        click.echo(f"The copy's audit head: {combined(heads)}")
-        click.echo(f"  keep it apart from the copy: 'evalflow --db {dest} audit verify --head HASH' shows it whole")
+        click.echo(Msg("The copy's audit head: {head}", head=combined(heads)).render())
+        keep = Msg(
+            "  keep it apart from the copy: 'evalflow --db {dest} audit verify --head HASH' shows it whole", dest=dest
+        )
+        click.echo(keep.render())

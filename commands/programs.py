@@ -7,6 +7,20 @@ from typing import Any
 import click
 
 from commands.common import handled, json_option, out
+from i18n import Joined, Msg, Text
+
+
+def _rules(ids: Any) -> Joined:
+    """Rule ids as a line lists them: the ids in English (scripts read them), their names in
+    Chinese."""
+    from policies.base import RULE_NAMES
+
+    return Joined([Text(r, RULE_NAMES.get(r, r)) for r in ids], ", ")
+
+
+def _echo(line: Msg) -> None:
+    """One line, in the reader's language."""
+    click.echo(line.render())
 
 
 @click.group()
@@ -26,7 +40,7 @@ def program_list() -> None:
 
     def text() -> None:
         for p in items:
-            click.echo(f"{p.id:<24} v{p.version}  {p.name}")
+            _echo(Msg("{id} v{version}  {name}", id=f"{p.id:<24}", version=p.version, name=p.name))
 
     out([{"id": p.id, "name": p.name, "version": p.version, "stages": [s.id for s in p.stages]} for p in items], text)
 
@@ -85,40 +99,85 @@ def program_show(program_id: str) -> None:
     }
 
     def text() -> None:
-        click.echo(f"{p.name}\n{p.id} v{p.version} ({p.digest}), {p.timezone}, lead {p.lead}")
-        click.echo("Parties: " + ", ".join(f"{x.name}({x.id})" for x in p.parties))
-        click.echo("Stages:")
-        for i, s in enumerate(data["stages"], 1):
-            click.echo(
-                f"  {i}. {s['id']:<18} {s['name']:<10} window {s['window'] or 'after previous'}; "
-                f"closes when {', '.join(s['close_when']) or '—'}"
+        click.echo(p.name)
+        lead = Text(p.lead, next((x.name for x in p.parties if x.id == p.lead), p.lead))
+        _echo(
+            Msg(
+                "{id} v{version} ({digest}), {timezone}, lead {lead}",
+                id=p.id,
+                version=p.version,
+                digest=p.digest,
+                timezone=p.timezone,
+                lead=lead,
             )
-        click.echo("Guards:")
+        )
+        parties = Joined([Text(f"{x.name}({x.id})", f"{x.name}（{x.id}）") for x in p.parties], ", ")
+        _echo(Msg("Parties: {parties}", parties=parties))
+        _echo(Msg("Stages:"))
+        for i, s in enumerate(data["stages"], 1):
+            _echo(
+                Msg(
+                    "  {n}. {id} {name} window {window}; closes when {rules}",
+                    n=i,
+                    id=f"{s['id']:<18}",
+                    name=f"{s['name']:<10}",
+                    window=s["window"] or Msg("after previous"),
+                    rules=_rules(s["close_when"]) if s["close_when"] else "—",
+                )
+            )
+        _echo(Msg("Guards:"))
         for k, v in p.guards.items():
-            click.echo(f"  {k:<10} {', '.join(v)}")
-        click.echo("Quotas: " + (", ".join(f"{c} {q}" for c, q in p.quotas.items()) or "none"))
-        click.echo("Score sheet:")
+            _echo(Msg("  {trigger} {rules}", trigger=f"{k:<10}", rules=_rules(v)))
+        quotas = Joined([f"{c} {q}" for c, q in p.quotas.items()], ", ") if p.quotas else Msg("none")
+        _echo(Msg("Quotas: {quotas}", quotas=quotas))
+        _echo(Msg("Score sheet:"))
         for c in p.criteria:
-            click.echo(f"  {c.id:<14} max {c.max:<3} " + " · ".join(f"{b.label} {b.min}-{b.max}" for b in c.bands))
+            bands = " · ".join(f"{b.label} {b.min}-{b.max}" for b in c.bands)
+            _echo(Msg("  {id} max {max} {bands}", id=f"{c.id:<14}", max=f"{c.max:<3}", bands=bands))
         if data["appeals"]:
             a = data["appeals"]
-            click.echo(f"Appeals: until {a['after_publication']} after publication; decided by")
+            _echo(Msg("Appeals: until {offset} after publication; decided by", offset=a["after_publication"]))
             for sid, roles in a["decided_by"].items():
-                within = f", closes {a['within'][sid]} after its window" if sid in a["within"] else ""
-                click.echo(f"  {sid:<18} {' or '.join(roles)}{within}")
-            click.echo("  a project may be reopened to: " + ", ".join(a["reopen_to"]))
-        click.echo("Overridable rules: " + (", ".join(p.overridable) or "none"))
-        click.echo(
-            "Actions (project act ACTION IDS -p PARAMETER=VALUE; a parameter or a choice may be named in Chinese):"
+                within = (
+                    Msg(", closes {offset} after its window", offset=a["within"][sid]) if sid in a["within"] else ""
+                )
+                _echo(
+                    Msg(
+                        "  {stage} {roles}{within}",
+                        stage=f"{sid:<18}",
+                        roles=Text(" or ".join(roles), "或".join(roles)),
+                        within=within,
+                    )
+                )
+            _echo(Msg("  a project may be reopened to: {stages}", stages=Joined(a["reopen_to"], ", ")))
+        _echo(Msg("Overridable rules: {rules}", rules=_rules(p.overridable) if p.overridable else Msg("none")))
+        _echo(
+            Msg("Actions (project act ACTION IDS -p PARAMETER=VALUE; a parameter or a choice may be named in Chinese):")
         )
+        given = {"form": Msg("; its input: the application form"), "sheet": Msg("; its input: the score sheet")}
         for a in p.actions.values():
-            given = {"form": "; its input: the application form", "sheet": "; its input: the score sheet"}
-            click.echo(f"  {a.id:<20} {a.zh} · {a.en} ({a.scope}{given.get(a.uses, '')})")
+            _echo(
+                Msg(
+                    "  {id} {zh} · {en} ({scope}{given})",
+                    id=f"{a.id:<20}",
+                    zh=a.zh,
+                    en=a.en,
+                    scope=a.scope,
+                    given=given.get(a.uses, ""),
+                )
+            )
             for prm in a.params:
-                need = ", required" if prm.required else ""
                 values = " · ".join(f"{c.value} {c.zh}" for c in prm.choices)
-                click.echo(
-                    f"      {prm.id:<16} {prm.zh} {prm.en}: {prm.kind}{need}" + (f": {values}" if values else "")
+                _echo(
+                    Msg(
+                        "      {id} {zh} {en}: {kind}{need}{values}",
+                        id=f"{prm.id:<16}",
+                        zh=prm.zh,
+                        en=prm.en,
+                        kind=prm.kind,
+                        need=Msg(", required") if prm.required else "",
+                        values=f": {values}" if values else "",
+                    )
                 )
 
     out(data, text)

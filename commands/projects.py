@@ -20,6 +20,8 @@ from commands.common import (
     print_audit,
     program_of_cycle,
     progress,
+    record_details,
+    record_words,
     state_words,
 )
 from i18n import Msg, Text
@@ -47,7 +49,18 @@ def project_submit(file: Path, cycle_id: str | None) -> None:
 
 
 def _project_row(p: Any) -> str:
-    return f"{p.id:>5}  {p.city:<10} {p.state:<24} {p.unit_name}  《{p.project_name}》"
+    """A project as a row of the list: its city and state by id in English, by name in Chinese."""
+    program = program_of_cycle(p.cycle_id)
+    state = Text(p.state, program.state_name(p.state)) if program is not None else p.state
+    row = Msg(
+        "{id:>5}  {city:<10} {state:<24} {unit}  《{name}》",
+        id=p.id,
+        city=party_words(p.city, p.cycle_id),
+        state=state,
+        unit=p.unit_name,
+        name=p.project_name,
+    )
+    return row.render()
 
 
 @project.command("list")
@@ -116,12 +129,18 @@ def project_show(project_id: int) -> None:
         if program.review_criteria_field:
             kind = form.field(program.review_criteria_field).get(app)
             for n, item in enumerate(program.review_criteria.get(kind, ()), start=1):
-                click.echo(f"  评审内容 {n}. {item}")
+                click.echo(Msg("  评审内容 {n}. {item}", n=n, item=item).render())
         for key, entries in p.record.items():  # the long-lived record: decisions, grades, orders, progress
             for e in entries:
-                details = ", ".join(f"{k}={v}" for k, v in e.items() if k not in ("at", "by"))
                 at = datetime.fromisoformat(e["at"]).astimezone(ZoneInfo(program.timezone))
-                click.echo(f"  {key} {at:%Y-%m-%d %H:%M} {e.get('by', '')}: {details}".rstrip(": "))
+                line = Msg(
+                    "  {key} {at} {by}: {details}",
+                    key=record_words(key, program),
+                    at=f"{at:%Y-%m-%d %H:%M}",
+                    by=e.get("by", ""),
+                    details=record_details(e, program, key),
+                )
+                click.echo(line.render().rstrip(": ："))
         for s in sheets:
             who = s.scorer if program.sheets_per == "scorer" else s.city
             line = Msg(

@@ -5,6 +5,24 @@ from __future__ import annotations
 import click
 
 from commands.common import cfg, handled, json_option, local, out
+from i18n import Joined, Msg
+
+# a reminder's status as a reader reads it (its id in English, as scripts read it)
+STATUS = {
+    "planned": Msg("planned"),
+    "sending": Msg("sending"),
+    "retry": Msg("retry"),
+    "sent": Msg("sent"),
+    "late": Msg("late"),
+    "skipped": Msg("skipped"),
+    "failed": Msg("failed"),
+}
+
+
+def _status(status: str) -> str:
+    """A reminder's status in the reader's language (padded by the caller: a column)."""
+    said = STATUS.get(status)
+    return said.render() if said is not None else status
 
 
 @click.group()
@@ -18,7 +36,14 @@ def remind() -> None:
 def remind_plan(cycle_id: str | None) -> None:
     """Re-plan a cycle's reminders after a program or cycle change (unsent replaced, sent kept)."""
     c, added, moved, removed = cfg().engine().replan_reminders(cfg().user, cycle_id)
-    click.echo(f"Re-planned reminders of {c.id}: {added} added, {moved} moved, {removed} removed")
+    said = Msg(
+        "Re-planned reminders of {cycle}: {added} added, {moved} moved, {removed} removed",
+        cycle=c.id,
+        added=added,
+        moved=moved,
+        removed=removed,
+    )
+    click.echo(said.render())
 
 
 @remind.command("due")
@@ -26,7 +51,15 @@ def remind_plan(cycle_id: str | None) -> None:
 def remind_due() -> None:
     """Send every reminder that is due, once, and exit (for cron)."""
     report = cfg().dispatcher(click.echo).dispatch()
-    click.echo(f"Reminders: {report.summary()}")
+    summary = Msg(
+        "{sent} sent, {late} sent late, {skipped} with nothing to do, {retrying} to retry, {failed} failed",
+        sent=len(report.sent),
+        late=len(report.late),
+        skipped=len(report.skipped),
+        retrying=len(report.retrying),
+        failed=len(report.failed),
+    )
+    click.echo(Msg("Reminders: {summary}", summary=summary).render())
 
 
 @remind.command("list")
@@ -45,16 +78,26 @@ def remind_list(cycle_id: str | None, statuses: tuple[str, ...]) -> None:
 
     def text() -> None:
         for r in items:
-            sent = f" at {local(r.sent_at)}" if r.sent_at else ""
+            sent = Msg(" at {at}", at=local(r.sent_at)) if r.sent_at else ""
+            via = Msg(" via {channels}", channels=",".join(r.channels_done)) if r.channels_done else ""
             err = f"  ({r.last_error})" if r.last_error else ""
-            click.echo(
-                f"{local(r.due_at)}  {r.status:<8} {r.stage:<17} {r.offset:>3}  {r.recipient:<10}{sent}"
-                f"{' via ' + ','.join(r.channels_done) if r.channels_done else ''}{err}"
+            row = Msg(
+                "{due}  {status} {stage} {offset}  {recipient}{sent}{via}{error}",
+                due=local(r.due_at),
+                status=f"{_status(r.status):<8}",
+                stage=f"{r.stage:<17}",
+                offset=f"{r.offset:>3}",
+                recipient=f"{r.recipient:<10}",
+                sent=sent,
+                via=via,
+                error=err,
             )
+            click.echo(row.render())
         counts: dict[str, int] = {}
         for r in items:
             counts[r.status] = counts.get(r.status, 0) + 1
-        click.echo(f"{len(items)} reminders: " + ", ".join(f"{n} {k}" for k, n in sorted(counts.items())))
+        each = Joined([Msg("{count} {status}", count=n, status=_status(k)) for k, n in sorted(counts.items())], ", ")
+        click.echo(Msg("{count} reminders: {each}", count=len(items), each=each).render())
 
     out(items, text)
 
@@ -79,10 +122,10 @@ def scheduler_run(poll: int) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: service.stop())
     service.start()
-    click.echo(f"Scheduler running as {service.holder}; Ctrl-C to stop")
+    click.echo(Msg("Scheduler running as {holder}; Ctrl-C to stop", holder=service.holder).render())
     try:
         while not service.wait(1.0):
             pass
     finally:
         service.stop()
-    click.echo("Scheduler stopped")
+    click.echo(Msg("Scheduler stopped").render())

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from commands.common import cfg, handled, progress
+from i18n import Joined, Msg
 
 
 @click.command()
@@ -21,6 +22,7 @@ def report(cycle_id: str | None, fmt: str, lang: str, out: Path | None) -> None:
 
     data = cfg().engine().report_data(cfg().user, cycle_id)
     out = out or Path(f"report-{data.cycle.id}" + ("" if fmt == "csv" else f".{fmt}"))
-    with progress(len(data.projects), f"writing the report of {len(data.projects)} projects") as update:
+    writing = Msg("writing the report of {count} projects", count=len(data.projects)).render()
+    with progress(len(data.projects), writing) as update:
         written = write(data, fmt, lang, out, update)
-    click.echo("Wrote " + ", ".join(str(p) for p in written))
+    click.echo(Msg("Wrote {files}", files=Joined([str(p) for p in written], ", ")).render())

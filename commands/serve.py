@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from commands.common import cfg, handled
+from i18n import Msg
 
 
 @click.command()
@@ -27,5 +28,11 @@ def serve(host: str, port: int, idle_minutes: int, secure_cookies: bool) -> None
 
     engine = cfg().engine()
     app = create_app(engine, idle_minutes=idle_minutes, secure_cookies=secure_cookies)
-    click.echo(f"evalflow console on http://{host}:{port}/ ({engine.store.describe()}); Ctrl-C stops it", err=True)
+    said = Msg(
+        "evalflow console on http://{host}:{port}/ ({store}); Ctrl-C stops it",
+        host=host,
+        port=port,
+        store=engine.store.describe(),
+    )
+    click.echo(said.render(), err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from commands.common import cfg, chosen_program, handled
+from i18n import Msg
 
 
 @click.group()
@@ -27,8 +28,9 @@ def template_application(program_id: str | None, out: Path | None) -> None:
     form = program.form
     out = out or Path(f"{form.name.replace(' ', '-')}.xlsx")
     write_template(out, form, example_application(program, program.year_at(cfg().clock()())))
-    sheets = form.sheet + (f" and {form.group.sheet}" if form.group else "")
-    click.echo(f"Wrote {out}: sheets {sheets} (the 示例 rows are never imported) and 填表说明")
+    sheets = Msg("{first} and {second}", first=form.sheet, second=form.group.sheet) if form.group else form.sheet
+    said = Msg("Wrote {file}: sheets {sheets} (the 示例 rows are never imported) and 填表说明", file=out, sheets=sheets)
+    click.echo(said.render())
 
 
 @template.command("scores")
@@ -44,4 +46,7 @@ def template_scores(city: str, cycle_id: str | None, out: Path | None) -> None:
     party = program.party(city)
     out = out or Path(f"{program.sheet_name.replace(' ', '-')}-{city}.xlsx")
     write_template(out, party, projects, program.criteria, cycle.id, program.parties)
-    click.echo(f"Wrote {out}: {len(projects)} key-library projects for {party.unit} to score")
+    said = Msg(
+        "Wrote {file}: {count} key-library projects for {unit} to score", file=out, count=len(projects), unit=party.unit
+    )
+    click.echo(said.render())

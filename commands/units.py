@@ -6,7 +6,7 @@ from datetime import datetime
 
 import click
 
-from commands.common import cfg, chosen_program, handled, json_option, out, state_words
+from commands.common import cfg, chosen_program, handled, json_option, out, record_details, record_words, state_words
 from i18n import Msg
 
 
@@ -38,7 +38,12 @@ def unit_show(name: str, program_id: str | None) -> None:
             for key, entries in p.record.items():
                 for e in entries:
                     at = datetime.fromisoformat(e["at"]).astimezone(ZoneInfo(program.timezone))
-                    details = ", ".join(f"{k}={v}" for k, v in e.items() if k not in ("at", "by"))
-                    click.echo(f"    {at:%Y-%m-%d} {key}: {details}".rstrip(": "))
+                    line = Msg(
+                        "    {at} {key}: {details}",
+                        at=f"{at:%Y-%m-%d}",
+                        key=record_words(key, program),
+                        details=record_details(e, program, key),
+                    )
+                    click.echo(line.render().rstrip(": ："))
 
     out([{"cycle": c.id, "project": p} for c, p in found], text)

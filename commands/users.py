@@ -54,7 +54,10 @@ def user_list() -> None:
 
     def text() -> None:
         for u in users:
-            click.echo(f"{u.name:<20} {u.role:<11} {u.city or ''}")
+            from workflow.common import role_of
+
+            row = Msg("{name:<20} {role:<11} {city}", name=u.name, role=role_of(u.role), city=u.city or "")
+            click.echo(row.render())
 
     out(users, text)
 
