@@ -73,3 +73,29 @@ def test_a_score_in_chinese_and_in_english(at_stage) -> None:
     assert cli("hefei-scorer", JOINT, "score", str(first), *SHEET).strip() == f"已评分 项目 {first}：总分 62"
     english = cli("hefei-scorer", JOINT, "--lang", "en", "score", str(second), *SHEET)
     assert english.strip() == f"Scored project {second}: total 62"
+
+
+def test_list_rows_audit_and_database_lines_in_chinese_and_in_english(at_stage) -> None:
+    s = at_stage("collection")
+    cli = cli_for(s)
+    first = s.ids["hefei"][0]
+    cli("hefei-admin", FEB, "project", "accept", str(first))
+
+    # a row of the list: the city and the state by name; the English row as scripts read it
+    row = cli("lead", FEB, "project", "list", "--city", "hefei").splitlines()[0]
+    assert row.split()[:3] == [str(first), "合肥市", "入城市项目库"]
+    row = cli("lead", FEB, "--lang", "en", "project", "list", "--city", "hefei").splitlines()[0]
+    assert row.startswith(f"{first:>5}  hefei      in_library               ")
+    assert cli("lead", FEB, "cycle", "list").split()[-2:] == ["2027年度", "项目征集"]
+    assert cli("lead", FEB, "--lang", "en", "cycle", "list").split() == [
+        "g60-2027",
+        "g60-deep-integration",
+        "2027",
+        "collection",
+    ]
+
+    # the audit trail's check and the database's schema
+    assert cli("lead", FEB, "audit", "verify").startswith("审计记录完整：")
+    assert cli("lead", FEB, "--lang", "en", "audit", "verify").startswith("The audit trail holds: ")
+    assert cli("lead", FEB, "db", "current").strip().endswith("（已是最新）")
+    assert cli("lead", FEB, "--lang", "en", "db", "current").strip().endswith(" (up to date)")
