@@ -70,7 +70,7 @@ def _city_names(engine: Any, program: Any, me: Signed | None) -> dict[str, str]:
     if program is not None:
         return {p.id: p.name for p in program.parties}
     city = me.user.city if me is not None else None
-    if not city:
+    if not city or i18n.current() == "en":  # (the English header keeps the id, as before)
         return {}
     for program_id in engine.programs.ids():
         parties = engine.programs.get(program_id).parties

@@ -386,7 +386,7 @@ def action_name(program: Program, trigger: str) -> Any:
     return trigger
 
 
-def application_rows(program: Program, project: Project) -> list[tuple[Any, str]]:
+def application_rows(program: Program, project: Project) -> list[tuple[Any, Any]]:
     """The form's fields of a project as (label, value) pairs, as a reader sees them."""
     form = program.form
     if form is None:
@@ -394,8 +394,11 @@ def application_rows(program: Program, project: Project) -> list[tuple[Any, str]
     app = project.application
     names = {party.id: party.name for party in program.parties}
     # (a party field holds the party's id; its reader knows the city by its name)
-    rows: list[tuple[Any, str]] = [
-        (f.zh, names.get(value, value) if f.kind == "party" and isinstance(value, str) else shown(f, value))
+    rows: list[tuple[Any, Any]] = [
+        (
+            f.zh,
+            Text(value, names.get(value, value)) if f.kind == "party" and isinstance(value, str) else shown(f, value),
+        )
         for f in form.fields
         for value in (f.get(app),)
     ]

@@ -215,3 +215,55 @@ def test_every_page_as_every_role_reads_only_the_catalog(web, tmp_path: Path, mo
     assert not unknown, f"{len(unknown)} leaks ({len(first)} distinct):\n{report}"
     stale = [k for k in KNOWN if k not in seen]
     assert not stale, f"known leaks no longer seen (take them off KNOWN): {stale}"
+
+
+# ------------------------------------------------------------------------------------------ the reader itself
+def test_the_reader_reads_what_a_user_reads_and_finds_each_kind_of_leak(programs) -> None:
+    html = (
+        "<html><head><title>项目</title><style>.x{color:red}</style><script>let submitted = 1;</script></head>"
+        '<body><p>状态 <b>已申报</b></p><input type="hidden" name="trigger" value="accept">'
+        '<input type="submit" value="提交"><input placeholder="理由" title="说明" aria-label="选择">'
+        '<option value="in_library" label="入库">入城市项目库</option><img alt="图"></body></html>'
+    )
+    assert visible_strings(html) == [
+        "项目",
+        "状态",
+        "已申报",
+        "提交",
+        "理由",
+        "说明",
+        "选择",
+        "入库",
+        "入城市项目库",
+        "图",
+    ]
+    words = Vocabulary(programs.get("g60-deep-integration"), ["hefei-admin", "g60-2027"])
+    assert words.leaks("hefei-admin · 城市管理员 · 合肥市 · g60-2027 · G60 · XLSX · English") == []
+    assert words.leaks("[min_recommendations] 合肥市") == [
+        ("rule id", "[min_recommendations]"),
+        ("rule id", "min_recommendations"),
+    ]
+    assert words.leaks("用 --now 设定") == [("flag", "--now")]
+    assert words.leaks("in_library") == [("state or trigger id", "in_library")]
+    assert words.leaks("城市 hefei") == [("party id", "hefei")]
+    assert words.leaks("Project list") == [("English word", "Project"), ("English word", "list")]
+
+
+def test_the_ids_taken_off_the_chinese_pages_stay_in_english(web) -> None:
+    w = web("published")
+    pid = w.s.demos["hefei"][-1]  # (a recommended project that did not make the list)
+    w.s.engine.override(LEAD, "all_sheets_in", "合肥市评分人回避", city="hefei")
+    lead = w.browser(LEAD)
+    english = {"Accept-Language": "en"}
+    page = lead.get(f"/projects/{pid}", headers=english).text
+    assert '<td title="score">' in page  # the trigger's id as a tooltip, as before
+    assert "<td>hefei</td>" in page.split('id="sheets"')[1]  # a party's sheet by the party's id
+    assert "[all_sheets_in] " in page
+    assert "<th>所在城市</th><td>hefei</td>" in page  # the application's party field
+    listing = lead.get("/projects?city=hefei", headers=english).text
+    assert "<td>none</td>" in listing
+    chinese = lead.get(f"/projects/{pid}", headers=CHINESE).text
+    assert "title=" not in chinese.split('id="history"')[1].split("</table>")[0]
+    assert "<td>合肥市</td>" in chinese.split('id="sheets"')[1] and "评分表齐全 · " in chinese
+    assert "<th>所在城市</th><td>合肥市</td>" in chinese
+    assert "<td>未入选</td>" in lead.get("/projects?city=hefei", headers=CHINESE).text

@@ -130,6 +130,7 @@ class Vocabulary:
             found.append(("rule id", m.group()))
         for m in FLAG.finditer(rest):
             found.append(("flag", m.group()))
+        rest = FLAG.sub(" ", rest)
         for cls, ids in (
             ("rule id", self.rule_ids),
             ("state or trigger id", self.state_ids),
