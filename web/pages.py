@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 import i18n
 from i18n import Joined, Msg, Text
+from policies.base import RULE_NAMES
 from web import views
 from web.auth import (
     Me,
@@ -63,6 +64,21 @@ def _in_language(words: Any) -> Any:
     return words
 
 
+def _city_names(engine: Any, program: Any, me: Signed | None) -> dict[str, str]:
+    """The parties' names by id: the page's program's, else (a page of no program, an error
+    page) those of the programs that have the reader's city, so the header names it."""
+    if program is not None:
+        return {p.id: p.name for p in program.parties}
+    city = me.user.city if me is not None else None
+    if not city or i18n.current() == "en":  # (the English header keeps the id, as before)
+        return {}
+    for program_id in engine.programs.ids():
+        parties = engine.programs.get(program_id).parties
+        if any(p.id == city for p in parties):
+            return {p.id: p.name for p in parties}
+    return {}
+
+
 def render(request: Request, template: str, me: Signed | None, status: int = 200, **context: Any) -> HTMLResponse:
     engine = engine_of(request)
     kept = engine.flash(me.session) if me is not None and me.session.flash else []  # taken once
@@ -72,7 +88,7 @@ def render(request: Request, template: str, me: Signed | None, status: int = 200
         refill.update(f.get("form") or {})
     context.setdefault("refill", refill)
     program = context.get("program")
-    context.setdefault("city_names", {p.id: p.name for p in program.parties} if program is not None else {})
+    context.setdefault("city_names", _city_names(engine, program, me))
     # the program's words (its actions, parameters, states) in the reader's language
     lang = "en" if i18n.current() == "en" else "zh"
     context.setdefault("lang", lang)
@@ -85,6 +101,7 @@ def render(request: Request, template: str, me: Signed | None, status: int = 200
             "me": me.user if me else None,
             "csrf": me.session.csrf if me else "",
             "role_name": views.ROLE_NAMES,
+            "rule_name": lambda rule: RULE_NAMES.get(rule, rule),
             "list_status": views.LIST_STATUS,
             "appeal_status": views.APPEAL_STATUS,
             "flashes": flashes,

@@ -130,6 +130,8 @@ def category_label(program: Program, project: Project, listed: dict[int, str] | 
     """What a reader is shown: the list category's name once placed, else the review result's
     (a review's 示范 is not yet a place on the program's list, though both may share an id)."""
     placed = placed_category(program, project, listed)
+    if placed == "none" and program.categories:
+        return Text("none", "未入选")  # (placed below every category: its English stays the id)
     if placed is not None:
         return Text(placed, program.category_name(placed)) if program.categories else placed
     result = project.review_result
@@ -384,13 +386,22 @@ def action_name(program: Program, trigger: str) -> Any:
     return trigger
 
 
-def application_rows(program: Program, project: Project) -> list[tuple[Any, str]]:
+def application_rows(program: Program, project: Project) -> list[tuple[Any, Any]]:
     """The form's fields of a project as (label, value) pairs, as a reader sees them."""
     form = program.form
     if form is None:
         return []
     app = project.application
-    rows: list[tuple[Any, str]] = [(f.zh, shown(f, f.get(app))) for f in form.fields]
+    names = {party.id: party.name for party in program.parties}
+    # (a party field holds the party's id; its reader knows the city by its name)
+    rows: list[tuple[Any, Any]] = [
+        (
+            f.zh,
+            Text(value, names.get(value, value)) if f.kind == "party" and isinstance(value, str) else shown(f, value),
+        )
+        for f in form.fields
+        for value in (f.get(app),)
+    ]
     if form.group is not None:
         g = form.group
         for m in app.get(g.key, []):
