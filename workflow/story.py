@@ -12,7 +12,7 @@ from i18n import Joined, Msg, Text
 from policies.base import RULE_NAMES
 from workflow.common import list_status_of
 from workflow.program import Program
-from workflow.ranking import describe_change
+from workflow.ranking import change_message
 from workflow.records import AuditEntry
 
 # the state a project is in before it is submitted
@@ -257,5 +257,5 @@ def action(entry: AuditEntry, program: Program | None = None) -> Text:
 
 
 def tell_changes(changes: list[Mapping[str, Any]]) -> list[str]:
-    """The lines of a list diff."""
-    return [describe_change(c) for c in changes]
+    """The lines of a list diff, in the current language."""
+    return [change_message(c).render() for c in changes]

@@ -8,6 +8,7 @@ import pytest
 from i18n import using
 from tests.conftest import FORM, LEAD, make_app
 from workflow.errors import InvalidInput, NotSignedIn
+from workflow.ranking import change_message
 from workflow.story import action, move, tell
 
 
@@ -53,3 +54,13 @@ def test_a_wrong_password_in_chinese_and_in_english(at_stage):
         s.engine.sign_in(LEAD, "not the password")
     assert err.value.render("en") == "Not signed in: the name or the password is wrong."
     assert "用户名或密码错误" in err.value.render("zh_CN")
+
+
+def test_a_change_between_list_versions_in_chinese_and_in_english():
+    before = {"rank": 3, "category": "excellent", "score": "78.0000"}
+    after = {"rank": 1, "category": "excellent", "score": "81.5000"}
+    change = {"project": 12, "city": "hefei", "project_name": "示例", "before": before, "after": after}
+    assert change_message(change).render("en") == "#12 hefei 《示例》: rank 3 → 1, score 78.0000 → 81.5000"
+    assert change_message(change).render("zh_CN") == "#12 hefei《示例》：名次 3 → 1、得分 78.0000 → 81.5000"
+    added = {**change, "before": None}
+    assert change_message(added).render("en") == "#12 hefei 《示例》: added at rank 1 (excellent, 81.5000)"
