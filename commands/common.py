@@ -366,18 +366,20 @@ def full_report(file: Path, shown: int = 40) -> Iterator[None]:
 
 def print_audit(e: Any) -> None:
     """One audit entry as a line: when, what, the move, who, why, and the program's telling of it."""
-    from workflow.story import tell
+    from workflow import story
 
-    move = f"{e.from_state or ''} → {e.to_state or ''}" if (e.from_state or e.to_state) else ""
+    program = program_of_cycle(e.cycle_id)
+    # (ids in English, as scripts read them; the program's names of states and actions in Chinese)
+    move = story.move(e, program).render()
     why = f"  «{e.reason}»" if e.reason else ""
-    said = tell(e, program_of_cycle(e.cycle_id))
+    said = story.tell(e, program)
     said = f"  — {said}" if said else ""
     who = f"{e.subject} {e.subject_id}"
     line = Msg(
         "{at}  {who} {action} {move} by {actor}{why}{said}",
         at=local(e.at),
         who=f"{who:<18}",
-        action=f"{e.action:<16}",
+        action=f"{story.action(e, program).render():<16}",
         move=f"{move:<44}",
         actor=e.actor,
         why=why,

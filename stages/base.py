@@ -60,7 +60,8 @@ class StageKind:
     # the trigger of this stage that gives a project its review result (request "result", with an
     # optional "method"), counted against the program's quotas
     result_trigger: str | None = None
-    # how the history tells each of this kind's triggers: trigger -> (entry, its data) -> sentence
+    # how the history tells each of this kind's triggers: trigger -> (entry, its data, the program's
+    # names: workflow.story.Names) -> a message of the catalog
     story: dict[str, Any] = field(default_factory=dict)
     # triggers that order something by a deadline (request "deadline"): a project they lead to
     # is reminded of its deadline

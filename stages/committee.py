@@ -4,9 +4,18 @@ announcement. Reusable by any program that selects by votes."""
 
 from __future__ import annotations
 
+from typing import Any
+
+from i18n import Msg
 from stages.base import StageKind, TransitionSpec, stage_kind
 
 T = TransitionSpec
+
+
+def _changing(d: dict[str, Any]) -> Msg | str:
+    """The note of a vote that replaces the member's earlier one."""
+    return Msg(" (changing an earlier vote)") if d.get("replaces_total") is not None else ""
+
 
 COMMITTEE_VOTE = stage_kind(
     StageKind(
@@ -18,9 +27,10 @@ COMMITTEE_VOTE = stage_kind(
         sheet_trigger="vote",
         sheets_per="scorer",
         story={
-            "vote": lambda e, d: (
-                f"{e.actor} voted {'for' if d.get('total') else 'against'}"
-                + (" (changing an earlier vote)" if d.get("replaces_total") is not None else "")
+            "vote": lambda e, d, n: (
+                Msg("{actor} voted for{changing}", actor=e.actor, changing=_changing(d))
+                if d.get("total")
+                else Msg("{actor} voted against{changing}", actor=e.actor, changing=_changing(d))
             )
         },
     )
@@ -39,10 +49,12 @@ PUBLIC_NOTICE = stage_kind(
         cycle_actions=("publish",),
         appealable=_NOTICED,
         story={
-            "place": lambda e, d: (
-                f"put on public notice as '{d.get('category')}' (list version {d.get('list_version')})"
+            "place": lambda e, d, n: Msg(
+                "put on public notice as '{category}' (list version {version})",
+                category=n.category(d.get("category")),
+                version=d.get("list_version"),
             ),
-            "award": lambda e, d: "announced by official document",
+            "award": lambda e, d, n: Msg("announced by official document"),
         },
         transitions=(
             T("place", ("in_library", *_NOTICED), "listed_selected", {"category": "selected"}),

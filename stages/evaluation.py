@@ -3,6 +3,7 @@ scoring, list confirmation, publication. Reusable by any program with these step
 
 from __future__ import annotations
 
+from i18n import Msg
 from stages.base import StageKind, TransitionSpec, stage_kind
 
 T = TransitionSpec
@@ -17,10 +18,11 @@ INTAKE = stage_kind(
         must_decide=True,
         appealable=("rejected",),
         story={
-            "accept": lambda e, d: (
-                "accepted into the city project library" + (f"; opinion: {d['opinion']}" if d.get("opinion") else "")
+            "accept": lambda e, d, n: Msg(
+                "accepted into the city project library{opinion}",
+                opinion=Msg("; opinion: {opinion}", opinion=d["opinion"]) if d.get("opinion") else "",
             ),
-            "reject": lambda e, d: "rejected from the city project library",
+            "reject": lambda e, d, n: Msg("rejected from the city project library"),
         },
         transitions=(
             T("accept", ("submitted",), "in_library"),
@@ -40,7 +42,13 @@ MUNICIPAL_REVIEW = stage_kind(
         must_decide=True,
         appealable=("municipal_demonstration", "municipal_excellent", "municipal_none"),
         result_trigger="review",
-        story={"review": lambda e, d: f"municipal result: {d.get('result')} (method {d.get('method')})"},
+        story={
+            "review": lambda e, d, n: Msg(
+                "municipal result: {result} (method {method})",
+                result=n.result(d.get("result")),
+                method=n.result(d.get("method")),
+            )
+        },
         transitions=(
             T("review", _REVIEWABLE, "municipal_demonstration", {"result": "demonstration"}),
             T("review", _REVIEWABLE, "municipal_excellent", {"result": "excellent"}),
@@ -56,8 +64,8 @@ RECOMMENDATION = stage_kind(
         states=("recommended",),
         reopen_state="municipal_demonstration",
         story={
-            "recommend": lambda e, d: "recommended into the key-project library",
-            "withdraw": lambda e, d: "recommendation withdrawn",
+            "recommend": lambda e, d, n: Msg("recommended into the key-project library"),
+            "withdraw": lambda e, d, n: Msg("recommendation withdrawn"),
         },
         transitions=(
             T("recommend", ("municipal_demonstration",), "recommended"),
@@ -75,9 +83,16 @@ JOINT_SCORING = stage_kind(
         transitions=(T("score", ("recommended",), None),),
         sheet_trigger="score",
         story={
-            "score": lambda e, d: (
-                f"{d.get('city')} scored {d.get('total')} {d.get('scores', {})}"
-                + (f", replacing its sheet of {d['replaces_total']}" if d.get("replaces_total") is not None else "")
+            "score": lambda e, d, n: Msg(
+                "{city} scored {total} {scores}{replacing}",
+                city=n.party(d.get("city")),
+                total=str(d.get("total")),
+                scores=str(d.get("scores", {})),
+                replacing=(
+                    Msg(", replacing its sheet of {total}", total=str(d["replaces_total"]))
+                    if d.get("replaces_total") is not None
+                    else ""
+                ),
             )
         },
     )
@@ -106,8 +121,12 @@ PUBLICATION = stage_kind(
         appealable=_PLACED,
         award_state="awarded",
         story={
-            "place": lambda e, d: f"placed '{d.get('category')}' by list version {d.get('list_version')}",
-            "award": lambda e, d: "named and awarded the plaque",
+            "place": lambda e, d, n: Msg(
+                "placed '{category}' by list version {version}",
+                category=n.category(d.get("category")),
+                version=d.get("list_version"),
+            ),
+            "award": lambda e, d, n: Msg("named and awarded the plaque"),
         },
         transitions=(
             # a corrected publication places an already placed project again when its category changed

@@ -87,7 +87,7 @@ class AccountActions(EngineCore):
         """The user, if ``password`` is theirs; else NotSignedIn with one message for an unknown
         name and a wrong password alike (the lock is named: its owner needs to know)."""
         at = utc_now()
-        wrong = NotSignedIn("the name or the password is wrong")
+        wrong = NotSignedIn(Msg("the name or the password is wrong"))
         failure: NotSignedIn | None
         with self.store.transaction() as tx:
             user = tx.get_user(name)
@@ -98,8 +98,13 @@ class AccountActions(EngineCore):
             if cred.locked_until is not None and cred.locked_until > at:
                 left = int((cred.locked_until - at).total_seconds() // 60) + 1
                 raise NotSignedIn(
-                    f"{MAX_FAILURES} wrong passwords in a row: {name} is locked for {left} more minutes "
-                    "(the lead can set a new password to unlock it now)"
+                    Msg(
+                        "{failures} wrong passwords in a row: {name} is locked for {left} more minutes "
+                        "(the lead can set a new password to unlock it now)",
+                        failures=MAX_FAILURES,
+                        name=name,
+                        left=left,
+                    )
                 )
             try:
                 hasher().verify(cred.password_hash, password)

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
 
+from i18n import Joined, Msg
 from policies.base import Party, parse_date
 from workflow.errors import InvalidInput
 from workflow.records import plain
@@ -106,7 +107,7 @@ class Form:
 
     def validate(self, data: Mapping[str, Any]) -> dict[str, Any]:
         """A normalised copy of the application, or InvalidInput listing every missing or bad field."""
-        problems: list[str] = []
+        problems: list[Msg] = []
         out: dict[str, Any] = plain(data)  # a deep copy as JSON would give it: dates as text
         if self.party and self.party_names and type(out) is dict:
             self._party_by_id(out)
@@ -130,14 +131,18 @@ class Form:
             rows = out.get(g.key)
             if not isinstance(rows, list) or len(rows) < g.min_rows:
                 have = len(rows) if isinstance(rows, list) else 0
-                hint = f": {g.missing}" if g.missing else f" (at least {g.min_rows}, {have} given)"
+                hint = (
+                    Msg(": {missing}", missing=g.missing)
+                    if g.missing
+                    else Msg(" (at least {least}, {have} given)", least=g.min_rows, have=have)
+                )
                 if have or g.min_rows:
-                    problems.append(f"{g.key} ({g.zh}) is missing{hint}")
+                    problems.append(Msg("{key} ({label}) is missing{hint}", key=g.key, label=g.zh, hint=hint))
                 if not isinstance(rows, list):
                     out[g.key] = rows = []
             for i, row in enumerate(rows, start=1):
                 if not isinstance(row, dict):
-                    problems.append(f"{g.key}[{i}] is not a table")
+                    problems.append(Msg("{key}[{row}] is not a table", key=g.key, row=i))
                     continue
                 for f in g.fields:
                     problems += _field_problems(f, row.get(f.name), f"{g.key}[{i}].{f.name}")
@@ -243,28 +248,29 @@ def _accepts(f: FormField) -> tuple[Callable[[Any, Mapping[str, str]], bool], bo
     return _ACCEPTS.get(f.kind, _given), f.required, f.choices
 
 
-def _field_problems(f: FormField, value: Any, where: str) -> list[str]:
+def _field_problems(f: FormField, value: Any, where: str) -> list[Msg]:
     """What is wrong with ``value`` as the answer to ``f`` (nothing, or one line): the kind's test
     (_accepts) is the one _fine asks, so the two never disagree on what is fine."""
     accepts, required, choices = _accepts(f)
     if accepts(value, choices):
         return []
-    label = f"{where} ({f.zh})"
+    label = Msg("{where} ({label})", where=where, label=f.zh)
     if _blank(value):
-        return [f"{label} is missing"] if required else []
+        return [Msg("{label} is missing", label=label)] if required else []
     if f.kind == "list":
-        return [f"{label} must be a list"]
+        return [Msg("{label} must be a list", label=label)]
     if f.kind == "choice":  # (a list or a table given for a code is simply not one of them)
-        return [f"{label} = {value!r} is not one of: {', '.join(f'{k} ({v})' for k, v in choices.items())}"]
-    return [f"{label} = {value!r} {_WRONG_KIND[f.kind]}"]
+        known = Joined([Msg("{code} ({name})", code=k, name=v) for k, v in choices.items()], ", ")
+        return [Msg("{label} = {value} is not one of: {choices}", label=label, value=repr(value), choices=known)]
+    return [Msg(_WRONG_KIND[f.kind], label=label, value=repr(value))]
 
 
 # what _field_problems says of an answer of another kind (text and a party only need an answer)
 _WRONG_KIND = {
-    "date": "is not a date (YYYY-MM-DD)",
-    "int": "is not a whole number",
-    "number": "is not a number",
-    "bool": "must be true or false",
+    "date": Msg("{label} = {value} is not a date (YYYY-MM-DD)").id,
+    "int": Msg("{label} = {value} is not a whole number").id,
+    "number": Msg("{label} = {value} is not a number").id,
+    "bool": Msg("{label} = {value} must be true or false").id,
 }
 
 

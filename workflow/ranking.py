@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from i18n import Msg
+from i18n import Joined, Msg, Text
 from policies.closing import tie
 
 
@@ -142,13 +142,38 @@ def list_changes(old: Sequence[Any], new: Sequence[Any]) -> list[dict[str, Any]]
     return out
 
 
-def describe_change(change: Mapping[str, Any]) -> str:
+# what a change of a list's entry names, in both languages
+_CHANGED = {"rank": Text("rank", "名次"), "category": Text("category", "类别"), "score": Text("score", "得分")}
+
+
+def change_message(change: Mapping[str, Any]) -> Msg:
     """One line for an administrator, e.g. '#12 city 《…》: rank 3 → 1, silver → gold'."""
-    head = f"#{change['project']} {change['city']} 《{change['project_name']}》"
+    head = {"id": change["project"], "city": change["city"], "name": change["project_name"]}
     a, b = change["before"], change["after"]
     if a is None:
-        return f"{head}: added at rank {b['rank']} ({b['category']}, {b['score']})"
+        return Msg(
+            "#{id} {city} 《{name}》: added at rank {rank} ({category}, {score})",
+            **head,
+            rank=b["rank"],
+            category=b["category"],
+            score=b["score"],
+        )
     if b is None:
-        return f"{head}: removed (was rank {a['rank']}, {a['category']}, {a['score']})"
-    parts = [f"{k} {a[k]} → {b[k]}" for k in ("rank", "category", "score") if a[k] != b[k]]
-    return f"{head}: " + ", ".join(parts)
+        return Msg(
+            "#{id} {city} 《{name}》: removed (was rank {rank}, {category}, {score})",
+            **head,
+            rank=a["rank"],
+            category=a["category"],
+            score=a["score"],
+        )
+    parts = [
+        Msg("{what} {before} → {after}", what=_CHANGED[k], before=a[k], after=b[k])
+        for k in ("rank", "category", "score")
+        if a[k] != b[k]
+    ]
+    return Msg("#{id} {city} 《{name}》: {changes}", **head, changes=Joined(parts, ", "))
+
+
+def describe_change(change: Mapping[str, Any]) -> str:
+    """:func:`change_message` in the current language."""
+    return change_message(change).render()

@@ -1,92 +1,261 @@
 """Audit entries told as an administrator reads them: one short sentence per entry, from the
 facts the entry itself recorded (so an old entry reads the same whatever the program file says
-today)."""
+today). A sentence is a message of the catalog: in English it names states, stages, actions and
+parties by their ids, as it always has; in Chinese by the names the program file declares."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from i18n import Joined, Msg, Text
+from policies.base import RULE_NAMES
+from workflow.common import list_status_of
 from workflow.program import Program
-from workflow.ranking import describe_change
+from workflow.ranking import change_message
 from workflow.records import AuditEntry
 
+# the state a project is in before it is submitted
+_NEW = "new"
 
-def _superseded(data: Mapping[str, Any]) -> str:
-    parts = []
+
+class Names:
+    """How the history names what a program declares, in both languages: the id in English (as
+    the history has always read, ``None`` included), the program file's name in Chinese (the id
+    where there is no program, or it names none)."""
+
+    def __init__(self, program: Program | None) -> None:
+        self.program = program
+
+    def state(self, state: Any) -> Text:
+        st = str(state)
+        return Text(st, self.program.state_name(st) if self.program is not None and st else st)
+
+    def action(self, trigger: str) -> Text:
+        action = self.program.actions.get(trigger) if self.program is not None else None
+        if action is not None:
+            return Text(trigger, action.zh)
+        told = _ENGINE_ACTIONS.get(trigger)
+        return Text(trigger, told.render("zh_CN")) if told is not None else Text(trigger, trigger)
+
+    def stage(self, stage_id: Any) -> Text:
+        sid = str(stage_id)
+        stages = {s.id: s.name for s in self.program.stages} if self.program is not None else {}
+        return Text(sid, stages.get(sid) or sid)
+
+    def party(self, party_id: Any) -> Text:
+        pid = str(party_id)
+        parties = {p.id: p.name for p in self.program.parties} if self.program is not None else {}
+        return Text(pid, parties.get(pid) or pid)
+
+    def category(self, category: Any) -> Text:
+        cat = str(category)
+        return Text(cat, self.program.category_name(cat) if self.program is not None and cat else cat)
+
+    def result(self, result: Any) -> Text:
+        """A review result (or a review method) by its Chinese name, as the program's result action declares it."""
+        value = str(result)  # (an entry without a method has always read "None")
+        if self.program is None:
+            return Text(value, value)
+        zh = self.program.results.get(value) or self.program.review_methods.get(value) or value
+        return Text(value, zh)
+
+    def rule(self, rule: Any) -> Text:
+        r = str(rule)
+        return Text(r, RULE_NAMES.get(r, r))
+
+
+# the engine's own actions (those no program file declares), by their Chinese names
+_ENGINE_ACTIONS: dict[str, Msg] = {
+    "appeal": Msg("appeal"),
+    "appeal_upheld": Msg("appeal upheld"),
+    "appeal_dismissed": Msg("appeal dismissed"),
+    "reopen": Msg("reopened"),
+    "override": Msg("override"),
+    "revoke_override": Msg("override revoked"),
+    "advance": Msg("stage closed"),
+    "correction": Msg("opened for correction"),
+    "propose": Msg("list proposed"),
+    "confirm": Msg("list confirmed"),
+    "object": Msg("objection to the list"),
+    "publish": Msg("list published"),
+    "correct": Msg("list corrected"),
+    "place": Msg("placed on the list"),
+    "open": Msg("cycle opened"),
+}
+
+
+def _superseded(data: Mapping[str, Any], n: Names) -> Msg:
+    parts: list[Msg] = []
     gone = data.get("superseded") or {}
     # (entries written before schema 0007 recorded the result under its former name; their
     # hash covers the text, so they keep it)
     result = gone.get("review_result") or gone.get("municipal_result")
     if result:
-        parts.append(f"review result {result} ({gone.get('review_method')})")
+        method = n.result(gone.get("review_method"))
+        parts.append(Msg("review result {result} ({method})", result=n.result(result), method=method))
     if gone.get("sheets"):
-        totals = ", ".join(f"{s['city']} {s['total']}" for s in gone["sheets"])
-        parts.append(f"{len(gone['sheets'])} score sheets ({totals})")
+        totals = Joined(
+            [Msg("{city} {total}", city=n.party(s["city"]), total=s["total"]) for s in gone["sheets"]], ", "
+        )
+        parts.append(Msg("{count} score sheets ({totals})", count=len(gone["sheets"]), totals=totals))
     lst = data.get("list")
     if lst:
         place = lst.get("place")
-        where = f"rank {place['rank']}, {place['category']}, {place['score']}" if place else "not on it"
-        parts.append(f"list version {lst['version']} ({lst['status']}; {where})")
-    return "superseded: " + "; ".join(parts) if parts else "nothing superseded"
+        where = (
+            Msg(
+                "rank {rank}, {category}, {score}",
+                rank=place["rank"],
+                category=n.category(place["category"]),
+                score=place["score"],
+            )
+            if place
+            else Msg("not on it")
+        )
+        parts.append(
+            Msg(
+                "list version {version} ({status}; {where})",
+                version=lst["version"],
+                status=list_status_of(lst["status"]),
+                where=where,
+            )
+        )
+    return Msg("superseded: {parts}", parts=Joined(parts, "; ")) if parts else Msg("nothing superseded")
 
 
-def _scope(o: Mapping[str, Any]) -> str:
+def _scope(o: Mapping[str, Any], n: Names) -> Msg | Text:
     if o.get("project") is not None:
-        return f"project {o['project']}"
-    return o.get("city") or "every party"
+        return Msg("project {id}", id=o["project"])
+    return n.party(o["city"]) if o.get("city") else Msg("every party")
 
 
-_TELL: dict[str, Callable[[AuditEntry, Mapping[str, Any]], str]] = {
-    "submit": lambda e, d: (
-        f"submitted 《{d.get('project_name', '')}》 by {d.get('enterprise', '')} ({d.get('city', '')})"
+def _appeal(d: Mapping[str, Any], n: Names) -> Msg:
+    version = Msg(", list version {version}", version=d["list_version"]) if d.get("list_version") else ""
+    return Msg(
+        "appeal {appeal} filed against '{against}' (a result of {stage}{version})",
+        appeal=d.get("appeal"),
+        against=n.state(d.get("against")),
+        stage=n.stage(d.get("against_stage")),
+        version=version,
+    )
+
+
+def _propose(d: Mapping[str, Any]) -> Msg:
+    changes = Msg("; {count} changes from the previous version", count=len(d["changes"])) if d.get("changes") else ""
+    return Msg(
+        "{entries} entries ({method}){changes}{correction}",
+        entries=d.get("entries"),
+        method=d.get("method"),
+        changes=changes,
+        correction=Msg("; a correction") if d.get("correction") else "",
+    )
+
+
+# how the engine's own actions are told: (the entry, its data, the names of the program) -> message
+Teller = Callable[[AuditEntry, Mapping[str, Any], Names], Any]
+
+_TELL: dict[str, Teller] = {
+    "submit": lambda e, d, n: Msg(
+        "submitted 《{name}》 by {enterprise} ({city})",
+        name=d.get("project_name", ""),
+        enterprise=d.get("enterprise", ""),
+        city=n.party(d.get("city", "")),
     ),
-    "appeal": lambda e, d: (
-        f"appeal {d.get('appeal')} filed against '{d.get('against')}' (a result of "
-        f"{d.get('against_stage')}" + (f", list version {d['list_version']}" if d.get("list_version") else "") + ")"
+    "appeal": lambda e, d, n: _appeal(d, n),
+    "appeal_upheld": lambda e, d, n: Msg(
+        "appeal {appeal} upheld; reopened to {stage}", appeal=d.get("appeal"), stage=n.stage(d.get("reopen_to"))
     ),
-    "appeal_upheld": lambda e, d: f"appeal {d.get('appeal')} upheld; reopened to {d.get('reopen_to')}",
-    "appeal_dismissed": lambda e, d: f"appeal {d.get('appeal')} dismissed; nothing changes",
-    "reopen": lambda e, d: f"reopened to stage {d.get('to')} by appeal {d.get('appeal')}; {_superseded(d)}",
-    "override": lambda e, d: (
-        f"override {d['override']['id']}: rule {d['override']['rule']} lifted for {_scope(d['override'])}"
+    "appeal_dismissed": lambda e, d, n: Msg("appeal {appeal} dismissed; nothing changes", appeal=d.get("appeal")),
+    "reopen": lambda e, d, n: Msg(
+        "reopened to stage {stage} by appeal {appeal}; {superseded}",
+        stage=n.stage(d.get("to")),
+        appeal=d.get("appeal"),
+        superseded=_superseded(d, n),
     ),
-    "revoke_override": lambda e, d: f"override {d['override']['id']} ({d['override']['rule']}) revoked",
-    "advance": lambda e, d: f"stage {e.from_state} closed" + (" before its window ended" if d.get("early") else ""),
-    "correction": lambda e, d: (
-        f"list version {d.get('list_version')} opened for correction by appeals "
-        + ", ".join(str(a) for a in d.get("appeals", []))
+    "override": lambda e, d, n: Msg(
+        "override {id}: rule {rule} lifted for {scope}",
+        id=d["override"]["id"],
+        rule=n.rule(d["override"]["rule"]),
+        scope=_scope(d["override"], n),
     ),
-    "propose": lambda e, d: (
-        f"{d.get('entries')} entries ({d.get('method')})"
-        + (f"; {len(d['changes'])} changes from the previous version" if d.get("changes") else "")
-        + ("; a correction" if d.get("correction") else "")
+    "revoke_override": lambda e, d, n: Msg(
+        "override {id} ({rule}) revoked", id=d["override"]["id"], rule=n.rule(d["override"]["rule"])
     ),
-    "publish": lambda e, d: (
-        f"corrected publication of version {d['corrects']}: {len(d.get('changes', []))} changes"
+    "advance": lambda e, d, n: Msg(
+        "stage {stage} closed{early}",
+        stage=n.stage(e.from_state),
+        early=Msg(" before its window ended") if d.get("early") else "",
+    ),
+    "correction": lambda e, d, n: Msg(
+        "list version {version} opened for correction by appeals {appeals}",
+        version=d.get("list_version"),
+        appeals=Joined([str(a) for a in d.get("appeals", [])], ", "),
+    ),
+    "propose": lambda e, d, n: _propose(d),
+    "publish": lambda e, d, n: (
+        Msg(
+            "corrected publication of version {version}: {count} changes",
+            version=d["corrects"],
+            count=len(d.get("changes", [])),
+        )
         if d.get("corrects")
-        else "published as the official list"
+        else Msg("published as the official list")
     ),
 }
 
 
-def tell(entry: AuditEntry, program: Program | None = None) -> str:
-    """One sentence about ``entry`` (empty when the action speaks for itself): the program's stage
-    kinds tell their own triggers; an entry kept in a project's record lists what it recorded."""
+def story(entry: AuditEntry, program: Program | None = None) -> Msg | None:
+    """The message that tells ``entry`` (None when the action speaks for itself): the program's
+    stage kinds tell their own triggers; an entry kept in a project's record lists what it
+    recorded; a rule lifted for it is noted after."""
     data = entry.data or {}
-    teller = (program.story.get(entry.action) if program is not None else None) or _TELL.get(entry.action)
+    teller: Teller | None = (program.story.get(entry.action) if program is not None else None) or _TELL.get(
+        entry.action
+    )
     if teller is None and data.get("record"):
         shown = {k: v for k, v in data.items() if k not in ("record", "overridden")}
-        teller = lambda e, d: ", ".join(f"{k}={v}" for k, v in shown.items())  # noqa: E731
+        teller = lambda e, d, n: Joined([f"{k}={v}" for k, v in shown.items()], ", ")  # noqa: E731
+    told: Any = ""
     try:
-        text = teller(entry, data) if teller else ""
+        told = teller(entry, data, Names(program)) if teller else ""
     except (KeyError, TypeError):
-        text = ""
-    for note in data.get("overridden", ()):
-        text += f" [{note}]"
-    return text.strip()
+        told = ""
+    notes = data.get("overridden", ())
+    if not told and not notes:
+        return None
+    out = told if isinstance(told, Msg) else Msg("{told}", told=told)
+    for note in notes:
+        out = Msg("{told} [{note}]", told=out, note=note)
+    return out
+
+
+def tell(entry: AuditEntry, program: Program | None = None, lang: str | None = None) -> str:
+    """One sentence about ``entry`` in ``lang`` (the current language by default; empty when the
+    action speaks for itself)."""
+    said = story(entry, program)
+    return said.render(lang).strip() if said is not None else ""
+
+
+def move(entry: AuditEntry, program: Program | None = None) -> Text:
+    """The change of state an entry records, as the history prints it: the ids in English
+    (``new → submitted``), the states by their declared names in Chinese (``→ 已申报``: a project
+    is new before its submission, which needs no name)."""
+    if not (entry.from_state or entry.to_state):
+        return Text("", "")
+    n = Names(program)
+    before, after = entry.from_state or "", entry.to_state or ""
+    en = f"{before} → {after}"
+    if entry.subject != "project":  # (a stage's, a list's or a user's own words: not a project's states)
+        return Text(en, en)
+    start = "" if before in ("", _NEW) else n.state(before).render("zh_CN") + " "
+    return Text(en, f"{start}→ {n.state(after).render('zh_CN') if after else ''}".strip())
+
+
+def action(entry: AuditEntry, program: Program | None = None) -> Text:
+    """The action an entry records: its id in English, its declared label in Chinese."""
+    return Names(program).action(entry.action)
 
 
 def tell_changes(changes: list[Mapping[str, Any]]) -> list[str]:
-    """The lines of a list diff."""
-    return [describe_change(c) for c in changes]
+    """The lines of a list diff, in the current language."""
+    return [change_message(c).render() for c in changes]

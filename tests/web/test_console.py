@@ -83,7 +83,8 @@ def test_a_wrong_password_and_an_unknown_name_get_the_same_answer(web):
     unknown = _sign_in(w.anonymous(), "nobody", "not-the-password")
     for r in (wrong, unknown):
         assert r.status_code == 401
-        assert _shown(NotSignedIn("the name or the password is wrong").render("zh_CN")) in r.text
+        assert _shown(NotSignedIn(i18n.Msg("the name or the password is wrong")).render("zh_CN")) in r.text
+        assert "未登录：用户名或密码错误" in r.text
         assert SESSION_COOKIE not in r.cookies
     # a browser that prefers English reads today's English
     r = _sign_in(w.anonymous(), admin("hefei"), "not-the-password", language="en-GB,en;q=0.9,zh;q=0.5")

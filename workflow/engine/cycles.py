@@ -22,6 +22,7 @@ from workflow.reminders import NOTICE_KEY, UNSENT, PendingWork
 log = get_logger("evalflow.engine")
 
 name_rule("last_stage", "最后阶段")
+name_rule("rectification_due", "整改期限")  # (a reminder of an order to rectify, not a guard)
 
 
 @dataclass
@@ -245,9 +246,13 @@ class CycleActions(Door):
                 if due is None:
                     return None
                 why = orders[-1].get("reason", "")
-                message = (
-                    f"project {project.id} {project.unit_name} 《{project.project_name}》 must rectify by {due}"
-                    + (f": {why}" if why else "")
+                message = Msg(
+                    "project {id} {unit} 《{title}》 must rectify by {due}{why}",
+                    id=project.id,
+                    unit=project.unit_name,
+                    title=project.project_name,
+                    due=str(due),
+                    why=Msg(": {why}", why=why) if why else "",
                 )
                 closes = datetime.combine(due + timedelta(days=1), time.min, zone)
                 return PendingWork(
@@ -266,7 +271,11 @@ class CycleActions(Door):
                 if not waiting:
                     return None
                 local = ends.astimezone(zone).strftime("%Y-%m-%d %H:%M")
-                message = f"the public notice ended {local}; {len(waiting)} selected projects wait to be announced"
+                message = Msg(
+                    "the public notice ended {at}; {count} selected projects wait to be announced",
+                    at=local,
+                    count=len(waiting),
+                )
                 return PendingWork(
                     "公示期满 end of the public notice",
                     ends,
@@ -282,7 +291,16 @@ class CycleActions(Door):
                 n = sum(counts.get((party.id, st), 0) for st in sources)
                 if n:
                     items.append(
-                        Rejection("in_months", f"{party.id} has {n} projects for the {month}月 round", (party.id,))
+                        Rejection(
+                            "in_months",
+                            Msg(
+                                "{party} has {count} projects for the {month}月 round",
+                                party=Text(party.id, party.name),
+                                count=n,
+                                month=month,
+                            ),
+                            (party.id,),
+                        )
                     )
             if not items:
                 return None
