@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from demo.synthetic import FLAWS, application
+from i18n import Joined, Msg, Text
 from notify.channels import ConsoleChannel
 from workflow.engine import Engine
 from workflow.errors import RuleRefused
@@ -39,6 +40,12 @@ class DemoClock:
         self.instant += timedelta(seconds=30)
 
 
+def _party(program, party_id: str) -> Text:
+    """A city as the story names it: its id in English, its name in Chinese."""
+    found = next((p for p in program.parties if p.id == party_id), None)
+    return Text(party_id, found.name if found is not None else party_id)
+
+
 def id_of(record: Project | Appeal) -> int:
     """The id of a record the engine returned: it has stored it, so it has one."""
     assert record.id is not None
@@ -54,7 +61,8 @@ def _propose(engine: Engine, lead: str, echo: Callable[[str], None], tie_order: 
         tied: list[int] = []
         for r in exc.rejections:
             tied += [int(x) for x in r.english.split(" are tied")[0].removeprefix("projects ").split(", ")]
-        echo(f"   the lead settles the tie explicitly: --tie-order {','.join(map(str, tied))}")
+        order = ",".join(map(str, tied))
+        echo(Msg("   the lead settles the tie explicitly: --tie-order {order}", order=order).render())
         return engine.propose_list(lead, tie_order=tied)
 
 
@@ -68,16 +76,21 @@ def _corrected_publication(
 
     clock.set(7, 1)
     echo("")
-    echo(f"== {clock.instant:%Y-%m-%d %H:%M} appeal after publication")
+    echo(Msg("== {at} appeal after publication", at=f"{clock.instant:%Y-%m-%d %H:%M}").render())
     entry = next(e for e in reversed(published.entries) if e.category == "none")
     city = entry.city
     appeal = engine.file_appeal(f"{city}-applicant", entry.project_id, "评分表汇总时录入有误，申请复核。")
     assert appeal.id is not None  # (filed: stored)
     engine.decide_appeal(lead, appeal.id, "uphold", reopen_to="joint_scoring", reason="核实录入错误，重新评分。")
-    echo(
-        f"   appeal {appeal.id} by {city}'s applicant against project {entry.project_id} (rank {entry.rank}): "
-        "upheld, reopened to joint_scoring; its sheets are kept as history"
+    said = Msg(
+        "   appeal {id} by {city}'s applicant against project {project} (rank {rank}): upheld, reopened to"
+        " joint_scoring; its sheets are kept as history",
+        id=appeal.id,
+        city=_party(program, city),
+        project=entry.project_id,
+        rank=entry.rank,
     )
+    echo(said.render())
     best = {c.id: c.bands[0].max for c in program.criteria}
     for party in program.parties:
         engine.score(f"{party.id}-scorer", entry.project_id, best, completion="基本完成")
@@ -86,17 +99,20 @@ def _corrected_publication(
         engine.confirm_list(f"{party.id}-admin")
     lst = engine.publish(lead)
     changes = list_changes(published.entries, lst.entries)
-    echo(
-        f"   corrected publication: list version {lst.number} replaces version {published.number}, "
-        f"{len(changes)} changes:"
+    said = Msg(
+        "   corrected publication: list version {number} replaces version {old}, {count} changes:",
+        number=lst.number,
+        old=published.number,
+        count=len(changes),
     )
+    echo(said.render())
     for change in changes[:6]:
         echo(f"     {describe_change(change)}")
     newly = [id_of(p) for p in engine.projects(lead, state="listed_demonstration")]
     newly += [id_of(p) for p in engine.projects(lead, state="listed_excellent")]
     if newly:
         engine.fire(lead, newly, "award")
-        echo(f"   {len(newly)} newly listed projects awarded their plaques")
+        echo(Msg("   {count} newly listed projects awarded their plaques", count=len(newly)).render())
     return lst
 
 
@@ -107,26 +123,38 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
     program = engine.programs.get(PROGRAM)
     lead = "songjiang-lead"
 
-    def stage(title: str) -> None:
+    def stage(title: Msg | Text) -> None:
         echo("")
         echo(f"== {clock.instant:%Y-%m-%d %H:%M} {title}")
 
+    def _stage(stage_id: str | None) -> Text:
+        return Text(str(stage_id), program.stage(stage_id).name if stage_id else "—")
+
     def advance() -> None:
         r = engine.advance(lead)
-        echo(f"   lead closed '{r.from_stage}' → now '{r.to_stage}'")
+        echo(
+            Msg(
+                "   lead closed '{before}' → now '{after}'", before=_stage(r.from_stage), after=_stage(r.to_stage)
+            ).render()
+        )
 
-    stage("set-up: users and the cycle")
+    stage(Msg("set-up: users and the cycle"))
     engine.add_user(None, lead, "lead", program.lead)
     for party in program.parties:
         for role in ("city-admin", "scorer", "applicant"):
             engine.add_user(lead, f"{party.id}-{role.split('-')[-1]}", role, party.id)
-    echo(f"   {1 + 3 * len(program.parties)} users: the lead, and an admin, a scorer and an applicant per city")
+    echo(
+        Msg(
+            "   {count} users: the lead, and an admin, a scorer and an applicant per city",
+            count=1 + 3 * len(program.parties),
+        ).render()
+    )
     cycle = engine.open_cycle(lead, PROGRAM, year, places={"demonstration": 10, "excellent": 20})
-    echo(f"   opened cycle {cycle.id}: {program.name}")
+    echo(Msg("   opened cycle {cycle}: {name}", cycle=cycle.id, name=program.name).render())
 
     # 1. collection -------------------------------------------------------------------------
     clock.set(1, 10)
-    stage("1 项目征集 collection")
+    stage(Text("1 项目征集 collection", "1 项目征集"))
     ids_by_city: dict[str, list[int]] = {}
     serial = 0
     for party in program.parties:
@@ -137,17 +165,17 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
             p = engine.submit(f"{party.id}-applicant", app)
             ids_by_city.setdefault(party.id, []).append(id_of(p))
             clock.tick()
-    echo(f"   {serial} applications submitted ({per_city} per city)")
+    echo(Msg("   {count} applications submitted ({per_city} per city)", count=serial, per_city=per_city).render())
     try:
         engine.advance(lead)
     except RuleRefused as exc:
-        echo(f"   early close refused, as it should be: {str(exc)[:160]}…")
+        echo(Msg("   early close refused, as it should be: {text}…", text=str(exc)[:160]).render())
 
     clock.set(2, 22, 0, 1)
     heard: list[str] = []
     report = Dispatcher(store, engine, [ConsoleChannel(heard.append)], clock).dispatch()
-    echo(f"   reminders 7 days before the close: {report.summary()}")
-    echo(f"   e.g. {next(line for line in heard if line.startswith('→ hefei'))}")
+    echo(Msg("   reminders 7 days before the close: {summary}", summary=report.summary()).render())
+    echo(Msg("   e.g. {line}", line=next(line for line in heard if line.startswith("→ hefei"))).render())
 
     clock.set(2, 23)
     shown = False
@@ -162,18 +190,24 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
                 accepted += 1
             except RuleRefused as exc:
                 if not shown:
-                    echo(f"   ineligible: {exc}")
+                    echo(Msg("   ineligible: {why}", why=str(exc)).render())
                     shown = True
                 engine.fire(admin, pid, "reject", reason="; ".join(str(r) for r in exc.rejections))
                 rejected += 1
             clock.tick()
-        echo(f"   {party.name:<5} accepted {accepted:>3}, rejected {rejected:>2}")
+        said = Msg(
+            "   {party} accepted {accepted}, rejected {rejected}",
+            party=f"{party.name:<5}",
+            accepted=f"{accepted:>3}",
+            rejected=f"{rejected:>2}",
+        )
+        echo(said.render())
     clock.set(3, 1, 9)
     advance()
 
     # 2. municipal review -------------------------------------------------------------------
     clock.set(3, 15)
-    stage("2 市（区）级评审 municipal review")
+    stage(Text("2 市（区）级评审 municipal review", "2 市（区）级评审"))
     methods = ("onsite", "site", "written")
     demonstration: dict[str, list[int]] = {}
     for party in program.parties:
@@ -195,10 +229,19 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
                 try:
                     engine.fire(admin, extra, "review", result="demonstration", method="site")
                 except RuleRefused as exc:
-                    echo(f"   over-quota attempt refused: {exc}")
+                    echo(Msg("   over-quota attempt refused: {why}", why=str(exc)).render())
         fund = program.funding.get(party.id)
-        money = f", support ¥{n_demo * fund['demonstration'] + n_exc * fund['excellent']:,}" if fund else ""
-        echo(f"   {party.name:<5} 示范 {n_demo:>2}, 优秀 {n_exc:>2}, of {len(pool)} in library{money}")
+        support = f"{n_demo * fund['demonstration'] + n_exc * fund['excellent']:,}" if fund else ""
+        money = Msg(", support ¥{amount}", amount=support) if fund else ""
+        said = Msg(
+            "   {party} 示范 {demo}, 优秀 {exc}, of {pool} in library{money}",
+            party=f"{party.name:<5}",
+            demo=f"{n_demo:>2}",
+            exc=f"{n_exc:>2}",
+            pool=len(pool),
+            money=money,
+        )
+        echo(said.render())
     # an applicant appeals a municipal result; the city that made it dismisses the appeal
     # (the first city after the lead with an excellent project: a small demo may have none)
     excellent = engine.projects(lead, cycle.id, state="municipal_excellent")
@@ -210,27 +253,30 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
         appeal = engine.file_appeal(f"{city}-applicant", contested.id, "我单位项目成效显著，申请复核市级评审结果。")
         assert appeal.id is not None  # (filed: stored)
         engine.decide_appeal(f"{city}-admin", appeal.id, "dismiss", reason="经复核，维持市级优秀项目结果。")
-        echo(
-            f"   appeal {appeal.id} against project {contested.id}'s municipal result: dismissed by {city}, "
-            "nothing changes"
+        said = Msg(
+            "   appeal {id} against project {project}'s municipal result: dismissed by {city}, nothing changes",
+            id=appeal.id,
+            project=contested.id,
+            city=_party(program, city),
         )
+        echo(said.render())
     clock.set(5, 1, 9)
     advance()
 
     # 3. recommendation ---------------------------------------------------------------------
     clock.set(5, 6)
-    stage("3 九城市推荐 recommendation")
+    stage(Text("3 九城市推荐 recommendation", "3 九城市推荐"))
     minimum = int(program.policy_params["min_recommendations"]["minimum"])
     for party in program.parties:
         picks = demonstration[party.id][: rng.randint(minimum, min(minimum + 2, len(demonstration[party.id])))]
         engine.fire(f"{party.id}-admin", picks, "recommend")
-        echo(f"   {party.name:<5} recommended {len(picks)}")
+        echo(Msg("   {party} recommended {count}", party=f"{party.name:<5}", count=len(picks)).render())
         clock.tick()
     advance()
 
     # 4. joint scoring ----------------------------------------------------------------------
     clock.set(5, 20)
-    stage("4 九城市联合评分 joint scoring")
+    stage(Text("4 九城市联合评分 joint scoring", "4 九城市联合评分"))
     key = [id_of(p) for p in engine.projects(lead, cycle.id, state="recommended")]
     quality = {pid: rng.random() for pid in key}
     for party in program.parties:
@@ -242,34 +288,41 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
                 sheet[c.id] = rng.randint(band.min, band.max)
             engine.score(f"{party.id}-scorer", pid, sheet, completion="基本完成")
             clock.tick()
-        echo(f"   {party.name:<5} scored {len(key)} projects")
+        echo(Msg("   {party} scored {count} projects", party=f"{party.name:<5}", count=len(key)).render())
     advance()
 
     # 5. confirmation -----------------------------------------------------------------------
     clock.set(6, 10)
-    stage("5 确认 confirmation")
+    stage(Text("5 确认 confirmation", "5 确认"))
     lst = _propose(engine, lead, echo)
-    echo(
-        f"   list version {lst.number} proposed: {sum(e.category == 'demonstration' for e in lst.entries)} "
-        f"demonstration, {sum(e.category == 'excellent' for e in lst.entries)} excellent"
+    said = Msg(
+        "   list version {number} proposed: {demo} demonstration, {exc} excellent",
+        number=lst.number,
+        demo=sum(e.category == "demonstration" for e in lst.entries),
+        exc=sum(e.category == "excellent" for e in lst.entries),
     )
+    echo(said.render())
     objector = program.parties[-1].id
     engine.confirm_list(f"{objector}-admin", decision="object", reason="请核对并重新汇总评分。")
-    echo(f"   {objector} objected; the lead proposes again")
+    echo(Msg("   {party} objected; the lead proposes again", party=_party(program, objector)).render())
     lst = engine.propose_list(lead, tie_order=lst.tie_order)
     for party in program.parties:
         engine.confirm_list(f"{party.id}-admin")
         clock.tick()
-    echo(f"   list version {lst.number} confirmed by all {len(program.parties)} cities")
+    said = Msg(
+        "   list version {number} confirmed by all {count} cities", number=lst.number, count=len(program.parties)
+    )
+    echo(said.render())
     advance()
 
     # 6. publication ------------------------------------------------------------------------
     clock.set(6, 28)
-    stage("6 公布与授牌 publication and plaques")
+    stage(Text("6 公布与授牌 publication and plaques", "6 公布与授牌"))
     lst = engine.publish(lead)
     listed = [e.project_id for e in lst.entries if e.category != "none"]
     engine.fire(lead, listed, "award")
-    echo(f"   published list version {lst.number}; {len(listed)} plaques awarded")
+    said = Msg("   published list version {number}; {count} plaques awarded", number=lst.number, count=len(listed))
+    echo(said.render())
 
     lst = _corrected_publication(engine, program, clock, lead, lst, echo)
 
@@ -287,8 +340,9 @@ def run_demo(store, year: int = 2027, per_city: int = 24, seed: int = 60, echo: 
     status = engine.status(lead)
     states = Counter(p.state for p in engine.projects(lead, cycle.id))
     echo("")
-    echo("   final states: " + ", ".join(f"{s} {n}" for s, n in sorted(states.items())))
+    counts = Joined([Text(f"{s} {n}", f"{program.state_name(s)} {n}") for s, n in sorted(states.items())], ", ")
+    echo(Msg("   final states: {counts}", counts=counts).render())
     funding = sum(c["funding"] for c in status["cities"])
-    echo(f"   municipal funding (Songjiang's support): ¥{funding:,}")
-    echo(f"   database: {store.describe()}")
+    echo(Msg("   municipal funding (Songjiang's support): ¥{amount}", amount=f"{funding:,}").render())
+    echo(Msg("   database: {where}", where=store.describe()).render())
     return {"cycle": cycle.id, "list": lst, "states": dict(states), "status": status}
