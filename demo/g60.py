@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from demo.synthetic import FLAWS, application
 from i18n import Joined, Msg, Text
 from notify.channels import ConsoleChannel
+from policies.base import party_words
 from workflow.engine import Engine
 from workflow.errors import RuleRefused
 from workflow.records import Appeal, Project
@@ -42,8 +43,7 @@ class DemoClock:
 
 def _party(program, party_id: str) -> Text:
     """A city as the story names it: its id in English, its name in Chinese."""
-    found = next((p for p in program.parties if p.id == party_id), None)
-    return Text(party_id, found.name if found is not None else party_id)
+    return party_words(program.parties, party_id)
 
 
 def id_of(record: Project | Appeal) -> int:

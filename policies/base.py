@@ -117,6 +117,19 @@ class Party:
     unit: str
     role: str
 
+    @property
+    def words(self) -> Text:
+        """The party as a message names it: its id in English (as scripts read it), its name in
+        Chinese."""
+        return Text(self.id, self.name)
+
+
+def party_words(parties: Iterable[Party], party_id: str) -> Text:
+    """The party ``party_id`` among ``parties`` as a message names it (its id both ways when it
+    is none of them)."""
+    found = next((p for p in parties if p.id == party_id), None)
+    return found.words if found is not None else Text(party_id, party_id)
+
 
 @dataclass(frozen=True)
 class ProjectView:
@@ -207,9 +220,8 @@ class GuardContext:
         return party_id
 
     def party_text(self, party_id: str) -> Text:
-        """A party as a message names it: by its id in English (as scripts read it), by its name
-        (a city's name) in Chinese."""
-        return Text(party_id, self.party_name(party_id))
+        """A party as a message names it (see :func:`party_words`)."""
+        return party_words(self.parties, party_id)
 
 
 Policy = Callable[[GuardContext], Iterable[Rejection]]

@@ -46,13 +46,13 @@ def all_submissions_decided(ctx: GuardContext) -> Iterator[Rejection]:
                 "all_submissions_decided",
                 Msg(
                     "{party} has {count} submissions neither accepted nor rejected",
-                    party=Text(party.id, party.name),
+                    party=party.words,
                     count=waiting,
                 )
                 if waiting != 1
                 else Msg(
                     "{party} has {count} submission neither accepted nor rejected",
-                    party=Text(party.id, party.name),
+                    party=party.words,
                     count=waiting,
                 ),
                 (party.id,),
@@ -72,7 +72,7 @@ def all_library_projects_reviewed(ctx: GuardContext) -> Iterator[Rejection]:
                 "all_library_projects_reviewed",
                 Msg(
                     "{party} has {waiting} of {total} library projects without a municipal result",
-                    party=Text(party.id, party.name),
+                    party=party.words,
                     waiting=waiting,
                     total=total,
                 ),
@@ -94,7 +94,7 @@ def all_sheets_in(ctx: GuardContext) -> Iterator[Rejection]:
                 "all_sheets_in",
                 Msg(
                     "{party} has scored {done} of {needed} key-library projects",
-                    party=Text(party.id, party.name),
+                    party=party.words,
                     done=done,
                     needed=needed,
                 ),
@@ -126,7 +126,7 @@ def all_parties_confirmed(ctx: GuardContext) -> Iterator[Rejection]:
                 version=version,
                 done=done,
                 total=len(ctx.parties),
-                missing=Joined((Text(p.id, p.name) for p in missing), ", "),
+                missing=Joined((p.words for p in missing), ", "),
             ),
             tuple(p.id for p in missing),
         )

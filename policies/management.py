@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from i18n import Msg, Text
+from i18n import Msg
 from policies.base import GuardContext, Rejection, parse_date, policy
 
 
@@ -210,7 +210,7 @@ def none_waiting(ctx: GuardContext) -> Iterator[Rejection]:
                 "none_waiting",
                 Msg(
                     "{party} has {waiting} projects not yet decided",
-                    party=Text(party.id, party.name),
+                    party=party.words,
                     waiting=waiting,
                 ),
                 (party.id,),

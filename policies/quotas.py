@@ -71,7 +71,7 @@ def min_recommendations(ctx: GuardContext) -> Iterator[Rejection]:
                 "min_recommendations",
                 Msg(
                     "{party} has {made} of the {minimum} required recommendations",
-                    party=Text(party.id, party.name),
+                    party=party.words,
                     made=made,
                     minimum=minimum,
                 ),

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from i18n import Joined, Msg, Text
-from policies.base import Rejection
+from policies.base import Rejection, party_words
 from policies.permissions import permission_problem
 from workflow.actions import Action
 from workflow.common import actor_of
@@ -284,19 +284,13 @@ def _missing_sheets(engine: Any, user: User, program: Program, projects: list[Pr
             continue
         out.append(
             Todo(
-                Msg("{party} has not scored:", party=party_text(program, party)),
+                Msg("{party} has not scored:", party=party_words(program.parties, party)),
                 rule=r.rule,
                 projects=missing[:MISSING_SHOWN],
                 more=max(0, len(missing) - MISSING_SHOWN),
             )
         )
     return out
-
-
-def party_text(program: Program, party: str) -> Text:
-    """A party as readers read it: its name in Chinese, its id in English."""
-    found = next((p for p in program.parties if p.id == party), None)
-    return Text(party, found.name if found is not None else party)
 
 
 def state_text(program: Program, state: str) -> Text:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from i18n import Msg, Text
 from policies.appeals import Override
-from policies.base import Rejection
+from policies.base import Rejection, party_words
 from policies.permissions import Actor
 from workflow.ports import Store, StoreTx
 from workflow.program import Program, ProgramRegistry
@@ -237,10 +237,9 @@ def state_of(program: Program, state: str) -> Text:
     return Text(state, program.state_name(state))
 
 
-def party_of(program: Program, party_id: str) -> Text | str:
-    """A city as a message names it: its id in English, its name in Chinese."""
-    found = next((p for p in program.parties if p.id == party_id), None)
-    return Text(party_id, found.name) if found is not None else party_id
+def party_of(program: Program, party_id: str) -> Text:
+    """A city of ``program`` as a message names it: its id in English, its name in Chinese."""
+    return party_words(program.parties, party_id)
 
 
 # a user's role as a reader of Chinese reads it (its id in English)

@@ -295,7 +295,7 @@ class CycleActions(Door):
                             "in_months",
                             Msg(
                                 "{party} has {count} projects for the {month}月 round",
-                                party=Text(party.id, party.name),
+                                party=party.words,
                                 count=n,
                                 month=month,
                             ),
