@@ -68,8 +68,24 @@ def label(loc: Sequence[Any]) -> Any:
     return ".".join(names)
 
 
-def _limit(ctx: Mapping[str, Any], *keys: str) -> Any:
-    return next((ctx[k] for k in keys if k in ctx), "")
+# each kind of pydantic error: its sentence, and the key of its context holding the limit (if any)
+_SENTENCES: dict[str, tuple[Msg, str]] = {
+    **dict.fromkeys(("int_parsing", "int_type", "int_from_float"), (Msg("{field} must be a whole number"), "")),
+    **dict.fromkeys(("float_parsing", "float_type", "decimal_parsing"), (Msg("{field} must be a number"), "")),
+    **dict.fromkeys(("bool_parsing", "bool_type"), (Msg("{field} must be yes or no"), "")),
+    "greater_than_equal": (Msg("{field} must not be less than {limit}"), "ge"),
+    "greater_than": (Msg("{field} must be more than {limit}"), "gt"),
+    "less_than_equal": (Msg("{field} must not be more than {limit}"), "le"),
+    "less_than": (Msg("{field} must be less than {limit}"), "lt"),
+    "missing": (Msg("{field} is required"), ""),
+    "string_too_long": (Msg("{field} takes at most {limit} characters"), "max_length"),
+    "string_too_short": (Msg("{field} needs at least {limit} characters"), "min_length"),
+    "too_short": (Msg("{field} needs at least {limit} items"), "min_length"),
+    "too_long": (Msg("{field} takes at most {limit} items"), "max_length"),
+    "literal_error": (Msg("{field} must be one of {limit}"), "expected"),
+    "enum": (Msg("{field} must be one of {limit}"), "expected"),
+    "extra_forbidden": (Msg("{field} is not a field of this request"), ""),
+}
 
 
 def sentence(error: Mapping[str, Any]) -> Msg:
@@ -77,36 +93,11 @@ def sentence(error: Mapping[str, Any]) -> Msg:
     kind = str(error.get("type", ""))
     ctx: Mapping[str, Any] = error.get("ctx") or {}
     field = label(error.get("loc", ()))
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return Msg("{field} must be a whole number", field=field)
-    if kind in ("float_parsing", "float_type", "decimal_parsing"):
-        return Msg("{field} must be a number", field=field)
-    if kind in ("bool_parsing", "bool_type"):
-        return Msg("{field} must be yes or no", field=field)
-    if kind == "greater_than_equal":
-        return Msg("{field} must not be less than {limit}", field=field, limit=_limit(ctx, "ge"))
-    if kind == "greater_than":
-        return Msg("{field} must be more than {limit}", field=field, limit=_limit(ctx, "gt"))
-    if kind == "less_than_equal":
-        return Msg("{field} must not be more than {limit}", field=field, limit=_limit(ctx, "le"))
-    if kind == "less_than":
-        return Msg("{field} must be less than {limit}", field=field, limit=_limit(ctx, "lt"))
-    if kind == "missing":
-        return Msg("{field} is required", field=field)
-    if kind == "string_too_long":
-        return Msg("{field} takes at most {limit} characters", field=field, limit=_limit(ctx, "max_length"))
-    if kind == "string_too_short":
-        return Msg("{field} needs at least {limit} characters", field=field, limit=_limit(ctx, "min_length"))
-    if kind == "too_short":
-        return Msg("{field} needs at least {limit} items", field=field, limit=_limit(ctx, "min_length"))
-    if kind == "too_long":
-        return Msg("{field} takes at most {limit} items", field=field, limit=_limit(ctx, "max_length"))
-    if kind in ("literal_error", "enum"):
-        return Msg("{field} must be one of {expected}", field=field, expected=_limit(ctx, "expected"))
-    if kind == "extra_forbidden":
-        return Msg("{field} is not a field of this request", field=field)
     if kind == "json_invalid":
         return Msg("the request's body is not valid JSON")
+    if kind in _SENTENCES:
+        said, limit = _SENTENCES[kind]
+        return Msg(said.id, field=field, limit=ctx.get(limit, "")) if limit else Msg(said.id, field=field)
     return Msg("{field} is not valid ({detail})", field=field, detail=str(error.get("msg", "invalid")))
 
 
