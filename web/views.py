@@ -269,16 +269,13 @@ def _sheet_rules(program: Program) -> set[str]:
 
 def _missing_sheets(engine: Any, user: User, program: Program, projects: list[Project], r: Rejection) -> list[Todo]:
     """A to-do item per party short of score sheets: the projects it has not scored yet."""
-    scored = {p.id for p in projects if p.state in program.listable_states}
+    shortlist = sorted(p.id for p in projects if p.state in program.listable_states and p.id is not None)
+    done = engine.scored(user.name, projects[0].cycle_id) if projects else {}  # (one read, not one a project)
     out = []
     for party in r.parties:
         if user.role != "lead" and party != user.city:
             continue
-        missing = []
-        for pid in sorted(i for i in scored if i is not None):
-            _, sheets, _ = engine.project(user.name, pid)
-            if not any(s.current and s.city == party for s in sheets):
-                missing.append(pid)
+        missing = [pid for pid in shortlist if pid not in done.get(party, set())]
         if not missing:
             out.append(Todo(r, rule=r.rule))
             continue
