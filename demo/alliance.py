@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from demo.g60 import DemoClock, id_of
+from i18n import Msg
 from workflow.engine import Engine
 from workflow.errors import RuleRefused
 from workflow.program import Program
@@ -49,7 +50,10 @@ def run_demo(store: Any, year: int = 2027, alliances: int = 9, seed: int = 3, ec
     clock = DemoClock(year)
     engine = Engine(store, clock=clock)
     rng = random.Random(seed)
-    say: Callable[[str], None] = echo
+
+    def say(words: object) -> None:  # (a message is told in the reader's language)
+        echo(str(words))
+
     clock.set(3, 1)
     engine.add_user(None, "lead", "lead", "office")
     engine.add_user("lead", "expert", "scorer", "office")
@@ -58,9 +62,9 @@ def run_demo(store: Any, year: int = 2027, alliances: int = 9, seed: int = 3, ec
         if c.role == "city":
             engine.add_user("lead", f"{c.id}-chair", "applicant", c.id)
     cycle = engine.open_cycle("lead", PROGRAM, year)
-    say(f"== {program.name}: filing round {cycle.id}")
+    say(Msg("== {program}: filing round {cycle}", program=program.name, cycle=cycle.id))
 
-    say("1. 备案申请与初审 — chair units file; the office pre-reviews against the requirements")
+    say(Msg("1. 备案申请与初审 — chair units file; the office pre-reviews against the requirements"))
     clock.set(3, 20)
     ids = []
     for i in range(1, alliances + 1):
@@ -75,19 +79,19 @@ def run_demo(store: Any, year: int = 2027, alliances: int = 9, seed: int = 3, ec
         except RuleRefused as exc:
             say(f"   {exc}")
             engine.fire("lead", pid, "reject", reason="不符合备案基本要求")
-    say(f"   {len(filed)} of {len(ids)} pass the pre-review")
+    say(Msg("   {passed} of {count} pass the pre-review", passed=len(filed), count=len(ids)))
     clock.set(7, 1)
     engine.advance("lead")
 
-    say("2. 联席办主任办公会 — the director's meeting decides; 3. the filed list is published")
+    say(Msg("2. 联席办主任办公会 — the director's meeting decides; 3. the filed list is published"))
     clock.set(7, 15)
     engine.fire("lead", filed, "decide", result="approve")
     clock.set(8, 1)
     engine.advance("lead")
     engine.fire("lead", filed, "award")
-    say(f"   {len(filed)} alliances filed (已备案)")
+    say(Msg("   {count} alliances filed (已备案)", count=len(filed)))
 
-    say(f"4. {year + 1} year-end assessment — self-assessment, expert visit, grade")
+    say(Msg("4. {year} year-end assessment — self-assessment, expert visit, grade", year=year + 1))
     clock.year = year + 1
     clock.set(12, 5)
     for pid in filed:
@@ -100,11 +104,18 @@ def run_demo(store: Any, year: int = 2027, alliances: int = 9, seed: int = 3, ec
     for pid, grade in grades.items():
         engine.fire("lead", pid, "assess", grade=grade)
     counted = {g: sum(x == g for x in grades.values()) for g in ("excellent", "qualified", "unqualified")}
-    say(f"   graded: {counted['excellent']} 优秀, {counted['qualified']} 合格, {counted['unqualified']} 不合格")
+    say(
+        Msg(
+            "   graded: {excellent} 优秀, {qualified} 合格, {unqualified} 不合格",
+            excellent=counted["excellent"],
+            qualified=counted["qualified"],
+            unqualified=counted["unqualified"],
+        )
+    )
     weak = next(pid for pid, g in grades.items() if g == "unqualified")
     clock.set(12, 28)
     engine.fire("lead", weak, "order_rectification", reason="约谈理事长和秘书长单位", deadline=f"{year + 2}-03-31")
-    say(f"   alliance {weak}: interviewed and ordered to rectify by {year + 2}-03-31")
+    say(Msg("   alliance {alliance}: interviewed and ordered to rectify by {year}-03-31", alliance=weak, year=year + 2))
     clock.year = year + 2
     clock.set(3, 15)
     why = "经整改仍不到位，按程序撤销"
@@ -114,7 +125,13 @@ def run_demo(store: Any, year: int = 2027, alliances: int = 9, seed: int = 3, ec
         say(f"   {exc}")
     clock.set(4, 2)
     engine.fire("lead", weak, "remove", reason=why)
-    say(f"   alliance {weak} revoked after its deadline; {len(filed) - 1} alliances remain filed")
+    say(
+        Msg(
+            "   alliance {alliance} revoked after its deadline; {count} alliances remain filed",
+            alliance=weak,
+            count=len(filed) - 1,
+        )
+    )
 
 
 def run(store: Any, year: int, per_city: int, seed: int, echo: Callable[[str], None]) -> None:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from demo.g60 import DemoClock, _propose, id_of
+from i18n import Msg
 from workflow.engine import Engine
 from workflow.errors import RuleRefused
 
@@ -41,7 +42,9 @@ def run_demo(store: Any, year: int = 2027, applications: int = 30, members: int 
     clock = DemoClock(year)
     engine = Engine(store, clock=clock)
     rng = random.Random(seed)
-    say: Callable[[str], None] = echo
+
+    def say(words: object) -> None:  # (a message is told in the reader's language)
+        echo(str(words))
 
     clock.set(3, 1)
     engine.add_user(None, "lead", "lead", "kexie")
@@ -53,9 +56,18 @@ def run_demo(store: Any, year: int = 2027, applications: int = 30, members: int 
     places = max(3, applications // 4)
     cycle = engine.open_cycle("lead", PROGRAM, year, places={"selected": places})
     program = engine.program_of(cycle)
-    say(f"== {program.name} {year}: cycle {cycle.id}, {places} places, a committee of {members}")
+    say(
+        Msg(
+            "== {program} {year}: cycle {cycle}, {places} places, a committee of {members}",
+            program=program.name,
+            year=year,
+            cycle=cycle.id,
+            places=places,
+            members=members,
+        )
+    )
 
-    say("1. 申报与审阅 — applications arrive in March; the office reads them")
+    say(Msg("1. 申报与审阅 — applications arrive in March; the office reads them"))
     clock.set(3, 10)
     assert program.form is not None  # (the program file declares its application form)
     types = tuple(program.form.field("project.type").choices)  # the five project types of the program file
@@ -65,11 +77,18 @@ def run_demo(store: Any, year: int = 2027, applications: int = 30, members: int 
     engine.fire("office", ids[:-2], "accept")
     for pid in rejected:
         engine.fire("office", pid, "reject", reason="申报材料不全")
-    say(f"   {len(ids)} applications; {len(ids) - 2} accepted for review, {len(rejected)} not accepted")
+    say(
+        Msg(
+            "   {count} applications; {accepted} accepted for review, {rejected} not accepted",
+            count=len(ids),
+            accepted=len(ids) - 2,
+            rejected=len(rejected),
+        )
+    )
     clock.set(4, 1)
     engine.advance("lead")
 
-    say("2. 评委会投票 — every member votes on every accepted application")
+    say(Msg("2. 评委会投票 — every member votes on every accepted application"))
     clock.set(4, 10)
     review = ids[:-2]
     leaning = {pid: rng.random() for pid in review}  # how convincing each application is
@@ -85,19 +104,26 @@ def run_demo(store: Any, year: int = 2027, applications: int = 30, members: int 
         say(f"   {exc}")
     for pid in review[-3:]:
         engine.fire(names[-1], pid, "vote", scores={"vote": int(rng.random() < leaning[pid])})
-    say(f"   {names[-1]} casts the last three votes")
+    say(Msg("   {member} casts the last three votes", member=names[-1]))
     clock.set(5, 1)
     engine.advance("lead")
 
-    say("3. 计票排序与党组审议 — ranked by votes; the party group approves")
+    say(Msg("3. 计票排序与党组审议 — ranked by votes; the party group approves"))
     clock.set(5, 6)
     lst = _propose(engine, "lead", say)
-    say(f"   list version {lst.number}: {places} selected of {len(lst.entries)} ranked")
+    say(
+        Msg(
+            "   list version {number}: {places} selected of {ranked} ranked",
+            number=lst.number,
+            places=places,
+            ranked=len(lst.entries),
+        )
+    )
     engine.confirm_list("office")
     clock.set(5, 16)
     engine.advance("lead")
 
-    say("4. 公示与发文公布 — the list goes on public notice for 3 days")
+    say(Msg("4. 公示与发文公布 — the list goes on public notice for 3 days"))
     clock.set(5, 16, 10)
     lst = engine.publish("lead")
     selected = [e.project_id for e in lst.entries if e.category != "none"]
@@ -111,13 +137,19 @@ def run_demo(store: Any, year: int = 2027, applications: int = 30, members: int 
         say(f"   {exc}")
     appeal = engine.file_appeal("applicant", left_out.project_id, "投票统计有误，请复核")
     assert appeal.id is not None  # (filed: stored)
-    say(f"   objection {appeal.id} filed against project {left_out.project_id}; the office investigates")
+    say(
+        Msg(
+            "   objection {appeal} filed against project {project}; the office investigates",
+            appeal=appeal.id,
+            project=left_out.project_id,
+        )
+    )
     clock.set(5, 18, 10)
     engine.decide_appeal("lead", appeal.id, "dismiss", reason="经核查，投票统计无误")
-    say(f"   objection {appeal.id} dismissed: 经核查，投票统计无误")
+    say(Msg("   objection {appeal} dismissed: {reason}", appeal=appeal.id, reason="经核查，投票统计无误"))
     clock.set(5, 19, 10)
     engine.fire("lead", selected, "award")
-    say(f"   the notice is over: {len(selected)} projects announced by official document (发文公布)")
+    say(Msg("   the notice is over: {count} projects announced by official document (发文公布)", count=len(selected)))
 
 
 def run(store: Any, year: int, per_city: int, seed: int, echo: Callable[[str], None]) -> None:

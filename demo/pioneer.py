@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from demo.g60 import DemoClock, id_of
+from i18n import Joined, Msg, Text
 from workflow.engine import Engine
 from workflow.errors import RuleRefused
 
@@ -32,18 +33,26 @@ def application(unit: str, kind: str, mode: str, partners) -> dict[str, Any]:
     }
 
 
+def _held(cycle: str, project: int | None, state: Text) -> Msg:
+    """One cycle of a unit's record: the cycle, its project and where it stands."""
+    return Msg("{cycle} project {project} {state}", cycle=cycle, project=project, state=state)
+
+
 def run_demo(store: Any, year: int = 2027, seed: int = 1, echo=print) -> None:
     clock = DemoClock(year)
     engine = Engine(store, clock=clock)
-    say: Callable[[str], None] = echo
+
+    def say(words: object) -> None:  # (a message is told in the reader's language)
+        echo(str(words))
+
     clock.set(1, 5)
     engine.add_user(None, "lead", "lead", "bureau")
     engine.add_user("lead", "wg", "city-admin", "bureau")
     engine.add_user("lead", "ap", "applicant", "bureau")
     cycle = engine.open_cycle("lead", PROGRAM, year)
-    say(f"== {engine.program_of(cycle).name}: cycle {cycle.id}")
+    say(Msg("== {program}: cycle {cycle}", program=engine.program_of(cycle).name, cycle=cycle.id))
 
-    say("1. applications all year; the working group evaluates in March and September")
+    say(Msg("1. applications all year; the working group evaluates in March and September"))
     ids = {}
     for month, (unit, kind, mode, partners) in zip((1, 2, 5, 7), UNITS, strict=True):
         clock.set(month, 10)
@@ -56,7 +65,7 @@ def run_demo(store: Any, year: int = 2027, seed: int = 1, echo=print) -> None:
         if submitted < clock():
             spring.append(pid)
     engine.fire("wg", spring, "evaluate", result="pass")
-    say(f"   March round: {len(spring)} applications received since January pass")
+    say(Msg("   March round: {count} applications received since January pass", count=len(spring)))
     clock.set(6, 1)
     try:
         engine.fire("wg", ids[UNITS[2][0]], "evaluate", result="pass")
@@ -66,32 +75,38 @@ def run_demo(store: Any, year: int = 2027, seed: int = 1, echo=print) -> None:
     autumn = [ids[UNITS[2][0]], ids[UNITS[3][0]]]
     engine.fire("wg", autumn[0], "evaluate", result="pass")
     engine.fire("wg", autumn[1], "evaluate", result="fail", reason="共建目标不明确")
-    say("   September round: one passes, one does not")
+    say(Msg("   September round: one passes, one does not"))
 
-    say("2. the party group decides; plaques are awarded")
+    say(Msg("2. the party group decides; plaques are awarded"))
     clock.set(9, 20)
     passed = [*spring, autumn[0]]
     engine.fire("lead", passed, "decide", result="approve")
     engine.fire("lead", passed, "award")
-    say(f"   {len(passed)} plaques awarded")
+    say(Msg("   {count} plaques awarded", count=len(passed)))
 
-    say("3. progress on the five targets “五个一”")
+    say(Msg("3. progress on the five targets “五个一”"))
     clock.set(12, 10)
     for n, pid in enumerate(passed):
         for target in TARGETS[: 3 + n]:
             engine.fire("wg", pid, "progress", target=target, note="按共建目标清单推进，已完成阶段性目标")
-    say("   progress entries recorded per unit (evalflow unit show NAME)")
+    say(Msg("   progress entries recorded per unit (evalflow unit show NAME)"))
 
-    say(f"4. {year + 1}: long-term management — a declining unit rectifies, or its plaque is removed")
+    say(Msg("4. {year}: long-term management — a declining unit rectifies, or its plaque is removed", year=year + 1))
     clock.year = year + 1
     first = passed[0]
     clock.set(6, 1)
     engine.fire("lead", first, "order_rectification", reason="共建工作下滑", deadline=f"{year + 1}-09-30")
     clock.set(10, 8)
     engine.fire("lead", first, "remove", reason="整改后仍达不到标准，予以摘牌")
-    say(f"   project {first}: ordered to rectify by {year + 1}-09-30, then its plaque removed (摘牌)")
+    say(
+        Msg(
+            "   project {project}: ordered to rectify by {year}-09-30, then its plaque removed (摘牌)",
+            project=first,
+            year=year + 1,
+        )
+    )
 
-    say(f"5. {year + 2}: the removed unit applies again")
+    say(Msg("5. {year}: the removed unit applies again", year=year + 2))
     clock.year = year + 2
     clock.set(1, 5)
     again = engine.open_cycle("lead", PROGRAM, year + 2)
@@ -99,8 +114,10 @@ def run_demo(store: Any, year: int = 2027, seed: int = 1, echo=print) -> None:
     removed = UNITS[0]
     engine.submit("ap", application(*removed), again.id)
     history = engine.unit("lead", removed[0], PROGRAM)
-    say(f"   {removed[0]}: " + "; ".join(f"{c.id} project {p.id} {p.state}" for c, p in history))
-    say("   co-building continues: plaques held, progress recorded, the unit's record kept across the years")
+    # (each cycle's line is its own message, read by the catalog; the unit's record joins them)
+    held = [_held(c.id, p.id, Text(p.state, engine.program_of(c).state_name(p.state, "zh"))) for c, p in history]
+    say(Msg("   {unit}: {record}", unit=removed[0], record=Joined(held, "; ")))
+    say(Msg("   co-building continues: plaques held, progress recorded, the unit's record kept across the years"))
 
 
 def run(store: Any, year: int, per_city: int, seed: int, echo: Callable[[str], None]) -> None:

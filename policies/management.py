@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from i18n import Msg
+from i18n import Msg, Text
 from policies.base import GuardContext, Rejection, parse_date, policy
 
 
@@ -98,7 +98,8 @@ def member_mix(ctx: GuardContext) -> Iterator[Rejection]:
     for group in groups:
         if present.isdisjoint(group.get("any", [])):
             kind = group.get("name", " or ".join(group.get("any", [])))
-            yield Rejection("member_mix", Msg("no member unit is {kind}", kind=kind))
+            # the group's name as the program file gives it in each language (zh: its Chinese)
+            yield Rejection("member_mix", Msg("no member unit is {kind}", kind=Text(kind, group.get("zh", kind))))
 
 
 @policy("in_months", zh="在规定月份办理")
