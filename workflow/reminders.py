@@ -21,6 +21,8 @@ from datetime import date, datetime, time, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
+from i18n import Joined, Msg, Text, rendered
+from policies.closing import zone as zone_words
 from workflow.log import get_logger
 from workflow.ports import Store
 from workflow.program import Program, describe_offset
@@ -157,12 +159,14 @@ class DispatchReport:
         )
 
 
-def _left(seconds: float) -> str:
+def _left(seconds: float) -> Msg:
     if seconds <= 0:
-        return "the window has closed"
+        return Msg("the window has closed")
     days, rem = divmod(int(seconds), 86400)
     hours = rem // 3600
-    return f"{days} d {hours} h left" if days else f"{hours} h {(rem % 3600) // 60} min left"
+    if days:
+        return Msg("{days} d {hours} h left", days=days, hours=hours)
+    return Msg("{hours} h {minutes} min left", hours=hours, minutes=(rem % 3600) // 60)
 
 
 class Dispatcher:
@@ -262,29 +266,52 @@ class Dispatcher:
         work = self.work.pending_work(reminder.cycle_id, reminder.stage)
         if work is None:  # the cycle is no longer (or not yet) in this stage
             return None
+        # A notice is read by a city's office: it is written in the process's language (Chinese
+        # unless EVALFLOW_LANG says otherwise), in the English it always had under en.
         if reminder.recipient == LEAD:
-            items = [r.english for r in work.rejections]  # (a reminder is stored, in English as before)
+            items: list[Any] = [r.message for r in work.rejections]
             if not items:
                 items = [
-                    f"every party is done; close the stage with 'evalflow cycle advance {reminder.cycle_id}' "
-                    "when its window allows"
+                    Msg(
+                        "every party is done; close the stage with 'evalflow cycle advance {cycle}' "
+                        "when its window allows",
+                        cycle=reminder.cycle_id,
+                    )
                 ]
-            name = "牵头单位 (lead)"
+            name: Any = Text("牵头单位 (lead)", "牵头单位")
         else:
-            items = [r.english for r in work.rejections if reminder.recipient in r.parties]
+            items = [r.message for r in work.rejections if reminder.recipient in r.parties]
             if not items:
                 return None
             name = work.party_names.get(reminder.recipient, reminder.recipient)
         late = now - reminder.due_at > self.grace
-        closes_local = work.closes.astimezone(ZoneInfo(work.timezone)).strftime("%Y-%m-%d %H:%M")
-        when = f"{_left((work.closes - now).total_seconds())} (closes {closes_local} {work.timezone})"
-        prefix = f"[late: due {reminder.due_at.astimezone(ZoneInfo(work.timezone)):%Y-%m-%d %H:%M}] " if late else ""
-        subject = f"{name} · {work.stage_name} ({reminder.stage}) · {when}"
-        text = (
-            f"{prefix}{name}，{work.stage_name}（{reminder.cycle_id}）: "
-            + "; ".join(items)
-            + f"; {when}. Reminder key: {reminder.key}"
+        zone = ZoneInfo(work.timezone)
+        closes_local = work.closes.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        when = Msg(
+            "{left} (closes {closes} {zone})",
+            left=_left((work.closes - now).total_seconds()),
+            closes=closes_local,
+            zone=zone_words(work.timezone),
         )
+        prefix = Msg("[late: due {due}] ", due=f"{reminder.due_at.astimezone(zone):%Y-%m-%d %H:%M}") if late else ""
+        subject = Msg(
+            "{name} · {stage} ({stage_id}) · {when}",
+            name=name,
+            stage=work.stage_name,
+            stage_id=reminder.stage,
+            when=when,
+        ).render()
+        text = Msg(
+            "{late}{name}，{stage}（{cycle}）: {items}; {when}. Reminder key: {key}",
+            late=prefix,
+            name=name,
+            stage=work.stage_name,
+            cycle=reminder.cycle_id,
+            items=Joined(items, "; "),
+            when=when,
+            key=reminder.key,
+        ).render()
+        name = rendered(name)
         return Notice(reminder.key, reminder.recipient, name, subject, text, reminder.due_at, late)
 
 

@@ -96,3 +96,15 @@ def test_scheduler_run_catches_up_and_stops_on_sigterm(tmp_path: Path) -> None:
     assert "Scheduler stopped" in text
     # the lease was released: a new scheduler may start
     assert run(db, "2027-03-01T08:01", "remind", "due", user=None).exit_code == 0
+
+
+def test_a_reminder_reads_in_chinese_for_the_office_that_receives_it(tmp_path: Path) -> None:
+    db = setup(tmp_path)
+    sent = run(db, "2027-02-22T00:02", "--lang", "zh", "remind", "due", user=None)
+    assert sent.exit_code == 0, sent.output
+    assert (
+        "→ hefei: 合肥市，项目征集（g60-2027）：合肥市有 1 个申报项目尚未确认入库或不予入库；"
+        "剩余 6 天 23 小时（2027-03-01 00:00 截止，北京时间）。提醒编号：g60-2027/collection/7d/hefei"
+    ) in sent.output
+    assert "→ lead: 牵头单位，项目征集（g60-2027）：" in sent.output
+    assert "Reminder key" not in sent.output and "left" not in sent.output and "Asia/Shanghai" not in sent.output
