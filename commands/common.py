@@ -18,6 +18,7 @@ from typing import Any
 import click
 
 from i18n import Joined, Msg, Text
+from workflow.errors import term
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -364,6 +365,13 @@ def full_report(file: Path, shown: int = 40) -> Iterator[None]:
         raise RuleRefused(exc.verb, exc.subject, [*exc.rejections[:shown], more], exc.state) from None
 
 
+def _wide(text: str) -> int:
+    """How many characters of ``text`` a terminal shows two columns wide (CJK)."""
+    import unicodedata
+
+    return sum(unicodedata.east_asian_width(c) in "WF" for c in text)
+
+
 def print_audit(e: Any) -> None:
     """One audit entry as a line: when, what, the move, who, why, and the program's telling of it."""
     from workflow import story
@@ -371,16 +379,18 @@ def print_audit(e: Any) -> None:
     program = program_of_cycle(e.cycle_id)
     # (ids in English, as scripts read them; the program's names of states and actions in Chinese)
     move = story.move(e, program).render()
+    action = story.action(e, program).render()
     why = f"  «{e.reason}»" if e.reason else ""
     said = story.tell(e, program)
     said = f"  — {said}" if said else ""
-    who = f"{e.subject} {e.subject_id}"
+    # (what the entry is about: "project 49" in English, "项目 49" in Chinese)
+    who = Msg("{subject} {id}", subject=term(e.subject), id=e.subject_id).render()
     line = Msg(
         "{at}  {who} {action} {move} by {actor}{why}{said}",
         at=local(e.at),
-        who=f"{who:<18}",
-        action=f"{story.action(e, program).render():<16}",
-        move=f"{move:<44}",
+        who=f"{who:<{18 - _wide(who)}}",  # (a Chinese character takes two columns)
+        action=f"{action:<{16 - _wide(action)}}",
+        move=f"{move:<{44 - _wide(move)}}",
         actor=e.actor,
         why=why,
         said=said,

@@ -294,13 +294,9 @@ class Dispatcher:
             zone=zone_words(work.timezone),
         )
         prefix = Msg("[late: due {due}] ", due=f"{reminder.due_at.astimezone(zone):%Y-%m-%d %H:%M}") if late else ""
-        subject = Msg(
-            "{name} · {stage} ({stage_id}) · {when}",
-            name=name,
-            stage=work.stage_name,
-            stage_id=reminder.stage,
-            when=when,
-        ).render()
+        # (the subject names the stage's id beside its name in English, as it always did)
+        stage = Text(f"{work.stage_name} ({reminder.stage})", work.stage_name)
+        subject = Msg("{name} · {stage} · {when}", name=name, stage=stage, when=when).render()
         text = Msg(
             "{late}{name}，{stage}（{cycle}）: {items}; {when}. Reminder key: {key}",
             late=prefix,

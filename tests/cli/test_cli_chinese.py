@@ -99,3 +99,18 @@ def test_list_rows_audit_and_database_lines_in_chinese_and_in_english(at_stage) 
     assert cli("lead", FEB, "--lang", "en", "audit", "verify").startswith("The audit trail holds: ")
     assert cli("lead", FEB, "db", "current").strip().endswith("（已是最新）")
     assert cli("lead", FEB, "--lang", "en", "db", "current").strip().endswith(" (up to date)")
+
+
+def test_a_history_names_what_each_entry_is_about_in_the_reader_s_language(at_stage) -> None:
+    s = at_stage("collection")
+    cli = cli_for(s)
+    first = s.ids["hefei"][0]
+    cli("hefei-admin", FEB, "project", "accept", str(first))
+    zh = cli("lead", FEB, "project", "history", str(first)).splitlines()
+    assert [line.split()[2:4] for line in zh] == [["项目", str(first)]] * 2
+    # padded by the columns a terminal shows (a Chinese character takes two), so that the action
+    # and the move start in the same column as in English
+    shown = zh[1][: zh[1].index("确认入库")]
+    assert sum(2 if "\u4e00" <= c <= "\u9fff" else 1 for c in shown) == len(f"2027-02-20 10:00  project {first:<10} ")
+    en = cli("lead", FEB, "--lang", "en", "project", "history", str(first)).splitlines()
+    assert en[1].startswith(f"2027-02-20 10:00  project {first:<10} accept           submitted → in_library")

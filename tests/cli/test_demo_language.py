@@ -25,7 +25,12 @@ DEMOS = {
         [": filing round alliance-2027", "pass the pre-review", "no member unit is a university or research institute"],
     ),
     "pioneer-brand": (
-        ["：评选周期 pioneer-2027", "9 月评估：一个通过，一个未通过", "被摘牌单位重新申报", "pioneer-2027 项目 1 已摘牌"],
+        [
+            "：评选周期 pioneer-2027",
+            "9 月评估：一个通过，一个未通过",
+            "被摘牌单位重新申报",
+            "pioneer-2027 项目 1 已摘牌",
+        ],
         [": cycle pioneer-2027", "September round: one passes, one does not", "the removed unit applies again"],
     ),
 }
