@@ -33,11 +33,12 @@ from commands import (
     users,
 )
 from commands.common import EXIT_CODES_HELP, Config, configure_logging
+from i18n.help import SpeakingGroup
 
 __all__ = ["main"]
 
 
-@click.group(epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=SpeakingGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="evalflow", message="evalflow %(version)s")
 @click.option("--db", envvar="EVALFLOW_DATABASE_URL", help="Database file or URL (default ./evalflow.db).")
 @click.option("--as", "user", envvar="EVALFLOW_USER", help="Act as this user (or EVALFLOW_USER).")

@@ -79,9 +79,16 @@ def _category_places_help() -> list[tuple[str, str]]:
             continue
         for c in categories:
             records.append(
-                (f"--{c.id.replace('_', '-')}-places N", f"{program_id}: places of {c.name} (as --places {c.id}=N).")
+                (
+                    f"--{c.id.replace('_', '-')}-places N",
+                    Msg(
+                        "{program}: places of {name} (as --places {id}=N).", program=program_id, name=c.name, id=c.id
+                    ).render(),
+                )
             )
-    records.append(("--CATEGORY-places N", "Places of any list category of the program (as --places CATEGORY=N)."))
+    records.append(
+        ("--CATEGORY-places N", Msg("Places of any list category of the program (as --places CATEGORY=N).").render())
+    )
     return records
 
 
@@ -96,7 +103,7 @@ class _OpenCommand(click.Command):
                 records.append(record)
                 if param.name == "place_args":
                     records += _category_places_help()
-        with formatter.section("Options"):
+        with formatter.section(Msg("Options").render()):
             formatter.write_dl(records)
 
 

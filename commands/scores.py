@@ -43,10 +43,15 @@ class _SheetCommand(click.Command):
             rows = []
             for c in program.criteria:
                 bands = " · ".join(f"{b.min}-{b.max}" for b in sorted(c.bands, key=lambda b: b.min))
-                rows.append((f"--{c.id.replace('_', '-')} N", f"{c.short or c.name} (bands {bands})"))
+                rows.append(
+                    (
+                        f"--{c.id.replace('_', '-')} N",
+                        Msg("{name} (bands {bands})", name=c.short or c.name, bands=bands).render(),
+                    )
+                )
             if program.sheet_note:
                 rows.append(("--completion TEXT", program.sheet_note))
-            with formatter.section(f"Criteria of {program_id}"):
+            with formatter.section(Msg("Criteria of {program}", program=program_id).render()):
                 formatter.write_dl(rows)
 
 
@@ -77,19 +82,23 @@ def _criteria_options(args: list[str], criteria: list[str]) -> dict[str, int]:
         name, has_value, value = word.partition("=")
         if name not in options:
             raise click.UsageError(
-                f"No such option: {name}" if name.startswith("-") else f"Got unexpected extra argument ({word})"
+                Msg("No such option: {name}", name=name).render()
+                if name.startswith("-")
+                else Msg("Got unexpected extra argument ({args})", args=word).render()
             )
         if not has_value:
             if not rest:
-                raise click.UsageError(f"Option '{name}' requires an argument.")
+                raise click.UsageError(Msg("Option '{name}' requires an argument.", name=name).render())
             value = rest.pop(0)
         try:
             scores[options[name]] = int(value)
         except ValueError:
-            raise click.BadParameter(f"{value!r} is not a valid integer.", param_hint=f"'{name}'") from None
+            raise click.BadParameter(
+                Msg("{value!r} is not a valid integer.", value=value).render(), param_hint=f"'{name}'"
+            ) from None
     for option, criterion in options.items():
         if criterion not in scores:
-            raise click.UsageError(f"Missing option '{option}'.")
+            raise click.UsageError(Msg("Missing option '{option}'.", option=option).render())
     return scores
 
 

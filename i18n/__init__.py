@@ -10,7 +10,7 @@ wheel). A message is rendered when it is read, in the reader's language: the com
 messages themselves, words given in both languages by a program file (:class:`Text`: an
 action's label, a state's name, a party's name) or lists (:class:`Joined`).
 
-The catalog is split by area (``errors``, ``rules``, ``cli``, ``web``), one ``.po`` per area and
+The catalog is split by area (``errors``, ``rules``, ``cli``, ``web``, ``console``, ``help``), one ``.po`` per area and
 language, merged when loaded: ``python -m i18n.catalog`` extracts the messages, updates the
 ``.po`` files (the English ones fill themselves) and compiles them.
 """
@@ -28,7 +28,7 @@ from typing import Any
 
 LANGUAGES = ("zh_CN", "en")
 DEFAULT = "zh_CN"
-DOMAINS = ("errors", "rules", "cli", "web", "console")
+DOMAINS = ("help", "errors", "rules", "cli", "web", "console")  # (merged in this order: an area's own words win)
 LOCALE_DIR = Path(__file__).parent / "locale"
 
 # what a reader may type for each language

@@ -6,7 +6,8 @@ to the ``.mo`` files the program reads. ``--check`` changes nothing and fails wh
 Each area of the code has its own ``.po`` per language, so that work on one area never touches
 another's file: ``errors`` (the engine and the store), ``rules`` (the policies and the stage
 kinds), ``cli`` (the command line, the sheets and the demos), ``web`` (the console's pages and
-templates).
+templates), ``help`` (the command line's help texts and click's own words, which are not ``Msg``
+calls: the command tree is walked and click's installed source extracted, see :mod:`i18n.help`).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ SOURCES: dict[str, tuple[str, ...]] = {
         "web/templates/appeals.html",
     ),
     "web": ("web/**",),
+    "help": (),  # (no file of its own: see extracted)
 }
 ROOTS = ("workflow", "store", "notify", "i18n", "policies", "stages", "commands", "cli.py", "sheets", "demo", "web")
 # the date every catalog carries: a file changes only when its messages do
@@ -63,7 +65,19 @@ def extracted(domain: str) -> Catalog:
             if not isinstance(text, str) or not text:
                 continue
             template.add(text, locations=[(name, lineno)], auto_comments=comments, context=context)
+    if domain == "help":
+        _add_help(template)
     return template
+
+
+def _add_help(template: Catalog) -> None:
+    """The command tree's help texts and click's own messages (where: the declaring file; no
+    line numbers, no absolute paths, so the catalog stays the same from one checkout to another)."""
+    from cli import main
+    from i18n.help import click_messages, help_texts
+
+    for text, where in (*help_texts(main), *click_messages()):
+        template.add(text, locations=[(where, 0)])
 
 
 def area_of(path: str) -> str | None:
