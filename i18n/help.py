@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextvars
 import inspect
 import os
+import re
 import sys
 import unicodedata
 from collections.abc import Iterator, Sequence
@@ -25,6 +26,10 @@ from pathlib import Path
 from typing import Any
 
 import click
+import click._textwrap
+import click.formatting
+from click._compat import strip_ansi, term_len
+from click._textwrap import TextWrapper
 
 from i18n import DEFAULT, language, translations
 
@@ -52,6 +57,10 @@ CLICK_WORDS = (("required", "click/core.py"),) + tuple(
 # the language click speaks in: set only while the root group runs, so that any other use of
 # click in the process (a library's own command line) keeps its own words
 _speaking: contextvars.ContextVar[str | None] = contextvars.ContextVar("evalflow_click_language", default=None)
+# a Chinese character (or full-width punctuation) alone, or a run of anything else
+_WIDE_OR_NOT = re.compile(r"[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]|[^\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]+")
+_CLOSING = "，。、；：）」』！？》”’"
+_OPENING = "（「『《“‘"
 # where a command's or a parameter's English help is kept while it speaks another language
 _ENGLISH = "_evalflow_english_help"
 
@@ -65,7 +74,7 @@ def _clean(text: str | None) -> str:
 
 def _commands(root: click.Command, path: str = "") -> Iterator[tuple[str, click.Command]]:
     """Every command of the tree with its path (``evalflow project add``), the root first."""
-    path = path or (root.name or "evalflow")
+    path = path or "evalflow"  # (the root is the program itself)
     yield path, root
     if isinstance(root, click.Group):
         for name in sorted(root.commands):
@@ -213,6 +222,47 @@ def _write_heading(self: click.HelpFormatter, heading: str) -> None:
     self.write(f"{'':>{self.current_indent}}{heading}{colon}\n")
 
 
+_WRITE_USAGE = click.HelpFormatter.write_usage
+
+
+def _write_usage(self: click.HelpFormatter, prog: str, args: str = "", prefix: str | None = None) -> None:
+    """The usage line; in Chinese without a space after its full-width colon (用法：evalflow …)."""
+    if prefix is None and _speaks_wide():
+        prefix = _gettext("Usage:")
+    _WRITE_USAGE(self, prog, args, prefix)
+
+
+def _speaks_wide() -> bool:
+    """Whether the root group speaks a language written in wide characters (not English)."""
+    return _speaking.get() not in (None, "en")
+
+
+def _term_len(x: str) -> int:
+    """click's measure of a help line: in Chinese the columns it takes (a Chinese character two),
+    so that the help wraps at the terminal's width; else click's own."""
+    return _width(strip_ansi(x)) if _speaks_wide() else term_len(x)
+
+
+class _WideTextWrapper(TextWrapper):
+    """click's wrapper, free in Chinese to break a line between any two Chinese characters (a
+    Chinese sentence has no spaces to break at), as Chinese text breaks."""
+
+    def _split(self, text: str) -> list[str]:
+        chunks = super()._split(text)
+        if not _speaks_wide():
+            return chunks
+        out: list[str] = []
+        glued = False
+        for piece in (piece for chunk in chunks for piece in _WIDE_OR_NOT.findall(chunk)):
+            # no closing mark at the start of a line, no opening one at its end
+            if out and (glued or piece[0] in _CLOSING):
+                out[-1] += piece
+            else:
+                out.append(piece)
+            glued = piece[-1] in _OPENING
+        return out
+
+
 def install() -> None:
     """Make click's own ``_`` and ``ngettext`` read the catalog (once per process; harmless
     outside the root group, where they return the English as before)."""
@@ -224,6 +274,10 @@ def install() -> None:
         if not isinstance(kind.name, _TypeName):
             kind.name = _TypeName(kind.name)
     click.HelpFormatter.write_heading = _write_heading  # type: ignore[method-assign]
+    click.HelpFormatter.write_usage = _write_usage  # type: ignore[method-assign]
+    click._textwrap.TextWrapper = _WideTextWrapper  # type: ignore[misc]
+    click._textwrap.term_len = _term_len
+    click.formatting.term_len = _term_len
 
     for name in CLICK_MODULES:
         try:

@@ -30,7 +30,7 @@ def lines(*args: str) -> list[str]:
 
 def test_the_root_help_in_chinese_by_default() -> None:
     out = lines("--help")
-    assert out[0] == "用法： evalflow [OPTIONS] COMMAND [ARGS]..."
+    assert out[0] == "用法：evalflow [OPTIONS] COMMAND [ARGS]..."
     assert out[2] == "  evalflow — 运行多阶段评选项目，每个评选项目由一个评选项目文件定义。"
     assert "选项：" in out and "命令：" in out
     assert "  --db TEXT      数据库文件或 URL（默认 ./evalflow.db）。" in out
@@ -69,12 +69,12 @@ def test_the_root_help_in_today_s_english(args: tuple[str, ...]) -> None:
 def test_the_english_of_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EVALFLOW_LANG", "en")
     assert lines("project", "--help")[0] == "Usage: evalflow project [OPTIONS] COMMAND [ARGS]..."
-    assert lines("--lang", "zh", "project", "--help")[0] == "用法： evalflow project [OPTIONS] COMMAND [ARGS]..."
+    assert lines("--lang", "zh", "project", "--help")[0] == "用法：evalflow project [OPTIONS] COMMAND [ARGS]..."
 
 
 def test_a_group_and_a_command_in_chinese_and_in_english() -> None:
     group = lines("project", "--help")
-    assert group[:3] == ["用法： evalflow project [OPTIONS] COMMAND [ARGS]...", "", "  申报和项目。"]
+    assert group[:3] == ["用法：evalflow project [OPTIONS] COMMAND [ARGS]...", "", "  申报和项目。"]
     assert (
         "  accept   将符合申报条件的申报确认入库" in group
         and "  show     查看项目及其申报材料、评分表和历史记录" in group
@@ -84,10 +84,14 @@ def test_a_group_and_a_command_in_chinese_and_in_english() -> None:
     assert "  show     Show a project with its application, sheets and history." in group
 
     command = lines("cycle", "open", "--help")
-    assert command[0] == "用法： evalflow cycle open [OPTIONS] PROGRAM_ID"
+    assert command[0] == "用法：evalflow cycle open [OPTIONS] PROGRAM_ID"
     assert command[2] == "  为某一年度开启一个评选项目的评选周期（仅限牵头单位）。"
     assert "  --year INTEGER            评选年度（各阶段时间据此计算）。  [必填]" in command
-    assert "  --selected-places N       kechuang-zhongyuan：入选项目的名额（同 --places selected=N）。" in command
+    # (wrapped at the width, 80 here, as Chinese is: a Chinese character takes two columns, a line
+    # breaks between two characters but never before a closing mark nor after an opening one)
+    assert "  --places CATEGORY=N       本评选周期中某一名单类别的名额（默认：评选项目文件中" in command
+    assert "                            的名额），例如 CATEGORY=12。" in command
+    assert "  --excellent-places N      g60-deep-integration：G60深度融合优秀项目的名额（同" in command
     command = lines("--lang", "en", "cycle", "open", "--help")
     assert command[0] == "Usage: evalflow cycle open [OPTIONS] PROGRAM_ID"
     assert command[2] == "  Open a cycle of a program for a year (lead only)."
@@ -99,7 +103,7 @@ def test_a_group_and_a_command_in_chinese_and_in_english() -> None:
 def test_a_report_s_own_lang_option_is_not_the_command_line_s() -> None:
     """`report --lang en` names the report's header language; the help stays in Chinese."""
     out = run("report", "--lang", "en", "--help").output
-    assert out.startswith("用法： evalflow report ") and "表头语言。" in out
+    assert out.startswith("用法：evalflow report ") and "表头语言。" in out
 
 
 ROOT_USAGE = "Usage: evalflow [OPTIONS] COMMAND [ARGS]...\nTry 'evalflow --help' for help.\n\n"
@@ -123,9 +127,7 @@ def test_a_usage_error_in_chinese_and_in_today_s_english(args: tuple[str, ...], 
     zh = run(*args)
     assert zh.exit_code == 2
     usage, hint, blank, error = zh.output.splitlines()
-    assert (
-        usage.startswith("用法： evalflow ") and hint.startswith("请运行 'evalflow ") and hint.endswith(" 查看帮助。")
-    )
+    assert usage.startswith("用法：evalflow ") and hint.startswith("请运行 'evalflow ") and hint.endswith(" 查看帮助。")
     assert (blank, error) == ("", chinese)
     en = run("--lang", "en", *args)
     assert (en.exit_code, en.output) == (2, english)
@@ -153,5 +155,7 @@ def test_every_command_and_option_has_its_chinese_help() -> None:
         for where, text, _file in help_entries(main)
         if chinese.gettext(text) == text or not any("\u4e00" <= c <= "\u9fff" for c in chinese.gettext(text))
     ]
-    assert missing == [], "no Chinese help for:\n" + "\n".join(missing)
+    assert missing == [], (
+        "no Chinese help (catalog area help: python -m i18n.catalog, then its Chinese) for:\n" + "\n".join(missing)
+    )
     assert len(list(help_entries(main))) > 150  # (the whole tree was walked)
