@@ -82,15 +82,12 @@ def _commands(root: click.Command, path: str = "") -> Iterator[tuple[str, click.
 
 
 def _where(command: click.Command) -> str:
-    """The file that declares ``command``, from the checkout's root (the catalog's location)."""
-    try:
-        source = Path(inspect.getsourcefile(command.callback) or "") if command.callback else None
-    except TypeError:
-        source = None
-    root = Path(__file__).resolve().parent.parent
-    if source is not None and source.resolve().is_relative_to(root):
-        return source.resolve().relative_to(root).as_posix()
-    return "cli.py"
+    """The module that declares ``command`` as a file name (``commands/projects.py``), the same
+    in every checkout (the catalog's location): its callback's, under the decorators that wrap it."""
+    if command.callback is None:
+        return "cli.py"
+    module = getattr(inspect.unwrap(command.callback), "__module__", None) or "cli"
+    return module.replace(".", "/") + ".py"
 
 
 def help_entries(root: click.Command) -> Iterator[tuple[str, str, str]]:
@@ -232,6 +229,15 @@ def _write_usage(self: click.HelpFormatter, prog: str, args: str = "", prefix: s
     _WRITE_USAGE(self, prog, args, prefix)
 
 
+_MISSING_MESSAGE = click.MissingParameter.format_message
+
+
+def _missing_message(self: click.MissingParameter) -> str:
+    """ "Missing argument 'X'." with the Chinese full stop (click writes its "." itself)."""
+    text = _MISSING_MESSAGE(self)
+    return text.replace(".", "。", 1).replace("。 ", "。", 1) if _speaks_wide() else text
+
+
 def _speaks_wide() -> bool:
     """Whether the root group speaks a language written in wide characters (not English)."""
     return _speaking.get() not in (None, "en")
@@ -275,6 +281,7 @@ def install() -> None:
             kind.name = _TypeName(kind.name)
     click.HelpFormatter.write_heading = _write_heading  # type: ignore[method-assign]
     click.HelpFormatter.write_usage = _write_usage  # type: ignore[method-assign]
+    click.MissingParameter.format_message = _missing_message  # type: ignore[method-assign]
     click._textwrap.TextWrapper = _WideTextWrapper  # type: ignore[misc]
     click._textwrap.term_len = _term_len
     click.formatting.term_len = _term_len

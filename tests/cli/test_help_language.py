@@ -114,7 +114,7 @@ SHOW_USAGE = "Usage: evalflow project show [OPTIONS] PROJECT_ID\nTry 'evalflow p
     ("args", "chinese", "english"),
     [
         (("nosuch",), "错误：没有命令 'nosuch'。", ROOT_USAGE + "Error: No such command 'nosuch'.\n"),
-        (("project", "show"), "错误：缺少参数 'PROJECT_ID'.", SHOW_USAGE + "Error: Missing argument 'PROJECT_ID'.\n"),
+        (("project", "show"), "错误：缺少参数 'PROJECT_ID'。", SHOW_USAGE + "Error: Missing argument 'PROJECT_ID'.\n"),
         (
             ("project", "show", "x"),
             "错误：'PROJECT_ID' 的取值无效：'x' 不是有效的整数。",
