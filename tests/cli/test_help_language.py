@@ -159,3 +159,18 @@ def test_every_command_and_option_has_its_chinese_help() -> None:
         "no Chinese help (catalog area help: python -m i18n.catalog, then its Chinese) for:\n" + "\n".join(missing)
     )
     assert len(list(help_entries(main))) > 150  # (the whole tree was walked)
+
+
+def test_every_command_s_english_help_is_the_same_after_chinese() -> None:
+    """The English kept on each command and option comes back exactly, for the whole tree."""
+    paths = sorted(
+        {
+            where.split(" --")[0].removesuffix(" short help").removesuffix(" epilog")
+            for where, _t, _f in help_entries(main)
+        }
+    )
+    commands = [path.split()[1:] for path in paths]
+    english = {tuple(c): run("--lang", "en", *c, "--help").output for c in commands}
+    chinese = {tuple(c): run(*c, "--help").output for c in commands}
+    assert all("Usage:" in text for text in english.values()) and not any("Usage:" in t for t in chinese.values())
+    assert {tuple(c): run("--lang", "en", *c, "--help").output for c in commands} == english
