@@ -327,6 +327,17 @@ def list_page(request: Request, me: Me, cycle: str | None = None) -> Response:
     chosen = views.choose_cycle(engine, cycle)
     program = engine.program_of(chosen)
     _, versions, confirmations = engine.list_versions(me.user.name, chosen.id)
+    opened = engine.list_actions(me.user.name, chosen.id)
+    _, appeals = engine.appeals(me.user.name, chosen.id)
+    parties = len(program.parties)
+    # the lead closes the confirming stage from here once every party has confirmed
+    closing = (
+        opened.status == "proposed"
+        and len(opened.confirmed) == parties
+        and chosen.stage == program.stage_of_action.get("confirm")
+        and views.may(me.user, program, "advance")
+        and not engine.advance(me.user.name, chosen.id, dry_run=True).rejections
+    )
     return render(
         request,
         "list.html",
@@ -335,7 +346,14 @@ def list_page(request: Request, me: Me, cycle: str | None = None) -> Response:
         program=program,
         versions=list(reversed(versions)),
         confirmations=confirmations,
-        may=lambda action: views.may(me.user, program, action),
+        opened=opened,
+        closing=closing,
+        waiting=views.list_waiting(program, opened),
+        changes=views.version_changes(program, versions, confirmations, appeals),
+        status_of=lambda v: views.list_status_words(
+            v.status, sum(c.decision == "confirm" for c in confirmations.get(v.id, [])), parties
+        ),
+        stage_name=program.stage(chosen.stage).name,
         local=lambda t: views.local_time(t, program),
         button=lambda action: views.button_label(program, action),
     )
