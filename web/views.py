@@ -542,9 +542,14 @@ def list_waiting(program: Program, opened: Any) -> Any:
                 stage=stage_words(program, "confirm"),
             )
         if any(r.rule == "confirm_once" for r in opened.refused.get("confirm", ())):
-            return Msg("You have confirmed list version {n}; the others are confirming ({done}/{total}).", n=n, done=done, total=total)
+            return Msg(
+                "You have confirmed list version {n}; the others are confirming ({done}/{total}).",
+                n=n,
+                done=done,
+                total=total,
+            )
         return Msg(
-            "List version {n} is being confirmed ({done}/{total}); each party confirms it or objects in stage “{stage}”.",
+            "List version {n} is being confirmed ({done}/{total}); each party confirms or objects in stage “{stage}”.",
             n=n,
             done=done,
             total=total,

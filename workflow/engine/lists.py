@@ -88,7 +88,9 @@ def _confirmed_again(program: Program, lst: ListVersion, done: set[str], city: s
     """A party confirms a version once."""
     if city not in done:
         return None
-    again = Msg("{city} has already confirmed list version {number}", city=party_of(program, city or ""), number=lst.number)
+    again = Msg(
+        "{city} has already confirmed list version {number}", city=party_of(program, city or ""), number=lst.number
+    )
     return Rejection("confirm_once", again)
 
 
