@@ -182,3 +182,80 @@ def test_a_refused_list_action_changes_nothing_and_keeps_the_reason(web):
     assert snapshot(w.s.store) == before
     back = client.get(r.headers["location"]).text
     assert "合肥市已确认名单第 1 版" in back  # the rule, with its numbers
+
+
+# ------------------------------------------------------------------------------------------ the API and who may
+def test_the_api_reads_the_open_list_actions(web):
+    w = web("proposed")
+    body = w.api(admin("hefei")).get(f"/api/cycles/{CYCLE}/list/actions").json()
+    assert (body["version"], body["status"], body["open"], body["parties"]) == (1, "proposed", ["confirm", "object"], 9)
+    assert body["refused"] == {}
+    w = web("joint_scoring")
+    body = w.api(LEAD).get(f"/api/cycles/{CYCLE}/list/actions").json()
+    assert body["open"] == [] and body["version"] is None
+    assert [r["rule"] for r in body["refused"]["propose"]] == ["stage_window"]
+    assert [r["rule"] for r in body["refused"]["publish"]] == ["stage_window", "list_exists"]
+    doc = w.anonymous().get("/api/openapi.json").json()
+    assert doc["paths"]["/api/cycles/{cycle_id}/list/actions"]["get"]["summary"]
+
+
+@pytest.mark.parametrize("user", [scorer("hefei"), applicant("wuhu")])
+def test_a_role_that_takes_no_list_action_is_told_of_none(web, user):
+    w = web("proposed")
+    body = w.api(user).get(f"/api/cycles/{CYCLE}/list/actions").json()
+    assert (body["open"], body["refused"]) == ([], {})
+
+
+def test_the_read_needs_a_token_and_a_cycle(web):
+    w = web("proposed")
+    assert w.anonymous().get(f"/api/cycles/{CYCLE}/list/actions").status_code == 401
+    assert w.api(LEAD).get("/api/cycles/g60-1999/list/actions").status_code == 404
+    for page in ("/list", "/appeals", "/"):
+        r = w.anonymous().get(f"{page}?cycle={CYCLE}")
+        assert r.status_code == 303 and r.headers["location"].startswith("/login")
+
+
+@pytest.mark.parametrize(
+    ("user", "decision"),
+    [(scorer("hefei"), "confirm"), (applicant("hefei"), "object"), (LEAD, "confirm"), (admin("wuhu"), "publish")],
+)
+def test_a_wrong_role_posting_a_list_action_is_refused_and_nothing_changes(web, user, decision):
+    w = web("proposed")
+    w.s.clock.set(sh(6, 1))
+    client = w.browser(user)
+    page = client.get(f"/list?cycle={CYCLE}").text
+    before = snapshot(w.s.store)
+    r = client.post(
+        f"/cycles/{CYCLE}/list/{decision}",
+        data={"csrf": csrf_of(page), "reason": "异议"},
+        headers={"referer": f"http://testserver/list?cycle={CYCLE}"},
+    )
+    assert r.status_code == 303
+    assert snapshot(w.s.store) == before
+    flash = re.search(
+        r'<div class="flash error" role="alert"><strong>(.*?)</strong>', client.get(r.headers["location"]).text
+    )
+    assert flash and flash.group(1) == "无权操作", flash
+
+
+def test_another_city_cannot_decide_a_city_s_appeal(web):
+    w = web("municipal_review")
+    w.s.clock.set(sh(3, 10))
+    pid = w.s.ids["hefei"][0]
+    w.s.engine.fire(admin("hefei"), [pid], "review", result="excellent", method="written")
+    a = w.s.engine.file_appeal(applicant("hefei"), pid, "评审遗漏材料")
+    wuhu = w.browser(admin("wuhu"))
+    page = wuhu.get(f"/appeals?cycle={CYCLE}").text
+    assert f'id="decide-{a.id}"' not in page
+    before = snapshot(w.s.store)
+    r = wuhu.post(
+        f"/appeals/{a.id}/decide",
+        data={"csrf": csrf_of(page), "decision": "dismiss", "reason": "不予支持"},
+        headers={"referer": f"http://testserver/appeals?cycle={CYCLE}"},
+    )
+    assert r.status_code == 303 and snapshot(w.s.store) == before
+    flash = re.search(
+        r'<div class="flash error" role="alert"><strong>(.*?)</strong> (.*?)</div>',
+        wuhu.get(r.headers["location"]).text,
+    )
+    assert flash and flash.group(1) == "未找到", flash
