@@ -223,7 +223,8 @@ def dashboard(request: Request, me: Me, cycle: str | None = None) -> Response:
     chosen = views.choose_cycle(engine, cycle)
     board = views.dashboard(engine, me.user, chosen)
     program = engine.program_of(chosen)
-    may_advance = views.may(me.user, program, "advance")
+    # (the last stage has nothing to close into)
+    may_advance = views.may(me.user, program, "advance") and program.next_stage(chosen.stage) is not None
     # the stage's close is offered only when the engine would take it now (its dry run)
     close_refused = engine.advance(me.user.name, chosen.id, dry_run=True).rejections if may_advance else []
     list_status = None
