@@ -259,3 +259,30 @@ def test_another_city_cannot_decide_a_city_s_appeal(web):
         wuhu.get(r.headers["location"]).text,
     )
     assert flash and flash.group(1) == "未找到", flash
+
+
+# ------------------------------------------------------------------------------------------ the dashboard's close
+CLOSE = f'action="/cycles/{CYCLE}/advance"'
+
+
+@pytest.mark.parametrize(
+    ("checkpoint", "offered"),
+    [("hefei_short", False), ("confirmation", False), ("proposed", False), ("published", False)],
+)
+def test_the_dashboard_offers_the_close_only_when_it_can_be_taken(web, checkpoint, offered):
+    w = web(checkpoint)
+    page = w.browser(LEAD).get(f"/?cycle={CYCLE}").text
+    assert (CLOSE in page) == offered
+    if checkpoint != "published":  # (the last stage has no close at all)
+        assert '<ul class="rules">' in page  # the rules that stop it are named
+    else:
+        assert 'id="advance"' not in page
+
+
+def test_the_dashboard_offers_the_close_once_every_rule_is_met_and_never_to_a_city(web):
+    w = web("proposed")
+    w.s.clock.set(sh(6, 1))
+    for c in CITIES:
+        w.s.engine.confirm_list(admin(c))
+    assert CLOSE in w.browser(LEAD).get(f"/?cycle={CYCLE}").text
+    assert CLOSE not in w.browser(admin("hefei")).get(f"/?cycle={CYCLE}").text
