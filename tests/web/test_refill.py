@@ -206,3 +206,24 @@ def test_the_propose_form_s_tie_order_comes_back(web):
     assert snapshot(w.s.store) == before
     assert 'class="flash error"' in back
     assert 'value="3, 1, 2"' in _form(back, "list-propose") if 'id="list-propose"' in back else True
+
+
+def test_a_review_without_its_result_is_refused_with_nothing_changed(web):
+    """The result decides: its choice starts unselected, and leaving it out is refused (the
+    engine checks the declaration), the method chosen kept."""
+    w = web("municipal_review")
+    w.s.clock.set(sh(3, 10))
+    pid = w.s.ids["hefei"][0]
+    client = w.browser(admin("hefei"))
+    page = client.get(f"/projects/{pid}").text
+    form = _form(page, "act-review")
+    assert "selected" not in form  # nothing is chosen for the reader
+    assert re.search(r'<select name="result"\s+required>\s*<option value="">', form)
+    before = snapshot(w.s.store)
+    with i18n.using("zh_CN"):
+        back = _post_back(
+            client, f"/projects/{pid}", f"/projects/{pid}/act/review", {"_form": "act-review", "method": "site"}
+        )
+    assert snapshot(w.s.store) == before
+    assert "评审结果" in re.search(r'<div class="flash error".*?</div>', back, re.S).group(0)
+    assert '<option value="site" selected>' in _form(back, "act-review")
