@@ -223,6 +223,14 @@ def dashboard(request: Request, me: Me, cycle: str | None = None) -> Response:
     chosen = views.choose_cycle(engine, cycle)
     board = views.dashboard(engine, me.user, chosen)
     program = engine.program_of(chosen)
+    # (the last stage has nothing to close into)
+    may_advance = views.may(me.user, program, "advance") and program.next_stage(chosen.stage) is not None
+    # the stage's close is offered only when the engine would take it now (its dry run)
+    close_refused = engine.advance(me.user.name, chosen.id, dry_run=True).rejections if may_advance else []
+    list_status = None
+    if board.status.get("list"):
+        opened = engine.list_actions(me.user.name, chosen.id)
+        list_status = views.list_status_words(opened.status, len(opened.confirmed), len(opened.parties))
     return render(
         request,
         "dashboard.html",
@@ -232,7 +240,9 @@ def dashboard(request: Request, me: Me, cycle: str | None = None) -> Response:
         program=program,
         board=board,
         s=board.status,
-        may_advance=views.may(me.user, program, "advance"),
+        may_advance=may_advance,
+        close_refused=close_refused,
+        list_now=list_status,
         cell=views.status_cell,
     )
 
@@ -327,6 +337,17 @@ def list_page(request: Request, me: Me, cycle: str | None = None) -> Response:
     chosen = views.choose_cycle(engine, cycle)
     program = engine.program_of(chosen)
     _, versions, confirmations = engine.list_versions(me.user.name, chosen.id)
+    opened = engine.list_actions(me.user.name, chosen.id)
+    _, appeals = engine.appeals(me.user.name, chosen.id)
+    parties = len(program.parties)
+    # the lead closes the confirming stage from here once every party has confirmed
+    closing = (
+        opened.status == "proposed"
+        and len(opened.confirmed) == parties
+        and chosen.stage == program.stage_of_action.get("confirm")
+        and views.may(me.user, program, "advance")
+        and not engine.advance(me.user.name, chosen.id, dry_run=True).rejections
+    )
     return render(
         request,
         "list.html",
@@ -335,7 +356,14 @@ def list_page(request: Request, me: Me, cycle: str | None = None) -> Response:
         program=program,
         versions=list(reversed(versions)),
         confirmations=confirmations,
-        may=lambda action: views.may(me.user, program, action),
+        opened=opened,
+        closing=closing,
+        waiting=views.list_waiting(program, opened),
+        changes=views.version_changes(program, versions, confirmations, appeals),
+        status_of=lambda v: views.list_status_words(
+            v.status, sum(c.decision == "confirm" for c in confirmations.get(v.id, [])), parties
+        ),
+        stage_name=program.stage(chosen.stage).name,
         local=lambda t: views.local_time(t, program),
         button=lambda action: views.button_label(program, action),
     )
@@ -465,6 +493,13 @@ def appeal_file(request: Request, me: Me, form: Posted, project_id: int) -> Resp
 @router.post("/appeals/{appeal_id}/decide")
 def appeal_decide(request: Request, me: Me, form: Posted, appeal_id: int) -> Response:
     decision = form.get("decision", "")
+    # the form's own words for what it lacks (the engine's name the command line's options)
+    if decision not in ("uphold", "dismiss"):  # (no decision is taken for the reader: no default)
+        raise InvalidInput(Msg("decision"), [Msg("choose whether to uphold or dismiss the appeal")])
+    if decision == "uphold" and not form.get("reopen_to"):
+        raise InvalidInput(Msg("decision"), [Msg("choose the stage the project is reopened to")])
+    if decision == "dismiss" and not form.get("reason", "").strip():
+        raise InvalidInput(Msg("decision"), [Msg("give the reason for dismissing the appeal")])
     a, p = engine_of(request).decide_appeal(
         me.user.name, appeal_id, decision, form.get("reopen_to") or None, form.get("reason", "")
     )
@@ -491,6 +526,8 @@ def list_action(request: Request, me: Me, form: Posted, cycle_id: str, decision:
         return done(
             request, me, Msg("list version {n} proposed ({count} projects)", n=lst.number, count=len(lst.entries))
         )
+    if decision == "object" and not form.get("reason", "").strip():
+        raise InvalidInput(Msg("objection"), [Msg("give the reason for the objection")])
     if decision in ("confirm", "object"):
         lst = engine.confirm_list(me.user.name, cycle_id, decision, form.get("reason", ""))
         if decision == "confirm":

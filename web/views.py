@@ -495,3 +495,141 @@ def status_cell(col: dict[str, Any], row: dict[str, Any], closing: Sequence[dict
     if kind == "funding":
         return f"{v:,}", False
     return str(v), False
+
+
+# ------------------------------------------------------------------------------------------ the list
+def list_status_words(status: str | None, confirmed: int, parties: int) -> Any:
+    """A list version's status as it truly stands: a proposed version counts its confirmations
+    (确认中 3/9; every party's: confirmed, waiting for the stage to close), else its status."""
+    if status == "proposed" and confirmed:
+        if confirmed >= parties:
+            return Msg("Confirmed by all {total} ({n}/{total})", n=confirmed, total=parties)
+        return Msg("Being confirmed {n}/{total}", n=confirmed, total=parties)
+    return LIST_STATUS.get(status or "", status or "")
+
+
+def doer(program: Program, action: str) -> Any:
+    """Who takes an action, as a reader names them: the lead party by its name, else the roles."""
+    perm = program.permissions.get(action)
+    roles = perm.roles if perm is not None else ()
+    if roles == ("lead",):
+        return party_words(program.parties, program.lead)
+    return Joined([ROLE_NAMES.get(r, r) for r in roles], _OR.id)
+
+
+def stage_words(program: Program, action: str) -> Text:
+    """The stage an action belongs to, by its name (its id in English)."""
+    stage_id = program.stage_of_action.get(action, "")
+    return Text(stage_id, program.stage(stage_id).name) if stage_id else Text("", "")
+
+
+def list_waiting(program: Program, opened: Any) -> Any:
+    """One line saying why no list action is open to the reader now, and who acts next."""
+    n, status = opened.version, opened.status
+    if n is None:
+        return Msg(
+            "No list has been proposed yet; {who} proposes it in stage “{stage}”.",
+            who=doer(program, "propose"),
+            stage=stage_words(program, "propose"),
+        )
+    if status == "proposed":
+        done, total = len(opened.confirmed), len(opened.parties)
+        if done >= total:
+            return Msg(
+                "Every party has confirmed list version {n}; {who} closes stage “{stage}”, then publishes it.",
+                n=n,
+                who=doer(program, "advance"),
+                stage=stage_words(program, "confirm"),
+            )
+        if any(r.rule == "confirm_once" for r in opened.refused.get("confirm", ())):
+            return Msg(
+                "You have confirmed list version {n}; the others are confirming ({done}/{total}).",
+                n=n,
+                done=done,
+                total=total,
+            )
+        return Msg(
+            "List version {n} is being confirmed ({done}/{total}); each party confirms or objects in stage “{stage}”.",
+            n=n,
+            done=done,
+            total=total,
+            stage=stage_words(program, "confirm"),
+        )
+    if status == "objected":
+        return Msg("List version {n} was objected to; {who} proposes a new version.", n=n, who=doer(program, "propose"))
+    if status == "confirmed":
+        return Msg(
+            "List version {n} is confirmed; {who} publishes it in stage “{stage}”.",
+            n=n,
+            who=doer(program, "publish"),
+            stage=stage_words(program, "publish"),
+        )
+    return Msg("List version {n} is published.", n=n)
+
+
+@dataclass
+class Change:
+    """One project's change between a list version and the one before it."""
+
+    project: int
+    city: str
+    name: str
+    change: Any  # entered, left, moved
+    before: Any
+    after: Any
+    cause: Any
+
+
+def _place_words(program: Program, place: dict[str, Any] | None) -> Any:
+    if place is None:
+        return "—"
+    cat = place["category"]
+    named = Text("none", "未入选") if cat in (None, "none") else Text(cat, program.category_name(cat))
+    return Msg("place {rank} · {category}", rank=place["rank"], category=named)
+
+
+def version_changes(
+    program: Program, versions: Sequence[Any], confirmations: dict[int, list[Any]], appeals: Sequence[Any]
+) -> dict[int, list[Change]]:
+    """Each version's changes against the one before it (versions oldest first), project by
+    project, with their cause where the engine records one: an appeal upheld on the project
+    between the two versions, the objections to the version before, else a re-proposal."""
+    from workflow.ranking import list_changes
+
+    out: dict[int, list[Change]] = {}
+    for prev, v in zip(versions, versions[1:], strict=False):
+        upheld = {
+            a.project_id: a
+            for a in appeals
+            if a.status == "upheld" and a.decided_at is not None and prev.at <= a.decided_at <= v.at
+        }
+        objections = [c for c in confirmations.get(prev.id, []) if c.decision == "object"]
+        if objections:
+            general: Any = Joined(
+                [
+                    Msg("objection of {city}: {reason}", city=party_words(program.parties, c.city), reason=c.reason)
+                    for c in objections
+                ],
+                "; ",
+            )
+        elif upheld:
+            general = Msg("correction after an upheld appeal")
+        else:
+            general = Msg("proposed again")
+        rows = []
+        for c in list_changes(prev.entries, v.entries):
+            a = upheld.get(c["project"])
+            kind = {"added": Msg("entered"), "removed": Msg("left")}.get(c["change"], Msg("moved"))
+            rows.append(
+                Change(
+                    project=c["project"],
+                    city=c["city"],
+                    name=c["project_name"],
+                    change=kind,
+                    before=_place_words(program, c["before"]),
+                    after=_place_words(program, c["after"]),
+                    cause=Msg("appeal {id} upheld: {reason}", id=a.id, reason=a.decision_reason) if a else general,
+                )
+            )
+        out[v.number] = rows
+    return out

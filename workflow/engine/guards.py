@@ -136,25 +136,29 @@ class GuardSteps(ContextSteps):
         the stage an appeal reopened the subject to; it may act there and up to the cycle's
         stage whatever their windows. ``window``: the window's verdict at ``ctx.now``, when a
         batch has already asked it."""
-        program, cycle = act.program, act.cycle
-        stage_id = program.stage_of_action[action]
-        if reopened_allows(program, cycle, stage_id, reopened):
-            rejections: list[Rejection] = []
-        elif window is not None:
+        program = act.program
+        if window is not None and not reopened_allows(program, act.cycle, program.stage_of_action[action], reopened):
             rejections = list(window)
         else:
-            rejections = stage_window(
-                action,
-                stage_id,
-                cycle.stage,
-                self.window(program, cycle, stage_id),
-                ctx.now,
-                **window_words(program, action),
-            )
+            rejections = self._window_refused(act, action, ctx.now, reopened)
         rejections += self._run(program, program.guards.get(action, ()), ctx)
         if not rejections:
             return Verdict([], [])  # nothing for an override to lift
         return self._judge(act, rejections, ctx.project)
+
+    def _window_refused(
+        self, act: ActionContext, action: str, now: datetime, reopened: str | None = None
+    ) -> list[Rejection]:
+        """The door's stage-window check of ``action`` at ``now`` (none while ``reopened``, the
+        stage an appeal reopened the subject to, lets it act). Also read on its own, to say which
+        actions are open (ListActions.list_actions)."""
+        program, cycle = act.program, act.cycle
+        stage_id = program.stage_of_action[action]
+        if reopened_allows(program, cycle, stage_id, reopened):
+            return []
+        return stage_window(
+            action, stage_id, cycle.stage, self.window(program, cycle, stage_id), now, **window_words(program, action)
+        )
 
     def _request(self, act: ActionContext, lst: ListVersion | None, names: Iterable[str]) -> dict[str, Any]:
         """What the list and appeal rules among ``names`` need to know beyond the counts."""

@@ -5,12 +5,13 @@ status changes only along LIST_CHANGES (workflow/records.py), through Door._list
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from i18n import Joined, Msg
 from policies.base import CycleCounts, Rejection, name_rule
-from workflow.common import ActionContext, batch_work, list_status_of, party_of, verb_of
+from policies.permissions import permission_problem
+from workflow.common import ActionContext, actor_of, batch_work, list_status_of, party_of, verb_of
 from workflow.engine.door import MOVE_CHUNK, Move
 from workflow.engine.guards import lifted
 from workflow.engine.scoring import ScoringActions
@@ -27,6 +28,70 @@ name_rule("list_exists", "已有名单")
 name_rule("list_status", "名单状态")
 name_rule("confirm_once", "每方确认一次")
 _OR = Msg(" or ")  # (the separator of the statuses a list needs, in the catalog)
+
+# the list's own actions, in the order they come, and the statuses of the current version each
+# needs (the actions and the read of what is open both ask these)
+LIST_ACTIONS = ("propose", "confirm", "object", "publish")
+NEEDS: Mapping[str, tuple[ListStatus, ...]] = {
+    "confirm": (ListStatus.PROPOSED,),
+    "object": (ListStatus.PROPOSED,),
+    "publish": (ListStatus.CONFIRMED,),
+}
+
+
+@dataclass(frozen=True)
+class OpenListActions:
+    """Where a cycle's list stands and which of its actions a user may take now: permitted,
+    in the action's stage and window (or the correction an upheld appeal opened), the current
+    version in the status the action needs. ``refused``: why each permitted action is not open
+    now. The action itself still judges every rule of the program when it is taken."""
+
+    version: int | None  # the current version's number (None: no list yet)
+    status: str | None  # its status (a ListStatus)
+    confirmed: tuple[str, ...]  # the parties that have confirmed it
+    objected: tuple[str, ...]  # the parties that objected to it
+    parties: tuple[str, ...]  # every party that confirms
+    correction: bool  # an upheld appeal has reopened the list
+    open: tuple[str, ...] = ()
+    permitted: tuple[str, ...] = ()
+    refused: Mapping[str, list[Rejection]] = field(default_factory=dict)
+
+
+def _propose_closed(previous: ListVersion | None, correction: str | None) -> Rejection | None:
+    """A new version is refused once the list is confirmed or published, unless a correction is open."""
+    if previous is None or correction is not None:
+        return None
+    if previous.status not in (ListStatus.CONFIRMED, ListStatus.PUBLISHED):
+        return None
+    already = Msg(
+        "list version {number} is already {status}", number=previous.number, status=list_status_of(previous.status)
+    )
+    return Rejection("list_open", already)
+
+
+def _status_refused(lst: ListVersion | None, statuses: Sequence[ListStatus]) -> Rejection | None:
+    """Why the current version ``lst`` cannot take an action needing ``statuses``."""
+    if lst is None:
+        return Rejection("list_exists", Msg("no list has been proposed yet"))
+    if statuses and lst.status not in statuses:
+        needs = Msg(
+            "list version {number} is {status}; this needs {needed}",
+            number=lst.number,
+            status=list_status_of(lst.status),
+            needed=Joined([list_status_of(s) for s in statuses], " or "),
+        )
+        return Rejection("list_status", needs)
+    return None
+
+
+def _confirmed_again(program: Program, lst: ListVersion, done: set[str], city: str | None) -> Rejection | None:
+    """A party confirms a version once."""
+    if city not in done:
+        return None
+    again = Msg(
+        "{city} has already confirmed list version {number}", city=party_of(program, city or ""), number=lst.number
+    )
+    return Rejection("confirm_once", again)
 
 
 def placed_category(program: Program, project: Project, awarded_from: Mapping[int, str]) -> str | None:
@@ -67,17 +132,9 @@ class ListActions(ScoringActions):
             correction = self._list_reopened(act)
             verdict = self._guards(act, "propose", ctx, correction)
             rejections = verdict.refused
-            if (
-                previous is not None
-                and previous.status in (ListStatus.CONFIRMED, ListStatus.PUBLISHED)
-                and correction is None
-            ):
-                already = Msg(
-                    "list version {number} is already {status}",
-                    number=previous.number,
-                    status=list_status_of(previous.status),
-                )
-                rejections.append(Rejection("list_open", already))
+            closed = _propose_closed(previous, correction)
+            if closed is not None:
+                rejections.append(closed)
             if rejections:
                 # a caller retrying while it handles the refusal holds this frame: not the ranking too
                 del projects, ranked
@@ -122,16 +179,10 @@ class ListActions(ScoringActions):
         self, act: ActionContext, subject: Any, *statuses: ListStatus, entries: bool = True
     ) -> ListVersion:
         lst = act.tx.latest_list(act.cycle.id, entries=entries)
-        if lst is None:
-            raise self._refuse(Msg("act on"), subject, [Rejection("list_exists", Msg("no list has been proposed yet"))])
-        if statuses and lst.status not in statuses:
-            needs = Msg(
-                "list version {number} is {status}; this needs {needed}",
-                number=lst.number,
-                status=list_status_of(lst.status),
-                needed=Joined([list_status_of(s) for s in statuses], " or "),
-            )
-            raise self._refuse(Msg("act on"), subject, [Rejection("list_status", needs)])
+        refused = _status_refused(lst, statuses)
+        if refused is not None:
+            raise self._refuse(Msg("act on"), subject, [refused])
+        assert lst is not None  # (refused above)
         return lst
 
     def confirm_list(
@@ -147,19 +198,15 @@ class ListActions(ScoringActions):
             self._reason_given(act, decision, reason)  # (as its declaration says, for either decision)
             subject = Msg("the list of cycle {cycle}", cycle=cycle.id)
             self._permit(act, decision, None, subject)
-            lst = self._current_list(act, subject, ListStatus.PROPOSED, entries=False)
+            lst = self._current_list(act, subject, *NEEDS[decision], entries=False)
             ctx = self._context(act, CycleCounts(), now=act.now)
             correction = self._list_reopened(act)
             rejections = self._guards(act, decision, ctx, correction).refused
             assert lst.id is not None  # (a stored list has its id)
             done = {c.city for c in act.tx.confirmations(lst.id) if c.decision == "confirm"}
-            if user.city in done:
-                again = Msg(
-                    "{city} has already confirmed list version {number}",
-                    city=party_of(program, user.city or ""),
-                    number=lst.number,
-                )
-                rejections.append(Rejection("confirm_once", again))
+            again = _confirmed_again(program, lst, done, user.city)
+            if again is not None:
+                rejections.append(again)
             if rejections:
                 version = Msg("list version {number} of cycle {cycle}", number=lst.number, cycle=cycle.id)
                 raise self._refuse(verb_of(program, decision), version, rejections)
@@ -183,7 +230,7 @@ class ListActions(ScoringActions):
             cycle, tx, program = act.cycle, act.tx, act.program
             subject = Msg("the list of cycle {cycle}", cycle=cycle.id)
             self._permit(act, "publish", None, subject)
-            lst = self._current_list(act, subject, ListStatus.CONFIRMED)
+            lst = self._current_list(act, subject, *NEEDS["publish"])
             names = program.guards.get("publish", ())
             counts = self._counts(act, lst, names)
             ctx = self._context(act, counts, request=self._request(act, lst, names), now=act.now)
@@ -228,6 +275,49 @@ class ListActions(ScoringActions):
             self._list_to(act, lst, ListStatus.PUBLISHED, reasons, **data)
         log.info("list_published", cycle=cycle.id, version=lst.number, correction=bool(published))
         return lst
+
+    def list_actions(self, acting: str | None, cycle_id: str | None = None) -> OpenListActions:
+        """Which list actions ``acting`` may take now, with the checks the actions make before
+        their rules (permission, stage window or correction, the list's status, a party's one
+        confirmation), and where the list stands. Changes nothing."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            program, user = act.program, act.user
+            lst = act.tx.latest_list(act.cycle.id, entries=False)
+            confs = act.tx.confirmations(lst.id) if lst is not None and lst.id is not None else []
+            done = {c.city for c in confs if c.decision == "confirm"}
+            correction = self._list_reopened(act)
+            permitted: list[str] = []
+            refused: dict[str, list[Rejection]] = {}
+            for action in LIST_ACTIONS:
+                if action not in program.stage_of_action:
+                    continue  # (not an action of this program)
+                if permission_problem(action, program.permissions.get(action), actor_of(user), None):
+                    continue
+                permitted.append(action)
+                # (publication is never a correction's: the door asks its window as it is)
+                why = self._window_refused(act, action, act.now, None if action == "publish" else correction)
+                if action == "propose":
+                    closed = _propose_closed(lst, correction)
+                    why += [closed] if closed is not None else []
+                else:
+                    status = _status_refused(lst, NEEDS[action])
+                    why += [status] if status is not None else []
+                if action in ("confirm", "object") and lst is not None:
+                    again = _confirmed_again(program, lst, done, user.city)
+                    why += [again] if again is not None else []
+                if why:
+                    refused[action] = why
+            return OpenListActions(
+                version=lst.number if lst is not None else None,
+                status=lst.status if lst is not None else None,
+                confirmed=tuple(p for p in program.party_ids if p in done),
+                objected=tuple(c.city for c in confs if c.decision == "object"),
+                parties=tuple(program.party_ids),
+                correction=correction is not None,
+                open=tuple(a for a in permitted if a not in refused),
+                permitted=tuple(permitted),
+                refused=refused,
+            )
 
     def _place(
         self,
