@@ -8,6 +8,7 @@ bytes of project rows the page read. Run it on a checkout to compare, e.g.
 
 from __future__ import annotations
 
+import random
 import statistics
 import sys
 import tempfile
@@ -18,8 +19,8 @@ from pathlib import Path
 from fastapi.testclient import TestClient
 from sqlalchemy import event
 
+from demo.synthetic import application
 from store.sql import SqlStore
-from tests.conftest import CITIES, SettableClock, make_app
 from web.app import create_app
 from web.auth import SESSION_COOKIE
 from workflow.engine import Engine
@@ -30,17 +31,19 @@ N = 3000
 AT = datetime(2027, 1, 10, 2, 0, tzinfo=UTC)
 
 
-def build(folder: Path) -> Engine:
+def build(folder: Path) -> tuple[Engine, SqlStore]:
     store = SqlStore(f"sqlite:///{folder / 'bench.db'}")
     store.create()
-    engine = Engine(store, ProgramRegistry(), SettableClock(AT))
+    engine = Engine(store, ProgramRegistry(), lambda: AT)
     engine.add_user(None, "lead", "lead", "songjiang")
     engine.add_user("lead", "hefei-admin", "city-admin", "hefei")
     cycle = engine.open_cycle("lead", "g60-deep-integration", 2027)
+    program = engine.program_of(cycle)
+    names = {p.id: p.name for p in program.parties}
     made = []
     for n in range(N):
-        city = CITIES[n % len(CITIES)]
-        app = make_app(city, n + 1)
+        city = program.parties[n % len(program.parties)].id
+        app = application(random.Random(n), city, names[city], 2027, n + 1, None)
         made.append(
             Project(
                 None,
@@ -57,17 +60,17 @@ def build(folder: Path) -> Engine:
         )
     with store.transaction() as tx:
         tx.insert_projects(made)
-    return engine
+    return engine, store
 
 
-def timed(client: TestClient, path: str, engine: Engine) -> tuple[float, int]:
+def timed(client: TestClient, path: str, store: SqlStore) -> tuple[float, int]:
     read = [0]
 
     def count(conn, cursor, statement, params, context, executemany):  # noqa: ARG001
         if "FROM projects" in statement:
             read[0] += 1
 
-    event.listen(engine.store.engine, "before_cursor_execute", count)
+    event.listen(store.engine, "before_cursor_execute", count)
     times = []
     try:
         for _ in range(5):
@@ -76,22 +79,22 @@ def timed(client: TestClient, path: str, engine: Engine) -> tuple[float, int]:
             times.append(time.perf_counter() - start)
             assert r.status_code == 200, r.text[:500]
     finally:
-        event.remove(engine.store.engine, "before_cursor_execute", count)
+        event.remove(store.engine, "before_cursor_execute", count)
     return statistics.median(times), read[0] // 5
 
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        engine = build(Path(folder))
+        engine, store = build(Path(folder))
         app = create_app(engine)
         for user in ("lead", "hefei-admin"):
             client = TestClient(app, base_url="http://testserver")
             who = next(u for u in engine.users() if u.name == user)
             client.cookies.set(SESSION_COOKIE, engine.open_session(who)[0])
             for path in ("/projects", "/projects?page=2", "/projects?state=submitted"):
-                seconds, reads = timed(client, path, engine)
+                seconds, reads = timed(client, path, store)
                 print(f"{user:12} {path:28} {seconds * 1000:8.1f} ms  ({reads} project reads)")
-        engine.store.dispose()
+        store.dispose()
     sys.stdout.flush()
 
 
