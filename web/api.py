@@ -22,6 +22,7 @@ from starlette.background import BackgroundTask
 from i18n import Msg
 from web import views
 from web.auth import api_user
+from web.project_views import View, page_query
 from workflow.common import FIRE_ARGUMENTS, taken_names
 from workflow.errors import InvalidInput, NotFound
 from workflow.records import Project, User
@@ -144,8 +145,6 @@ def projects(
     limit: Annotated[int | None, Query(ge=1, le=1000, description="At most this many (all by default)")] = None,
     offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[dict[str, Any]]:
-    from web.project_list import View, page_query
-
     cycle = engine.get_cycle(cycle_id)
     program = engine.program_of(cycle)
     view = View(cycle.id, city or "", state or "", category or "", "", q.strip(), sort or "", dir or "")

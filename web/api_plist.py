@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from web import project_list, views
+from web import project_views, views
 from web.api import ERRORS, FILES, Eng, Me, project_summary
 
 router = APIRouter(prefix="/api", tags=["api"], responses=ERRORS)
@@ -30,8 +30,8 @@ class ViewParams(BaseModel):
     sort: Sort | None = Field(None, description="The column to order by (then by id)")
     dir: Literal["asc", "desc"] | None = Field(None, description="The order's direction (score: best first)")
 
-    def view(self, cycle_id: str) -> project_list.View:
-        return project_list.View(
+    def view(self, cycle_id: str) -> project_views.View:
+        return project_views.View(
             cycle_id,
             self.city or "",
             self.state or "",
@@ -64,7 +64,7 @@ def project_page(
 ) -> ProjectPage:
     cycle = engine.get_cycle(cycle_id)
     program = engine.program_of(cycle)
-    query, by_score = project_list.page_query(engine, user, cycle, program, params.view(cycle.id))
+    query, by_score = project_views.page_query(engine, user, cycle, program, params.view(cycle.id))
     query.limit, query.offset = limit, offset
     found = engine.project_page(user.name, cycle.id, query, by_score)
     listed = views.listed_categories(engine, user, cycle, found.projects)
@@ -85,4 +85,4 @@ def project_export(
     format: Annotated[Literal["xlsx", "csv"], Query()] = "xlsx",
 ) -> Response:
     cycle = engine.get_cycle(cycle_id)
-    return project_list.export_response(engine, user, cycle, params.view(cycle.id), format)
+    return project_views.export_response(engine, user, cycle, params.view(cycle.id), format)

@@ -351,7 +351,7 @@ def test_the_page_read_holds_exactly_what_each_user_may_read(at_stage, checkpoin
     """The SQL terms of the reader's rule, the to-do filter and the category filter select the
     same projects as the engine's own reads and the views' rules, for every user."""
     from tests.web.conftest import EVERY_USER
-    from web import project_list, views
+    from web import project_views, views
     from workflow.page_query import PageQuery
 
     s = at_stage(checkpoint)
@@ -359,7 +359,7 @@ def test_the_page_read_holds_exactly_what_each_user_may_read(at_stage, checkpoin
     cycle = engine.get_cycle(CYCLE)
     program = engine.program_of(cycle)
     users = {u.name: u for u in engine.users()}
-    listed_ = project_list.published_categories(engine, users[LEAD], cycle)
+    listed_ = project_views.published_categories(engine, users[LEAD], cycle)
     for name in EVERY_USER:
         user = users[name]
         readable = engine.projects(name, CYCLE, with_application=False)
@@ -368,7 +368,7 @@ def test_the_page_read_holds_exactly_what_each_user_may_read(at_stage, checkpoin
         with_record = {p.id: p for p in engine.projects(name, CYCLE)}
         wanted = {",".join(views.todo_actions(user, p, cycle, program)) for p in with_record.values()} - {""}
         for action in sorted(wanted):
-            query = PageQuery([project_list.action_terms(program, action, user, cycle)])
+            query = PageQuery([project_views.action_terms(program, action, user, cycle)])
             got = [p.id for p in engine.project_page(name, CYCLE, query).projects]
             expected = [
                 p.id
@@ -377,6 +377,6 @@ def test_the_page_read_holds_exactly_what_each_user_may_read(at_stage, checkpoin
             ]
             assert got == expected, (name, action)
         for key in views.category_choices(program):
-            query = PageQuery([project_list.category_terms(program, key, listed_)])
+            query = PageQuery([project_views.category_terms(program, key, listed_)])
             got = [p.id for p in engine.project_page(name, CYCLE, query).projects]
             assert got == [p.id for p in readable if views.category_key(program, p, listed_) == key], (name, key)
