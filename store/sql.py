@@ -30,6 +30,7 @@ from store.checkpoint import SAFETY_PAGES, Checkpointer
 from store.cycles import CycleRows
 from store.guard import protect_audit
 from store.lists import ListRows
+from store.project_pages import ProjectPages
 from store.projects import ProjectRows
 from store.reminders import ReminderRows
 from store.rows import Bound
@@ -344,7 +345,7 @@ def _create_tables(engine: Engine) -> None:
     schema.metadata.create_all(engine)
 
 
-class Tx(UserRows, CycleRows, ProjectRows, SheetRows, ListRows, AuditRows, AppealRows, ReminderRows):
+class Tx(UserRows, CycleRows, ProjectRows, ProjectPages, SheetRows, ListRows, AuditRows, AppealRows, ReminderRows):
     """Reads and writes inside one transaction, every kind of record (each kind's rows in a module of
     its own). Every write of a versioned record checks the version."""
 

@@ -15,13 +15,14 @@ from typing import Annotated, Any, Literal, cast
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.background import BackgroundTask
 
 from i18n import Msg
 from web import views
 from web.auth import api_user
+from web.project_views import View, page_query
 from workflow.common import FIRE_ARGUMENTS, taken_names
 from workflow.errors import InvalidInput, NotFound
 from workflow.records import Project, User
@@ -131,19 +132,28 @@ def projects(
     cycle_id: str,
     user: Me,
     engine: Eng,
+    response: Response,
     city: str | None = None,
     state: str | None = None,
     category: Annotated[
         str | None,
         Query(description="A list category once placed, or result:RESULT before"),
     ] = None,
+    q: Annotated[str, Query(max_length=200, description="Search the project's name, its unit's name, or its id")] = "",
+    sort: Annotated[Literal["id", "city", "unit", "project", "state", "category", "score"] | None, Query()] = None,
+    dir: Annotated[Literal["asc", "desc"] | None, Query(description="The order's direction")] = None,
+    limit: Annotated[int | None, Query(ge=1, le=1000, description="At most this many (all by default)")] = None,
+    offset: Annotated[int, Query(ge=0, le=10_000_000)] = 0,
 ) -> list[dict[str, Any]]:
     cycle = engine.get_cycle(cycle_id)
     program = engine.program_of(cycle)
-    found = engine.projects(user.name, cycle.id, city=city, state=state)
-    listed = views.listed_categories(engine, user, cycle, found)
-    keep = [p for p in found if category is None or views.category_key(program, p, listed) == category]
-    return [project_summary(program, p, listed) for p in keep]
+    view = View(cycle.id, city or "", state or "", category or "", "", q.strip(), sort or "", dir or "")
+    query, by_score = page_query(engine, user, cycle, program, view)
+    query.limit, query.offset = limit, offset
+    found = engine.project_page(user.name, cycle.id, query, by_score)  # (the database filters and counts)
+    response.headers["X-Total-Count"] = str(found.total)
+    listed = views.listed_categories(engine, user, cycle, found.projects)
+    return [project_summary(program, p, listed) for p in found.projects]
 
 
 @router.get("/projects/{project_id}", summary="A project: its application, score sheets, history and your actions")

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import quote, urlparse
 
-from fastapi import APIRouter, Form, Query, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 import i18n
@@ -43,7 +43,7 @@ ERROR = Msg("Error")
 DONE = Msg("Done")
 
 
-PAGE_SIZE = 200  # projects per page of the project list
+PAGE_SIZE = 200  # projects per page of the project list (web/project_list.py), unless the reader chooses
 
 
 def engine_of(request: Request) -> Any:
@@ -247,52 +247,7 @@ def dashboard(request: Request, me: Me, cycle: str | None = None) -> Response:
     )
 
 
-@router.get("/projects", response_class=HTMLResponse)
-def project_list(
-    request: Request,
-    me: Me,
-    cycle: str | None = None,
-    city: str | None = None,
-    state: str | None = None,
-    category: str | None = None,
-    action: str | None = None,
-    page: Annotated[int, Query(ge=1, le=100000)] = 1,
-) -> Response:
-    engine = engine_of(request)
-    chosen = views.choose_cycle(engine, cycle)
-    program = engine.program_of(chosen)
-    found = engine.projects(me.user.name, chosen.id, city=city or None, state=state or None)
-    listed = views.listed_categories(engine, me.user, chosen, found)
-    rows = []
-    for p in found:
-        cat = views.category_key(program, p, listed)
-        if category and cat != category:
-            continue
-        actions = views.actions_for(me.user, p, chosen, program)
-        if action and not views.action_matches(program, action, me.user, p, chosen, actions):
-            continue
-        rows.append((p, cat, actions))
-    total, pages = len(rows), max(1, -(-len(rows) // PAGE_SIZE))
-    page = min(page, pages)
-    rows = rows[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
-    bulk = [t for t in views.bulk_actions(program) if any(t in acts for _, _, acts in rows)]
-    return render(
-        request,
-        "projects.html",
-        me,
-        cycle=chosen,
-        program=program,
-        rows=rows,
-        labels={p.id: views.category_label(program, p, listed) for p, _, _ in rows},
-        bulk=bulk,
-        filters={"city": city or "", "state": state or "", "category": category or "", "action": action or ""},
-        total=total,
-        page=page,
-        pages=pages,
-        first=(page - 1) * PAGE_SIZE + 1,
-        categories=views.category_choices(program),
-        action_name=lambda t: action_words(program, t),
-    )
+# (the project list, /projects, is web/project_list.py's)
 
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse)

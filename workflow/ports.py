@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from workflow.audit import Item
+from workflow.page_query import PageQuery
 from workflow.records import (
     ApiToken,
     Appeal,
@@ -226,7 +227,20 @@ class ReminderTx(Protocol):
     def release_lease(self, name: str, holder: str) -> None: ...
 
 
-class StoreTx(UserTx, CycleTx, ProjectTx, SheetTx, ListTx, AuditTx, AppealTx, ReminderTx, Protocol):
+class ProjectPageTx(Protocol):
+    """Pages of the project list, done by the database (no application read)."""
+
+    def project_page(self, cycle_id: str, query: PageQuery) -> tuple[list[Project], int]:
+        """One page of a cycle's project list and its view's count (store/project_pages.py)."""
+
+    def project_page_ids(self, cycle_id: str, query: PageQuery) -> list[int]:
+        """The ids of a whole view of the project list, in its order."""
+
+    def projects_by_ids(self, ids: list[int]) -> list[Project]:
+        """The project list's columns of these projects, in the order of ``ids``."""
+
+
+class StoreTx(UserTx, CycleTx, ProjectTx, ProjectPageTx, SheetTx, ListTx, AuditTx, AppealTx, ReminderTx, Protocol):
     """Reads and writes inside one database transaction: every kind of record."""
 
 

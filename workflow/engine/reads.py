@@ -8,7 +8,7 @@ import builtins
 import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from i18n import Msg
 from policies.base import CycleCounts
@@ -17,8 +17,10 @@ from workflow.common import overrides_of, party_of, role_of
 from workflow.engine.door import Door
 from workflow.engine.lists import placed_category
 from workflow.errors import NotFound, NotPermitted
+from workflow.page_query import Match, PageQuery, enumerate_matches, simplified
 from workflow.ports import StoreTx
 from workflow.program import INITIAL_STATE, REOPEN, Program, StatusColumn
+from workflow.ranking import show
 from workflow.records import AuditEntry, Confirmation, Cycle, ListStatus, ListVersion, Project, ScoreSheet, User
 
 
@@ -34,8 +36,70 @@ class ReportData:
     awarded_as: Mapping[tuple[str, str], int]  # (city, category) -> awarded projects of that category
 
 
+@dataclass
+class ProjectPage:
+    """One page of the project list: its projects (without applications), how many the whole
+    view holds, and each project's score where the reader may read one (see ``project_page``)."""
+
+    cycle: Cycle
+    program: Program
+    projects: builtins.list[Project]
+    total: int
+    scores: dict[int, str]
+    scored: bool  # whether the cycle has scores the reader may read (the list shows its column)
+
+
 class Reads(Door):
     """What users may read of a cycle."""
+
+    def readable_matches(self, user: User, cycle: Cycle, program: Program) -> builtins.list[Match] | None:
+        """``visible`` as SQL terms (None: every project): the reader's rule asked of each party
+        and state, so that the store's page holds exactly the projects ``projects`` gives."""
+        if user.role == "lead":
+            return None
+        reader = self._reader(user, cycle, program)
+        cities, states = tuple(p.id for p in program.parties), tuple(program.states)
+        return simplified(enumerate_matches(reader, cities, states, applicant=user.name), cities, states)
+
+    def project_page(
+        self, acting: str | None, cycle_id: str | None, query: PageQuery, by_score: str | None = None
+    ) -> ProjectPage:
+        """One page of the projects ``acting`` may read, as ``query`` asks (its conditions can only
+        narrow what the reader may read), counted and windowed by the database, applications left
+        out. Scores: the lead reads the ranking's (the program's aggregate of the current sheets);
+        every other user the scores of the latest proposed list, which they read on the list page.
+        ``by_score`` ("asc"/"desc"): ordered by that score, unscored projects last, then by id."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
+            readable = self.readable_matches(user, cycle, program)
+            narrowed = PageQuery([*query.all_of, *([readable] if readable is not None else [])], query.search)
+            narrowed.sort, narrowed.limit, narrowed.offset = query.sort, query.limit, query.offset
+            scores = self._page_scores(act)
+            if by_score is None:
+                rows, total = tx.project_page(cycle.id, narrowed)
+            else:
+                ids = tx.project_page_ids(cycle.id, narrowed)
+                rank = {pid: n for n, pid in enumerate(scores)}  # (best first)
+                far = len(rank)
+                sign = -1 if by_score == "asc" else 1
+                ids.sort(key=lambda pid: (pid not in rank, sign * rank.get(pid, far), pid))
+                end = None if query.limit is None else query.offset + query.limit
+                rows, total = tx.projects_by_ids(ids[query.offset : end]), len(ids)
+            shown = {p.id: scores[p.id] for p in rows if p.id in scores}
+            return ProjectPage(cycle, program, rows, total, shown, bool(scores))
+
+    def _page_scores(self, act: Any) -> dict[int, str]:
+        """Project id -> score as the list writes it, best first: the ranking of the current
+        sheets for the lead, the latest list version's for the others (nothing before it)."""
+        if program_sheetless(act.program):
+            return {}
+        if act.user.role == "lead":
+            if not act.tx.sheet_sums(act.cycle.id):
+                return {}
+            _, ranked, _, _ = cast(Any, self)._ranking(act, (), names=False)  # (ScoringActions's)
+            return {r.project_id: show(r.score) for r in ranked}
+        latest = act.tx.latest_list(act.cycle.id, entries=True)
+        return {e.project_id: e.score for e in latest.entries} if latest is not None else {}
 
     def projects(
         self,
@@ -258,6 +322,11 @@ class Reads(Door):
 
 
 _APPEAL_ACTIONS = ("appeal", "appeal_upheld", "appeal_dismissed")
+
+
+def program_sheetless(program: Program) -> bool:
+    """Whether a program scores nothing (no score sheet: its list has no score column)."""
+    return program.sheet_trigger is None
 
 
 def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | None:
