@@ -45,6 +45,8 @@ ACTION_NAMES = {
     "appeal_upheld": Msg("Appeal upheld"),
     "appeal_dismissed": Msg("Appeal dismissed"),
     "revoke_override": Msg("Override revoked"),
+    "attach": Msg("Document attached"),
+    "remove_attachment": Msg("Document removed"),
 }
 
 # the time zones readers know by a name of their own (any other is read by its id)

@@ -123,6 +123,42 @@ class AttachmentActions(EngineCore):
             raise NotFound("project", project_id)
         return project
 
+    def _attach_problem(self, act: ActionContext, project: Project) -> tuple[str | Msg | None, list[Rejection]]:
+        """Why the acting user may not attach files to ``project`` (the program's permission, an
+        applicant's own project), and the rules that refuse it now (its state)."""
+        program, user = act.program, act.user
+        why: str | Msg | None = permission_problem(
+            ATTACH, program.permissions.get(ATTACH), actor_of(user), project.city
+        )
+        if why is None and user.role == "applicant" and project.applicant != user.name:
+            why = Msg("{name} is not the applicant of project {id}", name=user.name, id=project.id)
+        rejections = []
+        if project.state not in attach_states(program):
+            late = Msg(
+                "project {id} is '{state}'; documents are attached only while it awaits its first decision",
+                id=project.id,
+                state=state_of(program, project.state),
+            )
+            rejections.append(Rejection("attach_state", late))
+        return why, rejections
+
+    def _check_attach(self, act: ActionContext, project: Project, verb: Msg) -> None:
+        why, rejections = self._attach_problem(act, project)
+        subject = Msg("project {id}", id=project.id)
+        if why:
+            log.info("not_permitted", action=ATTACH, actor=act.user.name, project=project.id)
+            raise NotPermitted(verb, subject, why)
+        if rejections:
+            raise self._refuse(verb, subject, rejections, state_of(act.program, project.state))
+
+    def may_attach(self, acting: str | None, project_id: int) -> bool:
+        """Whether the user may attach (and remove) files of a project they may read, now: what
+        the console asks before it shows the upload forms."""
+        with self._acting(acting, write=False, locate=lambda tx: self._project(tx, project_id).cycle_id) as act:
+            project = self._readable_project(act, project_id)
+            why, rejections = self._attach_problem(act, project)
+            return not why and not rejections
+
     def attach(
         self,
         acting: str | None,
@@ -138,25 +174,10 @@ class AttachmentActions(EngineCore):
             program, user = act.program, act.user
             subject = Msg("project {id}", id=project.id)
             verb = Msg("attach a document to")
-            why: str | Msg | None = permission_problem(
-                ATTACH, program.permissions.get(ATTACH), actor_of(user), project.city
-            )
-            if why is None and user.role == "applicant" and project.applicant != user.name:
-                why = Msg("{name} is not the applicant of project {id}", name=user.name, id=project.id)
-            if why:
-                log.info("not_permitted", action=ATTACH, actor=user.name, project=project.id)
-                raise NotPermitted(verb, subject, why)
+            self._check_attach(act, project, verb)
             if expected_version is not None and expected_version != project.version:
                 raise ConcurrentChange(subject, expected_version, project.version)
             declared = _document(program, document)
-            states = attach_states(program)
-            if project.state not in states:
-                late = Msg(
-                    "project {id} is '{state}'; documents are attached only while it awaits its first decision",
-                    id=project.id,
-                    state=state_of(program, project.state),
-                )
-                raise self._refuse(verb, subject, [Rejection("attach_state", late)], state_of(program, project.state))
             name = safe_name(filename)
             checked = check_file(name, data, declared.types, declared.max_mb * MB, declared.words())
             assert project.id is not None  # (read from the store)
@@ -214,26 +235,11 @@ class AttachmentActions(EngineCore):
         documents to the project now; audited."""
         with self._acting(acting, locate=lambda tx: self._project(tx, project_id).cycle_id) as act:
             project = self._readable_project(act, project_id)
-            program, user = act.program, act.user
-            subject = Msg("project {id}", id=project.id)
-            verb = Msg("remove a document of")
-            why: str | Msg | None = permission_problem(
-                ATTACH, program.permissions.get(ATTACH), actor_of(user), project.city
-            )
-            if why is None and user.role == "applicant" and project.applicant != user.name:
-                why = Msg("{name} is not the applicant of project {id}", name=user.name, id=project.id)
-            if why:
-                raise NotPermitted(verb, subject, why)
+            user = act.user
             found = _rows(act).get_attachment(attachment_id)
             if found is None or found.project_id != project_id or found.removed_at is not None:
                 raise NotFound("file", attachment_id)
-            if project.state not in attach_states(program):
-                late = Msg(
-                    "project {id} is '{state}'; documents are attached only while it awaits its first decision",
-                    id=project.id,
-                    state=state_of(program, project.state),
-                )
-                raise self._refuse(verb, subject, [Rejection("attach_state", late)], state_of(program, project.state))
+            self._check_attach(act, project, Msg("remove a document of"))
             _rows(act).mark_attachment_removed(attachment_id, act.now, user.name)
             found.removed_at, found.removed_by = act.now, user.name
             act.log(
