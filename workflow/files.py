@@ -56,14 +56,14 @@ KINDS: dict[str, Kind] = {
             "docx",
             "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
             "a Word document (DOCX)",
-            "Word文档（DOCX）",
+            "DOCX文档",
             ".docx",
         ),
         Kind(
             "xlsx",
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
             "an Excel workbook (XLSX)",
-            "Excel工作簿（XLSX）",
+            "XLSX工作簿",
             ".xlsx",
         ),
     )

@@ -62,7 +62,7 @@ def refusal(name: str, data: bytes, allowed=ALL, **kw) -> tuple[str, str]:
             DOCX,
             ("pdf", "jpeg", "png"),
             "执照.docx is a Word document (DOCX);",
-            "执照.docx是Word文档（DOCX）",
+            "执照.docx是DOCX文档",
         ),
         (
             "note.txt",

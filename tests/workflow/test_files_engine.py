@@ -62,7 +62,7 @@ def test_the_city_admin_attaches_for_its_own_city(s) -> None:
             "执照.docx",
             DOCX,
             "business_license",
-            "执照.docx是Word文档（DOCX），营业执照只接受PDF文件、JPEG图片、PNG图片",
+            "执照.docx是DOCX文档，营业执照只接受PDF文件、JPEG图片、PNG图片",
         ),
     ],
     ids=["exe", "oversized", "zip-bomb", "macro", "wrong-type"],
