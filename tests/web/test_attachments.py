@@ -189,3 +189,34 @@ def test_the_lead_reads_but_is_not_permitted_to_upload(w) -> None:
     )
     assert r.status_code == 403 and snapshot(w.s.store) == before
     assert 'enctype="multipart/form-data"' not in page  # no upload form for whoever may not attach
+
+
+def test_every_form_of_the_section_is_refused_without_its_token(w) -> None:
+    pid = w.s.ids[OWN][0]
+    a = w.s.engine.attach(applicant(OWN), pid, "business_license", "l.pdf", PDF)
+    client = w.browser(applicant(OWN))
+    before = snapshot(w.s.store)
+    for path in (f"/projects/{pid}/attachments", f"/projects/{pid}/attachments/{a.id}/remove"):
+        r = client.post(path, data={"csrf": "forged", "document": "business_license"}, files={"file": ("x.pdf", PDF)})
+        assert r.status_code == 403, (path, r.status_code)
+        assert "页面的安全令牌缺失或已过期" in r.text
+    assert snapshot(w.s.store) == before and len(blobs(w)) == 1
+
+
+def test_the_applicant_removes_a_file_on_the_page(w) -> None:
+    pid = w.s.ids[OWN][0]
+    a = w.s.engine.attach(applicant(OWN), pid, "business_license", "旧执照.pdf", PDF)
+    me = w.browser(applicant(OWN))
+    page = me.get(f"/projects/{pid}").text
+    r = me.post(f"/projects/{pid}/attachments/{a.id}/remove", data={"csrf": csrf_of(page)})
+    assert r.status_code == 303
+    page = me.get(r.headers["location"]).text
+    assert "已删除旧执照.pdf" in page and "缺少必需的证明材料：营业执照" in page
+    assert me.get(f"/projects/{pid}/attachments/{a.id}").status_code == 404
+
+
+def test_the_section_reads_in_english_for_an_english_reader(w) -> None:
+    pid = w.s.ids[OWN][0]
+    page = w.browser(applicant(OWN)).get(f"/projects/{pid}", headers={"accept-language": "en"}).text
+    assert "Supporting documents" in page and "Business licence" in page
+    assert "Required documents missing: Business licence" in page
