@@ -151,3 +151,54 @@ def test_a_folder_store_refuses_a_name_that_is_not_a_hash(tmp_path: Path) -> Non
     blobs = FolderBlobs(tmp_path)
     with pytest.raises(ValueError):
         blobs.path("../../etc/passwd")
+
+
+class _Missing(Exception):
+    response = {"Error": {"Code": "404"}}
+
+
+class _Bucket:
+    """An S3 client as far as S3Blobs uses one (the shape boto3's has), keeping objects in a dict."""
+
+    def __init__(self) -> None:
+        self.objects: dict[tuple[str, str], bytes] = {}
+
+    def head_object(self, Bucket: str, Key: str) -> dict:  # noqa: N803  (boto3's names)
+        if (Bucket, Key) not in self.objects:
+            raise _Missing()
+        return {}
+
+    def put_object(self, Bucket: str, Key: str, Body: bytes, **_: object) -> dict:  # noqa: N803
+        self.objects[(Bucket, Key)] = Body
+        return {}
+
+    def get_object(self, Bucket: str, Key: str) -> dict:  # noqa: N803
+        import io
+
+        return {"Body": io.BytesIO(self.objects[(Bucket, Key)])}
+
+
+def test_an_s3_bucket_keeps_each_content_once_under_its_hash() -> None:
+    from store.blobs import S3Blobs
+
+    bucket = _Bucket()
+    blobs = S3Blobs("evidence", "g60/", client=bucket)
+    sha = digest(PDF)
+    assert blobs.put(None, sha, PDF) is True  # type: ignore[arg-type]
+    assert blobs.put(None, sha, PDF) is False  # type: ignore[arg-type]
+    assert list(bucket.objects) == [("evidence", f"g60/{sha[:2]}/{sha}")]
+    assert blobs.get(None, sha) == PDF  # type: ignore[arg-type]
+    assert blobs.get(None, digest(PNG)) is None  # type: ignore[arg-type]
+
+
+def test_the_file_store_is_chosen_by_its_setting(tmp_path: Path) -> None:
+    from store.blobs import blob_store
+
+    db = tmp_path / "evalflow.db"
+    assert isinstance(blob_store(db, {}), FolderBlobs) and blob_store(db, {}).root == tmp_path / "evalflow.db.files"
+    assert isinstance(blob_store(None, {}), TableBlobs)  # (PostgreSQL: the database's own table)
+    assert isinstance(blob_store(db, {"store": "database"}), TableBlobs)
+    assert blob_store(db, {"store": f"folder:{tmp_path / 'files'}"}).root == tmp_path / "files"
+    with pytest.raises(InvalidInput) as err:
+        blob_store(db, {"store": "ftp://x"})
+    assert "is not folder:PATH, database or s3://BUCKET/PREFIX" in err.value.render("en")
