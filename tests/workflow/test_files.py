@@ -135,3 +135,18 @@ def test_every_program_declares_documents_and_who_attaches_them(programs) -> Non
         assert program.form is not None and program.form.documents
         assert any(d.required for d in program.form.documents)
         assert set(program.permissions["attach"].roles) == {"applicant", "city-admin"}
+
+
+def test_documents_need_someone_who_attaches_them_and_attaching_needs_documents() -> None:
+    from tests.workflow.test_program import problems_of, shipped_data
+
+    data = shipped_data()
+    data["permissions"].pop("attach")
+    assert problems_of(data).problems == ("[permissions] nobody may do: attach",)
+    data = shipped_data()
+    data["form"].pop("documents")
+    assert problems_of(data).problems == ("[permissions] 'attach' is not an action of this program",)
+    data["permissions"].pop("attach")
+    from workflow.program import build_program
+
+    assert build_program(data).form.documents == ()  # a form with no documents: nothing to attach
