@@ -56,7 +56,7 @@ def test_the_page_shows_the_declared_documents_and_the_applicant_uploads_two_fil
     assert r.status_code == 303
     page = me.get(f"/projects/{pid}").text
     assert "营业执照.pdf" in page and "高企证书.png" in page and "缺少必需的证明材料" not in page
-    assert "上传证明材料" in page or "证明材料已上传" in page  # (the history names the action)
+    assert "<td>上传证明材料</td>" in page and "文件：营业执照.pdf" in page  # (the history names the action and file)
     files = w.s.engine.attachments(applicant(OWN), pid)
     got = me.get(f"/projects/{pid}/attachments/{files[0].id}")
     assert got.status_code == 200 and got.content == PDF
