@@ -15,6 +15,7 @@ import click
 
 from commands import (
     appeals,
+    attachments,
     audit,
     cycles,
     db,
@@ -108,6 +109,7 @@ for _command in (
     demos.demo,
 ):
     main.add_command(_command)
+attachments.register(projects.project)  # `evalflow project attach | attachments | attachment`
 
 
 if __name__ == "__main__":  # pragma: no cover  (`python -m cli`: the command without its installed script)

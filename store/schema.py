@@ -21,6 +21,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -290,4 +291,32 @@ api_tokens = Table(
     _instant("created_at"),
     _instant("last_used", nullable=True),
     _instant("revoked_at", nullable=True),
+)
+
+# the files attached to a project (the declared documents of its form), each stored once by its
+# content's sha256 in a blob store (store/blobs.py); removed ones are kept, marked
+attachments = Table(
+    "attachments",
+    metadata,
+    _id(),
+    _int("project_id", ForeignKey("projects.id"), index=True),
+    _text("document"),
+    _text("file_name"),
+    _text("media_type"),
+    _int("size"),
+    _text("sha256", index=True),
+    _text("uploaded_by"),
+    _instant("uploaded_at"),
+    _instant("removed_at", nullable=True),
+    _text("removed_by", nullable=True),
+)
+
+# file contents by sha256, for the store that keeps them in the database (a shared deployment
+# on PostgreSQL: bytea)
+blobs = Table(
+    "blobs",
+    metadata,
+    Column("sha256", String, primary_key=True),
+    _int("size"),
+    Column("data", LargeBinary, nullable=False),
 )

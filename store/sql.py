@@ -25,7 +25,9 @@ from sqlalchemy.exc import DatabaseError, OperationalError
 from i18n import Joined, Msg
 from store import schema
 from store.appeals import AppealRows
+from store.attachments import AttachmentRows
 from store.audit import AuditRows
+from store.blobs import blob_store
 from store.checkpoint import SAFETY_PAGES, Checkpointer
 from store.cycles import CycleRows
 from store.guard import protect_audit
@@ -36,6 +38,7 @@ from store.reminders import ReminderRows
 from store.rows import Bound
 from store.score_sheets import SheetRows
 from store.users import UserRows
+from workflow.attachments import BlobStore
 from workflow.audit import GENESIS
 from workflow.errors import StoreUnavailable
 from workflow.jsontext import compact
@@ -50,7 +53,7 @@ PAGE_SIZE = 16_384
 _CHECKPOINTS = Checkpointer(BUSY_TIMEOUT_MS)  # one thread for the process's SQLite databases
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001"
-HEAD = "0008"  # the newest revision in store/migrations/versions (a test keeps this true)
+HEAD = "0009"  # the newest revision in store/migrations/versions (a test keeps this true)
 
 
 def database_url(db: str | None) -> str:
@@ -137,6 +140,14 @@ class SqlStore:
         path = self.sqlite_path()
         # whose log _CHECKPOINTS checkpoints (absolute: the same file whatever the working folder later)
         self._log_path = str(path.absolute()) if path is not None else None
+        self._blobs: BlobStore | None = None
+
+    @property
+    def blobs(self) -> BlobStore:
+        """Where attached files' contents are kept (store/blobs.py chooses, once)."""
+        if self._blobs is None:
+            self._blobs = blob_store(self.sqlite_path())
+        return self._blobs
 
     def describe(self) -> str:
         return make_url(self.url).render_as_string(hide_password=True)
@@ -345,7 +356,18 @@ def _create_tables(engine: Engine) -> None:
     schema.metadata.create_all(engine)
 
 
-class Tx(UserRows, CycleRows, ProjectRows, ProjectPages, SheetRows, ListRows, AuditRows, AppealRows, ReminderRows):
+class Tx(
+    UserRows,
+    CycleRows,
+    ProjectRows,
+    ProjectPages,
+    SheetRows,
+    ListRows,
+    AuditRows,
+    AppealRows,
+    ReminderRows,
+    AttachmentRows,
+):
     """Reads and writes inside one transaction, every kind of record (each kind's rows in a module of
     its own). Every write of a versioned record checks the version."""
 

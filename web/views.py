@@ -45,6 +45,8 @@ ACTION_NAMES = {
     "appeal_upheld": Msg("Appeal upheld"),
     "appeal_dismissed": Msg("Appeal dismissed"),
     "revoke_override": Msg("Override revoked"),
+    "attach": Msg("Document attached"),
+    "remove_attachment": Msg("Document removed"),
 }
 
 # the time zones readers know by a name of their own (any other is read by its id)
@@ -451,6 +453,8 @@ def form_params(action: Action, form: dict[str, str]) -> dict[str, Any]:
 def declared_data(program: Program, trigger: str, data: dict[str, Any]) -> list[tuple[str, str]]:
     """What an action was given, by its declared labels (a grade by its label and its choice's name, not grade=ID)."""
     action = program.actions.get(trigger)
+    if action is None and trigger in ("attach", "remove_attachment") and data.get("file_name"):
+        return [(str(Msg("Attached file")), str(data["file_name"]))]  # (the file, by the name it was uploaded under)
     return action.shown(data) if action is not None else []
 
 

@@ -14,12 +14,15 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Any, cast
 
-from i18n import Joined, Msg
+from i18n import Joined, Msg, Text
 from policies.base import Party, parse_date
 from workflow.errors import InvalidInput
+from workflow.files import DEFAULT_MAX_MB
+from workflow.files import KINDS as FILE_KINDS
 from workflow.records import plain
 
 KINDS = ("text", "date", "int", "bool", "list", "choice", "party", "number")
+_DOCUMENT_KEYS = frozenset({"id", "zh", "en", "required", "types", "max_mb"})
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,27 @@ class FormField:
 
 
 @dataclass(frozen=True)
+class Document:
+    """A document an application carries (营业执照, a certificate): its id, labels, whether it is
+    required, the kinds of file it takes (workflow/files.py KINDS) and its size limit in MB."""
+
+    id: str
+    zh: str
+    en: str
+    required: bool = False
+    types: tuple[str, ...] = ("pdf", "jpeg", "png")
+    max_mb: int = DEFAULT_MAX_MB
+
+    def label(self, lang: str) -> str:
+        """The document's name in ``lang`` (``en``: English, else Chinese)."""
+        return self.en if lang == "en" else self.zh
+
+    def words(self) -> Text:
+        """The document as a message names it."""
+        return Text(self.en, self.zh)
+
+
+@dataclass(frozen=True)
 class FormGroup:
     """A repeated part of the form, one row per member (a team, the member units of an
     alliance); ``flags`` are yes/no columns; at least ``min_rows`` rows."""
@@ -85,6 +109,11 @@ class Form:
     # a party as an application may name it (its id, its name, its name without 市 or 区) -> its id,
     # as the form's notes tell applicants; the application keeps the id
     party_names: Mapping[str, str] = field(default_factory=dict)
+    documents: tuple[Document, ...] = ()  # the documents an application carries, attached as files
+
+    def document(self, document_id: str) -> Document | None:
+        """The declared document ``document_id`` (None: the form declares no such document)."""
+        return next((d for d in self.documents if d.id == document_id), None)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {f.path: f for f in self.fields})
@@ -329,6 +358,7 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
                 int(g.get("min_rows", 1)),
                 g.get("missing", ""),
             )
+    documents = _documents(raw.get("documents"), problems)
     if problems:
         return None, problems
     form = Form(
@@ -342,8 +372,49 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
         group=group,
         notes=tuple(raw.get("notes") or ()),
         party_names=_party_names(parties),
+        documents=documents,
     )
     return form, []
+
+
+def _documents(raw: Any, problems: list[str]) -> tuple[Document, ...]:
+    """``[form] documents``: each { id, zh, en, required, types, max_mb }, every problem listed."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        problems.append(f"[form] documents must be a list of tables, not {raw!r}")
+        return ()
+    out: list[Document] = []
+    seen: set[str] = set()
+    for i, d in enumerate(raw):
+        where = f"[form] documents[{i}]"
+        if not isinstance(d, dict) or not all(isinstance(d.get(k), str) and d[k].strip() for k in ("id", "zh", "en")):
+            problems.append(f"{where}: each document needs an id, a zh and an en label, not {d!r}")
+            continue
+        where = f"[form] documents[{i}] {d['id']!r}"
+        before = len(problems)
+        unknown = sorted(set(d) - _DOCUMENT_KEYS)
+        if unknown:
+            problems.append(f"{where}: unknown keys {', '.join(unknown)} (keys: {', '.join(sorted(_DOCUMENT_KEYS))})")
+        if d["id"] in seen:
+            problems.append(f"{where}: the id is declared twice")
+        seen.add(d["id"])
+        types = d.get("types", ["pdf", "jpeg", "png"])
+        if not isinstance(types, list) or not types:
+            problems.append(f"{where}: types must be a non-empty list of {', '.join(FILE_KINDS)}")
+            types = []
+        bad = [t for t in types if t not in FILE_KINDS]
+        if bad:
+            problems.append(f"{where}: unknown types {', '.join(map(repr, bad))} (known: {', '.join(FILE_KINDS)})")
+        required = d.get("required", False)
+        if not isinstance(required, bool):
+            problems.append(f"{where}: required must be true or false")
+        max_mb = d.get("max_mb", DEFAULT_MAX_MB)
+        if not isinstance(max_mb, int) or isinstance(max_mb, bool) or not 0 < max_mb <= 200:
+            problems.append(f"{where}: max_mb must be a whole number of megabytes from 1 to 200")
+        if len(problems) == before:
+            out.append(Document(d["id"], d["zh"], d["en"], required, tuple(types), max_mb))
+    return tuple(out)
 
 
 def _party_names(parties: Sequence[Party]) -> dict[str, str]:

@@ -82,6 +82,8 @@ _ENGINE_ACTIONS: dict[str, Msg] = {
     "correct": Msg("list corrected"),
     "place": Msg("placed on the list"),
     "open": Msg("cycle opened"),
+    "attach": Msg("document attached"),
+    "remove_attachment": Msg("document removed"),
 }
 
 
@@ -151,6 +153,20 @@ def _propose(d: Mapping[str, Any]) -> Msg:
     )
 
 
+def _file(d: Mapping[str, Any], n: Names) -> Msg:
+    """An attached (or removed) file: its document, name, size and content's hash."""
+    form = n.program.form if n.program is not None else None
+    doc = form.document(d["document"]) if form is not None else None
+    size = Msg(", {size} bytes", size=d["size"]) if d.get("size") is not None else ""
+    return Msg(
+        "{document}: {name}{size}, sha256 {sha256}",
+        document=doc.words() if doc is not None else d["document"],
+        name=d["file_name"],
+        size=size,
+        sha256=d["sha256"],
+    )
+
+
 # how the engine's own actions are told: (the entry, its data, the names of the program) -> message
 Teller = Callable[[AuditEntry, Mapping[str, Any], Names], Any]
 
@@ -192,6 +208,8 @@ _TELL: dict[str, Teller] = {
         appeals=Joined([str(a) for a in d.get("appeals", [])], ", "),
     ),
     "propose": lambda e, d, n: _propose(d),
+    "attach": lambda e, d, n: _file(d, n),
+    "remove_attachment": lambda e, d, n: _file(d, n),
     "publish": lambda e, d, n: (
         Msg(
             "corrected publication of version {version}: {count} changes",

@@ -36,7 +36,8 @@ from workflow.story import tell
 
 PROGRAM = "g60-deep-integration"
 CYCLE = "g60-2027"
-FIRST_TABLES = {t for t in TABLES if t not in ("appeals", "audit_heads")}
+LATER_TABLES = ("appeals", "audit_heads", "attachments", "blobs")  # added by migrations after 0001
+FIRST_TABLES = {t for t in TABLES if t not in LATER_TABLES}
 
 
 @pytest.fixture(params=BACKENDS)
@@ -380,7 +381,7 @@ def test_the_comparison_sees_what_0001_lacks(url: str) -> None:
     found = differences(url)
     added_tables = {d[1].name for d in found if isinstance(d, tuple) and d[0] == "add_table"}
     added_columns = [(d[2], d[3].name) for d in found if isinstance(d, tuple) and d[0] == "add_column"]
-    assert added_tables == {"appeals", "audit_heads", *WEB_TABLES}
+    assert added_tables == {*LATER_TABLES, *WEB_TABLES}
     assert sorted(added_columns) == [
         ("audit", "hash"),
         ("audit", "prev_hash"),
@@ -400,9 +401,9 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    assert chain == [HEAD, "0007", "0006", "0005", "0004", "0003", "0002", FIRST]
+    assert chain == [HEAD, "0008", "0007", "0006", "0005", "0004", "0003", "0002", FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
-    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", "0004", "0005", "0006", "0007", HEAD]
+    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", "0004", "0005", "0006", "0007", "0008", HEAD]
 
 
 def test_downgrade_0002_to_0001_on_an_empty_database(url: str) -> None:
@@ -599,6 +600,7 @@ def test_0008_gives_users_a_language_not_yet_chosen_and_back(first: str) -> None
     alembic(url, "upgrade", "0007")
     users = old_rows(url)["users"]
     alembic(url, "upgrade", "0008")
+    alembic(url, "upgrade", "head")  # (and the revisions after it, to compare with the declared schema)
     assert differences(url) == []
     assert old_rows(url)["users"] == users  # every user kept
     with SqlStore(url).transaction() as tx:
@@ -609,3 +611,16 @@ def test_0008_gives_users_a_language_not_yet_chosen_and_back(first: str) -> None
         assert getattr(tx.get_user("lead"), "language", None) == "en"
     alembic(url, "downgrade", "0007")
     assert "language" not in columns(url, "users") and old_rows(url)["users"] == users
+
+
+# ------------------------------------------------------------------------------ 0009: attachments
+def test_0009_adds_the_attachments_and_blobs_tables_and_back(first: str) -> None:
+    url = first
+    alembic(url, "upgrade", "0008")
+    before = old_rows(url)
+    alembic(url, "upgrade", "0009")
+    assert differences(url) == []
+    assert {"attachments", "blobs"} <= tables(url)
+    alembic(url, "downgrade", "0008")
+    assert not {"attachments", "blobs"} & tables(url)
+    assert old_rows(url) == before

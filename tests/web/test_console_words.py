@@ -82,6 +82,8 @@ def _data(store: SqlStore) -> list[str]:
     applicants' units and projects, reasons and notes."""
     out = _rows(store, "SELECT name FROM users") + _rows(store, "SELECT id FROM cycles")
     out += _rows(store, "SELECT unit_name FROM projects") + _rows(store, "SELECT project_name FROM projects")
+    # the names files were uploaded under, and the hashes of their contents
+    out += _rows(store, "SELECT file_name FROM attachments") + _rows(store, "SELECT sha256 FROM attachments")
     return out
 
 
@@ -98,8 +100,10 @@ def _crawl_g60(web, crawl: Crawl) -> None:
     for checkpoint in G60_CHECKPOINTS:
         w: Web = web(checkpoint)
         program = w.s.engine.programs.get("g60-deep-integration")
-        words = Vocabulary(program, _data(w.s.store))
         own = w.s.ids["hefei"]
+        if checkpoint == "collection":  # a project page with its 证明材料 attached (and in its history)
+            w.s.engine.attach(applicant("hefei"), own[0], "business_license", "营业执照.pdf", b"%PDF-1.4\n%%EOF\n")
+        words = Vocabulary(program, _data(w.s.store))
         projects = [own[0], own[-1], w.s.ids["songjiang"][0]]
         for role, user in (
             ("lead", LEAD),

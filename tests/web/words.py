@@ -30,6 +30,10 @@ ALLOWED_WORDS = frozenset(
         "csv",
         "PDF",
         "pdf",
+        "JPEG",  # the other types of an attached document, and the hash that names its content
+        "PNG",
+        "DOCX",
+        "SHA",
         "zip",
         "md",
         "evalflow",

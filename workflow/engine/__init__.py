@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from workflow.accounts import AccountActions
 from workflow.appeals import AppealActions
+from workflow.attachments import AttachmentActions
 from workflow.engine.cycles import AdvanceResult, CycleActions
 from workflow.engine.door import MOVE_CHUNK
 from workflow.engine.lists import ListActions
@@ -25,5 +26,5 @@ from workflow.trail import TrailActions
 __all__ = ["MOVE_CHUNK", "AdvanceResult", "Engine", "ImportResult", "ReportData"]
 
 
-class Engine(CycleActions, ListActions, Reads, AppealActions, TrailActions, AccountActions):
+class Engine(CycleActions, ListActions, Reads, AppealActions, TrailActions, AccountActions, AttachmentActions):
     """Runs programs' cycles on a store, with an injected clock."""

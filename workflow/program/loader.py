@@ -380,6 +380,9 @@ def _overrides(r: Reading) -> dict[str, Any]:
 
 def _permissions(r: Reading) -> dict[str, Any]:
     permissions: dict[str, Permission] = {}
+    form = r.data.get("form")
+    if isinstance(form, dict) and form.get("documents"):
+        r.actions.add("attach")  # a form that declares documents: someone attaches them (its permission)
     for action, perm in r.table("permissions").items():
         if action not in r.actions:
             r.problems.append(f"[permissions] {action!r} is not an action of this program")
