@@ -75,13 +75,15 @@ def test_the_english_of_the_environment(monkeypatch: pytest.MonkeyPatch) -> None
 def test_a_group_and_a_command_in_chinese_and_in_english() -> None:
     group = lines("project", "--help")
     assert group[:3] == ["用法：evalflow project [OPTIONS] COMMAND [ARGS]...", "", "  申报和项目。"]
-    assert (
-        "  accept   将符合申报条件的申报确认入库" in group
-        and "  show     查看项目及其申报材料、评分表和历史记录" in group
-    )
+    listed = [line.split(maxsplit=1) for line in group if line.startswith("  ") and not line.startswith("   ")]
+    assert ["accept", "将符合申报条件的申报确认入库"] in listed and [
+        "show",
+        "查看项目及其申报材料、评分表和历史记录",
+    ] in listed
     group = lines("--lang", "en", "project", "--help")
     assert group[:3] == ["Usage: evalflow project [OPTIONS] COMMAND [ARGS]...", "", "  Applications and projects."]
-    assert "  show     Show a project with its application, sheets and history." in group
+    shown = [line.split(maxsplit=1) for line in group if line.startswith("  ")]
+    assert ["show", "Show a project with its application, sheets and history."] in shown
 
     command = lines("cycle", "open", "--help")
     assert command[0] == "用法：evalflow cycle open [OPTIONS] PROGRAM_ID"
