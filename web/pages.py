@@ -282,6 +282,7 @@ def project_list(
         first=(page - 1) * PAGE_SIZE + 1,
         categories=views.category_choices(program),
         action_name=lambda t: action_words(program, t),
+        scored=views.scored_here(engine, me.user, chosen, program),
     )
 
 
