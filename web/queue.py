@@ -83,7 +83,7 @@ def queue_page(request: Request, me: Me, cycle: str | None = None, city: str | N
         me,
         cycle=chosen,
         program=program,
-        q=q,
+        waiting=q,
         may_upload=bool(program.sheet_trigger) and views.may(me.user, program, program.sheet_trigger, me.user.city),
     )
 
