@@ -495,7 +495,8 @@ def check_scores(engine: Any, user: User, cycle: Cycle, path: Path) -> SheetChec
             band = c.band_for(value) if isinstance(value, int) else None
             cells.append((c, value, band.label if band else None))
         total = sum(v for v in scores.values() if isinstance(v, int))
-        rows.append(SheetRow(row_words(label), pid, names.get(pid, ""), cells, total, str(req.get("completion", ""))))
+        where = row_words(label.split(" (")[0])  # (the project is a column of its own)
+        rows.append(SheetRow(where, pid, names.get(pid, ""), cells, total, str(req.get("completion", ""))))
     return SheetCheck(named or user.city, rows, skipped, [(pid, req) for _, pid, req in items])
 
 
