@@ -30,7 +30,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.datastructures import UploadFile
 
-from i18n import Msg
+from i18n import Msg, rendered
 from policies.base import party_words
 from sheets.files import max_import_bytes
 from web import queue, views
@@ -251,6 +251,15 @@ def row_words(label: str) -> str:
     return _ROW.sub(lambda m: str(Msg("row {n}", n=int(m.group(1)))), label)
 
 
+def refusal_lines(exc: EvalflowError) -> list[str]:
+    """A refused file's problems one a line, each row named as the reader reads it (an error
+    that lists none is its one sentence)."""
+    problems = getattr(exc, "problems", None)
+    if not problems:
+        return [str(exc)]
+    return [row_words(str(rendered(p))) for p in problems]
+
+
 @dataclass
 class Job:
     """An import running (or done) in the background: how far it is, then what it did."""
@@ -404,6 +413,7 @@ def import_status(request: Request, me: Me, upload_id: str) -> Response:
         job=job,
         upload_id=upload_id,
         row_words=row_words,
+        lines=refusal_lines,
     )
     if not job.finished:  # the browser asks again in a second, script or no script
         page.headers["Refresh"] = "1"

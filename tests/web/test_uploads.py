@@ -135,11 +135,15 @@ def test_a_bad_row_refuses_the_whole_file_naming_the_row(collection, tmp_path: P
     path = workbook(tmp_path / "合肥.xlsx", hefei_apps(5), change={4: (party_members, "约十人")})
     client = english(w.browser(admin("hefei")))
     before = snapshot(w.s.store)
-    page = finished(client, upload(client, path).headers["location"])
+    status = upload(client, path).headers["location"]
+    page = finished(client, status)
     assert "The file is refused; nothing was imported" in page
     assert "[申报表 row 5 党员数] &#39;约十人&#39; is not a whole number" in page
     assert "Import all" not in page
     assert snapshot(w.s.store) == before
+    client.headers["accept-language"] = "zh-CN"
+    zh = client.get(status).text
+    assert "文件未通过检查，未导入任何申报" in zh and "[申报表 第5行 党员数]" in zh
 
 
 def test_another_citys_rows_are_refused_for_a_city_administrator(collection, tmp_path: Path) -> None:
@@ -157,7 +161,7 @@ def test_another_citys_rows_are_refused_for_a_city_administrator(collection, tmp
     # posted anyway: the engine refuses it all, with the CLI's words
     r = client.post(f"{status}/run", data={"csrf": csrf_of(page)})
     done = finished(client, r.headers["location"])
-    assert "Nothing was imported" in done and "nothing was imported" in done and "row 5" in done
+    assert "Nothing was imported" in done and "not permitted" in done and "row 5" in done
     assert snapshot(w.s.store) == before
 
 
