@@ -1,5 +1,5 @@
-"""The API of uploads and the scorer's queue: a city's 附件1 workbook (a dry run giving every
-row's verdict, or the import, all or nothing), a scorer's 附件2 sheet (a check, or the record,
+"""The API of uploads and the scorer's queue: a city's application workbook (a dry run giving every
+row's verdict, or the import, all or nothing), a scorer's score sheet (a check, or the record,
 all or nothing) and the projects left to score. A file is sent as ``multipart/form-data`` and
 read as the command line reads it; it is deleted when the call ends."""
 
@@ -30,7 +30,7 @@ router = APIRouter(prefix="/api", tags=["uploads"], responses=ERRORS)
 
 
 class RowOut(BaseModel):
-    row: str = Field(description="Where the application is in the file (e.g. 申报表 row 5)")
+    row: str = Field(description="Where the application is in the file (e.g. the form's sheet, row 5)")
     unit: str
     project: str
     verdict: str = Field(

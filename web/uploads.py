@@ -1,5 +1,5 @@
-"""Uploads on the console: a city's 附件1 workbook (every row's verdict from a dry run, then all
-or nothing, in a background thread with a page that shows its progress) and a scorer's 附件2
+"""Uploads on the console: a city's application workbook (every row's verdict from a dry run, then all
+or nothing, in a background thread with a page that shows its progress) and a scorer's score
 sheet (what would be recorded, then all or nothing). Both read the file exactly as the command
 line's ``project import`` and ``score import`` do, and act through the engine as the signed-in
 user.
@@ -247,7 +247,7 @@ def _field(get: Callable[[Any], Any], data: Any) -> str:
 
 
 def row_words(label: str) -> str:
-    """A row's label as the reader reads it (``申报表 row 5`` is 申报表 第5行 in Chinese)."""
+    """A row's label as the reader reads it (``row 5`` reads 第5行 in Chinese)."""
     return _ROW.sub(lambda m: str(Msg("row {n}", n=int(m.group(1)))), label)
 
 
@@ -354,7 +354,7 @@ def refuse_role(user: User, what: Any) -> NotPermitted:
     )
 
 
-# ------------------------------------------------------------------------------------------ 附件1 pages
+# ---------------------------------------------------------------------------------- application pages
 def _import_cycle(request: Request, me: Signed, cycle_id: str | None) -> tuple[Cycle, Any]:
     engine = engine_of(request)
     cycle = views.choose_cycle(engine, cycle_id)
@@ -447,7 +447,7 @@ def import_run(request: Request, me: Me, form: Posted, upload_id: str) -> Respon
     return RedirectResponse(f"/import/{upload_id}", status_code=303)
 
 
-# ------------------------------------------------------------------------------------------ 附件2 pages
+# ---------------------------------------------------------------------------------- score sheet pages
 def _score_cycle(request: Request, me: Signed, cycle_id: str | None) -> tuple[Cycle, Any]:
     engine = engine_of(request)
     cycle = views.choose_cycle(engine, cycle_id)
