@@ -5,10 +5,12 @@ read as the command line reads it; it is deleted when the call ends."""
 
 from __future__ import annotations
 
-from typing import Annotated
+from pathlib import Path
+from typing import Annotated, Any
 
 from fastapi import APIRouter, File, Form, Request, UploadFile
 from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
 
 from i18n import Msg, rendered
 from web import queue
@@ -16,6 +18,7 @@ from web.api import ERRORS, Eng, Me
 from web.uploads import (
     SCORE_SUFFIXES,
     SUFFIXES,
+    SheetCheck,
     box_of,
     check_applications,
     check_scores,
@@ -25,6 +28,7 @@ from web.uploads import (
     refuse_role,
     row_words,
 )
+from workflow.records import Cycle, User
 
 router = APIRouter(prefix="/api", tags=["uploads"], responses=ERRORS)
 
@@ -99,42 +103,47 @@ async def import_applications(
         raise refuse_role(user, Msg("applications"))
     box = box_of(request)
     up = await box.save(file, "applications", cycle.id, f"api:{user.name}", user.name, SUFFIXES)
-    try:
-        if dry_run:
-            check = check_applications(engine, user, cycle, up.path)
-            if check.refused is not None:
-                raise check.refused
-            rows = [
-                RowOut(
-                    row=row_words(r.label),
-                    unit=r.unit,
-                    project=r.title,
-                    verdict=r.verdict,
-                    problems=[str(rendered(m)) for m in r.problems],
-                    project_id=r.project_id,
-                )
-                for r in check.rows
-            ]
-            return ImportOut(
-                dry_run=True,
-                count=len(rows),
-                new=check.count("new"),
-                same=check.count("same"),
-                refused=check.count("refused"),
-                rows=rows,
-            )
-        items = read_file(engine, cycle, up.path)
-        result = engine.submit_batch(user.name, items, cycle.id, False)
-        return ImportOut(
-            dry_run=False,
-            count=len(items),
-            new=len(result.created),
-            same=len(result.unchanged),
-            refused=0,
-            created=[p.id for p in result.created],
-        )
+    try:  # (the engine's work off the event loop: a large file takes seconds)
+        return await run_in_threadpool(_import, engine, user, cycle, up.path, dry_run)
     finally:
         box.drop(up.id)
+
+
+def _import(engine: Any, user: User, cycle: Cycle, path: Path, dry_run: bool) -> ImportOut:
+    """A dry run's verdicts, or the import's projects (the engine's work, in a worker thread)."""
+    if dry_run:
+        check = check_applications(engine, user, cycle, path)
+        if check.refused is not None:
+            raise check.refused
+        rows = [
+            RowOut(
+                row=row_words(r.label),
+                unit=r.unit,
+                project=r.title,
+                verdict=r.verdict,
+                problems=[str(rendered(m)) for m in r.problems],
+                project_id=r.project_id,
+            )
+            for r in check.rows
+        ]
+        return ImportOut(
+            dry_run=True,
+            count=len(rows),
+            new=check.count("new"),
+            same=check.count("same"),
+            refused=check.count("refused"),
+            rows=rows,
+        )
+    items = read_file(engine, cycle, path)
+    result = engine.submit_batch(user.name, items, cycle.id, False)
+    return ImportOut(
+        dry_run=False,
+        count=len(items),
+        new=len(result.created),
+        same=len(result.unchanged),
+        refused=0,
+        created=[p.id for p in result.created],
+    )
 
 
 @router.post("/cycles/{cycle_id}/scores/import", summary="Check or record a city's filled score sheet, all or nothing")
@@ -147,10 +156,15 @@ async def import_scores(
         raise refuse_role(user, Msg("score sheets"))
     box = box_of(request)
     up = await box.save(file, "scores", cycle.id, f"api:{user.name}", user.name, SCORE_SUFFIXES)
-    try:
+
+    def work() -> SheetCheck:
         check = check_scores(engine, user, cycle, up.path)
         if record:
             engine.fire_each(user.name, check.items, program.sheet_trigger)
+        return check
+
+    try:
+        check = await run_in_threadpool(work)
     finally:
         box.drop(up.id)
     rows = [

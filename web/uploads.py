@@ -28,6 +28,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import UploadFile
 
 from i18n import Msg, rendered
@@ -523,7 +524,7 @@ async def scores_upload(request: Request, me: Me, form: Posted) -> Response:
     box = box_of(request)
     up = await box.save(file, "scores", chosen.id, me.session.id, me.user.name, SCORE_SUFFIXES)
     try:
-        check_scores(engine_of(request), me.user, chosen, up.path)
+        await run_in_threadpool(check_scores, engine_of(request), me.user, chosen, up.path)
     except EvalflowError:
         box.drop(up.id)  # refused: nothing kept
         raise
