@@ -6,8 +6,11 @@ from __future__ import annotations
 
 import re
 
+import pytest
+
 from tests.conftest import LEAD, SHEET_MID, admin, applicant, scorer, snapshot
 from tests.web.conftest import csrf_of
+from tests.web.test_api_scoping import ROLES
 
 CYCLE = "g60-2027"
 
@@ -121,3 +124,26 @@ def test_who_may_read_the_queue(web) -> None:
     assert w.browser(admin("jiaxing")).get(f"/queue?cycle={CYCLE}&city=hefei").status_code == 403
     assert w.browser(applicant("hefei")).get(f"/queue/next?cycle={CYCLE}").status_code == 403
     assert w.browser(admin("hefei")).get(f"/queue?cycle={CYCLE}").status_code == 200
+
+
+# the matrix of tests/web/test_api_scoping.py for the queue: every role of the own city (hefei)
+# and of another (jiaxing) asks for hefei's queue, by the API and by the page, before and during
+# joint scoring; another city's call is always denied and nothing changes
+QUEUE_OWN = {"city-admin": 200, "scorer": 200, "applicant": 403}
+
+
+@pytest.mark.parametrize("checkpoint", ["recommendation", "joint_scoring"])
+@pytest.mark.parametrize("role", sorted(ROLES))
+@pytest.mark.parametrize("side", ["own-city", "other-city"])
+def test_the_queue_matrix(web, checkpoint: str, role: str, side: str) -> None:
+    w = web(checkpoint)
+    user = ROLES[role]("hefei" if side == "own-city" else "jiaxing")
+    api, page = w.api(user), w.browser(user)
+    before = snapshot(w.s.store)
+    expected = QUEUE_OWN[role] if side == "own-city" else 403
+    r = api.get(f"/api/cycles/{CYCLE}/queue?city=hefei")
+    assert r.status_code == expected, r.text
+    if expected == 403:
+        assert r.json()["error"] == "not_permitted"
+    assert page.get(f"/queue?cycle={CYCLE}&city=hefei").status_code == expected
+    assert snapshot(w.s.store) == before
