@@ -6,6 +6,7 @@ for leaving the database unchanged; every new route for another city's and a wro
 from __future__ import annotations
 
 import re
+import tempfile
 import time
 from pathlib import Path
 
@@ -76,6 +77,13 @@ def english(client):
 
 def count(w, city: str = "hefei") -> int:
     return len(w.s.engine.projects(LEAD, CYCLE, city=city, with_application=False))
+
+
+@pytest.fixture(autouse=True)
+def _uploads_in_tmp(tmp_path: Path, monkeypatch) -> None:
+    """The uploads kept between steps go to the test's own folder (the server's temporary folder)."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path / "tmp"))
+    (tmp_path / "tmp").mkdir()
 
 
 @pytest.fixture
@@ -364,3 +372,26 @@ def test_the_api_checks_and_records_a_sheet_and_lists_the_queue(web, tmp_path: P
     assert w.api(applicant("hefei")).get(f"/api/cycles/{CYCLE}/queue").status_code == 403
     assert w.api(scorer("jiaxing")).get(f"/api/cycles/{CYCLE}/queue?city=hefei").status_code == 403
     assert w.api(LEAD).get(f"/api/cycles/{CYCLE}/queue").json()["parties"]["hefei"] == queue["left"] - 1
+
+
+@pytest.mark.parametrize(
+    ("user", "page"),
+    [
+        (scorer("hefei"), "/import"),
+        (applicant("hefei"), "/import"),
+        (admin("hefei"), "/scores/import"),
+        (applicant("hefei"), "/scores/import"),
+        (LEAD, "/scores/import"),
+    ],
+    ids=lambda v: str(v),
+)
+def test_a_wrong_role_uploads_nothing(web, tmp_path: Path, user: str, page: str) -> None:
+    w = web("joint_scoring")
+    path = workbook(tmp_path / "合肥.xlsx", hefei_apps(2))
+    client = english(w.browser(user))
+    csrf = csrf_of(client.get("/").text)
+    before = snapshot(w.s.store)
+    with path.open("rb") as f:
+        r = client.post(page, data={"csrf": csrf, "cycle": CYCLE}, files={"file": (path.name, f, XLSX)})
+    assert r.status_code == 403 and "Not permitted to upload" in r.text
+    assert snapshot(w.s.store) == before
