@@ -86,8 +86,18 @@ def project_list(
         query.offset = (page - 1) * per_page
         found = engine.project_page(me.user.name, chosen.id, query, by_score)
     listed = views.listed_categories(engine, me.user, chosen, found.projects)
+    # (a project the reader's city has already scored is not offered as still to score)
+    sheeted = views.scored_here(engine, me.user, chosen, program)
     rows = [
-        (p, views.category_key(program, p, listed), views.actions_for(me.user, p, chosen, program))
+        (
+            p,
+            views.category_key(program, p, listed),
+            [
+                t
+                for t in views.actions_for(me.user, p, chosen, program)
+                if not (t == program.sheet_trigger and p.id in sheeted)
+            ],
+        )
         for p in found.projects
     ]
     bulk = [t for t in views.bulk_actions(program) if any(t in acts for _, _, acts in rows)]

@@ -284,12 +284,24 @@ def _missing_sheets(engine: Any, user: User, program: Program, projects: list[Pr
         out.append(
             Todo(
                 Msg("{party} has not scored:", party=party_words(program.parties, party)),
+                link=f"/queue?cycle={projects[0].cycle_id}" + (f"&city={party}" if user.role == "lead" else ""),
                 rule=r.rule,
                 projects=missing[:MISSING_SHOWN],
                 more=max(0, len(missing) - MISSING_SHOWN),
             )
         )
     return out
+
+
+def scored_here(engine: Any, user: User, cycle: Cycle, program: Program) -> set[int]:
+    """The projects the user's city (or the user, when the program scores per scorer) has a
+    current sheet on, from one read: the project list does not offer them as still to score."""
+    trigger = program.sheet_trigger
+    if not trigger or not user.city or program.stage_of_action.get(trigger) != cycle.stage:
+        return set()
+    per_scorer = program.sheets_per == "scorer"
+    done = engine.scored(user.name, cycle.id, by_scorer=per_scorer)
+    return done.get(user.name if per_scorer else user.city, set())
 
 
 def state_text(program: Program, state: str) -> Text:

@@ -122,6 +122,9 @@ def _crawl_g60(web, crawl: Crawl) -> None:
                 "/list",
                 "/appeals",
                 "/projects/99999",
+                "/import",
+                "/scores/import",
+                "/queue",
             ):
                 crawl.read(client, url, where, words)
 
@@ -185,7 +188,7 @@ def _crawl_sister(module, program_id: str, root: Path, monkeypatch: pytest.Monke
             for role, name in users.items():
                 client = _signed_in(app, engine, name)
                 where = f"{program_id} step {step.name} as {role} ({name})"
-                urls = ["/", "/projects", "/list", "/appeals", "/projects/99999"]
+                urls = ["/", "/projects", "/list", "/appeals", "/projects/99999", "/import", "/scores/import", "/queue"]
                 urls += [f"/projects?cycle={c}" for c in cycles[1:]]
                 urls += [f"/projects/{pid}" for pid in sample]
                 for url in urls:

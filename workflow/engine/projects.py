@@ -38,6 +38,17 @@ class ImportResult:
     unchanged: list[tuple[str, int]] = field(default_factory=list)  # (label, the project it already is)
 
 
+class ImportRefused(InvalidInput):
+    """An import refused row by row: the message groups the rows that share a problem (legible on
+    one line), ``labelled`` keeps every (row label, problem) so that a page can give each row its
+    own verdict, and ``unchanged`` the rows already imported as they are."""
+
+    def __init__(self, what: Any, labelled: Sequence[tuple[str, Any]], unchanged: Sequence[str] = ()):
+        super().__init__(what, _grouped(labelled))
+        self.labelled = tuple(labelled)
+        self.unchanged = tuple(unchanged)
+
+
 class ProjectActions(Door):
     """Submitting applications; firing triggers on projects."""
 
@@ -260,7 +271,11 @@ class ProjectActions(Door):
                     )
             found = [p for p in problems if p is not None]
             if found:
-                raise InvalidInput(Msg("{subject} (nothing was imported)", subject=subject), _grouped(found))
+                raise ImportRefused(
+                    Msg("{subject} (nothing was imported)", subject=subject),
+                    found,
+                    [label for label, _ in result.unchanged],
+                )
             if dry_run:
                 result.created = [p for p, _ in planned]
                 return result

@@ -298,14 +298,15 @@ class Reads(Door):
             found = tx.find_projects(cycle.id, states=program.listable_states, with_application=False)
             return cycle, program, [p for p in found if self.visible(user, p, cycle, program)]
 
-    def scored(self, acting: str | None, cycle_id: str | None = None) -> dict[str, set[int]]:
+    def scored(self, acting: str | None, cycle_id: str | None = None, by_scorer: bool = False) -> dict[str, set[int]]:
         """The projects each party has a current score sheet on, read at once: every party's for
-        the lead, the user's own city's otherwise (the dashboard names the sheets still missing)."""
+        the lead, the user's own city's otherwise (the dashboard names the sheets still missing).
+        ``by_scorer``: keyed by the scorer instead (a program scored per scorer: each one's queue)."""
         with self._acting(acting, cycle_id, write=False) as act:
             out: dict[str, set[int]] = {}
             for sheet in act.tx.sheets(act.cycle.id):
                 if act.user.role == "lead" or sheet.city == act.user.city:
-                    out.setdefault(sheet.city, set()).add(sheet.project_id)
+                    out.setdefault(sheet.scorer if by_scorer else sheet.city, set()).add(sheet.project_id)
             return out
 
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:

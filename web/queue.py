@@ -1,0 +1,101 @@
+"""The scorer's queue, 待评分: the projects their city (or they, when the program scores per
+scorer) has not yet scored in the cycle's scoring stage, each a link to its sheet, from one read
+of the cycle's sheets. The lead sees every party's count and each party's queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from i18n import Msg
+from policies.base import party_words
+from web import views
+from web.auth import Me
+from web.pages import done, engine_of, render
+from workflow.errors import NotPermitted
+from workflow.records import Cycle, Project, User
+
+router = APIRouter(include_in_schema=False)
+
+
+@dataclass
+class Queue:
+    """What is left to score: for one party (or scorer), or for the lead every party's count."""
+
+    scoring: bool  # whether the cycle is in its scoring stage
+    party: str | None = None  # whose queue (a party id), None for the lead's overview
+    projects: list[Project] = field(default_factory=list)
+    counts: list[tuple[str, Any, int]] = field(default_factory=list)  # the lead's (party, name, left)
+    total: int = 0  # the projects every party scores
+
+
+def may_see(user: User, program: Any) -> bool:
+    """The lead, a city's administrator, and whoever the program lets enter a score sheet."""
+    if user.role in ("lead", "city-admin"):
+        return True
+    return bool(program.sheet_trigger) and views.may(user, program, program.sheet_trigger, user.city)
+
+
+def build(engine: Any, user: User, cycle: Cycle, city: str | None = None) -> Queue:
+    """The queue of ``user`` (a lead names the ``city``; without one, every party's count)."""
+    program = engine.program_of(cycle)
+    if not may_see(user, program):
+        role = views.ROLE_NAMES.get(user.role, user.role)
+        why = Msg("{name} is {role}", name=user.name, role=role)
+        raise NotPermitted(Msg("read"), Msg("the projects left to score"), why)
+    if city is not None and user.role != "lead" and city != user.city:
+        why = Msg("{name} acts for {city}", name=user.name, city=party_words(program.parties, user.city or ""))
+        raise NotPermitted(Msg("read"), Msg("the projects left to score"), why)
+    if city is not None:
+        program.party(city)  # an unknown city is not found
+    trigger = program.sheet_trigger
+    scoring = bool(trigger) and program.stage_of_action.get(trigger) == cycle.stage
+    if not scoring:
+        return Queue(False, city or user.city)
+    projects = engine.projects(user.name, cycle.id, with_application=False)
+    shortlist = sorted((p for p in projects if p.state in program.listable_states), key=lambda p: p.id or 0)
+    per_scorer = program.sheets_per == "scorer" and user.role not in ("lead", "city-admin")
+    done_by = engine.scored(user.name, cycle.id, by_scorer=per_scorer)  # one read of the cycle's sheets
+    if user.role == "lead" and city is None:
+        counts = [
+            (party.id, party.name, sum(1 for p in shortlist if p.id not in done_by.get(party.id, set())))
+            for party in program.parties
+        ]
+        return Queue(True, None, counts=counts, total=len(shortlist))
+    party = city or user.city or ""
+    scored = done_by.get(user.name if per_scorer else party, set())
+    left = [p for p in shortlist if p.id not in scored]
+    return Queue(True, party, projects=left, total=len(shortlist))
+
+
+@router.get("/queue", response_class=HTMLResponse)
+def queue_page(request: Request, me: Me, cycle: str | None = None, city: str | None = None) -> Response:
+    engine = engine_of(request)
+    chosen = views.choose_cycle(engine, cycle)
+    program = engine.program_of(chosen)
+    q = build(engine, me.user, chosen, city or None)
+    return render(
+        request,
+        "queue.html",
+        me,
+        cycle=chosen,
+        program=program,
+        waiting=q,
+        may_upload=bool(program.sheet_trigger) and views.may(me.user, program, program.sheet_trigger, me.user.city),
+    )
+
+
+@router.get("/queue/next")
+def queue_next(request: Request, me: Me, cycle: str | None = None, after: int = 0) -> Response:
+    """The next project of the queue after ``after`` (from the start again at its end)."""
+    engine = engine_of(request)
+    chosen = views.choose_cycle(engine, cycle)
+    q = build(engine, me.user, chosen)
+    ids = [p.id for p in q.projects if p.id is not None and p.id != after]
+    if not ids:
+        return done(request, me, Msg("Every project is scored."), to=f"/queue?cycle={chosen.id}")
+    target = next((pid for pid in ids if pid > after), ids[0])
+    return RedirectResponse(f"/projects/{target}#score-form", status_code=303)
