@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import i18n
 from i18n import Msg
-from web import api, openapi, pages
+from web import account, admin, api, api_admin, openapi, pages
 from web.auth import SignInNeeded
 from web.language import language_of
 from web.problems import as_text, problems_of
@@ -135,7 +135,10 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.state.templates.env.install_gettext_callables(gettext=template_gettext, ngettext=template_ngettext)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
+    app.include_router(api_admin.router)
     app.include_router(pages.router)
+    app.include_router(admin.router)
+    app.include_router(account.router)
     # the document types each action's parameters by the programs this server loads (an app made
     # without an engine, to read the document only, by the programs found where the engine would look)
     openapi.install(
