@@ -258,6 +258,8 @@ def admin_add_user(request: Request, me: Me, form: Posted) -> Response:
     if not name or not role:
         missing = [m for m, ok in ((Msg("give the user's name"), name), (Msg("choose the role"), role)) if not ok]
         raise InvalidInput("user", missing)
+    if role in ("city-admin", "scorer") and not form.get("city"):  # (the engine's words name a flag)
+        raise InvalidInput("user", [Msg("choose the city of a {role}", role=role_of(role))])
     password, generated = _password_of(form)
     from workflow.accounts import password_problems
 
@@ -441,9 +443,8 @@ def admin_audit(
         page=page,
         pages=pages,
         total=len(entries),
-        told=lambda e: story.tell(e, program),
-        move=lambda e: story.move(e, program),
-        action=lambda e: story.action(e, program),
+        move=lambda e: move_words(e, program),
+        action=lambda e: action_words(e, program),
         subject=lambda e: subject_words(e, program),
         local=lambda t: views.local_time(t, program),
     )
@@ -453,6 +454,31 @@ def verify_words(b: Any) -> Msg:
     """A chain's first break, as the command line words it."""
     where = Msg("entry {id}", id=b.entry_id) if b.entry_id is not None else Msg("the end of the chain")
     return Msg("chain {chain}: {where}: {why}", chain=b.chain, where=where, why=b.why)
+
+
+def move_words(e: Any, program: Any) -> Any:
+    """The change an entry records, by names: a project's states and a stage as the program names
+    them, a list's status as the console names it (the history's ids only in English)."""
+    if e.subject == "project":
+        return story.move(e, program)
+    if not (e.from_state or e.to_state):
+        return ""
+    if e.subject == "cycle":
+        names = story.Names(program)
+        name: Any = lambda v: names.stage(v) if v in {s.id for s in program.stages} else v  # noqa: E731
+    elif e.subject == "list":
+        name = lambda v: views.LIST_STATUS.get(v, v)  # noqa: E731
+    else:
+        return Msg("{before} → {after}", before=e.from_state or "", after=e.to_state or "")
+    before = name(e.from_state) if e.from_state else ""
+    return Msg("{before} → {after}", before=before, after=name(e.to_state) if e.to_state else "")
+
+
+def action_words(e: Any, program: Any) -> Any:
+    """An entry's action by its name (a list moved to a status by the engine: the status's name)."""
+    if e.subject == "list" and e.action in views.LIST_STATUS:
+        return views.LIST_STATUS[e.action]
+    return story.action(e, program)
 
 
 def subject_words(e: Any, program: Any) -> Any:

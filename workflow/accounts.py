@@ -126,7 +126,7 @@ class AccountActions(EngineCore):
                 Msg("role"), [Msg("{role} is not one of {roles}", role=repr(role), roles=Joined(ROLES, ", "))]
             )
         if role in ("city-admin", "scorer") and not city:
-            raise InvalidInput("user", [Msg("a {role} needs --city", role=role)])
+            raise InvalidInput("user", [Msg("a {role} needs a city", role=role_of(role))])
         known = {p.id for pid in self.programs.ids() for p in self.programs.get(pid).parties}
         if city and known and city not in known:
             raise NotFound("city", city, Msg("known cities: {cities}", cities=Joined(sorted(known), ", ")))
