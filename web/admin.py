@@ -148,6 +148,15 @@ def admin_open_cycle(request: Request, me: Me, form: Posted) -> Response:
 
 
 # ------------------------------------------------------------------------------------------ overrides
+def scope_words(o: Any, program: Any) -> Any:
+    """What an override lifts a rule for, by name: a project, a city, or every city."""
+    from policies.base import party_words
+
+    if o.project is not None:
+        return Msg("project {id}", id=o.project)
+    return party_words(program.parties, o.city) if o.city else Msg("every city")
+
+
 def rule_words(rule: str) -> Text:
     """A rule by its id in English and its Chinese name in Chinese."""
     return Text(rule, RULE_NAMES.get(rule, rule))
@@ -192,10 +201,11 @@ def admin_add_override(request: Request, me: Me, form: Posted, cycle: str | None
         problems.append(Msg("give the reason for lifting the rule"))
     if problems:
         raise InvalidInput("override", problems)
-    o = engine.override(
-        me.user.name, rule, form.get("reason", ""), form.get("city") or None, project, form.get("cycle") or cycle
-    )
-    said = Msg("Override {id}: {rule} no longer holds back {scope}", id=o.id, rule=rule_words(o.rule), scope=o.scope())
+    c = form.get("cycle") or cycle
+    o = engine.override(me.user.name, rule, form.get("reason", ""), form.get("city") or None, project, c)
+    program = engine.program_of(engine.get_cycle(c))
+    scope = scope_words(o, program)
+    said = Msg("Override {id}: {rule} no longer holds back {scope}", id=o.id, rule=rule_words(o.rule), scope=scope)
     return done(request, me, said)
 
 
