@@ -43,7 +43,7 @@ def test_the_lead_opens_a_cycle_lifts_a_rule_adds_a_user_and_verifies_the_trail(
     assert "/admin/cycles" in page.url
     form.locator('input[name="program"][value="g60-deep-integration"]').check()
     _shoot(story, page, "cycles")
-    form.locator("#settings-g60-deep-integration summary").click()
+    expect(form.locator("#settings-g60-deep-integration")).to_have_attribute("open", "")  # (unfolded on choosing)
     form.locator('input[name="g60-deep-integration.quota.hefei.demonstration"]').fill("两")
     form.get_by_role("button", name="开启评选").click()
     expect(page.locator(".flash.error")).to_contain_text("应填写不小于 0 的整数")
