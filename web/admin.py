@@ -375,15 +375,18 @@ REMINDER_STATUS = {
 
 
 @router.get("/reminders", response_class=HTMLResponse)
-def reminders_page(request: Request, me: Me, cycle: str | None = None) -> Response:
-    """A cycle's reminders: the lead every city's, a city's users their own (the engine's scope)."""
+def reminders_page(request: Request, me: Me, cycle: str | None = None, status: str | None = None) -> Response:
+    """A cycle's reminders: the lead every city's, a city's users their own (the engine's scope),
+    all or those of one status (the command line's ``--status``)."""
     engine = engine_of(request)
     chosen = views.choose_cycle(engine, cycle)
     program = engine.program_of(chosen)
-    items = engine.reminders(me.user.name, chosen.id)
+    every = engine.reminders(me.user.name, chosen.id)
     counts: dict[str, int] = {}
-    for r in items:
+    for r in every:
         counts[r.status] = counts.get(r.status, 0) + 1
+    status = status if status in REMINDER_STATUS else None
+    items = [r for r in every if status is None or r.status == status]
     stages = {s.id: s.name for s in program.stages}
     return render(
         request,
@@ -395,6 +398,7 @@ def reminders_page(request: Request, me: Me, cycle: str | None = None) -> Respon
         program=program,
         reminders=items,
         counts=sorted(counts.items()),
+        chosen_status=status or "",
         status_name=lambda s: REMINDER_STATUS.get(s, s),
         stage_name=lambda st: stages.get(st, reminder_subject(st)),
         local=lambda t: views.local_time(t, program),

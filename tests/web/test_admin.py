@@ -392,6 +392,8 @@ def test_reminders_by_name_in_beijing_time_and_a_city_sees_its_own(web):
         hefei = _browser(w, admin("hefei")).get("/reminders", headers={"Accept-Language": "zh-CN"}).text
     assert "合肥市" in hefei and "嘉兴市" not in hefei.split("<main>")[1]
     assert 'action="/reminders/plan' not in hefei  # the re-plan button is the lead's
+    page = _browser(w, LEAD).get(f"/reminders?cycle={CYCLE}&status=sent").text
+    assert "Show every reminder" in page and "reminder-planned" not in page  # one status, as --status
 
 
 def test_the_lead_replans_the_reminders(web):
