@@ -465,3 +465,19 @@ def test_the_api_documents_the_administration():
     for path in ("/api/cycles", "/api/users", "/api/tokens", "/api/audit/verify", "/api/me/password"):
         assert path in doc["paths"], path
     assert doc["paths"]["/api/users"]["post"]["summary"]
+
+
+def test_a_deactivated_user_is_refused_at_the_sign_in_form(web):
+    w = web("collection")
+    who = scorer("hefei")
+    w.s.engine.set_password(LEAD, who, PASSWORD)
+    w.s.engine.set_active(LEAD, who, False)
+    client = w.anonymous()
+    page = client.get("/login", headers={"Accept-Language": "en"})
+    data = {"name": who, "password": PASSWORD, "csrf": csrf_of(page.text), "next": "/"}
+    r = client.post("/login", data=data, headers={"Accept-Language": "en"})
+    assert r.status_code == 401 and "hefei-scorer has been deactivated; ask the lead" in r.text
+    with i18n.using("zh_CN"):
+        page = client.get("/login")
+        r = client.post("/login", data={**data, "csrf": csrf_of(page.text)})
+    assert r.status_code == 401 and "hefei-scorer 已被停用，请联系牵头单位" in r.text
