@@ -62,6 +62,38 @@ def user_list() -> None:
     out(users, text)
 
 
+@user.command("deactivate")
+@click.argument("name")
+@handled
+def user_deactivate(name: str) -> None:
+    """Deactivate NAME (lead): no more sign-ins; their sessions end and their tokens stop working."""
+    cfg().engine().set_active(cfg().user, name, False)
+    click.echo(Msg("{name} is deactivated; their sessions and tokens no longer work", name=name).render())
+
+
+@user.command("activate")
+@click.argument("name")
+@handled
+def user_activate(name: str) -> None:
+    """Reactivate NAME (lead): they may sign in again with their password."""
+    cfg().engine().set_active(cfg().user, name, True)
+    click.echo(Msg("{name} is active again", name=name).render())
+
+
+@user.command("role")
+@click.argument("name")
+@click.option("--role", type=click.Choice(["lead", "city-admin", "scorer", "applicant"]), required=True)
+@click.option("--city", help="The user's city (required for city-admin and scorer).")
+@handled
+def user_role(name: str, role: str, city: str | None) -> None:
+    """Give NAME another role or city (lead)."""
+    from workflow.common import role_of
+
+    u = cfg().engine().change_user(cfg().user, name, role, city)
+    city_words = _party(u.city) if u.city else Msg("no city")
+    click.echo(Msg("{name} is now {role} ({city})", name=u.name, role=role_of(u.role), city=city_words).render())
+
+
 @user.command("passwd")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")

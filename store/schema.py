@@ -84,6 +84,8 @@ users = Table(
     _text("city", nullable=True),
     _instant("created_at"),
     _text("language", nullable=True),  # the console's language for the user: zh_CN, en, or not chosen
+    # (migration 0011) a deactivated user signs in no more; their sessions and tokens stop working
+    Column("active", Boolean, nullable=False, default=True, server_default=text("true")),
 )
 
 cycles = Table(

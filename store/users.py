@@ -35,6 +35,10 @@ class UserRows(TxBase):
         t = schema.users
         self.s.connection().execute(update(t).where(t.c.name == name).values(language=language))
 
+    def update_user(self, name: str, **values: Any) -> None:
+        t = schema.users
+        self.s.connection().execute(update(t).where(t.c.name == name).values(**values))
+
     def get_credential(self, user: str) -> Credential | None:
         t = schema.credentials
         found = self._records(Credential, t, t.c.user_name == user)

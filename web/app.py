@@ -28,7 +28,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import i18n
 from i18n import Msg
-from web import api, api_files, api_listpage, api_plist, api_uploads, attachments, openapi, pages, project_list, uploads
+from web import (
+    account,
+    admin,
+    api,
+    api_admin,
+    api_files,
+    api_listpage,
+    api_plist,
+    api_uploads,
+    attachments,
+    openapi,
+    pages,
+    project_list,
+    uploads,
+)
 from web.auth import SignInNeeded
 from web.language import language_of
 from web.problems import as_text, problems_of
@@ -135,6 +149,7 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.state.templates.env.install_gettext_callables(gettext=template_gettext, ngettext=template_ngettext)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
+    app.include_router(api_admin.router)
     app.include_router(api_listpage.router)
     app.include_router(api_plist.router)
     app.include_router(api_uploads.router)
@@ -143,6 +158,8 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.include_router(api_files.router)
     attachments.install(app)
     app.include_router(uploads.router)
+    app.include_router(admin.router)
+    app.include_router(account.router)
     # the document types each action's parameters by the programs this server loads (an app made
     # without an engine, to read the document only, by the programs found where the engine would look)
     openapi.install(

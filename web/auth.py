@@ -24,7 +24,19 @@ SESSION_COOKIE = "evalflow_session"
 LOGIN_CSRF_COOKIE = "evalflow_login_csrf"
 
 # the fields a refused form does not give back to its page (every other typed field is kept)
-NOT_REFILLED = frozenset({"csrf", "expected_version", "password", "new_password", "token", "ids"})
+NOT_REFILLED = frozenset(
+    {
+        "csrf",
+        "expected_version",
+        "password",
+        "password_again",
+        "current_password",
+        "new_password",
+        "new_password_again",
+        "token",
+        "ids",
+    }
+)
 
 
 class SignInNeeded(Exception):

@@ -14,10 +14,11 @@ import secrets
 from datetime import timedelta
 from typing import Any
 
-from i18n import Msg, language
+from i18n import Joined, Msg, language
 from workflow.clock import utc_now
 from workflow.common import EngineCore, UserContext, role_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn
+from workflow.program import ROLES
 from workflow.records import ApiToken, Credential, User, WebSession
 
 MIN_PASSWORD = 10
@@ -69,7 +70,91 @@ class AccountActions(EngineCore):
             raise NotPermitted(verb, Msg("user {name}", name=name), why)
         return target
 
+    def _lead(self, act: UserContext, verb: Msg, name: str) -> User:
+        """The user ``name``, once the acting user is the lead (who alone manages users)."""
+        if act.user.role != "lead":
+            why = Msg(
+                "{name} is {role}; users are managed by the lead", name=act.user.name, role=role_of(act.user.role)
+            )
+            raise NotPermitted(verb, Msg("user {name}", name=name), why)
+        return self._user(act.tx, name)
+
+    # -- managing users (the lead) ----------------------------------------------------------
+    def administrator(self, acting: str | None) -> User:
+        """The acting user, if they are the lead, who alone administers (opens cycles, manages
+        users and overrides, checks the trail); else NotPermitted."""
+        with self._as_user(acting, write=False) as act:
+            if act.user.role != "lead":
+                why = Msg("{name} is {role}; the lead administers", name=act.user.name, role=role_of(act.user.role))
+                raise NotPermitted(Msg("open"), Msg("the administration"), why)
+            return act.user
+
+    def user_accounts(self, acting: str | None) -> list[User]:
+        """Every user, active or not, for the lead's administration."""
+        with self._as_user(acting, write=False) as act:
+            if act.user.role != "lead":
+                why = Msg(
+                    "{name} is {role}; users are managed by the lead", name=act.user.name, role=role_of(act.user.role)
+                )
+                raise NotPermitted(Msg("list"), Msg("the users"), why)
+            return act.tx.list_users()
+
+    def set_active(self, acting: str | None, name: str, active: bool) -> User:
+        """Deactivate a user (they sign in no more; their sessions end and their tokens stop
+        working) or reactivate them. The lead, for anyone but themself; the user and their trail stay."""
+        verb = Msg("reactivate") if active else Msg("deactivate")
+        with self._as_user(acting) as act:
+            target = self._lead(act, verb, name)
+            if target.name == act.user.name:
+                raise NotPermitted(verb, Msg("user {name}", name=name), Msg("the lead cannot deactivate themself"))
+            if target.active == active:
+                return target
+            act.tx.update_user(target.name, active=active)
+            ended = 0 if active else act.tx.end_sessions(user=target.name)
+            action = "activate_user" if active else "deactivate_user"
+            act.audit(
+                None, "user", target.name, action, to_state="active" if active else "inactive", sessions_ended=ended
+            )
+            target.active = active
+        return target
+
+    def change_user(self, acting: str | None, name: str, role: str, city: str | None) -> User:
+        """Give a user another role or city (the lead; not their own role: the cycle keeps its lead).
+        The same checks as adding a user: a known role, a city for a city's role, a known city."""
+        if role not in ROLES:
+            raise InvalidInput(
+                Msg("role"), [Msg("{role} is not one of {roles}", role=repr(role), roles=Joined(ROLES, ", "))]
+            )
+        if role in ("city-admin", "scorer") and not city:
+            raise InvalidInput("user", [Msg("a {role} needs a city", role=role_of(role))])
+        known = {p.id for pid in self.programs.ids() for p in self.programs.get(pid).parties}
+        if city and known and city not in known:
+            raise NotFound("city", city, Msg("known cities: {cities}", cities=Joined(sorted(known), ", ")))
+        with self._as_user(acting) as act:
+            target = self._lead(act, Msg("change the role of"), name)
+            if target.name == act.user.name and role != "lead":
+                why = Msg("the lead cannot give up their own role")
+                raise NotPermitted(Msg("change the role of"), Msg("user {name}", name=name), why)
+            city = city or None
+            if (target.role, target.city) == (role, city):
+                return target
+            act.tx.update_user(target.name, role=role, city=city)
+            act.audit(None, "user", target.name, "change_user", from_state=target.role, to_state=role, city=city)
+            target.role, target.city = role, city
+        return target
+
     # -- passwords ----------------------------------------------------------------------------
+    def change_password(self, name: str, current: str, new: str) -> User:
+        """A user changes their own password: the current one is checked as a sign-in checks it
+        (a wrong one counts towards the lock), then the new one must keep the password rules.
+        Every session of the user ends; the caller opens a new one."""
+        try:
+            user = self.sign_in(name, current)
+        except NotSignedIn:
+            raise InvalidInput(Msg("current password"), [Msg("the current password is wrong")]) from None
+        self.set_password(user.name, user.name, new)
+        return user
+
     def set_password(self, acting: str | None, name: str, password: str) -> None:
         """Set ``name``'s password (the lead for anyone, a user for themself); every session of
         that user ends, so a stolen browser is signed out by a new password."""
@@ -124,6 +209,8 @@ class AccountActions(EngineCore):
                     tx.save_credential(cred)
         if failure is not None:  # the failure count is committed before it is reported
             raise failure
+        if not user.active:  # (said only to the holder of the right password)
+            raise NotSignedIn(Msg("{name} has been deactivated; ask the lead", name=name))
         return user
 
     # -- the console's language ---------------------------------------------------------------
@@ -165,7 +252,7 @@ class AccountActions(EngineCore):
                 tx.end_sessions(session_id=session.id)
                 return None
             user = tx.get_user(session.user_name)
-            if user is None:
+            if user is None or not user.active:
                 return None
             if at - session.seen_at > TOUCH_EVERY:
                 tx.touch_session(session.id, at)
@@ -207,11 +294,14 @@ class AccountActions(EngineCore):
             token = tx.find_token(digest(secret))
             if token is None or token.revoked_at is not None:
                 return None
+            user = tx.get_user(token.user_name)
+            if user is None or not user.active:  # (a deactivated user's tokens stop working)
+                return None
             at = utc_now()
             if token.last_used is None or at - token.last_used > TOUCH_EVERY:
                 assert token.id is not None  # (a stored token has its id)
                 tx.mark_token(token.id, last_used=at)
-            return tx.get_user(token.user_name)
+            return user
 
     def tokens(self, acting: str | None, name: str | None = None) -> list[ApiToken]:
         """The tokens of ``name`` (default: the acting user's; the lead may ask for anyone's, or all)."""

@@ -103,6 +103,7 @@ if TYPE_CHECKING:
         checker only."""
 
         store: Store
+        programs: ProgramRegistry
 
         def now(self) -> datetime: ...
         def _acting(

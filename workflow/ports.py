@@ -44,6 +44,9 @@ class UserTx(Protocol):
     def set_user_language(self, name: str, language: str) -> None:
         """Set the language the console speaks to ``name``."""
 
+    def update_user(self, name: str, **values: Any) -> None:
+        """Set a user's ``role``, ``city`` or ``active``."""
+
     def get_credential(self, user: str) -> Credential | None: ...
     def save_credential(self, credential: Credential) -> None:
         """Insert or replace a user's credential (a new password, a failure counted, a lock)."""

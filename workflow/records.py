@@ -18,6 +18,7 @@ class User:
     role: str
     city: str | None = None
     language: str | None = None  # what the console speaks to them (zh_CN or en); None: not chosen
+    active: bool = True  # False: deactivated by the lead (no sign-in, no session, no token)
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,19 @@ def _signed_in(app: object, engine: Engine, name: str) -> TestClient:
     return client
 
 
+# the administration and the account (a city's user reads the refusal, or their own)
+ADMIN_PAGES = (
+    "/admin",
+    "/admin/cycles",
+    "/admin/overrides",
+    "/admin/users",
+    f"/admin/users/{LEAD}/tokens",
+    "/reminders",
+    "/admin/audit",
+    "/account",
+)
+
+
 # ------------------------------------------------------------------------------------------ G60
 def _crawl_g60(web, crawl: Crawl) -> None:
     for checkpoint in G60_CHECKPOINTS:
@@ -125,6 +138,8 @@ def _crawl_g60(web, crawl: Crawl) -> None:
                 "/import",
                 "/scores/import",
                 "/queue",
+                # (a city's user reads the same refusals at every checkpoint: read once)
+                *(ADMIN_PAGES if role == "lead" or checkpoint == G60_CHECKPOINTS[0] else ("/reminders", "/account")),
             ):
                 crawl.read(client, url, where, words)
 
@@ -189,6 +204,7 @@ def _crawl_sister(module, program_id: str, root: Path, monkeypatch: pytest.Monke
                 client = _signed_in(app, engine, name)
                 where = f"{program_id} step {step.name} as {role} ({name})"
                 urls = ["/", "/projects", "/list", "/appeals", "/projects/99999", "/import", "/scores/import", "/queue"]
+                urls += ADMIN_PAGES
                 urls += [f"/projects?cycle={c}" for c in cycles[1:]]
                 urls += [f"/projects/{pid}" for pid in sample]
                 for url in urls:
