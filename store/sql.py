@@ -28,6 +28,7 @@ from store.appeals import AppealRows
 from store.audit import AuditRows
 from store.checkpoint import SAFETY_PAGES, Checkpointer
 from store.cycles import CycleRows
+from store.drafts import DraftRows
 from store.guard import protect_audit
 from store.lists import ListRows
 from store.projects import ProjectRows
@@ -344,7 +345,7 @@ def _create_tables(engine: Engine) -> None:
     schema.metadata.create_all(engine)
 
 
-class Tx(UserRows, CycleRows, ProjectRows, SheetRows, ListRows, AuditRows, AppealRows, ReminderRows):
+class Tx(UserRows, CycleRows, ProjectRows, SheetRows, ListRows, AuditRows, AppealRows, ReminderRows, DraftRows):
     """Reads and writes inside one transaction, every kind of record (each kind's rows in a module of
     its own). Every write of a versioned record checks the version."""
 

@@ -66,6 +66,7 @@ LeaseRow = row_model("LeaseRow", schema.leases)
 CredentialRow = row_model("CredentialRow", schema.credentials)
 SessionRow = row_model("SessionRow", schema.web_sessions)
 TokenRow = row_model("TokenRow", schema.api_tokens)
+DraftRow = row_model("DraftRow", schema.drafts)
 
 # every table's row class, by table name (tests/store/test_schema.py: one for each table)
 ROWS: dict[str, type[SQLModel]] = {
@@ -85,5 +86,6 @@ ROWS: dict[str, type[SQLModel]] = {
         CredentialRow,
         SessionRow,
         TokenRow,
+        DraftRow,
     )
 }

@@ -85,6 +85,8 @@ class Form:
     # a party as an application may name it (its id, its name, its name without 市 or 区) -> its id,
     # as the form's notes tell applicants; the application keeps the id
     party_names: Mapping[str, str] = field(default_factory=dict)
+    # the states in which the applicant may still replace the application (none: never)
+    editable_in: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {f.path: f for f in self.fields})
@@ -329,6 +331,9 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
                 int(g.get("min_rows", 1)),
                 g.get("missing", ""),
             )
+    editable = raw.get("editable_in", [])
+    if not isinstance(editable, list) or not all(isinstance(x, str) for x in editable):
+        problems.append(f"[form] editable_in must be a list of states, not {editable!r}")
     if problems:
         return None, problems
     form = Form(
@@ -342,6 +347,7 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
         group=group,
         notes=tuple(raw.get("notes") or ()),
         party_names=_party_names(parties),
+        editable_in=tuple(editable),
     )
     return form, []
 

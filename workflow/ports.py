@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from workflow.audit import Item
+from workflow.drafts import DraftTx
 from workflow.records import (
     ApiToken,
     Appeal,
@@ -226,7 +227,7 @@ class ReminderTx(Protocol):
     def release_lease(self, name: str, holder: str) -> None: ...
 
 
-class StoreTx(UserTx, CycleTx, ProjectTx, SheetTx, ListTx, AuditTx, AppealTx, ReminderTx, Protocol):
+class StoreTx(UserTx, CycleTx, ProjectTx, SheetTx, ListTx, AuditTx, AppealTx, ReminderTx, DraftTx, Protocol):
     """Reads and writes inside one database transaction: every kind of record."""
 
 

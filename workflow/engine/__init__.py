@@ -20,10 +20,11 @@ from workflow.engine.door import MOVE_CHUNK
 from workflow.engine.lists import ListActions
 from workflow.engine.projects import ImportResult
 from workflow.engine.reads import Reads, ReportData
+from workflow.portal import PortalActions
 from workflow.trail import TrailActions
 
 __all__ = ["MOVE_CHUNK", "AdvanceResult", "Engine", "ImportResult", "ReportData"]
 
 
-class Engine(CycleActions, ListActions, Reads, AppealActions, TrailActions, AccountActions):
+class Engine(CycleActions, ListActions, Reads, AppealActions, TrailActions, AccountActions, PortalActions):
     """Runs programs' cycles on a store, with an injected clock."""
