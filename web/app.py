@@ -28,7 +28,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 import i18n
 from i18n import Msg
-from web import api, openapi, pages
+from web import api, api_portal, openapi, pages, portal
 from web.auth import SignInNeeded
 from web.language import language_of
 from web.problems import as_text, problems_of
@@ -136,6 +136,8 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
     app.include_router(api.router)
     app.include_router(pages.router)
+    app.include_router(api_portal.router)
+    app.include_router(portal.router)
     # the document types each action's parameters by the programs this server loads (an app made
     # without an engine, to read the document only, by the programs found where the engine would look)
     openapi.install(

@@ -45,6 +45,7 @@ ACTION_NAMES = {
     "appeal_upheld": Msg("Appeal upheld"),
     "appeal_dismissed": Msg("Appeal dismissed"),
     "revoke_override": Msg("Override revoked"),
+    "edit_application": Msg("Application changed by its applicant"),
 }
 
 # the time zones readers know by a name of their own (any other is read by its id)

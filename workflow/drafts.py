@@ -2,7 +2,7 @@
 
 A draft is not a project: no city sees it, no rule judges it, it changes no state. It belongs to
 one user and one cycle (one draft each) and only its owner reads, replaces or removes it; the
-engine's portal actions (workflow/portal.py) are the only way to it.
+engine's portal actions (workflow/engine/portal.py) are the only way to it.
 """
 
 from __future__ import annotations

@@ -87,6 +87,10 @@ class Form:
     party_names: Mapping[str, str] = field(default_factory=dict)
     # the states in which the applicant may still replace the application (none: never)
     editable_in: tuple[str, ...] = ()
+    # a section (the first part of a dotted path; "" for the fields of none) -> its 中文 heading
+    sections: Mapping[str, str] = field(default_factory=dict)
+    # the text fields answered in paragraphs (an online form gives them a larger box)
+    long_text: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {f.path: f for f in self.fields})
@@ -334,6 +338,12 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
     editable = raw.get("editable_in", [])
     if not isinstance(editable, list) or not all(isinstance(x, str) for x in editable):
         problems.append(f"[form] editable_in must be a list of states, not {editable!r}")
+    sections = raw.get("sections", {})
+    if not isinstance(sections, dict) or not all(isinstance(v, str) for v in sections.values()):
+        problems.append("[form] sections must be a table of section = 中文")
+    long_text = raw.get("long_text", [])
+    if not isinstance(long_text, list) or not set(long_text) <= set(paths):
+        problems.append(f"[form] long_text must list fields of the form, not {long_text!r}")
     if problems:
         return None, problems
     form = Form(
@@ -348,6 +358,8 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
         notes=tuple(raw.get("notes") or ()),
         party_names=_party_names(parties),
         editable_in=tuple(editable),
+        sections=dict(sections),
+        long_text=tuple(long_text),
     )
     return form, []
 

@@ -1,4 +1,4 @@
-"""The applicant's own actions (workflow/portal.py): drafts kept by their owner alone, a submission
+"""The applicant's own actions (workflow/engine/portal.py): drafts kept by their owner alone, a submission
 that removes the draft, an edit of a submitted application through the door."""
 
 from __future__ import annotations

@@ -18,9 +18,9 @@ from workflow.appeals import AppealActions
 from workflow.engine.cycles import AdvanceResult, CycleActions
 from workflow.engine.door import MOVE_CHUNK
 from workflow.engine.lists import ListActions
+from workflow.engine.portal import PortalActions
 from workflow.engine.projects import ImportResult
 from workflow.engine.reads import Reads, ReportData
-from workflow.portal import PortalActions
 from workflow.trail import TrailActions
 
 __all__ = ["MOVE_CHUNK", "AdvanceResult", "Engine", "ImportResult", "ReportData"]
