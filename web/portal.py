@@ -214,11 +214,18 @@ def _form_page(
 def apply_start(request: Request, me: Me) -> Response:
     """The cycles open for applications: straight to the form when there is one."""
     engine = engine_of(request)
+    _applies(engine, me)
     cycles = open_cycles(engine, me)
     if len(cycles) == 1:
         return RedirectResponse(f"/apply/{cycles[0].id}", status_code=303)
     names = {c.id: _cycle_name(engine.program_of(c), c) for c in cycles}
     return render(request, "apply_pick.html", me, cycles=cycles, names=names)
+
+
+def _applies(engine: Any, me: Signed) -> None:
+    """Only a user whose role submits applications in some program has these pages."""
+    if not any(views.may(me.user, engine.programs.get(p), "submit", me.user.city) for p in engine.programs.ids()):
+        raise NotPermitted(Msg("read"), Msg("my applications"), Msg("only an applicant submits applications"))
 
 
 def _cycle_name(program: Program, cycle: Cycle) -> Any:
@@ -320,8 +327,7 @@ def edit_post(request: Request, me: Me, form: Posted, posted: Fields, project_id
 def my_applications(request: Request, me: Me) -> Response:
     """The user's own applications in every cycle: status, result, appeals; and their drafts."""
     engine = engine_of(request)
-    if me.user.role not in ("applicant", "city-admin"):
-        raise NotPermitted(Msg("read"), Msg("my applications"), Msg("only an applicant submits applications"))
+    _applies(engine, me)
     items = []
     for cycle in engine.cycles():
         program = engine.program_of(cycle)
