@@ -222,10 +222,17 @@ def apply_start(request: Request, me: Me) -> Response:
     return render(request, "apply_pick.html", me, cycles=cycles, names=names)
 
 
+def _may_apply(me: Signed, program: Program) -> None:
+    """The form is for a user who may submit for their city (the engine checks it again on each
+    action; this says so in the reader's words before the form is shown)."""
+    if not views.may(me.user, program, "submit", me.user.city):
+        raise NotPermitted(Msg("fill in"), Msg("the application form"), Msg("your role does not submit applications"))
+
+
 def _applies(engine: Any, me: Signed) -> None:
     """Only a user whose role submits applications in some program has these pages."""
     if not any(views.may(me.user, engine.programs.get(p), "submit", me.user.city) for p in engine.programs.ids()):
-        raise NotPermitted(Msg("read"), Msg("my applications"), Msg("only an applicant submits applications"))
+        raise NotPermitted(Msg("read"), Msg("my applications"), Msg("your role does not submit applications"))
 
 
 def _cycle_name(program: Program, cycle: Cycle) -> Any:
@@ -238,7 +245,8 @@ def apply_page(request: Request, me: Me, cycle_id: str) -> Response:
     engine = engine_of(request)
     cycle = engine.get_cycle(cycle_id)
     program = engine.program_of(cycle)
-    draft = engine.draft(me.user.name, cycle.id)  # (refused for a user who may not submit)
+    _may_apply(me, program)
+    draft = engine.draft(me.user.name, cycle.id)
     data = draft.data if draft is not None else {}
     return _form_page(request, me, cycle, program, data, 0, saved_at=draft.updated_at if draft else None)
 
@@ -249,11 +257,11 @@ def apply_post(request: Request, me: Me, form: Posted, posted: Fields, cycle_id:
     engine = engine_of(request)
     cycle = engine.get_cycle(cycle_id)
     program = engine.program_of(cycle)
+    _may_apply(me, program)
     data, rows = read_form(_program_form(program), posted, me.user.city)
     do = form.get("do", "")
     try:
         if do == "more":
-            engine.draft(me.user.name, cycle.id)  # (only a user who may submit gets a form back)
             return _form_page(request, me, cycle, program, data, rows + MORE_ROWS)
         if do == "save":
             engine.save_draft(me.user.name, cycle.id, data)
@@ -265,7 +273,6 @@ def apply_post(request: Request, me: Me, form: Posted, posted: Fields, cycle_id:
             raise InvalidInput("request", [Msg("{do!r} is not an action of this form", do=do)])
         problems = problems_of(_program_form(program), data)
         if problems:
-            engine.draft(me.user.name, cycle.id)  # (a user who may not submit is told so, not what to fill in)
             return _form_page(request, me, cycle, program, data, rows, problems=problems, status=400)
         p = engine.submit_application(me.user.name, cycle.id, data)
     except EvalflowError as exc:

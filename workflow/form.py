@@ -91,6 +91,8 @@ class Form:
     sections: Mapping[str, str] = field(default_factory=dict)
     # the text fields answered in paragraphs (an online form gives them a larger box)
     long_text: tuple[str, ...] = ()
+    # the notes of the online form, where the workbook's (``notes``) speak of its cells
+    online_notes: tuple[str, ...] | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {f.path: f for f in self.fields})
@@ -344,6 +346,9 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
     long_text = raw.get("long_text", [])
     if not isinstance(long_text, list) or not set(long_text) <= set(paths):
         problems.append(f"[form] long_text must list fields of the form, not {long_text!r}")
+    online = raw.get("online_notes")
+    if online is not None and (not isinstance(online, list) or not all(isinstance(n, str) for n in online)):
+        problems.append(f"[form] online_notes must be a list of sentences, not {online!r}")
     if problems:
         return None, problems
     form = Form(
@@ -360,6 +365,7 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
         editable_in=tuple(editable),
         sections=dict(sections),
         long_text=tuple(long_text),
+        online_notes=tuple(online) if online is not None else None,
     )
     return form, []
 

@@ -118,6 +118,9 @@ def _crawl_g60(web, crawl: Crawl) -> None:
                 "/list",
                 "/appeals",
                 "/projects/99999",
+                "/mine",  # the applicant portal (web/portal.py)
+                f"/apply/{w.s.engine.cycles()[0].id}",
+                f"/projects/{own[0]}/application",
             ):
                 crawl.read(client, url, where, words)
 
@@ -184,6 +187,7 @@ def _crawl_sister(module, program_id: str, root: Path, monkeypatch: pytest.Monke
                 urls = ["/", "/projects", "/list", "/appeals", "/projects/99999"]
                 urls += [f"/projects?cycle={c}" for c in cycles[1:]]
                 urls += [f"/projects/{pid}" for pid in sample]
+                urls += ["/mine", *(f"/apply/{c}" for c in cycles), *(f"/projects/{pid}/application" for pid in sample)]
                 for url in urls:
                     crawl.read(client, url, where, words)
         finally:
