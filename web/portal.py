@@ -373,10 +373,13 @@ def my_applications(request: Request, me: Me) -> Response:
     )
 
 
-def _status(exc: EvalflowError) -> int:
-    from web.app import status_of  # (web.app includes this module's router)
+# the status of a form answered again after a refusal, by the refusal's kind (as web.app's STATUS;
+# the others are answered by its error pages)
+_STATUS = {"refused": 422, "conflict": 409, "invalid_input": 400}
 
-    return status_of(exc)
+
+def _status(exc: EvalflowError) -> int:
+    return _STATUS.get(exc.kind, 400)
 
 
 def _lang() -> str:

@@ -400,9 +400,9 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    assert chain == [HEAD, "0007", "0006", "0005", "0004", "0003", "0002", FIRST]
+    assert chain == [HEAD, "0008", "0007", "0006", "0005", "0004", "0003", "0002", FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
-    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", "0004", "0005", "0006", "0007", HEAD]
+    assert [n.split("_")[0] for n in names] == [FIRST, "0002", "0003", "0004", "0005", "0006", "0007", "0008", HEAD]
 
 
 def test_downgrade_0002_to_0001_on_an_empty_database(url: str) -> None:
@@ -599,7 +599,8 @@ def test_0008_gives_users_a_language_not_yet_chosen_and_back(first: str) -> None
     alembic(url, "upgrade", "0007")
     users = old_rows(url)["users"]
     alembic(url, "upgrade", "0008")
-    assert differences(url) == []
+    # (the tables of later revisions aside: 0010's drafts)
+    assert [d for d in differences(url) if not (d[0] == "add_table" and d[1].name == "drafts")] == []
     assert old_rows(url)["users"] == users  # every user kept
     with SqlStore(url).transaction() as tx:
         lead = tx.get_user("lead")
@@ -609,3 +610,15 @@ def test_0008_gives_users_a_language_not_yet_chosen_and_back(first: str) -> None
         assert getattr(tx.get_user("lead"), "language", None) == "en"
     alembic(url, "downgrade", "0007")
     assert "language" not in columns(url, "users") and old_rows(url)["users"] == users
+
+
+# ------------------------------------------------------------------------------ 0010: applicants' drafts
+def test_0010_adds_the_drafts_table_and_back(first: str) -> None:
+    url = first
+    alembic(url, "upgrade", "0008")
+    assert "drafts" not in tables(url)
+    alembic(url, "upgrade", "0010")
+    assert differences(url) == []
+    assert columns(url, "drafts") == ["id", "cycle_id", "owner", "data", "updated_at"]
+    alembic(url, "downgrade", "0008")
+    assert "drafts" not in tables(url)

@@ -14,6 +14,7 @@ from sqlalchemy.schema import CreateIndex, CreateTable
 from store import schema
 from store.tables import ROWS
 from workflow import records
+from workflow.drafts import Draft
 
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 MODEL_TABLES = {name: cls.__table__ for name, cls in ROWS.items()}  # type: ignore[attr-defined]
@@ -33,6 +34,7 @@ RECORDS = {
     "credentials": (records.Credential, set()),
     "web_sessions": (records.WebSession, set()),
     "api_tokens": (records.ApiToken, set()),
+    "drafts": (Draft, set()),
 }
 
 
