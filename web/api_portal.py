@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import APIRouter
 from pydantic import Field
 
-from web.api import ERRORS, Eng, Id, Me, Strict, Version, _plain, project_summary
-from workflow.errors import NotFound
+from i18n import Msg
+from web.api import ERRORS, Eng, Id, Me, Strict, Text, Version, _plain, project_summary
+from workflow.engine.portal import withdrawal_of
+from workflow.errors import InvalidInput, NotFound
 
 router = APIRouter(prefix="/api", tags=["applicant"], responses=ERRORS)
 
@@ -72,6 +74,25 @@ def submit_draft(cycle_id: str, user: Me, engine: Eng) -> dict[str, Any]:
 def edit_application(project_id: Id, body: Application, user: Me, engine: Eng) -> dict[str, Any]:
     p = engine.edit_application(user.name, project_id, body.application, body.expected_version)
     return project_summary(engine.program_of(engine.get_cycle(p.cycle_id)), p)
+
+
+class Withdrawal(Strict):
+    reason: Text = ""
+    expected_version: Version = None
+
+
+@router.post(
+    "/projects/{project_id}/withdrawal",
+    summary="Withdraw your application, where the program lets its applicant (its declared withdrawal action)",
+)
+def withdraw_application(project_id: Id, body: Withdrawal, user: Me, engine: Eng) -> dict[str, Any]:
+    p, _, _ = engine.project(user.name, project_id)
+    trigger = withdrawal_of(engine.program_of(engine.get_cycle(p.cycle_id)))
+    if trigger is None:
+        raise InvalidInput("request", [Msg("this program does not let an applicant withdraw an application")])
+    request = {} if body.expected_version is None else {"expected_version": body.expected_version}
+    (done,) = engine.fire(user.name, project_id, trigger, reason=body.reason, **request)
+    return project_summary(engine.program_of(engine.get_cycle(done.cycle_id)), done)
 
 
 @router.get("/me/applications", summary="Your own applications in every cycle, with their states")

@@ -74,7 +74,7 @@ def test_the_form_is_made_from_the_programs_declaration(web):
     html = r.text
     # sections as fieldsets with their headings, the notes, dates as date inputs
     assert "<legend>企业情况</legend>" in html and "<legend>主要团队成员</legend>" in html
-    assert "项目负责人和主要研发人员应为中共党员或中共预备党员。" in html
+    assert "项目负责人和主要研发人员应为中共党员或中共预备党员；" in html
     assert 'type="date" name="f:project.started"' in html
     # a yes/no question starts unselected, the list's choices are boxes to tick
     assert not re.search(r'name="f:enterprise.registered_in_city" value="(true|false)" checked', html)
@@ -260,6 +260,33 @@ def test_the_api_edits_an_application_and_refuses_after_the_citys_decision(web):
     assert whole(w.s) == before
 
 
+def test_an_applicant_withdraws_from_the_project_page_and_through_the_api(web):
+    w = web("collection")
+    user = applicant("hefei")
+    b = w.browser(user)
+    first, second = w.s.ids["hefei"][:2]
+    page = b.get(f"/projects/{first}").text
+    assert 'id="act-withdraw_application"' in page and "撤回本项目的申报" in page
+    r = b.post(
+        f"/projects/{first}/act/withdraw_application",
+        data={"csrf": csrf_of(page), "reason": "企业调整申报计划"},
+        headers={"referer": f"http://testserver/projects/{first}"},
+    )
+    assert r.status_code == 303
+    assert w.s.engine.project(LEAD, first)[0].state == "withdrawn"
+    assert "已撤回申报" in words(b.get("/mine").text)
+    r = w.api(user).post(f"/api/projects/{second}/withdrawal", json={"reason": "重复申报"})
+    assert r.status_code == 200 and r.json()["state"] == "withdrawn"
+    # once the city has decided, no withdrawal: refused by the rule, nothing changed
+    w2 = web("municipal_review")
+    pid = w2.s.ids["hefei"][0]
+    api = w2.api(user)
+    before = whole(w2.s)
+    r = api.post(f"/api/projects/{pid}/withdrawal", json={})
+    assert r.status_code == 422 and whole(w2.s) == before
+    assert 'id="act-withdraw_application"' not in w2.browser(user).get(f"/projects/{pid}").text
+
+
 def test_the_new_routes_are_in_the_openapi_document(web):
     doc = web("collection").anonymous().get("/api/openapi.json").json()
     paths = doc["paths"]
@@ -296,6 +323,7 @@ API_ROUTES = [
     ("DELETE", f"/api/cycles/{CYCLE}/draft"),
     ("POST", f"/api/cycles/{CYCLE}/draft/submit"),
     ("PUT", "/api/projects/{pid}/application"),
+    ("POST", "/api/projects/{pid}/withdrawal"),
     ("GET", "/api/me/applications"),
 ]
 
@@ -338,6 +366,8 @@ def test_the_api_denies_another_city_and_a_wrong_role(web, who, method, path):
     body = {"data": {"x": 1}} if path.endswith("/draft") and method == "PUT" else None
     if path.endswith("/application"):
         body = {"application": {**p.application, "contact": "x"}}
+    if path.endswith("/withdrawal"):
+        body = {}
     api = w.api(who)
     before = whole(w.s)
     r = api.request(method, path, json=body)

@@ -147,3 +147,34 @@ def test_an_edit_by_another_city_or_role_finds_no_project(at_stage, who):
     with pytest.raises((NotFound, NotPermitted)):
         s.engine.edit_application(who, pid, p.application)
     assert whole(s) == before
+
+
+# ------------------------------------------------------------------------------------------ withdrawal
+def test_an_applicant_withdraws_an_application_the_city_has_not_decided(at_stage):
+    s = at_stage("collection")
+    pid = s.ids["hefei"][0]
+    (p,) = s.engine.fire(applicant("hefei"), pid, "withdraw_application")
+    assert p.state == "withdrawn"
+    _, _, history = s.engine.project(LEAD, pid)
+    assert (history[-1].action, history[-1].from_state, history[-1].to_state) == (
+        "withdraw_application",
+        "submitted",
+        "withdrawn",
+    )
+
+
+def test_a_withdrawal_after_the_citys_decision_is_refused(at_stage):
+    s = at_stage("municipal_review")
+    pid = s.ids["hefei"][0]
+    err = refused(s.store, s.engine.fire, applicant("hefei"), pid, "withdraw_application")
+    assert "stage_window" in err.rules or "state" in err.rules
+
+
+@pytest.mark.parametrize("who", [admin("hefei"), applicant("wuhu"), scorer("hefei")], ids=str)
+def test_only_the_applicant_withdraws(at_stage, who):
+    s = at_stage("collection")
+    pid = s.ids["hefei"][0]
+    before = whole(s)
+    with pytest.raises((NotFound, NotPermitted)):
+        s.engine.fire(who, pid, "withdraw_application")
+    assert whole(s) == before

@@ -148,6 +148,16 @@ def editable(program: Program, project: Project) -> bool:
     return program.form is not None and project.state in program.form.editable_in
 
 
+def withdrawal_of(program: Program) -> str | None:
+    """The program's own action by which an applicant withdraws an application (a transition the
+    program adds, taken by the applicant role), if it has one."""
+    for _, spec in program.extra_transitions:
+        permission = program.permissions.get(spec.trigger)
+        if permission is not None and "applicant" in permission.roles:
+            return spec.trigger
+    return None
+
+
 def _changed_paths(old: Any, new: Any, at: str = "") -> set[str]:
     """The dotted paths at which two applications differ (a repeated group counts as one)."""
     if isinstance(old, Mapping) and isinstance(new, Mapping):
