@@ -384,3 +384,17 @@ def test_the_api_denies_another_city_and_a_wrong_role(web, who, method, path):
     assert r.status_code in (403, 404), r.text
     if r.status_code == 404 and "/projects/" in path:
         assert r.json()["message"] == f"No project {pid}."
+
+
+def test_every_portal_form_is_refused_without_its_token(web):
+    """The portal's forms check the session's CSRF token like every other form of the console."""
+    from web import portal
+
+    w = web("collection")
+    b = w.browser(applicant("hefei"))
+    before = whole(w.s)
+    for path in [r.path for r in portal.router.routes if "POST" in r.methods]:
+        url = path.format(cycle_id=CYCLE, project_id=w.s.ids["hefei"][0])
+        r = b.post(url, data={"csrf": "forged", "do": "save", "f:project.name": "x"})
+        assert r.status_code == 403 and "页面的安全令牌缺失或已过期" in r.text, path
+    assert whole(w.s) == before
