@@ -322,3 +322,16 @@ blobs = Table(
     _int("size"),
     Column("data", LargeBinary, nullable=False),
 )
+
+# an applicant's application not yet submitted (the web console's 暂存): one per user and cycle,
+# read and written only by its owner; nothing a city sees (see workflow/drafts.py)
+drafts = Table(
+    "drafts",
+    metadata,
+    _id(),
+    _text("cycle_id", ForeignKey("cycles.id")),
+    _text("owner", ForeignKey("users.name")),
+    _json("data"),
+    _instant("updated_at"),
+    UniqueConstraint("cycle_id", "owner", name="uq_drafts_cycle_owner"),
+)

@@ -30,6 +30,7 @@ from store.audit import AuditRows
 from store.blobs import blob_store
 from store.checkpoint import SAFETY_PAGES, Checkpointer
 from store.cycles import CycleRows
+from store.drafts import DraftRows
 from store.guard import protect_audit
 from store.lists import ListRows
 from store.project_pages import ProjectPages
@@ -367,6 +368,7 @@ class Tx(
     AppealRows,
     ReminderRows,
     AttachmentRows,
+    DraftRows,
 ):
     """Reads and writes inside one transaction, every kind of record (each kind's rows in a module of
     its own). Every write of a versioned record checks the version."""

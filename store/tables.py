@@ -68,6 +68,7 @@ SessionRow = row_model("SessionRow", schema.web_sessions)
 TokenRow = row_model("TokenRow", schema.api_tokens)
 AttachmentRow = row_model("AttachmentRow", schema.attachments)
 BlobRow = row_model("BlobRow", schema.blobs)
+DraftRow = row_model("DraftRow", schema.drafts)
 
 # every table's row class, by table name (tests/store/test_schema.py: one for each table)
 ROWS: dict[str, type[SQLModel]] = {
@@ -89,5 +90,6 @@ ROWS: dict[str, type[SQLModel]] = {
         TokenRow,
         AttachmentRow,
         BlobRow,
+        DraftRow,
     )
 }

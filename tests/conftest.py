@@ -55,7 +55,7 @@ TABLES = (
 )
 # the web console's sign-ins (migration 0005): kept apart from TABLES, because a page or API
 # call writes a session's last-seen time or a token's last use even when it changes nothing else
-WEB_TABLES = ("credentials", "web_sessions", "api_tokens")
+WEB_TABLES = ("credentials", "web_sessions", "api_tokens", "drafts")  # (drafts: migration 0010, the applicant portal)
 
 
 def sh(month: int, day: int, hour: int = 9, minute: int = 0, second: int = 0, year: int = YEAR) -> datetime:

@@ -36,10 +36,12 @@ from web import (
     api_files,
     api_listpage,
     api_plist,
+    api_portal,
     api_uploads,
     attachments,
     openapi,
     pages,
+    portal,
     project_list,
     uploads,
 )
@@ -160,6 +162,8 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.include_router(uploads.router)
     app.include_router(admin.router)
     app.include_router(account.router)
+    app.include_router(api_portal.router)
+    app.include_router(portal.router)
     # the document types each action's parameters by the programs this server loads (an app made
     # without an engine, to read the document only, by the programs found where the engine would look)
     openapi.install(

@@ -47,6 +47,7 @@ ACTION_NAMES = {
     "revoke_override": Msg("Override revoked"),
     "attach": Msg("Document attached"),
     "remove_attachment": Msg("Document removed"),
+    "edit_application": Msg("Application changed by its applicant"),
 }
 
 # the time zones readers know by a name of their own (any other is read by its id)

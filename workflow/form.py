@@ -115,6 +115,15 @@ class Form:
         """The declared document ``document_id`` (None: the form declares no such document)."""
         return next((d for d in self.documents if d.id == document_id), None)
 
+    # the states in which the applicant may still replace the application (none: never)
+    editable_in: tuple[str, ...] = ()
+    # a section (the first part of a dotted path; "" for the fields of none) -> its 中文 heading
+    sections: Mapping[str, str] = field(default_factory=dict)
+    # the text fields answered in paragraphs (an online form gives them a larger box)
+    long_text: tuple[str, ...] = ()
+    # the notes of the online form, where the workbook's (``notes``) speak of its cells
+    online_notes: tuple[str, ...] | None = None
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {f.path: f for f in self.fields})
         # what _fine checks of each field, worked out once (see _accepts)
@@ -359,6 +368,18 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
                 g.get("missing", ""),
             )
     documents = _documents(raw.get("documents"), problems)
+    editable = raw.get("editable_in", [])
+    if not isinstance(editable, list) or not all(isinstance(x, str) for x in editable):
+        problems.append(f"[form] editable_in must be a list of states, not {editable!r}")
+    sections = raw.get("sections", {})
+    if not isinstance(sections, dict) or not all(isinstance(v, str) for v in sections.values()):
+        problems.append("[form] sections must be a table of section = 中文")
+    long_text = raw.get("long_text", [])
+    if not isinstance(long_text, list) or not set(long_text) <= set(paths):
+        problems.append(f"[form] long_text must list fields of the form, not {long_text!r}")
+    online = raw.get("online_notes")
+    if online is not None and (not isinstance(online, list) or not all(isinstance(n, str) for n in online)):
+        problems.append(f"[form] online_notes must be a list of sentences, not {online!r}")
     if problems:
         return None, problems
     form = Form(
@@ -373,6 +394,10 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
         notes=tuple(raw.get("notes") or ()),
         party_names=_party_names(parties),
         documents=documents,
+        editable_in=tuple(editable),
+        sections=dict(sections),
+        long_text=tuple(long_text),
+        online_notes=tuple(online) if online is not None else None,
     )
     return form, []
 

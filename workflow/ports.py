@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from workflow.audit import Item
+from workflow.drafts import DraftTx
 from workflow.page_query import PageQuery
 from workflow.records import (
     ApiToken,
@@ -243,7 +244,9 @@ class ProjectPageTx(Protocol):
         """The project list's columns of these projects, in the order of ``ids``."""
 
 
-class StoreTx(UserTx, CycleTx, ProjectTx, ProjectPageTx, SheetTx, ListTx, AuditTx, AppealTx, ReminderTx, Protocol):
+class StoreTx(
+    UserTx, CycleTx, ProjectTx, ProjectPageTx, SheetTx, ListTx, AuditTx, AppealTx, ReminderTx, DraftTx, Protocol
+):
     """Reads and writes inside one database transaction: every kind of record."""
 
 

@@ -15,6 +15,7 @@ from store import schema
 from store.tables import ROWS
 from workflow import records
 from workflow.attachments import Attachment, Blob
+from workflow.drafts import Draft
 
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 MODEL_TABLES = {name: cls.__table__ for name, cls in ROWS.items()}  # type: ignore[attr-defined]
@@ -36,6 +37,7 @@ RECORDS = {
     "api_tokens": (records.ApiToken, set()),
     "attachments": (Attachment, set()),
     "blobs": (Blob, set()),
+    "drafts": (Draft, set()),
 }
 
 

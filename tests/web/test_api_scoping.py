@@ -139,6 +139,27 @@ ENDPOINTS.update(
             403,
             done=lambda s, pid: len(s.engine.projects(LEAD, CYCLE, city=OWN)) == 7,
         ),
+        # the applicant portal (web/api_portal.py): changing and withdrawing an application
+        "edit-application": Endpoint(
+            "collection",
+            _first,
+            lambda s: (
+                "PUT",
+                f"/api/projects/{_first(s)}/application",
+                {"application": {**s.engine.project(LEAD, _first(s))[0].application, "contact": "0551-1"}},
+            ),
+            {"city-admin": "ok", "scorer": 404, "applicant": "ok"},
+            404,
+            done=lambda s, pid: s.engine.project(LEAD, pid)[0].application["contact"] == "0551-1",
+        ),
+        "withdraw-application": Endpoint(
+            "collection",
+            _first,
+            lambda s: ("POST", f"/api/projects/{_first(s)}/withdrawal", {}),
+            {"city-admin": 403, "scorer": 404, "applicant": "ok"},
+            404,
+            done=lambda s, pid: _state(s, pid) == "withdrawn",
+        ),
         "review": Endpoint(
             "municipal_review",
             _first,

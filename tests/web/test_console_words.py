@@ -140,6 +140,9 @@ def _crawl_g60(web, crawl: Crawl) -> None:
                 "/queue",
                 # (a city's user reads the same refusals at every checkpoint: read once)
                 *(ADMIN_PAGES if role == "lead" or checkpoint == G60_CHECKPOINTS[0] else ("/reminders", "/account")),
+                "/mine",  # the applicant portal (web/portal.py)
+                f"/apply/{w.s.engine.cycles()[0].id}",
+                f"/projects/{own[0]}/application",
             ):
                 crawl.read(client, url, where, words)
 
@@ -207,6 +210,7 @@ def _crawl_sister(module, program_id: str, root: Path, monkeypatch: pytest.Monke
                 urls += ADMIN_PAGES
                 urls += [f"/projects?cycle={c}" for c in cycles[1:]]
                 urls += [f"/projects/{pid}" for pid in sample]
+                urls += ["/mine", *(f"/apply/{c}" for c in cycles), *(f"/projects/{pid}/application" for pid in sample)]
                 for url in urls:
                     crawl.read(client, url, where, words)
         finally:

@@ -79,6 +79,7 @@ GRID = {
     "advance":    ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
     "appeal":     ("R",  "ok",  "C",   "R",  "R",  "ok",  "N"),
     "override":   ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
+    "withdraw_application": ("R", "R", "N", "N", "N", "ok", "N"),
     "add_user":   ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
     "open_cycle": ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
 }
@@ -99,6 +100,7 @@ DONE_BY = {
     "advance": "lead",
     "appeal": "applicant or city-admin",
     "override": "lead",
+    "withdraw_application": "applicant",
 }
 
 
@@ -142,6 +144,13 @@ ACTIONS: dict[str, tuple[str, tuple[int, int], Callable[[Staged], None] | None, 
         None,
         lambda s, a: s.engine.fire(a, s.ids["hefei"][0], "accept"),
         lambda s, a: s.engine.project(LEAD, s.ids["hefei"][0])[0].state == "in_library",
+    ),
+    "withdraw_application": (
+        "collection",
+        (1, 20),
+        None,
+        lambda s, a: s.engine.fire(a, s.ids["hefei"][0], "withdraw_application"),
+        lambda s, a: s.engine.project(LEAD, s.ids["hefei"][0])[0].state == "withdrawn",
     ),
     "reject": (
         "collection",
@@ -287,7 +296,13 @@ def test_permission_table(at_stage, action, actor, cell):
         with pytest.raises(NotFound) as hidden:
             act(s, actor)
         assert hidden.value.exit_code == 5
-        subject = s.ids["hefei"][0] if action in ("accept", "reject") else s.high[0] if action == "award" else _hefei(s)
+        subject = (
+            s.ids["hefei"][0]
+            if action in ("accept", "reject", "withdraw_application")
+            else s.high[0]
+            if action == "award"
+            else _hefei(s)
+        )
         assert str(hidden.value) == f"No project {subject!r}."
         assert snapshot(s.store) == before
         return

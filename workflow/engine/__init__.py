@@ -19,6 +19,7 @@ from workflow.attachments import AttachmentActions
 from workflow.engine.cycles import AdvanceResult, CycleActions
 from workflow.engine.door import MOVE_CHUNK
 from workflow.engine.lists import ListActions
+from workflow.engine.portal import PortalActions
 from workflow.engine.projects import ImportResult
 from workflow.engine.reads import Reads, ReportData
 from workflow.trail import TrailActions
@@ -26,5 +27,7 @@ from workflow.trail import TrailActions
 __all__ = ["MOVE_CHUNK", "AdvanceResult", "Engine", "ImportResult", "ReportData"]
 
 
-class Engine(CycleActions, ListActions, Reads, AppealActions, TrailActions, AccountActions, AttachmentActions):
+class Engine(
+    CycleActions, ListActions, Reads, AppealActions, TrailActions, AccountActions, AttachmentActions, PortalActions
+):
     """Runs programs' cycles on a store, with an injected clock."""

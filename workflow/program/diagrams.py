@@ -43,11 +43,11 @@ def to_dot(program: Program) -> str:
     lines.append(f"  {q('start')} [shape=point];")
     lines.append(f"  {q('start')} -> {q(INITIAL_STATE)};")
     for i, s in enumerate(program.stages):
-        if not s.kind.states:
+        if not program.states_of(s.id):
             continue
         lines.append(f"  subgraph {q('cluster_' + s.id)} {{")
         lines.append(f"    label={q(f'{i + 1}. {s.name} ({s.id})')};")
-        for st in s.kind.states:
+        for st in program.states_of(s.id):
             if program.stage_of_state.get(st) == s.id:
                 lines.append(f"    {q(st)};")
         lines.append("  }")

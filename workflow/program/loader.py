@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from policies import REGISTRY
 from policies.base import PARAMS_CHECKS, Band, Criterion, Party
 from policies.permissions import Permission
-from stages import KINDS
+from stages import KINDS, TransitionSpec
 from workflow.actions import Edge, parse_actions
 from workflow.errors import ProgramInvalid
 from workflow.form import Form, build_form
@@ -78,6 +78,7 @@ _SHAPE: dict[str, tuple[type, type | None]] = {
     "status": (dict, None),
     "review_criteria": (dict, None),
     "demo": (dict, str),
+    "transitions": (list, dict),
 }
 _HEAD_TYPES: dict[str, type | tuple[type, ...]] = {
     "id": str,
@@ -152,6 +153,8 @@ class Reading:
     # every action of the program: its stages' triggers and cycle actions, appeal, override
     actions: set[str] = field(default_factory=set)
     form: Form | None = None
+    # the program's own transitions (``[[transitions]]``), each with its stage
+    extra: list[tuple[str, TransitionSpec]] = field(default_factory=list)
 
     @property
     def head(self) -> Mapping[str, Any]:
@@ -291,7 +294,35 @@ def _stages(r: Reading) -> dict[str, Any]:
     r.actions.update(CYCLE_WIDE_ACTIONS)
     for s in stages:
         r.actions.update(s.kind.triggers, s.kind.cycle_actions)
-    return {"stages": tuple(stages)}
+    _extra_transitions(r)
+    return {"stages": tuple(stages), "extra_transitions": tuple(r.extra)}
+
+
+def _extra_transitions(r: Reading) -> None:
+    """``[[transitions]]``: an edge the program adds to one of its stages (its trigger new, its
+    sources states of the program, its destination a state of its own or one of the program's),
+    such as an applicant withdrawing an application the city has not decided on."""
+    ids = {s.id for s in r.stages}
+    known = {st for s in r.stages for st in s.kind.states}
+    for i, t in enumerate(r.data.get("transitions") or []):
+        where = f"[[transitions]] {i + 1}"
+        trigger, source, dest, stage = t.get("trigger"), t.get("from"), t.get("to"), t.get("stage")
+        if not isinstance(trigger, str) or not isinstance(dest, str) or not isinstance(source, list):
+            r.problems.append(f"{where}: needs trigger, from (a list of states) and to")
+            continue
+        if stage not in ids:
+            r.problems.append(f"{where}: stage {stage!r} is not a stage of this program")
+            continue
+        if trigger in r.actions:
+            r.problems.append(f"{where}: {trigger!r} is already an action of this program")
+            continue
+        r.extra.append((stage, TransitionSpec(trigger, tuple(str(x) for x in source), dest)))
+        r.actions.add(trigger)
+    dests = {spec.dest for _, spec in r.extra}
+    for _, spec in r.extra:
+        unknown = [st for st in spec.source if st not in known | dests]
+        if unknown:
+            r.problems.append(f"[[transitions]] {spec.trigger}: unknown states {', '.join(unknown)}")
 
 
 def _guards(r: Reading) -> dict[str, Any]:
@@ -546,6 +577,8 @@ def _actions(r: Reading) -> dict[str, Any]:
         for trigger in s.kind.deadline_triggers:
             required[trigger] = ("deadline", "date")
         cycle_actions += [a for a in s.kind.cycle_actions if a not in cycle_actions]
+    for _, t in r.extra:
+        edges.setdefault(t.trigger, []).append(Edge(t.trigger, t.when))
     actions, problems = parse_actions(r.data.get("actions"), edges, cycle_actions, required, uses)
     r.problems += problems
     return {"actions": actions}
@@ -560,11 +593,13 @@ def _names(r: Reading) -> dict[str, Any]:
             r.problems.append(f'[state_names] {state}: needs {{ zh = "…", en = "…" }}')
             continue
         zh[str(state)], en[str(state)] = names["zh"], names["en"]
-    states = {st for s in r.stages for st in s.kind.states}
+    extra = [spec.dest for _, spec in r.extra if spec.dest]
+    states = {st for s in r.stages for st in s.kind.states} | set(extra)
     unknown = sorted(set(zh) - states)
     if unknown:
         r.problems.append("[state_names] not states of this program: " + ", ".join(unknown))
-    unnamed = [st for s in r.stages for st in s.kind.states if st not in zh and st not in r.table("state_names")]
+    every = [*(st for s in r.stages for st in s.kind.states), *extra]
+    unnamed = [st for st in every if st not in zh and st not in r.table("state_names")]
     if unnamed:
         r.problems.append("[state_names] states without their names: " + ", ".join(dict.fromkeys(unnamed)))
     return {"state_names": zh, "state_names_en": en}

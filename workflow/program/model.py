@@ -199,6 +199,9 @@ class Program:
     # code the file names as module:function, imported only when asked for (workflow.program_code):
     # ``run``, its demo; ``example``, its template's example application (the program's ``[demo]``)
     demo: Mapping[str, str] = field(default_factory=dict)
+    # transitions the program adds to a stage's own, each with the stage it belongs to (the
+    # program's ``[[transitions]]``: an applicant's withdrawal, say), and the states they lead to
+    extra_transitions: tuple[tuple[str, TransitionSpec], ...] = ()
     # what the program's users call its score sheet (the ``[program]`` head's ``sheet_name``)
     sheet_name: str = "评分表"
     # the free-text column a sheet carries beside its scores (how far the project has come, say);
@@ -246,6 +249,8 @@ class Program:
         for s in self.stages:
             for trigger in (*s.kind.triggers, *s.kind.cycle_actions):
                 out.setdefault(trigger, s.id)
+        for stage_id, spec in self.extra_transitions:
+            out.setdefault(spec.trigger, stage_id)
         return out
 
     def year_at(self, instant: datetime) -> int:
@@ -286,7 +291,7 @@ class Program:
         """Every project state, the initial one first, then each stage kind's in program order."""
         seen: dict[str, None] = {INITIAL_STATE: None}
         for s in self.stages:
-            for st in s.kind.states:
+            for st in self.states_of(s.id):
                 seen.setdefault(st, None)
         return tuple(seen)
 
@@ -298,6 +303,7 @@ class Program:
             for c in s.kind.creates:
                 specs.append(TransitionSpec(c, (INITIAL_STATE,), s.kind.states[0]))
             specs.extend(s.kind.transitions)
+            specs.extend(spec for stage_id, spec in self.extra_transitions if stage_id == s.id)
         # an upheld appeal reopens a project to a stage: from any state to the stage's waiting state
         after_new = tuple(st for st in self.states if st != INITIAL_STATE)
         for s in self.reopenable:
@@ -456,12 +462,18 @@ class Program:
 
     @cached_property
     def stage_of_state(self) -> dict[str, str]:
-        """Which stage's kind adds each state."""
+        """Which stage's kind (or the program's own transition of a stage) adds each state."""
         out: dict[str, str] = {}
         for s in self.stages:
-            for st in s.kind.states:
+            for st in self.states_of(s.id):
                 out.setdefault(st, s.id)
         return out
+
+    def states_of(self, stage_id: str) -> tuple[str, ...]:
+        """The states a stage adds: its kind's, then those of the program's transitions of it."""
+        own = self.stage(stage_id).kind.states
+        extra = [spec.dest for sid, spec in self.extra_transitions if sid == stage_id and spec.dest]
+        return (*own, *(st for st in extra if st not in own))
 
     @cached_property
     def list_stage(self) -> Stage | None:
