@@ -126,6 +126,7 @@ def test_an_applicant_submits_with_two_attachments_then_appeals(chromium, artifa
         ok(page, "申报已提交：项目")
         pid = int(page.url.rsplit("/", 1)[1])
         expect(page.locator("#state")).to_have_text("已申报")
+        expect(page.get_by_label("申诉理由")).to_have_count(0)  # (no result yet: nothing to appeal)
 
         # two documents attached on the project page, both listed, none missing any more
         section = page.locator("#attachments")
