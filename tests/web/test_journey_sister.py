@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.web.browser import PASSWORD, Story, act, acted, advance, bulk_award, expect, ok
+from tests.web.browser import PASSWORD, Story, act, acted, advance, bulk_award, expect, ok, refused
 from tests.workflow.files_samples import PDF
 
 PROGRAM = "kechuang-zhongyuan"
@@ -34,9 +34,9 @@ def shoot(s: Story, page: Any, name: str) -> None:
     page.set_viewport_size({"width": 1366, "height": 900})
 
 
-def add_user(page: Any, base: str, name: str, role: str) -> None:
+def add_user(page: Any, base: str, name: str, role: str, again: str = PASSWORD) -> None:
     """The lead adds ``name`` of the provincial association with the role named ``role`` and the
-    console's password, on the users page."""
+    console's password (typed ``again`` the second time), on the users page."""
     page.goto(f"{base}/admin/users")
     form = page.locator("#add-user")
     form.get_by_label("用户名（登录用）").fill(name)
@@ -44,8 +44,10 @@ def add_user(page: Any, base: str, name: str, role: str) -> None:
     form.get_by_label("所属城市").select_option(value=PARTY)
     form.get_by_label("自行输入（两次）").check()
     form.locator('input[name="password"]').fill(PASSWORD)
-    form.locator('input[name="password_again"]').fill(PASSWORD)
+    form.locator('input[name="password_again"]').fill(again)
     form.get_by_role("button", name="添加用户").click()
+    if again != PASSWORD:
+        return
     ok(page, name)
     expect(page.locator(f"#user-{name}")).to_contain_text("河南省科协")
 
@@ -102,6 +104,12 @@ def test_a_kechuang_cycle_with_no_command_line_after_init(story_of) -> None:
     add_user(lead, base, "office", "城市管理员")
     for member in ("m1", "m2", "m3"):
         add_user(lead, base, member, "评分人")
+    # a mistyped password adds no one; the name, role and organization typed are kept
+    refused(s, lead, "两次输入的密码不一致", action=lambda: add_user(lead, base, "ap", "申报单位", again="mistyped"))
+    form = lead.locator("#add-user")
+    expect(form.get_by_label("用户名（登录用）")).to_have_value("ap")
+    expect(form.get_by_label("角色").locator("option:checked")).to_have_text("申报单位")
+    expect(form.get_by_label("所属城市").locator("option:checked")).to_have_text("河南省科协")
     add_user(lead, base, "ap", "申报单位")
     shoot(s, lead, "users")
 
