@@ -3,15 +3,16 @@ file declares.
 
 For each of `kechuang-zhongyuan`, `industry-alliance` and `pioneer-brand` one whole cycle is
 carried through the console: the database, users, passwords and the cycle are prepared through
-the command line, the applications are submitted with `evalflow project submit` (there is no
-applicant portal), and then every declared project action is taken at least once on the
-project's page through its form `#act-TRIGGER` — a choice selected by its Chinese label, a date
-typed into a date input, a yes/no ticked, a reason typed — together with the cycle's actions the
-console has (the dashboard's advance button, the list page's propose / object / confirm /
-publish, the bulk award of the project list). After each action the page says it was done, the
-project's state is shown by its Chinese name, and the history (and the record) show the
-parameters by their labels (考核等级：优秀, never grade=excellent). Each program has a refusal
-shown on the page in the rule's own words, with the typed form kept and the database unchanged.
+the command line, the applications are submitted with `evalflow project submit` (a 科创中原 cycle
+with no command line after `init` is tests/web/test_journey_sister.py), and then every declared
+project action is taken at least once on the project's page through its form `#act-TRIGGER` — a
+choice selected by its Chinese label, a date typed into a date input, a yes/no ticked, a reason
+typed — together with the cycle's actions the console has (the dashboard's advance button, the
+list page's propose / object / confirm / publish, the bulk award of the project list). After
+each action the page says it was done, the project's state is shown by its Chinese name, and the
+history (and the record) show the parameters by their labels (考核等级：优秀, never grade=excellent).
+Each program has a refusal shown on the page in the rule's own words, with the typed form kept
+and the database unchanged.
 
 The stage windows are dated, so the server runs with `--now` and is restarted as the story moves
 on; the sessions live in the database, so the browsers stay signed in. Screenshots of a project
