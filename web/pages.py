@@ -281,10 +281,12 @@ def project_page(request: Request, me: Me, project_id: int) -> Response:
         sheet_button=_button_words(program, program.sheet_trigger) if program.sheet_trigger else "",
         action_name=lambda t: action_words(program, t),
         local=lambda t: views.local_time(t, program),
-        # the appeal form only where there is a result to appeal (a listable state may hold a list place)
+        # the appeal form only where there is a result to appeal (a listable state may hold a list
+        # place), and not while an appeal of the project waits for its decision
         may_appeal=views.may(me.user, program, "appeal", p.city)
         and program.appeals is not None
-        and program.result_stage(p.state, p.state in program.listable_states) is not None,
+        and program.result_stage(p.state, p.state in program.listable_states) is not None
+        and not any(a.project_id == p.id and a.status == "open" for a in appeals),
         category=views.placed_category(program, p, views.listed_categories(engine, me.user, cycle, [p])),
     )
 

@@ -317,7 +317,7 @@ def test_the_project_page_shows_its_appeals_and_the_overrides_that_touch_it(web)
     pid = w.s.demos["hefei"][0]
     hefei = w.browser(admin("hefei"))
     page = hefei.get(f"/projects/{pid}")
-    assert "提出申诉" in page.text
+    assert "提出申诉" in page.text and f'action="/projects/{pid}/appeal"' in page.text
     r = hefei.post(
         f"/projects/{pid}/appeal",
         data={"csrf": csrf_of(page.text), "reason": "评分录入有误，申请复核"},
@@ -325,7 +325,9 @@ def test_the_project_page_shows_its_appeals_and_the_overrides_that_touch_it(web)
     )
     assert r.status_code == 303
     [appeal] = w.s.engine.appeals(LEAD)[1]
-    assert f"申诉 {appeal.id} 已提交" in hefei.get(f"/projects/{pid}").text
+    waiting = hefei.get(f"/projects/{pid}").text
+    assert f"申诉 {appeal.id} 已提交" in waiting
+    assert f'action="/projects/{pid}/appeal"' not in waiting  # (no second appeal offered while one waits)
     lead = w.browser(LEAD)
     with i18n.using("zh_CN"):  # (the console reads Chinese by default)
         appeals = lead.get("/appeals")
