@@ -407,6 +407,8 @@ PLACES: dict[tuple[str, str], Place] = {
     # the next project of the caller's own queue (no city is named)
     ("GET", "/queue/next"): _p("city", "/queue/next", others=False, wrong=(A,)),
     # ---- web/uploads.py: the pages act for the caller's own city; an upload is its session's
+    # (another city's rows in an administrator's own workbook: refused row by row, nothing imported,
+    # tests/web/test_uploads.py::test_another_citys_rows_are_refused_for_a_city_administrator)
     ("GET", "/import"): _p("city", "/import", others=False, wrong=ADMIN_ONLY),
     ("POST", "/import"): _p("city", "/import", {"cycle": CYCLE}, others=False, wrong=ADMIN_ONLY),
     ("GET", "/import/{upload_id}"): _p("city", "/import/{upload}", wrong=ADMIN_ONLY),
@@ -507,10 +509,13 @@ def callers(key: tuple[str, str], place: Place) -> list[str | None]:
 
 
 def _stored(c: Ctx) -> set[Path]:
+    """The files kept: the attachments folder beside the database and the uploads' folder."""
     return {p for root in (c.files, c.uploads) if root.is_dir() for p in root.rglob("*") if p.is_file()}
 
 
-def _body(c: Ctx, key: tuple[str, str], caller: str, body: dict[str, Any] | None, api: bool, csrf: str) -> dict:
+def _body(c: Ctx, key: tuple[str, str], body: dict[str, Any] | None, api: bool, csrf: str) -> dict:
+    """What the client sends: JSON to the API, a form with the session's CSRF token to a page,
+    multipart where a file goes (a workbook to the imports)."""
     if key[1].endswith(("/applications/import", "/scores/import")) or key == ("POST", "/import"):
         # a workbook of hefei's applications (the score sheet upload: the same file, refused by role)
         path = c.uploads.parent / "合肥-申报.xlsx"
@@ -532,6 +537,7 @@ def _body(c: Ctx, key: tuple[str, str], caller: str, body: dict[str, Any] | None
 
 
 def _filled(c: Ctx, v: Any) -> Any:
+    """A body's ``"{first}"`` as hefei's project id (the bodies are written before the cycle exists)."""
     if v == "{first}":
         return c.first
     if isinstance(v, list):
@@ -541,6 +547,8 @@ def _filled(c: Ctx, v: Any) -> Any:
 
 @dataclass
 class Cell:
+    """One caller on one route, and whether it was denied (``why`` not, if it was not)."""
+
     route: str
     caller: str
     status: int
@@ -552,6 +560,8 @@ CELLS: dict[tuple[tuple[str, str], str], Cell] = {}
 
 
 def _shows(c: Ctx, r: Any) -> bool:
+    """Whether an answer holds any of hefei's things (a unit's name, a link to its project, the
+    draft, the token, the appeal)."""
     text = r.text if "spreadsheet" not in r.headers.get("content-type", "") else ""
     # (a reminder names its city: the API by id, the page by name in its own cell)
     marks = [*c.marks, f'"recipient":"{OWN}"', "<td>合肥市</td>"]
@@ -563,7 +573,7 @@ def _try(c: Ctx, key: tuple[str, str], place: Place, caller: str | None) -> Cell
     path, body = place.call(c)
     api = path.startswith("/api/")
     client, csrf = c.client(caller, api)
-    sent = _body(c, key, caller or "", body, api, csrf)
+    sent = _body(c, key, body, api, csrf)
     before, files = snapshot(c.s.store), _stored(c)
     r = client.request(method, path, **sent)
     changed = snapshot(c.s.store) != before
