@@ -19,8 +19,9 @@ from commands.common import (
 )
 from i18n import Msg, Text
 
-# an appeal's status as a reader reads it (its id in English, as scripts read it)
-_STATUS = {"open": Msg("open"), "upheld": Msg("upheld"), "dismissed": Msg("dismissed")}
+# an appeal's status as a reader reads it (its id in English, as scripts read it); "open" is named
+# here in both languages, as the catalog's "open" is the verb (开启 a cycle)
+_STATUS = {"open": Text("open", "待处理"), "upheld": Msg("upheld"), "dismissed": Msg("dismissed")}
 
 
 @click.group()

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli import main
+from store.sql import HEAD
 
 NOW = ["--now", "2027-01-05T09:00"]
 
@@ -61,7 +62,7 @@ def test_a_backup_is_the_database_as_of_one_instant_while_a_writer_goes_on(tmp_p
     writer.execute("COMMIT")
     writer.close()
     assert result.exit_code == 0, result.output
-    assert f"Backed up {db} to {copy}" in result.output and "schema 0008, checked" in result.output
+    assert f"Backed up {db} to {copy}" in result.output and f"schema {HEAD}, checked" in result.output
     assert _count(copy, "users") == users and _count(db, "users") == users + 1
     assert _count(copy, "audit") == entries
     assert not list(copy.parent.glob("*.partial"))

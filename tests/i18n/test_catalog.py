@@ -52,6 +52,19 @@ def test_every_message_has_chinese_and_english_with_the_same_placeholders(domain
     assert problems == []
 
 
+def test_a_message_in_several_areas_reads_the_same_in_each() -> None:
+    """The areas' catalogs are merged into one for reading: a message two areas share must have
+    one Chinese, or whichever area is read last would speak for both (a status "open" read as
+    the verb, a column heading read as a link's label)."""
+    chinese: dict[str, dict[str, str]] = {}
+    for domain in i18n.DOMAINS:
+        for m in _catalog(domain, "zh_CN"):
+            if m.id and m.string:
+                chinese.setdefault(str(m.id), {})[domain] = str(m.string)
+    differ = {text: areas for text, areas in chinese.items() if len(set(areas.values())) > 1}
+    assert differ == {}
+
+
 def test_a_message_is_rendered_in_the_reader_s_language() -> None:
     refused = RuleRefused("accept", "project 3", [Rejection("x", "a"), Rejection("y", "b")], state="submitted")
     assert refused.render("en") == "Cannot accept project 3 (in state 'submitted'): [x] a; [y] b."

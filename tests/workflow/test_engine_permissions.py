@@ -25,6 +25,7 @@ from tests.conftest import (
     snapshot,
 )
 from tests.workflow.checkpoints import Staged
+from tests.workflow.files_samples import PDF
 from workflow.errors import NotFound, NotPermitted, RuleRefused
 
 # The project every project action is tried on belongs to hefei.
@@ -80,6 +81,7 @@ GRID = {
     "appeal":     ("R",  "ok",  "C",   "R",  "R",  "ok",  "N"),
     "override":   ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
     "withdraw_application": ("R", "R", "N", "N", "N", "ok", "N"),
+    "attach":     ("R",  "ok",  "N",   "N",  "N",  "ok",  "N"),
     "add_user":   ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
     "open_cycle": ("ok", "R",   "R",   "R",  "R",  "R",   "R"),
 }
@@ -101,6 +103,7 @@ DONE_BY = {
     "appeal": "applicant or city-admin",
     "override": "lead",
     "withdraw_application": "applicant",
+    "attach": "applicant or city-admin",
 }
 
 
@@ -151,6 +154,13 @@ ACTIONS: dict[str, tuple[str, tuple[int, int], Callable[[Staged], None] | None, 
         None,
         lambda s, a: s.engine.fire(a, s.ids["hefei"][0], "withdraw_application"),
         lambda s, a: s.engine.project(LEAD, s.ids["hefei"][0])[0].state == "withdrawn",
+    ),
+    "attach": (
+        "collection",
+        (1, 20),
+        None,
+        lambda s, a: s.engine.attach(a, s.ids["hefei"][0], "business_license", "营业执照.pdf", PDF),
+        lambda s, a: [x.uploaded_by for x in s.engine.attachments(LEAD, s.ids["hefei"][0])] == [a],
     ),
     "reject": (
         "collection",
