@@ -34,14 +34,35 @@ def shoot(s: Story, page: Any, name: str) -> None:
     page.set_viewport_size({"width": 1366, "height": 900})
 
 
-def add_user(page: Any, base: str, name: str, role: str, again: str = PASSWORD) -> None:
-    """The lead adds ``name`` of the provincial association with the role named ``role`` and the
-    console's password (typed ``again`` the second time), on the users page."""
+def first_lead(s: Story, when: str, party: str) -> None:
+    """The database and its first lead, with a password, from the command line: until then there
+    is no one who could sign in to the console and add anybody."""
+    s.cli(None, when, "init")
+    s.cli(None, when, "user", "add", "lead", "--role", "lead", "--city", party)
+    s.cli("lead", when, "user", "passwd", "lead", "--password-stdin", stdin=PASSWORD + "\n")
+
+
+def open_cycle(page: Any, base: str, program: str, year: str, places: dict[str, str] | None = None) -> None:
+    """The lead opens the program's cycle of ``year`` on the cycles page (``places`` typed per
+    list category); the shots of the form are ``s``'s to take before the click."""
+    page.goto(f"{base}/admin/cycles")
+    form = page.locator("#open-cycle")
+    form.locator(f'input[name="program"][value="{program}"]').check()
+    form.get_by_label("年度").fill(year)
+    for category, n in (places or {}).items():
+        form.locator(f'input[name="{program}.places.{category}"]').fill(n)
+
+
+def add_user(
+    page: Any, base: str, name: str, role: str, again: str = PASSWORD, party: str = PARTY, party_name: str = "河南省科协"
+) -> None:
+    """The lead adds ``name`` of ``party`` with the role named ``role`` and the console's password
+    (typed ``again`` the second time), on the users page."""
     page.goto(f"{base}/admin/users")
     form = page.locator("#add-user")
     form.get_by_label("用户名（登录用）").fill(name)
     form.get_by_label("角色").select_option(label=role)
-    form.get_by_label("所属城市").select_option(value=PARTY)
+    form.get_by_label("所属城市").select_option(value=party)
     form.get_by_label("自行输入（两次）").check()
     form.locator('input[name="password"]').fill(PASSWORD)
     form.locator('input[name="password_again"]').fill(again)
@@ -49,26 +70,61 @@ def add_user(page: Any, base: str, name: str, role: str, again: str = PASSWORD) 
     if again != PASSWORD:
         return
     ok(page, name)
-    expect(page.locator(f"#user-{name}")).to_contain_text("河南省科协")
+    expect(page.locator(f"#user-{name}")).to_contain_text(party_name)
+
+
+def fill_in(
+    page: Any,
+    text: dict[str, str],
+    choose: dict[str, str] | None = None,
+    tick: tuple[str, ...] = (),
+    rows: list[dict[str, str]] | None = None,
+) -> None:
+    """The application form on /apply filled in: ``text`` typed and ``choose`` selected by its
+    Chinese label (by field path), the list's ``tick`` ticked (path=code), and the repeated group's
+    ``rows`` (a column of choices selected by its label), "add a member" clicked for more rows."""
+    for path, value in text.items():
+        page.locator(f'[name="f:{path}"]').fill(value)
+    for path, label in (choose or {}).items():
+        page.locator(f'[name="f:{path}"]').select_option(label=label)
+    for item in tick:
+        path, code = item.split("=")
+        page.locator(f'input[name="f:{path}"][value="{code}"]').check()
+    for i, row in enumerate(rows or []):
+        while page.locator("#group-rows .member").count() <= i:
+            page.locator("#more-rows").click()
+        for column, value in row.items():
+            cell = page.locator(f'[name="g:{i}:{column}"]')
+            if cell.evaluate("e => e.tagName") == "SELECT":
+                cell.select_option(label=value)
+            else:
+                cell.fill(value)
+
+
+def submit(page: Any, base: str, state: str, **form: Any) -> int:
+    """The applicant opens the form from their page, fills it in and submits it; the new
+    project's id (its page says it is in ``state``)."""
+    page.goto(f"{base}/mine")
+    page.get_by_role("link", name="填写申报表").click()
+    page.wait_for_url(f"{base}/apply**")
+    fill_in(page, **form)
+    page.get_by_role("button", name="提交申报").click()
+    ok(page, "申报已提交：项目")
+    expect(page.locator("#state")).to_have_text(state)
+    return int(page.url.rsplit("/", 1)[1])
 
 
 def apply(page: Any, base: str, i: int, kind: str) -> int:
     """The applicant fills in the 申报书 on /apply and submits it; the new project's id."""
-    page.goto(f"{base}/mine")
-    page.get_by_role("link", name="填写申报表").click()
-    page.wait_for_url(f"{base}/apply/**")
-    page.locator('[name="f:applicant.name"]').fill(f"河南省第{i}学会")
-    page.locator('[name="f:applicant.kind"]').select_option(label="全省学会")
-    page.locator('[name="f:applicant.contact"]').fill("王敏")
-    page.locator('[name="f:applicant.phone"]').fill("0371-6000000")
-    page.locator('[name="f:project.name"]').fill(f"科技经济融合项目{i}")
-    page.locator('[name="f:project.type"]').select_option(label=kind)
-    page.locator('[name="f:project.summary"]').fill("围绕主导产业开展科技服务")
-    page.locator('[name="f:project.against_criteria"]').fill("逐条对照评审内容说明")
-    page.get_by_role("button", name="提交申报").click()
-    ok(page, "申报已提交：项目")
-    expect(page.locator("#state")).to_have_text("已申报")
-    return int(page.url.rsplit("/", 1)[1])
+    text = {
+        "applicant.name": f"河南省第{i}学会",
+        "applicant.contact": "王敏",
+        "applicant.phone": "0371-6000000",
+        "project.name": f"科技经济融合项目{i}",
+        "project.summary": "围绕主导产业开展科技服务",
+        "project.against_criteria": "逐条对照评审内容说明",
+    }
+    return submit(page, base, "已申报", text=text, choose={"applicant.kind": "全省学会", "project.type": kind})
 
 
 def vote(page: Any, base: str, pid: int, choice: str) -> None:
@@ -84,22 +140,15 @@ def test_a_kechuang_cycle_with_no_command_line_after_init(story_of) -> None:
     s: Story = story_of("sister")
     base = s.base
 
-    # Only the database and its first lead (with a password) come from the command line: until
-    # then there is no one who could sign in to the console and add anybody.
-    s.cli(None, "2027-03-01T09:00", "init")
-    s.cli(None, "2027-03-01T09:00", "user", "add", "lead", "--role", "lead", "--city", PARTY)
-    s.cli("lead", "2027-03-01T09:00", "user", "passwd", "lead", "--password-stdin", stdin=PASSWORD + "\n")
+    # Only the database and its first lead (with a password) come from the command line
+    first_lead(s, "2027-03-01T09:00", PARTY)
 
     # === Mar 1: the lead opens the cycle (one place) and adds the office, three members, the applicant
     s.server.start("2027-03-01T09:00")
     lead = s.page("lead")
-    lead.goto(f"{base}/admin/cycles")
-    form = lead.locator("#open-cycle")
-    form.locator(f'input[name="program"][value="{PROGRAM}"]').check()
-    form.get_by_label("年度").fill("2027")
-    form.locator(f'input[name="{PROGRAM}.places.selected"]').fill("1")
+    open_cycle(lead, base, PROGRAM, "2027", {"selected": "1"})
     shoot(s, lead, "cycle")
-    form.get_by_role("button", name="开启评选").click()
+    lead.locator("#open-cycle").get_by_role("button", name="开启评选").click()
     ok(lead)
     add_user(lead, base, "office", "城市管理员")
     for member in ("m1", "m2", "m3"):
@@ -176,3 +225,183 @@ def test_a_kechuang_cycle_with_no_command_line_after_init(story_of) -> None:
         expect(ap.locator("#state")).to_have_text(state)
     expect(ap.get_by_label("申诉理由")).to_be_visible()  # (a result its applicant may appeal)
     shoot(s, ap, "project")
+
+
+# ------------------------------------------------------------------------------------------ 产业联盟
+
+ALL_MATERIALS = ("filing_form", "charter", "member_forms", "structure", "council", "summary")
+
+
+def alliance(page: Any, base: str, i: int, members: int = 10, materials: tuple[str, ...] = ALL_MATERIALS) -> int:
+    """The chair unit files alliance ``i`` on /apply with ``members`` member units (the last of ten
+    registered outside Hefei, enterprises and universities by turns); the new project's id."""
+    text = {
+        "alliance.name": f"长三角G60科创走廊第{i}产业联盟",
+        "alliance.founded": "2026-03-01",  # more than a year before the 2027 year-end assessment
+        "chair.name": f"理事长单位{i}",
+        "secretariat.address": "合肥市高新区",
+        "secretariat.staff": "3",
+        "secretariat.contact": "李四 0551-1234567",
+    }
+    rows = [
+        {"name": f"成员单位{i}-{k}", "city": "合肥市" if k < 9 else "南京市", "kind": ("企业", "高校")[k % 2]}
+        for k in range(members)
+    ]
+    choose = {"alliance.industry": "人工智能", "chair.kind": "独立法人单位"}
+    tick = tuple(f"materials={m}" for m in materials)
+    return submit(page, base, "已申请备案", text=text, choose=choose, tick=tick, rows=rows)
+
+
+def test_an_alliance_cycle_with_no_command_line_after_init(story_of) -> None:
+    s: Story = story_of("sister-alliance")
+    base = s.base
+    first_lead(s, "2027-03-01T09:00", "office")
+
+    # === Mar 1: the office opens the year's filing and adds the chair unit of Hefei and an expert
+    s.server.start("2027-03-01T09:00")
+    lead = s.page("lead")
+    open_cycle(lead, base, "industry-alliance", "2027")
+    lead.locator("#open-cycle").get_by_role("button", name="开启评选").click()
+    ok(lead)
+    add_user(lead, base, "chair", "申报单位", party="hefei", party_name="合肥市")
+    add_user(lead, base, "expert", "评分人", party="office", party_name="G60联席办")
+
+    # === Mar 5: the chair files four alliances through the form, member units as its rows
+    s.server.start("2027-03-05T09:00")
+    chair = s.page("chair")
+    chair.goto(f"{base}/apply")
+    shoot(s, chair, "alliance-apply")
+    ids = [alliance(chair, base, i) for i in (1, 2, 3)]
+    ids.append(alliance(chair, base, 4, members=2, materials=("filing_form",)))
+    assert ids == [1, 2, 3, 4]
+    chair.goto(f"{base}/projects/1")
+    expect(chair.locator("main")).to_contain_text("成员单位1-9")
+
+    # === Mar 10 (备案申请与初审): three pass the pre-review, the thin one does not
+    s.server.start("2027-03-10T10:00")
+    for pid in (1, 2, 3):
+        act(lead, base, pid, "accept", reason="材料齐全")
+        acted(lead, pid, "初审通过", "初审通过")
+    act(lead, base, 4, "reject", reason="成员单位不足")
+    acted(lead, 4, "初审不通过", "初审未通过", "成员单位不足")
+
+    # === Jul 10 (联席办主任办公会): two approved, one not
+    s.server.start("2027-07-10T10:00")
+    advance(lead, base, "备案申请与初审", "联席办主任办公会")
+    for pid in (1, 2):
+        act(lead, base, pid, "decide", choose={"审议结果": "同意备案"})
+        acted(lead, pid, "办公会审议", "办公会通过", "审议结果：同意备案")
+    act(lead, base, 3, "decide", choose={"审议结果": "不同意备案"}, reason="暂缓备案")
+    acted(lead, 3, "办公会审议", "办公会未通过", "暂缓备案；审议结果：不同意备案")
+
+    # === Aug 2 (公布备案与年度考核): filed, one from its page and one from the list
+    s.server.start("2027-08-02T10:00")
+    advance(lead, base, "联席办主任办公会", "公布备案与年度考核")
+    act(lead, base, 1, "award")
+    acted(lead, 1, "公布备案", "已备案")
+    bulk_award(lead, base, [2], "公布备案", "已备案")
+
+    # === Dec 5, the year-end assessment: the chair's reports, the site visits, the grades
+    s.server.start("2027-12-05T10:00")
+    for pid in (1, 2):
+        act(chair, base, pid, "self_assess", fill={"自评报告": "全年开展活动12次"})
+        acted(chair, pid, "提交年度自评报告", "已备案", record=("自评报告：全年开展活动12次",))
+    expert = s.page("expert")
+    for pid in (1, 2):
+        act(expert, base, pid, "visit", fill={"考察记录": "秘书处运转正常"})
+        acted(expert, pid, "专家实地考察", "已备案", record=("考察记录：秘书处运转正常",))
+    act(lead, base, 1, "assess", choose={"考核等级": "优秀"})
+    acted(lead, 1, "年度考核评定", "已备案", "考核等级：优秀")
+    act(lead, base, 2, "assess", choose={"考核等级": "不合格"}, reason="会员单位活动不足")
+    acted(lead, 2, "年度考核评定", "考核不合格", "考核等级：不合格")
+    act(lead, base, 2, "order_rectification", fill={"整改期限": "2028-03-31"}, reason="限期整改")
+    acted(lead, 2, "责令限期整改", "限期整改中", "整改期限：2028-03-31")
+    shoot(s, lead, "alliance-project")
+
+    # === 2028, Mar 20: one rectified and restored, the other revoked for major problems
+    s.server.start("2028-03-20T10:00")
+    act(lead, base, 2, "restore", reason="整改到位")
+    acted(lead, 2, "整改到位，恢复", "已备案", "整改到位")
+    act(lead, base, 1, "remove", tick=("存在重大问题",), reason="发现重大违规")
+    acted(lead, 1, "撤销备案", "已撤销", "发现重大违规；存在重大问题：是")
+
+    # each alliance's end, as its chair reads it
+    for pid, state in ((1, "已撤销"), (2, "已备案"), (3, "办公会未通过"), (4, "初审未通过")):
+        chair.goto(f"{base}/projects/{pid}")
+        expect(chair.locator("#state")).to_have_text(state)
+
+
+# ------------------------------------------------------------------------------------------ 先锋号
+
+
+def pioneer(page: Any, base: str, unit: str, partners: tuple[str, ...] = ()) -> int:
+    """A party organization applies on /apply, alone or jointly with ``partners`` (each with a
+    liaison) as the form's rows; the new project's id."""
+    text = {
+        "unit.name": unit,
+        "pioneer.name": "赵先锋",
+        "plan.name": f"{unit}先锋号共建",
+        "plan.targets": "“五个一”目标清单",
+        "contact": "张三 0773-1234567",
+    }
+    choose = {"unit.kind": "科技企业", "mode": "联合申报" if partners else "独立申报", "pioneer.role": "学科技术带头人"}
+    rows = [{"name": p, "liaison": f"{p}联络员"} for p in partners]
+    return submit(page, base, "已申报（待集中评审）", text=text, choose=choose, rows=rows)
+
+
+def test_a_pioneer_cycle_with_no_command_line_after_init(story_of) -> None:
+    s: Story = story_of("sister-pioneer")
+    base = s.base
+    first_lead(s, "2027-01-05T09:00", "bureau")
+
+    # === Jan 5: the bureau opens the year's co-building and adds the working group and an applicant
+    s.server.start("2027-01-05T09:00")
+    lead = s.page("lead")
+    open_cycle(lead, base, "pioneer-brand", "2027")
+    lead.locator("#open-cycle").get_by_role("button", name="开启评选").click()
+    ok(lead)
+    add_user(lead, base, "wg", "城市管理员", party="bureau", party_name="市科学技术局")
+    add_user(lead, base, "ap", "申报单位", party="bureau", party_name="市科学技术局")
+
+    # === Jan 10: four applications through the form, one jointly with two co-building units
+    s.server.start("2027-01-10T09:00")
+    ap = s.page("ap")
+    units = ("甲科技公司党支部", "乙科技公司党支部", "丙科技公司党支部")
+    ids = [pioneer(ap, base, "丁科技公司党支部", partners=("戊大学党委", "己研究所党支部"))]
+    ids += [pioneer(ap, base, unit) for unit in units]
+    assert ids == [1, 2, 3, 4]
+    ap.goto(f"{base}/projects/1")
+    expect(ap.locator("main")).to_contain_text("己研究所党支部联络员")
+    shoot(s, ap, "pioneer-applied")
+
+    # === the March round: the working group evaluates, the party group decides, plaques awarded
+    s.server.start("2027-03-10T10:00")
+    wg = s.page("wg")
+    for pid, result in ((1, "通过"), (2, "通过"), (3, "通过"), (4, "不通过")):
+        act(wg, base, pid, "evaluate", choose={"评审结果": result})
+    acted(wg, 4, "集中评审", "评审未通过", "评审结果：不通过")
+    for pid, result in ((1, "同意"), (2, "同意"), (3, "不同意")):
+        act(lead, base, pid, "decide", choose={"研究结果": result})
+    acted(lead, 3, "党组研究", "党组研究未通过", "研究结果：不同意")
+    act(lead, base, 1, "award")
+    acted(lead, 1, "授牌", "已授牌")
+    bulk_award(lead, base, [2], "授牌", "已授牌")
+
+    # === Jun 10: progress on a target; one unit ordered to rectify, the other's plaque removed
+    s.server.start("2027-06-10T10:00")
+    act(wg, base, 1, "progress", choose={"共建目标": "打造一个党建阵地"}, fill={"完成情况": "党建阵地建成"})
+    acted(wg, 1, "记录共建进展", "已授牌", "共建目标：打造一个党建阵地；完成情况：党建阵地建成")
+    act(lead, base, 1, "order_rectification", fill={"整改期限": "2027-08-31"}, reason="阵地活动不足")
+    acted(lead, 1, "责令限期整改", "限期整改中", "整改期限：2027-08-31")
+    act(lead, base, 2, "remove", tick=("存在重大问题",), reason="出现重大问题")
+    acted(lead, 2, "摘牌", "已摘牌", "出现重大问题；存在重大问题：是")
+    shoot(s, lead, "pioneer-project")
+
+    # === Aug 20: rectified in time, the plaque kept
+    s.server.start("2027-08-20T10:00")
+    act(lead, base, 1, "restore", reason="整改到位")
+    acted(lead, 1, "整改到位，恢复", "已授牌", "整改到位")
+
+    for pid, state in ((1, "已授牌"), (2, "已摘牌"), (3, "党组研究未通过"), (4, "评审未通过")):
+        ap.goto(f"{base}/projects/{pid}")
+        expect(ap.locator("#state")).to_have_text(state)
