@@ -54,7 +54,13 @@ def open_cycle(page: Any, base: str, program: str, year: str, places: dict[str, 
 
 
 def add_user(
-    page: Any, base: str, name: str, role: str, again: str = PASSWORD, party: str = PARTY, party_name: str = "河南省科协"
+    page: Any,
+    base: str,
+    name: str,
+    role: str,
+    again: str = PASSWORD,
+    party: str = PARTY,
+    party_name: str = "河南省科协",
 ) -> None:
     """The lead adds ``name`` of ``party`` with the role named ``role`` and the console's password
     (typed ``again`` the second time), on the users page."""
@@ -127,6 +133,17 @@ def apply(page: Any, base: str, i: int, kind: str) -> int:
     return submit(page, base, "已申报", text=text, choose={"applicant.kind": "全省学会", "project.type": kind})
 
 
+def attach(s: Story, page: Any, pid: int, document: str, name: str) -> None:
+    """The applicant uploads a PDF as the project's ``document`` on its page; the page lists it."""
+    (s.tmp / name).write_bytes(PDF)
+    page.goto(f"{s.base}/projects/{pid}")
+    upload = page.locator(f'form.upload:has(input[name="document"][value="{document}"])')
+    upload.locator('input[type="file"]').set_input_files(str(s.tmp / name))
+    upload.get_by_role("button", name="上传", exact=True).click()
+    ok(page, f"已上传{name}")
+    expect(page.locator("#attachments").get_by_role("link", name=name)).to_be_visible()
+
+
 def vote(page: Any, base: str, pid: int, choice: str) -> None:
     """A committee member votes on the project's page."""
     page.goto(f"{base}/projects/{pid}")
@@ -172,13 +189,7 @@ def test_a_kechuang_cycle_with_no_command_line_after_init(story_of) -> None:
     ids = [apply(ap, base, i, kind) for i, kind in enumerate(kinds, start=1)]
     assert ids == [1, 2, 3]
     # the first one's sealed application attached on its page (the third goes without)
-    (s.tmp / "盖章申报书.pdf").write_bytes(PDF)
-    ap.goto(f"{base}/projects/1")
-    upload = ap.locator('form.upload:has(input[name="document"][value="sealed_application"])')
-    upload.locator('input[type="file"]').set_input_files(str(s.tmp / "盖章申报书.pdf"))
-    upload.get_by_role("button", name="上传", exact=True).click()
-    ok(ap, "已上传盖章申报书.pdf")
-    expect(ap.locator("#attachments").get_by_role("link", name="盖章申报书.pdf")).to_be_visible()
+    attach(s, ap, 1, "sealed_application", "盖章申报书.pdf")
 
     # === Mar 10 (申报与审阅): the office accepts two and does not accept the third
     s.server.start("2027-03-10T10:00")
@@ -274,7 +285,8 @@ def test_an_alliance_cycle_with_no_command_line_after_init(story_of) -> None:
     ids = [alliance(chair, base, i) for i in (1, 2, 3)]
     ids.append(alliance(chair, base, 4, members=2, materials=("filing_form",)))
     assert ids == [1, 2, 3, 4]
-    chair.goto(f"{base}/projects/1")
+    attach(s, chair, 1, "charter", "联盟章程.pdf")
+    attach(s, chair, 1, "member_forms", "会员单位申请表.pdf")
     expect(chair.locator("main")).to_contain_text("成员单位1-9")
 
     # === Mar 10 (备案申请与初审): three pass the pre-review, the thin one does not
@@ -370,7 +382,7 @@ def test_a_pioneer_cycle_with_no_command_line_after_init(story_of) -> None:
     ids = [pioneer(ap, base, "丁科技公司党支部", partners=("戊大学党委", "己研究所党支部"))]
     ids += [pioneer(ap, base, unit) for unit in units]
     assert ids == [1, 2, 3, 4]
-    ap.goto(f"{base}/projects/1")
+    attach(s, ap, 1, "co_building_plan", "共建方案.pdf")
     expect(ap.locator("main")).to_contain_text("己研究所党支部联络员")
     shoot(s, ap, "pioneer-applied")
 
