@@ -9,8 +9,19 @@ person uses (Debian's chromium under Playwright, against `evalflow serve`); the 
 restarted with a later `--now` as the dated windows go by, and the sessions, kept in the
 database, stay signed in.
 
-Screenshots at 1366 and 390 pixels wide of the cycle form, the users page, the application form
-and a project page go to the artifacts folder; nothing is wider than a phone.
+The two other sister programs go the same way, each to its last act. 产业联盟 (industry-alliance):
+the office opens the year's filing and adds a Hefei chair unit and an expert; the chair files four
+alliances on /apply with their member units as the form's rows and uploads the required
+documents; the office's pre-review (a thin one refused in the rule's words, then not passed),
+the meeting's decision, the filing published from a page and from the list, the chair's
+self-assessments, the expert's visits, the grades, an order to rectify, the restoration and a
+revocation for major problems. 先锋号 (pioneer-brand): the bureau adds its working group and an
+applicant; a joint application naming no liaison is refused with its rows kept, then one joint and
+three single applications; the March round, the party group's decisions, the plaques, progress on
+a target, rectification and restoration, a plaque removed.
+
+Screenshots at 1366 and 390 pixels wide of the cycle form, the users page, the application forms
+and project pages go to the artifacts folder; nothing is wider than a phone.
 """
 
 from __future__ import annotations
@@ -107,14 +118,19 @@ def fill_in(
                 cell.fill(value)
 
 
-def submit(page: Any, base: str, state: str, **form: Any) -> int:
-    """The applicant opens the form from their page, fills it in and submits it; the new
-    project's id (its page says it is in ``state``)."""
+def send(page: Any, base: str, **form: Any) -> None:
+    """The applicant opens the form from their page, fills it in (as ``fill_in``) and submits it."""
     page.goto(f"{base}/mine")
     page.get_by_role("link", name="填写申报表").click()
     page.wait_for_url(f"{base}/apply**")
     fill_in(page, **form)
     page.get_by_role("button", name="提交申报").click()
+
+
+def submit(page: Any, base: str, state: str, **form: Any) -> int:
+    """The applicant opens the form from their page, fills it in and submits it; the new
+    project's id (its page says it is in ``state``)."""
+    send(page, base, **form)
     ok(page, "申报已提交：项目")
     expect(page.locator("#state")).to_have_text(state)
     return int(page.url.rsplit("/", 1)[1])
@@ -289,8 +305,15 @@ def test_an_alliance_cycle_with_no_command_line_after_init(story_of) -> None:
     attach(s, chair, 1, "member_forms", "会员单位申请表.pdf")
     expect(chair.locator("main")).to_contain_text("成员单位1-9")
 
-    # === Mar 10 (备案申请与初审): three pass the pre-review, the thin one does not
+    # === Mar 10 (备案申请与初审): three pass the pre-review, the thin one does not (refused first)
     s.server.start("2027-03-10T10:00")
+    refused(
+        s,
+        lead,
+        "成员单位不少于10家：联盟有 2 家成员单位，至少需要 10 家",
+        action=lambda: act(lead, base, 4, "accept", reason="材料初审"),
+    )
+    expect(lead.locator("#act-accept").get_by_label("说明")).to_have_value("材料初审")
     for pid in (1, 2, 3):
         act(lead, base, pid, "accept", reason="材料齐全")
         acted(lead, pid, "初审通过", "初审通过")
@@ -346,9 +369,9 @@ def test_an_alliance_cycle_with_no_command_line_after_init(story_of) -> None:
 # ------------------------------------------------------------------------------------------ 先锋号
 
 
-def pioneer(page: Any, base: str, unit: str, partners: tuple[str, ...] = ()) -> int:
-    """A party organization applies on /apply, alone or jointly with ``partners`` (each with a
-    liaison) as the form's rows; the new project's id."""
+def pioneer_form(unit: str, partners: tuple[str, ...] = (), liaisons: bool = True) -> dict[str, Any]:
+    """The application of ``unit``, alone or jointly with ``partners`` (each with a liaison unless
+    not ``liaisons``) as the form's rows."""
     text = {
         "unit.name": unit,
         "pioneer.name": "赵先锋",
@@ -357,8 +380,13 @@ def pioneer(page: Any, base: str, unit: str, partners: tuple[str, ...] = ()) -> 
         "contact": "张三 0773-1234567",
     }
     choose = {"unit.kind": "科技企业", "mode": "联合申报" if partners else "独立申报", "pioneer.role": "学科技术带头人"}
-    rows = [{"name": p, "liaison": f"{p}联络员"} for p in partners]
-    return submit(page, base, "已申报（待集中评审）", text=text, choose=choose, rows=rows)
+    rows = [{"name": p, "liaison": f"{p}联络员"} if liaisons else {"name": p} for p in partners]
+    return {"text": text, "choose": choose, "rows": rows}
+
+
+def pioneer(page: Any, base: str, unit: str, partners: tuple[str, ...] = ()) -> int:
+    """A party organization applies on /apply (``pioneer_form``); the new project's id."""
+    return submit(page, base, "已申报（待集中评审）", **pioneer_form(unit, partners))
 
 
 def test_a_pioneer_cycle_with_no_command_line_after_init(story_of) -> None:
@@ -378,6 +406,14 @@ def test_a_pioneer_cycle_with_no_command_line_after_init(story_of) -> None:
     # === Jan 10: four applications through the form, one jointly with two co-building units
     s.server.start("2027-01-10T09:00")
     ap = s.page("ap")
+    # a joint application whose co-building unit names no liaison is refused, the rows kept
+    refused(
+        s,
+        ap,
+        "联合申报的共建单位及联络员：第 1 家共建单位（戊大学党委）未指定联络员",
+        action=lambda: send(ap, base, **pioneer_form("丁科技公司党支部", ("戊大学党委",), liaisons=False)),
+    )
+    expect(ap.locator('[name="g:0:name"]')).to_have_value("戊大学党委")
     units = ("甲科技公司党支部", "乙科技公司党支部", "丙科技公司党支部")
     ids = [pioneer(ap, base, "丁科技公司党支部", partners=("戊大学党委", "己研究所党支部"))]
     ids += [pioneer(ap, base, unit) for unit in units]
