@@ -9,8 +9,19 @@ person uses (Debian's chromium under Playwright, against `evalflow serve`); the 
 restarted with a later `--now` as the dated windows go by, and the sessions, kept in the
 database, stay signed in.
 
-Screenshots at 1366 and 390 pixels wide of the cycle form, the users page, the application form
-and a project page go to the artifacts folder; nothing is wider than a phone.
+The two other sister programs go the same way, each to its last act. 产业联盟 (industry-alliance):
+the office opens the year's filing and adds a Hefei chair unit and an expert; the chair files four
+alliances on /apply with their member units as the form's rows and uploads the required
+documents; the office's pre-review (a thin one refused in the rule's words, then not passed),
+the meeting's decision, the filing published from a page and from the list, the chair's
+self-assessments, the expert's visits, the grades, an order to rectify, the restoration and a
+revocation for major problems. 先锋号 (pioneer-brand): the bureau adds its working group and an
+applicant; a joint application naming no liaison is refused with its rows kept, then one joint and
+three single applications; the March round, the party group's decisions, the plaques, progress on
+a target, rectification and restoration, a plaque removed.
+
+Screenshots at 1366 and 390 pixels wide of the cycle form, the users page, the application forms
+and project pages go to the artifacts folder; nothing is wider than a phone.
 """
 
 from __future__ import annotations
@@ -34,14 +45,41 @@ def shoot(s: Story, page: Any, name: str) -> None:
     page.set_viewport_size({"width": 1366, "height": 900})
 
 
-def add_user(page: Any, base: str, name: str, role: str, again: str = PASSWORD) -> None:
-    """The lead adds ``name`` of the provincial association with the role named ``role`` and the
-    console's password (typed ``again`` the second time), on the users page."""
+def first_lead(s: Story, when: str, party: str) -> None:
+    """The database and its first lead, with a password, from the command line: until then there
+    is no one who could sign in to the console and add anybody."""
+    s.cli(None, when, "init")
+    s.cli(None, when, "user", "add", "lead", "--role", "lead", "--city", party)
+    s.cli("lead", when, "user", "passwd", "lead", "--password-stdin", stdin=PASSWORD + "\n")
+
+
+def open_cycle(page: Any, base: str, program: str, year: str, places: dict[str, str] | None = None) -> None:
+    """The lead opens the program's cycle of ``year`` on the cycles page (``places`` typed per
+    list category); the shots of the form are ``s``'s to take before the click."""
+    page.goto(f"{base}/admin/cycles")
+    form = page.locator("#open-cycle")
+    form.locator(f'input[name="program"][value="{program}"]').check()
+    form.get_by_label("年度").fill(year)
+    for category, n in (places or {}).items():
+        form.locator(f'input[name="{program}.places.{category}"]').fill(n)
+
+
+def add_user(
+    page: Any,
+    base: str,
+    name: str,
+    role: str,
+    again: str = PASSWORD,
+    party: str = PARTY,
+    party_name: str = "河南省科协",
+) -> None:
+    """The lead adds ``name`` of ``party`` with the role named ``role`` and the console's password
+    (typed ``again`` the second time), on the users page."""
     page.goto(f"{base}/admin/users")
     form = page.locator("#add-user")
     form.get_by_label("用户名（登录用）").fill(name)
     form.get_by_label("角色").select_option(label=role)
-    form.get_by_label("所属城市").select_option(value=PARTY)
+    form.get_by_label("所属城市").select_option(value=party)
     form.get_by_label("自行输入（两次）").check()
     form.locator('input[name="password"]').fill(PASSWORD)
     form.locator('input[name="password_again"]').fill(again)
@@ -49,26 +87,77 @@ def add_user(page: Any, base: str, name: str, role: str, again: str = PASSWORD) 
     if again != PASSWORD:
         return
     ok(page, name)
-    expect(page.locator(f"#user-{name}")).to_contain_text("河南省科协")
+    expect(page.locator(f"#user-{name}")).to_contain_text(party_name)
+
+
+def fill_in(
+    page: Any,
+    text: dict[str, str],
+    choose: dict[str, str] | None = None,
+    tick: tuple[str, ...] = (),
+    rows: list[dict[str, str]] | None = None,
+) -> None:
+    """The application form on /apply filled in: ``text`` typed and ``choose`` selected by its
+    Chinese label (by field path), the list's ``tick`` ticked (path=code), and the repeated group's
+    ``rows`` (a column of choices selected by its label), "add a member" clicked for more rows."""
+    for path, value in text.items():
+        page.locator(f'[name="f:{path}"]').fill(value)
+    for path, label in (choose or {}).items():
+        page.locator(f'[name="f:{path}"]').select_option(label=label)
+    for item in tick:
+        path, code = item.split("=")
+        page.locator(f'input[name="f:{path}"][value="{code}"]').check()
+    for i, row in enumerate(rows or []):
+        while page.locator("#group-rows .member").count() <= i:
+            page.locator("#more-rows").click()
+        for column, value in row.items():
+            cell = page.locator(f'[name="g:{i}:{column}"]')
+            if cell.evaluate("e => e.tagName") == "SELECT":
+                cell.select_option(label=value)
+            else:
+                cell.fill(value)
+
+
+def send(page: Any, base: str, **form: Any) -> None:
+    """The applicant opens the form from their page, fills it in (as ``fill_in``) and submits it."""
+    page.goto(f"{base}/mine")
+    page.get_by_role("link", name="填写申报表").click()
+    page.wait_for_url(f"{base}/apply**")
+    fill_in(page, **form)
+    page.get_by_role("button", name="提交申报").click()
+
+
+def submit(page: Any, base: str, state: str, **form: Any) -> int:
+    """The applicant opens the form from their page, fills it in and submits it; the new
+    project's id (its page says it is in ``state``)."""
+    send(page, base, **form)
+    ok(page, "申报已提交：项目")
+    expect(page.locator("#state")).to_have_text(state)
+    return int(page.url.rsplit("/", 1)[1])
 
 
 def apply(page: Any, base: str, i: int, kind: str) -> int:
     """The applicant fills in the 申报书 on /apply and submits it; the new project's id."""
-    page.goto(f"{base}/mine")
-    page.get_by_role("link", name="填写申报表").click()
-    page.wait_for_url(f"{base}/apply/**")
-    page.locator('[name="f:applicant.name"]').fill(f"河南省第{i}学会")
-    page.locator('[name="f:applicant.kind"]').select_option(label="全省学会")
-    page.locator('[name="f:applicant.contact"]').fill("王敏")
-    page.locator('[name="f:applicant.phone"]').fill("0371-6000000")
-    page.locator('[name="f:project.name"]').fill(f"科技经济融合项目{i}")
-    page.locator('[name="f:project.type"]').select_option(label=kind)
-    page.locator('[name="f:project.summary"]').fill("围绕主导产业开展科技服务")
-    page.locator('[name="f:project.against_criteria"]').fill("逐条对照评审内容说明")
-    page.get_by_role("button", name="提交申报").click()
-    ok(page, "申报已提交：项目")
-    expect(page.locator("#state")).to_have_text("已申报")
-    return int(page.url.rsplit("/", 1)[1])
+    text = {
+        "applicant.name": f"河南省第{i}学会",
+        "applicant.contact": "王敏",
+        "applicant.phone": "0371-6000000",
+        "project.name": f"科技经济融合项目{i}",
+        "project.summary": "围绕主导产业开展科技服务",
+        "project.against_criteria": "逐条对照评审内容说明",
+    }
+    return submit(page, base, "已申报", text=text, choose={"applicant.kind": "全省学会", "project.type": kind})
+
+
+def attach(s: Story, page: Any, pid: int, document: str, name: str) -> None:
+    """The applicant uploads a PDF as the project's ``document`` on its page; the page lists it."""
+    (s.tmp / name).write_bytes(PDF)
+    page.goto(f"{s.base}/projects/{pid}")
+    upload = page.locator(f'form.upload:has(input[name="document"][value="{document}"])')
+    upload.locator('input[type="file"]').set_input_files(str(s.tmp / name))
+    upload.get_by_role("button", name="上传", exact=True).click()
+    ok(page, f"已上传{name}")
+    expect(page.locator("#attachments").get_by_role("link", name=name)).to_be_visible()
 
 
 def vote(page: Any, base: str, pid: int, choice: str) -> None:
@@ -84,22 +173,15 @@ def test_a_kechuang_cycle_with_no_command_line_after_init(story_of) -> None:
     s: Story = story_of("sister")
     base = s.base
 
-    # Only the database and its first lead (with a password) come from the command line: until
-    # then there is no one who could sign in to the console and add anybody.
-    s.cli(None, "2027-03-01T09:00", "init")
-    s.cli(None, "2027-03-01T09:00", "user", "add", "lead", "--role", "lead", "--city", PARTY)
-    s.cli("lead", "2027-03-01T09:00", "user", "passwd", "lead", "--password-stdin", stdin=PASSWORD + "\n")
+    # Only the database and its first lead (with a password) come from the command line
+    first_lead(s, "2027-03-01T09:00", PARTY)
 
     # === Mar 1: the lead opens the cycle (one place) and adds the office, three members, the applicant
     s.server.start("2027-03-01T09:00")
     lead = s.page("lead")
-    lead.goto(f"{base}/admin/cycles")
-    form = lead.locator("#open-cycle")
-    form.locator(f'input[name="program"][value="{PROGRAM}"]').check()
-    form.get_by_label("年度").fill("2027")
-    form.locator(f'input[name="{PROGRAM}.places.selected"]').fill("1")
+    open_cycle(lead, base, PROGRAM, "2027", {"selected": "1"})
     shoot(s, lead, "cycle")
-    form.get_by_role("button", name="开启评选").click()
+    lead.locator("#open-cycle").get_by_role("button", name="开启评选").click()
     ok(lead)
     add_user(lead, base, "office", "城市管理员")
     for member in ("m1", "m2", "m3"):
@@ -123,13 +205,7 @@ def test_a_kechuang_cycle_with_no_command_line_after_init(story_of) -> None:
     ids = [apply(ap, base, i, kind) for i, kind in enumerate(kinds, start=1)]
     assert ids == [1, 2, 3]
     # the first one's sealed application attached on its page (the third goes without)
-    (s.tmp / "盖章申报书.pdf").write_bytes(PDF)
-    ap.goto(f"{base}/projects/1")
-    upload = ap.locator('form.upload:has(input[name="document"][value="sealed_application"])')
-    upload.locator('input[type="file"]').set_input_files(str(s.tmp / "盖章申报书.pdf"))
-    upload.get_by_role("button", name="上传", exact=True).click()
-    ok(ap, "已上传盖章申报书.pdf")
-    expect(ap.locator("#attachments").get_by_role("link", name="盖章申报书.pdf")).to_be_visible()
+    attach(s, ap, 1, "sealed_application", "盖章申报书.pdf")
 
     # === Mar 10 (申报与审阅): the office accepts two and does not accept the third
     s.server.start("2027-03-10T10:00")
@@ -176,3 +252,204 @@ def test_a_kechuang_cycle_with_no_command_line_after_init(story_of) -> None:
         expect(ap.locator("#state")).to_have_text(state)
     expect(ap.get_by_label("申诉理由")).to_be_visible()  # (a result its applicant may appeal)
     shoot(s, ap, "project")
+
+
+# ------------------------------------------------------------------------------------------ 产业联盟
+
+ALL_MATERIALS = ("filing_form", "charter", "member_forms", "structure", "council", "summary")
+
+
+def alliance(page: Any, base: str, i: int, members: int = 10, materials: tuple[str, ...] = ALL_MATERIALS) -> int:
+    """The chair unit files alliance ``i`` on /apply with ``members`` member units (the last of ten
+    registered outside Hefei, enterprises and universities by turns); the new project's id."""
+    text = {
+        "alliance.name": f"长三角G60科创走廊第{i}产业联盟",
+        "alliance.founded": "2026-03-01",  # more than a year before the 2027 year-end assessment
+        "chair.name": f"理事长单位{i}",
+        "secretariat.address": "合肥市高新区",
+        "secretariat.staff": "3",
+        "secretariat.contact": "李四 0551-1234567",
+    }
+    rows = [
+        {"name": f"成员单位{i}-{k}", "city": "合肥市" if k < 9 else "南京市", "kind": ("企业", "高校")[k % 2]}
+        for k in range(members)
+    ]
+    choose = {"alliance.industry": "人工智能", "chair.kind": "独立法人单位"}
+    tick = tuple(f"materials={m}" for m in materials)
+    return submit(page, base, "已申请备案", text=text, choose=choose, tick=tick, rows=rows)
+
+
+def test_an_alliance_cycle_with_no_command_line_after_init(story_of) -> None:
+    s: Story = story_of("sister-alliance")
+    base = s.base
+    first_lead(s, "2027-03-01T09:00", "office")
+
+    # === Mar 1: the office opens the year's filing and adds the chair unit of Hefei and an expert
+    s.server.start("2027-03-01T09:00")
+    lead = s.page("lead")
+    open_cycle(lead, base, "industry-alliance", "2027")
+    lead.locator("#open-cycle").get_by_role("button", name="开启评选").click()
+    ok(lead)
+    add_user(lead, base, "chair", "申报单位", party="hefei", party_name="合肥市")
+    add_user(lead, base, "expert", "评分人", party="office", party_name="G60联席办")
+
+    # === Mar 5: the chair files four alliances through the form, member units as its rows
+    s.server.start("2027-03-05T09:00")
+    chair = s.page("chair")
+    chair.goto(f"{base}/apply")
+    shoot(s, chair, "alliance-apply")
+    ids = [alliance(chair, base, i) for i in (1, 2, 3)]
+    ids.append(alliance(chair, base, 4, members=2, materials=("filing_form",)))
+    assert ids == [1, 2, 3, 4]
+    attach(s, chair, 1, "charter", "联盟章程.pdf")
+    attach(s, chair, 1, "member_forms", "会员单位申请表.pdf")
+    expect(chair.locator("main")).to_contain_text("成员单位1-9")
+
+    # === Mar 10 (备案申请与初审): three pass the pre-review, the thin one does not (refused first)
+    s.server.start("2027-03-10T10:00")
+    refused(
+        s,
+        lead,
+        "成员单位不少于10家：联盟有 2 家成员单位，至少需要 10 家",
+        action=lambda: act(lead, base, 4, "accept", reason="材料初审"),
+    )
+    expect(lead.locator("#act-accept").get_by_label("说明")).to_have_value("材料初审")
+    for pid in (1, 2, 3):
+        act(lead, base, pid, "accept", reason="材料齐全")
+        acted(lead, pid, "初审通过", "初审通过")
+    act(lead, base, 4, "reject", reason="成员单位不足")
+    acted(lead, 4, "初审不通过", "初审未通过", "成员单位不足")
+
+    # === Jul 10 (联席办主任办公会): two approved, one not
+    s.server.start("2027-07-10T10:00")
+    advance(lead, base, "备案申请与初审", "联席办主任办公会")
+    for pid in (1, 2):
+        act(lead, base, pid, "decide", choose={"审议结果": "同意备案"})
+        acted(lead, pid, "办公会审议", "办公会通过", "审议结果：同意备案")
+    act(lead, base, 3, "decide", choose={"审议结果": "不同意备案"}, reason="暂缓备案")
+    acted(lead, 3, "办公会审议", "办公会未通过", "暂缓备案；审议结果：不同意备案")
+
+    # === Aug 2 (公布备案与年度考核): filed, one from its page and one from the list
+    s.server.start("2027-08-02T10:00")
+    advance(lead, base, "联席办主任办公会", "公布备案与年度考核")
+    act(lead, base, 1, "award")
+    acted(lead, 1, "公布备案", "已备案")
+    bulk_award(lead, base, [2], "公布备案", "已备案")
+
+    # === Dec 5, the year-end assessment: the chair's reports, the site visits, the grades
+    s.server.start("2027-12-05T10:00")
+    for pid in (1, 2):
+        act(chair, base, pid, "self_assess", fill={"自评报告": "全年开展活动12次"})
+        acted(chair, pid, "提交年度自评报告", "已备案", record=("自评报告：全年开展活动12次",))
+    expert = s.page("expert")
+    for pid in (1, 2):
+        act(expert, base, pid, "visit", fill={"考察记录": "秘书处运转正常"})
+        acted(expert, pid, "专家实地考察", "已备案", record=("考察记录：秘书处运转正常",))
+    act(lead, base, 1, "assess", choose={"考核等级": "优秀"})
+    acted(lead, 1, "年度考核评定", "已备案", "考核等级：优秀")
+    act(lead, base, 2, "assess", choose={"考核等级": "不合格"}, reason="会员单位活动不足")
+    acted(lead, 2, "年度考核评定", "考核不合格", "考核等级：不合格")
+    act(lead, base, 2, "order_rectification", fill={"整改期限": "2028-03-31"}, reason="限期整改")
+    acted(lead, 2, "责令限期整改", "限期整改中", "整改期限：2028-03-31")
+    shoot(s, lead, "alliance-project")
+
+    # === 2028, Mar 20: one rectified and restored, the other revoked for major problems
+    s.server.start("2028-03-20T10:00")
+    act(lead, base, 2, "restore", reason="整改到位")
+    acted(lead, 2, "整改到位，恢复", "已备案", "整改到位")
+    act(lead, base, 1, "remove", tick=("存在重大问题",), reason="发现重大违规")
+    acted(lead, 1, "撤销备案", "已撤销", "发现重大违规；存在重大问题：是")
+
+    # each alliance's end, as its chair reads it
+    for pid, state in ((1, "已撤销"), (2, "已备案"), (3, "办公会未通过"), (4, "初审未通过")):
+        chair.goto(f"{base}/projects/{pid}")
+        expect(chair.locator("#state")).to_have_text(state)
+
+
+# ------------------------------------------------------------------------------------------ 先锋号
+
+
+def pioneer_form(unit: str, partners: tuple[str, ...] = (), liaisons: bool = True) -> dict[str, Any]:
+    """The application of ``unit``, alone or jointly with ``partners`` (each with a liaison unless
+    not ``liaisons``) as the form's rows."""
+    text = {
+        "unit.name": unit,
+        "pioneer.name": "赵先锋",
+        "plan.name": f"{unit}先锋号共建",
+        "plan.targets": "“五个一”目标清单",
+        "contact": "张三 0773-1234567",
+    }
+    choose = {"unit.kind": "科技企业", "mode": "联合申报" if partners else "独立申报", "pioneer.role": "学科技术带头人"}
+    rows = [{"name": p, "liaison": f"{p}联络员"} if liaisons else {"name": p} for p in partners]
+    return {"text": text, "choose": choose, "rows": rows}
+
+
+def pioneer(page: Any, base: str, unit: str, partners: tuple[str, ...] = ()) -> int:
+    """A party organization applies on /apply (``pioneer_form``); the new project's id."""
+    return submit(page, base, "已申报（待集中评审）", **pioneer_form(unit, partners))
+
+
+def test_a_pioneer_cycle_with_no_command_line_after_init(story_of) -> None:
+    s: Story = story_of("sister-pioneer")
+    base = s.base
+    first_lead(s, "2027-01-05T09:00", "bureau")
+
+    # === Jan 5: the bureau opens the year's co-building and adds the working group and an applicant
+    s.server.start("2027-01-05T09:00")
+    lead = s.page("lead")
+    open_cycle(lead, base, "pioneer-brand", "2027")
+    lead.locator("#open-cycle").get_by_role("button", name="开启评选").click()
+    ok(lead)
+    add_user(lead, base, "wg", "城市管理员", party="bureau", party_name="市科学技术局")
+    add_user(lead, base, "ap", "申报单位", party="bureau", party_name="市科学技术局")
+
+    # === Jan 10: four applications through the form, one jointly with two co-building units
+    s.server.start("2027-01-10T09:00")
+    ap = s.page("ap")
+    # a joint application whose co-building unit names no liaison is refused, the rows kept
+    refused(
+        s,
+        ap,
+        "联合申报的共建单位及联络员：第 1 家共建单位（戊大学党委）未指定联络员",
+        action=lambda: send(ap, base, **pioneer_form("丁科技公司党支部", ("戊大学党委",), liaisons=False)),
+    )
+    expect(ap.locator('[name="g:0:name"]')).to_have_value("戊大学党委")
+    units = ("甲科技公司党支部", "乙科技公司党支部", "丙科技公司党支部")
+    ids = [pioneer(ap, base, "丁科技公司党支部", partners=("戊大学党委", "己研究所党支部"))]
+    ids += [pioneer(ap, base, unit) for unit in units]
+    assert ids == [1, 2, 3, 4]
+    attach(s, ap, 1, "co_building_plan", "共建方案.pdf")
+    expect(ap.locator("main")).to_contain_text("己研究所党支部联络员")
+    shoot(s, ap, "pioneer-applied")
+
+    # === the March round: the working group evaluates, the party group decides, plaques awarded
+    s.server.start("2027-03-10T10:00")
+    wg = s.page("wg")
+    for pid, result in ((1, "通过"), (2, "通过"), (3, "通过"), (4, "不通过")):
+        act(wg, base, pid, "evaluate", choose={"评审结果": result})
+    acted(wg, 4, "集中评审", "评审未通过", "评审结果：不通过")
+    for pid, result in ((1, "同意"), (2, "同意"), (3, "不同意")):
+        act(lead, base, pid, "decide", choose={"研究结果": result})
+    acted(lead, 3, "党组研究", "党组研究未通过", "研究结果：不同意")
+    act(lead, base, 1, "award")
+    acted(lead, 1, "授牌", "已授牌")
+    bulk_award(lead, base, [2], "授牌", "已授牌")
+
+    # === Jun 10: progress on a target; one unit ordered to rectify, the other's plaque removed
+    s.server.start("2027-06-10T10:00")
+    act(wg, base, 1, "progress", choose={"共建目标": "打造一个党建阵地"}, fill={"完成情况": "党建阵地建成"})
+    acted(wg, 1, "记录共建进展", "已授牌", "共建目标：打造一个党建阵地；完成情况：党建阵地建成")
+    act(lead, base, 1, "order_rectification", fill={"整改期限": "2027-08-31"}, reason="阵地活动不足")
+    acted(lead, 1, "责令限期整改", "限期整改中", "整改期限：2027-08-31")
+    act(lead, base, 2, "remove", tick=("存在重大问题",), reason="出现重大问题")
+    acted(lead, 2, "摘牌", "已摘牌", "出现重大问题；存在重大问题：是")
+    shoot(s, lead, "pioneer-project")
+
+    # === Aug 20: rectified in time, the plaque kept
+    s.server.start("2027-08-20T10:00")
+    act(lead, base, 1, "restore", reason="整改到位")
+    acted(lead, 1, "整改到位，恢复", "已授牌", "整改到位")
+
+    for pid, state in ((1, "已授牌"), (2, "已摘牌"), (3, "党组研究未通过"), (4, "评审未通过")):
+        ap.goto(f"{base}/projects/{pid}")
+        expect(ap.locator("#state")).to_have_text(state)

@@ -14,9 +14,11 @@
     var row = last.cloneNode(true);
     row.setAttribute("data-row", String(n));
     row.querySelector(".num").textContent = String(n + 1);
-    row.querySelectorAll("input").forEach(function (input) {
+    row.querySelectorAll("input, select").forEach(function (input) {
       input.name = input.name.replace(/^g:\d+:/, "g:" + n + ":");
-      if (input.type === "checkbox") input.checked = false; else input.value = "";
+      if (input.type === "checkbox") input.checked = false;
+      else if (input.tagName === "SELECT") input.selectedIndex = 0;
+      else input.value = "";
     });
     rows.appendChild(row);
     count.value = String(n + 1);
