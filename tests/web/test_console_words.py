@@ -12,6 +12,7 @@ in ``KNOWN``: the test fails if one of them is no longer seen, so the list canno
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -28,7 +29,7 @@ import demo.pioneer
 from demo.g60 import DemoClock
 from store.sql import SqlStore
 from tests.conftest import LEAD, SettableClock, admin, applicant, scorer
-from tests.web.conftest import Web
+from tests.web.conftest import Web, csrf_of
 from tests.web.words import Vocabulary, visible_strings
 from web.app import create_app
 from web.auth import SESSION_COOKIE
@@ -63,6 +64,10 @@ class Crawl:
     def read(self, client: TestClient, url: str, where: str, words: Vocabulary) -> str:
         r = client.get(url, headers=CHINESE)
         assert r.status_code in (200, 403, 404), (where, url, r.status_code)
+        return self.scan(r, url, where, words)
+
+    def scan(self, r, url: str, where: str, words: Vocabulary) -> str:
+        """Read one answered page (a GET's, or what a form's post answered)."""
         assert r.headers["content-type"].startswith("text/html"), (where, url)
         self.pages += 1
         for s in visible_strings(r.text):
@@ -145,6 +150,34 @@ def _crawl_g60(web, crawl: Crawl) -> None:
                 f"/projects/{own[0]}/application",
             ):
                 crawl.read(client, url, where, words)
+        if checkpoint == "collection":
+            _crawl_sign_in_and_a_refusal(w, crawl, words, own[0])
+
+
+def _crawl_sign_in_and_a_refusal(w: Web, crawl: Crawl, words: Vocabulary, project: int) -> None:
+    """What a reader meets outside the pages' GETs: the sign-in page, a sign-in refused, and a
+    refused form's message (the flash) on the page it came back to."""
+    where = "G60 collection"
+    anonymous = w.anonymous()
+    page = crawl.read(anonymous, "/login", f"{where} signed out", words)
+    token = re.search(r'name="csrf" value="([^"]*)"', page)
+    wrong = {"name": admin("hefei"), "password": "not-the-password", "csrf": token.group(1) if token else ""}
+    refused = anonymous.post("/login", data=wrong, headers=CHINESE)
+    assert refused.status_code == 401, refused.text[:200]
+    crawl.scan(refused, "/login (a wrong password)", f"{where} signed out", words)
+    # a rejection without its required reason: refused, back on the project page with the message
+    client = w.browser(admin("hefei"))
+    shown = client.get(f"/projects/{project}", headers=CHINESE).text
+    form = {"csrf": csrf_of(shown), "reason": "", "expected_version": "1"}
+    posted = client.post(
+        f"/projects/{project}/act/reject",
+        data=form,
+        headers={**CHINESE, "referer": f"http://testserver/projects/{project}"},
+    )
+    assert posted.status_code == 303, posted.text[:200]
+    back = client.get(posted.headers["location"], headers=CHINESE)
+    assert 'class="flash' in back.text  # (the refusal is on the page)
+    crawl.scan(back, f"/projects/{project} after a refused rejection", f"{where} as city admin", words)
 
 
 # ------------------------------------------------------------------------------------------ sister programs
