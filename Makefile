@@ -23,6 +23,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
+	$(BIN)/python benchmarks/project_page.py
 
 bench-import: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py
