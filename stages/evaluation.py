@@ -87,7 +87,7 @@ JOINT_SCORING = stage_kind(
                 "{city} scored {total} {scores}{replacing}",
                 city=n.party(d.get("city")),
                 total=str(d.get("total")),
-                scores=str(d.get("scores", {})),
+                scores=n.scores(d.get("scores", {})),
                 replacing=(
                     Msg(", replacing its sheet of {total}", total=str(d["replaces_total"]))
                     if d.get("replaces_total") is not None

@@ -50,7 +50,23 @@ class Names:
 
     def category(self, category: Any) -> Text:
         cat = str(category)
+        if cat == "none":  # (the list's word for a project it ranks but does not place)
+            return Text(cat, "未入选")
         return Text(cat, self.program.category_name(cat) if self.program is not None and cat else cat)
+
+    def scores(self, scores: Any) -> Text:
+        """A sheet's scores: as the history has always printed them in English (the criteria's ids
+        and values), by the criteria's names in Chinese (价值意义 18、组织实施 16 …)."""
+        given = dict(scores or {})
+        criteria = {c.id: c.short or c.name for c in self.program.criteria} if self.program is not None else {}
+        order = list(criteria) + [k for k in given if k not in criteria]  # (the sheet's order)
+        zh = "、".join(f"{criteria.get(k, k)} {given[k]}" for k in order if k in given)
+        return Text(str(given), f"（{zh}）" if zh else "")
+
+    def method(self, method: Any) -> Text:
+        """How a list ranks (its id in English; in Chinese as the score it ranks by)."""
+        m = str(method)
+        return Text(m, _METHODS.get(m, m))
 
     def result(self, result: Any) -> Text:
         """A review result (or a review method) by its Chinese name, as the program's result action declares it."""
@@ -64,6 +80,9 @@ class Names:
         r = str(rule)
         return Text(r, RULE_NAMES.get(r, r))
 
+
+# what a list is ranked by, as its score is named in Chinese
+_METHODS = {"mean": "按平均分", "trimmed_mean": "按去掉最高分和最低分后的平均分", "sum": "按得票合计"}
 
 # the engine's own actions (those no program file declares), by their Chinese names
 _ENGINE_ACTIONS: dict[str, Msg] = {
@@ -142,12 +161,12 @@ def _appeal(d: Mapping[str, Any], n: Names) -> Msg:
     )
 
 
-def _propose(d: Mapping[str, Any]) -> Msg:
+def _propose(d: Mapping[str, Any], n: Names) -> Msg:
     changes = Msg("; {count} changes from the previous version", count=len(d["changes"])) if d.get("changes") else ""
     return Msg(
         "{entries} entries ({method}){changes}{correction}",
         entries=d.get("entries"),
-        method=d.get("method"),
+        method=n.method(d.get("method")),
         changes=changes,
         correction=Msg("; a correction") if d.get("correction") else "",
     )
@@ -207,7 +226,7 @@ _TELL: dict[str, Teller] = {
         version=d.get("list_version"),
         appeals=Joined([str(a) for a in d.get("appeals", [])], ", "),
     ),
-    "propose": lambda e, d, n: _propose(d),
+    "propose": lambda e, d, n: _propose(d, n),
     "attach": lambda e, d, n: _file(d, n),
     "remove_attachment": lambda e, d, n: _file(d, n),
     "publish": lambda e, d, n: (

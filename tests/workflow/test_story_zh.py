@@ -64,3 +64,22 @@ def test_a_change_between_list_versions_in_chinese_and_in_english():
     assert change_message(change).render("zh_CN") == "#12 hefei《示例》：名次 3 → 1、得分 78.0000 → 81.5000"
     added = {**change, "before": None}
     assert change_message(added).render("en") == "#12 hefei 《示例》: added at rank 1 (excellent, 81.5000)"
+
+
+def test_a_sheet_a_placement_and_a_proposal_read_by_their_names_in_chinese(at_stage):
+    s = at_stage("published")
+    program = s.engine.program_of(s.engine.get_cycle(None))
+    entries = s.engine.history(LEAD, s.engine.get_cycle(None).id)
+    sheet = next(e for e in entries if e.action == "score")
+    unplaced = next(e for e in entries if e.action == "place" and e.data.get("category") == "none")
+    proposed = next(e for e in entries if e.action == "propose")
+    # English as scripts read it: the criteria's ids and values, the category and method ids
+    assert tell(sheet, program, "en").endswith(str(sheet.data["scores"]))
+    assert tell(unplaced, program, "en") == f"placed 'none' by list version {unplaced.data['list_version']}"
+    assert "(mean)" in tell(proposed, program, "en")
+    # Chinese: the criteria by their names in the sheet's order, 未入选, the score a list ranks by
+    first = program.criteria[0]
+    said = tell(sheet, program, "zh_CN")
+    assert f"（{first.short or first.name} {sheet.data['scores'][first.id]}、" in said and "{" not in said
+    assert tell(unplaced, program, "zh_CN") == f"按名单第 {unplaced.data['list_version']} 版列为“未入选”"
+    assert "（按平均分）" in tell(proposed, program, "zh_CN") and "mean" not in tell(proposed, program, "zh_CN")
