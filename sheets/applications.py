@@ -374,13 +374,13 @@ def _date(raw: Any, where: Any, zh: str, problems: _Problems) -> str | None:
             return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
         except ValueError:
             pass
-    problems.add(cell_label(where, zh), Msg("{value} is not a date (YYYY-MM-DD)", value=repr(raw)))
+    problems.add(cell_label(where, zh), Msg("{value!r} is not a date (YYYY-MM-DD)", value=raw))
     return None
 
 
 def _int(raw: Any, where: Any, zh: str, problems: _Problems) -> int | None:
     if isinstance(raw, bool):
-        problems.add(cell_label(where, zh), Msg("{value} is not a whole number", value=repr(raw)))
+        problems.add(cell_label(where, zh), Msg("{value!r} is not a whole number", value=raw))
         return None
     if isinstance(raw, int):
         return raw
@@ -389,7 +389,7 @@ def _int(raw: Any, where: Any, zh: str, problems: _Problems) -> int | None:
     text = str(raw).strip().removesuffix("人").removesuffix("名")
     if text.isdigit():
         return int(text)
-    problems.add(cell_label(where, zh), Msg("{value} is not a whole number", value=repr(raw)))
+    problems.add(cell_label(where, zh), Msg("{value!r} is not a whole number", value=raw))
     return None
 
 
@@ -404,7 +404,7 @@ def _bool(raw: Any, where: Any, zh: str, problems: _Problems) -> bool:
         return True
     if text in FALSE:
         return False
-    problems.add(cell_label(where, zh), Msg("{value} must be 是 or 否", value=repr(raw)))
+    problems.add(cell_label(where, zh), Msg("{value!r} must be 是 or 否", value=raw))
     return False
 
 
@@ -415,7 +415,7 @@ def _number(raw: Any, where: Any, zh: str, problems: _Problems) -> float | int |
     try:
         return float(text) if "." in text else int(text)
     except ValueError:
-        problems.add(cell_label(where, zh), Msg("{value} is not a number", value=repr(raw)))
+        problems.add(cell_label(where, zh), Msg("{value!r} is not a number", value=raw))
         return None
 
 
@@ -432,7 +432,7 @@ def _choices(raw: Any, f: FormField, where: Any, problems: _Problems) -> list[st
         if code is None:
             problems.add(
                 cell_label(where, f.zh),
-                Msg("{value} is not one of: {choices}", value=repr(part), choices=Joined(f.choices.values(), "、")),
+                Msg("{value!r} is not one of: {choices}", value=part, choices=Joined(f.choices.values(), "、")),
             )
         elif code not in out:
             out.append(code)
@@ -449,8 +449,8 @@ def _city(raw: Any, where: Any, zh: str, parties: Sequence[Party], problems: _Pr
     problems.add(
         cell_label(where, zh),
         Msg(
-            "{value} is not a city of the program ({cities})",
-            value=repr(text),
+            "{value!r} is not a city of the program ({cities})",
+            value=text,
             cities=Joined([p.name for p in parties], "、"),
         ),
     )

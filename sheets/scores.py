@@ -146,7 +146,7 @@ def read_scores(
         try:
             pid = int(raw_id) if isinstance(raw_id, float) and raw_id.is_integer() else int(str(raw_id).strip())
         except ValueError:
-            problems.append(_problem(_cell(row_at, ID), Msg("{value} is not a project number", value=repr(raw_id))))
+            problems.append(_problem(_cell(row_at, ID), Msg("{value!r} is not a project number", value=raw_id)))
             continue
         where = label(Msg("{where} (project {id})", where=row_at, id=pid))
         if pid in seen:
@@ -170,13 +170,13 @@ def read_scores(
                     _problem(_cell(where, c.id), Msg("is empty; score every criterion or leave the whole row empty"))
                 )
             elif isinstance(v, bool):
-                problems.append(_problem(_cell(where, c.id), Msg("{value} is not a whole number", value=repr(v))))
+                problems.append(_problem(_cell(where, c.id), Msg("{value!r} is not a whole number", value=v)))
             elif isinstance(v, int) or (isinstance(v, float) and v.is_integer()):
                 scores[c.id] = int(v)
             elif isinstance(v, str) and v.strip().isdecimal():
                 scores[c.id] = int(v.strip())  # full-width digits (a Chinese input method) included
             else:
-                problems.append(_problem(_cell(where, c.id), Msg("{value} is not a whole number", value=repr(v))))
+                problems.append(_problem(_cell(where, c.id), Msg("{value!r} is not a whole number", value=v)))
         city_value = cell(columns.get(SCORER_CITY))
         if city_value not in (None, ""):
             cities.add(str(city_value).strip())

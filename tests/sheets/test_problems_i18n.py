@@ -73,7 +73,7 @@ def test_a_refused_workbooks_problems_in_chinese(tmp_path: Path, parties) -> Non
     assert lines == [
         "附件1.xlsx中的申报（未导入任何申报）",
         f"[申报表 第4行] {KEY} 1 重复使用（第2行和第4行）",
-        "[申报表 第2行 项目启动时间] '明年'不是有效日期（日期格式 YYYY-MM-DD）",
+        "[申报表 第2行 项目启动时间] “明年”不是有效日期（日期格式 YYYY-MM-DD）",
         "[申报表 第3行 党员数] 含有公式（=1+1），请直接填写数值本身",
     ]
     missing = _lines(_refused(_missing_column(tmp_path), parties), "zh_CN")

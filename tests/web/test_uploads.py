@@ -424,7 +424,7 @@ def test_a_refused_workbooks_problems_read_in_chinese_on_the_console(collection,
     status = upload(client, path).headers["location"]
     zh = html.unescape(finished(client, status))
     assert "[申报表 第4行] 申报序号 1 重复使用（第2行和第4行）" in zh
-    assert "[申报表 第2行 项目启动时间] '明年'不是有效日期（日期格式 YYYY-MM-DD）" in zh
+    assert "[申报表 第2行 项目启动时间] “明年”不是有效日期（日期格式 YYYY-MM-DD）" in zh
     assert "[申报表 第3行 党员数] 含有公式（=1+1），请直接填写数值本身" in zh
     assert " row " not in zh and "formula" not in zh
     en = html.unescape(english(client).get(status).text)
