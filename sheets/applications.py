@@ -18,8 +18,9 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from i18n import Joined, Msg
 from policies.base import Party
-from sheets.files import Formula, Table, decode_text, read_tables, too_large, write_xlsx
+from sheets.files import Formula, Table, decode_text, label, read_tables, too_large, write_xlsx
 from workflow.errors import InvalidInput
 from workflow.form import Form, FormField
 
@@ -108,12 +109,24 @@ def team_rows(form: Form, app: Mapping[str, Any], ref: Any) -> list[list[Any]]:
 
 
 # ------------------------------------------------------------------------------------------ reading
+def row_label(number: int, sheet: str = "") -> Msg:
+    """Where a row is, in the reader's language (``申报表 row 5``; ``row 5`` in a CSV file)."""
+    return Msg("{sheet} row {n}", sheet=sheet, n=number) if sheet else Msg("row {n}", n=number)
+
+
+def cell_label(where: Any, column: str) -> Msg:
+    """A column of a row (``申报表 row 5 项目名称``)."""
+    return Msg("{where} {column}", where=where, column=column)
+
+
 class _Problems(list):
-    def add(self, where: str, message: str) -> None:
-        self.append(f"[{where}] {message}")
+    """The problems of a file, each a message read ``[where] what``."""
+
+    def add(self, where: Any, message: Any) -> None:
+        self.append(Msg("[{where}] {message}", where=where, message=message))
 
 
-def read_applications(path: Path, form: Form, parties: Sequence[Party]) -> list[tuple[str, dict[str, Any]]]:
+def read_applications(path: Path, form: Form, parties: Sequence[Party]) -> list[tuple[Any, dict[str, Any]]]:
     """Every application of the file as (a label naming its rows, the application), or raise
     InvalidInput listing every bad row and column. Completeness and eligibility are checked later
     by the engine, with the same labels."""
@@ -132,9 +145,9 @@ def read_applications(path: Path, form: Form, parties: Sequence[Party]) -> list[
     else:
         found = reader.applications(tables[0], tables[0], joined=True)
     if problems:
-        raise InvalidInput(f"applications in {path.name} (nothing was imported)", problems)
+        raise InvalidInput(Msg("applications in {file} (nothing was imported)", file=path.name), problems)
     if not found:
-        raise InvalidInput(f"applications in {path.name}", ["the file holds no application"])
+        raise InvalidInput(Msg("applications in {file}", file=path.name), [Msg("the file holds no application")])
     return found
 
 
@@ -154,11 +167,18 @@ class _Reader:
                 return t
         if required:
             raise InvalidInput(
-                f"file {path.name}", [f"it has no sheet {name} (sheets: {', '.join(t.name for t in tables)})"]
+                Msg("file {file}", file=path.name),
+                [
+                    Msg(
+                        "it has no sheet {name} (sheets: {sheets})",
+                        name=name,
+                        sheets=Joined([t.name for t in tables], ", "),
+                    )
+                ],
             )
         return None
 
-    def columns(self, table: Table, wanted: list[str], what: str) -> dict[str, str]:
+    def columns(self, table: Table, wanted: list[str], what: Any) -> dict[str, str]:
         """Map the table's headers to canonical ones; a missing or unknown column is a problem."""
         mapping: dict[str, str] = {}
         for h in table.header:
@@ -167,29 +187,30 @@ class _Reader:
             canon = self.aliases.get(h) or self.aliases.get(h.replace(" ", ""))
             if canon is None:
                 self.problems.add(
-                    f"{what} column '{h}'", f"is not a {self.form.name} column (see `evalflow template application`)"
+                    Msg("{sheet} column '{column}'", sheet=what, column=h),
+                    Msg("is not a {form} column (see `evalflow template application`)", form=self.form.name),
                 )
             elif canon in mapping.values():
-                self.problems.add(f"{what} column '{h}'", "appears twice")
+                self.problems.add(Msg("{sheet} column '{column}'", sheet=what, column=h), Msg("appears twice"))
             else:
                 mapping[h] = canon
         missing = [c for c in wanted if c not in mapping.values()]
         if missing:
-            self.problems.add(f"{what}", "missing columns: " + ", ".join(missing))
+            self.problems.add(what, Msg("missing columns: {columns}", columns=Joined(missing, ", ")))
         return mapping
 
     def applications(
         self, apps_table: Table, team_table: Table | None, joined: bool = False
-    ) -> list[tuple[str, dict[str, Any]]]:
+    ) -> list[tuple[Any, dict[str, Any]]]:
         form, problems, group = self.form, self.problems, self.form.group
         group_sheet = group.sheet if group else ""
-        label = "" if joined else f"{apps_table.name} "
-        app_map = self.columns(apps_table, application_columns(form), label.strip() or "header")
+        sheet = "" if joined else apps_table.name
+        app_map = self.columns(apps_table, application_columns(form), sheet or Msg("header"))
         if joined:
             team_map = app_map
             missing_team = [c for c in team_columns(form) if c not in app_map.values()]
             if missing_team:
-                problems.add("header", "missing columns: " + ", ".join(missing_team))
+                problems.add(Msg("header"), Msg("missing columns: {columns}", columns=Joined(missing_team, ", ")))
         else:
             team_map = self.columns(team_table, team_columns(form), group_sheet) if team_table else {}
         if problems:
@@ -199,25 +220,45 @@ class _Reader:
         members: dict[str, list[tuple[int, dict[str, Any]]]] = {}
         for number, record in apps_table.records():
             row = {app_map[h]: v for h, v in record.items() if h in app_map}
-            where = f"{label}row {number}"
+            where = row_label(number, sheet)
             if isinstance(row.get(KEY), Formula):
-                problems.add(f"{where} {KEY}", f"holds a formula ({row[KEY][:40]}); enter the number itself")
+                problems.add(
+                    cell_label(where, KEY),
+                    Msg("holds a formula ({formula}); enter the number itself", formula=row[KEY][:40]),
+                )
                 continue
             ref = _text(row.get(KEY))
             if ref == EXAMPLE:
                 continue
             if not ref:
-                problems.add(where, f"{KEY} is empty")
+                problems.add(where, Msg("{column} is empty", column=KEY))
                 continue
             if ref in by_ref:
                 if not joined:
-                    problems.add(where, f"{KEY} {ref} is used twice (rows {by_ref[ref][0]} and {number})")
+                    problems.add(
+                        where,
+                        Msg(
+                            "{column} {ref} is used twice (rows {first} and {then})",
+                            column=KEY,
+                            ref=ref,
+                            first=by_ref[ref][0],
+                            then=number,
+                        ),
+                    )
                     continue
                 first = by_ref[ref][1]
                 for zh in application_columns(form)[1:]:
                     v = row.get(zh)
                     if v not in (None, "") and _text(v) != _text(first.get(zh)):
-                        problems.add(f"{where} {zh}", f"differs from row {by_ref[ref][0]} of the same {KEY} {ref}")
+                        problems.add(
+                            cell_label(where, zh),
+                            Msg(
+                                "differs from row {first} of the same {column} {ref}",
+                                first=by_ref[ref][0],
+                                column=KEY,
+                                ref=ref,
+                            ),
+                        )
             else:
                 by_ref[ref] = (number, row)
                 order.append(ref)
@@ -227,34 +268,46 @@ class _Reader:
             for number, record in team_table.records():
                 row = {team_map[h]: v for h, v in record.items() if h in team_map}
                 if isinstance(row.get(KEY), Formula):
-                    problems.add(f"{group_sheet} row {number} {KEY}", "holds a formula; enter the number itself")
+                    problems.add(
+                        cell_label(row_label(number, group_sheet), KEY), Msg("holds a formula; enter the number itself")
+                    )
                     continue
                 ref = _text(row.get(KEY))
                 if ref == EXAMPLE:
                     continue
                 if ref not in by_ref:
-                    problems.add(f"{group_sheet} row {number}", f"{KEY} {ref or '(empty)'} is not in {form.sheet}")
+                    problems.add(
+                        row_label(number, group_sheet),
+                        Msg(
+                            "{column} {ref} is not in {sheet}",
+                            column=KEY,
+                            ref=ref or Msg("(empty)"),
+                            sheet=form.sheet,
+                        ),
+                    )
                     continue
                 members.setdefault(ref, []).append((number, row))
-        out: list[tuple[str, dict[str, Any]]] = []
+        out: list[tuple[Any, dict[str, Any]]] = []
         for ref in order:
             number, row = by_ref[ref]
-            app = self.values(form.fields, row, f"{label}row {number}")
+            app = self.values(form.fields, row, row_label(number, sheet))
             if group is not None:
                 rows = []
                 for m_number, m in members.get(ref, []):
-                    where = f"{group_sheet + ' ' if not joined else ''}row {m_number}"
+                    where = row_label(m_number, "" if joined else group_sheet)
                     member = self.values(group.fields, m, where, flat=True)
                     for flag in group.flags:
                         member[flag.name] = _bool(m.get(flag.zh), where, flag.zh, problems)
                     rows.append(member)
                 app[group.key] = rows
-            rows_label = f"{label}row {number}" if not members.get(ref) else f"{label}row {number} ({KEY} {ref})"
-            out.append((rows_label, app))
+            rows_label = row_label(number, sheet)
+            if members.get(ref):
+                rows_label = Msg("{where} ({column} {ref})", where=rows_label, column=KEY, ref=ref)
+            out.append((label(rows_label), app))
         return out
 
     def values(
-        self, fields: Sequence[FormField], row: Mapping[str, Any], where: str, flat: bool = False
+        self, fields: Sequence[FormField], row: Mapping[str, Any], where: Any, flat: bool = False
     ) -> dict[str, Any]:
         """The fields' values of one row, converted by kind; ``flat``: a group row (no sections)."""
         problems = self.problems
@@ -262,7 +315,10 @@ class _Reader:
         for f in fields:
             raw = row.get(f.zh)
             if isinstance(raw, Formula):
-                problems.add(f"{where} {f.zh}", f"holds a formula ({raw[:40]}); enter the value itself")
+                problems.add(
+                    cell_label(where, f.zh),
+                    Msg("holds a formula ({formula}); enter the value itself", formula=raw[:40]),
+                )
                 continue
             if raw is None or (isinstance(raw, str) and not raw.strip()):
                 # reported as missing by the engine's completeness check; a blank list is an empty one
@@ -289,9 +345,11 @@ class _Reader:
         return app
 
 
-def _text(value: Any, where: str = "", zh: str = "", problems: _Problems | None = None) -> str:
+def _text(value: Any, where: Any = "", zh: str = "", problems: _Problems | None = None) -> str:
     if isinstance(value, Formula) and problems is not None:
-        problems.add(f"{where} {zh}", f"holds a formula ({value[:40]}); enter the value itself")
+        problems.add(
+            cell_label(where, zh), Msg("holds a formula ({formula}); enter the value itself", formula=value[:40])
+        )
         return ""
     if value is None:
         return ""
@@ -305,7 +363,7 @@ def _text(value: Any, where: str = "", zh: str = "", problems: _Problems | None 
 _DATE = re.compile(r"^\s*(\d{4})\s*[-/.年]\s*(\d{1,2})\s*[-/.月]\s*(\d{1,2})\s*日?\s*$")
 
 
-def _date(raw: Any, where: str, zh: str, problems: _Problems) -> str | None:
+def _date(raw: Any, where: Any, zh: str, problems: _Problems) -> str | None:
     if isinstance(raw, datetime):
         return raw.date().isoformat()
     if isinstance(raw, date):
@@ -316,13 +374,13 @@ def _date(raw: Any, where: str, zh: str, problems: _Problems) -> str | None:
             return date(int(m[1]), int(m[2]), int(m[3])).isoformat()
         except ValueError:
             pass
-    problems.add(f"{where} {zh}", f"{raw!r} is not a date (YYYY-MM-DD)")
+    problems.add(cell_label(where, zh), Msg("{value!r} is not a date (YYYY-MM-DD)", value=raw))
     return None
 
 
-def _int(raw: Any, where: str, zh: str, problems: _Problems) -> int | None:
+def _int(raw: Any, where: Any, zh: str, problems: _Problems) -> int | None:
     if isinstance(raw, bool):
-        problems.add(f"{where} {zh}", f"{raw!r} is not a whole number")
+        problems.add(cell_label(where, zh), Msg("{value!r} is not a whole number", value=raw))
         return None
     if isinstance(raw, int):
         return raw
@@ -331,37 +389,37 @@ def _int(raw: Any, where: str, zh: str, problems: _Problems) -> int | None:
     text = str(raw).strip().removesuffix("人").removesuffix("名")
     if text.isdigit():
         return int(text)
-    problems.add(f"{where} {zh}", f"{raw!r} is not a whole number")
+    problems.add(cell_label(where, zh), Msg("{value!r} is not a whole number", value=raw))
     return None
 
 
-def _bool(raw: Any, where: str, zh: str, problems: _Problems) -> bool:
+def _bool(raw: Any, where: Any, zh: str, problems: _Problems) -> bool:
     if isinstance(raw, bool):
         return raw
     if isinstance(raw, Formula):
-        problems.add(f"{where} {zh}", f"holds a formula ({raw[:40]}); enter 是 or 否")
+        problems.add(cell_label(where, zh), Msg("holds a formula ({formula}); enter 是 or 否", formula=raw[:40]))
         return False
     text = _text(raw).lower()
     if text in TRUE:
         return True
     if text in FALSE:
         return False
-    problems.add(f"{where} {zh}", f"{raw!r} must be 是 or 否")
+    problems.add(cell_label(where, zh), Msg("{value!r} must be 是 or 否", value=raw))
     return False
 
 
-def _number(raw: Any, where: str, zh: str, problems: _Problems) -> float | int | None:
+def _number(raw: Any, where: Any, zh: str, problems: _Problems) -> float | int | None:
     if isinstance(raw, int | float) and not isinstance(raw, bool):
         return raw
     text = str(raw).strip().removesuffix("%")
     try:
         return float(text) if "." in text else int(text)
     except ValueError:
-        problems.add(f"{where} {zh}", f"{raw!r} is not a number")
+        problems.add(cell_label(where, zh), Msg("{value!r} is not a number", value=raw))
         return None
 
 
-def _choices(raw: Any, f: FormField, where: str, problems: _Problems) -> list[str] | str | None:
+def _choices(raw: Any, f: FormField, where: Any, problems: _Problems) -> list[str] | str | None:
     """A list field's codes (several, separated by 、 , ; /) or a choice field's one code; each
     given as its code or its Chinese name."""
     by_label = {label: code for code, label in f.choices.items()}
@@ -372,7 +430,10 @@ def _choices(raw: Any, f: FormField, where: str, problems: _Problems) -> list[st
             continue
         code = part if part in f.choices or not f.choices else by_label.get(part)
         if code is None:
-            problems.add(f"{where} {f.zh}", f"{part!r} is not one of: " + "、".join(f.choices.values()))
+            problems.add(
+                cell_label(where, f.zh),
+                Msg("{value!r} is not one of: {choices}", value=part, choices=Joined(f.choices.values(), "、")),
+            )
         elif code not in out:
             out.append(code)
     if f.kind == "choice":
@@ -380,25 +441,37 @@ def _choices(raw: Any, f: FormField, where: str, problems: _Problems) -> list[st
     return out
 
 
-def _city(raw: Any, where: str, zh: str, parties: Sequence[Party], problems: _Problems) -> str | None:
+def _city(raw: Any, where: Any, zh: str, parties: Sequence[Party], problems: _Problems) -> str | None:
     text = _text(raw)
     for p in parties:
         if text in (p.id, p.name, p.name.rstrip("市区")):
             return p.id
-    problems.add(f"{where} {zh}", f"{text!r} is not a city of the program ({'、'.join(p.name for p in parties)})")
+    problems.add(
+        cell_label(where, zh),
+        Msg(
+            "{value!r} is not a city of the program ({cities})",
+            value=text,
+            cities=Joined([p.name for p in parties], "、"),
+        ),
+    )
     return None
 
 
-def _read_json(path: Path) -> list[tuple[str, dict[str, Any]]]:
+def _read_json(path: Path) -> list[tuple[Any, dict[str, Any]]]:
     too_large(path, path.stat().st_size if path.exists() else 0)
     try:
-        data = json.loads(decode_text(path.read_bytes(), f"file {path}"))
+        data = json.loads(decode_text(path.read_bytes(), Msg("file {file}", file=str(path))))
     except OSError as exc:
-        raise InvalidInput(f"file {path}", [f"cannot be read: {exc.strerror}"]) from None
+        raise InvalidInput(
+            Msg("file {file}", file=str(path)), [Msg("cannot be read: {why}", why=exc.strerror)]
+        ) from None
     except json.JSONDecodeError as exc:
-        raise InvalidInput(f"file {path}", [f"not valid JSON: {exc}"]) from None
+        raise InvalidInput(Msg("file {file}", file=str(path)), [Msg("not valid JSON: {why}", why=str(exc))]) from None
     if isinstance(data, dict) and isinstance(data.get("applications"), list):
         data = data["applications"]
     if not isinstance(data, list) or not all(isinstance(a, dict) for a in data):
-        raise InvalidInput(f"file {path}", ['expected a list of application objects, or {"applications": [...]}'])
-    return [(f"application {i}", a) for i, a in enumerate(data, start=1)]
+        raise InvalidInput(
+            Msg("file {file}", file=str(path)),
+            [Msg("expected a list of application objects, or {example}", example='{"applications": [...]}')],
+        )
+    return [(label(Msg("application {n}", n=i)), a) for i, a in enumerate(data, start=1)]

@@ -23,6 +23,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from i18n import Msg
 from workflow.errors import InvalidInput
 
 MAX_IMPORT_MB = 50  # EVALFLOW_MAX_IMPORT_MB overrides
@@ -61,11 +62,36 @@ def max_import_bytes() -> int:
     return int(mb * 1024 * 1024)
 
 
+class Label(Msg):
+    """A row's label: a message read in the reader's language (申报表 第5行) that equals its
+    English text (申报表 row 5), which the engine's callers, scripts and tests key on."""
+
+    __slots__ = ()
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, str):
+            return self.render("en") == other
+        return super().__eq__(other)
+
+    def __hash__(self) -> int:
+        return hash(self.render("en"))  # (equal to its English text, so hashed as it)
+
+
+def label(message: Msg) -> Label:
+    """``message`` as a row's label (see :class:`Label`)."""
+    return Label(message.id, **message.params)
+
+
+def _file(path: Path) -> Msg:
+    """What a refusal names: the file."""
+    return Msg("file {file}", file=str(path))
+
+
 def _check_size(path: Path) -> None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise InvalidInput(f"file {path}", [f"cannot be read: {exc.strerror}"]) from None
+        raise InvalidInput(_file(path), [Msg("cannot be read: {why}", why=exc.strerror)]) from None
     too_large(path, size)
 
 
@@ -73,8 +99,14 @@ def too_large(path: Path, size: int) -> None:
     limit = max_import_bytes()
     if size > limit:
         raise InvalidInput(
-            f"file {path}",
-            [f"it is {_mb(size)} MB; the limit is {_mb(limit)} MB (split it, or set EVALFLOW_MAX_IMPORT_MB)"],
+            _file(path),
+            [
+                Msg(
+                    "it is {size} MB; the limit is {limit} MB (split it, or set EVALFLOW_MAX_IMPORT_MB)",
+                    size=_mb(size),
+                    limit=_mb(limit),
+                )
+            ],
         )
 
 
@@ -90,13 +122,16 @@ def read_tables(path: Path) -> list[Table]:
     suffix = path.suffix.lower()
     if suffix in MACRO_SUFFIXES:
         raise InvalidInput(
-            f"file {path}", [f"{suffix} files are not accepted (macros or old formats); save it as .xlsx or .csv"]
+            _file(path),
+            [Msg("{suffix} files are not accepted (macros or old formats); save it as .xlsx or .csv", suffix=suffix)],
         )
     if suffix == ".xlsx":
         return _read_xlsx(path)
     if suffix in (".csv", ".txt"):
         return [_read_csv(path)]
-    raise InvalidInput(f"file {path}", [f"unknown kind {suffix or '(no suffix)'}; use .xlsx, .csv or .json"])
+    raise InvalidInput(
+        _file(path), [Msg("unknown kind {suffix}; use .xlsx, .csv or .json", suffix=suffix or Msg("(no suffix)"))]
+    )
 
 
 def _read_xlsx(path: Path) -> list[Table]:
@@ -104,18 +139,21 @@ def _read_xlsx(path: Path) -> list[Table]:
         with zipfile.ZipFile(path) as z:
             infos = z.infolist()
     except (zipfile.BadZipFile, OSError):
-        raise InvalidInput(f"file {path}", ["not a valid .xlsx file (is it an old .xls? save it as .xlsx)"]) from None
+        raise InvalidInput(_file(path), [Msg("not a valid .xlsx file (is it an old .xls? save it as .xlsx)")]) from None
     names = [i.filename for i in infos]
     if any(n.rsplit("/", 1)[-1] in MACRO_PARTS for n in names):
-        raise InvalidInput(f"file {path}", ["it contains macros (vbaProject.bin); save it without macros as .xlsx"])
+        raise InvalidInput(_file(path), [Msg("it contains macros (vbaProject.bin); save it without macros as .xlsx")])
     unpacked = sum(i.file_size for i in infos)
     limit = max(path.stat().st_size * MAX_UNPACKED_RATIO, 10 * 1024 * 1024)
     if unpacked > limit:
         raise InvalidInput(
-            f"file {path}",
+            _file(path),
             [
-                f"it unpacks to {unpacked / 1024 / 1024:.0f} MB from {path.stat().st_size / 1024:.0f} KB; "
-                + "refused as unsafe"
+                Msg(
+                    "it unpacks to {unpacked:.0f} MB from {packed:.0f} KB; refused as unsafe",
+                    unpacked=unpacked / 1024 / 1024,
+                    packed=path.stat().st_size / 1024,
+                )
             ],
         )
     formulas = _scan_xml(path, names)
@@ -142,7 +180,8 @@ def _scan_xml(path: Path, names: list[str]) -> bool:
                     block = tail + chunk
                     if _DECLARATION.search(block):
                         raise InvalidInput(
-                            f"file {path}", [f"{name} declares XML entities (an XML bomb?); refused as unsafe"]
+                            _file(path),
+                            [Msg("{part} declares XML entities (an XML bomb?); refused as unsafe", part=name)],
                         )
                     if _FORMULA.search(block):  # any part: a sheet may live anywhere its relationships say
                         formulas = True
@@ -168,7 +207,7 @@ def _read_xlsx_fast(path: Path) -> list[Table]:
                 table.rows.append((number, [None if v == "" else v for v in row]))
             tables.append(table)
     except Exception as exc:  # calamine raises its own kinds for broken files
-        raise InvalidInput(f"file {path}", [f"cannot be read as .xlsx: {_one_line(exc)}"]) from None
+        raise InvalidInput(_file(path), [Msg("cannot be read as .xlsx: {why}", why=_one_line(exc))]) from None
     return tables
 
 
@@ -178,7 +217,7 @@ def _read_xlsx_openpyxl(path: Path) -> list[Table]:
     from openpyxl.xml import DEFUSEDXML
 
     if not DEFUSEDXML:  # pragma: no cover - defusedxml is a dependency
-        raise InvalidInput(f"file {path}", ["defusedxml is not installed; evalflow will not parse untrusted XLSX"])
+        raise InvalidInput(_file(path), [Msg("defusedxml is not installed; evalflow will not parse untrusted XLSX")])
     tables: list[Table] = []
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=False)
@@ -204,7 +243,7 @@ def _read_xlsx_openpyxl(path: Path) -> list[Table]:
     except InvalidInput:
         raise
     except Exception as exc:  # openpyxl raises many kinds for broken or hostile files
-        raise InvalidInput(f"file {path}", [f"cannot be read as .xlsx: {_one_line(exc)}"]) from None
+        raise InvalidInput(_file(path), [Msg("cannot be read as .xlsx: {why}", why=_one_line(exc))]) from None
     return tables
 
 
@@ -217,7 +256,7 @@ def _header(value: Any) -> str:
     return str(value).strip() if value is not None else ""
 
 
-def decode_text(raw: bytes, what: str) -> str:
+def decode_text(raw: bytes, what: Any) -> str:
     """UTF-8 (with or without BOM), UTF-16 with a BOM, or GB18030 (which includes GBK and GB2312)."""
     if raw.startswith(codecs.BOM_UTF8):
         return raw[len(codecs.BOM_UTF8) :].decode("utf-8", errors="strict")
@@ -225,7 +264,7 @@ def decode_text(raw: bytes, what: str) -> str:
         try:
             return raw.decode("utf-16")
         except UnicodeDecodeError:
-            raise InvalidInput(what, ["it starts like UTF-16 text but is not"]) from None
+            raise InvalidInput(what, [Msg("it starts like UTF-16 text but is not")]) from None
     try:
         return raw.decode("utf-8")
     except UnicodeDecodeError:
@@ -233,13 +272,13 @@ def decode_text(raw: bytes, what: str) -> str:
     try:
         return raw.decode("gb18030")
     except UnicodeDecodeError:
-        raise InvalidInput(what, ["its text is neither UTF-8 nor GB18030/GBK; save it as UTF-8 CSV"]) from None
+        raise InvalidInput(what, [Msg("its text is neither UTF-8 nor GB18030/GBK; save it as UTF-8 CSV")]) from None
 
 
 def _read_csv(path: Path) -> Table:
     """One table; rows are numbered as a spreadsheet shows them (the header is row 1), whatever
     line breaks a cell holds. Only the delimiter is guessed; quoting is the standard one."""
-    text = decode_text(path.read_bytes(), f"file {path}")
+    text = decode_text(path.read_bytes(), _file(path))
     try:
         delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
     except csv.Error:
@@ -252,7 +291,9 @@ def _read_csv(path: Path) -> Table:
         for number, row in enumerate(reader, start=2):
             table.rows.append((number, [_unescape(v) for v in row]))
     except csv.Error as exc:
-        raise InvalidInput(f"file {path}", [f"row {number + 1}: {exc}"]) from None
+        raise InvalidInput(
+            _file(path), [Msg("{where}: {why}", where=Msg("row {n}", n=number + 1), why=str(exc))]
+        ) from None
     return table
 
 

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from i18n import Joined, Msg
 from policies.base import Criterion, Party
-from sheets.files import FORMULA_START, Formula, read_tables
+from sheets.files import FORMULA_START, Formula, label, read_tables
 from workflow.errors import InvalidInput
 from workflow.records import Project
 
@@ -104,28 +105,32 @@ def write_template(
 
 def read_scores(
     path: Path, criteria: Sequence[Criterion]
-) -> tuple[str | None, list[tuple[str, int, dict[str, Any]]], int]:
+) -> tuple[str | None, list[tuple[Msg, int, dict[str, Any]]], int]:
     """The filled sheet: (the scoring city named in it, [(row label, project id, request)], rows
     skipped because left empty). Every bad row and column is reported at once."""
     tables = read_tables(Path(path))
     table = next((t for t in tables if t.name == SHEET), tables[0] if tables else None)
     if table is None or not table.header:
-        raise InvalidInput(f"score sheet {Path(path).name}", ["it has no sheet 评分表 with a header row"])
+        raise InvalidInput(
+            Msg("score sheet {file}", file=Path(path).name), [Msg("it has no sheet 评分表 with a header row")]
+        )
     columns: dict[str, int] = {h: i for i, h in enumerate(table.header) if h}
-    problems: list[str] = []
+    problems: list[Msg] = []
     crit_col: dict[str, int] = {}
     for c in criteria:
         found = next((i for h, i in columns.items() if h == c.id or h.startswith(c.name)), None)
         if found is None:
-            problems.append(f"[header] missing the column of criterion {c.id} ({c.name})")
+            problems.append(
+                _problem(Msg("header"), Msg("missing the column of criterion {id} ({name})", id=c.id, name=c.name))
+            )
         else:
             crit_col[c.id] = found
     if ID not in columns:
-        problems.append(f"[header] missing the column {ID}")
+        problems.append(_problem(Msg("header"), Msg("missing the column {column}", column=ID)))
     if problems:
-        raise InvalidInput(f"score sheet {Path(path).name} (nothing was imported)", problems)
+        raise InvalidInput(_refused(path), problems)
     cities: set[str] = set()
-    items: list[tuple[str, int, dict[str, Any]]] = []
+    items: list[tuple[Msg, int, dict[str, Any]]] = []
     skipped = 0
     seen: dict[int, int] = {}
     for number, row in table.rows:
@@ -133,7 +138,7 @@ def read_scores(
         def cell(i: int | None, row: list[Any] = row) -> Any:
             return row[i] if i is not None and i < len(row) else None
 
-        where = f"row {number}"
+        row_at = Msg("row {n}", n=number)
         raw_id = cell(columns[ID])
         values = {cid: cell(i) for cid, i in crit_col.items()}
         if raw_id in (None, "") and all(v in (None, "") for v in values.values()):
@@ -141,11 +146,11 @@ def read_scores(
         try:
             pid = int(raw_id) if isinstance(raw_id, float) and raw_id.is_integer() else int(str(raw_id).strip())
         except ValueError:
-            problems.append(f"[{where} {ID}] {raw_id!r} is not a project number")
+            problems.append(_problem(_cell(row_at, ID), Msg("{value!r} is not a project number", value=raw_id)))
             continue
-        where = f"row {number} (project {pid})"
+        where = label(Msg("{where} (project {id})", where=row_at, id=pid))
         if pid in seen:
-            problems.append(f"[{where}] the project is also on row {seen[pid]}")
+            problems.append(_problem(where, Msg("the project is also on row {n}", n=seen[pid])))
             continue
         seen[pid] = number
         if all(v in (None, "") for v in values.values()):
@@ -155,17 +160,23 @@ def read_scores(
         for c in criteria:
             v = values[c.id]
             if isinstance(v, Formula):
-                problems.append(f"[{where} {c.id}] holds a formula ({v[:30]}); enter the score itself")
+                problems.append(
+                    _problem(
+                        _cell(where, c.id), Msg("holds a formula ({formula}); enter the score itself", formula=v[:30])
+                    )
+                )
             elif v in (None, ""):
-                problems.append(f"[{where} {c.id}] is empty; score every criterion or leave the whole row empty")
+                problems.append(
+                    _problem(_cell(where, c.id), Msg("is empty; score every criterion or leave the whole row empty"))
+                )
             elif isinstance(v, bool):
-                problems.append(f"[{where} {c.id}] {v!r} is not a whole number")
+                problems.append(_problem(_cell(where, c.id), Msg("{value!r} is not a whole number", value=v)))
             elif isinstance(v, int) or (isinstance(v, float) and v.is_integer()):
                 scores[c.id] = int(v)
             elif isinstance(v, str) and v.strip().isdecimal():
                 scores[c.id] = int(v.strip())  # full-width digits (a Chinese input method) included
             else:
-                problems.append(f"[{where} {c.id}] {v!r} is not a whole number")
+                problems.append(_problem(_cell(where, c.id), Msg("{value!r} is not a whole number", value=v)))
         city_value = cell(columns.get(SCORER_CITY))
         if city_value not in (None, ""):
             cities.add(str(city_value).strip())
@@ -174,7 +185,23 @@ def read_scores(
             (where, pid, {"scores": scores, "completion": "" if completion is None else str(completion).strip()})
         )
     if len(cities) > 1:
-        problems.append(f"[{SCORER_CITY}] the sheet names several scoring cities: {', '.join(sorted(cities))}")
+        several = Msg("the sheet names several scoring cities: {cities}", cities=Joined(sorted(cities), ", "))
+        problems.append(_problem(SCORER_CITY, several))
     if problems:
-        raise InvalidInput(f"score sheet {Path(path).name} (nothing was imported)", problems)
+        raise InvalidInput(_refused(path), problems)
     return (next(iter(cities)) if cities else None), items, skipped
+
+
+def _problem(where: Any, message: Msg) -> Msg:
+    """A problem of the sheet, read ``[where] what``."""
+    return Msg("[{where}] {message}", where=where, message=message)
+
+
+def _cell(where: Msg, column: str) -> Msg:
+    """A column of a row (``row 5 (project 12) C1``)."""
+    return Msg("{where} {column}", where=where, column=column)
+
+
+def _refused(path: Path) -> Msg:
+    """What a refused sheet's problems are listed under."""
+    return Msg("score sheet {file} (nothing was imported)", file=Path(path).name)

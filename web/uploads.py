@@ -48,7 +48,6 @@ WORKERS = 2  # imports running at once on a server (the rest wait their turn)
 SUFFIXES = (".xlsx", ".csv", ".json")
 SCORE_SUFFIXES = (".xlsx", ".csv")
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
-_ROW = re.compile(r"\brow (\d+)")
 
 
 # ------------------------------------------------------------------------------------------ the files
@@ -173,7 +172,7 @@ def _safe_name(filename: str) -> str:
 class RowVerdict:
     """One application of a file: where it is, what it names, and what the import does with it."""
 
-    label: str
+    label: Any  # (the reader's message: 申报表 row 5)
     unit: str
     title: str
     verdict: str  # "new" (would be imported), "same" (already there), "refused", "fine" (no problem of its own)
@@ -247,9 +246,10 @@ def _field(get: Callable[[Any], Any], data: Any) -> str:
         return ""
 
 
-def row_words(label: str) -> str:
-    """A row's label as the reader reads it (``row 5`` reads 第5行 in Chinese)."""
-    return _ROW.sub(lambda m: str(Msg("row {n}", n=int(m.group(1)))), label)
+def row_words(label: Any) -> str:
+    """A row's label as the reader reads it (the readers' labels are messages: ``row 5`` reads
+    第5行 in Chinese)."""
+    return str(rendered(label))
 
 
 def refusal_lines(exc: EvalflowError) -> list[str]:
@@ -258,7 +258,7 @@ def refusal_lines(exc: EvalflowError) -> list[str]:
     problems = getattr(exc, "problems", None)
     if not problems:
         return [str(exc)]
-    return [row_words(str(rendered(p))) for p in problems]
+    return [str(rendered(p)) for p in problems]
 
 
 @dataclass
@@ -506,7 +506,7 @@ def check_scores(engine: Any, user: User, cycle: Cycle, path: Path) -> SheetChec
             band = c.band_for(value) if isinstance(value, int) else None
             cells.append((c, value, band.label if band else None))
         total = sum(v for v in scores.values() if isinstance(v, int))
-        where = row_words(label.split(" (")[0])  # (the project is a column of its own)
+        where = row_words(label.params.get("where", label))  # (the project is a column of its own)
         rows.append(SheetRow(where, pid, names.get(pid, ""), cells, total, str(req.get("completion", ""))))
     return SheetCheck(named or user.city, rows, skipped, [(pid, req) for _, pid, req in items])
 

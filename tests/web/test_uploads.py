@@ -395,3 +395,44 @@ def test_a_wrong_role_uploads_nothing(web, tmp_path: Path, user: str, page: str)
         r = client.post(page, data={"csrf": csrf, "cycle": CYCLE}, files={"file": (path.name, f, XLSX)})
     assert r.status_code == 403 and "Not permitted to upload" in r.text
     assert snapshot(w.s.store) == before
+
+
+def test_a_refused_workbooks_problems_read_in_chinese_on_the_console(collection, tmp_path: Path) -> None:
+    """A formula, a date that is not one and a repeated 申报序号, each named by its row in Chinese,
+    then in English word for word; a missing column likewise; nothing is imported."""
+    import html
+
+    from sheets.applications import application_columns
+
+    w = collection
+    columns = application_columns(FORM)
+    path = workbook(
+        tmp_path / "附件1.xlsx",
+        hefei_apps(2),
+        change={1: (columns.index("项目启动时间"), "明年"), 2: (columns.index("党员数"), "=1+1")},
+    )
+    wb = openpyxl.load_workbook(path)
+    wb["申报表"].append(flat_row(FORM, make_app("hefei", 1900), 1))  # row 4: 申报序号 1 again
+    wb.save(path)
+    missing = tmp_path / "缺列.xlsx"
+    wb = openpyxl.load_workbook(path)
+    wb["申报表"].delete_cols(columns.index("党员数") + 1)
+    wb.save(missing)
+    client = w.browser(admin("hefei"))
+    client.headers["accept-language"] = "zh-CN"
+    before = snapshot(w.s.store)
+    status = upload(client, path).headers["location"]
+    zh = html.unescape(finished(client, status))
+    assert "[申报表 第4行] 申报序号 1 重复使用（第2行和第4行）" in zh
+    assert "[申报表 第2行 项目启动时间] “明年”不是有效日期（日期格式 YYYY-MM-DD）" in zh
+    assert "[申报表 第3行 党员数] 含有公式（=1+1），请直接填写数值本身" in zh
+    assert " row " not in zh and "formula" not in zh
+    en = html.unescape(english(client).get(status).text)
+    assert "[申报表 row 4] 申报序号 1 is used twice (rows 2 and 4)" in en
+    assert "[申报表 row 2 项目启动时间] '明年' is not a date (YYYY-MM-DD)" in en
+    assert "[申报表 row 3 党员数] holds a formula (=1+1); enter the value itself" in en
+    client.headers["accept-language"] = "zh-CN"
+    status = upload(client, missing).headers["location"]
+    assert "[申报表] 缺少列：党员数" in html.unescape(finished(client, status))
+    assert "[申报表] missing columns: 党员数" in html.unescape(english(client).get(status).text)
+    assert snapshot(w.s.store) == before
