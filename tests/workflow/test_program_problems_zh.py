@@ -92,3 +92,15 @@ def test_the_command_line_says_them_in_chinese_and_exits_8(tmp_path: Path, monke
     assert english.exit_code == 8, english.output
     for problem in ENGLISH:
         assert problem in english.output
+
+
+def test_a_bad_date_or_duration_is_said_in_chinese_too(tmp_path: Path) -> None:
+    text = SHIPPED.read_text(encoding="utf-8")
+    start = text.index('start = "', text.index("[windows"))
+    end = text.index('"', start + len('start = "'))
+    path = tmp_path / SHIPPED.name
+    path.write_text(text[:start] + 'start = "3/1"' + text[end + 1 :], encoding="utf-8")
+    [problem] = [m for m in _error(path).messages if m.render("en").startswith("window ")]
+    assert problem.render("en").endswith(": '3/1' is not a month-day like '03-01'")
+    assert problem.render("zh_CN").endswith("：'3/1' 不是形如 '03-01' 的月-日")
+    assert problem.render("zh_CN").startswith("时间窗口 ")

@@ -254,7 +254,7 @@ def _windows(r: Reading) -> dict[str, Any]:
         try:
             spec = WindowSpec(wid, MonthDay.parse(w.get("start")), MonthDay.parse(w.get("end")))
         except (ValueError, AttributeError) as exc:
-            r.problems.append(Msg("window {window!r}: {why}", window=wid, why=str(exc)))
+            r.problems.append(Msg("window {window!r}: {why}", window=wid, why=_why(exc)))
             continue
         if spec.end.key() < spec.start.key():
             r.problems.append(
@@ -276,7 +276,7 @@ def _reminders(r: Reading) -> dict[str, Any]:
         try:
             event_reminders[key] = tuple(sorted({parse_offset(o) for o in offsets}, reverse=True))
         except (ValueError, TypeError) as exc:
-            r.problems.append(Msg("[reminders] {key}: {why}", key=key, why=str(exc)))
+            r.problems.append(Msg("[reminders] {key}: {why}", key=key, why=_why(exc)))
             event_reminders[key] = ()
     return {"deadline_reminders": event_reminders["deadlines"], "round_reminders": event_reminders["rounds"]}
 
@@ -312,7 +312,7 @@ def _stages(r: Reading) -> dict[str, Any]:
             try:
                 reminders = tuple(sorted({parse_offset(o) for o in offsets}, reverse=True))
             except (ValueError, TypeError) as exc:
-                r.problems.append(Msg("stage {stage!r} reminders: {why}", stage=sid, why=str(exc)))
+                r.problems.append(Msg("stage {stage!r} reminders: {why}", stage=sid, why=_why(exc)))
         stages.append(Stage(sid, s.get("name", sid), kind, window, close_when, reminders))
     if not stages:
         r.problems.append(Msg("the program has no stages"))
@@ -405,7 +405,7 @@ def _appeals(r: Reading) -> dict[str, Any]:
     try:
         after = parse_offset(raw.get("after_publication", "7d"))
     except ValueError as exc:
-        problems.append(Msg("[appeals] after_publication: {why}", why=str(exc)))
+        problems.append(Msg("[appeals] after_publication: {why}", why=_why(exc)))
         after = timedelta(days=7)
     decided_by: dict[str, Permission] = {}
     within: dict[str, timedelta] = {}
@@ -456,7 +456,7 @@ def _appeals(r: Reading) -> dict[str, Any]:
             try:
                 within[sid] = parse_offset(spec["within"])
             except ValueError as exc:
-                problems.append(Msg("[appeals.stages.{stage}] within: {why}", stage=sid, why=str(exc)))
+                problems.append(Msg("[appeals.stages.{stage}] within: {why}", stage=sid, why=_why(exc)))
     undecided = [sid for sid in appealable if sid not in decided_by]
     if undecided:
         problems.append(
@@ -759,6 +759,13 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
     if problems or program is None:
         raise ProgramInvalid(_file(path) if path else Msg("program {id}", id=fields["id"] or "?"), problems)
     return program
+
+
+def _why(exc: Exception) -> Any:
+    """What a value's parser said of it: its message of the catalog when it gives one (a
+    duration, a month-day), else its own words."""
+    said = exc.args[0] if exc.args else None
+    return said if isinstance(said, Msg) else str(exc)
 
 
 def _file(path: Path | None) -> Msg:
