@@ -244,7 +244,7 @@ JUDGES_PARTY: set[str] = set()
 
 # Each policy's check of its parameters (the program's ``[policies.NAME]``): the problems, one
 # line each; the program loader reports them with the file's other problems.
-ParamsCheck = Callable[[Mapping[str, Any]], list[str]]
+ParamsCheck = Callable[[Mapping[str, Any]], list[Msg]]
 PARAMS_CHECKS: dict[str, ParamsCheck] = {}
 
 
@@ -292,12 +292,14 @@ def whole_numbers(**minimums: int) -> ParamsCheck:
     """A parameters check: each named parameter, when given, is a whole number of at least its
     minimum (``whole_numbers(min_party_members=1)``)."""
 
-    def check(params: Mapping[str, Any]) -> list[str]:
+    def check(params: Mapping[str, Any]) -> list[Msg]:
         problems = []
         for key, minimum in minimums.items():
             value = params.get(key, minimum)
             if not isinstance(value, int) or isinstance(value, bool) or value < minimum:
-                problems.append(f"{key} = {value!r} is not a whole number ≥ {minimum}")
+                problems.append(
+                    Msg("{key} = {value!r} is not a whole number ≥ {minimum}", key=key, value=value, minimum=minimum)
+                )
         return problems
 
     return check

@@ -344,6 +344,19 @@ def parse_actions(
     required_params: Mapping[str, tuple[str, str]] | None = None,
     uses: Mapping[str, str] | None = None,
 ) -> tuple[dict[str, Action], list[str]]:
+    """The ``[actions]`` table of a program file, checked against the program's machine, with
+    its problems as read now (see :func:`read_actions`)."""
+    out, problems = read_actions(raw, project_actions, cycle_actions, required_params, uses)
+    return out, [str(p) for p in problems]
+
+
+def read_actions(
+    raw: Any,
+    project_actions: Mapping[str, Sequence[Edge]],
+    cycle_actions: Iterable[str],
+    required_params: Mapping[str, tuple[str, str]] | None = None,
+    uses: Mapping[str, str] | None = None,
+) -> tuple[dict[str, Action], list[Msg]]:
     """The ``[actions]`` table of a program file, checked against the program's machine.
 
     ``project_actions``: each project trigger a user can take, with its edges (their ``when``
@@ -351,10 +364,10 @@ def parse_actions(
     a parameter an action must declare, with its kind (a deadline, say). ``uses``: the actions that
     take their input from elsewhere (``form``, ``sheet``, ``list``). Every problem is returned at once.
     """
-    problems: list[str] = []
+    problems: list[Msg] = []
     table = raw if isinstance(raw, Mapping) else {}
     if raw is not None and not isinstance(raw, Mapping):
-        problems.append("[actions]: expected a table of actions")
+        problems.append(Msg("[actions]: expected a table of actions"))
     required_params = required_params or {}
     uses = uses or {}
     cycle_set = set(cycle_actions)
@@ -365,10 +378,17 @@ def parse_actions(
     for action_id, spec in table.items():
         where = f"actions.{action_id}"
         if action_id not in known:
-            problems.append(f"{where}: the program has no action {action_id!r} (its actions: {', '.join(known)})")
+            problems.append(
+                Msg(
+                    "{where}: the program has no action {action!r} (its actions: {known})",
+                    where=where,
+                    action=action_id,
+                    known=Joined(known, ", "),
+                )
+            )
             continue
         if not isinstance(spec, Mapping):
-            problems.append(f"{where}: expected a table")
+            problems.append(Msg("{where}: expected a table", where=where))
             continue
         action = _action(action_id, known[action_id], spec, where, problems)
         if action is not None:
@@ -380,7 +400,12 @@ def parse_actions(
             _, zh, en = ENGINE_ACTIONS[action_id]
             out[action_id] = Action(action_id, zh, en, scope)
         else:
-            problems.append(f"actions: {action_id!r} is not declared (every action a user can take needs its labels)")
+            problems.append(
+                Msg(
+                    "actions: {action!r} is not declared (every action a user can take needs its labels)",
+                    action=action_id,
+                )
+            )
     for action_id, edges in project_actions.items():
         action = out.get(action_id)
         if action is None:
@@ -394,32 +419,57 @@ def parse_actions(
             continue
         p = action.param(name)
         if p is None or p.id != name or p.kind != kind or not p.required:
-            problems.append(f"actions.{action_id}: needs a required {kind} parameter {name!r}")
+            problems.append(
+                Msg(
+                    "actions.{action}: needs a required {kind} parameter {name!r}",
+                    action=action_id,
+                    kind=kind,
+                    name=name,
+                )
+            )
     for action_id, source in uses.items():
         action = out.get(action_id)
         if action is None:
             continue
         if action.params:
             problems.append(
-                f"actions.{action_id}: takes its input from the program's {source}; it declares no parameters"
+                Msg(
+                    "actions.{action}: takes its input from the program's {source}; it declares no parameters",
+                    action=action_id,
+                    source=source,
+                )
             )
         out[action_id] = Action(**{**action.__dict__, "uses": source})
     return out, problems
 
 
-def _action(action_id: str, scope: str, spec: Mapping[str, Any], where: str, problems: list[str]) -> Action | None:
+def _action(action_id: str, scope: str, spec: Mapping[str, Any], where: str, problems: list[Msg]) -> Action | None:
     before = len(problems)
     for key in spec:
         if key not in _ACTION_KEYS:
-            problems.append(f"{where}: unknown key {key!r} (keys: {', '.join(sorted(_ACTION_KEYS))})")
+            problems.append(
+                Msg(
+                    "{where}: unknown key {key!r} (keys: {keys})",
+                    where=where,
+                    key=key,
+                    keys=Joined(sorted(_ACTION_KEYS), ", "),
+                )
+            )
     zh, en = _labels(spec, where, problems)
     reason = spec.get("reason", "optional")
     if reason not in _REASONS:
-        problems.append(f"{where}.reason: {reason!r} is not one of {', '.join(_REASONS)}")
+        problems.append(
+            Msg(
+                "{where}.reason: {reason!r} is not one of {known}",
+                where=where,
+                reason=reason,
+                known=Joined(_REASONS, ", "),
+            )
+        )
     raw_params = spec.get("params", [])
     params: list[Param] = []
     if not isinstance(raw_params, list):
-        problems.append(f"{where}.params: expected a list of parameters")
+        problems.append(Msg("{where}.params: expected a list of parameters", where=where))
         raw_params = []
     seen_names: set[str] = set()
     for n, raw in enumerate(raw_params, start=1):
@@ -428,22 +478,32 @@ def _action(action_id: str, scope: str, spec: Mapping[str, Any], where: str, pro
             continue
         for name in {p.id, p.zh, p.en}:
             if name in seen_names:
-                problems.append(f"{where}.params[{n}]: the name {name!r} is taken by another parameter")
+                problems.append(
+                    Msg(
+                        "{where}.params[{n}]: the name {name!r} is taken by another parameter",
+                        where=where,
+                        n=n,
+                        name=name,
+                    )
+                )
             seen_names.add(name)
         params.append(p)
     if len(problems) > before:
         return None
     button = [spec.get(key, "") for key in ("button", "button_en")]
     if not all(isinstance(b, str) for b in button):
-        problems.append(f"{where}: a button's words are text")
+        problems.append(Msg("{where}: a button's words are text", where=where))
         return None
     bulk = spec.get("bulk", False)
     if not isinstance(bulk, bool):
-        problems.append(f"{where}.bulk: expected true or false")
+        problems.append(Msg("{where}.bulk: expected true or false", where=where))
         return None
     if bulk and (params or reason != "none" or scope != "project"):
         problems.append(
-            f'{where}: only a project action that asks nothing (no parameters, reason = "none") is taken in bulk'
+            Msg(
+                '{where}: only a project action that asks nothing (no parameters, reason = "none") is taken in bulk',
+                where=where,
+            )
         )
         return None
     return Action(
@@ -451,74 +511,108 @@ def _action(action_id: str, scope: str, spec: Mapping[str, Any], where: str, pro
     )
 
 
-def _labels(spec: Mapping[str, Any], where: str, problems: list[str]) -> tuple[str, str]:
+def _labels(spec: Mapping[str, Any], where: str, problems: list[Msg]) -> tuple[str, str]:
     labels = []
     for lang in ("zh", "en"):
         value = spec.get(lang)
         if not isinstance(value, str) or not value.strip():
-            problems.append(f'{where}: needs its {"Chinese" if lang == "zh" else "English"} label ({lang} = "…")')
+            if lang == "zh":
+                problems.append(Msg('{where}: needs its Chinese label (zh = "…")', where=where))
+            else:
+                problems.append(Msg('{where}: needs its English label (en = "…")', where=where))
             value = ""
         labels.append(value.strip())
     return labels[0], labels[1]
 
 
-def _param(raw: Any, where: str, problems: list[str]) -> Param | None:
+def _param(raw: Any, where: str, problems: list[Msg]) -> Param | None:
     if not isinstance(raw, Mapping):
-        problems.append(f"{where}: expected a table")
+        problems.append(Msg("{where}: expected a table", where=where))
         return None
     before = len(problems)
     pid = raw.get("id")
     if not isinstance(pid, str) or not pid.isidentifier():
-        problems.append(f"{where}: needs an id (a name of letters, digits and _)")
+        problems.append(Msg("{where}: needs an id (a name of letters, digits and _)", where=where))
         pid = "?"
     elif pid in RESERVED:
-        problems.append(f"{where}: {pid!r} is the action's own argument, not a parameter's name")
+        problems.append(
+            Msg("{where}: {id!r} is the action's own argument, not a parameter's name", where=where, id=pid)
+        )
     where = f"{where} ({pid})"
     for key in raw:
         if key not in _PARAM_KEYS:
-            problems.append(f"{where}: unknown key {key!r} (keys: {', '.join(sorted(_PARAM_KEYS))})")
+            problems.append(
+                Msg(
+                    "{where}: unknown key {key!r} (keys: {keys})",
+                    where=where,
+                    key=key,
+                    keys=Joined(sorted(_PARAM_KEYS), ", "),
+                )
+            )
     kind = raw.get("kind", "text")
     if kind not in PARAM_KINDS:
-        problems.append(f"{where}: unknown kind {kind!r} (kinds: {', '.join(PARAM_KINDS)})")
+        problems.append(
+            Msg(
+                "{where}: unknown kind {kind!r} (kinds: {kinds})",
+                where=where,
+                kind=kind,
+                kinds=Joined(PARAM_KINDS, ", "),
+            )
+        )
     zh, en = _labels(raw, where, problems)
     required = raw.get("required", False)
     if not isinstance(required, bool):
-        problems.append(f"{where}.required: expected true or false")
+        problems.append(Msg("{where}.required: expected true or false", where=where))
     elif required and kind == "yes_no":
-        problems.append(f"{where}: a yes/no is answered by ticking it or not, so it cannot be required")
+        problems.append(
+            Msg("{where}: a yes/no is answered by ticking it or not, so it cannot be required", where=where)
+        )
     choices: list[Choice] = []
     raw_choices = raw.get("choices")
     if kind == "choice":
         if not isinstance(raw_choices, list) or not raw_choices:
-            problems.append(f"{where}: a choice needs its choices ([{{ value = …, zh = …, en = … }}, …])")
+            problems.append(
+                Msg("{where}: a choice needs its choices ([{{ value = …, zh = …, en = … }}, …])", where=where)
+            )
             raw_choices = []
         for m, c in enumerate(raw_choices, start=1):
             if not isinstance(c, Mapping) or not isinstance(c.get("value"), str) or not c.get("value"):
-                problems.append(f"{where}.choices[{m}]: expected {{ value = …, zh = …, en = … }}")
+                problems.append(Msg("{where}.choices[{m}]: expected {{ value = …, zh = …, en = … }}", where=where, m=m))
                 continue
             czh, cen = _labels(c, f"{where}.choices[{m}] ({c['value']})", problems)
             choices.append(Choice(c["value"], czh, cen))
         names = [n for c in choices for n in {c.value, c.zh, c.en}]
         twice = sorted({n for n in names if names.count(n) > 1})
         if twice:
-            problems.append(f"{where}: choices share the names {', '.join(repr(t) for t in twice)}")
+            problems.append(
+                Msg(
+                    "{where}: choices share the names {names}",
+                    where=where,
+                    names=Joined((repr(t) for t in twice), ", "),
+                )
+            )
     elif raw_choices is not None:
-        problems.append(f"{where}: only a choice has choices")
+        problems.append(Msg("{where}: only a choice has choices", where=where))
     bounds: list[float | None] = []
     for key in ("min", "max"):
         value = raw.get(key)
         if value is not None and (
             kind not in ("integer", "number") or isinstance(value, bool) or not isinstance(value, int | float)
         ):
-            problems.append(f"{where}.{key}: only a number or an integer has a {key}imum, as a number")
+            if key == "min":
+                problems.append(Msg("{where}.min: only a number or an integer has a minimum, as a number", where=where))
+            else:
+                problems.append(Msg("{where}.max: only a number or an integer has a maximum, as a number", where=where))
             value = None
         bounds.append(value)
     if bounds[0] is not None and bounds[1] is not None and bounds[0] > bounds[1]:
-        problems.append(f"{where}: min {bounds[0]} is above max {bounds[1]}")
+        problems.append(Msg("{where}: min {min} is above max {max}", where=where, min=bounds[0], max=bounds[1]))
     path = raw.get("application", "")
     keys = tuple(path.split(".")) if isinstance(path, str) and path else ()
     if not isinstance(path, str) or not all(k.isidentifier() for k in keys):
-        problems.append(f"{where}.application: expected the keys of the application it is written to, as a.b")
+        problems.append(
+            Msg("{where}.application: expected the keys of the application it is written to, as a.b", where=where)
+        )
     if len(problems) > before:
         return None
     return Param(
@@ -536,7 +630,7 @@ def _param(raw: Any, where: str, problems: list[str]) -> Param | None:
     )
 
 
-def _selectors(action: Action, edges: Sequence[Edge], problems: list[str]) -> tuple[str, ...]:
+def _selectors(action: Action, edges: Sequence[Edge], problems: list[Msg]) -> tuple[str, ...]:
     """The selectors of an action's edges, each checked against its declared choice: every value
     selects a transition, every transition is reached by a value."""
     keys: dict[str, None] = {}
@@ -547,16 +641,42 @@ def _selectors(action: Action, edges: Sequence[Edge], problems: list[str]) -> tu
     for key in keys:
         p = action.param(key)
         if p is None or p.id != key:
-            problems.append(f"{where}: needs a required choice parameter {key!r}, which decides where the project goes")
+            problems.append(
+                Msg(
+                    "{where}: needs a required choice parameter {key!r}, which decides where the project goes",
+                    where=where,
+                    key=key,
+                )
+            )
             continue
         if p.kind != "choice" or not p.required:
-            problems.append(f"{where}.params ({key}): decides where the project goes, so it is a required choice")
+            problems.append(
+                Msg(
+                    "{where}.params ({key}): decides where the project goes, so it is a required choice",
+                    where=where,
+                    key=key,
+                )
+            )
             continue
         reached = {e.when.get(key) for e in edges if key in e.when}
         for c in p.choices:
             if c.value not in reached:
-                problems.append(f"{where}.params ({key}): the choice {c.value!r} selects no transition")
+                problems.append(
+                    Msg(
+                        "{where}.params ({key}): the choice {value!r} selects no transition",
+                        where=where,
+                        key=key,
+                        value=c.value,
+                    )
+                )
         values = {c.value for c in p.choices}
         for value in sorted(str(v) for v in reached if v not in values):
-            problems.append(f"{where}.params ({key}): no choice reaches the transition for {value!r}")
+            problems.append(
+                Msg(
+                    "{where}.params ({key}): no choice reaches the transition for {value!r}",
+                    where=where,
+                    key=key,
+                    value=value,
+                )
+            )
     return tuple(keys)

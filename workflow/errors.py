@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from i18n import Joined, Msg
+from i18n import Joined, Msg, rendered
 from policies.base import Rejection
 
 
@@ -164,15 +164,26 @@ class InvalidInput(EvalflowError):
 
     def __init__(self, what: Any, problems: Sequence[Any]):
         self.what = what
-        self.problems = tuple(problems)
-        self._say(Msg("Invalid {what}: {problems}.", what=term(what), problems=Joined(self.problems)))
+        items = tuple(problems)
+        self.problems = items
+        self._say(Msg("Invalid {what}: {problems}.", what=term(what), problems=Joined(items)))
 
 
 class ProgramInvalid(InvalidInput):
-    """A program file failed validation; every problem is listed at once."""
+    """A program file failed validation; every problem is listed at once. Its problems are
+    messages of the catalog (:attr:`messages`); :attr:`problems` gives them as read now."""
 
     exit_code = 8
     kind = "program_invalid"
+
+    @property
+    def problems(self) -> tuple[str, ...]:
+        """Each problem in the reader's language (a program file's problems are matched as text)."""
+        return tuple(str(rendered(p)) for p in self.messages)
+
+    @problems.setter
+    def problems(self, value: Sequence[Any]) -> None:
+        self.messages: tuple[Any, ...] = tuple(value)
 
 
 class StoreUnavailable(EvalflowError):

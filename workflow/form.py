@@ -312,43 +312,59 @@ _WRONG_KIND = {
 }
 
 
-def _field(raw: Any, where: str, problems: list[str]) -> FormField | None:
+def _field(raw: Any, where: str, problems: list[Msg]) -> FormField | None:
     if not isinstance(raw, dict) or not isinstance(raw.get("path"), str) or not isinstance(raw.get("zh"), str):
-        problems.append(f"{where}: each field needs a path and a zh label, not {raw!r}")
+        problems.append(Msg("{where}: each field needs a path and a zh label, not {given!r}", where=where, given=raw))
         return None
     kind = raw.get("kind", "text")
     if kind not in KINDS:
-        problems.append(f"{where} {raw['path']!r}: kind {kind!r} is not one of {', '.join(KINDS)}")
+        problems.append(
+            Msg(
+                "{where} {path!r}: kind {kind!r} is not one of {kinds}",
+                where=where,
+                path=raw["path"],
+                kind=kind,
+                kinds=Joined(KINDS, ", "),
+            )
+        )
         return None
     choices = raw.get("choices", {})
     if not isinstance(choices, dict) or not all(isinstance(v, str) for v in choices.values()):
-        problems.append(f"{where} {raw['path']!r}: choices must be a table of code = 中文")
+        problems.append(Msg("{where} {path!r}: choices must be a table of code = 中文", where=where, path=raw["path"]))
         return None
     if kind == "choice" and not choices:
-        problems.append(f"{where} {raw['path']!r}: a choice field needs its choices")
+        problems.append(Msg("{where} {path!r}: a choice field needs its choices", where=where, path=raw["path"]))
     return FormField(raw["path"], raw["zh"], kind, dict(choices), bool(raw.get("required", True)))
 
 
 def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple[Form | None, list[str]]:
+    """The ``[form]`` table as a Form, and every problem in it as read now (see :func:`read_form`)."""
+    form, problems = read_form(raw, lead, parties)
+    return form, [str(p) for p in problems]
+
+
+def read_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple[Form | None, list[Msg]]:
     """The ``[form]`` table as a Form, and every problem in it. Without ``party``, every
     application belongs to ``lead``; with it, an application may name one of ``parties`` by id,
     name or name without 市 or 区."""
     if not isinstance(raw, dict):
-        return None, ["[form] is missing: the program's application form (its fields, and which name the party)"]
-    problems: list[str] = []
+        return None, [Msg("[form] is missing: the program's application form (its fields, and which name the party)")]
+    problems: list[Msg] = []
     fields = [f for i, r in enumerate(raw.get("fields") or []) if (f := _field(r, f"[form] fields[{i}]", problems))]
     paths = [f.path for f in fields]
     for key in ("party", "unit", "title") if "party" in raw else ("unit", "title"):
         if raw.get(key) not in paths:
-            problems.append(f"[form] {key} = {raw.get(key)!r} must name one of the form's fields")
+            problems.append(
+                Msg("[form] {key} = {value!r} must name one of the form's fields", key=key, value=raw.get(key))
+            )
     party = raw.get("party")
     if party in paths and next(f for f in fields if f.path == party).kind != "party":
-        problems.append(f"[form] the party field {party!r} must be of kind 'party'")
+        problems.append(Msg("[form] the party field {party!r} must be of kind 'party'", party=party))
     group = None
     g = raw.get("group")
     if g is not None:
         if not isinstance(g, dict) or not g.get("key") or not g.get("zh"):
-            problems.append("[form.group] needs a key and a zh label")
+            problems.append(Msg("[form.group] needs a key and a zh label"))
         else:
             gf = [
                 f
@@ -370,16 +386,16 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
     documents = _documents(raw.get("documents"), problems)
     editable = raw.get("editable_in", [])
     if not isinstance(editable, list) or not all(isinstance(x, str) for x in editable):
-        problems.append(f"[form] editable_in must be a list of states, not {editable!r}")
+        problems.append(Msg("[form] editable_in must be a list of states, not {given!r}", given=editable))
     sections = raw.get("sections", {})
     if not isinstance(sections, dict) or not all(isinstance(v, str) for v in sections.values()):
-        problems.append("[form] sections must be a table of section = 中文")
+        problems.append(Msg("[form] sections must be a table of section = 中文"))
     long_text = raw.get("long_text", [])
     if not isinstance(long_text, list) or not set(long_text) <= set(paths):
-        problems.append(f"[form] long_text must list fields of the form, not {long_text!r}")
+        problems.append(Msg("[form] long_text must list fields of the form, not {given!r}", given=long_text))
     online = raw.get("online_notes")
     if online is not None and (not isinstance(online, list) or not all(isinstance(n, str) for n in online)):
-        problems.append(f"[form] online_notes must be a list of sentences, not {online!r}")
+        problems.append(Msg("[form] online_notes must be a list of sentences, not {given!r}", given=online))
     if problems:
         return None, problems
     form = Form(
@@ -402,41 +418,59 @@ def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple
     return form, []
 
 
-def _documents(raw: Any, problems: list[str]) -> tuple[Document, ...]:
+def _documents(raw: Any, problems: list[Msg]) -> tuple[Document, ...]:
     """``[form] documents``: each { id, zh, en, required, types, max_mb }, every problem listed."""
     if raw is None:
         return ()
     if not isinstance(raw, list):
-        problems.append(f"[form] documents must be a list of tables, not {raw!r}")
+        problems.append(Msg("[form] documents must be a list of tables, not {given!r}", given=raw))
         return ()
     out: list[Document] = []
     seen: set[str] = set()
     for i, d in enumerate(raw):
         where = f"[form] documents[{i}]"
         if not isinstance(d, dict) or not all(isinstance(d.get(k), str) and d[k].strip() for k in ("id", "zh", "en")):
-            problems.append(f"{where}: each document needs an id, a zh and an en label, not {d!r}")
+            problems.append(
+                Msg("{where}: each document needs an id, a zh and an en label, not {given!r}", where=where, given=d)
+            )
             continue
         where = f"[form] documents[{i}] {d['id']!r}"
         before = len(problems)
         unknown = sorted(set(d) - _DOCUMENT_KEYS)
         if unknown:
-            problems.append(f"{where}: unknown keys {', '.join(unknown)} (keys: {', '.join(sorted(_DOCUMENT_KEYS))})")
+            problems.append(
+                Msg(
+                    "{where}: unknown keys {unknown} (keys: {keys})",
+                    where=where,
+                    unknown=Joined(unknown, ", "),
+                    keys=Joined(sorted(_DOCUMENT_KEYS), ", "),
+                )
+            )
         if d["id"] in seen:
-            problems.append(f"{where}: the id is declared twice")
+            problems.append(Msg("{where}: the id is declared twice", where=where))
         seen.add(d["id"])
         types = d.get("types", ["pdf", "jpeg", "png"])
         if not isinstance(types, list) or not types:
-            problems.append(f"{where}: types must be a non-empty list of {', '.join(FILE_KINDS)}")
+            problems.append(
+                Msg("{where}: types must be a non-empty list of {kinds}", where=where, kinds=Joined(FILE_KINDS, ", "))
+            )
             types = []
         bad = [t for t in types if t not in FILE_KINDS]
         if bad:
-            problems.append(f"{where}: unknown types {', '.join(map(repr, bad))} (known: {', '.join(FILE_KINDS)})")
+            problems.append(
+                Msg(
+                    "{where}: unknown types {types} (known: {kinds})",
+                    where=where,
+                    types=Joined(map(repr, bad), ", "),
+                    kinds=Joined(FILE_KINDS, ", "),
+                )
+            )
         required = d.get("required", False)
         if not isinstance(required, bool):
-            problems.append(f"{where}: required must be true or false")
+            problems.append(Msg("{where}: required must be true or false", where=where))
         max_mb = d.get("max_mb", DEFAULT_MAX_MB)
         if not isinstance(max_mb, int) or isinstance(max_mb, bool) or not 0 < max_mb <= 200:
-            problems.append(f"{where}: max_mb must be a whole number of megabytes from 1 to 200")
+            problems.append(Msg("{where}: max_mb must be a whole number of megabytes from 1 to 200", where=where))
         if len(problems) == before:
             out.append(Document(d["id"], d["zh"], d["en"], required, tuple(types), max_mb))
     return tuple(out)

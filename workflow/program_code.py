@@ -19,16 +19,18 @@ def named_code(program: Program, key: str) -> Callable[..., Any] | None:
     reference = program.demo.get(key)
     if reference is None:
         return None
-    where = f"program file {program.path}" if program.path else f"program {program.id}"
+    where = Msg("program file {path}", path=str(program.path)) if program.path else Msg("program {id}", id=program.id)
     module, _, name = reference.partition(":")
     try:
         found: Any = importlib.import_module(module)
         for attribute in name.split("."):
             found = getattr(found, attribute)
     except (ImportError, AttributeError) as exc:
-        raise ProgramInvalid(where, [f"[demo] {key} = {reference!r} cannot be found ({exc})"]) from None
+        raise ProgramInvalid(
+            where, [Msg("[demo] {key} = {ref!r} cannot be found ({why})", key=key, ref=reference, why=str(exc))]
+        ) from None
     if not callable(found):
-        raise ProgramInvalid(where, [f"[demo] {key} = {reference!r} is not a function"])
+        raise ProgramInvalid(where, [Msg("[demo] {key} = {ref!r} is not a function", key=key, ref=reference)])
     return found
 
 

@@ -45,7 +45,7 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 def parse_offset(text: Any) -> timedelta:
     """'7d', '12h', '30m' or '0d': how long before a window closes a reminder is due."""
     if not isinstance(text, str) or len(text) < 2 or text[-1] not in _UNITS or not text[:-1].isdigit():
-        raise ValueError(f"{text!r} is not a duration like '7d', '12h' or '30m'")
+        raise ValueError(Msg("{text!r} is not a duration like '7d', '12h' or '30m'", text=text))
     return timedelta(**{_UNITS[text[-1]]: int(text[:-1])})
 
 
@@ -69,12 +69,12 @@ class MonthDay:
 
     @classmethod
     def parse(cls, text: Any) -> MonthDay:
-        """Read '03-01'; ValueError names what was given."""
+        """Read '03-01'; ValueError names what was given (its argument a message of the catalog)."""
         if not isinstance(text, str) or len(text.split("-")) != 2:
-            raise ValueError(f"{text!r} is not a month-day like '03-01'")
+            raise ValueError(Msg("{text!r} is not a month-day like '03-01'", text=text))
         month, day = (int(x) for x in text.split("-"))
         if not 1 <= month <= 12 or not 1 <= day <= 31:
-            raise ValueError(f"{text!r} is not a valid month-day")
+            raise ValueError(Msg("{text!r} is not a valid month-day", text=text))
         return cls(month, day)
 
     def in_year(self, year: int) -> date:
