@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import i18n
-from tests.conftest import LEAD, admin, scorer, sh
+from tests.conftest import LEAD, admin, applicant, scorer, sh
 
 
 def _todo(html: str) -> str:
@@ -90,3 +90,23 @@ def test_the_list_and_appeals_pages_read_chinese(web):
         assert "第 1 版" in listing and "--tie-order" not in listing and "同分排序" in listing
         appeals = lead.get("/appeals").text
         assert "没有您可查看的申诉。" in appeals and "--reopen-to" not in appeals
+
+
+def test_an_open_appeal_is_on_the_decider_s_to_do_and_a_reopened_project_on_the_city_s(web):
+    w = web("recommendation")
+    pid = w.s.demos["hefei"][0]
+    hefei = w.browser(admin("hefei"))
+    with i18n.using("zh_CN"):
+        [(_, before)] = _items(_todo(hefei.get("/").text))
+        waiting = int(before.split()[0])
+        appeal = w.s.engine.file_appeal(applicant("hefei"), pid, "市级评审结果有误，申请复核")
+        todo = _todo(hefei.get("/").text)
+        # the city decides an appeal against its own review: on its to-do, linked to the appeals
+        assert re.search(r'<a href="/appeals[^"]*">1 件申诉待决定</a>', todo), todo
+        w.s.engine.decide_appeal(admin("hefei"), appeal.id, "uphold", "municipal_review", "经复核，重新评审")
+        todo = _todo(hefei.get("/").text)
+        items = dict((text, link) for link, text in _items(todo))
+        # reopened to the municipal review: reviewed again by the city, and no longer to recommend
+        assert _listed(hefei, items["1 个项目待市级评审"]) == [pid]
+        assert f"{waiting - 1} 个项目待推荐入重点项目库" in items
+        assert "申诉待决定" not in todo
