@@ -19,6 +19,7 @@ from i18n import Msg, Text
 from policies.base import RULE_NAMES
 from web import views
 from web.auth import Me, Posted, Signed
+from web.ids import Id
 from web.pages import done, engine_of, render
 from workflow import story
 from workflow.common import role_of
@@ -210,7 +211,7 @@ def admin_add_override(request: Request, me: Me, form: Posted, cycle: str | None
 
 
 @router.post("/admin/overrides/{override_id}/revoke")
-def admin_revoke_override(request: Request, me: Me, form: Posted, override_id: int) -> Response:
+def admin_revoke_override(request: Request, me: Me, form: Posted, override_id: Id) -> Response:
     engine = engine_of(request)
     if not form.get("reason", "").strip():
         raise InvalidInput("override", [Msg("give the reason for revoking the override")])
@@ -356,7 +357,7 @@ def admin_issue_token(request: Request, me: Me, form: Posted, name: str) -> Resp
 
 
 @router.post("/tokens/{token_id}/revoke")
-def revoke_token(request: Request, me: Me, form: Posted, token_id: int) -> Response:
+def revoke_token(request: Request, me: Me, form: Posted, token_id: Id) -> Response:
     """Revoke a token: the lead any, a user their own (the engine's rule)."""
     token = engine_of(request).revoke_token(me.user.name, token_id)
     return done(request, me, Msg("Token {id} of {user} is revoked", id=token.id, user=token.user_name))

@@ -22,12 +22,12 @@ from starlette.background import BackgroundTask
 from i18n import Msg
 from web import views
 from web.auth import api_user
+from web.ids import Id
 from web.project_views import View, page_query
 from workflow.common import FIRE_ARGUMENTS, taken_names
 from workflow.errors import InvalidInput, NotFound
 from workflow.records import Project, User
 
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
 Text = Annotated[str, Field(max_length=2000)]
 Version = Annotated[int | None, Field(default=None, ge=0, le=2**31 - 1)]
 

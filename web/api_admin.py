@@ -73,7 +73,7 @@ class Revoke(Strict):
 
 
 @router.post("/cycles/{cycle_id}/overrides/{override_id}/revoke", summary="Revoke an override, with a reason (lead)")
-def revoke_override(cycle_id: str, override_id: int, body: Revoke, user: Me, engine: Eng) -> dict[str, Any]:
+def revoke_override(cycle_id: str, override_id: Id, body: Revoke, user: Me, engine: Eng) -> dict[str, Any]:
     return _plain(engine.revoke_override(user.name, override_id, body.reason, cycle_id))
 
 
@@ -162,7 +162,7 @@ def new_token(body: NewToken, user: Me, engine: Eng) -> dict[str, Any]:
 
 
 @router.post("/tokens/{token_id}/revoke", summary="Revoke an API token (the lead any, a user their own)")
-def revoke_token(token_id: int, user: Me, engine: Eng) -> dict[str, Any]:
+def revoke_token(token_id: Id, user: Me, engine: Eng) -> dict[str, Any]:
     return _token(engine.revoke_token(user.name, token_id))
 
 

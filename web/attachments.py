@@ -20,6 +20,7 @@ from starlette.datastructures import UploadFile
 from i18n import Joined, Msg
 from web import views
 from web.auth import Me, Posted, session_of
+from web.ids import Id
 from web.pages import done, engine_of
 from workflow.attachments import Attachment
 from workflow.errors import InvalidInput
@@ -171,7 +172,7 @@ PostedFile = Annotated[tuple[str, bytes], Depends(posted_file)]
 
 # ------------------------------------------------------------------------------------------ routes
 @router.post("/projects/{project_id}/attachments")
-def upload(request: Request, me: Me, form: Posted, upload: PostedFile, project_id: int) -> Response:
+def upload(request: Request, me: Me, form: Posted, upload: PostedFile, project_id: Id) -> Response:
     """Attach the posted file as the posted document; back to the page's 证明材料."""
     name, data = upload
     engine = engine_of(request)
@@ -185,21 +186,21 @@ def upload(request: Request, me: Me, form: Posted, upload: PostedFile, project_i
 
 
 @router.get("/projects/{project_id}/attachments/{attachment_id}")
-def download(request: Request, me: Me, project_id: int, attachment_id: int) -> Response:
+def download(request: Request, me: Me, project_id: Id, attachment_id: Id) -> Response:
     """One attached file, to be saved under its name."""
     a, data = engine_of(request).attachment_content(me.user.name, project_id, attachment_id)
     return file_response(a, data)
 
 
 @router.post("/projects/{project_id}/attachments/{attachment_id}/remove")
-def remove(request: Request, me: Me, form: Posted, project_id: int, attachment_id: int) -> Response:
+def remove(request: Request, me: Me, form: Posted, project_id: Id, attachment_id: Id) -> Response:
     """Remove one attached file (kept in the history); back to the page's 证明材料."""
     a = engine_of(request).remove_attachment(me.user.name, project_id, attachment_id)
     return done(request, me, Msg("{name} removed", name=a.file_name), to=f"/projects/{project_id}#attachments")
 
 
 @router.get("/projects/{project_id}/export")
-def export(request: Request, me: Me, project_id: int) -> Response:
+def export(request: Request, me: Me, project_id: Id) -> Response:
     """The project's application and every attached file, with their hashes, as one zip."""
     return zip_response(*export_zip(engine_of(request), me.user, project_id))
 

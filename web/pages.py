@@ -26,6 +26,7 @@ from web.auth import (
     session_of,
     start_session,
 )
+from web.ids import Id
 from workflow.errors import EvalflowError, InvalidInput, NotSignedIn
 from workflow.records import Project
 
@@ -251,7 +252,7 @@ def dashboard(request: Request, me: Me, cycle: str | None = None) -> Response:
 
 
 @router.get("/projects/{project_id}", response_class=HTMLResponse)
-def project_page(request: Request, me: Me, project_id: int) -> Response:
+def project_page(request: Request, me: Me, project_id: Id) -> Response:
     engine = engine_of(request)
     p, sheets, history = engine.project(me.user.name, project_id)
     cycle = engine.get_cycle(p.cycle_id)
@@ -386,7 +387,7 @@ def _fired(request: Request, me: Signed, done_list: list[Project], trigger: str)
 
 
 @router.post("/projects/{project_id}/act/{trigger}")
-def project_act(request: Request, me: Me, form: Posted, project_id: int, trigger: str) -> Response:
+def project_act(request: Request, me: Me, form: Posted, project_id: Id, trigger: str) -> Response:
     """An action on a project from its declared form; the engine checks the parameters against
     the declaration and judges every rule."""
     engine = engine_of(request)
@@ -404,7 +405,7 @@ def project_act(request: Request, me: Me, form: Posted, project_id: int, trigger
 
 
 @router.post("/projects/{project_id}/score")
-def project_score(request: Request, me: Me, form: Posted, project_id: int) -> Response:
+def project_score(request: Request, me: Me, form: Posted, project_id: Id) -> Response:
     engine = engine_of(request)
     p, _, _ = engine.project(me.user.name, project_id)
     program = engine.program_of(engine.get_cycle(p.cycle_id))
@@ -445,13 +446,13 @@ def bulk(request: Request, me: Me, form: Posted, trigger: str) -> Response:
 
 
 @router.post("/projects/{project_id}/appeal")
-def appeal_file(request: Request, me: Me, form: Posted, project_id: int) -> Response:
+def appeal_file(request: Request, me: Me, form: Posted, project_id: Id) -> Response:
     a = engine_of(request).file_appeal(me.user.name, project_id, form.get("reason", ""))
     return done(request, me, Msg("appeal {id} filed (project {project})", id=a.id, project=project_id))
 
 
 @router.post("/appeals/{appeal_id}/decide")
-def appeal_decide(request: Request, me: Me, form: Posted, appeal_id: int) -> Response:
+def appeal_decide(request: Request, me: Me, form: Posted, appeal_id: Id) -> Response:
     decision = form.get("decision", "")
     # the form's own words for what it lacks (the engine's name the command line's options)
     if decision not in ("uphold", "dismiss"):  # (no decision is taken for the reader: no default)

@@ -23,6 +23,7 @@ import i18n
 from i18n import Msg
 from web import views
 from web.auth import Me, Posted, Signed
+from web.ids import Id
 from web.pages import done, engine_of, render
 from workflow.engine.portal import editable
 from workflow.errors import EvalflowError, InvalidInput, NotPermitted
@@ -283,7 +284,7 @@ def apply_post(request: Request, me: Me, form: Posted, posted: Fields, cycle_id:
 
 
 @router.get("/projects/{project_id}/application", response_class=HTMLResponse)
-def edit_page(request: Request, me: Me, project_id: int) -> Response:
+def edit_page(request: Request, me: Me, project_id: Id) -> Response:
     """The form, filled in with the project's application, while its applicant may change it."""
     engine = engine_of(request)
     p, _, _ = engine.project(me.user.name, project_id)
@@ -307,7 +308,7 @@ def _may_edit(me: Signed, program: Program, p: Project) -> None:
 
 
 @router.post("/projects/{project_id}/application")
-def edit_post(request: Request, me: Me, form: Posted, posted: Fields, project_id: int) -> Response:
+def edit_post(request: Request, me: Me, form: Posted, posted: Fields, project_id: Id) -> Response:
     """Show more rows, or replace the application (the engine's edit_application)."""
     engine = engine_of(request)
     p, _, _ = engine.project(me.user.name, project_id)

@@ -401,3 +401,16 @@ def test_a_page_that_is_not_there_is_the_console_s_error_page(web):
     assert f"/projects/{pid}/act/recommend 不接受 GET 请求" in r.text
     r = w.anonymous().get("/static/missing.css")
     assert r.status_code == 404 and r.json() == {"detail": "Not Found"}
+
+
+def test_an_id_too_large_for_the_database_is_invalid_input_not_a_server_error(web):
+    w = web("collection")
+    huge = 2**63  # (SQLite cannot bind it)
+    page, api = w.browser(LEAD), w.api(LEAD)
+    for url in (f"/projects/{huge}", f"/projects/{huge}/application", f"/projects/{huge}/attachments/1"):
+        assert page.get(url).status_code == 400, url  # (the console's page for a malformed request)
+    before = snapshot(w.s.store)
+    for url in (f"/api/projects/{huge}", f"/api/projects/{huge}/attachments"):
+        assert api.get(url).status_code == 400, url  # (invalid input, as the API answers it)
+    assert api.post(f"/api/tokens/{huge}/revoke", json={}).status_code == 400
+    assert snapshot(w.s.store) == before
