@@ -21,7 +21,13 @@ page with its declared forms, 1366 and 390 pixels wide, go to the artifacts fold
 
 from __future__ import annotations
 
+import pytest
+
 from tests.web.browser import REASON, Story, act, acted, advance, bulk_award, expect, ok, refused, ticked_shown_as_yes
+
+# tests/web/test_journey_sister.py carries each of these cycles through the console alone (no
+# command line after the first user), so these older stories run on demand: `make soak`
+pytestmark = pytest.mark.soak
 
 # ------------------------------------------------------------------------------------------ 科创中原
 
