@@ -179,7 +179,7 @@ def upload(request: Request, me: Me, form: Posted, upload: PostedFile, project_i
     document = form.get("document", "")
     version = form.get("expected_version", "")
     a = engine.attach(
-        me.user.name, project_id, document, name, data, expected_version=int(version) if version.isdigit() else None
+        me.user.name, project_id, document, name, data, expected_version=int(version) if version.isdecimal() else None
     )
     said = Msg("{name} uploaded ({size})", name=a.file_name, size=size_words(a.size))
     return done(request, me, said, to=f"/projects/{project_id}#attachments")

@@ -82,7 +82,7 @@ def read_form(form: Form, posted: FormData, city: str | None) -> tuple[dict[str,
 
 
 def _number(raw: str, least: int) -> int:
-    return max(least, min(int(raw), MAX_ROWS)) if raw.isdigit() else least
+    return max(least, min(int(raw), MAX_ROWS)) if raw.isdecimal() else least
 
 
 def _typed(f: FormField, values: list[Any]) -> Any:
@@ -95,7 +95,7 @@ def _typed(f: FormField, values: list[Any]) -> Any:
         return None
     if f.kind == "bool":
         return {"true": True, "false": False}.get(raw, raw)
-    if f.kind == "int" and raw.isdigit():
+    if f.kind == "int" and raw.isdecimal():
         return int(raw)
     if f.kind == "number":
         try:
@@ -323,7 +323,7 @@ def edit_post(request: Request, me: Me, form: Posted, posted: Fields, project_id
         problems = problems_of(_program_form(program), data)
         if problems:
             return _form_page(request, me, cycle, program, data, rows, project=p, problems=problems, status=400)
-        engine.edit_application(me.user.name, p.id, data, int(seen) if seen.isdigit() else None)
+        engine.edit_application(me.user.name, p.id, data, int(seen) if seen.isdecimal() else None)
     except EvalflowError as exc:
         if exc.kind in ("not_permitted", "not_found", "not_signed_in"):
             raise

@@ -73,9 +73,10 @@ def test_the_page_shows_the_declared_documents_and_the_applicant_uploads_two_fil
         ("big.pdf", PDF + b"\x00" * (21 * MB), "business_license", "big.pdf大小为21.0 MB，超过单个文件20.0 MB的上限"),
         ("bomb.docx", zip_bomb(), "results_evidence", "bomb.docx解压后将达60.0 MB"),
         ("表.xlsm", XLSM, "results_evidence", "表.xlsm含有宏（VBA代码）"),
+        ("空.pdf", b"", "business_license", "空.pdf是空文件"),
         ("证书.png", PNG, "results_evidence", None),  # (accepted: the control case)
     ],
-    ids=["exe", "oversized", "zip-bomb", "macro", "good"],
+    ids=["exe", "oversized", "zip-bomb", "macro", "empty", "good"],
 )
 def test_a_refused_upload_comes_back_to_the_page_in_chinese_with_nothing_stored(w, name, data, document, zh) -> None:
     pid = w.s.ids[OWN][0]
@@ -213,6 +214,20 @@ def test_the_applicant_removes_a_file_on_the_page(w) -> None:
     page = me.get(r.headers["location"]).text
     assert "已删除旧执照.pdf" in page and "缺少必需的证明材料：营业执照" in page
     assert me.get(f"/projects/{pid}/attachments/{a.id}").status_code == 404
+
+
+def test_a_version_that_is_no_decimal_number_is_ignored_not_a_server_error(w) -> None:
+    # "²" is a digit to str.isdigit but not to int(); the upload goes on without a version check
+    pid = w.s.ids[OWN][0]
+    me = w.browser(applicant(OWN))
+    page = me.get(f"/projects/{pid}").text
+    r = me.post(
+        f"/projects/{pid}/attachments",
+        data={"csrf": csrf_of(page), "document": "business_license", "expected_version": "²"},
+        files={"file": ("执照.pdf", PDF, "application/octet-stream")},
+        headers={"referer": f"http://testserver/projects/{pid}"},
+    )
+    assert r.status_code == 303 and [a.file_name for a in w.s.engine.attachments(applicant(OWN), pid)] == ["执照.pdf"]
 
 
 def test_the_section_reads_in_english_for_an_english_reader(w) -> None:

@@ -194,6 +194,22 @@ def test_an_applicant_changes_their_application_while_it_waits_for_the_city(web)
     assert "申报单位修改申报表" in b.get(f"/projects/{pid}").text
 
 
+def test_a_superscript_digit_for_a_number_is_no_server_error(web):
+    # "²" is a digit to str.isdigit but not to int(): the numbers a form posts are read as decimals
+    w = web("collection")
+    b = w.browser(applicant("hefei"))
+    _, csrf = form_of(b)
+    data = {**posted({"project": {"name": "在建项目"}}, do="more"), "rows": "²"}
+    r = b.post(f"/apply/{CYCLE}", data={"csrf": csrf, **data})
+    assert r.status_code == 200 and r.text.count('class="member"') == 3 + 3
+    pid = w.s.ids["hefei"][0]
+    _, csrf = form_of(b, f"/projects/{pid}/application")
+    p, _, _ = w.s.engine.project(LEAD, pid)
+    data = {"csrf": csrf, "expected_version": "²", **posted({**p.application, "contact": "0551-87654321"})}
+    r = b.post(f"/projects/{pid}/application", data=data, headers=REFERER)
+    assert r.status_code == 303 and w.s.engine.project(LEAD, pid)[0].application["contact"] == "0551-87654321"
+
+
 def test_no_change_once_the_city_has_decided(web):
     w = web("municipal_review")
     b = w.browser(applicant("hefei"))
