@@ -118,15 +118,14 @@ def export_zip(engine: Any, user: User, project_id: int) -> tuple[str, bytes]:
     application), each attached file under ``files/`` and ``manifest.json`` naming each with its
     document, size and sha256 (also in ``SHA256SUMS``, for ``sha256sum -c``)."""
     project, _, _ = engine.project(user.name, project_id)
-    files = engine.attachments(user.name, project_id)
+    files = engine.attachment_contents(user.name, project_id)
     out = io.BytesIO()
     manifest = []
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as z:
         shown = {k: v for k, v in asdict(project).items() if k not in ("record",)}
         z.writestr("application.json", json.dumps(shown, ensure_ascii=False, indent=2, default=str))
         sums = []
-        for a in files:
-            _, data = engine.attachment_content(user.name, project_id, a.id)
+        for a, data in files:
             path = f"files/{a.id}-{a.document}-{a.file_name}"
             z.writestr(path, data)
             manifest.append({**asdict(a), "path": path, "uploaded_at": a.uploaded_at.isoformat()})

@@ -223,10 +223,20 @@ class AttachmentActions(EngineCore):
             found = _rows(act).get_attachment(attachment_id)
             if found is None or found.project_id != project_id or found.removed_at is not None:
                 raise NotFound("file", attachment_id)
-            data = self._blobs().get(act.tx, found.sha256)
-            if data is None:
-                raise StoreUnavailable(Msg("The content of file {id} is missing from the file store", id=attachment_id))
-            return found, data
+            return found, self._content(act, found)
+
+    def attachment_contents(self, acting: str | None, project_id: int) -> list[tuple[Attachment, bytes]]:
+        """Every file attached to a project the user may read, oldest first, with its content:
+        one read for a project's export, however many files it has."""
+        with self._acting(acting, write=False, locate=lambda tx: self._project(tx, project_id).cycle_id) as act:
+            self._readable_project(act, project_id)
+            return [(a, self._content(act, a)) for a in _rows(act).attachments_of(project_id)]
+
+    def _content(self, act: ActionContext, attachment: Attachment) -> bytes:
+        data = self._blobs().get(act.tx, attachment.sha256)
+        if data is None:
+            raise StoreUnavailable(Msg("The content of file {id} is missing from the file store", id=attachment.id))
+        return data
 
     def remove_attachment(
         self, acting: str | None, project_id: int, attachment_id: int, reason: str = ""

@@ -37,6 +37,7 @@ def test_the_applicant_attaches_a_pdf_and_a_png_each_kept_once_by_its_hash(s) ->
     assert blob_files(s.store)[0].parent.name == blob_files(s.store)[0].name[:2]
     found, data = s.engine.attachment_content(who, pid, b.id)
     assert data == PNG and found.file_name == "证书.png"
+    assert [(x.id, d) for x, d in s.engine.attachment_contents(who, pid)] == [(a.id, PDF), (b.id, PNG), (c.id, PDF)]
     _, _, history = s.engine.project(who, pid)
     entry = next(e for e in history if e.action == "attach" and e.data["attachment"] == a.id)
     assert entry.data["sha256"] == digest(PDF) and entry.data["size"] == len(PDF)
@@ -93,6 +94,8 @@ def test_another_citys_admin_finds_no_such_project_before_the_joint_stage(s) -> 
         with pytest.raises(NotFound):
             s.engine.attachment_content(who, pid, a.id)
         with pytest.raises(NotFound):
+            s.engine.attachment_contents(who, pid)
+        with pytest.raises(NotFound):
             s.engine.attach(who, pid, "business_license", "l.pdf", PDF)
     assert snapshot(s.store) == before
 
@@ -130,6 +133,7 @@ def test_a_removed_attachment_is_kept_but_no_longer_listed(s) -> None:
     a = s.engine.attach(applicant("hefei"), pid, "business_license", "l.pdf", PDF)
     s.engine.remove_attachment(applicant("hefei"), pid, a.id)
     assert s.engine.attachments(applicant("hefei"), pid) == []
+    assert s.engine.attachment_contents(applicant("hefei"), pid) == []
     with pytest.raises(NotFound):
         s.engine.attachment_content(applicant("hefei"), pid, a.id)
     _, _, history = s.engine.project("lead", pid)
