@@ -22,7 +22,7 @@ from web import views
 from web.auth import Me, Posted, session_of
 from web.ids import Id
 from web.pages import done, engine_of
-from workflow.attachments import Attachment
+from workflow.attachments import Attachment, missing_documents
 from workflow.errors import InvalidInput
 from workflow.files import KINDS, MB, size_words
 from workflow.form import Document
@@ -62,7 +62,7 @@ def attachments_view(engine: Any, user: User, project: Project, program: Program
     if form is None or not form.documents:
         return None
     assert project.id is not None  # (read from the store)
-    found = engine.attachments(user.name, project.id)
+    found, may_attach = engine.attachments_and_may_attach(user.name, project.id)
     rows = []
     for d in form.documents:
         kinds = [KINDS[t] for t in d.types]
@@ -74,11 +74,10 @@ def attachments_view(engine: Any, user: User, project: Project, program: Program
                 [a for a in found if a.document == d.id],
             )
         )
-    have = {a.document for a in found}
     return AttachmentsView(
         rows=rows,
-        may_attach=engine.may_attach(user.name, project.id),
-        missing=[d for d in form.documents if d.required and d.id not in have],
+        may_attach=may_attach,
+        missing=missing_documents(program, found),
         local=lambda t: views.local_time(t, program),
     )
 

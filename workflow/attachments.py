@@ -151,13 +151,13 @@ class AttachmentActions(EngineCore):
         if rejections:
             raise self._refuse(verb, subject, rejections, state_of(act.program, project.state))
 
-    def may_attach(self, acting: str | None, project_id: int) -> bool:
-        """Whether the user may attach (and remove) files of a project they may read, now: what
-        the console asks before it shows the upload forms."""
+    def attachments_and_may_attach(self, acting: str | None, project_id: int) -> tuple[list[Attachment], bool]:
+        """The files attached to a project the user may read, oldest first, and whether the user
+        may attach (and remove) files of it now: what the console's section shows, in one read."""
         with self._acting(acting, write=False, locate=lambda tx: self._project(tx, project_id).cycle_id) as act:
             project = self._readable_project(act, project_id)
             why, rejections = self._attach_problem(act, project)
-            return not why and not rejections
+            return _rows(act).attachments_of(project_id), not why and not rejections
 
     def attach(
         self,

@@ -111,6 +111,9 @@ def test_the_lead_reads_but_may_not_attach(s) -> None:
     pid = s.ids["hefei"][0]
     s.engine.attach(applicant("hefei"), pid, "business_license", "l.pdf", PDF)
     assert len(s.engine.attachments("lead", pid)) == 1
+    listed, may = s.engine.attachments_and_may_attach("lead", pid)
+    assert [a.file_name for a in listed] == ["l.pdf"] and may is False
+    assert s.engine.attachments_and_may_attach(applicant("hefei"), pid)[1] is True
     before = snapshot(s.store)
     with pytest.raises(NotPermitted):
         s.engine.attach("lead", pid, "business_license", "l.pdf", PDF)
@@ -124,6 +127,7 @@ def test_documents_are_attached_only_while_the_project_awaits_its_first_decision
     with pytest.raises(RuleRefused) as err:
         s.engine.attach(admin("hefei"), pid, "business_license", "l.pdf", PDF)
     assert err.value.rules == ["attach_state"]
+    assert s.engine.attachments_and_may_attach(admin("hefei"), pid) == ([], False)
     assert "is 'in_library'; documents are attached only while it awaits its first decision" in err.value.render("en")
     assert snapshot(s.store) == before and blob_files(s.store) == []
 
