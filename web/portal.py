@@ -160,10 +160,11 @@ def _program_form(program: Program) -> Form:
     return program.form
 
 
-def open_cycles(engine: Any, me: Signed) -> list[Cycle]:
-    """The cycles in their submission stage whose program lets the user submit for their city."""
+def open_cycles(engine: Any, me: Signed, cycles: list[Cycle] | None = None) -> list[Cycle]:
+    """The cycles (of ``cycles``, else every one) in their submission stage whose program lets the
+    user submit for their city."""
     out = []
-    for c in engine.cycles():
+    for c in engine.cycles() if cycles is None else cycles:
         program = engine.program_of(c)
         stage = program.stage_of_action.get("submit")
         if program.form is not None and c.stage == stage and views.may(me.user, program, "submit", me.user.city):
@@ -337,7 +338,8 @@ def my_applications(request: Request, me: Me) -> Response:
     engine = engine_of(request)
     _applies(engine, me)
     items = []
-    for cycle in engine.cycles():
+    cycles = engine.cycles()
+    for cycle in cycles:
         program = engine.program_of(cycle)
         readable = engine.projects(me.user.name, cycle.id, with_application=False)
         mine = [p for p in readable if p.applicant == me.user.name]
@@ -360,8 +362,9 @@ def my_applications(request: Request, me: Me) -> Response:
                 }
             )
     drafts = []
+    by_id = {c.id: c for c in cycles}
     for d in engine.my_drafts(me.user.name):
-        c = engine.get_cycle(d.cycle_id)
+        c = by_id.get(d.cycle_id) or engine.get_cycle(d.cycle_id)
         program = engine.program_of(c)
         drafts.append({"d": d, "cycle": _cycle_name(program, c), "at": views.local_time(d.updated_at, program)})
     return render(
@@ -370,7 +373,7 @@ def my_applications(request: Request, me: Me) -> Response:
         me,
         items=items,
         drafts=drafts,
-        may_apply=bool(open_cycles(engine, me)),
+        may_apply=bool(open_cycles(engine, me, cycles)),
     )
 
 
