@@ -24,7 +24,7 @@ from web.ids import Id
 from web.pages import done, engine_of
 from workflow.attachments import Attachment, missing_documents
 from workflow.errors import InvalidInput
-from workflow.files import KINDS, MB, size_words
+from workflow.files import KINDS, MAX_DOCUMENT_MB, MB, size_words
 from workflow.form import Document
 from workflow.program import Program
 from workflow.records import Project, User
@@ -32,7 +32,7 @@ from workflow.records import Project, User
 router = APIRouter(include_in_schema=False)
 
 # the most a request may upload: no document of any program takes more (workflow/form.py)
-MAX_UPLOAD = 200 * MB
+MAX_UPLOAD = MAX_DOCUMENT_MB * MB
 
 
 @dataclass

@@ -23,6 +23,7 @@ from workflow.errors import InvalidInput
 
 MB = 1024 * 1024
 DEFAULT_MAX_MB = 20  # a document's size limit unless the program says otherwise
+MAX_DOCUMENT_MB = 200  # the most a program may let a document be (its form's max_mb)
 # a zip (DOCX, XLSX) is refused beyond these, read from its directory before anything is unpacked
 MAX_ENTRIES = 2000
 MAX_UNZIPPED = 200 * MB

@@ -17,7 +17,7 @@ from typing import Any, cast
 from i18n import Joined, Msg, Text
 from policies.base import Party, parse_date
 from workflow.errors import InvalidInput
-from workflow.files import DEFAULT_MAX_MB
+from workflow.files import DEFAULT_MAX_MB, MAX_DOCUMENT_MB
 from workflow.files import KINDS as FILE_KINDS
 from workflow.records import plain
 
@@ -469,7 +469,7 @@ def _documents(raw: Any, problems: list[Msg]) -> tuple[Document, ...]:
         if not isinstance(required, bool):
             problems.append(Msg("{where}: required must be true or false", where=where))
         max_mb = d.get("max_mb", DEFAULT_MAX_MB)
-        if not isinstance(max_mb, int) or isinstance(max_mb, bool) or not 0 < max_mb <= 200:
+        if not isinstance(max_mb, int) or isinstance(max_mb, bool) or not 0 < max_mb <= MAX_DOCUMENT_MB:
             problems.append(Msg("{where}: max_mb must be a whole number of megabytes from 1 to 200", where=where))
         if len(problems) == before:
             out.append(Document(d["id"], d["zh"], d["en"], required, tuple(types), max_mb))

@@ -19,7 +19,7 @@ from tests.workflow.files_samples import (
     zip_bomb,
 )
 from workflow.errors import InvalidInput
-from workflow.files import MB, check_file, safe_name, sniff
+from workflow.files import MAX_DOCUMENT_MB, MB, check_file, safe_name, sniff
 from workflow.form import build_form
 
 ALL = ("pdf", "jpeg", "png", "docx", "xlsx")
@@ -125,6 +125,11 @@ def test_documents_are_declared_and_checked_by_the_loader() -> None:
     assert problems == [] and form is not None
     doc = form.document("license")
     assert doc is not None and doc.required and doc.types == ("pdf", "jpeg", "png") and doc.max_mb == 20
+    # the largest a program may declare (the most the console lets a request upload)
+    raw["documents"] = [{"id": "big", "zh": "大文件", "en": "Big", "max_mb": MAX_DOCUMENT_MB}]
+    assert build_form(raw)[1] == []
+    raw["documents"] = [{"id": "big", "zh": "大文件", "en": "Big", "max_mb": MAX_DOCUMENT_MB + 1}]
+    assert build_form(raw)[1] == ["[form] documents[0] 'big': max_mb must be a whole number of megabytes from 1 to 200"]
     with using("zh_CN"):
         assert str(doc.words()) == "营业执照"
 
