@@ -77,6 +77,11 @@ def listed_categories(engine: Any, user: User, cycle: Cycle, projects: list[Proj
     category is its state's."""
     if not any(p.state == "awarded" for p in projects):
         return {}
+    return published_categories(engine, user, cycle)
+
+
+def published_categories(engine: Any, user: User, cycle: Cycle) -> dict[int, str]:
+    """Each project's category on the published list (empty before one is published)."""
     _, versions, _ = engine.list_versions(user.name, cycle.id)
     published = [v for v in versions if v.status == "published"]
     return {e.project_id: e.category for e in published[-1].entries} if published else {}
