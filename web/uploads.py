@@ -344,11 +344,6 @@ def may_import(user: User, program: Any) -> bool:
     return user.role == "lead" or (user.role != "applicant" and views.may(user, program, "submit", user.city))
 
 
-def may_upload_scores(user: User, program: Any) -> bool:
-    """Who uploads a score sheet: whoever the program lets enter one."""
-    return bool(program.sheet_trigger) and views.may(user, program, program.sheet_trigger, user.city)
-
-
 def refuse_role(user: User, what: Any) -> NotPermitted:
     return NotPermitted(
         Msg("upload"), what, Msg("{name} is {role}", name=user.name, role=views.ROLE_NAMES.get(user.role, user.role))
@@ -453,7 +448,7 @@ def _score_cycle(request: Request, me: Signed, cycle_id: str | None) -> tuple[Cy
     engine = engine_of(request)
     cycle = views.choose_cycle(engine, cycle_id)
     program = engine.program_of(cycle)
-    if not may_upload_scores(me.user, program):
+    if not views.may_score(me.user, program):  # (who uploads a sheet: whoever may enter one)
         raise refuse_role(me.user, Msg("score sheets"))
     return cycle, program
 

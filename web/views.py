@@ -171,6 +171,14 @@ def may(user: User, program: Program, action: str, city: str | None = None) -> b
     return permission_problem(action, program.permissions.get(action), actor_of(user), city) is None
 
 
+def may_score(user: User, program: Program) -> bool:
+    """Whether the program lets ``user`` enter a score sheet (for their own city)."""
+    trigger = program.sheet_trigger
+    if not trigger:
+        return False
+    return may(user, program, trigger, user.city)
+
+
 @dataclass
 class Todo:
     """One line of the signed-in user's to-do list on the dashboard: its words, the page that
