@@ -302,9 +302,11 @@ class Reads(Door):
         ``by_scorer``: keyed by the scorer instead (a program scored per scorer: each one's queue)."""
         with self._acting(acting, cycle_id, write=False) as act:
             out: dict[str, set[int]] = {}
-            for sheet in act.tx.sheets(act.cycle.id):
-                if act.user.role == "lead" or sheet.city == act.user.city:
-                    out.setdefault(sheet.scorer if by_scorer else sheet.city, set()).add(sheet.project_id)
+            if act.user.role != "lead" and act.user.city is None:
+                return out  # (a user of no city has no city's sheets)
+            city = None if act.user.role == "lead" else act.user.city
+            for who, pid in act.tx.sheet_keys(act.cycle.id, by_scorer, city):
+                out.setdefault(who, set()).add(pid)
             return out
 
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
