@@ -91,7 +91,7 @@ class Reads(Door):
     def _page_scores(self, act: Any) -> dict[int, str]:
         """Project id -> score as the list writes it, best first: the ranking of the current
         sheets for the lead, the latest list version's for the others (nothing before it)."""
-        if program_sheetless(act.program):
+        if act.program.sheet_trigger is None:  # (a program that scores nothing has no score column)
             return {}
         if act.user.role == "lead":  # (no sheets: an empty ranking)
             _, ranked, _, _ = cast(Any, self)._ranking(act, (), names=False)  # (ScoringActions's)
@@ -323,11 +323,6 @@ class Reads(Door):
 
 
 _APPEAL_ACTIONS = ("appeal", "appeal_upheld", "appeal_dismissed")
-
-
-def program_sheetless(program: Program) -> bool:
-    """Whether a program scores nothing (no score sheet: its list has no score column)."""
-    return program.sheet_trigger is None
 
 
 def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | None:
