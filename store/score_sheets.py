@@ -94,6 +94,14 @@ class SheetRows(TxBase):
         )
         return [(pid, int(total), n) for pid, total, n in self.s.connection().execute(q)]
 
+    def sheet_keys(self, cycle_id: str, by_scorer: bool = False, city: str | None = None) -> list[tuple[str, int]]:
+        """(city, or ``by_scorer`` the scorer; project) of each current sheet of a cycle (only
+        ``city``'s when given): who has scored what, from the sheets' index, no sheet read whole."""
+        t = schema.score_sheets
+        key = t.c.scorer if by_scorer else t.c.city
+        where = [t.c.cycle_id == cycle_id, t.c.current.is_(True)] + ([t.c.city == city] if city is not None else [])
+        return [(who, pid) for who, pid in self.s.connection().execute(select(key, t.c.project_id).where(*where))]
+
     def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]:
         t = schema.score_sheets
         where = [t.c.cycle_id == cycle_id]

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from i18n import Msg, rendered
-from web import queue
+from web import queue, views
 from web.api import ERRORS, Eng, Me
 from web.uploads import (
     SCORE_SUFFIXES,
@@ -23,7 +23,6 @@ from web.uploads import (
     check_applications,
     check_scores,
     may_import,
-    may_upload_scores,
     read_file,
     refuse_role,
     row_words,
@@ -152,7 +151,7 @@ async def import_scores(
 ) -> SheetOut:
     cycle = engine.get_cycle(cycle_id)
     program = engine.program_of(cycle)
-    if not may_upload_scores(user, program):
+    if not views.may_score(user, program):
         raise refuse_role(user, Msg("score sheets"))
     box = box_of(request)
     up = await box.save(file, "scores", cycle.id, f"api:{user.name}", user.name, SCORE_SUFFIXES)

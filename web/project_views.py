@@ -115,13 +115,6 @@ def action_terms(program: Program, wanted: str, user: User, cycle: Cycle) -> lis
     return enumerate_matches(keep, [p.id for p in program.parties], program.states, reopened, None, keys)
 
 
-def published_categories(engine: Any, user: User, cycle: Cycle) -> dict[int, str]:
-    """Each project's category on the published list (empty before one is published)."""
-    _, versions, _ = engine.list_versions(user.name, cycle.id)
-    published = [v for v in versions if v.status == "published"]
-    return {e.project_id: e.category for e in published[-1].entries} if published else {}
-
-
 def page_query(engine: Any, user: User, cycle: Cycle, program: Program, view: View) -> tuple[PageQuery, str | None]:
     """The engine's query for a view (every row: the caller sets its window) and its score order."""
     query = PageQuery(search=view.q)
@@ -130,7 +123,7 @@ def page_query(engine: Any, user: User, cycle: Cycle, program: Program, view: Vi
     if view.state:
         query.all_of.append([Match(states=(view.state,))])
     if view.category:
-        query.all_of.append(category_terms(program, view.category, published_categories(engine, user, cycle)))
+        query.all_of.append(category_terms(program, view.category, views.published_categories(engine, user, cycle)))
     if view.action:
         query.all_of.append(action_terms(program, view.action, user, cycle))
     if view.sort and view.sort not in SORTS:

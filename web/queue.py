@@ -36,7 +36,7 @@ def may_see(user: User, program: Any) -> bool:
     """The lead, a city's administrator, and whoever the program lets enter a score sheet."""
     if user.role in ("lead", "city-admin"):
         return True
-    return bool(program.sheet_trigger) and views.may(user, program, program.sheet_trigger, user.city)
+    return views.may_score(user, program)
 
 
 def build(engine: Any, user: User, cycle: Cycle, city: str | None = None) -> Queue:
@@ -84,7 +84,7 @@ def queue_page(request: Request, me: Me, cycle: str | None = None, city: str | N
         cycle=chosen,
         program=program,
         waiting=q,
-        may_upload=bool(program.sheet_trigger) and views.may(me.user, program, program.sheet_trigger, me.user.city),
+        may_upload=views.may_score(me.user, program),
     )
 
 

@@ -48,6 +48,8 @@ WORKERS = 2  # imports running at once on a server (the rest wait their turn)
 SUFFIXES = (".xlsx", ".csv", ".json")
 SCORE_SUFFIXES = (".xlsx", ".csv")
 _ID = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
+# the note kept beside an upload: a name no uploaded file has (_safe_name strips leading dots)
+NOTE = ".upload.json"
 
 
 # ------------------------------------------------------------------------------------------ the files
@@ -123,14 +125,14 @@ class UploadBox:
             raise InvalidInput(Msg("upload"), [Msg("{name} is empty", name=name)])
         up = Upload(upload_id, kind, cycle_id, owner, user, name, path, time.time())
         meta = {"kind": kind, "cycle": cycle_id, "owner": owner, "user": user, "name": name, "at": up.at}
-        (folder / "upload.json").write_text(json.dumps(meta), encoding="utf-8")
+        (folder / NOTE).write_text(json.dumps(meta), encoding="utf-8")
         return up
 
     def get(self, upload_id: str, owner: str, kind: str) -> Upload:
         """The owner's upload of that kind (NotFound for anyone else's, an expired or unknown one)."""
         folder = self.root / upload_id if _ID.match(upload_id) else None
         try:
-            meta = json.loads((folder / "upload.json").read_text(encoding="utf-8")) if folder else None
+            meta = json.loads((folder / NOTE).read_text(encoding="utf-8")) if folder else None
         except (OSError, ValueError):
             meta = None
         if not meta or meta["owner"] != owner or meta["kind"] != kind or time.time() - meta["at"] > KEEP_SECONDS:
@@ -344,11 +346,6 @@ def may_import(user: User, program: Any) -> bool:
     return user.role == "lead" or (user.role != "applicant" and views.may(user, program, "submit", user.city))
 
 
-def may_upload_scores(user: User, program: Any) -> bool:
-    """Who uploads a score sheet: whoever the program lets enter one."""
-    return bool(program.sheet_trigger) and views.may(user, program, program.sheet_trigger, user.city)
-
-
 def refuse_role(user: User, what: Any) -> NotPermitted:
     return NotPermitted(
         Msg("upload"), what, Msg("{name} is {role}", name=user.name, role=views.ROLE_NAMES.get(user.role, user.role))
@@ -453,7 +450,7 @@ def _score_cycle(request: Request, me: Signed, cycle_id: str | None) -> tuple[Cy
     engine = engine_of(request)
     cycle = views.choose_cycle(engine, cycle_id)
     program = engine.program_of(cycle)
-    if not may_upload_scores(me.user, program):
+    if not views.may_score(me.user, program):  # (who uploads a sheet: whoever may enter one)
         raise refuse_role(me.user, Msg("score sheets"))
     return cycle, program
 

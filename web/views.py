@@ -77,6 +77,11 @@ def listed_categories(engine: Any, user: User, cycle: Cycle, projects: list[Proj
     category is its state's."""
     if not any(p.state == "awarded" for p in projects):
         return {}
+    return published_categories(engine, user, cycle)
+
+
+def published_categories(engine: Any, user: User, cycle: Cycle) -> dict[int, str]:
+    """Each project's category on the published list (empty before one is published)."""
     _, versions, _ = engine.list_versions(user.name, cycle.id)
     published = [v for v in versions if v.status == "published"]
     return {e.project_id: e.category for e in published[-1].entries} if published else {}
@@ -164,6 +169,14 @@ def actions_for(user: User, project: Project, cycle: Cycle, program: Program) ->
 
 def may(user: User, program: Program, action: str, city: str | None = None) -> bool:
     return permission_problem(action, program.permissions.get(action), actor_of(user), city) is None
+
+
+def may_score(user: User, program: Program) -> bool:
+    """Whether the program lets ``user`` enter a score sheet (for their own city)."""
+    trigger = program.sheet_trigger
+    if not trigger:
+        return False
+    return may(user, program, trigger, user.city)
 
 
 @dataclass

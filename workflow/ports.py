@@ -150,6 +150,9 @@ class SheetTx(Protocol):
     def sheet_sums(self, cycle_id: str) -> list[tuple[int, int, int]]:
         """(project, sum of totals, number of sheets) over the current sheets of a cycle."""
 
+    def sheet_keys(self, cycle_id: str, by_scorer: bool = False, city: str | None = None) -> list[tuple[str, int]]:
+        """(city, or ``by_scorer`` the scorer; project) of each current sheet (only ``city``'s)."""
+
     def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]: ...
     def count_sheets_by_scorer(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
         """Current sheets per scorer, of the projects in ``key_states``."""

@@ -359,7 +359,7 @@ def test_the_page_read_holds_exactly_what_each_user_may_read(at_stage, checkpoin
     cycle = engine.get_cycle(CYCLE)
     program = engine.program_of(cycle)
     users = {u.name: u for u in engine.users()}
-    listed_ = project_views.published_categories(engine, users[LEAD], cycle)
+    listed_ = views.published_categories(engine, users[LEAD], cycle)
     for name in EVERY_USER:
         user = users[name]
         readable = engine.projects(name, CYCLE, with_application=False)

@@ -34,6 +34,7 @@ from tests.web.conftest import Web, csrf_of
 from tests.workflow.checkpoints import Staged
 from web.app import create_app
 from web.auth import SESSION_COOKIE
+from web.uploads import NOTE
 from workflow.engine import Engine
 
 CYCLE = "g60-2027"
@@ -169,7 +170,7 @@ def _sheet_upload(c: Ctx, root: Path) -> str:
     folder.mkdir(parents=True)
     shutil.copyfile(root / "合肥.xlsx", folder / "附件2.xlsx")
     meta = {"kind": "scores", "cycle": CYCLE, "owner": found[1].id, "user": scorer(OWN), "name": "附件2.xlsx"}
-    (folder / "upload.json").write_text(json.dumps({**meta, "at": time.time()}), encoding="utf-8")
+    (folder / NOTE).write_text(json.dumps({**meta, "at": time.time()}), encoding="utf-8")
     return upload_id
 
 

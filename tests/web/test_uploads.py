@@ -436,3 +436,22 @@ def test_a_refused_workbooks_problems_read_in_chinese_on_the_console(collection,
     assert "[申报表] 缺少列：党员数" in html.unescape(finished(client, status))
     assert "[申报表] missing columns: 党员数" in html.unescape(english(client).get(status).text)
     assert snapshot(w.s.store) == before
+
+
+def test_a_file_named_like_the_uploads_own_notes_is_kept_as_uploaded(tmp_path: Path) -> None:
+    """A file called upload.json is the user's file, not the note kept beside it (which would
+    otherwise overwrite it, and the import then read the note as applications)."""
+    import asyncio
+    import io
+
+    from fastapi import UploadFile
+
+    from web.uploads import SUFFIXES, UploadBox
+
+    box = UploadBox(tmp_path / "box")
+    body = b'[{"applications": "the user\'s own"}]'
+    up = asyncio.run(
+        box.save(UploadFile(io.BytesIO(body), filename="upload.json"), "applications", CYCLE, "s", "u", SUFFIXES)
+    )
+    again = box.get(up.id, "s", "applications")
+    assert again.name == "upload.json" and again.path.read_bytes() == body

@@ -91,11 +91,9 @@ class Reads(Door):
     def _page_scores(self, act: Any) -> dict[int, str]:
         """Project id -> score as the list writes it, best first: the ranking of the current
         sheets for the lead, the latest list version's for the others (nothing before it)."""
-        if program_sheetless(act.program):
+        if act.program.sheet_trigger is None:  # (a program that scores nothing has no score column)
             return {}
-        if act.user.role == "lead":
-            if not act.tx.sheet_sums(act.cycle.id):
-                return {}
+        if act.user.role == "lead":  # (no sheets: an empty ranking)
             _, ranked, _, _ = cast(Any, self)._ranking(act, (), names=False)  # (ScoringActions's)
             return {r.project_id: show(r.score) for r in ranked}
         latest = act.tx.latest_list(act.cycle.id, entries=True)
@@ -304,9 +302,11 @@ class Reads(Door):
         ``by_scorer``: keyed by the scorer instead (a program scored per scorer: each one's queue)."""
         with self._acting(acting, cycle_id, write=False) as act:
             out: dict[str, set[int]] = {}
-            for sheet in act.tx.sheets(act.cycle.id):
-                if act.user.role == "lead" or sheet.city == act.user.city:
-                    out.setdefault(sheet.scorer if by_scorer else sheet.city, set()).add(sheet.project_id)
+            if act.user.role != "lead" and act.user.city is None:
+                return out  # (a user of no city has no city's sheets)
+            city = None if act.user.role == "lead" else act.user.city
+            for who, pid in act.tx.sheet_keys(act.cycle.id, by_scorer, city):
+                out.setdefault(who, set()).add(pid)
             return out
 
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
@@ -323,11 +323,6 @@ class Reads(Door):
 
 
 _APPEAL_ACTIONS = ("appeal", "appeal_upheld", "appeal_dismissed")
-
-
-def program_sheetless(program: Program) -> bool:
-    """Whether a program scores nothing (no score sheet: its list has no score column)."""
-    return program.sheet_trigger is None
 
 
 def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | None:
