@@ -29,6 +29,7 @@ from workflow.program import ROLES
 router = APIRouter(include_in_schema=False)
 
 HISTORY_PAGE = 50  # audit entries per page of the cycle's history
+MOST = 1_000_000  # the largest place count or quota a form takes (the API's Count)
 
 
 def parties(engine: Any) -> list[tuple[str, str]]:
@@ -40,13 +41,27 @@ def parties(engine: Any) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def whole(form: dict[str, str], key: str, what: Any, problems: list[Any]) -> int | None:
-    """A form's whole number ≥ 0, None when left empty; a problem when it is not one."""
+def whole(
+    form: dict[str, str], key: str, what: Any, problems: list[Any], least: int = 0, most: int = MOST
+) -> int | None:
+    """A form's whole number ≥ 0, None when left empty; a problem when it is not one (ASCII digits
+    only: int() refuses '²', which str.isdigit() takes) or lies outside least..most (the bounds the
+    API's fields keep, so no number reaches the database too large for its column)."""
     raw = form.get(key, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         problems.append(Msg("{what}: a whole number ≥ 0 is needed, got {raw!r}", what=what, raw=raw))
+        return None
+    if not least <= int(raw) <= most:
+        said = Msg(
+            "{what}: a whole number from {least} to {most} is needed, got {raw}",
+            what=what,
+            least=least,
+            most=most,
+            raw=raw,
+        )
+        problems.append(said)
         return None
     return int(raw)
 
@@ -109,7 +124,7 @@ def cycle_settings(engine: Any, form: dict[str, str]) -> tuple[str, int, dict[st
     program_id = form.get("program", "")
     if not program_id:
         problems.append(Msg("choose the program"))
-    year = whole(form, "year", Msg("year"), problems)
+    year = whole(form, "year", Msg("year"), problems, least=2000, most=2200)  # (the API's OpenCycle.year)
     if year is None and not any("year" in str(p) for p in problems):
         problems.append(Msg("year: give the year of the cycle"))
     places: dict[str, int] = {}
@@ -197,7 +212,7 @@ def admin_add_override(request: Request, me: Me, form: Posted, cycle: str | None
     rule = form.get("rule", "")
     if not rule:
         problems.append(Msg("choose the rule to lift"))
-    project = whole(form, "project", Msg("project number"), problems)
+    project = whole(form, "project", Msg("project number"), problems, most=2**31 - 1)  # (web.ids.Id)
     if not form.get("reason", "").strip():
         problems.append(Msg("give the reason for lifting the rule"))
     if problems:
