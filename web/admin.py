@@ -25,6 +25,7 @@ from workflow import story
 from workflow.common import role_of
 from workflow.errors import InvalidInput
 from workflow.program import ROLES
+from workflow.reminders import STATUS_NAMES
 
 router = APIRouter(include_in_schema=False)
 
@@ -379,17 +380,6 @@ def revoke_token(request: Request, me: Me, form: Posted, token_id: Id) -> Respon
 
 
 # ------------------------------------------------------------------------------------------ reminders
-REMINDER_STATUS = {
-    "planned": Msg("planned"),
-    "sending": Msg("sending"),
-    "retry": Msg("retry"),
-    "sent": Msg("sent"),
-    "late": Msg("late"),
-    "skipped": Msg("skipped"),
-    "failed": Msg("failed"),
-}
-
-
 @router.get("/reminders", response_class=HTMLResponse)
 def reminders_page(request: Request, me: Me, cycle: str | None = None, status: str | None = None) -> Response:
     """A cycle's reminders: the lead every city's, a city's users their own (the engine's scope),
@@ -401,7 +391,7 @@ def reminders_page(request: Request, me: Me, cycle: str | None = None, status: s
     counts: dict[str, int] = {}
     for r in every:
         counts[r.status] = counts.get(r.status, 0) + 1
-    status = status if status in REMINDER_STATUS else None
+    status = status if status in STATUS_NAMES else None
     items = [r for r in every if status is None or r.status == status]
     stages = {s.id: s.name for s in program.stages}
     return render(
@@ -415,7 +405,7 @@ def reminders_page(request: Request, me: Me, cycle: str | None = None, status: s
         reminders=items,
         counts=sorted(counts.items()),
         chosen_status=status or "",
-        status_name=lambda s: REMINDER_STATUS.get(s, s),
+        status_name=lambda s: STATUS_NAMES.get(s, s),
         stage_name=lambda st: stages.get(st, reminder_subject(st)),
         local=lambda t: views.local_time(t, program),
     )
