@@ -457,7 +457,7 @@ def admin_audit(
         cycles=engine.cycles(),
         program=program,
         report=report,
-        broken=[verify_words(b) for b in report.breaks],
+        broken=[b.words() for b in report.breaks],
         head=head,
         entries=shown,
         page=page,
@@ -468,12 +468,6 @@ def admin_audit(
         subject=lambda e: subject_words(e, program),
         local=lambda t: views.local_time(t, program),
     )
-
-
-def verify_words(b: Any) -> Msg:
-    """A chain's first break, as the command line words it."""
-    where = Msg("entry {id}", id=b.entry_id) if b.entry_id is not None else Msg("the end of the chain")
-    return Msg("chain {chain}: {where}: {why}", chain=b.chain, where=where, why=b.why)
 
 
 def move_words(e: Any, program: Any) -> Any:

@@ -462,6 +462,9 @@ def test_a_broken_trail_is_named_at_its_first_broken_entry(web):
         conn.execute(text("UPDATE audit SET reason = 'rewritten' WHERE id = 3"))
     page = _browser(w, LEAD).get("/admin/audit").text
     assert "The audit trail does not hold" in page and "entry 3" in page
+    report = w.s.engine.audit_verify(LEAD)  # (the command line's words for it, in Chinese too)
+    said = report.breaks[0].words().render("zh_CN")
+    assert said.startswith("链 ") and "：第 3 条记录：" in said
 
 
 # ------------------------------------------------------------------------------------------ the API
