@@ -70,13 +70,18 @@ class AccountActions(EngineCore):
             raise NotPermitted(verb, Msg("user {name}", name=name), why)
         return target
 
-    def _lead(self, act: UserContext, verb: Msg, name: str) -> User:
-        """The user ``name``, once the acting user is the lead (who alone manages users)."""
+    @staticmethod
+    def _managing(act: UserContext, verb: Msg, what: Msg) -> None:
+        """Refuse ``verb`` on ``what`` unless the acting user is the lead (who alone manages users)."""
         if act.user.role != "lead":
             why = Msg(
                 "{name} is {role}; users are managed by the lead", name=act.user.name, role=role_of(act.user.role)
             )
-            raise NotPermitted(verb, Msg("user {name}", name=name), why)
+            raise NotPermitted(verb, what, why)
+
+    def _lead(self, act: UserContext, verb: Msg, name: str) -> User:
+        """The user ``name``, once the acting user is the lead (who alone manages users)."""
+        self._managing(act, verb, Msg("user {name}", name=name))
         return self._user(act.tx, name)
 
     # -- managing users (the lead) ----------------------------------------------------------
@@ -92,11 +97,7 @@ class AccountActions(EngineCore):
     def user_accounts(self, acting: str | None) -> list[User]:
         """Every user, active or not, for the lead's administration."""
         with self._as_user(acting, write=False) as act:
-            if act.user.role != "lead":
-                why = Msg(
-                    "{name} is {role}; users are managed by the lead", name=act.user.name, role=role_of(act.user.role)
-                )
-                raise NotPermitted(Msg("list"), Msg("the users"), why)
+            self._managing(act, Msg("list"), Msg("the users"))
             return act.tx.list_users()
 
     def set_active(self, acting: str | None, name: str, active: bool) -> User:
