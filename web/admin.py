@@ -243,6 +243,7 @@ def admin_revoke_override(request: Request, me: Me, form: Posted, override_id: I
 def admin_users(request: Request, me: Me) -> Response:
     engine = engine_of(request)
     users = engine.user_accounts(me.user.name)
+    cities = parties(engine)
     return render(
         request,
         "admin_users.html",
@@ -250,8 +251,8 @@ def admin_users(request: Request, me: Me) -> Response:
         section="users",
         users=users,
         roles=ROLES,
-        cities=parties(engine),
-        city_names=dict(parties(engine)),
+        cities=cities,
+        city_names=dict(cities),
     )
 
 
@@ -306,8 +307,9 @@ def admin_add_user(request: Request, me: Me, form: Posted) -> Response:
 
 @router.post("/admin/users/{name}/role")
 def admin_change_user(request: Request, me: Me, form: Posted, name: str) -> Response:
-    u = engine_of(request).change_user(me.user.name, name, form.get("role", ""), form.get("city") or None)
-    city = dict(parties(engine_of(request))).get(u.city or "", u.city) if u.city else Msg("no city")
+    engine = engine_of(request)
+    u = engine.change_user(me.user.name, name, form.get("role", ""), form.get("city") or None)
+    city = dict(parties(engine)).get(u.city, u.city) if u.city else Msg("no city")
     return done(request, me, Msg("{name} is now {role} ({city})", name=u.name, role=role_of(u.role), city=city))
 
 
