@@ -59,6 +59,20 @@ def password_problems(name: str, password: str) -> list[Msg]:
     return problems
 
 
+def check_role(programs: Any, role: str, city: str | None, needs_city: Msg) -> None:
+    """A user's role and city, as adding a user and changing one check them: a known role, a city
+    for a city's role (``needs_city`` says so in the caller's words), a city some program knows."""
+    if role not in ROLES:
+        raise InvalidInput(
+            Msg("role"), [Msg("{role} is not one of {roles}", role=repr(role), roles=Joined(ROLES, ", "))]
+        )
+    if role in ("city-admin", "scorer") and not city:
+        raise InvalidInput("user", [needs_city])
+    known = {p.id for pid in programs.ids() for p in programs.get(pid).parties}
+    if city and known and city not in known:
+        raise NotFound("city", city, Msg("known cities: {cities}", cities=Joined(sorted(known), ", ")))
+
+
 class AccountActions(EngineCore):
     """Passwords, sessions and tokens; the engine's store, clock and audit are used as they are."""
 
@@ -122,15 +136,7 @@ class AccountActions(EngineCore):
     def change_user(self, acting: str | None, name: str, role: str, city: str | None) -> User:
         """Give a user another role or city (the lead; not their own role: the cycle keeps its lead).
         The same checks as adding a user: a known role, a city for a city's role, a known city."""
-        if role not in ROLES:
-            raise InvalidInput(
-                Msg("role"), [Msg("{role} is not one of {roles}", role=repr(role), roles=Joined(ROLES, ", "))]
-            )
-        if role in ("city-admin", "scorer") and not city:
-            raise InvalidInput("user", [Msg("a {role} needs a city", role=role_of(role))])
-        known = {p.id for pid in self.programs.ids() for p in self.programs.get(pid).parties}
-        if city and known and city not in known:
-            raise NotFound("city", city, Msg("known cities: {cities}", cities=Joined(sorted(known), ", ")))
+        check_role(self.programs, role, city, Msg("a {role} needs a city", role=role_of(role)))
         with self._as_user(acting) as act:
             target = self._lead(act, Msg("change the role of"), name)
             if target.name == act.user.name and role != "lead":
