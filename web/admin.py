@@ -8,6 +8,7 @@ rules, permissions and messages are the engine's, never this module's.
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -390,9 +391,7 @@ def reminders_page(request: Request, me: Me, cycle: str | None = None, status: s
     chosen = views.choose_cycle(engine, cycle)
     program = engine.program_of(chosen)
     every = engine.reminders(me.user.name, chosen.id)
-    counts: dict[str, int] = {}
-    for r in every:
-        counts[r.status] = counts.get(r.status, 0) + 1
+    counts = Counter(r.status for r in every)
     status = status if status in STATUS_NAMES else None
     items = [r for r in every if status is None or r.status == status]
     stages = {s.id: s.name for s in program.stages}
