@@ -11,12 +11,6 @@ from commands.common import cfg, handled, json_option, out
 from i18n import Msg
 
 
-def _broken(b: Any) -> Msg:
-    """A chain's first break as a line says it (its reason as the trail's check gives it)."""
-    where = Msg("entry {id}", id=b.entry_id) if b.entry_id is not None else Msg("the end of the chain")
-    return Msg("chain {chain}: {where}: {why}", chain=b.chain, where=where, why=b.why)
-
-
 def _differs(d: Any) -> Msg:
     """A project whose stored state the trail does not give, as a line says it."""
     extra = Msg(" ({why})", why=d.why) if d.why else ""
@@ -57,7 +51,7 @@ def audit_verify(cycle_id: str | None, head: str | None) -> None:
     if cfg().json:
         click.echo(json.dumps(data, ensure_ascii=False))
     more = Msg(" (and {count} more chains broken)", count=len(report.breaks) - 1) if len(report.breaks) > 1 else ""
-    raise TrailBroken(Msg("The audit trail does not hold: {first}{more}", first=_broken(report.breaks[0]), more=more))
+    raise TrailBroken(Msg("The audit trail does not hold: {first}{more}", first=report.breaks[0].words(), more=more))
 
 
 @audit.command("head")

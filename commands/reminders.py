@@ -6,22 +6,12 @@ import click
 
 from commands.common import cfg, handled, json_option, local, out
 from i18n import Joined, Msg
-
-# a reminder's status as a reader reads it (its id in English, as scripts read it)
-STATUS = {
-    "planned": Msg("planned"),
-    "sending": Msg("sending"),
-    "retry": Msg("retry"),
-    "sent": Msg("sent"),
-    "late": Msg("late"),
-    "skipped": Msg("skipped"),
-    "failed": Msg("failed"),
-}
+from workflow.reminders import STATUS_NAMES
 
 
 def _status(status: str) -> str:
     """A reminder's status in the reader's language (padded by the caller: a column)."""
-    said = STATUS.get(status)
+    said = STATUS_NAMES.get(status)
     return said.render() if said is not None else status
 
 

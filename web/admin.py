@@ -8,6 +8,7 @@ rules, permissions and messages are the engine's, never this module's.
 from __future__ import annotations
 
 import secrets
+from collections import Counter
 from typing import Annotated, Any
 from urllib.parse import quote
 
@@ -25,10 +26,12 @@ from workflow import story
 from workflow.common import role_of
 from workflow.errors import InvalidInput
 from workflow.program import ROLES
+from workflow.reminders import STATUS_NAMES
 
 router = APIRouter(include_in_schema=False)
 
 HISTORY_PAGE = 50  # audit entries per page of the cycle's history
+MOST = 1_000_000  # the largest place count or quota a form takes (the API's Count)
 
 
 def parties(engine: Any) -> list[tuple[str, str]]:
@@ -40,13 +43,27 @@ def parties(engine: Any) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def whole(form: dict[str, str], key: str, what: Any, problems: list[Any]) -> int | None:
-    """A form's whole number ≥ 0, None when left empty; a problem when it is not one."""
+def whole(
+    form: dict[str, str], key: str, what: Any, problems: list[Any], least: int = 0, most: int = MOST
+) -> int | None:
+    """A form's whole number ≥ 0, None when left empty; a problem when it is not one (ASCII digits
+    only: int() refuses '²', which str.isdigit() takes) or lies outside least..most (the bounds the
+    API's fields keep, so no number reaches the database too large for its column)."""
     raw = form.get(key, "").strip()
     if not raw:
         return None
-    if not raw.isdigit():
+    if not (raw.isascii() and raw.isdigit()):
         problems.append(Msg("{what}: a whole number ≥ 0 is needed, got {raw!r}", what=what, raw=raw))
+        return None
+    if not least <= int(raw) <= most:
+        said = Msg(
+            "{what}: a whole number from {least} to {most} is needed, got {raw}",
+            what=what,
+            least=least,
+            most=most,
+            raw=raw,
+        )
+        problems.append(said)
         return None
     return int(raw)
 
@@ -109,7 +126,7 @@ def cycle_settings(engine: Any, form: dict[str, str]) -> tuple[str, int, dict[st
     program_id = form.get("program", "")
     if not program_id:
         problems.append(Msg("choose the program"))
-    year = whole(form, "year", Msg("year"), problems)
+    year = whole(form, "year", Msg("year"), problems, least=2000, most=2200)  # (the API's OpenCycle.year)
     if year is None and not any("year" in str(p) for p in problems):
         problems.append(Msg("year: give the year of the cycle"))
     places: dict[str, int] = {}
@@ -197,7 +214,7 @@ def admin_add_override(request: Request, me: Me, form: Posted, cycle: str | None
     rule = form.get("rule", "")
     if not rule:
         problems.append(Msg("choose the rule to lift"))
-    project = whole(form, "project", Msg("project number"), problems)
+    project = whole(form, "project", Msg("project number"), problems, most=2**31 - 1)  # (web.ids.Id)
     if not form.get("reason", "").strip():
         problems.append(Msg("give the reason for lifting the rule"))
     if problems:
@@ -227,6 +244,7 @@ def admin_revoke_override(request: Request, me: Me, form: Posted, override_id: I
 def admin_users(request: Request, me: Me) -> Response:
     engine = engine_of(request)
     users = engine.user_accounts(me.user.name)
+    cities = parties(engine)
     return render(
         request,
         "admin_users.html",
@@ -234,8 +252,8 @@ def admin_users(request: Request, me: Me) -> Response:
         section="users",
         users=users,
         roles=ROLES,
-        cities=parties(engine),
-        city_names=dict(parties(engine)),
+        cities=cities,
+        city_names=dict(cities),
     )
 
 
@@ -290,8 +308,9 @@ def admin_add_user(request: Request, me: Me, form: Posted) -> Response:
 
 @router.post("/admin/users/{name}/role")
 def admin_change_user(request: Request, me: Me, form: Posted, name: str) -> Response:
-    u = engine_of(request).change_user(me.user.name, name, form.get("role", ""), form.get("city") or None)
-    city = dict(parties(engine_of(request))).get(u.city or "", u.city) if u.city else Msg("no city")
+    engine = engine_of(request)
+    u = engine.change_user(me.user.name, name, form.get("role", ""), form.get("city") or None)
+    city = dict(parties(engine)).get(u.city, u.city) if u.city else Msg("no city")
     return done(request, me, Msg("{name} is now {role} ({city})", name=u.name, role=role_of(u.role), city=city))
 
 
@@ -364,17 +383,6 @@ def revoke_token(request: Request, me: Me, form: Posted, token_id: Id) -> Respon
 
 
 # ------------------------------------------------------------------------------------------ reminders
-REMINDER_STATUS = {
-    "planned": Msg("planned"),
-    "sending": Msg("sending"),
-    "retry": Msg("retry"),
-    "sent": Msg("sent"),
-    "late": Msg("late"),
-    "skipped": Msg("skipped"),
-    "failed": Msg("failed"),
-}
-
-
 @router.get("/reminders", response_class=HTMLResponse)
 def reminders_page(request: Request, me: Me, cycle: str | None = None, status: str | None = None) -> Response:
     """A cycle's reminders: the lead every city's, a city's users their own (the engine's scope),
@@ -383,10 +391,8 @@ def reminders_page(request: Request, me: Me, cycle: str | None = None, status: s
     chosen = views.choose_cycle(engine, cycle)
     program = engine.program_of(chosen)
     every = engine.reminders(me.user.name, chosen.id)
-    counts: dict[str, int] = {}
-    for r in every:
-        counts[r.status] = counts.get(r.status, 0) + 1
-    status = status if status in REMINDER_STATUS else None
+    counts = Counter(r.status for r in every)
+    status = status if status in STATUS_NAMES else None
     items = [r for r in every if status is None or r.status == status]
     stages = {s.id: s.name for s in program.stages}
     return render(
@@ -400,7 +406,7 @@ def reminders_page(request: Request, me: Me, cycle: str | None = None, status: s
         reminders=items,
         counts=sorted(counts.items()),
         chosen_status=status or "",
-        status_name=lambda s: REMINDER_STATUS.get(s, s),
+        status_name=lambda s: STATUS_NAMES.get(s, s),
         stage_name=lambda st: stages.get(st, reminder_subject(st)),
         local=lambda t: views.local_time(t, program),
     )
@@ -452,7 +458,7 @@ def admin_audit(
         cycles=engine.cycles(),
         program=program,
         report=report,
-        broken=[verify_words(b) for b in report.breaks],
+        broken=[b.words() for b in report.breaks],
         head=head,
         entries=shown,
         page=page,
@@ -463,12 +469,6 @@ def admin_audit(
         subject=lambda e: subject_words(e, program),
         local=lambda t: views.local_time(t, program),
     )
-
-
-def verify_words(b: Any) -> Msg:
-    """A chain's first break, as the command line words it."""
-    where = Msg("entry {id}", id=b.entry_id) if b.entry_id is not None else Msg("the end of the chain")
-    return Msg("chain {chain}: {where}: {why}", chain=b.chain, where=where, why=b.why)
 
 
 def move_words(e: Any, program: Any) -> Any:

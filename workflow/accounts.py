@@ -59,6 +59,20 @@ def password_problems(name: str, password: str) -> list[Msg]:
     return problems
 
 
+def check_role(programs: Any, role: str, city: str | None, needs_city: Msg) -> None:
+    """A user's role and city, as adding a user and changing one check them: a known role, a city
+    for a city's role (``needs_city`` says so in the caller's words), a city some program knows."""
+    if role not in ROLES:
+        raise InvalidInput(
+            Msg("role"), [Msg("{role} is not one of {roles}", role=repr(role), roles=Joined(ROLES, ", "))]
+        )
+    if role in ("city-admin", "scorer") and not city:
+        raise InvalidInput("user", [needs_city])
+    known = {p.id for pid in programs.ids() for p in programs.get(pid).parties}
+    if city and known and city not in known:
+        raise NotFound("city", city, Msg("known cities: {cities}", cities=Joined(sorted(known), ", ")))
+
+
 class AccountActions(EngineCore):
     """Passwords, sessions and tokens; the engine's store, clock and audit are used as they are."""
 
@@ -70,13 +84,18 @@ class AccountActions(EngineCore):
             raise NotPermitted(verb, Msg("user {name}", name=name), why)
         return target
 
-    def _lead(self, act: UserContext, verb: Msg, name: str) -> User:
-        """The user ``name``, once the acting user is the lead (who alone manages users)."""
+    @staticmethod
+    def _managing(act: UserContext, verb: Msg, what: Msg) -> None:
+        """Refuse ``verb`` on ``what`` unless the acting user is the lead (who alone manages users)."""
         if act.user.role != "lead":
             why = Msg(
                 "{name} is {role}; users are managed by the lead", name=act.user.name, role=role_of(act.user.role)
             )
-            raise NotPermitted(verb, Msg("user {name}", name=name), why)
+            raise NotPermitted(verb, what, why)
+
+    def _lead(self, act: UserContext, verb: Msg, name: str) -> User:
+        """The user ``name``, once the acting user is the lead (who alone manages users)."""
+        self._managing(act, verb, Msg("user {name}", name=name))
         return self._user(act.tx, name)
 
     # -- managing users (the lead) ----------------------------------------------------------
@@ -92,11 +111,7 @@ class AccountActions(EngineCore):
     def user_accounts(self, acting: str | None) -> list[User]:
         """Every user, active or not, for the lead's administration."""
         with self._as_user(acting, write=False) as act:
-            if act.user.role != "lead":
-                why = Msg(
-                    "{name} is {role}; users are managed by the lead", name=act.user.name, role=role_of(act.user.role)
-                )
-                raise NotPermitted(Msg("list"), Msg("the users"), why)
+            self._managing(act, Msg("list"), Msg("the users"))
             return act.tx.list_users()
 
     def set_active(self, acting: str | None, name: str, active: bool) -> User:
@@ -121,15 +136,7 @@ class AccountActions(EngineCore):
     def change_user(self, acting: str | None, name: str, role: str, city: str | None) -> User:
         """Give a user another role or city (the lead; not their own role: the cycle keeps its lead).
         The same checks as adding a user: a known role, a city for a city's role, a known city."""
-        if role not in ROLES:
-            raise InvalidInput(
-                Msg("role"), [Msg("{role} is not one of {roles}", role=repr(role), roles=Joined(ROLES, ", "))]
-            )
-        if role in ("city-admin", "scorer") and not city:
-            raise InvalidInput("user", [Msg("a {role} needs a city", role=role_of(role))])
-        known = {p.id for pid in self.programs.ids() for p in self.programs.get(pid).parties}
-        if city and known and city not in known:
-            raise NotFound("city", city, Msg("known cities: {cities}", cities=Joined(sorted(known), ", ")))
+        check_role(self.programs, role, city, Msg("a {role} needs a city", role=role_of(role)))
         with self._as_user(acting) as act:
             target = self._lead(act, Msg("change the role of"), name)
             if target.name == act.user.name and role != "lead":

@@ -21,6 +21,7 @@ from functools import lru_cache
 from itertools import groupby
 from typing import Any
 
+from i18n import Msg
 from workflow.jsontext import encoder, sorted_compact
 from workflow.records import AuditEntry, plain
 
@@ -234,6 +235,12 @@ class Break:
     def __str__(self) -> str:
         where = f"entry {self.entry_id}" if self.entry_id is not None else "the end of the chain"
         return f"chain {self.chain}: {where}: {self.why}"
+
+    def words(self) -> Msg:
+        """The break as a reader reads it, in their language (its reason as the check gives it):
+        the command line's refusal and the console's audit page both say it so."""
+        where = Msg("entry {id}", id=self.entry_id) if self.entry_id is not None else Msg("the end of the chain")
+        return Msg("chain {chain}: {where}: {why}", chain=self.chain, where=where, why=self.why)
 
 
 def verify(

@@ -34,6 +34,18 @@ LEAD = "lead"
 UNSENT = ("planned", "retry")
 DONE = ("sent", "late", "failed", "skipped")
 
+# a reminder's status as a reader reads it (its id in English, as scripts read it): the command
+# line's list and the console's reminders page both say it so
+STATUS_NAMES = {
+    "planned": Msg("planned"),
+    "sending": Msg("sending"),
+    "retry": Msg("retry"),
+    "sent": Msg("sent"),
+    "late": Msg("late"),
+    "skipped": Msg("skipped"),
+    "failed": Msg("failed"),
+}
+
 
 def reminder_key(cycle_id: str, stage: str, offset: str, recipient: str) -> str:
     return f"{cycle_id}/{stage}/{offset}/{recipient}"

@@ -201,6 +201,39 @@ def test_a_refused_cycle_comes_back_with_the_engines_words_and_everything_typed(
     assert everything(w.s.store) == before
 
 
+@pytest.mark.parametrize(
+    ("field", "raw", "said"),
+    [
+        ("g60-deep-integration.places.demonstration", "²", "a whole number ≥ 0 is needed, got &#39;²&#39;"),
+        ("g60-deep-integration.places.demonstration", "9" * 30, "a whole number from 0 to 1000000 is needed"),
+        ("year", "9" * 30, "year: a whole number from 2000 to 2200 is needed, got " + "9" * 30),
+    ],
+    ids=["superscript-digit", "huge-places", "huge-year"],
+)
+def test_a_number_int_cannot_read_or_the_database_cannot_hold_is_refused_not_a_server_error(web, field, raw, said):
+    w = web("published")
+    client = _browser(w, LEAD)
+    before = everything(w.s.store)
+    typed = {"program": "g60-deep-integration", "year": "2029", field: raw}
+    r = _post(client, "/admin/cycles", "/admin/cycles", typed)
+    assert r.status_code == 303 and r.headers["location"] == "/admin/cycles"
+    page = client.get("/admin/cycles").text
+    assert said in page
+    assert everything(w.s.store) == before
+
+
+def test_a_project_number_too_large_for_the_database_is_refused_not_a_server_error(web):
+    w = web("hefei_short")
+    w.s.clock.set(sh(5, 15))
+    client = _browser(w, LEAD)
+    before = everything(w.s.store)
+    typed = {"cycle": CYCLE, "rule": "all_sheets_in", "project": "9" * 30, "reason": "试"}
+    r = _post(client, "/admin/overrides", "/admin/overrides", typed)
+    assert r.status_code == 303
+    assert "a whole number from 0 to 2147483647 is needed" in client.get("/admin/overrides").text
+    assert everything(w.s.store) == before
+
+
 # ------------------------------------------------------------------------------------------ overrides
 def test_the_lead_adds_and_revokes_an_override_by_the_rules_name(web):
     w = web("hefei_short")
@@ -429,6 +462,9 @@ def test_a_broken_trail_is_named_at_its_first_broken_entry(web):
         conn.execute(text("UPDATE audit SET reason = 'rewritten' WHERE id = 3"))
     page = _browser(w, LEAD).get("/admin/audit").text
     assert "The audit trail does not hold" in page and "entry 3" in page
+    report = w.s.engine.audit_verify(LEAD)  # (the command line's words for it, in Chinese too)
+    said = report.breaks[0].words().render("zh_CN")
+    assert said.startswith("链 ") and "：第 3 条记录：" in said
 
 
 # ------------------------------------------------------------------------------------------ the API

@@ -72,6 +72,17 @@ def test_the_lead_keeps_their_own_role_and_stays_active(engine, store, cycle):
     assert everything(store) == before
 
 
+def test_adding_a_user_checks_the_role_and_city_as_a_change_does(engine, store, cycle):
+    before = everything(store)
+    with pytest.raises(InvalidInput, match="a scorer needs --city"):  # (the command line's flag)
+        engine.add_user(LEAD, "newcomer", "scorer", None)
+    with pytest.raises(NotFound, match="atlantis"):
+        engine.add_user(LEAD, "newcomer", "scorer", "atlantis")
+    with pytest.raises(InvalidInput, match="'boss' is not one of"):
+        engine.add_user(LEAD, "newcomer", "boss", None)
+    assert everything(store) == before
+
+
 def test_another_role_and_city_with_its_audit_row(engine, store, cycle):
     u = engine.change_user(LEAD, scorer("hefei"), "city-admin", "wuhu")
     assert (u.role, u.city) == ("city-admin", "wuhu")

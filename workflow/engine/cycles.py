@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 from i18n import Joined, Msg, Text
 from policies.base import Rejection, name_rule, parse_date
+from workflow.accounts import check_role
 from workflow.common import ActionContext, role_of
 from workflow.engine.door import Door
 from workflow.engine.guards import lifted
-from workflow.errors import InvalidInput, NotFound, NotPermitted
+from workflow.errors import InvalidInput, NotPermitted
 from workflow.log import get_logger
-from workflow.program import ROLES
 from workflow.records import Cycle, CycleSettings, ListStatus, Reminder, User
 from workflow.reminders import NOTICE_KEY, UNSENT, PendingWork
 
@@ -41,15 +41,7 @@ class CycleActions(Door):
     # ------------------------------------------------------------------------------ users
     def add_user(self, acting: str | None, name: str, role: str, city: str | None) -> User:
         """Add a user. The very first user must be the lead (bootstrap); later only the lead adds users."""
-        if role not in ROLES:
-            raise InvalidInput(
-                Msg("role"), [Msg("{role} is not one of {roles}", role=repr(role), roles=Joined(ROLES, ", "))]
-            )
-        if role in ("city-admin", "scorer") and not city:
-            raise InvalidInput("user", [Msg("a {role} needs --city", role=role)])
-        known = {p.id for pid in self.programs.ids() for p in self.programs.get(pid).parties}
-        if city and known and city not in known:
-            raise NotFound("city", city, Msg("known cities: {cities}", cities=Joined(sorted(known), ", ")))
+        check_role(self.programs, role, city, Msg("a {role} needs --city", role=role))
         now = self.now()
         # (not through _as_user: the first user is added before anyone can act)
         with self.store.transaction() as tx:
