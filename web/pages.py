@@ -226,8 +226,9 @@ def dashboard(request: Request, me: Me, cycle: str | None = None) -> Response:
     program = engine.program_of(chosen)
     # (the last stage has nothing to close into)
     may_advance = views.may(me.user, program, "advance") and program.next_stage(chosen.stage) is not None
-    # the stage's close is offered only when the engine would take it now (its dry run)
-    close_refused = engine.advance(me.user.name, chosen.id, dry_run=True).rejections if may_advance else []
+    # the stage's close is offered only when the engine would take it now: the status judged the
+    # same closing rules in the same way as the close's dry run would (no second judgement)
+    close_refused = views.closing_rejections(board.status) if may_advance else []
     list_status = None
     if board.status.get("list"):
         opened = engine.list_actions(me.user.name, chosen.id)
