@@ -299,7 +299,9 @@ def list_page(request: Request, me: Me, cycle: str | None = None) -> Response:
     chosen = views.choose_cycle(engine, cycle)
     program = engine.program_of(chosen)
     _, versions, confirmations = engine.list_versions(me.user.name, chosen.id)
-    opened = engine.list_actions(me.user.name, chosen.id)
+    # (the current version and its confirmations are the ones just read: not read again)
+    current = (versions[-1], confirmations.get(versions[-1].id, [])) if versions else (None, [])
+    opened = engine.list_actions(me.user.name, chosen.id, current=current)
     _, appeals = engine.appeals(me.user.name, chosen.id)
     parties = len(program.parties)
     # the lead closes the confirming stage from here once every party has confirmed
