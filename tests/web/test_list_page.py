@@ -313,3 +313,9 @@ def test_the_list_page_reads_the_versions_and_their_confirmations_once(web):
     reads = _reads(w, f"/list?cycle={CYCLE}")
     assert sum("FROM list_versions" in s for s in reads) == 1  # list_actions judges the version read
     assert sum("FROM confirmations" in s for s in reads) == 1  # (one version)
+
+
+def test_the_dashboard_judges_the_closing_rules_once(web):
+    w = web("proposed")
+    reads = _reads(w, f"/?cycle={CYCLE}")
+    assert sum("FROM score_sheets" in s and "count" in s for s in reads) == 1  # the status's, no dry run
