@@ -26,7 +26,7 @@ from web.auth import (
     session_of,
     start_session,
 )
-from web.ids import Id
+from web.ids import Id, whole
 from workflow.errors import EvalflowError, InvalidInput, NotSignedIn
 from workflow.records import Project
 
@@ -353,8 +353,8 @@ def appeals_page(request: Request, me: Me, cycle: str | None = None) -> Response
 
 # ------------------------------------------------------------------------------------------ actions
 def _version(form: dict[str, str]) -> dict[str, Any]:
-    v = form.get("expected_version", "")
-    return {"expected_version": int(v)} if v.isdigit() else {}
+    v = whole(form.get("expected_version", ""))
+    return {"expected_version": v} if v is not None else {}
 
 
 def action_words(program: Any, trigger: str) -> Any:
@@ -416,7 +416,7 @@ def project_score(request: Request, me: Me, form: Posted, project_id: Id) -> Res
     problems = []
     for c in program.criteria:
         raw = form.get(f"score_{c.id}", "").strip()
-        if not raw.lstrip("-").isdigit():
+        if not (raw.isascii() and raw.lstrip("-").isdigit()):
             problems.append(Msg("{criterion}: a whole number is needed, got {raw!r}", criterion=c.name, raw=raw))
         else:
             scores[c.id] = int(raw)
@@ -437,7 +437,7 @@ def project_score(request: Request, me: Me, form: Posted, project_id: Id) -> Res
 
 @router.post("/bulk/{trigger}")
 def bulk(request: Request, me: Me, form: Posted, trigger: str) -> Response:
-    ids = [int(x) for x in request.state.ids if x.isdigit()]
+    ids = [i for i in map(whole, request.state.ids) if i is not None]
     if not ids:
         raise InvalidInput(Msg("selection"), [Msg("tick at least one project")])
     engine = engine_of(request)
@@ -485,7 +485,9 @@ def appeal_decide(request: Request, me: Me, form: Posted, appeal_id: Id) -> Resp
 def list_action(request: Request, me: Me, form: Posted, cycle_id: str, decision: str) -> Response:
     engine = engine_of(request)
     if decision == "propose":
-        order = [int(x) for x in form.get("tie_order", "").replace("，", ",").split(",") if x.strip().isdigit()]
+        order = [
+            i for x in form.get("tie_order", "").replace("，", ",").split(",") if (i := whole(x.strip())) is not None
+        ]
         lst = engine.propose_list(me.user.name, cycle_id, order)
         return done(
             request, me, Msg("list version {n} proposed ({count} projects)", n=lst.number, count=len(lst.entries))
