@@ -53,7 +53,6 @@ class OpenListActions:
     parties: tuple[str, ...]  # every party that confirms
     correction: bool  # an upheld appeal has reopened the list
     open: tuple[str, ...] = ()
-    permitted: tuple[str, ...] = ()
     refused: Mapping[str, list[Rejection]] = field(default_factory=dict)
 
 
@@ -325,7 +324,6 @@ class ListActions(ScoringActions):
                 parties=tuple(program.party_ids),
                 correction=correction is not None,
                 open=tuple(a for a in permitted if a not in refused),
-                permitted=tuple(permitted),
                 refused=refused,
             )
 
