@@ -509,14 +509,9 @@ def list_action(request: Request, me: Me, form: Posted, cycle_id: str, decision:
 def advance(request: Request, me: Me, form: Posted, cycle_id: str) -> Response:
     r = engine_of(request).advance(me.user.name, cycle_id)
     program = engine_of(request).program_of(r.cycle)
-    to = _stage_words(program, r.to_stage) if r.to_stage else Msg("the end")
-    closed = Msg("closed '{closed}', now in '{stage}'", closed=_stage_words(program, r.from_stage), stage=to)
+    to = views.stage_text(program, r.to_stage) if r.to_stage else Msg("the end")
+    closed = Msg("closed '{closed}', now in '{stage}'", closed=views.stage_text(program, r.from_stage), stage=to)
     return done(request, me, closed, to=f"/?cycle={quote(cycle_id)}")
-
-
-def _stage_words(program: Any, stage_id: str) -> Text:
-    """A stage's name in both languages (its id in English, as the command line names it)."""
-    return Text(stage_id, program.stage(stage_id).name)
 
 
 # ------------------------------------------------------------------------------------------ downloads

@@ -310,6 +310,11 @@ def state_text(program: Program, state: str) -> Text:
     return Text(program.state_name(state, "en"), program.state_name(state))
 
 
+def stage_text(program: Program, stage_id: str) -> Text:
+    """A stage by its name (its id in English, as the command line names it)."""
+    return Text(stage_id, program.stage(stage_id).name)
+
+
 def todo_actions(user: User, project: Project, cycle: Cycle, program: Program) -> list[str]:
     """The actions left for ``user`` to do on ``project``: those it may take now, less the score
     sheet (the closing rule names the missing ones), those that undo, and those already taken."""
@@ -537,7 +542,7 @@ def doer(program: Program, action: str) -> Any:
 def stage_words(program: Program, action: str) -> Text:
     """The stage an action belongs to, by its name (its id in English)."""
     stage_id = program.stage_of_action.get(action, "")
-    return Text(stage_id, program.stage(stage_id).name) if stage_id else Text("", "")
+    return stage_text(program, stage_id) if stage_id else Text("", "")
 
 
 def list_waiting(program: Program, opened: Any) -> Any:
