@@ -222,11 +222,14 @@ def dashboard(engine: Any, user: User, cycle: Cycle) -> Dashboard:
     sheet_rules = _sheet_rules(program)
     projects = engine.projects(user.name, cycle.id, with_application=False)
     # the closing rules that name the user's city (the lead sees every one)
+    scored: dict[str, set[int]] | None = None  # (read once, for every rule measured in sheets)
     for r in closing_rejections(status):
         if not (user.role == "lead" or (user.city and user.city in r.parties)):
             continue
         if r.rule in sheet_rules and r.parties:
-            board.todo.extend(_missing_sheets(engine, user, program, projects, r))
+            if scored is None:
+                scored = engine.scored(user.name, cycle.id)
+            board.todo.extend(_missing_sheets(user, program, cycle, projects, scored, r))
         else:
             board.todo.append(Todo(r, rule=r.rule))
     # the projects waiting for the user, each counted once, by the decision it waits for
@@ -270,10 +273,12 @@ def _sheet_rules(program: Program) -> set[str]:
     return found | {"all_sheets_in"}
 
 
-def _missing_sheets(engine: Any, user: User, program: Program, projects: list[Project], r: Rejection) -> list[Todo]:
-    """A to-do item per party short of score sheets: the projects it has not scored yet."""
+def _missing_sheets(
+    user: User, program: Program, cycle: Cycle, projects: list[Project], done: dict[str, set[int]], r: Rejection
+) -> list[Todo]:
+    """A to-do item per party short of score sheets: the projects it has not scored yet (``done``:
+    the projects each party has a current sheet on, engine.scored)."""
     shortlist = sorted(p.id for p in projects if p.state in program.listable_states and p.id is not None)
-    done = engine.scored(user.name, projects[0].cycle_id) if projects else {}  # (one read, not one a project)
     out = []
     for party in r.parties:
         if user.role != "lead" and party != user.city:
@@ -285,7 +290,7 @@ def _missing_sheets(engine: Any, user: User, program: Program, projects: list[Pr
         out.append(
             Todo(
                 Msg("{party} has not scored:", party=party_words(program.parties, party)),
-                link=f"/queue?cycle={projects[0].cycle_id}" + (f"&city={party}" if user.role == "lead" else ""),
+                link=f"/queue?cycle={cycle.id}" + (f"&city={party}" if user.role == "lead" else ""),
                 rule=r.rule,
                 projects=missing[:MISSING_SHOWN],
                 more=max(0, len(missing) - MISSING_SHOWN),

@@ -319,3 +319,9 @@ def test_the_dashboard_judges_the_closing_rules_once(web):
     w = web("proposed")
     reads = _reads(w, f"/?cycle={CYCLE}")
     assert sum("FROM score_sheets" in s and "count" in s for s in reads) == 1  # the status's, no dry run
+
+
+def test_the_dashboard_reads_the_score_sheets_once_for_every_city_short_of_them(web):
+    w = web("joint_scoring")  # every city is short of sheets: a closing rule each
+    reads = _reads(w, f"/?cycle={CYCLE}")
+    assert sum("FROM score_sheets" in s and "count" not in s for s in reads) == 1
