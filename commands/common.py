@@ -365,11 +365,11 @@ def full_report(file: Path, shown: int = 40) -> Iterator[None]:
         raise RuleRefused(exc.verb, exc.subject, [*exc.rejections[:shown], more], exc.state) from None
 
 
-def _wide(text: str) -> int:
-    """How many characters of ``text`` a terminal shows two columns wide (CJK)."""
-    import unicodedata
+def _pad(text: str, columns: int) -> str:
+    """``text`` filled with spaces to ``columns`` columns of a terminal (a Chinese character takes two)."""
+    from i18n.help import display_width
 
-    return sum(unicodedata.east_asian_width(c) in "WF" for c in text)
+    return text + " " * (columns - display_width(text))
 
 
 def print_audit(e: Any) -> None:
@@ -388,9 +388,9 @@ def print_audit(e: Any) -> None:
     line = Msg(
         "{at}  {who} {action} {move} by {actor}{why}{said}",
         at=local(e.at),
-        who=f"{who:<{18 - _wide(who)}}",  # (a Chinese character takes two columns)
-        action=f"{action:<{16 - _wide(action)}}",
-        move=f"{move:<{44 - _wide(move)}}",
+        who=_pad(who, 18),
+        action=_pad(action, 16),
+        move=_pad(move, 44),
         actor=e.actor,
         why=why,
         said=said,

@@ -139,7 +139,7 @@ def _english_of(obj: Any) -> dict[str, str | None]:
     return kept
 
 
-def _width(text: str) -> int:
+def display_width(text: str) -> int:
     """The columns ``text`` takes on a terminal (a Chinese character takes two)."""
     return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
 
@@ -150,8 +150,8 @@ def _first_sentence(text: str, limit: int = 60) -> str:
     Chinese sentence anywhere)."""
     first = " ".join(text.split("\n\n")[0].replace("\b", "").split())
     first = first.split("。")[0]
-    if _width(first) > limit:
-        cuts = [i for i, c in enumerate(first) if c in "，：；（" and _width(first[:i]) >= 8]
+    if display_width(first) > limit:
+        cuts = [i for i, c in enumerate(first) if c in "，：；（" and display_width(first[:i]) >= 8]
         if cuts:
             first = first[: cuts[0]]
     return first
@@ -246,7 +246,7 @@ def _speaks_wide() -> bool:
 def _term_len(x: str) -> int:
     """click's measure of a help line: in Chinese the columns it takes (a Chinese character two),
     so that the help wraps at the terminal's width; else click's own."""
-    return _width(strip_ansi(x)) if _speaks_wide() else term_len(x)
+    return display_width(strip_ansi(x)) if _speaks_wide() else term_len(x)
 
 
 class _WideTextWrapper(TextWrapper):

@@ -8,4 +8,14 @@ from typing import Annotated
 
 from pydantic import Field
 
-Id = Annotated[int, Field(ge=1, le=2**31 - 1)]
+ID_MAX = 2**31 - 1  # (the database's integer column)
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+
+
+def whole(raw: str, most: int = ID_MAX) -> int | None:
+    """A form's whole number (an id, a version) as a database column holds it, else None: ASCII
+    digits only (str.isdigit also passes ² and ①, which int() refuses) and no more than ``most``."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    n = int(raw)
+    return n if n <= most else None

@@ -26,7 +26,7 @@ from web.auth import (
     session_of,
     start_session,
 )
-from web.ids import Id
+from web.ids import Id, whole
 from workflow.errors import EvalflowError, InvalidInput, NotSignedIn
 from workflow.records import Project
 
@@ -226,8 +226,9 @@ def dashboard(request: Request, me: Me, cycle: str | None = None) -> Response:
     program = engine.program_of(chosen)
     # (the last stage has nothing to close into)
     may_advance = views.may(me.user, program, "advance") and program.next_stage(chosen.stage) is not None
-    # the stage's close is offered only when the engine would take it now (its dry run)
-    close_refused = engine.advance(me.user.name, chosen.id, dry_run=True).rejections if may_advance else []
+    # the stage's close is offered only when the engine would take it now: the status judged the
+    # same closing rules in the same way as the close's dry run would (no second judgement)
+    close_refused = views.closing_rejections(board.status) if may_advance else []
     list_status = None
     if board.status.get("list"):
         opened = engine.list_actions(me.user.name, chosen.id)
@@ -298,7 +299,9 @@ def list_page(request: Request, me: Me, cycle: str | None = None) -> Response:
     chosen = views.choose_cycle(engine, cycle)
     program = engine.program_of(chosen)
     _, versions, confirmations = engine.list_versions(me.user.name, chosen.id)
-    opened = engine.list_actions(me.user.name, chosen.id)
+    # (the current version and its confirmations are the ones just read: not read again)
+    current = (versions[-1], confirmations.get(versions[-1].id, [])) if versions else (None, [])
+    opened = engine.list_actions(me.user.name, chosen.id, current=current)
     _, appeals = engine.appeals(me.user.name, chosen.id)
     parties = len(program.parties)
     # the lead closes the confirming stage from here once every party has confirmed
@@ -350,8 +353,8 @@ def appeals_page(request: Request, me: Me, cycle: str | None = None) -> Response
 
 # ------------------------------------------------------------------------------------------ actions
 def _version(form: dict[str, str]) -> dict[str, Any]:
-    v = form.get("expected_version", "")
-    return {"expected_version": int(v)} if v.isdigit() else {}
+    v = whole(form.get("expected_version", ""))
+    return {"expected_version": v} if v is not None else {}
 
 
 def action_words(program: Any, trigger: str) -> Any:
@@ -413,7 +416,7 @@ def project_score(request: Request, me: Me, form: Posted, project_id: Id) -> Res
     problems = []
     for c in program.criteria:
         raw = form.get(f"score_{c.id}", "").strip()
-        if not raw.lstrip("-").isdigit():
+        if not (raw.isascii() and raw.lstrip("-").isdigit()):
             problems.append(Msg("{criterion}: a whole number is needed, got {raw!r}", criterion=c.name, raw=raw))
         else:
             scores[c.id] = int(raw)
@@ -434,7 +437,7 @@ def project_score(request: Request, me: Me, form: Posted, project_id: Id) -> Res
 
 @router.post("/bulk/{trigger}")
 def bulk(request: Request, me: Me, form: Posted, trigger: str) -> Response:
-    ids = [int(x) for x in request.state.ids if x.isdigit()]
+    ids = [i for i in map(whole, request.state.ids) if i is not None]
     if not ids:
         raise InvalidInput(Msg("selection"), [Msg("tick at least one project")])
     engine = engine_of(request)
@@ -482,7 +485,9 @@ def appeal_decide(request: Request, me: Me, form: Posted, appeal_id: Id) -> Resp
 def list_action(request: Request, me: Me, form: Posted, cycle_id: str, decision: str) -> Response:
     engine = engine_of(request)
     if decision == "propose":
-        order = [int(x) for x in form.get("tie_order", "").replace("，", ",").split(",") if x.strip().isdigit()]
+        order = [
+            i for x in form.get("tie_order", "").replace("，", ",").split(",") if (i := whole(x.strip())) is not None
+        ]
         lst = engine.propose_list(me.user.name, cycle_id, order)
         return done(
             request, me, Msg("list version {n} proposed ({count} projects)", n=lst.number, count=len(lst.entries))
@@ -504,14 +509,9 @@ def list_action(request: Request, me: Me, form: Posted, cycle_id: str, decision:
 def advance(request: Request, me: Me, form: Posted, cycle_id: str) -> Response:
     r = engine_of(request).advance(me.user.name, cycle_id)
     program = engine_of(request).program_of(r.cycle)
-    to = _stage_words(program, r.to_stage) if r.to_stage else Msg("the end")
-    closed = Msg("closed '{closed}', now in '{stage}'", closed=_stage_words(program, r.from_stage), stage=to)
+    to = views.stage_text(program, r.to_stage) if r.to_stage else Msg("the end")
+    closed = Msg("closed '{closed}', now in '{stage}'", closed=views.stage_text(program, r.from_stage), stage=to)
     return done(request, me, closed, to=f"/?cycle={quote(cycle_id)}")
-
-
-def _stage_words(program: Any, stage_id: str) -> Text:
-    """A stage's name in both languages (its id in English, as the command line names it)."""
-    return Text(stage_id, program.stage(stage_id).name)
 
 
 # ------------------------------------------------------------------------------------------ downloads

@@ -235,11 +235,14 @@ def dashboard(engine: Any, user: User, cycle: Cycle) -> Dashboard:
     sheet_rules = _sheet_rules(program)
     projects = engine.projects(user.name, cycle.id, with_application=False)
     # the closing rules that name the user's city (the lead sees every one)
+    scored: dict[str, set[int]] | None = None  # (read once, for every rule measured in sheets)
     for r in closing_rejections(status):
         if not (user.role == "lead" or (user.city and user.city in r.parties)):
             continue
         if r.rule in sheet_rules and r.parties:
-            board.todo.extend(_missing_sheets(engine, user, program, projects, r))
+            if scored is None:
+                scored = engine.scored(user.name, cycle.id)
+            board.todo.extend(_missing_sheets(user, program, cycle, projects, scored, r))
         else:
             board.todo.append(Todo(r, rule=r.rule))
     # the projects waiting for the user, each counted once, by the decision it waits for
@@ -283,10 +286,12 @@ def _sheet_rules(program: Program) -> set[str]:
     return found | {"all_sheets_in"}
 
 
-def _missing_sheets(engine: Any, user: User, program: Program, projects: list[Project], r: Rejection) -> list[Todo]:
-    """A to-do item per party short of score sheets: the projects it has not scored yet."""
+def _missing_sheets(
+    user: User, program: Program, cycle: Cycle, projects: list[Project], done: dict[str, set[int]], r: Rejection
+) -> list[Todo]:
+    """A to-do item per party short of score sheets: the projects it has not scored yet (``done``:
+    the projects each party has a current sheet on, engine.scored)."""
     shortlist = sorted(p.id for p in projects if p.state in program.listable_states and p.id is not None)
-    done = engine.scored(user.name, projects[0].cycle_id) if projects else {}  # (one read, not one a project)
     out = []
     for party in r.parties:
         if user.role != "lead" and party != user.city:
@@ -298,7 +303,7 @@ def _missing_sheets(engine: Any, user: User, program: Program, projects: list[Pr
         out.append(
             Todo(
                 Msg("{party} has not scored:", party=party_words(program.parties, party)),
-                link=f"/queue?cycle={projects[0].cycle_id}" + (f"&city={party}" if user.role == "lead" else ""),
+                link=f"/queue?cycle={cycle.id}" + (f"&city={party}" if user.role == "lead" else ""),
                 rule=r.rule,
                 projects=missing[:MISSING_SHOWN],
                 more=max(0, len(missing) - MISSING_SHOWN),
@@ -321,6 +326,11 @@ def scored_here(engine: Any, user: User, cycle: Cycle, program: Program) -> set[
 def state_text(program: Program, state: str) -> Text:
     """A state by its declared names."""
     return Text(program.state_name(state, "en"), program.state_name(state))
+
+
+def stage_text(program: Program, stage_id: str) -> Text:
+    """A stage by its name (its id in English, as the command line names it)."""
+    return Text(stage_id, program.stage(stage_id).name)
 
 
 def todo_actions(user: User, project: Project, cycle: Cycle, program: Program) -> list[str]:
@@ -550,7 +560,7 @@ def doer(program: Program, action: str) -> Any:
 def stage_words(program: Program, action: str) -> Text:
     """The stage an action belongs to, by its name (its id in English)."""
     stage_id = program.stage_of_action.get(action, "")
-    return Text(stage_id, program.stage(stage_id).name) if stage_id else Text("", "")
+    return stage_text(program, stage_id) if stage_id else Text("", "")
 
 
 def list_waiting(program: Program, opened: Any) -> Any:

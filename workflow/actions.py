@@ -337,19 +337,6 @@ _PARAM_KEYS = frozenset(
 _REASONS = ("optional", "required", "none")
 
 
-def parse_actions(
-    raw: Any,
-    project_actions: Mapping[str, Sequence[Edge]],
-    cycle_actions: Iterable[str],
-    required_params: Mapping[str, tuple[str, str]] | None = None,
-    uses: Mapping[str, str] | None = None,
-) -> tuple[dict[str, Action], list[str]]:
-    """The ``[actions]`` table of a program file, checked against the program's machine, with
-    its problems as read now (see :func:`read_actions`)."""
-    out, problems = read_actions(raw, project_actions, cycle_actions, required_params, uses)
-    return out, [str(p) for p in problems]
-
-
 def read_actions(
     raw: Any,
     project_actions: Mapping[str, Sequence[Edge]],

@@ -414,3 +414,24 @@ def test_an_id_too_large_for_the_database_is_invalid_input_not_a_server_error(we
         assert api.get(url).status_code == 400, url  # (invalid input, as the API answers it)
     assert api.post(f"/api/tokens/{huge}/revoke", json={}).status_code == 400
     assert snapshot(w.s.store) == before
+
+
+# ------------------------------------------------------------------------------------------ odd numbers in forms
+@pytest.mark.parametrize(
+    ("checkpoint", "user", "url", "data", "status"),
+    [
+        ("recommendation", admin("hefei"), "/bulk/recommend", {"ids": "99999999999999999999999"}, 400),  # tick one
+        ("recommendation", admin("hefei"), "/bulk/recommend", {"ids": "²"}, 400),  # (isdigit passes it; int() not)
+        ("joint_scoring", scorer("hefei"), "/projects/{first}/score", {"score_value": "²"}, 400),  # a whole number
+        ("recommendation", admin("hefei"), "/projects/{first}/act/recommend", {"expected_version": "²"}, 303),
+        ("proposed", LEAD, "/cycles/g60-2027/list/propose", {"tie_order": "²"}, 303),  # not a project id: left out
+    ],
+    ids=["huge-id", "superscript-id", "superscript-score", "superscript-version", "superscript-tie-order"],
+)
+def test_an_odd_number_in_a_form_is_refused_or_left_out_never_a_server_error(web, checkpoint, user, url, data, status):
+    w = web(checkpoint)
+    client = w.browser(user)
+    first = w.s.demos["hefei"][0]
+    csrf = csrf_of(client.get("/").text)
+    r = client.post(url.format(first=first), data={"csrf": csrf, **data})
+    assert r.status_code == status

@@ -286,3 +286,42 @@ def test_the_dashboard_offers_the_close_once_every_rule_is_met_and_never_to_a_ci
         w.s.engine.confirm_list(admin(c))
     assert CLOSE in w.browser(LEAD).get(f"/?cycle={CYCLE}").text
     assert CLOSE not in w.browser(admin("hefei")).get(f"/?cycle={CYCLE}").text
+
+
+# ------------------------------------------------------------------------------------------ reads per request
+def _reads(w, url: str) -> list[str]:
+    """The SQL statements one GET of ``url`` by the lead runs (after a first GET has signed in)."""
+    from sqlalchemy import event
+
+    client = w.browser(LEAD)
+    client.get(url)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    event.listen(w.s.store.engine, "before_cursor_execute", seen)
+    try:
+        assert client.get(url).status_code == 200
+    finally:
+        event.remove(w.s.store.engine, "before_cursor_execute", seen)
+    return statements
+
+
+def test_the_list_page_reads_the_versions_and_their_confirmations_once(web):
+    w = web("proposed")
+    reads = _reads(w, f"/list?cycle={CYCLE}")
+    assert sum("FROM list_versions" in s for s in reads) == 1  # list_actions judges the version read
+    assert sum("FROM confirmations" in s for s in reads) == 1  # (one version)
+
+
+def test_the_dashboard_judges_the_closing_rules_once(web):
+    w = web("proposed")
+    reads = _reads(w, f"/?cycle={CYCLE}")
+    assert sum("FROM score_sheets" in s and "count" in s for s in reads) == 1  # the status's, no dry run
+
+
+def test_the_dashboard_reads_the_score_sheets_once_for_every_city_short_of_them(web):
+    w = web("joint_scoring")  # every city is short of sheets: a closing rule each
+    reads = _reads(w, f"/?cycle={CYCLE}")
+    assert sum("FROM score_sheets" in s and "count" not in s for s in reads) == 1

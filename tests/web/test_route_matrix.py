@@ -28,14 +28,13 @@ from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from starlette.routing import Mount, Route
 
-from tests.conftest import LEAD, SHEET_MID, SettableClock, admin, applicant, make_app, scorer, sh, snapshot
+from tests.conftest import LEAD, SHEET_MID, admin, applicant, make_app, scorer, sh, snapshot
 from tests.web import test_uploads
 from tests.web.conftest import Web, csrf_of
-from tests.workflow.checkpoints import Staged
+from tests.workflow.checkpoints import Staged, copy_checkpoint
 from web.app import create_app
 from web.auth import SESSION_COOKIE
 from web.uploads import NOTE
-from workflow.engine import Engine
 
 CYCLE = "g60-2027"
 PROGRAM = "g60-deep-integration"
@@ -94,36 +93,12 @@ class Ctx:
         return self.clients[key]
 
 
-def _load(templates: dict, meta: dict, programs: Any, root: Path) -> Staged:
-    # as tests/workflow/checkpoints.at_stage, once for the module: every cell is denied, so none
-    # changes the copy the next one reads
-    from store.sql import SqlStore
-
-    template = templates["collection"]
-    dest = root / "collection.db"
-    shutil.copyfile(template.path, dest)
-    for suffix in ("-wal", "-shm"):
-        extra = Path(f"{template.path}{suffix}")
-        if extra.exists():
-            shutil.copyfile(extra, Path(f"{dest}{suffix}"))
-    store = SqlStore(f"sqlite:///{dest}")
-    store.check_ready()
-    clock = SettableClock(template.at)
-    return Staged(
-        engine=Engine(store, programs, clock),
-        store=store,
-        clock=clock,
-        ids={c: list(v) for c, v in meta["ids"].items()},
-        demos={c: list(v) for c, v in meta["demos"].items()},
-        excellent=dict(meta["excellent"]),
-    )
-
-
 @pytest.fixture(scope="module")
 def ctx(stage_templates, programs, tmp_path_factory) -> Any:  # noqa: F811
     templates, meta = stage_templates
     root = tmp_path_factory.mktemp("route-matrix")
-    s = _load(templates, meta, programs, root)
+    # a copy for the module: every cell is denied, so none changes the copy the next one reads
+    s = copy_checkpoint(templates["collection"], meta, programs, root / "collection.db")
     s.clock.set(sh(1, 20))
     app = create_app(s.engine)
     app.state.upload_dir = root / "uploads"

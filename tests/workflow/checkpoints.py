@@ -198,6 +198,30 @@ def stage_templates(tmp_path_factory: pytest.TempPathFactory, programs: ProgramR
     return _CACHE["built"]
 
 
+def copy_checkpoint(template: _Template, meta: dict, programs: ProgramRegistry, dest: Path) -> Staged:
+    """A private copy of one checkpoint's database at ``dest`` (with its write-ahead log), served
+    by its own engine on a clock set to the checkpoint's time."""
+    shutil.copyfile(template.path, dest)
+    for suffix in ("-wal", "-shm"):
+        extra = Path(f"{template.path}{suffix}")
+        if extra.exists():
+            shutil.copyfile(extra, Path(f"{dest}{suffix}"))
+    store = SqlStore(f"sqlite:///{dest}")
+    store.check_ready()
+    clock = SettableClock(template.at)
+    return Staged(
+        engine=Engine(store, programs, clock),
+        store=store,
+        clock=clock,
+        ids={c: list(v) for c, v in meta["ids"].items()},
+        demos={c: list(v) for c, v in meta["demos"].items()},
+        excellent=dict(meta["excellent"]),
+        high=list(meta["high"]),
+        mid=list(meta["mid"]),
+        low=list(meta["low"]),
+    )
+
+
 @pytest.fixture
 def at_stage(stage_templates, tmp_path: Path, programs: ProgramRegistry) -> Callable[[str], Staged]:
     """A factory: ``at_stage("joint_scoring")`` gives a private copy of that checkpoint."""
@@ -205,28 +229,9 @@ def at_stage(stage_templates, tmp_path: Path, programs: ProgramRegistry) -> Call
     opened: list[SqlStore] = []
 
     def load(name: str) -> Staged:
-        template = templates[name]
-        dest = tmp_path / f"{name}-{len(opened)}.db"
-        shutil.copyfile(template.path, dest)
-        for suffix in ("-wal", "-shm"):
-            extra = Path(f"{template.path}{suffix}")
-            if extra.exists():
-                shutil.copyfile(extra, Path(f"{dest}{suffix}"))
-        store = SqlStore(f"sqlite:///{dest}")
-        store.check_ready()
-        opened.append(store)
-        clock = SettableClock(template.at)
-        return Staged(
-            engine=Engine(store, programs, clock),
-            store=store,
-            clock=clock,
-            ids={c: list(v) for c, v in meta["ids"].items()},
-            demos={c: list(v) for c, v in meta["demos"].items()},
-            excellent=dict(meta["excellent"]),
-            high=list(meta["high"]),
-            mid=list(meta["mid"]),
-            low=list(meta["low"]),
-        )
+        s = copy_checkpoint(templates[name], meta, programs, tmp_path / f"{name}-{len(opened)}.db")
+        opened.append(s.store)
+        return s
 
     yield load
     for store in opened:

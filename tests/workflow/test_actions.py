@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from workflow.actions import Action, Choice, Edge, Param, parse_actions
+from workflow.actions import Action, Choice, Edge, Param, read_actions
 
 REVIEW_EDGES = [Edge("review", {"result": r}) for r in ("demonstration", "excellent", "none")]
 
@@ -35,7 +35,9 @@ def review_spec(**change) -> dict:
 
 
 def parse(actions: dict, edges=None, cycle=(), **kw):
-    return parse_actions(actions, edges if edges is not None else {"review": REVIEW_EDGES}, cycle, **kw)
+    """The actions read, with their problems in English (as the tests compare them)."""
+    out, problems = read_actions(actions, edges if edges is not None else {"review": REVIEW_EDGES}, cycle, **kw)
+    return out, [str(p) for p in problems]
 
 
 def test_a_complete_declaration_loads_with_its_selector():

@@ -53,7 +53,6 @@ class OpenListActions:
     parties: tuple[str, ...]  # every party that confirms
     correction: bool  # an upheld appeal has reopened the list
     open: tuple[str, ...] = ()
-    permitted: tuple[str, ...] = ()
     refused: Mapping[str, list[Rejection]] = field(default_factory=dict)
 
 
@@ -276,14 +275,24 @@ class ListActions(ScoringActions):
         log.info("list_published", cycle=cycle.id, version=lst.number, correction=bool(published))
         return lst
 
-    def list_actions(self, acting: str | None, cycle_id: str | None = None) -> OpenListActions:
+    def list_actions(
+        self,
+        acting: str | None,
+        cycle_id: str | None = None,
+        current: tuple[ListVersion | None, Sequence[Confirmation]] | None = None,
+    ) -> OpenListActions:
         """Which list actions ``acting`` may take now, with the checks the actions make before
         their rules (permission, stage window or correction, the list's status, a party's one
-        confirmation), and where the list stands. Changes nothing."""
+        confirmation), and where the list stands. Changes nothing. ``current``: the current
+        version and its confirmations as the caller has just read them (the list page reads every
+        version with list_versions), judged as read instead of read again."""
         with self._acting(acting, cycle_id, write=False) as act:
             program, user = act.program, act.user
-            lst = act.tx.latest_list(act.cycle.id, entries=False)
-            confs = act.tx.confirmations(lst.id) if lst is not None and lst.id is not None else []
+            if current is not None:
+                lst, confs = current
+            else:
+                lst = act.tx.latest_list(act.cycle.id, entries=False)
+                confs = act.tx.confirmations(lst.id) if lst is not None and lst.id is not None else []
             done = {c.city for c in confs if c.decision == "confirm"}
             correction = self._list_reopened(act)
             permitted: list[str] = []
@@ -315,7 +324,6 @@ class ListActions(ScoringActions):
                 parties=tuple(program.party_ids),
                 correction=correction is not None,
                 open=tuple(a for a in permitted if a not in refused),
-                permitted=tuple(permitted),
                 refused=refused,
             )
 
