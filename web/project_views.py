@@ -15,6 +15,7 @@ from fastapi.responses import Response
 import i18n
 from i18n import Msg
 from web import views
+from web.attachments import content_disposition
 from workflow.errors import InvalidInput
 from workflow.page_query import Match, PageQuery, SortKey, enumerate_matches
 from workflow.program import Program
@@ -181,7 +182,7 @@ def export_response(engine: Any, user: User, cycle: Cycle, view: View, fmt: str)
         raise InvalidInput(Msg("format"), [Msg("{format!r} is not one of xlsx, csv", format=fmt)])
     rows = export_rows(engine, user, cycle, view)
     name = f"projects-{cycle.id}.{fmt}"
-    disposition = {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"}
+    disposition = {"Content-Disposition": content_disposition(name)}
     if fmt == "csv":
         text = io.StringIO()
         csv.writer(text).writerows(rows)

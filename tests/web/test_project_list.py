@@ -203,6 +203,9 @@ def test_the_export_is_the_whole_view_with_chinese_headings_and_names(web):
     assert {row[4] for row in rows[1:]} == {program.state_name(p.state) for p in wanted}
     r = lead.get("/projects/export", params={**params, "format": "csv"})
     assert r.status_code == 200 and r.content.startswith("\ufeff".encode())
+    # named after the cycle, with an ASCII name old clients take too
+    said = r.headers["content-disposition"]
+    assert f'filename="projects-{CYCLE}.csv"' in said and f"filename*=UTF-8''projects-{CYCLE}.csv" in said
     text = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert text[0] == rows[0] and [int(x[0]) for x in text[1:]] == [row[0] for row in rows[1:]]
     # every page of a bigger view, not the one shown
