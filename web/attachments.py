@@ -11,7 +11,6 @@ import json
 import zipfile
 from dataclasses import asdict, dataclass, field
 from typing import Annotated, Any
-from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, FastAPI, Request
 from fastapi.responses import Response
@@ -20,6 +19,7 @@ from starlette.datastructures import UploadFile
 from i18n import Joined, Msg
 from web import views
 from web.auth import Me, Posted, session_of
+from web.downloads import content_disposition
 from web.ids import Id
 from web.pages import done, engine_of
 from workflow.attachments import Attachment, missing_documents
@@ -88,14 +88,6 @@ def _section(request: Request, project: Project, program: Program) -> Attachment
     if me is None:
         return None
     return attachments_view(engine_of(request), me.user, project, program)
-
-
-def content_disposition(name: str, inline: bool = False) -> str:
-    """The Content-Disposition of a download named ``name``: an ASCII fallback for old clients and
-    the UTF-8 name (RFC 6266 / 5987) every current browser uses (营业执照.pdf stays 营业执照.pdf)."""
-    fallback = "".join(ch if ch.isascii() and ch.isprintable() and ch not in '"\\;' else "_" for ch in name)
-    kind = "inline" if inline else "attachment"
-    return f"{kind}; filename=\"{fallback or 'file'}\"; filename*=UTF-8''{quote(name, safe='')}"
 
 
 def file_response(attachment: Attachment, data: bytes) -> Response:

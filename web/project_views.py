@@ -15,7 +15,7 @@ from fastapi.responses import Response
 import i18n
 from i18n import Msg
 from web import views
-from web.attachments import content_disposition
+from web.downloads import content_disposition
 from workflow.errors import InvalidInput
 from workflow.page_query import Match, PageQuery, SortKey, enumerate_matches
 from workflow.program import Program
