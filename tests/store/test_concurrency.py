@@ -415,6 +415,39 @@ def test_two_admins_accepting_one_project_naming_no_version(backend: str, tmp_pa
         engine.store.dispose()
 
 
+def test_every_way_to_a_cycle_locks_it_before_reading_its_records(tmp_path: Path) -> None:
+    """However an action finds its cycle (named, the only one, through a project), its write
+    transaction locks the cycle's row (SELECT … FOR UPDATE) before it reads or writes anything
+    of the cycle; only the acting user and what finds the cycle come before."""
+    from sqlalchemy import event
+
+    with database("postgresql", tmp_path) as url:
+        engine, pids = _setup_accept_race(url, count=1)
+        engine.clock = lambda: sh(1, 20)
+        seen: list[str] = []
+        event.listen(engine.store.engine, "before_cursor_execute", lambda *a: seen.append(" ".join(a[2].split())))
+        before_lock = {
+            "no cycle named": ("FROM users", "FROM cycles ORDER BY"),
+            "cycle named": ("FROM users",),
+            "through a project": ("FROM users", "FROM projects WHERE projects.id ="),
+        }
+        acts = {
+            "no cycle named": lambda: engine.override(LEAD, "min_recommendations", "x", city="hefei"),
+            "cycle named": lambda: engine.override(
+                LEAD, "min_recommendations", "x", city="wuhu", cycle_id=f"g60-{YEAR}"
+            ),
+            "through a project": lambda: engine.fire("hefei-admin", pids[0], "accept"),
+        }
+        for way, act in acts.items():
+            seen.clear()
+            act()
+            locks = [i for i, q in enumerate(seen) if "FROM cycles WHERE cycles.id =" in q and q.endswith("FOR UPDATE")]
+            assert locks, f"{way}: the cycle is never locked: {seen}"
+            early = [q for q in seen[: locks[0]] if not any(part in q for part in before_lock[way])]
+            assert not early, f"{way}: read before the cycle's lock: {early}"
+        engine.store.dispose()
+
+
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_a_named_old_version_is_still_a_conflict_naming_both(backend: str, tmp_path: Path) -> None:
     """The version check the user asked for stays: acting on version 1 of a project now at
