@@ -47,9 +47,20 @@ class ContextSteps(EngineCore):
     ) -> Iterator[ActionContext]:
         """Open the action's one transaction and make its context: the acting user first, then
         the cycle (``cycle_id``, or what ``locate`` finds with the transaction, say a project's
-        cycle; the only cycle when neither names one), read and so locked for the transaction."""
+        cycle; the only cycle when neither names one), read and so locked for the transaction.
+
+        The lock is what serialises the changes to one cycle: in a write transaction the cycle
+        is always read by its id with ``tx.get_cycle`` (SELECT … FOR UPDATE on PostgreSQL;
+        SQLite's BEGIN IMMEDIATE already holds the database), however it was found. Whatever the
+        action reads after that is as the previous holder of the lock left it (PostgreSQL's
+        READ COMMITTED reads each statement afresh), so the version a record is saved with is
+        the version it is at, and the store's version check cannot fail for work done by another
+        action on the same cycle. ``locate`` runs before the lock: it may only name the cycle
+        (a project's or an appeal's cycle never changes); the action reads the record again."""
         now = self.now()
         with self.store.transaction(write=write) as tx:
+            # (a user is not a record of a cycle: no change to one takes the cycle's lock, so it
+            # is read first, for the message a missing user gets before a missing cycle)
             user = self._user(tx, acting)
             cycle = self._cycle(tx, locate(tx) if locate is not None else cycle_id)
             yield ActionContext(tx, user, now, cycle, self.programs)
@@ -72,11 +83,15 @@ class ContextSteps(EngineCore):
         return user
 
     def _cycle(self, tx: StoreTx, cycle_id: str | None) -> Cycle:
-        if cycle_id:
-            cycle = tx.get_cycle(cycle_id)
-            if cycle is None:
-                raise NotFound("cycle", cycle_id)
-            return cycle
+        """The cycle ``cycle_id`` (the only one when None), locked in a write transaction."""
+        cycle_id = cycle_id or self._only_cycle(tx).id
+        cycle = tx.get_cycle(cycle_id)  # (by its id: the read that locks; see _acting)
+        if cycle is None:
+            raise NotFound("cycle", cycle_id)
+        return cycle
+
+    def _only_cycle(self, tx: StoreTx) -> Cycle:
+        """The one cycle there is, as listed (not locked: _cycle reads it again by its id)."""
         cycles = tx.list_cycles()
         if not cycles:
             raise NotFound("cycle", Msg("'(any)'"), Msg("open one with 'evalflow cycle open PROGRAM --year YEAR'"))

@@ -4,8 +4,9 @@ Every change passes the same steps, in the action's one transaction and context 
 workflow/engine/context.py): a reason the action's declaration requires (``_reason_given``) →
 permission (``_permit``) → every guard, all rejections collected and refused at once
 (workflow/engine/guards.py; ``_check_moves`` for projects) → fire (the program's one machine for
-projects; the declared LIST_CHANGES for a list version) → save with the version check (a
-concurrent change fails loudly) → seal the audit entry (its action and data as declared: the
+projects; the declared LIST_CHANGES for a list version) → save with the version check (a safety
+net: the context holds the cycle's lock, so no other change to the cycle moved it; a version the
+user named is the action's own check) → seal the audit entry (its action and data as declared: the
 trigger for a project, LIST_LOG for a list version, the action's name for a cycle).
 """
 
@@ -270,7 +271,7 @@ class Door(GuardSteps):
         **data: Any,
     ) -> None:
         """Change a list version's status along LIST_CHANGES (or keep it: a party's confirmation
-        is recorded as a change of the version, so concurrent confirmations serialise), save it
+        is recorded as a change of the version, its row's version counting every change), save it
         with the version check, and seal the audit entry: LIST_LOG's action for the new status,
         or ``action`` (the party's decision) when given."""
         before = ListStatus(lst.status)

@@ -215,7 +215,8 @@ class ListActions(ScoringActions):
                 status = ListStatus.OBJECTED
             elif correction is not None and set(program.party_ids) <= done | {user.city}:
                 status = ListStatus.CONFIRMED
-            # (the version is saved even on a plain confirm: concurrent confirmations serialise)
+            # (the version is saved even on a plain confirm, counting it; concurrent confirmations
+            # wait for the cycle's lock, taken by _acting, and each reads the list after the last)
             self._list_to(act, lst, status, reason, action=decision, city=user.city)
         log.info("list_" + decision, cycle=cycle.id, version=lst.number, city=user.city)
         return lst
