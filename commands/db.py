@@ -19,7 +19,8 @@ BACKUP_FILE = Msg("backup file")
 owner_url_option = click.option(
     "--owner-url",
     envvar="EVALFLOW_OWNER_URL",
-    help="PostgreSQL: the URL of the tables' owner (or EVALFLOW_OWNER_URL), used instead of --db here.",
+    help="PostgreSQL: the tables' owner's URL (or EVALFLOW_OWNER_URL), used here instead of --db;"
+    " the application roles set up by `evalflow db roles` are granted the tables it makes.",
 )
 
 
@@ -60,9 +61,9 @@ def _regranted(store: Any) -> None:
 @owner_url_option
 @handled
 def init(owner_url: str | None) -> None:
-    """Create the database (default ./evalflow.db, or EVALFLOW_DATABASE_URL), or upgrade it.
-    PostgreSQL: run it as the tables' owner (--owner-url); it grants the application role set up
-    by `evalflow db roles` the tables it makes (it makes no roles itself)."""
+    """Create the database (default ./evalflow.db, or EVALFLOW_DATABASE_URL), or upgrade it."""
+    # (PostgreSQL: as the tables' owner; it makes no roles, `db roles` does, and grants the
+    # application roles set up there the tables it makes)
     from store.roles import require_owner
     from store.sql import HEAD
 
@@ -126,9 +127,9 @@ def db_current() -> None:
 @owner_url_option
 @handled
 def db_upgrade(owner_url: str | None) -> None:
-    """Bring the database's schema up to this evalflow's (back it up first: `db backup`, or see README).
-    PostgreSQL: run it as the tables' owner (--owner-url); the application roles set up by
-    `evalflow db roles` are then granted every table again, new ones included."""
+    """Bring the database's schema up to this evalflow's (back it up first: `db backup`, or see README)."""
+    # (PostgreSQL: as the tables' owner; the application roles set up by `db roles` are then
+    # granted every table again, a new one included)
     from store.roles import require_owner
 
     store = _owner_store(owner_url)

@@ -112,6 +112,13 @@ def require_owner(engine: Engine, command: str) -> None:
     or, with no tables yet, may not create any in the schema."""
     if not is_postgres(engine):
         return
+    try:
+        _require_owner(engine, command)
+    except DBAPIError as exc:
+        raise _refused(exc, engine) from None
+
+
+def _require_owner(engine: Engine, command: str) -> None:
     with engine.connect() as conn:
         me = _one(conn, "SELECT current_user")
         if _superuser(conn, me):
@@ -155,7 +162,7 @@ def set_up(engine: Engine, owner: str = OWNER, app: str = APP) -> RolesReport:
             _check_app(conn, owner, app)
             _apply(conn, me, owner, app, report)
     except DBAPIError as exc:
-        raise _refused(exc) from None
+        raise _refused(exc, engine) from None
     return report
 
 
@@ -212,6 +219,14 @@ def _apply(conn: Connection, me: str, owner: str, app: str, report: RolesReport)
             report.steps.append(
                 Msg("granted {what} on the schema {schema} to {role}", what=wanted, schema=schema, role=role)
             )
+    public_create = _one(
+        conn,
+        "SELECT count(*) FROM pg_namespace n, aclexplode(n.nspacl) a"
+        " WHERE n.oid = current_schema()::regnamespace AND a.grantee = 0 AND a.privilege_type = 'CREATE'",
+    )
+    if public_create:  # (PostgreSQL before 15 lets every role create tables in public)
+        conn.execute(text(f"REVOKE CREATE ON SCHEMA {q(schema)} FROM PUBLIC"))
+        report.steps.append(Msg("revoked CREATE on the schema {schema} from PUBLIC", schema=schema))
     _hand_over(conn, owner, report)
     tables = [
         name
@@ -327,7 +342,7 @@ def regrant(engine: Engine) -> list[RolesReport]:
                 _apply(conn, me, owner, app, report)
                 reports.append(report)
     except DBAPIError as exc:
-        raise _refused(exc) from None
+        raise _refused(exc, engine) from None
     return reports
 
 
@@ -348,10 +363,11 @@ def connected_as_owner(engine: Engine) -> str | None:
     return None
 
 
-def _refused(exc: DBAPIError) -> EvalflowError:
+def _refused(exc: DBAPIError, engine: Engine) -> EvalflowError:
     """The server's refusal (permission denied, must be owner …) on one line, exit 4; a server
-    that cannot be reached, exit 9."""
+    that cannot be reached or refuses the connection, exit 9 (as every command says it)."""
     why = " ".join(str(getattr(exc, "orig", exc)).split())
     if isinstance(exc, OperationalError):
-        return StoreUnavailable(Msg("The database failed: {why}", why=why))
+        db = engine.url.render_as_string(hide_password=True)
+        return StoreUnavailable(Msg("Cannot open the database at {db}: {why}", db=db, why=why))
     return NotPermitted(Msg("set up"), Msg("the database's roles"), Msg("{why}", why=why))
