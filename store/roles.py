@@ -92,9 +92,10 @@ def _superuser(conn: Connection, role: str) -> bool:
     return bool(_one(conn, "SELECT rolsuper FROM pg_roles WHERE rolname = :r", r=role))
 
 
-def _member(conn: Connection, role: str, of: str) -> bool:
-    """Whether ``role`` has the privileges of ``of`` (is it, or a member that inherits them)."""
-    return bool(_one(conn, "SELECT pg_has_role(:r, :o, 'USAGE')", r=role, o=of))
+def _member(conn: Connection, role: str, of: str, how: str = "USAGE") -> bool:
+    """Whether ``role`` has the privileges of ``of`` (USAGE: is it, or a member that inherits
+    them; MEMBER: or may take them with SET ROLE)."""
+    return bool(_one(conn, "SELECT pg_has_role(:r, :o, :h)", r=role, o=of, h=how))
 
 
 def table_owner(conn: Connection) -> str | None:
@@ -185,15 +186,15 @@ def _check_app(conn: Connection, owner: str, app: str) -> None:
     problems: list[Msg] = []
     if _superuser(conn, app):
         problems.append(Msg("{app} is a superuser", app=app))
-    if _member(conn, app, owner):
+    if _member(conn, app, owner, "MEMBER"):
         problems.append(Msg("{app} has the privileges of {owner}", app=app, owner=owner))
     schema_owner = _one(
         conn, "SELECT pg_get_userbyid(nspowner) FROM pg_namespace WHERE oid = current_schema()::regnamespace"
     )
-    if schema_owner and _member(conn, app, schema_owner):
+    if schema_owner and _member(conn, app, schema_owner, "MEMBER"):
         problems.append(Msg("{app} owns the schema {schema}", app=app, schema=_one(conn, "SELECT current_schema()")))
     db_owner = _one(conn, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
-    if db_owner and _member(conn, app, db_owner):
+    if db_owner and _member(conn, app, db_owner, "MEMBER"):
         problems.append(Msg("{app} owns the database {db}", app=app, db=_one(conn, "SELECT current_database()")))
     if problems:
         why = Msg("it would keep the power to drop or rewrite the audit trail; name another role with --app")
@@ -358,7 +359,7 @@ def connected_as_owner(engine: Engine) -> str | None:
             "SELECT pg_get_userbyid(relowner) FROM pg_class WHERE relname = 'audit'"
             " AND relnamespace = current_schema()::regnamespace",
         )
-        if _superuser(conn, me) or (owner is not None and _member(conn, me, owner)):
+        if _superuser(conn, me) or (owner is not None and _member(conn, me, owner, "MEMBER")):
             return str(me)
     return None
 

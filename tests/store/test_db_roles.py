@@ -22,6 +22,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
 
 from cli import main
 from store.roles import APPEND_ONLY
@@ -199,6 +200,21 @@ def test_roles_again_changes_nothing_and_the_owner_only_commands_refuse_the_app(
         with app.begin() as conn:
             conn.execute(text("CREATE TABLE i24roles_mine (id INTEGER)"))
     app.dispose()
+
+    # an application role with power over the tables is refused, and nothing is made or changed
+    unmade = f"{roles.owner}_x"
+    me, database = make_url(roles.url).username or "", make_url(roles.url).database  # (the database's owner)
+    code, out, err = _cli("--db", roles.url, "db", "roles", "--owner", unmade, "--app", me)
+    assert code == 7 and len(err.splitlines()) == 1, err
+    assert err.startswith("Error: Invalid application role: ")
+    assert f"{me} owns the database {database}" in err
+    assert "it would keep the power to drop or rewrite the audit trail; name another role with --app" in err
+    operator = create_engine(roles.url)
+    with operator.connect() as conn:
+        assert not conn.execute(text("SELECT count(*) FROM pg_roles WHERE rolname = :r"), {"r": unmade}).scalar()
+    operator.dispose()
+    code, out, err = _cli("--db", roles.url, "db", "roles", "--owner", roles.owner, "--app", roles.app, "--json")
+    assert json.loads(out)["privileges"] == roles.said["privileges"]
 
     for command in (("db", "upgrade"), ("db", "roles", "--owner", roles.owner, "--app", roles.app)):
         code, out, err = _cli("--db", roles.app_url, *command)
