@@ -19,8 +19,8 @@ BACKUP_FILE = Msg("backup file")
 owner_url_option = click.option(
     "--owner-url",
     envvar="EVALFLOW_OWNER_URL",
-    help="PostgreSQL: the tables' owner's URL (or EVALFLOW_OWNER_URL), used here instead of --db;"
-    " the application roles set up by `evalflow db roles` are granted the tables it makes.",
+    help="PostgreSQL: the URL of the tables' owner or of a superuser (or EVALFLOW_OWNER_URL), used here instead"
+    " of --db.",
 )
 
 
