@@ -35,4 +35,14 @@ def serve(host: str, port: int, idle_minutes: int, secure_cookies: bool) -> None
         store=engine.store.describe(),
     )
     click.echo(said.render(), err=True)
+    from store.roles import connected_as_owner
+
+    owner = connected_as_owner(engine.store.engine)  # (PostgreSQL: the server should be the application role)
+    if owner:
+        warning = Msg(
+            "Warning: {user} owns the audit table (or is a superuser) and could rewrite it;"
+            " serve with the application role's URL ('evalflow db roles', README)",
+            user=owner,
+        )
+        click.echo(warning.render(), err=True)
     uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
