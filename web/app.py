@@ -33,13 +33,13 @@ from web import (
     admin,
     api,
     api_admin,
-    api_docs,
     api_files,
     api_listpage,
     api_plist,
     api_portal,
     api_uploads,
     attachments,
+    docs_page,
     openapi,
     pages,
     portal,
@@ -139,7 +139,7 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
             "permitted, 404 not found (or not visible to you), 409 changed concurrently, 422 refused by a "
             "rule (the body names every failed rule with its numbers)."
         ),
-        docs_url=None,  # (web/api_docs.py serves /api/docs without a CDN, under the CSP)
+        docs_url=None,  # (web/docs_page.py serves /api/docs without a CDN, under the CSP)
         swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/openapi.json",
         redoc_url=None,
@@ -152,7 +152,7 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.state.templates.env.add_extension("jinja2.ext.i18n")
     app.state.templates.env.install_gettext_callables(gettext=template_gettext, ngettext=template_ngettext)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
-    api_docs.install(app)
+    docs_page.install(app)
     app.include_router(api.router)
     app.include_router(api_admin.router)
     app.include_router(api_listpage.router)
@@ -238,11 +238,11 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        # every page, /api/docs too (its Swagger UI is served from here: web/api_docs.py)
+        # every page, /api/docs too (its Swagger UI is served from here: web/docs_page.py)
         response.headers.setdefault(
             "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
         )
-        if not request.url.path.startswith(("/static/", api_docs.ASSETS + "/")):
+        if not request.url.path.startswith(("/static/", docs_page.ASSETS + "/")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
