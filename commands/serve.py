@@ -19,8 +19,14 @@ from i18n import Msg
     help="Sign a browser out after this idle time.",
 )
 @click.option("--secure-cookies", is_flag=True, help="Send cookies over HTTPS only (behind a TLS proxy).")
+@click.option(
+    "--forwarded-allow-ips",
+    default="",
+    metavar="ADDRESSES",
+    help="The proxies (comma-separated addresses) whose X-Forwarded-For names the client; default: none.",
+)
 @handled
-def serve(host: str, port: int, idle_minutes: int, secure_cookies: bool) -> None:
+def serve(host: str, port: int, idle_minutes: int, secure_cookies: bool, forwarded_allow_ips: str) -> None:
     """Serve the web console and the JSON API (/api/, OpenAPI at /api/docs) on this database."""
     import uvicorn
 
@@ -45,4 +51,15 @@ def serve(host: str, port: int, idle_minutes: int, secure_cookies: bool) -> None
             user=owner,
         )
         click.echo(warning.render(), err=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
+    # sign-ins are throttled by the client's address: a proxy's X-Forwarded-For is believed only
+    # from the proxies named (uvicorn would otherwise believe one from 127.0.0.1)
+    proxies = forwarded_allow_ips.strip()
+    uvicorn.run(
+        app,
+        host=host,
+        port=port,
+        log_level="warning",
+        access_log=False,
+        proxy_headers=bool(proxies),
+        forwarded_allow_ips=proxies or None,
+    )

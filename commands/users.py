@@ -94,6 +94,17 @@ def user_role(name: str, role: str, city: str | None) -> None:
     click.echo(Msg("{name} is now {role} ({city})", name=u.name, role=role_of(u.role), city=city_words).render())
 
 
+@user.command("unlock")
+@click.argument("name")
+@handled
+def user_unlock(name: str) -> None:
+    """Let NAME sign in again at once after too many wrong passwords (lead).
+
+    Wrong sign-ins are counted per client address; the unlock forgets them for every address."""
+    cfg().engine().unlock(cfg().user, name)
+    click.echo(Msg("{name} may sign in again from every address", name=name).render())
+
+
 @user.command("passwd")
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from the first line of standard input.")

@@ -310,13 +310,16 @@ def write(data: Any, fmt: str, lang: str, out: Path, progress: Callable[[int], N
 
 
 def markdown(data: Any, tables: Sequence[Table], lang: str) -> str:
+    """The report as one Markdown file. Every text in it is escaped (:func:`md_text`): names and
+    reasons come from users, and a report is read where Markdown becomes HTML."""
     t = T[lang]
-    lines = [f"# {data.program.name if lang == 'zh' else data.program.name_en} — {data.cycle.id}", ""]
+    title = data.program.name if lang == "zh" else data.program.name_en
+    lines = [f"# {md_text(title)} — {md_text(data.cycle.id)}", ""]
     if data.list is not None:
-        lines += [f"{t['status']}: {t['version']} {data.list.number} ({data.list.status})", ""]
+        lines += [f"{t['status']}: {t['version']} {data.list.number} ({md_text(data.list.status)})", ""]
     for tb in tables:
         lines += [
-            f"## {tb.title}",
+            f"## {md_text(tb.title)}",
             "",
             "| " + " | ".join(_md(h) for h in tb.header) + " |",
             "|" + "---|" * len(tb.header),
@@ -327,8 +330,27 @@ def markdown(data: Any, tables: Sequence[Table], lang: str) -> str:
     return "\n".join(lines)
 
 
+# HTML's own characters as entities (no tag, comment or entity of the text's survives), and
+# Markdown's inline punctuation behind a backslash (no emphasis, code, link, image or table cell
+# edge): CommonMark shows both as the characters themselves
+_MD_ESCAPES = str.maketrans(
+    {
+        "&": "&amp;",
+        "<": "&lt;",
+        ">": "&gt;",
+        **{c: "\\" + c for c in "\\`*_[]|~"},
+    }
+)
+
+
+def md_text(text: str) -> str:
+    """``text`` as Markdown that renders as that very text, on one line."""
+    return text.replace("\r", " ").replace("\n", " ").translate(_MD_ESCAPES)
+
+
 def _md(value: Any) -> str:
     if value is None:
         return ""
-    text = str(value).replace("|", "\\|").replace("\r", " ").replace("\n", " ")
-    return text
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    return md_text(str(value))

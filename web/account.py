@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from i18n import Msg
 from web.admin import beijing, issue_token
-from web.auth import Me, Posted, start_session
+from web.auth import Me, Posted, client_address, start_session
 from web.pages import DONE, engine_of, flash_words, render
 from workflow.accounts import MIN_PASSWORD
 from workflow.errors import InvalidInput
@@ -37,7 +37,8 @@ def change_password(request: Request, me: Me, form: Posted) -> Response:
     new, again = form.get("new_password", ""), form.get("new_password_again", "")
     if new != again:
         raise InvalidInput(Msg("password"), [Msg("the two new passwords differ")])
-    user = engine.change_password(me.user.name, form.get("current_password", ""), new)
+    current = form.get("current_password", "")
+    user = engine.change_password(me.user.name, current, new, client_address(request))
     # (every session of the user has ended with the old password: this browser signs in afresh)
     token, session = engine.open_session(user, request.app.state.idle)
     said = Msg("Your password is changed; your other sessions have ended")

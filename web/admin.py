@@ -325,6 +325,12 @@ def admin_set_active(request: Request, me: Me, form: Posted, name: str) -> Respo
     return done(request, me, Msg("{name} is deactivated; their sessions and tokens no longer work", name=name))
 
 
+@router.post("/admin/users/{name}/unlock")
+def admin_unlock(request: Request, me: Me, form: Posted, name: str) -> Response:
+    engine_of(request).unlock(me.user.name, name)
+    return done(request, me, Msg("{name} may sign in again from every address", name=name))
+
+
 @router.post("/admin/users/{name}/password")
 def admin_reset_password(request: Request, me: Me, form: Posted, name: str) -> Response:
     engine = engine_of(request)

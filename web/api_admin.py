@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from web.api import ERRORS, Eng, Id, Me, Strict, _plain
+from web.auth import client_address
 from workflow.audit import as_dicts
 
 router = APIRouter(prefix="/api", tags=["administration"], responses=ERRORS)
@@ -123,6 +124,11 @@ def set_active(name: str, body: Active, user: Me, engine: Eng) -> dict[str, Any]
     return _user(engine.set_active(user.name, name, body.active))
 
 
+@router.post("/users/{name}/unlock", summary="Let a user sign in again after too many wrong passwords (lead)")
+def unlock(name: str, user: Me, engine: Eng) -> dict[str, Any]:
+    return _user(engine.unlock(user.name, name))
+
+
 class Password(Strict):
     password: Annotated[str, Field(min_length=1, max_length=1000)]
 
@@ -139,8 +145,8 @@ class OwnPassword(Strict):
 
 
 @router.post("/me/password", summary="Change your own password (the current one is checked)")
-def change_own_password(body: OwnPassword, user: Me, engine: Eng) -> dict[str, Any]:
-    engine.change_password(user.name, body.current, body.new)
+def change_own_password(request: Request, body: OwnPassword, user: Me, engine: Eng) -> dict[str, Any]:
+    engine.change_password(user.name, body.current, body.new, client_address(request))
     return {"name": user.name, "password_set": True}
 
 

@@ -39,6 +39,7 @@ from web import (
     api_portal,
     api_uploads,
     attachments,
+    docs_page,
     openapi,
     pages,
     portal,
@@ -138,7 +139,8 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
             "permitted, 404 not found (or not visible to you), 409 changed concurrently, 422 refused by a "
             "rule (the body names every failed rule with its numbers)."
         ),
-        docs_url="/api/docs",
+        docs_url=None,  # (web/docs_page.py serves /api/docs without a CDN, under the CSP)
+        swagger_ui_oauth2_redirect_url=None,
         openapi_url="/api/openapi.json",
         redoc_url=None,
     )
@@ -150,6 +152,7 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.state.templates.env.add_extension("jinja2.ext.i18n")
     app.state.templates.env.install_gettext_callables(gettext=template_gettext, ngettext=template_ngettext)
     app.mount("/static", StaticFiles(directory=str(HERE / "static")), name="static")
+    docs_page.install(app)
     app.include_router(api.router)
     app.include_router(api_admin.router)
     app.include_router(api_listpage.router)
@@ -235,11 +238,11 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("X-Frame-Options", "DENY")
         response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/api/docs"):
-            response.headers.setdefault(
-                "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
-            )
-        if not request.url.path.startswith("/static/"):
+        # every page, /api/docs too (its Swagger UI is served from here: web/docs_page.py)
+        response.headers.setdefault(
+            "Content-Security-Policy", "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'"
+        )
+        if not request.url.path.startswith(("/static/", docs_page.ASSETS + "/")):
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 

@@ -110,6 +110,12 @@ def keep_login_token(request: Request, response: Response, token: str) -> None:
     )
 
 
+def client_address(request: Request) -> str | None:
+    """The address a sign-in comes from, as the server sees it (the connection's peer; a proxy's
+    X-Forwarded-For only where ``evalflow serve --forwarded-allow-ips`` trusts that proxy)."""
+    return request.client.host if request.client is not None else None
+
+
 def login_token_ok(request: Request, sent: str) -> bool:
     """Whether the sign-in form came back with the token its cookie holds."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")

@@ -19,6 +19,7 @@ from web.auth import (
     Me,
     Posted,
     Signed,
+    client_address,
     end_session,
     keep_login_token,
     login_token_ok,
@@ -27,6 +28,7 @@ from web.auth import (
     start_session,
 )
 from web.ids import Id, whole
+from workflow.accounts import LOCKOUT, MAX_FAILURES
 from workflow.errors import EvalflowError, InvalidInput, NotSignedIn
 from workflow.records import Project
 
@@ -183,7 +185,7 @@ def login(
         error = str(Msg("The sign-in form is stale; sign in again."))
     else:
         try:
-            user = engine.sign_in(name.strip(), password)
+            user = engine.sign_in(name.strip(), password, client_address(request))
         except NotSignedIn as exc:
             error = str(exc)
         else:
@@ -192,7 +194,11 @@ def login(
             start_session(request, response, token)
             return response
     token = new_login_token()
-    page = render(request, "login.html", None, status=401, next=_safe_next(next), login_csrf=token, error=error)
+    # (the same page whether the name is unknown, the password wrong or this address must wait)
+    waits = {"failures": MAX_FAILURES, "minutes": int(LOCKOUT.total_seconds() // 60)}
+    page = render(
+        request, "login.html", None, status=401, next=_safe_next(next), login_csrf=token, error=error, waits=waits
+    )
     keep_login_token(request, page, token)
     return page
 

@@ -1,7 +1,9 @@
 """Signing in: users' passwords (Argon2id hashes), browser sessions and API tokens.
 
 Mixed into the engine. A password is set by the lead for anyone or by a user for themself; only
-its Argon2id hash is kept. Five failed sign-ins in a row lock the name for fifteen minutes. A
+its Argon2id hash is kept. Wrong sign-ins are throttled by client address (workflow/throttle.py):
+five from one address against one name in fifteen minutes make that address wait for that name,
+and no other address; the lead can unlock a name at once. A
 session or token is a random secret handed to the browser or script once; the database keeps
 its sha256 only, so a copy of the database signs nobody in. Sessions and tokens live in real
 time (a rehearsal's clock moves the evaluation, not the office's sign-ins).
@@ -12,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from i18n import Joined, Msg, language
 from workflow.clock import utc_now
@@ -20,10 +22,15 @@ from workflow.common import EngineCore, UserContext, role_of
 from workflow.errors import InvalidInput, NotFound, NotPermitted, NotSignedIn
 from workflow.program import ROLES
 from workflow.records import ApiToken, Credential, User, WebSession
+from workflow.throttle import LOCAL, WINDOW, SignInThrottle
+from workflow.throttle import MAX_FAILURES as MAX_FAILURES  # (re-exported: the console names it)
+
+if TYPE_CHECKING:
+    from workflow.ports import StoreTx
 
 MIN_PASSWORD = 10
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
+LOCKOUT = WINDOW  # MAX_FAILURES wrong sign-ins from one address against one name in it make that address wait
+UNLOCK = "unlock_user"  # the audit action of the lead's unlock
 TOUCH_EVERY = timedelta(seconds=30)  # a session's last-seen time is written at most this often
 
 _hasher: Any = None
@@ -151,12 +158,12 @@ class AccountActions(EngineCore):
         return target
 
     # -- passwords ----------------------------------------------------------------------------
-    def change_password(self, name: str, current: str, new: str) -> User:
-        """A user changes their own password: the current one is checked as a sign-in checks it
-        (a wrong one counts towards the lock), then the new one must keep the password rules.
-        Every session of the user ends; the caller opens a new one."""
+    def change_password(self, name: str, current: str, new: str, client: str | None = None) -> User:
+        """A user changes their own password: the current one is checked as a sign-in from
+        ``client`` checks it (a wrong one counts towards the throttle), then the new one must keep
+        the password rules. Every session of the user ends; the caller opens a new one."""
         try:
-            user = self.sign_in(name, current)
+            user = self.sign_in(name, current, client)
         except NotSignedIn:
             raise InvalidInput(Msg("current password"), [Msg("the current password is wrong")]) from None
         self.set_password(user.name, user.name, new)
@@ -175,50 +182,75 @@ class AccountActions(EngineCore):
             ended = act.tx.end_sessions(user=target.name)
             act.audit(None, "user", target.name, "set_password", sessions_ended=ended)
 
-    def sign_in(self, name: str, password: str) -> User:
-        """The user, if ``password`` is theirs; else NotSignedIn with one message for an unknown
-        name and a wrong password alike (the lock is named: its owner needs to know)."""
-        at = utc_now()
+    @property
+    def sign_in_throttle(self) -> SignInThrottle:
+        """The engine's sign-in throttle (in memory, made when first needed; a server that shares
+        its counts between workers sets one with another storage)."""
+        found: SignInThrottle | None = self.__dict__.get("_sign_in_throttle")
+        if found is None:
+            found = self.__dict__["_sign_in_throttle"] = SignInThrottle()
+        return found
+
+    @sign_in_throttle.setter
+    def sign_in_throttle(self, throttle: SignInThrottle) -> None:
+        self.__dict__["_sign_in_throttle"] = throttle
+
+    @staticmethod
+    def _unlocks(tx: StoreTx, name: str) -> int:
+        """How many times ``name`` has been unlocked: by the lead's unlock, or by a new password
+        (the guesses counted were against the old one). The throttle's generation of the name."""
+        return sum(1 for e in tx.history(subject="user", subject_id=name) if e.action in (UNLOCK, "set_password"))
+
+    def sign_in(self, name: str, password: str, client: str | None = None) -> User:
+        """The user, if ``password`` is theirs; else NotSignedIn. Sign-ins are throttled by the
+        client's address (``client``; None: no network, the command line): an address with too
+        many wrong ones lately waits, for that name or for all, while every other address signs
+        in as before. An unknown name, a wrong password and an address that must wait get one
+        and the same answer, so that none tells whether a name exists."""
+        address = client or LOCAL
         wrong = NotSignedIn(Msg("the name or the password is wrong"))
-        failure: NotSignedIn | None
+        throttle = self.sign_in_throttle
         with self.store.transaction() as tx:
+            generation = self._unlocks(tx, name)
+            if throttle.waits(address, name, generation):
+                raise wrong  # (before the password is even hashed: waiting costs the server nothing)
             user = tx.get_user(name)
             cred = tx.get_credential(name) if user is not None else None
+            right = False
             if user is None or cred is None:
                 hasher().hash(password)  # the same time whether or not the name exists
-                raise wrong
-            if cred.locked_until is not None and cred.locked_until > at:
-                left = int((cred.locked_until - at).total_seconds() // 60) + 1
-                raise NotSignedIn(
-                    Msg(
-                        "{failures} wrong passwords in a row: {name} is locked for {left} more minutes "
-                        "(the lead can set a new password to unlock it now)",
-                        failures=MAX_FAILURES,
-                        name=name,
-                        left=left,
-                    )
-                )
-            try:
-                hasher().verify(cred.password_hash, password)
-            except Exception:  # argon2's VerifyMismatchError, or a damaged hash
-                cred.failures += 1
-                if cred.failures >= MAX_FAILURES:
-                    cred.failures, cred.locked_until = 0, at + LOCKOUT
-                tx.save_credential(cred)
-                failure = wrong
             else:
-                failure = None
-                rehash = hasher().check_needs_rehash(cred.password_hash)  # the hasher's parameters moved on
-                if cred.failures or cred.locked_until or rehash:
+                try:
+                    right = hasher().verify(cred.password_hash, password)
+                except Exception:  # argon2's VerifyMismatchError, or a damaged hash
+                    right = False
+                rehash = right and hasher().check_needs_rehash(cred.password_hash)  # the parameters moved on
+                # (a count or lock kept by the former per-name lock is cleared on the way)
+                if right and (cred.failures or cred.locked_until or rehash):
                     if rehash:
                         cred.password_hash = hasher().hash(password)
                     cred.failures, cred.locked_until = 0, None
                     tx.save_credential(cred)
-        if failure is not None:  # the failure count is committed before it is reported
-            raise failure
+        if not right or user is None:
+            throttle.failed(address, name, generation)
+            raise wrong
+        throttle.succeeded(address, name, generation)
         if not user.active:  # (said only to the holder of the right password)
             raise NotSignedIn(Msg("{name} has been deactivated; ask the lead", name=name))
         return user
+
+    def unlock(self, acting: str | None, name: str) -> User:
+        """Let ``name`` sign in again from every address at once (the lead): the wrong sign-ins
+        counted against the name so far are forgotten, in this server and in every other one
+        (the unlock is an audited act in the database, which each throttle reads)."""
+        with self._as_user(acting) as act:
+            target = self._lead(act, Msg("unlock"), name)
+            cred = act.tx.get_credential(target.name)
+            if cred is not None and (cred.failures or cred.locked_until):  # (a lock of the former kind)
+                cred.failures, cred.locked_until = 0, None
+                act.tx.save_credential(cred)
+            act.audit(None, "user", target.name, UNLOCK)
+        return target
 
     # -- the console's language ---------------------------------------------------------------
     def set_language(self, name: str, lang: str) -> User:

@@ -67,6 +67,7 @@ FORMS: tuple[tuple[str, dict], ...] = (
     (f"/admin/users/{admin('hefei')}/role", {"role": "lead"}),
     (f"/admin/users/{admin('jiaxing')}/active", {"active": "0"}),
     (f"/admin/users/{admin('jiaxing')}/password", {"how": "generate"}),
+    (f"/admin/users/{admin('jiaxing')}/unlock", {}),
     (f"/admin/users/{admin('jiaxing')}/tokens", {"label": "脚本"}),
     ("/reminders/plan", {"cycle": CYCLE}),
 )
@@ -80,6 +81,7 @@ API: tuple[tuple[str, str, dict | None], ...] = (
     ("POST", f"/api/users/{admin('hefei')}/role", {"role": "lead"}),
     ("POST", f"/api/users/{admin('jiaxing')}/active", {"active": False}),
     ("POST", f"/api/users/{admin('jiaxing')}/password", {"password": "a-long-passw0rd"}),
+    ("POST", f"/api/users/{admin('jiaxing')}/unlock", None),
     ("GET", f"/api/tokens?name={admin('jiaxing')}", None),
     ("POST", "/api/tokens", {"user": admin("jiaxing"), "label": "脚本"}),
     ("POST", f"/api/cycles/{CYCLE}/reminders/plan", None),

@@ -53,7 +53,6 @@ PUBLIC = {
     ("POST", "/language"): "choosing the language, also before signing in",
     ("GET", "/api/openapi.json"): "the API's document",
     ("GET", "/api/docs"): "the API's documentation page",
-    ("GET", "/docs/oauth2-redirect"): "the documentation page's sign-in helper (the framework's own)",
 }
 KINDS = ("project", "city", "lead", "self", "read-all")
 
@@ -274,6 +273,7 @@ PLACES: dict[tuple[str, str], Place] = {
     ("POST", "/api/users"): _p("lead", "/api/users", {"name": "new-user", "role": "lead", "password": "Pw-123456!x"}),
     ("POST", "/api/users/{name}/role"): _p("lead", "/api/users/hefei-scorer/role", {"role": "city-admin", "city": OWN}),
     ("POST", "/api/users/{name}/active"): _p("lead", "/api/users/hefei-admin/active", {"active": False}),
+    ("POST", "/api/users/{name}/unlock"): _p("lead", "/api/users/hefei-admin/unlock", {}),
     # the lead sets anyone's password, a user their own: others try hefei-admin's
     ("POST", "/api/users/{name}/password"): _p(
         "self", "/api/users/hefei-admin/password", {"password": "Pw-123456!x"}, wrong=(admin(OTHER), S, A)
@@ -412,6 +412,7 @@ PLACES: dict[tuple[str, str], Place] = {
         "lead", "/admin/users/hefei-scorer/role", {"role": "city-admin", "city": OWN}
     ),
     ("POST", "/admin/users/{name}/active"): _p("lead", "/admin/users/hefei-admin/active", {"active": "0"}),
+    ("POST", "/admin/users/{name}/unlock"): _p("lead", "/admin/users/hefei-admin/unlock", {}),
     ("POST", "/admin/users/{name}/password"): _p("lead", "/admin/users/hefei-admin/password", {"how": "generate"}),
     ("GET", "/admin/users/{name}/tokens"): _p("lead", "/admin/users/hefei-admin/tokens"),
     ("POST", "/admin/users/{name}/tokens"): _p("lead", "/admin/users/hefei-admin/tokens", {"label": "x"}),
