@@ -403,7 +403,7 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    assert chain == [HEAD, "0010", "0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002", FIRST]
+    assert chain == [HEAD, "0011", "0010", "0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002", FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
     assert [n.split("_")[0] for n in names] == [
         FIRST,
@@ -416,6 +416,7 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
         "0008",
         "0009",
         "0010",
+        "0011",
         HEAD,
     ]
 
