@@ -44,6 +44,7 @@ log = get_logger("evalflow.audit")
 KEY_ENV = "EVALFLOW_AUDIT_KEY"
 TRUSTED_ENV = "EVALFLOW_AUDIT_TRUSTED_KEYS"  # paths separated by the system's path separator (":")
 DAY = timedelta(days=1)
+_SLACK = timedelta(hours=2)  # (the scheduler's job runs hourly)
 _PUBLISH = ("list", "publish")  # a publication's audit entry: its subject and action
 
 
@@ -222,15 +223,19 @@ class CheckpointActions(EngineCore):
 class Tap:
     """Passes the trail's entries on (to workflow.audit.verify) and notes what the checks of the
     checkpoints need: the chain and hash of each entry at a checkpoint's position, the entry that
-    follows it in its chain, each chain's first entry, and the publications' entries."""
+    follows it in its chain, each chain's first entry, the publications' entries, and the entries
+    after the newest checkpoint (``newest``: its position in each chain)."""
 
-    def __init__(self, entries: Iterable[AuditEntry], positions: set[int]):
+    def __init__(self, entries: Iterable[AuditEntry], positions: set[int], newest: Mapping[str, int] | None = None):
         self.entries = entries
         self.positions = positions
+        self.newest = newest or {}
         self.found: dict[int, tuple[str, str]] = {}
         self.after: dict[int, int] = {}
         self.first: dict[str, int] = {}
         self.publications: list[tuple[str, int]] = []
+        self.unsigned = 0  # entries after the newest checkpoint
+        self.unsigned_since: datetime | None = None  # the oldest of them
 
     def __iter__(self) -> Iterator[AuditEntry]:
         waiting: dict[str, int] = {}  # chain -> a position whose next entry is not seen yet
@@ -245,6 +250,10 @@ class Tap:
                 waiting[chain] = eid
             if (entry.subject, entry.action) == _PUBLISH:
                 self.publications.append((chain, eid))
+            if eid > self.newest.get(chain, 0):
+                self.unsigned += 1
+                if entry.at is not None and (self.unsigned_since is None or entry.at < self.unsigned_since):
+                    self.unsigned_since = entry.at
             yield entry
 
 
@@ -265,14 +274,27 @@ def check_checkpoints(
     chain_breaks: Mapping[str, Break],
     trusted: Mapping[str, Any],
     only: str | None = None,
+    now: datetime | None = None,
+    entries: int = 0,
 ) -> CheckpointCheck:
     """Check each checkpoint, oldest first: it follows the one before it, its signature is a
     trusted key's, and every chain (``only`` that one, when given) runs through the head it
     signed. A chain that does not is broken at the first entry after the last checkpoint that
     still holds for it (what a rewrite and reseal by the database's owner leaves). Every
     publication after the first checkpoint must have its own. ``chain_breaks``: each chain's
-    first break as the chain's own check found it (not reported twice)."""
+    first break as the chain's own check found it (not reported twice). With public keys to
+    check them, a trail of ``entries`` and no checkpoint at all does not hold (they were all
+    removed, or none was ever signed); entries left unsigned for more than a day (at ``now``)
+    are warned of: the daily checkpoint is missing."""
     out = CheckpointCheck(count=len(checkpoints), newest=checkpoints[-1] if checkpoints else None)
+    if not checkpoints and trusted and entries:
+        out.problems.append(
+            Msg(
+                "no checkpoint of the trail is signed, though public keys are configured to check them: "
+                "they were removed, or none was signed yet (sign one with 'evalflow audit checkpoint')"
+            )
+        )
+        return out
     if not checkpoints:
         out.warnings.append(
             Msg(
@@ -350,4 +372,14 @@ def check_checkpoints(
             "or it was published with no signing key configured"
         )
         out.breaks.append(Break(chain, eid, why))
+    since = tap.unsigned_since
+    if now is not None and since is not None and now - since > DAY + _SLACK:
+        out.warnings.append(
+            Msg(
+                "{count} entries since {at} are covered by no checkpoint: the daily checkpoint is missing "
+                "(is 'evalflow scheduler run' running?), or the newest checkpoints were removed",
+                count=tap.unsigned,
+                at=since.strftime("%Y-%m-%d %H:%M UTC"),
+            )
+        )
     return out

@@ -66,11 +66,15 @@ class TrailActions(CheckpointActions):
                 recorded = {chain: recorded[chain]} if chain in recorded else {}
             checkpoints = tx.audit_checkpoints()
             positions = {entry for cp in checkpoints for (_, entry) in cp.heads.values()}
-            tap = Tap(tx.audit_entries(cycle_id), positions)
-            entries = _Counted(tap)
+            newest = {c: entry for c, (_, entry) in checkpoints[-1].heads.items()} if checkpoints else {}
+            tap = Tap(tx.audit_entries(cycle_id), positions, newest)
+            # (with no checkpoint there is nothing to note: the entries go to the check directly)
+            entries = _Counted(tap if checkpoints else tap.entries)
             breaks, ends = verify(entries, recorded)
             report = VerifyReport(entries.n, {c: h for c, (h, _) in ends.items()}, breaks)
-            report.checkpoints = check_checkpoints(checkpoints, tap, {b.chain: b for b in breaks}, trusted, chain)
+            report.checkpoints = check_checkpoints(
+                checkpoints, tap, {b.chain: b for b in breaks}, trusted, chain, self.now(), entries.n
+            )
             report.breaks = sorted(
                 [*breaks, *report.checkpoints.breaks], key=lambda b: (b.entry_id is None, b.entry_id or 0, b.chain)
             )

@@ -233,6 +233,41 @@ def test_a_checkpoint_removed_between_two_others_is_caught_the_newest_removed_is
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
+def test_every_checkpoint_removed_with_the_reseal_is_caught_where_public_keys_are_configured(
+    backend: str, tmp_path: Path
+) -> None:
+    with database(backend, tmp_path) as url:
+        engine = trail(url)
+        rewrite_and_reseal(url, ids_of(url, "-")[1])
+        owner_sql(url, "DELETE FROM audit_checkpoints", table="audit_checkpoints")
+        report = engine.audit_verify(LEAD)
+        assert not report.ok and report.breaks == []
+        assert [p.id for p in report.checkpoints.problems] == [
+            "no checkpoint of the trail is signed, though public keys are configured to check them: "
+            "they were removed, or none was signed yet (sign one with 'evalflow audit checkpoint')"
+        ]
+        engine.store.dispose()
+
+
+def test_entries_left_unsigned_for_more_than_a_day_are_warned_of(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'e.db'}"
+    engine = trail(url)  # entries c0, c1 after checkpoint 2, at 01-02 09:00
+    clock = engine.clock
+    assert isinstance(clock, SettableClock)
+    clock.set(sh(1, 3, 11))  # 26 hours on: within the day and the scheduler's slack
+    assert engine.audit_verify(LEAD).checkpoints.warnings == []
+    clock.set(sh(1, 3, 12))
+    [warning] = engine.audit_verify(LEAD).checkpoints.warnings
+    assert str(warning) == (
+        "2 entries since 2027-01-02 01:00 UTC are covered by no checkpoint: the daily checkpoint is missing "
+        "(is 'evalflow scheduler run' running?), or the newest checkpoints were removed"
+    )
+    engine.sign_if_due()
+    assert engine.audit_verify(LEAD).checkpoints.warnings == []
+    engine.store.dispose()
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
 def test_keys_rotate_old_checkpoints_verify_with_the_old_public_key_kept_trusted(backend: str, tmp_path: Path) -> None:
     with database(backend, tmp_path) as url:
         engine = trail(url)  # two checkpoints signed by key A
