@@ -178,6 +178,7 @@ class Config:
             from workflow.engine import Engine
 
             self._engine = Engine(self.store(must_exist), clock=self.clock())
+            self._engine.audit_config = self.config_path  # (the audit checkpoints' keys: workflow/checkpoints.py)
         return self._engine
 
 

@@ -108,7 +108,10 @@ def scheduler_run(poll: int) -> None:
     from workflow.service import SchedulerService
 
     dispatcher = cfg().dispatcher(click.echo)
-    service = SchedulerService(dispatcher.store, dispatcher, dispatcher.clock, poll=timedelta(seconds=poll))
+    engine = cfg().engine()
+    service = SchedulerService(
+        dispatcher.store, dispatcher, dispatcher.clock, poll=timedelta(seconds=poll), checkpoint=engine.sign_if_due
+    )
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: service.stop())
     service.start()

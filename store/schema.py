@@ -209,6 +209,22 @@ audit_heads = Table(
     _int("entry_id"),
 )
 
+# signed checkpoints of the audit trail (migration 0012): where every chain ended when one was
+# signed, and the Ed25519 signature over it (workflow/signing.py); append-only like ``audit``
+audit_checkpoints = Table(
+    "audit_checkpoints",
+    metadata,
+    _id(),
+    _instant("at"),
+    _text("why"),  # publication, daily or manual
+    _text("head"),  # the one hash of every chain's head (workflow/audit.py combined)
+    _json("heads"),  # chain -> [its head hash, its newest entry id]
+    _int("last_entry_id"),
+    _text("previous"),  # the checkpoint before it (workflow/signing.py digest)
+    _text("key"),  # the signing key's fingerprint
+    _text("signature"),
+)
+
 appeals = Table(
     "appeals",
     metadata,

@@ -27,11 +27,12 @@ from store import schema
 from store.appeals import AppealRows
 from store.attachments import AttachmentRows
 from store.audit import AuditRows
+from store.audit_checkpoints import CheckpointRows
 from store.blobs import blob_store
 from store.checkpoint import SAFETY_PAGES, Checkpointer
 from store.cycles import CycleRows
 from store.drafts import DraftRows
-from store.guard import protect_audit
+from store.guard import protect_audit, protect_checkpoints
 from store.lists import ListRows
 from store.project_pages import ProjectPages
 from store.projects import ProjectRows
@@ -54,7 +55,7 @@ PAGE_SIZE = 16_384
 _CHECKPOINTS = Checkpointer(BUSY_TIMEOUT_MS)  # one thread for the process's SQLite databases
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001"
-HEAD = "0011"  # the newest revision in store/migrations/versions (a test keeps this true)
+HEAD = "0012"  # the newest revision in store/migrations/versions (a test keeps this true)
 
 
 def database_url(db: str | None) -> str:
@@ -177,6 +178,7 @@ class SqlStore:
                 _create_tables(self.engine)
                 with self.engine.begin() as conn:
                     protect_audit(conn)
+                    protect_checkpoints(conn)
                 self._alembic("stamp", HEAD)
             else:
                 self.upgrade()
@@ -365,6 +367,7 @@ class Tx(
     SheetRows,
     ListRows,
     AuditRows,
+    CheckpointRows,
     AppealRows,
     ReminderRows,
     AttachmentRows,

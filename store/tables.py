@@ -60,6 +60,7 @@ ListVersionRow = row_model("ListVersionRow", schema.list_versions)
 ConfirmationRow = row_model("ConfirmationRow", schema.confirmations)
 AuditRow = row_model("AuditRow", schema.audit)
 AuditHeadRow = row_model("AuditHeadRow", schema.audit_heads)
+AuditCheckpointRow = row_model("AuditCheckpointRow", schema.audit_checkpoints)
 AppealRow = row_model("AppealRow", schema.appeals)
 ReminderRow = row_model("ReminderRow", schema.reminders)
 LeaseRow = row_model("LeaseRow", schema.leases)
@@ -82,6 +83,7 @@ ROWS: dict[str, type[SQLModel]] = {
         ConfirmationRow,
         AuditRow,
         AuditHeadRow,
+        AuditCheckpointRow,
         AppealRow,
         ReminderRow,
         LeaseRow,

@@ -52,6 +52,7 @@ TABLES = (
     "audit_heads",
     "attachments",  # (migration 0009: a project's files, and their contents kept in the database)
     "blobs",
+    "audit_checkpoints",  # (migration 0012: the audit trail's signed checkpoints)
 )
 # the web console's sign-ins (migration 0005): kept apart from TABLES, because a page or API
 # call writes a session's last-seen time or a token's last use even when it changes nothing else

@@ -464,7 +464,7 @@ def admin_audit(
         cycles=engine.cycles(),
         program=program,
         report=report,
-        broken=[b.words() for b in report.breaks],
+        broken=[*(b.words() for b in report.breaks), *report.checkpoints.problems],
         head=head,
         entries=shown,
         page=page,

@@ -195,7 +195,16 @@ def audit_verify(
     head: Annotated[str | None, Query(max_length=200)] = None,
 ) -> dict[str, Any]:
     report = engine.audit_verify(user.name, cycle, head)
-    return {"ok": report.ok, "entries": report.entries, "chains": report.chains, "breaks": as_dicts(report.breaks)}
+    checked = report.checkpoints  # (the signed checkpoints: workflow/checkpoints.py)
+    return {
+        "ok": report.ok,
+        "entries": report.entries,
+        "chains": report.chains,
+        "breaks": as_dicts(report.breaks),
+        "checkpoints": checked.count,
+        "checkpoint_problems": [str(p) for p in checked.problems],
+        "warnings": [str(w) for w in checked.warnings],
+    }
 
 
 @router.get("/audit/head", summary="The trail's head hash, to keep outside the server (lead)")

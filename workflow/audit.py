@@ -22,6 +22,7 @@ from itertools import groupby
 from typing import Any
 
 from i18n import Msg
+from i18n import plain as said_plain
 from workflow.jsontext import encoder, sorted_compact
 from workflow.records import AuditEntry, plain
 
@@ -230,7 +231,7 @@ class Break:
 
     chain: str
     entry_id: int | None
-    why: str
+    why: str | Msg  # (a checkpoint's check says it as a message of the catalog)
 
     def __str__(self) -> str:
         where = f"entry {self.entry_id}" if self.entry_id is not None else "the end of the chain"
@@ -324,4 +325,4 @@ def replay_states(entries: Iterable[AuditEntry], fire: Any) -> tuple[dict[int, s
 
 
 def as_dicts(breaks: Sequence[Break]) -> list[dict[str, Any]]:
-    return [{"chain": b.chain, "entry": b.entry_id, "why": b.why} for b in breaks]
+    return [{"chain": b.chain, "entry": b.entry_id, "why": said_plain(b.why)} for b in breaks]

@@ -143,6 +143,7 @@ if TYPE_CHECKING:
             action: str | None = None,
             **data: Any,
         ) -> None: ...
+        def _sign_checkpoint(self, tx: StoreTx, why: str, now: datetime) -> Any: ...
         def _cycle_to(
             self,
             act: ActionContext,

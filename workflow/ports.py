@@ -33,6 +33,7 @@ from workflow.records import (
     User,
     WebSession,
 )
+from workflow.signing import Checkpoint
 
 
 class UserTx(Protocol):
@@ -201,6 +202,20 @@ class AuditTx(Protocol):
     ) -> list[AuditEntry]: ...
 
 
+class CheckpointTx(Protocol):
+    """The audit trail's signed checkpoints (workflow/signing.py): inserted, never changed."""
+
+    def lock_checkpoints(self) -> None:
+        """Queue behind any other transaction writing a checkpoint, until this one ends."""
+
+    def audit_positions(self) -> dict[str, tuple[str, int]]:
+        """Every chain's newest hash and newest entry's id."""
+
+    def add_checkpoint(self, checkpoint: Checkpoint) -> int: ...
+    def audit_checkpoints(self, newest: int | None = None) -> list[Checkpoint]:
+        """The checkpoints in id order (the ``newest`` last ones only, when given)."""
+
+
 class AppealTx(Protocol):
     """Appeals against a project's result."""
 
@@ -248,7 +263,18 @@ class ProjectPageTx(Protocol):
 
 
 class StoreTx(
-    UserTx, CycleTx, ProjectTx, ProjectPageTx, SheetTx, ListTx, AuditTx, AppealTx, ReminderTx, DraftTx, Protocol
+    UserTx,
+    CycleTx,
+    ProjectTx,
+    ProjectPageTx,
+    SheetTx,
+    ListTx,
+    AuditTx,
+    AppealTx,
+    ReminderTx,
+    DraftTx,
+    CheckpointTx,
+    Protocol,
 ):
     """Reads and writes inside one database transaction: every kind of record."""
 

@@ -5,6 +5,9 @@ service takes the database's scheduler lease (a row, so it works on any SQL data
 whatever fell due while nobody was running (marked late, once), then sleeps until the next due
 instant (a date trigger, re-armed after every pass) with a periodic pass as a safety net for
 reminders planned meanwhile. A second service on the same database refuses to start.
+
+It also signs the audit trail's daily checkpoint (workflow/checkpoints.py): an hourly job signs
+one when the newest checkpoint is a day old and the trail has moved since.
 """
 
 from __future__ import annotations
@@ -60,6 +63,7 @@ class SchedulerService:
         lease_ttl: timedelta = timedelta(seconds=90),
         poll: timedelta = timedelta(seconds=60),
         lease_clock: Callable[[], datetime] = utc_now,
+        checkpoint: Callable[[], object] | None = None,
     ):
         self.store = store
         self.dispatcher = dispatcher
@@ -68,6 +72,7 @@ class SchedulerService:
         self.holder = holder or default_holder()
         self.lease_ttl = lease_ttl
         self.poll = poll
+        self.checkpoint = checkpoint  # signs the daily checkpoint when one is due (Engine.sign_if_due)
         self.scheduler: BackgroundScheduler | None = None
         self.passes = 0
         self._lock = threading.Lock()
@@ -107,8 +112,21 @@ class SchedulerService:
             self.renew, IntervalTrigger(seconds=max(1, self.lease_ttl.total_seconds() / 3)), id="renew_lease"
         )
         self.scheduler.add_job(self.wake, IntervalTrigger(seconds=self.poll.total_seconds()), id="poll")
+        if self.checkpoint is not None:
+            self.scheduler.add_job(self.sign, IntervalTrigger(hours=1), id="audit_checkpoint")
         self.scheduler.start()
         self.wake()  # what fell due while nobody was running goes out now, marked late
+        self.sign()  # (a day may have passed while nobody was running)
+
+    def sign(self) -> None:
+        """The daily checkpoint of the audit trail, if one is due; a failure is logged and tried
+        again at the next hour (the reminders go on)."""
+        if self.checkpoint is None or self._stopped.is_set():
+            return
+        try:
+            self.checkpoint()
+        except EvalflowError as exc:
+            log.error("audit_checkpoint_failed", holder=self.holder, message=str(exc))
 
     def wake(self) -> None:
         """One dispatch pass, then re-arm the date trigger for the next due reminder."""

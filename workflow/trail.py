@@ -8,9 +8,7 @@ from typing import Any
 
 from i18n import Msg
 from workflow.audit import Break, Difference, chain_of, combined, replay_states, verify
-from workflow.common import EngineCore, role_of
-from workflow.errors import NotPermitted
-from workflow.ports import StoreTx
+from workflow.checkpoints import CheckpointActions, CheckpointCheck, Tap, check_checkpoints
 from workflow.program import Program
 
 
@@ -19,10 +17,12 @@ class VerifyReport:
     entries: int = 0
     chains: dict[str, str] = field(default_factory=dict)  # chain -> where it ends (its newest hash)
     breaks: list[Break] = field(default_factory=list)
+    # the signed checkpoints' check (workflow/checkpoints.py): its problems make the trail not hold
+    checkpoints: CheckpointCheck = field(default_factory=CheckpointCheck)
 
     @property
     def ok(self) -> bool:
-        return not self.breaks
+        return not self.breaks and not self.checkpoints.problems
 
 
 @dataclass
@@ -48,28 +48,36 @@ class _Counted:
             yield item
 
 
-class TrailActions(EngineCore):
-    """Mixed into the engine: the lead's checks of the audit trail."""
-
-    def _lead_only(self, tx: StoreTx, acting: str | None, what: Msg) -> None:
-        user = self._user(tx, acting)
-        if user.role != "lead":
-            why = Msg("{name} is {role}; the lead checks the trail", name=user.name, role=role_of(user.role))
-            raise NotPermitted(what, Msg("the audit trail"), why)
+class TrailActions(CheckpointActions):
+    """Mixed into the engine: the lead's checks of the audit trail (and its signed checkpoints)."""
 
     def audit_verify(self, acting: str | None, cycle_id: str | None = None, head: str | None = None) -> VerifyReport:
         """Recompute every chain (or one cycle's) and report the first broken entry of each; the
         chains must end where the database's heads say and, given ``head`` (from `audit head`,
-        kept elsewhere), where that says: a cut-off tail is seen too."""
+        kept elsewhere), where that says: a cut-off tail is seen too. Every signed checkpoint is
+        checked with the trusted public keys, and the chains must run through the heads they
+        signed: a rewrite resealed by the database's owner is seen (workflow/checkpoints.py)."""
+        trusted = self.keyring.trusted  # (a key file that cannot be read is said before the trail is read)
         with self._transaction(write=False) as tx:
             self._lead_only(tx, acting, Msg("verify"))
             chain = chain_of(self._cycle(tx, cycle_id).id) if cycle_id else None
             recorded = tx.audit_heads()
             if chain is not None:
                 recorded = {chain: recorded[chain]} if chain in recorded else {}
-            entries = _Counted(tx.audit_entries(cycle_id))
+            checkpoints = tx.audit_checkpoints()
+            positions = {entry for cp in checkpoints for (_, entry) in cp.heads.values()}
+            newest = {c: entry for c, (_, entry) in checkpoints[-1].heads.items()} if checkpoints else {}
+            tap = Tap(tx.audit_entries(cycle_id), positions, newest)
+            # (with no checkpoint there is nothing to note: the entries go to the check directly)
+            entries = _Counted(tap if checkpoints else tap.entries)
             breaks, ends = verify(entries, recorded)
             report = VerifyReport(entries.n, {c: h for c, (h, _) in ends.items()}, breaks)
+            report.checkpoints = check_checkpoints(
+                checkpoints, tap, {b.chain: b for b in breaks}, trusted, chain, self.now(), entries.n
+            )
+            report.breaks = sorted(
+                [*breaks, *report.checkpoints.breaks], key=lambda b: (b.entry_id is None, b.entry_id or 0, b.chain)
+            )
             if head:
                 found = report.chains.get(chain, "") if chain is not None else combined(report.chains)
                 if found != head:

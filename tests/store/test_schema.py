@@ -16,6 +16,7 @@ from store.tables import ROWS
 from workflow import records
 from workflow.attachments import Attachment, Blob
 from workflow.drafts import Draft
+from workflow.signing import Checkpoint
 
 DIALECTS = {"sqlite": sqlite.dialect(), "postgresql": postgresql.dialect()}
 MODEL_TABLES = {name: cls.__table__ for name, cls in ROWS.items()}  # type: ignore[attr-defined]
@@ -38,6 +39,7 @@ RECORDS = {
     "attachments": (Attachment, set()),
     "blobs": (Blob, set()),
     "drafts": (Draft, set()),
+    "audit_checkpoints": (Checkpoint, {"last_entry_id"}),  # (what a checkpoint's heads give)
 }
 
 

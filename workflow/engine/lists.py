@@ -273,6 +273,8 @@ class ListActions(ScoringActions):
                 data["reopenings_closed"] = [p.id for p in reopened]
             reasons = "; ".join(f"appeal {w['appeal']}: {w['reason']}" for w in why)
             self._list_to(act, lst, ListStatus.PUBLISHED, reasons, **data)
+            # the trail as it stands with the publication, signed in its transaction (workflow/checkpoints.py)
+            self._sign_checkpoint(tx, "publication", act.now)
         log.info("list_published", cycle=cycle.id, version=lst.number, correction=bool(published))
         return lst
 
