@@ -169,7 +169,10 @@ def whoami(ctx: click.Context, json_out: bool) -> None:
         click.echo(json.dumps({**me, "server": login.server}, ensure_ascii=False, indent=2))
         return
     city = Msg(", {city}", city=me["city"]) if me.get("city") else ""
-    said = Msg("{name} ({role}{city}) on {server}", name=me["name"], role=me["role"], city=city, server=login.server)
+    from workflow.common import role_of
+
+    role = role_of(me["role"])
+    said = Msg("{name} ({role}{city}) on {server}", name=me["name"], role=role, city=city, server=login.server)
     click.echo(said.render())
 
 

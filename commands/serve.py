@@ -30,7 +30,9 @@ def serve(host: str, port: int, idle_minutes: int, secure_cookies: bool) -> None
 
     engine = cfg().engine()
     app = create_app(engine, idle_minutes=idle_minutes, secure_cookies=secure_cookies)
-    # a command sent by a city's machine (`evalflow login`) runs on this database, settings and clock
+    # a command sent by a city's machine (`evalflow login`) runs on this database, settings and
+    # clock, read with this command tree
+    app.state.cli_root = click.get_current_context().find_root().command
     app.state.cli_env = {
         "EVALFLOW_DATABASE_URL": engine.store.url,
         "EVALFLOW_CONFIG": cfg().config_path or ("evalflow.toml" if Path("evalflow.toml").exists() else None),

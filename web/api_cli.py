@@ -33,7 +33,7 @@ import i18n
 from i18n import Joined, Msg
 from web.api import ERRORS, Eng, Me, Strict
 from workflow.accounts import digest
-from workflow.errors import EvalflowError, InvalidInput, NotPermitted, StoreUnavailable
+from workflow.errors import EvalflowError, InvalidInput, NotFound, NotPermitted, StoreUnavailable
 
 router = APIRouter(prefix="/api", tags=["command line"], responses=ERRORS)
 
@@ -122,9 +122,11 @@ def run_cli(call: Call, user: Me, engine: Eng, request: Request) -> dict[str, An
 
 
 def _run(call: Call, user: str, lang: str, state: Any) -> dict[str, Any]:
-    from cli import main
     from commands.argv import read
 
+    main = getattr(state, "cli_root", None)  # the command tree, given by `evalflow serve`
+    if main is None:
+        raise NotFound("page", "/api/cli")
     try:
         line = read(main, call.argv)
     except click.ClickException as exc:

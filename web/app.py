@@ -147,6 +147,7 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.state.idle = timedelta(minutes=idle_minutes)
     app.state.secure_cookies = secure_cookies
     app.state.cli_env = {}  # what `evalflow serve` was given that a command run for a caller needs too
+    app.state.cli_root = None  # its command tree (`POST /api/cli`: none, when the app is made without it)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     # the templates' words come from the catalog, in the language of the request being answered
     app.state.templates.env.add_extension("jinja2.ext.i18n")
