@@ -22,7 +22,7 @@ import uvicorn
 from click.testing import CliRunner, Result
 
 from cli import main
-from tests.conftest import LEAD, snapshot
+from tests.conftest import LEAD, make_app, snapshot
 from tests.servers import free_port
 from tests.workflow.checkpoints import Staged
 from web.app import create_app
@@ -114,6 +114,14 @@ def test_login_keeps_the_token_in_the_user_s_own_file(remote: Any) -> None:
     assert stat.S_IMODE(r.login.parent.stat().st_mode) == 0o700
     kept = r.login.read_text(encoding="utf-8")
     assert r.url in kept and "ef_" in kept and "evalflow_test" not in kept and ".db" not in kept
+    wrong = CliRunner().invoke(
+        main,
+        ["--lang", "en", "login", "--server", r.url, "--name", "hefei-admin", "--password-stdin"],
+        input="not the password\n",
+        env={**r.env(), "EVALFLOW_LOGIN": str(r.folder / "other.toml")},
+    )
+    assert (wrong.exit_code, wrong.stderr) == (4, "Error: Not signed in: the name or the password is wrong.\n")
+    assert not (r.folder / "other.toml").exists()
     who = r.remote("--lang", "en", "whoami")
     assert who.exit_code == 0, who.output
     assert who.stdout == f"hefei-admin (city-admin, hefei) on {r.url}\n"
@@ -184,6 +192,11 @@ def test_a_city_admin_cannot_set_another_city_s_password(remote: Any) -> None:
     )
     assert snapshot(r.s.store) == before
     assert r.s.engine.sign_in("hefei-admin", PASSWORD).name == "hefei-admin"
+    # their own password, asked on this machine (hidden, twice) and set on the server
+    own = r.remote("--lang", "en", "user", "passwd", "wuhu-admin", stdin="a new one 12345\na new one 12345\n")
+    assert own.exit_code == 0, own.output
+    assert own.stdout.endswith("Password set for wuhu-admin; their sessions have ended\n")
+    assert r.s.engine.sign_in("wuhu-admin", "a new one 12345").name == "wuhu-admin"
 
 
 def test_a_file_goes_to_the_server_and_a_written_file_comes_back(remote: Any, tmp_path: Path) -> None:
@@ -196,15 +209,29 @@ def test_a_file_goes_to_the_server_and_a_written_file_comes_back(remote: Any, tm
     here = tmp_path / "here.md"
     assert r.local(LEAD, "--lang", "en", "report", "--format", "md", "--out", str(here)).exit_code == 0
     assert out.read_text(encoding="utf-8") == here.read_text(encoding="utf-8")
-    # an application file read on the server: the same refusal as on the server (the cycle is past collection)
-    app = tmp_path / "app.json"
-    app.write_text(json.dumps({"unit_name": "x"}), encoding="utf-8")
-    before = snapshot(r.s.store)
-    _same(
-        r.remote("--lang", "en", "project", "submit", str(app)),
-        r.local(LEAD, "--lang", "en", "project", "submit", str(app)),
-    )
-    assert snapshot(r.s.store) == before
+
+
+def test_an_application_file_is_read_on_the_server_and_a_default_file_comes_back_here(
+    remote: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    r = remote("collection", "hefei-applicant")
+    app = tmp_path / "申报书.json"
+    app.write_text(json.dumps(make_app("hefei", 7), ensure_ascii=False), encoding="utf-8")
+    before = {p.id for p in r.s.engine.projects(LEAD, None)}
+    done = r.remote("--lang", "en", "project", "submit", str(app))
+    assert done.exit_code == 0, done.output
+    (new,) = {p.id for p in r.s.engine.projects(LEAD, None)} - before
+    assert done.stdout.startswith(f"Submitted project {new}: ")
+    assert r.s.engine.project(LEAD, new)[0].applicant == "hefei-applicant"  # (the token's user, not a claim)
+    # a file the command names by default is written where the command was typed
+    monkeypatch.chdir(tmp_path)
+    form = r.remote("--lang", "en", "template", "application")
+    assert form.exit_code == 0, form.output
+    (written,) = [p for p in tmp_path.glob("*.xlsx")]
+    assert form.stdout.startswith(f"Wrote {written.name}: sheets ")
+    missing = r.remote("--lang", "en", "project", "submit", str(tmp_path / "nowhere.json"))
+    assert missing.exit_code == 7
+    assert "nowhere.json" in missing.stderr and missing.stderr.count("\n") == 1
 
 
 def test_an_ended_token_asks_to_sign_in_again(remote: Any) -> None:
