@@ -65,6 +65,11 @@ ALLOWED: dict[str, frozenset[str] | None] = {
 # the global options a server does not take from a caller: its database, its settings and its clock are its own
 SERVER_OWN = {"db": "--db", "config_path": "--config", "now": "--now"}
 
+# the server's own environment is the command's, but for who acts, in which language, on which
+# database, settings and clock: those are the call's, or what `evalflow serve` was given
+NOT_PASSED = frozenset(
+    {"EVALFLOW_USER", "EVALFLOW_LOGIN", "EVALFLOW_LANG", "EVALFLOW_DATABASE_URL", "EVALFLOW_CONFIG", "EVALFLOW_NOW"}
+)
 MAX_ARGS = 200
 MAX_ARG = 10_000
 MAX_FILE = 20 * 2**20  # one file sent or sent back (a full report of a cycle is well under it)
@@ -80,8 +85,12 @@ class Call(Strict):
     )
     lang: Annotated[str, Field(max_length=10)] | None = Field(None, description="zh or en (default zh)")
     stdin: Annotated[str, Field(max_length=2**20)] = Field("", description="Standard input (a password)")
-    files: dict[Annotated[str, Field(max_length=MAX_ARG)], str] = Field(
-        default_factory=dict, description="Each file the command reads, by its name as typed: its bytes in base64"
+    files: dict[Annotated[str, Field(max_length=MAX_ARG)], Annotated[str, Field(max_length=MAX_FILE * 4 // 3 + 4)]] = (
+        Field(
+            default_factory=dict,
+            max_length=MAX_ARGS,
+            description="Each file the command reads, by its name as typed: its bytes in base64",
+        )
     )
 
 
@@ -248,12 +257,14 @@ def _placed(value: Any, mapping: dict[str, Path]) -> Any:
 
 def _environment(state: Any, user: str, lang: str) -> dict[str, str]:
     """The command's environment: the server's database and settings, the token's user, the language."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("EVALFLOW_")}
-    for key in ("EVALFLOW_PROGRAMS", "EVALFLOW_CLI_PROCESSES"):
-        if key in os.environ:  # (absolute: the command runs in the call's folder)
-            env[key] = os.pathsep.join(str(Path(p).resolve()) for p in os.environ[key].split(os.pathsep) if p)
-    env.update({k: v for k, v in getattr(state, "cli_env", {}).items() if v})
-    url: str = env.get("EVALFLOW_DATABASE_URL") or state.engine.store.url
+    env = {k: v for k, v in os.environ.items() if k not in NOT_PASSED}
+    if env.get("EVALFLOW_PROGRAMS"):  # (absolute: the command runs in the call's folder)
+        env["EVALFLOW_PROGRAMS"] = os.pathsep.join(
+            str(Path(p).resolve()) for p in env["EVALFLOW_PROGRAMS"].split(os.pathsep) if p
+        )
+    given = {k: v for k, v in getattr(state, "cli_env", {}).items() if v}
+    env.update(given)
+    url: str = given.get("EVALFLOW_DATABASE_URL") or state.engine.store.url
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////"):  # (a file beside the server)
         url = "sqlite:///" + str(Path(url.removeprefix("sqlite:///")).resolve())
     env["EVALFLOW_DATABASE_URL"] = url

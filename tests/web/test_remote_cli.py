@@ -22,10 +22,14 @@ import uvicorn
 from click.testing import CliRunner, Result
 
 from cli import main
-from tests.conftest import LEAD, make_app, snapshot
+from store.sql import SqlStore
+from tests.backends import BACKENDS, database
+from tests.conftest import LEAD, SettableClock, make_app, sh, snapshot
 from tests.servers import free_port
 from tests.workflow.checkpoints import Staged
 from web.app import create_app
+from workflow.engine import Engine
+from workflow.program import ProgramRegistry
 
 PASSWORD = "correct horse 42"
 
@@ -255,3 +259,37 @@ def test_logout_revokes_the_token(remote: Any) -> None:
     assert all(t.revoked_at is not None for t in r.s.engine.tokens(LEAD, "hefei-admin"))
     # signed out, the machine uses no server (and here has no database either)
     assert not os.path.exists(r.login)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_the_takeover_of_the_issue_is_refused_on_both_databases(server: Any, tmp_path: Path, backend: str) -> None:
+    """`evalflow --as 张主任 user passwd hefei-admin` with the database's URL took over a user: through
+    the server, a city's administrator can neither claim the lead nor act on another city's user."""
+    behind, url = server
+    with database(backend, tmp_path) as db:
+        store = SqlStore(db)
+        store.create()
+        engine = Engine(store, ProgramRegistry(), SettableClock(sh(1, 2)))
+        engine.add_user(None, LEAD, "lead", "songjiang")
+        for name, city in (("hefei-admin", "hefei"), ("wuhu-admin", "wuhu")):
+            engine.add_user(LEAD, name, "city-admin", city)
+        app = create_app(engine)
+        app.state.cli_root = main
+        behind.app = app
+        s = Staged(engine, store, SettableClock(sh(1, 2)), {}, {}, {})
+        r = Remote(s, url, tmp_path)
+        engine.set_password(LEAD, "hefei-admin", PASSWORD)
+        assert r.sign_in("wuhu-admin").exit_code == 0
+        r.remote("whoami")
+        before = snapshot(store)
+        for args in (
+            ["--as", LEAD, "user", "passwd", "hefei-admin", "--password-stdin"],
+            ["user", "passwd", "hefei-admin", "--password-stdin"],
+            ["user", "token", "add", "hefei-admin"],
+        ):
+            said = r.remote("--lang", "en", *args, stdin="taken over 12345\n")
+            assert said.exit_code == 4, (args, said.output)
+            assert said.stderr.startswith("Error: Not permitted to ") and said.stderr.count("\n") == 1
+            assert snapshot(store) == before
+        assert engine.sign_in("hefei-admin", PASSWORD).name == "hefei-admin"
+        store.dispose()
