@@ -62,8 +62,9 @@ ALLOWED: dict[str, frozenset[str] | None] = {
     "remind": frozenset({"plan", "list"}),
     "audit": frozenset({"verify", "head", "replay"}),
 }
-# the global options a server does not take from a caller: its database, its settings and its clock are its own
-SERVER_OWN = {"db": "--db", "config_path": "--config", "now": "--now"}
+# the global options a server does not take from a caller: its database, its settings, its clock
+# and its log (which may name what only the operator reads) are its own
+SERVER_OWN = {"db": "--db", "config_path": "--config", "now": "--now", "verbose": "--verbose"}
 
 # the server's own environment is the command's, but for who acts, in which language, on which
 # database, settings and clock: those are the call's, or what `evalflow serve` was given

@@ -174,6 +174,10 @@ def test_a_claim_to_be_another_user_or_to_name_a_database_is_refused(remote: Any
         db.stderr
         == "Error: Not permitted to give --db: the server uses its own; --db is taken only on the server itself.\n"
     )
+    for option in (["--now", "2027-01-01"], ["--verbose"]):
+        said = r.remote("--lang", "en", *option, "cycle", "status")
+        assert (said.exit_code, said.stdout) == (4, "")
+        assert f"Not permitted to give {option[0]}: the server uses its own" in said.stderr
     for args in (["db", "upgrade"], ["init"], ["demo"], ["remind", "due"], ["serve"]):
         said = r.remote("--lang", "en", *args)
         assert said.exit_code == 4, args
