@@ -43,16 +43,29 @@ class Read:
         """Whether the root's option ``name`` is on the command line itself (not from the environment)."""
         return self.root.get_parameter_source(name) == ParameterSource.COMMANDLINE
 
-    def values(self) -> list[tuple[str, Any]]:
-        """Every parameter's value below the root, in order (to compare two readings)."""
-        return [(f"{i}.{k}", v) for i, c in enumerate(self.contexts[1:]) for k, v in sorted(c.params.items())]
+    def values(self, moved: dict[str, str] | None = None) -> list[tuple[str, Any]]:
+        """Every parameter's value below the root, in order (to compare two readings); a file's
+        as text, moved to where ``moved`` puts it (no other value is)."""
+        found: list[tuple[str, Any]] = []
+        for i, ctx in enumerate(self.contexts[1:]):
+            for param in ctx.command.params:
+                if param.name is None or param.name not in ctx.params:
+                    continue
+                value = ctx.params[param.name]
+                if _is_file(param) and value is not None:
+                    where = moved or {}
+                    many = isinstance(value, tuple | list)
+                    texts = tuple(where.get(str(v), str(v)) for v in (value if many else (value,)))
+                    value = texts if many else texts[0]
+                found.append((f"{i}.{param.name}", value))
+        return found
 
     def files(self) -> list[FileArg]:
         """The files the command line names (given on it: a default is the command's own)."""
         found: list[FileArg] = []
         for ctx in self.contexts[1:]:
             for param in ctx.command.params:
-                if not isinstance(param.type, click.Path | click.File) or param.name is None:
+                if not _is_file(param) or param.name is None:
                     continue
                 if ctx.get_parameter_source(param.name) != ParameterSource.COMMANDLINE:
                     continue
@@ -61,6 +74,10 @@ class Read:
                 output = param.name in OUTPUT_PARAMS or (isinstance(param.type, click.File) and "w" in param.type.mode)
                 found += [FileArg(str(v), output) for v in values if v is not None and str(v) != "-"]
         return found
+
+
+def _is_file(param: click.Parameter) -> bool:
+    return isinstance(param.type, click.Path | click.File)
 
 
 def read(root: click.Group, argv: list[str]) -> Read:

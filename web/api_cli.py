@@ -241,19 +241,10 @@ def _rewritten(main: Any, argv: list[str], line: Any, mapping: dict[str, Path]) 
     again = read(main, new)
     placed = {str(p) for p in mapping.values()}
     same = again.path == line.path and all(f.value in placed for f in again.files())
-    expected = [(k, _placed(v, mapping)) for k, v in line.values()]
-    if not same or again.values() != expected:
+    if not same or again.values() != line.values({v: str(p) for v, p in mapping.items()}):
         why = Msg("a file's name is also another value of the command line; name the file by another path")
         raise InvalidInput("file", [why])
     return new
-
-
-def _placed(value: Any, mapping: dict[str, Path]) -> Any:
-    if isinstance(value, tuple):
-        return tuple(_placed(v, mapping) for v in value)
-    if isinstance(value, Path | str) and str(value) in mapping:
-        return type(value)(mapping[str(value)]) if isinstance(value, Path) else str(mapping[str(value)])
-    return value
 
 
 def _environment(state: Any, user: str, lang: str) -> dict[str, str]:

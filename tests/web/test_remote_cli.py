@@ -297,3 +297,28 @@ def test_the_takeover_of_the_issue_is_refused_on_both_databases(server: Any, tmp
             assert snapshot(store) == before
         assert engine.sign_in("hefei-admin", PASSWORD).name == "hefei-admin"
         store.dispose()
+
+
+def test_a_file_not_sent_or_named_twice_is_refused_before_anything_runs(web: Any) -> None:
+    w = web("collection")
+    w.app.state.cli_root = main
+    client = w.api("hefei-applicant")
+    before = snapshot(w.s.store)
+
+    def call(argv: list[str], files: dict[str, str]) -> dict[str, Any]:
+        answer = client.post("/api/cli", json={"argv": argv, "lang": "en", "files": files})
+        assert answer.status_code == 200, answer.text
+        return answer.json()
+
+    unsent = call(["project", "submit", "a.json"], {})
+    assert (unsent["exit_code"], unsent["stderr"]) == (
+        7,
+        "Error: Invalid file: a.json was not sent with the command.\n",
+    )
+    twice = call(["project", "submit", "a.json", "--cycle", "a.json"], {"a.json": "e30="})
+    assert twice["exit_code"] == 7
+    assert "a file's name is also another value of the command line" in twice["stderr"]
+    assert snapshot(w.s.store) == before
+    assert client.post("/api/cli", json={"argv": ["cycle", "status"], "files": {"x": "y" * 100}}).status_code == 200
+    too_many = client.post("/api/cli", json={"argv": ["x"] * 201})
+    assert too_many.status_code == 400
