@@ -131,6 +131,12 @@ def login(server: str, name: str | None, password_stdin: bool) -> None:
     else:
         password = click.prompt(Msg("Password").render(), hide_input=True)
     server = server.rstrip("/")
+    from urllib.parse import urlsplit
+
+    where = urlsplit(server)
+    if where.scheme != "https" and where.hostname not in ("localhost", "127.0.0.1", "::1"):
+        note = Msg("Note: {server} is not HTTPS: the password and the token cross the network in clear", server=server)
+        click.echo(note.render(), err=True)
     got = request(server, "POST", "/api/login", {"name": name, "password": password})
     path = keep_login(Login(server, got["token"], got["name"]))
     said = Msg(
