@@ -26,6 +26,7 @@ from commands import (
     programs,
     projects,
     reminders,
+    remote,
     reports,
     scores,
     serve,
@@ -34,12 +35,13 @@ from commands import (
     users,
 )
 from commands.common import EXIT_CODES_HELP, Config, configure_logging
-from i18n.help import SpeakingGroup
 
 __all__ = ["main"]
 
 
-@click.group(cls=SpeakingGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=remote.ForwardingGroup, epilog=EXIT_CODES_HELP, context_settings={"help_option_names": ["-h", "--help"]}
+)
 @click.version_option(package_name="evalflow", message="evalflow %(version)s")
 @click.option("--db", envvar="EVALFLOW_DATABASE_URL", help="Database file or URL (default ./evalflow.db).")
 @click.option("--as", "user", envvar="EVALFLOW_USER", help="Act as this user (or EVALFLOW_USER).")
@@ -79,6 +81,8 @@ def main(
     ctx.call_on_close(lambda: i18n.reset_language(token))  # (a command run in-process leaves no trace)
 
     before_first_use(lambda: configure_logging(verbose))  # structlog is imported only by a command that logs
+    # a command the server runs for a signed-in machine acts as the token's user, whoever it claims to be
+    user = os.environ.get("EVALFLOW_REMOTE_USER") or user
     ctx.obj = Config(db, user, now, json_out)
     ctx.obj.config_path = config_path
 
@@ -107,6 +111,9 @@ for _command in (
     audit.audit,
     serve.serve,
     demos.demo,
+    remote.login,
+    remote.logout,
+    remote.whoami,
 ):
     main.add_command(_command)
 attachments.register(projects.project)  # `evalflow project attach | attachments | attachment`

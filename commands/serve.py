@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from commands.common import cfg, handled
@@ -34,6 +36,14 @@ def serve(host: str, port: int, idle_minutes: int, secure_cookies: bool, forward
 
     engine = cfg().engine()
     app = create_app(engine, idle_minutes=idle_minutes, secure_cookies=secure_cookies)
+    # a command sent by a city's machine (`evalflow login`) runs on this database, settings and
+    # clock, read with this command tree
+    app.state.cli_root = click.get_current_context().find_root().command
+    app.state.cli_env = {
+        "EVALFLOW_DATABASE_URL": engine.store.url,
+        "EVALFLOW_CONFIG": cfg().config_path or ("evalflow.toml" if Path("evalflow.toml").exists() else None),
+        "EVALFLOW_NOW": cfg().now_text,
+    }
     said = Msg(
         "evalflow console on http://{host}:{port}/ ({store}); Ctrl-C stops it",
         host=host,

@@ -33,6 +33,7 @@ from web import (
     admin,
     api,
     api_admin,
+    api_cli,
     api_files,
     api_listpage,
     api_plist,
@@ -147,6 +148,8 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.state.engine = engine
     app.state.idle = timedelta(minutes=idle_minutes)
     app.state.secure_cookies = secure_cookies
+    app.state.cli_env = {}  # what `evalflow serve` was given that a command run for a caller needs too
+    app.state.cli_root = None  # its command tree (`POST /api/cli`: none, when the app is made without it)
     app.state.templates = Jinja2Templates(directory=str(HERE / "templates"))
     # the templates' words come from the catalog, in the language of the request being answered
     app.state.templates.env.add_extension("jinja2.ext.i18n")
@@ -155,6 +158,7 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     docs_page.install(app)
     app.include_router(api.router)
     app.include_router(api_admin.router)
+    app.include_router(api_cli.router)  # (`evalflow login`: the command line through the server)
     app.include_router(api_listpage.router)
     app.include_router(api_plist.router)
     app.include_router(api_uploads.router)

@@ -53,6 +53,9 @@ PUBLIC = {
     ("POST", "/language"): "choosing the language, also before signing in",
     ("GET", "/api/openapi.json"): "the API's document",
     ("GET", "/api/docs"): "the API's documentation page",
+    ("POST", "/api/login"): "signing the command line in (a name and password give the user's own token)",
+    ("POST", "/api/logout"): "signing the command line out (revokes only the caller's own token)",
+    ("POST", "/api/cli"): "a command as the token's user, each refused as its engine call is (test_remote_cli.py)",
 }
 KINDS = ("project", "city", "lead", "self", "read-all")
 
