@@ -154,6 +154,34 @@ def test_the_api_s_password_check_answers_alike_for_a_wrong_and_a_waiting_passwo
     assert ok.status_code == 200
 
 
+def test_the_command_line_s_sign_in_is_throttled_and_answers_alike(console: Console) -> None:
+    """POST /api/login (evalflow login) counts by address as the console's sign-in does."""
+
+    def login(address: str, name: str, password: str) -> Any:
+        return console.client(address).post("/api/login", json={"name": name, "password": password})
+
+    for _ in range(MAX_FAILURES):
+        assert login(OUTSIDER, HEFEI, "guess-guess-guess").status_code == 401
+    waiting, unknown, wrong = (
+        login(OUTSIDER, HEFEI, PASSWORD),
+        login(OFFICE, "nobody", "guess-guess-guess"),
+        login(OFFICE, LEAD, "guess-guess-guess"),
+    )
+    assert (
+        (waiting.status_code, waiting.json())
+        == (unknown.status_code, unknown.json())
+        == (wrong.status_code, wrong.json())
+    )
+    assert "token" not in waiting.json()
+    # from the office the right password gives the user's own token
+    ok = login(OFFICE, HEFEI, PASSWORD)
+    assert (
+        ok.status_code == 200
+        and ok.json()["name"] == HEFEI
+        and console.engine.token_user(ok.json()["token"]).name == HEFEI
+    )
+
+
 # ------------------------------------------------------------------------------------------ unlocking
 def _throttled(console: Console, name: str = HEFEI) -> None:
     for _ in range(MAX_FAILURES):
