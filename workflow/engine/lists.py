@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from i18n import Joined, Msg
+from i18n import Joined, Msg, Text
 from policies.base import CycleCounts, Rejection, name_rule
 from policies.permissions import permission_problem
 from workflow.common import ActionContext, actor_of, batch_work, list_status_of, party_of, role_of, verb_of
@@ -128,7 +128,7 @@ def unpublished_refused(program: Program, user: User, cycle_id: str) -> NotPermi
         name=user.name,
         role=role_of(user.role),
         roles=Joined([role_of(r) for r in rule.roles], " or "),
-        rule=READ_UNPUBLISHED_LIST,
+        rule=Text(READ_UNPUBLISHED_LIST, "名单查阅范围"),  # (a reader of Chinese reads its name)
     )
     return NotPermitted(Msg("read"), Msg("the list of cycle {cycle}", cycle=cycle_id), why)
 
