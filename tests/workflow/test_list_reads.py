@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+import i18n
 from policies.permissions import ReadRule
 from store.sql import SqlStore
 from tests.backends import BACKENDS, database
@@ -109,11 +110,16 @@ def test_before_publication_scorers_and_applicants_are_refused_the_list(at_stage
     e = s.engine
     e.confirm_list(admin("hefei"), CYCLE, "object", REASON)
     before = snapshot(s.store)
-    for user, role in ((scorer("hefei"), "scorer"), (applicant("wuhu"), "applicant")):
+    for user, role in ((scorer("hefei"), "scorer"), (applicant("hefei"), "applicant")):
         with pytest.raises(NotPermitted) as info:
             e.list_versions(user, CYCLE)
         assert str(info.value) == REFUSED.format(user=user, role=role)
         assert info.value.exit_code == 4
+    with i18n.using("zh_CN"):
+        assert str(info.value) == (
+            "无权执行“查看”（评选周期 g60-2027 的名单）：hefei-applicant 的角色为申报单位；"
+            "名单公布前仅限牵头单位或城市管理员查看（评选方案规定的名单查阅范围）。"
+        )
     assert snapshot(s.store) == before
     # the lead and every city's administrator read the proposed version and its means
     for user in (LEAD, admin("hefei"), admin("jiaxing")):
