@@ -49,6 +49,8 @@ def _print_list(lst: Any, confirmations: list[Any] | None = None, previous: Any 
             if c.decision == "object":
                 city = party_words(c.city, lst.cycle_id)
                 said = Msg("  objection by {city} ({user}): {reason}", city=city, user=c.user, reason=c.reason)
+                if not c.reason:  # (its reasons are the program's read_objection_reasons')
+                    said = Msg("  objection by {city} ({user}), its reasons withheld", city=city, user=c.user)
                 click.echo(said.render())
 
 

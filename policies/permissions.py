@@ -47,3 +47,24 @@ def can_read(actor: Actor, city: str, applicant: str, in_shortlist: bool, joint_
     if actor.role == "city-admin" and city == actor.city:
         return True
     return in_shortlist and joint_stage_begun
+
+
+@dataclass(frozen=True)
+class ReadRule:
+    """Who may read a thing the program guards (a ``read_…`` entry of ``[permissions]``): the
+    ``roles`` read it whoever it concerns; the ``own_city_roles`` only what their own city did
+    (a city's objection to a list version: its reasons)."""
+
+    roles: tuple[str, ...]
+    own_city_roles: tuple[str, ...] = ()
+
+    @classmethod
+    def from_data(cls, data: Mapping) -> ReadRule:
+        """The rule as the program file writes it: ``{ roles = [...], own_city_roles = [...] }``."""
+        return cls(roles=tuple(data.get("roles", ())), own_city_roles=tuple(data.get("own_city_roles", ())))
+
+    def allows(self, actor: Actor, city: str | None = None) -> bool:
+        """Whether ``actor`` reads the thing; ``city``: the city it concerns (None: every city's)."""
+        if actor.role in self.roles:
+            return True
+        return city is not None and actor.role in self.own_city_roles and actor.city == city

@@ -174,12 +174,27 @@ def project(project_id: Id, user: Me, engine: Eng) -> dict[str, Any]:
     }
 
 
-@router.get("/cycles/{cycle_id}/list", summary="Every version of the cycle's list with its confirmations")
+@router.get(
+    "/cycles/{cycle_id}/list",
+    summary="Every version of the cycle's list the user may read, with its confirmations",
+    description="Before its publication a version is read only by the roles of the program's"
+    " `read_unpublished_list` (403 while no version is published); an objection's reason only by"
+    " `read_objection_reasons`: for the others it is empty and `reason_withheld` is true.",
+)
 def list_versions(cycle_id: str, user: Me, engine: Eng) -> dict[str, Any]:
     cycle, versions, confirmations = engine.list_versions(user.name, cycle_id)
     return {
         "cycle": cycle.id,
-        "versions": [{**_plain(v), "confirmations": [_plain(c) for c in confirmations[v.id]]} for v in versions],
+        "versions": [
+            {
+                **_plain(v),
+                "confirmations": [
+                    {**_plain(c), "reason_withheld": c.decision == "object" and not c.reason}
+                    for c in confirmations[v.id]
+                ],
+            }
+            for v in versions
+        ],
     }
 
 

@@ -16,7 +16,7 @@ from policies.base import Rejection, party_words
 from policies.permissions import permission_problem
 from workflow.actions import Action
 from workflow.common import actor_of
-from workflow.errors import InvalidInput, NotFound
+from workflow.errors import InvalidInput, NotFound, NotPermitted
 from workflow.form import shown
 from workflow.program import Program
 from workflow.records import Cycle, Project, User
@@ -82,7 +82,10 @@ def listed_categories(engine: Any, user: User, cycle: Cycle, projects: list[Proj
 
 def published_categories(engine: Any, user: User, cycle: Cycle) -> dict[int, str]:
     """Each project's category on the published list (empty before one is published)."""
-    _, versions, _ = engine.list_versions(user.name, cycle.id)
+    try:
+        _, versions, _ = engine.list_versions(user.name, cycle.id)
+    except NotPermitted:  # (a reader of published lists only, while none is published)
+        return {}
     published = [v for v in versions if v.status == "published"]
     return {e.project_id: e.category for e in published[-1].entries} if published else {}
 
@@ -648,6 +651,8 @@ def version_changes(
             general: Any = Joined(
                 [
                     Msg("objection of {city}: {reason}", city=party_words(program.parties, c.city), reason=c.reason)
+                    if c.reason
+                    else Msg("objection of {city}", city=party_words(program.parties, c.city))  # (reasons withheld)
                     for c in objections
                 ],
                 "; ",

@@ -47,8 +47,8 @@ def status_line(html: str) -> str:
         ("joint_scoring", admin("hefei"), set()),
         ("proposed", LEAD, {"propose"}),  # a new version supersedes the proposed one
         ("proposed", admin("hefei"), {"confirm", "object"}),
-        ("proposed", scorer("hefei"), set()),
-        ("proposed", applicant("hefei"), set()),
+        ("published", scorer("hefei"), set()),  # (before publication they read no list: below)
+        ("published", applicant("hefei"), set()),
         ("confirmed", LEAD, {"publish"}),
         ("confirmed", admin("hefei"), set()),
         ("published", LEAD, set()),
@@ -64,6 +64,15 @@ def test_each_list_action_is_shown_only_when_it_can_be_taken(web, checkpoint, us
     opened = w.s.engine.list_actions(user, CYCLE)
     assert set(opened.open) == expected - {"advance"}
     assert bool(waiting(page.text)) == (not expected)
+
+
+@pytest.mark.parametrize("user", [scorer("hefei"), applicant("hefei")])
+def test_before_publication_a_scorer_or_applicant_is_refused_the_list_page(web, user):
+    """The program's read_unpublished_list (G60: the lead and the cities' administrators)."""
+    w = web("proposed")
+    page = w.browser(user).get(f"/list?cycle={CYCLE}")
+    assert page.status_code == 403
+    assert "read_unpublished_list" in page.text and "94.0000" not in page.text
 
 
 def test_the_line_says_why_nothing_can_be_done_in_chinese(web):

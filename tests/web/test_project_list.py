@@ -241,10 +241,13 @@ def test_the_score_column_appears_once_there_are_scores(web):
     assert order == [e.project_id for e in versions[-1].entries]  # best first, as ranked
     asc = listed(lead.get("/projects", params={"sort": "score", "dir": "asc"}).text)
     assert [pid for pid in asc if pid in scores] == list(reversed(order))
-    # a city reads the scores of the proposed list, no other
+    # a city's administrator reads the scores of the proposed list, no other; a scorer (the
+    # program's read_unpublished_list) only those of a published one
     hefei = browse(w, admin("hefei")).get("/projects", params={"sort": "score"}).text
     assert "Score ▼" in hefei
     page_api = w.api(scorer("hefei")).get(f"/api/cycles/{CYCLE}/project-page", params={"limit": 5, "sort": "score"})
+    assert not page_api.json()["scored"] and all(p.get("score") is None for p in page_api.json()["projects"])
+    page_api = w.api(admin("hefei")).get(f"/api/cycles/{CYCLE}/project-page", params={"limit": 5, "sort": "score"})
     body = page_api.json()
     assert body["scored"] and [p["score"] for p in body["projects"]] == [scores[p["id"]] for p in body["projects"]]
     with i18n.using("zh_CN"):

@@ -210,6 +210,7 @@ PLACES: dict[tuple[str, str], Place] = {
     ("GET", "/api/cycles/{cycle_id}/status"): _p("city", "/api/cycles/{cycle}/status", listing=True),
     ("GET", "/api/cycles/{cycle_id}/projects"): _p("project", "/api/cycles/{cycle}/projects", listing=True, wrong=(S,)),
     ("GET", "/api/projects/{project_id}"): _p("project", "/api/projects/{first}", wrong=(S,)),
+    # (at collection no list exists; a proposed list's cells: tests/web/test_route_matrix_lists.py)
     ("GET", "/api/cycles/{cycle_id}/list"): _p("read-all", "/api/cycles/{cycle}/list"),
     ("GET", "/api/cycles/{cycle_id}/appeals"): _p("project", "/api/cycles/{cycle}/appeals", listing=True, wrong=(S,)),
     ("POST", "/api/cycles/{cycle_id}/projects"): _p(

@@ -8,18 +8,19 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from i18n import Joined, Msg
+from i18n import Joined, Msg, Text
 from policies.base import CycleCounts, Rejection, name_rule
 from policies.permissions import permission_problem
-from workflow.common import ActionContext, actor_of, batch_work, list_status_of, party_of, verb_of
+from workflow.common import ActionContext, actor_of, batch_work, list_status_of, party_of, role_of, verb_of
 from workflow.engine.door import MOVE_CHUNK, Move
 from workflow.engine.guards import lifted
 from workflow.engine.scoring import ScoringActions
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, NotPermitted
 from workflow.log import get_logger
 from workflow.program import PLACE, Program
+from workflow.program.reads import READ_OBJECTION_REASONS, READ_UNPUBLISHED_LIST
 from workflow.ranking import list_changes, show
-from workflow.records import LIST_CHANGES, Confirmation, ListEntry, ListStatus, ListVersion, Project
+from workflow.records import LIST_CHANGES, Confirmation, ListEntry, ListStatus, ListVersion, Project, User
 
 log = get_logger("evalflow.engine")
 
@@ -91,6 +92,45 @@ def _confirmed_again(program: Program, lst: ListVersion, done: set[str], city: s
         "{city} has already confirmed list version {number}", city=party_of(program, city or ""), number=lst.number
     )
     return Rejection("confirm_once", again)
+
+
+# the versions that were published (a corrected one was, until its correction): every user reads them
+PUBLISHED = (ListStatus.PUBLISHED.value, ListStatus.CORRECTED.value)
+
+
+def reads_unpublished(program: Program, user: User) -> bool:
+    """Whether ``user`` reads a list version before its publication (the program's
+    ``read_unpublished_list``)."""
+    return program.read_rule(READ_UNPUBLISHED_LIST).allows(actor_of(user))
+
+
+def readable_versions(program: Program, user: User, versions: Sequence[ListVersion]) -> list[ListVersion]:
+    """The list versions ``user`` may read of ``versions``: every one, or the published ones."""
+    if reads_unpublished(program, user):
+        return list(versions)
+    return [v for v in versions if v.status in PUBLISHED]
+
+
+def scoped_confirmations(program: Program, user: User, confirmations: Sequence[Confirmation]) -> list[Confirmation]:
+    """A version's confirmations as ``user`` may read them: an objection whose reasons the
+    program's ``read_objection_reasons`` keeps from the user keeps its city and who objected,
+    not why (its reason left empty: an objection always gives one)."""
+    rule = program.read_rule(READ_OBJECTION_REASONS)
+    actor = actor_of(user)
+    return [c if c.decision != "object" or rule.allows(actor, c.city) else replace(c, reason="") for c in confirmations]
+
+
+def unpublished_refused(program: Program, user: User, cycle_id: str) -> NotPermitted:
+    """The refusal of a read of a list version before its publication, naming the program's rule."""
+    rule = program.read_rule(READ_UNPUBLISHED_LIST)
+    why = Msg(
+        "{name} is {role}; a list version before its publication is read by {roles} ([permissions] {rule})",
+        name=user.name,
+        role=role_of(user.role),
+        roles=Joined([role_of(r) for r in rule.roles], " or "),
+        rule=Text(READ_UNPUBLISHED_LIST, "名单查阅范围"),  # (a reader of Chinese reads its name)
+    )
+    return NotPermitted(Msg("read"), Msg("the list of cycle {cycle}", cycle=cycle_id), why)
 
 
 def placed_category(program: Program, project: Project, awarded_from: Mapping[int, str]) -> str | None:

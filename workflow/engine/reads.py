@@ -15,7 +15,14 @@ from policies.base import CycleCounts
 from workflow.appeals import may_read_appeal
 from workflow.common import overrides_of, party_of, role_of
 from workflow.engine.door import Door
-from workflow.engine.lists import placed_category
+from workflow.engine.lists import (
+    PUBLISHED,
+    placed_category,
+    readable_versions,
+    reads_unpublished,
+    scoped_confirmations,
+    unpublished_refused,
+)
 from workflow.errors import NotFound, NotPermitted
 from workflow.page_query import Match, PageQuery, enumerate_matches, simplified
 from workflow.ports import StoreTx
@@ -96,7 +103,11 @@ class Reads(Door):
         if act.user.role == "lead":  # (no sheets: an empty ranking)
             _, ranked, _, _ = cast(Any, self)._ranking(act, (), names=False)  # (ScoringActions's)
             return {r.project_id: show(r.score) for r in ranked}
-        latest = act.tx.latest_list(act.cycle.id, entries=True)
+        if reads_unpublished(act.program, act.user):
+            latest = act.tx.latest_list(act.cycle.id, entries=True)
+        else:  # (the program keeps a list's means from this reader until it is published)
+            published = act.tx.list_versions(act.cycle.id, statuses=PUBLISHED)
+            latest = max(published, key=lambda v: v.number) if published else None
         return {e.project_id: e.score for e in latest.entries} if latest is not None else {}
 
     def projects(
@@ -141,7 +152,8 @@ class Reads(Door):
                     assert a.id is not None  # (read from the store)
                     if may_read_appeal(user, a):
                         readable.add(a.id)
-                history = [e for e in (_scoped(e, user, readable) for e in history) if e is not None]
+                lists = reads_unpublished(act.program, user)
+                history = [e for e in (_scoped(e, user, readable, lists) for e in history) if e is not None]
             return project, sheets, history
 
     def unit(self, acting: str | None, unit: str, program_id: str) -> list[tuple[Cycle, Project]]:
@@ -164,13 +176,20 @@ class Reads(Door):
     def list_versions(
         self, acting: str | None, cycle_id: str | None = None
     ) -> tuple[Cycle, list[ListVersion], dict[int, list[Confirmation]]]:
-        """A cycle's list versions, oldest first, with each one's confirmations."""
+        """A cycle's list versions ``acting`` may read, oldest first, with each one's confirmations.
+        The program says who reads a version before its publication (``read_unpublished_list``;
+        the others read the published versions only, and are refused while none is) and who reads
+        why a city objected (``read_objection_reasons``; the others read that it objected)."""
         with self._acting(acting, cycle_id, write=False) as act:
-            versions = act.tx.list_versions(act.cycle.id)
+            program, user = act.program, act.user
+            stored = act.tx.list_versions(act.cycle.id)
+            versions = readable_versions(program, user, stored)
+            if stored and not versions:
+                raise unpublished_refused(program, user, act.cycle.id)
             confirmed: dict[int, list[Confirmation]] = {}
             for v in versions:
                 assert v.id is not None  # (read from the store)
-                confirmed[v.id] = act.tx.confirmations(v.id)
+                confirmed[v.id] = scoped_confirmations(program, user, act.tx.confirmations(v.id))
             return act.cycle, versions, confirmed
 
     def status(self, acting: str | None, cycle_id: str | None = None) -> dict[str, Any]:
@@ -325,10 +344,12 @@ class Reads(Door):
 _APPEAL_ACTIONS = ("appeal", "appeal_upheld", "appeal_dismissed")
 
 
-def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | None:
+def _scoped(entry: AuditEntry, user: User, appeals: set[int], lists: bool = True) -> AuditEntry | None:
     """A project's audit entry as ``user`` (not the lead) may read it: another city's score sheet
     and an appeal the user may not read are left out; a reopening keeps its move but not the
-    appeal's reasons or other cities' superseded sheets. The same scoping as ``project show``."""
+    appeal's reasons or other cities' superseded sheets, nor (``lists`` False: the user does not
+    read a list before its publication) the project's place on an unpublished list version. The
+    same scoping as ``project show``."""
     data = entry.data or {}
     if "scores" in data and (user.role == "applicant" or data.get("city") != user.city):
         return None
@@ -339,7 +360,12 @@ def _scoped(entry: AuditEntry, user: User, appeals: set[int]) -> AuditEntry | No
         if "sheets" in gone:
             gone["sheets"] = [x for x in gone["sheets"] if x.get("city") == user.city]
         reason = entry.reason if data.get("appeal") in appeals else ""
-        return dataclasses.replace(entry, reason=reason, data={**data, "superseded": gone})
+        held = dict(data.get("list") or {})
+        if held and not lists and held.get("status") not in PUBLISHED:
+            held.pop("place", None)  # (its rank, mean and category: the unpublished list's)
+        return dataclasses.replace(
+            entry, reason=reason, data={**data, "superseded": gone, **({"list": held} if held else {})}
+        )
     return entry
 
 

@@ -40,6 +40,7 @@ from workflow.program.model import (
     WindowSpec,
     parse_offset,
 )
+from workflow.program.reads import READS, read_rules
 
 
 def load_program(path: Path) -> Program:
@@ -489,6 +490,8 @@ def _permissions(r: Reading) -> dict[str, Any]:
     if isinstance(form, dict) and form.get("documents"):
         r.actions.add("attach")  # a form that declares documents: someone attaches them (its permission)
     for action, perm in r.table("permissions").items():
+        if action in READS:
+            continue  # (a read, not an action: read_rules below)
         if action not in r.actions:
             r.problems.append(Msg("[permissions] {action!r} is not an action of this program", action=action))
         p = Permission.from_data(perm)
@@ -506,7 +509,8 @@ def _permissions(r: Reading) -> dict[str, Any]:
     missing = sorted(r.actions - set(permissions) - ENGINE_TRIGGERS)
     if missing:
         r.problems.append(Msg("[permissions] nobody may do: {actions}", actions=Joined(missing, ", ")))
-    return {"permissions": permissions}
+    reads = read_rules(r.table("permissions"), permissions, ROLES, r.problems)
+    return {"permissions": permissions, "reads": reads}
 
 
 def _policies(r: Reading) -> dict[str, Any]:

@@ -20,13 +20,14 @@ from transitions import Machine
 
 from i18n import Joined, Msg
 from policies.base import Criterion, Party
-from policies.permissions import Permission
+from policies.permissions import Permission, ReadRule
 from policies.windows import Window
 from stages import StageKind, TransitionSpec
 from workflow.actions import Action
 from workflow.errors import NotFound
 from workflow.form import Form
 from workflow.program.machine import ProgramMachine
+from workflow.program.reads import default_reads
 
 ROLES = ("lead", "city-admin", "scorer", "applicant")
 INITIAL_STATE = "new"
@@ -207,6 +208,9 @@ class Program:
     # the free-text column a sheet carries beside its scores (how far the project has come, say);
     # empty: none
     sheet_note: str = ""
+    # who reads what the program guards: a list version before its publication, an objection's
+    # reasons (the ``read_…`` entries of ``[permissions]``; workflow/program/reads.py)
+    reads: Mapping[str, ReadRule] = field(default_factory=dict)
 
     def category_name(self, category: str, lang: str = "zh") -> str:
         """A category's name for readers (its id in English; "none": not listed)."""
@@ -214,6 +218,10 @@ class Program:
         return found.name if found and lang == "zh" else category
 
     # -- lookups ---------------------------------------------------------------------------
+    def read_rule(self, name: str) -> ReadRule:
+        """The program's rule of who reads ``name`` (READ_UNPUBLISHED_LIST, READ_OBJECTION_REASONS)."""
+        return self.reads.get(name) or default_reads(self.permissions)[name]
+
     def party(self, party_id: str) -> Party:
         """The party of that id (NotFound names the program's cities)."""
         for p in self.parties:
