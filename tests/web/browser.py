@@ -62,22 +62,38 @@ def browser_missing() -> str:
     return ""
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """One headless chromium per test module (starting it is the slow part)."""
+# the one chromium of a test session: the fixture is registered by two conftests (tests/web's
+# and tests/programs'), and two Playwright drivers cannot run at once in one thread
+_LAUNCHED: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session")
+def chromium(request: pytest.FixtureRequest) -> Any:
+    """One headless chromium per test session (starting it is the slow part); every test opens
+    contexts of its own (own cookies, own pages) and closes them, so none sees another's."""
     missing = browser_missing()
     if missing:
         if os.environ.get("EVALFLOW_REQUIRE_BROWSER") == "1":
             pytest.fail(f"EVALFLOW_REQUIRE_BROWSER=1 but {missing}")
         pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
+    if "browser" not in _LAUNCHED:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
+        driver = sync_playwright().start()
+        _LAUNCHED["driver"] = driver
+        _LAUNCHED["browser"] = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        request.config.add_cleanup(_close_chromium)
+    return _LAUNCHED["browser"]
+
+
+def _close_chromium() -> None:
+    browser, driver = _LAUNCHED.pop("browser", None), _LAUNCHED.pop("driver", None)
+    try:
+        if browser is not None:
             browser.close()
+    finally:
+        if driver is not None:
+            driver.stop()
 
 
 @pytest.fixture
