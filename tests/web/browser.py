@@ -1,7 +1,8 @@
-"""What the browser tests share: Debian's chromium under Playwright, `evalflow serve` as a
-subprocess on a test's SQLite file, the command line in-process on the same file, and the page
-steps every story takes (signing in, reading the flash, taking an action through its declared
-form, a refusal that changes nothing, advancing from the dashboard, the bulk award).
+"""What the browser tests share: Debian's chromium under Playwright, the console `evalflow serve`
+builds on a test's SQLite file (served in this process, or the command as a subprocess), the
+command line in-process on the same file, and the page steps every story takes (signing in,
+reading the flash, taking an action through its declared form, a refusal that changes nothing,
+advancing from the dashboard, the bulk award).
 
 Chromium is the Debian package (`.ci/run` installs it); without it a browser test is skipped,
 unless EVALFLOW_REQUIRE_BROWSER=1 (CI), where it fails. Screenshots go to EVALFLOW_ARTIFACTS
@@ -19,6 +20,7 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -60,22 +62,38 @@ def browser_missing() -> str:
     return ""
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """One headless chromium per test module (starting it is the slow part)."""
+# the one chromium of a test session: the fixture is registered by two conftests (tests/web's
+# and tests/programs'), and two Playwright drivers cannot run at once in one thread
+_LAUNCHED: dict[str, Any] = {}
+
+
+@pytest.fixture(scope="session")
+def chromium(request: pytest.FixtureRequest) -> Any:
+    """One headless chromium per test session (starting it is the slow part); every test opens
+    contexts of its own (own cookies, own pages) and closes them, so none sees another's."""
     missing = browser_missing()
     if missing:
         if os.environ.get("EVALFLOW_REQUIRE_BROWSER") == "1":
             pytest.fail(f"EVALFLOW_REQUIRE_BROWSER=1 but {missing}")
         pytest.skip(missing)
-    from playwright.sync_api import sync_playwright
+    if "browser" not in _LAUNCHED:
+        from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
+        driver = sync_playwright().start()
+        _LAUNCHED["driver"] = driver
+        _LAUNCHED["browser"] = driver.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        request.config.add_cleanup(_close_chromium)
+    return _LAUNCHED["browser"]
+
+
+def _close_chromium() -> None:
+    browser, driver = _LAUNCHED.pop("browser", None), _LAUNCHED.pop("driver", None)
+    try:
+        if browser is not None:
             browser.close()
+    finally:
+        if driver is not None:
+            driver.stop()
 
 
 @pytest.fixture
@@ -97,20 +115,77 @@ def evalflow_command() -> list[str]:
 
 
 class Server:
-    """`evalflow --db FILE --now INSTANT serve --port PORT` as a subprocess, on one port throughout.
-    ``env`` is added to the server's environment (EVALFLOW_PROGRAMS, say)."""
+    """The console on the test's SQLite file, on one port throughout, its clock held at the
+    ``--now`` instant of each ``start``. ``env`` is added to the server's environment
+    (EVALFLOW_PROGRAMS, say).
 
-    def __init__(self, db: Path, log: Path, env: Mapping[str, str] | None = None):
+    By default the server runs in this process: uvicorn in a thread, serving the app `evalflow
+    serve` builds (the command line's own Config gives the engine, as ``--db FILE --now INSTANT``
+    would). Starting `evalflow serve` as a subprocess costs seconds of imports on a loaded
+    machine, and the journeys restart the server at every dated window; a restart here builds a
+    new engine and app too, so the sessions kept in the database are still what keeps a browser
+    signed in. ``process=True`` runs the real `evalflow --db FILE --now INSTANT serve --port PORT`
+    subprocess instead (one journey does, so the command itself stays covered)."""
+
+    def __init__(self, db: Path, log: Path, env: Mapping[str, str] | None = None, process: bool = False):
         self.db, self.log = db, log
-        self.env = {**os.environ, **(env or {})}
+        self.added = dict(env or {})
+        self.env = {**os.environ, **self.added}
+        self.process = process
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
         self.output: Any = None
+        self.uvicorn: Any = None
+        self.thread: threading.Thread | None = None
+        self.engine: Any = None
 
     def start(self, now: str) -> None:
         """(Re)start the server with its clock at ``now``; return once it answers."""
         self.stop()
+        if self.process:
+            self._spawn(now)
+        else:
+            self._thread(now)
+
+    def _thread(self, now: str) -> None:
+        import uvicorn
+
+        from commands.common import Config
+        from commands.serve import serve
+        from web.app import create_app
+
+        with self.log.open("a", encoding="utf-8") as log:
+            log.write(f"\n--- in-process: --db {self.db} --now {now} serve --port {self.port}\n")
+        # the options `evalflow serve` would take by default, read from the command itself
+        defaults = {p.name: p.default for p in serve.params}
+        saved = {k: os.environ.get(k) for k in self.added}
+        os.environ.update(self.added)  # (the program folders are read when the engine is made)
+        try:
+            self.engine = Config(str(self.db), None, now, False).engine()
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        app = create_app(self.engine, idle_minutes=defaults["idle_minutes"], secure_cookies=False)
+        config = uvicorn.Config(
+            app, host="127.0.0.1", port=self.port, log_level="warning", access_log=False, timeout_graceful_shutdown=5
+        )
+        self.uvicorn = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.uvicorn.run, name=f"evalflow-serve-{self.port}", daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if not self.thread.is_alive():
+                pytest.fail(f"the in-process console did not start on port {self.port}")
+            if self.uvicorn.started:
+                return
+            time.sleep(0.02)
+        pytest.fail("the in-process console did not start within a minute")
+
+    def _spawn(self, now: str) -> None:
         argv = [*evalflow_command(), "--db", str(self.db), "--now", now, "serve", "--port", str(self.port)]
         with self.log.open("a", encoding="utf-8") as log:
             log.write(f"\n--- {' '.join(argv)}\n")
@@ -133,6 +208,13 @@ class Server:
 
     def stop(self) -> None:
         """Stop the server if it runs."""
+        if self.uvicorn is not None and self.thread is not None:
+            self.uvicorn.should_exit = True
+            self.thread.join(timeout=30)
+            assert not self.thread.is_alive(), "the in-process console did not stop"
+        if self.engine is not None:
+            self.engine.store.dispose()  # (its connections closed: the test may copy or rewrite the file)
+        self.uvicorn, self.thread, self.engine = None, None, None
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:

@@ -28,7 +28,7 @@ def test_an_applicant_attaches_two_documents(chromium, artifacts: Path, at_stage
     Cli(db)(LEAD, NOW, "user", "passwd", who, "--password-stdin", stdin=PASSWORD + "\n")
     for name, data in (("营业执照.pdf", PDF), ("高新技术企业证书.png", PNG), ("执照扫描.pdf", EXE)):
         (tmp_path / name).write_bytes(data)
-    server = Server(db, tmp_path / "server.log")
+    server = Server(db, tmp_path / "server.log", process=True)  # (the real `evalflow serve` command)
     pages = Pages(chromium, artifacts, width=1366)
     try:
         server.start(NOW)
