@@ -83,6 +83,8 @@ def input_problems(value: Any, where: str) -> list[Msg]:
     """Every string in ``value`` (tables, lists and their keys) with a character no input may
     hold, and any nesting deeper than MAX_DEPTH: each named by its place. Walked without recursion,
     so a hostile depth cannot exhaust the stack."""
+    if _clean(value):  # the common case: one quick pass, no place named
+        return []
     problems: list[Msg] = []
     stack: list[tuple[Any, str, int]] = [(value, where, 0)]
     while stack:
@@ -106,6 +108,33 @@ def input_problems(value: Any, where: str) -> list[Msg]:
         if len(problems) >= 20:  # enough to see the pattern; the message stays one readable line
             break
     return problems
+
+
+def _clean(value: Any) -> bool:
+    """Whether ``value`` has nothing :func:`input_problems` would name, found quickly, a level of
+    nesting at a time: exact types only (anything else is left to the careful pass), no place
+    written out."""
+    level = [value]
+    for _ in range(MAX_DEPTH + 1):
+        deeper: list[Any] = []
+        for item in level:
+            kind = type(item)
+            if kind is str:
+                if not item.isprintable() and _BAD.search(item):
+                    return False
+            elif kind is dict:
+                for k in item:
+                    if type(k) is not str or (not k.isprintable() and _BAD.search(k)):
+                        return False
+                deeper.extend(item.values())
+            elif kind is list or kind is tuple:
+                deeper.extend(item)
+            elif isinstance(item, str | Mapping | list | tuple):
+                return False
+        if not deeper:
+            return True
+        level = deeper
+    return False  # (nested deeper than MAX_DEPTH)
 
 
 F = TypeVar("F", bound=Callable[..., Any])
