@@ -74,7 +74,10 @@ def shown_value(value: Any) -> str | Msg:
     be written out by str)."""
     if isinstance(value, int) and not isinstance(value, bool) and abs(value) >= 10**18:
         digits = int(value.bit_length() * 0.30103) + 1
-        return Msg("a number of about {digits} digits", digits=digits)
+        if digits > 4000:  # (str gives up at 4,300 digits)
+            return Msg("a number of about {digits} digits", digits=digits)
+        text = str(abs(value))
+        return f"{'-' if value < 0 else ''}{text[0]}.{text[1:3]}e{len(text) - 1}"
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
 

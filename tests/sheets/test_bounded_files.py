@@ -187,3 +187,19 @@ def test_a_truncated_xlsx_and_a_csv_of_no_known_encoding_are_exit_7(env: Env) ->
     bad.write_bytes(",".join(application_columns(FORM)).encode() + b"\n1,\xff\xff\xff\x80\n")
     out = env.refused("project", "import", str(bad))
     assert "bad.csv" in out and "its text is neither UTF-8 nor GB18030/GBK" in out
+
+
+def test_a_count_of_1e308_in_a_spreadsheet_is_refused_naming_the_field_and_its_range(env: Env) -> None:
+    app = make_app("hefei", 1)
+    app["party_organization"]["members"] = 1e308  # a spreadsheet keeps every number as a float
+    path = env.tmp / "huge.xlsx"
+    write_xlsx(
+        path,
+        [
+            (FORM.sheet, application_columns(FORM), [flat_row(FORM, app, 1)]),
+            (FORM.group.sheet, team_columns(FORM), team_rows(FORM, app, 1)),
+        ],
+    )
+    out = env.refused("project", "import", str(path))
+    assert "party_organization.members (党员数) = 1.00e308 is out of range" in out
+    assert "it must be from 0 to 1000000000" in out
