@@ -359,16 +359,16 @@ def _a_plain_value(value: Any) -> bool:
 
 
 def _list_test(f: FormField) -> Callable[[Any, Mapping[str, str]], bool]:
-    """A list field's test: a list of its codes (or, without choices, of short texts)."""
+    """A list field's test: a list of at most LIST_MAX short texts (its codes)."""
     limit = f.length_limit
 
+    # (codes not among the choices are the program's rules to judge, which name them: the
+    # form bounds only the list's length and its texts)
     def test(value: Any, choices: Mapping[str, str]) -> bool:
-        if not isinstance(value, list):
-            return False
-        if choices:
-            return all(isinstance(v, str) and v in choices for v in value)
-        return len(value) <= LIST_MAX and all(
-            isinstance(v, str) and len(v) <= limit and bad_character(v, True) is None for v in value
+        return (
+            isinstance(value, list)
+            and len(value) <= LIST_MAX
+            and all(isinstance(v, str) and len(v) <= limit and bad_character(v, True) is None for v in value)
         )
 
     return test
@@ -467,10 +467,6 @@ def _text_problem(f: FormField, value: Any, label: Msg) -> Msg:
 
 def _list_problem(f: FormField, value: list[Any], label: Msg) -> Msg:
     """What is wrong with a list answer that is not accepted."""
-    if f.choices:
-        bad = next(v for v in value if not (isinstance(v, str) and v in f.choices))
-        known = Joined([Msg("{code} ({name})", code=k, name=v) for k, v in f.choices.items()], ", ")
-        return Msg("{label} = {value} is not one of: {choices}", label=label, value=shown_value(bad), choices=known)
     if len(value) > LIST_MAX:
         return Msg("{label} has {have} items; the limit is {limit}", label=label, have=len(value), limit=LIST_MAX)
     bad = next(v for v in value if not (isinstance(v, str) and len(v) <= f.length_limit and not bad_character(v, True)))

@@ -94,7 +94,10 @@ def input_problems(value: Any, where: str) -> list[Msg]:
         item, at, depth = stack.pop()
         if isinstance(item, str):
             why = bad_character(item)
-            if why is not None:
+            surrogate = _SURROGATE.search(item) if why is not None else None
+            if surrogate is not None:
+                problems.append(_not_utf8(item, surrogate.start()))
+            elif why is not None:
                 problems.append(Msg("{where} {why}", where=at, why=why))
         elif isinstance(item, Mapping | list | tuple):
             if depth >= MAX_DEPTH:
@@ -138,6 +141,19 @@ def _clean(value: Any) -> bool:
             return True
         level = deeper
     return False  # (nested deeper than MAX_DEPTH)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _not_utf8(text: str, at: int) -> Msg:
+    """A text holding a stand-in for bytes that are not UTF-8 (a terminal or a file in another
+    encoding), said as the command line has always said it: with the text near it."""
+    near = text[max(0, at - 12) : at + 13].encode("utf-8", "replace").decode("utf-8")
+    return Msg(
+        "it holds bytes that are not UTF-8 text{where}; give it in UTF-8 (check the terminal's or the file's encoding)",
+        where=Msg(" (near {text})", text=repr(near)),
+    )
 
 
 F = TypeVar("F", bound=Callable[..., Any])
