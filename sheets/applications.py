@@ -11,7 +11,6 @@ A row whose 申报序号 is 示例 is the template's example and is never import
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping, Sequence
 from datetime import date, datetime
@@ -23,6 +22,7 @@ from policies.base import Party
 from sheets.files import Formula, Table, decode_text, label, read_tables, too_large, write_xlsx
 from workflow.errors import InvalidInput
 from workflow.form import Form, FormField
+from workflow.inputs import load_json, max_import_rows, rows_limit_message
 
 KEY = "申报序号"
 EXAMPLE = "示例"
@@ -459,19 +459,19 @@ def _city(raw: Any, where: Any, zh: str, parties: Sequence[Party], problems: _Pr
 
 def _read_json(path: Path) -> list[tuple[Any, dict[str, Any]]]:
     too_large(path, path.stat().st_size if path.exists() else 0)
+    what = Msg("file {file}", file=str(path))
     try:
-        data = json.loads(decode_text(path.read_bytes(), Msg("file {file}", file=str(path))))
+        # (parsed with bounds: nesting, numbers, and the tables and lists the row limit allows)
+        data = load_json(decode_text(path.read_bytes(), what), what)
     except OSError as exc:
-        raise InvalidInput(
-            Msg("file {file}", file=str(path)), [Msg("cannot be read: {why}", why=exc.strerror)]
-        ) from None
-    except json.JSONDecodeError as exc:
-        raise InvalidInput(Msg("file {file}", file=str(path)), [Msg("not valid JSON: {why}", why=str(exc))]) from None
+        raise InvalidInput(what, [Msg("cannot be read: {why}", why=exc.strerror)]) from None
     if isinstance(data, dict) and isinstance(data.get("applications"), list):
         data = data["applications"]
     if not isinstance(data, list) or not all(isinstance(a, dict) for a in data):
         raise InvalidInput(
-            Msg("file {file}", file=str(path)),
-            [Msg("expected a list of application objects, or {example}", example='{"applications": [...]}')],
+            what, [Msg("expected a list of application objects, or {example}", example='{"applications": [...]}')]
         )
+    limit = max_import_rows()
+    if len(data) > limit:
+        raise InvalidInput(what, [rows_limit_message(limit)])
     return [(label(Msg("application {n}", n=i)), a) for i, a in enumerate(data, start=1)]

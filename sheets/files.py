@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 import os
 import re
 import zipfile
@@ -25,6 +24,7 @@ from typing import Any
 
 from i18n import Msg
 from workflow.errors import InvalidInput
+from workflow.inputs import max_import_rows, rows_limit_message
 
 MAX_IMPORT_MB = 50  # EVALFLOW_MAX_IMPORT_MB overrides
 MAX_UNPACKED_RATIO = 100  # an XLSX may unpack to at most this many times its size
@@ -170,14 +170,21 @@ def _scan_xml(path: Path, names: list[str]) -> bool:
     """Refuse XML with document type or entity declarations (never in a genuine XLSX; the way to
     an "XML bomb"), whichever parser reads it later. Returns whether any sheet holds a formula."""
     formulas = False
+    limit = max_import_rows()
     with zipfile.ZipFile(path) as z:
         for name in names:
             if not name.endswith((".xml", ".rels", ".vml")):
                 continue
             tail = b""
+            rows = 0  # rows with cells in a sheet, counted as the XML streams by: refused before parsing
+            sheet = name.startswith("xl/worksheets/")
             with z.open(name) as f:
                 while chunk := f.read(1 << 20):
                     block = tail + chunk
+                    if sheet:
+                        rows += block.count(b"</row>") - tail.count(b"</row>")
+                        if rows > limit + 1:  # (the header row besides)
+                            raise InvalidInput(_file(path), [rows_limit_message(limit)])
                     if _DECLARATION.search(block):
                         raise InvalidInput(
                             _file(path),
@@ -194,18 +201,23 @@ def _read_xlsx_fast(path: Path) -> list[Table]:
     no sheet holds a formula, so every value read is a value typed in."""
     from python_calamine import CalamineWorkbook
 
+    limit = max_import_rows()
     try:
         wb = CalamineWorkbook.from_path(str(path))
         tables = []
         for name in wb.sheet_names:
-            rows = wb.get_sheet_by_name(name).to_python(skip_empty_area=False)
-            if not rows:
+            rows = iter(wb.get_sheet_by_name(name).iter_rows())  # one row at a time, never the whole list
+            first = next(rows, None)
+            if not first:
                 tables.append(Table(name, []))
                 continue
-            table = Table(name, [_header(v) for v in rows[0]])
-            for number, row in enumerate(rows[1:], start=2):
-                table.rows.append((number, [None if v == "" else v for v in row]))
+            table = Table(name, [_header(v) for v in first])
+            for number, row in enumerate(rows, start=2):
+                values = [None if v == "" else v for v in row]
+                _keep(table, number, values, limit, path)
             tables.append(table)
+    except InvalidInput:
+        raise
     except Exception as exc:  # calamine raises its own kinds for broken files
         raise InvalidInput(_file(path), [Msg("cannot be read as .xlsx: {why}", why=_one_line(exc))]) from None
     return tables
@@ -236,7 +248,7 @@ def _read_xlsx_openpyxl(path: Path) -> list[Table]:
                         if getattr(c, "data_type", None) == "f":
                             v = Formula(str(v))
                         values.append(v)
-                    table.rows.append((number, values))
+                    _keep(table, number, values, max_import_rows(), path)
                 tables.append(table)
         finally:
             wb.close()
@@ -247,7 +259,22 @@ def _read_xlsx_openpyxl(path: Path) -> list[Table]:
     return tables
 
 
-def _one_line(exc: Exception) -> str:
+def _blank_row(values: Sequence[Any]) -> bool:
+    return all(v is None or (isinstance(v, str) and not v.strip()) for v in values)
+
+
+def _keep(table: Table, number: int, values: list[Any], limit: int, path: Path) -> None:
+    """Add a row read from a file to ``table``; refuse the file as soon as a row with content lies
+    beyond the row limit (the header is row 1), before anything more is read. Blank rows are not
+    kept (every reader skips them), so a file of empty rows takes no memory either."""
+    if _blank_row(values):
+        return
+    if number > limit + 1:
+        raise InvalidInput(_file(path), [rows_limit_message(limit)])
+    table.rows.append((number, values))
+
+
+def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
     return f"{type(exc).__name__}: {text[:200]}"
 
@@ -275,25 +302,58 @@ def decode_text(raw: bytes, what: Any) -> str:
         raise InvalidInput(what, [Msg("its text is neither UTF-8 nor GB18030/GBK; save it as UTF-8 CSV")]) from None
 
 
+def text_encoding(path: Path, what: Any) -> str:
+    """The encoding :func:`decode_text` would read the file in, found by reading it in pieces
+    (never whole): ``utf-8-sig``, ``utf-16`` or ``gb18030``; or InvalidInput as decode_text says."""
+    with open(path, "rb") as f:
+        head = f.read(4)
+        candidates: tuple[str, ...] = ("utf-8", "gb18030")
+        if head.startswith(codecs.BOM_UTF8):
+            candidates = ("utf-8-sig",)
+        elif head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            candidates = ("utf-16",)
+        for encoding in candidates:
+            f.seek(0)
+            decoder = codecs.getincrementaldecoder(encoding)()
+            try:
+                while chunk := f.read(1 << 20):
+                    decoder.decode(chunk)
+                decoder.decode(b"", final=True)
+                return encoding
+            except UnicodeDecodeError:
+                continue
+    if candidates == ("utf-16",):
+        raise InvalidInput(what, [Msg("it starts like UTF-16 text but is not")])
+    if candidates == ("utf-8-sig",):
+        raise InvalidInput(what, [Msg("not UTF-8 text")])
+    raise InvalidInput(what, [Msg("its text is neither UTF-8 nor GB18030/GBK; save it as UTF-8 CSV")])
+
+
 def _read_csv(path: Path) -> Table:
     """One table; rows are numbered as a spreadsheet shows them (the header is row 1), whatever
-    line breaks a cell holds. Only the delimiter is guessed; quoting is the standard one."""
-    text = decode_text(path.read_bytes(), _file(path))
-    try:
-        delimiter = csv.Sniffer().sniff(text[:4096], delimiters=",;\t").delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, doublequote=True, quotechar='"')
+    line breaks a cell holds. Only the delimiter is guessed; quoting is the standard one. The file
+    is read as a stream, row by row, and refused at the first row beyond the row limit."""
+    limit = max_import_rows()
     number = 1
     try:
-        header = [_header(h) for h in next(reader, [])]
-        table = Table(path.stem, header)
-        for number, row in enumerate(reader, start=2):
-            table.rows.append((number, [_unescape(v) for v in row]))
+        encoding = text_encoding(path, _file(path))
+        with open(path, encoding=encoding, newline="", errors="strict") as f:
+            try:
+                delimiter = csv.Sniffer().sniff(f.read(4096), delimiters=",;\t").delimiter
+            except csv.Error:
+                delimiter = ","
+            f.seek(0)
+            reader = csv.reader(f, delimiter=delimiter, doublequote=True, quotechar='"')
+            header = [_header(h) for h in next(reader, [])]
+            table = Table(path.stem, header)
+            for number, row in enumerate(reader, start=2):
+                _keep(table, number, [_unescape(v) for v in row], limit, path)
     except csv.Error as exc:
         raise InvalidInput(
             _file(path), [Msg("{where}: {why}", where=Msg("row {n}", n=number + 1), why=str(exc))]
         ) from None
+    except OSError as exc:
+        raise InvalidInput(_file(path), [Msg("cannot be read: {why}", why=exc.strerror)]) from None
     return table
 
 

@@ -4,7 +4,6 @@ separate matter, decided by the program's policies."""
 
 from __future__ import annotations
 
-import json
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any
 from i18n import Msg
 from workflow.errors import InvalidInput
 from workflow.form import Form
+from workflow.inputs import load_json
 
 
 def read_application(path: Path) -> dict[str, Any]:
@@ -23,29 +23,38 @@ def read_application(path: Path) -> dict[str, Any]:
         raise InvalidInput(
             Msg("application file {path}", path=path), [Msg("cannot be read: {why}", why=exc.strerror)]
         ) from None
+    what = Msg("application file {path}", path=path)
     try:
         text = raw.decode("utf-8-sig")
         if path.suffix.lower() == ".json":
-            data = json.loads(text)
+            data = load_json(text, what, rows=100)  # (one application, its team included: far below this)
         elif path.suffix.lower() == ".toml":
             data = tomllib.loads(text)
         else:
-            raise InvalidInput(Msg("application file {path}", path=path), [Msg("use a .toml or .json file")])
+            raise InvalidInput(what, [Msg("use a .toml or .json file")])
     except UnicodeDecodeError:
-        raise InvalidInput(Msg("application file {path}", path=path), [Msg("not UTF-8 text")]) from None
-    except (json.JSONDecodeError, tomllib.TOMLDecodeError) as exc:
-        raise InvalidInput(
-            Msg("application file {path}", path=path), [Msg("cannot be parsed: {why}", why=str(exc))]
-        ) from None
+        raise InvalidInput(what, [Msg("not UTF-8 text")]) from None
+    except RecursionError:
+        raise InvalidInput(what, [Msg("it is nested too deeply to read")]) from None
+    except ValueError as exc:  # tomllib's own errors, and int's limit on digits
+        raise InvalidInput(what, [Msg("cannot be parsed: {why}", why=" ".join(str(exc).split())[:200])]) from None
     if not isinstance(data, dict):
         raise InvalidInput(Msg("application file {path}", path=path), [Msg("the top level must be a table/object")])
     return data
 
 
-def validate_application(data: Mapping[str, Any], form: Form) -> dict[str, Any]:
+def validate_application(
+    data: Mapping[str, Any], form: Form, written: tuple[tuple[str, ...], ...] = ()
+) -> dict[str, Any]:
     """A normalised copy of the application, or InvalidInput listing every missing or bad field
-    of the program's form."""
-    return form.validate(data)
+    of the program's form, and every key that is not one of its fields (``written``: the places
+    where the program's actions write on an application, see :func:`written_paths`)."""
+    return form.validate(data, written)
+
+
+def written_paths(params: Mapping[str, tuple[tuple[str, tuple[str, ...]], ...]]) -> tuple[tuple[str, ...], ...]:
+    """The places a program's actions write on an application, from its ``application_params``."""
+    return tuple(keys for writes in params.values() for _, keys in writes)
 
 
 def written(app: Mapping[str, Any], keys: tuple[str, ...], value: Any) -> dict[str, Any]:

@@ -9,8 +9,10 @@ program's policies.
 
 from __future__ import annotations
 
+import difflib
+import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, cast
 
@@ -19,10 +21,19 @@ from policies.base import Party, parse_date
 from workflow.errors import InvalidInput
 from workflow.files import DEFAULT_MAX_MB, MAX_DOCUMENT_MB
 from workflow.files import KINDS as FILE_KINDS
+from workflow.inputs import bad_character, shown_value
 from workflow.records import plain
 
 KINDS = ("text", "date", "int", "bool", "list", "choice", "party", "number")
 _DOCUMENT_KEYS = frozenset({"id", "zh", "en", "required", "types", "max_mb"})
+_FIELD_KEYS = frozenset({"path", "zh", "kind", "choices", "required", "max_length", "min", "max"})
+# the limits of a field whose program gives none: a name or a line of text, a text answered in
+# paragraphs (``long_text``), a whole number or a number (a count of people, of staff…)
+TEXT_MAX = 200
+LONG_TEXT_MAX = 2000
+NUMBER_MAX = 10**9
+LIST_MAX = 100  # items of a list field without choices
+GROUP_MAX_ROWS = 200  # rows of the form's repeated group
 
 
 @dataclass(frozen=True)
@@ -35,6 +46,17 @@ class FormField:
     kind: str = "text"
     choices: Mapping[str, str] = field(default_factory=dict)
     required: bool = True
+    # the limits of an answer: characters of a text (0: TEXT_MAX, or LONG_TEXT_MAX for a text
+    # answered in paragraphs), the range of a number; ``lines``: the text may hold line breaks
+    max_length: int = 0
+    low: int | float = 0
+    high: int | float = NUMBER_MAX
+    lines: bool = False
+
+    @cached_property
+    def length_limit(self) -> int:
+        """The most characters a text answer may have."""
+        return self.max_length or (LONG_TEXT_MAX if self.lines else TEXT_MAX)
 
     # worked out once per field (kept in the instance, not compared): a form is checked
     # field by field for every application of an import
@@ -91,6 +113,7 @@ class FormGroup:
     flags: tuple[FormField, ...] = ()
     min_rows: int = 1
     missing: str = ""
+    max_rows: int = GROUP_MAX_ROWS
 
 
 @dataclass(frozen=True)
@@ -126,6 +149,7 @@ class Form:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_path", {f.path: f for f in self.fields})
+        object.__setattr__(self, "_known", {(): _known_tree(self, ())})
         # what _fine checks of each field, worked out once (see _accepts)
         object.__setattr__(self, "_checks", tuple((f.parts, *_accepts(f)) for f in self.fields))
         rows = self.group.fields if self.group is not None else ()
@@ -143,13 +167,20 @@ class Form:
     def title_of(self, app: Mapping[str, Any]) -> str:
         return self.field(self.title).get(app)
 
-    def validate(self, data: Mapping[str, Any]) -> dict[str, Any]:
-        """A normalised copy of the application, or InvalidInput listing every missing or bad field."""
-        problems: list[Msg] = []
+    def validate(self, data: Mapping[str, Any], written: tuple[tuple[str, ...], ...] = ()) -> dict[str, Any]:
+        """A normalised copy of the application, or InvalidInput listing every missing or bad field
+        and every key that is not a field of the form (``written``: the places the program's
+        actions write on an application, which it may carry too)."""
+        cache: dict[tuple[tuple[str, ...], ...], dict[str, Any]] = self._known  # type: ignore[attr-defined]
+        known = cache.get(written)
+        if known is None:  # (worked out once for each program's places: an import asks for each row)
+            known = cache[written] = _known_tree(self, written)
+        unknown = _unknown_keys(data, known, "", self.group) if isinstance(data, Mapping) else []
+        problems: list[Msg] = list(unknown)
         out: dict[str, Any] = plain(data)  # a deep copy as JSON would give it: dates as text
         if self.party and self.party_names and type(out) is dict:
             self._party_by_id(out)
-        if type(out) is dict and self._fine(out):
+        if not unknown and type(out) is dict and self._fine(out):
             # the common case, in a few calls per field: nothing to report, only the group's rows to
             # complete as below (no rows at all, where none are needed, are an empty list)
             g = self.group
@@ -178,6 +209,17 @@ class Form:
                     problems.append(Msg("{key} ({label}) is missing{hint}", key=g.key, label=g.zh, hint=hint))
                 if not isinstance(rows, list):
                     out[g.key] = rows = []
+            if len(rows) > g.max_rows:
+                problems.append(
+                    Msg(
+                        "{key} ({label}) has {have} rows; the limit is {limit}",
+                        key=g.key,
+                        label=g.zh,
+                        have=len(rows),
+                        limit=g.max_rows,
+                    )
+                )
+                rows = rows[: g.max_rows]  # (the rows beyond are not looked at: the limit is said once)
             for i, row in enumerate(rows, start=1):
                 if not isinstance(row, dict):
                     problems.append(Msg("{key}[{row}] is not a table", key=g.key, row=i))
@@ -219,7 +261,7 @@ class Form:
         rows = out.get(g.key)
         if type(rows) is not list:
             return not g.min_rows  # (no rows at all are fine only where none are needed)
-        if len(rows) < g.min_rows:
+        if not g.min_rows <= len(rows) <= g.max_rows:
             return False
         for row in rows:
             if type(row) is not dict:
@@ -250,11 +292,11 @@ def _a_date(value: Any, choices: Mapping[str, str]) -> bool:
 
 
 def _a_whole_number(value: Any, choices: Mapping[str, str]) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and not value < 0
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _a_number(value: Any, choices: Mapping[str, str]) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool) and not value < 0
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _a_bool(value: Any, choices: Mapping[str, str]) -> bool:
@@ -281,9 +323,100 @@ _ACCEPTS = {
 
 
 def _accepts(f: FormField) -> tuple[Callable[[Any, Mapping[str, str]], bool], bool, Mapping[str, str]]:
-    """How Form._fine checks a field: (its kind's test, whether it must be given, its choices).
-    Text, a party and any other kind only need an answer."""
-    return _ACCEPTS.get(f.kind, _given), f.required, f.choices
+    """How Form._fine checks a field: (its kind's test within the field's limits, whether it must
+    be given, its choices). Text and a party need an answer of at most the field's length, with no
+    control character (nor a line break, unless the field is answered in paragraphs)."""
+    kind = _ACCEPTS.get(f.kind)
+    if f.kind in ("int", "number"):
+        low, high, number = f.low, f.high, cast(Callable[[Any, Mapping[str, str]], bool], kind)
+
+        def in_range(value: Any, choices: Mapping[str, str]) -> bool:
+            return number(value, choices) and low <= value <= high  # (NaN is in no range)
+
+        return in_range, f.required, f.choices
+    if f.kind == "list":
+        return _list_test(f), f.required, f.choices
+    if kind is not None:
+        return kind, f.required, f.choices
+    limit, one_line = f.length_limit, not f.lines
+
+    def text(value: Any, choices: Mapping[str, str]) -> bool:
+        if type(value) is str:
+            return bool(value.strip()) and len(value) <= limit and bad_character(value, one_line) is None
+        return _a_plain_value(value)
+
+    return text, f.required, f.choices
+
+
+def _a_plain_value(value: Any) -> bool:
+    """A value other than text given for a text (a telephone number as a number): one that can be
+    written as one short line."""
+    if isinstance(value, str):
+        return bool(value.strip())
+    if isinstance(value, bool | float):
+        return True
+    return isinstance(value, int) and abs(value) < 10**18
+
+
+def _list_test(f: FormField) -> Callable[[Any, Mapping[str, str]], bool]:
+    """A list field's test: a list of at most LIST_MAX short texts (its codes)."""
+    limit = f.length_limit
+
+    # (codes not among the choices are the program's rules to judge, which name them: the
+    # form bounds only the list's length and its texts)
+    def test(value: Any, choices: Mapping[str, str]) -> bool:
+        return (
+            isinstance(value, list)
+            and len(value) <= LIST_MAX
+            and all(isinstance(v, str) and len(v) <= limit and bad_character(v, True) is None for v in value)
+        )
+
+    return test
+
+
+def _known_tree(form: Form, written: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
+    """The keys an application of ``form`` may have, as a tree: a section -> its own tree, a field
+    -> None, the group's key -> the group. ``cycle`` (the cycle it is for) is known too."""
+    tree: dict[str, Any] = {"cycle": None}
+    for parts in [*(f.parts for f in form.fields), *written]:
+        holder = tree
+        for part in parts[:-1]:
+            inner = holder.get(part)
+            if not isinstance(inner, dict):
+                inner = holder[part] = {}
+            holder = inner
+        holder.setdefault(parts[-1], None)
+    if form.group is not None:
+        tree[form.group.key] = form.group
+    return tree
+
+
+def _unknown_keys(data: Mapping[str, Any], known: Mapping[str, Any], at: str, group: FormGroup | None) -> list[Msg]:
+    """Every key of ``data`` that is not a field of the form, each named with the nearest known
+    ones (or, with none near, every key known at its place)."""
+    out: list[Msg] = []
+    for key, value in data.items():
+        where = f"{at}.{key}" if at else str(key)
+        if key not in known:
+            out.append(_unknown(where, str(key), list(known)))
+        elif isinstance(known[key], dict) and isinstance(value, Mapping):
+            out += _unknown_keys(value, known[key], where, group)
+        elif isinstance(known[key], FormGroup) and isinstance(value, list):
+            g = known[key]
+            names = [f.name for f in (*g.fields, *g.flags)]
+            for i, row in enumerate(value[: g.max_rows], start=1):
+                if isinstance(row, Mapping):
+                    out += [_unknown(f"{where}[{i}].{k}", str(k), names) for k in row if k not in names]
+        if len(out) >= 10:  # enough to see what is wrong; the message stays readable
+            break
+    return out
+
+
+def _unknown(where: str, key: str, known: list[str]) -> Msg:
+    near = difflib.get_close_matches(key, known, n=3, cutoff=0.6)
+    if near:
+        return Msg("{where} is not a field of the form; did you mean {near}?", where=where, near=Joined(near, ", "))
+    return Msg("{where} is not a field of the form (known here: {known})", where=where, known=Joined(known, ", "))
 
 
 def _field_problems(f: FormField, value: Any, where: str) -> list[Msg]:
@@ -296,11 +429,48 @@ def _field_problems(f: FormField, value: Any, where: str) -> list[Msg]:
     if _blank(value):
         return [Msg("{label} is missing", label=label)] if required else []
     if f.kind == "list":
-        return [Msg("{label} must be a list", label=label)]
+        if not isinstance(value, list):
+            return [Msg("{label} must be a list", label=label)]
+        return [_list_problem(f, value, label)]
     if f.kind == "choice":  # (a list or a table given for a code is simply not one of them)
         known = Joined([Msg("{code} ({name})", code=k, name=v) for k, v in choices.items()], ", ")
-        return [Msg("{label} = {value} is not one of: {choices}", label=label, value=repr(value), choices=known)]
-    return [Msg(_WRONG_KIND[f.kind], label=label, value=repr(value))]
+        return [Msg("{label} = {value} is not one of: {choices}", label=label, value=shown_value(value), choices=known)]
+    if f.kind in _WRONG_KIND:
+        # the right kind, out of range (below zero, where zero is the least: not a count, as ever said)
+        if f.kind in ("int", "number") and _ACCEPTS[f.kind](value, choices) and not (f.low == 0 and value < 0):
+            return [
+                Msg(
+                    "{label} = {value} is out of range: it must be from {low} to {high}",
+                    label=label,
+                    value=shown_value(value),
+                    low=f.low,
+                    high=f.high,
+                )
+            ]
+        return [Msg(_WRONG_KIND[f.kind], label=label, value=shown_value(value))]
+    return [_text_problem(f, value, label)]
+
+
+def _text_problem(f: FormField, value: Any, label: Msg) -> Msg:
+    """What is wrong with a text answer that is given but not accepted."""
+    if not isinstance(value, str):
+        return Msg("{label} = {value} must be text", label=label, value=shown_value(value))
+    if len(value) > f.length_limit:
+        return Msg(
+            "{label} is {length} characters long; the limit is {limit}",
+            label=label,
+            length=len(value),
+            limit=f.length_limit,
+        )
+    return Msg("{label} {why}", label=label, why=bad_character(value, not f.lines))
+
+
+def _list_problem(f: FormField, value: list[Any], label: Msg) -> Msg:
+    """What is wrong with a list answer that is not accepted."""
+    if len(value) > LIST_MAX:
+        return Msg("{label} has {have} items; the limit is {limit}", label=label, have=len(value), limit=LIST_MAX)
+    bad = next(v for v in value if not (isinstance(v, str) and len(v) <= f.length_limit and not bad_character(v, True)))
+    return _text_problem(replace(f, lines=False), bad, label)
 
 
 # what _field_problems says of an answer of another kind (text and a party only need an answer)
@@ -334,7 +504,37 @@ def _field(raw: Any, where: str, problems: list[Msg]) -> FormField | None:
         return None
     if kind == "choice" and not choices:
         problems.append(Msg("{where} {path!r}: a choice field needs its choices", where=where, path=raw["path"]))
-    return FormField(raw["path"], raw["zh"], kind, dict(choices), bool(raw.get("required", True)))
+    unknown = sorted(set(raw) - _FIELD_KEYS)
+    if unknown:
+        problems.append(
+            Msg(
+                "{where} {path!r}: unknown keys {unknown} (keys: {keys})",
+                where=where,
+                path=raw["path"],
+                unknown=Joined(unknown, ", "),
+                keys=Joined(sorted(_FIELD_KEYS), ", "),
+            )
+        )
+    limits: dict[str, Any] = {}
+    for key, name in (("max_length", "max_length"), ("min", "low"), ("max", "high")):
+        value = raw.get(key)
+        if value is None:
+            continue
+        whole = key == "max_length" or kind == "int"
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int if whole else int | float)
+            or not math.isfinite(value)
+            or (key == "max_length" and value < 1)
+        ):
+            problems.append(
+                Msg("{where} {path!r}: {key} must be a finite number", where=where, path=raw["path"], key=key)
+            )
+            continue
+        limits[name] = value
+    if limits.get("low", 0) > limits.get("high", NUMBER_MAX):
+        problems.append(Msg("{where} {path!r}: min is above max", where=where, path=raw["path"]))
+    return FormField(raw["path"], raw["zh"], kind, dict(choices), bool(raw.get("required", True)), **limits)
 
 
 def build_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple[Form | None, list[str]]:
@@ -374,6 +574,10 @@ def read_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple[
             flags = [
                 f for i, r in enumerate(g.get("flags") or []) if (f := _field(r, f"[form.group] flags[{i}]", problems))
             ]
+            max_rows = g.get("max_rows", GROUP_MAX_ROWS)
+            if not isinstance(max_rows, int) or isinstance(max_rows, bool) or max_rows < 1:
+                problems.append(Msg("[form.group] max_rows must be a whole number above 0"))
+                max_rows = GROUP_MAX_ROWS
             group = FormGroup(
                 g["key"],
                 g["zh"],
@@ -382,6 +586,7 @@ def read_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple[
                 tuple(flags),
                 int(g.get("min_rows", 1)),
                 g.get("missing", ""),
+                max_rows,
             )
     documents = _documents(raw.get("documents"), problems)
     editable = raw.get("editable_in", [])
@@ -398,6 +603,8 @@ def read_form(raw: Any, lead: str = "", parties: Sequence[Party] = ()) -> tuple[
         problems.append(Msg("[form] online_notes must be a list of sentences, not {given!r}", given=online))
     if problems:
         return None, problems
+    # a text answered in paragraphs may hold line breaks, and is longer by default
+    fields = [replace(f, lines=True) if f.path in long_text else f for f in fields]
     form = Form(
         name=raw.get("name", "申报表"),
         sheet=raw.get("sheet", "申报表"),

@@ -22,11 +22,13 @@ from workflow.engine.lists import ListActions
 from workflow.engine.portal import PortalActions
 from workflow.engine.projects import ImportResult
 from workflow.engine.reads import Reads, ReportData
+from workflow.inputs import checked_inputs
 from workflow.trail import TrailActions
 
 __all__ = ["MOVE_CHUNK", "AdvanceResult", "Engine", "ImportResult", "ReportData"]
 
 
+@checked_inputs
 class Engine(
     CycleActions, ListActions, Reads, AppealActions, TrailActions, AccountActions, AttachmentActions, PortalActions
 ):

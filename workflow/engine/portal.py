@@ -16,7 +16,7 @@ from typing import Any
 from i18n import Msg
 from policies.base import Rejection, name_rule
 from policies.windows import stage_window
-from workflow.application import validate_application
+from workflow.application import validate_application, written_paths
 from workflow.common import ActionContext, state_of
 from workflow.drafts import Draft
 from workflow.engine.guards import window_words
@@ -124,7 +124,7 @@ class PortalActions(ProjectActions):
             if refused:
                 raise self._refuse(verb, subject, refused, state_of(program, project.state))
             assert form is not None  # (refused above without one)
-            app = validate_application(application, form)
+            app = validate_application(application, form, written_paths(program.application_params))
             if form.party_of(app) != project.city:
                 raise InvalidInput(
                     "application",

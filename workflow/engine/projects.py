@@ -13,7 +13,7 @@ from policies.base import JUDGES_PARTY, NEEDS_APPLICATION, NEEDS_UNIT, CycleCoun
 from policies.permissions import permission_problem
 from policies.windows import stage_window
 from workflow.actions import Action
-from workflow.application import as_submitted, validate_application
+from workflow.application import as_submitted, validate_application, written_paths
 from workflow.common import ActionContext, Verdict, actor_of, batch_work, reopened_allows, verb_of
 from workflow.engine.door import Door, Move
 from workflow.engine.guards import lifted, window_words
@@ -57,7 +57,7 @@ class ProjectActions(Door):
         with self._acting(acting, cycle_id or application.get("cycle")) as act:
             program, cycle = act.program, act.cycle
             form = _form(program)
-            app = validate_application(application, form)
+            app = validate_application(application, form, written_paths(program.application_params))
             city = form.party_of(app)
             project = _new_project(act, city, form.unit_of(app), form.title_of(app), app)
             subject = Msg("application '{name}'", name=project.project_name)
@@ -224,7 +224,7 @@ class ProjectActions(Door):
                 if progress is not None:
                     progress(n)
                 try:
-                    app = validate_application(data, form)
+                    app = validate_application(data, form, written_paths(program.application_params))
                 except InvalidInput as exc:
                     problems += [(label, p) for p in exc.problems]
                     continue
