@@ -72,7 +72,8 @@ def test_before_publication_a_scorer_or_applicant_is_refused_the_list_page(web, 
     w = web("proposed")
     page = w.browser(user).get(f"/list?cycle={CYCLE}")
     assert page.status_code == 403
-    assert "read_unpublished_list" in page.text and "94.0000" not in page.text
+    # (the console reads Chinese: the rule by its Chinese name, not its id)
+    assert "名单查阅范围" in page.text and "94.0000" not in page.text
 
 
 def test_the_line_says_why_nothing_can_be_done_in_chinese(web):

@@ -443,6 +443,7 @@ def test_a_file_named_like_the_uploads_own_notes_is_kept_as_uploaded(tmp_path: P
     otherwise overwrite it, and the import then read the note as applications)."""
     import asyncio
     import io
+    from concurrent.futures import ThreadPoolExecutor
 
     from fastapi import UploadFile
 
@@ -450,8 +451,9 @@ def test_a_file_named_like_the_uploads_own_notes_is_kept_as_uploaded(tmp_path: P
 
     box = UploadBox(tmp_path / "box")
     body = b'[{"applications": "the user\'s own"}]'
-    up = asyncio.run(
-        box.save(UploadFile(io.BytesIO(body), filename="upload.json"), "applications", CYCLE, "s", "u", SUFFIXES)
-    )
+    saving = box.save(UploadFile(io.BytesIO(body), filename="upload.json"), "applications", CYCLE, "s", "u", SUFFIXES)
+    # (in a thread of its own: the browser tests' one chromium keeps an event loop in this one)
+    with ThreadPoolExecutor(1) as thread:
+        up = thread.submit(asyncio.run, saving).result()
     again = box.get(up.id, "s", "applications")
     assert again.name == "upload.json" and again.path.read_bytes() == body
