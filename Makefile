@@ -19,7 +19,7 @@ demo: $(STAMP)
 	$(BIN)/evalflow --db demo-pioneer.db demo --program pioneer-brand
 
 test: $(STAMP)
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q --durations=25
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -q -m soak
