@@ -23,6 +23,8 @@ test: $(STAMP)
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -q -m soak
+	EVALFLOW_RACE_TRIALS=200 EVALFLOW_HYPOTHESIS_EXAMPLES=200 $(BIN)/python -m pytest -q \
+		tests/store/test_concurrency.py tests/workflow/test_stateful.py
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py

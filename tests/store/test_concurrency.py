@@ -10,7 +10,8 @@ administrators name two different projects demonstration at once. Exactly one wi
 is refused by municipal_quota ("has 10 of 10"). The winner is then set back to 'none' (freeing
 the place) before the next trial.
 
-Each race runs EVALFLOW_RACE_TRIALS trials (default 200) per database and per kind of worker.
+Each race runs EVALFLOW_RACE_TRIALS trials (50 in the suite; `make soak` runs 200) per database and per
+kind of worker.
 A trial starts both workers together on a barrier. Raise the number to run it long.
 
 Race 3, nine cities confirming the list at once (issue 24): the lead proposes a version, then
@@ -45,7 +46,7 @@ from cli import main
 from tests.backends import BACKENDS, database
 from tests.conftest import CITIES, LEAD, PROGRAM, YEAR, admin, make_app, sh, snapshot
 
-TRIALS = int(os.environ.get("EVALFLOW_RACE_TRIALS", "200"))
+TRIALS = int(os.environ.get("EVALFLOW_RACE_TRIALS", "50"))
 KINDS = ("threads", "processes")
 
 

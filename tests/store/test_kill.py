@@ -1,7 +1,7 @@
 """Crash safety: a process killed (SIGKILL) at any moment of a batch transition of 5,000 projects
 leaves the whole batch or none of it, never a state changed without its audit entry; the trail
 verifies and replays after every kill, and running the batch again completes it without
-duplicates. 30 kills at random moments."""
+duplicates. 10 kills at random moments in the suite, 30 in `make soak`."""
 
 from __future__ import annotations
 
@@ -87,7 +87,18 @@ def check_trail(db: Path) -> None:
     assert replayed.ok, replayed.differences[:3]
 
 
+def test_kills_at_random_moments_of_a_5000_project_batch(template: Path, tmp_path: Path) -> None:
+    _kills(template, tmp_path, 10)  # (about 35 s: the suite's share; make soak runs thirty)
+
+
+@pytest.mark.soak
 def test_thirty_kills_at_random_moments_of_a_5000_project_batch(template: Path, tmp_path: Path) -> None:
+    _kills(template, tmp_path, 30)
+
+
+def _kills(template: Path, tmp_path: Path, trials: int) -> None:
+    """Kill the batch ``trials`` times at random moments; each time it left all or nothing, and
+    running it again completes it."""
     # how long the batch takes here, so that the kills fall all over it
     whole = tmp_path / "whole.db"
     shutil.copy(template, whole)
@@ -99,7 +110,7 @@ def test_thirty_kills_at_random_moments_of_a_5000_project_batch(template: Path, 
 
     rng = random.Random(30)
     outcomes = {"none": 0, "all": 0}
-    for trial in range(30):
+    for trial in range(trials):
         db = tmp_path / f"k{trial}.db"
         shutil.copy(template, db)
         process = run_batch(db)
