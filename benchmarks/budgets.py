@@ -37,6 +37,8 @@ def budget_lines(figures: Mapping[str, float]) -> list[str]:
         if value is None:
             lines.append(f"  {what}: not measured (its size is not among this run's --sizes / --cli)")
         else:
-            mark = "within" if value <= budget else "OVER"
-            lines.append(f"  {what}: {shown.format(value)}, budget {shown.format(budget)}: {mark}")
+            # judged as shown: "10.0 µs, budget 10.0 µs: OVER" (10.04 > 10) would read as a contradiction
+            said, limit = shown.format(value), shown.format(budget)
+            mark = "within" if float(said.split()[0].rstrip("×")) <= float(limit.split()[0].rstrip("×")) else "OVER"
+            lines.append(f"  {what}: {said}, budget {limit}: {mark}")
     return lines

@@ -138,3 +138,6 @@ def test_each_budget_is_marked_by_its_figure() -> None:
     assert peak.endswith("356 MiB, budget 400 MiB: within"), peak
     (load,) = (x for x in lines if "loading 10,000 projects" in x)
     assert "not measured" in load, load
+    # judged as shown: a figure that rounds to its budget is within it, never "10.0 µs, budget 10.0 µs: OVER"
+    (fired,) = (x for x in budget_lines({"machine": 10.04}) if "read as the machine's" in x)
+    assert fired.endswith("10.0 µs, budget 10.0 µs: within"), fired
