@@ -47,7 +47,6 @@ def audit_verify(cycle_id: str | None, head: str | None, public_keys: tuple[str,
     """Recompute every hash of the trail and check every signed checkpoint; name the first broken
     entry of each chain (exit 11)."""
     from i18n import plain
-    from workflow.audit import as_dicts
     from workflow.errors import TrailBroken
 
     engine = cfg().engine()
@@ -58,13 +57,7 @@ def audit_verify(cycle_id: str | None, head: str | None, public_keys: tuple[str,
     report = engine.audit_verify(cfg().user, cycle_id, head)
     checked = report.checkpoints
     data = {
-        "ok": report.ok,
-        "entries": report.entries,
-        "chains": report.chains,
-        "breaks": as_dicts(report.breaks),
-        "checkpoints": checked.count,
-        "checkpoint_problems": [plain(p) for p in checked.problems],
-        "warnings": [plain(w) for w in checked.warnings],
+        **report.as_dict(plain),
         "newest_checkpoint": checked.newest.as_dict() if checked.newest is not None else None,
     }
     if report.ok:

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from i18n import Msg
-from workflow.audit import Break, Difference, chain_of, combined, replay_states, verify
+from workflow.audit import Break, Difference, as_dicts, chain_of, combined, replay_states, verify
 from workflow.checkpoints import CheckpointActions, CheckpointCheck, Tap, check_checkpoints
 from workflow.program import Program
 
@@ -23,6 +24,18 @@ class VerifyReport:
     @property
     def ok(self) -> bool:
         return not self.breaks and not self.checkpoints.problems
+
+    def as_dict(self, say: Callable[[Any], str]) -> dict[str, Any]:
+        """The report as `audit verify --json` and the API give it, each message said by ``say``."""
+        return {
+            "ok": self.ok,
+            "entries": self.entries,
+            "chains": self.chains,
+            "breaks": as_dicts(self.breaks),
+            "checkpoints": self.checkpoints.count,
+            "checkpoint_problems": [say(p) for p in self.checkpoints.problems],
+            "warnings": [say(w) for w in self.checkpoints.warnings],
+        }
 
 
 @dataclass
