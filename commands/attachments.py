@@ -10,7 +10,7 @@ import click
 
 from commands.common import cfg, expect_version_option, handled, json_option, local, out
 from i18n import Msg
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, os_reason
 from workflow.files import size_words
 
 
@@ -25,7 +25,7 @@ def project_attach(project_id: int, document: str, file: Path, expected_version:
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise InvalidInput(Msg("file"), [Msg("{file} cannot be read: {why}", file=file, why=exc.strerror)]) from None
+        raise InvalidInput(Msg("file"), [Msg("{file} cannot be read: {why}", file=file, why=os_reason(exc))]) from None
     a = cfg().engine().attach(cfg().user, project_id, document, file.name, data, expected_version=expected_version)
     said = Msg(
         "Attached {name} to project {project} as {document} ({size}, sha256 {sha256}); file {id}",

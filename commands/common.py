@@ -233,8 +233,10 @@ def handled(func: Callable[..., Any]) -> Callable[..., Any]:
         except (click.ClickException, click.exceptions.Exit, click.Abort):
             raise
         except OSError as exc:  # a file the user named cannot be read or written (--out, an import)
-            where = f"{exc.filename}: " if exc.filename else ""
-            _fail("file", f"{where}{exc.strerror or exc}", 7)
+            from workflow.errors import os_reason
+
+            why = os_reason(exc)
+            _fail("file", Msg("{file}: {why}", file=exc.filename, why=why) if exc.filename else why, 7)
         except Exception as exc:  # an evalflow bug or an environment failure: still one line
             if isinstance(exc, UnicodeEncodeError) and "surrogates not allowed" in str(exc):
                 _fail("invalid_input", _not_utf8(exc), 7)

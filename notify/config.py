@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from i18n import Msg
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, os_reason
 
 
 @dataclass(frozen=True)
@@ -113,7 +113,7 @@ def load_config(path: str | None) -> NotifyConfig:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
     except OSError as exc:
         raise InvalidInput(
-            Msg("configuration file {file}", file=file), [Msg("cannot be read: {why}", why=exc.strerror)]
+            Msg("configuration file {file}", file=file), [Msg("cannot be read: {why}", why=os_reason(exc))]
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise InvalidInput(

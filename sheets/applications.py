@@ -20,7 +20,7 @@ from typing import Any
 from i18n import Joined, Msg
 from policies.base import Party
 from sheets.files import Formula, Table, decode_text, label, read_tables, too_large, write_xlsx
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, os_reason
 from workflow.form import Form, FormField
 from workflow.inputs import load_json, max_import_rows, rows_limit_message
 
@@ -464,7 +464,7 @@ def _read_json(path: Path) -> list[tuple[Any, dict[str, Any]]]:
         # (parsed with bounds: nesting, numbers, and the tables and lists the row limit allows)
         data = load_json(decode_text(path.read_bytes(), what), what)
     except OSError as exc:
-        raise InvalidInput(what, [Msg("cannot be read: {why}", why=exc.strerror)]) from None
+        raise InvalidInput(what, [Msg("cannot be read: {why}", why=os_reason(exc))]) from None
     if isinstance(data, dict) and isinstance(data.get("applications"), list):
         data = data["applications"]
     if not isinstance(data, list) or not all(isinstance(a, dict) for a in data):

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from i18n import Msg
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, os_reason
 from workflow.inputs import max_import_rows, rows_limit_message
 
 MAX_IMPORT_MB = 50  # EVALFLOW_MAX_IMPORT_MB overrides
@@ -91,7 +91,7 @@ def _check_size(path: Path) -> None:
     try:
         size = path.stat().st_size
     except OSError as exc:
-        raise InvalidInput(_file(path), [Msg("cannot be read: {why}", why=exc.strerror)]) from None
+        raise InvalidInput(_file(path), [Msg("cannot be read: {why}", why=os_reason(exc))]) from None
     too_large(path, size)
 
 
@@ -353,7 +353,7 @@ def _read_csv(path: Path) -> Table:
             _file(path), [Msg("{where}: {why}", where=Msg("row {n}", n=number + 1), why=str(exc))]
         ) from None
     except OSError as exc:
-        raise InvalidInput(_file(path), [Msg("cannot be read: {why}", why=exc.strerror)]) from None
+        raise InvalidInput(_file(path), [Msg("cannot be read: {why}", why=os_reason(exc))]) from None
     return table
 
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from i18n import Msg
-from workflow.errors import InvalidInput
+from workflow.errors import InvalidInput, os_reason
 from workflow.form import Form
 from workflow.inputs import load_json
 
@@ -21,7 +21,7 @@ def read_application(path: Path) -> dict[str, Any]:
         raw = path.read_bytes()
     except OSError as exc:
         raise InvalidInput(
-            Msg("application file {path}", path=path), [Msg("cannot be read: {why}", why=exc.strerror)]
+            Msg("application file {path}", path=path), [Msg("cannot be read: {why}", why=os_reason(exc))]
         ) from None
     what = Msg("application file {path}", path=path)
     try:

@@ -33,7 +33,7 @@ from typing import Any
 from i18n import Msg
 from workflow.audit import GENESIS, Break, chain_of
 from workflow.common import EngineCore, role_of
-from workflow.errors import InvalidInput, NotPermitted
+from workflow.errors import InvalidInput, NotPermitted, os_reason
 from workflow.log import get_logger
 from workflow.ports import StoreTx
 from workflow.records import AuditEntry
@@ -118,7 +118,7 @@ def _private_key(file: Path) -> Any:
         mode = file.stat().st_mode
         data = file.read_bytes()
     except OSError as exc:
-        raise _key_problem(file, Msg("cannot be read: {why}", why=exc.strerror)) from None
+        raise _key_problem(file, Msg("cannot be read: {why}", why=os_reason(exc))) from None
     if os.name == "posix" and mode & (stat.S_IRWXG | stat.S_IRWXO):
         # (as ssh refuses a private key others may read: a key others can read signs nothing)
         raise _key_problem(
@@ -138,7 +138,7 @@ def _public_key(file: Path) -> Any:
     try:
         data = file.read_bytes()
     except OSError as exc:
-        raise _key_problem(file, Msg("cannot be read: {why}", why=exc.strerror)) from None
+        raise _key_problem(file, Msg("cannot be read: {why}", why=os_reason(exc))) from None
     try:
         return read_public(data)
     except ValueError:

@@ -12,6 +12,27 @@ from i18n import Joined, Msg, rendered
 from policies.base import Rejection
 
 
+def os_reason(exc: OSError) -> Msg | str:
+    """Why the system refused a file, in the reader's language: the common causes are messages
+    of the catalog whose English is the system's own words (scripts read them as before); any
+    other cause is the system's text as it is."""
+    import errno
+
+    known = {
+        errno.ENOENT: Msg("No such file or directory"),
+        errno.EACCES: Msg("Permission denied"),
+        errno.EPERM: Msg("Operation not permitted"),
+        errno.EISDIR: Msg("Is a directory"),
+        errno.ENOTDIR: Msg("Not a directory"),
+        errno.EEXIST: Msg("File exists"),
+        errno.ENOSPC: Msg("No space left on device"),
+        errno.EROFS: Msg("Read-only file system"),
+        errno.ENAMETOOLONG: Msg("File name too long"),
+    }
+    found = known.get(exc.errno) if exc.errno is not None else None
+    return found if found is not None else (exc.strerror or str(exc))
+
+
 class EvalflowError(Exception):
     """Base class of every error evalflow reports to a user. Its text is a message of the
     catalog (:attr:`message`), rendered in the reader's language when it is read."""

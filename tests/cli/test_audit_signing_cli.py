@@ -141,3 +141,17 @@ def test_an_auditor_verifies_with_the_public_key_alone(tmp_path: Path) -> None:
     wrong = cli("audit", "verify", "--public-key", f"{other}.pub")
     assert wrong.exit_code == 11
     assert "checkpoint 1 is signed with key" in wrong.stderr and "not one of the trusted public keys" in wrong.stderr
+
+
+def test_a_file_the_system_refuses_is_named_with_the_reason_in_the_readers_language(tmp_path: Path) -> None:
+    """The system's reason after 错误： is Chinese too; under --lang en it stays the system's words."""
+    cli = Cli(tmp_path)
+    missing = tmp_path / "no-such-folder" / "audit.key"
+    english = cli("audit", "keygen", "--out", str(missing), user=None)
+    assert english.exit_code == 7
+    assert english.stderr == f"Error: {missing}: No such file or directory\n"
+    runner = CliRunner()
+    chinese = runner.invoke(main, ["--db", str(cli.db), "--lang", "zh", *NOW, "audit", "keygen", "--out", str(missing)])
+    assert chinese.exit_code == 7
+    assert chinese.stderr == f"错误：{missing}：文件或文件夹不存在\n"
+    assert not missing.parent.exists()

@@ -23,7 +23,7 @@ from policies.base import PARAMS_CHECKS, Band, Criterion, Party
 from policies.permissions import Permission
 from stages import KINDS, TransitionSpec
 from workflow.actions import Edge, read_actions
-from workflow.errors import ProgramInvalid
+from workflow.errors import ProgramInvalid, os_reason
 from workflow.form import Form, read_form
 from workflow.program.graph import unreachable_states
 from workflow.program.model import (
@@ -48,7 +48,7 @@ def load_program(path: Path) -> Program:
     try:
         text = path.read_bytes()
     except OSError as exc:
-        raise ProgramInvalid(_file(path), [Msg("cannot be read: {why}", why=exc.strerror)]) from None
+        raise ProgramInvalid(_file(path), [Msg("cannot be read: {why}", why=os_reason(exc))]) from None
     try:
         data = tomllib.loads(text.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
