@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import itertools
 import json
 import math
 import os
@@ -239,7 +240,8 @@ def plan_of(url: str, limit: int = 500) -> dict[str, Any]:
         projects[city].append(pid)
     every = [pid for pid, _ in rows]
     todo = {
-        c: [[pid, sheet(pid, k)] for pid in every if (pid, c) not in done][:limit] for k, c in enumerate(program_cities)
+        c: list(itertools.islice(([pid, sheet(pid, k)] for pid in every if (pid, c) not in done), limit))
+        for k, c in enumerate(program_cities)
     }
     return {"cities": program_cities, "projects": projects, "todo": todo, "every": every}
 
@@ -270,9 +272,7 @@ def serving(url: str, workers: int, log: Path) -> Iterator[str]:
     port = free_port()
     command = [evalflow(), "--db", url, "--now", NOW, "serve", "--host", "127.0.0.1", "--port", str(port)]
     command += ["--idle-minutes", "600"]  # (a run's sessions stay signed in however long it lasts)
-    if workers > 1:
-        if not serve_has_workers():
-            raise SystemExit(f"evalflow serve has no --workers here: run with --workers 1 (asked {workers})")
+    if workers > 1:  # (main() has checked that this serve takes it)
         command += ["--workers", str(workers)]
     env = {**os.environ, "EVALFLOW_LANG": "zh"}
     env.pop("EVALFLOW_DATABASE_URL", None)
@@ -457,8 +457,11 @@ def people_of(url: str, plan: dict[str, Any], cap: int = 2000) -> dict[str, Any]
         token, _ = engine.new_token(name, name, "bench-web")
         return {"name": name, "session": session, "token": token}
 
-    readers = [{**signed("lead"), "projects": plan["every"][:cap]}]
-    readers += [{**signed(f"{c}-admin"), "projects": plan["projects"][c][:cap]} for c in plan["cities"]]
+    def spread(ids: list[int]) -> list[int]:  # (across the whole list: the ids go city by city)
+        return ids[:: max(1, len(ids) // cap)]
+
+    readers = [{**signed("lead"), "projects": spread(plan["every"])}]
+    readers += [{**signed(f"{c}-admin"), "projects": spread(plan["projects"][c])} for c in plan["cities"]]
     scorers = [{**signed(f"{c}-scorer"), "todo": plan["todo"][c]} for c in plan["cities"]]
     store.dispose()
     return {"readers": readers, "scorers": scorers}
@@ -617,11 +620,16 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     structlog.configure(wrapper_class=structlog.make_filtering_bound_logger(40))  # (the build's events: not the run's)
     args.saturation = [int(x) for x in args.saturation.split(",") if x.strip()]
+    sizes = [int(x) for x in args.sizes.split(",")]
+    if min(sizes) < 45:  # (the recommendation stage closes on five projects of each of the nine cities)
+        parser.error("--sizes: at least 45 projects (five for each city to recommend)")
+    if args.workers > 1 and not serve_has_workers():
+        parser.error(f"--workers {args.workers}: this evalflow serve has no --workers (run with --workers 1)")
     url = os.environ.get("EVALFLOW_BENCH_PG_URL", DEFAULT_URL)
     dbs = Databases(url, args.sqlite)
     results = []
     print(f"evalflow bench-web — {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; loopback only", flush=True)
-    for n in (int(x) for x in args.sizes.split(",")):
+    for n in sizes:
         result = run_size(n, dbs, args)
         print("\n".join(report(result, args.readers, args.scorers)), flush=True)
         results.append(result)
