@@ -302,6 +302,22 @@ def serving(url: str, workers: int, log: Path) -> Iterator[str]:
             process.wait()
 
 
+def settle(address: str, quick: float = 0.5, longest: float = 300.0) -> None:
+    """Wait until the server has answered the requests a phase left queued (locust stops its users,
+    the server still works through what they sent): until the sign-in page answers within
+    ``quick`` seconds, so that the next phase does not measure the last one's backlog."""
+    deadline = time.monotonic() + longest
+    while time.monotonic() < deadline:
+        start = time.perf_counter()
+        try:
+            httpx.get(f"{address}/login", timeout=longest)
+        except httpx.HTTPError:
+            pass
+        if time.perf_counter() - start < quick:
+            return
+        time.sleep(0.5)
+
+
 def sign_in(address: str, name: str) -> dict[str, str]:
     """A browser session (through the sign-in form, as a browser signs in) and an API token
     (POST /api/login, as `evalflow login`) for ``name``: the run checks with it that the server
@@ -409,7 +425,7 @@ def locust(
         "--reset-stats",
         "--only-summary",
         "--stop-timeout",
-        "10",
+        "60",  # (a request in flight at the end is waited for and counted, not dropped)
         "--csv",
         str(prefix),
         "--loglevel",
@@ -418,6 +434,7 @@ def locust(
     ]
     env = {**os.environ, "EVALFLOW_WEBBENCH_PLAN": str(plan_file)}
     done = subprocess.run(command, env=env, capture_output=True, text=True, cwd=work)
+    settle(address)
     stats = Path(f"{prefix}_stats.csv")
     if not stats.exists():
         raise SystemExit(f"locust did not run (exit {done.returncode}): {done.stderr[-2000:]}")
