@@ -511,7 +511,8 @@ def figures_json(f: Figures) -> dict[str, Any]:
 
 def run_size(n: int, dbs: Databases, args: argparse.Namespace) -> dict[str, Any]:
     """Build (if needed), copy, serve and measure the N-project cycle: its figures as JSON."""
-    result: dict[str, Any] = {"projects": n, "workers": args.workers}
+    database = "SQLite" if dbs.folder is not None else "PostgreSQL"
+    result: dict[str, Any] = {"projects": n, "workers": args.workers, "database": database}
     if args.rebuild or not dbs.exists(n):
         target = dbs.built_url(n)
         dbs.create_empty(target)
@@ -561,7 +562,7 @@ def target_of(kind: str, n: int) -> float:
 def report(result: dict[str, Any], readers: int, scorers: int) -> list[str]:
     """A size's figures as a table, each p95 beside its target and the ratio to one request's."""
     n = result["projects"]
-    lines = [f"N = {n:,} projects (PostgreSQL unless --sqlite), {result['workers']} server worker(s)"]
+    lines = [f"N = {n:,} projects on {result['database']}, {result['workers']} server worker(s)"]
     if "build_seconds" in result:
         lines.append(
             f"  built in {result['build_seconds']:.1f} s; copied for this run in {result['copy_seconds']:.1f} s"
