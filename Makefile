@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak lint clean bench bench-import catalog
+.PHONY: demo test soak lint clean bench bench-import bench-web catalog
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,18 @@ bench: $(STAMP)
 
 bench-import: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py
+
+# the console under nine cities' load on PostgreSQL (EVALFLOW_BENCH_PG_URL; README, RESULTS.md):
+# e.g. make bench-web WEB_SIZES=10000 WEB_WORKERS=4
+WEB_SIZES ?= 10000,100000
+WEB_WORKERS ?= 1
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	touch $(BENCH_STAMP)
+
+bench-web: $(BENCH_STAMP)
+	nice $(BIN)/python benchmarks/web_bench.py --sizes $(WEB_SIZES) --workers $(WEB_WORKERS) --json bench-web.json
 
 catalog: $(STAMP)
 	$(BIN)/python -m i18n.catalog
