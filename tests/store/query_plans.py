@@ -210,6 +210,7 @@ def per_cycle_reads(tx: Any, projects: int = 10_000) -> dict[str, Callable[[], A
         "appeals of a project": lambda: tx.appeals(project_id=project),
         "reminders": lambda: tx.reminders(CYCLE),
         "attachments_of": lambda: tx.attachments_of(project),
+        "a score batch's current sheets": lambda: _score_batch(tx, project),
         # (last: it turns the transaction's connection to server-side cursors)
         "audit_entries": lambda: list(tx.audit_entries(CYCLE)),
     }
@@ -226,6 +227,20 @@ def statements_of(store: Any, projects: int = 10_000) -> dict[str, list[tuple[st
                 read()
             out[name] = [(_plain(sql), params) for sql, params in statements]
     return out
+
+
+def _score_batch(tx: Any, project: int) -> None:
+    """A city's score batch of 500 projects: what put_sheets reads of the current sheets before
+    it writes (its insert left out: the empty database has no such projects, and only the read
+    is judged here)."""
+    from workflow.records import ScoreSheet
+
+    sheets = [ScoreSheet(CYCLE, pid, "hefei", "hefei-scorer", {}, {}, 60) for pid in range(project, project + 500)]
+    tx._insert_many = lambda table, records: None  # (this transaction's object only)
+    try:
+        tx.put_sheets(sheets)
+    finally:
+        del tx._insert_many
 
 
 def _plain(sql: str) -> str:
