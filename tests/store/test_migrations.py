@@ -587,7 +587,8 @@ def test_0007_renames_the_columns_and_keeps_every_row_and_index(url: str) -> Non
     assert differences(url) == []
     assert _projects(url, "unit_name", "review_result") == before  # the same rows, under the new names
     assert not {"enterprise_name", "municipal_result"} & set(columns(url, "projects"))
-    assert _indexes(url) == {
+    later = {"ix_projects_cycle_id"}  # (0013: a cycle's projects in id order)
+    assert {n: c for n, c in _indexes(url).items() if n not in later} == {
         name: [RENAMED.get(c, c) for c in cols] for name, cols in indexes.items()
     }  # every index kept, on the renamed columns
     assert _partial(url) == partial  # still only the reopened projects
