@@ -24,6 +24,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from functools import partial
 from typing import Any
 
 from sqlalchemy import event
@@ -194,7 +195,7 @@ def per_cycle_reads(tx: Any, projects: int = 10_000) -> dict[str, Callable[[], A
         "get_project": lambda: tx.get_project(project),
         "get_projects": lambda: tx.get_projects(list(range(project, project + 600))),
         "unit_projects": lambda: tx.unit_projects(PROGRAM, ["单位12", "单位13"]),
-        **{name: (lambda q=q: tx.project_page(CYCLE, q)) for name, q in pages.items()},
+        **{name: partial(tx.project_page, CYCLE, q) for name, q in pages.items()},
         "project_page_ids": lambda: tx.project_page_ids(CYCLE, PageQuery(all_of=[mine])),
         "projects_by_ids": lambda: tx.projects_by_ids(list(range(project, project + 50))),
         "latest_list": lambda: tx.latest_list(CYCLE, entries=False),
@@ -303,7 +304,7 @@ def _judge_scan(node: dict[str, Any], indexes: Indexes, repeated: bool, found: l
     if kind == "Seq Scan":
         found.append(f"{where}: reads the whole table")
         return
-    columns = indexes.get(index, (table, []))[1]
+    columns = indexes.get(str(index), (table, []))[1]
     cond = str(node.get("Index Cond", ""))
     alias = node.get("Alias", table)
     bound = {w for w in _WORD.findall(_unqualified(cond, alias))} & set(columns)
