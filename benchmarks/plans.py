@@ -12,14 +12,19 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from pathlib import Path
 from typing import Any
 
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # (run as a script: the project's packages, and its tests' loader)
 
-from store import schema
-from tests.store.query_plans import BIG, CYCLE, KEY_STATES, forget_statistics, load
+from sqlalchemy import create_engine, text  # noqa: E402
+from sqlalchemy.engine import make_url  # noqa: E402
+
+from store import schema  # noqa: E402
+from tests.store.query_plans import BIG, CYCLE, KEY_STATES, forget_statistics, load  # noqa: E402
 
 COUNT = (
     "SELECT score_sheets.city, count(*) FROM score_sheets WHERE score_sheets.cycle_id = %(cycle)s"
