@@ -572,6 +572,7 @@ def _partial(url: str) -> str:
             q = "SELECT sql FROM sqlite_master WHERE name = 'ix_projects_reopened'"
         else:
             q = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_projects_reopened'"
+            q += " AND schemaname = current_schema()"  # (other tests' schemas have one too)
         return str(conn.execute(sa.text(q)).scalar_one())
 
 
