@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, false, func, or_, select, true
 
 from store import schema
+from store.cycle_range import within_cycle_ids
 from store.rows import TxBase
 from workflow.page_query import Match, PageQuery
 from workflow.ports import ProjectPageTx
@@ -77,7 +78,8 @@ class ProjectPages(TxBase):
 
     def _where(self, cycle_id: str, query: PageQuery) -> list[ColumnElement[bool]]:
         t = schema.projects
-        where: list[ColumnElement[bool]] = [t.c.cycle_id == cycle_id]
+        # (the cycle's run of ids: read in id order, no other cycle's rows first; store/cycle_range.py)
+        where: list[ColumnElement[bool]] = [t.c.cycle_id == cycle_id, within_cycle_ids(cycle_id)]
         for terms in query.all_of:
             where.append(or_(*(self._term(m) for m in terms)) if terms else false())
         text = query.search.strip()

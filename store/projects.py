@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError
 
 from i18n import Msg
 from store import schema
+from store.cycle_range import within_cycle_ids
 from store.rows import TxBase, binders, bound_rows, insert_sql
 from store.schema import UTCDateTime
 from workflow.ports import ProjectTx
@@ -291,7 +292,8 @@ class ProjectRows(TxBase):
         """A cycle's projects, in id order (see _project_rows): callers that rank, place or list
         them leave the applications out."""
         t = schema.projects
-        where = [t.c.cycle_id == cycle_id]
+        # (the cycle's run of ids: read in id order, no other cycle's rows first; store/cycle_range.py)
+        where = [t.c.cycle_id == cycle_id, within_cycle_ids(cycle_id)]
         if cities is not None:
             where.append(t.c.city.in_(list(cities)))
         if states is not None:

@@ -403,7 +403,8 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    assert chain == [HEAD, "0011", "0010", "0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002", FIRST]
+    older = ["0012", "0011", "0010", "0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002"]
+    assert chain == [HEAD, *older, FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
     assert [n.split("_")[0] for n in names] == [
         FIRST,
@@ -417,6 +418,7 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
         "0009",
         "0010",
         "0011",
+        "0012",
         HEAD,
     ]
 
@@ -570,6 +572,7 @@ def _partial(url: str) -> str:
             q = "SELECT sql FROM sqlite_master WHERE name = 'ix_projects_reopened'"
         else:
             q = "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_projects_reopened'"
+            q += " AND schemaname = current_schema()"  # (other tests' schemas have one too)
         return str(conn.execute(sa.text(q)).scalar_one())
 
 
@@ -585,7 +588,8 @@ def test_0007_renames_the_columns_and_keeps_every_row_and_index(url: str) -> Non
     assert differences(url) == []
     assert _projects(url, "unit_name", "review_result") == before  # the same rows, under the new names
     assert not {"enterprise_name", "municipal_result"} & set(columns(url, "projects"))
-    assert _indexes(url) == {
+    later = {"ix_projects_cycle_id"}  # (0013: a cycle's projects in id order)
+    assert {n: c for n, c in _indexes(url).items() if n not in later} == {
         name: [RENAMED.get(c, c) for c in cols] for name, cols in indexes.items()
     }  # every index kept, on the renamed columns
     assert _partial(url) == partial  # still only the reopened projects
@@ -673,3 +677,28 @@ def test_0010_adds_the_drafts_table_and_back(first: str) -> None:
     assert differences(url) == []
     alembic(url, "downgrade", "0008")
     assert "drafts" not in tables(url)
+
+
+# ------------------------------------------------------------------------------ 0013: per-cycle indexes
+def test_0013_adds_the_per_cycle_indexes_keeps_every_row_and_goes_back(first: str) -> None:
+    url = first
+    alembic(url, "upgrade", "0012")
+    before = old_rows(url)
+
+    def indexes(table: str) -> dict[str, list[str]]:
+        return {i["name"]: i["column_names"] for i in sa.inspect(SqlStore(url).engine).get_indexes(table)}
+
+    assert indexes("audit")["ix_audit_cycle_id"] == ["cycle_id"]
+    alembic(url, "upgrade", "0013")
+    assert differences(url) == []
+    assert indexes("score_sheets")["ix_sheets_cycle_project"] == ["cycle_id", "current", "project_id", "city", "scorer"]
+    assert indexes("projects")["ix_projects_cycle_id"] == ["cycle_id", "id"]
+    assert indexes("audit")["ix_audit_cycle"] == ["cycle_id", "id"] and "ix_audit_cycle_id" not in indexes("audit")
+    assert old_rows(url) == before
+    with SqlStore(url).transaction(write=False) as tx:  # the reads the new indexes serve, as before
+        assert [p.id for p in tx.find_projects(CYCLE)] == sorted(r[0] for r in before["projects"])
+    alembic(url, "downgrade", "0012")
+    assert indexes("audit")["ix_audit_cycle_id"] == ["cycle_id"]
+    assert "ix_sheets_cycle_project" not in indexes("score_sheets")
+    assert "ix_projects_cycle_id" not in indexes("projects")
+    assert old_rows(url) == before
