@@ -14,7 +14,7 @@ from i18n import Msg
 from policies.base import party_words
 from web import views
 from web.auth import Me
-from web.pages import done, engine_of, render
+from web.pages import engine_of, render
 from workflow.errors import NotPermitted
 from workflow.records import Cycle, Project, User
 
@@ -96,6 +96,7 @@ def queue_next(request: Request, me: Me, cycle: str | None = None, after: int = 
     q = build(engine, me.user, chosen)
     ids = [p.id for p in q.projects if p.id is not None and p.id != after]
     if not ids:
-        return done(request, me, Msg("Every project is scored."), to=f"/queue?cycle={chosen.id}")
+        # (the queue's page says that every project is scored: a read keeps no flash to write)
+        return RedirectResponse(f"/queue?cycle={chosen.id}", status_code=303)
     target = next((pid for pid in ids if pid > after), ids[0])
     return RedirectResponse(f"/projects/{target}#score-form", status_code=303)
