@@ -55,20 +55,15 @@ def build(engine: Any, user: User, cycle: Cycle, city: str | None = None) -> Que
     scoring = bool(trigger) and program.stage_of_action.get(trigger) == cycle.stage
     if not scoring:
         return Queue(False, city or user.city)
-    projects = engine.projects(user.name, cycle.id, with_application=False)
-    shortlist = sorted((p for p in projects if p.state in program.listable_states), key=lambda p: p.id or 0)
     per_scorer = program.sheets_per == "scorer" and user.role not in ("lead", "city-admin")
-    done_by = engine.scored(user.name, cycle.id, by_scorer=per_scorer)  # one read of the cycle's sheets
+    # counted and read by the database: the projects left, never the whole cycle and its sheets
+    total = engine.unscored(user.name, cycle.id, None, limit=0)[1]  # (the shortlist the user reads)
     if user.role == "lead" and city is None:
-        counts = [
-            (party.id, party.name, sum(1 for p in shortlist if p.id not in done_by.get(party.id, set())))
-            for party in program.parties
-        ]
-        return Queue(True, None, counts=counts, total=len(shortlist))
+        counts = [(p.id, p.name, engine.unscored(user.name, cycle.id, p.id, limit=0)[1]) for p in program.parties]
+        return Queue(True, None, counts=counts, total=total)
     party = city or user.city or ""
-    scored = done_by.get(user.name if per_scorer else party, set())
-    left = [p for p in shortlist if p.id not in scored]
-    return Queue(True, party, projects=left, total=len(shortlist))
+    left, _ = engine.unscored(user.name, cycle.id, user.name if per_scorer else party, by_scorer=per_scorer)
+    return Queue(True, party, projects=left, total=total)
 
 
 @router.get("/queue", response_class=HTMLResponse)

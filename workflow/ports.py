@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from workflow.audit import Item
 from workflow.drafts import DraftTx
-from workflow.page_query import PageQuery
+from workflow.page_query import Match, PageQuery
 from workflow.records import (
     ApiToken,
     Appeal,
@@ -262,11 +263,45 @@ class ProjectPageTx(Protocol):
         """The project list's columns of these projects, in the order of ``ids``."""
 
 
+@dataclass(frozen=True)
+class ProjectGroup:
+    """How many projects of a cycle stand alike in what a to-do reads of them: city, state,
+    reopened stage and which of the asked record lists are filled."""
+
+    city: str
+    state: str
+    reopened_to: str | None
+    filled: frozenset[str]
+    count: int
+
+
+class CountTx(Protocol):
+    """What the dashboard and the scorer's queue count, counted by the database (store/counts.py)."""
+
+    def project_groups(
+        self, cycle_id: str, readable: list[Match] | None, record_keys: Sequence[str] = ()
+    ) -> list[ProjectGroup]:
+        """The readable projects of a cycle counted by city, state, reopened stage and filled record lists."""
+
+    def unscored(
+        self,
+        cycle_id: str,
+        readable: list[Match] | None,
+        states: Sequence[str],
+        party: str | None,
+        by_scorer: bool = False,
+        limit: int | None = None,
+    ) -> tuple[list[Project], int]:
+        """The first ``limit`` readable projects in ``states`` a party (None: anyone) has no current
+        sheet on, and their count."""
+
+
 class StoreTx(
     UserTx,
     CycleTx,
     ProjectTx,
     ProjectPageTx,
+    CountTx,
     SheetTx,
     ListTx,
     AuditTx,

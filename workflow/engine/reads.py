@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, cast
 
@@ -25,7 +25,7 @@ from workflow.engine.lists import (
 )
 from workflow.errors import NotFound, NotPermitted
 from workflow.page_query import Match, PageQuery, enumerate_matches, simplified
-from workflow.ports import StoreTx
+from workflow.ports import ProjectGroup, StoreTx
 from workflow.program import INITIAL_STATE, REOPEN, Program, StatusColumn
 from workflow.ranking import show
 from workflow.records import AuditEntry, Confirmation, Cycle, ListStatus, ListVersion, Project, ScoreSheet, User
@@ -327,6 +327,38 @@ class Reads(Door):
             for who, pid in act.tx.sheet_keys(act.cycle.id, by_scorer, city):
                 out.setdefault(who, set()).add(pid)
             return out
+
+    def project_groups(
+        self, acting: str | None, cycle_id: str | None = None, record_keys: Sequence[str] = ()
+    ) -> list[ProjectGroup]:
+        """The projects ``acting`` may read, counted by the database by city, state, reopened
+        stage and which of ``record_keys`` their record fills: what a to-do reads of a project,
+        so that the dashboard counts its to-do list without loading the projects."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            readable = self.readable_matches(act.user, act.cycle, act.program)
+            return act.tx.project_groups(act.cycle.id, readable, record_keys)
+
+    def unscored(
+        self,
+        acting: str | None,
+        cycle_id: str | None,
+        party: str | None,
+        by_scorer: bool = False,
+        limit: int | None = None,
+    ) -> tuple[builtins.list[Project], int]:
+        """The projects every party scores (the program's listable states) that ``acting`` may read
+        and ``party`` (a city, or ``by_scorer`` a scorer) has no current sheet on, by id: the first
+        ``limit`` (None: every one) and how many (``party`` None: the shortlist itself). The lead
+        asks of any party; anyone else of their own city, or (``by_scorer``) of themself, as
+        ``scored`` reads only those."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            user, program = act.user, act.program
+            own = user.name if by_scorer else user.city
+            if party is not None and user.role != "lead" and party != own:
+                why = Msg("{name} acts for {city}", name=user.name, city=party_of(program, user.city or ""))
+                raise NotPermitted(Msg("read"), Msg("the projects left to score"), why)
+            readable = self.readable_matches(user, act.cycle, program)
+            return act.tx.unscored(act.cycle.id, readable, program.listable_states, party, by_scorer, limit)
 
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
         """A cycle's audit entries, oldest first (the lead)."""

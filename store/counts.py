@@ -1,0 +1,84 @@
+"""What the dashboard and the scorer's queue count, counted by the database: the projects of a
+cycle grouped by what a to-do depends on (city, state, reopened stage, which record lists are
+filled), and the projects a party has not scored yet, counted and windowed. A reader's scope
+is the project list's (``Match`` terms, store/project_pages.py), so a count holds exactly the
+projects the same reader's list would; no application, no record is read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, literal_column, select
+
+from store import schema
+from store.project_pages import PAGE_COLUMNS, ProjectPages
+from workflow.page_query import Match, PageQuery
+from workflow.ports import CountTx, ProjectGroup
+from workflow.records import Project
+
+
+class ProjectCounts(ProjectPages):
+    """Grouped counts of a cycle's projects, and a party's unscored ones."""
+
+    def _scope(self, cycle_id: str, readable: list[Match] | None, states: Sequence[str] | None) -> list[Any]:
+        """The WHERE of a cycle's projects a reader may read (``readable`` None: every one), in
+        ``states`` when given."""
+        query = PageQuery([readable] if readable is not None else [])
+        if states is not None:
+            query.all_of.append([Match(states=tuple(states))])
+        return self._where(cycle_id, query)
+
+    def project_groups(
+        self, cycle_id: str, readable: list[Match] | None, record_keys: Sequence[str] = ()
+    ) -> list[ProjectGroup]:
+        """How many projects of the cycle (those ``readable``) stand in each (city, state,
+        reopened stage, filled ``record_keys``): one grouped count, a row per group."""
+        t = schema.projects
+        keys = tuple(dict.fromkeys(record_keys))
+        filled: list[ColumnElement[Any]] = [self._record_filled(k).label(f"k{n}") for n, k in enumerate(keys)]
+        # (grouped by the filled flags' positions: PostgreSQL groups by an output column's number)
+        q = (
+            select(t.c.city, t.c.state, t.c.reopened_to, *filled, func.count())
+            .where(*self._scope(cycle_id, readable, None))
+            .group_by(*(literal_column(str(n)) for n in range(1, 4 + len(keys))))
+        )
+        out: list[ProjectGroup] = []
+        for row in self.s.connection().execute(q):
+            filled_keys = frozenset(k for k, f in zip(keys, row[3 : 3 + len(keys)], strict=True) if f)
+            out.append(ProjectGroup(row[0], row[1], row[2], filled_keys, row[-1]))
+        return out
+
+    def unscored(
+        self,
+        cycle_id: str,
+        readable: list[Match] | None,
+        states: Sequence[str],
+        party: str | None,
+        by_scorer: bool = False,
+        limit: int | None = None,
+    ) -> tuple[list[Project], int]:
+        """The projects of the cycle in ``states`` (those ``readable``) on which ``party`` (a city,
+        or ``by_scorer`` a scorer) has no current score sheet (``party`` None: every one), by id:
+        the first ``limit`` (None: all; 0: none) with the list's columns, and how many there are."""
+        t, s = schema.projects, schema.score_sheets
+        where = self._scope(cycle_id, readable, states)
+        if party is not None:
+            who = s.c.scorer if by_scorer else s.c.city
+            sheet = exists().where(
+                s.c.cycle_id == cycle_id, s.c.current.is_(True), who == party, s.c.project_id == t.c.id
+            )
+            where.append(~sheet)
+        conn = self.s.connection()
+        total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
+        if limit == 0 or total == 0:
+            return [], total
+        q = select(*(t.c[n] for n in PAGE_COLUMNS)).where(*where).order_by(t.c.id)
+        if limit is not None:
+            q = q.limit(limit)
+        rows = conn.execute(q).all()
+        return [Project(**dict(zip(PAGE_COLUMNS, row, strict=True)), application={}, record={}) for row in rows], total
+
+
+# the type checker holds this backend to its port
+_port: type[CountTx] = ProjectCounts
