@@ -79,6 +79,46 @@ class ProjectCounts(ProjectPages):
         rows = conn.execute(q).all()
         return [Project(**dict(zip(PAGE_COLUMNS, row, strict=True)), application={}, record={}) for row in rows], total
 
+    def sheet_sums_of(self, cycle_id: str, project_ids: Sequence[int]) -> list[tuple[int, int, int]]:
+        """(project, sum of totals, number of sheets) over the current sheets of these projects
+        only: the scores one page of the list shows, not the whole cycle's."""
+        t = schema.score_sheets
+        if not project_ids:
+            return []
+        q = (
+            select(t.c.project_id, func.sum(t.c.total), func.count())
+            .where(t.c.cycle_id == cycle_id, t.c.current.is_(True), t.c.project_id.in_(list(project_ids)))
+            .group_by(t.c.project_id)
+        )
+        return [(pid, int(total), n) for pid, total, n in self.s.connection().execute(q)]
+
+    def sheet_keys_of(
+        self, cycle_id: str, project_ids: Sequence[int], by_scorer: bool = False, city: str | None = None
+    ) -> list[tuple[str, int]]:
+        """``sheet_keys`` of these projects only: who has scored which of one page's projects."""
+        t = schema.score_sheets
+        if not project_ids:
+            return []
+        key = t.c.scorer if by_scorer else t.c.city
+        where = [t.c.cycle_id == cycle_id, t.c.current.is_(True), t.c.project_id.in_(list(project_ids))]
+        if city is not None:
+            where.append(t.c.city == city)
+        return [(who, pid) for who, pid in self.s.connection().execute(select(key, t.c.project_id).where(*where))]
+
+    def any_current_sheet(self, cycle_id: str, states: Sequence[str]) -> bool:
+        """Whether a project of the cycle in ``states`` has a current sheet (one row at most)."""
+        t, s = schema.projects, schema.score_sheets
+        q = (
+            select(s.c.id)
+            .where(
+                s.c.cycle_id == cycle_id,
+                s.c.current.is_(True),
+                s.c.project_id.in_(select(t.c.id).where(t.c.cycle_id == cycle_id, t.c.state.in_(list(states)))),
+            )
+            .limit(1)
+        )
+        return self.s.connection().execute(q).first() is not None
+
 
 # the type checker holds this backend to its port
 _port: type[CountTx] = ProjectCounts

@@ -327,14 +327,17 @@ def _missing_sheets(engine: Any, user: User, program: Program, cycle: Cycle, r: 
     return out
 
 
-def scored_here(engine: Any, user: User, cycle: Cycle, program: Program) -> set[int]:
+def scored_here(
+    engine: Any, user: User, cycle: Cycle, program: Program, project_ids: Sequence[int] | None = None
+) -> set[int]:
     """The projects the user's city (or the user, when the program scores per scorer) has a
-    current sheet on, from one read: the project list does not offer them as still to score."""
+    current sheet on (of ``project_ids`` only, when given: one page's), from one read: the
+    project list does not offer them as still to score."""
     trigger = program.sheet_trigger
     if not trigger or not user.city or program.stage_of_action.get(trigger) != cycle.stage:
         return set()
     per_scorer = program.sheets_per == "scorer"
-    done = engine.scored(user.name, cycle.id, by_scorer=per_scorer)
+    done = engine.scored(user.name, cycle.id, by_scorer=per_scorer, project_ids=project_ids)
     return done.get(user.name if per_scorer else user.city, set())
 
 

@@ -295,6 +295,17 @@ class CountTx(Protocol):
         """The first ``limit`` readable projects in ``states`` a party (None: anyone) has no current
         sheet on, and their count."""
 
+    def sheet_sums_of(self, cycle_id: str, project_ids: Sequence[int]) -> list[tuple[int, int, int]]:
+        """(project, sum of totals, sheets) of the current sheets of these projects."""
+
+    def sheet_keys_of(
+        self, cycle_id: str, project_ids: Sequence[int], by_scorer: bool = False, city: str | None = None
+    ) -> list[tuple[str, int]]:
+        """(city or scorer, project) of the current sheets of these projects."""
+
+    def any_current_sheet(self, cycle_id: str, states: Sequence[str]) -> bool:
+        """Whether a project of the cycle in ``states`` has a current sheet."""
+
 
 class StoreTx(
     UserTx,

@@ -8,6 +8,7 @@ import builtins
 import dataclasses
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, cast
 
 from i18n import Msg
@@ -81,6 +82,12 @@ class Reads(Door):
             readable = self.readable_matches(user, cycle, program)
             narrowed = PageQuery([*query.all_of, *([readable] if readable is not None else [])], query.search)
             narrowed.sort, narrowed.limit, narrowed.offset = query.sort, query.limit, query.offset
+            if by_score is None and self._scores_by_page(act):
+                # the lead's scores of this page's projects only, from their own sheets (a mean
+                # or a sum is each project's own): never the whole cycle ranked for 200 rows
+                rows, total = tx.project_page(cycle.id, narrowed)
+                page_scores, any_scored = self._lead_page_scores(act, rows)
+                return ProjectPage(cycle, program, rows, total, page_scores, any_scored)
             scores = self._page_scores(act)
             if by_score is None:
                 rows, total = tx.project_page(cycle.id, narrowed)
@@ -94,6 +101,30 @@ class Reads(Door):
                 rows, total = tx.projects_by_ids(ids[query.offset : end]), len(ids)
             shown = {p.id: scores[p.id] for p in rows if p.id in scores}
             return ProjectPage(cycle, program, rows, total, shown, bool(scores))
+
+    @staticmethod
+    def _scores_by_page(act: Any) -> bool:
+        """Whether the page's scores are the lead's of a mean or a sum (each project's own)."""
+        program = act.program
+        return (
+            act.user.role == "lead"
+            and program.sheet_trigger is not None
+            and program.list_settings.get("aggregate", "mean") in ("mean", "sum")
+        )
+
+    @staticmethod
+    def _lead_page_scores(act: Any, rows: builtins.list[Project]) -> tuple[dict[int, str], bool]:
+        """The scores the lead reads of ``rows`` (as the ranking writes them: each ranked project's
+        mean or sum of its current sheets) and whether any project of the cycle is scored."""
+        program, tx, cycle = act.program, act.tx, act.cycle
+        states = program.listable_states + program.placed_states  # (what the ranking ranks)
+        ranked = [p.id for p in rows if p.id is not None and p.state in states]
+        total_only = program.list_settings.get("aggregate", "mean") == "sum"
+        scores = {
+            pid: show(Fraction(total) if total_only else Fraction(total, n))
+            for pid, total, n in tx.sheet_sums_of(cycle.id, ranked)
+        }
+        return scores, bool(scores) or tx.any_current_sheet(cycle.id, states)
 
     def _page_scores(self, act: Any) -> dict[int, str]:
         """Project id -> score as the list writes it, best first: the ranking of the current
@@ -315,16 +346,28 @@ class Reads(Door):
             found = tx.find_projects(cycle.id, states=program.listable_states, with_application=False)
             return cycle, program, [p for p in found if self.visible(user, p, cycle, program)]
 
-    def scored(self, acting: str | None, cycle_id: str | None = None, by_scorer: bool = False) -> dict[str, set[int]]:
+    def scored(
+        self,
+        acting: str | None,
+        cycle_id: str | None = None,
+        by_scorer: bool = False,
+        project_ids: Sequence[int] | None = None,
+    ) -> dict[str, set[int]]:
         """The projects each party has a current score sheet on, read at once: every party's for
         the lead, the user's own city's otherwise (the dashboard names the sheets still missing).
-        ``by_scorer``: keyed by the scorer instead (a program scored per scorer: each one's queue)."""
+        ``by_scorer``: keyed by the scorer instead (a program scored per scorer: each one's queue).
+        ``project_ids``: of these projects only (one page of the list)."""
         with self._acting(acting, cycle_id, write=False) as act:
             out: dict[str, set[int]] = {}
             if act.user.role != "lead" and act.user.city is None:
                 return out  # (a user of no city has no city's sheets)
             city = None if act.user.role == "lead" else act.user.city
-            for who, pid in act.tx.sheet_keys(act.cycle.id, by_scorer, city):
+            keys = (
+                act.tx.sheet_keys(act.cycle.id, by_scorer, city)
+                if project_ids is None
+                else act.tx.sheet_keys_of(act.cycle.id, project_ids, by_scorer, city)
+            )
+            for who, pid in keys:
                 out.setdefault(who, set()).add(pid)
             return out
 
