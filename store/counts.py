@@ -33,18 +33,39 @@ class ProjectCounts(ProjectPages):
         self, cycle_id: str, readable: list[Match] | None, record_keys: Sequence[str] = ()
     ) -> list[ProjectGroup]:
         """How many projects of the cycle (those ``readable``) stand in each (city, state,
-        reopened stage, filled ``record_keys``): one grouped count, a row per group."""
+        reopened stage, filled ``record_keys``): a row per group. Without record keys, from the
+        indexes alone: the count by city and state (ix_projects_cycle_city_state), less the few
+        reopened projects counted apart (the partial index ix_projects_reopened)."""
         t = schema.projects
         keys = tuple(dict.fromkeys(record_keys))
+        conn = self.s.connection()
+        where = self._scope(cycle_id, readable, None)
+        if not keys:
+            by_state = conn.execute(
+                select(t.c.city, t.c.state, func.count()).where(*where).group_by(t.c.city, t.c.state)
+            ).all()
+            reopened = conn.execute(
+                select(t.c.city, t.c.state, t.c.reopened_to, func.count())
+                .where(*where, t.c.reopened_to.is_not(None))
+                .group_by(t.c.city, t.c.state, t.c.reopened_to)
+            ).all()
+            apart: dict[tuple[str, str], int] = {}
+            out = [ProjectGroup(city, state, stage, frozenset(), n) for city, state, stage, n in reopened]
+            for g in out:
+                apart[(g.city, g.state)] = apart.get((g.city, g.state), 0) + g.count
+            for city, state, n in by_state:
+                if n > apart.get((city, state), 0):
+                    out.append(ProjectGroup(city, state, None, frozenset(), n - apart.get((city, state), 0)))
+            return out
         filled: list[ColumnElement[Any]] = [self._record_filled(k).label(f"k{n}") for n, k in enumerate(keys)]
         # (grouped by the filled flags' positions: PostgreSQL groups by an output column's number)
         q = (
             select(t.c.city, t.c.state, t.c.reopened_to, *filled, func.count())
-            .where(*self._scope(cycle_id, readable, None))
+            .where(*where)
             .group_by(*(literal_column(str(n)) for n in range(1, 4 + len(keys))))
         )
-        out: list[ProjectGroup] = []
-        for row in self.s.connection().execute(q):
+        out = []
+        for row in conn.execute(q):
             filled_keys = frozenset(k for k, f in zip(keys, row[3 : 3 + len(keys)], strict=True) if f)
             out.append(ProjectGroup(row[0], row[1], row[2], filled_keys, row[-1]))
         return out
@@ -73,10 +94,10 @@ class ProjectCounts(ProjectPages):
         total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
         if limit == 0 or total == 0:
             return [], total
-        q = select(*(t.c[n] for n in PAGE_COLUMNS)).where(*where).order_by(t.c.id)
-        if limit is not None:
-            q = q.limit(limit)
-        rows = conn.execute(q).all()
+        if limit is not None:  # (the first ids from the indexes, then only their rows)
+            ids = list(conn.execute(select(t.c.id).where(*where).order_by(t.c.id).limit(limit)).scalars())
+            return self.projects_by_ids(ids), total
+        rows = conn.execute(select(*(t.c[n] for n in PAGE_COLUMNS)).where(*where).order_by(t.c.id)).all()
         return [Project(**dict(zip(PAGE_COLUMNS, row, strict=True)), application={}, record={}) for row in rows], total
 
     def sheet_sums_of(self, cycle_id: str, project_ids: Sequence[int]) -> list[tuple[int, int, int]]:

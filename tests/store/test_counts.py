@@ -62,7 +62,8 @@ def test_groups_count_what_the_projects_hold(seeded, readable):
         }
         plain = {(g.city, g.state, g.reopened_to): g.count for g in tx.project_groups(CYCLE, readable)}
     assert got == dict(want)
-    assert sum(plain.values()) == sum(want.values())
+    # without record keys: from the indexes, the reopened projects counted apart
+    assert plain == dict(Counter((p.city, p.state, p.reopened_to) for p in projects if keep(p)))
 
 
 @pytest.mark.parametrize("party", ["hefei", "wuhu", "jiaxing", None])

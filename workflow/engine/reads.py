@@ -371,6 +371,14 @@ class Reads(Door):
                 out.setdefault(who, set()).add(pid)
             return out
 
+    def own_projects(self, acting: str | None, cycle_id: str | None = None) -> builtins.list[Project]:
+        """The projects of a cycle ``acting`` applied for (and may read), by id, read by the database
+        alone (the list's columns: no application, no record), never the cycle's others."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            readable = self.readable_matches(act.user, act.cycle, act.program)
+            query = PageQuery([[Match(applicant=act.user.name)], *([readable] if readable is not None else [])])
+            return act.tx.project_page(act.cycle.id, query)[0]
+
     def project_groups(
         self, acting: str | None, cycle_id: str | None = None, record_keys: Sequence[str] = ()
     ) -> list[ProjectGroup]:
