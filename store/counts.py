@@ -100,6 +100,22 @@ class ProjectCounts(ProjectPages):
         rows = conn.execute(select(*(t.c[n] for n in PAGE_COLUMNS)).where(*where).order_by(t.c.id)).all()
         return [Project(**dict(zip(PAGE_COLUMNS, row, strict=True)), application={}, record={}) for row in rows], total
 
+    def scored_counts(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], by_scorer: bool = False
+    ) -> dict[str, int]:
+        """How many of the cycle's projects in ``states`` (those ``readable``) each party (a city,
+        or ``by_scorer`` a scorer) has a current sheet on: one grouped count of the sheets, the
+        projects named by a subquery (as the status counts them)."""
+        t, s = schema.projects, schema.score_sheets
+        who = s.c.scorer if by_scorer else s.c.city
+        keyed = select(t.c.id).where(*self._scope(cycle_id, readable, states))
+        rows = self.s.connection().execute(
+            select(who, func.count(func.distinct(s.c.project_id)))
+            .where(s.c.cycle_id == cycle_id, s.c.current.is_(True), s.c.project_id.in_(keyed))
+            .group_by(who)
+        )
+        return {party: n for party, n in rows}
+
     def sheet_sums_of(self, cycle_id: str, project_ids: Sequence[int]) -> list[tuple[int, int, int]]:
         """(project, sum of totals, number of sheets) over the current sheets of these projects
         only: the scores one page of the list shows, not the whole cycle's."""

@@ -57,10 +57,11 @@ def build(engine: Any, user: User, cycle: Cycle, city: str | None = None) -> Que
         return Queue(False, city or user.city)
     per_scorer = program.sheets_per == "scorer" and user.role not in ("lead", "city-admin")
     # counted and read by the database: the projects left, never the whole cycle and its sheets
-    total = engine.unscored(user.name, cycle.id, None, limit=0)[1]  # (the shortlist the user reads)
     if user.role == "lead" and city is None:
-        counts = [(p.id, p.name, engine.unscored(user.name, cycle.id, p.id, limit=0)[1]) for p in program.parties]
+        left_by, total = engine.unscored_counts(user.name, cycle.id)
+        counts = [(p.id, p.name, left_by.get(p.id, 0)) for p in program.parties]
         return Queue(True, None, counts=counts, total=total)
+    total = engine.unscored(user.name, cycle.id, None, limit=0)[1]  # (the shortlist the user reads)
     party = city or user.city or ""
     left, _ = engine.unscored(user.name, cycle.id, user.name if per_scorer else party, by_scorer=per_scorer)
     return Queue(True, party, projects=left, total=total)

@@ -236,12 +236,15 @@ def dashboard(engine: Any, user: User, cycle: Cycle) -> Dashboard:
         left = status.get("seconds_left")
         board.days_left = int(left // 86400) if left is not None and left > 0 else (0 if left is not None else None)
     sheet_rules = _sheet_rules(program)
+    unscored: dict[str, int] | None = None  # (counted once, for every rule measured in sheets)
     # the closing rules that name the user's city (the lead sees every one)
     for r in closing_rejections(status):
         if not (user.role == "lead" or (user.city and user.city in r.parties)):
             continue
         if r.rule in sheet_rules and r.parties:
-            board.todo.extend(_missing_sheets(engine, user, program, cycle, r))
+            if unscored is None:
+                unscored = engine.unscored_counts(user.name, cycle.id)[0]
+            board.todo.extend(_missing_sheets(engine, user, program, cycle, r, unscored))
         else:
             board.todo.append(Todo(r, rule=r.rule))
     # the projects waiting for the user, each counted once, by the decision it waits for: counted
@@ -304,14 +307,17 @@ def todo_groups(engine: Any, user: User, cycle: Cycle, program: Program) -> dict
     return out
 
 
-def _missing_sheets(engine: Any, user: User, program: Program, cycle: Cycle, r: Rejection) -> list[Todo]:
+def _missing_sheets(
+    engine: Any, user: User, program: Program, cycle: Cycle, r: Rejection, left: dict[str, int]
+) -> list[Todo]:
     """A to-do item per party short of score sheets: the first projects it has not scored yet
-    and how many more, counted by the database (engine.unscored)."""
+    and how many more (``left``: engine.unscored_counts), read by the database."""
     out = []
     for party in r.parties:
         if user.role != "lead" and party != user.city:
             continue
-        missing, n = engine.unscored(user.name, cycle.id, party, limit=MISSING_SHOWN)
+        n = left.get(party, 0)
+        missing = engine.unscored(user.name, cycle.id, party, limit=MISSING_SHOWN)[0] if n else []
         if not n:
             out.append(Todo(r, rule=r.rule))
             continue

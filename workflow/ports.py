@@ -295,6 +295,11 @@ class CountTx(Protocol):
         """The first ``limit`` readable projects in ``states`` a party (None: anyone) has no current
         sheet on, and their count."""
 
+    def scored_counts(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], by_scorer: bool = False
+    ) -> dict[str, int]:
+        """How many readable projects in ``states`` each party has a current sheet on."""
+
     def sheet_sums_of(self, cycle_id: str, project_ids: Sequence[int]) -> list[tuple[int, int, int]]:
         """(project, sum of totals, sheets) of the current sheets of these projects."""
 

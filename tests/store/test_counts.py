@@ -96,3 +96,14 @@ def test_counting_reads_no_application(seeded):
     finally:
         event.remove(seeded.engine, "before_cursor_execute", before)
     assert seen and not any("application" in s for s in seen)
+
+
+def test_scored_counts_are_each_partys_current_sheets_on_the_shortlist(seeded):
+    projects, keys = _whole(seeded)
+    listable = {p.id for p in projects if p.state in LISTABLE}
+    wuhu = {p.id for p in projects if p.city == "wuhu"}
+    want = Counter(who for who, pid in set(keys) if pid in listable)
+    with seeded.transaction(write=False) as tx:
+        assert tx.scored_counts(CYCLE, None, LISTABLE) == dict(want)
+        narrowed = tx.scored_counts(CYCLE, [Match(cities=("wuhu",))], LISTABLE)
+    assert narrowed == dict(Counter(who for who, pid in set(keys) if pid in listable & wuhu))

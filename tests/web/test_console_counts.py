@@ -54,6 +54,9 @@ def test_the_dashboard_counts_what_the_loaded_projects_count(at_stage, checkpoin
             first, n = e.unscored(name, cycle.id, party, limit=views.MISSING_SHOWN)
             assert ([p.id for p in first], n) == (missing[: views.MISSING_SHOWN], len(missing)), (name, party)
         assert e.unscored(name, cycle.id, None, limit=0)[1] == len(shortlist)
+        left, total = e.unscored_counts(name, cycle.id)
+        assert total == len(shortlist)
+        assert left == {party: sum(1 for pid in shortlist if pid not in done.get(party, set())) for party in parties}
 
 
 @pytest.mark.parametrize("checkpoint", ["hefei_short", "proposed", "published"])

@@ -411,6 +411,19 @@ class Reads(Door):
             readable = self.readable_matches(user, act.cycle, program)
             return act.tx.unscored(act.cycle.id, readable, program.listable_states, party, by_scorer, limit)
 
+    def unscored_counts(self, acting: str | None, cycle_id: str | None = None) -> tuple[dict[str, int], int]:
+        """How many of the projects every party scores (those ``acting`` may read) each city has
+        not scored yet, and how many there are: counted by the database at once for every city
+        (the lead; anyone else their own city only, as ``scored``)."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            user, program, tx = act.user, act.program, act.tx
+            readable = self.readable_matches(user, act.cycle, program)
+            states = program.listable_states
+            total = tx.unscored(act.cycle.id, readable, states, None, limit=0)[1]
+            done = tx.scored_counts(act.cycle.id, readable, states)
+            parties = [p.id for p in program.parties] if user.role == "lead" else [user.city] if user.city else []
+            return {party: total - done.get(party, 0) for party in parties}, total
+
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
         """A cycle's audit entries, oldest first (the lead)."""
         with self._acting(acting, cycle_id, write=False) as act:
