@@ -82,14 +82,8 @@ class ProjectCounts(ProjectPages):
         """The projects of the cycle in ``states`` (those ``readable``) on which ``party`` (a city,
         or ``by_scorer`` a scorer) has no current score sheet (``party`` None: every one), by id:
         the first ``limit`` (None: all; 0: none) with the list's columns, and how many there are."""
-        t, s = schema.projects, schema.score_sheets
-        where = self._scope(cycle_id, readable, states)
-        if party is not None:
-            who = s.c.scorer if by_scorer else s.c.city
-            sheet = exists().where(
-                s.c.cycle_id == cycle_id, s.c.current.is_(True), who == party, s.c.project_id == t.c.id
-            )
-            where.append(~sheet)
+        t = schema.projects
+        where = self._unscored_where(cycle_id, readable, states, party, by_scorer)
         conn = self.s.connection()
         total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
         if limit == 0 or total == 0:
@@ -99,6 +93,28 @@ class ProjectCounts(ProjectPages):
             return self.projects_by_ids(ids), total
         rows = conn.execute(select(*(t.c[n] for n in PAGE_COLUMNS)).where(*where).order_by(t.c.id)).all()
         return [Project(**dict(zip(PAGE_COLUMNS, row, strict=True)), application={}, record={}) for row in rows], total
+
+    def unscored_ids(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], party: str, limit: int
+    ) -> list[int]:
+        """The first ``limit`` ids of ``unscored`` (a city's), from the indexes alone."""
+        t = schema.projects
+        where = self._unscored_where(cycle_id, readable, states, party, False)
+        q = select(t.c.id).where(*where).order_by(t.c.id).limit(limit)
+        return list(self.s.connection().execute(q).scalars())
+
+    def _unscored_where(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], party: str | None, by_scorer: bool
+    ) -> list[Any]:
+        t, s = schema.projects, schema.score_sheets
+        where = self._scope(cycle_id, readable, states)
+        if party is not None:
+            who = s.c.scorer if by_scorer else s.c.city
+            sheet = exists().where(
+                s.c.cycle_id == cycle_id, s.c.current.is_(True), who == party, s.c.project_id == t.c.id
+            )
+            where.append(~sheet)
+        return where
 
     def scored_counts(
         self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], by_scorer: bool = False

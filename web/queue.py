@@ -58,7 +58,7 @@ def build(engine: Any, user: User, cycle: Cycle, city: str | None = None) -> Que
     per_scorer = program.sheets_per == "scorer" and user.role not in ("lead", "city-admin")
     # counted and read by the database: the projects left, never the whole cycle and its sheets
     if user.role == "lead" and city is None:
-        left_by, total = engine.unscored_counts(user.name, cycle.id)
+        left_by, total, _ = engine.unscored_counts(user.name, cycle.id)
         counts = [(p.id, p.name, left_by.get(p.id, 0)) for p in program.parties]
         return Queue(True, None, counts=counts, total=total)
     total = engine.unscored(user.name, cycle.id, None, limit=0)[1]  # (the shortlist the user reads)

@@ -236,15 +236,15 @@ def dashboard(engine: Any, user: User, cycle: Cycle) -> Dashboard:
         left = status.get("seconds_left")
         board.days_left = int(left // 86400) if left is not None and left > 0 else (0 if left is not None else None)
     sheet_rules = _sheet_rules(program)
-    unscored: dict[str, int] | None = None  # (counted once, for every rule measured in sheets)
+    unscored: tuple[dict[str, int], int, dict[str, list[int]]] | None = None  # (read once, for every sheets rule)
     # the closing rules that name the user's city (the lead sees every one)
     for r in closing_rejections(status):
         if not (user.role == "lead" or (user.city and user.city in r.parties)):
             continue
         if r.rule in sheet_rules and r.parties:
             if unscored is None:
-                unscored = engine.unscored_counts(user.name, cycle.id)[0]
-            board.todo.extend(_missing_sheets(engine, user, program, cycle, r, unscored))
+                unscored = engine.unscored_counts(user.name, cycle.id, first=MISSING_SHOWN)
+            board.todo.extend(_missing_sheets(user, program, cycle, r, unscored[0], unscored[2]))
         else:
             board.todo.append(Todo(r, rule=r.rule))
     # the projects waiting for the user, each counted once, by the decision it waits for: counted
@@ -308,16 +308,15 @@ def todo_groups(engine: Any, user: User, cycle: Cycle, program: Program) -> dict
 
 
 def _missing_sheets(
-    engine: Any, user: User, program: Program, cycle: Cycle, r: Rejection, left: dict[str, int]
+    user: User, program: Program, cycle: Cycle, r: Rejection, left: dict[str, int], first: dict[str, list[int]]
 ) -> list[Todo]:
     """A to-do item per party short of score sheets: the first projects it has not scored yet
-    and how many more (``left``: engine.unscored_counts), read by the database."""
+    (``first``) and how many more (``left``), as engine.unscored_counts read them."""
     out = []
     for party in r.parties:
         if user.role != "lead" and party != user.city:
             continue
         n = left.get(party, 0)
-        missing = engine.unscored(user.name, cycle.id, party, limit=MISSING_SHOWN)[0] if n else []
         if not n:
             out.append(Todo(r, rule=r.rule))
             continue
@@ -326,7 +325,7 @@ def _missing_sheets(
                 Msg("{party} has not scored:", party=party_words(program.parties, party)),
                 link=f"/queue?cycle={cycle.id}" + (f"&city={party}" if user.role == "lead" else ""),
                 rule=r.rule,
-                projects=[p.id for p in missing if p.id is not None],
+                projects=first.get(party, []),
                 more=max(0, n - MISSING_SHOWN),
             )
         )

@@ -295,6 +295,11 @@ class CountTx(Protocol):
         """The first ``limit`` readable projects in ``states`` a party (None: anyone) has no current
         sheet on, and their count."""
 
+    def unscored_ids(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], party: str, limit: int
+    ) -> list[int]:
+        """The first ``limit`` ids of the readable projects in ``states`` a city has no current sheet on."""
+
     def scored_counts(
         self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], by_scorer: bool = False
     ) -> dict[str, int]:

@@ -78,6 +78,9 @@ def test_unscored_are_the_shortlist_less_the_partys_current_sheets(seeded, party
         wuhu, _ = tx.unscored(CYCLE, [Match(cities=("wuhu",))], LISTABLE, party)
     assert [p.id for p in every] == want and n == n2 == n3 == len(want)
     assert [p.id for p in first] == want[:2] and none == []
+    if party is not None:
+        with seeded.transaction(write=False) as tx:
+            assert tx.unscored_ids(CYCLE, None, LISTABLE, party, 2) == want[:2]
     assert [p.id for p in wuhu] == [p.id for p in every if p.city == "wuhu"]
     assert all(p.application == {} for p in every)
 

@@ -54,9 +54,11 @@ def test_the_dashboard_counts_what_the_loaded_projects_count(at_stage, checkpoin
             first, n = e.unscored(name, cycle.id, party, limit=views.MISSING_SHOWN)
             assert ([p.id for p in first], n) == (missing[: views.MISSING_SHOWN], len(missing)), (name, party)
         assert e.unscored(name, cycle.id, None, limit=0)[1] == len(shortlist)
-        left, total = e.unscored_counts(name, cycle.id)
+        left, total, first = e.unscored_counts(name, cycle.id, first=views.MISSING_SHOWN)
         assert total == len(shortlist)
-        assert left == {party: sum(1 for pid in shortlist if pid not in done.get(party, set())) for party in parties}
+        missing_of = {party: [pid for pid in shortlist if pid not in done.get(party, set())] for party in parties}
+        assert left == {party: len(m) for party, m in missing_of.items()}
+        assert first == {party: m[: views.MISSING_SHOWN] for party, m in missing_of.items() if m}
 
 
 @pytest.mark.parametrize("checkpoint", ["hefei_short", "proposed", "published"])

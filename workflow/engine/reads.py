@@ -411,10 +411,13 @@ class Reads(Door):
             readable = self.readable_matches(user, act.cycle, program)
             return act.tx.unscored(act.cycle.id, readable, program.listable_states, party, by_scorer, limit)
 
-    def unscored_counts(self, acting: str | None, cycle_id: str | None = None) -> tuple[dict[str, int], int]:
+    def unscored_counts(
+        self, acting: str | None, cycle_id: str | None = None, first: int = 0
+    ) -> tuple[dict[str, int], int, dict[str, builtins.list[int]]]:
         """How many of the projects every party scores (those ``acting`` may read) each city has
-        not scored yet, and how many there are: counted by the database at once for every city
-        (the lead; anyone else their own city only, as ``scored``)."""
+        not scored yet, how many there are, and (``first``) the ids of the first few of each city
+        short of sheets: counted by the database at once for every city (the lead; anyone else
+        their own city only, as ``scored``)."""
         with self._acting(acting, cycle_id, write=False) as act:
             user, program, tx = act.user, act.program, act.tx
             readable = self.readable_matches(user, act.cycle, program)
@@ -422,7 +425,13 @@ class Reads(Door):
             total = tx.unscored(act.cycle.id, readable, states, None, limit=0)[1]
             done = tx.scored_counts(act.cycle.id, readable, states)
             parties = [p.id for p in program.parties] if user.role == "lead" else [user.city] if user.city else []
-            return {party: total - done.get(party, 0) for party in parties}, total
+            left = {party: total - done.get(party, 0) for party in parties}
+            ids = {
+                party: tx.unscored_ids(act.cycle.id, readable, states, party, first)
+                for party, n in left.items()
+                if n and first
+            }
+            return left, total, ids
 
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
         """A cycle's audit entries, oldest first (the lead)."""
