@@ -5,9 +5,10 @@ What a worker holds for itself and what is shared: the sessions, their CSRF toke
 tokens live in the database, so a browser signed in on one worker is signed in on every other
 (there is no signing secret to share); the sign-in throttle's counts are each worker's own (an
 address gets up to N times the attempts; the lead's unlock reaches every worker through the
-database); `POST /api/cli` runs at most EVALFLOW_CLI_PROCESSES commands at once per worker; the
-reminders and the audit checkpoint run in `evalflow scheduler run` alone, never in a worker (its
-lease in the database keeps it single)."""
+database); `POST /api/cli` runs at most EVALFLOW_CLI_PROCESSES commands at once per worker; an
+import's progress is written beside the uploads, which every worker reads (web/shared_jobs.py);
+the reminders and the audit checkpoint run in `evalflow scheduler run` alone, never in a worker
+(its lease in the database keeps it single)."""
 
 from __future__ import annotations
 
