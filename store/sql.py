@@ -30,6 +30,7 @@ from store.audit import AuditRows
 from store.audit_checkpoints import CheckpointRows
 from store.blobs import blob_store
 from store.checkpoint import SAFETY_PAGES, Checkpointer
+from store.counts import ProjectCounts
 from store.cycles import CycleRows
 from store.drafts import DraftRows
 from store.guard import protect_audit, protect_checkpoints
@@ -363,6 +364,7 @@ class Tx(
     UserRows,
     CycleRows,
     ProjectRows,
+    ProjectCounts,  # (before ProjectPages, which it extends)
     ProjectPages,
     SheetRows,
     ListRows,

@@ -97,10 +97,8 @@ def withdraw_application(project_id: Id, body: Withdrawal, user: Me, engine: Eng
 
 @router.get("/me/applications", summary="Your own applications in every cycle, with their states")
 def my_applications(user: Me, engine: Eng) -> dict[str, Any]:
-    out = []
+    out: list[dict[str, Any]] = []
     for cycle in engine.cycles():
         program = engine.program_of(cycle)
-        for p in engine.projects(user.name, cycle.id, with_application=False):
-            if p.applicant == user.name:
-                out.append(project_summary(program, p))
+        out.extend(project_summary(program, p) for p in engine.own_projects(user.name, cycle.id))
     return {"projects": out, "drafts": [d.cycle_id for d in engine.my_drafts(user.name)]}

@@ -341,8 +341,7 @@ def my_applications(request: Request, me: Me) -> Response:
     cycles = engine.cycles()
     for cycle in cycles:
         program = engine.program_of(cycle)
-        readable = engine.projects(me.user.name, cycle.id, with_application=False)
-        mine = [p for p in readable if p.applicant == me.user.name]
+        mine = engine.own_projects(me.user.name, cycle.id)  # (theirs only, by the database)
         if not mine:
             continue
         _, appeals = engine.appeals(me.user.name, cycle.id)

@@ -87,7 +87,7 @@ def project_list(
         found = engine.project_page(me.user.name, chosen.id, query, by_score)
     listed = views.listed_categories(engine, me.user, chosen, found.projects)
     # (a project the reader's city has already scored is not offered as still to score)
-    sheeted = views.scored_here(engine, me.user, chosen, program)
+    sheeted = views.scored_here(engine, me.user, chosen, program, [p.id for p in found.projects if p.id is not None])
     rows = [
         (
             p,

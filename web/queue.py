@@ -14,7 +14,7 @@ from i18n import Msg
 from policies.base import party_words
 from web import views
 from web.auth import Me
-from web.pages import done, engine_of, render
+from web.pages import engine_of, render
 from workflow.errors import NotPermitted
 from workflow.records import Cycle, Project, User
 
@@ -55,20 +55,16 @@ def build(engine: Any, user: User, cycle: Cycle, city: str | None = None) -> Que
     scoring = bool(trigger) and program.stage_of_action.get(trigger) == cycle.stage
     if not scoring:
         return Queue(False, city or user.city)
-    projects = engine.projects(user.name, cycle.id, with_application=False)
-    shortlist = sorted((p for p in projects if p.state in program.listable_states), key=lambda p: p.id or 0)
     per_scorer = program.sheets_per == "scorer" and user.role not in ("lead", "city-admin")
-    done_by = engine.scored(user.name, cycle.id, by_scorer=per_scorer)  # one read of the cycle's sheets
+    # counted and read by the database: the projects left, never the whole cycle and its sheets
     if user.role == "lead" and city is None:
-        counts = [
-            (party.id, party.name, sum(1 for p in shortlist if p.id not in done_by.get(party.id, set())))
-            for party in program.parties
-        ]
-        return Queue(True, None, counts=counts, total=len(shortlist))
+        left_by, total, _ = engine.unscored_counts(user.name, cycle.id)
+        counts = [(p.id, p.name, left_by.get(p.id, 0)) for p in program.parties]
+        return Queue(True, None, counts=counts, total=total)
+    total = engine.unscored(user.name, cycle.id, None, limit=0)[1]  # (the shortlist the user reads)
     party = city or user.city or ""
-    scored = done_by.get(user.name if per_scorer else party, set())
-    left = [p for p in shortlist if p.id not in scored]
-    return Queue(True, party, projects=left, total=len(shortlist))
+    left, _ = engine.unscored(user.name, cycle.id, user.name if per_scorer else party, by_scorer=per_scorer)
+    return Queue(True, party, projects=left, total=total)
 
 
 @router.get("/queue", response_class=HTMLResponse)
@@ -96,6 +92,7 @@ def queue_next(request: Request, me: Me, cycle: str | None = None, after: int = 
     q = build(engine, me.user, chosen)
     ids = [p.id for p in q.projects if p.id is not None and p.id != after]
     if not ids:
-        return done(request, me, Msg("Every project is scored."), to=f"/queue?cycle={chosen.id}")
+        # (the queue's page says that every project is scored: a read keeps no flash to write)
+        return RedirectResponse(f"/queue?cycle={chosen.id}", status_code=303)
     target = next((pid for pid in ids if pid > after), ids[0])
     return RedirectResponse(f"/projects/{target}#score-form", status_code=303)

@@ -34,7 +34,7 @@ from starlette.datastructures import UploadFile
 from i18n import Msg, rendered
 from policies.base import party_words
 from sheets.files import max_import_bytes
-from web import queue, views
+from web import queue, shared_jobs, views
 from web.auth import Me, Posted, Signed
 from web.pages import done, engine_of, render
 from workflow.errors import EvalflowError, InvalidInput, NotFound, NotPermitted
@@ -150,10 +150,15 @@ class UploadBox:
         """Delete the uploads older than an hour."""
         if not self.root.is_dir():
             return
-        for folder in self.root.iterdir():
+        for folder in [*self.root.iterdir(), *(self.root / ".jobs").glob("*.json")]:
+            if folder.name == ".jobs":  # (the imports' shared state: its files go one by one)
+                continue
             try:
                 if time.time() - folder.stat().st_mtime > KEEP_SECONDS:
-                    shutil.rmtree(folder, ignore_errors=True)
+                    if folder.is_dir():
+                        shutil.rmtree(folder, ignore_errors=True)
+                    else:
+                        folder.unlink(missing_ok=True)
             except OSError:
                 continue
 
@@ -281,30 +286,48 @@ class Job:
 
 
 class Jobs:
-    """The background imports of a server: at most ``WORKERS`` at once, one per upload."""
+    """The background imports of a server: at most ``WORKERS`` at once, one per upload. With
+    ``shared`` (the uploads' folder), an import's progress and result are written there too, for
+    the other workers of the server (web/shared_jobs.py)."""
 
-    def __init__(self) -> None:
+    def __init__(self, shared: Path | None = None) -> None:
         self.pool = ThreadPoolExecutor(max_workers=WORKERS, thread_name_prefix="evalflow-import")
         self.lock = threading.Lock()
         self.jobs: dict[str, Job] = {}
+        self.shared = shared
 
     def get(self, upload_id: str) -> Job | None:
         with self.lock:
             for key in [k for k, j in self.jobs.items() if time.time() - j.at > KEEP_SECONDS]:
                 del self.jobs[key]
-            return self.jobs.get(upload_id)
+            found = self.jobs.get(upload_id)
+        if found is None and self.shared is not None and _ID.match(upload_id):  # (another worker's import)
+            data = shared_jobs.read(self.shared, upload_id, KEEP_SECONDS)
+            if data is not None:
+                found = Job(**{k: data[k] for k in shared_jobs.FIELDS})
+                if data.get("error"):
+                    found.error = InvalidInput(Msg("upload"), list(data["error"]))
+        return found
 
     def start(self, upload_id: str, job: Job, work: Callable[[Job], None]) -> bool:
         """Run ``work`` for the upload unless a job of it is still running (False then)."""
+        shared = self.shared if job.kind == "import" else None
         with self.lock:
             running = self.jobs.get(upload_id)
             if running is not None and not running.finished:
                 return False
+            if shared is not None and shared_jobs.running_elsewhere(shared, upload_id, KEEP_SECONDS):
+                return False
             self.jobs[upload_id] = job
+            if shared is not None:
+                shared_jobs.publish(shared, upload_id, job)
 
         def run() -> None:
             try:
-                work(job)
+                if shared is not None:
+                    work(_Published(job, shared, upload_id))  # type: ignore[arg-type]
+                else:
+                    work(job)
             except EvalflowError as exc:
                 job.error = exc
             except Exception as exc:  # a failure the engine did not name: said as an error, logged
@@ -314,10 +337,32 @@ class Jobs:
                 job.error = InvalidInput(Msg("upload"), [Msg("the import failed: {why}", why=type(exc).__name__)])
             finally:
                 job.finished = True
+                if shared is not None:
+                    lines = refusal_lines(job.error) if job.error is not None else None
+                    shared_jobs.publish(shared, upload_id, job, lines)
 
         # the work reads and writes in the language of the request that started it
         self.pool.submit(contextvars.copy_context().run, run)
         return True
+
+
+class _Published:
+    """A running import's job that also writes its progress for the other workers (at most every
+    ``shared_jobs.EVERY`` seconds)."""
+
+    def __init__(self, job: Job, shared: Path, upload_id: str):
+        object.__setattr__(self, "_job", job)
+        object.__setattr__(self, "_where", (shared, upload_id))
+        object.__setattr__(self, "_last", 0.0)
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._job, name)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        setattr(self._job, name, value)
+        if name in ("done", "total") and time.monotonic() - self._last > shared_jobs.EVERY:
+            object.__setattr__(self, "_last", time.monotonic())
+            shared_jobs.publish(self._where[0], self._where[1], self._job)
 
 
 def box_of(request: Request) -> UploadBox:
@@ -332,7 +377,7 @@ def jobs_of(request: Request) -> Jobs:
     state = request.app.state
     with _JOBS_LOCK:
         if getattr(state, "upload_jobs", None) is None:
-            state.upload_jobs = Jobs()
+            state.upload_jobs = Jobs(box_of(request).root)
     jobs: Jobs = state.upload_jobs
     return jobs
 

@@ -236,24 +236,20 @@ def dashboard(engine: Any, user: User, cycle: Cycle) -> Dashboard:
         left = status.get("seconds_left")
         board.days_left = int(left // 86400) if left is not None and left > 0 else (0 if left is not None else None)
     sheet_rules = _sheet_rules(program)
-    projects = engine.projects(user.name, cycle.id, with_application=False)
+    unscored: tuple[dict[str, int], int, dict[str, list[int]]] | None = None  # (read once, for every sheets rule)
     # the closing rules that name the user's city (the lead sees every one)
-    scored: dict[str, set[int]] | None = None  # (read once, for every rule measured in sheets)
     for r in closing_rejections(status):
         if not (user.role == "lead" or (user.city and user.city in r.parties)):
             continue
         if r.rule in sheet_rules and r.parties:
-            if scored is None:
-                scored = engine.scored(user.name, cycle.id)
-            board.todo.extend(_missing_sheets(user, program, cycle, projects, scored, r))
+            if unscored is None:
+                unscored = engine.unscored_counts(user.name, cycle.id, first=MISSING_SHOWN)
+            board.todo.extend(_missing_sheets(user, program, cycle, r, unscored[0], unscored[2]))
         else:
             board.todo.append(Todo(r, rule=r.rule))
-    # the projects waiting for the user, each counted once, by the decision it waits for
-    groups: dict[tuple[str, ...], int] = {}
-    for p in projects:
-        key = tuple(todo_actions(user, p, cycle, program))
-        if key:
-            groups[key] = groups.get(key, 0) + 1
+    # the projects waiting for the user, each counted once, by the decision it waits for: counted
+    # by the database in groups of projects alike in all that decides it (todo_groups)
+    groups = todo_groups(engine, user, cycle, program)
     order = {t: i for i, t in enumerate(program.actions)}
     for key, n in sorted(groups.items(), key=lambda kv: [order.get(t, len(order)) for t in kv[0]]):
         board.todo.append(
@@ -289,18 +285,39 @@ def _sheet_rules(program: Program) -> set[str]:
     return found | {"all_sheets_in"}
 
 
+def todo_record_keys(program: Program) -> list[str]:
+    """The record lists that tell whether an action that keeps its project where it is was taken
+    (``done``): all a to-do reads of a project's record."""
+    stay = {s.trigger for s in program.transition_specs if s.dest is None}
+    return [k for t, k in program.record_keys.items() if t in stay]
+
+
+def todo_groups(engine: Any, user: User, cycle: Cycle, program: Program) -> dict[tuple[str, ...], int]:
+    """How many of the projects ``user`` reads wait for each decision of theirs (``todo_actions``),
+    from the database's count of the projects by city, state, reopened stage and taken records:
+    a to-do reads nothing else of a project, so each group is judged once, as one of its projects."""
+    keys = todo_record_keys(program)
+    out: dict[tuple[str, ...], int] = {}
+    for g in engine.project_groups(user.name, cycle.id, keys):
+        record: dict[str, Any] = {k: [{}] for k in g.filled}
+        alike = Project(None, cycle.id, g.city, "", "", "", {}, state=g.state, reopened_to=g.reopened_to, record=record)
+        key = tuple(todo_actions(user, alike, cycle, program))
+        if key:
+            out[key] = out.get(key, 0) + g.count
+    return out
+
+
 def _missing_sheets(
-    user: User, program: Program, cycle: Cycle, projects: list[Project], done: dict[str, set[int]], r: Rejection
+    user: User, program: Program, cycle: Cycle, r: Rejection, left: dict[str, int], first: dict[str, list[int]]
 ) -> list[Todo]:
-    """A to-do item per party short of score sheets: the projects it has not scored yet (``done``:
-    the projects each party has a current sheet on, engine.scored)."""
-    shortlist = sorted(p.id for p in projects if p.state in program.listable_states and p.id is not None)
+    """A to-do item per party short of score sheets: the first projects it has not scored yet
+    (``first``) and how many more (``left``), as engine.unscored_counts read them."""
     out = []
     for party in r.parties:
         if user.role != "lead" and party != user.city:
             continue
-        missing = [pid for pid in shortlist if pid not in done.get(party, set())]
-        if not missing:
+        n = left.get(party, 0)
+        if not n:
             out.append(Todo(r, rule=r.rule))
             continue
         out.append(
@@ -308,21 +325,24 @@ def _missing_sheets(
                 Msg("{party} has not scored:", party=party_words(program.parties, party)),
                 link=f"/queue?cycle={cycle.id}" + (f"&city={party}" if user.role == "lead" else ""),
                 rule=r.rule,
-                projects=missing[:MISSING_SHOWN],
-                more=max(0, len(missing) - MISSING_SHOWN),
+                projects=first.get(party, []),
+                more=max(0, n - MISSING_SHOWN),
             )
         )
     return out
 
 
-def scored_here(engine: Any, user: User, cycle: Cycle, program: Program) -> set[int]:
+def scored_here(
+    engine: Any, user: User, cycle: Cycle, program: Program, project_ids: Sequence[int] | None = None
+) -> set[int]:
     """The projects the user's city (or the user, when the program scores per scorer) has a
-    current sheet on, from one read: the project list does not offer them as still to score."""
+    current sheet on (of ``project_ids`` only, when given: one page's), from one read: the
+    project list does not offer them as still to score."""
     trigger = program.sheet_trigger
     if not trigger or not user.city or program.stage_of_action.get(trigger) != cycle.stage:
         return set()
     per_scorer = program.sheets_per == "scorer"
-    done = engine.scored(user.name, cycle.id, by_scorer=per_scorer)
+    done = engine.scored(user.name, cycle.id, by_scorer=per_scorer, project_ids=project_ids)
     return done.get(user.name if per_scorer else user.city, set())
 
 

@@ -31,7 +31,11 @@ if TYPE_CHECKING:
 MIN_PASSWORD = 10
 LOCKOUT = WINDOW  # MAX_FAILURES wrong sign-ins from one address against one name in it make that address wait
 UNLOCK = "unlock_user"  # the audit action of the lead's unlock
-TOUCH_EVERY = timedelta(seconds=30)  # a session's last-seen time is written at most this often
+# a token's last use is written at most this often: reading with a token writes nothing in between
+TOUCH_EVERY = timedelta(minutes=5)
+# a session's last-seen time is written at most once in this share of the idle timeout (30 minutes:
+# every 3): a page read writes nothing in between, and a session ends at most that much early
+TOUCH_SHARE = 10
 
 _hasher: Any = None
 
@@ -281,22 +285,29 @@ class AccountActions(EngineCore):
 
     def session_of(self, token: str, idle: timedelta) -> tuple[User, WebSession] | None:
         """The user and session of a cookie's token, or None when it is unknown or has been idle
-        longer than ``idle`` (then it is ended). Its last-seen time moves forward."""
+        longer than ``idle`` (then it is ended). Read in a read-only transaction: the last-seen
+        time is written only when it is older than a tenth of ``idle`` (``TOUCH_SHARE``), so that
+        reading a page writes nothing (no write lock on SQLite) but once every few minutes. The
+        idle timeout is therefore kept to within that tenth, and never late: a session idle for
+        ``idle`` since its last request is ended, one idle for nine tenths of it may be."""
         at = utc_now()
-        with self.store.transaction() as tx:
+        with self.store.transaction(write=False) as tx:
             session = tx.get_session(digest(token))
             if session is None:
                 return None
-            if at - session.seen_at > idle:
+            expired = at - session.seen_at > idle
+            user = None if expired else tx.get_user(session.user_name)
+        if expired:
+            with self.store.transaction() as tx:
                 tx.end_sessions(session_id=session.id)
-                return None
-            user = tx.get_user(session.user_name)
-            if user is None or not user.active:
-                return None
-            if at - session.seen_at > TOUCH_EVERY:
+            return None
+        if user is None or not user.active:
+            return None
+        if at - session.seen_at > max(idle / TOUCH_SHARE, timedelta(seconds=1)):
+            with self.store.transaction() as tx:
                 tx.touch_session(session.id, at)
-                session.seen_at = at
-            return user, session
+            session.seen_at = at
+        return user, session
 
     def flash(self, session: WebSession, message: dict[str, Any] | None = None) -> list[Any]:
         """Add a message to show on the session's next page, or (no message) take the ones waiting."""
@@ -328,19 +339,22 @@ class AccountActions(EngineCore):
         return secret, token
 
     def token_user(self, secret: str) -> User | None:
-        """The user of a token, or None when it is unknown or revoked."""
-        with self.store.transaction() as tx:
+        """The user of a token, or None when it is unknown or revoked. Read in a read-only
+        transaction; its last use is written at most every ``TOUCH_EVERY`` (a call with the token
+        writes nothing in between)."""
+        with self.store.transaction(write=False) as tx:
             token = tx.find_token(digest(secret))
             if token is None or token.revoked_at is not None:
                 return None
             user = tx.get_user(token.user_name)
             if user is None or not user.active:  # (a deactivated user's tokens stop working)
                 return None
-            at = utc_now()
-            if token.last_used is None or at - token.last_used > TOUCH_EVERY:
-                assert token.id is not None  # (a stored token has its id)
+        at = utc_now()
+        if token.last_used is None or at - token.last_used > TOUCH_EVERY:
+            assert token.id is not None  # (a stored token has its id)
+            with self.store.transaction() as tx:
                 tx.mark_token(token.id, last_used=at)
-            return user
+        return user
 
     def tokens(self, acting: str | None, name: str | None = None) -> list[ApiToken]:
         """The tokens of ``name`` (default: the acting user's; the lead may ask for anyone's, or all)."""

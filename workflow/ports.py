@@ -11,12 +11,13 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterator, Sequence
 from contextlib import AbstractContextManager
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from workflow.audit import Item
 from workflow.drafts import DraftTx
-from workflow.page_query import PageQuery
+from workflow.page_query import Match, PageQuery
 from workflow.records import (
     ApiToken,
     Appeal,
@@ -262,11 +263,66 @@ class ProjectPageTx(Protocol):
         """The project list's columns of these projects, in the order of ``ids``."""
 
 
+@dataclass(frozen=True)
+class ProjectGroup:
+    """How many projects of a cycle stand alike in what a to-do reads of them: city, state,
+    reopened stage and which of the asked record lists are filled."""
+
+    city: str
+    state: str
+    reopened_to: str | None
+    filled: frozenset[str]
+    count: int
+
+
+class CountTx(Protocol):
+    """What the dashboard and the scorer's queue count, counted by the database (store/counts.py)."""
+
+    def project_groups(
+        self, cycle_id: str, readable: list[Match] | None, record_keys: Sequence[str] = ()
+    ) -> list[ProjectGroup]:
+        """The readable projects of a cycle counted by city, state, reopened stage and filled record lists."""
+
+    def unscored(
+        self,
+        cycle_id: str,
+        readable: list[Match] | None,
+        states: Sequence[str],
+        party: str | None,
+        by_scorer: bool = False,
+        limit: int | None = None,
+    ) -> tuple[list[Project], int]:
+        """The first ``limit`` readable projects in ``states`` a party (None: anyone) has no current
+        sheet on, and their count."""
+
+    def unscored_ids(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], party: str, limit: int
+    ) -> list[int]:
+        """The first ``limit`` ids of the readable projects in ``states`` a city has no current sheet on."""
+
+    def scored_counts(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], by_scorer: bool = False
+    ) -> dict[str, int]:
+        """How many readable projects in ``states`` each party has a current sheet on."""
+
+    def sheet_sums_of(self, cycle_id: str, project_ids: Sequence[int]) -> list[tuple[int, int, int]]:
+        """(project, sum of totals, sheets) of the current sheets of these projects."""
+
+    def sheet_keys_of(
+        self, cycle_id: str, project_ids: Sequence[int], by_scorer: bool = False, city: str | None = None
+    ) -> list[tuple[str, int]]:
+        """(city or scorer, project) of the current sheets of these projects."""
+
+    def any_current_sheet(self, cycle_id: str, states: Sequence[str]) -> bool:
+        """Whether a project of the cycle in ``states`` has a current sheet."""
+
+
 class StoreTx(
     UserTx,
     CycleTx,
     ProjectTx,
     ProjectPageTx,
+    CountTx,
     SheetTx,
     ListTx,
     AuditTx,

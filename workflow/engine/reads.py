@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any, cast
 
 from i18n import Msg
@@ -25,7 +26,7 @@ from workflow.engine.lists import (
 )
 from workflow.errors import NotFound, NotPermitted
 from workflow.page_query import Match, PageQuery, enumerate_matches, simplified
-from workflow.ports import StoreTx
+from workflow.ports import ProjectGroup, StoreTx
 from workflow.program import INITIAL_STATE, REOPEN, Program, StatusColumn
 from workflow.ranking import show
 from workflow.records import AuditEntry, Confirmation, Cycle, ListStatus, ListVersion, Project, ScoreSheet, User
@@ -81,6 +82,12 @@ class Reads(Door):
             readable = self.readable_matches(user, cycle, program)
             narrowed = PageQuery([*query.all_of, *([readable] if readable is not None else [])], query.search)
             narrowed.sort, narrowed.limit, narrowed.offset = query.sort, query.limit, query.offset
+            if by_score is None and self._scores_by_page(act):
+                # the lead's scores of this page's projects only, from their own sheets (a mean
+                # or a sum is each project's own): never the whole cycle ranked for 200 rows
+                rows, total = tx.project_page(cycle.id, narrowed)
+                page_scores, any_scored = self._lead_page_scores(act, rows)
+                return ProjectPage(cycle, program, rows, total, page_scores, any_scored)
             scores = self._page_scores(act)
             if by_score is None:
                 rows, total = tx.project_page(cycle.id, narrowed)
@@ -94,6 +101,30 @@ class Reads(Door):
                 rows, total = tx.projects_by_ids(ids[query.offset : end]), len(ids)
             shown = {p.id: scores[p.id] for p in rows if p.id in scores}
             return ProjectPage(cycle, program, rows, total, shown, bool(scores))
+
+    @staticmethod
+    def _scores_by_page(act: Any) -> bool:
+        """Whether the page's scores are the lead's of a mean or a sum (each project's own)."""
+        program = act.program
+        return (
+            act.user.role == "lead"
+            and program.sheet_trigger is not None
+            and program.list_settings.get("aggregate", "mean") in ("mean", "sum")
+        )
+
+    @staticmethod
+    def _lead_page_scores(act: Any, rows: builtins.list[Project]) -> tuple[dict[int, str], bool]:
+        """The scores the lead reads of ``rows`` (as the ranking writes them: each ranked project's
+        mean or sum of its current sheets) and whether any project of the cycle is scored."""
+        program, tx, cycle = act.program, act.tx, act.cycle
+        states = program.listable_states + program.placed_states  # (what the ranking ranks)
+        ranked = [p.id for p in rows if p.id is not None and p.state in states]
+        total_only = program.list_settings.get("aggregate", "mean") == "sum"
+        scores = {
+            pid: show(Fraction(total) if total_only else Fraction(total, n))
+            for pid, total, n in tx.sheet_sums_of(cycle.id, ranked)
+        }
+        return scores, bool(scores) or tx.any_current_sheet(cycle.id, states)
 
     def _page_scores(self, act: Any) -> dict[int, str]:
         """Project id -> score as the list writes it, best first: the ranking of the current
@@ -315,18 +346,92 @@ class Reads(Door):
             found = tx.find_projects(cycle.id, states=program.listable_states, with_application=False)
             return cycle, program, [p for p in found if self.visible(user, p, cycle, program)]
 
-    def scored(self, acting: str | None, cycle_id: str | None = None, by_scorer: bool = False) -> dict[str, set[int]]:
+    def scored(
+        self,
+        acting: str | None,
+        cycle_id: str | None = None,
+        by_scorer: bool = False,
+        project_ids: Sequence[int] | None = None,
+    ) -> dict[str, set[int]]:
         """The projects each party has a current score sheet on, read at once: every party's for
         the lead, the user's own city's otherwise (the dashboard names the sheets still missing).
-        ``by_scorer``: keyed by the scorer instead (a program scored per scorer: each one's queue)."""
+        ``by_scorer``: keyed by the scorer instead (a program scored per scorer: each one's queue).
+        ``project_ids``: of these projects only (one page of the list)."""
         with self._acting(acting, cycle_id, write=False) as act:
             out: dict[str, set[int]] = {}
             if act.user.role != "lead" and act.user.city is None:
                 return out  # (a user of no city has no city's sheets)
             city = None if act.user.role == "lead" else act.user.city
-            for who, pid in act.tx.sheet_keys(act.cycle.id, by_scorer, city):
+            keys = (
+                act.tx.sheet_keys(act.cycle.id, by_scorer, city)
+                if project_ids is None
+                else act.tx.sheet_keys_of(act.cycle.id, project_ids, by_scorer, city)
+            )
+            for who, pid in keys:
                 out.setdefault(who, set()).add(pid)
             return out
+
+    def own_projects(self, acting: str | None, cycle_id: str | None = None) -> builtins.list[Project]:
+        """The projects of a cycle ``acting`` applied for (and may read), by id, read by the database
+        alone (the list's columns: no application, no record), never the cycle's others."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            readable = self.readable_matches(act.user, act.cycle, act.program)
+            query = PageQuery([[Match(applicant=act.user.name)], *([readable] if readable is not None else [])])
+            return act.tx.project_page(act.cycle.id, query)[0]
+
+    def project_groups(
+        self, acting: str | None, cycle_id: str | None = None, record_keys: Sequence[str] = ()
+    ) -> list[ProjectGroup]:
+        """The projects ``acting`` may read, counted by the database by city, state, reopened
+        stage and which of ``record_keys`` their record fills: what a to-do reads of a project,
+        so that the dashboard counts its to-do list without loading the projects."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            readable = self.readable_matches(act.user, act.cycle, act.program)
+            return act.tx.project_groups(act.cycle.id, readable, record_keys)
+
+    def unscored(
+        self,
+        acting: str | None,
+        cycle_id: str | None,
+        party: str | None,
+        by_scorer: bool = False,
+        limit: int | None = None,
+    ) -> tuple[builtins.list[Project], int]:
+        """The projects every party scores (the program's listable states) that ``acting`` may read
+        and ``party`` (a city, or ``by_scorer`` a scorer) has no current sheet on, by id: the first
+        ``limit`` (None: every one) and how many (``party`` None: the shortlist itself). The lead
+        asks of any party; anyone else of their own city, or (``by_scorer``) of themself, as
+        ``scored`` reads only those."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            user, program = act.user, act.program
+            own = user.name if by_scorer else user.city
+            if party is not None and user.role != "lead" and party != own:
+                why = Msg("{name} acts for {city}", name=user.name, city=party_of(program, user.city or ""))
+                raise NotPermitted(Msg("read"), Msg("the projects left to score"), why)
+            readable = self.readable_matches(user, act.cycle, program)
+            return act.tx.unscored(act.cycle.id, readable, program.listable_states, party, by_scorer, limit)
+
+    def unscored_counts(
+        self, acting: str | None, cycle_id: str | None = None, first: int = 0
+    ) -> tuple[dict[str, int], int, dict[str, builtins.list[int]]]:
+        """How many of the projects every party scores (those ``acting`` may read) each city has
+        not scored yet, how many there are, and (``first``) the ids of the first few of each city
+        short of sheets: counted by the database at once for every city (the lead; anyone else
+        their own city only, as ``scored``)."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            user, program, tx = act.user, act.program, act.tx
+            readable = self.readable_matches(user, act.cycle, program)
+            states = program.listable_states
+            total = tx.unscored(act.cycle.id, readable, states, None, limit=0)[1]
+            done = tx.scored_counts(act.cycle.id, readable, states)
+            parties = [p.id for p in program.parties] if user.role == "lead" else [user.city] if user.city else []
+            left = {party: total - done.get(party, 0) for party in parties}
+            ids = {
+                party: tx.unscored_ids(act.cycle.id, readable, states, party, first)
+                for party, n in left.items()
+                if n and first
+            }
+            return left, total, ids
 
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
         """A cycle's audit entries, oldest first (the lead)."""

@@ -1,0 +1,177 @@
+"""What the dashboard and the scorer's queue count, counted by the database: the projects of a
+cycle grouped by what a to-do depends on (city, state, reopened stage, which record lists are
+filled), and the projects a party has not scored yet, counted and windowed. A reader's scope
+is the project list's (``Match`` terms, store/project_pages.py), so a count holds exactly the
+projects the same reader's list would; no application, no record is read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import ColumnElement, exists, func, literal_column, select
+
+from store import schema
+from store.project_pages import PAGE_COLUMNS, ProjectPages
+from workflow.page_query import Match, PageQuery
+from workflow.ports import CountTx, ProjectGroup
+from workflow.records import Project
+
+
+class ProjectCounts(ProjectPages):
+    """Grouped counts of a cycle's projects, and a party's unscored ones."""
+
+    def _scope(self, cycle_id: str, readable: list[Match] | None, states: Sequence[str] | None) -> list[Any]:
+        """The WHERE of a cycle's projects a reader may read (``readable`` None: every one), in
+        ``states`` when given."""
+        query = PageQuery([readable] if readable is not None else [])
+        if states is not None:
+            query.all_of.append([Match(states=tuple(states))])
+        return self._where(cycle_id, query)
+
+    def project_groups(
+        self, cycle_id: str, readable: list[Match] | None, record_keys: Sequence[str] = ()
+    ) -> list[ProjectGroup]:
+        """How many projects of the cycle (those ``readable``) stand in each (city, state,
+        reopened stage, filled ``record_keys``): a row per group. Without record keys, from the
+        indexes alone: the count by city and state (ix_projects_cycle_city_state), less the few
+        reopened projects counted apart (the partial index ix_projects_reopened)."""
+        t = schema.projects
+        keys = tuple(dict.fromkeys(record_keys))
+        conn = self.s.connection()
+        where = self._scope(cycle_id, readable, None)
+        if not keys:
+            by_state = conn.execute(
+                select(t.c.city, t.c.state, func.count()).where(*where).group_by(t.c.city, t.c.state)
+            ).all()
+            reopened = conn.execute(
+                select(t.c.city, t.c.state, t.c.reopened_to, func.count())
+                .where(*where, t.c.reopened_to.is_not(None))
+                .group_by(t.c.city, t.c.state, t.c.reopened_to)
+            ).all()
+            apart: dict[tuple[str, str], int] = {}
+            out = [ProjectGroup(city, state, stage, frozenset(), n) for city, state, stage, n in reopened]
+            for g in out:
+                apart[(g.city, g.state)] = apart.get((g.city, g.state), 0) + g.count
+            for city, state, n in by_state:
+                if n > apart.get((city, state), 0):
+                    out.append(ProjectGroup(city, state, None, frozenset(), n - apart.get((city, state), 0)))
+            return out
+        filled: list[ColumnElement[Any]] = [self._record_filled(k).label(f"k{n}") for n, k in enumerate(keys)]
+        # (grouped by the filled flags' positions: PostgreSQL groups by an output column's number)
+        q = (
+            select(t.c.city, t.c.state, t.c.reopened_to, *filled, func.count())
+            .where(*where)
+            .group_by(*(literal_column(str(n)) for n in range(1, 4 + len(keys))))
+        )
+        out = []
+        for row in conn.execute(q):
+            filled_keys = frozenset(k for k, f in zip(keys, row[3 : 3 + len(keys)], strict=True) if f)
+            out.append(ProjectGroup(row[0], row[1], row[2], filled_keys, row[-1]))
+        return out
+
+    def unscored(
+        self,
+        cycle_id: str,
+        readable: list[Match] | None,
+        states: Sequence[str],
+        party: str | None,
+        by_scorer: bool = False,
+        limit: int | None = None,
+    ) -> tuple[list[Project], int]:
+        """The projects of the cycle in ``states`` (those ``readable``) on which ``party`` (a city,
+        or ``by_scorer`` a scorer) has no current score sheet (``party`` None: every one), by id:
+        the first ``limit`` (None: all; 0: none) with the list's columns, and how many there are."""
+        t = schema.projects
+        where = self._unscored_where(cycle_id, readable, states, party, by_scorer)
+        conn = self.s.connection()
+        total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
+        if limit == 0 or total == 0:
+            return [], total
+        if limit is not None:  # (the first ids from the indexes, then only their rows)
+            ids = list(conn.execute(select(t.c.id).where(*where).order_by(t.c.id).limit(limit)).scalars())
+            return self.projects_by_ids(ids), total
+        rows = conn.execute(select(*(t.c[n] for n in PAGE_COLUMNS)).where(*where).order_by(t.c.id)).all()
+        return [Project(**dict(zip(PAGE_COLUMNS, row, strict=True)), application={}, record={}) for row in rows], total
+
+    def unscored_ids(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], party: str, limit: int
+    ) -> list[int]:
+        """The first ``limit`` ids of ``unscored`` (a city's), from the indexes alone."""
+        t = schema.projects
+        where = self._unscored_where(cycle_id, readable, states, party, False)
+        q = select(t.c.id).where(*where).order_by(t.c.id).limit(limit)
+        return list(self.s.connection().execute(q).scalars())
+
+    def _unscored_where(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], party: str | None, by_scorer: bool
+    ) -> list[Any]:
+        t, s = schema.projects, schema.score_sheets
+        where = self._scope(cycle_id, readable, states)
+        if party is not None:
+            who = s.c.scorer if by_scorer else s.c.city
+            sheet = exists().where(
+                s.c.cycle_id == cycle_id, s.c.current.is_(True), who == party, s.c.project_id == t.c.id
+            )
+            where.append(~sheet)
+        return where
+
+    def scored_counts(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], by_scorer: bool = False
+    ) -> dict[str, int]:
+        """How many of the cycle's projects in ``states`` (those ``readable``) each party (a city,
+        or ``by_scorer`` a scorer) has a current sheet on: one grouped count of the sheets, the
+        projects named by a subquery (as the status counts them)."""
+        t, s = schema.projects, schema.score_sheets
+        who = s.c.scorer if by_scorer else s.c.city
+        keyed = select(t.c.id).where(*self._scope(cycle_id, readable, states))
+        rows = self.s.connection().execute(
+            select(who, func.count(func.distinct(s.c.project_id)))
+            .where(s.c.cycle_id == cycle_id, s.c.current.is_(True), s.c.project_id.in_(keyed))
+            .group_by(who)
+        )
+        return {party: n for party, n in rows}
+
+    def sheet_sums_of(self, cycle_id: str, project_ids: Sequence[int]) -> list[tuple[int, int, int]]:
+        """(project, sum of totals, number of sheets) over the current sheets of these projects
+        only: the scores one page of the list shows, not the whole cycle's."""
+        t = schema.score_sheets
+        if not project_ids:
+            return []
+        q = (
+            select(t.c.project_id, func.sum(t.c.total), func.count())
+            .where(t.c.cycle_id == cycle_id, t.c.current.is_(True), t.c.project_id.in_(list(project_ids)))
+            .group_by(t.c.project_id)
+        )
+        return [(pid, int(total), n) for pid, total, n in self.s.connection().execute(q)]
+
+    def sheet_keys_of(
+        self, cycle_id: str, project_ids: Sequence[int], by_scorer: bool = False, city: str | None = None
+    ) -> list[tuple[str, int]]:
+        """``sheet_keys`` of these projects only: who has scored which of one page's projects."""
+        t = schema.score_sheets
+        if not project_ids:
+            return []
+        key = t.c.scorer if by_scorer else t.c.city
+        where = [t.c.cycle_id == cycle_id, t.c.current.is_(True), t.c.project_id.in_(list(project_ids))]
+        if city is not None:
+            where.append(t.c.city == city)
+        return [(who, pid) for who, pid in self.s.connection().execute(select(key, t.c.project_id).where(*where))]
+
+    def any_current_sheet(self, cycle_id: str, states: Sequence[str]) -> bool:
+        """Whether a project of the cycle in ``states`` has a current sheet (one row at most)."""
+        t, s = schema.projects, schema.score_sheets
+        q = (
+            select(s.c.id)
+            .where(
+                s.c.cycle_id == cycle_id,
+                s.c.current.is_(True),
+                s.c.project_id.in_(select(t.c.id).where(t.c.cycle_id == cycle_id, t.c.state.in_(list(states)))),
+            )
+            .limit(1)
+        )
+        return self.s.connection().execute(q).first() is not None
+
+
+# the type checker holds this backend to its port
+_port: type[CountTx] = ProjectCounts
