@@ -37,6 +37,7 @@ from store.lists import ListRows
 from store.project_pages import ProjectPages
 from store.projects import ProjectRows
 from store.reminders import ReminderRows
+from store.report_rows import ReportRows
 from store.rows import Bound
 from store.score_sheets import SheetRows
 from store.users import UserRows
@@ -365,6 +366,7 @@ class Tx(
     ProjectRows,
     ProjectPages,
     SheetRows,
+    ReportRows,
     ListRows,
     AuditRows,
     CheckpointRows,
