@@ -421,4 +421,5 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
         w = csv.writer(f)
         w.writerow(list(header))
         for row in rows:
-            w.writerow([safe_text(_cell(v)) for v in row])
+            # (a number or nothing goes in as it is: only the rest is looked at)
+            w.writerow([v if v is None or type(v) is int else safe_text(_cell(v)) for v in row])

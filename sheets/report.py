@@ -262,20 +262,32 @@ def _matrix(data: Any, sheet_columns: Sequence[tuple[str, str]], party_name: Map
     method = program.list_settings.get("aggregate", "mean")
     trim = int(program.list_settings.get("trim", 0))
     ids = [c.id for c in program.criteria]
+    keys = [key for key, _ in sheet_columns]
     empty = [None] * (len(ids) + 1)
+    plain = "sum" if method == "sum" else "mean"
+    # a mean (or a sum) is a function of the totals' sum and count, which repeat from project to
+    # project: each is worked out once, by the ranking's own functions
+    shown: dict[tuple[int, int], str] = {}
     for project in data.matrix():
         sheets = project.sheets
         row: list[Any] = [project.id, project.project_name, party_name.get(project.city, project.city)]
-        for key, _ in sheet_columns:
+        for key in keys:
             s = sheets.get(key)
             if s is None:
                 row += empty
             else:
-                got = s.scores.get
-                row += [got(c) for c in ids]
-                row.append(s.total)
-        totals = [s.total for s in sheets.values()]
-        row.append(show(aggregate(totals, "sum" if method == "sum" else "mean")) if totals else None)
+                scores, total = s
+                row += [scores.get(c) for c in ids]
+                row.append(total)
+        totals = [total for _, total in sheets.values()]
+        if totals:
+            key2 = (sum(totals), len(totals))
+            value = shown.get(key2)
+            if value is None:
+                value = shown[key2] = show(aggregate(totals, plain))
+            row.append(value)
+        else:
+            row.append(None)
         if method == "trimmed_mean":
             row.append(show(aggregate(totals, method, trim)) if len(totals) > 2 * trim else None)
         yield row
@@ -353,7 +365,9 @@ def markdown(data: Any, tables: Sequence[Table], lang: str) -> Iterator[str]:
             "|" + "---|" * len(tb.header),
         )
         for row in tb.rows:
-            yield "| " + " | ".join([_md(v) for v in row]) + " |"
+            # (numbers, most of the matrix's cells, need no escaping: only the rest is looked at)
+            cells = ["" if v is None else str(v) if type(v) is int else _md(v) for v in row]
+            yield "| " + " | ".join(cells) + " |"
         yield ""
 
 

@@ -60,21 +60,31 @@ class ReportRows(TxBase):
         )
         return [(pid, name, city) for pid, name, city in self._sql(sql, (cycle_id, *states, after, limit))]
 
-    def report_sheets(self, cycle_id: str, first: int, last: int) -> list[tuple[int, str, str, int, dict[str, Any]]]:
-        """(project, city, scorer, total, scores) of the current sheets of the projects ``first``
-        to ``last``, by project, city and id (a later sheet of the same key read last)."""
+    def report_sheet_cities(self, cycle_id: str) -> list[str]:
+        """Every city with a current sheet in the cycle, in name order (from the sheets' index)."""
+        t = schema.score_sheets
+        q = select(t.c.city).where(t.c.cycle_id == cycle_id, t.c.current.is_(True)).distinct().order_by(t.c.city)
+        return [city for (city,) in self.s.connection().execute(q)]
+
+    def report_sheets(
+        self, cycle_id: str, cities: Sequence[str], first: int, last: int
+    ) -> list[tuple[int, str, str, int, dict[str, Any]]]:
+        """(project, city, scorer, total, scores) of the current sheets of ``cities`` on the
+        projects ``first`` to ``last``, by city and project: each city's run of the sheets' index
+        (cycle, current, city, project), whose rows lie together as each city's batch wrote
+        them, with no sort."""
+        if not cities:
+            return []
         conn = self.s.connection()
         scores = "CAST(scores AS TEXT)" if conn.dialect.name == "postgresql" else "scores"
         sql = (
             f"SELECT project_id, city, scorer, total, {scores} FROM score_sheets"
-            " WHERE project_id >= ? AND project_id <= ? AND +cycle_id = ? AND +current = ?"
-            " ORDER BY project_id, city, id"
+            f" WHERE cycle_id = ? AND current = ? AND city IN ({', '.join('?' * len(cities))})"
+            " AND project_id >= ? AND project_id <= ? ORDER BY city, project_id"
         )
+        rows = self._sql(sql, (cycle_id, True, *cities, first, last))
         loads = orjson.loads
-        return [
-            (pid, city, who, total, loads(text))
-            for pid, city, who, total, text in self._sql(sql, (first, last, cycle_id, True))
-        ]
+        return [(pid, city, who, total, loads(text)) for pid, city, who, total, text in rows]
 
     def report_scorers(self, cycle_id: str) -> list[str]:
         """Every scorer with a current sheet in the cycle, in name order."""

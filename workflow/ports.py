@@ -173,8 +173,14 @@ class ReportTx(Protocol):
     ) -> list[tuple[int, str, str]]:
         """(id, project name, city) of at most ``limit`` projects in ``states`` above id ``after``."""
 
-    def report_sheets(self, cycle_id: str, first: int, last: int) -> list[tuple[int, str, str, int, dict[str, Any]]]:
-        """(project, city, scorer, total, scores) of the current sheets of projects ``first``–``last``."""
+    def report_sheet_cities(self, cycle_id: str) -> list[str]:
+        """Every city with a current sheet in the cycle, in name order."""
+
+    def report_sheets(
+        self, cycle_id: str, cities: Sequence[str], first: int, last: int
+    ) -> list[tuple[int, str, str, int, dict[str, Any]]]:
+        """(project, city, scorer, total, scores) of the current sheets of ``cities`` on the
+        projects ``first``–``last``, by city and project."""
 
     def report_scorers(self, cycle_id: str) -> list[str]:
         """Every scorer with a current sheet in the cycle, in name order."""
