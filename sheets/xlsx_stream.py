@@ -99,13 +99,21 @@ def _other(letter: str, number: int, value: Any, style: str) -> str:
     return f'<c r="{letter}{number}"{style} t="inlineStr"><is><t xml:space="preserve">{text}</t></is></c>'
 
 
+def _widths(n: int) -> str:
+    """Every column ``WIDTH`` wide, one <col> each (as openpyxl wrote them: readers see each)."""
+    if not n:
+        return ""
+    each = "".join(f'<col min="{i}" max="{i}" width="{WIDTH}" customWidth="1"/>' for i in range(1, n + 1))
+    return f"<cols>{each}</cols>"
+
+
 def _sheet(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]], columns: _Columns) -> None:
     out.write(
         (
             f'{_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_REL}"><sheetViews><sheetView workbookViewId="0">'
             '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
             '<selection pane="bottomLeft"/></sheetView></sheetViews><sheetFormatPr defaultRowHeight="15"/>'
-            + (f'<cols><col min="1" max="{len(header)}" width="{WIDTH}" customWidth="1"/></cols>' if header else "")
+            + _widths(len(header))
             + "<sheetData>"
             + _cells(1, list(header), columns(len(header)), ' s="1"')
         ).encode()

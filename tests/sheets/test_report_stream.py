@@ -7,24 +7,23 @@ EVALFLOW_REPORT_FIXTURES=write to write them again from the code checked out."""
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
-from typing import Any
 
 import openpyxl
 import pytest
-from python_calamine import CalamineWorkbook
-from sqlalchemy import text
+from sqlalchemy import event, text
 
+import sheets.report
+from sheets.xlsx_stream import column_letter
+from store.report_rows import ReportRows
 from tests.cli.test_full_cycle import Cli
 from tests.conftest import LEAD, SHEET_LOW, SHEET_MID, scorer
+from tests.sheets.reports_as_before import as_before, read_back
 from tests.sheets.test_report import PUBLISHED, award_some, trimmed_programs
 from tests.workflow.checkpoints import Staged, at_stage, stage_templates
 
 FIXTURES = (at_stage, stage_templates, trimmed_programs)
 
-BEFORE = Path(__file__).with_name("report_before")
-WRITE = os.environ.get("EVALFLOW_REPORT_FIXTURES") == "write"
 TRICKY = ["\r=1+1", "甲|乙\n丙", "<script>alert(1)</script>&amp;", "  前后空格  ", "@SUM(A1:A2)", "_x0041_ 下划线"]
 
 
@@ -42,34 +41,13 @@ def _tricky(s: Staged) -> None:
         conn.execute(text("UPDATE list_versions SET entries = :e WHERE id = :id"), changed)
 
 
-def _xlsx_cells(path: Path) -> dict[str, list[list[Any]]]:
-    wb = openpyxl.load_workbook(path)
-    return {ws.title: [list(r) for r in ws.iter_rows(values_only=True)] for ws in wb.worksheets}
-
-
-def _calamine_cells(path: Path) -> dict[str, list[list[Any]]]:
-    book = CalamineWorkbook.from_path(str(path))
-    return {name: book.get_sheet_by_name(name).to_python() for name in book.sheet_names}
-
-
 def _check(name: str, s: Staged, now: str, fmt: str, lang: str, tmp_path: Path) -> None:
-    """Write the report of ``s`` and compare it with the fixture ``name`` (or write that)."""
+    """Write the report of ``s`` with the command and compare it with the fixture ``name``."""
     path = s.store.sqlite_path()
     assert path is not None
     out = tmp_path / (name if fmt == "csv" else f"{name}.{fmt}")
     Cli(path)(LEAD, now, "report", "--format", fmt, "--lang", lang, "--out", str(out))
-    if fmt == "csv":
-        got = {p.name: p.read_bytes().decode("utf-8") for p in sorted(out.iterdir())}
-    elif fmt == "md":
-        got = {"md": out.read_bytes().decode("utf-8")}
-    else:
-        got = {"openpyxl": _xlsx_cells(out), "calamine": _calamine_cells(out)}
-    fixture = BEFORE / f"{name}.json"
-    if WRITE:
-        fixture.write_text(json.dumps(got, ensure_ascii=False, indent=1), encoding="utf-8")
-        return
-    want = json.loads(fixture.read_text(encoding="utf-8"))
-    assert json.loads(json.dumps(got)) == want
+    as_before(name, read_back(fmt, out))
 
 
 @pytest.mark.parametrize("lang", ["zh", "en"])
@@ -100,3 +78,55 @@ def test_missing_sheets_and_trimmed_mean_read_as_before(at_stage, tmp_path: Path
     s.engine.score(scorer("jiaxing"), first, SHEET_MID)
     s.engine.score(scorer("hefei"), first, SHEET_LOW)
     _check(f"trimmed-en-{fmt}", s, "2027-05-15T10:00", fmt, "en", tmp_path)
+
+
+def test_the_matrix_is_read_a_page_at_a_time(at_stage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each read of the matrix holds one page of projects (here 7 of 45) and those projects'
+    sheets, never the cycle's; no read takes the sheets' bands or the projects' applications;
+    the report written from pages is the same."""
+    s = at_stage("published")
+    award_some(s)
+    pages: list[int] = []
+    sheet_reads: list[int] = []
+    projects, sheets_of = ReportRows.report_projects, ReportRows.report_sheets
+
+    def counted_projects(self, *args):
+        found = projects(self, *args)
+        pages.append(len(found))
+        return found
+
+    def counted_sheets(self, *args):
+        found = sheets_of(self, *args)
+        sheet_reads.append(len(found))
+        return found
+
+    monkeypatch.setattr(ReportRows, "report_projects", counted_projects)
+    monkeypatch.setattr(ReportRows, "report_sheets", counted_sheets)
+    statements: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(s.store.engine, "before_cursor_execute", listen)
+    try:
+        with s.engine.report(LEAD) as data:
+            data.page = 7
+            sheets.report.write(data, "csv", "zh", tmp_path / "r")
+    finally:
+        event.remove(s.store.engine, "before_cursor_execute", listen)
+    assert pages == [7, 7, 7, 7, 7, 7, 3]
+    assert len(sheet_reads) == 7 and max(sheet_reads) <= 7 * 9 and sum(sheet_reads) == 45 * 9
+    reads = [x for x in statements if x.lstrip().upper().startswith("SELECT")]
+    assert not [x for x in reads if "bands" in x or "application" in x]
+    as_before("published-zh-csv", read_back("csv", tmp_path / "r"))
+
+
+def test_xlsx_keeps_its_look(at_stage, tmp_path: Path) -> None:
+    """A bold header row, frozen below it, and every column 18 wide, on every sheet."""
+    s = at_stage("published")
+    out = tmp_path / "r.xlsx"
+    with s.engine.report(LEAD) as data:
+        sheets.report.write(data, "xlsx", "zh", out)
+    wb = openpyxl.load_workbook(out)
+    assert wb.sheetnames == ["正式名单", "评分矩阵", "城市统计", "市级资金"]
+    for ws in wb.worksheets:
+        assert ws.freeze_panes == "A2"
+        assert all(c.font.b for c in ws[1]) and not any(c.font.b for c in ws[2])
+        assert [ws.column_dimensions[column_letter(i)].width for i in range(ws.max_column)] == [18] * ws.max_column
