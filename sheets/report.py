@@ -276,9 +276,8 @@ def _matrix(data: Any, sheet_columns: Sequence[tuple[str, str]], party_name: Map
             if s is None:
                 row += empty
             else:
-                scores, total = s
-                row += [scores.get(c) for c in ids]
-                row.append(total)
+                row.extend(map(s[0].get, ids))
+                row.append(s[1])
         totals = [total for _, total in sheets.values()]
         if totals:
             key2 = (sum(totals), len(totals))
