@@ -64,14 +64,14 @@ def build(n: int, work: Path) -> Path:
     return db
 
 
-def measured(command: list[str]) -> tuple[float, float]:
-    """Seconds and peak MiB of ``command``, run by a measuring process of its own (so that
-    RUSAGE_CHILDREN's largest child is that command alone)."""
+def measured(command: list[str]) -> tuple[float, float, float]:
+    """Seconds, CPU seconds and peak MiB of ``command``, run by a measuring process of its own
+    (so that RUSAGE_CHILDREN's largest child is that command alone)."""
     out = subprocess.run(
         [sys.executable, __file__, "--measure", "--", *command], check=True, capture_output=True, text=True
     )
     figures = json.loads(out.stdout.strip().splitlines()[-1])
-    return figures["seconds"], figures["mib"]
+    return figures["seconds"], figures["cpu"], figures["mib"]
 
 
 def _measure(command: list[str]) -> None:
@@ -80,8 +80,9 @@ def _measure(command: list[str]) -> None:
     seconds = time.perf_counter() - started
     if done.returncode != 0:
         sys.exit(f"{' '.join(command)} failed:\n{done.stderr.strip()}")
-    mib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(json.dumps({"seconds": seconds, "mib": mib}))
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    # (the CPU time beside the wall time: on a shared machine the wall time moves with the load)
+    print(json.dumps({"seconds": seconds, "cpu": usage.ru_utime + usage.ru_stime, "mib": usage.ru_maxrss / 1024}))
 
 
 def report_command(checkout: Path, db: Path, fmt: str, out: Path) -> list[str]:
@@ -171,22 +172,25 @@ def main() -> None:
             out = work / f"report-{n}.{fmt}"
             if fmt == "csv":
                 out.mkdir(exist_ok=True)
-            seconds, mib = measured(report_command(ROOT, db, fmt, out))
-            bottom, bottom_mib = measured(
-                [sys.executable, __file__, "--floor", str(db), fmt, str(work / f"floor.{fmt}")]
-            )
+            seconds, cpu, mib = measured(report_command(ROOT, db, fmt, out))
+            floor_command = [sys.executable, __file__, "--floor", str(db), fmt, str(work / f"floor.{fmt}")]
+            bottom, bottom_cpu, bottom_mib = measured(floor_command)
             target, target_mib = TARGETS[fmt] if n == AT else (None, None)
             line = (
-                f"  {fmt:4}  report {seconds:6.2f} s{_mark(seconds, target, 's')}, peak {mib:5.0f} MiB"
-                f"{_mark(mib, target_mib, 'MiB')};  floor {bottom:6.2f} s, {bottom_mib:4.0f} MiB;"
-                f"  ratio {seconds / bottom:4.2f}x"
+                f"  {fmt:4}  report {seconds:6.2f} s{_mark(seconds, target, 's')} (CPU {cpu:.2f} s),"
+                f" peak {mib:5.0f} MiB{_mark(mib, target_mib, 'MiB')};"
+                f"  floor {bottom:6.2f} s (CPU {bottom_cpu:.2f} s), {bottom_mib:4.0f} MiB;"
+                f"  ratio {seconds / bottom:4.2f}x (CPU {cpu / bottom_cpu:4.2f}x)"
             )
             if args.before:
                 old = work / f"before-{n}.{fmt}"
                 if fmt == "csv":
                     old.mkdir(exist_ok=True)
-                then, then_mib = measured(report_command(Path(args.before), db, fmt, old))
-                line += f";  before {then:6.2f} s, {then_mib:5.0f} MiB ({then / seconds:.1f}x the time now)"
+                then, then_cpu, then_mib = measured(report_command(Path(args.before), db, fmt, old))
+                line += (
+                    f";  before {then:6.2f} s (CPU {then_cpu:.2f} s), {then_mib:5.0f} MiB"
+                    f" ({then / seconds:.1f}x the time now)"
+                )
             print(line, flush=True)
 
 
