@@ -52,7 +52,10 @@ class ReportRows(TxBase):
         self, cycle_id: str, states: Sequence[str], after: int, limit: int
     ) -> list[tuple[int, str, str]]:
         """(id, project name, city) of at most ``limit`` projects in ``states`` whose id is above
-        ``after``, in id order: one page of the score matrix."""
+        ``after``, in id order: one page of the score matrix (none for no states: a program
+        that ranks nothing)."""
+        if not states:
+            return []
         marks = ", ".join("?" * len(states))
         sql = (
             "SELECT id, project_name, city FROM projects"
