@@ -70,24 +70,24 @@ class ReportRows(TxBase):
         return [city for (city,) in self.s.connection().execute(q)]
 
     def report_sheets(
-        self, cycle_id: str, cities: Sequence[str], first: int, last: int
-    ) -> list[tuple[int, str, str, int, dict[str, Any]]]:
-        """(project, city, scorer, total, scores) of the current sheets of ``cities`` on the
-        projects ``first`` to ``last``, by city and project: each city's run of the sheets' index
-        (cycle, current, city, project), whose rows lie together as each city's batch wrote
-        them, with no sort."""
+        self, cycle_id: str, cities: Sequence[str], first: int, last: int, by_scorer: bool = False
+    ) -> list[tuple[int, str, int, dict[str, Any]]]:
+        """(project, city or ``by_scorer`` the scorer, total, scores) of the current sheets of
+        ``cities`` on the projects ``first`` to ``last``, by city and project: each city's run of
+        the sheets' index (cycle, current, city, project), whose rows lie together as each
+        city's batch wrote them, with no sort."""
         if not cities:
             return []
         conn = self.s.connection()
         scores = "CAST(scores AS TEXT)" if conn.dialect.name == "postgresql" else "scores"
         sql = (
-            f"SELECT project_id, city, scorer, total, {scores} FROM score_sheets"
+            f"SELECT project_id, {'scorer' if by_scorer else 'city'}, total, {scores} FROM score_sheets"
             f" WHERE cycle_id = ? AND current = ? AND city IN ({', '.join('?' * len(cities))})"
             " AND project_id >= ? AND project_id <= ? ORDER BY city, project_id"
         )
         rows = self._sql(sql, (cycle_id, True, *cities, first, last))
         loads = orjson.loads
-        return [(pid, city, who, total, loads(text)) for pid, city, who, total, text in rows]
+        return [(pid, key, total, loads(text)) for pid, key, total, text in rows]
 
     def report_scorers(self, cycle_id: str) -> list[str]:
         """Every scorer with a current sheet in the cycle, in name order."""

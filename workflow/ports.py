@@ -177,10 +177,10 @@ class ReportTx(Protocol):
         """Every city with a current sheet in the cycle, in name order."""
 
     def report_sheets(
-        self, cycle_id: str, cities: Sequence[str], first: int, last: int
-    ) -> list[tuple[int, str, str, int, dict[str, Any]]]:
-        """(project, city, scorer, total, scores) of the current sheets of ``cities`` on the
-        projects ``first``–``last``, by city and project."""
+        self, cycle_id: str, cities: Sequence[str], first: int, last: int, by_scorer: bool = False
+    ) -> list[tuple[int, str, int, dict[str, Any]]]:
+        """(project, city or ``by_scorer`` the scorer, total, scores) of the current sheets of
+        ``cities`` on the projects ``first``–``last``, by city and project."""
 
     def report_scorers(self, cycle_id: str) -> list[str]:
         """Every scorer with a current sheet in the cycle, in name order."""

@@ -66,11 +66,12 @@ class ReportData:
             if not page:
                 return
             sheets: dict[int, dict[str, MatrixSheet]] = {}
-            for pid, city, who, total, scores in self.tx.report_sheets(self.cycle.id, cities, page[0][0], page[-1][0]):
+            read = self.tx.report_sheets(self.cycle.id, cities, page[0][0], page[-1][0], by_scorer)
+            for pid, key, total, scores in read:
                 found = sheets.get(pid)
                 if found is None:
                     found = sheets[pid] = {}
-                found[who if by_scorer else city] = (scores, total)
+                found[key] = (scores, total)
             for pid, name, city in page:
                 yield MatrixProject(pid, name, city, sheets.get(pid, {}))
             if len(page) < self.page:
