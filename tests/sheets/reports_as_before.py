@@ -43,7 +43,7 @@ def as_before(name: str, got: Any) -> None:
     """``got`` is what the fixture ``name`` holds (or becomes it, when writing fixtures)."""
     fixture = BEFORE / f"{name}.json"
     if WRITE:
-        fixture.write_text(json.dumps(got, ensure_ascii=False, indent=1), encoding="utf-8")
+        fixture.write_text(json.dumps(got, ensure_ascii=False, separators=(",", ":")) + "\n", encoding="utf-8")
         return
     assert json.loads(json.dumps(got)) == json.loads(fixture.read_text(encoding="utf-8")), name
 
