@@ -268,11 +268,12 @@ class Reads(Door):
             by_city_state = tx.count_by_city_state(cycle.id)
             awarded_as: dict[tuple[str, str], int] = {}
             award = program.award_state
-            awarded = tx.project_cities(cycle.id, award) if award is not None and award in states else []
-            if awarded:  # (as publish reads it)
-                awarded_from = tx.entered_from(cycle.id, award)  # type: ignore[arg-type]
+            if award is not None and award in states:
+                awarded = tx.project_cities(cycle.id, award)
+                awarded_from = tx.entered_from(cycle.id, award) if awarded else {}  # (as publish reads it)
                 for pid, city in awarded:
-                    p = Project(pid, cycle.id, city, "", "", "", {}, state=award)  # type: ignore[arg-type]
+                    # (placed_category reads a project's id and state only: no project read whole)
+                    p = Project(pid, cycle.id, city, "", "", "", {}, state=award)
                     cat = placed_category(program, p, awarded_from) or "none"
                     awarded_as[(city, cat)] = awarded_as.get((city, cat), 0) + 1
             yield ReportData(
