@@ -90,10 +90,11 @@ class ReportRows(TxBase):
         return [(pid, key, total, loads(text)) for pid, key, total, text in rows]
 
     def report_scorers(self, cycle_id: str) -> list[str]:
-        """Every scorer with a current sheet in the cycle, in name order."""
+        """Every scorer with a current sheet in the cycle, in name order (Python's: a database's
+        collation may order names otherwise, and the matrix's columns were always in this one)."""
         t = schema.score_sheets
-        q = select(t.c.scorer).where(t.c.cycle_id == cycle_id, t.c.current.is_(True)).distinct().order_by(t.c.scorer)
-        return [who for (who,) in self.s.connection().execute(q)]
+        q = select(t.c.scorer).where(t.c.cycle_id == cycle_id, t.c.current.is_(True)).distinct()
+        return sorted(who for (who,) in self.s.connection().execute(q))
 
     def project_cities(self, cycle_id: str, state: str) -> list[tuple[int, str]]:
         """(id, city) of the cycle's projects in ``state``."""
