@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test soak lint clean bench bench-import bench-web catalog
+.PHONY: demo test soak lint clean bench bench-import bench-web bench-report catalog
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,7 @@ soak: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench.py
 	$(BIN)/python benchmarks/project_page.py
+	$(BIN)/python benchmarks/report_bench.py
 
 bench-import: $(STAMP)
 	$(BIN)/python benchmarks/bench_import.py
@@ -44,6 +45,11 @@ $(BENCH_STAMP): $(STAMP) pyproject.toml
 
 bench-web: $(BENCH_STAMP)
 	nice $(BIN)/python benchmarks/web_bench.py --sizes $(WEB_SIZES) --workers $(WEB_WORKERS) --json bench-web.json
+
+# each format of `evalflow report` at 10,000 and 100,000 projects (the cycles are built once into
+# the system's temporary folder and kept: the 100,000 one takes minutes and 1.2 GB)
+bench-report: $(STAMP)
+	nice $(BIN)/python benchmarks/report_bench.py
 
 catalog: $(STAMP)
 	$(BIN)/python -m i18n.catalog

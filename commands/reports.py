@@ -20,9 +20,10 @@ def report(cycle_id: str | None, fmt: str, lang: str, out: Path | None) -> None:
     """Write the official list, the score matrix, per-city statistics and the parties' funding (lead)."""
     from sheets.report import write
 
-    data = cfg().engine().report_data(cfg().user, cycle_id)
-    out = out or Path(f"report-{data.cycle.id}" + ("" if fmt == "csv" else f".{fmt}"))
-    writing = Msg("writing the report of {count} projects", count=len(data.projects)).render()
-    with progress(len(data.projects), writing) as update:
-        written = write(data, fmt, lang, out, update)
+    # (read as it is written: the report's rows come a page at a time from one read transaction)
+    with cfg().engine().report(cfg().user, cycle_id) as data:
+        out = out or Path(f"report-{data.cycle.id}" + ("" if fmt == "csv" else f".{fmt}"))
+        writing = Msg("writing the report of {count} projects", count=data.count).render()
+        with progress(data.count, writing) as update:
+            written = write(data, fmt, lang, out, update)
     click.echo(Msg("Wrote {files}", files=Joined([str(p) for p in written], ", ")).render())

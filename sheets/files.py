@@ -421,4 +421,14 @@ def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) 
         w = csv.writer(f)
         w.writerow(list(header))
         for row in rows:
-            w.writerow([safe_text(_cell(v)) for v in row])
+            # (a number or nothing goes in as it is, a text is only looked at for a formula's start)
+            w.writerow(
+                [
+                    v
+                    if v is None or type(v) is int
+                    else ("'" + v if v.startswith(FORMULA_START) else v)
+                    if type(v) is str
+                    else safe_text(_cell(v))
+                    for v in row
+                ]
+            )

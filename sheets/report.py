@@ -4,12 +4,13 @@ Headers in Chinese, or English with ``lang="en"``."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sheets.files import write_csv, write_xlsx
+from sheets.files import write_csv
+from sheets.xlsx_stream import write_xlsx_stream
 from workflow.ranking import aggregate, show
 
 FORMATS = ("xlsx", "csv", "md")
@@ -90,10 +91,13 @@ T = {
 
 @dataclass
 class Table:
+    """One sheet of the report. ``rows`` of the official list and the score matrix are read from
+    the report's transaction as they are written (once)."""
+
     key: str
     title: str
     header: list[str]
-    rows: list[list[Any]]
+    rows: Iterable[list[Any]]
 
 
 def build(data: Any, lang: str = "zh") -> list[Table]:
@@ -104,28 +108,24 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
     category_name = {c.id: program.category_name(c.id, lang) for c in program.categories}
     state_name = program.state_names if lang == "zh" else program.state_names_en  # (the program's words)
     method = program.list_settings.get("aggregate", "mean")
-    trim = int(program.list_settings.get("trim", 0))
 
     # the list's score is what its version was ranked by
     method_used = data.list.method if data.list is not None else "mean"
     score_header = {"trimmed_mean": t["trimmed"], "sum": t["sum"]}.get(method_used, t["mean"])
     unit_header = program.form.field(program.form.unit).zh if lang == "zh" and program.form else t["enterprise"]
-    official = []
-    if data.list is not None:
-        for e in data.list.entries:
-            if e.category == "none":
-                continue
-            official.append(
-                [
-                    e.rank,
-                    e.project_id,
-                    e.project_name,
-                    e.unit_name,
-                    party_name.get(e.city, e.city),
-                    category_name.get(e.category, e.category),
-                    e.score,
-                ]
-            )
+    official = (
+        [
+            e.rank,
+            e.project_id,
+            e.project_name,
+            e.unit_name,
+            party_name.get(e.city, e.city),
+            category_name.get(e.category, e.category),
+            e.score,
+        ]
+        for e in data.entries()
+        if e.category != "none"
+    )
     tables = [
         Table(
             "list",
@@ -137,13 +137,8 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
 
     # a column group per party, or per scorer where each member's sheet is its own (votes)
     per_scorer = program.sheets_per == "scorer"
-    by_project: dict[int, dict[str, Any]] = {}
-    for s in data.sheets:
-        by_project.setdefault(s.project_id, {})[s.scorer if per_scorer else s.city] = s
     sheet_columns = (
-        [(x, x) for x in sorted({s.scorer for s in data.sheets})]
-        if per_scorer
-        else [(p.id, party_name[p.id]) for p in program.parties]
+        [(x, x) for x in data.scorers] if per_scorer else [(p.id, party_name[p.id]) for p in program.parties]
     )
     criteria = program.criteria
     header = [t["id"], t["project"], t["city"]]
@@ -154,20 +149,7 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
     header.append(t["sum"] if method == "sum" else t["mean"])
     if method == "trimmed_mean":
         header.append(t["trimmed"])
-    matrix = []
-    for project in data.projects:
-        sheets = by_project.get(project.id, {})
-        row: list[Any] = [project.id, project.project_name, party_name.get(project.city, project.city)]
-        for key, _ in sheet_columns:
-            s = sheets.get(key)
-            row += [s.scores.get(c.id) if s else None for c in criteria]
-            row.append(s.total if s else None)
-        totals = [s.total for s in sheets.values()]
-        row.append(show(aggregate(totals, "sum" if method == "sum" else "mean")) if totals else None)
-        if method == "trimmed_mean":
-            row.append(show(aggregate(totals, method, trim)) if len(totals) > 2 * trim else None)
-        matrix.append(row)
-    tables.append(Table("matrix", t["matrix"], header, matrix))
+    tables.append(Table("matrix", t["matrix"], header, _matrix(data, sheet_columns, party_name)))
 
     if not {"demonstration", "excellent"} <= set(data.status["cities"][0] if data.status["cities"] else {}):
         tables.append(_status_table(data, party_name, t))  # a program without municipal results
@@ -274,6 +256,42 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
     return tables
 
 
+def _matrix(data: Any, sheet_columns: Sequence[tuple[str, str]], party_name: Mapping[str, str]) -> Iterator[list[Any]]:
+    """The score matrix's rows, one project at a time as the report's read gives them."""
+    program = data.program
+    method = program.list_settings.get("aggregate", "mean")
+    trim = int(program.list_settings.get("trim", 0))
+    ids = [c.id for c in program.criteria]
+    keys = [key for key, _ in sheet_columns]
+    empty = [None] * (len(ids) + 1)
+    plain = "sum" if method == "sum" else "mean"
+    # a mean (or a sum) is a function of the totals' sum and count, which repeat from project to
+    # project: each is worked out once, by the ranking's own functions
+    shown: dict[tuple[int, int], str] = {}
+    for project in data.matrix():
+        sheets = project.sheets
+        row: list[Any] = [project.id, project.project_name, party_name.get(project.city, project.city)]
+        for key in keys:
+            s = sheets.get(key)
+            if s is None:
+                row += empty
+            else:
+                row.extend(map(s[0].get, ids))
+                row.append(s[1])
+        totals = [total for _, total in sheets.values()]
+        if totals:
+            key2 = (sum(totals), len(totals))
+            value = shown.get(key2)
+            if value is None:
+                value = shown[key2] = show(aggregate(totals, plain))
+            row.append(value)
+        else:
+            row.append(None)
+        if method == "trimmed_mean":
+            row.append(show(aggregate(totals, method, trim)) if len(totals) > 2 * trim else None)
+        yield row
+
+
 def _status_table(data: Any, party_name: Mapping[str, str], t: Mapping[str, str]) -> Table:
     """Per-party statistics with the columns of the program's `cycle status`."""
     columns = data.status["columns"]
@@ -288,12 +306,15 @@ def _status_table(data: Any, party_name: Mapping[str, str], t: Mapping[str, str]
 
 
 def write(data: Any, fmt: str, lang: str, out: Path, progress: Callable[[int], None] | None = None) -> list[Path]:
-    """Write the report; returns the files written."""
+    """Write the report of ``data`` (read inside ``Engine.report``'s ``with``) as its rows are
+    read; returns the files written. ``progress`` is told the matrix's projects written so far."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown format {fmt!r}")
     tables = build(data, lang)
     if progress is not None:
-        progress(len(data.projects))
+        tables[1].rows = _counted(tables[1].rows, progress)
     if fmt == "xlsx":
-        write_xlsx(out, [(tb.title, tb.header, tb.rows) for tb in tables])
+        write_xlsx_stream(out, [(tb.title, tb.header, tb.rows) for tb in tables])
         return [out]
     if fmt == "csv":
         out.mkdir(parents=True, exist_ok=True)
@@ -303,31 +324,50 @@ def write(data: Any, fmt: str, lang: str, out: Path, progress: Callable[[int], N
             write_csv(path, tb.header, tb.rows)
             written.append(path)
         return written
-    if fmt == "md":
-        out.write_text(markdown(data, tables, lang), encoding="utf-8")
-        return [out]
-    raise ValueError(f"unknown format {fmt!r}")
+    with open(out, "w", encoding="utf-8", newline="") as f:
+        f.writelines(_joined(markdown(data, tables, lang)))
+    return [out]
 
 
-def markdown(data: Any, tables: Sequence[Table], lang: str) -> str:
-    """The report as one Markdown file. Every text in it is escaped (:func:`md_text`): names and
-    reasons come from users, and a report is read where Markdown becomes HTML."""
+def _counted(rows: Iterable[list[Any]], progress: Callable[[int], None], every: int = 1000) -> Iterator[list[Any]]:
+    done = 0
+    for row in rows:
+        yield row
+        done += 1
+        if done % every == 0:
+            progress(done)
+    progress(done)
+
+
+def _joined(lines: Iterable[str]) -> Iterator[str]:
+    """The lines joined with newlines (as ``"\\n".join`` would), a line at a time."""
+    first = True
+    for line in lines:
+        yield line if first else "\n" + line
+        first = False
+
+
+def markdown(data: Any, tables: Sequence[Table], lang: str) -> Iterator[str]:
+    """The report as one Markdown file, a line at a time. Every text in it is escaped
+    (:func:`md_text`): names and reasons come from users, and a report is read where Markdown
+    becomes HTML."""
     t = T[lang]
     title = data.program.name if lang == "zh" else data.program.name_en
-    lines = [f"# {md_text(title)} — {md_text(data.cycle.id)}", ""]
+    yield from (f"# {md_text(title)} — {md_text(data.cycle.id)}", "")
     if data.list is not None:
-        lines += [f"{t['status']}: {t['version']} {data.list.number} ({md_text(data.list.status)})", ""]
+        yield from (f"{t['status']}: {t['version']} {data.list.number} ({md_text(data.list.status)})", "")
     for tb in tables:
-        lines += [
+        yield from (
             f"## {md_text(tb.title)}",
             "",
             "| " + " | ".join(_md(h) for h in tb.header) + " |",
             "|" + "---|" * len(tb.header),
-        ]
+        )
         for row in tb.rows:
-            lines.append("| " + " | ".join(_md(v) for v in row) + " |")
-        lines.append("")
-    return "\n".join(lines)
+            # (numbers, most of the matrix's cells, need no escaping: only the rest is looked at)
+            cells = ["" if v is None else str(v) if type(v) is int else _md(v) for v in row]
+            yield "| " + " | ".join(cells) + " |"
+        yield ""
 
 
 # HTML's own characters as entities (no tag, comment or entity of the text's survives), and

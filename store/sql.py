@@ -38,6 +38,7 @@ from store.lists import ListRows
 from store.project_pages import ProjectPages
 from store.projects import ProjectRows
 from store.reminders import ReminderRows
+from store.report_rows import ReportRows
 from store.rows import Bound
 from store.score_sheets import SheetRows
 from store.users import UserRows
@@ -367,6 +368,7 @@ class Tx(
     ProjectCounts,  # (before ProjectPages, which it extends)
     ProjectPages,
     SheetRows,
+    ReportRows,
     ListRows,
     AuditRows,
     CheckpointRows,

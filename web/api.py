@@ -444,10 +444,15 @@ def report_file(engine: Any, user: User, cycle_id: str, fmt: str) -> FileRespons
 
     from sheets.report import write
 
-    data = engine.report_data(user.name, cycle_id)
-    folder = tempfile.mkdtemp(prefix="evalflow-report-")
-    out = Path(folder) / (f"report-{data.cycle.id}" + ("" if fmt == "csv" else f".{fmt}"))
-    write(data, fmt, "zh", out, None)
+    # written to a file as it is read (never whole in memory), then sent from the file
+    with engine.report(user.name, cycle_id) as data:
+        folder = tempfile.mkdtemp(prefix="evalflow-report-")
+        out = Path(folder) / (f"report-{data.cycle.id}" + ("" if fmt == "csv" else f".{fmt}"))
+        try:
+            write(data, fmt, "zh", out, None)
+        except BaseException:
+            shutil.rmtree(folder, ignore_errors=True)
+            raise
     if fmt == "csv":
         archive = shutil.make_archive(str(out), "zip", out)
         return _send(Path(archive), f"report-{data.cycle.id}.zip", "application/zip", folder)

@@ -163,6 +163,33 @@ class SheetTx(Protocol):
         """Current sheets per scoring city, of the projects in ``key_states``."""
 
 
+class ReportTx(Protocol):
+    """What a report reads a page at a time (store/report_rows.py)."""
+
+    def report_list(self, cycle_id: str) -> ListVersion | None:
+        """The head (no entries) of the newest published list version, else of the newest."""
+
+    def report_projects(
+        self, cycle_id: str, states: Sequence[str], after: int, limit: int
+    ) -> list[tuple[int, str, str]]:
+        """(id, project name, city) of at most ``limit`` projects in ``states`` above id ``after``."""
+
+    def report_sheet_cities(self, cycle_id: str) -> list[str]:
+        """Every city with a current sheet in the cycle, in name order."""
+
+    def report_sheets(
+        self, cycle_id: str, cities: Sequence[str], first: int, last: int, by_scorer: bool = False
+    ) -> list[tuple[int, str, int, dict[str, Any]]]:
+        """(project, city or ``by_scorer`` the scorer, total, scores) of the current sheets of
+        ``cities`` on the projects ``first``–``last``, by city and project."""
+
+    def report_scorers(self, cycle_id: str) -> list[str]:
+        """Every scorer with a current sheet in the cycle, in name order."""
+
+    def project_cities(self, cycle_id: str, state: str) -> list[tuple[int, str]]:
+        """(id, city) of the cycle's projects in ``state``."""
+
+
 class ListTx(Protocol):
     """Ranked lists (numbered versions of a cycle's list) and the parties' confirmations of them."""
 
@@ -324,6 +351,7 @@ class StoreTx(
     ProjectPageTx,
     CountTx,
     SheetTx,
+    ReportTx,
     ListTx,
     AuditTx,
     AppealTx,

@@ -326,6 +326,11 @@ def test_whole_cycle_to_plaques(cli: Cli, tmp_path: Path) -> None:
         assert step in history
     assert history.index("submit") < history.index("accept") < history.index("award")
 
+    # its report, each format as the report wrote it before it streamed, on each backend
+    from tests.sheets.reports_as_before import report_as_before
+
+    report_as_before(cli, tmp_path)
+
 
 def test_quota_refusal_through_cli(cli: Cli, tmp_path: Path) -> None:
     """Songjiang's 11th municipal demonstration project is refused with '10 of 10'; nothing changes."""

@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import codecs
 import csv
+import json
 import re
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from typing import Any
 import openpyxl
 import pytest
 from python_calamine import CalamineWorkbook
+from sqlalchemy import text as sql
 
 import sheets.report
 from sheets.files import read_tables
@@ -306,12 +310,23 @@ PAYLOADS = {
 }
 
 
-def _injected(s: Staged, payload: str) -> tuple[Any, int, int]:
-    data = s.engine.report_data(LEAD)
-    entry = next(e for e in data.list.entries if e.category != "none")
-    entry.unit_name = payload  # as if the applicant had typed it
-    data.projects[0].project_name = payload
-    return data, entry.project_id, data.projects[0].id
+@contextmanager
+def _injected(s: Staged, payload: str) -> Iterator[tuple[Any, int, int]]:
+    """The report's data (inside its read) once ``payload`` is the unit of the list's first entry
+    and the name of the matrix's first project, as if the applicant had typed it."""
+    with s.engine.report(LEAD) as data:
+        entry = next(e for e in data.entries() if e.category != "none")
+        first = next(data.matrix()).id
+        list_id = data.list.id
+    with s.store.engine.begin() as conn:
+        stored = conn.execute(sql("SELECT entries FROM list_versions WHERE id = :id"), {"id": list_id})
+        entries = json.loads(stored.scalar_one())
+        next(e for e in entries if e["project_id"] == entry.project_id)["unit_name"] = payload
+        changed = {"e": json.dumps(entries), "id": list_id}
+        conn.execute(sql("UPDATE list_versions SET entries = :e WHERE id = :id"), changed)
+        conn.execute(sql("UPDATE projects SET project_name = :n WHERE id = :id"), {"n": payload, "id": first})
+    with s.engine.report(LEAD) as data:
+        yield data, entry.project_id, first
 
 
 @pytest.mark.parametrize(
@@ -321,9 +336,9 @@ def _injected(s: Staged, payload: str) -> tuple[Any, int, int]:
 def test_formula_looking_text_is_text_in_xlsx(at_stage, tmp_path: Path, name: str) -> None:
     s = at_stage("published")
     payload = PAYLOADS[name]
-    data, _, _ = _injected(s, payload)
     out = tmp_path / "r.xlsx"
-    sheets.report.write(data, "xlsx", "zh", out)
+    with _injected(s, payload) as (data, _, _):
+        sheets.report.write(data, "xlsx", "zh", out)
     with zipfile.ZipFile(out) as z:
         xml = b"".join(z.read(n) for n in z.namelist() if n.startswith("xl/worksheets/"))
     assert b"<f>" not in xml and b"<f " not in xml  # no formula anywhere in the file
@@ -343,8 +358,8 @@ def test_formula_looking_text_is_text_in_xlsx(at_stage, tmp_path: Path, name: st
 def test_formula_looking_text_is_escaped_in_csv(at_stage, tmp_path: Path, name: str) -> None:
     s = at_stage("published")
     payload = PAYLOADS[name]
-    data, _, pid = _injected(s, payload)
-    files = sheets.report.write(data, "csv", "zh", tmp_path / "r")
+    with _injected(s, payload) as (data, _, pid):
+        files = sheets.report.write(data, "csv", "zh", tmp_path / "r")
     assert [f.name for f in files] == [f"{k}.csv" for k in KEYS]
     with open(tmp_path / "r" / "list.csv", encoding="utf-8-sig", newline="") as f:
         listed = list(csv.reader(f))
@@ -358,8 +373,8 @@ def test_formula_looking_text_is_escaped_in_csv(at_stage, tmp_path: Path, name: 
 
 def test_markdown_rows_stay_one_line(at_stage, tmp_path: Path) -> None:
     s = at_stage("published")
-    data, _, _ = _injected(s, "\r=1+1")
-    sheets.report.write(data, "md", "zh", tmp_path / "r.md")
+    with _injected(s, "\r=1+1") as (data, _, _):
+        sheets.report.write(data, "md", "zh", tmp_path / "r.md")
     body = (tmp_path / "r.md").read_text(encoding="utf-8")
     for line in body.splitlines():  # CR, LF and CRLF all end a line in CommonMark
         assert not line or line.startswith(("#", "|", "名单状态")), repr(line)
@@ -367,8 +382,8 @@ def test_markdown_rows_stay_one_line(at_stage, tmp_path: Path) -> None:
 
 def test_markdown_escapes_pipes_and_newlines(at_stage, tmp_path: Path) -> None:
     s = at_stage("published")
-    data, _, _ = _injected(s, "甲|乙\n丙")
-    sheets.report.write(data, "md", "zh", tmp_path / "r.md")
+    with _injected(s, "甲|乙\n丙") as (data, _, _):
+        sheets.report.write(data, "md", "zh", tmp_path / "r.md")
     got = read_md(tmp_path / "r.md", "zh", data.program)
     assert got["list"][1][0][3] == "甲|乙 丙"
 
@@ -449,9 +464,9 @@ def test_trimmed_mean_column_when_the_program_says_so(at_stage, tmp_path: Path, 
             assert row[-2] == f"{float(Fraction(sum(totals), len(totals))):.4f}"
 
     # under the shipped program (the engine of the checkpoint loaded it: mean) there is no such column
-    data = s.engine.report_data(LEAD)
-    assert data.program.list_settings["aggregate"] == "mean"
-    header = sheets.report.build(data, "en")[1].header
+    with s.engine.report(LEAD) as data:
+        assert data.program.list_settings["aggregate"] == "mean"
+        header = sheets.report.build(data, "en")[1].header
     assert header[-1] == "mean score" and "trimmed mean" not in header
 
 
@@ -473,7 +488,7 @@ def _publish_trimmed(s: Staged, folder: Path) -> Engine:
 def test_list_score_column_names_the_trimmed_mean(at_stage, tmp_path: Path, trimmed_programs: Path) -> None:
     s = at_stage("confirmation")
     engine = _publish_trimmed(s, trimmed_programs)
-    data = engine.report_data(LEAD)
-    assert data.list is not None and data.list.method == "trimmed_mean"
-    assert sheets.report.build(data, "zh")[0].header[-1] == "去掉最高最低分后平均分"
-    assert sheets.report.build(data, "en")[0].header[-1] == "trimmed mean"
+    with engine.report(LEAD) as data:
+        assert data.list is not None and data.list.method == "trimmed_mean"
+        assert sheets.report.build(data, "zh")[0].header[-1] == "去掉最高最低分后平均分"
+        assert sheets.report.build(data, "en")[0].header[-1] == "trimmed mean"

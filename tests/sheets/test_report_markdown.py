@@ -49,8 +49,8 @@ def test_a_project_named_like_a_script_is_text_in_the_markdown_report(at_stage, 
 @pytest.mark.parametrize("lang", ["zh", "en"])
 def test_markdown_in_names_is_shown_as_typed(at_stage, tmp_path: Path, lang: str) -> None:  # noqa: F811
     s = at_stage("published")
-    data, _, _ = _injected(s, MARKDOWN)
-    sheets.report.write(data, "md", lang, tmp_path / "r.md")
+    with _injected(s, MARKDOWN) as (data, _, _):
+        sheets.report.write(data, "md", lang, tmp_path / "r.md")
     html = _html((tmp_path / "r.md").read_text(encoding="utf-8"))
     for made in ("<a ", "<img", "<strong>", "<em>", "<code>", "<s>", "<del>", "<b>"):
         assert made not in html, made

@@ -21,7 +21,8 @@ from workflow.engine.door import MOVE_CHUNK
 from workflow.engine.lists import ListActions
 from workflow.engine.portal import PortalActions
 from workflow.engine.projects import ImportResult
-from workflow.engine.reads import Reads, ReportData
+from workflow.engine.reads import Reads
+from workflow.engine.report import ReportData
 from workflow.inputs import checked_inputs
 from workflow.trail import TrailActions
 

@@ -6,7 +6,8 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, cast
@@ -24,24 +25,13 @@ from workflow.engine.lists import (
     scoped_confirmations,
     unpublished_refused,
 )
+from workflow.engine.report import ReportData
 from workflow.errors import NotFound, NotPermitted
 from workflow.page_query import Match, PageQuery, enumerate_matches, simplified
 from workflow.ports import ProjectGroup, StoreTx
 from workflow.program import INITIAL_STATE, REOPEN, Program, StatusColumn
 from workflow.ranking import show
-from workflow.records import AuditEntry, Confirmation, Cycle, ListStatus, ListVersion, Project, ScoreSheet, User
-
-
-@dataclass
-class ReportData:
-    cycle: Cycle
-    program: Program
-    list: ListVersion | None
-    projects: builtins.list[Project]  # (builtins: ``list`` is a field's name here)
-    sheets: builtins.list[ScoreSheet]
-    status: dict[str, Any]
-    by_city_state: Mapping[tuple[str, str], int]
-    awarded_as: Mapping[tuple[str, str], int]  # (city, category) -> awarded projects of that category
+from workflow.records import AuditEntry, Confirmation, Cycle, ListVersion, Project, ScoreSheet, User
 
 
 @dataclass
@@ -290,9 +280,12 @@ class Reads(Door):
                 "cities": cities,
             }
 
-    def report_data(self, acting: str | None, cycle_id: str | None = None) -> ReportData:
-        """Everything `evalflow report` writes: the list (the published version, else the latest),
-        the shortlisted projects with their current sheets, per-city progress (lead only)."""
+    @contextmanager
+    def report(self, acting: str | None, cycle_id: str | None = None) -> Iterator[ReportData]:
+        """Everything `evalflow report` writes (lead only), inside one read transaction: the list
+        (the published version, else the latest), per-city progress, and the score matrix's
+        projects (the listable and placed ones) with their current sheets, read a page at a time
+        as the report is written (see ReportData)."""
         status = self.status(acting, cycle_id)
         with self._acting(acting, cycle_id, write=False) as act:
             tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
@@ -302,29 +295,29 @@ class Reads(Door):
                     Msg("cycle {id}", id=cycle.id),
                     Msg("reports cover every city; the lead writes them"),
                 )
-            versions = tx.list_versions(cycle.id)
-            published = [v for v in versions if v.status == ListStatus.PUBLISHED]
-            lst = published[-1] if published else (versions[-1] if versions else None)
-            projects = tx.find_projects(
-                cycle.id, states=program.listable_states + program.placed_states, with_application=False
-            )
+            states = tuple(dict.fromkeys([*program.listable_states, *program.placed_states]))
+            by_city_state = tx.count_by_city_state(cycle.id)
             awarded_as: dict[tuple[str, str], int] = {}
             award = program.award_state
-            awarded = award is not None and any(p.state == award for p in projects)  # (as publish reads it)
-            awarded_from = tx.entered_from(cycle.id, award) if award is not None and awarded else {}
-            for p in projects:
-                if p.state == award:
+            if award is not None and award in states:
+                awarded = tx.project_cities(cycle.id, award)
+                awarded_from = tx.entered_from(cycle.id, award) if awarded else {}  # (as publish reads it)
+                for pid, city in awarded:
+                    # (placed_category reads a project's id and state only: no project read whole)
+                    p = Project(pid, cycle.id, city, "", "", "", {}, state=award)
                     cat = placed_category(program, p, awarded_from) or "none"
-                    awarded_as[(p.city, cat)] = awarded_as.get((p.city, cat), 0) + 1
-            return ReportData(
+                    awarded_as[(city, cat)] = awarded_as.get((city, cat), 0) + 1
+            yield ReportData(
                 cycle=cycle,
                 program=program,
-                list=lst,
-                projects=projects,
-                sheets=tx.sheets(cycle.id),
+                list=tx.report_list(cycle.id),
+                count=sum(n for (_, state), n in by_city_state.items() if state in states),
+                scorers=tx.report_scorers(cycle.id) if program.sheets_per == "scorer" else [],
                 status=status,
-                by_city_state=tx.count_by_city_state(cycle.id),
+                by_city_state=by_city_state,
                 awarded_as=awarded_as,
+                tx=tx,
+                states=states,
             )
 
     def shortlist(

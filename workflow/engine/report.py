@@ -1,0 +1,79 @@
+"""What `evalflow report` writes, read as it is written: the heads (the list version, per-city
+counts, the parties' statistics) at once, the official list's entries and the score matrix's rows
+a page at a time from the report's one read transaction, so that a report of 100,000 projects
+holds one page of projects and their sheets, never the cycle."""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from workflow.ports import StoreTx
+from workflow.program import Program
+from workflow.records import Cycle, ListEntry, ListVersion
+
+REPORT_PAGE = 2000  # projects to a page of the score matrix (with nine cities, 18,000 sheets)
+
+
+# One current sheet as the score matrix shows it: its criteria's scores and its total (a plain
+# pair: 900,000 of them are made for a report of 100,000 projects)
+MatrixSheet = tuple[dict[str, Any], int]
+
+
+class MatrixProject(NamedTuple):
+    """One row of the score matrix: a project and its current sheets by city (or by scorer where
+    each member's sheet is its own), in the order the sheets were read (city, then id)."""
+
+    id: int
+    project_name: str
+    city: str
+    sheets: dict[str, MatrixSheet]
+
+
+@dataclass
+class ReportData:
+    """A report's heads, and its long parts as iterators over the open read transaction (valid
+    inside ``Engine.report``'s ``with`` only)."""
+
+    cycle: Cycle
+    program: Program
+    list: ListVersion | None  # the version shown (its head: the entries come from ``entries``)
+    count: int  # the projects of the score matrix
+    scorers: builtins.list[str]  # every scorer with a current sheet (a program scored per scorer)
+    status: dict[str, Any]
+    by_city_state: Mapping[tuple[str, str], int]
+    awarded_as: Mapping[tuple[str, str], int]  # (city, category) -> awarded projects of that category
+    tx: StoreTx = field(repr=False)
+    states: tuple[str, ...] = ()  # the states whose projects the matrix shows
+    page: int = REPORT_PAGE
+
+    def entries(self) -> Iterator[ListEntry]:
+        """The shown list version's entries, in rank order."""
+        if self.list is not None and self.list.id is not None:
+            yield from self.tx.list_entries(self.list.id)
+
+    def matrix(self) -> Iterator[MatrixProject]:
+        """The matrix's projects in id order, each with its current sheets, a page at a time:
+        a page of projects (keyset: ids above the last page's), then the sheets of that page's
+        id range, grouped by project; the page is dropped before the next is read."""
+        by_scorer = self.program.sheets_per == "scorer"
+        cities = self.tx.report_sheet_cities(self.cycle.id)
+        after = 0
+        while True:
+            page = self.tx.report_projects(self.cycle.id, self.states, after, self.page)
+            if not page:
+                return
+            sheets: dict[int, dict[str, MatrixSheet]] = {}
+            read = self.tx.report_sheets(self.cycle.id, cities, page[0][0], page[-1][0], by_scorer)
+            for pid, key, total, scores in read:
+                found = sheets.get(pid)
+                if found is None:
+                    found = sheets[pid] = {}
+                found[key] = (scores, total)
+            for pid, name, city in page:
+                yield MatrixProject(pid, name, city, sheets.get(pid, {}))
+            if len(page) < self.page:
+                return
+            after = page[-1][0]
