@@ -522,6 +522,12 @@ def run_size(n: int, dbs: Databases, args: argparse.Namespace) -> dict[str, Any]
         result["build_seconds"] = round(time.perf_counter() - start, 1)
         result["build_steps"] = {k: round(v, 1) for k, v in steps.items()}
         print(f"    built in {result['build_seconds']:.1f} s: " + ", ".join(f"{k} {v:.1f} s" for k, v in steps.items()))
+    else:  # a cycle kept from an older version of the code: its schema brought to this one's, once
+        kept = SqlStore(dbs.built_url(n))
+        before, after = kept.upgrade()
+        kept.dispose()
+        if before != after:
+            print(f"N = {n:,}: the kept cycle's schema upgraded from {before} to {after}", flush=True)
     start = time.perf_counter()
     url = dbs.copy(n)
     result["copy_seconds"] = round(time.perf_counter() - start, 1)
