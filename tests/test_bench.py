@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -122,6 +123,69 @@ def test_the_floor_writes_the_rows_the_engine_writes(tmp_path: Path) -> None:
     engine, floor = facts(engine_db), facts(tmp_path / "f" / f"floor-same-{n}.db")
     for key in engine:
         assert floor[key] == engine[key], key
+
+
+def _facts(con: Any, text: str = "") -> dict[str, object]:
+    """What 'the same rows' compares of a database (DB-API ``con``); ``text``: the cast that makes
+    a JSON column text (PostgreSQL's ``::text``)."""
+
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        cur = con.cursor()
+        cur.execute(sql)
+        return sorted(tuple(r) for r in cur.fetchall())
+
+    return {
+        "counts": {
+            t: rows(f"SELECT count(*) FROM {t}")[0][0]
+            for t in ("projects", "score_sheets", "list_versions", "confirmations")
+        },
+        "projects": rows("SELECT id, state, version, review_result, review_method, updated_at FROM projects"),
+        "audit": rows(
+            f"SELECT subject, action, actor, from_state, to_state, count(*), sum(length(data{text})),"
+            " sum(length(hash)), sum(length(prev_hash)) FROM audit WHERE subject IN ('project', 'list')"
+            " AND action != 'propose' GROUP BY subject, action, actor, from_state, to_state"
+        ),
+        "sheets": rows(
+            f"SELECT project_id, city, scorer, scores{text}, bands{text}, total, completion, current, at"
+            " FROM score_sheets"
+        ),
+        "entries": rows(f"SELECT length(entries{text}), status, version FROM list_versions"),
+        # the cycle's chain ends at its newest entry
+        "heads": rows(
+            "SELECT chain, entry_id = (SELECT max(id) FROM audit WHERE cycle_id = chain) FROM audit_heads"
+            " WHERE chain = 'g60-2027'"
+        ),
+    }
+
+
+def test_the_postgresql_floors_write_the_rows_the_engine_writes(tmp_path: Path) -> None:
+    """On PostgreSQL too the floors (COPY, and executemany) write the engine's rows: each in a
+    schema of its own of EVALFLOW_TEST_PG_URL's database (skipped without it)."""
+    import psycopg
+
+    from benchmarks.cycle import PROGRAM, Applications, engine_run
+    from benchmarks.floor import same_rows_run
+    from benchmarks.pg import driver_url
+    from benchmarks.pg_floor import PgRows
+    from tests.backends import pg_schema
+    from workflow.program import ProgramRegistry
+
+    n = 90
+    apps = Applications(n, list(ProgramRegistry().get(PROGRAM).parties))
+    with pg_schema() as engine_url, pg_schema() as copy_url, pg_schema() as many_url:
+        engine_stages, *_ = engine_run(n, tmp_path, apps, url=engine_url)
+        found = {}
+        for name, url in (("engine", engine_url), ("copy", copy_url), ("executemany", many_url)):
+            if name != "engine":
+                writer = PgRows(url, copy=name == "copy")
+                seconds, stages = same_rows_run(n, tmp_path, apps, writer)
+                assert set(stages) == set(engine_stages) - {"advance"} and min(stages.values()) > 0, stages
+            with psycopg.connect(driver_url(url)) as con:
+                con.execute("SET TIME ZONE 'UTC'")
+                found[name] = _facts(con, "::text")
+        for name in ("copy", "executemany"):
+            for key in found["engine"]:
+                assert found[name][key] == found["engine"][key], (name, key)
 
 
 def test_each_budget_is_marked_by_its_figure() -> None:
