@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -100,6 +101,17 @@ def _drop(names: list[str]) -> None:
         if make_url(url).database in names:
             engine.dispose()
             del _ENGINES[url]
+    import psycopg
+
     with _admin() as con:
         for name in names:
-            con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            # an autovacuum worker may still be in it for a moment (a role without superuser
+            # cannot end it, WITH (FORCE) or not): wait for it, then drop
+            for attempt in range(60):
+                try:
+                    con.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                    break
+                except psycopg.errors.ObjectInUse:
+                    if attempt == 59:
+                        con.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+                    time.sleep(0.5)

@@ -3,11 +3,14 @@ schema change must not leave them broken. Speed is not asserted here; the figure
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -30,10 +33,14 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
         text=True,
         timeout=300,
         check=False,
+        # no server answers there: PostgreSQL is skipped, saying why in one line (its own test below)
+        env={**os.environ, "EVALFLOW_BENCH_PG_URL": "postgresql+psycopg://evalflow:evalflow@127.0.0.1:1/postgres"},
     )
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "N = 45: engine" in text and "N = 90: engine" in text and "ratio" in text
+    (skipped,) = (x for x in text.splitlines() if x.startswith("PostgreSQL skipped: no server answers at"))
+    assert "127.0.0.1:1" in skipped and "evalflow:evalflow@" not in skipped, skipped
     assert "growth 45 → 90" in text
     assert "naive, one ORM commit per transition, N = 45" in text
     assert "the transitions machine alone" in text and "loading 90 projects into records" in text
@@ -75,6 +82,48 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
         bare = next(x for x in text.splitlines() if "bare floor" in x and x.strip().startswith("bare floor"))
         assert 0 < floor < engine, line
         assert 0 < float(bare.split("bare floor ")[1].split(" s")[0]) < engine, bare
+
+
+def test_the_benchmark_runs_on_postgresql_against_its_copy_floor() -> None:
+    """With a server (EVALFLOW_TEST_PG_URL's; skipped without it), a tiny size on PostgreSQL:
+    the engine beside the COPY and executemany floors, stage by stage, on throwaway databases
+    that are gone afterwards."""
+    from sqlalchemy.engine import make_url
+
+    from tests.backends import PG_ENV
+
+    base = os.environ.get(PG_ENV)
+    if not base:
+        pytest.skip(f"PostgreSQL tests skipped: {PG_ENV} is not set")
+    admin = make_url(base).render_as_string(hide_password=False)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--sizes", "45", "--repeat", "1"]
+        + ["--naive", "0", "--cli", "0", "--backends", "postgresql"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "EVALFLOW_BENCH_PG_URL": admin},
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    line = next(x for x in lines if x.startswith("N = 45 on PostgreSQL: engine"))
+    engine, floor = (float(line.split(word)[1].split(" s")[0]) for word in ("engine ", "COPY floor "))
+    assert 0 < floor < engine and line.endswith("×"), line
+    assert any(x.strip().startswith("executemany floor") for x in lines)
+    score = next(x.split() for x in lines if x.strip().startswith("4 score"))
+    assert float(score[2]) > 0 and float(score[4]) > 0 and score[6].endswith("×"), score
+    import psycopg
+
+    with psycopg.connect(base.replace("+psycopg", "")) as con:
+        left = con.execute("SELECT datname FROM pg_database WHERE datname LIKE 'evalflow\\_bench\\_%'").fetchall()
+    mine = [name for (name,) in left if name.split("_")[2] == str(_bench_pid(out.stdout))]
+    assert not mine, mine
+
+
+def _bench_pid(text: str) -> int:
+    """The benchmark's process id, as its PostgreSQL line says it."""
+    return int(text.split("throwaway databases evalflow_bench_")[1].split("_")[0])
 
 
 def test_the_floor_writes_the_rows_the_engine_writes(tmp_path: Path) -> None:
