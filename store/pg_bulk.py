@@ -47,11 +47,9 @@ def _raised(statement: str, exc: Exception) -> Exception:
 def binder(table: Any, name: str, dialect: Any) -> Any:
     """How a value of column ``name`` is written here: JSON as the store's text, an instant as its
     type binds it (to UTC), anything else as it is (None)."""
-    from store.sql import stored_json
-
     column = table.c[name]
     if isinstance(column.type, JSON):
-        return stored_json
+        return dialect._json_serializer  # (store/sql.py stored_json: the engine is made with it)
     if isinstance(column.type, UTCDateTime):
         return _same_instant(lambda v: column.type.process_bind_param(v, dialect))
     return None
