@@ -19,7 +19,10 @@ seconds per stage, transitions and score rows per second, and:
 - a naive baseline at one size: one ORM session and commit per transition;
 - peak memory (resident set) and the engine's memory per project (tracemalloc, separately);
 - whole-process CLI latency: `evalflow --help`, and `cycle status` / one `review` on a database
-  of the --cli size (median of several runs).
+  of the --cli size (median of several runs);
+- the same cycles on PostgreSQL (--backends), each run on throwaway databases of the local
+  cluster (benchmarks/pg.py), beside the same rows written there with COPY (psycopg's
+  ``cursor.copy``), one transaction per stage, and with executemany (sizes under 100,000).
 
 Not a test: machines differ, and the figures are read, not asserted.
 """
@@ -28,6 +31,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import statistics
 import sys
@@ -42,8 +46,9 @@ import structlog  # noqa: E402
 
 from benchmarks.budgets import LONG  # noqa: E402
 from benchmarks.cycle import score_batch  # noqa: E402
+from benchmarks.pg_report import DBS_ENV  # noqa: E402
 from benchmarks.report import run_all  # noqa: E402
-from benchmarks.runs import one_size, traced_memory  # noqa: E402
+from benchmarks.runs import one_size, pg_one_size, traced_memory  # noqa: E402
 
 
 def main() -> None:
@@ -57,7 +62,15 @@ def main() -> None:
         default=3,
         help=f"runs of each size under {LONG:,}, each in a process of its own; the run of the median total is shown",
     )
+    parser.add_argument(
+        "--backends",
+        default="sqlite,postgresql",
+        help="the databases to run on, comma-separated: sqlite, postgresql (a throwaway database of the"
+        " cluster of EVALFLOW_BENCH_PG_URL, default postgresql+psycopg://evalflow:evalflow@127.0.0.1/postgres;"
+        " skipped, saying why, if no server answers)",
+    )
     parser.add_argument("--one", type=int, help=argparse.SUPPRESS)  # one size, in a child process
+    parser.add_argument("--pg", action="store_true", help=argparse.SUPPRESS)  # --one on PostgreSQL
     parser.add_argument("--at-review", action="store_true", help=argparse.SUPPRESS)  # with a copy for review
     parser.add_argument("--traced", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--work", help=argparse.SUPPRESS)
@@ -81,6 +94,9 @@ def main() -> None:
             f"one city's score batch of {args.score_batch:,} sheets: median {median:.3f} s"
             f" ({median / args.score_batch * 1e6:.1f} µs a sheet); runs {', '.join(f'{t:.3f}' for t in times)}"
         )
+        return
+    if args.one and args.pg:  # (on the databases the parent made: benchmarks/pg_report.py)
+        print(json.dumps(pg_one_size(args.one, Path(args.work), os.environ[DBS_ENV].split(","))))
         return
     if args.one:
         copy = Path(args.work) / f"engine-{args.one}-at-review.db" if args.at_review else None

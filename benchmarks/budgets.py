@@ -14,6 +14,8 @@ TARGET = 10_000  # the size most budgets are set at
 BUDGETS: tuple[tuple[str, str, float, str], ...] = (
     ("ratio", f"a {TARGET:,}-project cycle, engine / the floor of its rows", 4, "×"),
     ("growth", f"growth from {TARGET:,} to {LONG:,} projects", 11, "×"),
+    ("pg_ratio", f"a {TARGET:,}-project cycle on PostgreSQL, engine / the COPY floor of its rows", 3, "×"),
+    ("pg_growth", f"growth from {TARGET:,} to {LONG:,} projects on PostgreSQL", 11, "×"),
     ("peak", f"peak resident memory at {LONG:,} projects", 400, "MiB"),
     ("machine", "engine overhead a transition, read as the machine's (a fired trigger)", 10, "µs"),
     ("beyond", f"engine overhead a transition, read as the engine beyond its floor ({TARGET:,})", 10, "µs"),

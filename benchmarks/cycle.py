@@ -48,14 +48,21 @@ class Applications:
 
 
 def engine_run(
-    n: int, work: Path, apps: Applications, before_scoring: bool = False, at_review: Path | None = None
+    n: int,
+    work: Path,
+    apps: Applications,
+    before_scoring: bool = False,
+    at_review: Path | None = None,
+    url: str | None = None,
 ) -> tuple[dict[str, float], int, int, Path]:
     """The whole cycle through the engine; returns seconds per stage, transitions, sheets, db.
     ``before_scoring``: stop when joint scoring is about to begin (the database as it is then).
     ``at_review``: keep a copy of the database there as it is when municipal review opens (for
-    the latency of one `evalflow review`); made between stages, not timed."""
+    the latency of one `evalflow review`); made between stages, not timed (SQLite only).
+    ``url``: run on this (empty) database instead of a new SQLite file in ``work`` (PostgreSQL:
+    benchmarks/pg.py makes it)."""
     db = work / f"engine-{n}{'-before-scoring' if before_scoring else ''}.db"
-    store = SqlStore(f"sqlite:///{db}")
+    store = SqlStore(url or f"sqlite:///{db}")
     store.create()
     clock = DemoClock(2027)
     clock.set(1, 10)
@@ -96,7 +103,7 @@ def engine_run(
     timed("1 accept", lambda: each(engine.fire(f"{c.id}-admin", ids[c.id], "accept") for c in cities))
     clock.set(3, 1)
     timed("advance", lambda: engine.advance("lead"))
-    if at_review is not None:
+    if at_review is not None and url is None:
         store.settle()
         source, copy = sqlite3.connect(db), sqlite3.connect(at_review)
         source.backup(copy)  # (SQLite's online copy, its log included)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlite3
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -114,7 +115,48 @@ def _floor_db(db: Path, cycle_id: str, foreign_keys: bool) -> sqlite3.Connection
 HASH = "0" * 64  # a hash's text is as long as any other: the floor stores it, and makes none
 
 
-def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[str, float]]:
+class SqliteRows:
+    """How the floor writes its rows on SQLite: raw sqlite3, executemany (see same_rows_run). The
+    writers of PostgreSQL (benchmarks/pg_floor.py) answer the same calls."""
+
+    def __init__(self, con: sqlite3.Connection):
+        self.con = con
+
+    def begin(self) -> None:
+        self.con.execute("BEGIN")
+
+    def commit(self) -> None:
+        self.con.execute("COMMIT")
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement (parameters marked ?); the rows it returns."""
+        return self.con.execute(sql, params).fetchall()
+
+    def insert(self, table: str, names: Sequence[str], rows: list[tuple[Any, ...]], consts: str = "") -> None:
+        """Rows of ``names``; ``consts``: more columns, the same in every row, as
+        ``"name=SQL literal; …"``."""
+        more, values = _consts(consts)
+        self.con.executemany(
+            f"INSERT INTO {table} ({', '.join([*names, *more])}) VALUES ({', '.join(['?'] * len(names) + values)})",
+            rows,
+        )
+
+    def update_projects(self, names: Sequence[str], rows: list[tuple[Any, ...]]) -> None:
+        """Set ``names`` of projects (each row: their values, then the id), their versions bumped."""
+        sets = f"{names[0]} = ?, version = version + 1" + "".join(f", {n} = ?" for n in names[1:])
+        self.con.executemany(f"UPDATE projects SET {sets} WHERE id = ?", rows)
+
+    def close(self) -> None:
+        self.con.close()
+
+
+def _consts(consts: str) -> tuple[list[str], list[str]]:
+    """``"name=literal; name=literal"`` as the columns' names and their SQL literals."""
+    pairs = [x.split("=", 1) for x in consts.split("; ") if x]
+    return [a for a, _ in pairs], [b for _, b in pairs]
+
+
+def same_rows_run(n: int, work: Path, apps: Applications, writer: Any = None) -> tuple[float, dict[str, float]]:
     """The floor as the benchmark defines it: the same rows the engine writes for the cycle (its
     projects and their columns, its audit rows with their data and hash texts, the chain's head,
     the sheets with their bands, the list version and its confirmations), written with raw sqlite3
@@ -122,12 +164,14 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
     them. What a row holds is made as the engine's run makes it (each city's applications and
     sheets, its JSON by evalflow's own store encoder); making the synthetic applications and the
     sheets' scores is not timed, nor is any hash made. Returns the seconds, and the seconds of
-    each of the engine's stages it has rows for (its stage cycle's advances write no rows here)."""
+    each of the engine's stages it has rows for (its stage cycle's advances write no rows here).
+    ``writer``: another database's (benchmarks/pg_floor.py), its cycle's row made; by default a
+    new SQLite file in ``work``."""
     from workflow.program import ProgramRegistry
 
     program = ProgramRegistry().get(PROGRAM)
     parties = list(program.parties)
-    con = _floor_db(work / f"floor-same-{n}.db", CYCLE, foreign_keys=True)
+    con = writer or SqliteRows(_floor_db(work / f"floor-same-{n}.db", CYCLE, foreign_keys=True))
     untimed = 0.0
     start = time.perf_counter()
     stages: dict[str, float] = {}
@@ -142,10 +186,12 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
         return f"2027-{month:02d}-{day:02d} 01:00:00.000000"
 
     def audit(when: str, actor: str, action: str, subject: str, rows: list[tuple[object, str | None, str, str]]):
-        con.executemany(
-            "INSERT INTO audit (at, cycle_id, subject, subject_id, actor, action, from_state, to_state, reason, data,"
-            " prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?, ?)",
+        con.insert(
+            "audit",
+            ("at", "cycle_id", "subject", "subject_id", "actor", "action", "from_state", "to_state", "data")
+            + ("prev_hash", "hash"),
             [(when, CYCLE, subject, str(sid), actor, action, a, b, data, HASH, HASH) for sid, a, b, data in rows],
+            "reason=''",
         )
         con.execute(
             "INSERT INTO audit_heads (chain, hash, entry_id) VALUES (?, ?, (SELECT max(id) FROM audit))"
@@ -153,15 +199,12 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
             (CYCLE, HASH),
         )
 
-    def move(when: str, rows: list[tuple[str, int]], extra: str = "", values: tuple = ()) -> None:
-        con.executemany(
-            f"UPDATE projects SET state = ?, version = version + 1, updated_at = ?{extra} WHERE id = ?",
-            [(state, when, *values, pid) for state, pid in rows],
-        )
+    def move(when: str, rows: list[tuple[str, int]], extra: tuple[str, ...] = (), values: tuple = ()) -> None:
+        con.update_projects(("state", "updated_at", *extra), [(state, when, *values, pid) for state, pid in rows])
 
     ids: dict[str, list[int]] = {}
     pid = 0
-    con.execute("BEGIN")
+    con.begin()
     for city in parties:
         made = time.perf_counter()
         batch = [a for _, a in apps[city.id]]
@@ -172,11 +215,11 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
             pid += 1
             e, p = a["enterprise"], a["project"]
             rows.append((pid, e["city"], admin, e["name"], p["name"], as_stored(a), when, when))
-        con.executemany(
-            "INSERT INTO projects (id, cycle_id, city, applicant, unit_name, project_name, application, state,"
-            f" version, submitted_at, updated_at, record) VALUES (?, '{CYCLE}', ?, ?, ?, ?, ?, 'submitted', 1, ?, ?,"
-            " '{}')",
+        con.insert(
+            "projects",
+            ("id", "city", "applicant", "unit_name", "project_name", "application", "submitted_at", "updated_at"),
             rows,
+            f"cycle_id='{CYCLE}'; state='submitted'; version=1; record='{{}}'",
         )
         ids[city.id] = [r[0] for r in rows]
         audit(
@@ -187,7 +230,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
             [
                 (
                     r[0],
-                    None,
+                    "new",  # (a project comes from the machine's initial state)
                     "submitted",
                     data_text({"city": r[1], "enterprise": r[3], "imported": True, "project_name": r[4]}),
                 )
@@ -195,11 +238,11 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
             ],
         )
         del batch, rows
-    con.execute("COMMIT")
+    con.commit()
     ended("1 submit")
     # each stage: the action, when, the states from and to, its audit data, and the columns it sets
-    changes: tuple[tuple[str, str, str, str, str, dict[str, str], str, tuple[str, ...]], ...] = (
-        ("1 accept", "accept", at(2, 20), "submitted", "in_library", {}, "", ()),
+    changes: tuple[tuple[str, str, str, str, str, dict[str, str], tuple[str, ...], tuple[str, ...]], ...] = (
+        ("1 accept", "accept", at(2, 20), "submitted", "in_library", {}, (), ()),
         (
             "2 review",
             "review",
@@ -207,23 +250,23 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
             "in_library",
             "municipal_demonstration",
             {"method": "site", "result": "demonstration"},
-            ", review_result = ?, review_method = ?",
+            ("review_result", "review_method"),
             ("demonstration", "site"),
         ),
-        ("3 recommend", "recommend", at(5, 2), "municipal_demonstration", "recommended", {}, "", ()),
+        ("3 recommend", "recommend", at(5, 2), "municipal_demonstration", "recommended", {}, (), ()),
     )
     for stage, action, when, old, new, change, extra, values in changes:
-        con.execute("BEGIN")
+        con.begin()
         for city in parties:  # each city's admin acts on its own projects
             move(when, [(new, i) for i in ids[city.id]], extra, values)
             audit(when, f"{city.id}-admin", action, "project", [(i, old, new, data_text(change)) for i in ids[city.id]])
-        con.execute("COMMIT")
+        con.commit()
         ended(stage)
     every = [i for city in parties for i in ids[city.id]]
     when = at(5, 10)
     totals = dict.fromkeys(every, 0)
     for k, city in enumerate(parties):  # each city's sheets, a transaction each, as the engine's
-        con.execute("BEGIN")
+        con.begin()
         scorer = f"{city.id}-scorer"
         for first in range(0, n, MOVE_CHUNK):  # made a chunk at a time (not timed), as the engine writes them
             made = time.perf_counter()
@@ -235,13 +278,14 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
                 for s, b in zip(scores, bands, strict=True)
             ]
             untimed += time.perf_counter() - made
-            con.executemany(
-                "INSERT INTO score_sheets (cycle_id, project_id, city, scorer, scores, bands, total, completion,"
-                " current, at) VALUES (?, ?, ?, ?, ?, ?, ?, '', 1, ?)",
+            con.insert(
+                "score_sheets",
+                ("cycle_id", "project_id", "city", "scorer", "scores", "bands", "total", "at"),
                 [
                     (CYCLE, i, city.id, scorer, as_stored(s), as_stored(b), d["total"], when)
                     for i, s, b, d in zip(part, scores, bands, data, strict=True)
                 ],
+                "completion=''; current=TRUE",
             )
             audit(
                 when,
@@ -253,7 +297,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
             for i, d in zip(part, data, strict=True):
                 totals[i] += d["total"]
             del scores, bands, data
-        con.execute("COMMIT")
+        con.commit()
     ended("4 score")
     # the list: every project ranked by its mean, the first places listed (the engine's ranking,
     # not the storage's work: not timed)
@@ -269,7 +313,7 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
             if i < places["demonstration"] + places["excellent"]
             else "none"
         )
-    con.execute("BEGIN")
+    con.begin()
     when = at(5, 25)
     names = {r[0]: r[1:] for r in con.execute("SELECT id, city, unit_name, project_name FROM projects")}
     untimed += time.perf_counter() - made
@@ -325,21 +369,23 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
             )
         ],
     )
-    con.execute("COMMIT")
+    con.commit()
     ended("5 propose")
     del entries
-    con.execute("BEGIN")
+    con.begin()
     for city in parties:
         con.execute(
-            "INSERT INTO confirmations (list_id, city, user, decision, reason, at) VALUES (1, ?, ?, 'confirm', '', ?)",
+            'INSERT INTO confirmations (list_id, city, "user", decision, reason, at)'
+            " VALUES (1, ?, ?, 'confirm', '', ?)",
             (city.id, f"{city.id}-admin", when),
         )
         audit(when, f"{city.id}-admin", "confirm", "list", [(1, "proposed", "proposed", data_text({"city": city.id}))])
+        con.execute("UPDATE list_versions SET version = version + 1 WHERE id = 1")  # (as each confirmation does)
     con.execute("UPDATE list_versions SET status = 'confirmed', version = version + 1 WHERE id = 1")
     audit(when, "lead", "confirmed", "list", [(1, "proposed", "confirmed", "{}")])
-    con.execute("COMMIT")
+    con.commit()
     ended("5 confirm")
-    con.execute("BEGIN")
+    con.begin()
     when = at(6, 2)
     state = {"demonstration": "listed_demonstration", "excellent": "listed_excellent", "none": "not_listed"}
     move(when, [(state[category[i]], i) for i in every])
@@ -355,13 +401,13 @@ def same_rows_run(n: int, work: Path, apps: Applications) -> tuple[float, dict[s
     )
     con.execute("UPDATE list_versions SET status = 'published', version = version + 1 WHERE id = 1")
     audit(when, "lead", "publish", "list", [(1, "confirmed", "published", "{}")])
-    con.execute("COMMIT")
+    con.commit()
     ended("6 publish")
-    con.execute("BEGIN")
+    con.begin()
     listed = [i for i in every if category[i] != "none"]
     move(when, [("awarded", i) for i in listed])
     audit(when, "lead", "award", "project", [(i, state[category[i]], "awarded", "{}") for i in listed])
-    con.execute("COMMIT")
+    con.commit()
     ended("6 award")
     con.close()  # (its last checkpoint is the floor's work too: the engine's close is timed)
     ended("7 close")

@@ -16,6 +16,7 @@ from benchmarks.budgets import LONG, TARGET, budget_lines
 from benchmarks.cli_latency import cli_latency
 from benchmarks.cycle import PROGRAM, Applications, load_projects, machine_overhead
 from benchmarks.naive import naive_run
+from benchmarks.pg_report import run_postgresql
 from benchmarks.runs import child
 
 
@@ -25,6 +26,20 @@ def _each(runs: list[dict], what: Callable[[dict], float], unit: str = " s", dig
 
 
 def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
+    """Every part of the run the arguments ask for, printed as it goes; the budgets last."""
+    backends = {x.strip() for x in args.backends.split(",") if x.strip()}
+    figures: dict[str, float] = {}  # what the budgets are read against (BUDGETS)
+    if "sqlite" in backends:
+        run_sqlite(args, sizes, work, figures)
+    if "postgresql" in backends:
+        print()
+        run_postgresql(args, sizes, work, figures)
+    print("\nagainst the budgets (read, not asserted):")
+    print("\n".join(budget_lines(figures)))
+
+
+def run_sqlite(args: argparse.Namespace, sizes: list[int], work: Path, figures: dict[str, float]) -> None:
+    """The SQLite part: each size against its floors, and the engine's parts apart."""
     from workflow.program import ProgramRegistry
 
     cities = list(ProgramRegistry().get(PROGRAM).parties)
@@ -39,7 +54,6 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
     )
     at_review: dict[int, Path] = {}  # the copy taken when municipal review opens, of the CLI's size
     rows = []
-    figures: dict[str, float] = {}  # what the budgets are read against (BUDGETS)
     dbs: dict[int, Path] = {}
     for n in sizes:
         runs = []
@@ -128,5 +142,3 @@ def run_all(args: argparse.Namespace, sizes: list[int], work: Path) -> None:
             print(f"CLI {name}: {here:.3f} s; {warm:.3f} s with bytecode cached")
             if key == "help" or args.cli == TARGET:  # (as run here; --help whatever the database's size)
                 figures[key] = here
-    print("\nagainst the budgets (read, not asserted):")
-    print("\n".join(budget_lines(figures)))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -44,6 +45,35 @@ def one_size(n: int, work: Path, at_review: Path | None = None) -> dict:
     }
 
 
+def pg_one_size(n: int, work: Path, urls: list[str]) -> dict:
+    """One size on PostgreSQL, in a process of its own: the engine on the first of ``urls``
+    (empty databases the parent made, benchmarks/pg.py), then the floor of the same rows by COPY
+    on the second, and by executemany on the third (if given)."""
+    from benchmarks.pg_floor import PgRows
+    from workflow.program import ProgramRegistry
+
+    cities = list(ProgramRegistry().get(PROGRAM).parties)
+    apps = Applications(n, cities)
+    stages, transitions, sheets, _ = engine_run(n, work, apps, url=urls[0])
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    gc.collect()
+    floor, floor_stages = same_rows_run(n, work, apps, PgRows(urls[1], copy=True))
+    many = None
+    if len(urls) > 2:
+        gc.collect()
+        many = same_rows_run(n, work, apps, PgRows(urls[2], copy=False))[0]
+    return {
+        "n": n,
+        "floor": floor,
+        "floor_stages": floor_stages,
+        "many": many,
+        "stages": stages,
+        "transitions": transitions,
+        "sheets": sheets,
+        "rss": rss,
+    }
+
+
 def traced_memory(n: int, work: Path) -> int:
     """The engine's own peak allocations over a whole cycle of N (tracemalloc; the synthetic
     applications are made and dropped one city at a time). A small cycle runs first, not traced,
@@ -60,9 +90,16 @@ def traced_memory(n: int, work: Path) -> int:
     return peak
 
 
-def child(args: list[str]) -> dict:
-    """Run bench.py with ``args`` in a new process; its last line of output is JSON."""
-    out = subprocess.run([sys.executable, str(BENCH), *args], check=False, capture_output=True, text=True)
+def child(args: list[str], env: dict[str, str] | None = None) -> dict:
+    """Run bench.py with ``args`` (and ``env`` added to its environment) in a new process; its
+    last line of output is JSON."""
+    out = subprocess.run(
+        [sys.executable, str(BENCH), *args],
+        check=False,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env} if env else None,
+    )
     if out.returncode != 0:
         sys.exit(f"bench {' '.join(args)} failed:\n{out.stderr.strip()}")
     return json.loads(out.stdout.strip().splitlines()[-1])

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
-from store import schema
+from store import pg_bulk, schema
 from store.rows import TxBase, insert_sql
 from workflow.audit import GENESIS, Item, chain_of, runs, seal_batch
 from workflow.ports import AuditTx
@@ -80,7 +80,18 @@ class AuditRows(TxBase):
             (at, t.cycle_id, t.subject, sid, t.actor, t.action, from_state, to_state, t.reason, text, previous, digest)
             for sid, from_state, to_state, text, previous, digest in sealed
         ]
-        if len(rows) > 1:
+        if len(rows) > 1 and conn.dialect.name == "postgresql":
+            # numbered from the table's own sequence, in the chain's order (its head is locked: no
+            # other writer of the chain takes ids until we commit), and written by COPY
+            # (store/pg_bulk.py); the newest is known without reading max(id) back, which
+            # PostgreSQL's index of the cycle cannot answer without reading every entry of it
+            ids = pg_bulk.reserve_ids(conn, schema.audit, len(rows))
+            pg_bulk.insert_rows(
+                conn, schema.audit, ("id", *_AUDIT_COLUMNS), [(i, *r) for i, r in zip(ids, rows, strict=True)]
+            )
+            self._grew(schema.audit, len(rows))
+            newest = ids[-1]
+        elif len(rows) > 1:
             conn.exec_driver_sql(sql, rows)
             newest = 0  # (_advance_head reads it: the chain's last row)
         elif conn.dialect.name == "sqlite":

@@ -13,7 +13,7 @@ from sqlalchemy import JSON, bindparam, func, insert, select, update
 from sqlalchemy.exc import DBAPIError
 
 from i18n import Msg
-from store import schema
+from store import pg_bulk, schema
 from store.cycle_range import within_cycle_ids
 from store.rows import TxBase, binders, bound_rows, insert_sql
 from store.schema import UTCDateTime
@@ -85,6 +85,26 @@ def _sqlite_projects(conn: Any, ids: Sequence[int], with_application: bool) -> l
     return out
 
 
+def _pg_projects(conn: Any, ids: Sequence[int], with_application: bool) -> list[Project]:
+    """The projects of ``ids``, in id order, on PostgreSQL: one select of the driver's own rows
+    (store/pg_bulk.py select_by_ids), as _sqlite_projects reads them on SQLite."""
+    names = [n for n in _PROJECT_FIELDS if with_application or n != "application"]
+    rows = pg_bulk.select_by_ids(conn, schema.projects, names, ids)
+    if not with_application:
+        for row in rows:
+            row.insert(_APPLICATION, {})
+    return [Project(*row) for row in rows]
+
+
+class _Written:
+    """How many rows a statement wrote, as _save_checked reads it of a result."""
+
+    __slots__ = ("rowcount",)
+
+    def __init__(self, rowcount: int):
+        self.rowcount = rowcount
+
+
 def _empty_or(process: Any) -> Any:
     """A JSON column's result processing, the usual empty record made without parsing."""
 
@@ -130,13 +150,15 @@ class ProjectRows(TxBase):
         t = schema.projects
         out: dict[int, Project] = {}
         conn = self.s.connection()
-        for start in range(0, len(ids), 500):
-            part = ids[start : start + 500]
-            found = (
-                _sqlite_projects(conn, part, with_application)
-                if conn.dialect.name == "sqlite"
-                else self._project_rows([t.c.id.in_(part)], with_application)
-            )
+        step = 5000 if conn.dialect.name == "postgresql" else 500  # (there: one array, not 500 parameters)
+        for start in range(0, len(ids), step):
+            part = ids[start : start + step]
+            if conn.dialect.name == "sqlite":
+                found = _sqlite_projects(conn, part, with_application)
+            elif conn.dialect.name == "postgresql":
+                found = _pg_projects(conn, part, with_application)
+            else:
+                found = self._project_rows([t.c.id.in_(part)], with_application)
             for p in found:
                 out[p.id] = p  # type: ignore[index]
         return out
@@ -147,8 +169,9 @@ class ProjectRows(TxBase):
         On SQLite, which cannot tell which row of a many-row INSERT … RETURNING got which id,
         a Core insert runs one statement per row anyway, with a compiled statement's parameters
         and a result to make for each: there the values are bound as _insert_many binds them and
-        the rows written in one executemany with the ids SQLite would give them. Elsewhere one
-        Core insert with RETURNING in parameter order."""
+        the rows written in one executemany with the ids SQLite would give them. On PostgreSQL
+        ids from the table's sequence and one COPY (_pg_insert_projects). Elsewhere one Core
+        insert with RETURNING in parameter order."""
         for p in projects:
             p.version = 1
         t = schema.projects
@@ -161,7 +184,10 @@ class ProjectRows(TxBase):
                 # a value its column refuses (a naive instant): left to the Core insert below,
                 # which refuses it as it always did, before it writes anything
                 bound = None
-        if bound is not None:
+        pg_ids = self._pg_insert_projects(conn, projects) if conn.dialect.name == "postgresql" and projects else None
+        if pg_ids is not None:
+            ids = pg_ids
+        elif bound is not None:
             _, rows = bound
             # the ids SQLite itself gives new rows of a table without AUTOINCREMENT, max(id) + 1
             # onwards: the transaction holds the write lock (BEGIN IMMEDIATE), so no other writer
@@ -178,6 +204,21 @@ class ProjectRows(TxBase):
         for p, pid in zip(projects, ids, strict=True):
             p.id = pid
 
+    def _pg_insert_projects(self, conn: Any, projects: Sequence[Project]) -> list[int] | None:
+        """insert_projects on PostgreSQL: ids from the table's own sequence, the rows by COPY
+        (store/pg_bulk.py); the ids, in order. None: a value its column refuses (a naive
+        instant), left to the Core insert, which refuses it as it always did."""
+        t = schema.projects
+        names = tuple(f.name for f in fields(projects[0]) if f.name != "id")
+        try:
+            rows = pg_bulk.record_rows(conn, t, names, projects)
+        except Exception:
+            return None
+        ids = pg_bulk.reserve_ids(conn, t, len(projects))
+        pg_bulk.insert_rows(conn, t, ("id", *names), [(pid, *row) for pid, row in zip(ids, rows, strict=True)])
+        self._grew(t, len(projects))
+        return ids
+
     def save_projects(
         self,
         projects: Sequence[Project],
@@ -192,8 +233,12 @@ class ProjectRows(TxBase):
         left out of the UPDATE (the database then leaves their indexes alone)."""
         if not projects:
             return
-        if self.s.connection().dialect.name == "sqlite":
+        dialect = self.s.connection().dialect.name
+        if dialect == "sqlite":
             self._sqlite_save_projects(projects, with_application, with_record, untouched)
+            return
+        if dialect == "postgresql":
+            self._pg_save_projects(projects, with_application, with_record, untouched)
             return
         t = schema.projects
         values = {
@@ -250,6 +295,28 @@ class ProjectRows(TxBase):
                 row[i + 1] = process(row[i + 1])
             rows.append(tuple(row))
         self._save_checked(projects, lambda: self.s.connection().exec_driver_sql(sql, rows))
+
+    def _pg_save_projects(
+        self, projects: Sequence[Project], with_application: bool, with_record: bool, untouched: Collection[str]
+    ) -> None:
+        """save_projects on PostgreSQL: the same version-checked UPDATE, as one statement over
+        arrays of the batch's values (store/pg_bulk.py update_versioned), not one per project."""
+        names = [
+            n
+            for n in _SAVED
+            if (with_application or n != "application") and (with_record or n != "record") and n not in untouched
+        ]
+        conn = self.s.connection()
+        t = schema.projects
+        binders_ = [(i, b) for i, n in enumerate(names) if (b := pg_bulk.binder(t, n, conn.dialect)) is not None]
+        values = attrgetter(*names)
+        rows = []
+        for p in projects:
+            row = list(values(p)) if len(names) > 1 else [values(p)]
+            for i, bind in binders_:
+                row[i] = bind(row[i])
+            rows.append((p.version + 1, *row, p.id, p.version))
+        self._save_checked(projects, lambda: _Written(pg_bulk.update_versioned(self.s.connection(), t, names, rows)))
 
     def _save_checked(self, projects: Sequence[Project], write: Callable[[], Any]) -> None:
         """Run ``write`` (the batch's version-checked UPDATE) inside a savepoint; if it did not

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, select, update
 
 from i18n import Msg
+from store import pg_bulk
 from store.schema import UTCDateTime
 from workflow.errors import ConcurrentChange
 
@@ -95,6 +96,13 @@ class TxBase:
     def __init__(self, bound: Bound, write: bool = True):
         self.s = bound
         self.write = write
+        # rows the transaction's batches added to each table, on PostgreSQL (store/sql.py analyses
+        # the tables they grew after the commit: store/pg_bulk.py analyze_grown)
+        self.grown: dict[str, int] = {}
+
+    def _grew(self, table: Any, added: int) -> None:
+        """Count ``added`` new rows of ``table`` (see ``grown``)."""
+        self.grown[table.name] = self.grown.get(table.name, 0) + added
 
     def _insert(self, table: Any, record: Any, **extra: Any) -> None:
         """Insert ``record`` as a row of ``table``; a generated id is written back to the record."""
@@ -114,6 +122,11 @@ class TxBase:
         if not records:
             return
         conn = self.s.connection()
+        if conn.dialect.name == "postgresql":  # by COPY (store/pg_bulk.py)
+            names = tuple(f.name for f in fields(records[0]) if f.name != "id")
+            pg_bulk.insert_rows(conn, table, names, pg_bulk.record_rows(conn, table, names, records))
+            self._grew(table, len(records))
+            return
         sql, rows = bound_rows(conn, table, records)
         conn.exec_driver_sql(sql, rows)
 

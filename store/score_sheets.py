@@ -61,19 +61,29 @@ class SheetRows(TxBase):
             sql += f" AND {who_column} IN ({', '.join([mark] * len(whose))})"
         else:
             whose = []
-        for start in range(0, len(ids), 500):  # 500 projects to a select: under SQL parameter limits
-            part = ids[start : start + 500]
-            where = f"{sql} AND {quote('project_id')} IN ({', '.join([mark] * len(part))})"
-            for sid, pid, who, total in conn.exec_driver_sql(where, (True, *cycles, *whose, *part)):
+        postgresql = conn.dialect.name == "postgresql"
+        # 500 projects to a select: under SQL parameter limits; on PostgreSQL 5,000 in one array
+        step = 5000 if postgresql else 500
+        for start in range(0, len(ids), step):
+            part = ids[start : start + step]
+            if postgresql:
+                where, params = f"{sql} AND {quote('project_id')} = ANY({mark})", (True, *cycles, *whose, part)
+            else:
+                where = f"{sql} AND {quote('project_id')} IN ({', '.join([mark] * len(part))})"
+                params = (True, *cycles, *whose, *part)
+            for sid, pid, who, total in conn.exec_driver_sql(where, params):
                 if (pid, who) in keys:
                     old[(pid, who)] = (sid, total)
         stale = [sid for sid, _ in old.values()]
-        for start in range(0, len(stale), 500):
-            self.s.connection().execute(
-                update(schema.score_sheets)
-                .where(schema.score_sheets.c.id.in_(stale[start : start + 500]))
-                .values(current=False)
-            )
+        t = schema.score_sheets
+        for start in range(0, len(stale), step):
+            part = stale[start : start + step]
+            if postgresql:
+                conn.exec_driver_sql(
+                    f"UPDATE {quote(t.name)} SET {quote('current')} = false WHERE {quote('id')} = ANY(%s)", (part,)
+                )
+            else:
+                conn.execute(update(t).where(t.c.id.in_(part)).values(current=False))
         self._insert_many(schema.score_sheets, sheets)
         return {key: total for key, (_, total) in old.items()}
 

@@ -35,6 +35,7 @@ from store.cycles import CycleRows
 from store.drafts import DraftRows
 from store.guard import protect_audit, protect_checkpoints
 from store.lists import ListRows
+from store.pg_bulk import analyze_grown
 from store.project_pages import ProjectPages
 from store.projects import ProjectRows
 from store.reminders import ReminderRows
@@ -332,7 +333,10 @@ class SqlStore:
             with self.engine.connect() as conn:
                 conn.info["write"] = write
                 with conn.begin():
-                    yield Tx(Bound(conn), write)
+                    tx = Tx(Bound(conn), write)
+                    yield tx
+                if tx.grown:  # (PostgreSQL's batches: their tables analysed, after the commit)
+                    analyze_grown(conn, tx.grown)
         except (OperationalError, DatabaseError) as exc:
             raise StoreUnavailable(
                 Msg("The database at {db} failed: {why}", db=self.describe(), why=_why(exc)),

@@ -3,10 +3,12 @@ schema change must not leave them broken. Speed is not asserted here; the figure
 
 from __future__ import annotations
 
+import os
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,10 +31,14 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
         text=True,
         timeout=300,
         check=False,
+        # no server answers there: PostgreSQL is skipped, saying why in one line (its own test below)
+        env={**os.environ, "EVALFLOW_BENCH_PG_URL": "postgresql+psycopg://evalflow:evalflow@127.0.0.1:1/postgres"},
     )
     assert out.returncode == 0, out.stderr
     text = out.stdout
     assert "N = 45: engine" in text and "N = 90: engine" in text and "ratio" in text
+    (skipped,) = (x for x in text.splitlines() if x.startswith("PostgreSQL skipped: no server answers at"))
+    assert "127.0.0.1:1" in skipped and "evalflow:evalflow@" not in skipped, skipped
     assert "growth 45 → 90" in text
     assert "naive, one ORM commit per transition, N = 45" in text
     assert "the transitions machine alone" in text and "loading 90 projects into records" in text
@@ -74,6 +80,52 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
         bare = next(x for x in text.splitlines() if "bare floor" in x and x.strip().startswith("bare floor"))
         assert 0 < floor < engine, line
         assert 0 < float(bare.split("bare floor ")[1].split(" s")[0]) < engine, bare
+
+
+def test_the_benchmark_runs_on_postgresql_against_its_copy_floor() -> None:
+    """With a server (EVALFLOW_TEST_PG_URL's; skipped without it), a tiny size on PostgreSQL:
+    the engine beside the COPY and executemany floors, stage by stage, on throwaway databases
+    that are gone afterwards."""
+    from sqlalchemy.engine import make_url
+
+    from tests.backends import PG_ENV, _unavailable
+
+    base = os.environ.get(PG_ENV)
+    if not base:
+        _unavailable(f"{PG_ENV} is not set")
+        return
+    admin = make_url(base).render_as_string(hide_password=False)
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "bench.py"), "--sizes", "45", "--repeat", "1"]
+        + ["--naive", "0", "--cli", "0", "--backends", "postgresql"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+        env={**os.environ, "EVALFLOW_BENCH_PG_URL": admin},
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    skipped = [x for x in lines if x.startswith("PostgreSQL skipped: ")]
+    if skipped:  # (the role may not create databases: .ci/run gives it CREATEDB)
+        _unavailable(skipped[0])
+    line = next(x for x in lines if x.startswith("N = 45 on PostgreSQL: engine"))
+    engine, floor = (float(line.split(word)[1].split(" s")[0]) for word in ("engine ", "COPY floor "))
+    assert 0 < floor < engine and line.endswith("×"), line
+    assert any(x.strip().startswith("executemany floor") for x in lines)
+    score = next(x.split() for x in lines if x.strip().startswith("4 score"))
+    assert float(score[2]) > 0 and float(score[4]) > 0 and score[6].endswith("×"), score
+    import psycopg
+
+    with psycopg.connect(base.replace("+psycopg", "")) as con:
+        left = con.execute("SELECT datname FROM pg_database WHERE datname LIKE 'evalflow\\_bench\\_%'").fetchall()
+    mine = [name for (name,) in left if name.split("_")[2] == str(_bench_pid(out.stdout))]
+    assert not mine, mine
+
+
+def _bench_pid(text: str) -> int:
+    """The benchmark's process id, as its PostgreSQL line says it."""
+    return int(text.split("throwaway databases evalflow_bench_")[1].split("_")[0])
 
 
 def test_the_floor_writes_the_rows_the_engine_writes(tmp_path: Path) -> None:
@@ -122,6 +174,69 @@ def test_the_floor_writes_the_rows_the_engine_writes(tmp_path: Path) -> None:
     engine, floor = facts(engine_db), facts(tmp_path / "f" / f"floor-same-{n}.db")
     for key in engine:
         assert floor[key] == engine[key], key
+
+
+def _facts(con: Any, text: str = "") -> dict[str, object]:
+    """What 'the same rows' compares of a database (DB-API ``con``); ``text``: the cast that makes
+    a JSON column text (PostgreSQL's ``::text``)."""
+
+    def rows(sql: str) -> list[tuple[Any, ...]]:
+        cur = con.cursor()
+        cur.execute(sql)
+        return sorted(tuple(r) for r in cur.fetchall())
+
+    return {
+        "counts": {
+            t: rows(f"SELECT count(*) FROM {t}")[0][0]
+            for t in ("projects", "score_sheets", "list_versions", "confirmations")
+        },
+        "projects": rows("SELECT id, state, version, review_result, review_method, updated_at FROM projects"),
+        "audit": rows(
+            f"SELECT subject, action, actor, from_state, to_state, count(*), sum(length(data{text})),"
+            " sum(length(hash)), sum(length(prev_hash)) FROM audit WHERE subject IN ('project', 'list')"
+            " AND action != 'propose' GROUP BY subject, action, actor, from_state, to_state"
+        ),
+        "sheets": rows(
+            f"SELECT project_id, city, scorer, scores{text}, bands{text}, total, completion, current, at"
+            " FROM score_sheets"
+        ),
+        "entries": rows(f"SELECT length(entries{text}), status, version FROM list_versions"),
+        # the cycle's chain ends at its newest entry
+        "heads": rows(
+            "SELECT chain, entry_id = (SELECT max(id) FROM audit WHERE cycle_id = chain) FROM audit_heads"
+            " WHERE chain = 'g60-2027'"
+        ),
+    }
+
+
+def test_the_postgresql_floors_write_the_rows_the_engine_writes(tmp_path: Path) -> None:
+    """On PostgreSQL too the floors (COPY, and executemany) write the engine's rows: each in a
+    schema of its own of EVALFLOW_TEST_PG_URL's database (skipped without it)."""
+    import psycopg
+
+    from benchmarks.cycle import PROGRAM, Applications, engine_run
+    from benchmarks.floor import same_rows_run
+    from benchmarks.pg import driver_url
+    from benchmarks.pg_floor import PgRows
+    from tests.backends import pg_schema
+    from workflow.program import ProgramRegistry
+
+    n = 90
+    apps = Applications(n, list(ProgramRegistry().get(PROGRAM).parties))
+    with pg_schema() as engine_url, pg_schema() as copy_url, pg_schema() as many_url:
+        engine_stages, *_ = engine_run(n, tmp_path, apps, url=engine_url)
+        found = {}
+        for name, url in (("engine", engine_url), ("copy", copy_url), ("executemany", many_url)):
+            if name != "engine":
+                writer = PgRows(url, copy=name == "copy")
+                seconds, stages = same_rows_run(n, tmp_path, apps, writer)
+                assert set(stages) == set(engine_stages) - {"advance"} and min(stages.values()) > 0, stages
+            with psycopg.connect(driver_url(url)) as con:
+                con.execute("SET TIME ZONE 'UTC'")
+                found[name] = _facts(con, "::text")
+        for name in ("copy", "executemany"):
+            for key in found["engine"]:
+                assert found[name][key] == found["engine"][key], (name, key)
 
 
 def test_each_budget_is_marked_by_its_figure() -> None:
