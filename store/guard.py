@@ -73,3 +73,37 @@ def unprotect_checkpoints(conn: Any) -> None:
     else:
         conn.execute(text("GRANT UPDATE, DELETE, TRUNCATE ON audit_checkpoints TO CURRENT_USER"))
         conn.execute(text("DROP TRIGGER IF EXISTS audit_checkpoints_append_only ON audit_checkpoints"))
+
+
+# the tables a batch grows enough to analyse (store/pg_bulk.py ANALYZED): the function refuses others
+ANALYZABLE = ("projects", "score_sheets")
+
+
+def install_analyze(conn: Any) -> None:
+    """PostgreSQL: ``evalflow_analyze(table)``, a SECURITY DEFINER function through which the
+    application role has a table a batch grew analysed at once. Before PostgreSQL 17 only a
+    table's owner may ANALYZE it, and `evalflow db roles` leaves the application role owning
+    nothing (it hands this function to the owner role too, with the tables); without it a large
+    import waited for autovacuum with statistics of an empty table. It analyses only the tables
+    named in ANALYZABLE, of the schema it was made in; ANALYZE reads and never changes rows.
+    Idempotent; nothing on SQLite (its plans use no statistics)."""
+    if conn.dialect.name != "postgresql":
+        return
+    schema = conn.execute(text("SELECT current_schema()")).scalar_one()
+    literal = "'" + str(schema).replace("'", "''") + "'"
+    allowed = ", ".join(f"'{t}'" for t in ANALYZABLE)
+    conn.execute(
+        text(
+            "CREATE OR REPLACE FUNCTION evalflow_analyze(target text) RETURNS void LANGUAGE plpgsql"
+            " SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$ BEGIN"
+            f" IF target NOT IN ({allowed}) THEN"
+            " RAISE EXCEPTION 'evalflow_analyze: % is not a table a batch grows', target; END IF;"
+            f" EXECUTE format('ANALYZE %I.%I', {literal}, target); END $$"
+        )
+    )
+
+
+def remove_analyze(conn: Any) -> None:
+    """Undo :func:`install_analyze` (its migration going back)."""
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("DROP FUNCTION IF EXISTS evalflow_analyze(text)"))

@@ -213,18 +213,26 @@ def analyze_grown(conn: Any, grown: Mapping[str, int]) -> None:
             continue
         try:
             found = conn.exec_driver_sql(
-                "SELECT reltuples, pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = to_regclass(%s)",
+                "SELECT reltuples, pg_has_role(relowner, 'USAGE'),"
+                " to_regprocedure('evalflow_analyze(text)') IS NOT NULL"
+                " FROM pg_class WHERE oid = to_regclass(%s)",
                 (quote(table),),
             ).first()
-            counted, may = (float(found[0]), bool(found[1])) if found else (0.0, False)
-            if not may:
-                # only the table's owner may ANALYZE it before PostgreSQL 17 (evalflow_app owns
-                # nothing): the server would skip it with a warning; said once, left to autovacuum
+            counted, owner, through = (
+                (float(found[0]), bool(found[1]), bool(found[2])) if found else (0.0, False, False)
+            )
+            if not (owner or through):
+                # only the table's owner may ANALYZE it before PostgreSQL 17, and a database made
+                # before schema 0014 has no evalflow_analyze for the application role: the server
+                # would skip it with a warning; said once, left to autovacuum
                 if table not in _NOT_OWNED:
                     _NOT_OWNED.add(table)
                     structlog.get_logger().info("analyze_left_to_autovacuum", table=table, why="not the table's owner")
             elif added >= ANALYZE_SHARE * max(counted, 0.0):  # (-1: never counted)
-                conn.exec_driver_sql(f"ANALYZE {quote(table)}")
+                if through:  # (as the owner: store/guard.py install_analyze)
+                    conn.exec_driver_sql("SELECT evalflow_analyze(%s)", (table,))
+                else:
+                    conn.exec_driver_sql(f"ANALYZE {quote(table)}")
             conn.commit()
         except Exception as exc:  # (the action is committed: say so in the log and go on)
             conn.rollback()

@@ -33,7 +33,7 @@ from store.checkpoint import SAFETY_PAGES, Checkpointer
 from store.counts import ProjectCounts
 from store.cycles import CycleRows
 from store.drafts import DraftRows
-from store.guard import protect_audit, protect_checkpoints
+from store.guard import install_analyze, protect_audit, protect_checkpoints
 from store.lists import ListRows
 from store.pg_bulk import analyze_grown
 from store.project_pages import ProjectPages
@@ -58,7 +58,7 @@ PAGE_SIZE = 16_384
 _CHECKPOINTS = Checkpointer(BUSY_TIMEOUT_MS)  # one thread for the process's SQLite databases
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001"
-HEAD = "0013"  # the newest revision in store/migrations/versions (a test keeps this true)
+HEAD = "0014"  # the newest revision in store/migrations/versions (a test keeps this true)
 
 
 def database_url(db: str | None) -> str:
@@ -182,6 +182,7 @@ class SqlStore:
                 with self.engine.begin() as conn:
                     protect_audit(conn)
                     protect_checkpoints(conn)
+                    install_analyze(conn)
                 self._alembic("stamp", HEAD)
             else:
                 self.upgrade()

@@ -312,3 +312,34 @@ def test_roles_on_an_unreachable_server_are_one_line_with_exit_9() -> None:
     assert err.startswith("Error: Cannot open the database at postgresql+psycopg://evalflow:***@127.0.0.1:1/")
     assert "s3cret-pw" not in out + err
     SqlStore(unreachable).dispose()
+
+
+def test_the_application_role_has_a_grown_table_analysed_though_it_owns_none(roles: Roles) -> None:
+    """Only a table's owner may ANALYZE it (before PostgreSQL 17): a large import by the
+    application role is analysed through evalflow_analyze (store/guard.py), run as the owner."""
+    from benchmarks.cycle import Applications
+    from store.pg_bulk import ANALYZE_ROWS
+    from workflow.program import ProgramRegistry
+
+    engine = _work(roles.app_url)
+    engine.add_user(LEAD, "hefei-admin", "city-admin", "hefei")
+    cities = list(ProgramRegistry().get(PROGRAM).parties)
+    apps = Applications((ANALYZE_ROWS + 50) * len(cities), cities)["hefei"][: ANALYZE_ROWS + 50]
+
+    def analysed() -> object:
+        with SqlStore(roles.owner_url).engine.connect() as conn:
+            return conn.execute(
+                text(
+                    "SELECT last_analyze FROM pg_stat_user_tables"
+                    " WHERE schemaname = current_schema() AND relname = 'projects'"
+                )
+            ).scalar()
+
+    assert analysed() is None
+    with SqlStore(roles.app_url).engine.connect() as conn:  # (the role owns no table)
+        assert not conn.execute(
+            text("SELECT pg_has_role(relowner, 'USAGE') FROM pg_class WHERE oid = 'projects'::regclass")
+        ).scalar()
+    created = engine.submit_batch("hefei-admin", apps).created
+    assert len(created) == ANALYZE_ROWS + 50
+    assert analysed() is not None

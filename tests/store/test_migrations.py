@@ -403,7 +403,7 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    older = ["0012", "0011", "0010", "0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002"]
+    older = ["0013", "0012", "0011", "0010", "0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002"]
     assert chain == [HEAD, *older, FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
     assert [n.split("_")[0] for n in names] == [
@@ -419,6 +419,7 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
         "0010",
         "0011",
         "0012",
+        "0013",
         HEAD,
     ]
 
@@ -701,4 +702,33 @@ def test_0013_adds_the_per_cycle_indexes_keeps_every_row_and_goes_back(first: st
     assert indexes("audit")["ix_audit_cycle_id"] == ["cycle_id"]
     assert "ix_sheets_cycle_project" not in indexes("score_sheets")
     assert "ix_projects_cycle_id" not in indexes("projects")
+    assert old_rows(url) == before
+
+
+# ------------------------------------------------------------------------------ 0014: evalflow_analyze
+def test_0014_gives_postgresql_the_analyse_function_and_takes_it_back(first: str) -> None:
+    url = first
+    alembic(url, "upgrade", "0013")
+    before = old_rows(url)
+
+    def function() -> bool:
+        with SqlStore(url).engine.connect() as conn:
+            if conn.dialect.name != "postgresql":
+                return False
+            return bool(conn.execute(sa.text("SELECT to_regprocedure('evalflow_analyze(text)') IS NOT NULL")).scalar())
+
+    assert not function()
+    alembic(url, "upgrade", "0014")
+    assert differences(url) == []
+    assert old_rows(url) == before
+    postgres = SqlStore(url).engine.dialect.name == "postgresql"
+    assert function() is postgres  # (SQLite's plans use no statistics: nothing there)
+    if postgres:
+        with SqlStore(url).engine.begin() as conn:
+            conn.execute(sa.text("SELECT evalflow_analyze('score_sheets')"))
+            with pytest.raises(sa.exc.DBAPIError, match="is not a table a batch grows"):
+                with conn.begin_nested():
+                    conn.execute(sa.text("SELECT evalflow_analyze('audit')"))
+    alembic(url, "downgrade", "0013")
+    assert not function()
     assert old_rows(url) == before
