@@ -17,9 +17,10 @@ from workflow.records import Cycle, ListEntry, ListVersion
 REPORT_PAGE = 2000  # projects to a page of the score matrix (with nine cities, 18,000 sheets)
 
 
-# One current sheet as the score matrix shows it: its criteria's scores and its total (a plain
-# pair: 900,000 of them are made for a report of 100,000 projects)
-MatrixSheet = tuple[dict[str, Any], int]
+# One current sheet as the score matrix shows it: its criteria's scores in the program's order
+# (None where one is missing) and its total (a plain pair: 900,000 of them are made for a report
+# of 100,000 projects; the scores' tuple is shared by the page's sheets that scored alike)
+MatrixSheet = tuple[tuple[Any, ...], int]
 
 
 class MatrixProject(NamedTuple):
@@ -59,6 +60,7 @@ class ReportData:
         a page of projects (keyset: ids above the last page's), then the sheets of that page's
         id range, grouped by project; the page is dropped before the next is read."""
         by_scorer = self.program.sheets_per == "scorer"
+        criteria = [c.id for c in self.program.criteria]
         cities = self.tx.report_sheet_cities(self.cycle.id)
         after = 0
         while True:
@@ -66,7 +68,7 @@ class ReportData:
             if not page:
                 return
             sheets: dict[int, dict[str, MatrixSheet]] = {}
-            read = self.tx.report_sheets(self.cycle.id, cities, page[0][0], page[-1][0], by_scorer)
+            read = self.tx.report_sheets(self.cycle.id, cities, page[0][0], page[-1][0], by_scorer, criteria)
             for pid, key, total, scores in read:
                 found = sheets.get(pid)
                 if found is None:
