@@ -275,9 +275,8 @@ def _matrix(data: Any, sheet_columns: Sequence[tuple[str, str]], party_name: Map
             if s is None:
                 row += empty
             else:
-                row += s[0]  # (the sheet's scores, already in the criteria's order)
-                row.append(s[1])
-        totals = [total for _, total in sheets.values()]
+                row += s  # (the sheet's scores in the criteria's order, then its total)
+        totals = [s[-1] for s in sheets.values()]
         if totals:
             key2 = (sum(totals), len(totals))
             value = shown.get(key2)

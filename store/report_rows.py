@@ -81,9 +81,9 @@ class ReportRows(TxBase):
         """(project, city or ``by_scorer`` the scorer, total, scores) of the current sheets of
         ``cities`` on the projects ``first`` to ``last``, by city and project: each city's run of
         the sheets' index (cycle, current, city, project), whose rows lie together as each
-        city's batch wrote them, with no sort. The scores as a dict, or with ``criteria`` as the
-        tuple of those criteria's scores in that order (None where one is missing), the matrix's
-        cells as they are written."""
+        city's batch wrote them, with no sort. The scores as a dict, or with ``criteria`` the
+        sheet's cells as the matrix shows them: the tuple of those criteria's scores in that order
+        (None where one is missing) and the total last."""
         if not cities:
             return []
         conn = self.s.connection()
@@ -97,16 +97,16 @@ class ReportRows(TxBase):
         loads = orjson.loads
         if criteria is None:
             return [(pid, key, total, loads(text)) for pid, key, total, text in rows]
-        # the same scores' text recurs from sheet to sheet (a few hundred in 18,000 at 100,000
-        # projects): each text of the page is parsed and put in order once; the tuples are
+        # the same scores and total recur from sheet to sheet (a few hundred alike in 18,000 at
+        # 100,000 projects): each of the page's is parsed and put in order once; the tuples are
         # shared, read only, and dropped with the page
         ids = tuple(criteria)
-        parsed: dict[str, tuple[Any, ...]] = {}
+        made: dict[tuple[str, int], tuple[Any, ...]] = {}
         out = []
         for pid, key, total, text in rows:
-            cells = parsed.get(text)
+            cells = made.get((text, total))
             if cells is None:
-                cells = parsed[text] = tuple(map(loads(text).get, ids))
+                cells = made[text, total] = (*map(loads(text).get, ids), total)
             out.append((pid, key, total, cells))
         return out
 

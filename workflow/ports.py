@@ -188,7 +188,7 @@ class ReportTx(Protocol):
     ) -> list[tuple[int, str, int, Any]]:
         """(project, city or ``by_scorer`` the scorer, total, scores) of the current sheets of
         ``cities`` on the projects ``first``–``last``, by city and project; the scores a dict, or
-        with ``criteria`` the tuple of those criteria's scores in that order."""
+        with ``criteria`` the tuple of those criteria's scores in that order, then the total."""
 
     def report_scorers(self, cycle_id: str) -> list[str]:
         """Every scorer with a current sheet in the cycle, in name order."""

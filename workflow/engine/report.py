@@ -6,6 +6,7 @@ holds one page of projects and their sheets, never the cycle."""
 from __future__ import annotations
 
 import builtins
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -17,10 +18,10 @@ from workflow.records import Cycle, ListEntry, ListVersion
 REPORT_PAGE = 2000  # projects to a page of the score matrix (with nine cities, 18,000 sheets)
 
 
-# One current sheet as the score matrix shows it: its criteria's scores in the program's order
-# (None where one is missing) and its total (a plain pair: 900,000 of them are made for a report
-# of 100,000 projects; the scores' tuple is shared by the page's sheets that scored alike)
-MatrixSheet = tuple[tuple[Any, ...], int]
+# One current sheet as the score matrix shows it: its cells, the criteria's scores in the
+# program's order (None where one is missing) and its total last (a plain tuple: 900,000 sheets
+# in a report of 100,000 projects, one tuple shared by the page's sheets that scored alike)
+MatrixSheet = tuple[Any, ...]
 
 
 class MatrixProject(NamedTuple):
@@ -67,13 +68,10 @@ class ReportData:
             page = self.tx.report_projects(self.cycle.id, self.states, after, self.page)
             if not page:
                 return
-            sheets: dict[int, dict[str, MatrixSheet]] = {}
+            sheets: defaultdict[int, dict[str, MatrixSheet]] = defaultdict(dict)
             read = self.tx.report_sheets(self.cycle.id, cities, page[0][0], page[-1][0], by_scorer, criteria)
-            for pid, key, total, scores in read:
-                found = sheets.get(pid)
-                if found is None:
-                    found = sheets[pid] = {}
-                found[key] = (scores, total)
+            for pid, key, _, cells in read:
+                sheets[pid][key] = cells
             for pid, name, city in page:
                 yield MatrixProject(pid, name, city, sheets.get(pid, {}))
             if len(page) < self.page:
