@@ -11,6 +11,7 @@ from typing import Any
 
 from sheets.files import write_csv
 from sheets.xlsx_stream import write_xlsx_stream
+from workflow.engine.report import municipal_results
 from workflow.ranking import aggregate, show
 
 FORMATS = ("xlsx", "csv", "md")
@@ -151,7 +152,7 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
         header.append(t["trimmed"])
     tables.append(Table("matrix", t["matrix"], header, _matrix(data, sheet_columns, party_name)))
 
-    if not {"demonstration", "excellent"} <= set(data.status["cities"][0] if data.status["cities"] else {}):
+    if not municipal_results(program):
         tables.append(_status_table(data, party_name, t))  # a program without municipal results
         return tables
     count = data.by_city_state
