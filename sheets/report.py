@@ -11,6 +11,7 @@ from typing import Any
 
 from sheets.files import write_csv
 from sheets.xlsx_stream import write_xlsx_stream
+from workflow.engine.report import municipal_results
 from workflow.ranking import aggregate, show
 
 FORMATS = ("xlsx", "csv", "md")
@@ -151,7 +152,7 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
         header.append(t["trimmed"])
     tables.append(Table("matrix", t["matrix"], header, _matrix(data, sheet_columns, party_name)))
 
-    if not {"demonstration", "excellent"} <= set(data.status["cities"][0] if data.status["cities"] else {}):
+    if not municipal_results(program):
         tables.append(_status_table(data, party_name, t))  # a program without municipal results
         return tables
     count = data.by_city_state
@@ -261,9 +262,8 @@ def _matrix(data: Any, sheet_columns: Sequence[tuple[str, str]], party_name: Map
     program = data.program
     method = program.list_settings.get("aggregate", "mean")
     trim = int(program.list_settings.get("trim", 0))
-    ids = [c.id for c in program.criteria]
     keys = [key for key, _ in sheet_columns]
-    empty = [None] * (len(ids) + 1)
+    empty = [None] * (len(program.criteria) + 1)
     plain = "sum" if method == "sum" else "mean"
     # a mean (or a sum) is a function of the totals' sum and count, which repeat from project to
     # project: each is worked out once, by the ranking's own functions
@@ -276,9 +276,8 @@ def _matrix(data: Any, sheet_columns: Sequence[tuple[str, str]], party_name: Map
             if s is None:
                 row += empty
             else:
-                row.extend(map(s[0].get, ids))
-                row.append(s[1])
-        totals = [total for _, total in sheets.values()]
+                row += s  # (the sheet's scores in the criteria's order, then its total)
+        totals = [s[-1] for s in sheets.values()]
         if totals:
             key2 = (sum(totals), len(totals))
             value = shown.get(key2)
@@ -364,8 +363,9 @@ def markdown(data: Any, tables: Sequence[Table], lang: str) -> Iterator[str]:
             "|" + "---|" * len(tb.header),
         )
         for row in tb.rows:
-            # (numbers, most of the matrix's cells, need no escaping: only the rest is looked at)
-            cells = ["" if v is None else str(v) if type(v) is int else _md(v) for v in row]
+            # (numbers, most of the matrix's cells, need no escaping; a text is escaped by one
+            # translate, as md_text does: a large report's 5 million cells, a call less each)
+            cells = [str(v) if type(v) is int else v.translate(_MD_LINE) if type(v) is str else _md(v) for v in row]
             yield "| " + " | ".join(cells) + " |"
         yield ""
 
@@ -383,9 +383,13 @@ _MD_ESCAPES = str.maketrans(
 )
 
 
+# the same with a line's end as a space: md_text in one call
+_MD_LINE = {**_MD_ESCAPES, ord("\r"): " ", ord("\n"): " "}
+
+
 def md_text(text: str) -> str:
     """``text`` as Markdown that renders as that very text, on one line."""
-    return text.replace("\r", " ").replace("\n", " ").translate(_MD_ESCAPES)
+    return text.translate(_MD_LINE)
 
 
 def _md(value: Any) -> str:

@@ -178,10 +178,17 @@ class ReportTx(Protocol):
         """Every city with a current sheet in the cycle, in name order."""
 
     def report_sheets(
-        self, cycle_id: str, cities: Sequence[str], first: int, last: int, by_scorer: bool = False
-    ) -> list[tuple[int, str, int, dict[str, Any]]]:
+        self,
+        cycle_id: str,
+        cities: Sequence[str],
+        first: int,
+        last: int,
+        by_scorer: bool = False,
+        criteria: Sequence[str] | None = None,
+    ) -> list[tuple[int, str, int, Any]]:
         """(project, city or ``by_scorer`` the scorer, total, scores) of the current sheets of
-        ``cities`` on the projects ``first``–``last``, by city and project."""
+        ``cities`` on the projects ``first``–``last``, by city and project; the scores a dict, or
+        with ``criteria`` the tuple of those criteria's scores in that order, then the total."""
 
     def report_scorers(self, cycle_id: str) -> list[str]:
         """Every scorer with a current sheet in the cycle, in name order."""

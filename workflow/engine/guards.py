@@ -38,9 +38,11 @@ class GuardSteps(ContextSteps):
         act: ActionContext,
         list_version: ListVersion | None = None,
         policies: Iterable[str] | None = None,
+        sheets: bool = True,
     ) -> CycleCounts:
         """The cycle-wide counts guards read: a few grouped queries, run only when one of ``policies``
-        (all when None) reads them, so actions guarded by per-project rules stay cheap."""
+        (all when None) reads them, so actions guarded by per-project rules stay cheap. Without
+        ``sheets`` no count of sheets (for a reader that shows none: a report)."""
         if policies is not None and NEEDS_COUNTS.isdisjoint(policies):
             return CycleCounts()
         tx, program, cycle = act.tx, act.program, act.cycle
@@ -50,7 +52,7 @@ class GuardSteps(ContextSteps):
             confirmations = frozenset(c.city for c in tx.confirmations(list_version.id) if c.decision == "confirm")
         by_scorer: dict[str, int] = {}
         scorers: tuple[str, ...] = ()
-        if program.sheets_per == "scorer":
+        if program.sheets_per == "scorer" and sheets:
             by_scorer = tx.count_sheets_by_scorer(cycle.id, program.listable_states + program.placed_states)
             scorers = tuple(u.name for u in tx.list_users() if u.role == "scorer")
         return CycleCounts(
@@ -58,7 +60,9 @@ class GuardSteps(ContextSteps):
             scorers=scorers,
             by_city_state=by_city_state,
             results=tx.count_review_results(cycle.id),
-            sheets_by_city=tx.count_sheets_by_city(cycle.id, program.listable_states + program.placed_states),
+            sheets_by_city=tx.count_sheets_by_city(cycle.id, program.listable_states + program.placed_states)
+            if sheets
+            else {},
             confirmations=confirmations,
             shortlist=sum(
                 n for (_, s), n in by_city_state.items() if s in program.listable_states + program.placed_states

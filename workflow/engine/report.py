@@ -6,6 +6,7 @@ holds one page of projects and their sheets, never the cycle."""
 from __future__ import annotations
 
 import builtins
+from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -14,12 +15,21 @@ from workflow.ports import StoreTx
 from workflow.program import Program
 from workflow.records import Cycle, ListEntry, ListVersion
 
+
+def municipal_results(program: Program) -> bool:
+    """Whether a program's report shows the cities' municipal results (its statistics and
+    funding tables), which a status with demonstration and excellent columns holds; else the
+    report's statistics are `cycle status`'s own columns."""
+    return bool(program.parties) and {"demonstration", "excellent"} <= {c.id for c in program.status_columns}
+
+
 REPORT_PAGE = 2000  # projects to a page of the score matrix (with nine cities, 18,000 sheets)
 
 
-# One current sheet as the score matrix shows it: its criteria's scores and its total (a plain
-# pair: 900,000 of them are made for a report of 100,000 projects)
-MatrixSheet = tuple[dict[str, Any], int]
+# One current sheet as the score matrix shows it: its cells, the criteria's scores in the
+# program's order (None where one is missing) and its total last (a plain tuple: 900,000 sheets
+# in a report of 100,000 projects, one tuple shared by the page's sheets that scored alike)
+MatrixSheet = tuple[Any, ...]
 
 
 class MatrixProject(NamedTuple):
@@ -59,19 +69,17 @@ class ReportData:
         a page of projects (keyset: ids above the last page's), then the sheets of that page's
         id range, grouped by project; the page is dropped before the next is read."""
         by_scorer = self.program.sheets_per == "scorer"
+        criteria = [c.id for c in self.program.criteria]
         cities = self.tx.report_sheet_cities(self.cycle.id)
         after = 0
         while True:
             page = self.tx.report_projects(self.cycle.id, self.states, after, self.page)
             if not page:
                 return
-            sheets: dict[int, dict[str, MatrixSheet]] = {}
-            read = self.tx.report_sheets(self.cycle.id, cities, page[0][0], page[-1][0], by_scorer)
-            for pid, key, total, scores in read:
-                found = sheets.get(pid)
-                if found is None:
-                    found = sheets[pid] = {}
-                found[key] = (scores, total)
+            sheets: defaultdict[int, dict[str, MatrixSheet]] = defaultdict(dict)
+            read = self.tx.report_sheets(self.cycle.id, cities, page[0][0], page[-1][0], by_scorer, criteria)
+            for pid, key, _, cells in read:
+                sheets[pid][key] = cells
             for pid, name, city in page:
                 yield MatrixProject(pid, name, city, sheets.get(pid, {}))
             if len(page) < self.page:
