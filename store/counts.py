@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, exists, func, literal_column, select
 
 from store import schema
 from store.project_pages import PAGE_COLUMNS, ProjectPages
+from store.score_sheets import current_sheet_counts
 from workflow.page_query import Match, PageQuery
 from workflow.ports import CountTx, ProjectGroup
 from workflow.records import Project
@@ -24,6 +25,8 @@ class ProjectCounts(ProjectPages):
     def _scope(self, cycle_id: str, readable: list[Match] | None, states: Sequence[str] | None) -> list[Any]:
         """The WHERE of a cycle's projects a reader may read (``readable`` None: every one), in
         ``states`` when given."""
+        if readable is not None and states is not None and any(_holds_all(m, states) for m in readable):
+            readable = None  # (every project in those states is the reader's: the scope adds nothing)
         query = PageQuery([readable] if readable is not None else [])
         if states is not None:
             query.all_of.append([Match(states=tuple(states))])
@@ -124,6 +127,10 @@ class ProjectCounts(ProjectPages):
         projects named by a subquery (as the status counts them)."""
         t, s = schema.projects, schema.score_sheets
         who = s.c.scorer if by_scorer else s.c.city
+        if readable is not None and any(_holds_all(m, states) for m in readable):
+            readable = None  # (every project in those states is the reader's: the scope adds nothing)
+        if readable is None:
+            return current_sheet_counts(self.s.connection(), cycle_id, states, who, distinct_projects=True)
         keyed = select(t.c.id).where(*self._scope(cycle_id, readable, states))
         rows = self.s.connection().execute(
             select(who, func.count(func.distinct(s.c.project_id)))
@@ -171,6 +178,13 @@ class ProjectCounts(ProjectPages):
             .limit(1)
         )
         return self.s.connection().execute(q).first() is not None
+
+
+def _holds_all(match: Match, states: Sequence[str]) -> bool:
+    """Whether ``match`` takes every project in ``states``, whatever else it stands in (a reader's
+    term that names states only: the key library once joint scoring has begun)."""
+    only_states = Match(states=match.states)
+    return match == only_states and match.states is not None and set(states) <= set(match.states)
 
 
 # the type checker holds this backend to its port
