@@ -33,6 +33,10 @@ from workflow.program import INITIAL_STATE, REOPEN, Program, StatusColumn
 from workflow.ranking import show
 from workflow.records import AuditEntry, Confirmation, Cycle, ListVersion, Project, ScoreSheet, User
 
+# readable_matches' answers by (user, role, city, program, its digest, cycle, stage); a bounded dict
+_READABLE: dict[tuple[Any, ...], tuple[Match, ...]] = {}
+_READABLE_KEPT = 4096
+
 
 @dataclass
 class ProjectPage:
@@ -55,9 +59,20 @@ class Reads(Door):
         and state, so that the store's page holds exactly the projects ``projects`` gives."""
         if user.role == "lead":
             return None
-        reader = self._reader(user, cycle, program)
-        cities, states = tuple(p.id for p in program.parties), tuple(program.states)
-        return simplified(enumerate_matches(reader, cities, states, applicant=user.name), cities, states)
+        # (a pure function of who reads, the program and the cycle's stage, asked of every dummy
+        # project on every page read: worked out once a process for each of them; a program made
+        # in code has no digest of its text to tell it from another and is worked out each time)
+        key = (user.name, user.role, user.city, program.id, program.digest, cycle.id, cycle.stage)
+        found = _READABLE.get(key) if program.digest else None
+        if found is None:
+            reader = self._reader(user, cycle, program)
+            cities, states = tuple(p.id for p in program.parties), tuple(program.states)
+            found = tuple(simplified(enumerate_matches(reader, cities, states, applicant=user.name), cities, states))
+            if program.digest:
+                if len(_READABLE) >= _READABLE_KEPT:
+                    _READABLE.clear()
+                _READABLE[key] = found
+        return list(found)
 
     def project_page(
         self, acting: str | None, cycle_id: str | None, query: PageQuery, by_score: str | None = None
