@@ -15,7 +15,7 @@ from typing import Any, cast
 from i18n import Msg
 from policies.base import CycleCounts
 from workflow.appeals import may_read_appeal
-from workflow.common import overrides_of, party_of, role_of
+from workflow.common import ActionContext, overrides_of, party_of, role_of
 from workflow.engine.door import Door
 from workflow.engine.lists import (
     PUBLISHED,
@@ -36,6 +36,10 @@ from workflow.records import AuditEntry, Confirmation, Cycle, ListVersion, Proje
 # readable_matches' answers by (user, role, city, program, its digest, cycle, stage); a bounded dict
 _READABLE: dict[tuple[Any, ...], tuple[Match, ...]] = {}
 _READABLE_KEPT = 4096
+# the status's counts by the cycle, its version, program, list and the audit chains' heads (see
+# Reads._status_counts): a few entries, the newest heads' the only ones asked for again
+_STATUS_COUNTS: dict[tuple[Any, ...], CycleCounts] = {}
+_STATUS_COUNTS_KEPT = 64
 
 
 @dataclass
@@ -233,7 +237,7 @@ class Reads(Door):
         with self._acting(acting, cycle_id, write=False) as act:
             tx, user, cycle, program, now = act.tx, act.user, act.cycle, act.program, act.now
             lst = tx.latest_list(cycle.id, entries=False)  # its head is enough
-            counts = self._counts(act, lst)
+            counts = self._status_counts(act, lst)
             stage = program.stage(cycle.stage)
             window = self.window(program, cycle, stage.id)
             quotas = program.cycle_quotas(cycle.id, cycle.config.quotas)
@@ -418,6 +422,32 @@ class Reads(Door):
                 raise NotPermitted(Msg("read"), Msg("the projects left to score"), why)
             readable = self.readable_matches(user, act.cycle, program)
             return act.tx.unscored(act.cycle.id, readable, program.listable_states, party, by_scorer, limit)
+
+    def _status_counts(self, act: ActionContext, lst: ListVersion | None) -> CycleCounts:
+        """The guards' counts of a read-only status: kept by each process under the audit chains'
+        heads as the database holds them, read first in the same transaction. Every change of a
+        project, sheet, list or user appends to a chain and so moves its head (in the change's own
+        transaction): counts kept under the heads read now are those of the data as it stands, in
+        every worker; a change since is a new key, counted afresh. (Counts read after a change
+        that committed between the heads' read and theirs are newer, never older, than their key.)"""
+        heads = act.tx.audit_heads()
+        program = act.program
+        key = (
+            act.cycle.id,
+            act.cycle.version,
+            program.id,
+            program.digest,
+            (lst.id, lst.version) if lst is not None else None,
+            tuple(sorted(heads.items())),
+        )
+        found = _STATUS_COUNTS.get(key) if program.digest else None
+        if found is None:
+            found = self._counts(act, lst)
+            if program.digest:
+                if len(_STATUS_COUNTS) >= _STATUS_COUNTS_KEPT:
+                    _STATUS_COUNTS.clear()
+                _STATUS_COUNTS[key] = found
+        return found
 
     def unscored_counts(
         self, acting: str | None, cycle_id: str | None = None, first: int = 0
