@@ -1,7 +1,7 @@
 """The status's counts kept by each process (workflow/engine/reads.py, ``_status_counts``): asked
 again with nothing changed, no sheet or project is counted; after a change made by another engine
 on the same database (another worker of the server), the counts are the new ones, as counted
-afresh; and the counts kept are the ones counted without the keeping."""
+afresh (the status's and the dashboard's missing sheets); and the counts kept are the ones counted without the keeping."""
 
 from __future__ import annotations
 
@@ -21,7 +21,7 @@ def _counting(store: SqlStore) -> list[str]:
 
 
 def _fresh(engine: Engine, name: str) -> dict:
-    reads._STATUS_COUNTS.clear()
+    reads._KEPT.clear()
     return engine.status(name, CYCLE)
 
 
@@ -30,6 +30,8 @@ def test_a_status_asked_again_counts_nothing_and_another_workers_change_is_seen(
     other = Engine(SqlStore(str(s.store.engine.url)), programs, s.clock)  # (a second worker)
     try:
         first = other.status(LEAD, CYCLE)
+        left = other.unscored_counts(admin("hefei"), CYCLE, first=3)
+        assert left == other.unscored_counts(admin("hefei"), CYCLE, first=3) == ({"hefei": 41}, 45, left[2])
         assert first == _fresh(other, LEAD)
         seen = _counting(other.store)
         assert other.status(admin("hefei"), CYCLE) == _fresh(other, admin("hefei"))
@@ -41,6 +43,9 @@ def test_a_status_asked_again_counts_nothing_and_another_workers_change_is_seen(
         s.engine.score(scorer("hefei"), s.shortlist[4], SHEET_MID)
         after = other.status(LEAD, CYCLE)
         assert after != first and after == _fresh(other, LEAD)
+        assert other.unscored_counts(admin("hefei"), CYCLE, first=3)[:2] == ({"hefei": 40}, 45)
+        reads._KEPT.clear()
+        assert other.unscored_counts(admin("hefei"), CYCLE, first=3)[:2] == ({"hefei": 40}, 45)
         assert after["closing_rules"] == ["[all_sheets_in] hefei has scored 5 of 45 key-library projects"]
     finally:
         other.store.dispose()

@@ -36,10 +36,11 @@ from workflow.records import AuditEntry, Confirmation, Cycle, ListVersion, Proje
 # readable_matches' answers by (user, role, city, program, its digest, cycle, stage); a bounded dict
 _READABLE: dict[tuple[Any, ...], tuple[Match, ...]] = {}
 _READABLE_KEPT = 4096
-# the status's counts by the cycle, its version, program, list and the audit chains' heads (see
-# Reads._status_counts): a few entries, the newest heads' the only ones asked for again
-_STATUS_COUNTS: dict[tuple[Any, ...], CycleCounts] = {}
-_STATUS_COUNTS_KEPT = 64
+# the counts of read-only actions by what they count, the cycle, its version, program and the
+# audit chains' heads (see Reads._kept): a few hundred entries, the newest heads' the only ones
+# asked for again
+_KEPT: dict[tuple[Any, ...], Any] = {}
+_KEPT_MOST = 512
 
 
 @dataclass
@@ -424,29 +425,29 @@ class Reads(Door):
             return act.tx.unscored(act.cycle.id, readable, program.listable_states, party, by_scorer, limit)
 
     def _status_counts(self, act: ActionContext, lst: ListVersion | None) -> CycleCounts:
-        """The guards' counts of a read-only status: kept by each process under the audit chains'
-        heads as the database holds them, read first in the same transaction. Every change of a
-        project, sheet, list or user appends to a chain and so moves its head (in the change's own
-        transaction): counts kept under the heads read now are those of the data as it stands, in
-        every worker; a change since is a new key, counted afresh. (Counts read after a change
-        that committed between the heads' read and theirs are newer, never older, than their key.)"""
-        heads = act.tx.audit_heads()
+        """The guards' counts of a read-only status, kept (see ``_kept``) for the list they read."""
+        which = ("status", (lst.id, lst.version) if lst is not None else None)
+        return cast(CycleCounts, self._kept(act, which, lambda: self._counts(act, lst)))
+
+    def _kept(self, act: ActionContext, which: tuple[Any, ...], count: Any) -> Any:
+        """What ``count()`` counts of the cycle for a read-only action, kept by each process under
+        the audit chains' heads as the database holds them, read first in the same transaction.
+        Every change of a project, sheet, list or user appends to a chain and so moves its head
+        (in the change's own transaction): what is kept under the heads read now is counted from
+        the data as it stands, in every worker; a change since is a new key, counted afresh.
+        (Counts read after a change that committed between the heads' read and theirs are newer,
+        never older, than their key.) ``which`` names what is counted and for whom."""
         program = act.program
-        key = (
-            act.cycle.id,
-            act.cycle.version,
-            program.id,
-            program.digest,
-            (lst.id, lst.version) if lst is not None else None,
-            tuple(sorted(heads.items())),
-        )
-        found = _STATUS_COUNTS.get(key) if program.digest else None
+        if not program.digest:  # (a program made in code: nothing tells it from another)
+            return count()
+        heads = tuple(sorted(act.tx.audit_heads().items()))
+        key = (which, act.cycle.id, act.cycle.version, program.id, program.digest, heads)
+        found = _KEPT.get(key)
         if found is None:
-            found = self._counts(act, lst)
-            if program.digest:
-                if len(_STATUS_COUNTS) >= _STATUS_COUNTS_KEPT:
-                    _STATUS_COUNTS.clear()
-                _STATUS_COUNTS[key] = found
+            found = count()
+            if len(_KEPT) >= _KEPT_MOST:
+                _KEPT.clear()
+            _KEPT[key] = found
         return found
 
     def unscored_counts(
@@ -460,16 +461,21 @@ class Reads(Door):
             user, program, tx = act.user, act.program, act.tx
             readable = self.readable_matches(user, act.cycle, program)
             states = program.listable_states
-            total = tx.unscored(act.cycle.id, readable, states, None, limit=0)[1]
-            done = tx.scored_counts(act.cycle.id, readable, states)
-            parties = [p.id for p in program.parties] if user.role == "lead" else [user.city] if user.city else []
-            left = {party: total - done.get(party, 0) for party in parties}
-            ids = {
-                party: tx.unscored_ids(act.cycle.id, readable, states, party, first)
-                for party, n in left.items()
-                if n and first
-            }
-            return left, total, ids
+
+            def count() -> tuple[dict[str, int], int, dict[str, builtins.list[int]]]:
+                total = tx.unscored(act.cycle.id, readable, states, None, limit=0)[1]
+                done = tx.scored_counts(act.cycle.id, readable, states)
+                parties = [p.id for p in program.parties] if user.role == "lead" else [user.city] if user.city else []
+                left = {party: total - done.get(party, 0) for party in parties}
+                ids = {
+                    party: tx.unscored_ids(act.cycle.id, readable, states, party, first)
+                    for party, n in left.items()
+                    if n and first
+                }
+                return left, total, ids
+
+            left, total, ids = self._kept(act, ("unscored", user.name, user.role, user.city, first), count)
+            return dict(left), total, {party: list(found) for party, found in ids.items()}
 
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
         """A cycle's audit entries, oldest first (the lead)."""
