@@ -1,7 +1,8 @@
-"""The status's counts kept by each process (workflow/engine/reads.py, ``_status_counts``): asked
-again with nothing changed, no sheet or project is counted; after a change made by another engine
-on the same database (another worker of the server), the counts are the new ones, as counted
-afresh (the status's and the dashboard's missing sheets); and the counts kept are the ones counted without the keeping."""
+"""The counts kept by each process (workflow/engine/reads.py, ``Reads._kept``): the status's and
+the dashboard's missing sheets. Asked again with nothing changed, no sheet or project is counted;
+after a change made by another engine on the same database (another worker of the server), the
+counts are the new ones, as counted afresh; and the counts kept are the ones counted without the
+keeping."""
 
 from __future__ import annotations
 
