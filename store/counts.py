@@ -22,7 +22,9 @@ from workflow.records import Project
 class ProjectCounts(ProjectPages):
     """Grouped counts of a cycle's projects, and a party's unscored ones."""
 
-    def _scope(self, cycle_id: str, readable: list[Match] | None, states: Sequence[str] | None) -> list[Any]:
+    def _scope(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str] | None, in_id_order: bool = True
+    ) -> list[Any]:
         """The WHERE of a cycle's projects a reader may read (``readable`` None: every one), in
         ``states`` when given."""
         if readable is not None and states is not None and any(_holds_all(m, states) for m in readable):
@@ -30,7 +32,7 @@ class ProjectCounts(ProjectPages):
         query = PageQuery([readable] if readable is not None else [])
         if states is not None:
             query.all_of.append([Match(states=tuple(states))])
-        return self._where(cycle_id, query)
+        return self._where(cycle_id, query, in_id_order)
 
     def project_groups(
         self, cycle_id: str, readable: list[Match] | None, record_keys: Sequence[str] = ()
@@ -42,7 +44,7 @@ class ProjectCounts(ProjectPages):
         t = schema.projects
         keys = tuple(dict.fromkeys(record_keys))
         conn = self.s.connection()
-        where = self._scope(cycle_id, readable, None)
+        where = self._scope(cycle_id, readable, None, in_id_order=bool(keys))
         if not keys:
             by_state = conn.execute(
                 select(t.c.city, t.c.state, func.count()).where(*where).group_by(t.c.city, t.c.state)
