@@ -13,6 +13,7 @@ from sqlalchemy import ColumnElement, exists, func, literal_column, select
 
 from store import schema
 from store.project_pages import PAGE_COLUMNS, ProjectPages
+from store.score_sheets import current_sheet_counts
 from workflow.page_query import Match, PageQuery
 from workflow.ports import CountTx, ProjectGroup
 from workflow.records import Project
@@ -21,13 +22,17 @@ from workflow.records import Project
 class ProjectCounts(ProjectPages):
     """Grouped counts of a cycle's projects, and a party's unscored ones."""
 
-    def _scope(self, cycle_id: str, readable: list[Match] | None, states: Sequence[str] | None) -> list[Any]:
+    def _scope(
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str] | None, in_id_order: bool = True
+    ) -> list[Any]:
         """The WHERE of a cycle's projects a reader may read (``readable`` None: every one), in
         ``states`` when given."""
+        if readable is not None and states is not None and any(_holds_all(m, states) for m in readable):
+            readable = None  # (every project in those states is the reader's: the scope adds nothing)
         query = PageQuery([readable] if readable is not None else [])
         if states is not None:
             query.all_of.append([Match(states=tuple(states))])
-        return self._where(cycle_id, query)
+        return self._where(cycle_id, query, in_id_order)
 
     def project_groups(
         self, cycle_id: str, readable: list[Match] | None, record_keys: Sequence[str] = ()
@@ -39,7 +44,7 @@ class ProjectCounts(ProjectPages):
         t = schema.projects
         keys = tuple(dict.fromkeys(record_keys))
         conn = self.s.connection()
-        where = self._scope(cycle_id, readable, None)
+        where = self._scope(cycle_id, readable, None, in_id_order=bool(keys))
         if not keys:
             by_state = conn.execute(
                 select(t.c.city, t.c.state, func.count()).where(*where).group_by(t.c.city, t.c.state)
@@ -83,8 +88,13 @@ class ProjectCounts(ProjectPages):
         or ``by_scorer`` a scorer) has no current score sheet (``party`` None: every one), by id:
         the first ``limit`` (None: all; 0: none) with the list's columns, and how many there are."""
         t = schema.projects
-        where = self._unscored_where(cycle_id, readable, states, party, by_scorer)
         conn = self.s.connection()
+        if party is None and limit == 0 and (readable is None or any(_holds_all(m, states) for m in readable)):
+            # (only how many of the cycle stand in those states: from the (cycle, city, state)
+            # index alone, without the id range a page of rows in id order is read by)
+            count = select(func.count()).select_from(t).where(t.c.cycle_id == cycle_id, t.c.state.in_(list(states)))
+            return [], conn.execute(count).scalar_one()
+        where = self._unscored_where(cycle_id, readable, states, party, by_scorer)
         total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
         if limit == 0 or total == 0:
             return [], total
@@ -124,6 +134,10 @@ class ProjectCounts(ProjectPages):
         projects named by a subquery (as the status counts them)."""
         t, s = schema.projects, schema.score_sheets
         who = s.c.scorer if by_scorer else s.c.city
+        if readable is not None and any(_holds_all(m, states) for m in readable):
+            readable = None  # (every project in those states is the reader's: the scope adds nothing)
+        if readable is None:
+            return current_sheet_counts(self.s.connection(), cycle_id, states, who, distinct_projects=True)
         keyed = select(t.c.id).where(*self._scope(cycle_id, readable, states))
         rows = self.s.connection().execute(
             select(who, func.count(func.distinct(s.c.project_id)))
@@ -171,6 +185,13 @@ class ProjectCounts(ProjectPages):
             .limit(1)
         )
         return self.s.connection().execute(q).first() is not None
+
+
+def _holds_all(match: Match, states: Sequence[str]) -> bool:
+    """Whether ``match`` takes every project in ``states``, whatever else it stands in (a reader's
+    term that names states only: the key library once joint scoring has begun)."""
+    only_states = Match(states=match.states)
+    return match == only_states and match.states is not None and set(states) <= set(match.states)
 
 
 # the type checker holds this backend to its port

@@ -76,10 +76,13 @@ class ProjectPages(TxBase):
         tests += [~self._record_filled(k) for k in m.record_lacks]
         return and_(true(), *tests)
 
-    def _where(self, cycle_id: str, query: PageQuery) -> list[ColumnElement[bool]]:
+    def _where(self, cycle_id: str, query: PageQuery, in_id_order: bool = True) -> list[ColumnElement[bool]]:
         t = schema.projects
-        # (the cycle's run of ids: read in id order, no other cycle's rows first; store/cycle_range.py)
-        where: list[ColumnElement[bool]] = [t.c.cycle_id == cycle_id, within_cycle_ids(cycle_id)]
+        # (the cycle's run of ids: read in id order, no other cycle's rows first; store/cycle_range.py;
+        # a grouped count reads no order, and the range would keep it from the indexes alone)
+        where: list[ColumnElement[bool]] = [t.c.cycle_id == cycle_id]
+        if in_id_order:
+            where.append(within_cycle_ids(cycle_id))
         for terms in query.all_of:
             where.append(or_(*(self._term(m) for m in terms)) if terms else false())
         text = query.search.strip()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import func, select, update
 
@@ -132,16 +133,43 @@ class SheetRows(TxBase):
     def _count_current_sheets(self, cycle_id: str, key_states: Sequence[str], column: str) -> dict[str, int]:
         """Current sheets by ``column``, of the projects in ``key_states``. The projects are named
         by a subquery (answered from the projects' covering index) rather than joined, which
-        would read a project row per sheet: four times faster on 90,000 sheets."""
-        s, p = schema.score_sheets, schema.projects
-        keyed = select(p.c.id).where(p.c.cycle_id == cycle_id, p.c.state.in_(list(key_states)))
-        rows = self.s.connection().execute(
-            select(s.c[column], func.count())
-            .where(s.c.cycle_id == cycle_id, s.c.current.is_(True), s.c.project_id.in_(keyed))
-            .group_by(s.c[column])
-        )
-        return {who: n for who, n in rows}
+        would read a project row per sheet: four times faster on 90,000 sheets (see
+        ``current_sheet_counts`` for which side of the states is read)."""
+        return current_sheet_counts(self.s.connection(), cycle_id, key_states, schema.score_sheets.c[column])
 
 
 # the type checker holds this backend to its port
 _port: type[SheetTx] = SheetRows
+
+
+def current_sheet_counts(
+    conn: Any, cycle_id: str, key_states: Sequence[str], who: Any, distinct_projects: bool = False
+) -> dict[str, int]:
+    """The cycle's current sheets counted by ``who`` (a column of score_sheets), of the projects
+    in ``key_states`` (``distinct_projects``: the projects, not the sheets). Which side is read is
+    chosen by how many projects stand in each state (counted from the (cycle, city, state) index
+    alone): while most of the cycle's projects are in key states (joint scoring and after) every
+    current sheet of the cycle is counted from the sheets' index and those of the other states'
+    few projects taken off, so that no project row is read for the many; before that, the key
+    states' projects are named by a subquery as before."""
+    s, p = schema.score_sheets, schema.projects
+    keys = set(key_states)
+    by_state = conn.execute(select(p.c.state, func.count()).where(p.c.cycle_id == cycle_id).group_by(p.c.state)).all()
+    counted = (
+        select(who, func.count(func.distinct(s.c.project_id)) if distinct_projects else func.count())
+        .where(s.c.cycle_id == cycle_id, s.c.current.is_(True))
+        .group_by(who)
+    )
+    key_side = sum(n for state, n in by_state if state in keys)
+    if key_side <= sum(n for state, n in by_state if state not in keys):
+        keyed = select(p.c.id).where(p.c.cycle_id == cycle_id, p.c.state.in_(list(key_states)))
+        return {w: n for w, n in conn.execute(counted.where(s.c.project_id.in_(keyed)))}
+    # (a sheet is always of a project of its own cycle, and the projects of the two sides are
+    # apart, so that the whole less the other side is the key side, distinct projects too)
+    totals = {w: n for w, n in conn.execute(counted)}
+    others = sorted(state for state, _ in by_state if state not in keys)
+    if others:
+        rest = select(p.c.id).where(p.c.cycle_id == cycle_id, p.c.state.in_(others))
+        for w, n in conn.execute(counted.where(s.c.project_id.in_(rest))):
+            totals[w] -= n
+    return {w: n for w, n in totals.items() if n}

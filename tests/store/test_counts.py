@@ -110,3 +110,22 @@ def test_scored_counts_are_each_partys_current_sheets_on_the_shortlist(seeded):
         assert tx.scored_counts(CYCLE, None, LISTABLE) == dict(want)
         narrowed = tx.scored_counts(CYCLE, [Match(cities=("wuhu",))], LISTABLE)
     assert narrowed == dict(Counter(who for who, pid in set(keys) if pid in listable & wuhu))
+
+
+# the key states few (the key projects named) and many (every sheet less the other states' ones)
+@pytest.mark.parametrize("key", [("recommended",), ("in_library", "municipal_demonstration", "recommended")])
+def test_sheet_counts_read_from_either_side_of_the_states(seeded, key):
+    projects, keys = _whole(seeded)
+    keyed = {p.id for p in projects if p.state in key}
+    with seeded.transaction(write=False) as tx:
+        sheets = tx.sheets(CYCLE)
+        by_city = tx.count_sheets_by_city(CYCLE, key)
+        by_scorer = tx.count_sheets_by_scorer(CYCLE, key)
+        scored = tx.scored_counts(CYCLE, None, key)
+        # a reader who reads every project in those states (and some others): the same counts
+        scoped = tx.scored_counts(CYCLE, [Match(cities=("wuhu",)), Match(states=(*key, "submitted"))], key)
+        total = tx.unscored(CYCLE, [Match(cities=("wuhu",)), Match(states=key)], key, None, limit=0)[1]
+    assert by_city == dict(Counter(s.city for s in sheets if s.project_id in keyed))
+    assert by_scorer == dict(Counter(s.scorer for s in sheets if s.project_id in keyed))
+    assert scored == scoped == dict(Counter(who for who, pid in set(keys) if pid in keyed))
+    assert total == len(keyed)

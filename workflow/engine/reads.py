@@ -15,7 +15,7 @@ from typing import Any, cast
 from i18n import Msg
 from policies.base import CycleCounts
 from workflow.appeals import may_read_appeal
-from workflow.common import overrides_of, party_of, role_of
+from workflow.common import ActionContext, overrides_of, party_of, role_of
 from workflow.engine.door import Door
 from workflow.engine.lists import (
     PUBLISHED,
@@ -32,6 +32,15 @@ from workflow.ports import ProjectGroup, StoreTx
 from workflow.program import INITIAL_STATE, REOPEN, Program, StatusColumn
 from workflow.ranking import show
 from workflow.records import AuditEntry, Confirmation, Cycle, ListVersion, Project, ScoreSheet, User
+
+# readable_matches' answers by (user, role, city, program, its digest, cycle, stage); a bounded dict
+_READABLE: dict[tuple[Any, ...], tuple[Match, ...]] = {}
+_READABLE_KEPT = 4096
+# the counts of read-only actions by what they count, the cycle, its version, program and the
+# audit chains' heads (see Reads._kept): a few hundred entries, the newest heads' the only ones
+# asked for again
+_KEPT: dict[tuple[Any, ...], Any] = {}
+_KEPT_MOST = 512
 
 
 @dataclass
@@ -55,9 +64,20 @@ class Reads(Door):
         and state, so that the store's page holds exactly the projects ``projects`` gives."""
         if user.role == "lead":
             return None
-        reader = self._reader(user, cycle, program)
-        cities, states = tuple(p.id for p in program.parties), tuple(program.states)
-        return simplified(enumerate_matches(reader, cities, states, applicant=user.name), cities, states)
+        # (a pure function of who reads, the program and the cycle's stage, asked of every dummy
+        # project on every page read: worked out once a process for each of them; a program made
+        # in code has no digest of its text to tell it from another and is worked out each time)
+        key = (user.name, user.role, user.city, program.id, program.digest, cycle.id, cycle.stage)
+        found = _READABLE.get(key) if program.digest else None
+        if found is None:
+            reader = self._reader(user, cycle, program)
+            cities, states = tuple(p.id for p in program.parties), tuple(program.states)
+            found = tuple(simplified(enumerate_matches(reader, cities, states, applicant=user.name), cities, states))
+            if program.digest:
+                if len(_READABLE) >= _READABLE_KEPT:
+                    _READABLE.clear()
+                _READABLE[key] = found
+        return list(found)
 
     def project_page(
         self, acting: str | None, cycle_id: str | None, query: PageQuery, by_score: str | None = None
@@ -218,7 +238,7 @@ class Reads(Door):
         with self._acting(acting, cycle_id, write=False) as act:
             tx, user, cycle, program, now = act.tx, act.user, act.cycle, act.program, act.now
             lst = tx.latest_list(cycle.id, entries=False)  # its head is enough
-            counts = self._counts(act, lst)
+            counts = self._status_counts(act, lst)
             stage = program.stage(cycle.stage)
             window = self.window(program, cycle, stage.id)
             quotas = program.cycle_quotas(cycle.id, cycle.config.quotas)
@@ -401,6 +421,32 @@ class Reads(Door):
             readable = self.readable_matches(user, act.cycle, program)
             return act.tx.unscored(act.cycle.id, readable, program.listable_states, party, by_scorer, limit)
 
+    def _status_counts(self, act: ActionContext, lst: ListVersion | None) -> CycleCounts:
+        """The guards' counts of a read-only status, kept (see ``_kept``) for the list they read."""
+        which = ("status", (lst.id, lst.version) if lst is not None else None)
+        return cast(CycleCounts, self._kept(act, which, lambda: self._counts(act, lst)))
+
+    def _kept(self, act: ActionContext, which: tuple[Any, ...], count: Any) -> Any:
+        """What ``count()`` counts of the cycle for a read-only action, kept by each process under
+        the audit chains' heads as the database holds them, read first in the same transaction.
+        Every change of a project, sheet, list or user appends to a chain and so moves its head
+        (in the change's own transaction): what is kept under the heads read now is counted from
+        the data as it stands, in every worker; a change since is a new key, counted afresh.
+        (Counts read after a change that committed between the heads' read and theirs are newer,
+        never older, than their key.) ``which`` names what is counted and for whom."""
+        program = act.program
+        if not program.digest:  # (a program made in code: nothing tells it from another)
+            return count()
+        heads = tuple(sorted(act.tx.audit_heads().items()))
+        key = (which, act.cycle.id, act.cycle.version, program.id, program.digest, heads)
+        found = _KEPT.get(key)
+        if found is None:
+            found = count()
+            if len(_KEPT) >= _KEPT_MOST:
+                _KEPT.clear()
+            _KEPT[key] = found
+        return found
+
     def unscored_counts(
         self, acting: str | None, cycle_id: str | None = None, first: int = 0
     ) -> tuple[dict[str, int], int, dict[str, builtins.list[int]]]:
@@ -412,16 +458,21 @@ class Reads(Door):
             user, program, tx = act.user, act.program, act.tx
             readable = self.readable_matches(user, act.cycle, program)
             states = program.listable_states
-            total = tx.unscored(act.cycle.id, readable, states, None, limit=0)[1]
-            done = tx.scored_counts(act.cycle.id, readable, states)
-            parties = [p.id for p in program.parties] if user.role == "lead" else [user.city] if user.city else []
-            left = {party: total - done.get(party, 0) for party in parties}
-            ids = {
-                party: tx.unscored_ids(act.cycle.id, readable, states, party, first)
-                for party, n in left.items()
-                if n and first
-            }
-            return left, total, ids
+
+            def count() -> tuple[dict[str, int], int, dict[str, builtins.list[int]]]:
+                total = tx.unscored(act.cycle.id, readable, states, None, limit=0)[1]
+                done = tx.scored_counts(act.cycle.id, readable, states)
+                parties = [p.id for p in program.parties] if user.role == "lead" else [user.city] if user.city else []
+                left = {party: total - done.get(party, 0) for party in parties}
+                ids = {
+                    party: tx.unscored_ids(act.cycle.id, readable, states, party, first)
+                    for party, n in left.items()
+                    if n and first
+                }
+                return left, total, ids
+
+            left, total, ids = self._kept(act, ("unscored", user.name, user.role, user.city, first), count)
+            return dict(left), total, {party: list(found) for party, found in ids.items()}
 
     def history(self, acting: str | None, cycle_id: str | None = None) -> list[AuditEntry]:
         """A cycle's audit entries, oldest first (the lead)."""
