@@ -310,6 +310,9 @@ def _reads(w, url: str) -> list[str]:
     def seen(conn, cursor, statement, *args):
         statements.append(statement)
 
+    from workflow.engine import reads
+
+    reads._KEPT.clear()  # (counted afresh, as after any change: what one count costs, not the kept one)
     event.listen(w.s.store.engine, "before_cursor_execute", seen)
     try:
         assert client.get(url).status_code == 200
@@ -328,10 +331,16 @@ def test_the_list_page_reads_the_versions_and_their_confirmations_once(web):
 def test_the_dashboard_judges_the_closing_rules_once(web):
     w = web("proposed")
     reads = _reads(w, f"/?cycle={CYCLE}")
-    assert sum("FROM score_sheets" in s and "count" in s for s in reads) == 1  # the status's, no dry run
+    # the status's count, no dry run: one count of the cycle's current sheets by city, and one of
+    # the sheets of projects in other states taken off it (store/score_sheets.py current_sheet_counts)
+    assert sum("FROM score_sheets" in s and "count" in s for s in reads) == 2
 
 
 def test_the_dashboard_reads_the_score_sheets_once_for_every_city_short_of_them(web):
     w = web("joint_scoring")  # every city is short of sheets: a closing rule each
     reads = _reads(w, f"/?cycle={CYCLE}")
-    assert sum("FROM score_sheets" in s and "count" not in s for s in reads) == 1
+    # no read of the sheets whole: for each city short of sheets, the first projects it has left,
+    # a bounded read each (the dashboard shows a few of them)
+    shown = [s for s in reads if "FROM score_sheets" in s and "count" not in s]
+    assert 0 < len(shown) <= 9
+    assert all(s.lstrip().startswith("SELECT projects.id") and "LIMIT" in s for s in shown), shown
