@@ -18,10 +18,10 @@ from i18n import Joined, Msg
 @handled
 def report(cycle_id: str | None, fmt: str, lang: str, out: Path | None) -> None:
     """Write the official list, the score matrix, per-city statistics and the parties' funding (lead)."""
-    from sheets.report import write
+    from sheets.report import counts_status_sheets, write
 
     # (read as it is written: the report's rows come a page at a time from one read transaction)
-    with cfg().engine().report(cfg().user, cycle_id) as data:
+    with cfg().engine().report(cfg().user, cycle_id, counts_status_sheets) as data:
         out = out or Path(f"report-{data.cycle.id}" + ("" if fmt == "csv" else f".{fmt}"))
         writing = Msg("writing the report of {count} projects", count=data.count).render()
         with progress(data.count, writing) as update:

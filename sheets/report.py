@@ -11,7 +11,7 @@ from typing import Any
 
 from sheets.files import write_csv
 from sheets.xlsx_stream import write_xlsx_stream
-from workflow.engine.report import municipal_results
+from workflow.program import Program
 from workflow.ranking import aggregate, show
 
 FORMATS = ("xlsx", "csv", "md")
@@ -88,6 +88,19 @@ T = {
         "version": "version",
     },
 }
+
+
+def municipal_results(program: Program) -> bool:
+    """Whether a program's report shows the cities' municipal results (its statistics and
+    funding tables), which a status with demonstration and excellent columns holds; else the
+    report's statistics are `cycle status`'s own columns."""
+    return bool(program.parties) and {"demonstration", "excellent"} <= {c.id for c in program.status_columns}
+
+
+def counts_status_sheets(program: Program) -> bool:
+    """Whether the report's statistics are `cycle status`'s own columns, whose sheet counts it
+    then reads (Engine.report's ``counts_sheets``): a program without municipal results."""
+    return not municipal_results(program)
 
 
 @dataclass

@@ -442,10 +442,10 @@ def _send(path: Path, name: str, media: str, folder: str) -> FileResponse:
 def report_file(engine: Any, user: User, cycle_id: str, fmt: str) -> FileResponse:
     import shutil
 
-    from sheets.report import write
+    from sheets.report import counts_status_sheets, write
 
     # written to a file as it is read (never whole in memory), then sent from the file
-    with engine.report(user.name, cycle_id) as data:
+    with engine.report(user.name, cycle_id, counts_status_sheets) as data:
         folder = tempfile.mkdtemp(prefix="evalflow-report-")
         out = Path(folder) / (f"report-{data.cycle.id}" + ("" if fmt == "csv" else f".{fmt}"))
         try:

@@ -88,7 +88,7 @@ def check_trail(db: Path) -> None:
 
 
 def test_kills_at_random_moments_of_a_5000_project_batch(template: Path, tmp_path: Path) -> None:
-    _kills(template, tmp_path, 10)  # (about 35 s: the suite's share; make soak runs thirty)
+    _kills(template, tmp_path, 6)  # (about 25 s: the suite's share; make soak runs thirty)
 
 
 @pytest.mark.soak

@@ -44,7 +44,7 @@ from workflow.program import ProgramRegistry, effective_quotas
 settings.register_profile(
     "ci",
     # 60 in the suite (about 40 s); make soak runs 200
-    max_examples=int(os.environ.get("EVALFLOW_HYPOTHESIS_EXAMPLES", 60)),
+    max_examples=int(os.environ.get("EVALFLOW_HYPOTHESIS_EXAMPLES", 35)),
     stateful_step_count=30,
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

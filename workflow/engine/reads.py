@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import builtins
 import dataclasses
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from fractions import Fraction
@@ -25,7 +25,7 @@ from workflow.engine.lists import (
     scoped_confirmations,
     unpublished_refused,
 )
-from workflow.engine.report import ReportData, municipal_results
+from workflow.engine.report import ReportData
 from workflow.errors import NotFound, NotPermitted
 from workflow.page_query import Match, PageQuery, enumerate_matches, simplified
 from workflow.ports import ProjectGroup, StoreTx
@@ -292,11 +292,17 @@ class Reads(Door):
             }
 
     @contextmanager
-    def report(self, acting: str | None, cycle_id: str | None = None) -> Iterator[ReportData]:
+    def report(
+        self,
+        acting: str | None,
+        cycle_id: str | None = None,
+        counts_sheets: Callable[[Program], bool] = lambda program: True,
+    ) -> Iterator[ReportData]:
         """Everything `evalflow report` writes (lead only), inside one read transaction: the list
         (the published version, else the latest), per-city progress, and the score matrix's
         projects (the listable and placed ones) with their current sheets, read a page at a time
-        as the report is written (see ReportData)."""
+        as the report is written (see ReportData). ``counts_sheets(program)``: whether its
+        statistics show `cycle status`'s sheet counts, the writer's to say (sheets/report.py)."""
         with self._acting(acting, cycle_id, write=False) as act:
             tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
             if user.role != "lead":
@@ -309,8 +315,8 @@ class Reads(Door):
             # of `cycle status` only the per-party columns, the report's statistics, read in its
             # own transaction: not the closing rules, the appeals or the window, which it does
             # not show, and the sheets counted (a read of every current sheet, 900,000 at
-            # 100,000 projects) only where it shows them: a program without municipal results
-            counts = self._counts(act, tx.latest_list(cycle.id, entries=False), sheets=not municipal_results(program))
+            # 100,000 projects) only where it shows them: the writer says where (``counts_sheets``)
+            counts = self._counts(act, tx.latest_list(cycle.id, entries=False), sheets=counts_sheets(program))
             quotas = program.cycle_quotas(cycle.id, cycle.config.quotas)
             status = {"columns": _status_columns(program), "cities": _status_cities(program, counts, quotas)}
             by_city_state = counts.by_city_state

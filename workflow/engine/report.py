@@ -15,14 +15,6 @@ from workflow.ports import StoreTx
 from workflow.program import Program
 from workflow.records import Cycle, ListEntry, ListVersion
 
-
-def municipal_results(program: Program) -> bool:
-    """Whether a program's report shows the cities' municipal results (its statistics and
-    funding tables), which a status with demonstration and excellent columns holds; else the
-    report's statistics are `cycle status`'s own columns."""
-    return bool(program.parties) and {"demonstration", "excellent"} <= {c.id for c in program.status_columns}
-
-
 REPORT_PAGE = 2000  # projects to a page of the score matrix (with nine cities, 18,000 sheets)
 
 
