@@ -12,12 +12,13 @@ written as the store's own text (store/sql.py stored_json), the bytes SQLite sto
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from operator import attrgetter
 from typing import Any
 
 from sqlalchemy import JSON
 from sqlalchemy.exc import DBAPIError
 
-from store.schema import UTCDateTime
+from store.schema import UTCDateTime, same_instant
 
 # a batch from this many rows on is copied (COPY costs a round trip of its own and a statement
 # the server plans; a few rows go as quickly in one executemany)
@@ -51,20 +52,8 @@ def binder(table: Any, name: str, dialect: Any) -> Any:
     if isinstance(column.type, JSON):
         return dialect._json_serializer  # (store/sql.py stored_json: the engine is made with it)
     if isinstance(column.type, UTCDateTime):
-        return _same_instant(lambda v: column.type.process_bind_param(v, dialect))
+        return same_instant(lambda v: column.type.process_bind_param(v, dialect))
     return None
-
-
-def _same_instant(process: Any) -> Any:
-    """``process`` remembering its last value: a batch's rows share one instant."""
-    last: list[Any] = [object(), None]
-
-    def remembered(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, process(value)
-        return last[1]
-
-    return remembered
 
 
 def reserve_ids(conn: Any, table: Any, n: int) -> list[int]:
@@ -115,17 +104,14 @@ def insert_rows(conn: Any, table: Any, names: Sequence[str], rows: Sequence[Sequ
 def record_rows(conn: Any, table: Any, names: Sequence[str], records: Sequence[Any]) -> list[tuple[Any, ...]]:
     """The values of ``names`` of each record (dataclasses), bound as this module writes them."""
     procs = [(i, p) for i, n in enumerate(names) if (p := binder(table, n, conn.dialect)) is not None]
+    values = attrgetter(*names)
     out = []
     for r in records:
-        row = [getattr(r, n) for n in names]
+        row = list(values(r)) if len(names) > 1 else [values(r)]
         for i, p in procs:
             row[i] = p(row[i])
         out.append(tuple(row))
     return out
-
-
-# the SQL type of each kind of column, for the arrays of update_versioned
-_ARRAY_TYPES = {"version": "int", "id": "int"}
 
 
 def update_versioned(conn: Any, table: Any, names: Sequence[str], rows: Sequence[Sequence[Any]]) -> int:

@@ -306,16 +306,9 @@ class ProjectRows(TxBase):
             for n in _SAVED
             if (with_application or n != "application") and (with_record or n != "record") and n not in untouched
         ]
-        conn = self.s.connection()
         t = schema.projects
-        binders_ = [(i, b) for i, n in enumerate(names) if (b := pg_bulk.binder(t, n, conn.dialect)) is not None]
-        values = attrgetter(*names)
-        rows = []
-        for p in projects:
-            row = list(values(p)) if len(names) > 1 else [values(p)]
-            for i, bind in binders_:
-                row[i] = bind(row[i])
-            rows.append((p.version + 1, *row, p.id, p.version))
+        bound = pg_bulk.record_rows(self.s.connection(), t, names, projects)
+        rows = [(p.version + 1, *row, p.id, p.version) for p, row in zip(projects, bound, strict=True)]
         self._save_checked(projects, lambda: _Written(pg_bulk.update_versioned(self.s.connection(), t, names, rows)))
 
     def _save_checked(self, projects: Sequence[Project], write: Callable[[], Any]) -> None:

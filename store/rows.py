@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 
 from i18n import Msg
 from store import pg_bulk
-from store.schema import UTCDateTime
+from store.schema import UTCDateTime, same_instant
 from workflow.errors import ConcurrentChange
 
 R = TypeVar("R")
@@ -57,19 +57,7 @@ def bound_rows(conn: Any, table: Any, records: Sequence[Any]) -> tuple[str, list
 def binders(procs: Sequence[tuple[Any, Any]]) -> list[tuple[int, Any]]:
     """(position, bind processor) of the columns whose type processes the value (instants, JSON),
     the others left as they are; an instant's remembers its last value (a batch's rows share one)."""
-    return [(i, _same_once(p) if isinstance(c.type, UTCDateTime) else p) for i, (p, c) in enumerate(procs) if p]
-
-
-def _same_once(process: Any) -> Any:
-    """``process`` remembering its last value: a batch's rows share one instant."""
-    last: list[Any] = [object(), None]
-
-    def remembered(value: Any) -> Any:
-        if value is not last[0]:
-            last[0], last[1] = value, process(value)
-        return last[1]
-
-    return remembered
+    return [(i, same_instant(p) if isinstance(c.type, UTCDateTime) else p) for i, (p, c) in enumerate(procs) if p]
 
 
 class Bound:

@@ -51,6 +51,19 @@ class UTCDateTime(TypeDecorator):
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+def same_instant(process: Any) -> Any:
+    """An instant's bind ``process`` remembering its last value: a batch's rows share one instant,
+    converted once (store/rows.py binders, store/pg_bulk.py binder)."""
+    last: list[Any] = [object(), None]
+
+    def remembered(value: Any) -> Any:
+        if value is not last[0]:
+            last[0], last[1] = value, process(value)
+        return last[1]
+
+    return remembered
+
+
 metadata = MetaData()
 
 
