@@ -41,16 +41,6 @@ def _escaped(text: str) -> str:
     return text
 
 
-def column_letter(index: int) -> str:
-    """The letters of the column ``index`` (0 → A, 26 → AA)."""
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
-
-
 class _Columns:
     """Each column's letters, made once for the widest row seen."""
 
@@ -58,8 +48,10 @@ class _Columns:
         self.letters: list[str] = []
 
     def __call__(self, n: int) -> list[str]:
+        from openpyxl.utils.cell import get_column_letter  # (1 → A, 27 → AA)
+
         while len(self.letters) < n:
-            self.letters.append(column_letter(len(self.letters)))
+            self.letters.append(get_column_letter(len(self.letters) + 1))
         return self.letters
 
 

@@ -11,10 +11,10 @@ from pathlib import Path
 
 import openpyxl
 import pytest
+from openpyxl.utils.cell import get_column_letter
 from sqlalchemy import event, text
 
 import sheets.report
-from sheets.xlsx_stream import column_letter
 from store.report_rows import ReportRows
 from tests.cli.test_full_cycle import Cli
 from tests.conftest import LEAD, SHEET_LOW, SHEET_MID, scorer
@@ -129,4 +129,6 @@ def test_xlsx_keeps_its_look(at_stage, tmp_path: Path) -> None:
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
         assert all(c.font.b for c in ws[1]) and not any(c.font.b for c in ws[2])
-        assert [ws.column_dimensions[column_letter(i)].width for i in range(ws.max_column)] == [18] * ws.max_column
+        assert [ws.column_dimensions[get_column_letter(i + 1)].width for i in range(ws.max_column)] == [
+            18
+        ] * ws.max_column
