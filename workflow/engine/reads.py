@@ -33,14 +33,26 @@ from workflow.program import INITIAL_STATE, REOPEN, Program, StatusColumn
 from workflow.ranking import show
 from workflow.records import AuditEntry, Confirmation, Cycle, ListVersion, Project, ScoreSheet, User
 
-# readable_matches' answers by (user, role, city, program, its digest, cycle, stage); a bounded dict
-_READABLE: dict[tuple[Any, ...], tuple[Match, ...]] = {}
+# readable_matches' answers by (user, role, city, program, its digest, cycle, stage)
+_READABLE: dict[tuple[Any, ...], Any] = {}
 _READABLE_KEPT = 4096
 # the counts of read-only actions by what they count, the cycle, its version, program and the
 # audit chains' heads (see Reads._kept): a few hundred entries, the newest heads' the only ones
 # asked for again
 _KEPT: dict[tuple[Any, ...], Any] = {}
 _KEPT_MOST = 512
+
+
+def _kept_in(kept: dict[tuple[Any, ...], Any], most: int, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    """``kept[key]``, made by ``make()`` the first time; a process's caches stay bounded by
+    starting afresh once ``most`` keys are held (the newest keys are the ones asked again)."""
+    found = kept.get(key)
+    if found is None:
+        found = make()
+        if len(kept) >= most:
+            kept.clear()
+        kept[key] = found
+    return found
 
 
 @dataclass
@@ -64,20 +76,19 @@ class Reads(Door):
         and state, so that the store's page holds exactly the projects ``projects`` gives."""
         if user.role == "lead":
             return None
+
         # (a pure function of who reads, the program and the cycle's stage, asked of every dummy
         # project on every page read: worked out once a process for each of them; a program made
         # in code has no digest of its text to tell it from another and is worked out each time)
-        key = (user.name, user.role, user.city, program.id, program.digest, cycle.id, cycle.stage)
-        found = _READABLE.get(key) if program.digest else None
-        if found is None:
+        def work_out() -> tuple[Match, ...]:
             reader = self._reader(user, cycle, program)
             cities, states = tuple(p.id for p in program.parties), tuple(program.states)
-            found = tuple(simplified(enumerate_matches(reader, cities, states, applicant=user.name), cities, states))
-            if program.digest:
-                if len(_READABLE) >= _READABLE_KEPT:
-                    _READABLE.clear()
-                _READABLE[key] = found
-        return list(found)
+            return tuple(simplified(enumerate_matches(reader, cities, states, applicant=user.name), cities, states))
+
+        if not program.digest:
+            return list(work_out())
+        key = (user.name, user.role, user.city, program.id, program.digest, cycle.id, cycle.stage)
+        return list(_kept_in(_READABLE, _READABLE_KEPT, key, work_out))
 
     def project_page(
         self, acting: str | None, cycle_id: str | None, query: PageQuery, by_score: str | None = None
@@ -445,13 +456,7 @@ class Reads(Door):
             return count()
         heads = tuple(sorted(act.tx.audit_heads().items()))
         key = (which, act.cycle.id, act.cycle.version, program.id, program.digest, heads)
-        found = _KEPT.get(key)
-        if found is None:
-            found = count()
-            if len(_KEPT) >= _KEPT_MOST:
-                _KEPT.clear()
-            _KEPT[key] = found
-        return found
+        return _kept_in(_KEPT, _KEPT_MOST, key, count)
 
     def unscored_counts(
         self, acting: str | None, cycle_id: str | None = None, first: int = 0
