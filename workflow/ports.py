@@ -9,7 +9,7 @@ checks the version it was read at and raises ConcurrentChange if another writer 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -156,11 +156,16 @@ class SheetTx(Protocol):
         """(city, or ``by_scorer`` the scorer; project) of each current sheet (only ``city``'s)."""
 
     def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]: ...
-    def count_sheets_by_scorer(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
-        """Current sheets per scorer, of the projects in ``key_states``."""
+    def count_sheets_by_scorer(
+        self, cycle_id: str, key_states: Sequence[str], by_state: Mapping[str, int] | None = None
+    ) -> dict[str, int]:
+        """Current sheets per scorer, of the projects in ``key_states`` (``by_state``: the cycle's
+        projects per state, when the caller has counted them already)."""
 
-    def count_sheets_by_city(self, cycle_id: str, key_states: Sequence[str]) -> dict[str, int]:
-        """Current sheets per scoring city, of the projects in ``key_states``."""
+    def count_sheets_by_city(
+        self, cycle_id: str, key_states: Sequence[str], by_state: Mapping[str, int] | None = None
+    ) -> dict[str, int]:
+        """Current sheets per scoring city, of the projects in ``key_states`` (``by_state`` as above)."""
 
 
 class ReportTx(Protocol):

@@ -52,15 +52,18 @@ class GuardSteps(ContextSteps):
             confirmations = frozenset(c.city for c in tx.confirmations(list_version.id) if c.decision == "confirm")
         by_scorer: dict[str, int] = {}
         scorers: tuple[str, ...] = ()
+        by_state: dict[str, int] = {}  # (the sheet counts choose their side by it: not counted again)
+        for (_, state), n in by_city_state.items():
+            by_state[state] = by_state.get(state, 0) + n
         if program.sheets_per == "scorer" and sheets:
-            by_scorer = tx.count_sheets_by_scorer(cycle.id, program.listable_states + program.placed_states)
+            by_scorer = tx.count_sheets_by_scorer(cycle.id, program.listable_states + program.placed_states, by_state)
             scorers = tuple(u.name for u in tx.list_users() if u.role == "scorer")
         return CycleCounts(
             sheets_by_scorer=by_scorer,
             scorers=scorers,
             by_city_state=by_city_state,
             results=tx.count_review_results(cycle.id),
-            sheets_by_city=tx.count_sheets_by_city(cycle.id, program.listable_states + program.placed_states)
+            sheets_by_city=tx.count_sheets_by_city(cycle.id, program.listable_states + program.placed_states, by_state)
             if sheets
             else {},
             confirmations=confirmations,
