@@ -55,7 +55,7 @@ import structlog  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-from benchmarks.cycle import CYCLE, PROGRAM, Applications, sheet  # noqa: E402
+from benchmarks.cycle import CYCLE, PROGRAM, Applications, engine_run, sheet  # noqa: E402
 from demo.g60 import DemoClock  # noqa: E402
 from store.sql import SqlStore  # noqa: E402
 from workflow.accounts import hasher  # noqa: E402
@@ -149,17 +149,14 @@ class Databases:
 
 
 def build(n: int, url: str) -> dict[str, float]:
-    """The cycle of ``n`` projects through the engine, as benchmarks/cycle.py's run goes, on the
-    database at ``url``, up to joint scoring; then each city scores one project in SCORED_SHARE.
-    Every user gets PASSWORD. Returns seconds per step."""
-    store = SqlStore(url)
-    store.create()
-    clock = DemoClock(2027)
-    clock.set(1, 10)
-    engine = Engine(store, clock=clock)
-    program = engine.programs.get(PROGRAM)
-    cities = list(program.parties)
-    steps: dict[str, float] = {}
+    """The cycle of ``n`` projects through the engine up to joint scoring, as benchmarks/cycle.py's
+    run drives it (engine_run), on the database at ``url``; then each city scores one project in
+    SCORED_SHARE. Every user gets PASSWORD. Returns seconds per step."""
+    from workflow.program import ProgramRegistry
+
+    cities = list(ProgramRegistry().get(PROGRAM).parties)
+    with tempfile.TemporaryDirectory(prefix="webbench-build-") as work:
+        steps = engine_run(n, Path(work), Applications(n, cities), before_scoring=True, url=url)[0]
 
     def timed(name: str, func: Any) -> Any:
         start = time.perf_counter()
@@ -167,43 +164,17 @@ def build(n: int, url: str) -> dict[str, float]:
         steps[name] = steps.get(name, 0.0) + time.perf_counter() - start
         return out
 
-    engine.add_user(None, "lead", "lead", program.lead)
-    for c in cities:
-        engine.add_user("lead", f"{c.id}-admin", "city-admin", c.id)
-        engine.add_user("lead", f"{c.id}-scorer", "scorer", c.id)
+    store = SqlStore(url)
+    clock = DemoClock(2027)
+    clock.set(5, 10)
+    engine = Engine(store, clock=clock)
     # every user's password: one Argon2id hash (a hash a user takes minutes at 19 users on a busy
     # machine; any salt serves every name), kept as `evalflow user passwd` keeps it
     hashed = hasher().hash(PASSWORD)
     with store.transaction() as tx:
         for u in engine.users():
             tx.save_credential(Credential(u.name, hashed, utc_now()))
-    quotas = {c.id: {"demonstration": 10**9, "excellent": 10**9} for c in cities}
-    engine.open_cycle("lead", PROGRAM, 2027, quotas=quotas, places={"demonstration": n // 10, "excellent": n // 5})
-    apps = Applications(n, cities)
-    ids: dict[str, list[int]] = {}
-    clock.set(1, 20)
-    for c in cities:
-        made = timed("submit", lambda c=c: engine.submit_batch(f"{c.id}-admin", apps[c.id]).created)
-        ids[c.id] = [p.id for p in made]
-    clock.set(2, 20)
-    timed("accept", lambda: [engine.fire(f"{c.id}-admin", ids[c.id], "accept") for c in cities])
-    clock.set(3, 1)
-    timed("advance", lambda: engine.advance("lead"))
-    clock.set(3, 10)
-    timed(
-        "review",
-        lambda: [
-            engine.fire(f"{c.id}-admin", ids[c.id], "review", result="demonstration", method="site") for c in cities
-        ],
-    )
-    clock.set(5, 1)
-    timed("advance", lambda: engine.advance("lead"))
-    clock.set(5, 2)
-    timed("recommend", lambda: [engine.fire(f"{c.id}-admin", ids[c.id], "recommend") for c in cities])
-    clock.set(5, 3)
-    timed("advance", lambda: engine.advance("lead"))
-    every = [pid for c in cities for pid in ids[c.id]]
-    clock.set(5, 10)
+        every = [p.id for p in tx.find_projects(CYCLE, with_application=False) if p.id is not None]  # (as made)
     for k, c in enumerate(cities):  # each city a different share (its own fifth) of the projects
         done = [(pid, {"scores": sheet(pid, k)}) for i, pid in enumerate(every) if (i + k) % SCORED_SHARE == 0]
         timed("score (part)", lambda c=c, done=done: engine.fire_each(f"{c.id}-scorer", done, "score"))
