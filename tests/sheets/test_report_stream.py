@@ -132,3 +132,41 @@ def test_xlsx_keeps_its_look(at_stage, tmp_path: Path) -> None:
         assert [ws.column_dimensions[get_column_letter(i + 1)].width for i in range(ws.max_column)] == [
             18
         ] * ws.max_column
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "md"])
+def test_a_report_stopped_half_way_leaves_the_one_before_whole(
+    at_stage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fmt: str
+) -> None:
+    """Written as the cycle is read, a report stopped mid-matrix (Ctrl-C here) leaves the report
+    that was there before, byte for byte, and no half-written file beside it."""
+    import itertools
+
+    s = at_stage("published")
+    path = s.store.sqlite_path()
+    assert path is not None
+    folder = tmp_path / "reports"
+    folder.mkdir()
+    out = folder / ("report" if fmt == "csv" else f"report.{fmt}")
+    Cli(path)(LEAD, PUBLISHED, "report", "--format", fmt, "--out", str(out))
+    files = sorted(out.iterdir()) if fmt == "csv" else [out]
+    before = {f: f.read_bytes() for f in files}
+    real = sheets.report.build
+
+    def stopped(data, lang):
+        tables = real(data, lang)
+        matrix = tables[1].rows
+
+        def rows():
+            yield from itertools.islice(matrix, 1)
+            raise KeyboardInterrupt  # (the official presses Ctrl-C half-way)
+
+        tables[1].rows = rows()
+        return tables
+
+    monkeypatch.setattr(sheets.report, "build", stopped)
+    with pytest.raises(KeyboardInterrupt), s.engine.report(LEAD, None) as data:
+        sheets.report.write(data, fmt, "zh", out)
+    assert {f: f.read_bytes() for f in files} == before
+    left = sorted(folder.rglob("*"))
+    assert left == sorted([*files, *([out] if fmt == "csv" else [])]), left
