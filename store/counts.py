@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, exists, func, literal_column, select
 
 from store import schema
-from store.project_pages import PAGE_COLUMNS, ProjectPages
+from store.project_pages import PAGE_COLUMNS, ProjectPages, page_project
 from store.score_sheets import current_sheet_counts
 from workflow.page_query import Match, PageQuery
 from workflow.ports import CountTx, ProjectGroup
@@ -102,7 +102,7 @@ class ProjectCounts(ProjectPages):
             ids = list(conn.execute(select(t.c.id).where(*where).order_by(t.c.id).limit(limit)).scalars())
             return self.projects_by_ids(ids), total
         rows = conn.execute(select(*(t.c[n] for n in PAGE_COLUMNS)).where(*where).order_by(t.c.id)).all()
-        return [Project(**dict(zip(PAGE_COLUMNS, row, strict=True)), application={}, record={}) for row in rows], total
+        return [page_project(row) for row in rows], total
 
     def unscored_ids(
         self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], party: str, limit: int

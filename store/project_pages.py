@@ -33,6 +33,12 @@ PAGE_COLUMNS = (
 )
 
 
+def page_project(row: Any) -> Project:
+    """A project as a page shows it, from a row of PAGE_COLUMNS (its application and record left
+    empty)."""
+    return Project(**dict(zip(PAGE_COLUMNS, row, strict=True)), application={}, record={})
+
+
 def _like(text: str) -> str:
     """``text`` as a LIKE pattern matching it anywhere, its own wildcards taken literally."""
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -120,7 +126,7 @@ class ProjectPages(TxBase):
         elif query.offset:
             q = q.offset(query.offset)
         rows = conn.execute(q).all()
-        return [Project(**dict(zip(PAGE_COLUMNS, row, strict=True)), application={}, record={}) for row in rows], total
+        return [page_project(row) for row in rows], total
 
     def project_page_ids(self, cycle_id: str, query: PageQuery) -> list[int]:
         """The ids of every project of ``query``'s view (its window ignored), in its order."""
@@ -136,7 +142,7 @@ class ProjectPages(TxBase):
         for start in range(0, len(ids), 500):
             q = select(*(t.c[n] for n in PAGE_COLUMNS)).where(t.c.id.in_(ids[start : start + 500]))
             for row in conn.execute(q):
-                p = Project(**dict(zip(PAGE_COLUMNS, row, strict=True)), application={}, record={})
+                p = page_project(row)
                 found[p.id] = p  # type: ignore[index]
         return [found[i] for i in ids if i in found]
 
