@@ -286,18 +286,14 @@ def _matrix(data: Any, sheet_columns: Sequence[tuple[str, str]], party_name: Map
     for project in data.matrix():
         sheets = project.sheets
         row: list[Any] = [project.id, project.project_name, party_name.get(project.city, project.city)]
-        for key in keys:
-            s = sheets.get(key)
-            if s is None:
-                row += empty
-            else:
-                row += s  # (the sheet's scores in the criteria's order, then its total)
+        for key in keys:  # (a sheet's cells: its scores in the criteria's order, then its total)
+            row += sheets.get(key, empty)
         totals = [s[-1] for s in sheets.values()]
         if totals:
-            key2 = (sum(totals), len(totals))
-            value = shown.get(key2)
+            alike = (sum(totals), len(totals))
+            value = shown.get(alike)
             if value is None:
-                value = shown[key2] = show(aggregate(totals, plain))
+                value = shown[alike] = show(aggregate(totals, plain))
             row.append(value)
         else:
             row.append(None)
