@@ -33,6 +33,7 @@ Exit codes:
   9  database missing or unavailable
  10  another scheduler is already running on this database
  11  the audit trail does not hold (audit verify / audit replay)
+ 12  the console cannot listen on its address (evalflow serve)
 """
 
 

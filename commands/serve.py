@@ -20,6 +20,7 @@ import click
 
 from commands.common import cfg, handled
 from i18n import Msg
+from workflow.errors import AddressUnavailable, os_reason
 
 # what `serve --workers N` hands each worker (a process of its own builds its app from these)
 IDLE_ENV = "EVALFLOW_SERVE_IDLE_MINUTES"
@@ -35,6 +36,22 @@ def cli_env(engine: Any, config_path: str | None, now_text: str | None) -> dict[
         "EVALFLOW_CONFIG": config_path or ("evalflow.toml" if Path("evalflow.toml").exists() else None),
         "EVALFLOW_NOW": now_text,
     }
+
+
+def _can_listen(host: str, port: int) -> None:
+    """Refuse in one line, before any worker starts, an address the console cannot listen on
+    (uvicorn would say it in English and exit 3, the code of a refused rule)."""
+    import socket
+
+    try:
+        family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
+        with socket.socket(family, socket.SOCK_STREAM) as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # (as uvicorn binds)
+            probe.bind((host, port))
+    except socket.gaierror:
+        raise AddressUnavailable(f"{host}:{port}", Msg("no address of this name is known")) from None
+    except OSError as exc:
+        raise AddressUnavailable(f"{host}:{port}", os_reason(exc)) from None
 
 
 @click.command()
@@ -73,6 +90,7 @@ def serve(
 
     from web.app import create_app
 
+    _can_listen(host, port)  # (before anything is said of the console or the database is opened)
     engine = cfg().engine()
     said = Msg(
         "evalflow console on http://{host}:{port}/ ({store}); Ctrl-C stops it",

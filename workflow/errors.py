@@ -28,6 +28,8 @@ def os_reason(exc: OSError) -> Msg | str:
         errno.ENOSPC: Msg("No space left on device"),
         errno.EROFS: Msg("Read-only file system"),
         errno.ENAMETOOLONG: Msg("File name too long"),
+        errno.EADDRINUSE: Msg("Address already in use"),
+        errno.EADDRNOTAVAIL: Msg("Cannot assign requested address"),
     }
     found = known.get(exc.errno) if exc.errno is not None else None
     return found if found is not None else (exc.strerror or str(exc))
@@ -215,6 +217,17 @@ class StoreUnavailable(EvalflowError):
 
     def __init__(self, message: Any):
         self._say(message if isinstance(message, Msg) else Msg("{text}", text=message))
+
+
+class AddressUnavailable(EvalflowError):
+    """The console cannot listen where it was told: the port is taken (another server, an earlier
+    console still running), or the address is not this machine's."""
+
+    exit_code = 12
+    kind = "address"
+
+    def __init__(self, address: str, why: Any):
+        self._say(Msg("Cannot listen on {address}: {why}", address=address, why=why))
 
 
 class TrailBroken(EvalflowError):

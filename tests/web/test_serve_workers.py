@@ -121,3 +121,29 @@ def test_two_workers_answer_one_signed_in_browser(served):
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM leases")).scalar_one() == 0
     assert proc.poll() is None
+
+
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_a_port_already_taken_is_one_line_with_exit_12_and_nothing_opened(tmp_path: Path, workers: str) -> None:
+    """Another program (or a console left running) holds the port: `serve` says so in one line,
+    in the reader's language, before it opens the database or starts a worker."""
+    import socket
+
+    from click.testing import CliRunner
+
+    from cli import main
+
+    db = tmp_path / "taken.db"
+    with socket.socket() as holder:
+        holder.bind(("127.0.0.1", 0))
+        holder.listen()
+        port = str(holder.getsockname()[1])
+        runner = CliRunner()
+        english = runner.invoke(main, ["--db", str(db), "--lang", "en", "serve", "--port", port, "--workers", workers])
+        chinese = runner.invoke(main, ["--db", str(db), "--lang", "zh", "serve", "--port", port, "--workers", workers])
+    assert english.exit_code == 12 and chinese.exit_code == 12
+    assert english.stderr == f"Error: Cannot listen on 127.0.0.1:{port}: Address already in use\n"
+    assert chinese.stderr == (
+        f"错误：无法在 127.0.0.1:{port} 上启动控制台：地址已被占用（另一个程序或之前启动的控制台仍在使用该端口）\n"
+    )
+    assert not db.exists()  # (the database was never opened, let alone made)
