@@ -56,6 +56,7 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000", help="cycle sizes in projects, comma-separated")
     parser.add_argument("--naive", type=int, default=1000, help="size for the naive baseline (0: skip)")
     parser.add_argument("--cli", type=int, default=10000, help="size whose database the CLI latency uses")
+    parser.add_argument("--cli-runs", type=int, default=5, help="runs of each CLI command (the median is printed)")
     parser.add_argument(
         "--repeat",
         type=int,

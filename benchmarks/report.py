@@ -136,8 +136,10 @@ def run_sqlite(args: argparse.Namespace, sizes: list[int], work: Path, figures: 
             f" (engine {engine_total / floor:.1f}×)"
         )
     if args.cli in dbs:
-        latency = cli_latency(dbs[args.cli], at_review[args.cli], args.cli, work / "bytecode")
-        print("CLI whole-process runs, the median of 5: as run here; with every module's bytecode cached")
+        latency = cli_latency(dbs[args.cli], at_review[args.cli], args.cli, work / "bytecode", args.cli_runs)
+        print(
+            f"CLI whole-process runs, the median of {args.cli_runs}: as run here; with every module's bytecode cached"
+        )
         for key, (name, here, warm) in latency.items():
             print(f"CLI {name}: {here:.3f} s; {warm:.3f} s with bytecode cached")
             if key == "help" or args.cli == TARGET:  # (as run here; --help whatever the database's size)

@@ -24,6 +24,8 @@ def test_the_benchmark_runs_a_small_cycle_against_its_floor() -> None:
             "45",
             "--cli",
             "45",
+            "--cli-runs",
+            "1",
             "--repeat",
             "3",
         ],
