@@ -224,6 +224,10 @@ audit = Table(
     # (migration 0013: was on cycle_id alone) a cycle's chain in id order, and its newest entry,
     # from its own entries
     Index("ix_audit_cycle", "cycle_id", "id"),
+    # (migration 0015) the entries of a cycle that took projects into a state, in id order: where
+    # each awarded project was awarded from, read by every report and corrected publication,
+    # without the cycle's whole trail (1.4 million entries at 100,000 projects)
+    Index("ix_audit_cycle_to_state", "cycle_id", "to_state", "id"),
 )
 
 audit_heads = Table(
