@@ -415,6 +415,32 @@ def _cell(value: Any) -> Any:
     return str(value)
 
 
+def csv_value(value: Any) -> Any:
+    """A cell as ``write_csv`` gives it to the csv writer: a number or nothing as it is, a text
+    escaped where it looks like a formula, anything else as text."""
+    if value is None or type(value) is int:
+        return value
+    if type(value) is str:
+        return "'" + value if value.startswith(FORMULA_START) else value
+    return safe_text(_cell(value))
+
+
+_CSV_QUOTED = re.compile('[,"\r\n]')
+
+
+def csv_field(value: Any) -> str:
+    """A cell as ``write_csv`` writes it between its commas (the csv module's excel dialect,
+    quoting only where needed): for a writer that joins a row's fields itself, some of them
+    written once for many rows."""
+    value = csv_value(value)
+    if value is None:
+        return ""
+    text = value if type(value) is str else str(value)
+    if _CSV_QUOTED.search(text):
+        return '"' + text.replace('"', '""') + '"'
+    return text
+
+
 def write_csv(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> None:
     """UTF-8 with a BOM (so that Excel opens Chinese text correctly); formula-looking text escaped."""
     with open(path, "w", encoding="utf-8-sig", newline="") as f:

@@ -9,14 +9,15 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple, TypeVar
 
-from sheets.files import write_csv
+from sheets.files import csv_field, write_csv
 from sheets.xlsx_stream import write_xlsx_stream
 from workflow.program import Program
 from workflow.ranking import aggregate, show
 
 FORMATS = ("xlsx", "csv", "md")
+_Row = TypeVar("_Row")
 
 T = {
     "zh": {
@@ -105,15 +106,28 @@ def counts_status_sheets(program: Program) -> bool:
     return not municipal_results(program)
 
 
+class MatrixRow(NamedTuple):
+    """One row of the score matrix in its three runs: the project (id, name, city), each column
+    group's cells (a sheet's, shared by the sheets of a page that scored alike, or the empty
+    group's), and the aggregate (and the trimmed mean where the program trims)."""
+
+    head: list[Any]
+    sheets: list[tuple[Any, ...]]
+    tail: list[Any]
+
+
 @dataclass
 class Table:
     """One sheet of the report. ``rows`` of the official list and the score matrix are read from
-    the report's transaction as they are written (once)."""
+    the report's transaction as they are written (once). The matrix gives its rows as runs too
+    (``runs``, the same rows unflattened): a text format writes a sheet's cells once for every
+    row that shares them; either ``rows`` or ``runs`` is read, never both."""
 
     key: str
     title: str
     header: list[str]
     rows: Iterable[list[Any]]
+    runs: Iterable[MatrixRow] | None = None
 
 
 def build(data: Any, lang: str = "zh") -> list[Table]:
@@ -165,7 +179,8 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
     header.append(t["sum"] if method == "sum" else t["mean"])
     if method == "trimmed_mean":
         header.append(t["trimmed"])
-    tables.append(Table("matrix", t["matrix"], header, _matrix(data, sheet_columns, party_name)))
+    runs = _matrix(data, sheet_columns, party_name)
+    tables.append(Table("matrix", t["matrix"], header, _flat(runs), runs))
 
     if not municipal_results(program):
         tables.append(_status_table(data, party_name, t))  # a program without municipal results
@@ -272,34 +287,69 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
     return tables
 
 
-def _matrix(data: Any, sheet_columns: Sequence[tuple[str, str]], party_name: Mapping[str, str]) -> Iterator[list[Any]]:
+def _matrix(data: Any, sheet_columns: Sequence[tuple[str, str]], party_name: Mapping[str, str]) -> Iterator[MatrixRow]:
     """The score matrix's rows, one project at a time as the report's read gives them."""
     program = data.program
     method = program.list_settings.get("aggregate", "mean")
     trim = int(program.list_settings.get("trim", 0))
     keys = [key for key, _ in sheet_columns]
-    empty = [None] * (len(program.criteria) + 1)
+    empty = (None,) * (len(program.criteria) + 1)
     plain = "sum" if method == "sum" else "mean"
     # a mean (or a sum) is a function of the totals' sum and count, which repeat from project to
     # project: each is worked out once, by the ranking's own functions
     shown: dict[tuple[int, int], str] = {}
     for project in data.matrix():
         sheets = project.sheets
-        row: list[Any] = [project.id, project.project_name, party_name.get(project.city, project.city)]
-        for key in keys:  # (a sheet's cells: its scores in the criteria's order, then its total)
-            row += sheets.get(key, empty)
+        head = [project.id, project.project_name, party_name.get(project.city, project.city)]
+        # (a sheet's cells: its scores in the criteria's order, then its total)
+        cells = [sheets.get(key, empty) for key in keys]
         totals = [s[-1] for s in sheets.values()]
+        tail: list[Any] = [None]
         if totals:
             alike = (sum(totals), len(totals))
             value = shown.get(alike)
             if value is None:
                 value = shown[alike] = show(aggregate(totals, plain))
-            row.append(value)
-        else:
-            row.append(None)
+            tail[0] = value
         if method == "trimmed_mean":
-            row.append(show(aggregate(totals, method, trim)) if len(totals) > 2 * trim else None)
+            tail.append(show(aggregate(totals, method, trim)) if len(totals) > 2 * trim else None)
+        yield MatrixRow(head, cells, tail)
+
+
+def _flat(runs: Iterable[MatrixRow]) -> Iterator[list[Any]]:
+    """The matrix's rows as flat lists of cells (as XLSX writes them)."""
+    for head, sheets, tail in runs:
+        row = head
+        for cells in sheets:
+            row += cells
+        row += tail
         yield row
+
+
+def _joined_runs(runs: Iterable[MatrixRow], field: Callable[[Any], str], sep: str) -> Iterator[str]:
+    """Each row's cells as ``field`` writes them, joined by ``sep``: a sheet's cells are written
+    once and the text reused for each row that shares them (the matrix's 5 million cells at
+    100,000 projects are a few thousand sheets' cells written over and over)."""
+    made: dict[tuple[Any, ...], str] = {}
+    for head, sheets, tail in runs:
+        parts = [field(v) for v in head]
+        for cells in sheets:
+            text = made.get(cells)
+            if text is None:
+                if len(made) >= 100_000:  # (kept bounded: a cycle of scores that never repeat)
+                    made.clear()
+                text = made[cells] = sep.join(map(field, cells))
+            parts.append(text)
+        parts += map(field, tail)
+        yield sep.join(parts)
+
+
+def _write_csv_runs(path: Path, header: Sequence[str], runs: Iterable[MatrixRow]) -> None:
+    """``write_csv``'s file, byte for byte, of the matrix's runs (tests/sheets/test_report_runs.py)."""
+    with open(path, "w", encoding="utf-8-sig", newline="") as f:
+        f.write(",".join(map(csv_field, header)) + "\r\n")
+        for line in _joined_runs(runs, csv_field, ","):
+            f.write(line + "\r\n")
 
 
 def _status_table(data: Any, party_name: Mapping[str, str], t: Mapping[str, str]) -> Table:
@@ -322,7 +372,9 @@ def write(data: Any, fmt: str, lang: str, out: Path, progress: Callable[[int], N
         raise ValueError(f"unknown format {fmt!r}")
     tables = build(data, lang)
     if progress is not None:
-        tables[1].rows = _counted(tables[1].rows, progress)
+        matrix = tables[1]
+        matrix.runs = _counted(matrix.runs or (), progress)
+        matrix.rows = _flat(matrix.runs)
     if fmt == "xlsx":
         with _replacing(out) as part:
             write_xlsx_stream(part, [(tb.title, tb.header, tb.rows) for tb in tables])
@@ -333,7 +385,10 @@ def write(data: Any, fmt: str, lang: str, out: Path, progress: Callable[[int], N
         for tb in tables:
             path = out / f"{tb.key}.csv"
             with _replacing(path) as part:
-                write_csv(part, tb.header, tb.rows)
+                if tb.runs is not None:
+                    _write_csv_runs(part, tb.header, tb.runs)
+                else:
+                    write_csv(part, tb.header, tb.rows)
             written.append(path)
         return written
     with _replacing(out) as part, open(part, "w", encoding="utf-8", newline="") as f:
@@ -359,7 +414,7 @@ def _replacing(path: Path) -> Iterator[Path]:
         part.unlink(missing_ok=True)
 
 
-def _counted(rows: Iterable[list[Any]], progress: Callable[[int], None], every: int = 1000) -> Iterator[list[Any]]:
+def _counted(rows: Iterable[_Row], progress: Callable[[int], None], every: int = 1000) -> Iterator[_Row]:
     done = 0
     for row in rows:
         yield row
@@ -393,12 +448,22 @@ def markdown(data: Any, tables: Sequence[Table], lang: str) -> Iterator[str]:
             "| " + " | ".join(_md(h) for h in tb.header) + " |",
             "|" + "---|" * len(tb.header),
         )
-        for row in tb.rows:
-            # (numbers, most of the matrix's cells, need no escaping; a text is escaped by one
-            # translate, as md_text does: a large report's 5 million cells, a call less each)
-            cells = [str(v) if type(v) is int else v.translate(_MD_LINE) if type(v) is str else _md(v) for v in row]
-            yield "| " + " | ".join(cells) + " |"
+        if tb.runs is not None:  # (the matrix: each sheet's cells written once, see _joined_runs)
+            yield from ("| " + line + " |" for line in _joined_runs(tb.runs, _md_cell, " | "))
+        else:
+            for row in tb.rows:
+                yield "| " + " | ".join(map(_md_cell, row)) + " |"
         yield ""
+
+
+def _md_cell(value: Any) -> str:
+    """A cell as Markdown: numbers, most of the matrix's cells, need no escaping; a text is
+    escaped by one translate, as md_text does (a call less for each of 5 million cells)."""
+    if type(value) is int:
+        return str(value)
+    if type(value) is str:
+        return value.translate(_MD_LINE)
+    return _md(value)
 
 
 # HTML's own characters as entities (no tag, comment or entity of the text's survives), and

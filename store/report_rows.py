@@ -75,17 +75,16 @@ class ReportRows(TxBase):
         cities: Sequence[str],
         first: int,
         last: int,
+        criteria: Sequence[str],
         by_scorer: bool = False,
-        criteria: Sequence[str] | None = None,
-    ) -> list[tuple[int, str, int, Any]]:
-        """(project, city or ``by_scorer`` the scorer, total, scores) of the current sheets of
-        ``cities`` on the projects ``first`` to ``last``, by city and project: each city's run of
-        the sheets' index (cycle, current, city, project), whose rows lie together as each
-        city's batch wrote them, with no sort. The scores as a dict, or with ``criteria`` the
-        sheet's cells as the matrix shows them: the tuple of those criteria's scores in that order
-        (None where one is missing) and the total last."""
+    ) -> dict[int, dict[str, tuple[Any, ...]]]:
+        """The current sheets of ``cities`` on the projects ``first`` to ``last``, each project's
+        by city (``by_scorer``: by scorer) in the order read: each city's run of the sheets'
+        index (cycle, current, city, project), whose rows lie together as each city's batch
+        wrote them, with no sort. A sheet as the matrix shows its cells: the tuple of
+        ``criteria``'s scores in that order (None where one is missing), its total last."""
         if not cities:
-            return []
+            return {}
         conn = self.s.connection()
         scores = "CAST(scores AS TEXT)" if conn.dialect.name == "postgresql" else "scores"
         sql = (
@@ -95,19 +94,21 @@ class ReportRows(TxBase):
         )
         rows = self._sql(sql, (cycle_id, True, *cities, first, last))
         loads = orjson.loads
-        if criteria is None:
-            return [(pid, key, total, loads(text)) for pid, key, total, text in rows]
         # the same scores and total recur from sheet to sheet (a few hundred alike in 18,000 at
         # 100,000 projects): each of the page's is parsed and put in order once; the tuples are
         # shared, read only, and dropped with the page
         ids = tuple(criteria)
         made: dict[tuple[str, int], tuple[Any, ...]] = {}
-        out = []
+        out: dict[int, dict[str, tuple[Any, ...]]] = {}
         for pid, key, total, text in rows:
             cells = made.get((text, total))
             if cells is None:
                 cells = made[text, total] = (*map(loads(text).get, ids), total)
-            out.append((pid, key, total, cells))
+            found = out.get(pid)
+            if found is None:
+                out[pid] = {key: cells}
+            else:
+                found[key] = cells
         return out
 
     def report_scorers(self, cycle_id: str) -> list[str]:

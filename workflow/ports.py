@@ -188,12 +188,12 @@ class ReportTx(Protocol):
         cities: Sequence[str],
         first: int,
         last: int,
+        criteria: Sequence[str],
         by_scorer: bool = False,
-        criteria: Sequence[str] | None = None,
-    ) -> list[tuple[int, str, int, Any]]:
-        """(project, city or ``by_scorer`` the scorer, total, scores) of the current sheets of
-        ``cities`` on the projects ``first``–``last``, by city and project; the scores a dict, or
-        with ``criteria`` the tuple of those criteria's scores in that order, then the total."""
+    ) -> dict[int, dict[str, tuple[Any, ...]]]:
+        """The current sheets of ``cities`` on the projects ``first``–``last``, each project's by
+        city (``by_scorer``: by scorer): a sheet as the tuple of ``criteria``'s scores in that
+        order (None where one is missing), then its total."""
 
     def report_scorers(self, cycle_id: str) -> list[str]:
         """Every scorer with a current sheet in the cycle, in name order."""

@@ -6,7 +6,6 @@ holds one page of projects and their sheets, never the cycle."""
 from __future__ import annotations
 
 import builtins
-from collections import defaultdict
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -68,12 +67,10 @@ class ReportData:
             page = self.tx.report_projects(self.cycle.id, self.states, after, self.page)
             if not page:
                 return
-            sheets: defaultdict[int, dict[str, MatrixSheet]] = defaultdict(dict)
-            read = self.tx.report_sheets(self.cycle.id, cities, page[0][0], page[-1][0], by_scorer, criteria)
-            for pid, key, _, cells in read:
-                sheets[pid][key] = cells
+            sheets = self.tx.report_sheets(self.cycle.id, cities, page[0][0], page[-1][0], criteria, by_scorer)
+            none: dict[str, MatrixSheet] = {}
             for pid, name, city in page:
-                yield MatrixProject(pid, name, city, sheets.get(pid, {}))
+                yield MatrixProject(pid, name, city, sheets.get(pid, none))
             if len(page) < self.page:
                 return
             after = page[-1][0]
