@@ -18,8 +18,11 @@ demo: $(STAMP)
 	$(BIN)/evalflow --db demo-alliance.db demo --program industry-alliance
 	$(BIN)/evalflow --db demo-pioneer.db demo --program pioneer-brand
 
+# the suite on TEST_WORKERS processes (pytest-xdist; each test file's tests stay in one of them);
+# `make test TEST_WORKERS=0` runs it in this one
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(BIN)/python -m pytest -q --durations=25
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadfile --durations=25
 
 soak: $(STAMP)
 	$(BIN)/python -m pytest -q -m soak

@@ -202,3 +202,13 @@ def robot_server():
     server = RobotServer().start()
     yield server
     server.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Every test has a name of its own: `make test` runs the suite over several processes
+    (pytest-xdist), which runs one test of each name, so two tests of one name would leave one
+    of them silently unrun."""
+    seen: set[str] = set()
+    twice = sorted({item.nodeid for item in items if item.nodeid in seen or seen.add(item.nodeid)})
+    if twice:
+        raise pytest.UsageError(f"tests named alike (give each an id of its own): {', '.join(twice[:5])}")

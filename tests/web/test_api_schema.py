@@ -14,7 +14,7 @@ import pkgutil
 
 import pytest
 import schemathesis
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error, response_schema_conformance
 
 import web as web_package
@@ -59,22 +59,32 @@ def _pointed(case, w) -> None:
         params["program_id"] = PROGRAM_ID
 
 
-@schema.parametrize()
-@settings(
-    max_examples=10,  # (each of some eighty operations; CI's time is bounded)
-    deadline=None,
-    database=None,
-    suppress_health_check=list(HealthCheck),
-)
-def test_no_server_error_and_every_answer_matches_the_document(case, served):
+# one test per operation, named by it (``GET /api/me``…): each its own item, so that a run over
+# several processes (pytest-xdist) runs every one of them
+OPERATIONS = [result.ok() for result in schema.get_all_operations()]
+
+
+@pytest.mark.parametrize("operation", OPERATIONS, ids=[op.label for op in OPERATIONS])
+def test_no_server_error_and_every_answer_matches_the_document(operation, served):
     w, tokens = served
-    for pointed in (False, True):
-        if pointed:
-            _pointed(case, w)
-        for user in USERS:
-            response = case.call(app=w.app, headers={"Authorization": tokens[user]})
-            assert response.status_code < 500, (user, case.method, case.formatted_path, response.text)
-            case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=10,  # (each of some eighty operations; CI's time is bounded)
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    def check(case) -> None:
+        for pointed in (False, True):
+            if pointed:
+                _pointed(case, w)
+            for user in USERS:
+                response = case.call(app=w.app, headers={"Authorization": tokens[user]})
+                assert response.status_code < 500, (user, case.method, case.formatted_path, response.text)
+                case.validate_response(response, checks=[not_a_server_error, response_schema_conformance])
+
+    check()
 
 
 def test_the_document_lists_every_api_route(web):
