@@ -6,7 +6,7 @@ projects the same reader's list would; no application, no record is read."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, exists, func, literal_column, select
@@ -15,7 +15,7 @@ from store import schema
 from store.project_pages import PAGE_COLUMNS, ProjectPages, page_project
 from store.score_sheets import current_sheet_counts
 from workflow.page_query import Match, PageQuery
-from workflow.ports import CountTx, ProjectGroup
+from workflow.ports import CountTx, ProjectGroup, SheetTotals
 from workflow.records import Project
 
 
@@ -35,20 +35,28 @@ class ProjectCounts(ProjectPages):
         return self._where(cycle_id, query, in_id_order)
 
     def project_groups(
-        self, cycle_id: str, readable: list[Match] | None, record_keys: Sequence[str] = ()
+        self,
+        cycle_id: str,
+        readable: list[Match] | None,
+        record_keys: Sequence[str] = (),
+        by_city_state: Mapping[tuple[str, str], int] | None = None,
     ) -> list[ProjectGroup]:
         """How many projects of the cycle (those ``readable``) stand in each (city, state,
         reopened stage, filled ``record_keys``): a row per group. Without record keys, from the
         indexes alone: the count by city and state (ix_projects_cycle_city_state), less the few
-        reopened projects counted apart (the partial index ix_projects_reopened)."""
+        reopened projects counted apart (the partial index ix_projects_reopened); the count by
+        city and state of the reader's projects may be the caller's (``by_city_state``)."""
         t = schema.projects
         keys = tuple(dict.fromkeys(record_keys))
         conn = self.s.connection()
         where = self._scope(cycle_id, readable, None, in_id_order=bool(keys))
         if not keys:
-            by_state = conn.execute(
-                select(t.c.city, t.c.state, func.count()).where(*where).group_by(t.c.city, t.c.state)
-            ).all()
+            if by_city_state is not None:  # (the reader's, counted by the caller)
+                by_state = [(city, state, n) for (city, state), n in by_city_state.items()]
+            else:
+                by_state = conn.execute(
+                    select(t.c.city, t.c.state, func.count()).where(*where).group_by(t.c.city, t.c.state)
+                ).all()
             reopened = conn.execute(
                 select(t.c.city, t.c.state, t.c.reopened_to, func.count())
                 .where(*where, t.c.reopened_to.is_not(None))
@@ -83,6 +91,7 @@ class ProjectCounts(ProjectPages):
         party: str | None,
         by_scorer: bool = False,
         limit: int | None = None,
+        by_state: Mapping[str, int] | None = None,
     ) -> tuple[list[Project], int]:
         """The projects of the cycle in ``states`` (those ``readable``) on which ``party`` (a city,
         or ``by_scorer`` a scorer) has no current score sheet (``party`` None: every one), by id:
@@ -90,8 +99,11 @@ class ProjectCounts(ProjectPages):
         t = schema.projects
         conn = self.s.connection()
         if party is None and limit == 0 and (readable is None or any(_holds_all(m, states) for m in readable)):
-            # (only how many of the cycle stand in those states: from the (cycle, city, state)
-            # index alone, without the id range a page of rows in id order is read by)
+            # (only how many of the cycle stand in those states: from the counts by state the
+            # caller has, or from the (cycle, city, state) index alone, without the id range a
+            # page of rows in id order is read by)
+            if by_state is not None:
+                return [], sum(n for state, n in by_state.items() if state in states)
             count = select(func.count()).select_from(t).where(t.c.cycle_id == cycle_id, t.c.state.in_(list(states)))
             return [], conn.execute(count).scalar_one()
         where = self._unscored_where(cycle_id, readable, states, party, by_scorer)
@@ -127,7 +139,13 @@ class ProjectCounts(ProjectPages):
         return where
 
     def scored_counts(
-        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], by_scorer: bool = False
+        self,
+        cycle_id: str,
+        readable: list[Match] | None,
+        states: Sequence[str],
+        by_scorer: bool = False,
+        by_state: Mapping[str, int] | None = None,
+        totals: SheetTotals | None = None,
     ) -> dict[str, int]:
         """How many of the cycle's projects in ``states`` (those ``readable``) each party (a city,
         or ``by_scorer`` a scorer) has a current sheet on: one grouped count of the sheets, the
@@ -137,7 +155,9 @@ class ProjectCounts(ProjectPages):
         if readable is not None and any(_holds_all(m, states) for m in readable):
             readable = None  # (every project in those states is the reader's: the scope adds nothing)
         if readable is None:
-            return current_sheet_counts(self.s.connection(), cycle_id, states, who, distinct_projects=True)
+            return current_sheet_counts(
+                self.s.connection(), cycle_id, states, who, distinct_projects=True, by_state=by_state, totals=totals
+            )
         keyed = select(t.c.id).where(*self._scope(cycle_id, readable, states))
         rows = self.s.connection().execute(
             select(who, func.count(func.distinct(s.c.project_id)))

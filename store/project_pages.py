@@ -113,13 +113,15 @@ class ProjectPages(TxBase):
             out.append(column.desc() if key.descending else column.asc())
         return [*out, t.c.id.asc()]  # (a stable order: the id last)
 
-    def project_page(self, cycle_id: str, query: PageQuery) -> tuple[list[Project], int]:
+    def project_page(self, cycle_id: str, query: PageQuery, total: int | None = None) -> tuple[list[Project], int]:
         """The projects of one page of ``query`` (their application and record left out, empty)
-        and how many the whole view holds: a count and one window, both in SQL."""
+        and how many the whole view holds: a count and one window, both in SQL (the count not
+        where the caller knows it: ``total``)."""
         t = schema.projects
         conn = self.s.connection()
         where = self._where(cycle_id, query)
-        total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
+        if total is None:
+            total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
         q = select(*(t.c[n] for n in PAGE_COLUMNS)).where(*where).order_by(*self._order(query))
         if query.limit is not None:
             q = q.limit(query.limit).offset(query.offset)

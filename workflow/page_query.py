@@ -8,7 +8,7 @@ from the program once per request by enumerating what the rule depends on, not p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from itertools import product
 
@@ -57,6 +57,30 @@ class PageQuery:
     sort: list[SortKey] = field(default_factory=list)
     limit: int | None = None
     offset: int = 0
+
+
+def city_state_only(all_of: Iterable[Iterable[Match]]) -> bool:
+    """Whether every term of ``all_of`` tests nothing but a project's city and state (a reader's
+    scope, a state or city filter), so that its projects are counted by city and state alone."""
+    return all(m == Match(cities=m.cities, states=m.states) for any_of in all_of for m in any_of)
+
+
+def within_city_state(
+    all_of: Iterable[Iterable[Match]], by_city_state: Mapping[tuple[str, str], int]
+) -> dict[tuple[str, str], int]:
+    """The counts of ``by_city_state`` (a cycle's projects by city and state) that every
+    disjunction of ``all_of`` (``city_state_only``) takes: the view's counts with no query of
+    the projects."""
+    terms = [list(any_of) for any_of in all_of]
+
+    def takes(m: Match, city: str, state: str) -> bool:
+        return (m.cities is None or city in m.cities) and (m.states is None or state in m.states)
+
+    return {
+        (city, state): n
+        for (city, state), n in by_city_state.items()
+        if all(any(takes(m, city, state) for m in any_of) for any_of in terms)
+    }
 
 
 def enumerate_matches(

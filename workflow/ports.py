@@ -9,7 +9,7 @@ checks the version it was read at and raises ConcurrentChange if another writer 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
@@ -135,6 +135,11 @@ class ProjectTx(Protocol):
         """A cycle's projects that an upheld appeal reopened."""
 
 
+# every current sheet of a cycle by party (city or scorer): party -> (sheets, projects they are
+# on), asked when a count needs the whole cycle's (a reader keeps it under the audit's heads)
+SheetTotals = Callable[[], Mapping[str, tuple[int, int]]]
+
+
 class SheetTx(Protocol):
     """Score sheets: a party's (or a scorer's) scores of one project; replaced ones kept as history."""
 
@@ -157,15 +162,28 @@ class SheetTx(Protocol):
 
     def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]: ...
     def count_sheets_by_scorer(
-        self, cycle_id: str, key_states: Sequence[str], by_state: Mapping[str, int] | None = None
+        self,
+        cycle_id: str,
+        key_states: Sequence[str],
+        by_state: Mapping[str, int] | None = None,
+        totals: SheetTotals | None = None,
     ) -> dict[str, int]:
         """Current sheets per scorer, of the projects in ``key_states`` (``by_state``: the cycle's
-        projects per state, when the caller has counted them already)."""
+        projects per state, when the caller has counted them already; ``totals``: the whole
+        cycle's sheets by scorer, where the count needs them)."""
 
     def count_sheets_by_city(
-        self, cycle_id: str, key_states: Sequence[str], by_state: Mapping[str, int] | None = None
+        self,
+        cycle_id: str,
+        key_states: Sequence[str],
+        by_state: Mapping[str, int] | None = None,
+        totals: SheetTotals | None = None,
     ) -> dict[str, int]:
-        """Current sheets per scoring city, of the projects in ``key_states`` (``by_state`` as above)."""
+        """Current sheets per scoring city, of the projects in ``key_states`` (``by_state`` and
+        ``totals``, by city, as above)."""
+
+    def current_sheet_totals(self, cycle_id: str, by_scorer: bool = False) -> dict[str, tuple[int, int]]:
+        """Every current sheet of the cycle by city (``by_scorer``: scorer): (sheets, projects)."""
 
 
 class ReportTx(Protocol):
@@ -292,8 +310,9 @@ class ReminderTx(Protocol):
 class ProjectPageTx(Protocol):
     """Pages of the project list, done by the database (no application read)."""
 
-    def project_page(self, cycle_id: str, query: PageQuery) -> tuple[list[Project], int]:
-        """One page of a cycle's project list and its view's count (store/project_pages.py)."""
+    def project_page(self, cycle_id: str, query: PageQuery, total: int | None = None) -> tuple[list[Project], int]:
+        """One page of a cycle's project list and its view's count (store/project_pages.py;
+        ``total``: the count, where the caller knows it)."""
 
     def project_page_ids(self, cycle_id: str, query: PageQuery) -> list[int]:
         """The ids of a whole view of the project list, in its order."""
@@ -318,9 +337,14 @@ class CountTx(Protocol):
     """What the dashboard and the scorer's queue count, counted by the database (store/counts.py)."""
 
     def project_groups(
-        self, cycle_id: str, readable: list[Match] | None, record_keys: Sequence[str] = ()
+        self,
+        cycle_id: str,
+        readable: list[Match] | None,
+        record_keys: Sequence[str] = (),
+        by_city_state: Mapping[tuple[str, str], int] | None = None,
     ) -> list[ProjectGroup]:
-        """The readable projects of a cycle counted by city, state, reopened stage and filled record lists."""
+        """The readable projects of a cycle counted by city, state, reopened stage and filled record
+        lists (``by_city_state``: the readable projects by city and state, counted already)."""
 
     def unscored(
         self,
@@ -330,9 +354,10 @@ class CountTx(Protocol):
         party: str | None,
         by_scorer: bool = False,
         limit: int | None = None,
+        by_state: Mapping[str, int] | None = None,
     ) -> tuple[list[Project], int]:
         """The first ``limit`` readable projects in ``states`` a party (None: anyone) has no current
-        sheet on, and their count."""
+        sheet on, and their count (``by_state``: the cycle's projects per state, counted already)."""
 
     def unscored_ids(
         self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], party: str, limit: int
@@ -340,9 +365,16 @@ class CountTx(Protocol):
         """The first ``limit`` ids of the readable projects in ``states`` a city has no current sheet on."""
 
     def scored_counts(
-        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], by_scorer: bool = False
+        self,
+        cycle_id: str,
+        readable: list[Match] | None,
+        states: Sequence[str],
+        by_scorer: bool = False,
+        by_state: Mapping[str, int] | None = None,
+        totals: SheetTotals | None = None,
     ) -> dict[str, int]:
-        """How many readable projects in ``states`` each party has a current sheet on."""
+        """How many readable projects in ``states`` each party has a current sheet on
+        (``by_state`` and ``totals`` as ``count_sheets_by_city``'s)."""
 
     def sheet_sums_of(self, cycle_id: str, project_ids: Sequence[int]) -> list[tuple[int, int, int]]:
         """(project, sum of totals, sheets) of the current sheets of these projects."""

@@ -101,3 +101,34 @@ def test_a_page_reads_no_application_nor_record(seeded):
     assert len(reads) == 2  # the count and the page
     assert not any("application" in s or "record" in s.split("WHERE")[0] for s in reads)
     assert any("LIMIT" in s for s in reads)
+
+
+def test_a_view_of_cities_and_states_counts_the_same_from_the_count_by_city_and_state(seeded):
+    """A reader's scope and filters that ask only a project's city and state are counted from the
+    cycle's count by city and state (workflow/page_query.py ``within_city_state``), never a count
+    of the rows: the same number SQL counts, for each of these views; a term asking anything else
+    is not counted so."""
+    import random
+
+    from workflow.page_query import city_state_only, within_city_state
+
+    with seeded.transaction(write=False) as tx:
+        tally = tx.count_by_city_state(CYCLE)
+    cities, states = ("hefei", "wuhu", "suzhou"), ("submitted", "in_library", "municipal_demonstration", "awarded")
+    rng = random.Random(25)
+
+    def term() -> Match:
+        return Match(
+            cities=None if rng.random() < 0.4 else tuple(rng.sample(cities, rng.randint(0, 2))),
+            states=None if rng.random() < 0.3 else tuple(rng.sample(states, rng.randint(0, 3))),
+        )
+
+    views = [[], [[]], [[Match()]]] + [
+        [[term() for _ in range(rng.randint(1, 3))] for _ in range(rng.randint(1, 3))] for _ in range(60)
+    ]
+    for all_of in views:
+        assert city_state_only(all_of)
+        assert sum(within_city_state(all_of, tally).values()) == page(seeded, PageQuery(all_of))[1], all_of
+    assert not city_state_only([[Match(cities=("hefei",)), Match(applicant="x")]])
+    assert not city_state_only([[Match(states=("submitted",), reopened_to=(None,))]])
+    assert not city_state_only([[Match(ids=(1,))]])

@@ -22,6 +22,7 @@ from workflow.common import (
     verb_of,
 )
 from workflow.engine.context import ContextSteps
+from workflow.ports import SheetTotals
 from workflow.program import Program
 from workflow.records import MADE_LISTS, ListStatus, ListVersion, Project
 
@@ -39,14 +40,19 @@ class GuardSteps(ContextSteps):
         list_version: ListVersion | None = None,
         policies: Iterable[str] | None = None,
         sheets: bool = True,
+        by_city_state: Mapping[tuple[str, str], int] | None = None,
+        totals: Callable[[bool], SheetTotals] | None = None,
     ) -> CycleCounts:
         """The cycle-wide counts guards read: a few grouped queries, run only when one of ``policies``
         (all when None) reads them, so actions guarded by per-project rules stay cheap. Without
-        ``sheets`` no count of sheets (for a reader that shows none: a report)."""
+        ``sheets`` no count of sheets (for a reader that shows none: a report). A reader passes
+        what it keeps of the cycle (see Reads._tallies): the projects by city and state, and
+        ``totals(by_scorer)``, the cycle's current sheets by city or by scorer."""
         if policies is not None and NEEDS_COUNTS.isdisjoint(policies):
             return CycleCounts()
         tx, program, cycle = act.tx, act.program, act.cycle
-        by_city_state = tx.count_by_city_state(cycle.id)
+        if by_city_state is None:
+            by_city_state = tx.count_by_city_state(cycle.id)
         confirmations: frozenset[str] = frozenset()
         if list_version is not None and list_version.id is not None:
             confirmations = frozenset(c.city for c in tx.confirmations(list_version.id) if c.decision == "confirm")
@@ -56,14 +62,18 @@ class GuardSteps(ContextSteps):
         for (_, state), n in by_city_state.items():
             by_state[state] = by_state.get(state, 0) + n
         if program.sheets_per == "scorer" and sheets:
-            by_scorer = tx.count_sheets_by_scorer(cycle.id, program.listable_states + program.placed_states, by_state)
+            by_scorer = tx.count_sheets_by_scorer(
+                cycle.id, program.listable_states + program.placed_states, by_state, totals and totals(True)
+            )
             scorers = tuple(u.name for u in tx.list_users() if u.role == "scorer")
         return CycleCounts(
             sheets_by_scorer=by_scorer,
             scorers=scorers,
             by_city_state=by_city_state,
             results=tx.count_review_results(cycle.id),
-            sheets_by_city=tx.count_sheets_by_city(cycle.id, program.listable_states + program.placed_states, by_state)
+            sheets_by_city=tx.count_sheets_by_city(
+                cycle.id, program.listable_states + program.placed_states, by_state, totals and totals(False)
+            )
             if sheets
             else {},
             confirmations=confirmations,
