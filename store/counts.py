@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, literal_column, select
+from sqlalchemy import ColumnElement, exists, func, literal, literal_column, select, union_all
 
 from store import schema
 from store.project_pages import PAGE_COLUMNS, ProjectPages, page_project
@@ -117,26 +117,39 @@ class ProjectCounts(ProjectPages):
         return [page_project(row) for row in rows], total
 
     def unscored_ids(
-        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], party: str, limit: int
-    ) -> list[int]:
-        """The first ``limit`` ids of ``unscored`` (a city's), from the indexes alone."""
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], parties: Sequence[str], limit: int
+    ) -> dict[str, list[int]]:
+        """The first ``limit`` ids of ``unscored`` of each of ``parties`` (cities), from the
+        indexes alone, in one statement (a branch a party: a dashboard names nine cities' first
+        few)."""
         t = schema.projects
-        where = self._unscored_where(cycle_id, readable, states, party, False)
-        q = select(t.c.id).where(*where).order_by(t.c.id).limit(limit)
-        return list(self.s.connection().execute(q).scalars())
+        scope = self._scope(cycle_id, readable, states)  # (the same for every party: made once)
+        branches = []
+        for party in parties:
+            where = [*scope, ~self._sheet_of(cycle_id, party, False)]
+            first = select(literal(party).label("party"), t.c.id).where(*where).order_by(t.c.id).limit(limit)
+            branches.append(select(first.subquery()))
+        out: dict[str, list[int]] = {party: [] for party in parties}
+        if not branches:
+            return out
+        for party, pid in self.s.connection().execute(union_all(*branches)):
+            out[party].append(pid)
+        return {party: sorted(ids) for party, ids in out.items()}
 
     def _unscored_where(
         self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], party: str | None, by_scorer: bool
     ) -> list[Any]:
-        t, s = schema.projects, schema.score_sheets
         where = self._scope(cycle_id, readable, states)
         if party is not None:
-            who = s.c.scorer if by_scorer else s.c.city
-            sheet = exists().where(
-                s.c.cycle_id == cycle_id, s.c.current.is_(True), who == party, s.c.project_id == t.c.id
-            )
-            where.append(~sheet)
+            where.append(~self._sheet_of(cycle_id, party, by_scorer))
         return where
+
+    @staticmethod
+    def _sheet_of(cycle_id: str, party: str, by_scorer: bool) -> Any:
+        """Whether the project has a current sheet of ``party`` (a city, or ``by_scorer`` a scorer)."""
+        t, s = schema.projects, schema.score_sheets
+        who = s.c.scorer if by_scorer else s.c.city
+        return exists().where(s.c.cycle_id == cycle_id, s.c.current.is_(True), who == party, s.c.project_id == t.c.id)
 
     def scored_counts(
         self,

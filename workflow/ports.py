@@ -360,9 +360,10 @@ class CountTx(Protocol):
         sheet on, and their count (``by_state``: the cycle's projects per state, counted already)."""
 
     def unscored_ids(
-        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], party: str, limit: int
-    ) -> list[int]:
-        """The first ``limit`` ids of the readable projects in ``states`` a city has no current sheet on."""
+        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], parties: Sequence[str], limit: int
+    ) -> dict[str, list[int]]:
+        """The first ``limit`` ids of the readable projects in ``states`` each of ``parties`` (cities)
+        has no current sheet on."""
 
     def scored_counts(
         self,

@@ -80,7 +80,7 @@ def test_unscored_are_the_shortlist_less_the_partys_current_sheets(seeded, party
     assert [p.id for p in first] == want[:2] and none == []
     if party is not None:
         with seeded.transaction(write=False) as tx:
-            assert tx.unscored_ids(CYCLE, None, LISTABLE, party, 2) == want[:2]
+            assert tx.unscored_ids(CYCLE, None, LISTABLE, [party], 2) == {party: want[:2]}
     assert [p.id for p in wuhu] == [p.id for p in every if p.city == "wuhu"]
     assert all(p.application == {} for p in every)
 
@@ -129,3 +129,34 @@ def test_sheet_counts_read_from_either_side_of_the_states(seeded, key):
     assert by_scorer == dict(Counter(s.scorer for s in sheets if s.project_id in keyed))
     assert scored == scoped == dict(Counter(who for who, pid in set(keys) if pid in keyed))
     assert total == len(keyed)
+
+
+def test_each_partys_first_unscored_ids_in_one_read(seeded):
+    """The dashboard's first few projects each city has left, in one statement for all of them."""
+    projects, keys = _whole(seeded)
+    parties = ["hefei", "wuhu", "jiaxing"]
+    want = {
+        party: sorted(p.id for p in projects if p.state in LISTABLE and (party, p.id) not in set(keys))[:3]
+        for party in parties
+    }
+    statements: list[str] = []
+    listen = lambda conn, cursor, statement, *rest: statements.append(statement)  # noqa: E731
+    event.listen(seeded.engine, "before_cursor_execute", listen)
+    try:
+        with seeded.transaction(write=False) as tx:
+            got = tx.unscored_ids(CYCLE, None, LISTABLE, parties, 3)
+            wuhu_only = tx.unscored_ids(CYCLE, [Match(cities=("wuhu",))], LISTABLE, parties, 3)
+            assert tx.unscored_ids(CYCLE, None, LISTABLE, [], 3) == {}
+    finally:
+        event.remove(seeded.engine, "before_cursor_execute", listen)
+    assert got == want and any(got.values())
+    assert wuhu_only == {
+        party: [
+            i
+            for i in sorted(
+                p.id for p in projects if p.city == "wuhu" and p.state in LISTABLE and (party, p.id) not in set(keys)
+            )
+        ][:3]
+        for party in parties
+    }
+    assert len([x for x in statements if x.lstrip().upper().startswith("SELECT")]) == 2

@@ -519,11 +519,8 @@ class Reads(Door):
                 done = tx.scored_counts(act.cycle.id, readable, states, by_state=by_state, totals=totals(False))
                 parties = [p.id for p in program.parties] if user.role == "lead" else [user.city] if user.city else []
                 left = {party: total - done.get(party, 0) for party in parties}
-                ids = {
-                    party: tx.unscored_ids(act.cycle.id, readable, states, party, first)
-                    for party, n in left.items()
-                    if n and first
-                }
+                short = [party for party, n in left.items() if n]
+                ids = tx.unscored_ids(act.cycle.id, readable, states, short, first) if short and first else {}
                 return left, total, ids
 
             left, total, ids = self._kept(act, ("unscored", user.name, user.role, user.city, first), count)
