@@ -65,6 +65,14 @@ def build(n: int, work: Path) -> Path:
         )
         subprocess.run([sys.executable, "-c", code, str(ROOT), str(n), str(work)], check=True)
         print(f"built the {n:,}-project cycle in {time.perf_counter() - started:.0f} s: {db}", flush=True)
+    else:  # (kept from an earlier run: brought to this checkout's schema, as `evalflow db upgrade` does)
+        from store.sql import SqlStore
+
+        store = SqlStore(f"sqlite:///{db}")
+        before, after = store.upgrade()
+        store.dispose()
+        if before != after:
+            print(f"upgraded the kept {n:,}-project cycle from schema {before} to {after}", flush=True)
     return db
 
 
@@ -72,8 +80,10 @@ def measured(command: list[str], env: dict[str, str] | None = None) -> tuple[flo
     """Seconds, CPU seconds and peak MiB of ``command``, run by a measuring process of its own
     (so that RUSAGE_CHILDREN's largest child is that command alone)."""
     out = subprocess.run(
-        [sys.executable, __file__, "--measure", "--", *command], check=True, capture_output=True, text=True, env=env
+        [sys.executable, __file__, "--measure", "--", *command], check=False, capture_output=True, text=True, env=env
     )
+    if out.returncode != 0:
+        sys.exit(out.stderr.strip())
     figures = json.loads(out.stdout.strip().splitlines()[-1])
     return figures["seconds"], figures["cpu"], figures["mib"]
 
