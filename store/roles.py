@@ -32,8 +32,9 @@ from workflow.errors import EvalflowError, InvalidInput, NotPermitted, StoreUnav
 # The tables whose rows, once written, stay as they are: the application role may only read and
 # append. (audit_checkpoints: the signed checkpoints of migration 0012, granted once it is there.)
 APPEND_ONLY = ("audit", "audit_checkpoints")
-# tables the application only reads: the schema's revision is the owner's to move
-READ_ONLY = ("alembic_version",)
+# tables the application only reads: the schema's revision is the owner's to move; the sheets'
+# tally (schema 0016) is kept by the sheets' own triggers (store/tally.py), never written by hand
+READ_ONLY = ("alembic_version", "sheet_tallies")
 ORDINARY = ("SELECT", "INSERT", "UPDATE", "DELETE")
 APPENDING = ("SELECT", "INSERT")
 READING = ("SELECT",)

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 
 from store import schema
 from store.rows import TxBase
+from store.tally import read_sheet_tally
 from workflow.ports import SheetTotals, SheetTx
 from workflow.records import ScoreSheet
 
@@ -153,6 +154,10 @@ class SheetRows(TxBase):
             .group_by(who)
         )
         return {party: (n, projects) for party, n, projects in self.s.connection().execute(q)}
+
+    def sheet_tally(self, cycle_id: str) -> dict[tuple[str, str], int] | None:
+        """The cycle's current sheets by (city, scorer), as PostgreSQL keeps them (store/tally.py)."""
+        return read_sheet_tally(self.s.connection(), cycle_id)
 
     def _count_current_sheets(
         self,

@@ -42,6 +42,7 @@ from store.reminders import ReminderRows
 from store.report_rows import ReportRows
 from store.rows import Bound
 from store.score_sheets import SheetRows
+from store.tally import install_sheet_tally
 from store.users import UserRows
 from workflow.attachments import BlobStore
 from workflow.audit import GENESIS
@@ -58,7 +59,7 @@ PAGE_SIZE = 16_384
 _CHECKPOINTS = Checkpointer(BUSY_TIMEOUT_MS)  # one thread for the process's SQLite databases
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 FIRST = "0001"
-HEAD = "0015"  # the newest revision in store/migrations/versions (a test keeps this true)
+HEAD = "0016"  # the newest revision in store/migrations/versions (a test keeps this true)
 
 
 def database_url(db: str | None) -> str:
@@ -179,10 +180,6 @@ class SqlStore:
             existed = inspect(self.engine).has_table("projects")
             if not existed:
                 _create_tables(self.engine)
-                with self.engine.begin() as conn:
-                    protect_audit(conn)
-                    protect_checkpoints(conn)
-                    install_analyze(conn)
                 self._alembic("stamp", HEAD)
             else:
                 self.upgrade()
@@ -362,8 +359,15 @@ class SqlStore:
 
 
 def _create_tables(engine: Engine) -> None:
-    """A new database's tables, as store/schema.py declares them."""
+    """A new database's tables, as store/schema.py declares them, with what the migrations add
+    in the database itself: the audit trail and its checkpoints append-only, and on PostgreSQL
+    the analyse function and the sheets' tally (store/guard.py, store/tally.py)."""
     schema.metadata.create_all(engine)
+    with engine.begin() as conn:
+        protect_audit(conn)
+        protect_checkpoints(conn)
+        install_analyze(conn)
+        install_sheet_tally(conn, fill=False)
 
 
 class Tx(

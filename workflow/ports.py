@@ -185,6 +185,10 @@ class SheetTx(Protocol):
     def current_sheet_totals(self, cycle_id: str, by_scorer: bool = False) -> dict[str, tuple[int, int]]:
         """Every current sheet of the cycle by city (``by_scorer``: scorer): (sheets, projects)."""
 
+    def sheet_tally(self, cycle_id: str) -> dict[tuple[str, str], int] | None:
+        """The cycle's current sheets by (city, scorer) as the database keeps them as they are
+        written (store/tally.py); None where it keeps no tally (then they are counted)."""
+
 
 class ReportTx(Protocol):
     """What a report reads a page at a time (store/report_rows.py)."""

@@ -31,6 +31,7 @@ from tests.backends import PG_ENV, _unavailable, pg_schema
 from tests.conftest import LEAD, PROGRAM, YEAR, SettableClock, make_app, sh, snapshot
 from workflow.engine import Engine
 from workflow.errors import NotSignedIn
+from workflow.records import ScoreSheet
 
 runner = CliRunner()
 
@@ -138,6 +139,9 @@ ATTACKS = (
     "ALTER TABLE audit OWNER TO CURRENT_USER",
     "DROP TABLE audit",
     "CREATE TABLE i24roles_mine (id INTEGER)",
+    "UPDATE sheet_tallies SET sheets = sheets + 1",  # (the tally is the sheets' triggers' to keep)
+    "DELETE FROM sheet_tallies",
+    "ALTER TABLE score_sheets DISABLE TRIGGER sheet_tally_insert",
 )
 
 
@@ -146,10 +150,18 @@ def test_the_application_role_works_but_cannot_rewrite_the_audit_trail(roles: Ro
     assert said["created"] == [roles.owner, roles.app] and set(said["passwords"]) == {roles.owner, roles.app}
     assert said["privileges"]["audit"] == ["SELECT", "INSERT"]
     assert said["privileges"]["alembic_version"] == ["SELECT"]
+    assert said["privileges"]["sheet_tallies"] == ["SELECT"]  # (kept by the sheets' triggers)
     assert said["privileges"]["audit_heads"] == ["SELECT", "INSERT", "UPDATE", "DELETE"]
 
     engine = _work(roles.app_url)  # the ordinary work succeeds as the application role
     store = engine.store
+    # a sheet the application writes is tallied, through the owner's trigger function
+    (project,) = engine.projects(LEAD)
+    sheet = ScoreSheet(project.cycle_id, project.id, "wuhu", "wuhu-scorer", {}, {}, 70, "", True, sh(1, 10))
+    with store.transaction() as tx:
+        tx.put_sheets([sheet])
+    with store.transaction(write=False) as tx:
+        assert tx.sheet_tally(project.cycle_id) == {("wuhu", "wuhu-scorer"): 1}
     with store.engine.connect() as conn:
         assert conn.execute(text("SELECT current_user")).scalar() == roles.app
         assert conn.execute(text("SELECT count(*) FROM audit")).scalar() >= 4

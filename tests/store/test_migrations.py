@@ -60,8 +60,15 @@ def alembic(url: str, name: str, revision: str) -> None:
 
 
 def differences(url: str) -> list:
+    """What the database holds otherwise than store/schema.py declares (PostgreSQL's sheets'
+    tally is the database's own, kept by its triggers: store/tally.py, checked apart)."""
+
+    def declared(obj, name, type_, reflected, compare_to) -> bool:  # noqa: ANN001
+        return not (type_ == "table" and name == "sheet_tallies")
+
     with SqlStore(url).engine.connect() as conn:
-        return compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), schema.metadata)
+        context = MigrationContext.configure(conn, opts={"compare_type": True, "include_object": declared})
+        return compare_metadata(context, schema.metadata)
 
 
 # columns the schema declares that a migration after 0008 adds (a test stopping at 0008 lacks them)
@@ -372,8 +379,17 @@ def test_the_migrations_from_nothing_make_exactly_the_declared_tables(url: str, 
     else:
         assert SqlStore(url).create() is True  # create_all, stamped HEAD
     assert SqlStore(url).schema_version() == HEAD
-    assert tables(url) == {*TABLES, *WEB_TABLES, "alembic_version"}
+    postgres = SqlStore(url).engine.dialect.name == "postgresql"
+    tally = {"sheet_tallies"} if postgres else set()  # (PostgreSQL's own: store/tally.py)
+    assert tables(url) == {*TABLES, *WEB_TABLES, "alembic_version", *tally}
     assert differences(url) == []
+    if postgres:  # either way the sheets' triggers keep the tally
+        with SqlStore(url).engine.connect() as conn:
+            triggers = conn.execute(
+                sa.text("SELECT tgname FROM pg_trigger WHERE tgrelid = 'score_sheets'::regclass AND NOT tgisinternal")
+            )
+            events = ("delete", "insert", "truncate", "update")
+            assert sorted(t for (t,) in triggers) == [f"sheet_tally_{e}" for e in events]
 
 
 def test_the_comparison_sees_what_0001_lacks(url: str) -> None:
@@ -403,7 +419,7 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
     assert scripts.get_current_head() == HEAD
     assert scripts.get_base() == FIRST
     chain = [s.revision for s in scripts.walk_revisions("base", "heads")]
-    older = ["0014", "0013", "0012", "0011", "0010", "0009", "0008", "0007", "0006", "0005", "0004", "0003", "0002"]
+    older = [f"{n:04d}" for n in range(15, 1, -1)]  # 0015 … 0002
     assert chain == [HEAD, *older, FIRST]
     names = sorted(p.name for p in (MIGRATIONS / "versions").glob("[0-9]*.py"))
     assert [n.split("_")[0] for n in names] == [
@@ -421,6 +437,7 @@ def test_head_is_the_newest_revision_of_the_script_directory() -> None:
         "0012",
         "0013",
         "0014",
+        "0015",
         HEAD,
     ]
 
@@ -762,4 +779,33 @@ def test_0015_indexes_the_audit_by_the_state_entered_keeps_every_row_and_goes_ba
         assert {state: tx.entered_from(CYCLE, state) for state in entered} == entered
     alembic(url, "downgrade", "0014")
     assert "ix_audit_cycle_to_state" not in indexes()
+    assert old_rows(url) == before
+
+
+# ------------------------------------------------------------------------------ 0016: the sheets' tally
+def test_0016_tallies_the_sheets_already_there_on_postgresql_and_goes_back(first: str) -> None:
+    url = first
+    alembic(url, "upgrade", "0015")
+    postgres = SqlStore(url).engine.dialect.name == "postgresql"
+    with SqlStore(url).engine.begin() as conn:  # (a cycle's sheets written before the tally)
+        conn.execute(
+            sa.text(
+                "INSERT INTO score_sheets (cycle_id, project_id, city, scorer, scores, bands, total, completion,"
+                " current, at) SELECT cycle_id, id, city, 'hf-scorer', '{}', '{}', 70, '', id % 2 = 1, updated_at"
+                " FROM projects"
+            )
+        )
+    before = old_rows(url)
+    alembic(url, "upgrade", "0016")
+    assert differences(url) == []
+    assert old_rows(url) == before
+    assert ("sheet_tallies" in tables(url)) is postgres  # (SQLite counts its sheets)
+    if postgres:
+        with SqlStore(url).engine.connect() as conn:
+            tally = conn.execute(sa.text("SELECT cycle_id, city, scorer, sheets FROM sheet_tallies")).all()
+        assert tally == [(CYCLE, "hefei", "hf-scorer", 1)]  # (of the two projects, one's sheet is current)
+    with SqlStore(url).transaction(write=False) as tx:
+        assert tx.sheet_tally(CYCLE) == ({("hefei", "hf-scorer"): 1} if postgres else None)
+    alembic(url, "downgrade", "0015")
+    assert "sheet_tallies" not in tables(url)
     assert old_rows(url) == before

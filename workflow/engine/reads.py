@@ -474,8 +474,20 @@ class Reads(Door):
             )
 
         def totals(by_scorer: bool) -> SheetTotals:
+            def count() -> Mapping[str, tuple[int, int]]:
+                # (from the database's tally where it keeps one, whose sheets are the projects:
+                # one current sheet a project for each city of a program scored by city, and for
+                # each scorer; a city's several scorers' projects are counted from the sheets)
+                tally = act.tx.sheet_tally(act.cycle.id)
+                if tally is None or (act.program.sheets_per == "scorer" and not by_scorer):
+                    return act.tx.current_sheet_totals(act.cycle.id, by_scorer)
+                out: dict[str, int] = {}
+                for (city, scorer), n in tally.items():
+                    party = scorer if by_scorer else city
+                    out[party] = out.get(party, 0) + n
+                return {party: (n, n) for party, n in out.items() if n}
+
             def kept() -> Mapping[str, tuple[int, int]]:
-                count = lambda: act.tx.current_sheet_totals(act.cycle.id, by_scorer)  # noqa: E731
                 return cast(Mapping[str, tuple[int, int]], self._kept(act, ("sheet totals", by_scorer), count))
 
             return kept
