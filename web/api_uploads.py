@@ -83,7 +83,9 @@ class QueueOut(BaseModel):
     city: str | None = Field(description="Whose queue; null: the lead's count for every party")
     left: int
     total: int
-    projects: list[QueueItem] = Field(default_factory=list)
+    projects: list[QueueItem] = Field(
+        default_factory=list, description="The first 200 left, by id (each one scored leaves them)"
+    )
     parties: dict[str, int] = Field(default_factory=dict, description="The lead's: each party's projects left")
 
 
@@ -188,7 +190,7 @@ def score_queue(cycle_id: str, user: Me, engine: Eng, city: str | None = None) -
         cycle=cycle.id,
         scoring=q.scoring,
         city=q.party,
-        left=len(q.projects) if q.party is not None else sum(n for _, _, n in q.counts),
+        left=q.left if q.party is not None else sum(n for _, _, n in q.counts),
         total=q.total,
         projects=[QueueItem(id=p.id or 0, city=p.city, unit=p.unit_name, project=p.project_name) for p in q.projects],
         parties={party: n for party, _, n in q.counts},

@@ -20,6 +20,10 @@ from workflow.records import Cycle, Project, User
 
 router = APIRouter(include_in_schema=False)
 
+# the projects a queue's page lists, from the first: each one scored leaves the list, so the next
+# are always among them (a city at 10,000 projects would otherwise get a page of 10,000 rows)
+SHOWN = 200
+
 
 @dataclass
 class Queue:
@@ -27,9 +31,10 @@ class Queue:
 
     scoring: bool  # whether the cycle is in its scoring stage
     party: str | None = None  # whose queue (a party id), None for the lead's overview
-    projects: list[Project] = field(default_factory=list)
+    projects: list[Project] = field(default_factory=list)  # the first SHOWN of those left
     counts: list[tuple[str, Any, int]] = field(default_factory=list)  # the lead's (party, name, left)
     total: int = 0  # the projects every party scores
+    left: int = 0  # how many are left to the party (``projects`` holds the first of them)
 
 
 def may_see(user: User, program: Any) -> bool:
@@ -63,8 +68,9 @@ def build(engine: Any, user: User, cycle: Cycle, city: str | None = None) -> Que
         return Queue(True, None, counts=counts, total=total)
     total = engine.unscored(user.name, cycle.id, None, limit=0)[1]  # (the shortlist the user reads)
     party = city or user.city or ""
-    left, _ = engine.unscored(user.name, cycle.id, user.name if per_scorer else party, by_scorer=per_scorer)
-    return Queue(True, party, projects=left, total=total)
+    whose = user.name if per_scorer else party
+    first, left = engine.unscored(user.name, cycle.id, whose, by_scorer=per_scorer, limit=SHOWN)
+    return Queue(True, party, projects=first, total=total, left=left)
 
 
 @router.get("/queue", response_class=HTMLResponse)
@@ -86,7 +92,8 @@ def queue_page(request: Request, me: Me, cycle: str | None = None, city: str | N
 
 @router.get("/queue/next")
 def queue_next(request: Request, me: Me, cycle: str | None = None, after: int = 0) -> Response:
-    """The next project of the queue after ``after`` (from the start again at its end)."""
+    """The next project of the queue after ``after`` (from the start again at its end), among
+    the first SHOWN left: each one scored leaves them."""
     engine = engine_of(request)
     chosen = views.choose_cycle(engine, cycle)
     q = build(engine, me.user, chosen)

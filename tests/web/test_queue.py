@@ -147,3 +147,31 @@ def test_the_queue_matrix(web, checkpoint: str, role: str, side: str) -> None:
         assert r.json()["error"] == "not_permitted"
     assert page.get(f"/queue?cycle={CYCLE}&city=hefei").status_code == expected
     assert snapshot(w.s.store) == before
+
+
+def test_a_long_queue_lists_its_first_projects_and_counts_them_all(web, monkeypatch) -> None:
+    """A city's queue lists the first ``SHOWN`` projects it has left (a page of 10,000 rows helps
+    nobody), counts every one, says that only the first are listed, and walks on past them as
+    they are scored; the API's queue says the same."""
+    from web import queue as queue_module
+
+    monkeypatch.setattr(queue_module, "SHOWN", 3)
+    w = web("joint_scoring")
+    shortlist = sorted(w.s.shortlist)
+    client = english(w.browser(scorer("hefei")))
+    page = client.get(f"/queue?cycle={CYCLE}").text
+    assert listed(page) == shortlist[:3]
+    assert f"has {len(shortlist)} of {len(shortlist)} projects left to score" in page
+    assert "The first 3 are listed here; each one scored leaves the list." in page
+    client.headers["accept-language"] = "zh-CN"
+    assert "此处列出前 3 个，每评完一个即从列表中移出。" in client.get(f"/queue?cycle={CYCLE}").text
+    w.s.engine.score(scorer("hefei"), shortlist[0], SHEET_MID)
+    assert listed(client.get(f"/queue?cycle={CYCLE}").text) == shortlist[1:4]  # (the next one comes in)
+    r = client.get(f"/queue/next?cycle={CYCLE}&after={shortlist[0]}")
+    assert r.headers["location"] == f"/projects/{shortlist[1]}#score-form"
+    token, _ = w.s.engine.new_token(LEAD, scorer("hefei"), "queue")
+    said = client.get(f"/api/cycles/{CYCLE}/queue", headers={"Authorization": f"Bearer {token}"}).json()
+    assert said["left"] == len(shortlist) - 1 and [p["id"] for p in said["projects"]] == shortlist[1:4]
+    # a short queue says nothing of the kind
+    monkeypatch.setattr(queue_module, "SHOWN", 200)
+    assert "listed here" not in english(client).get(f"/queue?cycle={CYCLE}").text
