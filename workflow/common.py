@@ -81,6 +81,12 @@ class ActionContext(UserContext):
         # (kept on the instance once asked: a batch reads it per project at the price of an attribute)
         return self._programs.get(self.cycle.program_id)
 
+    @functools.cached_property
+    def audit_heads(self) -> tuple[tuple[str, str], ...]:
+        """Every audit chain's newest hash as the transaction first read them, in chain order: the
+        key a read-only action keeps its counts under (Reads._kept), read once per action."""
+        return tuple(sorted(self.tx.audit_heads().items()))
+
     def log(
         self,
         subject: str,

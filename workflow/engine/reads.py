@@ -505,8 +505,7 @@ class Reads(Door):
         program = act.program
         if not program.digest:  # (a program made in code: nothing tells it from another)
             return count()
-        heads = tuple(sorted(act.tx.audit_heads().items()))
-        key = (which, act.cycle.id, act.cycle.version, program.id, program.digest, heads)
+        key = (which, act.cycle.id, act.cycle.version, program.id, program.digest, act.audit_heads)
         return _kept_in(_KEPT, _KEPT_MOST, key, count)
 
     def unscored_counts(
