@@ -161,26 +161,18 @@ class SheetTx(Protocol):
         """(city, or ``by_scorer`` the scorer; project) of each current sheet (only ``city``'s)."""
 
     def sheets(self, cycle_id: str, project_id: int | None = None, current_only: bool = True) -> list[ScoreSheet]: ...
-    def count_sheets_by_scorer(
+    def count_current_sheets(
         self,
         cycle_id: str,
         key_states: Sequence[str],
+        by_scorer: bool = False,
         by_state: Mapping[str, int] | None = None,
         totals: SheetTotals | None = None,
     ) -> dict[str, int]:
-        """Current sheets per scorer, of the projects in ``key_states`` (``by_state``: the cycle's
-        projects per state, when the caller has counted them already; ``totals``: the whole
-        cycle's sheets by scorer, where the count needs them)."""
-
-    def count_sheets_by_city(
-        self,
-        cycle_id: str,
-        key_states: Sequence[str],
-        by_state: Mapping[str, int] | None = None,
-        totals: SheetTotals | None = None,
-    ) -> dict[str, int]:
-        """Current sheets per scoring city, of the projects in ``key_states`` (``by_state`` and
-        ``totals``, by city, as above)."""
+        """Current sheets per scoring city (``by_scorer``: per scorer), of the projects in
+        ``key_states`` (``by_state``: the cycle's projects per state, when the caller has counted
+        them already; ``totals``: the whole cycle's sheets by that party, where the count needs
+        them)."""
 
     def current_sheet_totals(self, cycle_id: str, by_scorer: bool = False) -> dict[str, tuple[int, int]]:
         """Every current sheet of the cycle by city (``by_scorer``: scorer): (sheets, projects)."""
@@ -379,7 +371,7 @@ class CountTx(Protocol):
         totals: SheetTotals | None = None,
     ) -> dict[str, int]:
         """How many readable projects in ``states`` each party has a current sheet on
-        (``by_state`` and ``totals`` as ``count_sheets_by_city``'s)."""
+        (``by_state`` and ``totals`` as ``count_current_sheets``'s)."""
 
     def sheet_sums_of(self, cycle_id: str, project_ids: Sequence[int]) -> list[tuple[int, int, int]]:
         """(project, sum of totals, sheets) of the current sheets of these projects."""

@@ -174,8 +174,8 @@ def per_cycle_reads(tx: Any, projects: int = 10_000) -> dict[str, Callable[[], A
     reads: dict[str, Callable[[], Any]] = {
         "count_by_city_state": lambda: tx.count_by_city_state(CYCLE),
         "count_review_results": lambda: tx.count_review_results(CYCLE),
-        "count_sheets_by_city": lambda: tx.count_sheets_by_city(CYCLE, listed),
-        "count_sheets_by_scorer": lambda: tx.count_sheets_by_scorer(CYCLE, listed),
+        "count_sheets_by_city": lambda: tx.count_current_sheets(CYCLE, listed),
+        "count_sheets_by_scorer": lambda: tx.count_current_sheets(CYCLE, listed, by_scorer=True),
         "sheet_totals": lambda: tx.sheet_totals(CYCLE),
         "sheet_sums": lambda: tx.sheet_sums(CYCLE),
         "sheet_keys": lambda: tx.sheet_keys(CYCLE),

@@ -119,8 +119,8 @@ def test_sheet_counts_read_from_either_side_of_the_states(seeded, key):
     keyed = {p.id for p in projects if p.state in key}
     with seeded.transaction(write=False) as tx:
         sheets = tx.sheets(CYCLE)
-        by_city = tx.count_sheets_by_city(CYCLE, key)
-        by_scorer = tx.count_sheets_by_scorer(CYCLE, key)
+        by_city = tx.count_current_sheets(CYCLE, key)
+        by_scorer = tx.count_current_sheets(CYCLE, key, by_scorer=True)
         scored = tx.scored_counts(CYCLE, None, key)
         # a reader who reads every project in those states (and some others): the same counts
         scoped = tx.scored_counts(CYCLE, [Match(cities=("wuhu",)), Match(states=(*key, "submitted"))], key)

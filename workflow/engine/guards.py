@@ -61,25 +61,20 @@ class GuardSteps(ContextSteps):
         by_state: dict[str, int] = {}  # (the sheet counts choose their side by it: not counted again)
         for (_, state), n in by_city_state.items():
             by_state[state] = by_state.get(state, 0) + n
+        key_states = program.listable_states + program.placed_states
         if program.sheets_per == "scorer" and sheets:
-            by_scorer = tx.count_sheets_by_scorer(
-                cycle.id, program.listable_states + program.placed_states, by_state, totals and totals(True)
-            )
+            by_scorer = tx.count_current_sheets(cycle.id, key_states, True, by_state, totals and totals(True))
             scorers = tuple(u.name for u in tx.list_users() if u.role == "scorer")
         return CycleCounts(
             sheets_by_scorer=by_scorer,
             scorers=scorers,
             by_city_state=by_city_state,
             results=tx.count_review_results(cycle.id),
-            sheets_by_city=tx.count_sheets_by_city(
-                cycle.id, program.listable_states + program.placed_states, by_state, totals and totals(False)
-            )
+            sheets_by_city=tx.count_current_sheets(cycle.id, key_states, False, by_state, totals and totals(False))
             if sheets
             else {},
             confirmations=confirmations,
-            shortlist=sum(
-                n for (_, s), n in by_city_state.items() if s in program.listable_states + program.placed_states
-            ),
+            shortlist=sum(n for (_, s), n in by_city_state.items() if s in key_states),
         )
 
     def _context(
