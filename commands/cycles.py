@@ -127,7 +127,7 @@ def cycle_open(
     places = _category_places(ctx)  # (--CATEGORY-places N)
     for arg in place_args:
         category, _, number = arg.partition("=")
-        if not number.strip().isdigit():
+        if not number.strip().isdecimal():
             said = Msg("--places {value}: expected CATEGORY=N with N a whole number", value=repr(arg))
             raise click.UsageError(said.render())
         places[category.strip()] = int(number)

@@ -387,7 +387,7 @@ def _int(raw: Any, where: Any, zh: str, problems: _Problems) -> int | None:
     if isinstance(raw, float) and raw.is_integer():
         return int(raw)
     text = str(raw).strip().removesuffix("人").removesuffix("名")
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     problems.add(cell_label(where, zh), Msg("{value!r} is not a whole number", value=raw))
     return None

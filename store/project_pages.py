@@ -98,7 +98,7 @@ class ProjectPages(TxBase):
                 t.c.unit_name.ilike(_like(text), escape="\\"),
             ]
             number = text.lstrip("#")
-            if number.isdigit() and len(number) < 18:  # (an id: a whole number the column holds)
+            if number.isdecimal() and len(number) < 18:  # (an id: a whole number the column holds)
                 found.append(t.c.id == int(number))
             where.append(or_(*found))
         return where

@@ -38,6 +38,10 @@ def test_an_unknown_category_or_a_bad_number_is_refused_and_opens_nothing(tmp_pa
         "lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--places", "excellent=many", code=2
     )
     assert "--places 'excellent=many': expected CATEGORY=N with N a whole number" in out
+    out = cli(
+        "lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--places", "excellent=²", code=2
+    )
+    assert "--places 'excellent=²': expected CATEGORY=N with N a whole number" in out  # (a digit, not a number)
     assert snapshot(store) == before
     store.dispose()
 

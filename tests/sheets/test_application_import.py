@@ -430,6 +430,7 @@ def test_bad_rows_among_fifty_good_ones_are_each_listed_and_nothing_is_imported(
     members = [m for r, a in apps for m in team_rows(FORM, a, r)]
     rows[4][COL["项目启动时间"]] = "2027-13-45"  # ref 5 → sheet row 6
     rows[11][COL["党员数"]] = "很多"  # row 13
+    rows[15][COL["党员数"]] = "²"  # row 17 (a digit to str.isdigit, not a number to int())
     rows[22][COL["所在城市"]] = "上海市"  # row 24
     rows[30][COL["在所在城市注册"]] = "也许"  # row 32
     rows[43][COL[EVIDENCE_COLUMN]] = "高新技术企业、国家级奖项"  # row 45
@@ -443,6 +444,7 @@ def test_bad_rows_among_fifty_good_ones_are_each_listed_and_nothing_is_imported(
     expected = [
         "[申报表 row 6 项目启动时间] '2027-13-45' is not a date (YYYY-MM-DD)",
         "[申报表 row 13 党员数] '很多' is not a whole number",
+        "[申报表 row 17 党员数] '²' is not a whole number",
         "[申报表 row 24 所在城市] '上海市' is not a city of the program (",
         "[申报表 row 32 在所在城市注册] '也许' must be 是 or 否",
         f"[申报表 row 45 {EVIDENCE_COLUMN}] '国家级奖项' is not one of: 市级及以上认可、高新技术企业",

@@ -64,6 +64,10 @@ def test_search_by_name_unit_or_id_with_wildcards_taken_literally(seeded):
     assert ids_of(seeded, PageQuery(search="0%_")) == [1]
     assert ids_of(seeded, PageQuery(search="_")) == [1]
     assert ids_of(seeded, PageQuery(search="nothing like it")) == []
+    # a digit that is no decimal number ('²': str.isdigit holds, int() refuses) is searched as text;
+    # full-width digits, as a Chinese keyboard types them, are the id they read as
+    assert ids_of(seeded, PageQuery(search="²")) == []
+    assert ids_of(seeded, PageQuery(search="#\uff19")) == [9]
 
 
 def test_orders_windows_and_counts(seeded):

@@ -161,6 +161,11 @@ PROBLEMS = [
         "[appeals] after_publication: '7' is not a duration like '7d', '12h' or '30m'",
     ),
     (
+        "after_publication_superscript",  # ('²' is a digit to str.isdigit, not a number to int())
+        lambda d: d["appeals"].update(after_publication="²d"),
+        "[appeals] after_publication: '²d' is not a duration like '7d', '12h' or '30m'",
+    ),
+    (
         "after_publication_not_text",
         lambda d: d["appeals"].update(after_publication=7),
         "[appeals] after_publication: 7 is not a duration like '7d', '12h' or '30m'",

@@ -45,7 +45,7 @@ _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
 def parse_offset(text: Any) -> timedelta:
     """'7d', '12h', '30m' or '0d': how long before a window closes a reminder is due."""
-    if not isinstance(text, str) or len(text) < 2 or text[-1] not in _UNITS or not text[:-1].isdigit():
+    if not isinstance(text, str) or len(text) < 2 or text[-1] not in _UNITS or not text[:-1].isdecimal():
         raise ValueError(Msg("{text!r} is not a duration like '7d', '12h' or '30m'", text=text))
     return timedelta(**{_UNITS[text[-1]]: int(text[:-1])})
 
