@@ -98,6 +98,7 @@ for _command in (
     decisions.review,
     decisions.recommend,
     scores.score_group,
+    scores.scores_group,
     templates.template,
     reports.report,
     lists.list_group,

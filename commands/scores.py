@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
-from commands.common import cfg, full_report, handled, party_words, program_of_cycle, progress
+from commands.common import cfg, full_report, handled, json_option, out, party_words, program_of_cycle, progress
 from i18n import Msg
 
 
@@ -136,3 +137,183 @@ def score_import(file: Path, cycle_id: str | None) -> None:
         "Recorded {count} score sheets for {city}{left}", count=len(done), city=party_words(city, cycle.id), left=left
     )
     click.echo(recorded.render())
+
+
+@click.group("scores")
+def scores_group() -> None:
+    """What the score sheets of a cycle say: `scores analyze`."""
+
+
+@scores_group.command("analyze")
+@click.argument("cycle_id", required=False)
+@json_option
+@handled
+def scores_analyze(cycle_id: str | None) -> None:
+    """Each city's leniency and home bias, the cities' agreement and the outlier sheets, before
+    the list is proposed (lead; nothing is changed or blocked)."""
+    data = cfg().engine().score_analysis(cfg().user, cycle_id)
+    out(_analysis_data(data), lambda: _print_analysis(data))
+
+
+def _signed(value: float) -> str:
+    return f"{value:+.2f}"
+
+
+def _interval_words(x: Any) -> Msg:
+    return Msg("{estimate} ({low} to {high})", estimate=_signed(x.estimate), low=_signed(x.low), high=_signed(x.high))
+
+
+def _ends(x: Any) -> Msg:
+    return Msg("{low} to {high}", low=_signed(x.low), high=_signed(x.high))
+
+
+def _analysis_data(data: Any) -> dict[str, Any]:
+    """The findings as --json gives them."""
+    a = data.analysis
+
+    def interval(x: Any) -> dict[str, Any] | None:
+        if x is None:
+            return None
+        return {"estimate": x.estimate, "low": x.low, "high": x.high, "sheets": x.sheets, "flagged": x.flagged}
+
+    return {
+        "cycle": data.cycle.id,
+        "sheets": a.sheets,
+        "projects": a.projects,
+        "complete": a.complete,
+        "settings": {
+            "confidence": a.settings.confidence,
+            "each_interval": a.level,
+            "least_offset": a.settings.least_offset,
+            "outlier_z": a.settings.outlier_z,
+        },
+        "raters": [
+            {
+                "rater": r.rater,
+                "party": r.party,
+                "sheets": r.sheets,
+                "leniency": interval(r.leniency),
+                "home_bias": interval(r.home_bias),
+                "flagged": r.flagged,
+            }
+            for r in a.raters
+        ],
+        "agreement": [
+            {"criterion": g.criterion, "w": g.w, "chi2": g.chi2, "df": g.df, "p": g.p, "projects": g.projects}
+            for g in a.agreement
+        ],
+        "outliers": [
+            {
+                "project": o.project_id,
+                "project_name": data.projects.get(o.project_id, ("", ""))[1],
+                "rater": o.rater,
+                "total": o.total,
+                "others_median": o.others_median,
+                "z": o.z,
+            }
+            for o in a.outliers
+        ],
+    }
+
+
+def _print_analysis(data: Any) -> None:
+    a, cycle = data.analysis, data.cycle
+    per_scorer = data.program.sheets_per == "scorer"
+
+    def who(rater: str) -> Any:
+        return rater if per_scorer else party_words(rater, cycle.id)
+
+    rater_kind = Msg("scorers") if per_scorer else Msg("cities")
+    said = Msg(
+        "Score analysis of cycle {cycle}: {sheets} current sheets on {projects} projects by {count} {raters}",
+        cycle=cycle.id,
+        sheets=a.sheets,
+        projects=a.projects,
+        count=len([r for r in a.raters if r.sheets]),
+        raters=rater_kind,
+    )
+    click.echo(said.render())
+    if not a.sheets:
+        click.echo(Msg("  no current sheet yet: nothing to analyze").render())
+        return
+    click.echo(
+        Msg(
+            "  intervals at {confidence}, together over the {raters} (each at {each}); flagged: an interval"
+            " that leaves out zero, of at least {least} points",
+            confidence=f"{a.settings.confidence:.0%}",
+            raters=rater_kind,
+            each=f"{a.level:.2%}",
+            least=f"{a.settings.least_offset:g}",
+        ).render()
+    )
+    none = Msg("too few sheets")
+    for r in a.raters:
+        if not r.sheets:
+            continue
+        leniency = _interval_words(r.leniency) if r.leniency else none
+        bias = (
+            Msg(
+                "{interval}, {count} sheets on its own", interval=_interval_words(r.home_bias), count=r.home_bias.sheets
+            )
+            if r.home_bias
+            else Msg("no two sheets on its own projects")
+        )
+        line = Msg(
+            "  {rater}: {sheets} sheets; leniency {leniency}; home bias {bias}",
+            rater=who(r.rater),
+            sheets=r.sheets,
+            leniency=leniency,
+            bias=bias,
+        )
+        click.echo(line.render() + (Msg(" (flagged)").render() if r.flagged else ""))
+    if a.agreement:
+        click.echo(
+            Msg("  agreement (Kendall's W over the {count} projects every one scored):", count=a.complete).render()
+        )
+        names = {c.id: c.short or c.name for c in data.program.criteria}
+        for g in a.agreement:
+            what = Msg("total") if g.criterion is None else names.get(g.criterion, g.criterion)
+            p = "< 0.001" if g.p < 0.001 else f"= {g.p:.3f}"
+            click.echo(Msg("    {what}: W = {w}, p {p}", what=what, w=f"{g.w:.3f}", p=p).render())
+    else:
+        click.echo(Msg("  agreement: no project has been scored by every one of them yet").render())
+    z = f"{a.settings.outlier_z:g}"
+    if not a.outliers:
+        click.echo(Msg("  outlier sheets (robust z of {z} or more): none", z=z).render())
+    else:
+        click.echo(Msg("  outlier sheets (robust z of {z} or more): {count}", z=z, count=len(a.outliers)).render())
+        for o in a.outliers:
+            city, name = data.projects.get(o.project_id, ("", ""))
+            line = Msg(
+                "    #{id} 《{name}》 ({home}): {rater} gave {total}, the others' median {median}, z = {score}",
+                id=o.project_id,
+                name=name,
+                home=party_words(city, cycle.id),
+                rater=who(o.rater),
+                total=f"{o.total:g}",
+                median=f"{o.others_median:g}",
+                score=_signed(o.z),
+            )
+            click.echo(line.render())
+    flagged = a.flagged
+    if not flagged:
+        click.echo(Msg("No leniency or home bias is flagged.").render())
+    for r in flagged:
+        if r.leniency is not None and r.leniency.flagged:
+            said = Msg(
+                "{rater} scores {offset} points from the others on the same projects ({interval}, {count} sheets)",
+                rater=who(r.rater),
+                offset=_signed(r.leniency.estimate),
+                interval=_ends(r.leniency),
+                count=r.leniency.sheets,
+            )
+            click.echo(said.render())
+        if r.home_bias is not None and r.home_bias.flagged:
+            said = Msg(
+                "{rater} scores its own projects {offset} points beyond its leniency ({interval}, {count} sheets)",
+                rater=who(r.rater),
+                offset=_signed(r.home_bias.estimate),
+                interval=_ends(r.home_bias),
+                count=r.home_bias.sheets,
+            )
+            click.echo(said.render())

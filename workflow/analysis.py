@@ -48,7 +48,7 @@ class AnalysisSettings:
     least_offset: float = 0.0  # points: a smaller offset is not flagged however sure it is
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # (one per current sheet: 900,000 at 100,000 projects)
 class SheetPoint:
     """One current sheet as the analysis reads it: its project, rater (a party or a scorer), the
     rater's party, its total, and its criterion scores in the program's order."""

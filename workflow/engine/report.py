@@ -56,21 +56,28 @@ class ReportData:
             yield from self.tx.list_entries(self.list.id)
 
     def matrix(self) -> Iterator[MatrixProject]:
-        """The matrix's projects in id order, each with its current sheets, a page at a time:
-        a page of projects (keyset: ids above the last page's), then the sheets of that page's
-        id range, grouped by project; the page is dropped before the next is read."""
-        by_scorer = self.program.sheets_per == "scorer"
-        criteria = [c.id for c in self.program.criteria]
-        cities = self.tx.report_sheet_cities(self.cycle.id)
-        after = 0
-        while True:
-            page = self.tx.report_projects(self.cycle.id, self.states, after, self.page)
-            if not page:
-                return
-            sheets = self.tx.report_sheets(self.cycle.id, cities, page[0][0], page[-1][0], criteria, by_scorer)
-            none: dict[str, MatrixSheet] = {}
-            for pid, name, city in page:
-                yield MatrixProject(pid, name, city, sheets.get(pid, none))
-            if len(page) < self.page:
-                return
-            after = page[-1][0]
+        """The matrix's projects in id order, each with its current sheets (see :func:`matrix`)."""
+        return matrix(self.tx, self.cycle, self.program, self.states, self.page)
+
+
+def matrix(
+    tx: StoreTx, cycle: Cycle, program: Program, states: tuple[str, ...], page: int = REPORT_PAGE
+) -> Iterator[MatrixProject]:
+    """The cycle's projects in ``states`` in id order, each with its current sheets, a page at a
+    time: a page of projects (keyset: ids above the last page's), then the sheets of that page's
+    id range, grouped by project; the page is dropped before the next is read."""
+    by_scorer = program.sheets_per == "scorer"
+    criteria = [c.id for c in program.criteria]
+    cities = tx.report_sheet_cities(cycle.id)
+    after = 0
+    while True:
+        found = tx.report_projects(cycle.id, states, after, page)
+        if not found:
+            return
+        sheets = tx.report_sheets(cycle.id, cities, found[0][0], found[-1][0], criteria, by_scorer)
+        none: dict[str, MatrixSheet] = {}
+        for pid, name, city in found:
+            yield MatrixProject(pid, name, city, sheets.get(pid, none))
+        if len(found) < page:
+            return
+        after = found[-1][0]

@@ -4,18 +4,32 @@ and the ranking the sheets add up to."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
 from i18n import Joined, Msg
 from policies.base import Rejection, name_rule
+from workflow.analysis import ScoreAnalysis, SheetPoint, analyze
 from workflow.common import ActionContext
 from workflow.engine.projects import ProjectActions
-from workflow.errors import InvalidInput
+from workflow.engine.report import matrix
+from workflow.errors import InvalidInput, NotPermitted
+from workflow.program import Program
 from workflow.ranking import rank, rank_scores, show
-from workflow.records import ListVersion, Project
+from workflow.records import Cycle, ListVersion, Project
 
 name_rule("list_current", "名单与当前评分一致")
+
+
+@dataclass(frozen=True)
+class AnalysisData:
+    """`scores analyze`'s answer: the findings, and the projects and raters they name."""
+
+    cycle: Cycle
+    program: Program
+    analysis: ScoreAnalysis
+    projects: Mapping[int, tuple[str, str]]  # id -> (city, project name), of the projects with sheets
 
 
 class ScoringActions(ProjectActions):
@@ -37,6 +51,44 @@ class ScoringActions(ProjectActions):
         if trigger is None:
             raise InvalidInput("score sheet", [Msg("the program has no score sheets")])
         return self.fire(acting, project_id, trigger, scores=dict(scores), completion=completion)[0]
+
+    def score_analysis(self, acting: str | None, cycle_id: str | None = None) -> AnalysisData:
+        """What the current sheets say of the raters (the lead's, as the report is; nothing
+        blocks on it): workflow/analysis.py, over the shortlisted and placed projects' sheets,
+        read a page of projects at a time."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
+            if user.role != "lead":
+                raise NotPermitted(
+                    Msg("analyze the scores of"),
+                    Msg("cycle {id}", id=cycle.id),
+                    Msg("the analysis compares every city; the lead reads it"),
+                )
+            by_scorer = program.sheets_per == "scorer"
+            party_of = {u.name: u.city for u in tx.list_users()} if by_scorer else {}
+            states = tuple(dict.fromkeys([*program.listable_states, *program.placed_states]))
+            points: list[SheetPoint] = []
+            homes: dict[int, str] = {}
+            projects: dict[int, tuple[str, str]] = {}
+            for row in matrix(tx, cycle, program, states):
+                if not row.sheets:
+                    continue
+                homes[row.id] = row.city
+                projects[row.id] = (row.city, row.project_name)
+                for rater, cells in row.sheets.items():
+                    scores = cells[:-1]
+                    points.append(
+                        SheetPoint(
+                            row.id,
+                            rater,
+                            (party_of.get(rater) or "") if by_scorer else rater,
+                            cells[-1],
+                            () if None in scores else scores,
+                        )
+                    )
+        raters = sorted({p.rater for p in points}) if by_scorer else [p.id for p in program.parties]
+        found = analyze(points, homes, [c.id for c in program.criteria], program.analysis, raters)
+        return AnalysisData(cycle, program, found, projects)
 
     def _ranking(
         self, act: ActionContext, tie_order: Sequence[int], names: bool = True

@@ -41,6 +41,7 @@ from workflow.program.model import (
     parse_offset,
 )
 from workflow.program.reads import READS, read_rules
+from workflow.program.scoring import read_scoring
 
 
 def load_program(path: Path) -> Program:
@@ -71,6 +72,7 @@ _SHAPE: dict[str, tuple[type, type | None]] = {
     "funding": (dict, dict),
     "actions": (dict, dict),
     "list": (dict, None),
+    "scoring": (dict, None),
     "score_sheet": (list, dict),
     "reminders": (dict, None),
     "appeals": (dict, None),
@@ -624,6 +626,13 @@ def _list(r: Reading) -> dict[str, Any]:
     }
 
 
+def _scoring(r: Reading) -> dict[str, Any]:
+    """``[scoring]``: workflow/program/scoring.py."""
+    own, settings, problems = read_scoring(r.table("scoring"))
+    r.problems += problems
+    return {"own_party": own, "analysis": settings}
+
+
 def _status(r: Reading) -> dict[str, Any]:
     columns: list[StatusColumn] = []
     for i, c in enumerate(r.table("status").get("columns") or []):
@@ -736,6 +745,7 @@ SECTIONS: tuple[Section, ...] = (
     _score_sheet,
     _form,
     _list,
+    _scoring,
     _status,
     _review_criteria,
     _actions,

@@ -24,6 +24,7 @@ from policies.permissions import Permission, ReadRule
 from policies.windows import Window
 from stages import StageKind, TransitionSpec
 from workflow.actions import Action
+from workflow.analysis import AnalysisSettings
 from workflow.errors import NotFound
 from workflow.form import Form
 from workflow.program.machine import ProgramMachine
@@ -184,6 +185,11 @@ class Program:
     form: Form | None = None
     # the list's categories, best first: (id, name, default places)
     categories: tuple[ListCategory, ...] = ()
+    # whether a party scores its own projects: "scores" (and they count), "recused" (it may not),
+    # "excluded" (its sheet is kept, not counted); a cycle may choose otherwise when opened
+    own_party: str = "scores"
+    # the score analysis's settings (``[scoring.analysis]``)
+    analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
     # reminders before a deadline a project was given, and before each periodic round opens
     deadline_reminders: tuple[timedelta, ...] = ()
     round_reminders: tuple[timedelta, ...] = ()
