@@ -19,6 +19,7 @@ from commands.common import (
     stage_words,
 )
 from i18n import Joined, Msg, Text
+from workflow.program.scoring import OWN_PARTY, OWN_PARTY_WORDS
 
 
 @click.group()
@@ -118,10 +119,21 @@ class _OpenCommand(click.Command):
     help="Places of a list category in this cycle (default: the program's), e.g. CATEGORY=12.",
 )
 @click.option("--quota", multiple=True, help="Quota of review results for this cycle: CITY:RESULT=N,RESULT=M.")
+@click.option(
+    "--own-party",
+    type=click.Choice(OWN_PARTY),
+    help="A city on its own projects: scores (its sheet counts), recused (may not score them), excluded (its"
+    " sheet is kept, not counted). Default: the program's [scoring] own_party.",
+)
 @click.pass_context
 @handled
 def cycle_open(
-    ctx: click.Context, program_id: str, year: int, place_args: tuple[str, ...], quota: tuple[str, ...]
+    ctx: click.Context,
+    program_id: str,
+    year: int,
+    place_args: tuple[str, ...],
+    quota: tuple[str, ...],
+    own_party: str | None,
 ) -> None:
     """Open a cycle of a program for a year (lead only)."""
     places = _category_places(ctx)  # (--CATEGORY-places N)
@@ -131,7 +143,7 @@ def cycle_open(
             said = Msg("--places {value}: expected CATEGORY=N with N a whole number", value=repr(arg))
             raise click.UsageError(said.render())
         places[category.strip()] = int(number)
-    c = cfg().engine().open_cycle(cfg().user, program_id, year, places, _parse_quota(quota))
+    c = cfg().engine().open_cycle(cfg().user, program_id, year, places, _parse_quota(quota), own_party)
     said = Msg(
         "Opened cycle {cycle} ({program} v{version}); stage {stage}",
         cycle=c.id,
@@ -140,6 +152,9 @@ def cycle_open(
         stage=stage_words(c.stage, c.id),
     )
     click.echo(said.render())
+    own = c.config.own_party
+    if own in OWN_PARTY_WORDS:  # (said where a city does not simply score its own projects)
+        click.echo(OWN_PARTY_WORDS[own].render())
 
 
 def _duration(seconds: float | None) -> Msg:

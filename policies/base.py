@@ -165,6 +165,13 @@ class CycleCounts:
     # and every scorer (committee member) there is
     sheets_by_scorer: Mapping[str, int] = field(default_factory=dict)
     scorers: tuple[str, ...] = ()
+    # a party's sheets awaited where they are fewer than the shortlist (a cycle whose parties are
+    # recused from their own projects: the shortlist less its own)
+    needed: Mapping[str, int] = field(default_factory=dict)
+
+    def sheets_needed(self, party: str) -> int:
+        """The sheets ``party`` is to enter: one for each project of the shortlist it scores."""
+        return self.needed.get(party, self.shortlist)
 
     def count(self, city: str, *states: str) -> int:
         return sum(self.by_city_state.get((city, s), 0) for s in states)

@@ -82,13 +82,14 @@ def all_library_projects_reviewed(ctx: GuardContext) -> Iterator[Rejection]:
 
 @policy("all_sheets_in", counts=True, zh="评分表齐全")
 def all_sheets_in(ctx: GuardContext) -> Iterator[Rejection]:
-    """Every city has scored every project in the key library."""
+    """Every city has scored every project in the key library (but its own, where a cycle's
+    cities are recused from them)."""
     needed = ctx.counts.shortlist
     if needed == 0:
         yield Rejection("all_sheets_in", Msg("the key-project library is empty"))
         return
     for party in ctx.parties:
-        done = ctx.counts.sheets_by_city.get(party.id, 0)
+        done, needed = ctx.counts.sheets_by_city.get(party.id, 0), ctx.counts.sheets_needed(party.id)
         if done < needed:
             yield Rejection(
                 "all_sheets_in",

@@ -92,10 +92,12 @@ class ProjectCounts(ProjectPages):
         by_scorer: bool = False,
         limit: int | None = None,
         by_state: Mapping[str, int] | None = None,
+        recused: bool = False,
     ) -> tuple[list[Project], int]:
         """The projects of the cycle in ``states`` (those ``readable``) on which ``party`` (a city,
         or ``by_scorer`` a scorer) has no current score sheet (``party`` None: every one), by id:
-        the first ``limit`` (None: all; 0: none) with the list's columns, and how many there are."""
+        the first ``limit`` (None: all; 0: none) with the list's columns, and how many there are.
+        ``recused``: the party's own projects left out (a city recused from its own)."""
         t = schema.projects
         conn = self.s.connection()
         if party is None and limit == 0 and (readable is None or any(_holds_all(m, states) for m in readable)):
@@ -107,6 +109,8 @@ class ProjectCounts(ProjectPages):
             count = select(func.count()).select_from(t).where(t.c.cycle_id == cycle_id, t.c.state.in_(list(states)))
             return [], conn.execute(count).scalar_one()
         where = self._unscored_where(cycle_id, readable, states, party, by_scorer)
+        if recused and party is not None and not by_scorer:
+            where.append(t.c.city != party)
         total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
         if limit == 0 or total == 0:
             return [], total
@@ -117,16 +121,22 @@ class ProjectCounts(ProjectPages):
         return [page_project(row) for row in rows], total
 
     def unscored_ids(
-        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], parties: Sequence[str], limit: int
+        self,
+        cycle_id: str,
+        readable: list[Match] | None,
+        states: Sequence[str],
+        parties: Sequence[str],
+        limit: int,
+        recused: bool = False,
     ) -> dict[str, list[int]]:
         """The first ``limit`` ids of ``unscored`` of each of ``parties`` (cities), from the
         indexes alone, in one statement (a branch a party: a dashboard names nine cities' first
-        few)."""
+        few; ``recused``: not its own)."""
         t = schema.projects
         scope = self._scope(cycle_id, readable, states)  # (the same for every party: made once)
         branches = []
         for party in parties:
-            where = [*scope, ~self._sheet_of(cycle_id, party, False)]
+            where = [*scope, ~self._sheet_of(cycle_id, party, False)] + ([t.c.city != party] if recused else [])
             first = select(literal(party).label("party"), t.c.id).where(*where).order_by(t.c.id).limit(limit)
             branches.append(select(first.subquery()))
         out: dict[str, list[int]] = {party: [] for party in parties}
@@ -179,17 +189,21 @@ class ProjectCounts(ProjectPages):
         )
         return {party: n for party, n in rows}
 
-    def sheet_sums_of(self, cycle_id: str, project_ids: Sequence[int]) -> list[tuple[int, int, int]]:
+    def sheet_sums_of(
+        self, cycle_id: str, project_ids: Sequence[int], own_excluded: bool = False
+    ) -> list[tuple[int, int, int]]:
         """(project, sum of totals, number of sheets) over the current sheets of these projects
-        only: the scores one page of the list shows, not the whole cycle's."""
-        t = schema.score_sheets
+        only: the scores one page of the list shows, not the whole cycle's (``own_excluded``: not
+        a city's sheet on its own project)."""
+        t, p = schema.score_sheets, schema.projects
         if not project_ids:
             return []
-        q = (
-            select(t.c.project_id, func.sum(t.c.total), func.count())
-            .where(t.c.cycle_id == cycle_id, t.c.current.is_(True), t.c.project_id.in_(list(project_ids)))
-            .group_by(t.c.project_id)
+        q = select(t.c.project_id, func.sum(t.c.total), func.count()).where(
+            t.c.cycle_id == cycle_id, t.c.current.is_(True), t.c.project_id.in_(list(project_ids))
         )
+        if own_excluded:
+            q = q.join(p, p.c.id == t.c.project_id).where(t.c.city != p.c.city)
+        q = q.group_by(t.c.project_id)
         return [(pid, int(total), n) for pid, total, n in self.s.connection().execute(q)]
 
     def sheet_keys_of(

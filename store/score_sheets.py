@@ -89,21 +89,22 @@ class SheetRows(TxBase):
         self._insert_many(schema.score_sheets, sheets)
         return {key: total for key, (_, total) in old.items()}
 
-    def sheet_totals(self, cycle_id: str) -> list[tuple[int, int]]:
-        """(project, total) of every current sheet of a cycle: what ranking needs, nothing more."""
+    def sheet_totals(self, cycle_id: str, own_excluded: bool = False) -> list[tuple[int, int]]:
+        """(project, total) of every current sheet of a cycle: what ranking needs, nothing more
+        (``own_excluded``: not a city's sheet on its own project, which a cycle keeps uncounted)."""
         t = schema.score_sheets
         q = select(t.c.project_id, t.c.total).where(t.c.cycle_id == cycle_id, t.c.current.is_(True))
-        return [(pid, total) for pid, total in self.s.connection().execute(q)]
+        return [(pid, total) for pid, total in self.s.connection().execute(_not_own(q, own_excluded))]
 
-    def sheet_sums(self, cycle_id: str) -> list[tuple[int, int, int]]:
+    def sheet_sums(self, cycle_id: str, own_excluded: bool = False) -> list[tuple[int, int, int]]:
         """(project, sum of totals, number of sheets) over the current sheets of a cycle, added up
-        by the database: a mean or a sum ranks from these without reading every sheet."""
+        by the database: a mean or a sum ranks from these without reading every sheet (as
+        ``sheet_totals``)."""
         t = schema.score_sheets
-        q = (
-            select(t.c.project_id, func.sum(t.c.total), func.count())
-            .where(t.c.cycle_id == cycle_id, t.c.current.is_(True))
-            .group_by(t.c.project_id)
+        q = select(t.c.project_id, func.sum(t.c.total), func.count()).where(
+            t.c.cycle_id == cycle_id, t.c.current.is_(True)
         )
+        q = _not_own(q, own_excluded).group_by(t.c.project_id)
         return [(pid, int(total), n) for pid, total, n in self.s.connection().execute(q)]
 
     def sheet_keys(self, cycle_id: str, by_scorer: bool = False, city: str | None = None) -> list[tuple[str, int]]:
@@ -154,6 +155,14 @@ class SheetRows(TxBase):
     def sheet_tally(self, cycle_id: str) -> dict[tuple[str, str], int] | None:
         """The cycle's current sheets by (city, scorer), as PostgreSQL keeps them (store/tally.py)."""
         return read_sheet_tally(self.s.connection(), cycle_id)
+
+
+def _not_own(q: Any, own_excluded: bool) -> Any:
+    """``q`` over the sheets without (``own_excluded``) a city's sheet on its own project."""
+    if not own_excluded:
+        return q
+    s, p = schema.score_sheets, schema.projects
+    return q.join(p, p.c.id == s.c.project_id).where(s.c.city != p.c.city)
 
 
 # the type checker holds this backend to its port

@@ -151,11 +151,13 @@ class SheetTx(Protocol):
         """Store each sheet as its city's (``by_scorer``: its scorer's) current sheet of its
         project. Returns {(project, city or scorer): the replaced total}."""
 
-    def sheet_totals(self, cycle_id: str) -> list[tuple[int, int]]:
-        """(project, total) of every current sheet of a cycle."""
+    def sheet_totals(self, cycle_id: str, own_excluded: bool = False) -> list[tuple[int, int]]:
+        """(project, total) of every current sheet of a cycle (``own_excluded``: but each city's
+        own project's)."""
 
-    def sheet_sums(self, cycle_id: str) -> list[tuple[int, int, int]]:
-        """(project, sum of totals, number of sheets) over the current sheets of a cycle."""
+    def sheet_sums(self, cycle_id: str, own_excluded: bool = False) -> list[tuple[int, int, int]]:
+        """(project, sum of totals, number of sheets) over the current sheets of a cycle (as
+        ``sheet_totals``)."""
 
     def sheet_keys(self, cycle_id: str, by_scorer: bool = False, city: str | None = None) -> list[tuple[str, int]]:
         """(city, or ``by_scorer`` the scorer; project) of each current sheet (only ``city``'s)."""
@@ -351,15 +353,23 @@ class CountTx(Protocol):
         by_scorer: bool = False,
         limit: int | None = None,
         by_state: Mapping[str, int] | None = None,
+        recused: bool = False,
     ) -> tuple[list[Project], int]:
         """The first ``limit`` readable projects in ``states`` a party (None: anyone) has no current
-        sheet on, and their count (``by_state``: the cycle's projects per state, counted already)."""
+        sheet on, and their count (``by_state``: the cycle's projects per state, counted already;
+        ``recused``: not the party's own, a city recused from its own projects)."""
 
     def unscored_ids(
-        self, cycle_id: str, readable: list[Match] | None, states: Sequence[str], parties: Sequence[str], limit: int
+        self,
+        cycle_id: str,
+        readable: list[Match] | None,
+        states: Sequence[str],
+        parties: Sequence[str],
+        limit: int,
+        recused: bool = False,
     ) -> dict[str, list[int]]:
         """The first ``limit`` ids of the readable projects in ``states`` each of ``parties`` (cities)
-        has no current sheet on."""
+        has no current sheet on (``recused``: not its own)."""
 
     def scored_counts(
         self,
@@ -373,8 +383,11 @@ class CountTx(Protocol):
         """How many readable projects in ``states`` each party has a current sheet on
         (``by_state`` and ``totals`` as ``count_current_sheets``'s)."""
 
-    def sheet_sums_of(self, cycle_id: str, project_ids: Sequence[int]) -> list[tuple[int, int, int]]:
-        """(project, sum of totals, sheets) of the current sheets of these projects."""
+    def sheet_sums_of(
+        self, cycle_id: str, project_ids: Sequence[int], own_excluded: bool = False
+    ) -> list[tuple[int, int, int]]:
+        """(project, sum of totals, sheets) of the current sheets of these projects (``own_excluded``:
+        not a city's on its own)."""
 
     def sheet_keys_of(
         self, cycle_id: str, project_ids: Sequence[int], by_scorer: bool = False, city: str | None = None

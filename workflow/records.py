@@ -54,6 +54,9 @@ class CycleSettings:
     overrides: tuple[Override, ...] = ()
     correction: Correction | None = None
     published_at: datetime | None = None
+    # a party on its own projects, as the cycle was opened with (None: a cycle opened before the
+    # setting existed, which follows its program's ``[scoring] own_party``)
+    own_party: str | None = None
 
     @classmethod
     def from_data(cls, data: Mapping[str, Any]) -> CycleSettings:
@@ -66,6 +69,7 @@ class CycleSettings:
             overrides=tuple(Override.from_data(o) for o in data.get("overrides", ())),
             correction=Correction.from_data(correction) if correction else None,
             published_at=datetime.fromisoformat(published) if published else None,
+            own_party=data.get("own_party"),
         )
 
     def to_data(self, stored: Mapping[str, Any]) -> dict[str, Any]:
@@ -78,6 +82,7 @@ class CycleSettings:
             "overrides": [asdict(o) for o in self.overrides],
             "correction": self.correction.to_data() if self.correction else None,
             "published_at": self.published_at.isoformat() if self.published_at else None,
+            "own_party": self.own_party,
         }
         was = CycleSettings.from_data(stored)
         out = dict(stored)

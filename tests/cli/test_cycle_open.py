@@ -82,3 +82,36 @@ def test_help_shows_the_category_places_options(tmp_path: Path) -> None:
     )
     assert "--excellent-places N g60-deep-integration: places of G60深度融合优秀项目 (as --places excellent=N)." in text
     assert "Places of any list category of the program (as --places CATEGORY=N)." in text
+
+
+def test_a_cycle_opens_with_what_a_city_does_on_its_own_projects(tmp_path: Path) -> None:
+    """--own-party: recorded in the cycle and said when it is not simply "scores"; by default the
+    program's (G60: every city scores every project, its own included); a wrong word opens nothing."""
+    cli = lead_only(tmp_path)
+    store = SqlStore(cli.url)
+    before = snapshot(store)
+    out = cli("lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--own-party", "maybe", code=2)
+    assert "Invalid value for '--own-party': 'maybe' is not one of 'scores', 'recused', 'excluded'." in out
+    assert snapshot(store) == before
+    out = cli(
+        "lead",
+        WHEN,
+        "--lang",
+        "en",
+        "cycle",
+        "open",
+        "g60-deep-integration",
+        "--year",
+        "2027",
+        "--own-party",
+        "recused",
+    )
+    assert out.splitlines()[-1] == (
+        "Own projects recused: a city may not score its own projects, and no sheet of it is awaited there"
+    )
+    out = cli("lead", WHEN, "--lang", "zh", "cycle", "open", "g60-deep-integration", "--year", "2028")
+    assert len(out.splitlines()) == 1  # (the program's default: nothing more to say)
+    with store.transaction(write=False) as tx:
+        assert tx.get_cycle("g60-2027").config.own_party == "recused"
+        assert tx.get_cycle("g60-2028").config.own_party == "scores"
+    store.dispose()

@@ -16,6 +16,7 @@ from workflow.engine.door import Door
 from workflow.engine.guards import lifted
 from workflow.errors import InvalidInput, NotPermitted
 from workflow.log import get_logger
+from workflow.program.scoring import OWN_PARTY
 from workflow.records import Cycle, CycleSettings, ListStatus, Reminder, User
 from workflow.reminders import NOTICE_KEY, UNSENT, PendingWork
 
@@ -76,11 +77,15 @@ class CycleActions(Door):
         year: int,
         places: Mapping[str, int] | None = None,
         quotas: Mapping[str, Mapping[str, int]] | None = None,
+        own_party: str | None = None,
     ) -> Cycle:
-        """Open a program's cycle for ``year`` (the lead), with its list places and quotas."""
+        """Open a program's cycle for ``year`` (the lead), with its list places and quotas, and
+        what a party does on its own projects (``own_party``; by default as the program says)."""
         program = self.programs.get(program_id)
         cycle_id = f"{program.cycle_prefix}-{year}"
         bad: list[Msg] = []
+        if own_party is not None and own_party not in OWN_PARTY:
+            bad.append(Msg("own party = {value} must be scores, recused or excluded", value=repr(own_party)))
         for city, values in (quotas or {}).items():
             program.party(city)
             for key, value in values.items():
@@ -112,6 +117,7 @@ class CycleActions(Door):
         config = CycleSettings(
             places={**{c.id: c.places for c in program.categories}, **{k: int(v) for k, v in (places or {}).items()}},
             quotas={c: dict(q) for c, q in (quotas or {}).items()},
+            own_party=own_party or program.own_party,  # (recorded: a later edit of the file leaves it)
         )
         settings = config.to_data({})
         now = self.now()

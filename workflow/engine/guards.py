@@ -10,13 +10,14 @@ from typing import Any
 from i18n import Joined, Msg, Text
 from policies import REGISTRY
 from policies.appeals import split_overridden
-from policies.base import NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection
+from policies.base import NEEDS_COUNTS, CycleCounts, GuardContext, ProjectView, Rejection, name_rule
 from policies.windows import stage_window
 from workflow.common import (
     ActionContext,
     Verdict,
     appeal_decided_by_city,
     overrides_of,
+    party_of,
     reopened_allows,
     state_of,
     verb_of,
@@ -28,6 +29,7 @@ from workflow.records import MADE_LISTS, ListStatus, ListVersion, Project
 
 # rules on a project's action that read the cycle beyond the counts (see GuardSteps._request)
 _CYCLE_RULES = {"notice_over", "appeals_decided", "appeals_settled"}
+name_rule("own_project_recused", "本地项目回避评分")
 _NOTHING = Verdict([], [])  # (never changed: a verdict with rejections is a new one)
 
 
@@ -65,7 +67,15 @@ class GuardSteps(ContextSteps):
         if program.sheets_per == "scorer" and sheets:
             by_scorer = tx.count_current_sheets(cycle.id, key_states, True, by_state, totals and totals(True))
             scorers = tuple(u.name for u in tx.list_users() if u.role == "scorer")
+        shortlist = sum(n for (_, s), n in by_city_state.items() if s in key_states)
+        needed: dict[str, int] = {}
+        if program.own_party_in(cycle.config) == "recused":  # (none awaited on a party's own)
+            for party in program.parties:
+                own = sum(by_city_state.get((party.id, s), 0) for s in key_states)
+                if own:
+                    needed[party.id] = shortlist - own
         return CycleCounts(
+            needed=needed,
             sheets_by_scorer=by_scorer,
             scorers=scorers,
             by_city_state=by_city_state,
@@ -74,7 +84,7 @@ class GuardSteps(ContextSteps):
             if sheets
             else {},
             confirmations=confirmations,
-            shortlist=sum(n for (_, s), n in by_city_state.items() if s in key_states),
+            shortlist=shortlist,
         )
 
     def _context(
@@ -261,6 +271,12 @@ class GuardSteps(ContextSteps):
         batch = self._context(act, counts, None, None, act.now, quotas=quotas)
         permitted: dict[str | None, bool] = {city: True for city in ((p.city for p in projects) if internal else ())}
         unguarded = internal and not guards  # (nothing to ask but the source state)
+        # a cycle whose parties are recused from their own projects: the sheet of one is refused
+        recused = (
+            act.user.city
+            if trigger == program.sheet_trigger and program.own_party_in(act.cycle.config) == "recused"
+            else None
+        )
         for n, project in enumerate(projects, start=1):
             request = requests[project.id]
             if not permitted.get(project.city):
@@ -276,6 +292,13 @@ class GuardSteps(ContextSteps):
                 found = verdict.refused
             if typed_in and project.id in typed_in:
                 found = [*typed_in[project.id], *found]
+            if recused is not None and project.city == recused:
+                said = Msg(
+                    "{party} may not score project {id}, its own: in this cycle a city is recused from its own",
+                    party=party_of(program, recused),
+                    id=project.id,
+                )
+                found = [Rejection("own_project_recused", said), *found]
             verdicts[project.id] = verdict
             if not found and not internal and project.state not in sources:  # (internal: the machine says)
                 needs = Msg(

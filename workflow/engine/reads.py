@@ -148,7 +148,7 @@ class Reads(Door):
         total_only = program.list_settings.get("aggregate", "mean") == "sum"
         scores = {
             pid: show(Fraction(total) if total_only else Fraction(total, n))
-            for pid, total, n in tx.sheet_sums_of(cycle.id, ranked)
+            for pid, total, n in tx.sheet_sums_of(cycle.id, ranked, program.own_party_in(cycle.config) == "excluded")
         }
         return scores, bool(scores) or tx.any_current_sheet(cycle.id, states)
 
@@ -447,7 +447,10 @@ class Reads(Door):
                 why = Msg("{name} acts for {city}", name=user.name, city=party_of(program, user.city or ""))
                 raise NotPermitted(Msg("read"), Msg("the projects left to score"), why)
             readable = self.readable_matches(user, act.cycle, program)
-            return act.tx.unscored(act.cycle.id, readable, program.listable_states, party, by_scorer, limit)
+            recused = program.own_party_in(act.cycle.config) == "recused"
+            return act.tx.unscored(
+                act.cycle.id, readable, program.listable_states, party, by_scorer, limit, recused=recused
+            )
 
     def _status_counts(self, act: ActionContext, lst: ListVersion | None) -> CycleCounts:
         """The guards' counts of a read-only status, kept (see ``_kept``) for the list they read."""
@@ -530,8 +533,16 @@ class Reads(Door):
                 done = tx.scored_counts(act.cycle.id, readable, states, by_state=by_state, totals=totals(False))
                 parties = [p.id for p in program.parties] if user.role == "lead" else [user.city] if user.city else []
                 left = {party: total - done.get(party, 0) for party in parties}
+                recused = program.own_party_in(act.cycle.config) == "recused"
+                if recused:  # (a city's own projects are no sheet of its to enter)
+                    for party in parties:
+                        if readable is None:
+                            counted = by_city_state()
+                            left[party] -= sum(counted.get((party, state), 0) for state in states)
+                        else:
+                            left[party] = tx.unscored(act.cycle.id, readable, states, party, limit=0, recused=True)[1]
                 short = [party for party, n in left.items() if n]
-                ids = tx.unscored_ids(act.cycle.id, readable, states, short, first) if short and first else {}
+                ids = tx.unscored_ids(act.cycle.id, readable, states, short, first, recused) if short and first else {}
                 return left, total, ids
 
             left, total, ids = self._kept(act, ("unscored", user.name, user.role, user.city, first), count)
@@ -621,7 +632,7 @@ def _status_cell(
         minimum = int(minimum_of.get(col.policy or "", {}).get("minimum", 0))
         return {col.id: counts.count(party, *states), f"{col.id}_minimum": minimum}
     if col.kind == "sheets":
-        return {col.id: counts.sheets_by_city.get(party, 0), f"{col.id}_needed": counts.shortlist}
+        return {col.id: counts.sheets_by_city.get(party, 0), f"{col.id}_needed": counts.sheets_needed(party)}
     if col.kind == "confirmed":
         return {col.id: party in counts.confirmations}
     fund = program.funding.get(party, {})  # funding: support for each review result held

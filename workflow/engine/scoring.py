@@ -102,16 +102,17 @@ class ScoringActions(ProjectActions):
         places = [(c.id, int(cycle.config.places.get(c.id, c.places))) for c in program.categories]
         method = program.list_settings.get("aggregate", "mean")
         trim = int(program.list_settings.get("trim", 0))
+        excluded = program.own_party_in(cycle.config) == "excluded"  # (kept, shown, not counted)
         if method in ("mean", "sum"):  # the database adds up: one row per project, not per sheet
             scores = {
                 pid: Fraction(total) if method == "sum" else Fraction(total, n)
-                for pid, total, n in tx.sheet_sums(cycle.id)
+                for pid, total, n in tx.sheet_sums(cycle.id, excluded)
                 if pid in projects
             }
             ranked, ties = rank_scores(scores, places, tie_order) if scores else ([], [])
             return projects, ranked, ties, method
         totals: dict[int, list[int]] = {pid: [] for pid in projects}
-        for pid, total in tx.sheet_totals(cycle.id):
+        for pid, total in tx.sheet_totals(cycle.id, excluded):
             if pid in totals:
                 totals[pid].append(total)
         totals = {pid: t for pid, t in totals.items() if t}

@@ -324,6 +324,11 @@ class Program:
             specs.append(TransitionSpec(REOPEN, after_new, self.reopen_state(s), {"to": s.id}))
         return tuple(specs)
 
+    def own_party_in(self, config: Any) -> str:
+        """What a party does on its own projects in a cycle of these settings (a CycleSettings):
+        as the cycle was opened, else as this program says."""
+        return getattr(config, "own_party", None) or self.own_party
+
     @cached_property
     def sheet_trigger(self) -> str | None:
         """The trigger that records score sheets (a party's ``score``, a committee member's ``vote``), if any."""

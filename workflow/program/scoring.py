@@ -48,3 +48,10 @@ def read_scoring(table: Mapping[str, Any]) -> tuple[str, AnalysisSettings, list[
             continue
         values[key] = float(value)
     return own, AnalysisSettings(**values), problems
+
+
+# what a cycle that does not simply count a party's sheets on its own projects says of it
+OWN_PARTY_WORDS = {
+    "recused": Msg("Own projects recused: a city may not score its own projects, and no sheet of it is awaited there"),
+    "excluded": Msg("Own projects excluded: a city scores its own projects; its sheet is kept and shown, not counted"),
+}
