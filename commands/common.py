@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from functools import wraps
@@ -453,3 +453,16 @@ def fire_cmd(
         said = action_words(trigger, p.cycle_id, verb or trigger.capitalize() + "ed")
         now = state_words(p.state, p.cycle_id)
         click.echo(Msg("{verb} project {id}: now {state}", verb=said, id=p.id, state=now).render())
+
+
+def parse_places(args: Sequence[str]) -> dict[str, int]:
+    """``--places CATEGORY=N`` options as {category: N}; a value that is no whole number is a
+    usage error (exit 2), naming the option as it was typed."""
+    places: dict[str, int] = {}
+    for arg in args:
+        category, _, number = arg.partition("=")
+        if not number.strip().isdecimal():
+            said = Msg("--places {value}: expected CATEGORY=N with N a whole number", value=repr(arg))
+            raise click.UsageError(said.render())
+        places[category.strip()] = int(number)
+    return places

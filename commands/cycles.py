@@ -13,6 +13,7 @@ from commands.common import (
     handled,
     json_option,
     out,
+    parse_places,
     party_words,
     print_audit,
     program_of_cycle,
@@ -122,6 +123,7 @@ class _OpenCommand(click.Command):
 @click.option(
     "--own-party",
     type=click.Choice(OWN_PARTY),
+    metavar="WORD",
     help="A city on its own projects: scores (its sheet counts), recused (may not score them), excluded (its"
     " sheet is kept, not counted). Default: the program's [scoring] own_party.",
 )
@@ -136,13 +138,7 @@ def cycle_open(
     own_party: str | None,
 ) -> None:
     """Open a cycle of a program for a year (lead only)."""
-    places = _category_places(ctx)  # (--CATEGORY-places N)
-    for arg in place_args:
-        category, _, number = arg.partition("=")
-        if not number.strip().isdecimal():
-            said = Msg("--places {value}: expected CATEGORY=N with N a whole number", value=repr(arg))
-            raise click.UsageError(said.render())
-        places[category.strip()] = int(number)
+    places = {**_category_places(ctx), **parse_places(place_args)}  # (--CATEGORY-places N, --places C=N)
     c = cfg().engine().open_cycle(cfg().user, program_id, year, places, _parse_quota(quota), own_party)
     said = Msg(
         "Opened cycle {cycle} ({program} v{version}); stage {stage}",

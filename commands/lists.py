@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from commands.common import LIST_STATUS, cfg, handled, json_option, local, out, party_words
+from commands.common import LIST_STATUS, cfg, handled, json_option, local, out, parse_places, party_words
 from i18n import Joined, Msg
 
 
@@ -57,16 +57,33 @@ def _print_list(lst: Any, confirmations: list[Any] | None = None, previous: Any 
 @list_group.command("propose")
 @click.argument("cycle_id", required=False)
 @click.option("--tie-order", default="", help="Settle a boundary tie: project ids, best first, comma-separated.")
+@click.option(
+    "--dry-run", is_flag=True, help="Show the projects that would change category, and the ties; save nothing."
+)
+@click.option(
+    "--places",
+    "place_args",
+    multiple=True,
+    metavar="CATEGORY=N",
+    help="With --dry-run: places to try in place of the cycle's, e.g. CATEGORY=12.",
+)
 @handled
-def list_propose(cycle_id: str | None, tie_order: str) -> None:
-    """Aggregate the score sheets into a new proposed list version (lead)."""
+def list_propose(cycle_id: str | None, tie_order: str, dry_run: bool, place_args: tuple[str, ...]) -> None:
+    """Aggregate the score sheets into a new proposed list version (lead); with --dry-run, what
+    other places would change, nothing saved."""
     try:
         order = [int(x) for x in tie_order.split(",") if x.strip()]
     except ValueError:
         raise click.BadParameter(
             Msg("use project ids separated by commas").render(), param_hint="--tie-order"
         ) from None
+    if place_args and not dry_run:
+        said = Msg("--places is tried with --dry-run: a cycle's places are set when it is opened")
+        raise click.UsageError(said.render())
     engine = cfg().engine()
+    if dry_run:
+        _print_what_if(engine.what_if(cfg().user, cycle_id, parse_places(place_args), order))
+        return
     lst = engine.propose_list(cfg().user, cycle_id, order)
     _, versions, _ = engine.list_versions(cfg().user, lst.cycle_id)
     _print_list(lst, previous=_previous(versions, lst))
@@ -160,3 +177,159 @@ def publish(cycle_id: str | None) -> None:
         said = Msg("Published list version {number}: {count} projects named", number=lst.number, count=len(listed))
         click.echo(said.render())
     _print_list(lst, previous=corrected[-1] if corrected else None)
+
+
+def _places_words(program: Any, places: list[tuple[str, int]]) -> Joined:
+    return Joined([Msg("{category} {n}", category=program.category_words(c), n=n) for c, n in places], ", ")
+
+
+def _print_what_if(w: Any) -> None:
+    from workflow.ranking import show
+
+    said = Msg(
+        "What if the places were {then} (now {now}), cycle {cycle}, from the current sheets; nothing is saved",
+        then=_places_words(w.program, w.places_then),
+        now=_places_words(w.program, w.places_now),
+        cycle=w.cycle.id,
+    )
+    click.echo(said.render())
+    if not w.moves:
+        click.echo(Msg("  no project would change category ({count} ranked)", count=w.ranked).render())
+    else:
+        click.echo(Msg("  {count} projects would change category:", count=len(w.moves)).render())
+    for m in w.moves:
+        line = Msg(
+            "    #{id} {city} 《{name}》 rank {rank}, {score}: {before} → {after}",
+            id=m.project_id,
+            city=party_words(m.city, w.cycle.id),
+            name=m.project_name,
+            rank=m.rank,
+            score=show(m.score),
+            before=w.program.category_words(m.before),
+            after=w.program.category_words(m.after),
+        )
+        click.echo(line.render())
+    for tie in w.ties:
+        click.echo(Msg("  to settle: {tie}", tie=tie).render())
+
+
+@list_group.command("explain")
+@click.argument("project_id", type=int)
+@handled
+def list_explain(project_id: int) -> None:
+    """Why a project holds its rank: the sheets counted and left out, its score, rank and
+    category, the boundary it sits nearest, its ties and the list version (lead)."""
+    from workflow.engine.explain import OWN_EXCLUDED, TRIMMED_HIGH, not_ranked_why
+    from workflow.ranking import show
+
+    e = cfg().engine().explain_rank(cfg().user, project_id)
+    cid = e.cycle.id
+    head = Msg(
+        "Project {id} 《{name}》 ({unit}, {city}), cycle {cycle}",
+        id=project_id,
+        name=e.project_name,
+        unit=e.unit_name,
+        city=party_words(e.city, cid),
+        cycle=cid,
+    )
+    click.echo(head.render())
+    why = {
+        OWN_EXCLUDED: Msg("its own city's, not counted"),
+        TRIMMED_HIGH: Msg("among the highest, trimmed"),
+    }
+    sheets = [
+        Msg(
+            "{rater} {total}",
+            rater=line.rater if e.program.sheets_per == "scorer" else party_words(line.rater, cid),
+            total=line.total,
+        )
+        if line.left_out is None
+        else Msg(
+            "{rater} {total} ({why})",
+            rater=line.rater if e.program.sheets_per == "scorer" else party_words(line.rater, cid),
+            total=line.total,
+            why=why.get(line.left_out, Msg("among the lowest, trimmed")),
+        )
+        for line in e.sheets
+    ]
+    click.echo(Msg("  sheets: {sheets}", sheets=Joined(sheets, ", ") if sheets else Msg("none")).render())
+    counted = sum(1 for line in e.sheets if line.left_out is None)
+    if e.mine is None:
+        click.echo(Msg("  not ranked: {why}", why=not_ranked_why(e)).render())
+    else:
+        kind = {
+            "sum": Msg("the sum of {count} sheets", count=counted),
+            "trimmed_mean": Msg(
+                "the mean of {count} of {all} sheets, {trim} highest and lowest left out",
+                count=counted,
+                all=len(e.sheets),
+                trim=e.trim,
+            ),
+        }.get(e.method, Msg("the mean of {count} sheets", count=counted))
+        click.echo(Msg("  score {score}: {kind}", score=show(e.mine.score), kind=kind).render())
+        click.echo(
+            Msg(
+                "  rank {rank} of {count}: {category} (places: {places})",
+                rank=e.mine.rank,
+                count=e.ranked,
+                category=e.program.category_words(e.mine.category),
+                places=_places_words(e.program, e.places),
+            ).render()
+        )
+        b = e.boundary
+        if b is not None:
+            words = {
+                "edge": b.edge,
+                "above": e.program.category_words(b.above),
+                "below": e.program.category_words(b.below),
+                "across": b.across,
+                "name": b.across_name,
+                "score": show(b.across_score),
+                "margin": show(b.margin),
+            }
+            if e.mine.rank <= b.edge:
+                line = Msg(
+                    "  nearest boundary: after place {edge} ({above} | {below}); project {across} 《{name}》,"
+                    " first below it, has {score}, {margin} less",
+                    **words,
+                )
+            else:
+                line = Msg(
+                    "  nearest boundary: after place {edge} ({above} | {below}); project {across} 《{name}》,"
+                    " last above it, has {score}, {margin} more",
+                    **words,
+                )
+            click.echo(line.render())
+        if e.tied_with:
+            order = (
+                Msg("ordered by the lead's tie order")
+                if e.by_lead
+                else Msg("ordered by project id: the tie crosses no place boundary")
+            )
+            tied = Msg(
+                "  tied at {score} with projects {ids}: {order}",
+                score=show(e.mine.score),
+                ids=Joined(e.tied_with, ", "),
+                order=order,
+            )
+            click.echo(tied.render())
+    if e.version is None:
+        click.echo(Msg("  no list version yet").render())
+    elif e.entry is None:
+        click.echo(Msg("  list version {number}: not on it", number=e.version.number).render())
+    else:
+        same = e.mine is not None and (e.entry.rank, e.entry.category, e.entry.score) == (
+            e.mine.rank,
+            e.mine.category,
+            show(e.mine.score),
+        )
+        line = Msg(
+            "  list version {number} ({status}): rank {rank}, {category}, {score}; {now}",
+            number=e.version.number,
+            status=LIST_STATUS.get(str(e.version.status), str(e.version.status)),
+            rank=e.entry.rank,
+            category=e.program.category_words(e.entry.category),
+            score=e.entry.score,
+            now=Msg("as the sheets stand now") if same else Msg("the sheets have changed since"),
+        )
+        click.echo(line.render())

@@ -646,9 +646,7 @@ class Change:
 def _place_words(program: Program, place: dict[str, Any] | None) -> Any:
     if place is None:
         return "—"
-    cat = place["category"]
-    named = Text("none", "未入选") if cat in (None, "none") else Text(cat, program.category_name(cat))
-    return Msg("place {rank} · {category}", rank=place["rank"], category=named)
+    return Msg("place {rank} · {category}", rank=place["rank"], category=program.category_words(place["category"]))
 
 
 def version_changes(

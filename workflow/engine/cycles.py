@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from i18n import Joined, Msg, Text
@@ -16,6 +17,7 @@ from workflow.engine.door import Door
 from workflow.engine.guards import lifted
 from workflow.errors import InvalidInput, NotPermitted
 from workflow.log import get_logger
+from workflow.program import Program
 from workflow.program.scoring import OWN_PARTY
 from workflow.records import Cycle, CycleSettings, ListStatus, Reminder, User
 from workflow.reminders import NOTICE_KEY, UNSENT, PendingWork
@@ -98,20 +100,7 @@ class CycleActions(Door):
                             value=repr(value),
                         )
                     )
-        known = [c.id for c in program.categories]
-        for key, value in (places or {}).items():
-            if key not in known:
-                categories = Joined(known, ", ") if known else Msg("it has none")
-                bad.append(
-                    Msg(
-                        "{key} is not a list category of {program} ({categories})",
-                        key=repr(key),
-                        program=program.id,
-                        categories=categories,
-                    )
-                )
-            elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
-                bad.append(Msg("{key} places = {value} must be a whole number ≥ 0", key=key, value=repr(value)))
+        bad += places_problems(program, places or {})
         if bad:
             raise InvalidInput(Msg("cycle settings"), bad)
         config = CycleSettings(
@@ -349,3 +338,24 @@ class CycleActions(Door):
             self._cycle_to(act, "advance", stage=nxt.id, early=early, **lifted(verdict))
         log.info("stage_advanced", cycle=cycle.id, from_stage=stage.id, to_stage=cycle.stage, early=early)
         return result
+
+
+def places_problems(program: Program, places: Mapping[str, Any]) -> list[Msg]:
+    """What is wrong with a cycle's list places (a category the program lacks, a number that is
+    no whole number ≥ 0): as a cycle is opened with them, or a what-if asks of them."""
+    bad: list[Msg] = []
+    known = [c.id for c in program.categories]
+    for key, value in places.items():
+        if key not in known:
+            categories = Joined(known, ", ") if known else Msg("it has none")
+            bad.append(
+                Msg(
+                    "{key} is not a list category of {program} ({categories})",
+                    key=repr(key),
+                    program=program.id,
+                    categories=categories,
+                )
+            )
+        elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            bad.append(Msg("{key} places = {value} must be a whole number ≥ 0", key=key, value=repr(value)))
+    return bad

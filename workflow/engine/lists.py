@@ -13,8 +13,8 @@ from policies.base import CycleCounts, Rejection, name_rule
 from policies.permissions import permission_problem
 from workflow.common import ActionContext, actor_of, batch_work, list_status_of, party_of, role_of, verb_of
 from workflow.engine.door import MOVE_CHUNK, Move
+from workflow.engine.explain import RankReads
 from workflow.engine.guards import lifted
-from workflow.engine.scoring import ScoringActions
 from workflow.errors import InvalidInput, NotPermitted
 from workflow.log import get_logger
 from workflow.program import PLACE, Program
@@ -144,7 +144,7 @@ def placed_category(program: Program, project: Project, awarded_from: Mapping[in
     return None
 
 
-class ListActions(ScoringActions):
+class ListActions(RankReads):
     """Proposing, confirming (or objecting to) and publishing the list."""
 
     def _list_reopened(self, act: ActionContext) -> str | None:

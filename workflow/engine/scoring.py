@@ -91,15 +91,20 @@ class ScoringActions(ProjectActions):
         return AnalysisData(cycle, program, found, projects)
 
     def _ranking(
-        self, act: ActionContext, tie_order: Sequence[int], names: bool = True
+        self,
+        act: ActionContext,
+        tie_order: Sequence[int],
+        names: bool = True,
+        places_given: Mapping[str, int] | None = None,
     ) -> tuple[Any, list[Any], list[Any], str]:
         """The ranked projects: (their names by id, or without ``names`` only the set of their ids;
-        the ranking; unsettled ties; the method)."""
+        the ranking; unsettled ties; the method). ``places_given``: places in place of the
+        cycle's (a what-if)."""
         tx, program, cycle = act.tx, act.program, act.cycle
         # placed projects are ranked too: a corrected list ranks the whole shortlist again
         states = program.listable_states + program.placed_states
         projects = tx.project_names(cycle.id, states) if names else set(tx.project_ids(cycle.id, states))
-        places = [(c.id, int(cycle.config.places.get(c.id, c.places))) for c in program.categories]
+        places = _places(program, cycle, places_given)
         method = program.list_settings.get("aggregate", "mean")
         trim = int(program.list_settings.get("trim", 0))
         excluded = program.own_party_in(cycle.config) == "excluded"  # (kept, shown, not counted)
@@ -139,3 +144,10 @@ class ScoringActions(ProjectActions):
             moved=Joined(moved, "; "),
         )
         return [Rejection("list_current", changed)]
+
+
+def _places(program: Program, cycle: Cycle, given: Mapping[str, int] | None = None) -> list[tuple[str, int]]:
+    """The list's categories, best first, with their places: ``given``'s, else the cycle's, else
+    the program's."""
+    chosen = {**cycle.config.places, **(given or {})}
+    return [(c.id, int(chosen.get(c.id, c.places))) for c in program.categories]

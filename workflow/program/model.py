@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from transitions import Machine
 
-from i18n import Joined, Msg
+from i18n import Joined, Msg, Text
 from policies.base import Criterion, Party
 from policies.permissions import Permission, ReadRule
 from policies.windows import Window
@@ -222,6 +222,13 @@ class Program:
         """A category's name for readers (its id in English; "none": not listed)."""
         found = next((c for c in self.categories if c.id == category), None)
         return found.name if found and lang == "zh" else category
+
+    def category_words(self, category: str | None) -> Text:
+        """A category as a message names it: its id in English, its name in Chinese ("none" and
+        no category: not selected)."""
+        if category in (None, "none"):
+            return Text("none", "未入选")
+        return Text(category, self.category_name(category))
 
     # -- lookups ---------------------------------------------------------------------------
     def read_rule(self, name: str) -> ReadRule:

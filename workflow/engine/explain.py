@@ -1,0 +1,235 @@
+"""Why a project holds its rank (`list explain`), and what other places would change (`list
+propose --dry-run --places …`): reads of the ranking for the lead, nothing saved.
+
+A project's explanation names the sheets counted, any left out and why (trimmed as the highest or
+lowest, or a city's own sheet a cycle keeps uncounted), the score they make, its rank and
+category, the boundary it sits nearest and the project across it, the projects tied with it and
+what ordered them (the lead's tie order, or the project id where the tie crosses no boundary),
+and the list version it stands on."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import Any
+
+from i18n import Msg
+from workflow.engine.cycles import places_problems
+from workflow.engine.scoring import ScoringActions, _places
+from workflow.errors import InvalidInput, NotPermitted
+from workflow.program import Program
+from workflow.ranking import Ranked
+from workflow.records import Cycle, ListEntry, ListVersion
+
+TRIMMED_HIGH, TRIMMED_LOW, OWN_EXCLUDED = "trimmed_high", "trimmed_low", "own_excluded"
+
+
+@dataclass(frozen=True)
+class SheetLine:
+    rater: str  # the city (or, in a program scored per scorer, the scorer)
+    city: str
+    total: int
+    left_out: str | None = None  # TRIMMED_HIGH, TRIMMED_LOW, OWN_EXCLUDED, or None: counted
+
+
+@dataclass(frozen=True)
+class Boundary:
+    """The place boundary a project sits nearest: after ``edge`` places, ``above`` | ``below``;
+    the project across it (at place ``edge`` + 1 for a project above, ``edge`` for one below),
+    its score, and how far the two scores stand apart."""
+
+    edge: int
+    above: str
+    below: str
+    across: int
+    across_score: Fraction
+    margin: Fraction
+    across_name: str = ""
+
+
+@dataclass(frozen=True)
+class Explanation:
+    cycle: Cycle
+    program: Program
+    project_id: int
+    city: str
+    unit_name: str
+    project_name: str
+    method: str
+    trim: int
+    own_party: str
+    sheets: list[SheetLine]
+    ranked: int  # how many projects the ranking ranks
+    places: list[tuple[str, int]]
+    mine: Ranked | None  # None: not ranked (no counted sheet, or not on the shortlist)
+    boundary: Boundary | None
+    tied_with: list[int] = field(default_factory=list)
+    by_lead: bool = False  # the tie ordered by the lead's tie order
+    version: ListVersion | None = None  # the newest list version, its head
+    entry: ListEntry | None = None  # the project's entry on it
+
+
+@dataclass(frozen=True)
+class CategoryMove:
+    project_id: int
+    city: str
+    unit_name: str
+    project_name: str
+    rank: int
+    score: Fraction
+    before: str
+    after: str
+
+
+@dataclass(frozen=True)
+class WhatIf:
+    cycle: Cycle
+    program: Program
+    places_now: list[tuple[str, int]]
+    places_then: list[tuple[str, int]]
+    moves: list[CategoryMove]
+    ties: list[Msg]  # boundary ties the other places would leave to settle
+    ranked: int
+
+
+class RankReads(ScoringActions):
+    """`list explain` and the what-if of other places."""
+
+    def _ranks_for_lead(self, act: Any, verb: Msg) -> None:
+        if act.user.role != "lead":
+            raise NotPermitted(
+                verb,
+                Msg("cycle {id}", id=act.cycle.id),
+                Msg("the workings of the ranking show every city's sheets; the lead reads them"),
+            )
+
+    def explain_rank(self, acting: str | None, project_id: int) -> Explanation:
+        """Why ``project_id`` holds its rank, from the current sheets and the cycle's places (the
+        newest list version's tie order settling ties, as it did)."""
+        with self.store.transaction(write=False) as tx:
+            project = self._project(tx, project_id)
+        with self._acting(acting, project.cycle_id, write=False) as act:
+            self._ranks_for_lead(act, Msg("explain the rank of project {id} in", id=project_id))
+            tx, program, cycle = act.tx, act.program, act.cycle
+            method = program.list_settings.get("aggregate", "mean")
+            trim = int(program.list_settings.get("trim", 0)) if method == "trimmed_mean" else 0
+            own_party = program.own_party_in(cycle.config)
+            by_scorer = program.sheets_per == "scorer"
+            version = tx.latest_list(cycle.id, entries=True)
+            tie_order = list(version.tie_order) if version is not None else []
+            names, ranked, _, _ = self._ranking(act, tie_order)
+            entry = next((e for e in version.entries if e.project_id == project_id), None) if version else None
+            head = replace(version, entries=[]) if version is not None else None  # (the entry is kept apart)
+            found = tx.sheets(cycle.id, project_id)
+        order = {p.id: i for i, p in enumerate(program.parties)}  # (the program's order of cities)
+        found = sorted(found, key=lambda x: (order.get(x.city, len(order)), x.scorer))
+        sheets = _sheet_lines(found, project.city, by_scorer, method, trim, own_party)
+        places = _places(program, cycle)
+        mine = next((r for r in ranked if r.project_id == project_id), None)
+        tied: list[int] = []
+        by_lead = False
+        if mine is not None:
+            tied = [r.project_id for r in ranked if r.score == mine.score and r.project_id != project_id]
+            by_lead = bool(tied) and all(pid in tie_order for pid in [project_id, *tied])
+        return Explanation(
+            cycle,
+            program,
+            project_id,
+            project.city,
+            project.unit_name,
+            project.project_name,
+            method,
+            trim,
+            own_party,
+            sheets,
+            len(ranked),
+            places,
+            mine,
+            _nearest_boundary(ranked, places, mine, names),
+            tied,
+            by_lead,
+            head,
+            entry,
+        )
+
+    def what_if(
+        self,
+        acting: str | None,
+        cycle_id: str | None,
+        places: Mapping[str, int],
+        tie_order: Sequence[int] = (),
+    ) -> WhatIf:
+        """The projects that would change category were the list's places ``places`` (the rest
+        as the cycle has them), from the current sheets; nothing is saved."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            self._ranks_for_lead(act, Msg("try other places for"))
+            program, cycle = act.program, act.cycle
+            bad = places_problems(program, places)
+            if bad:
+                raise InvalidInput(Msg("list places"), bad)
+            names, now, _, _ = self._ranking(act, tie_order)
+            _, then, ties, _ = self._ranking(act, tie_order, names=False, places_given=places)
+        before = {r.project_id: r.category for r in now}
+        moves = []
+        for r in then:
+            if before.get(r.project_id) != r.category:
+                city, unit, name = names[r.project_id]
+                moves.append(
+                    CategoryMove(r.project_id, city, unit, name, r.rank, r.score, before[r.project_id], r.category)
+                )
+        return WhatIf(cycle, program, _places(program, cycle), _places(program, cycle, places), moves, ties, len(then))
+
+
+def _sheet_lines(
+    sheets: Sequence[Any], home: str, by_scorer: bool, method: str, trim: int, own_party: str
+) -> list[SheetLine]:
+    """Each current sheet of a project, and whether (and why) the score leaves it out: a city's
+    own sheet where the cycle excludes it, then (a trimmed mean) the ``trim`` lowest and highest
+    of the rest, as workflow/ranking.py's aggregate drops them."""
+    lines = [SheetLine(s.scorer if by_scorer else s.city, s.city, s.total) for s in sheets]
+    out: dict[int, str] = {}
+    if own_party == "excluded":
+        out.update({i: OWN_EXCLUDED for i, line in enumerate(lines) if line.city == home})
+    counted = sorted((line.total, i) for i, line in enumerate(lines) if i not in out)
+    if method == "trimmed_mean" and trim and len(counted) > 2 * trim:
+        out.update({i: TRIMMED_LOW for _, i in counted[:trim]})
+        out.update({i: TRIMMED_HIGH for _, i in counted[-trim:]})
+    return [SheetLine(line.rater, line.city, line.total, out.get(i)) for i, line in enumerate(lines)]
+
+
+def _nearest_boundary(
+    ranked: Sequence[Ranked],
+    places: Sequence[tuple[str, int]],
+    mine: Ranked | None,
+    names: Mapping[int, tuple[str, str, str]],
+) -> Boundary | None:
+    """The boundary between two categories (or the last category and none) nearest ``mine``'s rank."""
+    if mine is None or not ranked:
+        return None
+    edges: list[tuple[int, str, str]] = []
+    edge = 0
+    for i, (category, count) in enumerate(places):
+        edge += count
+        below = places[i + 1][0] if i + 1 < len(places) else "none"
+        if 0 < edge < len(ranked):
+            edges.append((edge, category, below))
+    if not edges:
+        return None
+    edge, above, below = min(edges, key=lambda e: (abs(mine.rank - (e[0] + 0.5)), e[0]))
+    across = ranked[edge] if mine.rank <= edge else ranked[edge - 1]  # (ranks start at 1)
+    margin = mine.score - across.score if mine.rank <= edge else across.score - mine.score
+    name = names.get(across.project_id, ("", "", ""))[2]
+    return Boundary(edge, above, below, across.project_id, across.score, margin, name)
+
+
+def not_ranked_why(explanation: Explanation) -> Msg:
+    """Why a project has no rank."""
+    if not explanation.sheets:
+        return Msg("it has no current score sheet")
+    if all(line.left_out for line in explanation.sheets):
+        return Msg("none of its sheets is counted")
+    return Msg("it is not among the projects the list ranks")
+
+
+__all__ = ["CategoryMove", "Explanation", "RankReads", "WhatIf", "not_ranked_why"]
