@@ -179,11 +179,8 @@ def publish(cycle_id: str | None) -> None:
     _print_list(lst, previous=corrected[-1] if corrected else None)
 
 
-def _places_words(program: Any, places: list[tuple[str, int]]) -> Joined:
-    return Joined([Msg("{category} {n}", category=program.category_words(c), n=n) for c, n in places], ", ")
-
-
 def _print_what_if(w: Any) -> None:
+    from workflow.engine.explain import places_words as _places_words
     from workflow.ranking import show
 
     said = Msg(
@@ -219,8 +216,7 @@ def _print_what_if(w: Any) -> None:
 def list_explain(project_id: int) -> None:
     """Why a project holds its rank: the sheets counted and left out, its score, rank and
     category, the boundary it sits nearest, its ties and the list version (lead)."""
-    from workflow.engine.explain import OWN_EXCLUDED, TRIMMED_HIGH, not_ranked_why
-    from workflow.ranking import show
+    from workflow.engine.explain import explanation_lines
 
     e = cfg().engine().explain_rank(cfg().user, project_id)
     cid = e.cycle.id
@@ -233,103 +229,5 @@ def list_explain(project_id: int) -> None:
         cycle=cid,
     )
     click.echo(head.render())
-    why = {
-        OWN_EXCLUDED: Msg("its own city's, not counted"),
-        TRIMMED_HIGH: Msg("among the highest, trimmed"),
-    }
-    sheets = [
-        Msg(
-            "{rater} {total}",
-            rater=line.rater if e.program.sheets_per == "scorer" else party_words(line.rater, cid),
-            total=line.total,
-        )
-        if line.left_out is None
-        else Msg(
-            "{rater} {total} ({why})",
-            rater=line.rater if e.program.sheets_per == "scorer" else party_words(line.rater, cid),
-            total=line.total,
-            why=why.get(line.left_out, Msg("among the lowest, trimmed")),
-        )
-        for line in e.sheets
-    ]
-    click.echo(Msg("  sheets: {sheets}", sheets=Joined(sheets, ", ") if sheets else Msg("none")).render())
-    counted = sum(1 for line in e.sheets if line.left_out is None)
-    if e.mine is None:
-        click.echo(Msg("  not ranked: {why}", why=not_ranked_why(e)).render())
-    else:
-        kind = {
-            "sum": Msg("the sum of {count} sheets", count=counted),
-            "trimmed_mean": Msg(
-                "the mean of {count} of {all} sheets, {trim} highest and lowest left out",
-                count=counted,
-                all=len(e.sheets),
-                trim=e.trim,
-            ),
-        }.get(e.method, Msg("the mean of {count} sheets", count=counted))
-        click.echo(Msg("  score {score}: {kind}", score=show(e.mine.score), kind=kind).render())
-        click.echo(
-            Msg(
-                "  rank {rank} of {count}: {category} (places: {places})",
-                rank=e.mine.rank,
-                count=e.ranked,
-                category=e.program.category_words(e.mine.category),
-                places=_places_words(e.program, e.places),
-            ).render()
-        )
-        b = e.boundary
-        if b is not None:
-            words = {
-                "edge": b.edge,
-                "above": e.program.category_words(b.above),
-                "below": e.program.category_words(b.below),
-                "across": b.across,
-                "name": b.across_name,
-                "score": show(b.across_score),
-                "margin": show(b.margin),
-            }
-            if e.mine.rank <= b.edge:
-                line = Msg(
-                    "  nearest boundary: after place {edge} ({above} | {below}); project {across} 《{name}》,"
-                    " first below it, has {score}, {margin} less",
-                    **words,
-                )
-            else:
-                line = Msg(
-                    "  nearest boundary: after place {edge} ({above} | {below}); project {across} 《{name}》,"
-                    " last above it, has {score}, {margin} more",
-                    **words,
-                )
-            click.echo(line.render())
-        if e.tied_with:
-            order = (
-                Msg("ordered by the lead's tie order")
-                if e.by_lead
-                else Msg("ordered by project id: the tie crosses no place boundary")
-            )
-            tied = Msg(
-                "  tied at {score} with projects {ids}: {order}",
-                score=show(e.mine.score),
-                ids=Joined(e.tied_with, ", "),
-                order=order,
-            )
-            click.echo(tied.render())
-    if e.version is None:
-        click.echo(Msg("  no list version yet").render())
-    elif e.entry is None:
-        click.echo(Msg("  list version {number}: not on it", number=e.version.number).render())
-    else:
-        same = e.mine is not None and (e.entry.rank, e.entry.category, e.entry.score) == (
-            e.mine.rank,
-            e.mine.category,
-            show(e.mine.score),
-        )
-        line = Msg(
-            "  list version {number} ({status}): rank {rank}, {category}, {score}; {now}",
-            number=e.version.number,
-            status=LIST_STATUS.get(str(e.version.status), str(e.version.status)),
-            rank=e.entry.rank,
-            category=e.program.category_words(e.entry.category),
-            score=e.entry.score,
-            now=Msg("as the sheets stand now") if same else Msg("the sheets have changed since"),
-        )
+    for line in explanation_lines(e, lambda status: LIST_STATUS.get(status, status)):
         click.echo(line.render())

@@ -296,7 +296,22 @@ def project_page(request: Request, me: Me, project_id: Id) -> Response:
         and program.result_stage(p.state, p.state in program.listable_states) is not None
         and not any(a.project_id == p.id and a.status == "open" for a in appeals),
         category=views.placed_category(program, p, views.listed_categories(engine, me.user, cycle, [p])),
+        why_rank=_why_rank(engine, me, p, program, sheets),
     )
+
+
+def _why_rank(engine: Any, me: Any, p: Any, program: Any, sheets: Any) -> list[str]:
+    """The lead's lines of why a scored project holds its rank (`list explain`); none for anyone
+    else, or for a project with no current sheet."""
+    from workflow.engine.explain import explanation_lines
+
+    ranked = program.listable_states + program.placed_states
+    if me.user.role != "lead" or p.state not in ranked or not any(s.current for s in sheets):
+        return []
+    e = engine.explain_rank(me.user.name, p.id)
+    return [
+        line.render().strip() for line in explanation_lines(e, lambda status: views.LIST_STATUS.get(status, status))
+    ]
 
 
 @router.get("/list", response_class=HTMLResponse)

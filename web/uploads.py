@@ -34,7 +34,7 @@ from starlette.datastructures import UploadFile
 from i18n import Msg, rendered
 from policies.base import party_words
 from sheets.files import max_import_bytes
-from web import queue, shared_jobs, views
+from web import analysis_page, queue, shared_jobs, views
 from web.auth import Me, Posted, Signed
 from web.pages import done, engine_of, render
 from workflow.errors import EvalflowError, InvalidInput, NotFound, NotPermitted
@@ -42,6 +42,7 @@ from workflow.records import Cycle, User
 
 router = APIRouter(include_in_schema=False)
 router.include_router(queue.router)  # (the queue's pages come with the uploads')
+router.include_router(analysis_page.router)  # (and the lead's analysis of the sheets)
 
 KEEP_SECONDS = 3600  # an upload not imported is deleted after an hour
 WORKERS = 2  # imports running at once on a server (the rest wait their turn)

@@ -382,6 +382,8 @@ PLACES: dict[tuple[str, str], Place] = {
         "project", "/projects/{first}/attachments/{attachment}/remove", {}, wrong=(S,)
     ),
     ("GET", "/projects/{project_id}/export"): _p("project", "/projects/{first}/export", wrong=(S,)),
+    # ---- web/analysis_page.py: the lead's analysis of every city's sheets
+    ("GET", "/scores/analysis"): _p("lead", "/scores/analysis"),
     # ---- web/queue.py
     ("GET", "/queue"): _p("city", "/queue?city=hefei", wrong=(A,)),
     # the next project of the caller's own queue (no city is named)

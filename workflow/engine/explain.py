@@ -9,17 +9,18 @@ and the list version it stands on."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from typing import Any
 
-from i18n import Msg
+from i18n import Joined, Msg
+from workflow.common import party_of
 from workflow.engine.cycles import places_problems
 from workflow.engine.scoring import ScoringActions, _places
 from workflow.errors import InvalidInput, NotPermitted
 from workflow.program import Program
-from workflow.ranking import Ranked
+from workflow.ranking import Ranked, show
 from workflow.records import Cycle, ListEntry, ListVersion
 
 TRIMMED_HIGH, TRIMMED_LOW, OWN_EXCLUDED = "trimmed_high", "trimmed_low", "own_excluded"
@@ -232,4 +233,116 @@ def not_ranked_why(explanation: Explanation) -> Msg:
     return Msg("it is not among the projects the list ranks")
 
 
-__all__ = ["CategoryMove", "Explanation", "RankReads", "WhatIf", "not_ranked_why"]
+def places_words(program: Program, places: Sequence[tuple[str, int]]) -> Joined:
+    """The categories and their places, as a line names them."""
+    return Joined([Msg("{category} {n}", category=program.category_words(c), n=n) for c, n in places], ", ")
+
+
+def explanation_lines(e: Explanation, status_words: Callable[[str], Any]) -> list[Msg]:
+    """An explanation as lines for a reader: the sheets, the score, the rank, the boundary, the
+    tie, the list version (``status_words``: a list status's words)."""
+    out: list[Msg] = []
+    why = {
+        OWN_EXCLUDED: Msg("its own city's, not counted"),
+        TRIMMED_HIGH: Msg("among the highest, trimmed"),
+    }
+    sheets = [
+        Msg(
+            "{rater} {total}",
+            rater=line.rater if e.program.sheets_per == "scorer" else party_of(e.program, line.rater),
+            total=line.total,
+        )
+        if line.left_out is None
+        else Msg(
+            "{rater} {total} ({why})",
+            rater=line.rater if e.program.sheets_per == "scorer" else party_of(e.program, line.rater),
+            total=line.total,
+            why=why.get(line.left_out, Msg("among the lowest, trimmed")),
+        )
+        for line in e.sheets
+    ]
+    out.append(Msg("  sheets: {sheets}", sheets=Joined(sheets, ", ") if sheets else Msg("none")))
+    counted = sum(1 for line in e.sheets if line.left_out is None)
+    if e.mine is None:
+        out.append(Msg("  not ranked: {why}", why=not_ranked_why(e)))
+    else:
+        kind = {
+            "sum": Msg("the sum of {count} sheets", count=counted),
+            "trimmed_mean": Msg(
+                "the mean of {count} of {all} sheets, {trim} highest and lowest left out",
+                count=counted,
+                all=len(e.sheets),
+                trim=e.trim,
+            ),
+        }.get(e.method, Msg("the mean of {count} sheets", count=counted))
+        out.append(Msg("  score {score}: {kind}", score=show(e.mine.score), kind=kind))
+        out.append(
+            Msg(
+                "  rank {rank} of {count}: {category} (places: {places})",
+                rank=e.mine.rank,
+                count=e.ranked,
+                category=e.program.category_words(e.mine.category),
+                places=places_words(e.program, e.places),
+            )
+        )
+        b = e.boundary
+        if b is not None:
+            words = {
+                "edge": b.edge,
+                "above": e.program.category_words(b.above),
+                "below": e.program.category_words(b.below),
+                "across": b.across,
+                "name": b.across_name,
+                "score": show(b.across_score),
+                "margin": show(b.margin),
+            }
+            if e.mine.rank <= b.edge:
+                line = Msg(
+                    "  nearest boundary: after place {edge} ({above} | {below}); project {across} 《{name}》,"
+                    " first below it, has {score}, {margin} less",
+                    **words,
+                )
+            else:
+                line = Msg(
+                    "  nearest boundary: after place {edge} ({above} | {below}); project {across} 《{name}》,"
+                    " last above it, has {score}, {margin} more",
+                    **words,
+                )
+            out.append(line)
+        if e.tied_with:
+            order = (
+                Msg("ordered by the lead's tie order")
+                if e.by_lead
+                else Msg("ordered by project id: the tie crosses no place boundary")
+            )
+            tied = Msg(
+                "  tied at {score} with projects {ids}: {order}",
+                score=show(e.mine.score),
+                ids=Joined(e.tied_with, ", "),
+                order=order,
+            )
+            out.append(tied)
+    if e.version is None:
+        out.append(Msg("  no list version yet"))
+    elif e.entry is None:
+        out.append(Msg("  list version {number}: not on it", number=e.version.number))
+    else:
+        same = e.mine is not None and (e.entry.rank, e.entry.category, e.entry.score) == (
+            e.mine.rank,
+            e.mine.category,
+            show(e.mine.score),
+        )
+        line = Msg(
+            "  list version {number} ({status}): rank {rank}, {category}, {score}; {now}",
+            number=e.version.number,
+            status=status_words(str(e.version.status)),
+            rank=e.entry.rank,
+            category=e.program.category_words(e.entry.category),
+            score=e.entry.score,
+            now=Msg("as the sheets stand now") if same else Msg("the sheets have changed since"),
+        )
+        out.append(line)
+    return out
+
+
+__all__ = ["CategoryMove", "Explanation", "RankReads", "WhatIf", "explanation_lines", "places_words"]

@@ -4,7 +4,7 @@ and the ranking the sheets add up to."""
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
@@ -30,6 +30,10 @@ class AnalysisData:
     program: Program
     analysis: ScoreAnalysis
     projects: Mapping[int, tuple[str, str]]  # id -> (city, project name), of the projects with sheets
+    totals_by_rater: Mapping[str, list[int]] = field(default_factory=dict)  # each rater's sheet totals
+    spread: Mapping[int, tuple[int, int]] = field(default_factory=dict)  # project -> its lowest, highest total
+    ranked: list[Any] = field(default_factory=list)  # the ranking's head: the places and ten more (Ranked)
+    places: list[tuple[str, int]] = field(default_factory=list)  # the cycle's categories and places
 
 
 class ScoringActions(ProjectActions):
@@ -70,12 +74,17 @@ class ScoringActions(ProjectActions):
             points: list[SheetPoint] = []
             homes: dict[int, str] = {}
             projects: dict[int, tuple[str, str]] = {}
+            by_rater: dict[str, list[int]] = {}
+            spread: dict[int, tuple[int, int]] = {}
             for row in matrix(tx, cycle, program, states):
                 if not row.sheets:
                     continue
                 homes[row.id] = row.city
                 projects[row.id] = (row.city, row.project_name)
+                totals = [cells[-1] for cells in row.sheets.values()]
+                spread[row.id] = (min(totals), max(totals))
                 for rater, cells in row.sheets.items():
+                    by_rater.setdefault(rater, []).append(cells[-1])
                     scores = cells[:-1]
                     points.append(
                         SheetPoint(
@@ -86,9 +95,13 @@ class ScoringActions(ProjectActions):
                             () if None in scores else scores,
                         )
                     )
+            places = _places(program, cycle)
+            latest = tx.latest_list(cycle.id, entries=False)
+            _, ranked, _, _ = self._ranking(act, latest.tie_order if latest is not None else (), names=False)
+            head = ranked[: sum(n for _, n in places) + 10]
         raters = sorted({p.rater for p in points}) if by_scorer else [p.id for p in program.parties]
         found = analyze(points, homes, [c.id for c in program.criteria], program.analysis, raters)
-        return AnalysisData(cycle, program, found, projects)
+        return AnalysisData(cycle, program, found, projects, by_rater, spread, head, places)
 
     def _ranking(
         self,
