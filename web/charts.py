@@ -56,8 +56,47 @@ def _svg(fig: Any, title: str) -> str:
     plt.close(fig)
     text = out.getvalue()
     text = text[text.index("<svg") :]
-    text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', r'<svg\1 class="chart" role="img"', text, count=1)
+    # the console's Content-Security-Policy refuses inline styles (a style attribute, a <style>
+    # element): each style becomes the presentation attributes it holds, which the policy leaves
+    # alone, and the sheet's one rule goes on the root, where its children inherit it
+    text = re.sub(r"\s*<style[^>]*>.*?</style>", "", text, flags=re.S)
+    text = _STYLE.sub(_attributes, text)
+    root = r'<svg\1 class="chart" role="img" stroke-linejoin="round" stroke-linecap="butt"'
+    text = re.sub(r'<svg([^>]*?) width="[^"]*" height="[^"]*"', root, text, count=1)
     return text.replace(">", f"><title>{_escape(title)}</title>", 1)
+
+
+_STYLE = re.compile(r'style="([^"]*)"')
+# what matplotlib's SVG styles: each a presentation attribute of SVG
+_PRESENTATION = {
+    "fill",
+    "fill-opacity",
+    "font-family",
+    "font-size",
+    "font-style",
+    "font-weight",
+    "opacity",
+    "stroke",
+    "stroke-dasharray",
+    "stroke-dashoffset",
+    "stroke-linecap",
+    "stroke-linejoin",
+    "stroke-miterlimit",
+    "stroke-opacity",
+    "stroke-width",
+    "text-anchor",
+}
+
+
+def _attributes(found: re.Match[str]) -> str:
+    """A style attribute's declarations as presentation attributes (one SVG has no other kind)."""
+    out = []
+    for declaration in found.group(1).split(";"):
+        name, _, value = declaration.partition(":")
+        name, value = name.strip(), value.strip()
+        if name in _PRESENTATION and value:
+            out.append(f'{name}="{value}"')
+    return " ".join(out)
 
 
 def _escape(text: str) -> str:

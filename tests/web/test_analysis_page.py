@@ -31,6 +31,8 @@ def test_the_lead_reads_the_analysis_with_its_charts(web) -> None:
     for chart in ("chart-offsets", "chart-distributions", "chart-ranking"):
         figure = zh.split(f'id="{chart}"')[1].split("</figure>")[0]
         assert "<svg" in figure and 'role="img"' in figure and "<title>" in figure
+        # (the console's Content-Security-Policy refuses inline styles: a chart holds none)
+        assert "style=" not in figure and "<style" not in figure and 'fill="#ffffff"' in figure
     offsets = zh.split('id="chart-offsets"')[1].split("</figure>")[0]
     assert "合肥市" in re.sub(r"<[^>]+>", " ", offsets)  # (the cities' names are text in the SVG)
     client.headers["accept-language"] = "en"
