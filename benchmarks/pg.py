@@ -70,6 +70,22 @@ def server_version() -> str:
     return str(row[0]) if row else "?"
 
 
+def server_settings() -> dict[str, str]:
+    """The cluster's settings that decide how often it checkpoints, as it shows them."""
+    names = ("shared_buffers", "max_wal_size", "checkpoint_timeout")
+    with _admin() as con:
+        return {name: str(con.execute(f"SHOW {name}").fetchone()[0]) for name in names}
+
+
+def server_activity() -> dict[str, int]:
+    """The cluster's WAL written (bytes) and checkpoints taken so far: read before and after a
+    run, their difference is the run's (the statistics are the whole cluster's)."""
+    with _admin() as con:
+        wal = con.execute("SELECT wal_bytes FROM pg_stat_wal").fetchone()
+        done = con.execute("SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter").fetchone()
+    return {"wal": int(wal[0]) if wal else 0, "checkpoints": int(done[0]) if done else 0}
+
+
 @contextmanager
 def throwaway() -> Iterator[str]:
     """A new empty database of the cluster (its SQLAlchemy URL), dropped afterwards whatever

@@ -11,7 +11,7 @@ from contextlib import ExitStack
 from pathlib import Path
 
 from benchmarks.budgets import LONG, TARGET
-from benchmarks.pg import PG_ENV, maintenance_url, server_version, throwaway, unavailable
+from benchmarks.pg import PG_ENV, maintenance_url, server_settings, server_version, throwaway, unavailable
 from benchmarks.runs import child
 
 DBS_ENV = "EVALFLOW_BENCH_PG_DBS"  # the child's databases (URLs, comma-separated), made by the parent
@@ -34,7 +34,14 @@ def run_postgresql(args: argparse.Namespace, sizes: list[int], work: Path, figur
     print(
         f"PostgreSQL {server_version()} ({shown}, {PG_ENV}): each run on throwaway databases"
         f" evalflow_bench_{os.getpid()}_<n>, dropped after; the floor is the same rows written with COPY,"
-        " one transaction per stage\n",
+        " one transaction per stage",
+        flush=True,
+    )
+    settings = server_settings()
+    print(
+        "the cluster's settings that decide its checkpoints: "
+        + ", ".join(f"{name} {value}" for name, value in settings.items())
+        + "\n",
         flush=True,
     )
     rows = []
@@ -51,7 +58,7 @@ def run_postgresql(args: argparse.Namespace, sizes: list[int], work: Path, figur
             runs.append(r)
         r = sorted(runs, key=lambda x: x["total"])[len(runs) // 2]
         total, floor, stages = r["total"], r["floor"], r["stages"]
-        rows.append((n, total, floor))
+        rows.append((n, total, floor, r.get("checkpoints", 0)))
         print(f"N = {n:,} on PostgreSQL: engine {total:.2f} s, COPY floor {floor:.2f} s, ratio {total / floor:.1f}×")
         if r["many"]:
             print(f"    executemany floor {r['many']:.2f} s, ratio {total / r['many']:.1f}×")
@@ -74,14 +81,26 @@ def run_postgresql(args: argparse.Namespace, sizes: list[int], work: Path, figur
             f"    transitions/s {transitions / total:,.0f}; score rows/s {r['sheets'] / stages['4 score']:,.0f};"
             f" the engine beyond the floor: {(total - floor) / transitions * 1e6:.1f} µs per transition"
         )
-        print(f"    peak resident memory of this size's process {max(x['rss'] for x in runs) / 2**20:.0f} MiB\n")
+        print(f"    peak resident memory of this size's process {max(x['rss'] for x in runs) / 2**20:.0f} MiB")
+        if "wal" in r:
+            print(
+                f"    the cluster during the engine's run: {r['wal'] / 2**20:,.1f} MiB of WAL,"
+                f" {r['checkpoints']} checkpoints\n"
+            )
+        else:
+            print()
         if n == TARGET:
             figures["pg_ratio"] = total / floor
-    for (n1, t1, f1), (n2, t2, f2) in zip(rows, rows[1:], strict=False):
+    for (n1, t1, f1, c1), (n2, t2, f2, c2) in zip(rows, rows[1:], strict=False):
         print(
             f"growth {n1:,} → {n2:,} on PostgreSQL: ×{t2 / t1:.1f} for ×{n2 / n1:.0f} projects"
             f" (the COPY floor's ×{f2 / f1:.1f})"
         )
+        if c2 and not c1:  # (the larger run alone paid for checkpoints: the growth holds them)
+            print(
+                f"  the {n2:,} run checkpointed {c2} times and the {n1:,} run never: the growth includes"
+                f" the cluster's checkpoints (max_wal_size {settings['max_wal_size']}; benchmarks/RESULTS.md)"
+            )
         if (n1, n2) == (TARGET, LONG):
             figures["pg_growth"] = t2 / t1
     if len(rows) > 1:

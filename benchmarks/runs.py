@@ -49,12 +49,15 @@ def pg_one_size(n: int, work: Path, urls: list[str]) -> dict:
     """One size on PostgreSQL, in a process of its own: the engine on the first of ``urls``
     (empty databases the parent made, benchmarks/pg.py), then the floor of the same rows by COPY
     on the second, and by executemany on the third (if given)."""
+    from benchmarks.pg import server_activity
     from benchmarks.pg_floor import PgRows
     from workflow.program import ProgramRegistry
 
     cities = list(ProgramRegistry().get(PROGRAM).parties)
     apps = Applications(n, cities)
-    stages, transitions, sheets, _ = engine_run(n, work, apps, url=urls[0])
+    before = server_activity()
+    stages, transitions, sheets, _ = engine_run(n, work, apps, url=urls[0])  # (its connections closed)
+    after = server_activity()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
     gc.collect()
     floor, floor_stages = same_rows_run(n, work, apps, PgRows(urls[1], copy=True))
@@ -71,6 +74,10 @@ def pg_one_size(n: int, work: Path, urls: list[str]) -> dict:
         "transitions": transitions,
         "sheets": sheets,
         "rss": rss,
+        # what the cluster did during the engine's run: a run that writes past max_wal_size
+        # checkpoints, and pays for the pages it writes whole after each checkpoint
+        "wal": after["wal"] - before["wal"],
+        "checkpoints": after["checkpoints"] - before["checkpoints"],
     }
 
 

@@ -117,6 +117,10 @@ def test_the_benchmark_runs_on_postgresql_against_its_copy_floor() -> None:
     assert any(x.strip().startswith("executemany floor") for x in lines)
     score = next(x.split() for x in lines if x.strip().startswith("4 score"))
     assert float(score[2]) > 0 and float(score[4]) > 0 and score[6].endswith("×"), score
+    # what decides the cluster's checkpoints, and what it wrote during the engine's run
+    assert any(x.startswith("the cluster's settings that decide its checkpoints: shared_buffers ") for x in lines)
+    during = next(x for x in lines if x.strip().startswith("the cluster during the engine's run: "))
+    assert float(during.split(": ")[1].split(" MiB")[0].replace(",", "")) > 0 and during.endswith(" checkpoints")
     import psycopg
 
     with psycopg.connect(base.replace("+psycopg", "")) as con:
