@@ -152,7 +152,7 @@ def scores_analyze(cycle_id: str | None) -> None:
     """Each city's leniency and home bias, the cities' agreement and the outlier sheets, before
     the list is proposed (lead; nothing is changed or blocked)."""
     data = cfg().engine().score_analysis(cfg().user, cycle_id)
-    out(_analysis_data(data), lambda: _print_analysis(data))
+    out(data.as_data(), lambda: _print_analysis(data))
 
 
 def _signed(value: float) -> str:
@@ -165,55 +165,6 @@ def _interval_words(x: Any) -> Msg:
 
 def _ends(x: Any) -> Msg:
     return Msg("{low} to {high}", low=_signed(x.low), high=_signed(x.high))
-
-
-def _analysis_data(data: Any) -> dict[str, Any]:
-    """The findings as --json gives them."""
-    a = data.analysis
-
-    def interval(x: Any) -> dict[str, Any] | None:
-        if x is None:
-            return None
-        return {"estimate": x.estimate, "low": x.low, "high": x.high, "sheets": x.sheets, "flagged": x.flagged}
-
-    return {
-        "cycle": data.cycle.id,
-        "sheets": a.sheets,
-        "projects": a.projects,
-        "complete": a.complete,
-        "settings": {
-            "confidence": a.settings.confidence,
-            "each_interval": a.level,
-            "least_offset": a.settings.least_offset,
-            "outlier_z": a.settings.outlier_z,
-        },
-        "raters": [
-            {
-                "rater": r.rater,
-                "party": r.party,
-                "sheets": r.sheets,
-                "leniency": interval(r.leniency),
-                "home_bias": interval(r.home_bias),
-                "flagged": r.flagged,
-            }
-            for r in a.raters
-        ],
-        "agreement": [
-            {"criterion": g.criterion, "w": g.w, "chi2": g.chi2, "df": g.df, "p": g.p, "projects": g.projects}
-            for g in a.agreement
-        ],
-        "outliers": [
-            {
-                "project": o.project_id,
-                "project_name": data.projects.get(o.project_id, ("", ""))[1],
-                "rater": o.rater,
-                "total": o.total,
-                "others_median": o.others_median,
-                "z": o.z,
-            }
-            for o in a.outliers
-        ],
-    }
 
 
 def _print_analysis(data: Any) -> None:

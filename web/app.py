@@ -38,6 +38,7 @@ from web import (
     api_listpage,
     api_plist,
     api_portal,
+    api_scores,
     api_uploads,
     attachments,
     docs_page,
@@ -162,6 +163,7 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.include_router(api_listpage.router)
     app.include_router(api_plist.router)
     app.include_router(api_uploads.router)
+    app.include_router(api_scores.router)
     app.include_router(project_list.router)  # (before pages: /projects/export is not a project)
     app.include_router(pages.router)
     app.include_router(api_files.router)

@@ -382,8 +382,11 @@ PLACES: dict[tuple[str, str], Place] = {
         "project", "/projects/{first}/attachments/{attachment}/remove", {}, wrong=(S,)
     ),
     ("GET", "/projects/{project_id}/export"): _p("project", "/projects/{first}/export", wrong=(S,)),
-    # ---- web/analysis_page.py: the lead's analysis of every city's sheets
+    # ---- web/analysis_page.py, web/api_scores.py: the lead's analysis of every city's sheets
     ("GET", "/scores/analysis"): _p("lead", "/scores/analysis"),
+    ("GET", "/api/cycles/{cycle_id}/scores/analysis"): _p("lead", "/api/cycles/{cycle}/scores/analysis"),
+    ("GET", "/api/projects/{project_id}/rank"): _p("lead", "/api/projects/{first}/rank"),
+    ("GET", "/api/cycles/{cycle_id}/list/what-if"): _p("lead", "/api/cycles/{cycle}/list/what-if"),
     # ---- web/queue.py
     ("GET", "/queue"): _p("city", "/queue?city=hefei", wrong=(A,)),
     # the next project of the caller's own queue (no city is named)

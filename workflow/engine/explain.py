@@ -70,6 +70,49 @@ class Explanation:
     version: ListVersion | None = None  # the newest list version, its head
     entry: ListEntry | None = None  # the project's entry on it
 
+    def as_data(self) -> dict[str, Any]:
+        """The explanation as JSON gives it (the API)."""
+        b, mine = self.boundary, self.mine
+        return {
+            "project": self.project_id,
+            "cycle": self.cycle.id,
+            "city": self.city,
+            "project_name": self.project_name,
+            "method": self.method,
+            "trim": self.trim,
+            "own_party": self.own_party,
+            "sheets": [
+                {"rater": x.rater, "city": x.city, "total": x.total, "left_out": x.left_out} for x in self.sheets
+            ],
+            "score": show(mine.score) if mine else None,
+            "rank": mine.rank if mine else None,
+            "category": mine.category if mine else None,
+            "ranked": self.ranked,
+            "places": dict(self.places),
+            "boundary": None
+            if b is None
+            else {
+                "after_place": b.edge,
+                "above": b.above,
+                "below": b.below,
+                "across": b.across,
+                "across_name": b.across_name,
+                "across_score": show(b.across_score),
+                "margin": show(b.margin),
+            },
+            "tied_with": self.tied_with,
+            "tie_ordered_by": ("lead" if self.by_lead else "project id") if self.tied_with else None,
+            "list_version": None
+            if self.version is None
+            else {
+                "number": self.version.number,
+                "status": str(self.version.status),
+                "entry": None
+                if self.entry is None
+                else {"rank": self.entry.rank, "category": self.entry.category, "score": self.entry.score},
+            },
+        }
+
 
 @dataclass(frozen=True)
 class CategoryMove:
@@ -92,6 +135,29 @@ class WhatIf:
     moves: list[CategoryMove]
     ties: list[Msg]  # boundary ties the other places would leave to settle
     ranked: int
+
+    def as_data(self) -> dict[str, Any]:
+        """The what-if as JSON gives it (the API): nothing of it is saved."""
+        return {
+            "cycle": self.cycle.id,
+            "places_now": dict(self.places_now),
+            "places_then": dict(self.places_then),
+            "ranked": self.ranked,
+            "moves": [
+                {
+                    "project": m.project_id,
+                    "city": m.city,
+                    "unit_name": m.unit_name,
+                    "project_name": m.project_name,
+                    "rank": m.rank,
+                    "score": show(m.score),
+                    "before": m.before,
+                    "after": m.after,
+                }
+                for m in self.moves
+            ],
+            "ties": [str(t) for t in self.ties],
+        }
 
 
 class RankReads(ScoringActions):

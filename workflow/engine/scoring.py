@@ -3,6 +3,7 @@ and the ranking the sheets add up to."""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -34,6 +35,61 @@ class AnalysisData:
     spread: Mapping[int, tuple[int, int]] = field(default_factory=dict)  # project -> its lowest, highest total
     ranked: list[Any] = field(default_factory=list)  # the ranking's head: the places and ten more (Ranked)
     places: list[tuple[str, int]] = field(default_factory=list)  # the cycle's categories and places
+
+    def as_data(self) -> dict[str, Any]:
+        """The findings as JSON gives them (`scores analyze --json`, the API)."""
+        data, a = self, self.analysis
+
+        def interval(x: Any) -> dict[str, Any] | None:
+            if x is None:
+                return None
+            return {"estimate": x.estimate, "low": x.low, "high": x.high, "sheets": x.sheets, "flagged": x.flagged}
+
+        return {
+            "cycle": data.cycle.id,
+            "sheets": a.sheets,
+            "projects": a.projects,
+            "complete": a.complete,
+            "settings": {
+                "confidence": a.settings.confidence,
+                "each_interval": a.level,
+                "least_offset": a.settings.least_offset,
+                "outlier_z": a.settings.outlier_z,
+            },
+            "raters": [
+                {
+                    "rater": r.rater,
+                    "party": r.party,
+                    "sheets": r.sheets,
+                    "leniency": interval(r.leniency),
+                    "home_bias": interval(r.home_bias),
+                    "flagged": r.flagged,
+                }
+                for r in a.raters
+            ],
+            "agreement": [
+                {
+                    "criterion": g.criterion,
+                    "w": _number(g.w),
+                    "chi2": _number(g.chi2),
+                    "df": g.df,
+                    "p": _number(g.p),
+                    "projects": g.projects,
+                }
+                for g in a.agreement
+            ],
+            "outliers": [
+                {
+                    "project": o.project_id,
+                    "project_name": data.projects.get(o.project_id, ("", ""))[1],
+                    "rater": o.rater,
+                    "total": o.total,
+                    "others_median": o.others_median,
+                    "z": o.z,
+                }
+                for o in a.outliers
+            ],
+        }
 
 
 class ScoringActions(ProjectActions):
@@ -164,3 +220,8 @@ def _places(program: Program, cycle: Cycle, given: Mapping[str, int] | None = No
     the program's."""
     chosen = {**cycle.config.places, **(given or {})}
     return [(c.id, int(chosen.get(c.id, c.places))) for c in program.categories]
+
+
+def _number(value: float) -> float | None:
+    """A figure as JSON holds it: none where it is not a number (every rater alike: no W)."""
+    return None if math.isnan(value) else value
