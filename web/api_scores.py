@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from web.api import ERRORS, Eng, Me
+from web.ids import Id
 
 router = APIRouter(prefix="/api", tags=["scores"], responses=ERRORS)
 
@@ -22,7 +23,7 @@ def score_analysis(cycle_id: str, user: Me, engine: Eng) -> dict[str, Any]:
 
 
 @router.get("/projects/{project_id}/rank", summary="Why a project holds its rank (the lead)")
-def rank_explained(project_id: int, user: Me, engine: Eng) -> dict[str, Any]:
+def rank_explained(project_id: Id, user: Me, engine: Eng) -> dict[str, Any]:
     return engine.explain_rank(user.name, project_id).as_data()
 
 

@@ -301,6 +301,15 @@ def _files(s: Staged, pid: int) -> int:
 
 ENDPOINTS.update(
     {
+        # why a project holds its rank is the lead's: every other role is refused alike, its own
+        # city's project or another's (whether the project exists or not: see explain_rank)
+        "rank": Endpoint(
+            "recommendation",
+            _demo,
+            lambda s: ("GET", f"/api/projects/{_demo(s)}/rank", None),
+            {"city-admin": 403, "scorer": 403, "applicant": 403},
+            403,
+        ),
         "list-attachments": Endpoint(
             "collection", _first, lambda s: ("GET", f"/api/projects/{_first(s)}/attachments", None), READ, 404
         ),

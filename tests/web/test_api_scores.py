@@ -31,4 +31,8 @@ def test_the_lead_reads_the_analysis_a_rank_and_a_what_if(web) -> None:
     assert bad.status_code == 400 and "'gold' is not a list category of g60-deep-integration" in bad.text
     refused = city.get(f"/api/cycles/{CYCLE}/scores/analysis")
     assert refused.status_code == 403 and "the lead reads it" in refused.text
+    # a rank is refused alike whether the project exists or not: no id is told apart
+    there, absent = city.get(f"/api/projects/{first}/rank"), city.get("/api/projects/999999/rank")
+    assert there.status_code == absent.status_code == 403
+    assert there.text.replace(str(first), "N") == absent.text.replace("999999", "N")
     assert snapshot(w.s.store) == before

@@ -24,6 +24,7 @@ from workflow.ranking import Ranked, show
 from workflow.records import Cycle, ListEntry, ListVersion
 
 TRIMMED_HIGH, TRIMMED_LOW, OWN_EXCLUDED = "trimmed_high", "trimmed_low", "own_excluded"
+_LEADS = Msg("the workings of the ranking show every city's sheets; the lead reads them")
 
 
 @dataclass(frozen=True)
@@ -165,19 +166,17 @@ class RankReads(ScoringActions):
 
     def _ranks_for_lead(self, act: Any, verb: Msg) -> None:
         if act.user.role != "lead":
-            raise NotPermitted(
-                verb,
-                Msg("cycle {id}", id=act.cycle.id),
-                Msg("the workings of the ranking show every city's sheets; the lead reads them"),
-            )
+            raise NotPermitted(verb, Msg("cycle {id}", id=act.cycle.id), _LEADS)
 
     def explain_rank(self, acting: str | None, project_id: int) -> Explanation:
         """Why ``project_id`` holds its rank, from the current sheets and the cycle's places (the
         newest list version's tie order settling ties, as it did)."""
         with self.store.transaction(write=False) as tx:
+            # (the role first: anyone else is refused alike whether the project exists or not)
+            if self._user(tx, acting).role != "lead":
+                raise NotPermitted(Msg("explain the rank of"), Msg("project {id}", id=project_id), _LEADS)
             project = self._project(tx, project_id)
         with self._acting(acting, project.cycle_id, write=False) as act:
-            self._ranks_for_lead(act, Msg("explain the rank of project {id} in", id=project_id))
             tx, program, cycle = act.tx, act.program, act.cycle
             method = program.list_settings.get("aggregate", "mean")
             trim = int(program.list_settings.get("trim", 0)) if method == "trimmed_mean" else 0
