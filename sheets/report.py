@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple, TypeVar
 
+from sheets import report_analysis
 from sheets.files import csv_field, write_csv
 from sheets.xlsx_stream import write_xlsx_stream
 from workflow.program import Program
@@ -130,8 +131,9 @@ class Table:
     runs: Iterable[MatrixRow] | None = None
 
 
-def build(data: Any, lang: str = "zh") -> list[Table]:
-    """The four tables of a report from the engine's ReportData."""
+def build(data: Any, lang: str = "zh", analysis: bool = False) -> list[Table]:
+    """The four tables of a report from the engine's ReportData (``analysis``: and a fifth, the
+    score analysis, gathered as the matrix is written: sheets/report_analysis.py)."""
     t = T[lang]
     program = data.program
     party_name = {p.id: (p.name if lang == "zh" else p.id) for p in program.parties}
@@ -179,12 +181,17 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
     header.append(t["sum"] if method == "sum" else t["mean"])
     if method == "trimmed_mean":
         header.append(t["trimmed"])
-    runs = _matrix(data, sheet_columns, party_name)
+    gather = report_analysis.Gather([key for key, _ in sheet_columns], len(criteria)) if analysis else None
+    runs = _matrix(data, sheet_columns, party_name, gather)
     tables.append(Table("matrix", t["matrix"], header, _flat(runs), runs))
+    last: list[Table] = []  # (the analysis is read last: after the matrix, whose pass gathers it)
+    if gather is not None:
+        title = report_analysis.WORDS[lang]["title"]
+        last.append(Table("analysis", title, report_analysis.header(lang), report_analysis.rows(data, gather, lang)))
 
     if not municipal_results(program):
         tables.append(_status_table(data, party_name, t))  # a program without municipal results
-        return tables
+        return tables + last
     count = data.by_city_state
     cities = []
     sums = [0] * 8
@@ -284,11 +291,17 @@ def build(data: Any, lang: str = "zh") -> list[Table]:
             funding,
         )
     )
-    return tables
+    return tables + last
 
 
-def _matrix(data: Any, sheet_columns: Sequence[tuple[str, str]], party_name: Mapping[str, str]) -> Iterator[MatrixRow]:
-    """The score matrix's rows, one project at a time as the report's read gives them."""
+def _matrix(
+    data: Any,
+    sheet_columns: Sequence[tuple[str, str]],
+    party_name: Mapping[str, str],
+    gather: report_analysis.Gather | None = None,
+) -> Iterator[MatrixRow]:
+    """The score matrix's rows, one project at a time as the report's read gives them (each
+    project's sheets also to ``gather``, for the analysis)."""
     program = data.program
     method = program.list_settings.get("aggregate", "mean")
     trim = int(program.list_settings.get("trim", 0))
@@ -303,6 +316,8 @@ def _matrix(data: Any, sheet_columns: Sequence[tuple[str, str]], party_name: Map
         head = [project.id, project.project_name, party_name.get(project.city, project.city)]
         # (a sheet's cells: its scores in the criteria's order, then its total)
         cells = [sheets.get(key, empty) for key in keys]
+        if gather is not None and sheets:
+            gather.add(project.id, project.project_name, project.city, cells)
         totals = [s[-1] for s in sheets.values()]
         tail: list[Any] = [None]
         if totals:
@@ -370,7 +385,7 @@ def write(data: Any, fmt: str, lang: str, out: Path, progress: Callable[[int], N
     read; returns the files written. ``progress`` is told the matrix's projects written so far."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown format {fmt!r}")
-    tables = build(data, lang)
+    tables = build(data, lang, analysis=fmt == "xlsx")  # (the analysis: a sheet of the workbook)
     if progress is not None:
         matrix = tables[1]
         matrix.runs = _counted(matrix.runs or (), progress)

@@ -136,7 +136,6 @@ def analyze(
     of each project. ``raters``: in the order they are shown (by default as first seen)."""
     import numpy as np
 
-    settings = settings or AnalysisSettings()
     order = list(dict.fromkeys([*raters, *(s.rater for s in sheets)]))
     col = {r: i for i, r in enumerate(order)}
     projects = sorted({s.project_id for s in sheets})
@@ -150,6 +149,30 @@ def analyze(
             scores[:, row[s.project_id], col[s.rater]] = s.scores
     own = np.array([[homes.get(p) == party_of.get(r) for r in order] for p in projects], dtype=bool)
     own = own.reshape(len(projects), len(order))
+    return analyze_arrays(totals, scores, own, order, party_of, projects, criteria, settings)
+
+
+def analyze_arrays(
+    totals: Any,
+    scores: Any,
+    own: Any,
+    order: Sequence[str],
+    party_of: Mapping[str, str],
+    projects: Sequence[int],
+    criteria: Sequence[str] = (),
+    settings: AnalysisSettings | None = None,
+) -> ScoreAnalysis:
+    """:func:`analyze` of arrays made already (a report gathers them as it writes the matrix):
+    ``totals`` projects × raters (NaN: no sheet), ``scores`` criteria × projects × raters,
+    ``own`` whether each project is the rater's party's own; ``party_of`` the raters' parties
+    (a rater without one has sheets but no party: no home bias)."""
+    import numpy as np
+
+    settings = settings or AnalysisSettings()
+    has = ~np.isnan(totals)
+    kept = has.any(axis=1)  # (projects without any sheet say nothing)
+    totals, scores, own = totals[kept], scores[:, kept], own[kept]
+    projects = [p for p, k in zip(projects, kept, strict=True) if k]
     k = max(1, sum(1 for r in order if r in party_of))
     level = 1 - (1 - settings.confidence) / k
     offsets = _offsets(totals)
@@ -163,6 +186,7 @@ def analyze(
         findings.append(
             RaterFinding(name, party_of.get(name, ""), int((~np.isnan(totals[:, r])).sum()), leniency, bias)
         )
+    sheets = int((~np.isnan(totals)).sum())
     complete = ~np.isnan(totals).any(axis=1) if order else np.zeros(len(projects), dtype=bool)
     agreement = []
     if complete.sum() >= 2 and len(order) >= 2:
@@ -176,7 +200,7 @@ def analyze(
         findings,
         agreement,
         _outliers(totals, projects, order, settings.outlier_z),
-        sheets=len(sheets),
+        sheets=sheets,
         projects=len(projects),
         complete=int(complete.sum()),
         level=level,

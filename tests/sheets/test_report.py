@@ -106,7 +106,8 @@ def text(v: Any) -> str:
 
 def read_xlsx(path: Path, lang: str) -> Tables:
     wb = openpyxl.load_workbook(path)
-    assert wb.sheetnames == [TITLES[lang][k] for k in KEYS]
+    analysis = {"zh": "评分分析", "en": "score analysis"}[lang]  # (the workbook's fifth: test_report_analysis.py)
+    assert wb.sheetnames == [TITLES[lang][k] for k in KEYS] + [analysis]
     out: Tables = {}
     for key in KEYS:
         rows = [[c.value for c in r] for r in wb[TITLES[lang][key]].iter_rows()]

@@ -125,7 +125,7 @@ def test_xlsx_keeps_its_look(at_stage, tmp_path: Path) -> None:
     with s.engine.report(LEAD) as data:
         sheets.report.write(data, "xlsx", "zh", out)
     wb = openpyxl.load_workbook(out)
-    assert wb.sheetnames == ["正式名单", "评分矩阵", "城市统计", "市级资金"]
+    assert wb.sheetnames == ["正式名单", "评分矩阵", "城市统计", "市级资金", "评分分析"]
     for ws in wb.worksheets:
         assert ws.freeze_panes == "A2"
         assert all(c.font.b for c in ws[1]) and not any(c.font.b for c in ws[2])
@@ -153,8 +153,8 @@ def test_a_report_stopped_half_way_leaves_the_one_before_whole(
     before = {f: f.read_bytes() for f in files}
     real = sheets.report.build
 
-    def stopped(data, lang):
-        tables = real(data, lang)
+    def stopped(data, lang, analysis=False):
+        tables = real(data, lang, analysis)
         matrix = tables[1].runs  # (the matrix's rows, flat or in runs as each format reads them)
 
         def runs():

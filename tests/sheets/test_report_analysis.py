@@ -1,0 +1,57 @@
+"""The report's sheet of the score analysis (XLSX): on the prebuilt joint-scoring cycle with a
+planted home bias (hefei +6 on its own five projects), the sheet says what `scores analyze`
+says — hefei's home bias flagged, its figures, W, the outlier sheets — in Chinese and in English;
+CSV and Markdown reports are as they were (their 5-second target at 100,000 projects)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import openpyxl
+
+from tests.cli.test_full_cycle import Cli
+from tests.conftest import LEAD
+from tests.workflow.checkpoints import at_stage, stage_templates  # noqa: F401  (fixtures)
+from tests.workflow.test_score_analysis import score_all
+
+NOW = "2027-05-13T10:00"
+
+
+def test_the_workbook_holds_the_analysis_as_scores_analyze_says_it(at_stage, tmp_path: Path) -> None:  # noqa: F811
+    s = at_stage("joint_scoring")
+    score_all(s, seed=26, home_bias={"hefei": 6})
+    found = s.engine.score_analysis(LEAD).analysis
+    hefei = next(r for r in found.raters if r.rater == "hefei")
+    path = s.store.sqlite_path()
+    s.store.dispose()
+    cli = Cli(path)
+    for lang, title, name, yes in (("zh", "评分分析", "合肥市", "是"), ("en", "score analysis", "hefei", "yes")):
+        out = tmp_path / f"{lang}.xlsx"
+        cli(LEAD, NOW, "report", "--lang", lang, "--out", str(out))
+        book = openpyxl.load_workbook(out)
+        assert book.sheetnames[-1] == title
+        rows = [list(r) for r in book[title].iter_rows(values_only=True)]
+        cities = {r[0]: r for r in rows[1:10]}
+        assert len(cities) == 9
+        row = cities[name]
+        assert row[1] == 45 and row[6] == round(hefei.home_bias.estimate, 2)
+        assert (row[7], row[8], row[9], row[10]) == (
+            round(hefei.home_bias.low, 2),
+            round(hefei.home_bias.high, 2),
+            5,
+            yes,
+        )
+        assert [r[0] for r in rows[1:10] if r[10] == yes or r[5] == yes] == [name]  # (no other flagged)
+        w = next(r for r in rows if r[0] in ("总分", "total"))
+        assert w[1] == round(found.agreement[0].w, 4) and w[3] == 45
+        outliers = rows[[i for i, r in enumerate(rows) if r[0] and str(r[0]).startswith(("异常", "outlier"))][0] + 2 :]
+        assert len([r for r in outliers if r[0]]) == len(found.outliers)
+        assert {round(r[5], 2) for r in outliers if r[0]} == {round(o.z, 2) for o in found.outliers}
+    # the text formats keep their four tables
+    cli(LEAD, NOW, "report", "--format", "csv", "--out", str(tmp_path / "csv"))
+    assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [
+        "cities.csv",
+        "funding.csv",
+        "list.csv",
+        "matrix.csv",
+    ]
