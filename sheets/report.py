@@ -317,7 +317,7 @@ def _matrix(
         # (a sheet's cells: its scores in the criteria's order, then its total)
         cells = [sheets.get(key, empty) for key in keys]
         if gather is not None and sheets:
-            gather.add(project.id, project.project_name, project.city, cells)
+            gather.add(project.id, project.city, cells)
         totals = [s[-1] for s in sheets.values()]
         tail: list[Any] = [None]
         if totals:

@@ -61,27 +61,46 @@ WORDS = {
 
 
 class Gather:
-    """The matrix's sheets as numbers, one project at a time as the matrix is written."""
+    """The matrix's sheets as numbers, one project at a time as the matrix is written: for each
+    column one float32 array of the sheets' cells in a row (the criteria's scores, then the
+    total; NaN for none), the projects' ids and their cities as indexes of the columns' parties."""
 
     def __init__(self, keys: Sequence[str], criteria: int):
         self.keys = list(keys)
         self.criteria = criteria
         self.ids: array[int] = array("q")
-        self.homes: list[str] = []
-        self.names: list[str] = []
-        # per column: the totals, then each criterion's scores, a value a project (NaN: none)
-        self.values = [[array("d") for _ in range(criteria + 1)] for _ in self.keys]
+        self.homes: array[int] = array("h")  # the project's city as an index of ``keys`` (-1: none)
+        self.columns = [array("f") for _ in self.keys]
+        self._index = {key: i for i, key in enumerate(self.keys)}
+        self._none = (math.nan,) * (criteria + 1)
 
-    def add(self, project_id: int, name: str, home: str, cells: Sequence[tuple[Any, ...]]) -> None:
+    def add(self, project_id: int, home: str, cells: Sequence[tuple[Any, ...]]) -> None:
         self.ids.append(project_id)
-        self.homes.append(home)
-        self.names.append(name)
-        nan = math.nan
-        for column, sheet in zip(self.values, cells, strict=True):
-            column[0].append(nan if sheet[-1] is None else sheet[-1])
-            for i in range(self.criteria):
-                value = sheet[i]
-                column[i + 1].append(nan if value is None else value)
+        self.homes.append(self._index.get(home, -1))
+        none = self._none
+        for column, sheet in zip(self.columns, cells, strict=True):
+            if sheet[-1] is None:
+                column.extend(none)
+            else:
+                try:
+                    column.extend(sheet)
+                except TypeError:  # (a criterion without its score on a sheet: NaN there)
+                    column.extend([math.nan if v is None else v for v in sheet])
+
+    def arrays(self) -> tuple[Any, Any]:
+        """(totals, projects × columns; scores, criteria × projects × columns), the gathered
+        cells released as they are copied out."""
+        import numpy as np
+
+        width = self.criteria + 1
+        views = [np.frombuffer(c, dtype=np.float32).reshape(-1, width) for c in self.columns]
+        totals = np.stack([v[:, -1] for v in views], axis=1).astype(np.float64)
+        scores = np.stack([np.stack([v[:, i] for v in views], axis=1) for i in range(self.criteria)])
+        if not self.criteria:
+            scores = np.empty((0, len(self.ids), len(self.keys)), dtype=np.float32)
+        del views
+        self.columns = []
+        return totals, scores
 
 
 def header(lang: str) -> list[str]:
@@ -115,16 +134,13 @@ def rows(data: Any, gather: Gather, lang: str) -> Iterator[list[Any]]:
     criteria = [c.id for c in program.criteria]
     if not gather.ids:
         return
-    totals = np.column_stack([np.frombuffer(col[0], dtype=float) for col in gather.values])
-    scores = np.empty((0, len(gather.ids), len(gather.keys)))
-    if criteria:
-        each = [
-            np.column_stack([np.frombuffer(c[i + 1], dtype=float) for c in gather.values]) for i in range(len(criteria))
-        ]
-        scores = np.stack(each)
+    totals, scores = gather.arrays()
     party_of = {} if per_scorer else {key: key for key in gather.keys}
-    homes = np.array(gather.homes, dtype=object)
-    own = np.column_stack([homes == party_of.get(key, None) for key in gather.keys])
+    homes = np.frombuffer(gather.homes, dtype=np.int16)
+    if per_scorer:  # (a member's party is no column: no project is a rater's own)
+        own = np.zeros(totals.shape, dtype=bool)
+    else:
+        own = homes[:, None] == np.arange(len(gather.keys))[None, :]
     a = analyze_arrays(totals, scores, own, gather.keys, party_of, list(gather.ids), criteria, program.analysis)
     s = a.settings
     for r in a.raters:
@@ -155,12 +171,12 @@ def rows(data: Any, gather: Gather, lang: str) -> Iterator[list[Any]]:
     yield []
     yield [w["outliers"]]
     yield [w["project"], w["home"], w["rater"], w["given"], w["median"], "z"]
-    index = {pid: i for i, pid in enumerate(gather.ids)}
+    named = {p.id: p for p in data.tx.projects_by_ids([o.project_id for o in a.outliers])} if a.outliers else {}
     for o in a.outliers:
-        i = index[o.project_id]
         who = o.rater if per_scorer else party_name.get(o.rater, o.rater)
-        home = party_name.get(gather.homes[i], gather.homes[i])
-        yield [f"{o.project_id} {gather.names[i]}", home, who, o.total, o.others_median, _round(o.z)]
+        project = named.get(o.project_id)
+        name, home = (project.project_name, party_name.get(project.city, project.city)) if project else ("", "")
+        yield [f"{o.project_id} {name}", home, who, o.total, o.others_median, _round(o.z)]
 
 
 def _round(value: float, digits: int = 2) -> float | str:
