@@ -10,9 +10,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from i18n import Msg, using  # noqa: E402
+from i18n import using  # noqa: E402
 from store.sql import SqlStore  # noqa: E402
-from web import charts  # noqa: E402
+from web.analysis_page import draw  # noqa: E402
 from workflow.engine import Engine  # noqa: E402
 from workflow.program import ProgramRegistry  # noqa: E402
 from workflow.program_code import demo_of  # noqa: E402
@@ -32,39 +32,8 @@ def main() -> None:
         lead = next(u.name for u in engine.users() if u.role == "lead")
         data = engine.score_analysis(lead)
         store.dispose()
-    program, a = data.program, data.analysis
-    names = {p.id: p.name for p in program.parties}
     with using("zh"):
-        unit = Msg("points").render()
-        shown = [r for r in a.raters if r.sheets]
-        pictures = {
-            "offsets": charts.offsets(
-                [(names.get(r.rater, r.rater), r.leniency, r.home_bias) for r in shown],
-                Msg("Leniency and home bias, with their intervals").render(),
-                Msg("Leniency").render(),
-                Msg("Home bias").render(),
-                unit,
-            ),
-            "distributions": charts.distributions(
-                [(names.get(r.rater, r.rater), data.totals_by_rater.get(r.rater, [])) for r in shown],
-                Msg("Sheet totals by city").render(),
-                unit,
-            ),
-        }
-        edges, edge = [], 0
-        for category, n in data.places:
-            edge += n
-            edges.append((edge, str(program.category_words(category))))
-        rows = [
-            (
-                f"{r.rank}. {data.projects[r.project_id][1][:18]}",
-                float(r.score),
-                *(float(x) for x in data.spread[r.project_id]),
-            )
-            for r in data.ranked
-        ]
-        title = Msg("The ranking's head, each score with the cities' lowest and highest").render()
-        pictures["ranking"] = charts.ranking(rows, edges, title, unit)
+        pictures = draw(data)
     for name, svg in pictures.items():
         (OUT / f"{name}.svg").write_text(svg, encoding="utf-8")
         print(OUT / f"{name}.svg")

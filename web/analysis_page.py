@@ -43,6 +43,42 @@ def _places_asked(request: Request, program: Any) -> dict[str, int] | None:
     return asked or None
 
 
+def draw(data: Any) -> dict[str, str]:
+    """The analysis's three charts as SVG, in the current language: each city's leniency and home
+    bias, the sheet totals by city, and the ranking's head with each project's spread (the page's,
+    and docs/charts.py's of the demo's cycle)."""
+    program, a = data.program, data.analysis
+    shown = [r for r in a.raters if r.sheets]
+    unit = Msg("points").render()
+    pictures: dict[str, str] = {}
+    if shown:
+        pictures["offsets"] = charts.offsets(
+            [(_rater_name(program, r.rater), r.leniency, r.home_bias) for r in shown],
+            Msg("Leniency and home bias, with their intervals").render(),
+            Msg("Leniency").render(),
+            Msg("Home bias").render(),
+            unit,
+        )
+        pictures["distributions"] = charts.distributions(
+            [(_rater_name(program, r.rater), data.totals_by_rater.get(r.rater, [])) for r in shown],
+            Msg("Sheet totals by city").render(),
+            unit,
+        )
+    if data.ranked:
+        edges, edge = [], 0
+        for category, n in data.places:
+            edge += n
+            edges.append((edge, str(program.category_words(category))))
+        rows = []
+        for r in data.ranked:
+            low, high = data.spread.get(r.project_id, (r.score, r.score))
+            name = data.projects.get(r.project_id, ("", ""))[1]
+            rows.append((f"{r.rank}. {name[:18]}", float(r.score), float(low), float(high)))
+        title = Msg("The ranking's head, each score with the cities' lowest and highest").render()
+        pictures["ranking"] = charts.ranking(rows, edges, title, unit)
+    return pictures
+
+
 @router.get("/scores/analysis", response_class=HTMLResponse)
 def analysis_page(request: Request, me: Me, cycle: str | None = None) -> Response:
     engine = engine_of(request)
@@ -54,38 +90,7 @@ def analysis_page(request: Request, me: Me, cycle: str | None = None) -> Respons
     what_if = engine.what_if(me.user.name, chosen.id, asked) if asked is not None else None
     name = lambda rater: _rater_name(program, rater)  # noqa: E731
     shown = [r for r in a.raters if r.sheets]
-    unit = Msg("points").render()
-    pictures: dict[str, str] = {}
-    if shown:
-        pictures["offsets"] = charts.offsets(
-            [(name(r.rater), r.leniency, r.home_bias) for r in shown],
-            Msg("Leniency and home bias, with their intervals").render(),
-            Msg("Leniency").render(),
-            Msg("Home bias").render(),
-            unit,
-        )
-        pictures["distributions"] = charts.distributions(
-            [(name(r.rater), data.totals_by_rater.get(r.rater, [])) for r in shown],
-            Msg("Sheet totals by city").render(),
-            unit,
-        )
-    if data.ranked:
-        edges, edge = [], 0
-        for category, n in data.places:
-            edge += n
-            edges.append((edge, str(program.category_words(category))))
-        rows = [
-            (
-                f"{r.rank}. {data.projects.get(r.project_id, ('', ''))[1][:18]}",
-                float(r.score),
-                float(data.spread.get(r.project_id, (r.score, r.score))[0]),
-                float(data.spread.get(r.project_id, (r.score, r.score))[1]),
-            )
-            for r in data.ranked
-        ]
-        pictures["ranking"] = charts.ranking(
-            rows, edges, Msg("The ranking's head, each score with the cities' lowest and highest").render(), unit
-        )
+    pictures = draw(data)
     criteria = {c.id: c.short or c.name for c in program.criteria}
     return render(
         request,
