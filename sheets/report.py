@@ -129,6 +129,7 @@ class Table:
     header: list[str]
     rows: Iterable[list[Any]]
     runs: Iterable[MatrixRow] | None = None
+    pictures: Callable[[], list[bytes]] | None = None  # (PNGs beside the table, asked after its rows)
 
 
 def build(data: Any, lang: str = "zh", analysis: bool = False) -> list[Table]:
@@ -187,7 +188,10 @@ def build(data: Any, lang: str = "zh", analysis: bool = False) -> list[Table]:
     last: list[Table] = []  # (the analysis is read last: after the matrix, whose pass gathers it)
     if gather is not None:
         title = report_analysis.WORDS[lang]["title"]
-        last.append(Table("analysis", title, report_analysis.header(lang), report_analysis.rows(data, gather, lang)))
+        drawn = report_analysis.Drawn()
+        shown = report_analysis.rows(data, gather, lang, drawn)
+        drawing = lambda: report_analysis.pictures(data, drawn, lang)  # noqa: E731
+        last.append(Table("analysis", title, report_analysis.header(lang), shown, pictures=drawing))
 
     if not municipal_results(program):
         tables.append(_status_table(data, party_name, t))  # a program without municipal results
@@ -392,7 +396,7 @@ def write(data: Any, fmt: str, lang: str, out: Path, progress: Callable[[int], N
         matrix.rows = _flat(matrix.runs)
     if fmt == "xlsx":
         with _replacing(out) as part:
-            write_xlsx_stream(part, [(tb.title, tb.header, tb.rows) for tb in tables])
+            write_xlsx_stream(part, [(tb.title, tb.header, tb.rows, tb.pictures) for tb in tables])
         return [out]
     if fmt == "csv":
         out.mkdir(parents=True, exist_ok=True)

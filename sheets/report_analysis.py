@@ -121,7 +121,52 @@ def header(lang: str) -> list[str]:
     ]
 
 
-def rows(data: Any, gather: Gather, lang: str) -> Iterator[list[Any]]:
+class Drawn:
+    """What the sheet's rows worked out, kept for its pictures (asked after the rows)."""
+
+    def __init__(self) -> None:
+        self.analysis: Any = None
+        self.by_rater: list[tuple[str, Any]] = []
+
+
+def pictures(data: Any, drawn: Drawn, lang: str) -> list[bytes]:
+    """The sheet's pictures as PNG (each city's leniency and home bias; the sheet totals by city),
+    in the sheet's language; none without an analysis, or (in Chinese) without a font to draw
+    Chinese in."""
+    from i18n import Msg, using
+    from sheets import charts
+
+    a = drawn.analysis
+    if a is None or not a.sheets or (lang == "zh" and not charts.has_chinese_font()):
+        return []
+    program = data.program
+    per_scorer = program.sheets_per == "scorer"
+    party_name = {p.id: (p.name if lang == "zh" else p.id) for p in program.parties}
+
+    def name(rater: str) -> str:
+        return rater if per_scorer else party_name.get(rater, rater)
+
+    shown = [r for r in a.raters if r.sheets]
+    with using(lang):
+        unit = Msg("points").render()
+        offsets = charts.offsets(
+            [(name(r.rater), r.leniency, r.home_bias) for r in shown],
+            Msg("Leniency and home bias, with their intervals").render(),
+            Msg("Leniency").render(),
+            Msg("Home bias").render(),
+            unit,
+            png=True,
+        )
+        spread = charts.distributions(
+            [(name(key), values) for key, values in drawn.by_rater],
+            Msg("Sheet totals by city").render(),
+            unit,
+            png=True,
+        )
+    return [offsets, spread]
+
+
+def rows(data: Any, gather: Gather, lang: str, drawn: Drawn | None = None) -> Iterator[list[Any]]:
     """The sheet's rows, worked out when first read: after the matrix, whose pass gathered them."""
     import numpy as np
 
@@ -142,6 +187,10 @@ def rows(data: Any, gather: Gather, lang: str) -> Iterator[list[Any]]:
     else:
         own = homes[:, None] == np.arange(len(gather.keys))[None, :]
     a = analyze_arrays(totals, scores, own, gather.keys, party_of, list(gather.ids), criteria, program.analysis)
+    if drawn is not None:
+        drawn.analysis = a
+        drawn.by_rater = [(key, totals[:, r][~np.isnan(totals[:, r])]) for r, key in enumerate(gather.keys)]
+        drawn.by_rater = [(key, values) for key, values in drawn.by_rater if len(values)]
     s = a.settings
     for r in a.raters:
         if not r.sheets:

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import IO, Any
@@ -100,7 +100,16 @@ def _widths(n: int) -> str:
     return f"<cols>{each}</cols>"
 
 
-def _sheet(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]], columns: _Columns) -> None:
+def _sheet(
+    out: IO[bytes],
+    header: Sequence[str],
+    rows: Iterable[Sequence[Any]],
+    columns: _Columns,
+    pictures: Callable[[], list[bytes]] | None = None,
+) -> list[bytes]:
+    """Write one sheet; ``pictures`` (asked once its rows are written: they may be drawn from what
+    the rows gathered) are PNGs it shows beside its table, their drawing named here and written
+    by the caller. Returns them."""
     out.write(
         (
             f'{_HEAD}<worksheet xmlns="{_NS}" xmlns:r="{_REL}"><sheetViews><sheetView workbookViewId="0">'
@@ -120,7 +129,42 @@ def _sheet(out: IO[bytes], header: Sequence[str], rows: Iterable[Sequence[Any]],
         if size >= _FLUSH:
             out.write("".join(buffered).encode())
             buffered, size = [], 0
-    out.write(("".join(buffered) + "</sheetData></worksheet>").encode())
+    shown = pictures() if pictures is not None else []
+    drawing = '<drawing r:id="rId1"/>' if shown else ""  # (after sheetData, as the schema orders it)
+    out.write(("".join(buffered) + "</sheetData>" + drawing + "</worksheet>").encode())
+    return shown
+
+
+def _png_size(png: bytes) -> tuple[int, int]:
+    """A PNG's width and height in pixels, from its header."""
+    return int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+
+
+_XDR = "http://schemas.openxmlformats.org/drawingml/2006/spreadsheetDrawing"
+_A = "http://schemas.openxmlformats.org/drawingml/2006/main"
+
+
+def _drawing(pngs: Sequence[bytes], first_column: int) -> str:
+    """A sheet's drawing: each picture at its own size, one below the other, beside the table
+    (``first_column``, counted from 0), the first at the top."""
+    emu = 9525  # (English metric units a pixel, at 96 pixels an inch)
+    anchors = []
+    row = 1
+    for k, png in enumerate(pngs, start=1):
+        width, height = _png_size(png)
+        cx, cy = width * emu, height * emu
+        anchors.append(
+            f"<xdr:oneCellAnchor><xdr:from><xdr:col>{first_column}</xdr:col><xdr:colOff>0</xdr:colOff>"
+            f'<xdr:row>{row}</xdr:row><xdr:rowOff>0</xdr:rowOff></xdr:from><xdr:ext cx="{cx}" cy="{cy}"/>'
+            f'<xdr:pic><xdr:nvPicPr><xdr:cNvPr id="{k + 1}" name="chart {k}"/><xdr:cNvPicPr>'
+            '<a:picLocks noChangeAspect="1"/></xdr:cNvPicPr></xdr:nvPicPr>'
+            f'<xdr:blipFill><a:blip r:embed="rId{k}"/><a:stretch><a:fillRect/></a:stretch></xdr:blipFill>'
+            f'<xdr:spPr><a:xfrm><a:off x="0" y="0"/><a:ext cx="{cx}" cy="{cy}"/></a:xfrm>'
+            '<a:prstGeom prst="rect"><a:avLst/></a:prstGeom></xdr:spPr></xdr:pic><xdr:clientData/>'
+            "</xdr:oneCellAnchor>"
+        )
+        row += -(-height // 20) + 1  # (rows of 15 points, 20 pixels each, and one between)
+    return f'{_HEAD}<xdr:wsDr xmlns:xdr="{_XDR}" xmlns:a="{_A}" xmlns:r="{_REL}">' + "".join(anchors) + "</xdr:wsDr>"
 
 
 _STYLES = (
@@ -136,26 +180,53 @@ _STYLES = (
 )
 
 
-def write_xlsx_stream(
-    path: Path, sheets: Iterable[tuple[str, Sequence[str], Iterable[Sequence[Any]]]], level: int = 1
-) -> None:
-    """Write sheets of (name, header, rows), each sheet's rows read once, as they are written.
-    ``level``: the deflate level (1: the XML of a large sheet compresses about as well at a
-    fraction of the time of the default 6)."""
+def write_xlsx_stream(path: Path, sheets: Iterable[tuple[Any, ...]], level: int = 1) -> None:
+    """Write sheets of (name, header, rows) or (name, header, rows, pictures), each sheet's rows
+    read once, as they are written; ``pictures``: a callable giving PNGs to show beside the
+    table, asked when its rows are written. ``level``: the deflate level (1: the XML of a large
+    sheet compresses about as well at a fraction of the time of the default 6)."""
     names: list[str] = []
+    drawings: list[int] = []  # the sheets (numbered from 1) that have a drawing
+    media = 0
     columns = _Columns()
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED, compresslevel=level) as z:
-        for name, header, rows in sheets:
+        for name, header, rows, *more in sheets:
             names.append(name[:31])
-            with z.open(f"xl/worksheets/sheet{len(names)}.xml", "w", force_zip64=True) as out:
-                _sheet(out, header, rows, columns)
+            number = len(names)
+            with z.open(f"xl/worksheets/sheet{number}.xml", "w", force_zip64=True) as out:
+                pngs = _sheet(out, header, rows, columns, more[0] if more else None)
+            if not pngs:
+                continue
+            drawings.append(number)
+            k = len(drawings)
+            z.writestr(
+                f"xl/worksheets/_rels/sheet{number}.xml.rels",
+                f'{_HEAD}<Relationships xmlns="{_PKG}"><Relationship Id="rId1" Type="{_REL}/drawing"'
+                f' Target="../drawings/drawing{k}.xml"/></Relationships>',
+            )
+            z.writestr(f"xl/drawings/drawing{k}.xml", _drawing(pngs, len(header) + 1))
+            targets = []
+            for i, png in enumerate(pngs, start=1):
+                media += 1
+                z.writestr(f"xl/media/image{media}.png", png, compress_type=zipfile.ZIP_STORED)
+                targets.append(f'<Relationship Id="rId{i}" Type="{_REL}/image" Target="../media/image{media}.png"/>')
+            z.writestr(
+                f"xl/drawings/_rels/drawing{k}.xml.rels",
+                f'{_HEAD}<Relationships xmlns="{_PKG}">' + "".join(targets) + "</Relationships>",
+            )
         n = len(names)
+        pictures = ('<Default Extension="png" ContentType="image/png"/>' if media else "") + "".join(
+            f'<Override PartName="/xl/drawings/drawing{k}.xml" '
+            'ContentType="application/vnd.openxmlformats-officedocument.drawing+xml"/>'
+            for k in range(1, len(drawings) + 1)
+        )
         z.writestr(
             "[Content_Types].xml",
             f'{_HEAD}<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
             '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
             '<Default Extension="xml" ContentType="application/xml"/>'
-            '<Override PartName="/xl/workbook.xml" '
+            + pictures
+            + '<Override PartName="/xl/workbook.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/>'
             '<Override PartName="/xl/styles.xml" '
             'ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/>'

@@ -11,7 +11,8 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from i18n import Msg
-from web import charts, views
+from sheets import charts
+from web import views
 from web.auth import Me
 from web.pages import engine_of, render
 from workflow.errors import InvalidInput

@@ -5,6 +5,7 @@ CSV and Markdown reports are as they were (their 5-second target at 100,000 proj
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
 
 import openpyxl
@@ -47,6 +48,13 @@ def test_the_workbook_holds_the_analysis_as_scores_analyze_says_it(at_stage, tmp
         outliers = rows[[i for i, r in enumerate(rows) if r[0] and str(r[0]).startswith(("异常", "outlier"))][0] + 2 :]
         assert len([r for r in outliers if r[0]]) == len(found.outliers)
         assert {round(r[5], 2) for r in outliers if r[0]} == {round(o.z, 2) for o in found.outliers}
+        # two charts beside the table (each city's offsets; the totals by city), as PNG pictures
+        assert len(book[title]._images) == 2
+        with zipfile.ZipFile(out) as z:
+            pngs = sorted(n for n in z.namelist() if n.startswith("xl/media/"))
+            assert pngs == ["xl/media/image1.png", "xl/media/image2.png"]
+            assert all(z.read(n).startswith(b"\x89PNG") for n in pngs)
+            (tmp_path / f"{lang}-offsets.png").write_bytes(z.read(pngs[0]))  # (to look at)
     # the text formats keep their four tables
     cli(LEAD, NOW, "report", "--format", "csv", "--out", str(tmp_path / "csv"))
     assert sorted(p.name for p in (tmp_path / "csv").iterdir()) == [

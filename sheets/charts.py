@@ -1,6 +1,7 @@
-"""The score analysis's charts, drawn on the server as SVG (matplotlib, no JavaScript): each
-city's leniency and home bias with their intervals, the score distributions by city, and the
-ranking with each project's spread across the cities.
+"""The score analysis's charts, drawn on the server as SVG (matplotlib, no JavaScript) for the
+console, or as PNG for the report's workbook: each city's leniency and home bias with their
+intervals, the score distributions by city, and the ranking with each project's spread across
+the cities.
 
 The text stays text in the SVG (``svg.fonttype = none``): the reader's browser draws the Chinese
 with its own fonts, and the page can be searched and read aloud. matplotlib is imported only
@@ -44,6 +45,33 @@ def _pyplot() -> Any:
         }
     )
     return plt
+
+
+def _picture(fig: Any, title: str, png: bool) -> Any:
+    """The figure as SVG text (see _svg) or, with ``png``, PNG bytes (a workbook's picture)."""
+    if not png:
+        return _svg(fig, title)
+    plt = _pyplot()
+    out = io.BytesIO()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fig.savefig(out, format="png", dpi=110, bbox_inches="tight", metadata={"Software": None})
+    plt.close(fig)
+    return out.getvalue()
+
+
+def has_chinese_font() -> bool:
+    """Whether matplotlib has a font with Chinese to draw a PNG's words in (an SVG leaves them to
+    the browser); without one a PNG would show boxes, so the workbook goes without its pictures."""
+    from matplotlib import font_manager
+
+    for family in FONTS[:-1]:
+        try:
+            font_manager.findfont(font_manager.FontProperties(family=family), fallback_to_default=False)
+            return True
+        except ValueError:
+            continue
+    return False
 
 
 def _svg(fig: Any, title: str) -> str:
@@ -103,7 +131,14 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
-def offsets(rows: Sequence[tuple[str, Any, Any]], title: str, leniency_label: str, bias_label: str, unit: str) -> str:
+def offsets(
+    rows: Sequence[tuple[str, Any, Any]],
+    title: str,
+    leniency_label: str,
+    bias_label: str,
+    unit: str,
+    png: bool = False,
+) -> Any:
     """Each rater's leniency and home bias as a point with its interval (flagged ones in red), a
     panel each, the raters down the side. ``rows``: (name, leniency, home bias) Intervals or None."""
     plt = _pyplot()
@@ -132,10 +167,10 @@ def offsets(rows: Sequence[tuple[str, Any, Any]], title: str, leniency_label: st
     axes[0].set_yticks(range(len(names)), names)
     axes[0].invert_yaxis()
     fig.suptitle(title, fontsize=11)
-    return _svg(fig, title)
+    return _picture(fig, title, png)
 
 
-def distributions(rows: Sequence[tuple[str, Sequence[float]]], title: str, unit: str) -> str:
+def distributions(rows: Sequence[tuple[str, Sequence[float]]], title: str, unit: str, png: bool = False) -> Any:
     """Each rater's sheet totals as a box (median, quartiles, whiskers at 1.5 IQR), the raters
     down the side."""
     plt = _pyplot()
@@ -154,12 +189,16 @@ def distributions(rows: Sequence[tuple[str, Sequence[float]]], title: str, unit:
     ax.set_xlabel(unit)
     ax.grid(axis="x", color="#e5e9ee")
     ax.set_title(title, fontsize=11)
-    return _svg(fig, title)
+    return _picture(fig, title, png)
 
 
 def ranking(
-    rows: Sequence[tuple[str, float, float, float]], edges: Sequence[tuple[int, str]], title: str, unit: str
-) -> str:
+    rows: Sequence[tuple[str, float, float, float]],
+    edges: Sequence[tuple[int, str]],
+    title: str,
+    unit: str,
+    png: bool = False,
+) -> Any:
     """The best projects by rank, each its score with the range of the cities' totals, and a
     line after each category's last place. ``rows``: (label, score, lowest, highest), best first;
     ``edges``: (places so far, the category's name)."""
@@ -177,4 +216,4 @@ def ranking(
     ax.set_xlabel(unit)
     ax.grid(axis="x", color="#e5e9ee")
     ax.set_title(title, fontsize=11)
-    return _svg(fig, title)
+    return _picture(fig, title, png)
