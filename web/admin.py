@@ -96,6 +96,8 @@ def _program_forms(engine: Any, lang: str) -> list[dict[str, Any]]:
                 "categories": [(c.id, program.category_name(c.id, lang), c.places) for c in program.categories],
                 "results": [(r, zh if lang != "en" else r) for r, zh in program.results.items()],
                 "parties": [(p.id, p.name, program.quotas.get(p.id, {})) for p in program.parties],
+                # what a city does on its own projects, for a program with score sheets
+                "own_party": program.own_party if program.sheet_trigger else None,
             }
         )
     return out
@@ -119,9 +121,12 @@ def admin_cycles(request: Request, me: Me) -> Response:
     )
 
 
-def cycle_settings(engine: Any, form: dict[str, str]) -> tuple[str, int, dict[str, int], dict[str, dict[str, int]]]:
-    """The program, year, places and quotas an open-cycle form asks for (the engine checks them
-    against the program; here only that each number is a number)."""
+def cycle_settings(
+    engine: Any, form: dict[str, str]
+) -> tuple[str, int, dict[str, int], dict[str, dict[str, int]], str | None]:
+    """The program, year, places, quotas and what a city does on its own projects an open-cycle
+    form asks for (the engine checks them against the program; here only that each number is a
+    number)."""
     problems: list[Any] = []
     program_id = form.get("program", "")
     if not program_id:
@@ -144,16 +149,17 @@ def cycle_settings(engine: Any, form: dict[str, str]) -> tuple[str, int, dict[st
                 )
                 if n is not None:
                     quotas.setdefault(p.id, {})[r] = n
+    own_party = form.get(f"{program_id}.own_party") or None  # (the engine names a wrong word)
     if problems:
         raise InvalidInput(Msg("cycle settings"), problems)
-    return program_id, year or 0, places, quotas
+    return program_id, year or 0, places, quotas, own_party
 
 
 @router.post("/admin/cycles")
 def admin_open_cycle(request: Request, me: Me, form: Posted) -> Response:
     engine = engine_of(request)
-    program_id, year, places, quotas = cycle_settings(engine, form)
-    c = engine.open_cycle(me.user.name, program_id, year, places, quotas)
+    program_id, year, places, quotas, own_party = cycle_settings(engine, form)
+    c = engine.open_cycle(me.user.name, program_id, year, places, quotas, own_party)
     program = engine.program_of(c)
     said = Msg(
         "Opened cycle {cycle} ({program} v{version}); stage {stage}",

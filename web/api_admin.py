@@ -4,7 +4,7 @@ the console's pages and the command line make it; the engine says who may."""
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Query, Request
 from pydantic import Field
@@ -37,13 +37,18 @@ class OpenCycle(Strict):
     quotas: dict[str, dict[str, Count]] = Field(
         default_factory=dict, description="Per city, per review result: this cycle's quota (default: the program's)."
     )
+    own_party: Literal["scores", "recused", "excluded"] | None = Field(
+        default=None,
+        description="A city on its own projects: scores (its sheet counts), recused (may not score them),"
+        " excluded (its sheet kept, not counted). Default: the program's [scoring] own_party.",
+    )
 
 
 @router.post(
     "/cycles", summary="Open a cycle of a program for a year, with its places and quotas (lead)", status_code=201
 )
 def open_cycle(body: OpenCycle, user: Me, engine: Eng) -> dict[str, Any]:
-    c = engine.open_cycle(user.name, body.program, body.year, body.places, body.quotas)
+    c = engine.open_cycle(user.name, body.program, body.year, body.places, body.quotas, body.own_party)
     return _plain(c)
 
 

@@ -181,6 +181,37 @@ def test_the_lead_opens_a_cycle_with_places_and_quotas_from_the_form(web):
     assert ("cycle", "g60-2028", LEAD, "open") in _audit(w, "open")
 
 
+def test_the_lead_chooses_what_a_city_does_on_its_own_projects(web):
+    """The program's choice is checked (G60: every city scores every project, its own included);
+    recused or excluded is the cycle's, recorded; a wrong word opens nothing. The API the same."""
+    w = web("published")
+    client = _browser(w, LEAD)
+    page = client.get("/admin/cycles").text
+    chosen = page.split('id="own-party-g60-deep-integration"')[1].split("</fieldset>")[0]
+    assert 'value="scores" checked' in chosen and chosen.count("checked") == 1
+    key = "g60-deep-integration.own_party"
+    r = _post(
+        client, "/admin/cycles", "/admin/cycles", {"program": "g60-deep-integration", "year": "2028", key: "recused"}
+    )
+    assert r.status_code == 303 and w.s.engine.get_cycle("g60-2028").config.own_party == "recused"
+    before = everything(w.s.store)
+    r = _post(
+        client, "/admin/cycles", "/admin/cycles", {"program": "g60-deep-integration", "year": "2029", key: "maybe"}
+    )
+    assert r.status_code == 303 and r.headers["location"] == "/admin/cycles"
+    assert _shown("own party = 'maybe' must be scores, recused or excluded") in client.get("/admin/cycles").text
+    assert everything(w.s.store) == before
+    api = w.api(LEAD)
+    r = api.post("/api/cycles", json={"program": "g60-deep-integration", "year": 2030, "own_party": "excluded"})
+    assert r.status_code == 201 and w.s.engine.get_cycle("g60-2030").config.own_party == "excluded"
+    assert api.post(
+        "/api/cycles", json={"program": "g60-deep-integration", "year": 2031, "own_party": "x"}
+    ).status_code in (
+        400,
+        422,
+    )
+
+
 def test_a_refused_cycle_comes_back_with_the_engines_words_and_everything_typed(web):
     w = web("published")
     client = _browser(w, LEAD)
