@@ -127,6 +127,45 @@ class Drawn:
     def __init__(self) -> None:
         self.analysis: Any = None
         self.by_rater: list[tuple[str, Any]] = []
+        self.head: list[tuple[int, float, float, float]] = []  # the ranking's head: id, score, low, high
+
+
+def ranking_head(data: Any, totals: Any, own: Any, ids: Sequence[int]) -> list[tuple[int, float, float, float]]:
+    """The best projects by the program's aggregate of their counted sheets (a city's own left out
+    where the cycle excludes it), the places and ten more, RANKING_SHOWN at most: (id, score,
+    lowest, highest total).
+    Ties fall to the project id here; the list's own order is the list sheet's."""
+    import numpy as np
+
+    from workflow.analysis import RANKING_SHOWN
+    from workflow.ranking import aggregate
+
+    program, cycle = data.program, data.cycle
+    method = program.list_settings.get("aggregate", "mean")
+    trim = int(program.list_settings.get("trim", 0)) if method == "trimmed_mean" else 0
+    excluded = program.own_party_in(cycle.config) == "excluded"
+    places = sum(int(cycle.config.places.get(c.id, c.places)) for c in program.categories)
+    shown = min(places + 10, RANKING_SHOWN)
+    if method in ("mean", "sum") and not excluded:  # (by arrays: a mean of whole numbers divides
+        # correctly rounded, so equal means stay equal and others apart, as the ranking's fractions)
+        have = ~np.isnan(totals)
+        count = have.sum(axis=1)
+        sums = np.where(have, totals, 0.0).sum(axis=1)
+        ranked = count > 0
+        score = np.where(ranked, sums / np.maximum(count, 1), 0.0) if method == "mean" else sums
+        order = [i for i in np.lexsort((np.asarray(ids), -score)) if ranked[i]][:shown]
+        return [(int(ids[i]), float(score[i]), float(np.nanmin(totals[i])), float(np.nanmax(totals[i]))) for i in order]
+    scored = []
+    for p, pid in enumerate(ids):
+        row = totals[p]
+        has = ~np.isnan(row)
+        counted = row[has & ~own[p]] if excluded else row[has]
+        if len(counted) <= 2 * trim or not len(counted):
+            continue
+        score = float(aggregate([int(x) for x in counted], method, trim))
+        scored.append((-score, pid, float(row[has].min()), float(row[has].max())))
+    scored.sort()
+    return [(pid, -negative, low, high) for negative, pid, low, high in scored[:shown]]
 
 
 def pictures(data: Any, drawn: Drawn, lang: str) -> list[bytes]:
@@ -163,7 +202,18 @@ def pictures(data: Any, drawn: Drawn, lang: str) -> list[bytes]:
             unit,
             png=True,
         )
-    return [offsets, spread]
+        shown_head = []
+        if drawn.head:
+            named = {p.id: p.project_name for p in data.tx.projects_by_ids([pid for pid, *_ in drawn.head])}
+            for rank, (pid, score, low, high) in enumerate(drawn.head, start=1):
+                shown_head.append((f"{rank}. {named.get(pid, str(pid))[:18]}", score, low, high))
+        edges, edge = [], 0
+        for c in data.program.categories:
+            edge += int(data.cycle.config.places.get(c.id, c.places))
+            edges.append((edge, str(data.program.category_words(c.id))))
+        title = Msg("The ranking's head, each score with the cities' lowest and highest").render()
+        ranking = charts.ranking(shown_head, edges, title, unit, png=True) if shown_head else None
+    return [offsets, spread] + ([ranking] if ranking is not None else [])
 
 
 def rows(data: Any, gather: Gather, lang: str, drawn: Drawn | None = None) -> Iterator[list[Any]]:
@@ -191,6 +241,7 @@ def rows(data: Any, gather: Gather, lang: str, drawn: Drawn | None = None) -> It
         drawn.analysis = a
         drawn.by_rater = [(key, totals[:, r][~np.isnan(totals[:, r])]) for r, key in enumerate(gather.keys)]
         drawn.by_rater = [(key, values) for key, values in drawn.by_rater if len(values)]
+        drawn.head = ranking_head(data, totals, own, list(gather.ids))
     s = a.settings
     for r in a.raters:
         if not r.sheets:

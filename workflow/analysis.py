@@ -35,6 +35,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# the ranking's head a chart draws: the list's places and ten more, at most this many rows (a cycle
+# of 100,000 projects may have 30,000 places: a chart of them all would be 9,000 inches tall)
+RANKING_SHOWN = 50
 MAD_SCALE = 1.4826  # (the median absolute deviation times this estimates a normal spread's sigma)
 LEAST_OTHERS = 3  # other sheets on a project needed before a sheet can be called an outlier
 
@@ -166,6 +169,23 @@ def analyze_arrays(
     ``totals`` projects × raters (NaN: no sheet), ``scores`` criteria × projects × raters,
     ``own`` whether each project is the rater's party's own; ``party_of`` the raters' parties
     (a rater without one has sheets but no party: no home bias)."""
+    import warnings
+
+    with warnings.catch_warnings():  # (scipy's notes on near-constant data: no line for a reader)
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _analyze_arrays(totals, scores, own, order, party_of, projects, criteria, settings)
+
+
+def _analyze_arrays(
+    totals: Any,
+    scores: Any,
+    own: Any,
+    order: Sequence[str],
+    party_of: Mapping[str, str],
+    projects: Sequence[int],
+    criteria: Sequence[str],
+    settings: AnalysisSettings | None,
+) -> ScoreAnalysis:
     import numpy as np
 
     settings = settings or AnalysisSettings()

@@ -11,7 +11,7 @@ from typing import Any
 
 from i18n import Joined, Msg
 from policies.base import Rejection, name_rule
-from workflow.analysis import ScoreAnalysis, SheetPoint, analyze
+from workflow.analysis import RANKING_SHOWN, ScoreAnalysis, SheetPoint, analyze
 from workflow.common import ActionContext
 from workflow.engine.projects import ProjectActions
 from workflow.engine.report import matrix
@@ -154,7 +154,7 @@ class ScoringActions(ProjectActions):
             places = _places(program, cycle)
             latest = tx.latest_list(cycle.id, entries=False)
             _, ranked, _, _ = self._ranking(act, latest.tie_order if latest is not None else (), names=False)
-            head = ranked[: sum(n for _, n in places) + 10]
+            head = ranked[: min(sum(n for _, n in places) + 10, RANKING_SHOWN)]
         raters = sorted({p.rater for p in points}) if by_scorer else [p.id for p in program.parties]
         found = analyze(points, homes, [c.id for c in program.criteria], program.analysis, raters)
         return AnalysisData(cycle, program, found, projects, by_rater, spread, head, places)
