@@ -68,12 +68,19 @@ def rank_scores(
 ) -> tuple[list[Ranked], list[Msg]]:
     """:func:`rank` for projects whose scores are already aggregated (by the database, say);
     ``totals``, when known, are kept with each ranked project."""
+    return place(ordered(scores, tie_order, totals), places, tie_order)
+
+
+def ordered(
+    scores: Mapping[int, Fraction], tie_order: Sequence[int] = (), totals: Mapping[int, Sequence[int]] | None = None
+) -> list[Ranked]:
+    """The projects best first, not yet placed: ties by the lead's explicit order first, then by
+    project id (only used once settled)."""
     position = {pid: i for i, pid in enumerate(tie_order)}
     scored = [Ranked(pid, score, tuple((totals or {}).get(pid, ()))) for pid, score in scores.items()]
-    # best first; ties: the lead's explicit order first, then the project id (only used once
-    # settled). The scores are compared as whole numbers over their common denominator: the same
-    # order as the fractions', exactly, without a fraction's comparison for each of the sort's
-    # n log n comparisons (10,000 projects: about 130,000).
+    # The scores are compared as whole numbers over their common denominator: the same order as
+    # the fractions', exactly, without a fraction's comparison for each of the sort's n log n
+    # comparisons (10,000 projects: about 130,000).
     unplaced = len(position)
     if all(type(r.score) is Fraction or type(r.score) is int for r in scored):
         common = math.lcm(*{r.score.denominator for r in scored})
@@ -86,7 +93,17 @@ def rank_scores(
         )
     else:  # (other numbers: compared as they are)
         scored.sort(key=lambda r: (-r.score, position.get(r.project_id, unplaced), r.project_id))
+    return scored
 
+
+def place(
+    scored: Sequence[Ranked], places: Sequence[tuple[str, int]], tie_order: Sequence[int] = ()
+) -> tuple[list[Ranked], list[Msg]]:
+    """Projects in their order (:func:`ordered`) split into ``places``: each with its rank and
+    category, and, for every tie that crosses a boundary and is not fully settled by
+    ``tie_order``, a message naming the tied projects and their score. The same order may be
+    placed again under other places (a what-if) without ranking it again."""
+    settled = set(tie_order)
     boundaries: list[tuple[int, str, str]] = []
     edge = 0
     for i, (category, count) in enumerate(places):
@@ -98,8 +115,14 @@ def rank_scores(
     for edge, above, below in boundaries:
         if 0 < edge < len(scored) and scored[edge - 1].score == scored[edge].score:
             score = scored[edge].score
-            group = [r.project_id for r in scored if r.score == score]
-            if not all(pid in position for pid in group):
+            # (the order's first key is the score: the tied projects stand together around the edge)
+            first, last = edge - 1, edge
+            while first > 0 and scored[first - 1].score == score:
+                first -= 1
+            while last + 1 < len(scored) and scored[last + 1].score == score:
+                last += 1
+            group = [r.project_id for r in scored[first : last + 1]]
+            if not all(pid in settled for pid in group):
                 ties.append(tie(group, show(score), above, edge, below))
 
     out: list[Ranked] = []

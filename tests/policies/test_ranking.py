@@ -10,7 +10,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from workflow.ranking import aggregate, rank, rank_scores, show
@@ -197,3 +197,31 @@ def test_ranking_orders_as_the_fractions_do(scores, tie_order):
     expected = sorted(scores, key=lambda pid: (-Fraction(scores[pid]), position.get(pid, len(position)), pid))
     assert [r.project_id for r in ranked] == expected
     assert [r.score for r in ranked] == [scores[pid] for pid in expected]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    scores=st.dictionaries(st.integers(1, 40), st.integers(0, 12), min_size=1, max_size=30),
+    first=st.lists(st.integers(0, 8), min_size=1, max_size=3),
+    then=st.lists(st.integers(0, 8), min_size=1, max_size=3),
+    settle=st.integers(0, 40),
+)
+def test_placing_an_order_again_is_ranking_it_again(scores, first, then, settle):
+    """A what-if places the ranking's order under other places without ranking again
+    (workflow.ranking.place): the same ranks, categories and ties as ranking afresh; and a tie's
+    group is every project of that score, as a scan of the whole ranking finds it."""
+    from workflow.ranking import ordered, place
+
+    fractions = {pid: Fraction(v, 3) for pid, v in scores.items()}
+    tie_order = sorted(fractions)[:settle]
+    places_first = [(f"c{i}", n) for i, n in enumerate(first)]
+    places_then = [(f"c{i}", n) for i, n in enumerate(then)]
+    now, _ = rank_scores(fractions, places_first, tie_order)
+    assert place(now, places_then, tie_order) == rank_scores(fractions, places_then, tie_order)
+    assert place(ordered(fractions, tie_order), places_then, tie_order) == rank_scores(
+        fractions, places_then, tie_order
+    )
+    _, ties = rank_scores(fractions, places_then, tie_order)
+    for msg in ties:
+        score = next(r.score for r in now if show(r.score) == msg.params["score"])
+        assert list(msg.params["ids"].items) == [r.project_id for r in now if r.score == score]

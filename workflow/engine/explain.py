@@ -20,7 +20,7 @@ from workflow.engine.cycles import places_problems
 from workflow.engine.scoring import ScoringActions, _places
 from workflow.errors import InvalidInput, NotPermitted
 from workflow.program import Program
-from workflow.ranking import Ranked, show
+from workflow.ranking import Ranked, place, show
 from workflow.records import Cycle, ListEntry, ListVersion
 
 TRIMMED_HIGH, TRIMMED_LOW, OWN_EXCLUDED = "trimmed_high", "trimmed_low", "own_excluded"
@@ -235,7 +235,7 @@ class RankReads(ScoringActions):
             if bad:
                 raise InvalidInput(Msg("list places"), bad)
             names, now, _, _ = self._ranking(act, tie_order)
-            _, then, ties, _ = self._ranking(act, tie_order, names=False, places_given=places)
+        then, ties = place(now, _places(program, cycle, places), tie_order)  # (the same order, placed again)
         before = {r.project_id: r.category for r in now}
         moves = []
         for r in then:

@@ -160,20 +160,15 @@ class ScoringActions(ProjectActions):
         return AnalysisData(cycle, program, found, projects, by_rater, spread, head, places)
 
     def _ranking(
-        self,
-        act: ActionContext,
-        tie_order: Sequence[int],
-        names: bool = True,
-        places_given: Mapping[str, int] | None = None,
+        self, act: ActionContext, tie_order: Sequence[int], names: bool = True
     ) -> tuple[Any, list[Any], list[Any], str]:
         """The ranked projects: (their names by id, or without ``names`` only the set of their ids;
-        the ranking; unsettled ties; the method). ``places_given``: places in place of the
-        cycle's (a what-if)."""
+        the ranking; unsettled ties; the method)."""
         tx, program, cycle = act.tx, act.program, act.cycle
         # placed projects are ranked too: a corrected list ranks the whole shortlist again
         states = program.listable_states + program.placed_states
         projects = tx.project_names(cycle.id, states) if names else set(tx.project_ids(cycle.id, states))
-        places = _places(program, cycle, places_given)
+        places = _places(program, cycle)
         method = program.list_settings.get("aggregate", "mean")
         trim = int(program.list_settings.get("trim", 0))
         excluded = program.own_party_in(cycle.config) == "excluded"  # (kept, shown, not counted)
