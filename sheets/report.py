@@ -14,6 +14,7 @@ from typing import Any, NamedTuple, TypeVar
 from sheets import report_analysis
 from sheets.files import csv_field, write_csv
 from sheets.xlsx_stream import write_xlsx_stream
+from workflow.analysis import Gather
 from workflow.program import Program
 from workflow.ranking import aggregate, show
 
@@ -182,7 +183,9 @@ def build(data: Any, lang: str = "zh", analysis: bool = False) -> list[Table]:
     header.append(t["sum"] if method == "sum" else t["mean"])
     if method == "trimmed_mean":
         header.append(t["trimmed"])
-    gather = report_analysis.Gather([key for key, _ in sheet_columns], len(criteria)) if analysis else None
+    keys = [key for key, _ in sheet_columns]
+    # (the analysis: a member of a program scored per scorer has no party here, no own projects)
+    gather = Gather(keys, len(criteria), {} if per_scorer else None) if analysis else None
     runs = _matrix(data, sheet_columns, party_name, gather)
     tables.append(Table("matrix", t["matrix"], header, _flat(runs), runs))
     last: list[Table] = []  # (the analysis is read last: after the matrix, whose pass gathers it)
@@ -302,7 +305,7 @@ def _matrix(
     data: Any,
     sheet_columns: Sequence[tuple[str, str]],
     party_name: Mapping[str, str],
-    gather: report_analysis.Gather | None = None,
+    gather: Gather | None = None,
 ) -> Iterator[MatrixRow]:
     """The score matrix's rows, one project at a time as the report's read gives them (each
     project's sheets also to ``gather``, for the analysis)."""

@@ -6,9 +6,10 @@ per sheet: 900,000 sheets at 100,000 projects fit in about 40 MB."""
 from __future__ import annotations
 
 import math
-from array import array
 from collections.abc import Iterator, Sequence
 from typing import Any
+
+from workflow.analysis import Gather
 
 WORDS = {
     "zh": {
@@ -60,49 +61,6 @@ WORDS = {
 }
 
 
-class Gather:
-    """The matrix's sheets as numbers, one project at a time as the matrix is written: for each
-    column one float32 array of the sheets' cells in a row (the criteria's scores, then the
-    total; NaN for none), the projects' ids and their cities as indexes of the columns' parties."""
-
-    def __init__(self, keys: Sequence[str], criteria: int):
-        self.keys = list(keys)
-        self.criteria = criteria
-        self.ids: array[int] = array("q")
-        self.homes: array[int] = array("h")  # the project's city as an index of ``keys`` (-1: none)
-        self.columns = [array("f") for _ in self.keys]
-        self._index = {key: i for i, key in enumerate(self.keys)}
-        self._none = (math.nan,) * (criteria + 1)
-
-    def add(self, project_id: int, home: str, cells: Sequence[tuple[Any, ...]]) -> None:
-        self.ids.append(project_id)
-        self.homes.append(self._index.get(home, -1))
-        none = self._none
-        for column, sheet in zip(self.columns, cells, strict=True):
-            if sheet[-1] is None:
-                column.extend(none)
-            else:
-                try:
-                    column.extend(sheet)
-                except TypeError:  # (a criterion without its score on a sheet: NaN there)
-                    column.extend([math.nan if v is None else v for v in sheet])
-
-    def arrays(self) -> tuple[Any, Any]:
-        """(totals, projects × columns; scores, criteria × projects × columns), the gathered
-        cells released as they are copied out."""
-        import numpy as np
-
-        width = self.criteria + 1
-        views = [np.frombuffer(c, dtype=np.float32).reshape(-1, width) for c in self.columns]
-        totals = np.stack([v[:, -1] for v in views], axis=1).astype(np.float64)
-        scores = np.stack([np.stack([v[:, i] for v in views], axis=1) for i in range(self.criteria)])
-        if not self.criteria:
-            scores = np.empty((0, len(self.ids), len(self.keys)), dtype=np.float32)
-        del views
-        self.columns = []
-        return totals, scores
-
-
 def header(lang: str) -> list[str]:
     """The head of the sheet's first part, each rater's row."""
     w = WORDS[lang]
@@ -131,41 +89,41 @@ class Drawn:
 
 
 def ranking_head(data: Any, totals: Any, own: Any, ids: Sequence[int]) -> list[tuple[int, float, float, float]]:
-    """The best projects by the program's aggregate of their counted sheets (a city's own left out
-    where the cycle excludes it), the places and ten more, RANKING_SHOWN at most: (id, score,
-    lowest, highest total).
-    Ties fall to the project id here; the list's own order is the list sheet's."""
+    """The ranking's head as the engine orders it (workflow.ranking.ordered: ties by project id;
+    the list's own order is the list sheet's), each project's score the program's aggregate of its
+    counted sheets (a city's own left out where the cycle excludes it): the places and ten more,
+    RANKING_SHOWN at most, as (id, score, lowest, highest total)."""
+    from fractions import Fraction
+
     import numpy as np
 
     from workflow.analysis import RANKING_SHOWN
-    from workflow.ranking import aggregate
+    from workflow.ranking import aggregate, ordered
 
     program, cycle = data.program, data.cycle
     method = program.list_settings.get("aggregate", "mean")
     trim = int(program.list_settings.get("trim", 0)) if method == "trimmed_mean" else 0
     excluded = program.own_party_in(cycle.config) == "excluded"
-    places = sum(int(cycle.config.places.get(c.id, c.places)) for c in program.categories)
-    shown = min(places + 10, RANKING_SHOWN)
-    if method in ("mean", "sum") and not excluded:  # (by arrays: a mean of whole numbers divides
-        # correctly rounded, so equal means stay equal and others apart, as the ranking's fractions)
-        have = ~np.isnan(totals)
+    shown = min(sum(n for _, n in program.places_in(cycle.config)) + 10, RANKING_SHOWN)
+    have = ~np.isnan(totals)
+    scores: dict[int, Fraction] = {}
+    if method in ("mean", "sum") and not excluded:  # (each project's sum and count by arrays)
         count = have.sum(axis=1)
         sums = np.where(have, totals, 0.0).sum(axis=1)
-        ranked = count > 0
-        score = np.where(ranked, sums / np.maximum(count, 1), 0.0) if method == "mean" else sums
-        order = [i for i in np.lexsort((np.asarray(ids), -score)) if ranked[i]][:shown]
-        return [(int(ids[i]), float(score[i]), float(np.nanmin(totals[i])), float(np.nanmax(totals[i]))) for i in order]
-    scored = []
-    for p, pid in enumerate(ids):
-        row = totals[p]
-        has = ~np.isnan(row)
-        counted = row[has & ~own[p]] if excluded else row[has]
-        if len(counted) <= 2 * trim or not len(counted):
-            continue
-        score = float(aggregate([int(x) for x in counted], method, trim))
-        scored.append((-score, pid, float(row[has].min()), float(row[has].max())))
-    scored.sort()
-    return [(pid, -negative, low, high) for negative, pid, low, high in scored[:shown]]
+        for k in np.flatnonzero(count).tolist():
+            total = int(sums[k])
+            scores[int(ids[k])] = Fraction(total, int(count[k])) if method == "mean" else Fraction(total)
+    else:
+        for k, pid in enumerate(ids):
+            counted = totals[k][have[k] & ~own[k]] if excluded else totals[k][have[k]]
+            if len(counted) > 2 * trim:
+                scores[pid] = aggregate([int(x) for x in counted], method, trim)
+    index = {pid: k for k, pid in enumerate(ids)}
+    out = []
+    for r in ordered(scores)[:shown]:
+        row = totals[index[r.project_id]]
+        out.append((r.project_id, float(r.score), float(np.nanmin(row)), float(np.nanmax(row))))
+    return out
 
 
 def pictures(data: Any, drawn: Drawn, lang: str) -> list[bytes]:
@@ -208,9 +166,9 @@ def pictures(data: Any, drawn: Drawn, lang: str) -> list[bytes]:
             for rank, (pid, score, low, high) in enumerate(drawn.head, start=1):
                 shown_head.append((f"{rank}. {named.get(pid, str(pid))[:18]}", score, low, high))
         edges, edge = [], 0
-        for c in data.program.categories:
-            edge += int(data.cycle.config.places.get(c.id, c.places))
-            edges.append((edge, str(data.program.category_words(c.id))))
+        for category, n in data.program.places_in(data.cycle.config):
+            edge += n
+            edges.append((edge, str(data.program.category_words(category))))
         title = Msg("The ranking's head, each score with the cities' lowest and highest").render()
         ranking = charts.ranking(shown_head, edges, title, unit, png=True) if shown_head else None
     return [offsets, spread] + ([ranking] if ranking is not None else [])
@@ -220,8 +178,6 @@ def rows(data: Any, gather: Gather, lang: str, drawn: Drawn | None = None) -> It
     """The sheet's rows, worked out when first read: after the matrix, whose pass gathered them."""
     import numpy as np
 
-    from workflow.analysis import analyze_arrays
-
     w = WORDS[lang]
     program = data.program
     per_scorer = program.sheets_per == "scorer"
@@ -229,19 +185,13 @@ def rows(data: Any, gather: Gather, lang: str, drawn: Drawn | None = None) -> It
     criteria = [c.id for c in program.criteria]
     if not gather.ids:
         return
-    totals, scores = gather.arrays()
-    party_of = {} if per_scorer else {key: key for key in gather.keys}
-    homes = np.frombuffer(gather.homes, dtype=np.int16)
-    if per_scorer:  # (a member's party is no column: no project is a rater's own)
-        own = np.zeros(totals.shape, dtype=bool)
-    else:
-        own = homes[:, None] == np.arange(len(gather.keys))[None, :]
-    a = analyze_arrays(totals, scores, own, gather.keys, party_of, list(gather.ids), criteria, program.analysis)
+    found = gather.finish(criteria, program.analysis)
+    a, totals, own = found.analysis, found.totals, found.own
     if drawn is not None:
         drawn.analysis = a
         drawn.by_rater = [(key, totals[:, r][~np.isnan(totals[:, r])]) for r, key in enumerate(gather.keys)]
         drawn.by_rater = [(key, values) for key, values in drawn.by_rater if len(values)]
-        drawn.head = ranking_head(data, totals, own, list(gather.ids))
+        drawn.head = ranking_head(data, totals, own, found.ids)
     s = a.settings
     for r in a.raters:
         if not r.sheets:

@@ -31,6 +31,7 @@ Nothing here blocks an action: the lead reads the findings and decides.
 from __future__ import annotations
 
 import math
+from array import array
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -193,7 +194,7 @@ def _analyze_arrays(
     kept = has.any(axis=1)  # (projects without any sheet say nothing)
     totals, scores, own = totals[kept], scores[:, kept], own[kept]
     projects = [p for p, k in zip(projects, kept, strict=True) if k]
-    k = max(1, sum(1 for r in order if r in party_of))
+    k = max(1, int(has[kept].any(axis=0).sum()))  # (the raters with a sheet share the confidence)
     level = 1 - (1 - settings.confidence) / k
     offsets = _offsets(totals)
     findings = []
@@ -317,3 +318,68 @@ def _outliers(totals: Any, projects: Sequence[int], raters: Sequence[str], thres
         )
     found.sort(key=lambda o: (-abs(o.z), o.project_id, o.rater))
     return found
+
+
+@dataclass(frozen=True)
+class Gathered:
+    """A gatherer's analysis, with the arrays it was made from: ``totals`` projects × raters
+    (NaN: no sheet) and ``own`` whether each project is the rater's party's own, in the order of
+    ``ids``."""
+
+    analysis: ScoreAnalysis
+    totals: Any
+    own: Any
+    ids: list[int]
+
+
+class Gather:
+    """Sheets as numbers, one project at a time as they are read (the report's score matrix, the
+    engine's analysis): for each rater (``keys``) one float32 array of its sheets' cells in a row
+    (the criteria's scores, then the total; NaN for none), the projects' ids and their cities as
+    small indexes. 900,000 sheets at 100,000 projects fit in about 40 MB, not a record each.
+    ``party_of``: each rater's party (by default the rater itself: a city scores for itself; a
+    rater without one has no own projects)."""
+
+    def __init__(self, keys: Sequence[str], criteria: int, party_of: Mapping[str, str] | None = None):
+        self.keys = list(keys)
+        self.criteria = criteria
+        self.party_of = {k: k for k in self.keys} if party_of is None else {k: p for k, p in party_of.items() if p}
+        self.ids: array[int] = array("q")
+        self.homes: array[int] = array("h")  # the project's city, an index of ``cities``
+        self.cities: dict[str, int] = {}
+        self.columns = [array("f") for _ in self.keys]
+        self._none = (math.nan,) * (criteria + 1)
+
+    def add(self, project_id: int, home: str, cells: Sequence[tuple[Any, ...]]) -> None:
+        """A project's sheets, a cell tuple for each rater in ``keys``' order (all None: none)."""
+        self.ids.append(project_id)
+        self.homes.append(self.cities.setdefault(home, len(self.cities)))
+        none = self._none
+        for column, sheet in zip(self.columns, cells, strict=True):
+            if sheet[-1] is None:
+                column.extend(none)
+            else:
+                try:
+                    column.extend(sheet)
+                except TypeError:  # (a criterion without its score on a sheet: NaN there)
+                    column.extend([math.nan if v is None else v for v in sheet])
+
+    def finish(self, criteria: Sequence[str], settings: AnalysisSettings | None = None) -> Gathered:
+        """The analysis of what was gathered, the gathered cells released as they are copied out."""
+        import numpy as np
+
+        width = self.criteria + 1
+        views = [np.frombuffer(c, dtype=np.float32).reshape(-1, width) for c in self.columns]
+        totals = np.stack([v[:, -1] for v in views], axis=1).astype(np.float64)
+        if self.criteria:
+            scores = np.stack([np.stack([v[:, i] for v in views], axis=1) for i in range(self.criteria)])
+        else:
+            scores = np.empty((0, len(self.ids), len(self.keys)), dtype=np.float32)
+        del views
+        self.columns = []
+        homes = np.frombuffer(self.homes, dtype=np.int16)
+        parties = np.array([self.cities.get(self.party_of.get(k, ""), -1) for k in self.keys], dtype=np.int16)
+        own = homes[:, None] == parties[None, :]  # (-1: a rater of no party, whose own are none)
+        ids = list(self.ids)
+        found = analyze_arrays(totals, scores, own, self.keys, self.party_of, ids, criteria, settings)
+        return Gathered(found, totals, own, ids)

@@ -17,7 +17,7 @@ from typing import Any
 from i18n import Joined, Msg
 from workflow.common import party_of
 from workflow.engine.cycles import places_problems
-from workflow.engine.scoring import ScoringActions, _places
+from workflow.engine.scoring import ScoringActions
 from workflow.errors import InvalidInput, NotPermitted
 from workflow.program import Program
 from workflow.ranking import Ranked, place, show
@@ -191,7 +191,7 @@ class RankReads(ScoringActions):
         order = {p.id: i for i, p in enumerate(program.parties)}  # (the program's order of cities)
         found = sorted(found, key=lambda x: (order.get(x.city, len(order)), x.scorer))
         sheets = _sheet_lines(found, project.city, by_scorer, method, trim, own_party)
-        places = _places(program, cycle)
+        places = program.places_in(cycle.config)
         mine = next((r for r in ranked if r.project_id == project_id), None)
         tied: list[int] = []
         by_lead = False
@@ -235,7 +235,7 @@ class RankReads(ScoringActions):
             if bad:
                 raise InvalidInput(Msg("list places"), bad)
             names, now, _, _ = self._ranking(act, tie_order)
-        then, ties = place(now, _places(program, cycle, places), tie_order)  # (the same order, placed again)
+        then, ties = place(now, program.places_in(cycle.config, places), tie_order)  # (the same order, placed again)
         before = {r.project_id: r.category for r in now}
         moves = []
         for r in then:
@@ -244,7 +244,15 @@ class RankReads(ScoringActions):
                 moves.append(
                     CategoryMove(r.project_id, city, unit, name, r.rank, r.score, before[r.project_id], r.category)
                 )
-        return WhatIf(cycle, program, _places(program, cycle), _places(program, cycle, places), moves, ties, len(then))
+        return WhatIf(
+            cycle,
+            program,
+            program.places_in(cycle.config),
+            program.places_in(cycle.config, places),
+            moves,
+            ties,
+            len(then),
+        )
 
 
 def _sheet_lines(

@@ -11,7 +11,7 @@ from typing import Any
 
 from i18n import Joined, Msg
 from policies.base import Rejection, name_rule
-from workflow.analysis import RANKING_SHOWN, ScoreAnalysis, SheetPoint, analyze
+from workflow.analysis import RANKING_SHOWN, Gather, ScoreAnalysis
 from workflow.common import ActionContext
 from workflow.engine.projects import ProjectActions
 from workflow.engine.report import matrix
@@ -31,8 +31,8 @@ class AnalysisData:
     program: Program
     analysis: ScoreAnalysis
     projects: Mapping[int, tuple[str, str]]  # id -> (city, project name), of the projects with sheets
-    totals_by_rater: Mapping[str, list[int]] = field(default_factory=dict)  # each rater's sheet totals
-    spread: Mapping[int, tuple[int, int]] = field(default_factory=dict)  # project -> its lowest, highest total
+    totals_by_rater: Mapping[str, Any] = field(default_factory=dict)  # each rater's sheet totals (an array)
+    spread: Mapping[int, tuple[float, float]] = field(default_factory=dict)  # project -> lowest, highest total
     ranked: list[Any] = field(default_factory=list)  # the ranking's head: the places and ten more (Ranked)
     places: list[tuple[str, int]] = field(default_factory=list)  # the cycle's categories and places
 
@@ -125,39 +125,38 @@ class ScoringActions(ProjectActions):
                     Msg("the analysis compares every city; the lead reads it"),
                 )
             by_scorer = program.sheets_per == "scorer"
-            party_of = {u.name: u.city for u in tx.list_users()} if by_scorer else {}
+            # the raters: the program's cities in its order, or (a program scored per scorer)
+            # each scorer with a current sheet, of their user's city
+            raters = tx.report_scorers(cycle.id) if by_scorer else [p.id for p in program.parties]
+            party_of = {u.name: u.city or "" for u in tx.list_users()} if by_scorer else None
+            criteria = [c.id for c in program.criteria]
+            gather = Gather(raters, len(criteria), party_of)
             states = tuple(dict.fromkeys([*program.listable_states, *program.placed_states]))
-            points: list[SheetPoint] = []
-            homes: dict[int, str] = {}
             projects: dict[int, tuple[str, str]] = {}
-            by_rater: dict[str, list[int]] = {}
-            spread: dict[int, tuple[int, int]] = {}
+            empty = (None,) * (len(criteria) + 1)
             for row in matrix(tx, cycle, program, states):
-                if not row.sheets:
-                    continue
-                homes[row.id] = row.city
-                projects[row.id] = (row.city, row.project_name)
-                totals = [cells[-1] for cells in row.sheets.values()]
-                spread[row.id] = (min(totals), max(totals))
-                for rater, cells in row.sheets.items():
-                    by_rater.setdefault(rater, []).append(cells[-1])
-                    scores = cells[:-1]
-                    points.append(
-                        SheetPoint(
-                            row.id,
-                            rater,
-                            (party_of.get(rater) or "") if by_scorer else rater,
-                            cells[-1],
-                            () if None in scores else scores,
-                        )
-                    )
-            places = _places(program, cycle)
+                if row.sheets:
+                    projects[row.id] = (row.city, row.project_name)
+                    gather.add(row.id, row.city, [row.sheets.get(r, empty) for r in raters])
+            places = program.places_in(cycle.config)
             latest = tx.latest_list(cycle.id, entries=False)
             _, ranked, _, _ = self._ranking(act, latest.tie_order if latest is not None else (), names=False)
             head = ranked[: min(sum(n for _, n in places) + 10, RANKING_SHOWN)]
-        raters = sorted({p.rater for p in points}) if by_scorer else [p.id for p in program.parties]
-        found = analyze(points, homes, [c.id for c in program.criteria], program.analysis, raters)
-        return AnalysisData(cycle, program, found, projects, by_rater, spread, head, places)
+        import numpy as np  # (here: a command that analyzes nothing does not load it)
+
+        found = gather.finish(criteria, program.analysis)
+        totals = found.totals
+        by_rater = {r: totals[~np.isnan(totals[:, i]), i] for i, r in enumerate(raters)}
+        row_of = {pid: i for i, pid in enumerate(found.ids)}
+        spread = {  # (the ranking's head only: a chart's spread of the cities' totals)
+            r.project_id: (
+                float(np.nanmin(totals[row_of[r.project_id]])),
+                float(np.nanmax(totals[row_of[r.project_id]])),
+            )
+            for r in head
+            if r.project_id in row_of
+        }
+        return AnalysisData(cycle, program, found.analysis, projects, by_rater, spread, head, places)
 
     def _ranking(
         self, act: ActionContext, tie_order: Sequence[int], names: bool = True
@@ -168,7 +167,7 @@ class ScoringActions(ProjectActions):
         # placed projects are ranked too: a corrected list ranks the whole shortlist again
         states = program.listable_states + program.placed_states
         projects = tx.project_names(cycle.id, states) if names else set(tx.project_ids(cycle.id, states))
-        places = _places(program, cycle)
+        places = program.places_in(cycle.config)
         method = program.list_settings.get("aggregate", "mean")
         trim = int(program.list_settings.get("trim", 0))
         excluded = program.own_party_in(cycle.config) == "excluded"  # (kept, shown, not counted)
@@ -208,13 +207,6 @@ class ScoringActions(ProjectActions):
             moved=Joined(moved, "; "),
         )
         return [Rejection("list_current", changed)]
-
-
-def _places(program: Program, cycle: Cycle, given: Mapping[str, int] | None = None) -> list[tuple[str, int]]:
-    """The list's categories, best first, with their places: ``given``'s, else the cycle's, else
-    the program's."""
-    chosen = {**cycle.config.places, **(given or {})}
-    return [(c.id, int(chosen.get(c.id, c.places))) for c in program.categories]
 
 
 def _number(value: float) -> float | None:

@@ -331,6 +331,12 @@ class Program:
             specs.append(TransitionSpec(REOPEN, after_new, self.reopen_state(s), {"to": s.id}))
         return tuple(specs)
 
+    def places_in(self, config: Any, given: Mapping[str, int] | None = None) -> list[tuple[str, int]]:
+        """The list's categories, best first, with their places in a cycle of these settings (a
+        CycleSettings): ``given``'s (a what-if), else the cycle's, else this program's."""
+        chosen = {**getattr(config, "places", {}), **(given or {})}
+        return [(c.id, int(chosen.get(c.id, c.places))) for c in self.categories]
+
     def own_party_in(self, config: Any) -> str:
         """What a party does on its own projects in a cycle of these settings (a CycleSettings):
         as the cycle was opened, else as this program says."""
