@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -101,12 +102,34 @@ def test_no_per_cycle_read_scans_beyond_its_cycle_without_statistics(loaded: Sql
 def test_no_per_cycle_read_scans_beyond_its_cycle_with_fresh_statistics(loaded: SqlStore, statements: Any) -> None:
     # as autovacuum leaves them: analysed, and vacuumed (the pages all-visible, so that an index
     # holding every column a read needs is read without the rows)
+    # (VACUUM marks a page all-visible only once no open transaction of the database can still
+    # see its rows: another test process's transaction in the same test database holds that back
+    # for as long as it is open, so the tables are vacuumed again until their pages are, a bounded
+    # number of times, and the visibility is said with any failure)
+    visible = 0.0
     with loaded.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        for table in BIG:
-            conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
+        for _ in range(40):
+            for table in BIG:
+                conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
+            visible = _all_visible(conn)
+            if visible >= 0.99:
+                break
+            time.sleep(0.5)
     assert _statistics(loaded) > 0
     failures = _failures(loaded, statements)
-    assert not failures, "\n".join(failures)
+    assert not failures, f"(pages all-visible after VACUUM: {visible:.0%})\n" + "\n".join(failures)
+
+
+def _all_visible(conn: Any) -> float:
+    """The share of the big tables' pages VACUUM has marked all-visible."""
+    pages, visible = conn.execute(
+        text(
+            "SELECT sum(relpages), sum(relallvisible) FROM pg_class"
+            " WHERE relnamespace = current_schema()::regnamespace AND relname = ANY(:t)"
+        ),
+        {"t": list(BIG)},
+    ).one()
+    return float(visible or 0) / float(pages) if pages else 1.0
 
 
 # -- SQLite ---------------------------------------------------------------------------------------
