@@ -7,6 +7,7 @@ from typing import Any
 import click
 
 from commands.common import (
+    ID,
     cfg,
     handled,
     json_option,
@@ -64,7 +65,7 @@ def _print_appeal(a: Any, detail: bool = False) -> None:
 
 
 @appeal.command("file")
-@click.argument("project_id", type=int)
+@click.argument("project_id", type=ID)
 @click.option("--reason", required=True, help="What is wrong with the result, and why.")
 @handled
 def appeal_file(project_id: int, reason: str) -> None:
@@ -82,7 +83,7 @@ def appeal_file(project_id: int, reason: str) -> None:
 
 
 @appeal.command("decide")
-@click.argument("appeal_id", type=int)
+@click.argument("appeal_id", type=ID)
 @click.option("--uphold", is_flag=True, help="Uphold the appeal (needs --reopen-to).")
 @click.option("--dismiss", is_flag=True, help="Dismiss the appeal (needs --reason).")
 @click.option("--reopen-to", "reopen_to", help="The stage to reopen the project to (a stage id of its program).")
@@ -133,7 +134,7 @@ def appeal_list(cycle_id: str | None, status: str | None) -> None:
 
 @appeal.command("show")
 @json_option
-@click.argument("appeal_id", type=int)
+@click.argument("appeal_id", type=ID)
 @handled
 def appeal_show(appeal_id: int) -> None:
     """One appeal, with its reason and decision."""

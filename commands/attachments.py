@@ -8,14 +8,14 @@ from pathlib import Path
 
 import click
 
-from commands.common import cfg, expect_version_option, handled, json_option, local, out
+from commands.common import ID, cfg, expect_version_option, handled, json_option, local, out
 from i18n import Msg
 from workflow.errors import InvalidInput, os_reason
 from workflow.files import size_words
 
 
 @click.command("attach")
-@click.argument("project_id", type=int)
+@click.argument("project_id", type=ID)
 @click.argument("document")
 @click.argument("file", type=click.Path(path_type=Path, dir_okay=False))
 @expect_version_option
@@ -41,7 +41,7 @@ def project_attach(project_id: int, document: str, file: Path, expected_version:
 
 @click.command("attachments")
 @json_option
-@click.argument("project_id", type=int)
+@click.argument("project_id", type=ID)
 @handled
 def project_attachments(project_id: int) -> None:
     """The files attached to a project, oldest first."""
@@ -68,8 +68,8 @@ def project_attachments(project_id: int) -> None:
 
 
 @click.command("attachment")
-@click.argument("project_id", type=int)
-@click.argument("attachment_id", type=int)
+@click.argument("project_id", type=ID)
+@click.argument("attachment_id", type=ID)
 @click.option("--out", "dest", required=True, type=click.Path(path_type=Path, dir_okay=False), help="Where to save it.")
 @handled
 def project_attachment(project_id: int, attachment_id: int, dest: Path) -> None:

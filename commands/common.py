@@ -19,6 +19,7 @@ import click
 
 from i18n import Joined, Msg, Text
 from workflow.errors import term
+from workflow.inputs import ID_MAX
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -466,3 +467,18 @@ def parse_places(args: Sequence[str]) -> dict[str, int]:
             raise click.UsageError(said.render())
         places[category.strip()] = int(number)
     return places
+
+
+class _Id(click.IntRange):
+    """A whole number in range, which a word that is no number calls an integer as it always has
+    ("'x' is not a valid integer.": click's range would say "integer range"), in the language the
+    catalog gives click's own integer type (i18n/help.py)."""
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return click.types.IntParamType.name
+
+
+# an id a command takes (a project, an appeal, an attachment, …): a whole number the database's
+# column holds; anything else is refused by click in one line (exit 2), never sent to the database
+ID = _Id(1, ID_MAX)

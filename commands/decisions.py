@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import click
 
-from commands.common import cfg, expect_version_option, fire_cmd, handled, program_of_cycle
+from commands.common import ID, cfg, expect_version_option, fire_cmd, handled, program_of_cycle
 from i18n import Msg
 
 
 @click.command()
-@click.argument("project_id", type=int)
+@click.argument("project_id", type=ID)
 @click.option(
     "--result", required=True, help="One of the program's review results, by id or Chinese name (program show)."
 )
@@ -24,7 +24,7 @@ def review(project_id: int, result: str, method: str, expected_version: int | No
 
 
 @click.command()
-@click.argument("project_ids", type=int, nargs=-1, required=True)
+@click.argument("project_ids", type=ID, nargs=-1, required=True)
 @click.option("--withdraw", is_flag=True, help="Withdraw the recommendations instead.")
 @handled
 def recommend(project_ids: tuple[int, ...], withdraw: bool) -> None:
@@ -33,7 +33,7 @@ def recommend(project_ids: tuple[int, ...], withdraw: bool) -> None:
 
 
 @click.command()
-@click.argument("project_ids", type=int, nargs=-1, required=True)
+@click.argument("project_ids", type=ID, nargs=-1, required=True)
 @click.option("--for", "in_favour", flag_value=True, default=None, help="Vote for.")
 @click.option("--against", "in_favour", flag_value=False, help="Vote against.")
 @handled
@@ -60,7 +60,7 @@ def vote(project_ids: tuple[int, ...], in_favour: bool | None) -> None:
 
 
 @click.command()
-@click.argument("project_ids", type=int, nargs=-1, required=True)
+@click.argument("project_ids", type=ID, nargs=-1, required=True)
 @handled
 def award(project_ids: tuple[int, ...]) -> None:
     """Name a listed project and award its plaque (命名授牌) (lead)."""

@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from commands.common import LIST_STATUS, cfg, handled, json_option, local, out, parse_places, party_words
+from commands.common import ID, LIST_STATUS, cfg, handled, json_option, local, out, parse_places, party_words
 from i18n import Joined, Msg
 
 
@@ -211,7 +211,7 @@ def _print_what_if(w: Any) -> None:
 
 
 @list_group.command("explain")
-@click.argument("project_id", type=int)
+@click.argument("project_id", type=ID)
 @handled
 def list_explain(project_id: int) -> None:
     """Why a project holds its rank: the sheets counted and left out, its score, rank and

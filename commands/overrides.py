@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.common import cfg, handled, json_option, out
+from commands.common import ID, cfg, handled, json_option, out
 from i18n import Msg, Text
 
 
@@ -24,7 +24,7 @@ def override() -> None:
 @click.argument("rule")
 @click.option("--reason", required=True, help="Why the rule is lifted (shown in status and history).")
 @click.option("--city", help="Lift it for this city only.")
-@click.option("--project", "project_id", type=int, help="Lift it for this project only.")
+@click.option("--project", "project_id", type=ID, help="Lift it for this project only.")
 @click.option("--cycle", "cycle_id")
 @handled
 def override_add(rule: str, reason: str, city: str | None, project_id: int | None, cycle_id: str | None) -> None:
@@ -64,7 +64,7 @@ def override_list(cycle_id: str | None) -> None:
 
 
 @override.command("revoke")
-@click.argument("override_id", type=int)
+@click.argument("override_id", type=ID)
 @click.option("--reason", required=True)
 @click.option("--cycle", "cycle_id")
 @handled

@@ -9,6 +9,7 @@ from typing import Any
 import click
 
 from commands.common import (
+    ID,
     cfg,
     expect_version_option,
     fire_cmd,
@@ -83,7 +84,7 @@ def project_list(cycle_id: str | None, city: str | None, state: str | None) -> N
 
 @project.command("show")
 @json_option
-@click.argument("project_id", type=int)
+@click.argument("project_id", type=ID)
 @handled
 def project_show(project_id: int) -> None:
     """Show a project with its application, sheets and history."""
@@ -158,7 +159,7 @@ def project_show(project_id: int) -> None:
 
 @project.command("history")
 @json_option
-@click.argument("project_id", type=int)
+@click.argument("project_id", type=ID)
 @handled
 def project_history(project_id: int) -> None:
     """Every change of a project, oldest first."""
@@ -217,7 +218,7 @@ def project_import(file: Path, cycle_id: str | None, dry_run: bool) -> None:
 
 @project.command("act")
 @click.argument("trigger")
-@click.argument("project_ids", type=int, nargs=-1, required=True)
+@click.argument("project_ids", type=ID, nargs=-1, required=True)
 @click.option(
     "-p", "--param", "params", multiple=True, metavar="KEY=VALUE", help="A parameter of the action (repeatable)."
 )
@@ -248,7 +249,7 @@ def project_act(trigger: str, project_ids: tuple[int, ...], params: tuple[str, .
 
 
 @project.command("accept")
-@click.argument("project_id", type=int)
+@click.argument("project_id", type=ID)
 @click.option("--opinion", default="", help="The accepting party's opinion (recorded on the application).")
 @expect_version_option
 @handled
@@ -258,7 +259,7 @@ def project_accept(project_id: int, opinion: str, expected_version: int | None) 
 
 
 @project.command("reject")
-@click.argument("project_id", type=int)
+@click.argument("project_id", type=ID)
 @click.option("--reason", required=True, help="Why the application is not accepted.")
 @expect_version_option
 @handled

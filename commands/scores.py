@@ -7,7 +7,7 @@ from typing import Any
 
 import click
 
-from commands.common import cfg, full_report, handled, json_option, out, party_words, program_of_cycle, progress
+from commands.common import ID, cfg, full_report, handled, json_option, out, party_words, program_of_cycle, progress
 from i18n import Msg
 
 
@@ -59,7 +59,7 @@ class _SheetCommand(click.Command):
 @score_group.command(
     "sheet", cls=_SheetCommand, context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
 )
-@click.argument("project_id", type=int)
+@click.argument("project_id", type=ID)
 @click.option("--completion", default="", help="The sheet's note beside the scores, where the program has one.")
 @click.pass_context
 @handled

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from commands.common import cfg, handled, json_option, local, out
+from commands.common import ID, cfg, handled, json_option, local, out
 from i18n import Msg, Text
 
 
@@ -172,7 +172,7 @@ def user_token_list(name: str | None) -> None:
 
 
 @user_token.command("revoke")
-@click.argument("token_id", type=int)
+@click.argument("token_id", type=ID)
 @handled
 def user_token_revoke(token_id: int) -> None:
     """Revoke an API token at once."""

@@ -8,8 +8,9 @@ from typing import Annotated
 
 from pydantic import Field
 
-ID_MAX = 2**31 - 1  # (the database's integer column)
-Id = Annotated[int, Field(ge=1, le=ID_MAX)]
+from workflow.inputs import ID_MAX
+
+Id = Annotated[int, Field(ge=1, le=ID_MAX)]  # (ID_MAX: the database's integer column)
 
 
 def whole(raw: str, most: int = ID_MAX) -> int | None:

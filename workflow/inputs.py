@@ -28,6 +28,7 @@ from workflow.errors import InvalidInput
 _BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # what a one-line text (a name, a phone number) may not hold besides: a line break or a tab
 _BAD_ONE_LINE = re.compile("[\x00-\x1f\x7f\ud800-\udfff]")
+ID_MAX = 2**31 - 1  # the largest id the database's integer columns hold (projects, appeals, …)
 MAX_DEPTH = 32  # tables and lists inside one another: an application needs five
 MAX_IMPORT_ROWS = 20_000  # EVALFLOW_MAX_IMPORT_ROWS overrides
 # a JSON file may hold at most this many tables and lists per row of the limit (an application
