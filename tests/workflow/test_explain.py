@@ -114,3 +114,17 @@ def test_what_if_other_places_names_the_moves_and_saves_nothing(at_stage):
     with pytest.raises(NotPermitted):
         s.engine.explain_rank(admin("hefei"), s.shortlist[0])
     assert snapshot(s.store) == before
+
+
+def test_a_kept_ranking_follows_every_sheet(at_stage):
+    """The ranking a read keeps (ScoringActions.ranked_kept) is the sheets' as they stand: a sheet
+    changed after one explanation moves the next, in the same process."""
+    s = at_stage("hefei_short")
+    top = s.high[0]
+    before = s.engine.explain_rank(LEAD, top)
+    assert before.mine.rank == 1
+    for c in CITIES:  # every city now scores it low
+        s.engine.score(scorer(c), top, SHEET_LOW)
+    after = s.engine.explain_rank(LEAD, top)
+    assert before.mine.score == 94 and after.mine.score == 62 and after.mine.rank > before.mine.rank
+    assert len(after.tied_with) == 40  # (now tied with the forty lows at 62)

@@ -177,3 +177,15 @@ class ContextSteps(EngineCore):
             can_read(actor, project.city, project.applicant, project.state in key, joint)
             or (bool(acting) and may_act(project))
         )
+
+
+def kept_in(kept: dict[tuple[Any, ...], Any], most: int, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+    """``kept[key]``, made by ``make()`` the first time; a process's caches stay bounded by
+    starting afresh once ``most`` keys are held (the newest keys are the ones asked again)."""
+    found = kept.get(key)
+    if found is None:
+        found = make()
+        if len(kept) >= most:
+            kept.clear()
+        kept[key] = found
+    return found

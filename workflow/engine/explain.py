@@ -184,15 +184,19 @@ class RankReads(ScoringActions):
             by_scorer = program.sheets_per == "scorer"
             version = tx.latest_list(cycle.id, entries=True)
             tie_order = list(version.tie_order) if version is not None else []
-            names, ranked, _, _ = self._ranking(act, tie_order)
+            ranked = self.ranked_kept(act, tie_order)
             entry = next((e for e in version.entries if e.project_id == project_id), None) if version else None
             head = replace(version, entries=[]) if version is not None else None  # (the entry is kept apart)
             found = tx.sheets(cycle.id, project_id)
+            places = program.places_in(cycle.config)
+            mine = next((r for r in ranked if r.project_id == project_id), None)
+            boundary = _nearest_boundary(ranked, places, mine)
+            if boundary is not None:  # (the one project across it, named: not every ranked one's name)
+                across = tx.projects_by_ids([boundary.across])
+                boundary = replace(boundary, across_name=across[0].project_name if across else "")
         order = {p.id: i for i, p in enumerate(program.parties)}  # (the program's order of cities)
         found = sorted(found, key=lambda x: (order.get(x.city, len(order)), x.scorer))
         sheets = _sheet_lines(found, project.city, by_scorer, method, trim, own_party)
-        places = program.places_in(cycle.config)
-        mine = next((r for r in ranked if r.project_id == project_id), None)
         tied: list[int] = []
         by_lead = False
         if mine is not None:
@@ -212,7 +216,7 @@ class RankReads(ScoringActions):
             len(ranked),
             places,
             mine,
-            _nearest_boundary(ranked, places, mine, names),
+            boundary,
             tied,
             by_lead,
             head,
@@ -234,16 +238,21 @@ class RankReads(ScoringActions):
             bad = places_problems(program, places)
             if bad:
                 raise InvalidInput(Msg("list places"), bad)
-            names, now, _, _ = self._ranking(act, tie_order)
-        then, ties = place(now, program.places_in(cycle.config, places), tie_order)  # (the same order, placed again)
-        before = {r.project_id: r.category for r in now}
+            now = self.ranked_kept(act, tie_order)
+            then, ties = place(
+                now, program.places_in(cycle.config, places), tie_order
+            )  # (the same order, placed again)
+            before = {r.project_id: r.category for r in now}
+            moved = [r for r in then if before.get(r.project_id) != r.category]
+            named = {p.id: p for p in act.tx.projects_by_ids([r.project_id for r in moved])} if moved else {}
         moves = []
-        for r in then:
-            if before.get(r.project_id) != r.category:
-                city, unit, name = names[r.project_id]
-                moves.append(
-                    CategoryMove(r.project_id, city, unit, name, r.rank, r.score, before[r.project_id], r.category)
+        for r in moved:
+            p = named[r.project_id]
+            moves.append(
+                CategoryMove(
+                    r.project_id, p.city, p.unit_name, p.project_name, r.rank, r.score, before[r.project_id], r.category
                 )
+            )
         return WhatIf(
             cycle,
             program,
@@ -273,10 +282,7 @@ def _sheet_lines(
 
 
 def _nearest_boundary(
-    ranked: Sequence[Ranked],
-    places: Sequence[tuple[str, int]],
-    mine: Ranked | None,
-    names: Mapping[int, tuple[str, str, str]],
+    ranked: Sequence[Ranked], places: Sequence[tuple[str, int]], mine: Ranked | None
 ) -> Boundary | None:
     """The boundary between two categories (or the last category and none) nearest ``mine``'s rank."""
     if mine is None or not ranked:
@@ -293,8 +299,7 @@ def _nearest_boundary(
     edge, above, below = min(edges, key=lambda e: (abs(mine.rank - (e[0] + 0.5)), e[0]))
     across = ranked[edge] if mine.rank <= edge else ranked[edge - 1]  # (ranks start at 1)
     margin = mine.score - across.score if mine.rank <= edge else across.score - mine.score
-    name = names.get(across.project_id, ("", "", ""))[2]
-    return Boundary(edge, above, below, across.project_id, across.score, margin, name)
+    return Boundary(edge, above, below, across.project_id, across.score, margin)
 
 
 def not_ranked_why(explanation: Explanation) -> Msg:

@@ -16,6 +16,7 @@ from i18n import Msg
 from policies.base import CycleCounts
 from workflow.appeals import may_read_appeal
 from workflow.common import ActionContext, overrides_of, party_of, role_of
+from workflow.engine.context import kept_in
 from workflow.engine.door import Door
 from workflow.engine.lists import (
     PUBLISHED,
@@ -41,18 +42,6 @@ _READABLE_KEPT = 4096
 # asked for again
 _KEPT: dict[tuple[Any, ...], Any] = {}
 _KEPT_MOST = 512
-
-
-def _kept_in(kept: dict[tuple[Any, ...], Any], most: int, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
-    """``kept[key]``, made by ``make()`` the first time; a process's caches stay bounded by
-    starting afresh once ``most`` keys are held (the newest keys are the ones asked again)."""
-    found = kept.get(key)
-    if found is None:
-        found = make()
-        if len(kept) >= most:
-            kept.clear()
-        kept[key] = found
-    return found
 
 
 @dataclass
@@ -88,7 +77,7 @@ class Reads(Door):
         if not program.digest:
             return list(work_out())
         key = (user.name, user.role, user.city, program.id, program.digest, cycle.id, cycle.stage)
-        return list(_kept_in(_READABLE, _READABLE_KEPT, key, work_out))
+        return list(kept_in(_READABLE, _READABLE_KEPT, key, work_out))
 
     def project_page(
         self, acting: str | None, cycle_id: str | None, query: PageQuery, by_score: str | None = None
@@ -158,7 +147,7 @@ class Reads(Door):
         if act.program.sheet_trigger is None:  # (a program that scores nothing has no score column)
             return {}
         if act.user.role == "lead":  # (no sheets: an empty ranking)
-            _, ranked, _, _ = cast(Any, self)._ranking(act, (), names=False)  # (ScoringActions's)
+            ranked = cast(Any, self).ranked_kept(act, ())  # (ScoringActions's)
             return {r.project_id: show(r.score) for r in ranked}
         if reads_unpublished(act.program, act.user):
             latest = act.tx.latest_list(act.cycle.id, entries=True)
@@ -509,7 +498,7 @@ class Reads(Door):
         if not program.digest:  # (a program made in code: nothing tells it from another)
             return count()
         key = (which, act.cycle.id, act.cycle.version, program.id, program.digest, act.audit_heads)
-        return _kept_in(_KEPT, _KEPT_MOST, key, count)
+        return kept_in(_KEPT, _KEPT_MOST, key, count)
 
     def unscored_counts(
         self, acting: str | None, cycle_id: str | None = None, first: int = 0
