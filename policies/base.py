@@ -168,10 +168,17 @@ class CycleCounts:
     # a party's sheets awaited where they are fewer than the shortlist (a cycle whose parties are
     # recused from their own projects: the shortlist less its own)
     needed: Mapping[str, int] = field(default_factory=dict)
+    # so for a scorer (a committee member) recused from their own city's projects
+    votes_needed: Mapping[str, int] = field(default_factory=dict)
 
     def sheets_needed(self, party: str) -> int:
         """The sheets ``party`` is to enter: one for each project of the shortlist it scores."""
         return self.needed.get(party, self.shortlist)
+
+    def votes_of_member_needed(self, member: str) -> int:
+        """The sheets a committee member (a scorer) is to enter: one for each project of the
+        shortlist they vote on."""
+        return self.votes_needed.get(member, self.shortlist)
 
     def count(self, city: str, *states: str) -> int:
         return sum(self.by_city_state.get((city, s), 0) for s in states)

@@ -21,7 +21,7 @@ def all_votes_in(ctx: GuardContext) -> Iterator[Rejection]:
         yield Rejection("all_votes_in", Msg("no committee member is registered (add users with the scorer role)"))
         return
     for member in ctx.counts.scorers:
-        done = ctx.counts.sheets_by_scorer.get(member, 0)
+        done, needed = ctx.counts.sheets_by_scorer.get(member, 0), ctx.counts.votes_of_member_needed(member)
         if done < needed:
             yield Rejection(
                 "all_votes_in",

@@ -97,7 +97,8 @@ class ProjectCounts(ProjectPages):
         """The projects of the cycle in ``states`` (those ``readable``) on which ``party`` (a city,
         or ``by_scorer`` a scorer) has no current score sheet (``party`` None: every one), by id:
         the first ``limit`` (None: all; 0: none) with the list's columns, and how many there are.
-        ``recused``: the party's own projects left out (a city recused from its own)."""
+        ``recused``: the party's own projects left out (a city recused from its own, a scorer from
+        their city's)."""
         t = schema.projects
         conn = self.s.connection()
         if party is None and limit == 0 and (readable is None or any(_holds_all(m, states) for m in readable)):
@@ -109,8 +110,9 @@ class ProjectCounts(ProjectPages):
             count = select(func.count()).select_from(t).where(t.c.cycle_id == cycle_id, t.c.state.in_(list(states)))
             return [], conn.execute(count).scalar_one()
         where = self._unscored_where(cycle_id, readable, states, party, by_scorer)
-        if recused and party is not None and not by_scorer:
-            where.append(t.c.city != party)
+        if recused and party is not None:  # (a scorer is recused from their own city's)
+            home = select(schema.users.c.city).where(schema.users.c.name == party).scalar_subquery()
+            where.append(t.c.city.is_distinct_from(home) if by_scorer else t.c.city != party)
         total = conn.execute(select(func.count()).select_from(t).where(*where)).scalar_one()
         if limit == 0 or total == 0:
             return [], total

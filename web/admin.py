@@ -96,8 +96,9 @@ def _program_forms(engine: Any, lang: str) -> list[dict[str, Any]]:
                 "categories": [(c.id, program.category_name(c.id, lang), c.places) for c in program.categories],
                 "results": [(r, zh if lang != "en" else r) for r, zh in program.results.items()],
                 "parties": [(p.id, p.name, program.quotas.get(p.id, {})) for p in program.parties],
-                # what a city does on its own projects, for a program with score sheets
-                "own_party": program.own_party if program.sheet_trigger else None,
+                # what a city does on its own projects, for a program with score sheets and
+                # cities to score each other's (one party's own is every project)
+                "own_party": program.own_party if program.sheet_trigger and len(program.parties) > 1 else None,
             }
         )
     return out

@@ -189,6 +189,7 @@ def test_the_lead_chooses_what_a_city_does_on_its_own_projects(web):
     page = client.get("/admin/cycles").text
     chosen = page.split('id="own-party-g60-deep-integration"')[1].split("</fieldset>")[0]
     assert 'value="scores" checked' in chosen and chosen.count("checked") == 1
+    assert 'id="own-party-kechuang-zhongyuan"' not in page  # (one party, whose own is every project)
     key = "g60-deep-integration.own_party"
     r = _post(
         client, "/admin/cycles", "/admin/cycles", {"program": "g60-deep-integration", "year": "2028", key: "recused"}

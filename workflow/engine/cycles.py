@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from i18n import Joined, Msg, Text
 from policies.base import Rejection, name_rule, parse_date
 from workflow.accounts import check_role
-from workflow.common import ActionContext, role_of
+from workflow.common import ActionContext, party_of, role_of
 from workflow.engine.door import Door
 from workflow.engine.guards import lifted
 from workflow.errors import InvalidInput, NotPermitted
@@ -88,6 +88,15 @@ class CycleActions(Door):
         bad: list[Msg] = []
         if own_party is not None and own_party not in OWN_PARTY:
             bad.append(Msg("own party = {value} must be scores, recused or excluded", value=repr(own_party)))
+        elif own_party not in (None, "scores") and len(program.parties) < 2:  # (its own is every project)
+            bad.append(
+                Msg(
+                    "own party = {value} needs two parties or more: every project of {program} is {party}'s own",
+                    value=repr(own_party),
+                    program=Text(program.id, program.name),
+                    party=party_of(program, program.parties[0].id) if program.parties else "",
+                )
+            )
         for city, values in (quotas or {}).items():
             program.party(city)
             for key, value in values.items():

@@ -25,7 +25,7 @@ from workflow.common import (
 from workflow.engine.context import ContextSteps
 from workflow.ports import SheetTotals
 from workflow.program import Program
-from workflow.records import MADE_LISTS, ListStatus, ListVersion, Project
+from workflow.records import MADE_LISTS, ListStatus, ListVersion, Project, User
 
 # rules on a project's action that read the cycle beyond the counts (see GuardSteps._request)
 _CYCLE_RULES = {"notice_over", "appeals_decided", "appeals_settled"}
@@ -64,20 +64,26 @@ class GuardSteps(ContextSteps):
         for (_, state), n in by_city_state.items():
             by_state[state] = by_state.get(state, 0) + n
         key_states = program.listable_states + program.placed_states
+        members: list[User] = []
         if program.sheets_per == "scorer" and sheets:
             by_scorer = tx.count_current_sheets(cycle.id, key_states, True, by_state, totals and totals(True))
-            scorers = tuple(u.name for u in tx.list_users() if u.role == "scorer")
+            members = [u for u in tx.list_users() if u.role == "scorer"]
+            scorers = tuple(u.name for u in members)
         shortlist = sum(n for (_, s), n in by_city_state.items() if s in key_states)
         needed: dict[str, int] = {}
+        votes_needed: dict[str, int] = {}
         if program.own_party_in(cycle.config) == "recused":  # (none awaited on a party's own)
             for party in program.parties:
                 own = sum(by_city_state.get((party.id, s), 0) for s in key_states)
                 if own:
                     needed[party.id] = shortlist - own
+            # (a member of a committee is recused from the projects of their own city)
+            votes_needed = {u.name: needed[u.city] for u in members if u.city in needed}
         return CycleCounts(
             needed=needed,
             sheets_by_scorer=by_scorer,
             scorers=scorers,
+            votes_needed=votes_needed,
             by_city_state=by_city_state,
             results=tx.count_review_results(cycle.id),
             sheets_by_city=tx.count_current_sheets(cycle.id, key_states, False, by_state, totals and totals(False))
