@@ -5,20 +5,25 @@ would change category; nothing saved). Never blocking: the lead reads it and dec
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+import i18n
 from i18n import Msg
 from sheets import charts
 from web import views
 from web.auth import Me
 from web.pages import engine_of, render
+from workflow.engine.context import kept_in
 from workflow.errors import InvalidInput
 from workflow.ranking import show
 
 router = APIRouter(include_in_schema=False)
+
+# the charts drawn of the newest analyses (drawn)
+_DRAWN: dict[tuple[Any, ...], Any] = {}
 
 
 def _rater_name(program: Any, rater: str) -> str:
@@ -42,6 +47,14 @@ def _places_asked(request: Request, program: Any) -> dict[str, int] | None:
     if bad:
         raise InvalidInput(Msg("list places"), bad)
     return asked or None
+
+
+def drawn(data: Any) -> dict[str, str]:
+    """``draw(data)``, kept by the process for the analysis's key and the reader's language (the
+    newest four: a page read again draws nothing)."""
+    if not data.key:
+        return draw(data)
+    return cast(dict[str, str], kept_in(_DRAWN, 4, (data.key, i18n.current()), lambda: draw(data)))
 
 
 def draw(data: Any) -> dict[str, str]:
@@ -91,7 +104,7 @@ def analysis_page(request: Request, me: Me, cycle: str | None = None) -> Respons
     what_if = engine.what_if(me.user.name, chosen.id, asked) if asked is not None else None
     name = lambda rater: _rater_name(program, rater)  # noqa: E731
     shown = [r for r in a.raters if r.sheets]
-    pictures = draw(data)
+    pictures = drawn(data)
     criteria = {c.id: c.short or c.name for c in program.criteria}
     return render(
         request,

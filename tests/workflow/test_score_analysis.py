@@ -77,3 +77,18 @@ def test_before_any_sheet_there_is_nothing_to_flag_and_only_the_lead_reads_it(at
         with pytest.raises(NotPermitted) as err:
             s.engine.score_analysis(user)
         assert "the analysis compares every city; the lead reads it" in str(err.value)
+
+
+def test_a_kept_analysis_follows_every_sheet(at_stage):
+    """The analysis a process keeps (under the audit's heads) is the sheets' as they stand: read
+    again unchanged it is the one worked out before; a city's sheets changed since, it is new."""
+    s = at_stage("joint_scoring")
+    totals = score_all(s, seed=27)
+    first = s.engine.score_analysis(LEAD)
+    assert first.analysis.flagged == [] and s.engine.score_analysis(LEAD) is first
+    s.clock.set(sh(5, 13))
+    s.engine.fire_each(
+        scorer("hefei"), [(pid, {"scores": sheet_of(totals[pid]["hefei"] + 8)}) for pid in s.demos["hefei"]], "score"
+    )
+    again = s.engine.score_analysis(LEAD)
+    assert again is not first and [r.rater for r in again.analysis.flagged] == ["hefei"]

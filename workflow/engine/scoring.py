@@ -25,6 +25,8 @@ name_rule("list_current", "名单与当前评分一致")
 
 # rankings kept for read-only actions (ScoringActions.ranked_kept): the newest two
 _RANKINGS: dict[tuple[Any, ...], Any] = {}
+# the newest analysis of the sheets (ScoringActions.score_analysis)
+_ANALYSES: dict[tuple[Any, ...], Any] = {}
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,9 @@ class AnalysisData:
     spread: Mapping[int, tuple[float, float]] = field(default_factory=dict)  # project -> lowest, highest total
     ranked: list[Any] = field(default_factory=list)  # the ranking's head: the places and ten more (Ranked)
     places: list[tuple[str, int]] = field(default_factory=list)  # the cycle's categories and places
+    # what it was worked out from (the audit's heads, the cycle's version, the program's digest):
+    # two of one key say the same (empty: not kept)
+    key: tuple[Any, ...] = ()
 
     def as_data(self) -> dict[str, Any]:
         """The findings as JSON gives them (`scores analyze --json`, the API)."""
@@ -121,31 +126,41 @@ class ScoringActions(ProjectActions):
         blocks on it): workflow/analysis.py, over the shortlisted and placed projects' sheets,
         read a page of projects at a time."""
         with self._acting(acting, cycle_id, write=False) as act:
-            tx, user, cycle, program = act.tx, act.user, act.cycle, act.program
+            user, cycle, program = act.user, act.cycle, act.program
             if user.role != "lead":
                 raise NotPermitted(
                     Msg("analyze the scores of"),
                     Msg("cycle {id}", id=cycle.id),
                     Msg("the analysis compares every city; the lead reads it"),
                 )
-            by_scorer = program.sheets_per == "scorer"
-            # the raters: the program's cities in its order, or (a program scored per scorer)
-            # each scorer with a current sheet, of their user's city
-            raters = tx.report_scorers(cycle.id) if by_scorer else [p.id for p in program.parties]
-            party_of = {u.name: u.city or "" for u in tx.list_users()} if by_scorer else None
-            criteria = [c.id for c in program.criteria]
-            gather = Gather(raters, len(criteria), party_of)
-            states = tuple(dict.fromkeys([*program.listable_states, *program.placed_states]))
-            projects: dict[int, tuple[str, str]] = {}
-            empty = (None,) * (len(criteria) + 1)
-            for row in matrix(tx, cycle, program, states):
-                if row.sheets:
-                    projects[row.id] = (row.city, row.project_name)
-                    gather.add(row.id, row.city, [row.sheets.get(r, empty) for r in raters])
-            places = program.places_in(cycle.config)
-            latest = tx.latest_list(cycle.id, entries=False)
-            ranked = self.ranked_kept(act, latest.tie_order if latest is not None else ())
-            head = list(ranked[: min(sum(n for _, n in places) + 10, RANKING_SHOWN)])
+            if not program.digest:  # (a program made in code: nothing tells it from another)
+                return self._analyze(act, ())
+            key = ("analysis", cycle.id, cycle.version, program.id, program.digest, act.audit_heads)
+            # (kept by each process as ranked_kept keeps a ranking: a lead reading the page again,
+            # or asking what-if after what-if, reads every sheet only when one has changed)
+            return cast(AnalysisData, kept_in(_ANALYSES, 1, key, lambda: self._analyze(act, key)))
+
+    def _analyze(self, act: ActionContext, key: tuple[Any, ...]) -> AnalysisData:
+        """score_analysis's work, in its transaction."""
+        tx, cycle, program = act.tx, act.cycle, act.program
+        by_scorer = program.sheets_per == "scorer"
+        # the raters: the program's cities in its order, or (a program scored per scorer)
+        # each scorer with a current sheet, of their user's city
+        raters = tx.report_scorers(cycle.id) if by_scorer else [p.id for p in program.parties]
+        party_of = {u.name: u.city or "" for u in tx.list_users()} if by_scorer else None
+        criteria = [c.id for c in program.criteria]
+        gather = Gather(raters, len(criteria), party_of)
+        states = tuple(dict.fromkeys([*program.listable_states, *program.placed_states]))
+        projects: dict[int, tuple[str, str]] = {}
+        empty = (None,) * (len(criteria) + 1)
+        for row in matrix(tx, cycle, program, states):
+            if row.sheets:
+                projects[row.id] = (row.city, row.project_name)
+                gather.add(row.id, row.city, [row.sheets.get(r, empty) for r in raters])
+        places = program.places_in(cycle.config)
+        latest = tx.latest_list(cycle.id, entries=False)
+        ranked = self.ranked_kept(act, latest.tie_order if latest is not None else ())
+        head = list(ranked[: min(sum(n for _, n in places) + 10, RANKING_SHOWN)])
         import numpy as np  # (here: a command that analyzes nothing does not load it)
 
         found = gather.finish(criteria, program.analysis)
@@ -160,7 +175,7 @@ class ScoringActions(ProjectActions):
             for r in head
             if r.project_id in row_of
         }
-        return AnalysisData(cycle, program, found.analysis, projects, by_rater, spread, head, places)
+        return AnalysisData(cycle, program, found.analysis, projects, by_rater, spread, head, places, key)
 
     def ranked_kept(self, act: ActionContext, tie_order: Sequence[int]) -> Sequence[Any]:
         """The ranking (without names) for a read-only action, kept by each process under the
