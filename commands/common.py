@@ -19,7 +19,7 @@ import click
 
 from i18n import Joined, Msg, Text
 from workflow.errors import term
-from workflow.inputs import ID_MAX
+from workflow.inputs import ID_MAX, place_pair
 
 EXIT_CODES_HELP = """\b
 Exit codes:
@@ -461,11 +461,11 @@ def parse_places(args: Sequence[str]) -> dict[str, int]:
     usage error (exit 2), naming the option as it was typed."""
     places: dict[str, int] = {}
     for arg in args:
-        category, _, number = arg.partition("=")
-        if not number.strip().isdecimal():
+        pair = place_pair(arg)
+        if pair is None:
             said = Msg("--places {value}: expected CATEGORY=N with N a whole number", value=repr(arg))
             raise click.UsageError(said.render())
-        places[category.strip()] = int(number)
+        places[pair[0]] = pair[1]
     return places
 
 

@@ -18,6 +18,7 @@ from web.auth import Me
 from web.pages import engine_of, render
 from workflow.engine.context import kept_in
 from workflow.errors import InvalidInput
+from workflow.inputs import whole_number
 from workflow.ranking import show
 
 router = APIRouter(include_in_schema=False)
@@ -40,10 +41,11 @@ def _places_asked(request: Request, program: Any) -> dict[str, int] | None:
         raw = request.query_params.get(f"places.{c.id}")
         if raw is None or raw == "":
             continue
-        if not (raw.isascii() and raw.isdecimal()) or len(raw) > 6:
+        n = whole_number(raw)
+        if n is None:
             bad.append(Msg("{key} places = {value} must be a whole number ≥ 0", key=c.id, value=repr(raw)))
             continue
-        asked[c.id] = int(raw)
+        asked[c.id] = n
     if bad:
         raise InvalidInput(Msg("list places"), bad)
     return asked or None

@@ -43,12 +43,13 @@ def what_if(
 ) -> dict[str, Any]:
     from i18n import Msg
     from workflow.errors import InvalidInput
+    from workflow.inputs import place_pair
 
     asked: dict[str, int] = {}
     for given in places:
-        category, _, number = given.partition("=")
-        if not (number.isascii() and number.isdecimal()) or len(number) > 6:
+        pair = place_pair(given)
+        if pair is None:
             said = Msg("places {value}: expected CATEGORY=N with N a whole number", value=repr(given))
             raise InvalidInput(Msg("list places"), [said])
-        asked[category.strip()] = int(number)
+        asked[pair[0]] = pair[1]
     return engine.what_if(user.name, cycle_id, asked, tie_order).as_data()

@@ -45,6 +45,27 @@ def max_import_rows() -> int:
     return max(rows, 1)
 
 
+# a number of list places has at most six digits: beyond 999,999 it is a slip, not a list
+PLACES_DIGITS = 6
+# the digits a Chinese input method types (０–９), read as the digits they are
+_FULL_WIDTH = str.maketrans("０１２３４５６７８９", "0123456789")
+
+
+def whole_number(text: str, digits: int = PLACES_DIGITS) -> int | None:
+    """``text`` (spaces around it aside) as a whole number ≥ 0 of at most ``digits`` digits, or
+    None: ASCII or full-width digits only (no sign, no superscript, no other script's digits)."""
+    t = text.translate(_FULL_WIDTH).strip()
+    return int(t) if t.isascii() and t.isdecimal() and len(t) <= digits else None
+
+
+def place_pair(given: str) -> tuple[str, int] | None:
+    """``CATEGORY=N`` (``--places``, the API's ``places``) as (category, N), or None where it is not
+    one (no ``=``, or N no whole number of places)."""
+    category, sep, number = given.partition("=")
+    n = whole_number(number)
+    return (category.strip(), n) if sep and n is not None else None
+
+
 def rows_limit_message(limit: int) -> Msg:
     """What a file over the row limit is told."""
     return Msg(

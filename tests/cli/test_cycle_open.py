@@ -42,6 +42,10 @@ def test_an_unknown_category_or_a_bad_number_is_refused_and_opens_nothing(tmp_pa
         "lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--places", "excellent=²", code=2
     )
     assert "--places 'excellent=²': expected CATEGORY=N with N a whole number" in out  # (a digit, not a number)
+    out = cli(
+        "lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--places", "excellent=1000000", code=2
+    )
+    assert "--places 'excellent=1000000': expected CATEGORY=N with N a whole number" in out  # (a slip: 7 digits)
     assert snapshot(store) == before
     store.dispose()
 
@@ -114,4 +118,15 @@ def test_a_cycle_opens_with_what_a_city_does_on_its_own_projects(tmp_path: Path)
     with store.transaction(write=False) as tx:
         assert tx.get_cycle("g60-2027").config.own_party == "recused"
         assert tx.get_cycle("g60-2028").config.own_party == "scores"
+    store.dispose()
+
+
+def test_full_width_digits_are_read_as_digits(tmp_path: Path) -> None:
+    """A Chinese input method types １２ for 12: the places are read alike (``--places`` here, the
+    API's ``places`` and the console's what-if through the same reading, workflow.inputs)."""
+    cli = lead_only(tmp_path)
+    cli("lead", WHEN, "cycle", "open", "g60-deep-integration", "--year", "2027", "--places", "excellent=２０")
+    store = SqlStore(cli.url)
+    with store.transaction(write=False) as tx:
+        assert tx.get_cycle("g60-2027").settings["places"]["excellent"] == 20
     store.dispose()

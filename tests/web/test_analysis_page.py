@@ -49,6 +49,8 @@ def test_the_what_if_names_the_moves_and_saves_nothing(web) -> None:
     before = snapshot(w.s.store)
     page = client.get(f"/scores/analysis?cycle={CYCLE}&places.demonstration=2&places.excellent=2").text
     assert "1 projects would change category." in page
+    typed = client.get(f"/scores/analysis?cycle={CYCLE}&places.demonstration=２&places.excellent=２").text
+    assert "1 projects would change category." in typed  # (full-width digits, as an input method types)
     moves = page.split('id="moves"')[1].split("</table>")[0]
     assert f'href="/projects/{max(w.s.mid)}"' in moves
     assert "are tied at 78.0000 across the boundary" in page
