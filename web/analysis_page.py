@@ -43,7 +43,10 @@ def _places_asked(request: Request, program: Any) -> dict[str, int] | None:
             continue
         n = whole_number(raw)
         if n is None:
-            bad.append(Msg("{key} places = {value} must be a whole number ≥ 0", key=c.id, value=repr(raw)))
+            said = Msg(
+                "{key} places = {value} must be a whole number ≥ 0", key=program.category_words(c.id), value=repr(raw)
+            )
+            bad.append(said)
             continue
         asked[c.id] = n
     if bad:

@@ -56,6 +56,9 @@ def test_the_what_if_names_the_moves_and_saves_nothing(web) -> None:
     assert "are tied at 78.0000 across the boundary" in page
     bad = client.get(f"/scores/analysis?cycle={CYCLE}&places.excellent=²")
     assert bad.status_code == 400 and "excellent places = &#39;²&#39; must be a whole number ≥ 0" in bad.text
+    client.headers["accept-language"] = "zh-CN"
+    bad = client.get(f"/scores/analysis?cycle={CYCLE}&places.excellent=abc")
+    assert bad.status_code == 400 and "G60深度融合优秀项目 名额 = &#39;abc&#39;" in bad.text  # (the category's name)
     assert snapshot(w.s.store) == before
 
 

@@ -366,5 +366,8 @@ def places_problems(program: Program, places: Mapping[str, Any]) -> list[Msg]:
                 )
             )
         elif not isinstance(value, int) or isinstance(value, bool) or value < 0:
-            bad.append(Msg("{key} places = {value} must be a whole number ≥ 0", key=key, value=repr(value)))
+            said = Msg(
+                "{key} places = {value} must be a whole number ≥ 0", key=program.category_words(key), value=repr(value)
+            )
+            bad.append(said)
     return bad
