@@ -14,6 +14,7 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(BIN)/evalflow --db demo.db demo
+	$(BIN)/evalflow --db demo.db --as songjiang-lead document all --format docx --out demo-documents.zip
 	$(BIN)/evalflow --db demo-kechuang.db demo --program kechuang-zhongyuan
 	$(BIN)/evalflow --db demo-alliance.db demo --program industry-alliance
 	$(BIN)/evalflow --db demo-pioneer.db demo --program pioneer-brand
@@ -62,4 +63,4 @@ lint: $(STAMP)
 	$(BIN)/mypy
 
 clean:
-	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo-*.db demo-*.db-wal demo-*.db-shm
+	rm -rf $(VENV) demo.db demo.db-wal demo.db-shm demo-*.db demo-*.db-wal demo-*.db-shm demo-documents.zip

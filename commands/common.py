@@ -35,6 +35,7 @@ Exit codes:
  10  another scheduler is already running on this database
  11  the audit trail does not hold (audit verify / audit replay)
  12  the console cannot listen on its address (evalflow serve)
+ 13  PDF documents cannot be made here (no Chinese font, or WeasyPrint's libraries missing)
 """
 
 

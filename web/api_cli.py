@@ -54,6 +54,7 @@ ALLOWED: dict[str, frozenset[str] | None] = {
     "score": None,
     "template": None,
     "report": None,
+    "document": None,
     "list": None,
     "publish": None,
     "vote": None,

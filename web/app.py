@@ -58,6 +58,7 @@ from workflow.errors import (
     NotFound,
     NotPermitted,
     NotSignedIn,
+    RendererMissing,
     RuleRefused,
     StoreUnavailable,
 )
@@ -74,6 +75,7 @@ STATUS = {
     InvalidInput: 400,
     NotSignedIn: 401,
     StoreUnavailable: 503,
+    RendererMissing: 503,
 }
 
 

@@ -230,6 +230,17 @@ class AddressUnavailable(EvalflowError):
         self._say(Msg("Cannot listen on {address}: {why}", address=address, why=why))
 
 
+class RendererMissing(EvalflowError):
+    """A document cannot be made on this machine: what PDF documents are drawn with (WeasyPrint's
+    system libraries, a Chinese font) is not installed. DOCX documents need none of it."""
+
+    exit_code = 13
+    kind = "renderer"
+
+    def __init__(self, why: Any):
+        self._say(Msg("Cannot make PDF documents on this machine: {why}", why=why))
+
+
 class TrailBroken(EvalflowError):
     """The audit trail does not hold: a chain is broken or cut off, or the trail does not give
     the stored states."""

@@ -37,8 +37,9 @@ def test_the_root_help_in_chinese_by_default() -> None:
     assert "  -h, --help     显示本帮助信息并退出。" in out
     assert "  project    申报和项目" in out
     assert "  appeal     对项目结果的申诉" in out  # (a long first sentence cut at its first pause)
-    assert out[-13:-10] == ["  退出码：", "    0  完成", "    2  用法错误"]
-    assert out[-1] == "   12  控制台无法在指定地址上启动（evalflow serve）"
+    assert out[-14:-11] == ["  退出码：", "    0  完成", "    2  用法错误"]
+    assert out[-2] == "   12  控制台无法在指定地址上启动（evalflow serve）"
+    assert out[-1] == "   13  无法在本机生成 PDF 文书（未安装中文字体，或缺少 WeasyPrint 所需的系统库）"
     assert "    3  被规则拒绝（信息列出每条未满足的规则及其数字）" in out
     assert not any(word in "\n".join(out) for word in ("Usage", "Options", "Commands", "Show this"))
 
@@ -64,8 +65,9 @@ def test_the_root_help_in_today_s_english(args: tuple[str, ...]) -> None:
     assert "  -h, --help     Show this message and exit." in out
     assert "  project    Applications and projects." in out
     assert "  appeal     Appeals against a project's result: file, decide (uphold and..." in out
-    assert out[-13:-10] == ["  Exit codes:", "    0  done", "    2  usage error"]
-    assert out[-1] == "   12  the console cannot listen on its address (evalflow serve)"
+    assert out[-14:-11] == ["  Exit codes:", "    0  done", "    2  usage error"]
+    assert out[-2] == "   12  the console cannot listen on its address (evalflow serve)"
+    assert out[-1] == "   13  PDF documents cannot be made here (no Chinese font, or WeasyPrint's libraries missing)"
 
 
 def test_the_english_of_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,6 +25,7 @@ from stages import KINDS, TransitionSpec
 from workflow.actions import Edge, read_actions
 from workflow.errors import ProgramInvalid, os_reason
 from workflow.form import Form, read_form
+from workflow.program.documents import read_documents
 from workflow.program.graph import unreachable_states
 from workflow.program.model import (
     CYCLE_WIDE_ACTIONS,
@@ -73,6 +74,7 @@ _SHAPE: dict[str, tuple[type, type | None]] = {
     "actions": (dict, dict),
     "list": (dict, None),
     "scoring": (dict, None),
+    "documents": (dict, None),
     "score_sheet": (list, dict),
     "reminders": (dict, None),
     "appeals": (dict, None),
@@ -175,6 +177,7 @@ class Reading:
 
     data: Mapping[str, Any]
     problems: list[Msg] = field(default_factory=list)
+    path: Path | None = None  # the program file (its folder names the document templates)
     party_ids: list[str] = field(default_factory=list)
     parties: list[Party] = field(default_factory=list)
     windows: dict[str, WindowSpec] = field(default_factory=dict)
@@ -633,6 +636,13 @@ def _scoring(r: Reading) -> dict[str, Any]:
     return {"own_party": own, "analysis": settings}
 
 
+def _documents(r: Reading) -> dict[str, Any]:
+    """``[documents]``: workflow/program/documents.py."""
+    settings, problems = read_documents(r.table("documents"), r.path, list(r.table("state_names")))
+    r.problems += problems
+    return {"documents": settings}
+
+
 def _status(r: Reading) -> dict[str, Any]:
     columns: list[StatusColumn] = []
     for i, c in enumerate(r.table("status").get("columns") or []):
@@ -746,6 +756,7 @@ SECTIONS: tuple[Section, ...] = (
     _form,
     _list,
     _scoring,
+    _documents,
     _status,
     _review_criteria,
     _actions,
@@ -759,7 +770,7 @@ def build_program(data: Mapping[str, Any], digest: str = "", path: Path | None =
     shape = shape_problems(data)
     if shape:
         raise ProgramInvalid(_file(path) if path else "program", shape)
-    reading = Reading(data)
+    reading = Reading(data, path=path)
     fields: dict[str, Any] = {}
     for section in SECTIONS:
         fields.update(section(reading))

@@ -27,6 +27,7 @@ from workflow.actions import Action
 from workflow.analysis import AnalysisSettings
 from workflow.errors import NotFound
 from workflow.form import Form
+from workflow.program.documents import DocumentSettings
 from workflow.program.machine import ProgramMachine
 from workflow.program.reads import default_reads
 
@@ -190,6 +191,8 @@ class Program:
     own_party: str = "scores"
     # the score analysis's settings (``[scoring.analysis]``)
     analysis: AnalysisSettings = field(default_factory=AnalysisSettings)
+    # the documents its results go out as, and their templates (``[documents]``)
+    documents: DocumentSettings = field(default_factory=DocumentSettings)
     # reminders before a deadline a project was given, and before each periodic round opens
     deadline_reminders: tuple[timedelta, ...] = ()
     round_reminders: tuple[timedelta, ...] = ()

@@ -1,0 +1,174 @@
+"""What a cycle's documents say (`evalflow document`, the console's and the API's documents): its
+results as published, read for one user. The documents are drawn from it by documents/.
+
+A program with list categories (G60, 科创中原) speaks from its newest published list version:
+each placed project's rank, score and category, the version it corrects, the publication's
+instant (the notice runs from it). A program without them (the alliances, 先锋号) speaks of the
+projects its award has named. Nothing is made before there are results: a cycle without a
+published list (or a named project) is refused, naming the rule.
+
+Who may have which: the notice and the official list are public once published, so anyone
+signed in; a decision letter or a certificate goes to the lead, the project's city
+administrator and its applicant. ``Outcome.placed`` holds only the projects whose letters the
+user may have."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from i18n import Msg
+from policies.base import Rejection, name_rule
+from workflow.common import ActionContext, party_of
+from workflow.engine.portal import PortalActions
+from workflow.errors import NotFound, NotPermitted
+from workflow.program import Program
+from workflow.program.documents import NOTICE_DAYS
+from workflow.records import Cycle, ListStatus
+
+name_rule("results_published", "结果已公布")
+
+
+@dataclass(frozen=True)
+class Placed:
+    """One project of the results: where it stands and what it is called."""
+
+    project_id: int
+    city: str
+    city_name: str
+    unit: str
+    title: str
+    category: str  # a list category's id, "none" (not named), or "named" (a program without a list)
+    category_name: str
+    rank: int | None = None
+    score: str | None = None
+
+    @property
+    def named(self) -> bool:
+        return self.category != "none"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A cycle's published results as one user may have them."""
+
+    program: Program
+    cycle: Cycle
+    issuer: str  # who issues the documents
+    at: datetime  # the publication (the notice runs from it), in the program's time zone
+    notice_days: int
+    version: int | None = None  # the list version published (None: a program without a list)
+    corrects: int | None = None  # the version it corrected, if it did
+    ranked: int = 0  # how many projects the list ranks
+    every: tuple[Placed, ...] = ()  # every named project, best first (the notice, the list)
+    placed: tuple[Placed, ...] = ()  # every project of the results whose letter the user may have
+    categories: tuple[tuple[str, str], ...] = field(default_factory=tuple)  # (id, name), best first
+
+    @property
+    def notice_ends(self) -> datetime:
+        return self.at + timedelta(days=self.notice_days)
+
+    def named(self) -> list[tuple[str, list[Placed]]]:
+        """Each category's name and its projects, best first (the named only)."""
+        return [(name, [p for p in self.every if p.category == cid]) for cid, name in self.categories]
+
+    def of(self, project_id: int) -> Placed:
+        """The project's place among those the user may have (NotFound otherwise: no id is told apart)."""
+        found = next((p for p in self.placed if p.project_id == project_id), None)
+        if found is None:
+            raise NotFound("project", project_id)
+        return found
+
+
+class DocumentActions(PortalActions):
+    """The reads the documents are drawn from."""
+
+    def outcome(self, acting: str | None, cycle_id: str | None = None) -> Outcome:
+        """The cycle's published results as ``acting`` may have them (see the module)."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            tx, cycle, program = act.tx, act.cycle, act.program
+            zone = ZoneInfo(program.timezone)
+            settings = program.documents
+            issuer = settings.issuer or next((p.unit for p in program.parties if p.id == program.lead), "")
+            days = settings.notice_days or program.notice_days or NOTICE_DAYS
+            subject = Msg("the documents of cycle {cycle}", cycle=cycle.id)
+            if program.categories:
+                published = tx.list_versions(cycle.id, statuses=(ListStatus.PUBLISHED.value,))
+                if not published or cycle.config.published_at is None:
+                    why = Msg("no list of cycle {cycle} has been published yet", cycle=cycle.id)
+                    raise self._refuse(Msg("make"), subject, [Rejection("results_published", why)])
+                lst = published[-1]
+                corrected = tx.list_versions(cycle.id, statuses=(ListStatus.CORRECTED.value,))
+                names = {c.id: program.category_name(c.id) for c in program.categories}
+                every = tuple(
+                    Placed(
+                        e.project_id,
+                        e.city,
+                        str(party_of(program, e.city).zh),
+                        e.unit_name,
+                        e.project_name,
+                        e.category,
+                        names.get(e.category, "未入选"),
+                        e.rank,
+                        e.score,
+                    )
+                    for e in sorted(lst.entries, key=lambda e: e.rank)
+                )
+                at = cycle.config.published_at
+                version, corrects = lst.number, (corrected[-1].number if corrected else None)
+                categories = tuple((c.id, names[c.id]) for c in program.categories)
+            else:
+                states = settings.named_states or ((program.award_state,) if program.award_state else ())
+                found = tx.project_names(cycle.id, list(states)) if states else {}
+                if not found:
+                    why = Msg("no project of cycle {cycle} has been named yet", cycle=cycle.id)
+                    raise self._refuse(Msg("make"), subject, [Rejection("results_published", why)])
+                title = settings.named or program.state_name(states[0])
+                every = tuple(
+                    Placed(pid, city, str(party_of(program, city).zh), unit, name, "named", title)
+                    for pid, (city, unit, name) in sorted(found.items())
+                )
+                at, version, corrects, categories = act.now, None, None, (("named", title),)
+            placed = self._theirs(act, every)
+            return Outcome(
+                program,
+                cycle,
+                issuer,
+                at.astimezone(zone),
+                days,
+                version,
+                corrects,
+                sum(1 for p in every if p.rank is not None),
+                tuple(p for p in every if p.named),
+                placed,
+                categories,
+            )
+
+    def _theirs(self, act: ActionContext, every: tuple[Placed, ...]) -> tuple[Placed, ...]:
+        """The projects whose letter and certificate the acting user may have: every one for the
+        lead, their city's for its administrator, their own for an applicant, none for anyone else."""
+        user, cycle, program = act.user, act.cycle, act.program
+        if user.role == "lead":
+            return every
+        if user.role == "city-admin":
+            return tuple(p for p in every if p.city == user.city)
+        if user.role == "applicant":
+            ids = [p.project_id for p in every if p.city == user.city]
+            mine = {p.id for p in act.tx.projects_by_ids(ids) if self.visible(user, p, cycle, program)}
+            return tuple(p for p in every if p.project_id in mine)
+        return ()
+
+    def outcome_for_all(self, acting: str | None, cycle_id: str | None = None) -> Outcome:
+        """``outcome`` for a whole cycle's documents at once (a zip): the lead's, or a city
+        administrator's of their city."""
+        found = self.outcome(acting, cycle_id)
+        with self.store.transaction(write=False) as tx:
+            user = self._user(tx, acting)
+        if user.role not in ("lead", "city-admin"):
+            raise NotPermitted(
+                Msg("make"),
+                Msg("the documents of cycle {cycle}", cycle=found.cycle.id),
+                Msg("a cycle's documents at once are the lead's and the cities' administrators'"),
+            )
+        return found
