@@ -34,6 +34,7 @@ from web import (
     api,
     api_admin,
     api_cli,
+    api_documents,
     api_files,
     api_listpage,
     api_plist,
@@ -42,6 +43,7 @@ from web import (
     api_uploads,
     attachments,
     docs_page,
+    documents_page,
     openapi,
     pages,
     portal,
@@ -166,8 +168,10 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.include_router(api_plist.router)
     app.include_router(api_uploads.router)
     app.include_router(api_scores.router)
+    app.include_router(api_documents.router)
     app.include_router(project_list.router)  # (before pages: /projects/export is not a project)
     app.include_router(pages.router)
+    app.include_router(documents_page.router)
     app.include_router(api_files.router)
     attachments.install(app)
     app.include_router(uploads.router)

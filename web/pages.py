@@ -297,7 +297,22 @@ def project_page(request: Request, me: Me, project_id: Id) -> Response:
         and not any(a.project_id == p.id and a.status == "open" for a in appeals),
         category=views.placed_category(program, p, views.listed_categories(engine, me.user, cycle, [p])),
         why_rank=_why_rank(engine, me, p, program, sheets),
+        documents=_project_documents(me.user, p, cycle, program),
     )
+
+
+def _project_documents(user: Any, p: Any, cycle: Any, program: Any) -> list[tuple[str, str]]:
+    """The project's documents its reader may have, once its cycle's results are out: its
+    decision letter, and a named project's certificate (the lead, its city's administrator, its
+    applicant: as the engine's ``outcome`` gives them)."""
+    from workflow.program.documents import KIND_WORDS
+
+    named = p.state in program.named_states
+    out = cycle.config.published_at is not None and p.state in program.placed_states if program.categories else named
+    if not out or not (user.role == "lead" or (user.role in ("city-admin", "applicant") and user.city == p.city)):
+        return []
+    kinds = ["letter", "certificate"] if named else ["letter"]
+    return [(kind, KIND_WORDS[kind].render()) for kind in kinds]
 
 
 def _why_rank(engine: Any, me: Any, p: Any, program: Any, sheets: Any) -> list[str]:

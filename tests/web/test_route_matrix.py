@@ -387,6 +387,24 @@ PLACES: dict[tuple[str, str], Place] = {
     ("GET", "/api/cycles/{cycle_id}/scores/analysis"): _p("lead", "/api/cycles/{cycle}/scores/analysis"),
     ("GET", "/api/projects/{project_id}/rank"): _p("lead", "/api/projects/{first}/rank"),
     ("GET", "/api/cycles/{cycle_id}/list/what-if"): _p("lead", "/api/cycles/{cycle}/list/what-if"),
+    # ---- web/documents_page.py, web/api_documents.py: the notice and the list are anyone's once
+    # published (at collection refused alike for all, 422); a letter is its project's; the whole
+    # set at once is the lead's and each city administrator's (their city's)
+    ("GET", "/documents"): _p("read-all", "/documents"),
+    ("GET", "/documents/{cycle_id}/{kind}.{fmt}"): _p("read-all", "/documents/{cycle}/notice.pdf"),
+    ("GET", "/documents/{cycle_id}/all.zip"): _p(
+        "read-all", "/documents/{cycle}/all.zip", wrong=(S, A), owner=admin(OWN)
+    ),
+    ("GET", "/projects/{project_id}/documents/{kind}.{fmt}"): _p(
+        "project", "/projects/{first}/documents/letter.pdf", wrong=(S,)
+    ),
+    ("GET", "/api/cycles/{cycle_id}/documents/{kind}"): _p("read-all", "/api/cycles/{cycle}/documents/notice"),
+    ("GET", "/api/cycles/{cycle_id}/documents"): _p(
+        "read-all", "/api/cycles/{cycle}/documents", wrong=(S, A), owner=admin(OWN)
+    ),
+    ("GET", "/api/projects/{project_id}/documents/{kind}"): _p(
+        "project", "/api/projects/{first}/documents/letter", wrong=(S,)
+    ),
     # ---- web/queue.py
     ("GET", "/queue"): _p("city", "/queue?city=hefei", wrong=(A,)),
     # the next project of the caller's own queue (no city is named)

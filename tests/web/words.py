@@ -33,6 +33,8 @@ ALLOWED_WORDS = frozenset(
         "JPEG",  # the other types of an attached document, and the hash that names its content
         "PNG",
         "DOCX",
+        "Word",  # the program a DOCX is edited in, as Chinese offices name it (and WPS, the other)
+        "WPS",
         "SHA",
         "zip",
         "md",

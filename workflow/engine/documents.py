@@ -119,7 +119,7 @@ class DocumentActions(PortalActions):
                 version, corrects = lst.number, (corrected[-1].number if corrected else None)
                 categories = tuple((c.id, names[c.id]) for c in program.categories)
             else:
-                states = settings.named_states or ((program.award_state,) if program.award_state else ())
+                states = program.named_states
                 found = tx.project_names(cycle.id, list(states)) if states else {}
                 if not found:
                     why = Msg("no project of cycle {cycle} has been named yet", cycle=cycle.id)
@@ -162,13 +162,12 @@ class DocumentActions(PortalActions):
     def outcome_for_all(self, acting: str | None, cycle_id: str | None = None) -> Outcome:
         """``outcome`` for a whole cycle's documents at once (a zip): the lead's, or a city
         administrator's of their city."""
-        found = self.outcome(acting, cycle_id)
-        with self.store.transaction(write=False) as tx:
+        with self.store.transaction(write=False) as tx:  # (who asks first: a refusal tells nothing of the cycle)
             user = self._user(tx, acting)
         if user.role not in ("lead", "city-admin"):
             raise NotPermitted(
                 Msg("make"),
-                Msg("the documents of cycle {cycle}", cycle=found.cycle.id),
+                Msg("the documents of cycle {cycle}", cycle=cycle_id or "—"),
                 Msg("a cycle's documents at once are the lead's and the cities' administrators'"),
             )
-        return found
+        return self.outcome(acting, cycle_id)

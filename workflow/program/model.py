@@ -450,6 +450,21 @@ class Program:
         return next((s.kind.states for s in self.stages if "publish" in s.kind.cycle_actions), ())
 
     @cached_property
+    def named_states(self) -> tuple[str, ...]:
+        """The states of a project its cycle's results name: placed in a list category (not the
+        state ``place`` gives the unlisted) or awarded; without a list, ``[documents]
+        named_states`` (else the award's state)."""
+        if not self.categories:
+            return self.documents.named_states or ((self.award_state,) if self.award_state else ())
+        unlisted = {
+            spec.dest
+            for s in self.stages
+            for spec in s.kind.transitions
+            if spec.trigger == PLACE and spec.when.get("category") == "none"
+        }
+        return tuple(state for state in self.placed_states if state not in unlisted)
+
+    @cached_property
     def award_state(self) -> str | None:
         """The state an award leads a placed project to, if a stage kind of the program declares
         one (the project keeps the list category it was placed in)."""
