@@ -103,6 +103,7 @@ for _command in (
     templates.template,
     reports.report,
     documents.document,
+    documents.verify,
     lists.list_group,
     lists.publish,
     decisions.vote,

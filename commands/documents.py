@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from commands.common import ID, cfg, handled, progress
-from i18n import Msg
+from i18n import Joined, Msg
 
 FORMAT = click.Choice(["pdf", "docx"])
 
@@ -113,3 +113,33 @@ def every_document(cycle_id: str | None, fmts: tuple[str, ...], out: Path | None
 def _cycle_of(project_id: int) -> str:
     """The cycle of a project the user may read (NotFound otherwise)."""
     return cfg().engine().project(cfg().user, project_id)[0].cycle_id
+
+
+@click.command("verify")
+@click.argument("bundle", type=click.Path(path_type=Path, dir_okay=False))
+@click.option(
+    "--fingerprint", help="The signing key's fingerprint the office published, to check the bundle's against."
+)
+@handled
+def verify(bundle: Path, fingerprint: str | None) -> None:
+    """Check a published list's BUNDLE (from `evalflow list bundle`, the console or the API) with
+    no database: its list is the one published, under the checkpoint the office's key signed. Any
+    changed byte fails (exit 11)."""
+    from workflow.errors import TrailBroken
+    from workflow.publication import verify_bundle
+
+    found = verify_bundle(bundle.read_bytes(), fingerprint)
+    for held in found.held:
+        click.echo("✓ " + held.render())
+    if not found.ok:
+        raise TrailBroken(Msg("the bundle does not hold: {problems}", problems=Joined(found.problems, "; ")))
+    doc = found.document
+    said = Msg(
+        "Bundle holds: list version {version} of cycle {cycle} ({program}), {count} projects ranked, published {at}",
+        version=doc.get("version"),
+        cycle=doc.get("cycle"),
+        program=doc.get("program_name"),
+        count=len(doc.get("entries") or []),
+        at=doc.get("published_at"),
+    )
+    click.echo(said.render())

@@ -231,3 +231,19 @@ def list_explain(project_id: int) -> None:
     click.echo(head.render())
     for line in explanation_lines(e, lambda status: LIST_STATUS.get(status, status)):
         click.echo(line.render())
+
+
+@list_group.command("bundle")
+@click.option("--cycle", "cycle_id")
+@click.option("--out", type=click.Path(dir_okay=False), help="The file to write (default: CYCLE-list-vN.bundle.json).")
+@handled
+def list_bundle(cycle_id: str | None, out: str | None) -> None:
+    """Write the published list as a bundle anyone can check without the database: the list as
+    canonical JSON, its publication's audit entry, the checkpoint signed with it and the public
+    key. `evalflow verify BUNDLE` checks it."""
+    from pathlib import Path
+
+    name, data = cfg().engine().publication_bundle(cfg().user, cycle_id)
+    path = Path(out or name)
+    path.write_bytes(data)
+    click.echo(Msg("Wrote {file} ({size} KB)", file=str(path), size=max(1, len(data) // 1024)).render())

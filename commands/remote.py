@@ -26,7 +26,7 @@ from i18n import Msg
 from i18n.help import SpeakingGroup
 from workflow.errors import EvalflowError, InvalidInput, NotSignedIn, StoreUnavailable
 
-LOCAL = frozenset({"login", "logout", "whoami"})  # the commands that run on the machine even once signed in
+LOCAL = frozenset({"login", "logout", "whoami", "verify"})  # the commands run on the machine even once signed in
 MAX_SENT = 40 * 2**20  # every file sent with one command
 TIMEOUT = 330  # seconds to wait for the server (a little over its own limit for a command)
 

@@ -72,3 +72,16 @@ def all_documents(
     data, _ = bundle(outcome, tuple(dict.fromkeys(format)))
     headers = {"Content-Disposition": content_disposition(f"{outcome.cycle.id}-文书.zip")}
     return Response(content=data, media_type="application/zip", headers=headers)
+
+
+@router.get(
+    "/cycles/{cycle_id}/list/bundle",
+    summary="The published list as a bundle anyone checks with `evalflow verify`, without the database",
+    response_class=Response,
+    responses={200: {"content": {"application/json": {}}, "description": "The bundle (RFC 8785 canonical JSON)"}},
+)
+def list_bundle(cycle_id: str, user: Me, engine: Eng) -> Any:
+    name, data = engine.publication_bundle(user.name, cycle_id)
+    return Response(
+        content=data, media_type="application/json", headers={"Content-Disposition": content_disposition(name)}
+    )

@@ -68,6 +68,14 @@ def documents_page(request: Request, me: Me, cycle: str | None = None) -> Respon
     )
 
 
+@router.get("/documents/{cycle_id}/bundle.json")
+def list_bundle(request: Request, me: Me, cycle_id: str) -> Response:
+    """The published list as a bundle anyone checks with `evalflow verify` (workflow/publication.py)."""
+    name, data = engine_of(request).publication_bundle(me.user.name, cycle_id)
+    headers = {"Content-Disposition": content_disposition(name), "X-Content-Type-Options": "nosniff"}
+    return Response(content=data, media_type="application/json", headers=headers)
+
+
 @router.get("/documents/{cycle_id}/all.zip")
 def all_documents(request: Request, me: Me, cycle_id: str, format: str = "pdf") -> Response:  # noqa: A002
     """Every document the user may have of the cycle, in one format or both."""

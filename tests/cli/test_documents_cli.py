@@ -69,3 +69,38 @@ def test_before_the_publication_nothing_is_made(at_stage, tmp_path: Path, monkey
     out = cli(LEAD, "2027-06-11T10:00", "--lang", "en", "document", "notice", code=3)
     assert "[results_published] no list of cycle g60-2027 has been published yet" in out
     assert not list(tmp_path.glob("*.pdf")) and snap(cli) == before
+
+
+def test_a_published_list_is_bundled_and_verified_with_no_database(at_stage, tmp_path: Path, monkeypatch) -> None:
+    from click.testing import CliRunner
+
+    from cli import main
+    from workflow.signing import fingerprint, new_key, private_pem
+
+    key = new_key()
+    (tmp_path / "audit.pem").write_bytes(private_pem(key))
+    (tmp_path / "audit.pem").chmod(0o600)
+    monkeypatch.setenv("EVALFLOW_AUDIT_KEY", str(tmp_path / "audit.pem"))
+    monkeypatch.chdir(tmp_path)
+    s = at_stage("confirmed")
+    cli = open_cli(s)
+    cli(LEAD, "2027-06-12T10:00", "--lang", "en", "publish")
+    out = cli(scorer("hefei"), NOW, "--lang", "en", "list", "bundle")
+    assert out.startswith("Wrote g60-2027-list-v1.bundle.json (")
+    runner = CliRunner()
+    said = runner.invoke(
+        main, ["--lang", "en", "verify", "g60-2027-list-v1.bundle.json", "--fingerprint", fingerprint(key.public_key())]
+    )
+    assert said.exit_code == 0, said.output
+    lines = said.output.splitlines()
+    assert lines[0] == f"✓ the public key is the one of fingerprint {fingerprint(key.public_key())}"
+    assert (
+        lines[-1].startswith("Bundle holds: list version 1 of cycle g60-2027 (长三角G60科创走廊")
+        and "45 projects ranked" in lines[-1]
+    )
+    data = bytearray((tmp_path / "g60-2027-list-v1.bundle.json").read_bytes())
+    at = data.index("《".encode()) if "《".encode() in data else data.index(b'"score":"') + 9
+    data[at] ^= 1
+    (tmp_path / "changed.json").write_bytes(bytes(data))
+    said = runner.invoke(main, ["--lang", "zh", "verify", "changed.json"])
+    assert said.exit_code == 11 and said.output.splitlines()[-1].startswith("错误：核验包未通过核验：")

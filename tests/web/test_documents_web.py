@@ -81,3 +81,20 @@ def test_the_api_gives_each_document(web) -> None:
     assert api.get(f"/api/cycles/{CYCLE}/documents/poster").status_code == 400  # (no such document)
     assert city.get(f"/api/projects/{w.s.demos['wuhu'][0]}/documents/letter").status_code == 404
     assert snapshot(w.s.store) == before
+
+
+def test_the_bundle_on_the_console_and_the_api_verifies(at_stage) -> None:
+    from tests.web.conftest import Web
+    from tests.workflow.test_publication_bundle import KEY, published
+    from web.app import create_app
+    from workflow.publication import verify_bundle
+    from workflow.signing import fingerprint
+
+    s = published(at_stage)
+    w = Web(s, create_app(s.engine))
+    page = w.browser(admin("hefei")).get(f"/documents?cycle={CYCLE}").text
+    assert 'href="/documents/g60-2027/bundle.json"' in page and "人人可核验的名单" in page
+    got = w.browser(applicant("wuhu")).get(f"/documents/{CYCLE}/bundle.json")
+    assert got.status_code == 200 and verify_bundle(got.content, fingerprint(KEY.public_key())).ok
+    api = w.api(scorer("hefei")).get(f"/api/cycles/{CYCLE}/list/bundle")
+    assert api.content == got.content

@@ -392,6 +392,8 @@ PLACES: dict[tuple[str, str], Place] = {
     # set at once is the lead's and each city administrator's (their city's)
     ("GET", "/documents"): _p("read-all", "/documents"),
     ("GET", "/documents/{cycle_id}/{kind}.{fmt}"): _p("read-all", "/documents/{cycle}/notice.pdf"),
+    ("GET", "/documents/{cycle_id}/bundle.json"): _p("read-all", "/documents/{cycle}/bundle.json"),
+    ("GET", "/api/cycles/{cycle_id}/list/bundle"): _p("read-all", "/api/cycles/{cycle}/list/bundle"),
     ("GET", "/documents/{cycle_id}/all.zip"): _p(
         "read-all", "/documents/{cycle}/all.zip", wrong=(S, A), owner=admin(OWN)
     ),

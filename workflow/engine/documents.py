@@ -16,18 +16,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from i18n import Msg
 from policies.base import Rejection, name_rule
 from workflow.common import ActionContext, party_of
 from workflow.engine.portal import PortalActions
-from workflow.errors import NotFound, NotPermitted
+from workflow.errors import NotFound, NotPermitted, TrailBroken
 from workflow.program import Program
 from workflow.program.documents import NOTICE_DAYS
 from workflow.records import Cycle, ListStatus
 
 name_rule("results_published", "结果已公布")
+name_rule("publication_signed", "公布已签名")
 
 
 @dataclass(frozen=True)
@@ -171,3 +173,53 @@ class DocumentActions(PortalActions):
                 Msg("a cycle's documents at once are the lead's and the cities' administrators'"),
             )
         return self.outcome(acting, cycle_id)
+
+    def publication_bundle(self, acting: str | None, cycle_id: str | None = None) -> tuple[str, bytes]:
+        """The newest published list of the cycle as a bundle anyone checks without the database
+        (workflow/publication.py), with its file name: anyone signed in, as the list is public.
+        Refused where the publication was not signed (no signing key then), or its key is not
+        one this server trusts."""
+        from workflow.audit import chain_of
+        from workflow.publication import list_digest, list_document, make_bundle
+        from workflow.signing import public_pem
+
+        with self._acting(acting, cycle_id, write=False) as act:
+            tx, cycle, program = act.tx, act.cycle, act.program
+            subject = Msg("the bundle of cycle {cycle}", cycle=cycle.id)
+            published = tx.list_versions(cycle.id, statuses=(ListStatus.PUBLISHED.value,))
+            if not published:
+                why = Msg("no list of cycle {cycle} has been published yet", cycle=cycle.id)
+                raise self._refuse(Msg("make"), subject, [Rejection("results_published", why)])
+            lst = published[-1]
+            entries = [e for e in tx.history("list", str(lst.number), cycle.id) if e.action == "publish"]
+            entry = entries[-1] if entries else None
+            chain = chain_of(cycle.id)
+            checkpoint = next(
+                (
+                    c
+                    for c in tx.audit_checkpoints()
+                    if entry is not None and c.why == "publication" and c.heads.get(chain, ("", 0))[1] == entry.id
+                ),
+                None,
+            )
+            if entry is None or "list_sha256" not in entry.data or checkpoint is None:
+                why = Msg(
+                    "the publication of list version {number} was not signed (no signing key was configured then)",
+                    number=lst.number,
+                )
+                raise self._refuse(Msg("make"), subject, [Rejection("publication_signed", why)])
+            ring = cast(Any, self).keyring  # (the engine's: workflow/checkpoints.py)
+            public = ring.trusted.get(checkpoint.key)
+            if public is None and ring.signer is not None and ring.fingerprint == checkpoint.key:
+                public = ring.signer.public_key()
+            if public is None:
+                why = Msg("the key {key} that signed it is not one this server trusts", key=checkpoint.key)
+                raise self._refuse(Msg("make"), subject, [Rejection("publication_signed", why)])
+            categories = [(c.id, program.category_name(c.id)) for c in program.categories]
+            document = list_document(program.id, program.name, categories, lst, entry.at)
+            if list_digest(document) != entry.data["list_sha256"]:
+                raise TrailBroken(
+                    Msg("list version {number} is not the list its publication recorded", number=lst.number)
+                )
+            data = make_bundle(document, entry, checkpoint.as_dict(), public_pem(public), checkpoint.key)
+            return f"{cycle.id}-list-v{lst.number}.bundle.json", data

@@ -19,6 +19,7 @@ from workflow.errors import InvalidInput, NotPermitted
 from workflow.log import get_logger
 from workflow.program import PLACE, Program
 from workflow.program.reads import READ_OBJECTION_REASONS, READ_UNPUBLISHED_LIST
+from workflow.publication import list_digest, list_document
 from workflow.ranking import list_changes, show
 from workflow.records import LIST_CHANGES, Confirmation, ListEntry, ListStatus, ListVersion, Project, User
 
@@ -312,6 +313,11 @@ class ListActions(RankReads):
             if reopened:
                 data["reopenings_closed"] = [p.id for p in reopened]
             reasons = "; ".join(f"appeal {w['appeal']}: {w['reason']}" for w in why)
+            # the list as published, as one exact text: anyone holding it and the checkpoint signed
+            # below checks it without the database (workflow/publication.py)
+            categories = [(c.id, program.category_name(c.id)) for c in program.categories]
+            document = list_document(program.id, program.name, categories, lst, act.now)
+            data["list_sha256"] = list_digest(document)
             self._list_to(act, lst, ListStatus.PUBLISHED, reasons, **data)
             # the trail as it stands with the publication, signed in its transaction (workflow/checkpoints.py)
             self._sign_checkpoint(tx, "publication", act.now)
