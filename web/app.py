@@ -48,6 +48,7 @@ from web import (
     pages,
     portal,
     project_list,
+    public,
     uploads,
 )
 from web.auth import SignInNeeded
@@ -172,6 +173,7 @@ def create_app(engine: Any, idle_minutes: int = 30, secure_cookies: bool = False
     app.include_router(project_list.router)  # (before pages: /projects/export is not a project)
     app.include_router(pages.router)
     app.include_router(documents_page.router)
+    app.include_router(public.router)  # (read without signing in: what is published, nothing else)
     app.include_router(api_files.router)
     attachments.install(app)
     app.include_router(uploads.router)

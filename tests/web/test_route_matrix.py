@@ -56,6 +56,9 @@ PUBLIC = {
     ("POST", "/api/login"): "signing the command line in (a name and password give the user's own token)",
     ("POST", "/api/logout"): "signing the command line out (revokes only the caller's own token)",
     ("POST", "/api/cli"): "a command as the token's user, each refused as its engine call is (test_remote_cli.py)",
+    ("GET", "/public"): "the published results, for anyone (test_public_pages.py: nothing unpublished)",
+    ("GET", "/public/{cycle_id}"): "a cycle's published lists, for anyone (test_public_pages.py)",
+    ("GET", "/public/{cycle_id}/bundle.json"): "a published list's bundle, for anyone (test_public_pages.py)",
 }
 KINDS = ("project", "city", "lead", "self", "read-all")
 

@@ -17,7 +17,7 @@ from workflow.accounts import AccountActions
 from workflow.appeals import AppealActions
 from workflow.attachments import AttachmentActions
 from workflow.engine.cycles import AdvanceResult, CycleActions
-from workflow.engine.documents import DocumentActions
+from workflow.engine.documents import PublicReads
 from workflow.engine.door import MOVE_CHUNK
 from workflow.engine.lists import ListActions
 from workflow.engine.projects import ImportResult
@@ -31,6 +31,6 @@ __all__ = ["MOVE_CHUNK", "AdvanceResult", "Engine", "ImportResult", "ReportData"
 
 @checked_inputs
 class Engine(
-    CycleActions, ListActions, Reads, AppealActions, TrailActions, AccountActions, AttachmentActions, DocumentActions
+    CycleActions, ListActions, Reads, AppealActions, TrailActions, AccountActions, AttachmentActions, PublicReads
 ):
     """Runs programs' cycles on a store, with an injected clock."""

@@ -179,47 +179,144 @@ class DocumentActions(PortalActions):
         (workflow/publication.py), with its file name: anyone signed in, as the list is public.
         Refused where the publication was not signed (no signing key then), or its key is not
         one this server trusts."""
+        with self._acting(acting, cycle_id, write=False) as act:
+            return self._bundle(act.tx, act.cycle, act.program)
+
+    def public_bundle(self, cycle_id: str) -> tuple[str, bytes]:
+        """``publication_bundle`` for the public pages (no user: the list is published)."""
+        with self.store.transaction(write=False) as tx:
+            cycle = tx.get_cycle(cycle_id)
+            if cycle is None:
+                raise NotFound("cycle", cycle_id)
+            return self._bundle(tx, cycle, self.program_of(cycle))
+
+    @staticmethod
+    def _signed_publication(tx: Any, cycle: Cycle, number: int) -> tuple[Any, Any] | None:
+        """The publication entry of list version ``number`` and the checkpoint signed with it
+        (None: published before lists were recorded by their sha256, or with no signing key)."""
         from workflow.audit import chain_of
+
+        entries = [e for e in tx.history("list", str(number), cycle.id) if e.action == "publish"]
+        entry = entries[-1] if entries else None
+        if entry is None or "list_sha256" not in entry.data:
+            return None
+        chain = chain_of(cycle.id)
+        for c in tx.audit_checkpoints():
+            if c.why == "publication" and c.heads.get(chain, ("", 0))[1] == entry.id:
+                return entry, c
+        return None
+
+    def _bundle(self, tx: Any, cycle: Cycle, program: Program) -> tuple[str, bytes]:
         from workflow.publication import list_digest, list_document, make_bundle
         from workflow.signing import public_pem
 
-        with self._acting(acting, cycle_id, write=False) as act:
-            tx, cycle, program = act.tx, act.cycle, act.program
-            subject = Msg("the bundle of cycle {cycle}", cycle=cycle.id)
-            published = tx.list_versions(cycle.id, statuses=(ListStatus.PUBLISHED.value,))
-            if not published:
-                why = Msg("no list of cycle {cycle} has been published yet", cycle=cycle.id)
-                raise self._refuse(Msg("make"), subject, [Rejection("results_published", why)])
-            lst = published[-1]
-            entries = [e for e in tx.history("list", str(lst.number), cycle.id) if e.action == "publish"]
-            entry = entries[-1] if entries else None
-            chain = chain_of(cycle.id)
-            checkpoint = next(
-                (
-                    c
-                    for c in tx.audit_checkpoints()
-                    if entry is not None and c.why == "publication" and c.heads.get(chain, ("", 0))[1] == entry.id
-                ),
-                None,
+        subject = Msg("the bundle of cycle {cycle}", cycle=cycle.id)
+        published = tx.list_versions(cycle.id, statuses=(ListStatus.PUBLISHED.value,))
+        if not published:
+            why = Msg("no list of cycle {cycle} has been published yet", cycle=cycle.id)
+            raise self._refuse(Msg("make"), subject, [Rejection("results_published", why)])
+        lst = published[-1]
+        found = self._signed_publication(tx, cycle, lst.number)
+        if found is None:
+            why = Msg(
+                "the publication of list version {number} was not signed (no signing key was configured then)",
+                number=lst.number,
             )
-            if entry is None or "list_sha256" not in entry.data or checkpoint is None:
-                why = Msg(
-                    "the publication of list version {number} was not signed (no signing key was configured then)",
-                    number=lst.number,
+            raise self._refuse(Msg("make"), subject, [Rejection("publication_signed", why)])
+        entry, checkpoint = found
+        ring = cast(Any, self).keyring  # (the engine's: workflow/checkpoints.py)
+        public = ring.trusted.get(checkpoint.key)
+        if public is None and ring.signer is not None and ring.fingerprint == checkpoint.key:
+            public = ring.signer.public_key()
+        if public is None:
+            why = Msg("the key {key} that signed it is not one this server trusts", key=checkpoint.key)
+            raise self._refuse(Msg("make"), subject, [Rejection("publication_signed", why)])
+        categories = [(c.id, program.category_name(c.id)) for c in program.categories]
+        document = list_document(program.id, program.name, categories, lst, entry.at)
+        if list_digest(document) != entry.data["list_sha256"]:
+            raise TrailBroken(Msg("list version {number} is not the list its publication recorded", number=lst.number))
+        data = make_bundle(document, entry, checkpoint.as_dict(), public_pem(public), checkpoint.key)
+        return f"{cycle.id}-list-v{lst.number}.bundle.json", data
+
+
+@dataclass(frozen=True)
+class PublicCycle:
+    """What the public pages show of a cycle: only what has been published. A program with a
+    list: its published version and the ones it corrected (newest first) with their named
+    projects, and the notice's end; without one: the projects its results named."""
+
+    program: Program
+    cycle: Cycle
+    published_at: datetime | None  # the newest publication, in the program's time zone
+    notice_ends: datetime | None
+    versions: tuple[tuple[int, str, tuple[Placed, ...]], ...] = ()  # (number, status, named projects)
+    named: tuple[Placed, ...] = ()  # a program without a list: its named projects
+    signed: bool = False  # the newest publication's checkpoint was signed: it has a bundle
+
+
+class PublicReads(DocumentActions):
+    """The reads of the public pages (web/public.py): no user, nothing but what is published."""
+
+    def public_cycles(self) -> list[PublicCycle]:
+        """Every cycle with something published, newest first."""
+        with self.store.transaction(write=False) as tx:
+            ids = [c.id for c in tx.list_cycles()]
+        out: list[PublicCycle] = []
+        for cycle_id in ids:
+            try:
+                out.append(self.public_cycle(cycle_id))
+            except NotFound:
+                continue
+        return sorted(out, key=lambda p: (p.cycle.year, p.cycle.id), reverse=True)
+
+    def public_cycle(self, cycle_id: str) -> PublicCycle:
+        """A cycle's published results (NotFound, as for a cycle that does not exist, while
+        nothing of it is published)."""
+        with self.store.transaction(write=False) as tx:
+            cycle = tx.get_cycle(cycle_id)
+            if cycle is None:
+                raise NotFound("cycle", cycle_id)
+            program = self.program_of(cycle)
+            zone = ZoneInfo(program.timezone)
+            days = program.documents.notice_days or program.notice_days or NOTICE_DAYS
+            if program.categories:
+                shown = tx.list_versions(cycle.id, statuses=(ListStatus.PUBLISHED.value, ListStatus.CORRECTED.value))
+                at = cycle.config.published_at
+                if not shown or at is None:
+                    raise NotFound("cycle", cycle_id)
+                names = {c.id: program.category_name(c.id) for c in program.categories}
+                versions = tuple(
+                    (
+                        v.number,
+                        v.status,
+                        tuple(
+                            Placed(
+                                e.project_id,
+                                e.city,
+                                str(party_of(program, e.city).zh),
+                                e.unit_name,
+                                e.project_name,
+                                e.category,
+                                names[e.category],
+                                e.rank,
+                                e.score,
+                            )
+                            for e in sorted(v.entries, key=lambda e: e.rank)
+                            if e.category in names
+                        ),
+                    )
+                    for v in sorted(shown, key=lambda v: v.number, reverse=True)
                 )
-                raise self._refuse(Msg("make"), subject, [Rejection("publication_signed", why)])
-            ring = cast(Any, self).keyring  # (the engine's: workflow/checkpoints.py)
-            public = ring.trusted.get(checkpoint.key)
-            if public is None and ring.signer is not None and ring.fingerprint == checkpoint.key:
-                public = ring.signer.public_key()
-            if public is None:
-                why = Msg("the key {key} that signed it is not one this server trusts", key=checkpoint.key)
-                raise self._refuse(Msg("make"), subject, [Rejection("publication_signed", why)])
-            categories = [(c.id, program.category_name(c.id)) for c in program.categories]
-            document = list_document(program.id, program.name, categories, lst, entry.at)
-            if list_digest(document) != entry.data["list_sha256"]:
-                raise TrailBroken(
-                    Msg("list version {number} is not the list its publication recorded", number=lst.number)
-                )
-            data = make_bundle(document, entry, checkpoint.as_dict(), public_pem(public), checkpoint.key)
-            return f"{cycle.id}-list-v{lst.number}.bundle.json", data
+                local = at.astimezone(zone)
+                signed = self._signed_publication(tx, cycle, versions[0][0]) is not None
+                return PublicCycle(program, cycle, local, local + timedelta(days=days), versions, signed=signed)
+            states = program.named_states
+            found = tx.project_names(cycle.id, list(states)) if states else {}
+            if not found:
+                raise NotFound("cycle", cycle_id)
+            title = program.documents.named or program.state_name(states[0])
+            named = tuple(
+                Placed(pid, city, str(party_of(program, city).zh), unit, name, "named", title)
+                for pid, (city, unit, name) in sorted(found.items())
+            )
+            return PublicCycle(program, cycle, None, None, named=named)

@@ -1,0 +1,106 @@
+"""The public pages (/public), read without signing in: a crawler from /public at every stage of
+the G60 cycle finds nothing before the publication and, once published, the named projects and
+nothing else (no project left off the list, no score, no unit of an unlisted project); a cycle with
+nothing published is not found, in the words of one that does not exist. The sister programs'
+demo cycles at their end: 科创中原's published list, 先锋号's named holders."""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin
+
+import pytest
+
+from tests.conftest import sh
+from tests.workflow.checkpoints import CHECKPOINTS
+from tests.workflow.test_publication_bundle import KEY, published
+from web.app import create_app
+from workflow.publication import verify_bundle
+from workflow.signing import fingerprint
+
+LINK = re.compile(r'href="([^"#]+)"')
+
+
+def crawl(client, start: str = "/public") -> dict[str, str]:
+    """Every page reached from ``start`` by following links under /public: path -> text."""
+    seen: dict[str, str] = {}
+    todo = [start]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        r = client.get(path)
+        assert r.status_code == 200, (path, r.status_code)
+        seen[path] = r.text if "json" not in r.headers["content-type"] else r.content.decode()
+        if "html" in r.headers["content-type"]:
+            for href in LINK.findall(r.text):
+                target = urljoin(path, href)
+                assert target == "/" or target.startswith(("/public", "/login", "/static/")), (path, href)
+                if target.startswith("/public"):
+                    todo.append(target)
+    return seen
+
+
+@pytest.mark.parametrize("stage", CHECKPOINTS)
+def test_a_crawler_finds_what_is_published_and_nothing_else(at_stage, stage):
+    from fastapi.testclient import TestClient
+
+    s = at_stage(stage)
+    s.clock.set(sh(6, 30))  # (after the notice of a publication on 06-12)
+    client = TestClient(create_app(s.engine))
+    pages = crawl(client)
+    text = "\n".join(pages.values())
+    missing = client.get("/public/g60-1999")
+    if stage != "published":
+        assert list(pages) == ["/public"] and "尚无公布的结果。" in text
+        hidden = client.get("/public/g60-2027")
+        assert hidden.status_code == 404 and hidden.text.replace("g60-2027", "X") == missing.text.replace(
+            "g60-1999", "X"
+        )
+        return
+    named = [p for p in s.high + s.mid]
+    with s.store.transaction(write=False) as tx:
+        projects = {p.id: p for p in tx.projects_by_ids([pid for c in s.ids.values() for pid in c])}
+    for pid, p in projects.items():
+        title = p.project_name
+        unit = p.unit_name
+        if pid in named:
+            assert title in text and unit in text
+        else:
+            assert unit not in text, f"project {pid}, not on the list, is shown"
+    assert not re.search(r"\d+\.\d{4}", text)  # (no score)
+    assert "公示期已于" in text and "第 1 版名单" in text
+
+
+def test_the_public_bundle_verifies_against_the_fingerprint_shown(at_stage):
+    from fastapi.testclient import TestClient
+
+    s = published(at_stage)
+    client = TestClient(create_app(s.engine))
+    page = client.get("/public/g60-2027").text
+    key = fingerprint(KEY.public_key())
+    assert f"发文单位密钥指纹：{key}" in page
+    assert "公示期至" in page and "剩余 5 天" in page  # (the clock stands at the publication)
+    assert verify_bundle(client.get("/public/g60-2027/bundle.json").content, key).ok
+
+
+def test_the_sister_programs_show_their_ends(tmp_path):
+    from fastapi.testclient import TestClient
+
+    from store.sql import SqlStore
+    from workflow.engine import Engine
+    from workflow.program import ProgramRegistry
+    from workflow.program_code import demo_of
+
+    registry = ProgramRegistry()
+    said = {
+        "kechuang-zhongyuan": ("“科创中原”科技经济融合行动项目评审 · 2027年度", "版名单", "入选项目"),
+        "pioneer-brand": ("“科技筑梦先锋号”党建品牌共建 · 2027年度", "“科技筑梦先锋号”"),
+    }
+    for program, words in said.items():
+        store = SqlStore(f"sqlite:///{tmp_path / program}.db")
+        store.create()
+        demo_of(registry.get(program))(store, year=2027, per_city=24, seed=1, echo=lambda _: None)
+        text = "\n".join(crawl(TestClient(create_app(Engine(store, registry)))).values())
+        assert all(w in text for w in words), program
+        store.dispose()
