@@ -44,7 +44,6 @@ def public_cycle(request: Request, cycle_id: str) -> Response:
         p=p,
         left=_left(p.notice_ends, engine.now()),
         local=lambda t: views.local_time(t, p.program),
-        key=engine.keyring.fingerprint,
     )
 
 

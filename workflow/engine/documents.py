@@ -251,7 +251,7 @@ class PublicCycle:
     notice_ends: datetime | None
     versions: tuple[tuple[int, str, tuple[Placed, ...]], ...] = ()  # (number, status, named projects)
     named: tuple[Placed, ...] = ()  # a program without a list: its named projects
-    signed: bool = False  # the newest publication's checkpoint was signed: it has a bundle
+    signed: str = ""  # the fingerprint of the key that signed the newest publication ("": unsigned)
 
 
 class PublicReads(DocumentActions):
@@ -308,7 +308,8 @@ class PublicReads(DocumentActions):
                     for v in sorted(shown, key=lambda v: v.number, reverse=True)
                 )
                 local = at.astimezone(zone)
-                signed = self._signed_publication(tx, cycle, versions[0][0]) is not None
+                found = self._signed_publication(tx, cycle, versions[0][0])
+                signed = found[1].key if found is not None else ""
                 return PublicCycle(program, cycle, local, local + timedelta(days=days), versions, signed=signed)
             states = program.named_states
             found = tx.project_names(cycle.id, list(states)) if states else {}
