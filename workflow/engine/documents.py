@@ -308,8 +308,8 @@ class PublicReads(DocumentActions):
                     for v in sorted(shown, key=lambda v: v.number, reverse=True)
                 )
                 local = at.astimezone(zone)
-                found = self._signed_publication(tx, cycle, versions[0][0])
-                signed = found[1].key if found is not None else ""
+                signing = self._signed_publication(tx, cycle, versions[0][0])
+                signed = signing[1].key if signing is not None else ""
                 return PublicCycle(program, cycle, local, local + timedelta(days=days), versions, signed=signed)
             states = program.named_states
             found = tx.project_names(cycle.id, list(states)) if states else {}
