@@ -4,9 +4,11 @@ executemany, one transaction per stage, no state machine — the same rows as th
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Sequence
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +17,8 @@ from policies.base import Criterion
 from store.sql import SqlStore, stored_json
 from workflow.audit import data_text
 from workflow.engine import MOVE_CHUNK
+from workflow.publication import list_digest, list_document
+from workflow.records import ListEntry, ListVersion
 
 SHEET = {"value": 19, "organization": 28, "effectiveness": 27, "mechanism": 18}
 
@@ -371,6 +375,7 @@ def same_rows_run(n: int, work: Path, apps: Applications, writer: Any = None) ->
     )
     con.commit()
     ended("5 propose")
+    published_entries = entries  # (the publication records the list's sha256: workflow/publication.py)
     del entries
     con.begin()
     for city in parties:
@@ -400,7 +405,14 @@ def same_rows_run(n: int, work: Path, apps: Applications, writer: Any = None) ->
         ],
     )
     con.execute("UPDATE list_versions SET status = 'published', version = version + 1 WHERE id = 1")
-    audit(when, "lead", "publish", "list", [(1, "confirmed", "published", "{}")])
+    published = ListVersion(
+        CYCLE, 1, "published", "mean", [ListEntry(**e) for e in json.loads(published_entries)], "lead"
+    )
+    categories = [(c.id, program.category_name(c.id)) for c in program.categories]
+    instant = datetime.fromisoformat(when).replace(tzinfo=UTC)
+    digest = list_digest(list_document(program.id, program.name, categories, published, instant))
+    audit(when, "lead", "publish", "list", [(1, "confirmed", "published", data_text({"list_sha256": digest}))])
+    del published_entries, published
     con.commit()
     ended("6 publish")
     con.begin()

@@ -1,4 +1,4 @@
-"""The first page of each document of the demo's G60 cycle (`evalflow demo`'s), drawn as an image
+"""The first page of each document of the demo's cycle (`evalflow demo`'s), drawn as an image
 into docs/documents/ (``.venv/bin/python docs/documents.py``): the notice, the official list, the
 first project's decision letter and its certificate, as sheets/documents.py makes them as PDF."""
 
@@ -27,7 +27,9 @@ def main() -> None:
         store = SqlStore(f"sqlite:///{work}/demo.db")
         store.create()
         registry = ProgramRegistry()
-        demo_of(registry.get("g60-deep-integration"))(store, year=2027, per_city=24, seed=60, echo=lambda _: None)
+        # (the first program with a demo, as `evalflow demo` runs it)
+        first = next(p for p in registry.ids() if registry.get(p).demo.get("run"))
+        demo_of(registry.get(first))(store, year=2027, per_city=24, seed=60, echo=lambda _: None)
         with store.transaction(write=False) as tx:
             lead = next(u.name for u in tx.list_users() if u.role == "lead")
         outcome = Engine(store, registry).outcome(lead)

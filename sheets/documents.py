@@ -195,7 +195,7 @@ def render(kind: str, fmt: str, o: Outcome, project: Placed | None = None) -> by
 
 def file_name(kind: str, fmt: str, o: Outcome, project: Placed | None = None) -> str:
     """A document's file name: the cycle, the kind, and a letter's or certificate's project
-    (its id and unit), e.g. ``g60-2027-评审结果通知书-17-合肥某公司.pdf``."""
+    (its id and unit), e.g. ``CYCLE-评审结果通知书-17-某公司.pdf``."""
     parts = [o.cycle.id, KIND_WORDS[kind].zh]
     if project is not None:
         parts += [str(project.project_id), project.unit[:40]]

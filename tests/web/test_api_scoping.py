@@ -342,6 +342,15 @@ ENDPOINTS.update(
             done=lambda s, pid: _files(s, pid) == 0,
             prepare=_attached,
         ),
+        # a project's letter: nothing is published at collection (422, past the permission), and
+        # another city's, or a scorer's before the joint stage, is no project at all
+        "project-letter": Endpoint(
+            "collection",
+            _first,
+            lambda s: ("GET", f"/api/projects/{_first(s)}/documents/letter", None),
+            {"city-admin": 422, "scorer": 404, "applicant": 422},
+            404,
+        ),
         "export-project": Endpoint(
             "collection",
             _first,
@@ -434,6 +443,8 @@ def test_scoping_matrix(web, name, role, side):
     elif expected == 403:
         assert o.body["error"] == "not_permitted"
         assert o.body["message"].startswith("Not permitted to ")
+    elif expected == 422:  # (past the permission, refused by a rule: nothing is published yet)
+        assert o.body["error"] == "refused" and "[results_published]" in o.body["message"]
     else:
         assert (expected, o.body["error"]) == (409, "conflict")
 

@@ -1,9 +1,9 @@
 """What a cycle's documents say (`evalflow document`, the console's and the API's documents): its
 results as published, read for one user. The documents are drawn from it by documents/.
 
-A program with list categories (G60, 科创中原) speaks from its newest published list version:
+A program with list categories speaks from its newest published list version:
 each placed project's rank, score and category, the version it corrects, the publication's
-instant (the notice runs from it). A program without them (the alliances, 先锋号) speaks of the
+instant (the notice runs from it). A program without them speaks of the
 projects its award has named. Nothing is made before there are results: a cycle without a
 published list (or a named project) is refused, naming the rule.
 

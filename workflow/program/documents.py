@@ -8,7 +8,7 @@ by WeasyPrint), named without their suffix, relative to the program file's folde
 the shipped programs/: a program file copied elsewhere keeps the shipped templates)::
 
     [documents]
-    issuer = "长三角G60科创走廊九城市组织部门"   # who issues them (default: the lead's unit)
+    issuer = "某某联席会议办公室"               # who issues them (default: the lead's unit)
     notice_days = 5                           # the notice's days where no rule gives them
     named = "命名项目"                          # a named project, where the program has no list
     named_states = ["awarded"]                # the states a project is named in (no list)
