@@ -382,6 +382,7 @@ def appeals_page(request: Request, me: Me, cycle: str | None = None) -> Response
         cycle=chosen,
         program=program,
         appeals=items,
+        objectors=engine.objectors(me.user.name, items),
         stages=program.reopenable,
         local=lambda t: views.local_time(t, program),
     )

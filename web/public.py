@@ -8,13 +8,23 @@ nothing published is not found, as one that does not exist."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, Response
 
+from i18n import Msg
 from web import views
+from web.auth import client_address, keep_login_token, login_token_ok, new_login_token
 from web.downloads import content_disposition
 from web.pages import engine_of, render
+from workflow.appeals import OBJECTION_MAX, OBJECTOR_CONTACT_MAX, OBJECTOR_NAME_MAX
+from workflow.errors import InvalidInput
+
+# objections from one address: a few an hour, counted by each server process (a person objects
+# to a project or two; a script sending many waits)
+OBJECTIONS_PER_ADDRESS = "5 per hour"
+_LIMITER: Any = None
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,14 +47,57 @@ def public_index(request: Request) -> Response:
 def public_cycle(request: Request, cycle_id: str) -> Response:
     engine = engine_of(request)
     p = engine.public_cycle(cycle_id)
-    return render(
+    left = _left(p.notice_ends, engine.now())
+    token = new_login_token()
+    response = render(
         request,
         "public_cycle.html",
         None,
         p=p,
-        left=_left(p.notice_ends, engine.now()),
+        left=left,
         local=lambda t: views.local_time(t, p.program),
+        objecting=bool(left and p.versions and p.program.appeals is not None),
+        token=token,
+        most={"name": OBJECTOR_NAME_MAX, "contact": OBJECTOR_CONTACT_MAX, "reason": OBJECTION_MAX},
     )
+    keep_login_token(request, response, token)  # (the objection form's: it has no session)
+    return response
+
+
+def _limited(request: Request) -> bool:
+    """Whether this address has sent its objections for the hour (counted as it sends one)."""
+    global _LIMITER
+    from limits import parse
+    from limits.storage import MemoryStorage
+    from limits.strategies import MovingWindowRateLimiter
+
+    if _LIMITER is None:
+        _LIMITER = MovingWindowRateLimiter(MemoryStorage())
+    return not _LIMITER.hit(parse(OBJECTIONS_PER_ADDRESS), "objection", client_address(request) or "local")
+
+
+@router.post("/public/{cycle_id}/objection", response_class=HTMLResponse)
+def public_objection(
+    request: Request,
+    cycle_id: str,
+    project: Annotated[str, Form(max_length=20)] = "",
+    name: Annotated[str, Form(max_length=500)] = "",
+    contact: Annotated[str, Form(max_length=500)] = "",
+    reason: Annotated[str, Form(max_length=20000)] = "",
+    csrf: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    engine = engine_of(request)
+    p = engine.public_cycle(cycle_id)  # (nothing published: not found, as for no cycle)
+    if not login_token_ok(request, csrf):
+        raise InvalidInput(Msg("objection"), [Msg("the form has expired; open the page again and send it from there")])
+    if not project.isdecimal():
+        raise InvalidInput(Msg("objection"), [Msg("choose the project you object to")])
+    if _limited(request):
+        said = Msg("this address has sent {limit} objections; wait an hour before sending another", limit=5)
+        raise InvalidInput(Msg("objection"), [said])
+    appeal = engine.file_objection(cycle_id, int(project), name, contact, reason)
+    named = next((e for _, _, rows in p.versions[:1] for e in rows if e.project_id == appeal.project_id), None)
+    return render(request, "public_objection.html", None, p=p, appeal=appeal, named=named)
 
 
 @router.get("/public/{cycle_id}/bundle.json")

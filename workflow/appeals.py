@@ -15,7 +15,7 @@ These methods are mixed into :class:`workflow.engine.Engine`; they use its actio
 from __future__ import annotations
 
 from dataclasses import asdict, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -31,6 +31,11 @@ from workflow.program import REOPEN, Program, Stage
 from workflow.records import LIVE_LISTS, MADE_LISTS, Appeal, Correction, Cycle, ListStatus, Project, User
 
 log = get_logger("evalflow.appeals")
+
+PUBLIC = "public"  # who files an objection from the public pages (no user: the audit names it so)
+OBJECTOR_NAME_MAX, OBJECTOR_CONTACT_MAX, OBJECTION_MAX = 50, 100, 2000
+_OBJECTION_WORDS = {"name": "姓名", "contact": "联系方式", "reason": "理由"}
+name_rule("objection_window", "公示期内")
 
 name_rule("appeals", "接受申诉")
 name_rule("appealable", "可申诉的结果")
@@ -170,6 +175,109 @@ class AppealActions(EngineCore):
             )
         log.info("appeal_filed", appeal=appeal.id, project=project.id, against=stage.id, actor=user.name)
         return appeal
+
+    # -------------------------------------------------------------------------- the public
+    def file_objection(self, cycle_id: str, project_id: int, name: str, contact: str, reason: str) -> Appeal:
+        """An objection from the public (no user) to a project named on the cycle's published
+        list, during its notice: filed as an appeal by ``public``, decided by the office as any
+        appeal is. The objector's name and contact are kept in the audit entry, read by the lead
+        alone; the reason as any appeal's. NotFound while the cycle has published nothing or the
+        project is not named on its list (as for one that does not exist)."""
+        fields = {
+            "name": (name, OBJECTOR_NAME_MAX),
+            "contact": (contact, OBJECTOR_CONTACT_MAX),
+            "reason": (reason, OBJECTION_MAX),
+        }
+        bad = [
+            Msg("{field} is needed, at most {most} characters", field=Text(f, _OBJECTION_WORDS[f]), most=most)
+            for f, (value, most) in fields.items()
+            if not value.strip() or len(value.strip()) > most
+        ]
+        if bad:
+            raise InvalidInput(Msg("objection"), bad)
+        now = self.now()
+        with self._transaction() as tx:
+            cycle = tx.get_cycle(cycle_id)  # (by its id: the lock, as every change of a cycle takes)
+            if cycle is None:
+                raise NotFound("cycle", cycle_id)
+            program = self.program_of(cycle)
+            published = tx.list_versions(cycle.id, statuses=(ListStatus.PUBLISHED.value,))
+            named = {e.project_id for e in published[-1].entries if e.category != "none"} if published else set()
+            at = cycle.config.published_at
+            if at is None or project_id not in named:
+                raise NotFound("project", project_id)
+            project = self._project(tx, project_id)
+            subject = Msg("project {id}", id=project.id)
+            verb = verb_of(program, "appeal")
+            days = program.documents.notice_days or program.notice_days or 5
+            ends = at + timedelta(days=days)
+            rejections: list[Rejection] = []
+            if program.appeals is None:
+                rejections.append(Rejection("appeals", Msg("program {program} takes no appeals", program=program.id)))
+            if now >= ends:
+                over = Msg(
+                    "the notice of cycle {cycle} ended at {ends} {zone}; it is now {now}",
+                    cycle=cycle.id,
+                    ends=_local(ends, program.timezone),
+                    zone=program.timezone,
+                    now=_local(now, program.timezone),
+                )
+                rejections.append(Rejection("objection_window", over))
+            stage = program.result_stage(project.state, False)
+            if stage is None and not rejections:
+                no_result = Msg("project {id} holds no result to object to", id=project.id)
+                rejections.append(Rejection("appealable", no_result))
+            if tx.appeals(project_id=project.id, statuses=("open",)):
+                already = Msg("project {id} already has an objection or appeal open", id=project.id)
+                rejections.append(Rejection("one_open_appeal", already))
+            if rejections:
+                raise self._refuse(verb, subject, rejections, state_of(program, project.state))
+            assert stage is not None and project.id is not None
+            appeal = Appeal(
+                cycle_id=cycle.id,
+                project_id=project.id,
+                city=project.city,
+                filed_by=PUBLIC,
+                filed_at=now,
+                against_state=project.state,
+                against_stage=stage.id,
+                reason=reason.strip(),
+                list_version=published[-1].number,
+            )
+            tx.insert_appeal(appeal)
+            self._audit(
+                tx,
+                now,
+                cycle,
+                "project",
+                project.id,
+                PUBLIC,
+                "appeal",
+                reason=appeal.reason,
+                appeal=appeal.id,
+                against=project.state,
+                against_stage=stage.id,
+                list_version=appeal.list_version,
+                objector={"name": name.strip(), "contact": contact.strip()},
+            )
+        log.info("objection_filed", appeal=appeal.id, project=project.id)
+        return appeal
+
+    def objectors(self, acting: str | None, appeals: list[Appeal]) -> dict[int, dict[str, str]]:
+        """The name and contact of each objection from the public among ``appeals`` (the lead's
+        alone; anyone else gets none): appeal id -> {name, contact}."""
+        public = [a for a in appeals if a.filed_by == PUBLIC]
+        if not public:
+            return {}
+        with self._transaction(write=False) as tx:
+            if self._user(tx, acting).role != "lead":
+                return {}
+            out: dict[int, dict[str, str]] = {}
+            for a in public:
+                for e in tx.history("project", str(a.project_id), a.cycle_id):
+                    if e.action == "appeal" and e.data.get("appeal") == a.id and "objector" in e.data:
+                        out[a.id or 0] = dict(e.data["objector"])
+            return out
 
     # -------------------------------------------------------------------------- deciding
     def decide_appeal(

@@ -59,6 +59,7 @@ PUBLIC = {
     ("GET", "/public"): "the published results, for anyone (test_public_pages.py: nothing unpublished)",
     ("GET", "/public/{cycle_id}"): "a cycle's published lists, for anyone (test_public_pages.py)",
     ("GET", "/public/{cycle_id}/bundle.json"): "a published list's bundle, for anyone (test_public_pages.py)",
+    ("POST", "/public/{cycle_id}/objection"): "the public's objection during a notice (test_public_objection.py)",
 }
 KINDS = ("project", "city", "lead", "self", "read-all")
 

@@ -564,6 +564,8 @@ def _scoped(entry: AuditEntry, user: User, appeals: set[int], lists: bool = True
         return None
     if entry.action in _APPEAL_ACTIONS and data.get("appeal") not in appeals:
         return None
+    if "objector" in data:  # (a member of the public's name and contact: the lead's alone)
+        entry = dataclasses.replace(entry, data={k: v for k, v in data.items() if k != "objector"})
     if entry.action == REOPEN:
         gone = dict(data.get("superseded") or {})
         if "sheets" in gone:
