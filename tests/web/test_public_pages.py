@@ -104,3 +104,37 @@ def test_the_sister_programs_show_their_ends(tmp_path):
         text = "\n".join(crawl(TestClient(create_app(Engine(store, registry)))).values())
         assert all(w in text for w in words), program
         store.dispose()
+
+
+def test_a_holders_targets_and_progress_are_public_and_nobody_elses(tmp_path):
+    """先锋号's rules have each holder publish its targets and its progress: the public page shows
+    them for the units awarded the plaque, and nothing of a unit not (or no longer) named."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from fastapi.testclient import TestClient
+
+    from store.sql import SqlStore
+    from tests.conftest import SettableClock
+    from workflow.engine import Engine
+    from workflow.program import ProgramRegistry
+    from workflow.program_code import demo_of
+
+    registry = ProgramRegistry()
+    store = SqlStore(f"sqlite:///{tmp_path / 'pioneer.db'}")
+    store.create()
+    demo_of(registry.get("pioneer-brand"))(store, year=2027, per_city=24, seed=1, echo=lambda _: None)
+    engine = Engine(store, registry, SettableClock(datetime(2027, 11, 2, 9, tzinfo=ZoneInfo("Asia/Shanghai"))))
+    with store.transaction(write=False) as tx:
+        states = {p.id: (p.state, p.unit_name) for p in tx.projects_by_ids(list(range(1, 6)))}
+    holder = next(pid for pid, (state, _) in states.items() if state == "awarded")
+    engine.fire("wg", holder, "progress", target="venue", note="党建阵地已按“八有”标准建成")
+    page = TestClient(create_app(engine)).get("/public/pioneer-2027").text
+    held = page.split(f'id="holder-{holder}"')[1].split("</section>")[0]
+    assert (
+        "“五个一”共建目标清单" in held and "共建目标：打造一个党建阵地" in held and "党建阵地已按“八有”标准建成" in held
+    )
+    for pid, (state, _unit) in states.items():
+        if state != "awarded":
+            assert f'id="holder-{pid}"' not in page
+    store.dispose()

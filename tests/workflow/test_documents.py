@@ -186,7 +186,10 @@ def test_a_program_file_names_its_templates_and_each_problem_is_said(tmp_path):
     with pytest.raises(ProgramInvalid) as err:
         build_program(data, path=tmp_path / "g60.toml")
     said = str(err.value)
-    assert "[documents] 'stamp' is not a setting (issuer, notice_days, named, named_states, templates)" in said
+    assert (
+        "[documents] 'stamp' is not a setting"
+        " (issuer, notice_days, named, named_states, public_fields, public_records, templates)" in said
+    )
     assert "[documents] notice_days = 0 must be a whole number of days, 1 to 60" in said
     assert "[documents.templates] 'poster' is not a document (notice, list, letter, certificate)" in said
     assert (

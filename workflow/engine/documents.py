@@ -14,6 +14,7 @@ user may have."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -251,6 +252,10 @@ class PublicCycle:
     notice_ends: datetime | None
     versions: tuple[tuple[int, str, tuple[Placed, ...]], ...] = ()  # (number, status, named projects)
     named: tuple[Placed, ...] = ()  # a program without a list: its named projects
+    # what the program's [documents] public_fields and public_records show of each named project:
+    # project -> its fields' (label, text); project -> each record entry's (when, action, (label, text)…)
+    details: Mapping[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
+    progress: Mapping[int, tuple[tuple[datetime, str, tuple[tuple[str, str], ...]], ...]] = field(default_factory=dict)
     signed: str = ""  # the fingerprint of the key that signed the newest publication ("": unsigned)
 
 
@@ -320,4 +325,30 @@ class PublicReads(DocumentActions):
                 Placed(pid, city, str(party_of(program, city).zh), unit, name, "named", title)
                 for pid, (city, unit, name) in sorted(found.items())
             )
-            return PublicCycle(program, cycle, None, None, named=named)
+            details, progress = self._shown_publicly(tx, program, named)
+            return PublicCycle(program, cycle, None, None, named=named, details=details, progress=progress)
+
+    @staticmethod
+    def _shown_publicly(
+        tx: Any, program: Program, named: tuple[Placed, ...]
+    ) -> tuple[dict[int, tuple[tuple[str, str], ...]], dict[int, tuple[Any, ...]]]:
+        """The fields and record entries the program shows of its named projects in public."""
+        fields, records = program.documents.public_fields, program.documents.public_records
+        if not (fields or records) or not named or program.form is None:
+            return {}, {}
+        form = program.form
+        zone = ZoneInfo(program.timezone)
+        details: dict[int, tuple[tuple[str, str], ...]] = {}
+        progress: dict[int, tuple[Any, ...]] = {}
+        for p in tx.get_projects([n.project_id for n in named]).values():  # (with applications and records)
+            details[p.id] = tuple((form.field(f).zh, str(form.field(f).get(p.application) or "")) for f in fields)
+            rows = []
+            for trigger in records:
+                action = program.actions.get(trigger)
+                for e in p.record.get(program.record_keys.get(trigger, trigger), []):
+                    at = datetime.fromisoformat(e["at"]).astimezone(zone) if e.get("at") else None
+                    rows.append((at, action.zh if action else trigger, tuple(action.shown(e) if action else ())))
+            progress[p.id] = tuple(
+                sorted(rows, key=lambda r: (r[0] is None, r[0] or datetime.min.replace(tzinfo=zone)))
+            )
+        return details, progress

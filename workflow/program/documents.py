@@ -12,6 +12,8 @@ the shipped programs/: a program file copied elsewhere keeps the shipped templat
     notice_days = 5                           # the notice's days where no rule gives them
     named = "命名项目"                          # a named project, where the program has no list
     named_states = ["awarded"]                # the states a project is named in (no list)
+    public_fields = ["plan.targets"]          # what the public page shows of each named project:
+    public_records = ["progress"]             # its application's fields, its record's entries
     [documents.templates]
     notice = "templates/notice"               # templates/notice.docx and templates/notice.html
 
@@ -54,6 +56,11 @@ class DocumentSettings:
     named: str = ""
     templates: Mapping[str, Path] = field(default_factory=dict)
     named_states: tuple[str, ...] = ()
+    # what the public pages show of each named project besides its name (the rules may ask a
+    # holder to publish its targets and its progress): fields of its application, and the
+    # actions whose entries in its record are shown (a program without a list)
+    public_fields: tuple[str, ...] = ()
+    public_records: tuple[str, ...] = ()
 
     def template(self, kind: str, fmt: str) -> Path:
         """The file of ``kind``'s template in ``fmt`` (docx, pdf)."""
@@ -67,7 +74,7 @@ def read_documents(
     named from; ``states``: the program's), and every problem of the table: an unknown key, a
     wrong value, a missing file."""
     problems: list[Msg] = []
-    known = ("issuer", "notice_days", "named", "named_states", "templates")
+    known = ("issuer", "notice_days", "named", "named_states", "public_fields", "public_records", "templates")
     for key in sorted(set(table) - set(known)):
         problems.append(Msg("[documents] {key!r} is not a setting ({settings})", key=key, settings=Joined(known, ", ")))
     issuer, named = table.get("issuer", ""), table.get("named", "")
@@ -82,6 +89,13 @@ def read_documents(
     if not isinstance(named_states, list) or any(s not in states for s in named_states):
         problems.append(Msg("[documents] named_states = {value!r} must list states of the program", value=named_states))
         named_states = []
+    shown: dict[str, tuple[str, ...]] = {}
+    for key in ("public_fields", "public_records"):
+        value = table.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            problems.append(Msg("[documents] {key} = {value!r} must list names", key=key, value=value))
+            value = []
+        shown[key] = tuple(value)
     given = table.get("templates", {})
     if not isinstance(given, dict):
         problems.append(Msg("[documents.templates] must be a table, not {given!r}", given=given))
@@ -106,6 +120,8 @@ def read_documents(
         named if isinstance(named, str) else "",
         templates,
         tuple(named_states),
+        shown["public_fields"],
+        shown["public_records"],
     )
     for kind in templates:
         for fmt in FORMATS:
