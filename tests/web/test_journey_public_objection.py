@@ -42,8 +42,12 @@ def application(i: int) -> dict:
     }
 
 
-def published(db: Path) -> tuple[SqlStore, Engine, SettableClock]:
-    """Three projects voted on, two selected (2 and 3) and published on 05-16; the notice runs to 05-19."""
+STAGES = ("collection", "voting", "approval", "published")
+
+
+def published(db: Path, stop: str = "published") -> tuple[SqlStore, Engine, SettableClock]:
+    """Three projects voted on, two selected (2 and 3) and published on 05-16; the notice runs to
+    05-19 (``stop``: the cycle as it stands at the end of that stage, one of STAGES)."""
     store = SqlStore(f"sqlite:///{db}")
     store.create()
     clock = SettableClock(at(3, 1))
@@ -59,6 +63,8 @@ def published(db: Path) -> tuple[SqlStore, Engine, SettableClock]:
     ids = [e.submit("ap", application(i)).id for i in (1, 2, 3)]
     clock.set(at(3, 10))
     e.fire("office", ids, "accept")
+    if stop == "collection":
+        return store, e, clock
     clock.set(at(4, 1))
     e.advance("lead")
     clock.set(at(4, 2))
@@ -66,12 +72,16 @@ def published(db: Path) -> tuple[SqlStore, Engine, SettableClock]:
     for m, sheet in votes.items():
         for pid, vote in zip(ids, sheet, strict=True):
             e.fire(m, pid, "vote", scores=vote)
+    if stop == "voting":
+        return store, e, clock
     clock.set(at(5, 1))
     e.advance("lead")
     clock.set(at(5, 2))
     e.propose_list("lead")
     clock.set(at(5, 3))
     e.confirm_list("office")
+    if stop == "approval":
+        return store, e, clock
     clock.set(at(5, 16))
     e.advance("lead")
     clock.set(at(5, 16, 10))

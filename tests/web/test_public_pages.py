@@ -138,3 +138,20 @@ def test_a_holders_targets_and_progress_are_public_and_nobody_elses(tmp_path):
         if state != "awarded":
             assert f'id="holder-{pid}"' not in page
     store.dispose()
+
+
+@pytest.mark.parametrize("stage", ["collection", "voting", "approval", "published"])
+def test_a_crawler_at_each_stage_of_a_committee_review(tmp_path, stage):
+    """科创中原 at the end of each stage: nothing before the publication (its proposed and
+    approved list included), then the two selected projects and not the third."""
+    from fastapi.testclient import TestClient
+
+    from tests.web.test_journey_public_objection import published as kechuang
+
+    store, engine, _ = kechuang(tmp_path / "kczy.db", stage)
+    text = "\n".join(crawl(TestClient(create_app(engine))).values())
+    if stage != "published":
+        assert "尚无公布的结果。" in text and "科技经济融合项目" not in text
+    else:
+        assert "科技经济融合项目2" in text and "科技经济融合项目3" in text and "河南省第1学会" not in text
+    store.dispose()
