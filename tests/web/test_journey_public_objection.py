@@ -159,8 +159,15 @@ def test_a_public_objection_corrects_the_list(chromium, artifacts, tmp_path) -> 
         public = pages.new()
         public.goto(f"{server.base}/public/{CYCLE}")
         shows(public, "第 2 版名单", "第 1 版名单（已被后一版更正）")
-        current = public.locator("#version-2").inner_text()
-        assert "科技经济融合项目3" not in current and "科技经济融合项目1" in current
+        shows(
+            public,
+            "本版更正第 1 版：",
+            "“科技经济融合项目3”：入选项目 → 未入选",
+            "“科技经济融合项目1”：未入选 → 入选项目",
+        )
+        shows(public, "依据发文单位的处理决定：复核属实")
+        table = public.locator("#version-2 table").inner_text()
+        assert "科技经济融合项目3" not in table and "科技经济融合项目1" in table
         shoot(public, artifacts, "public-corrected-list")
     finally:
         pages.close()

@@ -257,6 +257,11 @@ class PublicCycle:
     details: Mapping[int, tuple[tuple[str, str], ...]] = field(default_factory=dict)
     progress: Mapping[int, tuple[tuple[datetime, str, tuple[tuple[str, str], ...]], ...]] = field(default_factory=dict)
     signed: str = ""  # the fingerprint of the key that signed the newest publication ("": unsigned)
+    # a corrected publication: version -> (the version it corrected, each project whose category
+    # changed as (project name, category before, category after), the office's decisions behind it)
+    corrections: Mapping[int, tuple[int, tuple[tuple[str, str, str], ...], tuple[str, ...]]] = field(
+        default_factory=dict
+    )
 
 
 class PublicReads(DocumentActions):
@@ -315,7 +320,20 @@ class PublicReads(DocumentActions):
                 local = at.astimezone(zone)
                 signing = self._signed_publication(tx, cycle, versions[0][0])
                 signed = signing[1].key if signing is not None else ""
-                return PublicCycle(program, cycle, local, local + timedelta(days=days), versions, signed=signed)
+                corrections = {}
+                for number, _, _ in versions:
+                    for e in tx.history("list", str(number), cycle.id):
+                        if e.action == "publish" and e.data.get("corrects"):
+                            corrections[number] = _correction(e.data, names)
+                return PublicCycle(
+                    program,
+                    cycle,
+                    local,
+                    local + timedelta(days=days),
+                    versions,
+                    signed=signed,
+                    corrections=corrections,
+                )
             states = program.named_states
             found = tx.project_names(cycle.id, list(states)) if states else {}
             if not found:
@@ -352,3 +370,20 @@ class PublicReads(DocumentActions):
                 sorted(rows, key=lambda r: (r[0] is None, r[0] or datetime.min.replace(tzinfo=zone)))
             )
         return details, progress
+
+
+def _correction(data: Mapping[str, Any], names: Mapping[str, str]) -> tuple[int, tuple[Any, ...], tuple[str, ...]]:
+    """What a corrected publication's entry says in public: the version it corrected, each project
+    whose category changed (not its rank or score, which the public pages do not show), and the
+    office's decisions on the appeals behind it (not the appellants' reasons)."""
+
+    def category(place: Any) -> str:
+        return names.get(place.get("category"), "未入选") if place else "未入选"
+
+    moved = tuple(
+        (str(c.get("project_name", "")), category(c.get("before")), category(c.get("after")))
+        for c in data.get("changes") or []
+        if category(c.get("before")) != category(c.get("after"))
+    )
+    decisions = tuple(str(a.get("decision") or "") for a in data.get("appeals") or [] if a.get("decision"))
+    return int(data["corrects"]), moved, decisions
