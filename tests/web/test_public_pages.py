@@ -155,3 +155,46 @@ def test_a_crawler_at_each_stage_of_a_committee_review(tmp_path, stage):
     else:
         assert "科技经济融合项目2" in text and "科技经济融合项目3" in text and "河南省第1学会" not in text
     store.dispose()
+
+
+@pytest.mark.parametrize("program", ["industry-alliance", "pioneer-brand"])
+def test_a_crawler_at_every_act_of_a_program_without_a_list(tmp_path, program):
+    """The alliances and 先锋号 through their demos, crawled at every line the demo prints (each
+    act of the cycle as it goes: applications, evaluations, the meeting's or the party group's
+    decision, plaques, rectification, removal, a new year): each cycle's public page lists
+    exactly the units named at that moment, and a cycle naming none is not there."""
+    from fastapi.testclient import TestClient
+
+    from store.sql import SqlStore
+    from workflow.engine import Engine
+    from workflow.program import ProgramRegistry
+    from workflow.program_code import demo_of
+
+    registry = ProgramRegistry()
+    store = SqlStore(f"sqlite:///{tmp_path / 'demo.db'}")
+    store.create()
+    engine = Engine(store, registry)
+    client = TestClient(create_app(engine))
+    states = registry.get(program).named_states
+    crawled = compared = 0
+
+    def check(_line: str) -> None:
+        nonlocal crawled, compared
+        with store.transaction(write=False) as tx:
+            cycles = [c.id for c in tx.list_cycles()]
+            named = {c: {unit for _, unit, _ in tx.project_names(c, list(states)).values()} for c in cycles}
+        pages = crawl(client)
+        crawled += 1
+        for cycle_id in cycles:
+            path = f"/public/{cycle_id}"
+            if not named[cycle_id]:
+                assert path not in pages and client.get(path).status_code == 404
+                continue
+            table = pages[path].split("<tbody>")[1].split("</tbody>")[0]
+            shown = set(re.findall(r"<tr><td>[^<]*</td><td>([^<]*)</td>", table))
+            assert shown == named[cycle_id], (cycle_id, _line)
+            compared += 1
+
+    demo_of(registry.get(program))(store, year=2027, per_city=24, seed=1, echo=check)
+    assert crawled >= 8 and compared >= 3  # (the lists were there to compare, more than once)
+    store.dispose()
