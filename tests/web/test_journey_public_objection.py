@@ -127,6 +127,7 @@ def test_a_public_objection_corrects_the_list(chromium, artifacts, tmp_path) -> 
         sign_in(lead, base, "lead")
         lead.goto(f"{base}/appeals?cycle={CYCLE}")
         shows(lead, "公众（李明，13912345678）", "投票统计有误，请复核")
+        shoot(lead, artifacts, "appeals-public-objection")
         form = lead.locator("form.action").first
         form.locator("input[value=uphold]").check()
         form.locator("select[name=reopen_to]").select_option("voting")
