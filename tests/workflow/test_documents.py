@@ -181,7 +181,7 @@ def test_a_program_file_names_its_templates_and_each_problem_is_said(tmp_path):
     program = build_program(copy.deepcopy(data), path=path)
     assert program.documents.issuer == "松江区委组织部" and program.documents.notice_days == 5
     assert program.documents.template("letter", "docx") == path.parent / "templates" / "letter.docx"
-    data["documents"].update(stamp="red", notice_days=0)
+    data["documents"].update(stamp="red", notice_days=0, public_fields=["plan.nowhere"], public_records=["sing"])
     data["documents"]["templates"].update(poster="templates/poster", letter="templates/missing")
     with pytest.raises(ProgramInvalid) as err:
         build_program(data, path=tmp_path / "g60.toml")
@@ -191,6 +191,8 @@ def test_a_program_file_names_its_templates_and_each_problem_is_said(tmp_path):
         " (issuer, notice_days, named, named_states, public_fields, public_records, templates)" in said
     )
     assert "[documents] notice_days = 0 must be a whole number of days, 1 to 60" in said
+    assert "[documents] public_fields names 'plan.nowhere', no field of the form" in said
+    assert "[documents] public_records names 'sing', no action of the program" in said
     assert "[documents.templates] 'poster' is not a document (notice, list, letter, certificate)" in said
     assert (
         f"[documents.templates] letter: the docx template {tmp_path / 'templates' / 'missing.docx'} does not exist"

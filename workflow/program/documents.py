@@ -22,7 +22,7 @@ A kind the file does not name is the shipped default (programs/templates/KIND).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -68,11 +68,15 @@ class DocumentSettings:
 
 
 def read_documents(
-    table: Mapping[str, Any], path: Path | None, states: Sequence[str]
+    table: Mapping[str, Any],
+    path: Path | None,
+    states: Sequence[str],
+    fields: Collection[str] = (),
+    actions: Collection[str] = (),
 ) -> tuple[DocumentSettings, list[Msg]]:
     """The settings of ``[documents]`` (``path``: the program file, whose folder the templates are
-    named from; ``states``: the program's), and every problem of the table: an unknown key, a
-    wrong value, a missing file."""
+    named from; ``states``, ``fields``, ``actions``: the program's states, its form's fields and its
+    actions), and every problem of the table: an unknown key, a wrong value, a missing file."""
     problems: list[Msg] = []
     known = ("issuer", "notice_days", "named", "named_states", "public_fields", "public_records", "templates")
     for key in sorted(set(table) - set(known)):
@@ -96,6 +100,12 @@ def read_documents(
             problems.append(Msg("[documents] {key} = {value!r} must list names", key=key, value=value))
             value = []
         shown[key] = tuple(value)
+    for name in shown["public_fields"]:
+        if name not in fields:
+            problems.append(Msg("[documents] public_fields names {name!r}, no field of the form", name=name))
+    for name in shown["public_records"]:
+        if name not in actions:
+            problems.append(Msg("[documents] public_records names {name!r}, no action of the program", name=name))
     given = table.get("templates", {})
     if not isinstance(given, dict):
         problems.append(Msg("[documents.templates] must be a table, not {given!r}", given=given))

@@ -638,14 +638,8 @@ def _scoring(r: Reading) -> dict[str, Any]:
 
 def _documents(r: Reading) -> dict[str, Any]:
     """``[documents]``: workflow/program/documents.py."""
-    settings, problems = read_documents(r.table("documents"), r.path, list(r.table("state_names")))
-    paths = {f.path for f in r.form.fields} if r.form is not None else set()
-    for name in settings.public_fields:
-        if name not in paths:
-            problems.append(Msg("[documents] public_fields names {name!r}, no field of the form", name=name))
-    for name in settings.public_records:
-        if name not in r.actions:
-            problems.append(Msg("[documents] public_records names {name!r}, no action of the program", name=name))
+    fields = {f.path for f in r.form.fields} if r.form is not None else set()
+    settings, problems = read_documents(r.table("documents"), r.path, list(r.table("state_names")), fields, r.actions)
     r.problems += problems
     return {"documents": settings}
 
