@@ -85,3 +85,15 @@ def test_no_form_when_the_notice_is_over_or_nothing_is_published(web) -> None:
     assert 'id="objection"' not in w.anonymous().get(f"/public/{CYCLE}").text
     w2 = web("confirmed")
     assert w2.anonymous().post(f"/public/{CYCLE}/objection", data={}).status_code == 404
+
+
+def test_no_user_may_be_named_as_the_public(web) -> None:
+    """The public's objections are filed under 'public': no user may take the name."""
+    from workflow.errors import InvalidInput
+
+    w = web("published")
+    before = snapshot(w.s.store)
+    with pytest.raises(InvalidInput) as err:
+        w.s.engine.add_user(LEAD, "public", "applicant", "hefei")
+    assert "the name 'public' is kept for the public's objections" in str(err.value)
+    assert snapshot(w.s.store) == before

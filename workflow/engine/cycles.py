@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from i18n import Joined, Msg, Text
 from policies.base import Rejection, name_rule, parse_date
 from workflow.accounts import check_role
+from workflow.appeals import PUBLIC
 from workflow.common import ActionContext, party_of, role_of
 from workflow.engine.door import Door
 from workflow.engine.guards import lifted
@@ -60,6 +61,10 @@ class CycleActions(Door):
                 actor = user.name
             if tx.get_user(name) is not None:
                 raise InvalidInput("user", [Msg("a user named {name} already exists", name=repr(name))])
+            if name == PUBLIC:  # (the public's objections are filed under it: nobody signs in as it)
+                raise InvalidInput(
+                    "user", [Msg("the name {name} is kept for the public's objections", name=repr(name))]
+                )
             new = User(name, role, city)
             tx.add_user(new, now)
             self._audit(tx, now, None, "user", name, actor, "add_user", to_state=role, city=city)
