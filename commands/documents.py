@@ -134,8 +134,15 @@ def verify(bundle: Path, fingerprint: str | None) -> None:
     if not found.ok:
         raise TrailBroken(Msg("the bundle does not hold: {problems}", problems=Joined(found.problems, "; ")))
     doc = found.document
+    if fingerprint is None:
+        said = Msg(
+            "Signed by the key of fingerprint {key}: compare it with the fingerprint the office publishes"
+            " (or give it with --fingerprint)",
+            key=found.fingerprint,
+        )
+        click.echo(said.render())
     said = Msg(
-        "Bundle holds: list version {version} of cycle {cycle} ({program}), {count} projects ranked, published {at}",
+        "Bundle holds: list version {version} of cycle {cycle} ({program}), {count} projects named, published {at}",
         version=doc.get("version"),
         cycle=doc.get("cycle"),
         program=doc.get("program_name"),

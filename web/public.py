@@ -7,6 +7,7 @@ nothing published is not found, as one that does not exist."""
 
 from __future__ import annotations
 
+import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from i18n import Msg
 from web import views
-from web.auth import client_address, keep_login_token, login_token_ok, new_login_token
+from web.auth import client_address, new_login_token
 from web.downloads import content_disposition
 from web.pages import engine_of, render
 from workflow.appeals import OBJECTION_MAX, OBJECTOR_CONTACT_MAX, OBJECTOR_NAME_MAX
@@ -24,6 +25,7 @@ from workflow.errors import InvalidInput
 # objections from one address: a few an hour, counted by each server process (a person objects
 # to a project or two; a script sending many waits)
 OBJECTIONS_PER_ADDRESS = "5 per hour"
+FORM_COOKIE = "evalflow_public_csrf"
 _LIMITER: Any = None
 
 router = APIRouter(include_in_schema=False)
@@ -33,8 +35,8 @@ def _left(ends: datetime | None, now: datetime) -> tuple[int, int] | None:
     """The notice's days and hours left (None: over, or none)."""
     if ends is None or now >= ends:
         return None
-    seconds = int((ends - now).total_seconds())
-    return seconds // 86400, (seconds % 86400 + 3599) // 3600
+    hours = (int((ends - now).total_seconds()) + 3599) // 3600  # (an hour begun counts whole)
+    return hours // 24, hours % 24
 
 
 @router.get("/public", response_class=HTMLResponse)
@@ -60,7 +62,9 @@ def public_cycle(request: Request, cycle_id: str) -> Response:
         token=token,
         most={"name": OBJECTOR_NAME_MAX, "contact": OBJECTOR_CONTACT_MAX, "reason": OBJECTION_MAX},
     )
-    keep_login_token(request, response, token)  # (the objection form's: it has no session)
+    # (the objection form's token, in a cookie of its own: it has no session, and the sign-in
+    # form's token, kept in another, stays as a sign-in page opened earlier left it)
+    response.set_cookie(FORM_COOKIE, token, httponly=True, samesite="strict", secure=request.app.state.secure_cookies)
     return response
 
 
@@ -88,7 +92,8 @@ def public_objection(
 ) -> Response:
     engine = engine_of(request)
     p = engine.public_cycle(cycle_id)  # (nothing published: not found, as for no cycle)
-    if not login_token_ok(request, csrf):
+    expected = request.cookies.get(FORM_COOKIE, "")
+    if not expected or not secrets.compare_digest(csrf.encode(), expected.encode()):
         raise InvalidInput(Msg("objection"), [Msg("the form has expired; open the page again and send it from there")])
     if not project.isdecimal():
         raise InvalidInput(Msg("objection"), [Msg("choose the project you object to")])

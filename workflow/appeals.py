@@ -209,7 +209,7 @@ class AppealActions(EngineCore):
             project = self._project(tx, project_id)
             subject = Msg("project {id}", id=project.id)
             verb = verb_of(program, "appeal")
-            days = program.documents.notice_days or program.notice_days or 5
+            days = program.notice_period_days
             ends = at + timedelta(days=days)
             rejections: list[Rejection] = []
             if program.appeals is None:

@@ -1,36 +1,39 @@
 """A published list anyone can check, without evalflow's database (`evalflow list bundle`, then
 `evalflow verify BUNDLE`). Pure: no store, no configuration, no clock.
 
-A publication's audit entry records the sha256 of the list it published, as one exact text: the
-list as canonical JSON (RFC 8785: keys sorted, no spaces, numbers and text in one spelling). The
-checkpoint signed in the publication's own transaction names that entry's hash as its cycle's
-chain head (workflow/checkpoints.py). A *bundle* holds the three — the list, the entry (with the
-hash of the entry before it) and the signed checkpoint — with the public key, the whole written
-as canonical JSON too. Checking it needs only the file:
+What is public of a publication is its *public list*: each named project (its id, city, unit,
+name and category, best first), the program, the cycle, the version and the instant; not the
+projects left off it, nor a rank or a score, nor an appeal's reason. At the publication, in its
+own transaction, the office's key signs that list as one exact text (RFC 8785 canonical JSON,
+after a fixed prefix) and the signature is recorded in the publication's audit entry (so the
+trail's chain and its checkpoints hold it); the checkpoint signed in the same transaction covers
+the trail as it stood. A *bundle* holds the public list, its signature, that checkpoint and the
+public key, the whole written as canonical JSON too. Checking it needs only the file:
 
 1. the file is canonical JSON (a changed space, order or escape is a changed file);
-2. the public key's fingerprint is the bundle's (and the one the office publishes, when given);
-3. the checkpoint's signature holds under that key;
-4. the entry, linked to the hash before it, is the checkpoint's head of its cycle's chain;
-5. the entry is the publication of that list version, and the sha256 it records is the list's.
+2. the public key's fingerprint is the bundle's, and the one the office publishes when given
+   (without it the check says which key signed, to be compared with the office's);
+3. the list's signature holds under that key;
+4. the checkpoint is the publication's, signed by the same key at the list's instant.
 
-Any one changed byte fails one of these.
+Any one changed byte fails one of these. (The publication's entry also records the sha256 of the
+whole ranked list, kept for the office's own checks: it is not in the bundle.)
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from i18n import Msg
-from workflow.audit import chain_of, link
-from workflow.records import AuditEntry, ListVersion
+from workflow.records import ListVersion
 
-FORMAT = "evalflow publication bundle v1"
+FORMAT = "evalflow publication bundle v2"
 
 
 def canonical_bytes(value: Any) -> bytes:
@@ -106,49 +109,60 @@ def list_digest(document: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical_bytes(document)).hexdigest()
 
 
-def entry_fields(entry: AuditEntry) -> dict[str, Any]:
-    """A publication's audit entry as a bundle holds it (what its hash is made of, and the hash
-    of the entry before it in its chain)."""
+LIST_PREFIX = b"evalflow published list v1\n"  # what every list's signed text starts with
+
+
+def public_list(
+    program_id: str,
+    program_name: str,
+    categories: Sequence[tuple[str, str]],
+    lst: ListVersion,
+    at: datetime,
+) -> dict[str, Any]:
+    """The published list as the public reads it: its program, cycle, version and instant, its
+    categories, and each named project (id, city, unit, name, category), best first."""
+    named = {cid for cid, _ in categories}
     return {
-        "at": instant(entry.at),
-        "cycle": entry.cycle_id,
-        "subject": entry.subject,
-        "subject_id": entry.subject_id,
-        "actor": entry.actor,
-        "action": entry.action,
-        "from": entry.from_state,
-        "to": entry.to_state,
-        "reason": entry.reason,
-        "data": entry.data,
-        "previous": entry.prev_hash,
+        "program": program_id,
+        "program_name": program_name,
+        "cycle": lst.cycle_id,
+        "version": lst.number,
+        "published_at": instant(at),
+        "categories": [{"id": cid, "name": name} for cid, name in categories],
+        "entries": [
+            {
+                "project": e.project_id,
+                "city": e.city,
+                "unit": e.unit_name,
+                "project_name": e.project_name,
+                "category": e.category,
+            }
+            for e in sorted(lst.entries, key=lambda e: e.rank)
+            if e.category in named
+        ],
     }
 
 
-def _entry_of(fields: Mapping[str, Any]) -> AuditEntry:
-    return AuditEntry(
-        at=datetime.fromisoformat(str(fields["at"]).replace("Z", "+00:00")),
-        cycle_id=fields["cycle"],
-        subject=str(fields["subject"]),
-        subject_id=str(fields["subject_id"]),
-        actor=str(fields["actor"]),
-        action=str(fields["action"]),
-        from_state=fields.get("from"),
-        to_state=fields.get("to"),
-        reason=str(fields.get("reason") or ""),
-        data=dict(fields.get("data") or {}),
-    )
+def list_signed_bytes(document: Mapping[str, Any]) -> bytes:
+    """The exact bytes a public list's signature is made over."""
+    return LIST_PREFIX + canonical_bytes(document)
+
+
+def sign_list(document: Mapping[str, Any], private: Any) -> str:
+    """The base64 signature of the public list by ``private`` (an Ed25519 key)."""
+    return base64.b64encode(private.sign(list_signed_bytes(document))).decode("ascii")
 
 
 def make_bundle(
-    document: Mapping[str, Any], entry: AuditEntry, checkpoint: Mapping[str, Any], public_pem: bytes, key: str
+    document: Mapping[str, Any], signature: str, checkpoint: Mapping[str, Any], public_pem: bytes, key: str
 ) -> bytes:
-    """The bundle's bytes (canonical JSON): the list, its publication's entry, the checkpoint
-    signed with it, the public key (PEM) and its fingerprint."""
+    """The bundle's bytes (canonical JSON): the public list, its signature, the checkpoint signed
+    with the publication, the public key (PEM) and its fingerprint."""
     return canonical_bytes(
         {
             "format": FORMAT,
             "list": dict(document),
-            "publication": entry_fields(entry),
+            "signature": signature,
             "checkpoint": {k: v for k, v in checkpoint.items() if k != "id"},
             "public_key": public_pem.decode("ascii"),
             "fingerprint": key,
@@ -173,18 +187,29 @@ class Verdict:
 
 
 def verify_bundle(data: bytes, expected_fingerprint: str | None = None) -> Verdict:
-    """Check a bundle's bytes (see the module); every step that fails is a problem."""
+    """Check a bundle's bytes (see the module); every step that fails is a problem, never an
+    exception."""
+    out = Verdict()
+    try:
+        _verify(data, expected_fingerprint, out)
+    except Exception:  # noqa: BLE001  (a value no step foresaw: a changed file all the same)
+        out.problems.append(Msg("the bundle lacks a part or a part cannot be read"))
+    return out
+
+
+def _verify(data: bytes, expected_fingerprint: str | None, out: Verdict) -> None:
+    from cryptography.exceptions import InvalidSignature
+
     from workflow.signing import fingerprint, from_dict, public_pem, read_public, signature_holds
 
-    out = Verdict()
     try:
         bundle = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         out.problems.append(Msg("the file is not JSON: it is not a bundle, or a byte of it was changed"))
-        return out
+        return
     if not isinstance(bundle, dict) or bundle.get("format") != FORMAT:
         out.problems.append(Msg("the file is not a publication bundle ({format})", format=FORMAT))
-        return out
+        return
     try:
         canonical = canonical_bytes(bundle) == data
     except Exception:  # noqa: BLE001  (a value JSON reads but RFC 8785 cannot write: a changed file)
@@ -192,18 +217,18 @@ def verify_bundle(data: bytes, expected_fingerprint: str | None = None) -> Verdi
     if not canonical:
         out.problems.append(Msg("the file is not in its canonical form: a byte of it was changed"))
     try:
-        document, fields = dict(bundle["list"]), dict(bundle["publication"])
+        document = dict(bundle["list"])
         checkpoint = from_dict(bundle["checkpoint"])
         public = read_public(str(bundle["public_key"]).encode("ascii"))
-        key = str(bundle["fingerprint"])
+        key, signature = str(bundle["fingerprint"]), base64.b64decode(str(bundle["signature"]), validate=True)
     except Exception:  # noqa: BLE001  (a part missing, or changed past reading: a key, an instant)
         out.problems.append(Msg("the bundle lacks a part or a part cannot be read"))
-        return out
+        return
     out.document, out.fingerprint, out.signed_at = document, key, str(bundle["checkpoint"].get("at", ""))
     # each part as read writes back to the very same fields: a key renamed, a field added, an
     # instant spelled otherwise (2027-06-12U01:00 reads as 2027-06-12T01:00) is a changed bundle
     if (
-        set(bundle) != {"format", "list", "publication", "checkpoint", "public_key", "fingerprint"}
+        set(bundle) != {"format", "list", "signature", "checkpoint", "public_key", "fingerprint"}
         or {k: v for k, v in checkpoint.as_dict().items() if k != "id"} != bundle["checkpoint"]
     ):
         out.problems.append(Msg("the checkpoint's fields are not the ones signed: a byte of it was changed"))
@@ -215,37 +240,16 @@ def verify_bundle(data: bytes, expected_fingerprint: str | None = None) -> Verdi
         out.problems.append(
             Msg("the bundle is signed by key {key}, not by {expected}", key=key, expected=expected_fingerprint)
         )
-    else:
+    elif expected_fingerprint is not None:
         out.held.append(Msg("the public key is the one of fingerprint {key}", key=key))
+    try:
+        public.verify(signature, list_signed_bytes(document))
+        out.held.append(Msg("the list's signature holds: it is the list published"))
+    except InvalidSignature:
+        out.problems.append(Msg("the list's signature does not hold: it is not the list published"))
     if signature_holds(checkpoint, public):
         out.held.append(Msg("the checkpoint's signature holds"))
     else:
         out.problems.append(Msg("the checkpoint's signature does not hold under that key"))
-    try:
-        entry = _entry_of(fields)
-        hashed = link(str(fields["previous"]), entry)
-        exact = entry_fields(replace(entry, prev_hash=str(fields["previous"]))) == fields
-    except Exception:  # noqa: BLE001  (a field changed past reading)
-        out.problems.append(Msg("the publication's entry cannot be read"))
-        return out
-    if not exact:
-        out.problems.append(Msg("the publication's entry is not as recorded: a byte of it was changed"))
-    chain = chain_of(entry.cycle_id)
-    head = checkpoint.heads.get(chain)
-    if head is None or head[0] != hashed:
-        out.problems.append(
-            Msg("the publication's entry is not the head the checkpoint signed for {chain}", chain=chain)
-        )
-    else:
-        out.held.append(Msg("the publication's entry is the head the checkpoint signed for {chain}", chain=chain))
-    published = (entry.subject, entry.action, entry.to_state) == ("list", "publish", "published")
-    same = published and entry.subject_id == str(document.get("version")) and entry.cycle_id == document.get("cycle")
-    if not same:
-        out.problems.append(Msg("the entry is not the publication of this list version"))
-    elif entry.data.get("list_sha256") != list_digest(document):
-        out.problems.append(
-            Msg("the list is not the one published: its sha256 is not the one its publication recorded")
-        )
-    else:
-        out.held.append(Msg("the list is the one published (sha256 {digest})", digest=entry.data["list_sha256"]))
-    return out
+    if checkpoint.why != "publication" or instant(checkpoint.at) != document.get("published_at"):
+        out.problems.append(Msg("the checkpoint is not the one signed with this publication"))

@@ -62,6 +62,8 @@ def test_each_refusal_is_one_line_and_changes_nothing(web) -> None:
     before = snapshot(w.s.store)
     r = client.post(f"/public/{CYCLE}/objection", data={"csrf": "forged", "project": str(w.s.high[0])})
     assert r.status_code == 400 and "表单已失效" in r.text
+    r = client.post(f"/public/{CYCLE}/objection", data={"csrf": "é", "project": str(w.s.high[0])})
+    assert r.status_code == 400 and "表单已失效" in r.text  # (any text is compared, never a 500)
     low = w.s.low[0]  # (not on the list: as no project at all)
     r = send(client, token, low)
     assert r.status_code == 404 and f"没有项目 {low}" in r.text

@@ -57,6 +57,9 @@ def test_a_crawler_finds_what_is_published_and_nothing_else(at_stage, stage):
         assert hidden.status_code == 404 and hidden.text.replace("g60-2027", "X") == missing.text.replace(
             "g60-1999", "X"
         )
+        bundle = client.get("/public/g60-2027/bundle.json")  # (nor its bundle: as for no cycle)
+        assert bundle.status_code == 404 and "g60-2027" in bundle.text
+        assert bundle.text.replace("g60-2027", "X") == missing.text.replace("g60-1999", "X")
         return
     named = [p for p in s.high + s.mid]
     with s.store.transaction(write=False) as tx:

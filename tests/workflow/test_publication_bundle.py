@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import LEAD, admin, applicant, sh, snapshot
 from workflow.checkpoints import KeyRing
 from workflow.errors import RuleRefused
-from workflow.publication import list_digest, verify_bundle
+from workflow.publication import verify_bundle
 from workflow.signing import fingerprint, new_key
 
 KEY = new_key()
@@ -32,10 +32,12 @@ def test_a_published_list_holds_and_any_changed_byte_fails(at_stage):
     assert name == "g60-2027-list-v1.bundle.json"
     found = verify_bundle(data, fingerprint(KEY.public_key()))
     assert found.ok, [str(p) for p in found.problems]
-    assert len(found.held) == 4 and found.document["version"] == 1 and len(found.document["entries"]) == 45
+    assert len(found.held) == 3 and found.document["version"] == 1 and len(found.document["entries"]) == 5
     bundle = json.loads(data)
-    assert bundle["publication"]["data"]["list_sha256"] == list_digest(bundle["list"])
-    assert [e["project"] for e in bundle["list"]["entries"][:5]] == s.high + s.mid
+    # what is public, nothing else: the named projects, no rank or score, no project left off
+    assert [e["project"] for e in bundle["list"]["entries"]] == s.high + s.mid
+    assert all(set(e) == {"project", "city", "unit", "project_name", "category"} for e in bundle["list"]["entries"])
+    assert set(bundle) == {"format", "list", "signature", "checkpoint", "public_key", "fingerprint"}
     # every byte changed in turn (its lowest bit flipped): each one fails
     held = [i for i in range(len(data)) if verify_bundle(data[:i] + bytes([data[i] ^ 1]) + data[i + 1 :]).ok]
     assert held == []
@@ -56,11 +58,9 @@ def test_a_changed_list_fails_even_when_written_canonically(at_stage):
     s = published(at_stage)
     _, data = s.engine.publication_bundle(LEAD)
     bundle = json.loads(data)
-    bundle["list"]["entries"][0]["score"] = "99.0000"  # (a canonical file, its list changed)
+    bundle["list"]["entries"][0]["category"] = "excellent"  # (a canonical file, its list changed)
     found = verify_bundle(rfc8785.dumps(bundle))
-    assert [str(p) for p in found.problems] == [
-        "the list is not the one published: its sha256 is not the one its publication recorded"
-    ]
+    assert [str(p) for p in found.problems] == ["the list's signature does not hold: it is not the list published"]
 
 
 def test_an_unsigned_publication_has_no_bundle(at_stage):
@@ -105,3 +105,17 @@ def test_the_fast_canonical_text_is_rfc8785s():
 
     same()
     assert canonical_bytes({"a": 0.5}) == b'{"a":0.5}' and not _plain({"é": 1})  # (rfc8785 writes these)
+
+
+def test_a_forged_bundle_holds_only_under_its_own_key_and_a_crafted_one_is_a_problem_not_a_crash(at_stage):
+    """Without the office's fingerprint a bundle signed by anyone holds under its own key, and the
+    check says whose, never that it is the office's; values no writer makes (NaN, 1e400, a huge
+    integer, a lone surrogate, a list for a text) are problems, not exceptions."""
+    s = published(at_stage)
+    _, data = s.engine.publication_bundle(LEAD)
+    found = verify_bundle(data)
+    assert found.ok and not any("the public key is the one" in str(h) for h in found.held)
+    text = data.decode()
+    for bad in ("NaN", "1e400", "1" * 30, '"\\ud800"', '["x"]'):
+        crafted = text.replace('"published_at":', f'"x":{bad},"published_at":', 1).encode()
+        assert not verify_bundle(crafted).ok

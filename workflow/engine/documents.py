@@ -24,9 +24,8 @@ from i18n import Msg
 from policies.base import Rejection, name_rule
 from workflow.common import ActionContext, party_of
 from workflow.engine.portal import PortalActions
-from workflow.errors import NotFound, NotPermitted, TrailBroken
+from workflow.errors import NotFound, NotPermitted
 from workflow.program import Program
-from workflow.program.documents import NOTICE_DAYS
 from workflow.records import Cycle, ListStatus
 
 name_rule("results_published", "结果已公布")
@@ -94,7 +93,7 @@ class DocumentActions(PortalActions):
             zone = ZoneInfo(program.timezone)
             settings = program.documents
             issuer = settings.issuer or next((p.unit for p in program.parties if p.id == program.lead), "")
-            days = settings.notice_days or program.notice_days or NOTICE_DAYS
+            days = program.notice_period_days
             subject = Msg("the documents of cycle {cycle}", cycle=cycle.id)
             if program.categories:
                 published = tx.list_versions(cycle.id, statuses=(ListStatus.PUBLISHED.value,))
@@ -184,7 +183,9 @@ class DocumentActions(PortalActions):
             return self._bundle(act.tx, act.cycle, act.program)
 
     def public_bundle(self, cycle_id: str) -> tuple[str, bytes]:
-        """``publication_bundle`` for the public pages (no user: the list is published)."""
+        """``publication_bundle`` for the public pages (no user: the list is published; a cycle
+        with nothing published is not found, as one that does not exist)."""
+        cast(Any, self).public_cycle(cycle_id)
         with self.store.transaction(write=False) as tx:
             cycle = tx.get_cycle(cycle_id)
             if cycle is None:
@@ -199,7 +200,7 @@ class DocumentActions(PortalActions):
 
         entries = [e for e in tx.history("list", str(number), cycle.id) if e.action == "publish"]
         entry = entries[-1] if entries else None
-        if entry is None or "list_sha256" not in entry.data:
+        if entry is None or "list_signature" not in entry.data:
             return None
         chain = chain_of(cycle.id)
         for c in tx.audit_checkpoints():
@@ -208,7 +209,7 @@ class DocumentActions(PortalActions):
         return None
 
     def _bundle(self, tx: Any, cycle: Cycle, program: Program) -> tuple[str, bytes]:
-        from workflow.publication import list_digest, list_document, make_bundle
+        from workflow.publication import make_bundle, public_list
         from workflow.signing import public_pem
 
         subject = Msg("the bundle of cycle {cycle}", cycle=cycle.id)
@@ -233,10 +234,9 @@ class DocumentActions(PortalActions):
             why = Msg("the key {key} that signed it is not one this server trusts", key=checkpoint.key)
             raise self._refuse(Msg("make"), subject, [Rejection("publication_signed", why)])
         categories = [(c.id, program.category_name(c.id)) for c in program.categories]
-        document = list_document(program.id, program.name, categories, lst, entry.at)
-        if list_digest(document) != entry.data["list_sha256"]:
-            raise TrailBroken(Msg("list version {number} is not the list its publication recorded", number=lst.number))
-        data = make_bundle(document, entry, checkpoint.as_dict(), public_pem(public), checkpoint.key)
+        document = public_list(program.id, program.name, categories, lst, entry.at)
+        signature = str(entry.data["list_signature"])
+        data = make_bundle(document, signature, checkpoint.as_dict(), public_pem(public), checkpoint.key)
         return f"{cycle.id}-list-v{lst.number}.bundle.json", data
 
 
@@ -288,7 +288,7 @@ class PublicReads(DocumentActions):
                 raise NotFound("cycle", cycle_id)
             program = self.program_of(cycle)
             zone = ZoneInfo(program.timezone)
-            days = program.documents.notice_days or program.notice_days or NOTICE_DAYS
+            days = program.notice_period_days
             if program.categories:
                 shown = tx.list_versions(cycle.id, statuses=(ListStatus.PUBLISHED.value, ListStatus.CORRECTED.value))
                 at = cycle.config.published_at

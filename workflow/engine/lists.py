@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import Any, cast
 
 from i18n import Joined, Msg, Text
 from policies.base import CycleCounts, Rejection, name_rule
@@ -19,7 +19,7 @@ from workflow.errors import InvalidInput, NotPermitted
 from workflow.log import get_logger
 from workflow.program import PLACE, Program
 from workflow.program.reads import READ_OBJECTION_REASONS, READ_UNPUBLISHED_LIST
-from workflow.publication import list_digest, list_document
+from workflow.publication import list_digest, list_document, public_list, sign_list
 from workflow.ranking import list_changes, show
 from workflow.records import LIST_CHANGES, Confirmation, ListEntry, ListStatus, ListVersion, Project, User
 
@@ -316,8 +316,11 @@ class ListActions(RankReads):
             # the list as published, as one exact text: anyone holding it and the checkpoint signed
             # below checks it without the database (workflow/publication.py)
             categories = [(c.id, program.category_name(c.id)) for c in program.categories]
-            document = list_document(program.id, program.name, categories, lst, act.now)
-            data["list_sha256"] = list_digest(document)
+            data["list_sha256"] = list_digest(list_document(program.id, program.name, categories, lst, act.now))
+            signer = cast(Any, self).keyring.signer  # (the engine's keys: workflow/checkpoints.py)
+            if signer is not None:  # the public list, signed as one exact text (workflow/publication.py)
+                public = public_list(program.id, program.name, categories, lst, act.now)
+                data["list_signature"] = sign_list(public, signer)
             self._list_to(act, lst, ListStatus.PUBLISHED, reasons, **data)
             # the trail as it stands with the publication, signed in its transaction (workflow/checkpoints.py)
             self._sign_checkpoint(tx, "publication", act.now)

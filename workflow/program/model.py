@@ -449,6 +449,14 @@ class Program:
         """The states publication gives (``place`` leads there) and what follows them (an award)."""
         return next((s.kind.states for s in self.stages if "publish" in s.kind.cycle_actions), ())
 
+    @property
+    def notice_period_days(self) -> int:
+        """The days a publication stays on public notice: the program's ``notice_over`` rule's,
+        else ``[documents] notice_days``, else 5."""
+        from workflow.program.documents import NOTICE_DAYS
+
+        return self.notice_days or self.documents.notice_days or NOTICE_DAYS
+
     @cached_property
     def named_states(self) -> tuple[str, ...]:
         """The states of a project its cycle's results name: placed in a list category (not the
