@@ -217,6 +217,7 @@ def test_a_program_without_a_list_speaks_of_the_projects_its_award_named(tmp_pat
         named = [c for c in cycles if tx.project_names(c, ["awarded"])]
     engine = Engine(store, registry)
     o = engine.outcome(lead, named[0])
+    assert o.at.strftime("%Y-%m-%d") == "2027-09-20"  # (the day the plaques were awarded, not today)
     for c in set(cycles) - set(named):  # (a year that named nobody has no documents)
         with pytest.raises(RuleRefused, match=f"no project of cycle {c} has been named yet"):
             engine.outcome(lead, c)

@@ -131,7 +131,15 @@ class DocumentActions(PortalActions):
                     Placed(pid, city, str(party_of(program, city).zh), unit, name, "named", title)
                     for pid, (city, unit, name) in sorted(found.items())
                 )
-                at, version, corrects, categories = act.now, None, None, (("named", title),)
+                # (dated the day the newest of them was named: a reprint keeps its date)
+                named_at = [
+                    e.at
+                    for pid in found
+                    for e in tx.history("project", str(pid), cycle.id)
+                    if e.to_state in states and e.from_state != e.to_state
+                ]
+                at = max(named_at, default=act.now)
+                version, corrects, categories = None, None, (("named", title),)
             placed = self._theirs(act, every)
             return Outcome(
                 program,
