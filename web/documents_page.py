@@ -16,6 +16,7 @@ from sheets.documents import render as draw
 from web import views
 from web.auth import Me
 from web.downloads import content_disposition
+from web.ids import Id
 from web.pages import engine_of, render
 from workflow.errors import InvalidInput, RuleRefused
 from workflow.program.documents import FORMATS, KIND_WORDS
@@ -99,7 +100,7 @@ def cycle_document(request: Request, me: Me, cycle_id: str, kind: str, fmt: str)
 
 
 @router.get("/projects/{project_id}/documents/{kind}.{fmt}")
-def project_document(request: Request, me: Me, project_id: int, kind: str, fmt: str) -> Response:
+def project_document(request: Request, me: Me, project_id: Id, kind: str, fmt: str) -> Response:
     """A project's decision letter or certificate."""
     fmt = chosen_format(fmt)
     if kind not in ("letter", "certificate"):

@@ -18,6 +18,7 @@ from i18n import Msg
 from web import views
 from web.auth import client_address, new_login_token
 from web.downloads import content_disposition
+from web.ids import whole
 from web.pages import engine_of, render
 from workflow.appeals import OBJECTION_MAX, OBJECTOR_CONTACT_MAX, OBJECTOR_NAME_MAX
 from workflow.errors import InvalidInput
@@ -95,12 +96,13 @@ def public_objection(
     expected = request.cookies.get(FORM_COOKIE, "")
     if not expected or not secrets.compare_digest(csrf.encode(), expected.encode()):
         raise InvalidInput(Msg("objection"), [Msg("the form has expired; open the page again and send it from there")])
-    if not project.isdecimal():
+    chosen = whole(project)  # (an id the database holds: a longer number is no project either)
+    if chosen is None:
         raise InvalidInput(Msg("objection"), [Msg("choose the project you object to")])
     if _limited(request):
         said = Msg("this address has sent {limit} objections; wait an hour before sending another", limit=5)
         raise InvalidInput(Msg("objection"), [said])
-    appeal = engine.file_objection(cycle_id, int(project), name, contact, reason)
+    appeal = engine.file_objection(cycle_id, chosen, name, contact, reason)
     named = next((e for _, _, rows in p.versions[:1] for e in rows if e.project_id == appeal.project_id), None)
     return render(request, "public_objection.html", None, p=p, appeal=appeal, named=named)
 

@@ -55,6 +55,8 @@ def test_each_user_has_their_own(web) -> None:
     assert f'href="/documents/{CYCLE}/list.pdf"' in page and 'id="zip-pdf"' not in page and "letter.pdf" not in page
     assert judge.get(f"/documents/{CYCLE}/all.zip").status_code == 403
     assert city.get(f"/documents/{CYCLE}/notice.txt").status_code == 400
+    for huge in (2**31, int("9" * 19)):  # (past the database's column: invalid, never a 500)
+        assert city.get(f"/projects/{huge}/documents/letter.pdf").status_code == 400
     assert snapshot(w.s.store) == before
 
 

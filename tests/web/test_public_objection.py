@@ -29,7 +29,7 @@ def form(client, cycle: str = CYCLE) -> str:
     return found.group(1)
 
 
-def send(client, token: str, project: int, reason: str = "该项目申报材料与实际不符，请核查。"):
+def send(client, token: str, project: int | str, reason: str = "该项目申报材料与实际不符，请核查。"):
     data = {"csrf": token, "project": str(project), "name": NAME, "contact": CONTACT, "reason": reason}
     return client.post(f"/public/{CYCLE}/objection", data=data)
 
@@ -67,6 +67,9 @@ def test_each_refusal_is_one_line_and_changes_nothing(web) -> None:
     low = w.s.low[0]  # (not on the list: as no project at all)
     r = send(client, token, low)
     assert r.status_code == 404 and f"没有项目 {low}" in r.text
+    for huge in (str(2**31), "9" * 19):  # (past the database's column: no project, never a 500)
+        r = send(client, token, huge)
+        assert r.status_code == 400 and "请选择有异议的项目" in r.text
     r = send(client, token, w.s.high[0], reason="   ")
     assert r.status_code == 400 and "须填写" in r.text
     assert snapshot(w.s.store) == before
