@@ -85,7 +85,7 @@ async def checked_form(request: Request, me: Me) -> dict[str, str]:
     """The posted form, once its CSRF token is the session's (else 403, nothing done)."""
     form = await request.form()
     token = str(form.get("csrf", ""))
-    if not secrets.compare_digest(token.encode(), me.session.csrf.encode()):  # (bytes: any text compares)
+    if not tokens_match(token, me.session.csrf):
         why = Msg("its security token is missing or stale; reload the page and try again")
         raise NotPermitted(Msg("submit"), Msg("this form"), why)
     request.state.ids = [str(v) for v in form.getlist("ids")]  # the ticked projects of a list page
@@ -96,6 +96,12 @@ async def checked_form(request: Request, me: Me) -> dict[str, str]:
 
 
 Posted = Annotated[dict[str, str], Depends(checked_form)]
+
+
+def tokens_match(sent: str, expected: str) -> bool:
+    """Whether a form came back with the token expected of it, compared in constant time as bytes
+    (any text a form sends compares; an empty expectation matches nothing)."""
+    return bool(expected) and secrets.compare_digest(sent.encode(), expected.encode())
 
 
 def new_login_token() -> str:
@@ -119,7 +125,7 @@ def client_address(request: Request) -> str | None:
 def login_token_ok(request: Request, sent: str) -> bool:
     """Whether the sign-in form came back with the token its cookie holds."""
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
-    return bool(expected) and secrets.compare_digest(sent.encode(), expected.encode())
+    return tokens_match(sent, expected)
 
 
 def start_session(request: Request, response: Response, token: str) -> None:

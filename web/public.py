@@ -7,7 +7,6 @@ nothing published is not found, as one that does not exist."""
 
 from __future__ import annotations
 
-import secrets
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -16,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 
 from i18n import Msg
 from web import views
-from web.auth import client_address, new_login_token
+from web.auth import client_address, new_login_token, tokens_match
 from web.downloads import content_disposition
 from web.ids import whole
 from web.pages import engine_of, render
@@ -93,8 +92,7 @@ def public_objection(
 ) -> Response:
     engine = engine_of(request)
     p = engine.public_cycle(cycle_id)  # (nothing published: not found, as for no cycle)
-    expected = request.cookies.get(FORM_COOKIE, "")
-    if not expected or not secrets.compare_digest(csrf.encode(), expected.encode()):
+    if not tokens_match(csrf, request.cookies.get(FORM_COOKIE, "")):
         raise InvalidInput(Msg("objection"), [Msg("the form has expired; open the page again and send it from there")])
     chosen = whole(project)  # (an id the database holds: a longer number is no project either)
     if chosen is None:
