@@ -112,35 +112,15 @@ def list_digest(document: Mapping[str, Any]) -> str:
 LIST_PREFIX = b"evalflow published list v1\n"  # what every list's signed text starts with
 
 
-def public_list(
-    program_id: str,
-    program_name: str,
-    categories: Sequence[tuple[str, str]],
-    lst: ListVersion,
-    at: datetime,
-) -> dict[str, Any]:
-    """The published list as the public reads it: its program, cycle, version and instant, its
-    categories, and each named project (id, city, unit, name, category), best first."""
-    named = {cid for cid, _ in categories}
-    return {
-        "program": program_id,
-        "program_name": program_name,
-        "cycle": lst.cycle_id,
-        "version": lst.number,
-        "published_at": instant(at),
-        "categories": [{"id": cid, "name": name} for cid, name in categories],
-        "entries": [
-            {
-                "project": e.project_id,
-                "city": e.city,
-                "unit": e.unit_name,
-                "project_name": e.project_name,
-                "category": e.category,
-            }
-            for e in sorted(lst.entries, key=lambda e: e.rank)
-            if e.category in named
-        ],
-    }
+PUBLIC_FIELDS = ("project", "city", "unit", "project_name", "category")  # a named project, as the public reads it
+
+
+def public_list(document: Mapping[str, Any]) -> dict[str, Any]:
+    """The published list (``list_document``'s) as the public reads it: its program, cycle,
+    version, instant and categories, and each named project without its rank or score, best first."""
+    named = {c["id"] for c in document["categories"]}
+    entries = [{k: e[k] for k in PUBLIC_FIELDS} for e in document["entries"] if e["category"] in named]
+    return {**document, "entries": entries}
 
 
 def list_signed_bytes(document: Mapping[str, Any]) -> bytes:

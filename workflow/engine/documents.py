@@ -217,7 +217,7 @@ class DocumentActions(PortalActions):
         return None
 
     def _bundle(self, tx: Any, cycle: Cycle, program: Program) -> tuple[str, bytes]:
-        from workflow.publication import make_bundle, public_list
+        from workflow.publication import list_document, make_bundle, public_list
         from workflow.signing import public_pem
 
         subject = Msg("the bundle of cycle {cycle}", cycle=cycle.id)
@@ -242,7 +242,7 @@ class DocumentActions(PortalActions):
             why = Msg("the key {key} that signed it is not one this server trusts", key=checkpoint.key)
             raise self._refuse(Msg("make"), subject, [Rejection("publication_signed", why)])
         categories = [(c.id, program.category_name(c.id)) for c in program.categories]
-        document = public_list(program.id, program.name, categories, lst, entry.at)
+        document = public_list(list_document(program.id, program.name, categories, lst, entry.at))
         signature = str(entry.data["list_signature"])
         data = make_bundle(document, signature, checkpoint.as_dict(), public_pem(public), checkpoint.key)
         return f"{cycle.id}-list-v{lst.number}.bundle.json", data

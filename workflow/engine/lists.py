@@ -316,11 +316,11 @@ class ListActions(RankReads):
             # the list as published, as one exact text: anyone holding it and the checkpoint signed
             # below checks it without the database (workflow/publication.py)
             categories = [(c.id, program.category_name(c.id)) for c in program.categories]
-            data["list_sha256"] = list_digest(list_document(program.id, program.name, categories, lst, act.now))
+            document = list_document(program.id, program.name, categories, lst, act.now)
+            data["list_sha256"] = list_digest(document)
             signer = cast(Any, self).keyring.signer  # (the engine's keys: workflow/checkpoints.py)
             if signer is not None:  # the public list, signed as one exact text (workflow/publication.py)
-                public = public_list(program.id, program.name, categories, lst, act.now)
-                data["list_signature"] = sign_list(public, signer)
+                data["list_signature"] = sign_list(public_list(document), signer)
             self._list_to(act, lst, ListStatus.PUBLISHED, reasons, **data)
             # the trail as it stands with the publication, signed in its transaction (workflow/checkpoints.py)
             self._sign_checkpoint(tx, "publication", act.now)
