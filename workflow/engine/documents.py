@@ -14,7 +14,7 @@ user may have."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, cast
@@ -103,38 +103,20 @@ class DocumentActions(PortalActions):
                 lst = published[-1]
                 corrected = tx.list_versions(cycle.id, statuses=(ListStatus.CORRECTED.value,))
                 names = {c.id: program.category_name(c.id) for c in program.categories}
-                every = tuple(
-                    Placed(
-                        e.project_id,
-                        e.city,
-                        str(party_of(program, e.city).zh),
-                        e.unit_name,
-                        e.project_name,
-                        e.category,
-                        names.get(e.category, "未入选"),
-                        e.rank,
-                        e.score,
-                    )
-                    for e in sorted(lst.entries, key=lambda e: e.rank)
-                )
+                every = _placed(program, names, lst.entries)
                 at = cycle.config.published_at
                 version, corrects = lst.number, (corrected[-1].number if corrected else None)
                 categories = tuple((c.id, names[c.id]) for c in program.categories)
             else:
                 states = program.named_states
-                found = tx.project_names(cycle.id, list(states)) if states else {}
-                if not found:
+                title, every = _named(tx, program, cycle)
+                if not every:
                     why = Msg("no project of cycle {cycle} has been named yet", cycle=cycle.id)
                     raise self._refuse(Msg("make"), subject, [Rejection("results_published", why)])
-                title = settings.named or program.state_name(states[0])
-                every = tuple(
-                    Placed(pid, city, str(party_of(program, city).zh), unit, name, "named", title)
-                    for pid, (city, unit, name) in sorted(found.items())
-                )
                 # (dated the day the newest of them was named: a reprint keeps its date)
                 named_at = [
                     e.at
-                    for pid in found
+                    for pid in (p.project_id for p in every)
                     for e in tx.history("project", str(pid), cycle.id)
                     if e.to_state in states and e.from_state != e.to_state
                 ]
@@ -307,21 +289,7 @@ class PublicReads(DocumentActions):
                     (
                         v.number,
                         v.status,
-                        tuple(
-                            Placed(
-                                e.project_id,
-                                e.city,
-                                str(party_of(program, e.city).zh),
-                                e.unit_name,
-                                e.project_name,
-                                e.category,
-                                names[e.category],
-                                e.rank,
-                                e.score,
-                            )
-                            for e in sorted(v.entries, key=lambda e: e.rank)
-                            if e.category in names
-                        ),
+                        _placed(program, names, [e for e in v.entries if e.category in names]),
                     )
                     for v in sorted(shown, key=lambda v: v.number, reverse=True)
                 )
@@ -342,15 +310,9 @@ class PublicReads(DocumentActions):
                     signed=signed,
                     corrections=corrections,
                 )
-            states = program.named_states
-            found = tx.project_names(cycle.id, list(states)) if states else {}
-            if not found:
+            _, named = _named(tx, program, cycle)
+            if not named:
                 raise NotFound("cycle", cycle_id)
-            title = program.documents.named or program.state_name(states[0])
-            named = tuple(
-                Placed(pid, city, str(party_of(program, city).zh), unit, name, "named", title)
-                for pid, (city, unit, name) in sorted(found.items())
-            )
             details, progress = self._shown_publicly(tx, program, named)
             return PublicCycle(program, cycle, None, None, named=named, details=details, progress=progress)
 
@@ -395,3 +357,32 @@ def _correction(data: Mapping[str, Any], names: Mapping[str, str]) -> tuple[int,
     )
     decisions = tuple(str(a.get("decision") or "") for a in data.get("appeals") or [] if a.get("decision"))
     return int(data["corrects"]), moved, decisions
+
+
+def _placed(program: Program, names: Mapping[str, str], entries: Sequence[Any]) -> tuple[Placed, ...]:
+    """A list version's entries as the documents and the public pages name them, best first."""
+    return tuple(
+        Placed(
+            e.project_id,
+            e.city,
+            str(party_of(program, e.city).zh),
+            e.unit_name,
+            e.project_name,
+            e.category,
+            names.get(e.category, "未入选"),
+            e.rank,
+            e.score,
+        )
+        for e in sorted(entries, key=lambda e: e.rank)
+    )
+
+
+def _named(tx: Any, program: Program, cycle: Cycle) -> tuple[str, tuple[Placed, ...]]:
+    """What a program without a list calls its named projects, and those of the cycle, by id."""
+    states = program.named_states
+    found = tx.project_names(cycle.id, list(states)) if states else {}
+    title = program.documents.named or (program.state_name(states[0]) if states else "")
+    return title, tuple(
+        Placed(pid, city, str(party_of(program, city).zh), unit, name, "named", title)
+        for pid, (city, unit, name) in sorted(found.items())
+    )
