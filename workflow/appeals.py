@@ -151,29 +151,52 @@ class AppealActions(EngineCore):
             if rejections:
                 raise self._refuse(verb, subject, rejections, state_of(program, project.state))
             assert stage is not None and project.id is not None
-            appeal = Appeal(
-                cycle_id=cycle.id,
-                project_id=project.id,
-                city=project.city,
-                filed_by=user.name,
-                filed_at=now,
-                against_state=project.state,
-                against_stage=stage.id,
-                reason=reason.strip(),
-                list_version=list_version,
-            )
-            tx.insert_appeal(appeal)
-            act.log(
-                "project",
-                project.id,
-                "appeal",
-                reason=appeal.reason,
-                appeal=appeal.id,
-                against=project.state,
-                against_stage=stage.id,
-                list_version=list_version,
-            )
+            appeal = self._insert_appeal(tx, now, cycle, project, stage.id, reason, list_version, user.name)
         log.info("appeal_filed", appeal=appeal.id, project=project.id, against=stage.id, actor=user.name)
+        return appeal
+
+    def _insert_appeal(
+        self,
+        tx: StoreTx,
+        now: datetime,
+        cycle: Cycle,
+        project: Project,
+        stage_id: str,
+        reason: str,
+        list_version: int | None,
+        filed_by: str,
+        **extra: Any,
+    ) -> Appeal:
+        """Store an appeal against ``project``'s result of ``stage_id`` and seal its audit entry
+        (an applicant's or a city's appeal, or the public's objection: ``extra`` in its data)."""
+        assert project.id is not None
+        appeal = Appeal(
+            cycle_id=cycle.id,
+            project_id=project.id,
+            city=project.city,
+            filed_by=filed_by,
+            filed_at=now,
+            against_state=project.state,
+            against_stage=stage_id,
+            reason=reason.strip(),
+            list_version=list_version,
+        )
+        tx.insert_appeal(appeal)
+        self._audit(
+            tx,
+            now,
+            cycle,
+            "project",
+            project.id,
+            filed_by,
+            "appeal",
+            reason=appeal.reason,
+            appeal=appeal.id,
+            against=project.state,
+            against_stage=stage_id,
+            list_version=list_version,
+            **extra,
+        )
         return appeal
 
     # -------------------------------------------------------------------------- the public
@@ -233,33 +256,9 @@ class AppealActions(EngineCore):
             if rejections:
                 raise self._refuse(verb, subject, rejections, state_of(program, project.state))
             assert stage is not None and project.id is not None
-            appeal = Appeal(
-                cycle_id=cycle.id,
-                project_id=project.id,
-                city=project.city,
-                filed_by=PUBLIC,
-                filed_at=now,
-                against_state=project.state,
-                against_stage=stage.id,
-                reason=reason.strip(),
-                list_version=published[-1].number,
-            )
-            tx.insert_appeal(appeal)
-            self._audit(
-                tx,
-                now,
-                cycle,
-                "project",
-                project.id,
-                PUBLIC,
-                "appeal",
-                reason=appeal.reason,
-                appeal=appeal.id,
-                against=project.state,
-                against_stage=stage.id,
-                list_version=appeal.list_version,
-                objector={"name": name.strip(), "contact": contact.strip()},
-            )
+            objector = {"name": name.strip(), "contact": contact.strip()}
+            number = published[-1].number
+            appeal = self._insert_appeal(tx, now, cycle, project, stage.id, reason, number, PUBLIC, objector=objector)
         log.info("objection_filed", appeal=appeal.id, project=project.id)
         return appeal
 
