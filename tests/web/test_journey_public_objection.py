@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from store.sql import SqlStore
+from tests.cli.test_kechuang_cli import application
 from tests.conftest import SettableClock
 from tests.web.browser import PASSWORD, Pages, Server, expect, sign_in
 from workflow.engine import Engine
@@ -23,23 +24,6 @@ FOR, AGAINST = {"vote": 1}, {"vote": 0}
 
 def at(month: int, day: int, hour: int = 9) -> datetime:
     return datetime(2027, month, day, hour, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
-
-
-def application(i: int) -> dict:
-    return {
-        "applicant": {
-            "name": f"河南省第{i}学会",
-            "kind": "provincial_society",
-            "contact": "王敏",
-            "phone": "0371-6000000",
-        },
-        "project": {
-            "name": f"科技经济融合项目{i}",
-            "type": "one_city_one_product",
-            "summary": "围绕主导产业开展科技服务",
-            "against_criteria": "逐条对照评审内容说明",
-        },
-    }
 
 
 STAGES = ("collection", "voting", "approval", "published")
