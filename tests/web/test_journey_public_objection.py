@@ -157,3 +157,25 @@ def test_a_public_objection_corrects_the_list(chromium, artifacts, tmp_path) -> 
     finally:
         pages.close()
         server.stop()
+
+
+def test_the_objection_form_fits_a_phone_with_long_names(at_stage, chromium, artifacts, tmp_path) -> None:
+    """G60's units and projects have long names: the form's project choice stays within a 390 px
+    page (it took its longest option's width and the page scrolled sideways to 586 px)."""
+    from tests.conftest import sh
+
+    s = at_stage("published")
+    s.clock.set(sh(6, 13))
+    db = s.store.sqlite_path()
+    s.store.dispose()
+    server = Server(db, tmp_path / "serve.log")
+    pages = Pages(chromium, artifacts, width=1366)
+    try:
+        server.start("2027-06-13T10:00")
+        page = pages.new()
+        page.goto(f"{server.base}/public/g60-2027")
+        shows(page, "对名单提出异议")
+        shoot(page, artifacts, "public-objection-form-g60")
+    finally:
+        pages.close()
+        server.stop()
